@@ -1,0 +1,1 @@
+"""Caller ID: sources (modem, NCID, multi-line boxes, simulator) → decoders → CallerIdEvent → service → popup."""

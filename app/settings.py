@@ -1,0 +1,146 @@
+"""Settings declared once: key, type, default, Persian label, and where each lives.
+
+Office settings (company details, VAT, area code) live in the database, so every desk sharing a PostgreSQL
+server sees the same values. Desk settings (this PC's serial port, popup behaviour) live in a JSON file in
+the user's data folder. Read them through get()/set() or the typed accessors below, never by bare strings
+scattered around the code.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+OFFICE = "office"
+DESK = "desk"
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    type: type
+    default: Any
+    label: str
+    scope: str = OFFICE
+    choices: tuple = ()
+
+
+OPTIONS: dict[str, Option] = {}
+
+
+def declare(key: str, type_: type, default: Any, label: str, scope: str = OFFICE, choices: tuple = ()) -> Option:
+    opt = Option(key, type_, default, label, scope, choices)
+    OPTIONS[key] = opt
+    return opt
+
+
+# --- the office -------------------------------------------------------------------------------------------
+declare("office.name", str, "", "نام شرکت یا فروشگاه")
+declare("office.area_code", str, "021", "کد شهر دفتر (برای شماره‌های بدون پیش‌شماره)")
+declare("office.economic_code", str, "", "کد اقتصادی")
+declare("office.national_id", str, "", "شناسه ملی")
+declare("office.registration_no", str, "", "شماره ثبت")
+declare("office.postal_code", str, "", "کد پستی")
+declare("office.address", str, "", "نشانی")
+declare("office.phone", str, "", "تلفن")
+declare("office.logo_path", str, "", "پرونده نشان (لوگو)")
+declare("money.show_toman", bool, False, "نمایش مبالغ به تومان")
+declare("customers.types", str, "عمده‌فروش,خرده‌فروش,پیمانکار,سازمانی,مصرف‌کننده", "انواع مشتری (با ویرگول)")
+declare("customers.statuses", str, "active,inactive,blacklist", "وضعیت‌ها")
+declare("customers.sources", str, "معرفی دوستان,اینستاگرام,وب‌سایت,نمایشگاه,تبلیغات,تماس ورودی", "منابع آشنایی (با ویرگول)")
+declare("backup.keep", int, 10, "تعداد پشتیبان‌های خودکار نگه‌داشته")
+declare("backup.on_start", bool, True, "پشتیبان خودکار هنگام شروع", scope=DESK)
+declare("ui.language", str, "fa", "زبان", scope=DESK, choices=("fa", "en"))
+declare("ui.current_user", int, 0, "کاربر این میز", scope=DESK)
+
+_office_cache: dict[str, Any] | None = None
+_desk_cache: dict[str, Any] | None = None
+
+
+def reset_cache() -> None:
+    global _office_cache, _desk_cache
+    _office_cache = None
+    _desk_cache = None
+
+
+def _coerce(opt: Option, value: Any) -> Any:
+    if value is None:
+        return opt.default
+    try:
+        if opt.type is bool:
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        return opt.type(value)
+    except (TypeError, ValueError):
+        logger.warning("setting %s has a bad value %r; using the default", opt.key, value)
+        return opt.default
+
+
+def _load_desk() -> dict[str, Any]:
+    global _desk_cache
+    if _desk_cache is None:
+        from app.paths import config_file
+
+        try:
+            _desk_cache = json.loads(config_file().read_text(encoding="utf-8"))
+            if not isinstance(_desk_cache, dict):
+                _desk_cache = {}
+        except (OSError, ValueError):
+            _desk_cache = {}
+    return _desk_cache
+
+
+def _load_office() -> dict[str, Any]:
+    global _office_cache
+    if _office_cache is None:
+        from models.base import db
+        from models.core import Setting
+
+        _office_cache = {}
+        if db.obj is not None:
+            try:
+                _office_cache = {s.key: s.value for s in Setting.select()}
+            except Exception:  # noqa: BLE001 - no table yet (before migrations): defaults apply
+                logger.debug("settings table not readable yet", exc_info=True)
+                _office_cache = {}
+    return _office_cache
+
+
+def get(key: str) -> Any:
+    opt = OPTIONS[key]
+    store = _load_desk() if opt.scope == DESK else _load_office()
+    return _coerce(opt, store.get(key))
+
+
+def set(key: str, value: Any) -> None:  # noqa: A001 - the natural name beside get()
+    opt = OPTIONS[key]
+    value = _coerce(opt, value)
+    if opt.scope == DESK:
+        from app.paths import config_file
+
+        data = dict(_load_desk())
+        data[key] = value
+        path = config_file()
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.replace(path)
+        _load_desk()[key] = value
+    else:
+        from models.core import Setting
+
+        stored = json.dumps(value) if opt.type in (bool,) else str(value)
+        Setting.insert(key=key, value=stored).on_conflict(
+            conflict_target=[Setting.key], update={Setting.value: stored}).execute()
+        _load_office()[key] = value
+
+
+def area_code() -> str:
+    return get("office.area_code")
+
+
+def csv_list(key: str) -> list[str]:
+    return [p.strip() for p in str(get(key)).split(",") if p.strip()]

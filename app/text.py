@@ -1,0 +1,135 @@
+"""Persian text normalisation for storage and search, and Persian-digit display formatting."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
+ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
+ZWNJ = "\u200c"
+
+_TO_ASCII_DIGITS = {ord(c): str(i) for i, c in enumerate(PERSIAN_DIGITS)}
+_TO_ASCII_DIGITS.update({ord(c): str(i) for i, c in enumerate(ARABIC_DIGITS)})
+_TO_PERSIAN_DIGITS = {ord(str(i)): c for i, c in enumerate(PERSIAN_DIGITS)}
+
+# Arabic letter forms that Persian keyboards and old software produce, folded to the Persian letter.
+_LETTER_FOLD = {
+    "ي": "ی", "ى": "ی", "ئ": "ی", "ۍ": "ی", "ې": "ی",
+    "ك": "ک", "ڪ": "ک",
+    "ة": "ه", "ۀ": "ه", "ہ": "ه", "ە": "ه",
+    "أ": "ا", "إ": "ا", "ٱ": "ا", "آ": "ا",
+    "ؤ": "و",
+}
+_LETTER_FOLD_STORAGE = {"ي": "ی", "ى": "ی", "ك": "ک", "ڪ": "ک"}
+
+# Arabic diacritics (harakat, tanwin, shadda, sukun, superscript alef), tatweel and bidi controls.
+_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Every kind of space and joiner that people type between words, including ZWNJ (half-space).
+_SPACES = re.compile("[\\s\u00a0\u2000-\u200b\u200c\u200d\u202f\u205f\u3000]+")
+_PUNCT = re.compile(r"[\u060c\u061b\u061f\u066b\u066c.,;:!?()\[\]{}\"'«»\-_/\\|*+=<>~`^%$#@&]+")
+
+
+def to_ascii_digits(s: str) -> str:
+    """Persian (۰-۹) and Arabic-Indic (٠-٩) digits to ASCII; everything else unchanged."""
+    return s.translate(_TO_ASCII_DIGITS)
+
+
+def to_persian_digits(s: object) -> str:
+    """ASCII digits to Persian digits, for display."""
+    return str(s).translate(_TO_PERSIAN_DIGITS)
+
+
+def clean(s: str | None) -> str:
+    """Normalise text for storage: the way it is shown, but with one spelling.
+
+    Arabic ي/ك become ی/ک, digits become ASCII, diacritics and tatweel go, runs of spaces become one space,
+    ZWNJ is kept (it is correct Persian spelling: می‌خواهم) but doubled or stray ones are removed.
+    """
+    if not s:
+        return ""
+    s = unicodedata.normalize("NFC", str(s))
+    s = _BIDI_CONTROLS.sub("", s)
+    s = "".join(_LETTER_FOLD_STORAGE.get(ch, ch) for ch in s)
+    s = to_ascii_digits(s)
+    s = _DIACRITICS.sub("", s)
+    s = re.sub("[\u200c\u200d]+", ZWNJ, s)
+    s = re.sub(f"\\s*{ZWNJ}\\s*", ZWNJ, s)
+    s = re.sub("[\\s\u00a0\u2000-\u200b\u202f\u205f\u3000]+", " ", s)
+    s = s.strip(" " + ZWNJ)
+    return s
+
+
+def search_key(s: str | None) -> str:
+    """Fold text for matching: what a person types should find what another person stored.
+
+    Stronger than clean(): ZWNJ and punctuation count as a space, آ/أ/إ match ا, ة/ۀ match ه, case folded.
+    The result is lower-case, single-spaced and stripped.
+    """
+    if not s:
+        return ""
+    s = unicodedata.normalize("NFKC", str(s))
+    s = _BIDI_CONTROLS.sub("", s)
+    s = "".join(_LETTER_FOLD.get(ch, ch) for ch in s)
+    s = to_ascii_digits(s)
+    s = _DIACRITICS.sub("", s)
+    s = _PUNCT.sub(" ", s)
+    s = _SPACES.sub(" ", s)
+    return s.strip().casefold()
+
+
+def compact_key(s: str | None) -> str:
+    """search_key without any spaces: «علی رضا» and «علیرضا» meet here."""
+    return search_key(s).replace(" ", "")
+
+
+def digits_only(s: str | None) -> str:
+    return re.sub(r"\D", "", to_ascii_digits(s or ""))
+
+
+def group_thousands(n: int, sep: str = "٬") -> str:
+    neg = n < 0
+    s = f"{abs(int(n)):,}".replace(",", sep)
+    return ("-" if neg else "") + s
+
+
+def format_number(n: int | float | None, persian: bool = True) -> str:
+    """1234567 -> ۱٬۲۳۴٬۵۶۷ (Persian digits and the Arabic thousands separator)."""
+    if n is None:
+        return ""
+    if isinstance(n, float) and not n.is_integer():
+        whole, frac = f"{n:.2f}".split(".")
+        s = group_thousands(int(whole)) + "٫" + frac.rstrip("0")
+    else:
+        s = group_thousands(int(n))
+    return to_persian_digits(s) if persian else s.replace("٬", ",")
+
+
+def format_rial(amount: int | None, toman: bool = False) -> str:
+    """Money for display: integer Rials, optionally shown as Toman (÷10)."""
+    if amount is None:
+        return ""
+    if toman:
+        return format_number(amount // 10 if amount % 10 == 0 else amount / 10) + " تومان"
+    return format_number(amount) + " ریال"
+
+
+def isolate(s: str) -> str:
+    """Wrap a Latin/digit run in a bidi isolate so it keeps its order inside Persian text."""
+    return f"\u2068{s}\u2069"
+
+
+def parse_int(s: str | int | None) -> int | None:
+    """Read an integer typed with Persian/Arabic digits and any thousands separators; None if not a number."""
+    if s is None:
+        return None
+    if isinstance(s, int):
+        return s
+    t = to_ascii_digits(str(s)).strip()
+    t = re.sub("[,\u066c\u060c\\s']", "", t)
+    neg = t.startswith("-") or t.startswith("\u2212")
+    t = t.lstrip("-\u2212")
+    if not t.isdigit():
+        return None
+    v = int(t)
+    return -v if neg else v

@@ -1,0 +1,31 @@
+"""One peewee database, initialised late (at start-up, or by a test on a temp file)."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import peewee as pw
+
+logger = logging.getLogger(__name__)
+
+db = pw.DatabaseProxy()
+
+
+def now() -> dt.datetime:
+    from app.clock import now as _now
+
+    return _now()
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def is_postgres() -> bool:
+    return isinstance(db.obj, pw.PostgresqlDatabase)
+
+
+def is_sqlite() -> bool:
+    return isinstance(db.obj, pw.SqliteDatabase)

@@ -1,0 +1,70 @@
+"""Numbered schema migrations, recorded in the database.
+
+Each module here is named mNNNN_what.py and defines NUMBER, NAME and up(database). Every migration not yet
+recorded runs in order, each inside one transaction; an SQLite file gets a safety copy first. A database
+written by a newer version (a number we do not know) is refused rather than damaged.
+
+Numbers by area: 1 core, 2 calls, 3 tasks and reminders, 4 sales documents; later ones take the next free number.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from pathlib import Path
+from types import ModuleType
+
+import peewee as pw
+
+from app.errors import DatabaseError
+
+logger = logging.getLogger(__name__)
+
+
+def all_migrations() -> list[ModuleType]:
+    mods = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("m") and info.name[1:5].isdigit():
+            mods.append(importlib.import_module(f"{__name__}.{info.name}"))
+    mods.sort(key=lambda m: m.NUMBER)
+    numbers = [m.NUMBER for m in mods]
+    if len(numbers) != len(set(numbers)):
+        raise RuntimeError(f"duplicate migration numbers: {numbers}")
+    return mods
+
+
+def applied_numbers(database: pw.Database) -> set[int]:
+    from models.core import SchemaMigration
+
+    if not database.table_exists(SchemaMigration._meta.table_name):
+        return set()
+    return {row.number for row in SchemaMigration.select(SchemaMigration.number)}
+
+
+def migrate(database: pw.Database, sqlite_path: Path | None = None) -> list[int]:
+    from models.core import SchemaMigration
+
+    known = all_migrations()
+    done = applied_numbers(database)
+    newest_known = max(m.NUMBER for m in known)
+    if done and max(done) > newest_known:
+        raise DatabaseError(
+            "این پایگاه داده با نسخه تازه‌تری از برنامه ساخته شده است. برنامه را به‌روز کنید؛ "
+            "پایگاه داده دست‌نخورده ماند.")
+    pending = [m for m in known if m.NUMBER not in done]
+    if not pending:
+        return []
+    if done and sqlite_path is not None and sqlite_path.exists():
+        from app.backup import safety_copy
+
+        safety_copy(sqlite_path, reason=f"before-migration-{pending[0].NUMBER:04d}")
+    if not database.table_exists(SchemaMigration._meta.table_name):
+        database.create_tables([SchemaMigration])
+    ran = []
+    for m in pending:
+        logger.info("applying migration %04d %s", m.NUMBER, m.NAME)
+        with database.atomic():
+            m.up(database)
+            SchemaMigration.create(number=m.NUMBER, name=m.NAME)
+        ran.append(m.NUMBER)
+    return ran
