@@ -1,0 +1,72 @@
+"""The `crm` command line. Each area registers its verbs; errors reach stderr in Persian, never as a traceback."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from app.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+# Modules that add sub-commands: each has register(subparsers); each command sets func(args) -> int.
+REGISTRARS = [
+    "app.cli_core",
+]
+
+_EN = {
+    "خطای پیش‌بینی‌نشده؛ جزئیات در پرونده گزارش (crm.log) ثبت شد.": "Unexpected error; details are in crm.log.",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="crm", description="پیوند: مدیریت ارتباط با مشتری برای دفترهای کوچک")
+    p.add_argument("--db", help="مسیر فایل SQLite یا نشانی postgresql://… (پیش‌فرض: پوشه داده کاربر)")
+    p.add_argument("--lang", choices=("fa", "en"), default=None, help="زبان پیام‌ها")
+    p.add_argument("-v", "--verbose", action="store_true", help="گزارش کامل در خروجی")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name in REGISTRARS:
+        importlib.import_module(name).register(sub)
+    return p
+
+
+def _say(msg: str, lang: str | None) -> str:
+    return _EN.get(msg, msg) if lang == "en" else msg
+
+
+def run(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from app import logs
+
+    try:
+        logs.setup(verbose=args.verbose)
+    except OSError:
+        pass
+    func = getattr(args, "func", None)
+    if func is None:
+        from app.cli_core import cmd_gui
+
+        func = cmd_gui
+    try:
+        return int(func(args) or 0)
+    except UserError as e:
+        print(_say(e.message, args.lang), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception:  # noqa: BLE001 - the last line of defence: log, say it in Persian, no traceback
+        logger.exception("command failed")
+        print(_say("خطای پیش‌بینی‌نشده؛ جزئیات در پرونده گزارش (crm.log) ثبت شد.", args.lang), file=sys.stderr)
+        if args.verbose:
+            raise
+        return 1
+
+
+def open_db(args, migrate: bool = True) -> str:
+    from models.connection import open_database
+
+    return open_database(args.db, migrate=migrate)

@@ -1,0 +1,84 @@
+"""Core verbs: the GUI, demo data, backup and restore."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from app.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("gui", help="باز کردن برنامه (پیش‌فرض)")
+    p.add_argument("--demo-if-empty", action="store_true", help="اگر پایگاه داده تازه است، داده نمونه بساز")
+    p.add_argument("--quit-after", type=float, default=None, help=argparse_hidden())
+    p.set_defaults(func=cmd_gui)
+
+    p = sub.add_parser("demo-data", help="ساختن داده نمونه فارسی")
+    p.add_argument("--customers", type=int, default=200)
+    p.add_argument("--calls", type=int, default=None, help="تعداد تماس‌ها (پیش‌فرض: دو برابر مشتریان)")
+    p.add_argument("--tasks", type=int, default=None)
+    p.add_argument("--invoices", type=int, default=None)
+    p.add_argument("--seed", type=int, default=1405)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("backup", help="پشتیبان‌گیری از پایگاه داده")
+    p.add_argument("--out", help="مسیر فایل پشتیبان (پیش‌فرض: پوشه پشتیبان‌ها)")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="بازگردانی پایگاه داده از فایل پشتیبان")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_restore)
+
+
+def argparse_hidden():
+    import argparse
+
+    return argparse.SUPPRESS
+
+
+def _sqlite_path(args) -> Path:
+    from models.connection import resolve_url, sqlite_path_of
+
+    path = sqlite_path_of(resolve_url(args.db))
+    if path is None:
+        raise UserError("پشتیبان‌گیری و بازگردانی از این راه فقط برای پایگاه داده SQLite است؛ "
+                        "برای PostgreSQL از pg_dump و pg_restore استفاده کنید.")
+    return path
+
+
+def cmd_backup(args) -> int:
+    from app.backup import backup
+
+    path = _sqlite_path(args)
+    out = backup(path, out=Path(args.out) if args.out else None)
+    print(out)
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from app.backup import restore
+
+    path = _sqlite_path(args)
+    safety = restore(Path(args.file), path)
+    print(f"بازگردانی انجام شد. نسخه قبلی: {safety}" if safety else "بازگردانی انجام شد.")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from app.cli import open_db
+    from app.demo import seed
+
+    open_db(args)
+    counts = seed(customers=args.customers, calls=args.calls, tasks=args.tasks, invoices=args.invoices,
+                  seed=args.seed, progress=lambda msg: print(msg, flush=True))
+    for k, v in counts.items():
+        print(f"{k}: {v}")
+    return 0
+
+
+def cmd_gui(args) -> int:
+    from ui.application import run_gui
+
+    return run_gui(args)

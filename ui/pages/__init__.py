@@ -1,0 +1,1 @@
+"""The main window\x27s sections, one module each."""
