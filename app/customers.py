@@ -20,7 +20,7 @@ from app.errors import NotFound, ValidationError
 from app.identity import check_economic_code, check_national_id, check_postal_code
 from app.identity import digits as id_digits
 from app.jalali import JalaliError, parse_date
-from app.text import clean, compact_key, search_key, to_ascii_digits
+from app.text import clean, compact_key, search_key, sort_key, to_ascii_digits
 from models.base import db, is_postgres
 from models.core import Activity, Address, Customer, CustomerTag, Note, PhoneNumber, SavedFilter, Tag, User
 
@@ -172,7 +172,7 @@ def refresh_keys(customer: Customer) -> None:
     cities = [a.city for a in customer.addresses if a.city]
     d = {f: getattr(customer, f) for f in TEXT_FIELDS}
     d["kind"] = customer.kind
-    customer.sort_key = search_key(display_name_of(d))[:300]
+    customer.sort_key = sort_key(display_name_of(d))[:300]
     customer.search_text = _search_text(d, phone_rows, tags, cities)
     customer.save(only=[Customer.sort_key, Customer.search_text])
 

@@ -133,3 +133,14 @@ def parse_int(s: str | int | None) -> int | None:
         return None
     v = int(t)
     return -v if neg else v
+
+
+# Persian alphabetical order. Unicode puts پ چ ژ ک گ ی after the Arabic letters, so a plain code-point sort
+# lists «پرویز» after «یوسف»; sort_key() maps each letter to a private code point in alphabet order.
+PERSIAN_ALPHABET = "ابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی"
+_COLLATE = {ord(ch): chr(0xE000 + i) for i, ch in enumerate(PERSIAN_ALPHABET)}
+
+
+def sort_key(s: str | None) -> str:
+    """A key that orders names the way a Persian reader expects (آ with ا, ک before گ, پ after ب)."""
+    return search_key(s).translate(_COLLATE)

@@ -1,0 +1,150 @@
+"""GUI start-up: one function that logs each step (language, direction, font, database, backup, window)."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import traceback
+
+logger = logging.getLogger(__name__)
+
+STYLE = """
+QWidget { font-size: 10pt; }
+QMainWindow, QDialog { background: #f6f7f9; }
+QListWidget#nav { background: #24344d; color: #e8edf5; border: none; font-size: 11pt; }
+QListWidget#nav::item { padding: 10px 14px; }
+QListWidget#nav::item:selected { background: #3b82f6; color: white; }
+QLabel[role="title"] { font-size: 15pt; font-weight: bold; color: #1f2937; }
+QLabel[role="muted"] { color: #6b7280; }
+QLabel[role="error"] { color: #dc2626; font-size: 9pt; }
+QTableView { background: white; alternate-background-color: #f3f6fa; gridline-color: #e5e7eb;
+             selection-background-color: #dbeafe; selection-color: #111827; }
+QHeaderView::section { background: #eef1f5; padding: 4px; border: none; border-bottom: 1px solid #d1d5db;
+                       font-weight: bold; }
+QPushButton { padding: 5px 12px; }
+"""
+
+
+def no_display() -> bool:
+    if sys.platform.startswith("linux"):
+        platform = os.environ.get("QT_QPA_PLATFORM", "")
+        if platform in ("offscreen", "minimal", "vnc"):
+            return False
+        return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return False
+
+
+def setup_qt_app(argv: list[str] | None = None):
+    """Create the QApplication with Persian locale, right-to-left layout, Vazirmatn and the style sheet."""
+    from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTranslator
+    from PySide6.QtGui import QFont, QFontDatabase
+    from PySide6.QtWidgets import QApplication
+
+    from app import APP_NAME, APP_TITLE
+    from app.paths import resources_dir
+
+    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_TITLE)
+    lang = os.environ.get("CRM_LANG", "fa")
+    if lang == "fa":
+        QLocale.setDefault(QLocale(QLocale.Language.Persian, QLocale.Country.Iran))
+        app.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+        tr = QTranslator(app)
+        if tr.load(QLocale(QLocale.Language.Persian), "qtbase", "_",
+                   QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+            app.installTranslator(tr)
+    family = None
+    for ttf in sorted((resources_dir() / "fonts").glob("Vazirmatn-*.ttf")):
+        fid = QFontDatabase.addApplicationFont(str(ttf))
+        if fid >= 0 and family is None:
+            fams = QFontDatabase.applicationFontFamilies(fid)
+            family = fams[0] if fams else None
+    if family:
+        app.setFont(QFont(family, 10))
+    app.setStyleSheet(STYLE)
+    return app
+
+
+def install_excepthook() -> None:
+    """Log any uncaught exception and show it in Persian with the details behind a button; never exit."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def hook(exc_type, exc, tb):
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        logger.error("uncaught exception:\n%s", details)
+        from app.errors import UserError
+
+        if QApplication.instance() is None:
+            return
+        box = QMessageBox()
+        box.setIcon(QMessageBox.Icon.Warning if isinstance(exc, UserError) else QMessageBox.Icon.Critical)
+        box.setWindowTitle("خطا")
+        if isinstance(exc, UserError):
+            box.setText(exc.message)
+        else:
+            box.setText("خطای پیش‌بینی‌نشده‌ای رخ داد. کار شما ذخیره شده است؛ جزئیات در پرونده گزارش ثبت شد.")
+            box.setDetailedText(details)
+        box.exec()
+
+    sys.excepthook = hook
+
+
+def run_gui(args) -> int:
+    t0 = time.perf_counter()
+    if no_display():
+        print("نمایشگری پیدا نشد (DISPLAY خالی است). برنامه را روی میزکار اجرا کنید، یا با xvfb-run؛ "
+              "برای آزمایش بدون نمایشگر QT_QPA_PLATFORM=offscreen را تنظیم کنید.", file=sys.stderr)
+        return 3
+    from app import logs
+
+    previous_crash = logs.enable_faulthandler()
+    app = setup_qt_app()
+    logger.info("qt application ready in %.0f ms", (time.perf_counter() - t0) * 1000)
+    install_excepthook()
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.errors import UserError
+    from models.connection import open_database, resolve_url, sqlite_path_of
+
+    url = resolve_url(args.db)
+    path = sqlite_path_of(url)
+    fresh = path is not None and (not path.exists() or path.stat().st_size == 0)
+    try:
+        if path is not None and not fresh:
+            from app import settings
+            from app.backup import auto_backup
+
+            if settings.get("backup.on_start"):
+                try:
+                    auto_backup(path, keep=10)
+                except UserError as e:
+                    logger.warning("start-up backup failed: %s", e.message)
+        open_database(args.db)
+    except UserError as e:
+        QMessageBox.critical(None, "پایگاه داده", e.message)
+        return 2
+    logger.info("database ready in %.0f ms", (time.perf_counter() - t0) * 1000)
+    if fresh and getattr(args, "demo_if_empty", False):
+        from app.demo import seed
+
+        seed(customers=300)
+        logger.info("demo data created")
+    from app.demo import ensure_users
+
+    ensure_users()
+    from ui.main_window import MainWindow
+
+    win = MainWindow()
+    win.show()
+    logger.info("main window shown in %.0f ms", (time.perf_counter() - t0) * 1000)
+    if previous_crash:
+        QMessageBox.warning(win, "گزارش خطا",
+                            "برنامه دفعه پیش ناگهان بسته شد. گزارش آن در پوشه logs ذخیره شده است.")
+    quit_after = getattr(args, "quit_after", None)
+    if quit_after:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(int(quit_after * 1000), app.quit)
+    return app.exec()

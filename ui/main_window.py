@@ -1,0 +1,169 @@
+"""The main window: a navigation list on the right (RTL), one page per section, a status bar."""
+from __future__ import annotations
+
+import importlib
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import APP_TITLE
+from ui.context import AppContext
+
+logger = logging.getLogger(__name__)
+
+# key, Persian label, module, class. A page whose module is absent shows a placeholder.
+SECTIONS = [
+    ("dashboard", "پیشخوان", "ui.pages.dashboard", "DashboardPage"),
+    ("customers", "مشتریان", "ui.pages.customers", "CustomersPage"),
+    ("calls", "تماس‌ها", "ui.pages.calls", "CallsPage"),
+    ("tasks", "کارتابل و پیگیری‌ها", "ui.pages.tasks", "TasksPage"),
+    ("invoices", "پیش‌فاکتور و فاکتور", "ui.pages.invoices", "InvoicesPage"),
+    ("reports", "گزارش‌ها", "ui.pages.reports", "ReportsPage"),
+    ("settings", "تنظیمات", "ui.pages.settings", "SettingsPage"),
+]
+
+
+class Placeholder(QWidget):
+    def __init__(self, title: str, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        t = QLabel(title)
+        t.setProperty("role", "title")
+        lay.addWidget(t)
+        m = QLabel("این بخش هنوز آماده نیست.")
+        m.setProperty("role", "muted")
+        lay.addWidget(m)
+        lay.addStretch(1)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext | None = None, start_callerid: bool = True):
+        super().__init__()
+        self.ctx = ctx or AppContext()
+        self.ctx.main_window = self
+        if self.ctx.user_id is None:
+            from app import settings
+
+            self.ctx.user_id = settings.get("ui.current_user") or None
+        self.setWindowTitle(f"{APP_TITLE} — مدیریت ارتباط با مشتری")
+        self.resize(1280, 800)
+        central = QWidget()
+        lay = QHBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setFixedWidth(190)
+        self.stack = QStackedWidget()
+        self.pages: dict[str, QWidget] = {}
+        for key, label, _module, _cls in SECTIONS:
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            self.nav.addItem(item)
+        lay.addWidget(self.nav)
+        lay.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.nav.currentRowChanged.connect(self._on_nav)
+
+        self.callerid_label = QLabel("شناسه تماس: خاموش")
+        self.statusBar().addPermanentWidget(self.callerid_label)
+        self._connect_bus()
+        for i, (key, *_rest) in enumerate(SECTIONS):
+            sc = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self)
+            sc.activated.connect(lambda k=key: self.show_section(k))
+        self.show_section("dashboard")
+        self.callerid = None
+        if start_callerid:
+            self._start_callerid()
+
+    # --- sections ---------------------------------------------------------------------------------------
+    def page(self, key: str) -> QWidget:
+        """The page for a section, created on first use (keeps start-up fast)."""
+        if key not in self.pages:
+            _k, label, module, cls = next(s for s in SECTIONS if s[0] == key)
+            try:
+                mod = importlib.import_module(module)
+                widget = getattr(mod, cls)(self.ctx, self)
+            except ModuleNotFoundError as e:
+                if e.name != module:
+                    raise
+                widget = Placeholder(label)
+            self.pages[key] = widget
+            self.stack.addWidget(widget)
+        return self.pages[key]
+
+    def show_section(self, key: str) -> None:
+        row = next(i for i, s in enumerate(SECTIONS) if s[0] == key)
+        if self.nav.currentRow() != row:
+            self.nav.setCurrentRow(row)
+        else:
+            self._on_nav(row)
+
+    def _on_nav(self, row: int) -> None:
+        if row < 0:
+            return
+        self.stack.setCurrentWidget(self.page(SECTIONS[row][0]))
+
+    # --- bus --------------------------------------------------------------------------------------------
+    def _connect_bus(self) -> None:
+        bus = self.ctx.bus
+        bus.show_section.connect(self.show_section)
+        bus.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        bus.callerid_state.connect(lambda _k, text: self.callerid_label.setText(text))
+        bus.open_customer.connect(self.open_customer)
+        bus.new_customer_with_phone.connect(self.new_customer_with_phone)
+        bus.log_call.connect(self.log_call)
+
+    def open_customer(self, customer_id: int) -> None:
+        try:
+            from ui.customer_file import open_customer_file
+        except ImportError:
+            logger.warning("customer file screen not available")
+            return
+        open_customer_file(self.ctx, customer_id)
+
+    def new_customer_with_phone(self, number: str) -> None:
+        from ui.customer_form import CustomerFormDialog
+
+        dlg = CustomerFormDialog(self.ctx, prefill={"phones": [{"raw": number}]}, parent=self)
+        dlg.show()
+
+    def log_call(self, customer_id: int, call_id: int) -> None:
+        try:
+            from ui.call_dialog import CallDialog
+        except ImportError:
+            logger.warning("call dialog not available")
+            return
+        dlg = CallDialog(self.ctx, customer_id=customer_id or None, call_id=call_id or None, parent=self)
+        dlg.show()
+
+    def _start_callerid(self) -> None:
+        try:
+            from ui.callerid_controller import CallerIdController
+        except ImportError:
+            return
+        try:
+            self.callerid = CallerIdController(self.ctx, self)
+            self.callerid.start()
+        except Exception:  # noqa: BLE001 - caller ID must never keep the window from opening
+            logger.exception("caller ID could not start")
+            self.callerid_label.setText("شناسه تماس: خطا در راه‌اندازی")
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self.callerid is not None:
+            try:
+                self.callerid.stop()
+            except Exception:  # noqa: BLE001
+                logger.exception("caller ID stop failed")
+        super().closeEvent(event)
