@@ -131,9 +131,12 @@ def run_gui(args) -> int:
 
         seed(customers=300)
         logger.info("demo data created")
-    from app.demo import ensure_users
+    from app import settings
+    from app.users import ensure_default_user
 
-    ensure_users()
+    user = ensure_default_user()
+    if not settings.get("ui.current_user"):
+        settings.set("ui.current_user", user.id)
     from ui.main_window import MainWindow
 
     win = MainWindow()

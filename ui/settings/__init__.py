@@ -1,0 +1,1 @@
+"""Settings panels, one module each; ui/pages/settings.py lists them."""
