@@ -1,0 +1,477 @@
+"""The streaming decoder interface and the helpers every protocol shares.
+
+A decoder turns the bytes a caller-ID device sends into CallerIdEvent objects. It is pure: no I/O, no Qt,
+no timers of its own. The source that owns the port calls:
+
+- ``feed(data)`` with whatever bytes arrived (a record may be split across reads or glued to the next one);
+- ``flush()`` at the end of input or after a short idle time (``IDLE_FLUSH_SECONDS``): a modem call that had
+  a number but no NAME is completed then, never held back waiting for a NAME that Iranian lines do not send;
+- ``tick()`` now and then (about once a second) on multi-line boxes: a line that rang and then went quiet
+  for ``ring_timeout`` seconds without being answered becomes MISSED (boxes such as Oj Segal and Yasna do not
+  say "missed"; Techno does).
+
+Nothing a device sends can make a decoder raise: every record is parsed inside a guard, garbage is logged
+(debug) and skipped, and the unterminated tail kept between reads is bounded (``MAX_RECORD`` bytes).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from app.callerid import events as ev
+from app.callerid.events import CallerIdEvent
+
+logger = logging.getLogger(__name__)
+
+MAX_RECORD = 4096          # bytes: a record longer than this is garbage, dropped up to its terminator
+IDLE_FLUSH_SECONDS = 0.8   # how long a source waits after the last byte before calling flush()
+
+NowFn = Callable[[], dt.datetime]
+
+
+def _default_now() -> dt.datetime:
+    from app import clock
+
+    return clock.now()
+
+
+class Decoder:
+    """Base class: subclasses implement ``_feed`` (and optionally ``_flush`` / ``_tick``)."""
+
+    source = ""
+
+    def __init__(self, now: NowFn | None = None):
+        self._now: NowFn = now or _default_now
+
+    # -- public interface (never raises) ------------------------------------------------------------------
+    def feed(self, data: bytes) -> list[CallerIdEvent]:
+        if not data:
+            return []
+        if isinstance(data, str):          # tolerate callers that already decoded the bytes
+            data = data.encode("utf-8", errors="replace")
+        try:
+            return self._feed(bytes(data))
+        except Exception:  # noqa: BLE001 - nothing a device sends may escape into the GUI
+            logger.exception("%s decoder: unexpected error; input dropped and state reset", self.source)
+            self._reset_after_error()
+            return []
+
+    def flush(self) -> list[CallerIdEvent]:
+        try:
+            return self._flush()
+        except Exception:  # noqa: BLE001
+            logger.exception("%s decoder: unexpected error in flush", self.source)
+            self._reset_after_error()
+            return []
+
+    def tick(self) -> list[CallerIdEvent]:
+        """Time-based events (a ringing line gone quiet → MISSED). Sources call it about once a second."""
+        try:
+            return self._tick()
+        except Exception:  # noqa: BLE001
+            logger.exception("%s decoder: unexpected error in tick", self.source)
+            return []
+
+    @property
+    def protocol(self) -> str:
+        return self.source
+
+    # -- for subclasses ------------------------------------------------------------------------------------
+    def _feed(self, data: bytes) -> list[CallerIdEvent]:
+        raise NotImplementedError
+
+    def _flush(self) -> list[CallerIdEvent]:
+        return []
+
+    def _tick(self) -> list[CallerIdEvent]:
+        return []
+
+    def _reset_after_error(self) -> None:
+        pass
+
+
+class RecordSplitter:
+    """Cuts a byte stream into records at any of the given terminator bytes, keeping a bounded tail.
+
+    Empty records (e.g. the blank lines between Segal records, or \\r\\n counted as two terminators) are
+    dropped. A record that grows past ``limit`` without a terminator is discarded up to its terminator, so
+    the result does not depend on how the stream was chunked.
+    """
+
+    def __init__(self, terminators: bytes, limit: int = MAX_RECORD):
+        self._pattern = re.compile(b"[" + re.escape(terminators) + b"]")
+        self._buf = bytearray()
+        self._skipping = False
+        self._limit = limit
+
+    def push(self, data: bytes) -> list[bytes]:
+        out: list[bytes] = []
+        self._buf += data
+        start = 0
+        buf = bytes(self._buf)
+        for m in self._pattern.finditer(buf):
+            rec = buf[start:m.start()]
+            start = m.end()
+            if self._skipping:
+                self._skipping = False
+                logger.debug("record too long: dropped up to its terminator")
+                continue
+            if len(rec) > self._limit:
+                logger.debug("record of %d bytes is too long; dropped", len(rec))
+                continue
+            if rec.strip():
+                out.append(rec)
+        del self._buf[:start]
+        if len(self._buf) > self._limit:
+            logger.debug("no terminator in %d bytes: dropping the partial record", len(self._buf))
+            self._buf.clear()
+            self._skipping = True
+        return out
+
+    def pending(self) -> bytes:
+        return b"" if self._skipping else bytes(self._buf)
+
+    def take_pending(self) -> bytes:
+        rest = self.pending()
+        self._buf.clear()
+        self._skipping = False
+        return rest
+
+    def clear(self) -> None:
+        self._buf.clear()
+        self._skipping = False
+
+
+# ---------------------------------------------------------------------------------------------------------
+# text, numbers, dates
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def to_text(data: bytes) -> str:
+    """Bytes as text: UTF-8 when valid, else Windows-1252 (NCID's tests carry Latin-1 names), never raising.
+
+    Control characters are removed; undecodable bytes become U+FFFD.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    return _CONTROL.sub("", text)
+
+
+# Words a device or exchange uses instead of a number.
+PRIVATE_WORDS = frozenset({
+    "P", "A", "PRIVATE", "ANONYMOUS", "RESTRICTED", "WITHHELD", "BLOCKED", "PRIVATE NUMBER",
+    "PRIVATE CALLER", "ANONYMOUS CALLER", "UNKNOWN CALLER ID BLOCKED",
+})
+UNAVAILABLE_WORDS = frozenset({
+    "O", "OUT-OF-AREA", "OUT OF AREA", "OUT_OF_AREA", "UNAVAILABLE", "UNKNOWN", "NO NUMBER", "NO-NUMBER",
+    "NONUMBER", "NOT AVAILABLE", "-", "RING", "NO CALLER ID", "ERROR", "OUT OF AREA CALLER",
+})
+_NUMBER_JUNK = re.compile(r"[\s\-().]")
+_NUMBER_OK = re.compile(r"^\+?[0-9*#]+$")
+
+
+def classify_number(raw: str | None) -> tuple[str, str]:
+    """(number as reported, status) for what a device put in its number field.
+
+    Withheld (P, PRIVATE, ANONYMOUS, Restricted…) → ("", private); out of area / unavailable / empty / all
+    zeros → ("", unavailable); otherwise the digits as reported (spaces, dashes, dots and brackets removed,
+    a leading + kept) and ok. Persian/Arabic-Indic digits are folded to ASCII.
+    """
+    from app.text import to_ascii_digits
+
+    text = to_ascii_digits((raw or "").strip()).strip()
+    word = re.sub(r"\s+", " ", text.upper())
+    if word in PRIVATE_WORDS:
+        return "", ev.PRIVATE
+    if word in UNAVAILABLE_WORDS or not word:
+        return "", ev.UNAVAILABLE
+    number = _NUMBER_JUNK.sub("", text)
+    if number.startswith("++"):                   # seen in vendor code: "++98…"
+        number = "+" + number.lstrip("+")
+    if not number or not _NUMBER_OK.match(number):
+        if "PRIVATE" in word or "ANONYM" in word or "RESTRICT" in word or "WITHHELD" in word:
+            return "", ev.PRIVATE
+        if "AREA" in word or "UNAVAIL" in word:
+            return "", ev.UNAVAILABLE
+        digits = re.sub(r"[^0-9+]", "", number)
+        if len(digits) >= 3:
+            logger.debug("number field %r has stray characters; keeping its digits", raw)
+            number = digits
+        else:
+            return "", ev.UNAVAILABLE
+    if not number.strip("+0*#"):
+        return "", ev.UNAVAILABLE                 # "0000000000": the exchange did not send the number
+    return number, ev.OK
+
+
+def clean_name(raw: str | None) -> str | None:
+    """A caller name, or None when the field is empty or says there is no name (NO NAME, P, O, -)."""
+    if raw is None:
+        return None
+    name = raw.strip()
+    if not name or name.upper() in {"P", "O", "A", "-", "NO NAME", "NONAME", "NO-NAME", "UNKNOWN NAME"}:
+        return None
+    return name
+
+
+def month_day_time(month: int, day: int, hour: int, minute: int, now: dt.datetime,
+                   year: int | None = None, second: int = 0) -> dt.datetime | None:
+    """A device's date/time. Without a year, the current one, or last year when that would put the call
+    more than a day in the future (a call on 29 Esfand/20 March decoded after New Year, or 31 Dec → 1 Jan).
+    Impossible dates give None."""
+    try:
+        if year is not None:
+            return dt.datetime(year, month, day, hour, minute, second)
+        when = dt.datetime(now.year, month, day, hour, minute, second)
+    except ValueError:
+        if year is None and month == 2 and day == 29:
+            try:                                   # 29 Feb reported in a non-leap current year: last leap year
+                return dt.datetime(now.year - 1, month, day, hour, minute, second)
+            except ValueError:
+                return None
+        return None
+    if when - now > dt.timedelta(days=1):
+        try:
+            when = when.replace(year=now.year - 1)
+        except ValueError:
+            return None
+    return when
+
+
+def parse_mmddhhmm(text: str, now: dt.datetime) -> dt.datetime | None:
+    """'05111852' → 11 May, 18:52 of the current year."""
+    m = re.fullmatch(r"\s*(\d\d)(\d\d)(\d\d)(\d\d)\s*", text or "")
+    if not m:
+        return None
+    return month_day_time(int(m[1]), int(m[2]), int(m[3]), int(m[4]), now)
+
+
+def parse_duration(text: str | None, four_digits: str = "seconds") -> int | None:
+    """A hang-up record's duration in seconds, tolerant of the forms boxes use.
+
+    - ``h:mm:ss`` / ``mm:ss`` → as written;
+    - plain digits → seconds, except that with ``four_digits="mmss"`` exactly four digits whose last two are
+      below 60 are read as minutes and seconds (Oj Segal's ``T0257`` = 2 min 57 s; see decoders/segal.py);
+    - anything else → None.
+    """
+    if text is None:
+        return None
+    t = text.strip()
+    if not t:
+        return None
+    m = re.fullmatch(r"(?:(\d{1,3}):)?(\d{1,3}):(\d{1,2})", t)
+    if m:
+        h = int(m[1] or 0)
+        return h * 3600 + int(m[2]) * 60 + int(m[3])
+    if not t.isdigit() or len(t) > 7:
+        return None
+    if four_digits == "mmss" and len(t) == 4 and int(t[2:]) < 60:
+        return int(t[:2]) * 60 + int(t[2:])
+    return int(t)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the life of a call on one line of a multi-line box
+IDLE = "idle"
+RINGING = "ringing"
+ANSWERED = "answered"
+OFFHOOK = "offhook"
+
+
+@dataclass
+class LineState:
+    line: int
+    state: str = IDLE
+    number: str | None = None          # the caller's number for the current incoming call
+    status: str | None = None
+    digits: str = ""                   # digits dialled since the handset was lifted
+    rings: int = 0
+    last_activity: dt.datetime | None = None
+    reported_number: bool = False      # INCOMING already emitted for this ring cycle
+
+
+@dataclass
+class LineTracker:
+    """Turns per-line box records into the call's life: ring → answered/missed → hang-up; lift → digits →
+    outgoing → hang-up. Shared by the Segal, Yasna and Techno decoders."""
+
+    source: str
+    now: NowFn
+    ring_timeout: float = 8.0          # seconds of silence after a ring before the call counts as missed
+    lines: dict[int, LineState] = field(default_factory=dict)
+
+    def get(self, line: int) -> LineState:
+        st = self.lines.get(line)
+        if st is None:
+            st = self.lines[line] = LineState(line)
+        st.last_activity = self.now()
+        return st
+
+    def _event(self, kind: str, st: LineState, raw: str, **kw) -> CallerIdEvent:
+        return CallerIdEvent(kind=kind, line=st.line, source=self.source, raw=raw, **kw)
+
+    def caller_id(self, line: int, reported: str | None, raw: str) -> list[CallerIdEvent]:
+        st = self.get(line)
+        number, status = classify_number(reported)
+        if st.state in (ANSWERED, OFFHOOK):
+            # A caller ID while the handset is up: a new call (call waiting, or a lost hang-up record).
+            logger.debug("line %s: caller ID while %s; starting a new call", line, st.state)
+            self._reset(st)
+        if st.state == RINGING and st.reported_number and (number, status) == (st.number, st.status):
+            return []                                   # the same caller ID repeated with each ring
+        if st.state == RINGING and st.reported_number and st.number and number != st.number:
+            out = self.missed(line, raw, rings=None)    # a different caller: the previous one rang out
+            st = self.get(line)
+        else:
+            out = []
+        st.state = RINGING
+        st.number, st.status = number, status
+        st.reported_number = True
+        out.append(self._event(ev.INCOMING, st, raw, number=number, status=status, time=self.now()))
+        return out
+
+    def ring(self, line: int, rings: int | None, raw: str) -> list[CallerIdEvent]:
+        st = self.get(line)
+        if st.state in (ANSWERED, OFFHOOK):
+            logger.debug("line %s: ring while %s; the previous call's end was not reported", line, st.state)
+            self._reset(st)
+        if st.state == IDLE:
+            st.state = RINGING
+            st.rings = 0
+        st.rings = rings if rings is not None else st.rings + 1
+        return [self._event(ev.RING, st, raw, number=st.number, status=st.status, rings=st.rings)]
+
+    def lift(self, line: int, raw: str) -> list[CallerIdEvent]:
+        """Handset lifted: answers a ringing line, or starts an outgoing call on an idle one."""
+        st = self.get(line)
+        if st.state == RINGING:
+            st.state = ANSWERED
+            return [self._event(ev.ANSWERED, st, raw, number=st.number, status=st.status, rings=st.rings or None)]
+        if st.state == IDLE:
+            st.state = OFFHOOK
+            st.digits = ""
+            return [self._event(ev.OFFHOOK, st, raw)]
+        return []                                       # already off-hook: a repeated record
+
+    def hook_word(self, line: int, word: str, raw: str) -> list[CallerIdEvent]:
+        """A hook-state word. The telephone terms "off-hook" (handset up) and "on-hook" (handset down) are
+        read as such. The vendor words "HookOn"/"HookOff"/"hook-on"/"hook-off" are not used consistently:
+        the brief and the telephone sense say HookOff = handset up, while the published integration code
+        (YasnaSDK) maps Yasna's "HookOn" and Danjeh's "hook-on" to "line in use" and "HookOff"/"hook-off"
+        to "idle". Both readings agree on one thing: the word marks a change. So these words toggle by the
+        line's state: on a ringing or idle line the handset went up; during a call it went down."""
+        w = re.sub(r"[\s_\-]", "", word.upper())
+        st = self.get(line)
+        if w == "OFFHOOK":
+            return self.lift(line, raw)
+        if w == "ONHOOK":
+            if st.state in (ANSWERED, OFFHOOK):
+                return self.hang_up(line, None, None, raw)
+            logger.debug("line %s: on-hook while %s; nothing to end", line, st.state)
+            return []
+        if st.state in (ANSWERED, OFFHOOK):
+            return self.hang_up(line, None, None, raw)
+        return self.lift(line, raw)
+
+    def in_call(self, line: int) -> bool:
+        st = self.lines.get(line)
+        return st is not None and st.state in (ANSWERED, OFFHOOK)
+
+    def answered(self, line: int, raw: str) -> list[CallerIdEvent]:
+        st = self.get(line)
+        if st.state == ANSWERED:
+            return []
+        if st.state == OFFHOOK:
+            return []                                   # "answer" during an outgoing call: the far end picked up
+        st.state = ANSWERED
+        return [self._event(ev.ANSWERED, st, raw, number=st.number, status=st.status, rings=st.rings or None)]
+
+    def digit(self, line: int, digits: str, raw: str) -> list[CallerIdEvent]:
+        st = self.get(line)
+        out: list[CallerIdEvent] = []
+        if st.state in (IDLE, RINGING):
+            # A digit with no lift reported before it: the handset must be up.
+            if st.state == RINGING:
+                logger.debug("line %s: digit while ringing; treating the call as answered", line)
+                out += self.answered(line, raw)
+            else:
+                st.state = OFFHOOK
+                st.digits = ""
+                out.append(self._event(ev.OFFHOOK, st, raw))
+        for d in digits:
+            if st.state == OFFHOOK:
+                st.digits += d
+            out.append(self._event(ev.DIGIT, st, raw, number=d))
+        return out
+
+    def hang_up(self, line: int, duration: int | None, dialled: str | None, raw: str,
+                force_outgoing: bool = False) -> list[CallerIdEvent]:
+        """Handset down. An outgoing call reports OUTGOING (number dialled + duration) before HANGUP."""
+        st = self.get(line)
+        out: list[CallerIdEvent] = []
+        if st.state == RINGING and not force_outgoing:
+            # Down without an "up" record: the answer record was lost; still a finished answered call.
+            logger.debug("line %s: hang-up while ringing; assuming it was answered", line)
+            st.state = ANSWERED
+        if st.state == IDLE and not dialled and not force_outgoing:
+            logger.debug("line %s: hang-up on an idle line (duration %s)", line, duration)
+            out.append(self._event(ev.HANGUP, st, raw, duration=duration))
+            self._reset(st)
+            return out
+        if st.state in (OFFHOOK, IDLE) or force_outgoing:
+            number = (dialled or "").strip() or st.digits
+            if number:
+                out.append(self._event(ev.OUTGOING, st, raw, number=number, duration=duration))
+            out.append(self._event(ev.HANGUP, st, raw, number=number or None, duration=duration,
+                                   extra={"direction": "out"}))
+        else:
+            out.append(self._event(ev.HANGUP, st, raw, number=st.number, status=st.status, duration=duration,
+                                   extra={"direction": "in"}))
+        self._reset(st)
+        return out
+
+    def missed(self, line: int, raw: str, rings: int | None) -> list[CallerIdEvent]:
+        st = self.get(line)
+        if st.state in (ANSWERED, OFFHOOK):
+            logger.debug("line %s: 'missed' while %s; ignored", line, st.state)
+            return []
+        out = [self._event(ev.MISSED, st, raw, number=st.number, status=st.status,
+                           rings=rings if rings is not None else (st.rings or None))]
+        self._reset(st)
+        return out
+
+    def expire(self) -> list[CallerIdEvent]:
+        """Lines that rang and went quiet for ring_timeout seconds: MISSED."""
+        out: list[CallerIdEvent] = []
+        now = self.now()
+        for st in list(self.lines.values()):
+            if st.state == RINGING and st.last_activity is not None and \
+                    (now - st.last_activity).total_seconds() >= self.ring_timeout:
+                out.append(self._event(ev.MISSED, st, "", number=st.number, status=st.status,
+                                       rings=st.rings or None, extra={"reason": "ring timeout"}))
+                self._reset(st)
+        return out
+
+    @staticmethod
+    def _reset(st: LineState) -> None:
+        st.state = IDLE
+        st.number = st.status = None
+        st.digits = ""
+        st.rings = 0
+        st.reported_number = False
+
+
+def line_number(text: str | None) -> int | None:
+    """'1', '01', 'L2', 'LINE3' → int; anything else None."""
+    if text is None:
+        return None
+    m = re.fullmatch(r"\s*(?:L|LINE)?\s*0*(\d{1,3})\s*", text, re.IGNORECASE)
+    if not m:
+        return None
+    n = int(m[1])
+    return n

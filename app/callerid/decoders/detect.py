@@ -1,0 +1,171 @@
+"""Recognise the protocol from the first records, then hand everything (from the first byte) to its decoder.
+
+Each protocol has a recogniser that looks only at *complete* records in its own framing (lines for the
+modem, NCID and Yasna; ``@`` for Segal/Danjeh; ``.`` for Techno) and says whether a record is a sure sign
+of it. The protocol whose first sure record *ends* earliest in the stream wins (ties go to the order of
+PROTOCOLS), so the choice does not depend on how the bytes were split into reads. Until then the bytes
+are held (at most ``HOLD_LIMIT``; past that the oldest are dropped, as garbage before a device spoke).
+At flush() with nothing sure, weaker signs decide (OK/AT echo → modem); with none at all nothing is
+emitted and the bytes are logged.
+
+Hex SDMF/MDMF lines are recognised as the modem (its decoder reads them), since a modem in unformatted
+mode also sends RING and OK lines.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+from app.callerid.decoders.base import Decoder
+from app.callerid.decoders.raw import KNOWN_TYPES, checksum_ok
+from app.callerid.events import CallerIdEvent
+
+logger = logging.getLogger(__name__)
+
+HOLD_LIMIT = 16384
+
+_MODEM_FIELD = re.compile(r"^\s*(DATE|TIME|NMBR|DDN_NMBR|NAME|MESG)\s*=", re.IGNORECASE)
+_NCID = re.compile(
+    r"^\s*(?:(?:CID|CIDINFO|CIDLOG|HUP|HUPLOG|OUT|OUTLOG|BLK|BLKLOG|PID|PIDLOG|WID|WIDLOG|END|ENDLOG|MWI|PUT|"
+    r"RID|MSG|MSGLOG|NOT|NOTLOG|OPT|LOG):|200 .*(?:NCID|ncidd|Server)|210 API|25[0-4] .*[Cc]all log|300 End)")
+_SEGAL = re.compile(r"^\s*L\s*\d{1,2}\s*[:\- ]?\s*(?:C[0-9+PO]*|R\s*\d{1,3}|HF|HND.*|D\s*[0-9*#]|"
+                    r"hook-?o(?:n|ff)|Dialed\s*:?.*|\d{3,})\s*$", re.IGNORECASE | re.DOTALL)
+_TECHNO = re.compile(r"^\s*D\s*\d{1,2}\s*:\s*(?:L\s*\d{1,2}\s*:\s*)?(?:CallerID=|Ring=|Answer|HangDown|HangUp|"
+                     r"MissCall|Dial=|DeviceConnect|DeviceDisconnect|LineConnect|LineDisconnect)", re.IGNORECASE)
+_YASNA = re.compile(r"(?:^|\s)L(?:INE)?\s*\d{1,2}\b.*(?:CallerID\s*:|RingsCount\s*:|Duration\s*:|Dialed\s*:|"
+                    r"\bRinging\b|\bHookO(?:n|ff)\b|\bO(?:n|ff)-hook\b)", re.IGNORECASE)
+
+
+def _modem_sure(rec: str) -> bool:
+    s = rec.strip()
+    if re.fullmatch(r"RING\s*[A-Z0-9]?", s.upper()) or _MODEM_FIELD.match(s) or ("###" in s and "NMBR" in s):
+        return True
+    compact = re.sub(r"\s+", "", s)
+    if len(compact) >= 8 and len(compact) % 2 == 0 and re.fullmatch(r"[0-9A-Fa-f]+", compact):
+        try:
+            msg = bytes.fromhex(compact)
+        except ValueError:
+            return False
+        return msg[0] in KNOWN_TYPES and len(msg) == msg[1] + 3 and checksum_ok(msg)
+    return False
+
+
+def _modem_weak(rec: str) -> bool:
+    s = rec.strip().upper()
+    return s in ("OK", "ERROR") or s.startswith("AT")
+
+
+# (name, record terminators, sure-sign test)
+PROTOCOLS: list[tuple[str, bytes, Callable[[str], bool]]] = [
+    ("ncid", b"\r\n", lambda r: bool(_NCID.match(r))),
+    ("techno", b".\r\n", lambda r: bool(_TECHNO.match(r))),
+    ("segal", b"@", lambda r: bool(_SEGAL.match(r.strip()))),
+    ("yasna", b"\r\n", lambda r: bool(_YASNA.search(r)) and "@" not in r and not _TECHNO.match(r)),
+    ("modem", b"\r\n", _modem_sure),
+]
+
+
+def _records(buf: bytes, terminators: bytes):
+    """(text, end offset) of each complete record."""
+    start = 0
+    for i, b in enumerate(buf):
+        if b in terminators:
+            if i > start:
+                yield buf[start:i].decode("utf-8", errors="replace"), i
+            start = i + 1
+
+
+def detect(buf: bytes, final: bool = False) -> str | None:
+    """The protocol of a byte stream's beginning, or None while unsure."""
+    best: tuple[int, int, str] | None = None
+    for order, (name, terms, sure) in enumerate(PROTOCOLS):
+        for text, end in _records(buf, terms):
+            if len(text) > 4096:
+                continue
+            if sure(text):
+                if best is None or (end, order) < best[:2]:
+                    best = (end, order, name)
+                break
+    if best:
+        return best[2]
+    if final:
+        tail_terms = b"\r\n"
+        for text, _end in _records(buf + b"\n", tail_terms):
+            if _modem_weak(text):
+                return "modem"
+        # An unterminated last record may still be sure on its own (e.g. "L1C0912…" without its "@").
+        for name, _terms, sure in PROTOCOLS:
+            for text, _end in _records(buf + b"\n", b"\n"):
+                if sure(text):
+                    return name
+    return None
+
+
+class AutoDecoder(Decoder):
+    """fmt="auto": holds bytes until the protocol is known, then delegates to that decoder."""
+
+    source = "auto"
+
+    def __init__(self, now=None, factory: Callable[[str], Decoder] | None = None):
+        super().__init__(now)
+        self._factory = factory
+        self._held = bytearray()
+        self._dropped = 0
+        self.delegate: Decoder | None = None
+
+    @property
+    def protocol(self) -> str:
+        return self.delegate.protocol if self.delegate else "auto"
+
+    def _make(self, name: str) -> Decoder:
+        if self._factory is not None:
+            return self._factory(name)
+        from app.callerid.decoders import decoder_for
+
+        return decoder_for(name, now=self._now)
+
+    def _feed(self, data: bytes) -> list[CallerIdEvent]:
+        if self.delegate is not None:
+            return self.delegate.feed(data)
+        self._held += data
+        name = detect(bytes(self._held))
+        if name is None:
+            if len(self._held) > HOLD_LIMIT:
+                cut = len(self._held) - HOLD_LIMIT // 2
+                # Cut at a record boundary so what is kept starts cleanly.
+                nl = max(self._held.rfind(b"\n", 0, cut), self._held.rfind(b"@", 0, cut),
+                         self._held.rfind(b".", 0, cut))
+                cut = nl + 1 if nl >= 0 else cut
+                self._dropped += cut
+                logger.info("caller-ID protocol not recognised in %d bytes; dropping the oldest %d",
+                            len(self._held), cut)
+                del self._held[:cut]
+            return []
+        return self._start(name)
+
+    def _start(self, name: str) -> list[CallerIdEvent]:
+        logger.info("caller-ID protocol detected: %s", name)
+        self.delegate = self._make(name)
+        held, self._held = bytes(self._held), bytearray()
+        return self.delegate.feed(held)
+
+    def _flush(self) -> list[CallerIdEvent]:
+        if self.delegate is None:
+            if not self._held.strip():
+                return []
+            name = detect(bytes(self._held), final=True)
+            if name is None:
+                logger.info("caller-ID protocol not recognised; %d bytes ignored: %r", len(self._held),
+                            bytes(self._held[:120]))
+                self._held.clear()
+                return []
+            out = self._start(name)
+            return out + self.delegate.flush()
+        return self.delegate.flush()
+
+    def _tick(self) -> list[CallerIdEvent]:
+        return self.delegate.tick() if self.delegate else []
+
+    def _reset_after_error(self) -> None:
+        self._held.clear()

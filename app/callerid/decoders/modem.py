@@ -1,0 +1,239 @@
+"""Voice/data modems in formatted caller-ID mode (``AT+VCID=1``, ``AT#CID=1`` …).
+
+Between RING lines the modem prints ``KEY = value`` lines: DATE (MMDD), TIME (HHMM), NMBR or DDN_NMBR,
+NAME, MESG (hex of parameters it did not understand). Order is not fixed, the space around ``=`` is
+optional, a value may be empty or contain ``=`` (split on the first one). Sources: NCID-API "ASCII Plain
+Format Caller ID", NCID's ncidd.c, IS-101.
+
+Also understood, because real modems and boxes send them:
+- single-line variants: ``DATE = 0511 TIME = 1852 NMBR = 4075550000 NAME = JOHN DOE`` or with ``;``/``,``
+  between fields, and the NetCallerID form ``###DATE05111852...NMBR4075550000...NAMEJOHN DOE+++``;
+- ``CALLER NUMBER: …`` / ``CALLER NAME: …`` labels (some Conexant firmwares);
+- ``\\r\\n``, ``\\n``, ``\\r`` line endings, blank lines, ``RING`` with a cadence suffix (``RING 1``, ``RINGA``),
+  and the voice-mode ring report ``<DLE>R``;
+- command echo (``AT+VCID=1``), result codes (OK, ERROR, CONNECT, NO CARRIER…), banners after a reset;
+- unformatted hex messages (SDMF/MDMF, see raw.py) when the modem was switched to ``AT+VCID=2``.
+
+A call is reported (INCOMING) when the next RING arrives, when all four of DATE, TIME, NMBR and NAME are in,
+when a field repeats (a second call's block with no RING between), or at flush() (idle timeout / end of
+input). It never waits for NAME: Iranian lines send only the number. A block with no number at all
+(e.g. only DATE/TIME before a reset) is dropped. Withheld numbers (P, PRIVATE, ANONYMOUS…) give status
+private; O, OUT-OF-AREA, Unavailable, empty, all zeros give unavailable.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+from app.callerid import events as ev
+from app.callerid.decoders.base import (
+    MAX_RECORD,
+    Decoder,
+    classify_number,
+    clean_name,
+    month_day_time,
+    to_text,
+)
+from app.callerid.decoders.raw import HexAssembler
+from app.callerid.events import CallerIdEvent
+
+logger = logging.getLogger(__name__)
+
+DLE = 0x10
+
+_KEY_ALIASES = {
+    "DATE": "DATE", "TIME": "TIME", "NMBR": "NMBR", "NUMBER": "NMBR", "DDN_NMBR": "DDN_NMBR", "DDN": "DDN_NMBR",
+    "NAME": "NAME", "MESG": "MESG", "CALLER NUMBER": "NMBR", "CALLER NAME": "NAME", "CALLER ID": "NMBR",
+}
+# A field label: at the start of the line or after a separator, then = (or : for the CALLER … forms).
+_FIELD = re.compile(
+    r"(?:^|(?<=[\s;,|]))(DDN_NMBR|DDN|NMBR|NUMBER|NAME|DATE|TIME|MESG|CALLER NUMBER|CALLER NAME|CALLER ID)"
+    r"\s*[=:]\s*", re.IGNORECASE)
+_NETCALLERID = re.compile(r"###(.*?)\+\+\+", re.DOTALL)
+_RESULT_CODES = re.compile(
+    r"^(OK|ERROR|CONNECT.*|NO CARRIER|NO DIAL ?TONE|BUSY|NO ANSWER|VCON|FAX|DATA|\+FCERROR|"
+    r"NO CALLER ?ID|RING ?BACK|DELAYED|BLACKLISTED)$", re.IGNORECASE)
+_ECHO = re.compile(r"^A\s*T", re.IGNORECASE)
+
+
+class ModemDecoder(Decoder):
+    source = "modem"
+
+    def __init__(self, now=None):
+        super().__init__(now)
+        self._buf = bytearray()
+        self._skipping = False
+        self._hex = HexAssembler()
+        self._pending: dict[str, str] = {}
+        self._pending_raw: list[str] = []
+
+    # -- byte level: lines, and <DLE> codes between them --------------------------------------------------
+    def _feed(self, data: bytes) -> list[CallerIdEvent]:
+        self._buf += data
+        out: list[CallerIdEvent] = []
+        i = 0
+        start = 0
+        buf = self._buf
+        n = len(buf)
+        while i < n:
+            b = buf[i]
+            if b in (0x0D, 0x0A):
+                out += self._end_line(bytes(buf[start:i]))
+                i += 1
+                start = i
+            elif b == DLE:
+                if i + 1 >= n:
+                    break                                   # wait for the code byte
+                code = buf[i + 1]
+                del buf[i:i + 2]                            # DLE codes are in-band: not part of the text
+                n -= 2
+                if code in (ord("R"), ord("r")):           # voice mode: <DLE>R = ring
+                    out += self._line("RING")
+                continue
+            else:
+                i += 1
+        del buf[:start]
+        if len(buf) > MAX_RECORD:
+            logger.debug("modem: %d bytes without a line end; dropped", len(buf))
+            buf.clear()
+            self._skipping = True
+        return out
+
+    def _end_line(self, rec: bytes) -> list[CallerIdEvent]:
+        if self._skipping:
+            self._skipping = False
+            return []
+        if len(rec) > MAX_RECORD:
+            logger.debug("modem: line of %d bytes dropped", len(rec))
+            return []
+        text = to_text(rec).strip()
+        return self._line(text) if text else []
+
+    # -- line level ---------------------------------------------------------------------------------------
+    def _line(self, line: str) -> list[CallerIdEvent]:
+        upper = line.upper()
+        if re.fullmatch(r"RING\s*[A-Z0-9]?", upper):
+            self._hex.reset()
+            out = self._complete("ring")
+            out.append(CallerIdEvent(kind=ev.RING, source=self.source, raw=line))
+            return out
+        if "###" in line and "+++" in line:
+            return self._netcallerid(line)
+        fields = list(_FIELD.finditer(line))
+        if fields and fields[0].start() == 0:
+            self._hex.reset()
+            out: list[CallerIdEvent] = []
+            for k, m in enumerate(fields):
+                end = fields[k + 1].start() if k + 1 < len(fields) else len(line)
+                value = line[m.end():end].strip()
+                if len(fields) > 1:
+                    value = value.rstrip(";,|").strip()
+                key = _KEY_ALIASES[re.sub(r"\s+", " ", m.group(1).upper())]
+                out += self._field(key, value, line)
+            return out
+        is_hex, events = self._hex.push_line(line, self._now())
+        if is_hex:
+            out = self._complete("hex message") if events else []
+            return out + events
+        if _RESULT_CODES.match(upper) or _ECHO.match(upper):
+            logger.debug("modem: %s", line[:80])
+            return []
+        logger.debug("modem: unrecognised line skipped: %r", line[:120])
+        return []
+
+    def _field(self, key: str, value: str, raw: str) -> list[CallerIdEvent]:
+        out: list[CallerIdEvent] = []
+        pending_key = "NMBR" if key == "DDN_NMBR" else key
+        if pending_key in self._pending and key != "MESG":
+            out += self._complete("field repeated")
+        if key == "DDN_NMBR":
+            self._pending.setdefault("NMBR", value)
+        elif key == "MESG":
+            self._pending["MESG"] = (self._pending.get("MESG", "") + " " + value).strip()
+        else:
+            self._pending[key] = value
+        self._pending_raw.append(raw)
+        if all(k in self._pending for k in ("DATE", "TIME", "NMBR", "NAME")):
+            out += self._complete("all fields")
+        return out
+
+    def _netcallerid(self, line: str) -> list[CallerIdEvent]:
+        """###DATE<mmddhhmm>...NMBR<number>...NAME<words>+++"""
+        m = _NETCALLERID.search(line)
+        body = m.group(1) if m else ""
+        out = self._complete("netcallerid")
+        parts = {}
+        for piece in body.split("..."):
+            piece = piece.strip(".")
+            for key in ("DATE", "NMBR", "NAME", "LINE", "CALL"):
+                if piece.upper().startswith(key):
+                    parts[key] = piece[len(key):]
+                    break
+        if "NMBR" not in parts and "NAME" not in parts:
+            logger.debug("NetCallerID record without number: %r", line[:80])
+            return out
+        dt_text = parts.get("DATE", "")
+        if len(dt_text) == 8 and dt_text.isdigit():
+            self._pending["DATE"], self._pending["TIME"] = dt_text[:4], dt_text[4:]
+        nm = parts.get("NMBR", "")
+        name = parts.get("NAME", "")
+        self._pending["NMBR"] = nm
+        if name and not (name.startswith("-") and name.endswith("-")):   # -UNKNOWN CALLER-, -MSG OFF-
+            self._pending["NAME"] = name
+        self._pending_raw.append(line)
+        return out + self._complete("netcallerid")
+
+    def _complete(self, why: str) -> list[CallerIdEvent]:
+        p, raw = self._pending, self._pending_raw
+        self._pending, self._pending_raw = {}, []
+        if not p:
+            return []
+        if "NMBR" not in p and "NAME" not in p:
+            logger.debug("modem: caller-ID block without a number dropped (%s): %s", why, p)
+            return []
+        now = self._now()
+        when = None
+        date, time_ = p.get("DATE", ""), p.get("TIME", "")
+        dm = re.fullmatch(r"(\d\d)(\d\d)(\d{2}|\d{4})?", date.strip())
+        tm = re.fullmatch(r"(\d\d):?(\d\d)", time_.strip())
+        if dm and tm:
+            year = None
+            if dm.group(3):
+                y = int(dm.group(3))
+                year = y if y > 999 else 2000 + y
+            when = month_day_time(int(dm[1]), int(dm[2]), int(tm[1]), int(tm[2]), now, year=year)
+        elif date or time_:
+            logger.debug("modem: unusable DATE/TIME %r %r", date, time_)
+        name_raw = p.get("NAME")
+        if "NMBR" in p:
+            number, status = classify_number(p["NMBR"])
+            if status != ev.OK and name_raw:
+                # NMBR says nothing; NAME may say why (NAME = P / O / PRIVATE).
+                n2, s2 = classify_number(name_raw)
+                if s2 == ev.PRIVATE:
+                    status = ev.PRIVATE
+        else:
+            n2, s2 = classify_number(name_raw)
+            number, status = "", (s2 if s2 == ev.PRIVATE else ev.UNAVAILABLE)
+        extra = {"mesg": p["MESG"]} if p.get("MESG") else {}
+        return [CallerIdEvent(kind=ev.INCOMING, number=number, name=clean_name(name_raw), time=when,
+                              status=status, source=self.source, raw=" | ".join(raw), extra=extra)]
+
+    def _flush(self) -> list[CallerIdEvent]:
+        out: list[CallerIdEvent] = []
+        tail = bytes(self._buf)
+        self._buf.clear()
+        if tail.strip() and not self._skipping:
+            out += self._end_line(tail)
+        self._skipping = False
+        self._hex.reset()
+        out += self._complete("flush")
+        return out
+
+    def has_pending(self) -> bool:
+        return bool(self._pending) or bool(self._buf.strip())
+
+    def _reset_after_error(self) -> None:
+        self._buf.clear()
+        self._pending, self._pending_raw = {}, []
+        self._hex.reset()
