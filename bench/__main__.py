@@ -1,0 +1,55 @@
+"""python -m bench [NAME…] [--quick] [--json]: runs every bench/bench_*.py (or those named) and prints a table."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import pkgutil
+import sys
+import traceback
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench")
+    p.add_argument("names", nargs="*", help="benchmark modules (e.g. customers callerid) or figure names")
+    p.add_argument("--quick", action="store_true", help="small data: the whole run under a minute")
+    p.add_argument("--json", action="store_true", help="one JSON object per figure")
+    args = p.parse_args(argv)
+    here = Path(__file__).parent
+    modules = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
+    wanted = [m for m in modules if not args.names or m[len("bench_"):] in args.names or m in args.names]
+    if not wanted:
+        wanted = modules  # names may be figure names: filter later
+    os.environ.setdefault("CRM_DATA_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "crm-bench-data"))
+    rows: list[dict] = []
+    failed = 0
+    for name in wanted:
+        try:
+            mod = importlib.import_module(f"bench.{name}")
+            figures = mod.run(quick=args.quick)
+        except Exception:  # noqa: BLE001 - one broken benchmark must not hide the others
+            traceback.print_exc()
+            failed += 1
+            continue
+        for f in figures:
+            if args.names and f["bench"] not in args.names and name[len("bench_"):] not in args.names \
+                    and name not in args.names:
+                continue
+            rows.append(f)
+            if args.json:
+                print(json.dumps(f, ensure_ascii=False), flush=True)
+    if not args.json:
+        cols = ["bench", "n", "p50_ms", "p95_ms", "p99_ms", "floor_p99_ms", "rss_mb"]
+        widths = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) if rows else len(c) for c in cols]
+        print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
+        for r in rows:
+            print("  ".join(str(r.get(c, "")).ljust(w) for c, w in zip(cols, widths, strict=True)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Foundation figures: search as you type, look-up by caller number, list open, cold start, memory."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import figure, open_seeded, rss_mb, time_ms
+
+KEYSTROKES = ["علی", "رضایی", "محمد", "پارس", "نوری", "امیرحسین", "سارا"]
+
+
+def _phone_forms(canonical: str, rng: random.Random) -> str:
+    c = canonical
+    return rng.choice([c, "+98" + c[1:], "0098" + c[1:], c[1:], "98" + c[1:],
+                       f"{c[:4]} {c[4:7]} {c[7:]}", c.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))])
+
+
+def run(quick: bool = False) -> list[dict]:
+    n = 5_000 if quick else 100_000
+    path = open_seeded(n)
+    from app import customers as cs
+    from models.core import PhoneNumber
+
+    rng = random.Random(7)
+    out = []
+
+    # Search as you type: every prefix of a name, and of partial phone numbers; each keystroke = ids + first page.
+    numbers = [p for (p,) in PhoneNumber.select(PhoneNumber.canonical).order_by(PhoneNumber.id).limit(5000).tuples()]
+    typed: list[str] = []
+    for word in KEYSTROKES:
+        typed += [word[:i] for i in range(1, len(word) + 1)]
+    for num in rng.sample(numbers, 8):
+        frag = num[rng.randrange(0, 4):][:7]
+        typed += [frag[:i] for i in range(3, len(frag) + 1)]
+    cs.search_ids(cs.Filter(text="x"))  # warm the page cache
+    samples = []
+    for _ in range(2 if quick else 3):
+        for text in typed:
+            def keystroke(text=text):
+                ids = cs.search_ids(cs.Filter(text=text))
+                cs.fetch_rows(ids[:100])
+            samples.append(time_ms(keystroke))
+    out.append(figure("customer_search_keystroke", samples))
+
+    # Caller-number look-up in any format.
+    samples = []
+    for _ in range(2000 if quick else 5000):
+        reported = _phone_forms(rng.choice(numbers), rng)
+        samples.append(time_ms(lambda reported=reported: cs.find_by_phone(reported)))
+    out.append(figure("phone_lookup_any_format", samples))
+
+    # Opening the list: the page widget until its first rows are read (offscreen).
+    from ui.application import setup_qt_app
+
+    app = setup_qt_app()
+    from ui.context import AppContext
+    from ui.pages.customers import CustomersPage
+
+    samples = []
+    pages_fetched = 0
+    for _ in range(3 if quick else 5):
+        t = time.perf_counter()
+        page = CustomersPage(AppContext())
+        page.resize(1200, 800)
+        page.show()
+        app.processEvents()
+        samples.append((time.perf_counter() - t) * 1000)
+        page.view.scrollToBottom()
+        app.processEvents()
+        pages_fetched = page.model.queries
+        page.close()
+        page.deleteLater()
+        app.processEvents()
+    out.append(figure("customer_list_open", samples, rss_mb=rss_mb(), pages_fetched_after_scroll_to_end=pages_fetched,
+                      rows=n))
+
+    # Cold start: a fresh process until the main window is shown.
+    samples = []
+    for _ in range(2 if quick else 3):
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CRM_BENCH_T0=repr(time.time()))
+        code = ("import os,sys,time; t0=float(os.environ['CRM_BENCH_T0']);"
+                "import ui.application as a; from PySide6.QtCore import QTimer;"
+                "orig=a.MainWindow if hasattr(a,'MainWindow') else None;"
+                "import ui.main_window as mw; old=mw.MainWindow.show;"
+                "mw.MainWindow.show=lambda self:(old(self),print('SHOWN',(time.time()-t0)*1000,flush=True),"
+                "QTimer.singleShot(0,__import__('PySide6.QtWidgets').QtWidgets.QApplication.quit));"
+                "import argparse; sys.exit(a.run_gui(argparse.Namespace(db=sys.argv[1],demo_if_empty=False,quit_after=None)))")
+        res = subprocess.run([sys.executable, "-c", code, str(path)], env=env, capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent.parent, timeout=120)
+        for line in res.stdout.splitlines():
+            if line.startswith("SHOWN"):
+                samples.append(float(line.split()[1]))
+        if res.returncode not in (0,) and not samples:
+            print(res.stderr[-2000:], file=sys.stderr)
+    if samples:
+        out.append(figure("cold_start_to_main_window", samples))
+    del app
+    return out
+
+
+if __name__ == "__main__":
+    for f in run(quick="--quick" in sys.argv):
+        print(json.dumps(f, ensure_ascii=False))

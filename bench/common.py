@@ -1,0 +1,82 @@
+"""Shared helpers for the benchmarks: timing, percentiles, a seeded database, memory."""
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+CACHE = Path(os.environ.get("CRM_BENCH_DIR", Path(tempfile.gettempdir()) / "crm-bench"))
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = (len(s) - 1) * p / 100
+    lo = int(k)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def figure(name: str, samples_ms: list[float], **extra) -> dict:
+    out = {"bench": name, "n": len(samples_ms), "p50_ms": round(statistics.median(samples_ms), 3),
+           "p95_ms": round(percentile(samples_ms, 95), 3), "p99_ms": round(percentile(samples_ms, 99), 3)}
+    out.update(extra)
+    return out
+
+
+def time_ms(fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t) * 1000
+
+
+def rss_mb() -> float:
+    """Current resident memory (Linux /proc), else the peak."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+        return round(pages * os.sysconf("SC_PAGE_SIZE") / 1e6, 1)
+    except OSError:
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def seeded_db(customers: int, seed: int = 1405, extra: dict | None = None) -> Path:
+    """A database file with `customers` demo customers, built once and reused (copied) by later runs."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tag = "-".join(f"{k}{v}" for k, v in sorted((extra or {}).items()))
+    path = CACHE / f"bench-{customers}{('-' + tag) if tag else ''}.sqlite3"
+    if not path.exists():
+        from app.demo import seed as demo_seed
+        from models.connection import close_database, open_database
+
+        tmp = path.with_suffix(".building")
+        for p in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
+            p.unlink(missing_ok=True)
+        open_database(str(tmp))
+        kw = {"calls": 0, "tasks": 0, "invoices": 0}
+        kw.update(extra or {})
+        demo_seed(customers=customers, seed=seed, **kw)
+        from models.base import db
+
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.execute_sql("ANALYZE")
+        close_database()
+        tmp.rename(path)
+    return path
+
+
+def open_seeded(customers: int, **extra) -> Path:
+    from models.connection import open_database
+
+    path = seeded_db(customers, extra=extra or None)
+    open_database(str(path))
+    return path
