@@ -1,0 +1,271 @@
+"""A Jalali date field: type ۱۴۰۳/۰۵/۱۲ (Persian or ASCII digits, / - .) or pick from a Persian calendar.
+
+Qt's own Jalali QCalendarWidget reads wrong out of the box (Sunday first, Saturday/Sunday red, Latin digits,
+ISO week numbers); `JalaliCalendar` fixes each of those. `JalaliDateEdit` holds a line edit, a button that
+pops the calendar up, and a red label under the field for a Persian message when the text is no date.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from PySide6.QtCore import QDate, QLocale, QPoint, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut, QTextCharFormat
+from PySide6.QtWidgets import (
+    QCalendarWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.jalali import JalaliError, format_date, format_long, parse_date
+from app.text import to_ascii_digits
+
+logger = logging.getLogger(__name__)
+
+PERSIAN_LOCALE = QLocale(QLocale.Language.Persian, QLocale.Country.Iran)
+WEEKEND_COLOUR = QColor("#dc2626")
+
+
+def to_qdate(d: dt.date) -> QDate:
+    return QDate(d.year, d.month, d.day)
+
+
+def from_qdate(q: QDate) -> dt.date | None:
+    if not q.isValid():
+        return None
+    return dt.date(q.year(), q.month(), q.day())   # QDate's y/m/d are Gregorian unless a calendar is passed
+
+
+class JalaliCalendar(QCalendarWidget):
+    """QCalendarWidget set up the Iranian way: Jalali months, Saturday first, Friday the weekend,
+    Persian digits and names, one-letter day names (the long ones do not fit), no week numbers."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        from PySide6.QtCore import QCalendar
+
+        self.setCalendar(QCalendar(QCalendar.System.Jalali))
+        self.setLocale(PERSIAN_LOCALE)
+        self.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+        self.setFirstDayOfWeek(Qt.DayOfWeek.Saturday)
+        self.setVerticalHeaderFormat(QCalendarWidget.VerticalHeaderFormat.NoVerticalHeader)
+        self.setHorizontalHeaderFormat(QCalendarWidget.HorizontalHeaderFormat.SingleLetterDayNames)
+        self.setGridVisible(False)
+        plain = QTextCharFormat()
+        for day in (Qt.DayOfWeek.Saturday, Qt.DayOfWeek.Sunday, Qt.DayOfWeek.Monday, Qt.DayOfWeek.Tuesday,
+                    Qt.DayOfWeek.Wednesday, Qt.DayOfWeek.Thursday):
+            self.setWeekdayTextFormat(day, plain)
+        weekend = QTextCharFormat()
+        weekend.setForeground(QBrush(WEEKEND_COLOUR))
+        self.setWeekdayTextFormat(Qt.DayOfWeek.Friday, weekend)
+        self.setMinimumSize(300, 240)
+        # Today stands out (bold, underlined) so the user sees where "now" is.
+        from app.clock import today
+
+        t = QTextCharFormat()
+        t.setFontWeight(700)
+        t.setFontUnderline(True)
+        self.setDateTextFormat(to_qdate(today()), t)
+
+
+class _Popup(QFrame):
+    """The frame that floats under the field while the calendar is open."""
+
+    def __init__(self, parent: QWidget):
+        super().__init__(parent, Qt.WindowType.Popup)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        self.calendar = JalaliCalendar(self)
+        lay.addWidget(self.calendar)
+        row = QHBoxLayout()
+        self.today_button = QToolButton(self)
+        self.today_button.setText("امروز")
+        self.clear_button = QToolButton(self)
+        self.clear_button.setText("پاک کردن")
+        row.addWidget(self.today_button)
+        row.addWidget(self.clear_button)
+        row.addStretch(1)
+        lay.addLayout(row)
+
+
+class JalaliDateEdit(QWidget):
+    """A date field in the Jalali calendar. Empty is allowed (date() is None).
+
+    date() -> datetime.date | None (None when empty or when the text is not a valid date: check
+    is_valid()/error()), setDate(date | None). dateChanged(object) is emitted with the new date or None.
+    """
+
+    dateChanged = Signal(object)  # noqa: N815 - Qt naming
+
+    def __init__(self, parent=None, placeholder: str = "۱۴۰۳/۰۵/۱۲"):
+        super().__init__(parent)
+        self._date: dt.date | None = None
+        self._error: str | None = None
+        self._popup: _Popup | None = None
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(1)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(2)
+        self.line = QLineEdit(self)
+        self.line.setPlaceholderText(placeholder)
+        self.line.setMaxLength(16)
+        self.line.setClearButtonEnabled(True)
+        self.line.setMinimumWidth(110)
+        self.line.setToolTip("تاریخ شمسی، مانند ۱۴۰۳/۰۵/۱۲ — Alt+↓ تقویم را باز می‌کند")
+        self.button = QToolButton(self)
+        self.button.setText("▾")
+        self.button.setToolTip("انتخاب از تقویم")
+        self.button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        row.addWidget(self.line, 1)
+        row.addWidget(self.button)
+        outer.addLayout(row)
+        self.error_label = QLabel(self)
+        self.error_label.setProperty("role", "error")
+        self.error_label.setStyleSheet("color: #dc2626;")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        outer.addWidget(self.error_label)
+        self.setFocusProxy(self.line)
+        self.button.clicked.connect(self.show_calendar)
+        self.line.editingFinished.connect(self._commit_text)
+        self.line.textEdited.connect(self._on_edited)
+        for keys in ("Alt+Down", "F4"):
+            sc = QShortcut(QKeySequence(keys), self.line)
+            sc.setContext(Qt.ShortcutContext.WidgetShortcut)
+            sc.activated.connect(self.show_calendar)
+
+    # --- value ------------------------------------------------------------------------------------------
+    def date(self) -> dt.date | None:
+        self._parse(self.line.text())
+        return self._date if self._error is None else None
+
+    def setDate(self, d: dt.date | dt.datetime | None) -> None:  # noqa: N802 - Qt naming
+        if isinstance(d, dt.datetime):
+            d = d.date()
+        self.line.setText(format_date(d) if d else "")
+        self._set_state(d, None)
+
+    def text(self) -> str:
+        return self.line.text()
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt naming
+        self.line.setText(text)
+        self._commit_text()
+
+    def is_valid(self) -> bool:
+        self._parse(self.line.text())
+        return self._error is None
+
+    def error(self) -> str | None:
+        self._parse(self.line.text())
+        return self._error
+
+    def value(self) -> dt.date | str | None:
+        """What a form hands to a service: the date, None when empty, or the raw text when it is no date
+        (the service's validation then reports it against the field)."""
+        self._parse(self.line.text())
+        if self._error:
+            return to_ascii_digits(self.line.text().strip())
+        return self._date
+
+    # --- errors -----------------------------------------------------------------------------------------
+    def show_error(self, message: str | None) -> None:
+        """Show (or with None/'' hide) a red message under the field."""
+        self.error_label.setText(message or "")
+        self.error_label.setVisible(bool(message))
+        self.line.setStyleSheet("QLineEdit { border: 1px solid #dc2626; }" if message else "")
+
+    # --- internals --------------------------------------------------------------------------------------
+    def _parse(self, text: str) -> None:
+        text = text.strip()
+        if not text:
+            self._date, self._error = None, None
+            return
+        try:
+            self._date, self._error = parse_date(text), None
+        except JalaliError as e:
+            self._date, self._error = None, str(e)
+
+    def _on_edited(self, _text: str) -> None:
+        if self.error_label.isVisible():
+            self._parse(self.line.text())
+            if self._error is None:
+                self.show_error(None)
+
+    def _commit_text(self) -> None:
+        self._parse(self.line.text())
+        if self._error:
+            self.show_error(self._error)
+            return
+        if self._date is not None:
+            pretty = format_date(self._date)
+            if self.line.text() != pretty:
+                self.line.setText(pretty)
+            self.line.setToolTip(format_long(self._date))
+        self._set_state(self._date, None)
+
+    def _set_state(self, d: dt.date | None, error: str | None) -> None:
+        changed = d != self._date or self._error is not None
+        self._date, self._error = d, error
+        self.show_error(error)
+        if changed:
+            self.dateChanged.emit(d)
+
+    # --- popup ------------------------------------------------------------------------------------------
+    def popup(self) -> _Popup:
+        if self._popup is None:
+            self._popup = _Popup(self)
+            self._popup.calendar.clicked.connect(self._picked)
+            self._popup.calendar.activated.connect(self._picked)
+            self._popup.today_button.clicked.connect(self._pick_today)
+            self._popup.clear_button.clicked.connect(self._pick_clear)
+        return self._popup
+
+    def calendar(self) -> JalaliCalendar:
+        return self.popup().calendar
+
+    def show_calendar(self) -> None:
+        from app.clock import today
+
+        pop = self.popup()
+        d = self.date() or today()
+        pop.calendar.setSelectedDate(to_qdate(d))
+        pop.adjustSize()
+        # Right-aligned under the field (RTL); kept on screen.
+        below = self.line.mapToGlobal(QPoint(0, self.line.height()))
+        x = below.x() + self.line.width() - pop.width() + self.button.width()
+        screen = self.screen().availableGeometry() if self.screen() else None
+        y = below.y()
+        if screen is not None:
+            x = max(screen.left(), min(x, screen.right() - pop.width()))
+            if y + pop.height() > screen.bottom():
+                y = self.line.mapToGlobal(QPoint(0, 0)).y() - pop.height()
+        pop.move(x, y)
+        pop.show()
+        pop.calendar.setFocus()
+
+    def _picked(self, q: QDate) -> None:
+        self.setDate(from_qdate(q))
+        if self._popup is not None:
+            self._popup.hide()
+        self.line.setFocus()
+
+    def _pick_today(self) -> None:
+        from app.clock import today
+
+        self._picked(to_qdate(today()))
+
+    def _pick_clear(self) -> None:
+        self.setDate(None)
+        if self._popup is not None:
+            self._popup.hide()
+        self.line.setFocus()
