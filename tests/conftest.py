@@ -82,3 +82,22 @@ def anydb(request, tmp_path):
         url, cleanup = _open_postgres()
     yield url
     cleanup()
+
+
+def type_text(widget, text: str) -> None:
+    """Type any text (Persian included) into a widget, key by key, through real key events.
+
+    QTest.keyClicks only knows ASCII (Qt asserts on other characters), so send QKeyEvents carrying the text."""
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication
+
+    for ch in text:
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(widget, QKeyEvent(kind, Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier, ch))
+
+
+@pytest.fixture
+def typer():
+    """`typer(widget, "علی")` types Persian text with real key events."""
+    return type_text

@@ -1,0 +1,119 @@
+"""The customer list: lazy model (checked by qtmodeltester), search as you type, filters, saved filters."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app import customers as cs
+from ui.context import AppContext
+
+
+@pytest.fixture
+def people(db):
+    from app.demo import ensure_users
+
+    users = ensure_users()
+    made = [
+        cs.create_customer({"first_name": "علی", "last_name": "رضایی", "company": "بازرگانی نور",
+                            "phones": [{"raw": "021-22514321"}], "tags": ["VIP"], "customer_type": "عمده‌فروش",
+                            "assigned_to": users[2]}),
+        cs.create_customer({"first_name": "پرویز", "last_name": "یزدانی", "phones": [{"raw": "09121234567"}],
+                            "status": "inactive"}),
+        cs.create_customer({"kind": "organisation", "company": "صنایع کاوه", "phones": [{"raw": "+98 31 3222 1100"}],
+                            "national_id": "10101946806", "rank": "A"}),
+        cs.create_customer({"first_name": "زهرا", "last_name": "گودرزی", "stage": "potential",
+                            "phones": [{"raw": "۰۹۳۵ ۱۱۱ ۲۲۳۳"}], "tags": ["VIP", "همکار"]}),
+    ]
+    return made, users
+
+
+def test_model_passes_qt_model_tester(qtmodeltester, people):
+    from ui.customer_model import CustomerTableModel
+
+    m = CustomerTableModel()
+    m.search(cs.Filter())
+    qtmodeltester.check(m)
+    m.sort(0, Qt.SortOrder.DescendingOrder)
+    qtmodeltester.check(m)
+
+
+def test_rows_are_fetched_a_page_at_a_time(db):
+    from app.demo import seed
+    from ui.customer_model import PAGE, CustomerTableModel
+
+    seed(customers=450, calls=0, tasks=0, invoices=0)
+    m = CustomerTableModel()
+    m.search(cs.Filter())
+    assert m.rowCount() == 450
+    assert m.queries == 0
+    m.data(m.index(449, 0))
+    assert m.queries == 1
+    m.data(m.index(448, 2))
+    assert m.queries == 1, "the same page is cached"
+    m.data(m.index(0, 0))
+    assert m.queries == 2
+    assert len(m._pages) == 2 and 450 // PAGE + 1 > 2
+
+
+def test_persian_alphabetical_order(people):
+    ids = cs.search_ids(cs.Filter(), "name")
+    names = [cs.fetch_rows([i])[i].name for i in ids]
+    # پ comes after ب and before ی; گ after ک; plain code-point order would put «پرویز» after «علی».
+    assert names == ["پرویز یزدانی", "زهرا گودرزی", "صنایع کاوه", "علی رضایی"]
+
+
+def test_search_as_you_type_and_filters(qtbot, people, typer):
+    from ui.pages.customers import CustomersPage
+
+    (ali, parviz, kaveh, zahra), users = people
+    page = CustomersPage(AppContext())
+    qtbot.addWidget(page)
+    assert len(page.model.ids) == 4
+    typer(page.search, "رضاي")  # Arabic ي typed, Persian ی stored
+    qtbot.waitUntil(lambda: page.model.ids == [ali.id], timeout=2000)
+    page.search.clear()
+    typer(page.search, "+98 912 123")
+    qtbot.waitUntil(lambda: page.model.ids == [parviz.id], timeout=2000)
+    page.search.clear()
+    typer(page.search, "۳۲۲۲۱۱")
+    qtbot.waitUntil(lambda: page.model.ids == [kaveh.id], timeout=2000)
+    page.search.setText("10101946806")
+    qtbot.waitUntil(lambda: page.model.ids == [kaveh.id], timeout=2000)
+    page.search.clear()
+    page.apply_filter()
+    page.tag.setCurrentIndex(page.tag.findData("VIP"))
+    assert sorted(page.model.ids) == sorted([ali.id, zahra.id])
+    page.stage.setCurrentIndex(page.stage.findData("potential"))
+    assert page.model.ids == [zahra.id]
+
+
+def test_saved_filter_round_trip(qtbot, people, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    from ui.pages.customers import CustomersPage
+
+    (ali, parviz, kaveh, zahra), users = people
+    page = CustomersPage(AppContext())
+    qtbot.addWidget(page)
+    page.status.setCurrentIndex(page.status.findData("inactive"))
+    assert page.model.ids == [parviz.id]
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("غیرفعال‌ها", True))
+    page.save_filter()
+    page.status.setCurrentIndex(0)
+    assert len(page.model.ids) == 4
+    i = page.saved.findText("غیرفعال‌ها")
+    assert i > 0
+    page.saved.setCurrentIndex(i)
+    page._apply_saved(i)
+    assert page.model.ids == [parviz.id]
+
+
+def test_list_refreshes_when_a_customer_is_added(qtbot, people):
+    from ui.pages.customers import CustomersPage
+
+    ctx = AppContext()
+    page = CustomersPage(ctx)
+    qtbot.addWidget(page)
+    c = cs.create_customer({"first_name": "مینا", "last_name": "افشار"})
+    ctx.bus.customer_changed.emit(c.id)
+    assert c.id in page.model.ids
