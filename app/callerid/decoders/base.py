@@ -332,7 +332,7 @@ class LineTracker:
         st.state = RINGING
         st.number, st.status = number, status
         st.reported_number = True
-        out.append(self._event(ev.INCOMING, st, raw, number=number, status=status, time=self.now()))
+        out.append(self._event(ev.INCOMING, st, raw, number=number, status=status))
         return out
 
     def ring(self, line: int, rings: int | None, raw: str) -> list[CallerIdEvent]:
