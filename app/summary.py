@@ -1,0 +1,187 @@
+"""The customer at a glance: what the caller-ID popup shows between the first and the second ring.
+
+`customer_summary(customer_id, exclude_call_id=None) -> CustomerSummary` reads a handful of indexed queries
+(customer + rep, tags, the sales snapshot, the last visit, the last call). Sales data comes from
+`app.sales.customer_sales_snapshot` and the last visit from `app.meetings.last_visit`; both are imported lazily,
+and when the module, the function or its tables are missing the item is None and reads «هنوز ثبت نشده».
+`summary_fields(s)` turns a summary into (label, text) pairs ready to show, Persian digits and Jalali dates.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+from dataclasses import dataclass, field
+
+import peewee as pw
+
+from app.jalali import format_date
+from app.text import format_rial
+from models.calls import Call
+from models.core import Customer, CustomerTag, Tag, User
+
+logger = logging.getLogger(__name__)
+
+NONE_YET = "هنوز ثبت نشده"
+
+
+@dataclass(frozen=True)
+class DocBrief:
+    number: str
+    date: dt.date | None
+    total: int
+
+
+@dataclass(frozen=True)
+class CallBrief:
+    id: int
+    at: dt.datetime
+    direction: str
+    state: str
+    duration: int | None
+    note: str
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    customer_id: int
+    name: str
+    company: str = ""
+    title: str = ""
+    rank: str = ""
+    customer_type: str = ""
+    status: str = ""
+    tags: tuple[str, ...] = field(default=())
+    assigned_rep: str = ""
+    last_proforma: DocBrief | None = None
+    last_invoice: DocBrief | None = None
+    balance: int | None = None          # Rials; positive = the customer owes us; None = no sales data yet
+    overdue: int | None = None
+    last_visit: tuple[dt.datetime, str] | None = None
+    last_call: CallBrief | None = None
+
+
+def _optional(module: str, func: str):
+    """The function if the feature exists, else None (the popup then says «هنوز ثبت نشده»)."""
+    try:
+        return getattr(importlib.import_module(module), func, None)
+    except ImportError:
+        return None
+
+
+def _safe(fn, *args):
+    if fn is None:
+        return None
+    try:
+        return fn(*args)
+    except pw.DatabaseError:
+        # A feature whose tables do not exist yet (older database): nothing to show.
+        logger.debug("summary: %s unavailable", getattr(fn, "__name__", fn), exc_info=True)
+        return None
+    except Exception:  # noqa: BLE001 - the popup must show what it can
+        logger.exception("summary: %s failed", getattr(fn, "__name__", fn))
+        return None
+
+
+def _doc(d) -> DocBrief | None:
+    if not d:
+        return None
+    if isinstance(d, dict):
+        return DocBrief(str(d.get("number") or ""), d.get("date"), int(d.get("total") or 0))
+    return DocBrief(str(getattr(d, "number", "") or ""), getattr(d, "date", None), int(getattr(d, "total", 0) or 0))
+
+
+def customer_summary(customer_id: int, exclude_call_id: int | None = None) -> CustomerSummary | None:
+    """None when the customer does not exist (deleted between the ring and the look-up)."""
+    row = (Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.kind,
+                           Customer.title, Customer.rank, Customer.customer_type, Customer.status,
+                           User.name.alias("rep"))
+           .join(User, pw.JOIN.LEFT_OUTER, on=(Customer.assigned_to == User.id))
+           .where(Customer.id == customer_id).dicts().first())
+    if row is None:
+        return None
+    from app.customers import display_name_of
+
+    tags = tuple(t[0] for t in Tag.select(Tag.name).join(CustomerTag)
+                 .where(CustomerTag.customer == customer_id).order_by(Tag.name).tuples())
+    snap = _safe(_optional("app.sales", "customer_sales_snapshot"), customer_id) or {}
+    visit = _safe(_optional("app.meetings", "last_visit"), customer_id)
+    q = (Call.select(Call.id, Call.started_at, Call.direction, Call.state, Call.duration, Call.note)
+         .where(Call.customer == customer_id))
+    if exclude_call_id:
+        q = q.where(Call.id != exclude_call_id)
+    c = q.order_by(Call.started_at.desc(), Call.id.desc()).limit(1).tuples().first()
+    last_call = CallBrief(*c) if c else None
+    has_sales = bool(snap)
+    return CustomerSummary(
+        customer_id=customer_id, name=display_name_of(row), company=row["company"] or "", title=row["title"] or "",
+        rank=row["rank"] or "", customer_type=row["customer_type"] or "", status=row["status"] or "", tags=tags,
+        assigned_rep=row["rep"] or "", last_proforma=_doc(snap.get("last_proforma")),
+        last_invoice=_doc(snap.get("last_invoice")),
+        balance=int(snap["balance"]) if has_sales and snap.get("balance") is not None else None,
+        overdue=int(snap["overdue"]) if has_sales and snap.get("overdue") is not None else None,
+        last_visit=tuple(visit) if visit else None, last_call=last_call)
+
+
+def _doc_text(d: DocBrief | None) -> str:
+    if d is None:
+        return NONE_YET
+    from app.text import to_persian_digits
+
+    parts = []
+    if d.date:
+        parts.append(format_date(d.date))
+    parts.append(format_rial(d.total))
+    if d.number:
+        parts.append(f"شماره {to_persian_digits(d.number)}")
+    return "، ".join(parts)
+
+
+def balance_text(balance: int | None, overdue: int | None = None) -> str:
+    if balance is None:
+        return NONE_YET
+    if balance > 0:
+        text = f"بدهکار {format_rial(balance)}"
+        if overdue:
+            text += f" (سررسید گذشته {format_rial(overdue)})"
+        return text
+    if balance < 0:
+        return f"بستانکار {format_rial(-balance)}"
+    return "تسویه"
+
+
+CALL_STATE_WORDS = {("in", "missed"): "تماس بی‌پاسخ", ("in", "ended"): "تماس ورودی",
+                    ("in", "answered"): "تماس ورودی", ("in", "ringing"): "تماس ورودی",
+                    ("out", "ended"): "تماس خروجی", ("out", "dialing"): "تماس خروجی"}
+
+
+def last_call_text(c: CallBrief | None) -> str:
+    if c is None:
+        return NONE_YET
+    from app.jalali import format_datetime
+
+    text = f"{CALL_STATE_WORDS.get((c.direction, c.state), 'تماس')}، {format_datetime(c.at)}"
+    if c.note:
+        note = c.note.replace("\n", " ")
+        text += f": {note[:120]}{'…' if len(note) > 120 else ''}"
+    return text
+
+
+def summary_fields(s: CustomerSummary) -> list[tuple[str, str]]:
+    """(label, text) pairs in the order the popup shows them; every missing item reads «هنوز ثبت نشده»."""
+    rank = "، ".join(x for x in (s.rank, s.customer_type) if x)
+    visit = NONE_YET
+    if s.last_visit:
+        when, what = s.last_visit
+        visit = format_date(when) + (f": {what[:100]}" if what else "")
+    return [
+        ("شرکت", s.company or NONE_YET),
+        ("رتبه و گروه", rank or NONE_YET),
+        ("برچسب‌ها", "، ".join(s.tags) or NONE_YET),
+        ("مسئول", s.assigned_rep or NONE_YET),
+        ("آخرین پیش‌فاکتور", _doc_text(s.last_proforma)),
+        ("آخرین فاکتور", _doc_text(s.last_invoice)),
+        ("مانده حساب", balance_text(s.balance, s.overdue)),
+        ("آخرین بازدید", visit),
+        ("آخرین تماس", last_call_text(s.last_call)),
+    ]

@@ -1,0 +1,105 @@
+"""The popup's customer summary: every field, «هنوز ثبت نشده» where nothing exists, few indexed queries."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from app import clock, customers, settings, summary
+from app.callerid import service as svc
+from models.base import db
+from models.core import User
+
+T0 = dt.datetime(2026, 11, 24, 10, 0, 0)
+
+
+class QueryCounter:
+    """Counts the SQL statements the database runs (peewee's execute_sql), on any backend."""
+
+    def __init__(self):
+        self.sql: list[str] = []
+
+    def __enter__(self):
+        self._orig = db.obj.execute_sql
+
+        def counting(sql, params=None, *a, **kw):
+            self.sql.append(sql)
+            return self._orig(sql, params, *a, **kw)
+
+        db.obj.execute_sql = counting
+        return self
+
+    def __exit__(self, *exc):
+        db.obj.execute_sql = self._orig
+
+
+@pytest.fixture
+def customer(anydb):
+    settings.set("office.area_code", "021")
+    clock.set_now(T0)
+    rep = User.create(name="سارا احمدی", username="sara")
+    c = customers.create_customer({"first_name": "علی", "last_name": "رضایی", "company": "بازرگانی رضایی",
+                                   "rank": "A", "customer_type": "عمده‌فروش", "tags": ["VIP", "تهران"],
+                                   "assigned_to": rep.id, "phones": ["09122800039"]})
+    return c
+
+
+def test_new_customer_reads_none_yet(customer):
+    s = summary.customer_summary(customer.id)
+    assert (s.name, s.company, s.rank, s.assigned_rep, s.tags) == (
+        "علی رضایی", "بازرگانی رضایی", "A", "سارا احمدی", ("VIP", "تهران"))
+    fields = dict(summary.summary_fields(s))
+    for label in ("آخرین پیش‌فاکتور", "آخرین فاکتور", "آخرین بازدید", "آخرین تماس"):
+        assert fields[label] == summary.NONE_YET
+    assert fields["رتبه و گروه"] == "A، عمده‌فروش"
+    assert summary.customer_summary(999999) is None
+
+
+def test_filled_summary(customer):
+    from app import meetings, sales
+
+    sales.save_document("proforma", customer.id, [{"description": "کابل", "quantity": 2, "unit_price": 500_000}],
+                        date=dt.date(2026, 11, 1))
+    sales.save_document("invoice", customer.id, [{"description": "کابل", "quantity": 3, "unit_price": 1_000_000}],
+                        date=dt.date(2026, 11, 10), issue=True, settlement="credit")
+    meetings.create_meeting({"customer_id": customer.id, "start_at": dt.datetime(2026, 11, 20, 11, 0),
+                             "status": "held", "subject": "بازدید از انبار"})
+    cid = svc.log_manual_call(customer_id=customer.id, direction="out", duration=60, result="answered",
+                              note="قرار شد پیش‌فاکتور بفرستیم")
+    s = summary.customer_summary(customer.id)
+    assert s.last_invoice.total > 3_000_000 and s.last_invoice.date == dt.date(2026, 11, 10)
+    assert s.last_proforma.total >= 1_000_000
+    assert s.balance == s.last_invoice.total
+    assert s.last_visit[1] == "بازدید از انبار"
+    assert s.last_call.id == cid and s.last_call.note == "قرار شد پیش‌فاکتور بفرستیم"
+    fields = dict(summary.summary_fields(s))
+    assert all(v != summary.NONE_YET for v in fields.values())
+    assert fields["مانده حساب"].startswith("بدهکار ")
+    assert "۱۴۰۵/۰۸/۱۹" in fields["آخرین فاکتور"]          # 10 Nov 2026 in Jalali, Persian digits
+    assert "قرار شد" in fields["آخرین تماس"]
+    # the ringing call itself is not "the last call"
+    assert summary.customer_summary(customer.id, exclude_call_id=cid).last_call is None
+
+
+def test_summary_is_a_handful_of_queries(customer):
+    from app import sales
+
+    sales.save_document("invoice", customer.id, [{"description": "x", "quantity": 1, "unit_price": 10_000}],
+                        issue=True)
+    summary.customer_summary(customer.id)      # warm imports
+    with QueryCounter() as qc:
+        summary.customer_summary(customer.id)
+    assert len(qc.sql) <= 12, qc.sql
+    assert all("JOIN" in q.upper() or "WHERE" in q.upper() for q in qc.sql)   # no full-table reads
+
+
+def test_missing_feature_reads_none_yet(customer, monkeypatch):
+    """A feature module without the function (older build) leaves its items at «هنوز ثبت نشده»."""
+    import app.meetings
+    import app.sales
+
+    monkeypatch.delattr(app.sales, "customer_sales_snapshot")
+    monkeypatch.delattr(app.meetings, "last_visit")
+    s = summary.customer_summary(customer.id)
+    assert s.last_invoice is None and s.balance is None and s.last_visit is None
+    assert dict(summary.summary_fields(s))["مانده حساب"] == summary.NONE_YET
