@@ -25,6 +25,7 @@ _LETTER_FOLD_STORAGE = {"ي": "ی", "ى": "ی", "ك": "ک", "ڪ": "ک"}
 # Arabic diacritics (harakat, tanwin, shadda, sukun, superscript alef), tatweel and bidi controls.
 _DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]+")
 # Every kind of space and joiner that people type between words, including ZWNJ (half-space).
 _SPACES = re.compile("[\\s\u00a0\u2000-\u200b\u200c\u200d\u202f\u205f\u3000]+")
 _PUNCT = re.compile(r"[\u060c\u061b\u061f\u066b\u066c.,;:!?()\[\]{}\"'«»\-_/\\|*+=<>~`^%$#@&]+")
@@ -50,11 +51,13 @@ def clean(s: str | None) -> str:
         return ""
     s = unicodedata.normalize("NFC", str(s))
     s = _BIDI_CONTROLS.sub("", s)
+    # Text copied from old PDFs carries Arabic presentation forms (ﻋﻠﻰ); store the plain letters.
+    s = _PRESENTATION_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), s)
     s = "".join(_LETTER_FOLD_STORAGE.get(ch, ch) for ch in s)
     s = to_ascii_digits(s)
     s = _DIACRITICS.sub("", s)
-    s = re.sub("[\u200c\u200d]+", ZWNJ, s)
-    s = re.sub(f"\\s*{ZWNJ}\\s*", ZWNJ, s)
+    # One ZWNJ for any run of joiners and spaces around them («می \u200c\u200c خواهم» → «می‌خواهم»).
+    s = re.sub("\\s*[\u200c\u200d][\\s\u200c\u200d]*", ZWNJ, s)
     s = re.sub("[\\s\u00a0\u2000-\u200b\u202f\u205f\u3000]+", " ", s)
     s = s.strip(" " + ZWNJ)
     return s
@@ -98,8 +101,11 @@ def format_number(n: int | float | None, persian: bool = True) -> str:
     if n is None:
         return ""
     if isinstance(n, float) and not n.is_integer():
-        whole, frac = f"{n:.2f}".split(".")
-        s = group_thousands(int(whole)) + "٫" + frac.rstrip("0")
+        whole, frac = f"{abs(n):.2f}".split(".")
+        frac = frac.rstrip("0")
+        s = group_thousands(int(whole)) + ("٫" + frac if frac else "")
+        if n < 0 and (int(whole) or frac):
+            s = "-" + s
     else:
         s = group_thousands(int(n))
     return to_persian_digits(s) if persian else s.replace("٬", ",")
@@ -125,11 +131,12 @@ def parse_int(s: str | int | None) -> int | None:
         return None
     if isinstance(s, int):
         return s
-    t = to_ascii_digits(str(s)).strip()
+    t = _BIDI_CONTROLS.sub("", to_ascii_digits(str(s))).strip()
     t = re.sub("[,\u066c\u060c\\s']", "", t)
-    neg = t.startswith("-") or t.startswith("\u2212")
-    t = t.lstrip("-\u2212")
-    if not t.isdigit():
+    neg = t[:1] in ("-", "\u2212")
+    if neg:
+        t = t[1:]
+    if not (t.isascii() and t.isdigit()):
         return None
     v = int(t)
     return -v if neg else v
