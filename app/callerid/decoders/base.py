@@ -214,7 +214,9 @@ def clean_name(raw: str | None) -> str | None:
     if raw is None:
         return None
     name = raw.strip()
-    if not name or name.upper() in {"P", "O", "A", "-", "NO NAME", "NONAME", "NO-NAME", "UNKNOWN NAME"}:
+    word = re.sub(r"\s+", " ", name.upper())
+    if not name or word in {"NO NAME", "NONAME", "NO-NAME", "UNKNOWN NAME"} or word in PRIVATE_WORDS \
+            or word in UNAVAILABLE_WORDS:
         return None
     return name
 
