@@ -14,14 +14,14 @@ from typing import Any
 import peewee as pw
 
 from app import phones as ph
-from app import settings, timeline
+from app import search, settings, timeline
 from app.clock import now
 from app.errors import NotFound, ValidationError
 from app.identity import check_economic_code, check_national_id, check_postal_code
 from app.identity import digits as id_digits
 from app.jalali import JalaliError, parse_date
 from app.text import clean, compact_key, search_key, sort_key, to_ascii_digits
-from models.base import db, is_postgres
+from models.base import db
 from models.core import Activity, Address, Customer, CustomerTag, Note, PhoneNumber, SavedFilter, Tag, User
 
 logger = logging.getLogger(__name__)
@@ -414,13 +414,6 @@ class Filter:
         return "، ".join(parts) or "همه مشتریان"
 
 
-def _contains(column, needle: str):
-    """Substring test that uses no LIKE pattern (so % and _ typed by a user mean themselves)."""
-    if is_postgres():
-        return pw.fn.strpos(column, needle) > 0
-    return pw.fn.instr(column, needle) > 0
-
-
 def query_tokens(text: str) -> list[str]:
     """What the user typed → substrings that must all occur in a customer's search text.
 
@@ -447,8 +440,7 @@ def query_tokens(text: str) -> list[str]:
 
 def _filtered(f: Filter) -> pw.ModelSelect:
     q = Customer.select(Customer.id).where(Customer.merged_into.is_null())
-    for tok in query_tokens(f.text):
-        q = q.where(_contains(Customer.search_text, tok))
+    q = search.apply_text(q, query_tokens(f.text))
     for name in ("kind", "stage", "customer_type", "status", "rank", "source"):
         v = getattr(f, name)
         if v:

@@ -91,6 +91,30 @@ def install_excepthook() -> None:
     sys.excepthook = hook
 
 
+def start_backup_thread(path) -> None:
+    """The start-up backup runs beside the window (SQLite's online backup API reads a consistent snapshot),
+    so a large database does not delay the first screen."""
+    import threading
+
+    from app import settings
+
+    if not settings.get("backup.on_start"):
+        return
+
+    def work():
+        from app.backup import auto_backup
+        from app.errors import UserError
+
+        try:
+            auto_backup(path, keep=settings.get("backup.keep"))
+        except UserError as e:
+            logger.warning("start-up backup failed: %s", e.message)
+        except Exception:  # noqa: BLE001 - a failed backup must never take the app down
+            logger.exception("start-up backup failed")
+
+    threading.Thread(target=work, name="startup-backup", daemon=True).start()
+
+
 def run_gui(args) -> int:
     t0 = time.perf_counter()
     if no_display():
@@ -112,19 +136,12 @@ def run_gui(args) -> int:
     path = sqlite_path_of(url)
     fresh = path is not None and (not path.exists() or path.stat().st_size == 0)
     try:
-        if path is not None and not fresh:
-            from app import settings
-            from app.backup import auto_backup
-
-            if settings.get("backup.on_start"):
-                try:
-                    auto_backup(path, keep=10)
-                except UserError as e:
-                    logger.warning("start-up backup failed: %s", e.message)
         open_database(args.db)
     except UserError as e:
         QMessageBox.critical(None, "پایگاه داده", e.message)
         return 2
+    if path is not None and not fresh:
+        start_backup_thread(path)
     logger.info("database ready in %.0f ms", (time.perf_counter() - t0) * 1000)
     if fresh and getattr(args, "demo_if_empty", False):
         from app.demo import seed

@@ -1,0 +1,64 @@
+"""Customer text search: the one place with database-specific SQL (SQLite FTS5 trigram / PostgreSQL pg_trgm).
+
+Every token the user typed must occur in the customer's search text. Tokens of three characters or more go through
+the trigram index; shorter ones are checked on the rows the index already narrowed to. A query made only of short
+tokens (the first one or two keystrokes) matches names that start with them, through the name index — a full
+substring scan of every customer at the first keystroke would be slow and useless.
+"""
+from __future__ import annotations
+
+import logging
+
+import peewee as pw
+
+from app.text import sort_key
+from models.base import db, is_postgres, is_sqlite
+from models.core import Customer
+
+logger = logging.getLogger(__name__)
+
+_fts_cache: dict[int, bool] = {}
+
+
+def has_fts() -> bool:
+    key = id(db.obj)
+    if key not in _fts_cache:
+        _fts_cache[key] = is_sqlite() and db.table_exists("customer_fts")
+    return _fts_cache[key]
+
+
+def _contains(column, needle: str):
+    """Substring test without LIKE patterns (a typed % or _ means itself)."""
+    if is_postgres():
+        return pw.fn.strpos(column, needle) > 0
+    return pw.fn.instr(column, needle) > 0
+
+
+def _fts_phrase(tokens: list[str]) -> str:
+    return " AND ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+
+
+def apply_text(q: pw.ModelSelect, tokens: list[str]) -> pw.ModelSelect:
+    """Narrow a Customer query to rows whose search text holds every token."""
+    if not tokens:
+        return q
+    long = [t for t in tokens if len(t) >= 3]
+    short = [t for t in tokens if len(t) < 3]
+    if not long:
+        # Only short tokens: the start of the name (or of the company), through indexes.
+        k = sort_key(" ".join(short))
+        return q.where((Customer.sort_key >= k) & (Customer.sort_key < k + "\uffff"))
+    if has_fts():
+        sub = pw.SQL("(SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?)", [_fts_phrase(long)])
+        q = q.where(Customer.id.in_(sub))
+    else:
+        for t in long:
+            if is_postgres():
+                # LIKE (not strpos) so that the pg_trgm index serves it; backslash escapes % and _.
+                escaped = t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                q = q.where(pw.Expression(Customer.search_text, "LIKE", f"%{escaped}%"))
+            else:
+                q = q.where(_contains(Customer.search_text, t))
+    for t in short:
+        q = q.where(_contains(Customer.search_text, t))
+    return q
