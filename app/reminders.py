@@ -116,8 +116,9 @@ def dates_on(day: dt.date) -> list[DateItem]:
                 continue
             from app.tasks import _name
 
-            out.append(DateItem(cid, _name(first, last, company, ckind), kind, orig,
-                                jalali.years_since(orig, day), "", assigned))
+            # On the day itself the years are whole (an Esfand 30 birthday kept on Esfand 29 counts too).
+            years = jalali.to_jalali(day).year - jalali.to_jalali(orig).year
+            out.append(DateItem(cid, _name(first, last, company, ckind), kind, orig, years, "", assigned))
     if out:
         phones: dict[int, str] = {}
         for c, p in (PhoneNumber.select(PhoneNumber.customer, PhoneNumber.canonical)

@@ -16,7 +16,7 @@ from app import jalali, timeline
 from app.clock import now
 from app.errors import NotFound, UserError, ValidationError
 from app.text import clean, search_key
-from models.base import db
+from models.base import db, is_postgres
 from models.calls import Call
 from models.core import Customer, User
 from models.tasks import Task, TaskReferral
@@ -130,6 +130,13 @@ def overdue_condition(at: dt.datetime):
         ((Task.all_day == False) & (Task.due_at < at)))  # noqa: E712
 
 
+def _contains(column, needle: str):
+    """Substring test without LIKE patterns (a typed % or _ means itself)."""
+    if is_postgres():
+        return pw.fn.strpos(column, needle) > 0
+    return pw.fn.instr(column, needle) > 0
+
+
 Assignee = User.alias("assignee_user")
 Referrer = User.alias("referrer_user")
 
@@ -223,8 +230,6 @@ def list_tasks(f: InboxFilter | None = None, at: dt.datetime | None = None) -> l
         q = q.where(Task.due_at.is_null())
     text = search_key(f.text)
     if text:
-        from app.customers import _contains
-
         for tok in text.split(" "):
             cust = Customer.select(Customer.id).where(_contains(Customer.search_text, tok))
             q = q.where(_contains(pw.fn.lower(Task.title), tok) | Task.customer.in_(cust))

@@ -1,0 +1,107 @@
+"""Reminders before tasks and meetings, snooze/done, missed while the app was closed, birthdays by Jalali date."""
+from __future__ import annotations
+
+from app import clock, meetings, reminders, settings
+from app import tasks as ts
+from models.tasks import Reminder, Task
+from tests.tasks.helpers import customer, j, user
+
+
+def test_task_reminder_fires_before_due_and_follows_edits(anydb):
+    u = user("رضا کریمی", "reza")
+    clock.set_now(j(1405, 9, 3, 8, 0))
+    t = ts.create_task({"title": "تماس با دفتر مرکزی", "due_at": j(1405, 9, 3, 10, 0), "remind_before": 15}, user=u)
+    clock.set_now(j(1405, 9, 3, 9, 44))
+    assert reminders.due(u) == []
+    clock.set_now(j(1405, 9, 3, 9, 45))
+    (r,) = reminders.due(u)
+    assert (r.task_id, r.kind, r.title, r.event_at) == (t.id, "task", "تماس با دفتر مرکزی", j(1405, 9, 3, 10, 0))
+    ts.update_task(t.id, {"due_at": j(1405, 9, 3, 12, 0)})
+    assert reminders.due(u) == []
+    assert Reminder.select().where(Reminder.state == "pending").count() == 1
+    # referring moves the reminder to the new assignee
+    m = user("مریم احمدی", "maryam")
+    ts.refer(t.id, m, "لطفاً شما پیگیری کنید", by_user=u)
+    clock.set_now(j(1405, 9, 3, 11, 50))
+    assert reminders.due(u) == [] and [x.task_id for x in reminders.due(m)] == [t.id]
+
+
+def test_snooze_done_and_dismiss(anydb):
+    u = user("رضا کریمی", "reza")
+    clock.set_now(j(1405, 9, 3, 9, 0))
+    t = ts.create_task({"title": "ارسال کاتالوگ", "due_at": j(1405, 9, 3, 9, 30), "remind_before": 30}, user=u)
+    (r,) = reminders.due(u)
+    reminders.snooze(r.id, 10)
+    assert reminders.due(u) == []
+    clock.set_now(j(1405, 9, 3, 9, 10))
+    (r,) = reminders.due(u)
+    reminders.mark_done(r.id, user=u)
+    assert Task.get_by_id(t.id).status == "done" and reminders.due(u) == []
+    ts.set_done(t.id, False)            # reopened: the alarm is set again
+    assert len(reminders.due(u)) == 1
+    reminders.dismiss(reminders.due(u)[0].id)
+    assert reminders.due(u) == [] and Task.get_by_id(t.id).status == "open"
+
+
+def test_reminders_missed_while_closed_show_at_next_start(anydb):
+    """The app ran on 3 Azar, was closed overnight; two alarms fell due while closed; it starts on 4 Azar."""
+    u = user("رضا کریمی", "reza")
+    c = customer()
+    clock.set_now(j(1405, 9, 3, 17, 0))
+    ts.create_task({"title": "تماس شب", "due_at": j(1405, 9, 3, 20, 0), "remind_before": 0}, user=u)
+    meetings.create_meeting({"customer_id": c, "start_at": j(1405, 9, 4, 8, 30), "subject": "بازدید انبار",
+                             "status": "planned", "remind_before": 60}, user=u)
+    ts.create_task({"title": "کار بعدازظهر", "due_at": j(1405, 9, 4, 15, 0), "remind_before": 15}, user=u)
+    assert reminders.due(u) == []
+    started = j(1405, 9, 4, 8, 0)       # the next start, after the app was closed
+    clock.set_now(started)
+    items = reminders.due(u, started_at=started)
+    assert [(i.kind, i.title, i.missed) for i in items] == [("task", "تماس شب", True),
+                                                            ("meeting", "بازدید انبار", True)]
+    assert items[1].customer_name == "علی رضایی"
+    clock.set_now(j(1405, 9, 4, 14, 45))
+    later = reminders.due(u, started_at=started)
+    assert [(i.title, i.missed) for i in later][-1] == ("کار بعدازظهر", False)
+
+
+def test_reminders_for_nobody_reach_everyone_but_others_do_not(anydb):
+    a, b = user("رضا کریمی", "reza"), user("مریم احمدی", "maryam")
+    clock.set_now(j(1405, 9, 3, 9, 0))
+    ts.create_task({"title": "کار رضا", "due_at": j(1405, 9, 3, 9, 0), "remind_before": 0}, user=a)
+    ts.create_task({"title": "کار همه", "due_at": j(1405, 9, 3, 9, 0), "remind_before": 0, "assignee_id": None},
+                   user=None)
+    assert sorted(i.title for i in reminders.due(a)) == ["کار رضا", "کار همه"]
+    assert [i.title for i in reminders.due(b)] == ["کار همه"]
+    assert len(reminders.due(None)) == 2
+
+
+def test_birthdays_by_jalali_date_and_esfand_30(anydb):
+    # born 1369/09/03 (Gregorian 1990-11-24); born on Esfand 30 of leap 1399; married 1380/01/01
+    a = customer("علی", "رضایی", "09121111111", birthday=j(1369, 9, 3).date())
+    b = customer("سارا", "محمدی", "09122222222", birthday=j(1399, 12, 30).date())
+    c = customer("حمید", "نوری", "09123333333", anniversary=j(1380, 1, 1).date())
+    on = {(i.customer_id, i.kind, i.years) for i in reminders.dates_on(j(1405, 9, 3).date())}
+    assert on == {(a, "birthday", 36)}
+    assert reminders.dates_on(j(1405, 9, 4).date()) == []
+    # 1404 is a common year: the Esfand 30 birthday is remembered on Esfand 29
+    assert [(i.customer_id, i.years) for i in reminders.dates_on(j(1404, 12, 29).date())] == [(b, 5)]
+    # 1403 is a leap year: on Esfand 30 itself, and not the day before
+    assert [i.customer_id for i in reminders.dates_on(j(1403, 12, 30).date())] == [b]
+    assert reminders.dates_on(j(1403, 12, 29).date()) == []
+    (ann,) = reminders.dates_on(j(1405, 1, 1).date())
+    assert (ann.customer_id, ann.kind, ann.years, ann.phone) == (c, "anniversary", 25, "09123333333")
+    assert "سالگرد ازدواج" in ann.label and "۲۵" in ann.label
+
+
+def test_birthday_reminders_catch_up_days_the_app_was_closed(anydb):
+    a = customer("علی", "رضایی", "09121111111", birthday=j(1369, 9, 3).date())
+    b = customer("نگار", "کاظمی", "09124444444", birthday=j(1375, 9, 5).date())
+    clock.set_now(j(1405, 9, 2, 9, 30))
+    assert reminders.generate_date_reminders() == 0
+    assert settings.get("reminders.generated_through") == j(1405, 9, 2).date().isoformat()
+    clock.set_now(j(1405, 9, 5, 10, 0))   # closed on 3 and 4 Azar
+    assert reminders.generate_date_reminders() == 2
+    assert reminders.generate_date_reminders() == 0          # idempotent
+    items = reminders.due(None, started_at=j(1405, 9, 5, 9, 59))
+    assert [(i.customer_id, i.kind) for i in items] == [(a, "birthday"), (b, "birthday")]
+    assert items[0].missed and "۳ آذر ۱۴۰۵" in items[0].when_text
