@@ -51,10 +51,12 @@ def record(customer_id: int | None, kind: str, summary: str, ref_table: str = ""
 
 def entries(customer_id: int, limit: int | None = None, kinds: list[str] | None = None) -> list[Entry]:
     """Newest first."""
+    from peewee import JOIN
+
     from models.core import User
 
     q = (Activity.select(Activity, User.name)
-         .join(User, on=(Activity.user == User.id), join_type="LEFT OUTER")
+         .join(User, on=(Activity.user == User.id), join_type=JOIN.LEFT_OUTER)
          .where(Activity.customer == customer_id)
          .order_by(Activity.at.desc(), Activity.id.desc()))
     if kinds:
