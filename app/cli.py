@@ -13,6 +13,7 @@ logger = logging.getLogger(__name__)
 # Modules that add sub-commands: each has register(subparsers); each command sets func(args) -> int.
 REGISTRARS = [
     "app.cli_core",
+    "app.callerid.cli",
 ]
 
 _EN = {

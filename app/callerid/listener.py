@@ -1,0 +1,235 @@
+"""The caller-ID listener: one source on a worker QThread, events and states out as Qt signals.
+
+QtCore only (no widgets): the UI connects to the signals; they are emitted on the worker thread and, by
+Qt's automatic connection, delivered queued on the receiver's (GUI) thread.
+
+    listener = CallerIdListener.from_settings(parent=app)      # or CallerIdListener(source, fmt)
+    listener.event_received.connect(service.handle)            # CallerIdEvent
+    listener.state_changed.connect(status_bar.show_state)      # ("listening", "شناسه تماس: در حال گوش دادن (…)")
+    listener.start()
+    ...
+    listener.dial("09121234567"); listener.dial_finished.connect(...)   # click-to-call through the modem
+    listener.stop()                                            # returns within about a second
+
+Resilience (see sources.Pump): a missing device is retried with back-off (0.5, 1, 2, 3, 5 s …) and found
+again when it comes back, at the same path, behind a symlink, or (USB) under a new name with the same
+VID/PID/serial; a dropped connection gives "reconnecting" and is reopened; garbage is the decoder's to
+skip and never reaches the thread's loop as an exception.
+
+Idle flush and latency: the worker reads with a 50 ms timeout and feeds bytes to the decoder as they
+come; events are emitted the moment the decoder returns them (records ending in @, . or a newline). The
+decoder's flush() runs once the line has been quiet for IDLE_FLUSH_SECONDS (0.8 s, from the decoders
+package) after input, which is what completes a modem call that sent NMBR and no NAME.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
+
+from app.callerid import sources
+from app.callerid.sources import Pump, Source, SourceUnavailable
+from app.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+
+class _Worker(QThread):
+    def __init__(self, pump: Pump, stop: threading.Event, parent: QObject | None = None):
+        super().__init__(parent)
+        self.pump = pump
+        self.stop_event = stop
+        self.setObjectName("callerid-listener")
+
+    def run(self) -> None:  # noqa: D401 - QThread API
+        try:
+            self.pump.run(self.stop_event)
+        except Exception:  # noqa: BLE001 - the last guard: the thread ends, the state says so
+            logger.exception("caller-ID worker crashed")
+            if self.pump.on_state:
+                self.pump.on_state(sources.ERROR, sources.state_text(sources.ERROR, "خطای داخلی؛ جزئیات در crm.log"))
+
+
+class CallerIdListener(QObject):
+    """Owns one source on a worker thread. Signals:
+
+    - ``event_received(object)``: a CallerIdEvent (INCOMING, RING, ANSWERED, HANGUP, MISSED, OFFHOOK, DIGIT,
+      OUTGOING, DEVICE), in the order the device reported them;
+    - ``state_changed(str, str)``: state key (listening / no_device / reconnecting / error / stopped) and
+      the Persian status-bar text;
+    - ``dial_finished(bool, str)``: the outcome of ``dial()`` and its Persian message;
+    - ``probe_finished(bool, str)``: the outcome of ``probe()`` (the modem's AT/ATI answers, or why not).
+    """
+
+    event_received = Signal(object)
+    state_changed = Signal(str, str)
+    dial_finished = Signal(bool, str)
+    probe_finished = Signal(bool, str)
+
+    def __init__(self, source: Source | None = None, fmt: str | None = None, parent: QObject | None = None, *,
+                 idle_flush: float | None = None, backoff: Sequence[float] | None = None,
+                 decoder_options: dict | None = None, problem: str | None = None):
+        super().__init__(parent)
+        self._source = source
+        self._fmt = fmt
+        self._idle_flush = idle_flush
+        self._backoff = tuple(backoff) if backoff else sources.BACKOFF_SECONDS
+        self._decoder_options = dict(decoder_options or {})
+        self._problem = problem                 # why there is no source (settings incomplete / disabled)
+        self._problem_state = sources.NO_DEVICE
+        self._pump: Pump | None = None
+        self._worker: _Worker | None = None
+        self._stop = threading.Event()
+        self._picked_up = threading.Event()
+        self._quit_hooked = False
+        self.state = sources.STOPPED
+        self.state_text = sources.state_text(sources.STOPPED)
+
+    # -- construction ---------------------------------------------------------------------------------------
+    @classmethod
+    def from_settings(cls, parent: QObject | None = None, **kw) -> CallerIdListener:
+        """The listener the desk's settings describe. Never raises: incomplete settings become a state."""
+        listener = cls(parent=parent, **kw)
+        listener.reload_settings(start=False)
+        return listener
+
+    def reload_settings(self, start: bool | None = None) -> None:
+        """Re-read the settings (after the settings page saved them); restarts if it was running."""
+        from app import settings
+        from app.callerid import settings_keys as sk
+
+        was_running = self.is_running
+        self.stop()
+        self._source, self._problem = None, None
+        self._fmt = None
+        if not settings.get(sk.ENABLED):
+            self._problem, self._problem_state = "در تنظیمات خاموش است", sources.STOPPED
+        else:
+            try:
+                self._source = sources.source_from_settings()
+                self._fmt = settings.get(sk.DEVICE)
+            except SourceUnavailable as e:
+                self._problem, self._problem_state = e.message, e.state
+            except UserError as e:
+                self._problem, self._problem_state = e.message, sources.ERROR
+        if start or (start is None and was_running):
+            self.start()
+
+    # -- running --------------------------------------------------------------------------------------------
+    @property
+    def source(self) -> Source | None:
+        return self._source
+
+    @property
+    def fmt(self) -> str | None:
+        return self._fmt
+
+    @property
+    def is_running(self) -> bool:
+        return self._worker is not None and self._worker.isRunning()
+
+    def _on_state(self, state: str, text: str) -> None:
+        self.state, self.state_text = state, text
+        self.state_changed.emit(state, text)
+
+    def _on_event(self, event) -> None:
+        self.event_received.emit(event)
+
+    def _decoder_factory(self, fmt: str):
+        from app.callerid.decoders import decoder_for
+
+        return decoder_for(fmt, **self._decoder_options)
+
+    def start(self) -> None:
+        if self.is_running:
+            return
+        if self._source is None:
+            self._on_state(self._problem_state, sources.state_text(self._problem_state, self._problem or ""))
+            return
+        self._stop = threading.Event()
+        self._pump = Pump(self._source, self._fmt, on_event=self._on_event, on_state=self._on_state,
+                          idle_flush=self._idle_flush, backoff=self._backoff,
+                          decoder_factory=self._decoder_factory)
+        self._worker = _Worker(self._pump, self._stop)
+        self._worker.start()
+        if not self._quit_hooked:
+            app = QCoreApplication.instance()
+            if app is not None:
+                app.aboutToQuit.connect(self.stop)      # never leave the thread running at exit
+                self._quit_hooked = True
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Stop listening and release the port; True when the thread ended within ``timeout`` seconds."""
+        worker = self._worker
+        if worker is None:
+            return True
+        self._stop.set()
+        self._picked_up.set()
+        ended = worker.wait(int(timeout * 1000))
+        if not ended:
+            logger.warning("caller-ID worker did not stop within %.1f s", timeout)
+            return False
+        self._worker = None
+        self._pump = None
+        return True
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    # -- click to call and the port test, through the open port ----------------------------------------------
+    def _can_dial(self) -> str | None:
+        """None when dialling is possible, else the Persian reason."""
+        if self._source is None or self._pump is None or not self.is_running:
+            return "شنود شناسه تماس روشن نیست؛ ابتدا دستگاه را در تنظیمات انتخاب کنید."
+        if not self._source.can_dial:
+            return "این دستگاه شناسه تماس (سرور NCID) نمی‌تواند شماره بگیرد؛ شماره را با گوشی بگیرید."
+        if (self._fmt or "auto") not in ("auto", "modem", "raw"):
+            return "جعبه شناسه تماس چندخطی شماره‌گیری ندارد؛ شماره را با گوشی بگیرید."
+        return None
+
+    def dial(self, number: str, release_after: float | None = None) -> None:
+        """Dial ``number`` on the modem (asynchronously); the result arrives as ``dial_finished``.
+        Call ``picked_up()`` when the user lifts the handset, to release the modem at once."""
+        reason = self._can_dial()
+        if reason:
+            self.dial_finished.emit(False, reason)
+            return
+        from app import settings
+        from app.callerid import modem
+        from app.callerid import settings_keys as sk
+
+        if release_after is None:
+            release_after = float(settings.get(sk.DIAL_RELEASE_AFTER))
+        self._picked_up = threading.Event()
+        picked, stop = self._picked_up, self._stop
+        fut = self._pump.submit(lambda src: modem.dial(src, number, release_after=release_after,
+                                                       picked_up=picked, cancel=stop.is_set))
+        fut.add_done_callback(lambda f: self._finished(f, self.dial_finished, lambda r: r.message))
+
+    def picked_up(self) -> None:
+        self._picked_up.set()
+
+    def probe(self) -> None:
+        """AT / ATI on the open port; the answer arrives as ``probe_finished``."""
+        if self._pump is None or not self.is_running or self._source is None:
+            self.probe_finished.emit(False, "شنود شناسه تماس روشن نیست.")
+            return
+        from app.callerid import modem
+
+        fut = self._pump.submit(lambda src: modem.probe(src))
+        fut.add_done_callback(lambda f: self._finished(f, self.probe_finished, str))
+
+    @staticmethod
+    def _finished(fut, signal, describe) -> None:
+        try:
+            result = fut.result()
+        except UserError as e:
+            signal.emit(False, e.message)
+        except Exception as e:  # noqa: BLE001 - reported, not raised into the GUI
+            logger.exception("caller-ID request failed")
+            signal.emit(False, f"خطای پیش‌بینی‌نشده: {e}")
+        else:
+            signal.emit(True, describe(result))

@@ -1,0 +1,646 @@
+"""Where caller-ID bytes come from, and the loop that turns them into events.
+
+Sources (one small interface, plain Python, no Qt):
+
+- ``SerialSource(port, baud)``: a voice modem or a multi-line box on a serial / USB-serial port, through
+  pyserial (8N1, DTR on). A pseudo-terminal (the simulator, /dev/pts/N or a symlink to it) is just a port.
+- ``NcidSource(host, port=3333)``: a TCP client of an NCID server. Its history lines (CIDLOG:, HUPLOG: …)
+  are replayed on every connect; the ncid decoder, not this class, knows not to take them for live calls.
+
+Every source has ``open()`` (raises ``SourceUnavailable``, a UserError with a Persian message, when the
+device is missing, busy or refused), ``read(timeout) -> bytes`` (``b""`` when nothing came; raises
+``SourceLost`` when the device went away), ``write(bytes)`` and ``close()``.
+
+``Pump`` owns one source and one decoder and runs the loop: open (with back-off while the device is
+missing), read, feed the decoder, hand each event to a callback at once, and report the state
+(listening / no_device / reconnecting / error / stopped) with its Persian status-bar text. It is what the
+Qt listener runs on its worker thread and what ``crm callerid monitor`` runs in the foreground.
+
+Idle flush: the decoder's ``flush()`` is called when ``idle_flush`` seconds (the decoders'
+``IDLE_FLUSH_SECONDS``) have passed since the last byte and there was input since the previous flush. The
+read timeout is short (``POLL_SECONDS``), so the flush comes at most one poll late; nothing on the hot path
+sleeps: bytes are fed to the decoder the moment ``read`` returns them, and every event the decoder gives
+back (records ending in ``@``, ``.`` or a newline give theirs at once) goes to the callback before the next
+read. ``tick()`` is called about once a second so a box's line that rang out becomes MISSED.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import errno
+import logging
+import os
+import queue
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from app.callerid.events import CallerIdEvent
+from app.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.05        # the longest a read blocks: bounds stop() latency and idle-flush jitter
+TICK_SECONDS = 1.0
+BACKOFF_SECONDS = (0.5, 1.0, 2.0, 3.0, 5.0)   # between attempts to (re)open a missing device
+DEFAULT_BAUD = 57600
+DEFAULT_NCID_PORT = 3333
+SIMULATOR_LINK = "/tmp/crm-modem"   # where `crm callerid simulate --link` puts its symlink by default
+
+
+def default_idle_flush() -> float:
+    try:
+        from app.callerid.decoders.base import IDLE_FLUSH_SECONDS
+
+        return float(IDLE_FLUSH_SECONDS)
+    except Exception:  # noqa: BLE001 - the decoders package is optional for this module's import
+        return 0.7
+
+
+# --- states --------------------------------------------------------------------------------------------
+LISTENING = "listening"
+NO_DEVICE = "no_device"
+RECONNECTING = "reconnecting"
+ERROR = "error"
+STOPPED = "stopped"
+STATES = (LISTENING, NO_DEVICE, RECONNECTING, ERROR, STOPPED)
+
+STATE_TEXT = {
+    LISTENING: "شناسه تماس: در حال گوش دادن",
+    NO_DEVICE: "شناسه تماس: دستگاه پیدا نشد",
+    RECONNECTING: "شناسه تماس: در حال اتصال دوباره…",
+    ERROR: "شناسه تماس: خطا",
+    STOPPED: "شناسه تماس: خاموش",
+}
+
+
+def state_text(state: str, detail: str = "") -> str:
+    base = STATE_TEXT.get(state, STATE_TEXT[ERROR])
+    return f"{base} ({detail})" if detail else base
+
+
+# --- errors --------------------------------------------------------------------------------------------
+class SourceUnavailable(UserError):
+    """The device could not be opened. ``state`` is NO_DEVICE (missing: keep looking) or ERROR (busy,
+    permission, bad address: needs the user)."""
+
+    def __init__(self, message: str, state: str = NO_DEVICE, details: str | None = None):
+        super().__init__(message, details=details)
+        self.state = state
+
+
+class SourceLost(Exception):
+    """The open device went away (unplugged, pty closed, server hung up)."""
+
+
+def serial_open_error(port: str, exc: BaseException) -> SourceUnavailable:
+    """pyserial's open failure → a Persian message the receptionist can act on (no traceback)."""
+    text = str(exc)
+    low = text.lower()
+    code = getattr(exc, "errno", None)
+    if code is None and isinstance(exc.__cause__ or exc.__context__, OSError):
+        code = (exc.__cause__ or exc.__context__).errno
+    if code in (errno.EBUSY, errno.EAGAIN) or "exclusively lock" in low or "resource busy" in low \
+            or "device or resource busy" in low:
+        return SourceUnavailable(
+            f"درگاه «{port}» در اختیار برنامه دیگری است؛ آن برنامه (نرم‌افزار دیگر شناسه تماس یا مودم) را "
+            f"ببندید تا اتصال دوباره برقرار شود.", state=ERROR, details=text)
+    if "access is denied" in low or "permissionerror(13" in low:
+        # Windows says "Access is denied" for a COM port another program holds open.
+        return SourceUnavailable(
+            f"درگاه «{port}» در اختیار برنامه دیگری است یا اجازه دسترسی به آن نیست؛ برنامه‌ای را که از این "
+            f"درگاه استفاده می‌کند ببندید.", state=ERROR, details=text)
+    if code in (errno.EACCES, errno.EPERM) or "permission denied" in low:
+        return SourceUnavailable(
+            f"اجازه دسترسی به درگاه «{port}» نیست؛ در لینوکس کاربر را به گروه dialout بیفزایید "
+            f"(sudo usermod -aG dialout $USER) و دوباره وارد شوید.", state=ERROR, details=text)
+    if code in (errno.ENOENT, errno.ENODEV, errno.ENXIO) or "no such file" in low \
+            or "cannot find the file" in low or "filenotfounderror" in low:
+        return SourceUnavailable(
+            f"درگاه «{port}» پیدا نشد؛ کابل مودم یا دستگاه شناسه تماس را بررسی کنید. با وصل شدن دوباره، "
+            f"برنامه خودش آن را پیدا می‌کند.", state=NO_DEVICE, details=text)
+    if code == errno.EIO:
+        return SourceUnavailable(f"درگاه «{port}» پاسخ نمی‌دهد (خطای ورودی/خروجی)؛ دستگاه را جدا و دوباره وصل کنید.",
+                                 state=NO_DEVICE, details=text)
+    return SourceUnavailable(f"درگاه «{port}» باز نشد: {text}", state=ERROR, details=text)
+
+
+# --- the interface -------------------------------------------------------------------------------------
+class Source:
+    """A byte stream from a caller-ID device. Not thread-safe: one thread (the pump's) uses it."""
+
+    kind = ""
+    default_format = "auto"
+    can_dial = False
+
+    @property
+    def description(self) -> str:
+        return self.kind
+
+    @property
+    def is_open(self) -> bool:
+        raise NotImplementedError
+
+    def open(self, cancel: Callable[[], bool] | None = None) -> str:
+        """Open the device; return an optional Persian note for the status text (e.g. the modem's init).
+        Raises SourceUnavailable."""
+        raise NotImplementedError
+
+    def read(self, timeout: float = POLL_SECONDS) -> bytes:
+        raise NotImplementedError
+
+    def write(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        if not self.is_open:
+            self.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class PortInfo:
+    device: str
+    description: str
+    hwid: str = ""
+
+
+def list_ports(extra: Sequence[str] = (SIMULATOR_LINK,)) -> list[PortInfo]:
+    """The serial ports this PC has (COM3…, /dev/ttyACM0, /dev/ttyUSB0…), plus the stable
+    /dev/serial/by-id names on Linux and the simulator's link when it exists."""
+    out: list[PortInfo] = []
+    seen: set[str] = set()
+    try:
+        from serial.tools import list_ports as lp
+
+        for p in sorted(lp.comports(), key=lambda p: p.device):
+            desc = p.description if p.description and p.description != "n/a" else p.device
+            out.append(PortInfo(p.device, desc, p.hwid if p.hwid != "n/a" else ""))
+            seen.add(p.device)
+    except Exception:  # noqa: BLE001 - listing ports must never break the settings page
+        logger.exception("listing serial ports failed")
+    by_id = "/dev/serial/by-id"
+    if os.path.isdir(by_id):
+        for name in sorted(os.listdir(by_id)):
+            path = os.path.join(by_id, name)
+            out.append(PortInfo(path, f"{name} → {os.path.realpath(path)}", ""))
+    for path in extra:
+        if path and path not in seen and os.path.exists(path):
+            out.append(PortInfo(path, "شبیه‌ساز شناسه تماس" if path == SIMULATOR_LINK else path, ""))
+    return out
+
+
+# --- serial ports (and ptys) ---------------------------------------------------------------------------
+class SerialSource(Source):
+    """A serial / USB-serial port (or a pty path): 8N1 at ``baud``, DTR on, locked against other programs.
+
+    ``init``: None (a box: send nothing), "modem" (reset + caller-ID commands, see app.callerid.modem) or
+    "auto" (a quick AT; initialise only if a modem answers).
+    """
+
+    kind = "serial"
+    can_dial = True
+
+    def __init__(self, port: str, baud: int = DEFAULT_BAUD, *, fmt: str = "auto", init: str | None = None,
+                 init_commands: Sequence[str] | None = None, reset_command: str | None = None,
+                 dtr: bool = True, exclusive: bool = True):
+        if not port or not str(port).strip():
+            raise SourceUnavailable("هنوز درگاهی برای شناسه تماس انتخاب نشده است؛ در تنظیمات، درگاه مودم یا "
+                                    "دستگاه را انتخاب کنید.", state=NO_DEVICE)
+        self.port = str(port).strip()
+        self.baud = int(baud)
+        self.default_format = fmt or "auto"
+        self.init = init
+        self.init_commands = list(init_commands) if init_commands else None
+        self.reset_command = reset_command
+        self.dtr = dtr
+        self.exclusive = exclusive
+        self.init_result = None           # app.callerid.modem.InitResult after an init
+        self._ser = None
+        self._usb_id: tuple | None = None  # (vid, pid, serial number) of a USB port, to find it if renamed
+
+    @property
+    def description(self) -> str:
+        return self.port
+
+    @property
+    def is_open(self) -> bool:
+        return self._ser is not None
+
+    def _open_port(self, port: str):
+        import serial
+
+        ser = serial.Serial()
+        ser.port = port
+        ser.baudrate = self.baud
+        ser.bytesize, ser.parity, ser.stopbits = serial.EIGHTBITS, serial.PARITY_NONE, serial.STOPBITS_ONE
+        ser.timeout = POLL_SECONDS
+        ser.write_timeout = 2.0
+        ser.dtr = self.dtr            # applied by open(); ignored quietly by ptys, which have no DTR line
+        ser.rts = True
+        if os.name == "posix":
+            ser.exclusive = self.exclusive
+        ser.open()
+        return ser
+
+    def open(self, cancel: Callable[[], bool] | None = None) -> str:
+        import serial
+
+        if self._ser is not None:
+            return ""
+        port = self.port
+        try:
+            self._ser = self._open_port(port)
+        except (serial.SerialException, OSError, ValueError) as e:
+            err = serial_open_error(port, e)
+            moved = self._find_moved() if err.state == NO_DEVICE else None
+            if not moved:
+                raise err from None
+            try:
+                self._ser = self._open_port(moved)
+                logger.info("caller-ID port %s came back as %s", port, moved)
+            except (serial.SerialException, OSError, ValueError) as e2:
+                raise serial_open_error(moved, e2) from None
+        self._remember_usb_id()
+        logger.info("caller-ID port %s open at %d baud", self._ser.port, self.baud)
+        if not self.init:
+            return ""
+        from app.callerid import modem
+
+        try:
+            result = modem.initialise(self, self.init_commands, reset=self.reset_command,
+                                      require_modem=(self.init == "modem"), cancel=cancel)
+        except SourceLost:
+            self.close()
+            raise SourceUnavailable(f"درگاه «{self.port}» هنگام راه‌اندازی مودم قطع شد.", state=NO_DEVICE) from None
+        self.init_result = result
+        return result.status_note
+
+    def _remember_usb_id(self) -> None:
+        try:
+            from serial.tools import list_ports as lp
+
+            real = os.path.realpath(self._ser.port)
+            for p in lp.comports():
+                if p.vid is not None and os.path.realpath(p.device) == real:
+                    self._usb_id = (p.vid, p.pid, p.serial_number)
+                    return
+        except Exception:  # noqa: BLE001 - a nicety; never in the way of opening the port
+            logger.debug("could not read the USB id of %s", self.port, exc_info=True)
+
+    def _find_moved(self) -> str | None:
+        """The same USB device (vid, pid, serial) re-enumerated under another name (ttyACM0 → ttyACM1)."""
+        if not self._usb_id:
+            return None
+        try:
+            from serial.tools import list_ports as lp
+
+            for p in lp.comports():
+                if (p.vid, p.pid, p.serial_number) == self._usb_id:
+                    return p.device
+        except Exception:  # noqa: BLE001
+            logger.debug("port search failed", exc_info=True)
+        return None
+
+    def read(self, timeout: float = POLL_SECONDS) -> bytes:
+        """Whatever has arrived, returning the moment the first byte does (or after POLL_SECONDS)."""
+        ser = self._ser
+        if ser is None:
+            raise SourceLost("port not open")
+        try:
+            data = ser.read(1)
+            if data:
+                n = ser.in_waiting
+                if n:
+                    data += ser.read(n)
+            return data
+        except Exception as e:  # noqa: BLE001 - SerialException, OSError, or pyserial's own slips on a dead fd
+            raise SourceLost(str(e)) from e
+
+    def write(self, data: bytes) -> None:
+        ser = self._ser
+        if ser is None:
+            raise SourceLost("port not open")
+        try:
+            ser.write(data)
+            ser.flush()
+        except Exception as e:  # noqa: BLE001
+            raise SourceLost(str(e)) from e
+
+    def close(self) -> None:
+        ser, self._ser = self._ser, None
+        if ser is not None:
+            try:
+                ser.close()
+            except Exception:  # noqa: BLE001 - closing a vanished device may fail; it is closed either way
+                logger.debug("closing %s failed", self.port, exc_info=True)
+
+
+# --- NCID ----------------------------------------------------------------------------------------------
+class NcidSource(Source):
+    """A client of an NCID server (TCP, port 3333 by default)."""
+
+    kind = "ncid"
+    default_format = "ncid"
+
+    def __init__(self, host: str, port: int = DEFAULT_NCID_PORT, connect_timeout: float = 3.0):
+        self.host = host
+        self.port = int(port)
+        self.connect_timeout = connect_timeout
+        self._sock: socket.socket | None = None
+
+    @property
+    def description(self) -> str:
+        return f"NCID {self.host}:{self.port}"
+
+    @property
+    def is_open(self) -> bool:
+        return self._sock is not None
+
+    def open(self, cancel: Callable[[], bool] | None = None) -> str:
+        if self._sock is not None:
+            return ""
+        where = f"{self.host}:{self.port}"
+        try:
+            infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as e:
+            raise SourceUnavailable(f"نام سرور NCID «{self.host}» پیدا نشد؛ نشانی را در تنظیمات بررسی کنید.",
+                                    state=ERROR, details=str(e)) from None
+        refused = False
+        last: BaseException | None = None
+        sock = None
+        for family, type_, proto, _name, addr in infos:
+            sock = socket.socket(family, type_, proto)
+            try:
+                self._connect(sock, addr, cancel)
+                break
+            except ConnectionRefusedError as e:
+                refused, last = True, e
+            except OSError as e:
+                last = e
+            sock.close()
+            sock = None
+        if sock is None:
+            if refused:
+                raise SourceUnavailable(f"سرور NCID در {where} اتصال را نپذیرفت؛ آیا برنامه ncidd روی آن "
+                                        f"رایانه در حال اجراست؟", state=NO_DEVICE, details=str(last))
+            raise SourceUnavailable(f"سرور NCID در {where} در دسترس نیست؛ شبکه را بررسی کنید.",
+                                    state=NO_DEVICE, details=str(last))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock = sock
+        logger.info("connected to the NCID server at %s", where)
+        return ""
+
+    def _connect(self, sock: socket.socket, addr, cancel: Callable[[], bool] | None) -> None:
+        """Connect in short slices, so stop() is not held up by an unreachable server."""
+        sock.setblocking(False)
+        err = sock.connect_ex(addr)
+        if err not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, getattr(errno, "WSAEWOULDBLOCK", -1)):
+            raise OSError(err, os.strerror(err))
+        deadline = time.monotonic() + self.connect_timeout
+        while err != 0:
+            if cancel is not None and cancel():
+                raise TimeoutError("cancelled")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("connect timed out")
+            _r, w, x = select.select([], [sock], [sock], min(0.1, left))
+            if w or x:
+                err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err == errno.ECONNREFUSED or err == getattr(errno, "WSAECONNREFUSED", -2):
+                    raise ConnectionRefusedError(err, os.strerror(err))
+                if err:
+                    raise OSError(err, os.strerror(err))
+                break
+        sock.setblocking(True)
+
+    def read(self, timeout: float = POLL_SECONDS) -> bytes:
+        sock = self._sock
+        if sock is None:
+            raise SourceLost("not connected")
+        try:
+            sock.settimeout(max(0.001, timeout))
+            data = sock.recv(65536)
+        except TimeoutError:
+            return b""
+        except OSError as e:
+            raise SourceLost(str(e)) from e
+        if not data:
+            raise SourceLost("the NCID server closed the connection")
+        return data
+
+    def write(self, data: bytes) -> None:
+        sock = self._sock
+        if sock is None:
+            raise SourceLost("not connected")
+        try:
+            sock.settimeout(2.0)
+            sock.sendall(data)
+        except OSError as e:
+            raise SourceLost(str(e)) from e
+
+    def close(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+
+# --- from the settings ---------------------------------------------------------------------------------
+def source_from_settings() -> Source:
+    """The source the desk's settings describe (raises SourceUnavailable when they are incomplete)."""
+    from app import settings
+    from app.callerid import settings_keys as sk
+
+    kind = settings.get(sk.DEVICE)
+    if kind == "ncid":
+        host, port = sk.parse_host_port(settings.get(sk.NCID_ADDRESS), DEFAULT_NCID_PORT)
+        return NcidSource(host, port)
+    init: str | None = None
+    if settings.get(sk.INIT):
+        init = {"modem": "modem", "auto": "auto"}.get(kind)
+    return SerialSource(settings.get(sk.PORT), settings.get(sk.BAUD), fmt=kind, init=init,
+                        init_commands=sk.init_commands())
+
+
+def make_decoder(fmt: str):
+    from app.callerid.decoders import decoder_for
+
+    return decoder_for(fmt or "auto")
+
+
+# --- the loop ------------------------------------------------------------------------------------------
+EventCallback = Callable[[CallerIdEvent], None]
+StateCallback = Callable[[str, str], None]
+
+
+class Pump:
+    """Runs one source: open with back-off, read, decode, report. Call ``run(stop)`` on the thread that
+    should block; ``submit(fn)`` runs ``fn(source)`` on that thread between reads (dial, probe)."""
+
+    def __init__(self, source: Source, fmt: str | None = None, *, on_event: EventCallback,
+                 on_state: StateCallback | None = None, idle_flush: float | None = None,
+                 backoff: Sequence[float] = BACKOFF_SECONDS, decoder_factory: Callable[[str], object] | None = None):
+        self.source = source
+        self.fmt = fmt or source.default_format or "auto"
+        self.on_event = on_event
+        self.on_state = on_state
+        self.idle_flush = default_idle_flush() if idle_flush is None else idle_flush
+        self.backoff = tuple(backoff) or (1.0,)
+        self.decoder_factory = decoder_factory or make_decoder
+        self.decoder = None
+        self.state = STOPPED
+        self.state_detail = ""
+        self._last_state: tuple[str, str] | None = None
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self.events_seen = 0
+
+    # -- reporting ----------------------------------------------------------------------------------------
+    def _set_state(self, state: str, detail: str = "") -> None:
+        text = state_text(state, detail)
+        self.state, self.state_detail = state, detail
+        if (state, text) == self._last_state:
+            return
+        self._last_state = (state, text)
+        logger.info("caller ID %s: %s", state, text)
+        if self.on_state is not None:
+            try:
+                self.on_state(state, text)
+            except Exception:  # noqa: BLE001 - a faulty observer must not stop the listener
+                logger.exception("caller-ID state callback failed")
+
+    def _emit(self, events) -> None:
+        for event in events or ():
+            self.events_seen += 1
+            try:
+                self.on_event(event)
+            except Exception:  # noqa: BLE001
+                logger.exception("caller-ID event callback failed for %r", event)
+
+    # -- requests from other threads -------------------------------------------------------------------------
+    def submit(self, fn: Callable[[Source], object]) -> concurrent.futures.Future:
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        self._requests.put((fn, fut))
+        return fut
+
+    def _run_requests(self) -> None:
+        while True:
+            try:
+                fn, fut = self._requests.get_nowait()
+            except queue.Empty:
+                return
+            if not fut.set_running_or_notify_cancel():
+                continue
+            if not self.source.is_open:
+                fut.set_exception(UserError("دستگاه شناسه تماس وصل نیست؛ کمی بعد دوباره امتحان کنید."))
+                continue
+            try:
+                fut.set_result(fn(self.source))
+            except SourceLost as e:
+                fut.set_exception(UserError("ارتباط با دستگاه شناسه تماس قطع شد."))
+                raise e
+            except BaseException as e:  # noqa: BLE001 - delivered to the caller through the future
+                fut.set_exception(e)
+
+    def _fail_requests(self, message: str) -> None:
+        while True:
+            try:
+                _fn, fut = self._requests.get_nowait()
+            except queue.Empty:
+                return
+            if fut.set_running_or_notify_cancel():
+                fut.set_exception(UserError(message))
+
+    # -- the loop --------------------------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        attempt = 0
+        lost = False
+        try:
+            while not stop.is_set():
+                try:
+                    note = self.source.open(cancel=stop.is_set)
+                except SourceUnavailable as e:
+                    self._fail_requests(e.message)
+                    delay = self.backoff[min(attempt, len(self.backoff) - 1)]
+                    attempt += 1
+                    state = e.state
+                    if lost and state == NO_DEVICE and attempt <= 1:
+                        state = RECONNECTING
+                    self._set_state(state, e.message)
+                    stop.wait(delay)
+                    continue
+                except Exception as e:  # noqa: BLE001 - unexpected: report, back off, try again
+                    logger.exception("opening %s failed", self.source.description)
+                    self._set_state(ERROR, str(e))
+                    stop.wait(self.backoff[-1])
+                    continue
+                if stop.is_set():
+                    break
+                attempt = 0
+                self._set_state(LISTENING, "؛ ".join(p for p in (self.source.description, note) if p))
+                lost = self._read_until_lost(stop)
+                if lost:
+                    self._set_state(RECONNECTING, f"ارتباط با {self.source.description} قطع شد؛ "
+                                                  f"دوباره امتحان می‌شود")
+                    stop.wait(min(self.backoff[0], 0.2))
+        finally:
+            self.source.close()
+            self._fail_requests("شنود شناسه تماس متوقف شد.")
+            self._set_state(STOPPED)
+
+    def _read_until_lost(self, stop: threading.Event) -> bool:
+        """Read until stop (→ False) or the device goes away (→ True)."""
+        try:
+            self.decoder = self.decoder_factory(self.fmt)
+        except Exception as e:  # noqa: BLE001 - e.g. an unknown format in the settings
+            self.source.close()
+            self._set_state(ERROR, getattr(e, "message", str(e)))
+            stop.wait(self.backoff[-1])
+            return False
+        decoder = self.decoder
+        flush = getattr(decoder, "flush", None)
+        tick = getattr(decoder, "tick", None)
+        idle = self.idle_flush
+        last_byte = 0.0
+        dirty = False
+        next_tick = time.monotonic() + TICK_SECONDS
+        try:
+            while not stop.is_set():
+                if dirty:
+                    timeout = max(0.001, min(POLL_SECONDS, last_byte + idle - time.monotonic()))
+                else:
+                    timeout = POLL_SECONDS
+                data = self.source.read(timeout)
+                now = time.monotonic()
+                if data:
+                    last_byte = now
+                    dirty = True
+                    self._emit(decoder.feed(data))
+                elif dirty and now - last_byte >= idle:
+                    dirty = False
+                    if flush is not None:
+                        self._emit(flush())
+                if now >= next_tick:
+                    next_tick = now + TICK_SECONDS
+                    if tick is not None:
+                        self._emit(tick())
+                self._run_requests()
+            return False
+        except SourceLost as e:
+            logger.warning("caller-ID device %s lost: %s", self.source.description, e)
+            return True
+        finally:
+            self.source.close()
+            if flush is not None:
+                self._emit(flush())
