@@ -75,6 +75,8 @@ def amount_in_words(rials: int, toman: bool = False) -> str:
         return f"{to_words(rials)} ریال"
     sign = -1 if rials < 0 else 1
     tomans, rest = divmod(abs(rials), 10)
+    if rest and not tomans:
+        return f"{to_words(sign * rest)} ریال"
     text = f"{to_words(sign * tomans)} تومان"
     if rest:
         text += f"{AND}{to_words(rest)} ریال"

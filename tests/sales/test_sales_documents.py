@@ -6,7 +6,6 @@ import datetime as dt
 import threading
 
 import pytest
-from helpers_sales import VALID_CODE, events, make_customer, make_user
 
 from app import clock, sales
 from app.errors import UserError, ValidationError
@@ -14,6 +13,7 @@ from app.sales import LineInput
 from models.base import db as dbproxy
 from models.core import Activity
 from models.sales import DocumentCounter, Payment, PaymentAllocation, SalesDocument, SalesLine
+from tests.sales.helpers_sales import VALID_CODE, events, make_customer, make_user
 
 DAY = dt.datetime(2026, 11, 24, 10, 0)          # 1405/09/03
 
