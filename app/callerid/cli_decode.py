@@ -107,17 +107,3 @@ def lookup_main(number: str, db: str | None = None) -> int:
     _print(report)
     return 0
 
-
-def register(callerid_sub) -> None:
-    """Adds `decode` and `lookup` to the `crm callerid` sub-command group (an argparse subparsers object)."""
-    from app.callerid.decoders import CHOICES
-
-    p = callerid_sub.add_parser("decode", help="رمزگشایی پرونده بایت‌های ضبط‌شده از مودم یا دستگاه کالرآیدی")
-    p.add_argument("file", help="پرونده بایت‌های ضبط‌شده")
-    p.add_argument("--format", default="auto", choices=CHOICES, help="قالب دستگاه (پیش‌فرض: تشخیص خودکار)")
-    p.add_argument("--all", action="store_true", help="همه رویدادها، نه فقط شماره تماس‌گیرنده")
-    p.set_defaults(func=lambda args: decode_main(args.file, args.format, args.all))
-
-    p = callerid_sub.add_parser("lookup", help="شکل‌های استاندارد یک شماره و مشتری‌هایی که آن را دارند")
-    p.add_argument("number", help="شماره همان‌طور که دستگاه گزارش داده")
-    p.set_defaults(func=lambda args: lookup_main(args.number, args.db))
