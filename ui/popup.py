@@ -1,0 +1,447 @@
+"""The caller-ID popup: who is calling, before the second ring, without taking the keyboard.
+
+One CallPopup per call. It is a frameless tool window that stays on top and never takes focus
+(Qt.WindowDoesNotAcceptFocus + WA_ShowWithoutActivating), so a receptionist typing in another program keeps
+typing; buttons still work with the mouse. It follows its call: «در حال زنگ» → «پاسخ داده شد» → ended
+(dimmed, closed or kept, by the desk setting callerid.popup_on_hangup). ui/popup_stack.py places several
+popups (multi-line boxes) one above the other.
+"""
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import summary as sm
+from app.callerid import events as ev
+from app.callerid import service as svc
+from app.errors import UserError
+from app.text import to_persian_digits
+from ui.context import AppContext
+
+logger = logging.getLogger(__name__)
+
+POPUP_WIDTH = 380
+
+STATE_STYLE = {
+    # state: (header colour, text)
+    "ringing": ("#2563eb", "در حال زنگ…"),
+    "answered": ("#16a34a", "پاسخ داده شد"),
+    "ended": ("#6b7280", "تماس تمام شد"),
+    "missed": ("#dc2626", "تماس بی‌پاسخ"),
+    "dialing": ("#7c3aed", "تماس خروجی"),
+}
+
+STYLE = """
+QFrame#card { background: #ffffff; border: 1px solid #9ca3af; border-radius: 8px; }
+QFrame#header { border-top-left-radius: 7px; border-top-right-radius: 7px; }
+QLabel#headerText, QLabel#lineLabel { color: white; font-weight: bold; }
+QLabel#lineLabel { background: rgba(255,255,255,0.22); border-radius: 4px; padding: 1px 8px; }
+QLabel#name { font-size: 15pt; font-weight: bold; color: #111827; }
+QLabel#number { font-size: 12pt; color: #374151; }
+QLabel#notice { color: #92400e; background: #fef3c7; border-radius: 4px; padding: 3px 6px; }
+QLabel[role="field"] { color: #6b7280; }
+QLabel[role="value"] { color: #111827; }
+QLabel[role="none"] { color: #9ca3af; }
+QPushButton { padding: 4px 10px; }
+QPushButton#closeBtn { background: transparent; color: white; border: none; font-weight: bold; padding: 0 6px; }
+"""
+
+
+def ltr(text: str) -> str:
+    """Keep a number's digit groups in order inside right-to-left text (LRI … PDI)."""
+    return f"\u2066{text}\u2069"
+
+
+def persian_number(view_or_row) -> str:
+    return ltr(to_persian_digits(view_or_row.number_display or view_or_row.number_raw or ""))
+
+
+class CallPopup(QWidget):
+    """One call's popup. Signals tell the stack when it closes; buttons talk to the app through ctx.bus."""
+
+    closed = Signal(str)        # call key
+
+    def __init__(self, ctx: AppContext, view: svc.CallView, parent: QWidget | None = None):
+        super().__init__(parent, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
+                         | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.WindowDoesNotAcceptFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground, True)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setObjectName("callPopup")
+        self.setStyleSheet(STYLE)
+        self.setFixedWidth(POPUP_WIDTH)
+        self.ctx = ctx
+        self.view = view
+        self.summary: sm.CustomerSummary | None = None
+        self.dimmed = False
+        self.finished = False
+        self._close_timer = QTimer(self)
+        self._close_timer.setSingleShot(True)
+        self._close_timer.timeout.connect(self.close)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.card = QFrame(objectName="card")
+        outer.addWidget(self.card)
+        lay = QVBoxLayout(self.card)
+        lay.setContentsMargins(0, 0, 0, 8)
+        lay.setSpacing(6)
+
+        self.header = QFrame(objectName="header")
+        hl = QHBoxLayout(self.header)
+        hl.setContentsMargins(10, 5, 6, 5)
+        self.line_label = QLabel(objectName="lineLabel")
+        self.state_label = QLabel(objectName="headerText")
+        self.close_btn = QPushButton("✕", objectName="closeBtn")
+        self.close_btn.setToolTip("بستن")
+        self.close_btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.close_btn.clicked.connect(self.close)
+        hl.addWidget(self.line_label)
+        hl.addWidget(self.state_label, 1)
+        hl.addWidget(self.close_btn)
+        lay.addWidget(self.header)
+
+        body = QVBoxLayout()
+        body.setContentsMargins(12, 2, 12, 0)
+        body.setSpacing(4)
+        self.name_label = QLabel(objectName="name")
+        self.name_label.setWordWrap(True)
+        self.number_label = QLabel(objectName="number")
+        self.number_label.setAlignment(Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignRight
+                                       | Qt.AlignmentFlag.AlignVCenter)
+        self.notice = QLabel(objectName="notice")
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+        body.addWidget(self.name_label)
+        body.addWidget(self.number_label)
+        body.addWidget(self.notice)
+        self.fields = QGridLayout()
+        self.fields.setHorizontalSpacing(10)
+        self.fields.setVerticalSpacing(2)
+        self.fields.setColumnStretch(1, 1)
+        body.addLayout(self.fields)
+        lay.addLayout(body)
+
+        self.buttons = QGridLayout()
+        self.buttons.setContentsMargins(12, 4, 12, 0)
+        self.buttons.setSpacing(6)
+        lay.addLayout(self.buttons)
+        self.field_values: dict[str, QLabel] = {}
+        self.action_buttons: dict[str, QPushButton] = {}
+        self._render_identity()
+        self._render_state()
+
+    # --- content -------------------------------------------------------------------------------------------
+
+    @property
+    def key(self) -> str:
+        return self.view.key
+
+    def set_summary(self, summary: sm.CustomerSummary | None) -> None:
+        self.summary = summary
+        self._render_identity()
+
+    def update_call(self, view: svc.CallView) -> None:
+        identity_changed = (view.customer_id, view.number, view.number_status, view.number_known) != (
+            self.view.customer_id, self.view.number, self.view.number_status, self.view.number_known)
+        self.view = view
+        if identity_changed:
+            self._render_identity()
+        self._render_state()
+
+    def _clear_grid(self, grid: QGridLayout) -> None:
+        while grid.count():
+            item = grid.takeAt(0)
+            w = item.widget()
+            if w is not None:
+                w.hide()
+                w.setParent(None)
+                w.deleteLater()
+
+    def _button(self, key: str, text: str, slot, row: int, col: int, span: int = 1) -> QPushButton:
+        b = QPushButton(text)
+        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        b.clicked.connect(slot)
+        self.buttons.addWidget(b, row, col, 1, span)
+        b.show()      # a child added to a visible window is shown only later: show it now so it counts
+        self.action_buttons[key] = b
+        return b
+
+    def _render_identity(self) -> None:
+        v = self.view
+        self._clear_grid(self.fields)
+        self._clear_grid(self.buttons)
+        self.field_values = {}
+        self.action_buttons = {}
+        self.notice.hide()
+        self.line_label.setText(v.line_label)
+        self.line_label.setVisible(bool(v.line_label))
+        if v.number_status == ev.PRIVATE:
+            self.name_label.setText("شماره تماس‌گیرنده پنهان است")
+            self.number_label.setText("تماس‌گیرنده شماره خود را نشان نمی‌دهد.")
+        elif v.number_status == ev.UNAVAILABLE or (v.number_known and not (v.number or v.number_raw)):
+            self.name_label.setText("شماره تماس‌گیرنده نامشخص است")
+            self.number_label.setText("شبکه تلفن شماره‌ای نفرستاد.")
+        elif not v.number_known:
+            self.name_label.setText("تماس ورودی")
+            self.number_label.setText("در انتظار شماره تماس‌گیرنده…")
+        elif v.customer_id:
+            name = self.summary.name if self.summary else v.customer_name
+            if self.summary and self.summary.title:
+                name = f"{self.summary.title} {name}"
+            self.name_label.setText(name)
+            self.number_label.setText(persian_number(v))
+            if v.other_matches:
+                self.notice.setText(f"این شماره در پرونده {to_persian_digits(v.other_matches)} مشتری دیگر هم "
+                                    f"ثبت است.")
+                self.notice.show()
+            if self.summary is not None:
+                for i, (label, value) in enumerate(sm.summary_fields(self.summary)):
+                    lk = QLabel(label + ":")
+                    lk.setProperty("role", "field")
+                    lv = QLabel(value)
+                    lv.setProperty("role", "none" if value == sm.NONE_YET else "value")
+                    lv.setWordWrap(True)
+                    self.fields.addWidget(lk, i, 0, Qt.AlignmentFlag.AlignTop)
+                    self.fields.addWidget(lv, i, 1)
+                    lk.show()
+                    lv.show()
+                    self.field_values[label] = lv
+            self._button("open", "پرونده مشتری", self.open_customer, 0, 0)
+            self._button("note", "یادداشت این تماس", self.write_note, 0, 1)
+            self._button("follow_up", "پیگیری بعدی", self.follow_up, 1, 0)
+            self._button("refer", "ارجاع به همکار", self.refer, 1, 1)
+        else:
+            self.name_label.setText(v.caller_name or "شماره ناشناس")
+            self.number_label.setText(persian_number(v))
+            self.notice.setText("این شماره در پرونده هیچ مشتری نیست.")
+            self.notice.show()
+            self._button("new", "مشتری جدید", self.new_customer, 0, 0)
+            self._button("add_existing", "افزودن به مشتری موجود", self.add_to_existing, 0, 1)
+            self._button("note", "یادداشت این تماس", self.write_note, 1, 0, 2)
+        if v.number_status != ev.OK or not v.number_known:
+            self._button("note", "یادداشت این تماس", self.write_note, 0, 0, 2)
+        self.fit_height()
+
+    def fit_height(self) -> None:
+        """Height for the fixed width (word-wrapped values need heightForWidth, which adjustSize ignores)."""
+        lay = self.card.layout()     # the outer layout's item for the card caches its height: ask the card's
+        lay.invalidate()
+        lay.activate()
+        h = lay.totalHeightForWidth(POPUP_WIDTH) if lay.hasHeightForWidth() else lay.totalSizeHint().height()
+        self.setFixedHeight(max(h, lay.totalMinimumSize().height()))
+        self.layout().invalidate()
+
+    def _render_state(self) -> None:
+        v = self.view
+        colour, text = STATE_STYLE.get(v.state, STATE_STYLE["ringing"])
+        if v.direction == "in" and v.state == "ended":
+            if v.duration is not None:
+                text = f"تماس تمام شد، {svc.format_duration(v.duration)}"
+            elif v.outcome_unknown:
+                text = "زنگ تمام شد"
+        if v.state == "ringing" and v.rings > 1:
+            text = f"در حال زنگ… (زنگ {to_persian_digits(v.rings)})"
+        self.state_label.setText(text)
+        self.header.setStyleSheet(f"QFrame#header {{ background: {colour}; }}")
+        if v.final and not self.finished:
+            self.finished = True
+            self._on_finished()
+
+    def _on_finished(self) -> None:
+        from app import settings
+        from app.callerid import settings_keys as sk
+
+        mode = settings.get(sk.POPUP_ON_HANGUP)
+        after = int(settings.get(svc.POPUP_CLOSE_AFTER) or 0)
+        if mode == "close":
+            self._close_timer.start(1500)       # long enough to read «تماس تمام شد»
+            return
+        if mode == "dim":
+            self.dimmed = True
+            self.setWindowOpacity(0.55)
+        if after > 0 and not self._close_timer.isActive():
+            self._close_timer.start(after * 1000)
+
+    def closeEvent(self, event):  # noqa: N802
+        self.closed.emit(self.key)
+        super().closeEvent(event)
+
+    # --- actions ---------------------------------------------------------------------------------------------
+
+    def open_customer(self) -> None:
+        if self.view.customer_id:
+            self.ctx.bus.open_customer.emit(self.view.customer_id)
+            self._raise_main_window()
+
+    def follow_up(self) -> None:
+        self.ctx.bus.log_call.emit(self.view.customer_id or 0, self.view.call_id)
+        self._raise_main_window()
+
+    def refer(self) -> None:
+        # The call-logging dialog holds the referral (to a colleague) as well; it opens on this call.
+        self.ctx.bus.log_call.emit(self.view.customer_id or 0, self.view.call_id)
+        self._raise_main_window()
+
+    def new_customer(self) -> None:
+        self.ctx.bus.new_customer_with_phone.emit(self.view.number or self.view.number_raw)
+        self._raise_main_window()
+
+    def write_note(self) -> None:
+        dlg = CallNoteDialog(self.view, self)
+        dlg.exec()
+
+    def add_to_existing(self) -> None:
+        dlg = AddToCustomerDialog(self.view.number or self.view.number_raw, self)
+        if dlg.exec() == QDialog.DialogCode.Accepted and dlg.customer_id:
+            self.attach_to(dlg.customer_id)
+
+    def attach_to(self, customer_id: int) -> bool:
+        """Add this call's number to the customer, attach this call (and earlier ones) and show the summary."""
+        from app import customers
+
+        try:
+            customers.add_phone(customer_id, self.view.number or self.view.number_raw, user=self.ctx.user_id)
+            svc.link_calls_to_customer(customer_id)
+        except UserError as e:
+            QMessageBox.warning(self, "افزودن شماره", e.message)
+            return False
+        row = svc.get_call_row(self.view.call_id)
+        from dataclasses import replace
+
+        self.summary = sm.customer_summary(customer_id, exclude_call_id=self.view.call_id)
+        self.update_call(replace(self.view, customer_id=customer_id, customer_name=row.customer_name))
+        self.ctx.bus.customer_changed.emit(customer_id)
+        self.ctx.bus.data_changed.emit("calls")
+        return True
+
+    def _raise_main_window(self) -> None:
+        w = self.ctx.main_window
+        if w is None:
+            return
+        try:
+            if w.isMinimized():
+                w.showNormal()
+            w.raise_()
+            w.activateWindow()
+        except RuntimeError:
+            pass
+
+
+class CallNoteDialog(QDialog):
+    """What was said on this call: saved on the call (and the customer's timeline)."""
+
+    def __init__(self, view: svc.CallView, parent=None):
+        super().__init__(parent)
+        self.view = view
+        self.setWindowTitle("یادداشت تماس")
+        lay = QVBoxLayout(self)
+        who = view.customer_name or (persian_number(view) if view.number else "تماس‌گیرنده")
+        lay.addWidget(QLabel(f"یادداشت تماس با {who}:"))
+        self.text = QPlainTextEdit()
+        self.text.setPlaceholderText("موضوع تماس، درخواست مشتری، قرار بعدی…")
+        lay.addWidget(self.text)
+        self.error = QLabel()
+        self.error.setProperty("role", "error")
+        lay.addWidget(self.error)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        bb.button(QDialogButtonBox.StandardButton.Save).setText("ذخیره")
+        bb.button(QDialogButtonBox.StandardButton.Cancel).setText("انصراف")
+        bb.accepted.connect(self.save)
+        bb.rejected.connect(self.reject)
+        lay.addWidget(bb)
+        self.resize(380, 220)
+
+    def save(self) -> None:
+        try:
+            svc.set_call_note(self.view.call_id, self.text.toPlainText())
+        except UserError as e:
+            self.error.setText(e.message)
+            return
+        self.accept()
+
+
+class AddToCustomerDialog(QDialog):
+    """Find a customer by name/company/phone and pick one (the number is added by the caller)."""
+
+    def __init__(self, number: str, parent=None):
+        super().__init__(parent)
+        self.customer_id: int | None = None
+        self.setWindowTitle("افزودن شماره به مشتری موجود")
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(f"شماره {ltr(to_persian_digits(svc.display_number(number, number)))} به پرونده "
+                             f"کدام مشتری افزوده شود؟"))
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("نام، شرکت یا شماره مشتری را بنویسید…")
+        lay.addWidget(self.search)
+        self.results = QListWidget()
+        lay.addWidget(self.results, 1)
+        self.hint = QLabel()
+        self.hint.setProperty("role", "muted")
+        lay.addWidget(self.hint)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        bb.button(QDialogButtonBox.StandardButton.Ok).setText("افزودن")
+        bb.button(QDialogButtonBox.StandardButton.Cancel).setText("انصراف")
+        bb.accepted.connect(self._accept)
+        bb.rejected.connect(self.reject)
+        lay.addWidget(bb)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(150)
+        self._timer.timeout.connect(self.run_search)
+        self.search.textChanged.connect(lambda _t: self._timer.start())
+        self.results.itemDoubleClicked.connect(lambda _i: self._accept())
+        self.resize(420, 360)
+        self.run_search()
+
+    def run_search(self) -> None:
+        from app import customers
+
+        text = self.search.text().strip()
+        self.results.clear()
+        if not text:
+            self.hint.setText("برای جستجو بنویسید.")
+            return
+        ids = customers.search_ids(customers.Filter(text=text))
+        rows = customers.fetch_rows(ids[:50])
+        for cid in ids[:50]:
+            r = rows.get(cid)
+            if r is None:
+                continue
+            label = r.name + (f" — {r.company}" if r.company and r.company != r.name else "")
+            if r.phone:
+                label += f"  ({ltr(to_persian_digits(r.phone))})"
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, cid)
+            self.results.addItem(item)
+        if ids:
+            self.results.setCurrentRow(0)
+        more = len(ids) - 50
+        self.hint.setText("مشتری‌ای پیدا نشد." if not ids else
+                          (f"{to_persian_digits(more)} نتیجه دیگر؛ دقیق‌تر بنویسید." if more > 0 else ""))
+
+    def _accept(self) -> None:
+        item = self.results.currentItem()
+        if item is None:
+            self.hint.setText("یک مشتری را از فهرست انتخاب کنید.")
+            return
+        self.customer_id = int(item.data(Qt.ItemDataRole.UserRole))
+        self.accept()
