@@ -92,3 +92,8 @@ def test_last_record_without_newline_is_read_at_flush():
 
 def test_unknown_and_garbage_records_are_skipped():
     assert decode(b"\xff\xfe\r\nhello\r\nL1 Foo:bar\r\nL0 Ringing\r\nL99999 Ringing\r\n") == []
+
+
+def test_duration_while_ringing_is_a_hang_up_not_an_answer():
+    events = decode(b"L1 Ringing CallerID:22514321 RingsCount:3\nL1 HookOn Duration:0\n")
+    assert [(e.kind, e.duration) for e in events] == [(ev.INCOMING, None), (ev.RING, None), (ev.HANGUP, 0)]

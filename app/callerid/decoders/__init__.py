@@ -8,6 +8,7 @@ one test file with captured bytes.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from app.callerid.decoders.base import IDLE_FLUSH_SECONDS, Decoder, NowFn
@@ -18,6 +19,8 @@ from app.callerid.decoders.raw import RawDecoder
 from app.callerid.decoders.segal import SegalDecoder
 from app.callerid.decoders.techno import TechnoDecoder
 from app.callerid.decoders.yasna import YasnaDecoder
+
+logger = logging.getLogger(__name__)
 
 FORMATS: dict[str, Callable[..., Decoder]] = {
     "modem": ModemDecoder,

@@ -100,7 +100,10 @@ class YasnaDecoder(Decoder):
         dialled = fields.get("dialed")
         hook = [w for w in words if w != "RINGING"]
         ends = "duration" in fields or (dialled is not None and bool(hook))
-        if ends and (lines.in_call(line) or dialled):
+        if ends:
+            # A duration means the call is over, whatever state we thought the line was in (a ring-out that
+            # a firmware reports as "HookOn Duration:0" stays a hang-up from ringing: the call log's
+            # lifecycle records it as missed).
             out += lines.hang_up(line, duration, dialled, rec)
         elif hook:
             for w in hook:
@@ -115,6 +118,4 @@ class YasnaDecoder(Decoder):
                 out += lines.lift(line, rec)
             if st.state == OFFHOOK:
                 st.digits = dialled                          # the number, reported before the hang-up
-        elif "duration" in fields:
-            out += lines.hang_up(line, duration, None, rec)
         return out
