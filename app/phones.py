@@ -22,6 +22,7 @@ DEFAULT_AREA_CODE = "021"
 _EXT_RE = re.compile(
     r"(?:داخلی|داخل|ext\.?|extension|int\.?|x|#|-?\s*د\.?)\s*[:.]?\s*(\d{1,6})\s*$", re.IGNORECASE)
 _ALLOWED = re.compile(r"^[\d\s+\-().\u200c\u00a0/]*$")
+_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 MOBILE = "mobile"
 LANDLINE = "landline"
@@ -69,7 +70,8 @@ def _area(area_code: str | None) -> str:
 
 def normalize(raw: str | int | None, area_code: str | None = DEFAULT_AREA_CODE) -> Phone:
     """Parse a number as typed or reported. Never raises; an unusable number has kind INVALID."""
-    text = to_ascii_digits(str(raw if raw is not None else "")).strip()
+    # Bidi marks come along when a number is copied out of a Persian Word document or web page.
+    text = _BIDI.sub("", to_ascii_digits(str(raw if raw is not None else ""))).strip()
     ext = None
     m = _EXT_RE.search(text)
     if m and len(re.sub(r"\D", "", text[: m.start()])) >= 7:
@@ -101,6 +103,9 @@ def _classify(raw: str, d: str, plus: bool, ext: str | None, area: str) -> Phone
             return _international(raw, d[2:], ext)
     elif d.startswith("98") and len(d) == 12:
         d = "0" + d[2:]
+    if len(d) == 12 and d.startswith("00"):
+        # «+98 (0)21 2251 4321», «0098 (0)912…»: the trunk 0 written after the country code as well.
+        d = d[1:]
     # Some lines prefix a trunk 0 twice (0021…) — but 00 was handled above as international; nothing here.
     if len(d) == 10 and not d.startswith("0"):
         d = "0" + d
@@ -156,9 +161,10 @@ def lookup_keys(reported: str, area_code: str | None = DEFAULT_AREA_CODE) -> lis
     digits = re.sub(r"\D", "", to_ascii_digits(reported or ""))
     if digits and digits not in keys:
         keys.append(digits)
-    if p.kind == INVALID and digits.startswith("0") and len(digits) > 11:
-        # A box that prefixes an outside-line digit (e.g. 0 or 9) before the number.
+    if len(digits) == 12 and digits[0] in "09":
+        # A box that prefixes an outside-line digit (e.g. 0 or 9) before the number: 0 + 09121234567 reads as
+        # the international 00 91…, 9 + 02122514321 as nothing at all; try the number behind the digit too.
         alt = normalize(digits[1:], area_code)
-        if alt.valid and alt.canonical not in keys:
+        if alt.kind in (MOBILE, LANDLINE) and alt.canonical not in keys:
             keys.append(alt.canonical)
     return keys
