@@ -438,9 +438,10 @@ def query_tokens(text: str) -> list[str]:
     return [tok for tok in search_key(t).split(" ") if tok]
 
 
-def _filtered(f: Filter) -> pw.ModelSelect:
+def _filtered(f: Filter, text: bool = True) -> pw.ModelSelect:
     q = Customer.select(Customer.id).where(Customer.merged_into.is_null())
-    q = search.apply_text(q, query_tokens(f.text))
+    if text:
+        q = search.apply_text(q, query_tokens(f.text))
     for name in ("kind", "stage", "customer_type", "status", "rank", "source"):
         v = getattr(f, name)
         if v:
@@ -464,6 +465,60 @@ def search_ids(f: Filter | None = None, sort: str = "name", descending: bool = F
     q = _filtered(f).order_by(*order)
     cursor = db.execute(q)
     return [r[0] for r in cursor.fetchall()]
+
+
+class ResultSet:
+    """The ordered ids of a search, read a page at a time (the list shows the first rows at once and reads more
+    as the user scrolls).
+
+    A search that matches few customers (up to MATERIALISE) is read whole through the trigram index. One that
+    matches many (the first digits of a mobile number match a fifth of all customers) is read in list order
+    with keyset pagination, testing each row, which finds a page of matches after reading little more than a page.
+    """
+
+    MATERIALISE = 5000
+
+    def __init__(self, f: Filter | None = None, sort: str = "name", descending: bool = False):
+        self.filter = f or Filter()
+        self.col = SORT_COLUMNS.get(sort, Customer.sort_key)
+        self.descending = descending
+        self.exhausted = False
+        self._ids: list[int] | None = None
+        self._pos = 0
+        self._last: tuple | None = None
+        tokens = query_tokens(self.filter.text)
+        base = _filtered(self.filter, text=False)
+        indexed = search.apply_text(base, tokens)
+        self.total = indexed.count()
+        if tokens and self.total <= self.MATERIALISE:
+            self._ids = [r[0] for r in db.execute(indexed.order_by(*self._order())).fetchall()]
+            self._query = indexed
+        else:
+            self._query = search.apply_text(base, tokens, use_index=False)
+
+    def _order(self) -> list:
+        if self.descending:
+            return [self.col.desc(), Customer.id.desc()]
+        return [self.col.asc(), Customer.id.asc()]
+
+    def next_ids(self, n: int) -> list[int]:
+        if self.exhausted:
+            return []
+        if self._ids is not None:
+            chunk = self._ids[self._pos:self._pos + n]
+            self._pos += len(chunk)
+            self.exhausted = self._pos >= len(self._ids)
+            return chunk
+        q = self._query.select(Customer.id, self.col)
+        if self._last is not None:
+            key = pw.Tuple(self.col, Customer.id)
+            q = q.where(key < pw.Tuple(*self._last) if self.descending else key > pw.Tuple(*self._last))
+        rows = db.execute(q.order_by(*self._order()).limit(n)).fetchall()
+        if len(rows) < n:
+            self.exhausted = True
+        if rows:
+            self._last = (rows[-1][1], rows[-1][0])
+        return [r[0] for r in rows]
 
 
 def count(f: Filter | None = None) -> int:

@@ -84,7 +84,7 @@ def make_database(url: str) -> pw.Database:
     if parsed.scheme in ("postgres", "postgresql"):
         from playhouse.db_url import connect
 
-        return connect(url, autorollback=True)
+        return connect(url)
     raise DatabaseError(f"نشانی پایگاه داده پشتیبانی نمی‌شود: {url} (sqlite:///… یا postgresql://…)")
 
 

@@ -1,7 +1,8 @@
-"""The customer list's table model: every matching id up front, rows fetched lazily one page at a time.
+"""The customer list's table model: ids read a few hundred at a time as the view scrolls (fetchMore), the
+columns of a row read when the view first paints it, a page of 100 rows per query, cached (bounded).
 
-After Anki's browser model: a search returns ids only (cheap even for 100,000 customers); the columns of a row
-are read when the view first paints it, a page of 100 rows per query, and cached (bounded)."""
+After Anki's browser model, with the id list itself paged too (app.customers.ResultSet), so neither opening
+the list nor scrolling to its end reads 100,000 rows at once."""
 from __future__ import annotations
 
 import logging
@@ -16,6 +17,7 @@ from app.text import to_persian_digits
 logger = logging.getLogger(__name__)
 
 PAGE = 100
+FIRST = 300     # ids read when a search runs; more are read as the view scrolls (fetchMore)
 MAX_PAGES = 60
 
 # key, header, sort key in the service (None: not sortable)
@@ -39,6 +41,7 @@ class CustomerTableModel(QAbstractTableModel):
         self.sort_key = "name"
         self.descending = False
         self.ids: list[int] = []
+        self.result: cs.ResultSet | None = None
         self._pages: OrderedDict[int, dict[int, cs.Row]] = OrderedDict()
         self.queries = 0  # pages fetched; the tests and benchmarks read it
 
@@ -47,9 +50,31 @@ class CustomerTableModel(QAbstractTableModel):
         if f is not None:
             self.filter = f
         self.beginResetModel()
-        self.ids = cs.search_ids(self.filter, self.sort_key, self.descending)
+        self.result = cs.ResultSet(self.filter, self.sort_key, self.descending)
+        self.ids = self.result.next_ids(FIRST)
         self._pages.clear()
         self.endResetModel()
+
+    @property
+    def total(self) -> int:
+        return self.result.total if self.result else 0
+
+    def canFetchMore(self, parent=QModelIndex()):  # noqa: N802, B008
+        return not parent.isValid() and self.result is not None and not self.result.exhausted
+
+    def fetchMore(self, parent=QModelIndex()):  # noqa: N802, B008
+        if parent.isValid() or self.result is None:
+            return
+        more = self.result.next_ids(PAGE * 2)
+        if more:
+            first = len(self.ids)
+            self.beginInsertRows(QModelIndex(), first, first + len(more) - 1)
+            self.ids.extend(more)
+            self.endInsertRows()
+
+    def fetch_all(self) -> None:
+        while self.canFetchMore():
+            self.fetchMore()
 
     def refresh_row(self, customer_id: int) -> None:
         """Forget the cached page holding this customer so it is read again."""
@@ -64,6 +89,7 @@ class CustomerTableModel(QAbstractTableModel):
         return self.ids[row] if 0 <= row < len(self.ids) else None
 
     def row_of(self, customer_id: int) -> int:
+        """The row of a customer among those read so far (-1 if not read yet or not matching)."""
         try:
             return self.ids.index(customer_id)
         except ValueError:
@@ -121,6 +147,8 @@ class CustomerTableModel(QAbstractTableModel):
     def sort(self, column, order=Qt.SortOrder.AscendingOrder):
         if not 0 <= column < len(COLUMNS) or COLUMNS[column][2] is None:
             return
-        self.sort_key = COLUMNS[column][2]
-        self.descending = order == Qt.SortOrder.DescendingOrder
+        key, descending = COLUMNS[column][2], order == Qt.SortOrder.DescendingOrder
+        if self.result is not None and (key, descending) == (self.sort_key, self.descending):
+            return
+        self.sort_key, self.descending = key, descending
         self.search()

@@ -89,8 +89,8 @@ class CustomersPage(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setAlternatingRowColors(True)
+        self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.view.setSortingEnabled(True)
-        self.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.view.verticalHeader().setDefaultSectionSize(28)
         self.view.verticalHeader().setVisible(False)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -173,7 +173,7 @@ class CustomersPage(QWidget):
     def apply_filter(self) -> None:
         self._timer.stop()
         self.model.search(self.current_filter())
-        self.count_label.setText(f"{to_persian_digits(len(self.model.ids))} مشتری")
+        self.count_label.setText(f"{to_persian_digits(self.model.total)} مشتری")
 
     def current_id(self) -> int | None:
         idx = self.view.currentIndex()
