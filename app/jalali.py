@@ -6,6 +6,7 @@ import re
 
 import jdatetime
 
+from app.clock import today
 from app.text import to_ascii_digits, to_persian_digits
 
 MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
@@ -16,6 +17,7 @@ WEEKDAYS = ("دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنب
 WEEK_ORDER = ("شنبه", "یکشنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه")
 
 _DATE_RE = re.compile(r"^\s*(\d{2,4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*$")
+_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _TIME_RE = re.compile(r"^\s*(\d{1,2})\s*:\s*(\d{1,2})(?:\s*:\s*(\d{1,2}))?\s*$")
 
 
@@ -39,18 +41,25 @@ def is_leap(year: int) -> bool:
 
 def parse_date(text: str) -> dt.date:
     """'1403/05/12', '۱۴۰۳-۵-۱۲', '03/05/12' → Gregorian date. Raises JalaliError with a Persian message."""
-    s = to_ascii_digits(text or "").strip()
+    s = _BIDI.sub("", to_ascii_digits(text or "")).strip()
     m = _DATE_RE.match(s)
     if not m:
         raise JalaliError("تاریخ را به شکل ۱۴۰۳/۰۵/۱۲ بنویسید.")
     y, mo, d = (int(g) for g in m.groups())
     if y < 100:
-        y += 1400 if y < 80 else 1300
+        # Two-digit year: the nearest one that is at most 20 years ahead (in 1405: 03 → 1403, 24 → 1424,
+        # 60 → 1360, 99 → 1399), so a birth year and next year's due date both read as meant.
+        current = to_jalali(today()).year
+        y += current - current % 100
+        if y > current + 20:
+            y -= 100
     if not 1200 <= y <= 1600:
         raise JalaliError("سال تاریخ درست نیست.")
     if not 1 <= mo <= 12:
         raise JalaliError("ماه باید بین ۱ و ۱۲ باشد.")
-    if not 1 <= d <= month_length(y, mo):
+    if d < 1:
+        raise JalaliError(f"روز باید بین ۱ و {to_persian_digits(month_length(y, mo))} باشد.")
+    if d > month_length(y, mo):
         raise JalaliError(f"{MONTHS[mo - 1]} {to_persian_digits(y)} فقط {to_persian_digits(month_length(y, mo))} روز دارد.")
     return jdatetime.date(y, mo, d).togregorian()
 
@@ -155,7 +164,9 @@ def is_anniversary(original: dt.date, day: dt.date) -> bool:
 
 def years_since(original: dt.date, day: dt.date) -> int:
     o, t = to_jalali(original), to_jalali(day)
-    return t.year - o.year - ((t.month, t.day) < (o.month, o.day))
+    # Esfand 30 is celebrated on Esfand 29 in common years (as next_anniversary does).
+    o_day = min(o.day, month_length(t.year, o.month))
+    return t.year - o.year - ((t.month, t.day) < (o.month, o_day))
 
 
 def month_range(year: int, month: int) -> tuple[dt.date, dt.date]:
