@@ -437,8 +437,10 @@ class InvoiceRenderer:
                 y = self.draw_table_header(c, y)
                 for i in idx:
                     y = draw_row(c, rows[i], self.columns, g.right, y, FONT, self.table_size)
-            elif pno > 1:
-                y = self.draw_table_title(c, y, cont=True) + self.table_title_height() - 4
+            else:
+                text = f"ادامه {d.title} شماره {self.number_text()}"
+                draw_text(c, text, g.right, y - g.fs(11), FONT_BOLD, g.fs(8.5), "right")
+                y -= self.table_title_height()
             if closing_here:
                 self._closing(c, y - 8)
             self.draw_footer(c, pno, len(pages))

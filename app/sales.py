@@ -952,13 +952,11 @@ def list_documents(doc_type: str | None = None, state: str | None = None, custom
                    text: str = "", date_from: dt.date | None = None, date_to: dt.date | None = None,
                    overdue_only: bool = False, unpaid_only: bool = False, limit: int = 2000) -> list[DocRow]:
     """Newest first. `text` matches the number or the customer's name."""
-    paid_sub = _paid_subquery()
     q = (SalesDocument.select(SalesDocument.id, SalesDocument.doc_type, SalesDocument.state, SalesDocument.number,
                               SalesDocument.date, SalesDocument.due_date, SalesDocument.customer,
                               SalesDocument.total, Customer.first_name, Customer.last_name, Customer.company,
-                              Customer.kind, pw.fn.COALESCE(paid_sub.c.paid, 0).alias("paid"))
-         .join(Customer, on=(SalesDocument.customer == Customer.id))
-         .join(paid_sub, pw.JOIN.LEFT_OUTER, on=(paid_sub.c.document_id == SalesDocument.id)))
+                              Customer.kind, _paid_expr().alias("paid"))
+         .join(Customer, on=(SalesDocument.customer == Customer.id)))
     if doc_type:
         q = q.where(SalesDocument.doc_type == doc_type)
     if state:
@@ -977,8 +975,7 @@ def list_documents(doc_type: str | None = None, state: str | None = None, custom
             for tok in search_key(t).split():
                 q = q.where(Customer.search_text.contains(tok))
     if overdue_only or unpaid_only:
-        q = q.where(SalesDocument.state == "issued",
-                    SalesDocument.total > pw.fn.COALESCE(paid_sub.c.paid, 0))
+        q = q.where(SalesDocument.state == "issued", SalesDocument.total > _paid_expr())
         if overdue_only:
             q = q.where(SalesDocument.due_date < today())
     q = q.order_by(SalesDocument.date.desc(), SalesDocument.id.desc()).limit(limit)
@@ -1018,11 +1015,10 @@ def _counting_payments():
     return (Payment.state == "active") & (Payment.cheque_state != "bounced")
 
 
-def _paid_subquery():
-    return (PaymentAllocation.select(PaymentAllocation.document.alias("document_id"),
-                                     pw.fn.SUM(PaymentAllocation.amount).alias("paid"))
-            .join(Payment).where(_counting_payments())
-            .group_by(PaymentAllocation.document).alias("paid_sub"))
+def _paid_expr():
+    """Correlated sub-query: what counting payments have allocated to the outer SalesDocument row."""
+    return (PaymentAllocation.select(pw.fn.COALESCE(pw.fn.SUM(PaymentAllocation.amount), 0))
+            .join(Payment).where((PaymentAllocation.document == SalesDocument.id) & _counting_payments()))
 
 
 def paid_amount(doc_id: int) -> int:
@@ -1273,7 +1269,12 @@ def overdue_invoices(customer_id: int | None = None) -> list[OverdueRow]:
 
 
 def overdue_amount(customer_id: int) -> int:
-    return sum(o.remaining for o in overdue_invoices(customer_id))
+    """What is owed on this customer's invoices past their due date (one aggregate query)."""
+    paid = _paid_expr()
+    return int(SalesDocument.select(pw.fn.COALESCE(pw.fn.SUM(SalesDocument.total - paid), 0))
+               .where(SalesDocument.customer == customer_id, SalesDocument.doc_type == "invoice",
+                      SalesDocument.state == "issued", SalesDocument.due_date < today(),
+                      SalesDocument.total > paid).scalar() or 0)
 
 
 def _last(customer_id: int, doc_type: str) -> dict | None:

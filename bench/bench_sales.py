@@ -1,0 +1,72 @@
+"""Sales figures: a 50-line invoice rendered to PDF (target < 300 ms), and one customer's balance over 2,000
+invoices and payments among many other customers' documents (target < 20 ms)."""
+from __future__ import annotations
+
+import random
+import tempfile
+from pathlib import Path
+
+from bench.common import figure, time_ms
+
+
+def _fresh_db(tag: str) -> Path:
+    from models.connection import close_database, open_database
+
+    close_database()
+    path = Path(tempfile.mkdtemp(prefix=f"crm-bench-sales-{tag}-")) / "sales.sqlite3"
+    open_database(str(path))
+    return path
+
+
+def _pdf(quick: bool) -> dict:
+    from app import sales, settings
+    from app.invoice_pdf import render_document
+    from models.core import Customer
+
+    _fresh_db("pdf")
+    settings.set("office.name", "شرکت پیوند نور پارسیان")
+    settings.set("office.address", "تهران، خیابان ولیعصر، کوچه نیلوفر، پلاک ۱۲")
+    settings.set("office.phone", "021-88776655")
+    c = Customer.create(kind="organisation", company="شرکت بازرگانی آفتاب شرق", economic_code="411111111111",
+                        search_text="آفتاب", sort_key="آفتاب")
+    names = ["لامپ LED-40W مهتابی", "کابل برق ۲.۵ افشان نیکسان حلقه ۱۰۰ متری با روکش دوبل و گواهی استاندارد",
+             "نصب و راه‌اندازی سیستم روشنایی (سه روز کاری)", "کلید و پریز سری ویرا", "تابلو برق ۱۲ خانه"]
+    lines = [sales.LineInput(names[i % 5], (i % 7) + 1, 125_000 * (i + 1), discount=1000 * (i % 3), code=f"K{i:03d}")
+             for i in range(50)]
+    inv = sales.create_invoice(c.id, lines, doc_discount=50_000)
+    render_document(inv.id)          # warm: fonts registered, caches primed for nothing else
+    samples = [time_ms(lambda: render_document(inv.id, paper="A4")) for _ in range(10 if quick else 40)]
+    return figure("invoice_pdf_50_lines", samples, pages=len(__import__("pypdf").PdfReader(
+        __import__("io").BytesIO(render_document(inv.id))).pages))
+
+
+def _balance(quick: bool) -> dict:
+    from app import sales
+    from app.demo_sales import seed_sales
+    from models.core import Customer
+    from models.sales import Payment, SalesDocument
+
+    _fresh_db("balance")
+    rng = random.Random(1405)
+    others = [Customer.create(first_name="مشتری", last_name=str(i), search_text=f"m{i}", sort_key=f"m{i}").id
+              for i in range(200 if quick else 2000)]
+    focus = Customer.create(first_name="مشتری", last_name="پرکار", search_text="پرکار", sort_key="پرکار").id
+    seed_sales(rng, others, [], 2_000 if quick else 20_000)
+    # the focus customer: about 2,000 invoices and payments together
+    seed_sales(rng, others, [], 1_450, focus_customer=focus)
+    docs = SalesDocument.select().where(SalesDocument.customer == focus, SalesDocument.doc_type == "invoice").count()
+    pays = Payment.select().where(Payment.customer == focus).count()
+    sales.customer_balance(focus)
+    samples = [time_ms(lambda: sales.customer_balance(focus)) for _ in range(200 if quick else 1000)]
+    snap = [time_ms(lambda: sales.customer_sales_snapshot(focus)) for _ in range(50 if quick else 200)]
+    return [figure("customer_balance_2000_docs", samples, invoices=docs, payments=pays),
+            figure("customer_sales_snapshot_2000_docs", snap)]
+
+
+def run(quick: bool = False) -> list[dict]:
+    from models.connection import close_database
+
+    out = [_pdf(quick)]
+    out += _balance(quick)
+    close_database()
+    return out

@@ -1,0 +1,46 @@
+"""Demo sales data obeys the same rules as real documents."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import peewee as pw
+
+from app import clock, sales
+from app.demo_sales import seed_sales
+from models.core import Activity
+from models.sales import Payment, SalesDocument, SalesLine
+from tests.sales.helpers_sales import make_customer, make_user
+
+
+def test_seed_sales_consistent(anydb):
+    clock.set_now(dt.datetime(2026, 11, 24, 10, 0))
+    customers = [make_customer(f"مشتری {i}") for i in range(20)]
+    users = [make_user("الف", "a"), make_user("ب", "b")]
+    counts = seed_sales(random.Random(5), customers, users, 300)
+    assert counts["invoices"] + counts["proformas"] == 300 and counts["payments"] > 50
+    for doc_type in ("invoice", "proforma"):
+        by_year: dict[int, list[int]] = {}
+        for d in SalesDocument.select().where(SalesDocument.doc_type == doc_type):
+            by_year.setdefault(d.year, []).append(d.seq)
+            assert d.number == sales.format_number_of(d.year, d.seq)
+        for seqs in by_year.values():
+            assert sorted(seqs) == list(range(1, len(seqs) + 1))
+    # totals agree with the lines
+    for d in SalesDocument.select().limit(50):
+        s = SalesLine.select(pw.fn.SUM(SalesLine.total)).where(SalesLine.document == d.id).scalar()
+        assert s == d.total
+    assert sum(sales.customer_balance(c) for c in customers) == (
+        sum(d.total for d in SalesDocument.select().where(SalesDocument.doc_type == "invoice",
+                                                          SalesDocument.state == "issued"))
+        - sum(p.amount for p in Payment.select().where(Payment.cheque_state != "bounced")))
+    assert Activity.select().where(Activity.kind == "invoice").count() == counts["invoices"]
+    # real documents continue the numbering after the demo ones
+    last = SalesDocument.select(pw.fn.MAX(SalesDocument.seq)).where(
+        SalesDocument.doc_type == "invoice", SalesDocument.year == 1405).scalar()
+    inv = sales.create_invoice(customers[0], [sales.LineInput("کالا", 1, 1000)])
+    assert inv.seq == last + 1
+    assert sales.get_document(inv.id).buyer["name"] == "مشتری 0"
+    # a demo document renders (no buyer snapshot: the live customer is used)
+    view = sales.get_document(SalesDocument.select().where(SalesDocument.doc_type == "invoice").first().id)
+    assert view.buyer["name"].startswith("مشتری")
