@@ -38,6 +38,8 @@ def check_national_id(value: str, kind: str) -> str | None:
     c = digits(value)
     if not c:
         return None
+    if not re.fullmatch(r"[0-9]+", c):
+        return "شناسه ملی فقط رقم دارد." if kind == "organisation" else "کد ملی فقط رقم دارد."
     if kind == "organisation":
         if len(c) == 11:
             # The published check-digit rules for legal IDs disagree; only the length is enforced.
