@@ -14,6 +14,7 @@ logger = logging.getLogger(__name__)
 REGISTRARS = [
     "app.cli_core",
     "app.callerid.cli",
+    "app.sales_cli",
 ]
 
 _EN = {

@@ -179,3 +179,22 @@ def test_cli_function(office, tmp_path, capsys):
     assert not (tmp_path / "x.pdf").exists()
     assert invoice_pdf_main(inv.number, str(tmp_path / "no" / "such" / "dir" / "x.pdf")) == 1
     assert "نوشته نشد" in capsys.readouterr().err
+
+
+def test_crm_invoice_pdf_command(office, tmp_path, db):
+    import os
+    import sys
+    from pathlib import Path
+
+    inv = sales.create_invoice(office, [LineInput("کالا", 2, 1_000)])
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, CRM_DATA_DIR=str(tmp_path / "cli-data"))
+    db_path = db[len("sqlite:///"):]
+    out = tmp_path / "cmd.pdf"
+    r = subprocess.run([sys.executable, str(root / "main.py"), "--db", db_path, "invoice", "pdf", inv.number,
+                        "--out", str(out), "--paper", "A5"], capture_output=True, env=env, cwd=root)
+    assert r.returncode == 0, r.stderr.decode()
+    assert to_persian_digits(inv.number) in pdf_text(out)
+    r = subprocess.run([sys.executable, str(root / "main.py"), "--db", db_path, "invoice", "pdf", "P77",
+                        "--out", str(tmp_path / "none.pdf")], capture_output=True, env=env, cwd=root)
+    assert r.returncode != 0 and "پیدا نشد" in r.stderr.decode() and "Traceback" not in r.stderr.decode()
