@@ -19,7 +19,6 @@ from app import settings
 from app import summary as sm
 from app.callerid import events as ev
 from app.callerid import service as svc
-from app.callerid import settings_keys as sk
 from ui.context import AppContext
 from ui.popup_stack import PopupStack
 from ui.tray import CallerIdTray
@@ -60,9 +59,6 @@ class CallerIdController(QObject):
             self.service = svc.CallerIdService()
         self._timer.start()
         if self.listener is None:
-            if not settings.get(sk.ENABLED):
-                self._state("stopped", "شناسه تماس: خاموش (در تنظیمات روشن کنید)")
-                return
             listener = self._make_listener()
             if listener is None:
                 return
@@ -79,7 +75,7 @@ class CallerIdController(QObject):
             self._state("error", "شناسه تماس: در این نسخه در دسترس نیست")
             return None
         try:
-            return CallerIdListener(parent=self)
+            return CallerIdListener.from_settings(parent=self)
         except Exception as e:  # noqa: BLE001 - bad settings: say so in the status bar, keep the app running
             logger.exception("caller ID listener could not be created")
             msg = getattr(e, "message", None) or "شناسه تماس: تنظیمات دستگاه را بررسی کنید"
@@ -173,6 +169,16 @@ class CallerIdController(QObject):
             logger.exception("caller ID: could not link calls to customer %s", customer_id)
 
     # --- for the settings panel and click-to-call ---------------------------------------------------------
+
+    def reload_settings(self) -> None:
+        """After the settings panel saved: re-read the device settings and the ring timeout."""
+        if self.service is not None:
+            self.service.machine.ring_timeout = max(1.0, float(settings.get(svc.RING_TIMEOUT)))
+        reload = getattr(self.listener, "reload_settings", None)
+        if callable(reload):
+            reload(start=True)
+        elif self.listener is None:
+            self.start()
 
     def popups(self):
         return self.stack.popups()

@@ -1,6 +1,7 @@
 """Several calls at once (multi-line boxes): one popup per call, stacked up from the screen's corner.
 
-The newest call is at the bottom, nearest the tray; older ones move up. A finished popup that closes frees its
+The newest call is at the bottom, nearest the tray; older ones move up (and into a further column when the
+screen is full). A finished popup that closes frees its
 place and the rest slide down. When popups are turned off (desk setting callerid.popup_enabled) the stack
 asks the tray for a notification instead.
 """
@@ -92,14 +93,19 @@ class PopupStack(QObject):
         return screen.availableGeometry() if screen is not None else QRect(0, 0, 1280, 800)
 
     def _layout(self) -> None:
+        """Newest at the bottom of the corner, older ones above; a popup that does not fit under the top of
+        the screen starts a new column to the left (eight lines ringing at once stay readable)."""
         area = self._area()
+        x_right = area.right() - MARGIN
         y = area.bottom() - MARGIN
-        for key in reversed(self._order):          # newest at the bottom
+        for key in reversed(self._order):
             p = self._popups.get(key)
             if p is None:
                 continue
             h = p.height()
+            if y - h < area.top() + MARGIN and y < area.bottom() - MARGIN:
+                x_right -= p.width() + GAP            # next column
+                y = area.bottom() - MARGIN
             y -= h
-            x = area.right() - MARGIN - p.width()
-            p.move(x, max(area.top() + MARGIN, y))
+            p.move(x_right - p.width() + 1, max(area.top() + MARGIN, y))
             y -= GAP

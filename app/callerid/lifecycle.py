@@ -117,6 +117,9 @@ class CallLifecycle:
         self._lines: dict[int | None, _Call] = {}
         self._seq = itertools.count(1)
         self._outcome_sources: set[str] = set(OUTCOME_SOURCES)
+        # line → (number, time) of an outgoing call just finished by an OUTGOING record that carried the
+        # duration: some decoders also give a HANGUP for the same record, which must not log a second call.
+        self._just_ended_out: dict[int | None, tuple[str, dt.datetime]] = {}
 
     # --- queries ---------------------------------------------------------------------------------------------
 
@@ -335,12 +338,18 @@ class CallLifecycle:
             cur.set(number_raw=number, number_known=True)
         cur.last_activity = at
         if event.duration is not None:
-            return self._finish_out(cur, event.duration, at, number=number or None)
+            out = self._finish_out(cur, event.duration, at, number=number or None)
+            if out:
+                self._just_ended_out[event.line] = (out[0].call.number_raw, at)
+            return out
         return []
 
     def _hangup(self, cur: _Call | None, event: ev.CallerIdEvent, at: dt.datetime) -> list[CallChange]:
         if cur is None:
             number = (event.number or "").strip()
+            recent = self._just_ended_out.pop(event.line, None)
+            if recent and (not number or number == recent[0]) and (at - recent[1]).total_seconds() <= 3:
+                return []       # the same hang-up record, already logged from its OUTGOING event
             if number:
                 # An outgoing call reported whole at hang-up (number and duration), nothing seen before.
                 c = _Call(self._key(event.line), event.line, "out", DIALING, at, event.source or "")

@@ -154,6 +154,20 @@ def test_outgoing_event_with_duration_ends_call():
     assert m.feed(E(ev.HANGUP, line=2, source="yasna"), at(51)) == []
 
 
+def test_outgoing_then_hangup_from_one_record_is_one_call():
+    """The Segal decoder turns `L3HND:0912… T0021@` into OUTGOING(number, duration) and HANGUP(number)."""
+    m = CallLifecycle()
+    m.feed(E(ev.OFFHOOK, line=3, source="segal"), at(0))
+    for d in "0912":
+        m.feed(E(ev.DIGIT, number=d, line=3, source="segal"), at(1))
+    a = m.feed(E(ev.OUTGOING, number="09122800039", duration=21, line=3, source="segal"), at(25))
+    b = m.feed(E(ev.HANGUP, number="09122800039", duration=21, line=3, source="segal"), at(25))
+    assert len(finals(a)) == 1 and b == []
+    # a later, separate hang-up record on that line is a call of its own again
+    [c] = finals(m.feed(E(ev.HANGUP, number="02122514321", duration=5, line=3, source="segal"), at(90)))
+    assert c.number_raw == "02122514321"
+
+
 def test_outgoing_without_offhook_reported_whole_at_hangup():
     m = CallLifecycle()
     [c] = finals(m.feed(E(ev.HANGUP, line=4, number="09120001111", duration=12, source="segal"), at(30)))
