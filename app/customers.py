@@ -177,6 +177,14 @@ def refresh_keys(customer: Customer) -> None:
     customer.save(only=[Customer.sort_key, Customer.search_text])
 
 
+def derived_keys(d: dict) -> tuple[str, str]:
+    """(sort_key, search_text) for validate()d data: the keys create_customer() ends up storing. For bulk
+    writers (the Excel import) that insert rows without going through create_customer()."""
+    cities = [a["city"] for a in d.get("addresses") or [] if a.get("city")]
+    return (sort_key(display_name_of(d))[:300],
+            _search_text(d, d.get("phones") or [], d.get("tags") or [], cities))
+
+
 # --- create / edit ---------------------------------------------------------------------------------------
 
 @dataclass
