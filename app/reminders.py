@@ -16,7 +16,7 @@ from app import jalali, settings
 from app.clock import now
 from app.errors import NotFound
 from app.text import to_persian_digits
-from models.base import db, is_postgres
+from models.base import db
 from models.core import Customer, PhoneNumber
 from models.tasks import Meeting, Reminder, Task
 
@@ -89,35 +89,48 @@ class DateItem:
         return f"{what} {self.name}{n}"
 
 
-def _md(column):
-    if is_postgres():
-        return pw.fn.to_char(column, "MM-DD")
-    return pw.fn.substr(column, 6, 5)
+def _year_windows(day: dt.date, before: int, after: int) -> list[tuple[dt.date, dt.date]]:
+    """The same Gregorian days (day-before … day+after) in every year from 1900 to this one."""
+    out = []
+    for y in range(1900, day.year + 1):
+        try:
+            anchor = day.replace(year=y)
+        except ValueError:          # 29 February in a common year
+            anchor = day.replace(year=y, day=28)
+        out.append((anchor - dt.timedelta(days=before), anchor + dt.timedelta(days=after)))
+    return out
 
 
 def dates_on(day: dt.date) -> list[DateItem]:
     """Customers whose birthday or wedding anniversary falls on this Jalali day (Esfand 30 births fall on
-    Esfand 29 in common years). The database narrows by Gregorian month-day (a Jalali day drifts by at most
-    a day or two against the Gregorian one across years); the Jalali test is exact."""
-    window = [(day + dt.timedelta(days=k)).strftime("%m-%d") for k in range(-2, 3)]
-    if jalali.to_jalali(day).month == 12 and jalali.to_jalali(day).day == 29:
-        window += [(day + dt.timedelta(days=k)).strftime("%m-%d") for k in range(3, 5)]
+    Esfand 29 in common years). The database narrows by Gregorian date ranges, one per year, over the indexed
+    birthday/anniversary columns (a Jalali day drifts by at most a day or two against the Gregorian one across
+    years); the Jalali test in Python is exact."""
+    j = jalali.to_jalali(day)
+    esfand_29_common = (j.month, j.day) == (12, 29) and not jalali.is_leap(j.year)
+    after = 4 if esfand_29_common else 2
+    windows = _year_windows(day, 2, after)
     out: list[DateItem] = []
+    from app.tasks import _name
+
     for kind, col in (("birthday", Customer.birthday), ("anniversary", Customer.anniversary)):
+        # one flat OR (a nested chain of 120 ORs overflows SQLite's parser)
+        cond = pw.NodeList([col.between(lo, hi) for lo, hi in windows], " OR ", parens=True)
         q = (Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.kind,
                              col, Customer.assigned_to)
-             .where(col.is_null(False), _md(col).in_(window), Customer.merged_into.is_null()))
+             .where(cond, Customer.merged_into.is_null()))
         for cid, first, last, company, ckind, orig, assigned in db.execute(q).fetchall():
             if isinstance(orig, str):
                 orig = dt.date.fromisoformat(orig[:10])
             elif isinstance(orig, dt.datetime):
                 orig = orig.date()
-            if orig > day or not jalali.is_anniversary(orig, day):
+            if orig > day:
                 continue
-            from app.tasks import _name
-
+            o = jalali.to_jalali(orig)
+            if (o.month, o.day) != (j.month, j.day) and not (esfand_29_common and (o.month, o.day) == (12, 30)):
+                continue
             # On the day itself the years are whole (an Esfand 30 birthday kept on Esfand 29 counts too).
-            years = jalali.to_jalali(day).year - jalali.to_jalali(orig).year
+            years = j.year - o.year
             out.append(DateItem(cid, _name(first, last, company, ckind), kind, orig, years, "", assigned))
     if out:
         phones: dict[int, str] = {}

@@ -48,7 +48,7 @@ class Task(BaseModel):
 
     class Meta:
         indexes = (
-            (("status", "assignee", "due_at"), False),
+            (("status", "assignee", "due_at", "all_day"), False),   # covers the inbox and per-colleague counts
             (("status", "due_at"), False),
             (("customer", "status"), False),
         )
