@@ -1,0 +1,186 @@
+"""The customer file window on a real SQLite file: header, details, timeline, actions, refresh, merges."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app import clock, timeline
+from app import customers as cs
+from app.demo import ensure_users
+from app.jalali import format_datetime, from_jalali
+from ui import customer_file
+from ui.context import AppContext
+from ui.customer_file import CustomerFileWindow, NoteDialog, dialer, open_customer_file, phone_display
+from ui.customer_form import CustomerFormDialog
+
+
+@pytest.fixture(autouse=True)
+def _persian_app(qapp):
+    from ui.application import setup_qt_app
+
+    setup_qt_app()
+    yield
+    for w in list(customer_file._open_windows.values()):
+        w.close()
+
+
+@pytest.fixture
+def ctx(db):
+    users = ensure_users()
+    return AppContext(user_id=users[1])
+
+
+@pytest.fixture
+def customer(ctx):
+    users = ensure_users()
+    clock.set_now(dt.datetime(2026, 11, 24, 10, 30))
+    c = cs.create_customer({
+        "first_name": "مریم", "last_name": "احمدی", "title": "خانم", "company": "بازرگانی پارس الکتریک",
+        "job": "مدیر خرید", "customer_type": "عمده‌فروش", "rank": "A", "national_id": "0013542419",
+        "birthday": from_jalali(1360, 9, 21), "assigned_to": users[2], "tags": ["VIP", "خوش‌حساب"],
+        "phones": [{"raw": "0912 345 6789"}, {"raw": "021-88765432", "extension": "214"}],
+        "addresses": [{"province": "تهران", "city": "تهران", "line": "خیابان ولیعصر، پلاک 12",
+                       "postal_code": "1969834511"}],
+    }, users[1])
+    clock.set_now(dt.datetime(2026, 11, 25, 9, 5))
+    cs.add_note(c.id, "قرار شد پیش‌فاکتور تا شنبه فرستاده شود.\nتخفیف ۵٪ برای خرید نقدی.", users[2])
+    timeline.record(c.id, "call_in", "تماس ورودی از 09123456789 — ۳ دقیقه", user=users[1],
+                    at=dt.datetime(2026, 11, 26, 11, 42))
+    timeline.record(c.id, "call_out", "تماس خروجی به 02188765432", user=users[2], at=dt.datetime(2026, 11, 27, 16, 10))
+    clock.set_now(dt.datetime(2026, 11, 28, 12, 0))
+    return c
+
+
+def open_file(qtbot, ctx, cid) -> CustomerFileWindow:
+    w = open_customer_file(ctx, cid)
+    qtbot.addWidget(w)
+    return w
+
+
+def timeline_rows(w: CustomerFileWindow) -> list[tuple[str, str, str, str]]:
+    t = w.timeline
+    return [tuple(t.topLevelItem(i).text(c) for c in range(4)) for i in range(t.topLevelItemCount())]
+
+
+def test_header_and_details(qtbot, ctx, customer):
+    w = open_file(qtbot, ctx, customer.id)
+    assert w.windowTitle() == "پرونده مشتری — مریم احمدی"
+    assert w.layoutDirection() == Qt.LayoutDirection.RightToLeft
+    assert w.name_label.text() == "خانم مریم احمدی"
+    badges = [w.badges.itemAt(i).widget().text() for i in range(w.badges.count())]
+    assert badges == ["حقیقی", "مشتری", "رتبه A", "عمده‌فروش"]
+    assert "مدیر خرید، بازرگانی پارس الکتریک" in w.sub_label.text()
+    assert "کارشناس مسئول: رضا کریمی" in w.sub_label.text()
+    tags = [w.tags_row.itemAt(i).widget().text() for i in range(w.tags_row.count())
+            if w.tags_row.itemAt(i).widget()]
+    assert tags == ["VIP", "خوش‌حساب"]
+    texts = [lab.text() for lab in w.findChildren(type(w.name_label)) if lab.isVisibleTo(w)]
+    # phones grouped for reading, Persian digits, the extension after the number
+    assert phone_display("09123456789") in texts
+    assert "\u2066۰۹۱۲ ۳۴۵ ۶۷۸۹\u2069" in texts
+    assert "\u2066۰۲۱ ۸۸۷۶ ۵۴۳۲\u2069 داخلی ۲۱۴" in texts
+    # Jalali dates with Persian digits; age and days to the next birthday from the office clock
+    assert "۱۳۶۰/۰۹/۲۱ (۴۴ ساله؛ تولد بعدی ۱۴ روز دیگر)" in texts
+    assert "۰۰۱۳۵۴۲۴۱۹" in texts
+    assert any("خیابان ولیعصر، پلاک ۱۲" in t and "۱۹۶۹۸۳۴۵۱۱" in t for t in texts)
+
+
+def test_timeline_newest_first_jalali_and_filter(qtbot, ctx, customer):
+    w = open_file(qtbot, ctx, customer.id)
+    rows = timeline_rows(w)
+    assert [r[1] for r in rows] == ["تماس خروجی", "تماس ورودی", "یادداشت", "ایجاد پرونده"]
+    assert rows[0][0] == "۱۴۰۵/۰۹/۰۶ ۱۶:۱۰" == format_datetime(dt.datetime(2026, 11, 27, 16, 10))
+    assert rows[1][2] == "تماس ورودی از ۰۹۱۲۳۴۵۶۷۸۹ — ۳ دقیقه"
+    assert rows[2][2] == "قرار شد پیش‌فاکتور تا شنبه فرستاده شود."     # first line only
+    assert rows[2][3] == "رضا کریمی"
+    # the full note in the pane under the list
+    w.timeline.setCurrentItem(w.timeline.topLevelItem(2))
+    assert "تخفیف ۵٪ برای خرید نقدی." in w.entry_view.toPlainText()
+    assert "چهارشنبه ۴ آذر ۱۴۰۵" in w.entry_view.toPlainText()
+    # filter by kind
+    labels = [w.kind_filter.itemText(i) for i in range(w.kind_filter.count())]
+    assert labels[0] == "همه (۴)" and "یادداشت (۱)" in labels
+    w.set_kind_filter("note")
+    assert [r[1] for r in timeline_rows(w)] == ["یادداشت"]
+    w.set_kind_filter(None)
+    assert len(timeline_rows(w)) == 4
+
+
+def test_add_note_from_the_file(qtbot, ctx, customer):
+    w = open_file(qtbot, ctx, customer.id)
+    w.set_kind_filter("note")
+    dlg = w.add_note()
+    assert isinstance(dlg, NoteDialog)
+    qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)      # empty: refused
+    assert dlg.error.isVisible() and dlg.error.text() == "متن یادداشت خالی است."
+    assert dlg.note_id is None
+    dlg.body.setPlainText("مشتری برای بازدید از نمایشگاه دعوت شد.")
+    qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
+    assert dlg.note_id is not None
+    qtbot.waitUntil(lambda: len(timeline_rows(w)) == 2)
+    assert timeline_rows(w)[0][2] == "مشتری برای بازدید از نمایشگاه دعوت شد."
+    assert timeline_rows(w)[0][3] == "سارا محمدی"
+    assert w.kind_filter.currentData() == "note"          # the chosen filter survives the refresh
+
+
+def test_edit_from_the_file_refreshes_it(qtbot, ctx, customer):
+    w = open_file(qtbot, ctx, customer.id)
+    form = w.edit()
+    assert isinstance(form, CustomerFormDialog) and form.customer_id == customer.id
+    form.last_name.setText("احمدی‌نژاد")
+    qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.name_label.text() == "خانم مریم احمدی‌نژاد")
+    assert timeline_rows(w)[0][1] == "ویرایش پرونده"
+
+
+def test_log_call_button_asks_the_bus(qtbot, ctx, customer):
+    w = open_file(qtbot, ctx, customer.id)
+    with qtbot.waitSignal(ctx.bus.log_call) as sig:
+        qtbot.mouseClick(w.call_button, Qt.MouseButton.LeftButton)
+    assert sig.args == [customer.id, 0]
+
+
+def test_dial_buttons_follow_the_modem_feature(qtbot, ctx, customer):
+    w = open_file(qtbot, ctx, customer.id)
+    assert len(w.dial_buttons) == 2
+    if dialer() is None:
+        for b in w.dial_buttons:
+            assert not b.isEnabled()
+            assert "مودم" in b.toolTip()
+    else:
+        assert all(b.isEnabled() for b in w.dial_buttons)
+
+
+def test_refreshes_when_something_is_recorded_elsewhere(qtbot, ctx, customer):
+    w = open_file(qtbot, ctx, customer.id)
+    timeline.record(customer.id, "call_missed", "تماس بی‌پاسخ از 09123456789")
+    ctx.bus.data_changed.emit("calls")
+    qtbot.waitUntil(lambda: len(timeline_rows(w)) == 5)
+    assert timeline_rows(w)[0][1] == "تماس بی‌پاسخ"
+
+
+def test_one_window_per_customer(qtbot, ctx, customer):
+    w1 = open_file(qtbot, ctx, customer.id)
+    w2 = open_customer_file(ctx, customer.id)
+    assert w1 is w2
+
+
+def test_a_merged_customer_opens_the_survivor(qtbot, ctx, customer):
+    other = cs.create_customer({"last_name": "احمدی (تکراری)", "phones": [{"raw": "09351234567"}]})
+    cs.add_note(other.id, "یادداشت پرونده تکراری")
+    cs.merge(customer.id, other.id)
+    w = open_file(qtbot, ctx, other.id)
+    assert w.customer_id == customer.id
+    assert w.name_label.text() == "خانم مریم احمدی"
+    assert w.banner.isVisibleTo(w) and "احمدی (تکراری)" in w.banner.text()
+    summaries = [r[2] for r in timeline_rows(w)]
+    assert "یادداشت پرونده تکراری" in summaries          # the dropped file's history is here
+    assert open_customer_file(ctx, customer.id) is w
+
+
+def test_missing_customer_shows_a_message(qtbot, ctx):
+    w = open_file(qtbot, ctx, 98765)
+    assert w.name_label.text() == "پرونده پیدا نشد"
+    assert not w.edit_button.isEnabled()
