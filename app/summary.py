@@ -155,6 +155,16 @@ CALL_STATE_WORDS = {("in", "missed"): "تماس بی‌پاسخ", ("in", "ended"
                     ("out", "ended"): "تماس خروجی", ("out", "dialing"): "تماس خروجی"}
 
 
+def persian_digits_in_text(text: str) -> str:
+    """Digits of free text in Persian, except in words with Latin letters (LED-40W, A4) which keep theirs."""
+    import re
+
+    from app.text import to_persian_digits
+
+    return re.sub(r"\S+", lambda m: m.group(0) if re.search(r"[A-Za-z]", m.group(0))
+                  else to_persian_digits(m.group(0)), text or "")
+
+
 def last_call_text(c: CallBrief | None) -> str:
     if c is None:
         return NONE_YET
@@ -163,7 +173,7 @@ def last_call_text(c: CallBrief | None) -> str:
     text = f"{CALL_STATE_WORDS.get((c.direction, c.state), 'تماس')}، {format_datetime(c.at)}"
     if c.note:
         note = c.note.replace("\n", " ")
-        text += f": {note[:120]}{'…' if len(note) > 120 else ''}"
+        text += f": {persian_digits_in_text(note[:120])}{'…' if len(note) > 120 else ''}"
     return text
 
 
@@ -173,7 +183,7 @@ def summary_fields(s: CustomerSummary) -> list[tuple[str, str]]:
     visit = NONE_YET
     if s.last_visit:
         when, what = s.last_visit
-        visit = format_date(when) + (f": {what[:100]}" if what else "")
+        visit = format_date(when) + (f": {persian_digits_in_text(what[:100])}" if what else "")
     return [
         ("شرکت", s.company or NONE_YET),
         ("رتبه و گروه", rank or NONE_YET),
