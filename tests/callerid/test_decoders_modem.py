@@ -173,3 +173,32 @@ def test_str_input_is_tolerated():
     d = ModemDecoder(now=now)
     out = d.feed("NMBR = 09122800039\r\nNAME = رضا\r\nRING\r\n")
     assert [(e.kind, e.name) for e in out][0] == (ev.INCOMING, "رضا")
+
+
+# Layouts that real modems produce, as collected in open-source caller-ID code (MisterHouse's callerid
+# module, mgetty's cnd.c, ncidd.c): two fields on one line, rings and fields glued, 6-digit dates, ZyXEL and
+# Swiss labels, a number masked by a second NMBR.
+@pytest.mark.parametrize("data,expected", [
+    (b"DATE = 990305\r\nTIME = 1351\r\nNMBR = 5071234567\r\nNAME = KLIER BRIAN J\r\n\r\n\r\nRING\r\n",
+     ("5071234567", "KLIER BRIAN J", dt.datetime(1999, 3, 5, 13, 51))),
+    (b"DATE=0119\r\nTIME=2215\r\nNAME=ARCHER L       NMBR=5071234567\r\n\r\nRING\r\n",
+     ("5071234567", "ARCHER L", dt.datetime(2026, 1, 19, 22, 15))),
+    (b"RING RING DATE=0224 NAME=ONMBR=5072884388\r\n", ("5072884388", None, None)),
+    (b"DATE = 0910\r\nTIME = 0137\r\nNAME = O\r\nDDN_NMBR= 9932562\r\n",
+     ("9932562", None, dt.datetime(2026, 9, 10, 1, 37))),
+    (b"RING\r\nFM:0765628300 TO:8673300\r\n", ("0765628300", None, None)),
+    (b"RING\r\nTIME: 03-05 13:51\r\nCALLER NUMBER: 5071234567\r\nCALLER NAME: JOHN\r\n",
+     ("5071234567", "JOHN", dt.datetime(2026, 3, 5, 13, 51))),
+    (b"RING\r\nCALLER'S NUMBER: 09122800039\r\nRING\r\n", ("09122800039", None, None)),
+    (b"RING\r\nNBR=22514321\r\nRING\r\n", ("22514321", None, None)),
+    (b"DATE = 11242026\r\nTIME = 0931\r\nNMBR = 22514321\r\nRING\r\n",
+     ("22514321", None, dt.datetime(2026, 11, 24, 9, 31))),
+    (b"DATE = 1124\r\nTIME = 1806\r\nNMBR = 09122800039\r\nNMBR = O\r\nRING\r\n",
+     ("09122800039", None, dt.datetime(2026, 11, 24, 18, 6))),
+])
+def test_real_world_layouts(data, expected):
+    events = decode(data, chunk=3)
+    calls = incoming(events)
+    assert [(c.number, c.name, c.time) for c in calls] == [expected]
+    if data.startswith(b"RING RING"):
+        assert [e.kind for e in events] == [ev.RING, ev.RING, ev.INCOMING]

@@ -8,7 +8,11 @@ Format Caller ID", NCID's ncidd.c, IS-101.
 Also understood, because real modems and boxes send them:
 - single-line variants: ``DATE = 0511 TIME = 1852 NMBR = 4075550000 NAME = JOHN DOE`` or with ``;``/``,``
   between fields, and the NetCallerID form ``###DATE05111852...NMBR4075550000...NAMEJOHN DOE+++``;
-- ``CALLER NUMBER: …`` / ``CALLER NAME: …`` labels (some Conexant firmwares);
+- other labels real modems use (collected by mgetty, ncidd and MisterHouse): ``DDN``, ``NBR``,
+  ``CALLER NUMBER:``/``CALLER'S NUMBER:``/``CALLER NAME:``, ZyXEL's ``TIME: MM-DD HH:MM``, the Swiss
+  ``FM:<number> TO:<number>``; rings and fields on one line (``RING RING DATE=0224 NAME=ONMBR=…``);
+  DATE as MMDD, MMDDYY, YYMMDD, MMDDYYYY or YYYYMMDD;
+- a second NMBR that masks the first (``NMBR = <number>`` then ``NMBR = O``): the first one stands;
 - ``\\r\\n``, ``\\n``, ``\\r`` line endings, blank lines, ``RING`` with a cadence suffix (``RING 1``, ``RINGA``),
   and the voice-mode ring report ``<DLE>R``;
 - command echo (``AT+VCID=1``), result codes (OK, ERROR, CONNECT, NO CARRIER…), banners after a reset;
@@ -42,13 +46,15 @@ logger = logging.getLogger(__name__)
 DLE = 0x10
 
 _KEY_ALIASES = {
-    "DATE": "DATE", "TIME": "TIME", "NMBR": "NMBR", "NUMBER": "NMBR", "DDN_NMBR": "DDN_NMBR", "DDN": "DDN_NMBR",
-    "NAME": "NAME", "MESG": "MESG", "CALLER NUMBER": "NMBR", "CALLER NAME": "NAME", "CALLER ID": "NMBR",
+    "DATE": "DATE", "TIME": "TIME", "NMBR": "NMBR", "NBR": "NMBR", "NUMBER": "NMBR", "DDN_NMBR": "DDN_NMBR",
+    "DDN": "DDN_NMBR", "NAME": "NAME", "MESG": "MESG", "CALLER NUMBER": "NMBR", "CALLER'S NUMBER": "NMBR",
+    "CALLERS NUMBER": "NMBR", "CALLER NAME": "NAME", "CALLER ID": "NMBR", "FM": "NMBR", "TO": "TO",
 }
-# A field label: at the start of the line or after a separator, then = (or : for the CALLER … forms).
+# A field label, then = (or :). Labels stand at the start of the line or after a separator; NMBR may also
+# follow a one-letter value glued to it, as in "NAME=ONMBR=5072884388" (seen from real modems).
 _FIELD = re.compile(
-    r"(?:^|(?<=[\s;,|]))(DDN_NMBR|DDN|NMBR|NUMBER|NAME|DATE|TIME|MESG|CALLER NUMBER|CALLER NAME|CALLER ID)"
-    r"\s*[=:]\s*", re.IGNORECASE)
+    r"(?:(?<![A-Za-z_'])(DDN_NMBR|DDN|NBR|NUMBER|NAME|DATE|TIME|MESG|CALLER'?S? NUMBER|CALLER NAME|CALLER ID|"
+    r"FM|TO)|(NMBR))\s*[=:]\s*", re.IGNORECASE)
 _NETCALLERID = re.compile(r"###(.*?)\+\+\+", re.DOTALL)
 _RESULT_CODES = re.compile(
     r"^(OK|ERROR|CONNECT.*|NO CARRIER|NO DIAL ?TONE|BUSY|NO ANSWER|VCON|FAX|DATA|\+FCERROR|"
@@ -119,6 +125,13 @@ class ModemDecoder(Decoder):
             return out
         if "###" in line and "+++" in line:
             return self._netcallerid(line)
+        lead = re.match(r"^(?:RING\s+)+(?=\S)", line, re.IGNORECASE)
+        if lead and _FIELD.match(line, lead.end()):
+            # "RING RING DATE=0224 NAME=O NMBR=…": rings and a caller-ID block on one line.
+            out = []
+            for _ in range(lead.group(0).upper().count("RING")):
+                out += self._line("RING")
+            return out + self._line(line[lead.end():])
         fields = list(_FIELD.finditer(line))
         if fields and fields[0].start() == 0:
             self._hex.reset()
@@ -128,7 +141,9 @@ class ModemDecoder(Decoder):
                 value = line[m.end():end].strip()
                 if len(fields) > 1:
                     value = value.rstrip(";,|").strip()
-                key = _KEY_ALIASES[re.sub(r"\s+", " ", m.group(1).upper())]
+                key = _KEY_ALIASES[re.sub(r"\s+", " ", (m.group(1) or m.group(2)).upper())]
+                if key == "TO":
+                    continue                             # the called number (our own line): not needed
                 out += self._field(key, value, line)
             return out
         is_hex, events = self._hex.push_line(line, self._now())
@@ -144,7 +159,23 @@ class ModemDecoder(Decoder):
     def _field(self, key: str, value: str, raw: str) -> list[CallerIdEvent]:
         out: list[CallerIdEvent] = []
         pending_key = "NMBR" if key == "DDN_NMBR" else key
+        if key == "TIME":
+            # ZyXEL: "TIME: MM-DD HH:MM" carries the date too.
+            zm = re.fullmatch(r"(\d\d)[-/](\d\d)\s+(\d\d):(\d\d)", value)
+            if zm:
+                if "DATE" in self._pending and "TIME" not in self._pending:
+                    self._pending.pop("DATE")
+                out += self._field("DATE", zm[1] + zm[2], raw)
+                value = zm[3] + zm[4]
         if pending_key in self._pending and key != "MESG":
+            old, new = self._pending[pending_key], value
+            if pending_key in ("NMBR", "NAME") and classify_number(new)[1] != ev.OK and \
+                    (classify_number(old)[1] == ev.OK or pending_key == "NAME"):
+                # Some exchanges send NMBR = <number> and then NMBR = O to mask it: the first one stands
+                # (NCID's ncidd does the same).
+                logger.debug("modem: %s %r after %r ignored", pending_key, new, old)
+                self._pending_raw.append(raw)
+                return out
             out += self._complete("field repeated")
         if key == "DDN_NMBR":
             self._pending.setdefault("NMBR", value)
@@ -194,15 +225,12 @@ class ModemDecoder(Decoder):
         now = self._now()
         when = None
         date, time_ = p.get("DATE", ""), p.get("TIME", "")
-        dm = re.fullmatch(r"(\d\d)(\d\d)(\d{2}|\d{4})?", date.strip())
+        md = _month_day_year(date.strip())
         tm = re.fullmatch(r"(\d\d):?(\d\d)", time_.strip())
-        if dm and tm:
-            year = None
-            if dm.group(3):
-                y = int(dm.group(3))
-                year = y if y > 999 else 2000 + y
-            when = month_day_time(int(dm[1]), int(dm[2]), int(tm[1]), int(tm[2]), now, year=year)
-        elif date or time_:
+        if md and tm:
+            month, day, year = md
+            when = month_day_time(month, day, int(tm[1]), int(tm[2]), now, year=year)
+        if when is None and (date or time_):
             logger.debug("modem: unusable DATE/TIME %r %r", date, time_)
         name_raw = p.get("NAME")
         if "NMBR" in p:
@@ -237,3 +265,24 @@ class ModemDecoder(Decoder):
         self._buf.clear()
         self._pending, self._pending_raw = {}, []
         self._hex.reset()
+
+
+def _month_day_year(date: str) -> tuple[int, int, int | None] | None:
+    """DATE values seen from modems: MMDD (the standard), MMDDYY, YYMMDD (990305), MMDDYYYY, YYYYMMDD."""
+    d = re.sub(r"[-/.]", "", date)
+    if not d.isdigit():
+        return None
+    if len(d) == 4:
+        return int(d[:2]), int(d[2:]), None
+    if len(d) == 6:
+        a, b, c = int(d[:2]), int(d[2:4]), int(d[4:])
+        if 1 <= a <= 12 and 1 <= b <= 31:
+            return a, b, 2000 + c                       # MMDDYY
+        if 1 <= b <= 12 and 1 <= c <= 31:
+            return b, c, (1900 if a >= 70 else 2000) + a  # YYMMDD
+        return None
+    if len(d) == 8:
+        if int(d[:4]) >= 1900 and 1 <= int(d[4:6]) <= 12:
+            return int(d[4:6]), int(d[6:]), int(d[:4])  # YYYYMMDD
+        return int(d[:2]), int(d[2:4]), int(d[4:])      # MMDDYYYY
+    return None
