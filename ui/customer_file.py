@@ -534,7 +534,8 @@ class CustomerFileWindow(QWidget):
         from ui.customer_form import edit_customer
 
         dlg = edit_customer(self.ctx, self.customer_id, parent=self)
-        self._keep(dlg)
+        if dlg is not None:
+            self._keep(dlg)
         return dlg
 
     def add_note(self) -> NoteDialog:

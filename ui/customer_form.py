@@ -787,9 +787,15 @@ class CustomerFormDialog(QDialog):
 
 
 def edit_customer(ctx: AppContext, customer_id: int | None = None, prefill: dict | None = None,
-                  parent: QWidget | None = None) -> CustomerFormDialog:
-    """Open the form without blocking (the caller-ID popup, the list and the file all use this)."""
-    dlg = CustomerFormDialog(ctx, customer_id=customer_id, prefill=prefill, parent=parent)
+                  parent: QWidget | None = None) -> CustomerFormDialog | None:
+    """Open the form without blocking (the caller-ID popup, the list and the file all use this).
+
+    Returns None (after telling the user) when the customer no longer exists."""
+    try:
+        dlg = CustomerFormDialog(ctx, customer_id=customer_id, prefill=prefill, parent=parent)
+    except UserError as e:
+        QMessageBox.warning(parent, "پرونده مشتری", e.message)
+        return None
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dlg.show()
     return dlg

@@ -367,3 +367,14 @@ def test_edit_with_new_shared_phone_warns(qtbot, ctx, existing):
     qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
     assert seen["n"] == 1
     assert len(cs.customer_data(other.id)["phones"]) == 1    # nothing saved
+
+
+@pytest.mark.parametrize("field", ["customer_type", "rank", "status", "birthday", "tags", "phone"])
+def test_enter_saves_from_any_kind_of_field(qtbot, ctx, field):
+    dlg = open_form(qtbot, ctx)
+    dlg.last_name.setText("رضایی")
+    w = {"customer_type": dlg.customer_type.lineEdit(), "rank": dlg.rank.lineEdit(), "status": dlg.status,
+         "birthday": dlg.birthday.line, "tags": dlg.tags, "phone": dlg.phone_rows[0].number}[field]
+    w.setFocus()
+    qtbot.keyClick(w, Qt.Key.Key_Return)
+    assert dlg.saved_id is not None

@@ -120,6 +120,8 @@ class JalaliDateEdit(QWidget):
         self.line.setMaxLength(16)
         self.line.setClearButtonEnabled(True)
         self.line.setMinimumWidth(110)
+        # Digits alone would be left-aligned by Qt; a date reads from the right like the rest of the form.
+        self.line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter)
         self.line.setToolTip("تاریخ شمسی، مانند ۱۴۰۳/۰۵/۱۲ — Alt+↓ تقویم را باز می‌کند")
         self.button = QToolButton(self)
         self.button.setText("▾")
