@@ -200,3 +200,9 @@ def test_lookup_cli(db, capsys):
     assert json.loads(capsys.readouterr().out)["matches"] == []
     assert lookup_main("  ") == 2
     assert "شماره" in capsys.readouterr().err
+
+
+def test_modem_layout_variants_are_recognised():
+    assert detect(b"RING RING DATE=0224 NAME=ONMBR=5072884388\r\n") == "modem"
+    assert detect(b"CALLER NUMBER: 5071234567\r\n") == "modem"
+    assert detect(b"DDN_NMBR= 9932562\r\n") == "modem"

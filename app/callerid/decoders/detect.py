@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 
 HOLD_LIMIT = 16384
 
-_MODEM_FIELD = re.compile(r"^\s*(DATE|TIME|NMBR|DDN_NMBR|NAME|MESG)\s*=", re.IGNORECASE)
+_MODEM_FIELD = re.compile(r"^\s*(?:RING\s+)*(?:(?:DATE|TIME|NMBR|DDN_NMBR|DDN|NBR|NAME|MESG)\s*=|"
+                          r"CALLER'?S? (?:NUMBER|NAME)\s*:)", re.IGNORECASE)
 _NCID = re.compile(
     r"^\s*(?:(?:CID|CIDINFO|CIDLOG|HUP|HUPLOG|OUT|OUTLOG|BLK|BLKLOG|PID|PIDLOG|WID|WIDLOG|END|ENDLOG|MWI|PUT|"
     r"RID|MSG|MSGLOG|NOT|NOTLOG|OPT|LOG):|200 .*(?:NCID|ncidd|Server)|210 API|25[0-4] .*[Cc]all log|300 End)")
