@@ -145,3 +145,9 @@ def test_a_half_record_then_silence_is_not_reported_until_its_terminator():
     d = SegalDecoder(now=Clock())
     assert d.feed(b"L1C0912280") == [] and d.flush() == []
     assert [e.number for e in d.feed(b"0039@")] == ["09122800039"]
+
+
+def test_hang_up_record_with_spaces_in_the_dialled_number():
+    events = decode(b"L1HF@L1HND: 0912 199 1334 T0021@")
+    assert [(e.kind, e.number, e.duration) for e in events] == [
+        (ev.OFFHOOK, None, None), (ev.OUTGOING, "09121991334", 21), (ev.HANGUP, "09121991334", 21)]

@@ -35,7 +35,7 @@ from app.callerid.events import CallerIdEvent
 logger = logging.getLogger(__name__)
 
 _RECORD = re.compile(r"^L\s*0*(\d{1,2})\s*[:\-]?\s*(.*)$", re.IGNORECASE | re.DOTALL)
-_HND = re.compile(r"^HND\s*:?\s*([0-9+*#]*)\s*(?:T\s*([0-9:]*))?\s*$", re.IGNORECASE)
+_HND = re.compile(r"^HND\s*:?\s*([0-9+*#][0-9+*# ]*?)?\s*(?:T\s*([0-9:]*))?\s*$", re.IGNORECASE)
 
 
 class SegalDecoder(Decoder):
@@ -91,7 +91,7 @@ class SegalDecoder(Decoder):
                 return self._lines.hang_up(line, None, None, raw)
             t = hm.group(2)
             duration = parse_duration(t, self.duration_format) if t else None
-            events = self._lines.hang_up(line, duration, hm.group(1), raw)
+            events = self._lines.hang_up(line, duration, (hm.group(1) or "").replace(" ", ""), raw)
             if t:
                 events = [e.__class__(**{**_fields(e), "extra": {**e.extra, "duration_raw": t}}) for e in events]
             return events
