@@ -366,11 +366,13 @@ def write_xlsx(path: str | os.PathLike, columns: list[Column], rows: Iterable[An
         os.replace(tmp_name, path)
     except OSError as e:
         _unlink(tmp_name)
+        _discard(ws)
         logger.warning("export to %s failed: %s", path, e)
         raise UserError(f"فایل «{path.name}» نوشته نشد (شاید در اکسل باز است یا پوشه اجازه نوشتن ندارد).",
                         details=str(e)) from e
     except BaseException:
         _unlink(tmp_name)
+        _discard(ws)
         raise
     if progress:
         progress(written, total)
@@ -394,6 +396,19 @@ def _today() -> dt.date:
     from app.clock import today
 
     return today()
+
+
+def _discard(ws: WriteOnlyWorksheet) -> None:
+    """Close a half-written sheet's stream and delete openpyxl's temporary file behind it."""
+    if ws.closed:
+        return
+    try:
+        ws.close()
+    except Exception:  # noqa: BLE001 - best effort: the export already failed or was cancelled
+        logger.debug("closing the abandoned sheet failed", exc_info=True)
+    writer = getattr(ws, "_writer", None)
+    if writer is not None and isinstance(getattr(writer, "out", None), str):
+        _unlink(writer.out)
 
 
 def _unlink(name: str) -> None:
@@ -457,6 +472,20 @@ def customer_columns() -> list[Column]:
     return cols
 
 
+def format_other_address(province: str, city: str, line: str, postal: str) -> str:
+    """One extra address in the «نشانی‌های دیگر» cell (the importer reads this form back)."""
+    parts = []
+    if province:
+        parts.append(f"استان: {province}")
+    if city:
+        parts.append(f"شهر: {city}")
+    if line:
+        parts.append(f"نشانی: {line}")
+    if postal:
+        parts.append(f"کد پستی: {postal}")
+    return "؛ ".join(parts)
+
+
 def _phone_text(canonical: str, extension: str) -> str:
     return f"{canonical} داخلی {extension}" if extension else canonical
 
@@ -509,9 +538,7 @@ def customer_rows(ids: list[int], chunk: int = 2000) -> Iterator[dict]:
             addrs = addresses.get(cid)
             if addrs:
                 r["province"], r["city"], r["address"], r["address_postal_code"] = addrs[0]
-                r["other_addresses"] = " | ".join(
-                    "، ".join(x for x in (a[0], a[1], a[2]) if x) + (f" (کد پستی {a[3]})" if a[3] else "")
-                    for a in addrs[1:])
+                r["other_addresses"] = " | ".join(format_other_address(*a) for a in addrs[1:])
             t = tags.get(cid)
             r["tags"] = "، ".join(t) if t else ""
             r["assigned"] = users.get(r["assigned_to"], "") if r["assigned_to"] else ""
