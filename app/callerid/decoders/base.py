@@ -230,12 +230,7 @@ def month_day_time(month: int, day: int, hour: int, minute: int, now: dt.datetim
         if year is not None:
             return dt.datetime(year, month, day, hour, minute, second)
         when = dt.datetime(now.year, month, day, hour, minute, second)
-    except ValueError:
-        if year is None and month == 2 and day == 29:
-            try:                                   # 29 Feb reported in a non-leap current year: last leap year
-                return dt.datetime(now.year - 1, month, day, hour, minute, second)
-            except ValueError:
-                return None
+    except ValueError:                             # includes 29 Feb in a non-leap year: a wrong device clock
         return None
     if when - now > dt.timedelta(days=1):
         try:
