@@ -20,7 +20,7 @@ from app.errors import NotFound, ValidationError
 from app.identity import check_economic_code, check_national_id, check_postal_code
 from app.identity import digits as id_digits
 from app.jalali import JalaliError, parse_date
-from app.text import clean, compact_key, search_key, sort_key, to_ascii_digits
+from app.text import clean, compact_key, search_key, sort_key, to_ascii_digits, to_persian_digits
 from models.base import db
 from models.core import Activity, Address, Customer, CustomerTag, Note, PhoneNumber, SavedFilter, Tag, User
 
@@ -37,7 +37,8 @@ PHONE_LABELS = {"mobile": "همراه", "work": "محل کار", "home": "منز
 ADDRESS_LABELS = {"work": "محل کار", "home": "منزل", "warehouse": "انبار", "other": "سایر"}
 
 _MAX = {"first_name": 100, "last_name": 100, "company": 200, "title": 40, "job": 120, "customer_type": 60,
-        "rank": 10, "status": 40, "activity_field": 120, "source": 80, "email": 200, "website": 200}
+        "rank": 10, "status": 40, "activity_field": 120, "source": 80, "email": 200, "website": 200,
+        "registration_no": 20}
 
 
 # --- validation ---------------------------------------------------------------------------------------------
@@ -74,7 +75,7 @@ def validate(data: dict) -> dict:
     for f in TEXT_FIELDS:
         v = clean(str(data.get(f) or ""))
         if f in _MAX and len(v) > _MAX[f]:
-            errors[f] = f"این متن بیش از {_MAX[f]} نویسه است."
+            errors[f] = f"این متن بیش از {to_persian_digits(_MAX[f])} نویسه است."
         out[f] = v
     out["status"] = out["status"] or "active"
     if kind == "person" and not (out["first_name"] or out["last_name"]):
@@ -97,7 +98,14 @@ def validate(data: dict) -> dict:
     if out["birthday"] and out["birthday"] > now().date():
         errors["birthday"] = "تاریخ تولد نمی‌تواند در آینده باشد."
     assigned = data.get("assigned_to")
-    out["assigned_to"] = int(assigned) if assigned not in (None, "", 0) else None
+    out["assigned_to"] = None
+    if assigned not in (None, "", 0):
+        try:
+            out["assigned_to"] = int(assigned)
+        except (TypeError, ValueError):
+            out["assigned_to"] = -1
+        if not User.select().where(User.id == out["assigned_to"]).exists():
+            errors["assigned_to"] = "کاربر مسئول پیدا نشد."
 
     area = settings.area_code()
     parsed_phones: list[dict] = []
@@ -132,6 +140,9 @@ def validate(data: dict) -> dict:
         a["postal_code"] = id_digits(a.get("postal_code", ""))
         if msg := check_postal_code(a["postal_code"]):
             errors[f"addresses.{i}"] = msg
+        for key, title in (("province", "استان"), ("city", "شهر")):
+            if len(a.get(key, "")) > 60:
+                errors[f"addresses.{i}"] = f"نام {title} بیش از ۶۰ نویسه است."
         a["label"] = a.get("label") if a.get("label") in Address.LABELS else "work"
         addresses.append({k: a.get(k, "") for k in ("label", "province", "city", "line", "postal_code")})
     out["addresses"] = addresses
@@ -457,7 +468,7 @@ def _filtered(f: Filter, text: bool = True) -> pw.ModelSelect:
     if f.assigned_to:
         q = q.where(Customer.assigned_to == f.assigned_to)
     if f.tag:
-        sub = CustomerTag.select(CustomerTag.customer).join(Tag).where(Tag.name == f.tag)
+        sub = CustomerTag.select(CustomerTag.customer).join(Tag).where(Tag.name == clean(f.tag))
         q = q.where(Customer.id.in_(sub))
     if f.city:
         sub = Address.select(Address.customer).where(Address.city == clean(f.city))
@@ -593,6 +604,8 @@ def save_filter(name: str, f: Filter, owner: int | None = None) -> SavedFilter:
     name = clean(name)
     if not name:
         raise ValidationError({"name": "برای فیلتر نامی بنویسید."})
+    if len(name) > 80:
+        raise ValidationError({"name": "نام فیلتر بیش از ۸۰ نویسه است."})
     existing = SavedFilter.get_or_none(SavedFilter.name == name)
     if existing:
         existing.spec = f.to_json()
