@@ -68,6 +68,31 @@ def _calls(at: dt.datetime, missed: bool, user_id: int | None) -> tuple[list[Cal
     return out, total
 
 
+def _count_overdue(at: dt.datetime, who: int | None) -> int:
+    q = Task.select().where(tasks.overdue_condition(at))
+    if who:
+        q = q.where(Task.assignee == who)
+    return q.count()
+
+
+def _count_calls_today(at: dt.datetime, who: int | None) -> int:
+    """What «تماس‌های امروز من» will list: open calls and follow-ups due today or earlier."""
+    tomorrow = dt.datetime.combine(at.date(), dt.time()) + dt.timedelta(days=1)
+    q = Task.select().where(Task.status == "open", Task.due_at < tomorrow, Task.kind.in_(["call", "followup"]))
+    if who:
+        q = q.where(Task.assignee == who)
+    return q.count()
+
+
+def _count_today(at: dt.datetime, who: int | None) -> int:
+    start = dt.datetime.combine(at.date(), dt.time())
+    q = Task.select().where(Task.status == "open", Task.due_at >= start, Task.due_at < start + dt.timedelta(days=1),
+                            ~tasks.overdue_condition(at))
+    if who:
+        q = q.where(Task.assignee == who)
+    return q.count()
+
+
 def load(user_id: int | None, manager: bool | None = None, at: dt.datetime | None = None) -> Dashboard:
     """Everything the dashboard shows. A manager (or a desk with nobody signed in) sees everyone's tasks
     and the counts per colleague; anyone else sees their own."""
@@ -77,13 +102,11 @@ def load(user_id: int | None, manager: bool | None = None, at: dt.datetime | Non
     who = None if (manager and not user_id) else user_id
     d = Dashboard(at=at, user_id=user_id, manager=manager)
     d.overdue = tasks.list_tasks(tasks.InboxFilter(user_id=who, due="overdue", limit=SECTION_LIMIT), at=at)
-    d.today = [r for r in tasks.list_tasks(tasks.InboxFilter(user_id=who, due="today", limit=SECTION_LIMIT), at=at)
-               if not r.overdue]
-    d.counts["overdue"] = (len(d.overdue) if len(d.overdue) < SECTION_LIMIT else
-                           Task.select().where(tasks.overdue_condition(at),
-                                               *( [Task.assignee == who] if who else [])).count())
-    d.counts["today"] = len(d.today)
-    d.calls_today = sum(1 for r in d.overdue + d.today if r.kind in ("call", "followup"))
+    d.counts["overdue"] = len(d.overdue) if len(d.overdue) < SECTION_LIMIT else _count_overdue(at, who)
+    raw_today = tasks.list_tasks(tasks.InboxFilter(user_id=who, due="today", limit=SECTION_LIMIT), at=at)
+    d.today = [r for r in raw_today if not r.overdue]
+    d.counts["today"] = len(d.today) if len(raw_today) < SECTION_LIMIT else _count_today(at, who)
+    d.calls_today = _count_calls_today(at, who)
     d.meetings = meetings.meetings_on(at.date(), who)
     d.dates = reminders.dates_on(at.date())
     d.unhandled_calls, d.counts["unhandled"] = _calls(at, False, who)

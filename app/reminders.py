@@ -140,7 +140,7 @@ def dates_on(day: dt.date) -> list[DateItem]:
             phones.setdefault(c, p)
         out = [DateItem(i.customer_id, i.name, i.kind, i.original, i.years, phones.get(i.customer_id, ""),
                         i.assigned_to) for i in out]
-    out.sort(key=lambda i: (i.kind, i.name))
+    out.sort(key=lambda i: (i.kind != "birthday", i.name))
     return out
 
 

@@ -221,8 +221,8 @@ class DashboardPage(QWidget):
         c = self.cards["today"]
         for r in d.today:
             c.add(self._task_text(r), ("task", r.id, r.customer_id), None, self._task_tip(r))
-        c.set_count(len(d.today))
-        c.finish(len(d.today))
+        c.set_count(d.counts.get("today", len(d.today)))
+        c.finish(d.counts.get("today", len(d.today)))
         c = self.cards["meetings"]
         for m in d.meetings:
             kind = meetings.KIND_LABELS.get(m.kind, "")
