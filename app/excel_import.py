@@ -394,7 +394,8 @@ def _find_header(rows: list[list[Any]]) -> int:
     best, best_score = None, 0
     for i, row in enumerate(rows[:MAX_HEADER_SCAN]):
         texts = [_cell_text(v) for v in row]
-        known = sum(1 for t in texts if t and guess_field(t) is not None)
+        # distinct fields named by short cells: a merged title row repeats one long text across the sheet
+        known = len({guess_field(t) for t in set(texts) if t and len(t) <= 40} - {None})
         filled = sum(1 for t in texts if t)
         if filled == 0:
             continue
@@ -705,6 +706,10 @@ class _Mapper:
         self._phone_cols: list[tuple[str, str]] = []
         for f, label in PHONE_FIELDS.items():
             for i, v in self.values(row, f):
+                if isinstance(v, dt.date | dt.time | dt.timedelta | bool):
+                    problems.append(Problem(row_no, "error", "این خانه تاریخ یا مقدار دیگری است، نه شماره تلفن.",
+                                            self.headers[i] if i < len(self.headers) else ""))
+                    continue
                 for num in split_phones(v):
                     phones.append({"label": label, "raw": num})
                     self._phone_cols.append((self.headers[i] if i < len(self.headers) else "", num))
