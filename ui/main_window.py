@@ -84,8 +84,10 @@ class MainWindow(QMainWindow):
             sc.activated.connect(lambda k=key: self.show_section(k))
         self.show_section("dashboard")
         self.callerid = None
+        self.reminders = None
         if start_callerid:
             self._start_callerid()
+            self._start_reminders()   # background services start together (tests pass start_callerid=False)
 
     # --- sections ---------------------------------------------------------------------------------------
     def page(self, key: str) -> QWidget:
@@ -124,6 +126,7 @@ class MainWindow(QMainWindow):
         bus.open_customer.connect(self.open_customer)
         bus.new_customer_with_phone.connect(self.new_customer_with_phone)
         bus.log_call.connect(self.log_call)
+        bus.open_task.connect(self.open_task)
 
     def open_customer(self, customer_id: int) -> None:
         try:
@@ -138,6 +141,20 @@ class MainWindow(QMainWindow):
 
         dlg = CustomerFormDialog(self.ctx, prefill={"phones": [{"raw": number}]}, parent=self)
         dlg.show()
+
+    def open_task(self, task_id: int) -> None:
+        from ui.task_dialog import open_task_dialog
+
+        open_task_dialog(self.ctx, task_id or None, parent=self)
+
+    def _start_reminders(self) -> None:
+        """Task/meeting alarms and birthdays; reminders missed while the app was closed show at start."""
+        try:
+            from ui.reminder_popup import install
+
+            self.reminders = install(self.ctx, self)
+        except Exception:  # noqa: BLE001 - reminders must never keep the window from opening
+            logger.exception("reminders could not start")
 
     def log_call(self, customer_id: int, call_id: int) -> None:
         try:
