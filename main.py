@@ -5,9 +5,16 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from app.cli import run
+    from app import cli
 
-    return run(argv)
+    cli.gui_launcher = _run_gui
+    return cli.run(argv)
+
+
+def _run_gui(args) -> int:
+    from ui.application import run_gui
+
+    return run_gui(args)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@ from app.errors import UserError
 
 logger = logging.getLogger(__name__)
 
+# Set by the entry point (main.py): opens the GUI for `crm` / `crm gui`. app/ never imports ui/ itself.
+gui_launcher = None
+
 # Modules that add sub-commands: each has register(subparsers); each command sets func(args) -> int.
 REGISTRARS = [
     "app.cli_core",

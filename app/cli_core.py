@@ -79,6 +79,9 @@ def cmd_demo(args) -> int:
 
 
 def cmd_gui(args) -> int:
-    from ui.application import run_gui
+    # ui/ sits above app/: the entry point (main.py) hands its GUI launcher in rather than app/ importing ui/.
+    from app import cli
 
-    return run_gui(args)
+    if cli.gui_launcher is None:
+        raise UserError("برنامه را با فرمان crm باز کنید؛ رابط گرافیکی از این راه در دسترس نیست.")
+    return cli.gui_launcher(args)
