@@ -1,0 +1,166 @@
+"""The layers only point down: ui/ → app/ → models/.
+
+Every .py file under app/ and models/ is parsed (not imported) and each import is checked, including imports
+inside functions and imports by name through importlib.import_module / __import__:
+- app/ may use PySide6.QtCore (signals, threads) but no other Qt module (no widgets, no QtGui) and nothing from ui/;
+- models/ uses no Qt at all and nothing from ui/.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+APP_QT_ALLOWED = {"PySide6.QtCore"}
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _resolve(node: ast.ImportFrom, current: str, is_package: bool) -> str:
+    if not node.level:
+        return node.module or ""
+    base = current.split(".")
+    if not is_package:
+        base = base[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def imports_of(path: Path) -> list[tuple[int, str]]:
+    """(line, dotted module) for every import in the file; `from X import Y` yields X.Y as well as X."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    current = _module_name(path)
+    is_package = path.name == "__init__.py"
+    out: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            mod = _resolve(node, current, is_package)
+            out.append((node.lineno, mod))
+            out += [(node.lineno, f"{mod}.{a.name}") for a in node.names if a.name != "*"]
+        elif isinstance(node, ast.Call):
+            f = node.func
+            name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+            if name in ("import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant) \
+                    and isinstance(node.args[0].value, str):
+                out.append((node.lineno, node.args[0].value))
+    return out
+
+
+def _under(mod: str, prefix: str) -> bool:
+    return mod == prefix or mod.startswith(prefix + ".")
+
+
+def _files(folder: str) -> list[Path]:
+    return sorted(p for p in (ROOT / folder).rglob("*.py") if ".venv" not in p.parts)
+
+
+def app_violations(path: Path) -> list[str]:
+    bad = []
+    for line, mod in imports_of(path):
+        if _under(mod, "ui"):
+            bad.append(f"{path.relative_to(ROOT)}:{line} imports {mod} (app/ must not depend on ui/)")
+        elif _under(mod, "PySide6") and mod != "PySide6" and not any(_under(mod, ok) for ok in APP_QT_ALLOWED):
+            bad.append(f"{path.relative_to(ROOT)}:{line} imports {mod} (app/ may use PySide6.QtCore only)")
+    return bad
+
+
+def models_violations(path: Path) -> list[str]:
+    bad = []
+    for line, mod in imports_of(path):
+        if _under(mod, "ui") or _under(mod, "PySide6") or _under(mod, "shiboken6"):
+            bad.append(f"{path.relative_to(ROOT)}:{line} imports {mod} (models/ must not use Qt or ui/)")
+    return bad
+
+
+def test_there_is_something_to_check():
+    assert len(_files("app")) > 10 and len(_files("models")) > 3
+
+
+@pytest.mark.parametrize("path", _files("app"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_app_imports_no_widgets_and_no_ui(path):
+    assert app_violations(path) == []
+
+
+@pytest.mark.parametrize("path", _files("models"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_models_import_no_qt_and_no_ui(path):
+    assert models_violations(path) == []
+
+
+# --- the checker itself catches every spelling of a forbidden import ---------------------------------------------
+
+@pytest.mark.parametrize("source", [
+    "from PySide6.QtWidgets import QWidget",
+    "from PySide6 import QtWidgets",
+    "import PySide6.QtWidgets",
+    "import PySide6.QtGui as g",
+    "from PySide6.QtGui import QColor",
+    "from PySide6 import QtCore, QtGui",
+    "def f():\n    from ui.main_window import MainWindow\n",
+    "import ui",
+    "from ui import widgets",
+    "import importlib\nimportlib.import_module('ui.application')",
+    "__import__('PySide6.QtWidgets')",
+    "from ..ui import x",
+])
+def test_checker_flags_forbidden_imports_in_app(tmp_path, source):
+    (tmp_path / "app" / "sub").mkdir(parents=True)
+    f = tmp_path / "app" / "sub" / "mod.py"
+    f.write_text(source, encoding="utf-8")
+    globals()["ROOT"], old = tmp_path, ROOT
+    try:
+        if source.startswith("from ..ui"):
+            # app/sub/mod.py: ".." is app/, so this is app.ui: allowed; one dot more reaches the top-level ui.
+            assert app_violations(f) == []
+            f.write_text("from ...ui import x", encoding="utf-8")
+        assert app_violations(f), source
+    finally:
+        globals()["ROOT"] = old
+
+
+@pytest.mark.parametrize("source", [
+    "from PySide6.QtCore import Signal",
+    "from PySide6 import QtCore",
+    "import PySide6.QtCore",
+    "from app.text import clean\nfrom models.core import Customer\nimport peewee",
+    "import uikit",
+    "from app import ui_helpers",
+])
+def test_checker_allows_qtcore_and_lower_layers_in_app(tmp_path, source):
+    (tmp_path / "app").mkdir()
+    f = tmp_path / "app" / "mod.py"
+    f.write_text(source, encoding="utf-8")
+    globals()["ROOT"], old = tmp_path, ROOT
+    try:
+        assert app_violations(f) == []
+    finally:
+        globals()["ROOT"] = old
+
+
+@pytest.mark.parametrize("source, ok", [
+    ("from PySide6.QtCore import Signal", False),
+    ("import ui.widgets", False),
+    ("from app.customers import create_customer", True),
+    ("from app.errors import DatabaseError", True),
+    ("from app.clock import now", True),
+    ("import peewee", True),
+])
+def test_checker_for_models(tmp_path, source, ok):
+    (tmp_path / "models").mkdir()
+    f = tmp_path / "models" / "mod.py"
+    f.write_text(source, encoding="utf-8")
+    globals()["ROOT"], old = tmp_path, ROOT
+    try:
+        assert (models_violations(f) == []) == ok
+    finally:
+        globals()["ROOT"] = old
