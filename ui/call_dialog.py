@@ -61,7 +61,7 @@ class CallDialog(QDialog):
         if cid:
             self.customer.set_customer(cid, (existing or {}).get("customer_name") or None)
         form.addRow("مشتری", self.errors.wrap("customer_id", self.customer))
-        self.number = QLineEdit((existing or {}).get("number") or "")
+        self.number = QLineEdit(to_persian_digits((existing or {}).get("number") or ""))
         self.number.setPlaceholderText("اختیاری وقتی مشتری شماره دارد")
         self.number.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter)
         form.addRow("شماره", self.errors.wrap("number", self.number))
@@ -107,7 +107,7 @@ class CallDialog(QDialog):
             prev.setProperty("role", "muted")
             form.addRow("", prev)
 
-        self.follow = DueRow("follow_up_at")
+        self.follow = DueRow("follow_up_at", placeholder="تاریخ پیگیری (اختیاری)")
         self.errors.register("follow_up_at", self.follow, None)
         form.addRow("پیگیری بعدی", self.follow)
         follow_row = QHBoxLayout()

@@ -87,12 +87,12 @@ class DueRow(QWidget):
 
     changed = Signal()
 
-    def __init__(self, field: str = "due_at", parent=None):
+    def __init__(self, field: str = "due_at", parent=None, placeholder: str = "تاریخ، مانند ۱۴۰۵/۰۹/۰۴"):
         super().__init__(parent)
         self.field = field
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        self.date = JalaliDateEdit(self)
+        self.date = JalaliDateEdit(self, placeholder=placeholder)
         self.time = TimeEdit(self)
         lay.addWidget(self.date, 2)
         lay.addWidget(self.time)

@@ -1,0 +1,35 @@
+"""The demo seeder for calls, tasks, referrals and meetings: bulk rows that the services read back correctly."""
+from __future__ import annotations
+
+import random
+
+from app import clock, dashboard
+from app import tasks as ts
+from app.demo_tasks import seed_tasks
+from models.calls import Call
+from models.core import Activity
+from models.tasks import Meeting, Task, TaskReferral
+from tests.tasks.helpers import customer, j, user
+
+
+def test_seed_tasks_is_consistent(anydb):
+    clock.set_now(j(1405, 9, 3, 10, 0))
+    users = [user(n, u) for n, u in (("مدیر دفتر", "admin"), ("سارا محمدی", "sara"), ("رضا کریمی", "reza"),
+                                       ("مریم احمدی", "maryam"), ("امیر حسینی", "amir"))]
+    custs = [customer("علی", f"رضایی{i}", f"0912{i:07d}") for i in range(60)]
+    counts = seed_tasks(random.Random(5), custs, users, 400, 600)
+    assert counts["tasks"] == Task.select().count() == 400
+    assert counts["calls"] == Call.select().count() == 600
+    assert counts["referrals"] == TaskReferral.select().count() > 0
+    assert Meeting.select().count() == counts["meetings"]
+    # every call is on its customer's timeline, with the call's id
+    assert Activity.select().where(Activity.ref_table == "call").count() == 600
+    # the latest referral copied on the task matches the chain's end
+    t = Task.select().where(Task.referral_count > 0).first()
+    chain = ts.referral_chain(t.id)
+    assert len(chain) == t.referral_count and chain[-1].to_id == t.assignee_id
+    # ids continue after the bulk insert (PostgreSQL's sequence moved past the explicit ids)
+    new = ts.create_task({"title": "پس از داده نمونه"}, user=users[2])
+    assert new.id == 401
+    d = dashboard.load(users[2])
+    assert d.counts["today"] >= 0 and all(r.status == "open" for r in d.overdue + d.today)

@@ -1,0 +1,102 @@
+"""The dashboard page: every section filled from real rows, counts, a manager's per-colleague table,
+refresh on its own when data changes, and each item opening its task, call, meeting or customer."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from app import clock, meetings
+from app import tasks as ts
+from models.calls import Call
+from tests.tasks.helpers import customer, j, user
+from ui.context import AppContext
+
+
+@pytest.fixture
+def day(db):
+    reza, amir = user("رضا کریمی", "reza"), user("امیر حسینی", "amir", role="manager")
+    ali = customer("علی", "رضایی", "09121234567", birthday=j(1369, 9, 3).date())
+    sara = customer("سارا", "محمدی", "09125556677", anniversary=j(1390, 9, 3).date())
+    clock.set_now(j(1405, 9, 3, 8, 0))
+    over = ts.create_task({"title": "ارسال پیش‌فاکتور", "due_at": j(1405, 9, 1, 10), "customer_id": ali,
+                           "priority": 3}, user=reza)
+    today = ts.create_task({"title": "تماس با علی رضایی", "kind": "call", "due_at": j(1405, 9, 3),
+                            "all_day": True, "customer_id": ali}, user=reza)
+    meet = meetings.create_meeting({"customer_id": sara, "start_at": j(1405, 9, 3, 11, 30),
+                                    "subject": "جلسه معرفی محصول"}, user=reza)
+    missed = Call.create(customer=sara, direction="in", state="missed", number="09125556677",
+                         started_at=j(1405, 9, 2, 18, 0), handled=False)
+    Call.create(customer=None, direction="in", state="ended", number="02188776655",
+                started_at=j(1405, 9, 2, 19, 0), handled=False)
+    return {"reza": reza, "amir": amir, "ali": ali, "sara": sara, "over": over.id, "today": today.id,
+            "meeting": meet.id, "missed": missed.id}
+
+
+def _page(qtbot, user_id):
+    from ui.pages.dashboard import DashboardPage
+
+    ctx = AppContext()
+    ctx.user_id = user_id
+    page = DashboardPage(ctx)
+    qtbot.addWidget(page)
+    page.resize(1200, 900)
+    page.show()
+    return page
+
+
+def test_sections_counts_and_persian_text(qtbot, day):
+    page = _page(qtbot, day["reza"])
+    assert page.title.text() == "پیشخوان — سه‌شنبه ۳ آذر ۱۴۰۵ — رضا کریمی"
+    assert page.texts("overdue") == ["۱۴۰۵/۰۹/۰۱ ۱۰:۰۰  ارسال پیش‌فاکتور — علی رضایی (فوری)"]
+    assert page.texts("today") == ["در طول روز  تماس با علی رضایی"]
+    assert page.texts("meetings") == ["۱۱:۳۰  جلسه معرفی محصول — سارا محمدی"]
+    assert page.texts("dates") == ["تولد علی رضایی (۳۶ سال) — \u2066۰۹۱۲۱۲۳۴۵۶۷\u2069",
+                                   "سالگرد ازدواج سارا محمدی (۱۵ سال) — \u2066۰۹۱۲۵۵۵۶۶۷۷\u2069"]
+    assert page.texts("missed") == ["۱۴۰۵/۰۹/۰۲ ۱۸:۰۰  سارا محمدی — \u2066۰۹۱۲۵۵۵۶۶۷۷\u2069"]
+    assert page.texts("unhandled") == ["۱۴۰۵/۰۹/۰۲ ۱۹:۰۰  ناشناس — \u2066۰۲۱۸۸۷۷۶۶۵۵\u2069"]
+    assert page.cards["overdue"].count.text() == "۱" and page.calls_btn.text() == "تماس‌های امروز من (۱)"
+    assert page.team.isHidden()
+    boss = _page(qtbot, day["amir"])
+    assert not boss.team.isHidden()
+    assert [boss.team_table.item(0, c).text() for c in range(4)] == ["رضا کریمی", "۲", "۱", "۱"]
+
+
+def test_refreshes_on_its_own_and_items_open(qtbot, day):
+    page = _page(qtbot, day["reza"])
+    bus = page.ctx.bus
+    ts.set_done(day["today"], True)
+    bus.data_changed.emit("tasks")
+    qtbot.waitUntil(lambda: page.texts("today") == ["برای امروز کاری ثبت نشده است."], timeout=3000)
+    # a task item opens the task dialog
+    item = page.cards["overdue"].list.item(0)
+    page.cards["overdue"].list.itemActivated.emit(item)
+    dialogs = [w for w in QApplication.topLevelWidgets() if type(w).__name__ == "TaskDialog" and w.isVisible()]
+    assert dialogs and dialogs[0].task_id == day["over"] and dialogs[0].title.text() == "ارسال پیش‌فاکتور"
+    dialogs[0].close()
+    # a missed call opens the call dialog on that call (through the bus)
+    with qtbot.waitSignal(bus.log_call) as sig:
+        page.cards["missed"].list.itemActivated.emit(page.cards["missed"].list.item(0))
+    assert sig.args == [day["sara"], day["missed"]]
+    with qtbot.waitSignal(bus.open_customer) as sig:
+        page.cards["dates"].list.itemActivated.emit(page.cards["dates"].list.item(0))
+    assert sig.args == [day["ali"]]
+    # time passing alone moves today's work to overdue (the minute tick)
+    ts.set_done(day["today"], False)
+    clock.set_now(j(1405, 9, 4, 8, 0))
+    page._changed()
+    qtbot.waitUntil(lambda: len(page.texts("overdue")) == 2, timeout=3000)
+    assert "۴ آذر" in page.title.text()
+
+
+def test_hidden_page_refreshes_when_shown(qtbot, day):
+    page = _page(qtbot, day["reza"])
+    page.hide()
+    ts.create_task({"title": "کار تازه امروز", "due_at": j(1405, 9, 3, 15)}, user=day["reza"])
+    page.ctx.bus.data_changed.emit("tasks")
+    assert not any("کار تازه امروز" in t for t in page.texts("today"))
+    page.show()
+    assert any("کار تازه امروز" in t for t in page.texts("today"))
+    assert page.last_load_ms > 0
+    page.cards["today"].list.setCurrentRow(0)
+    assert page.cards["today"].list.currentItem().data(Qt.ItemDataRole.UserRole)[0] == "task"
