@@ -18,6 +18,7 @@ REGISTRARS = [
     "app.cli_core",
     "app.callerid.cli",
     "app.sales_cli",
+    "app.excel_cli",
 ]
 
 _EN = {
