@@ -1,0 +1,109 @@
+"""Excel figures: export 100,000 customers; import 50,000 rows (dry run, and the real all-or-nothing import).
+
+Each measurement runs in a fresh child process so `rss_mb` is that job's own peak memory (not the seeding's).
+    python -m bench excel [--quick]
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import CACHE, figure, seeded_db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _child(args: list[str]) -> dict:
+    env = dict(os.environ)
+    env.setdefault("CRM_DATA_DIR", tempfile.mkdtemp(prefix="crm-bench-data-"))
+    proc = subprocess.run([sys.executable, "-m", "bench.bench_excel", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=1800)
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench child failed: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _sheet(db_path: Path, rows: int) -> Path:
+    """An exported customer sheet of `rows` rows (built once, cached)."""
+    out = CACHE / f"import-{rows}.xlsx"
+    if not out.exists():
+        _child(["--export", str(db_path), str(out), str(rows)])
+    return out
+
+
+def run(quick: bool = False) -> list[dict]:
+    n_export = 5_000 if quick else 100_000
+    n_import = 2_000 if quick else 50_000
+    repeats = 2 if quick else 1
+    db_path = seeded_db(n_export)
+    out = []
+    samples, peak = [], 0.0
+    for _ in range(repeats):
+        r = _child(["--export", str(db_path), str(CACHE / "export-bench.xlsx"), "0"])
+        samples.append(r["ms"])
+        peak = max(peak, r["peak_mb"])
+    out.append(figure(f"export_{n_export // 1000}k_customers", samples, rss_mb=peak, rows=r["rows"]))
+    sheet = _sheet(seeded_db(max(n_export, n_import)), n_import)
+    for mode in ("dry_run", "import"):
+        samples, peak = [], 0.0
+        for _ in range(repeats):
+            r = _child(["--import", str(sheet), mode])
+            samples.append(r["ms"])
+            peak = max(peak, r["peak_mb"])
+        name = f"import_{n_import // 1000}k_rows" + ("_dry_run" if mode == "dry_run" else "")
+        out.append(figure(name, samples, rss_mb=peak, rows=r["rows"]))
+    return out
+
+
+# --- child process entry points ---------------------------------------------------------------------------
+
+def _peak_mb() -> float:
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _do_export(db_path: str, out: str, limit: int) -> dict:
+    from app import customers as cs
+    from app.excel_export import customer_columns, customer_rows, export_customers, write_xlsx
+    from models.connection import open_database
+
+    open_database(db_path)
+    t = time.perf_counter()
+    if limit:
+        ids = cs.search_ids(cs.Filter())[:limit]
+        res = write_xlsx(out, customer_columns(), customer_rows(ids), title="فهرست مشتریان", total=len(ids))
+    else:
+        res = export_customers(out)
+    return {"ms": (time.perf_counter() - t) * 1000, "rows": res.rows, "peak_mb": _peak_mb()}
+
+
+def _do_import(sheet: str, mode: str) -> dict:
+    from app import demo
+    from app import excel_import as ei
+    from models.connection import open_database
+
+    folder = tempfile.mkdtemp(prefix="crm-bench-import-")
+    open_database(str(Path(folder) / "empty.sqlite3"))
+    demo.ensure_users()
+    t = time.perf_counter()
+    report = ei.analyse(ei.load_table(sheet))
+    rows = len(report.rows)
+    if mode == "import":
+        res = ei.import_rows(report)
+        rows = res.created
+    return {"ms": (time.perf_counter() - t) * 1000, "rows": rows, "peak_mb": _peak_mb()}
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    if sys.argv[1] == "--export":
+        result = _do_export(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        result = _do_import(sys.argv[2], sys.argv[3])
+    print(json.dumps(result))
