@@ -23,13 +23,23 @@ def _stamp() -> str:
     return format_date(n, persian=False).replace("/", "-") + n.strftime("_%H%M%S")
 
 
+def _ro_uri(path: Path, check: bool = False) -> str:
+    """Read-only SQLite URI; as_uri() escapes '#', '?' and '%' in folder names (a bare "file:{path}" misreads them,
+    and without mode=ro in effect SQLite even creates an empty file at the cut-off path). For checking a file that
+    has no WAL beside it, immutable=1 also keeps SQLite from leaving empty -wal/-shm files next to it."""
+    path = Path(path)
+    if check and not Path(str(path) + "-wal").exists():
+        return path.absolute().as_uri() + "?mode=ro&immutable=1"
+    return path.absolute().as_uri() + "?mode=ro"
+
+
 def _online_copy(src: Path, dest: Path) -> None:
     """Copy a (possibly live) SQLite database page by page with the backup API, into a temp file, then rename."""
     tmp = dest.with_name(dest.name + ".part")
     if tmp.exists():
         tmp.unlink()
     try:
-        source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+        source = sqlite3.connect(_ro_uri(src), uri=True)
         try:
             target = sqlite3.connect(str(tmp))
             try:
@@ -52,22 +62,33 @@ def check_file(path: Path) -> None:
     """Raise UserError unless `path` is an intact database of this program."""
     if not path.exists():
         raise UserError(f"فایل «{path}» پیدا نشد.")
-    with open(path, "rb") as f:
-        if f.read(16) != b"SQLite format 3\x00":
-            raise UserError(f"فایل «{path.name}» پشتیبان این برنامه نیست.")
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        with open(path, "rb") as f:
+            header = f.read(16)
+    except OSError as e:
+        raise UserError(f"فایل «{path.name}» خوانده نمی‌شود.", details=str(e)) from e
+    if header != b"SQLite format 3\x00":
+        raise UserError(f"فایل «{path.name}» پشتیبان این برنامه نیست.")
+    newest = None
+    try:
+        con = sqlite3.connect(_ro_uri(path, check=True), uri=True)
         try:
             result = con.execute("PRAGMA integrity_check").fetchone()[0]
             if result != "ok":
                 raise UserError(f"فایل پشتیبان آسیب دیده است ({result}).")
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "schema_migration" in tables:
+                newest = con.execute("SELECT MAX(number) FROM schema_migration").fetchone()[0]
         finally:
             con.close()
     except sqlite3.DatabaseError as e:
         raise UserError(f"فایل پشتیبان آسیب دیده است و خوانده نمی‌شود: {e}", details=str(e)) from e
     if not {"customer", "schema_migration"} <= tables:
         raise UserError("این فایل پایگاه داده هست، ولی پشتیبان این برنامه نیست.")
+    from models.migrations import all_migrations
+
+    if newest is not None and newest > max(m.NUMBER for m in all_migrations()):
+        raise UserError("این پشتیبان با نسخه تازه‌تری از برنامه ساخته شده است؛ اول برنامه را به‌روز کنید.")
 
 
 def backup(db_path: Path, out: Path | None = None, folder: Path | None = None, tag: str = "") -> Path:

@@ -57,16 +57,35 @@ def check_sqlite_file(path: Path) -> None:
         raise DatabaseError(
             f"فایل «{path}» پایگاه داده این برنامه نیست یا آسیب دیده است. فایل دست‌نخورده ماند؛ "
             "می‌توانید از پشتیبان بازگردانی کنید.")
+    newest = None
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # as_uri() escapes what a folder name may hold ('#', '?', '%'), which a bare "file:{path}" URI misreads.
+        # immutable=1 when there is no WAL to read: a read-only open of a WAL-mode file would otherwise leave
+        # empty -wal/-shm files beside a file we may refuse.
+        wal = Path(str(path) + "-wal").exists()
+        con = sqlite3.connect(path.absolute().as_uri() + ("?mode=ro" if wal else "?mode=ro&immutable=1"), uri=True)
         try:
             con.execute("PRAGMA schema_version").fetchone()
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "schema_migration" in tables:
+                newest = con.execute("SELECT MAX(number) FROM schema_migration").fetchone()[0]
         finally:
             con.close()
     except sqlite3.DatabaseError as e:
         raise DatabaseError(
             f"فایل «{path}» آسیب دیده است و باز نمی‌شود. فایل دست‌نخورده ماند؛ از پشتیبان بازگردانی کنید.",
             details=str(e)) from e
+    # Checked here, read-only, because opening the database for real already writes to it (WAL, migrations).
+    if tables and "schema_migration" not in tables:
+        raise DatabaseError(
+            f"فایل «{path}» پایگاه داده برنامه دیگری است، نه این برنامه. فایل دست‌نخورده ماند.")
+    if newest is not None:
+        from models.migrations import all_migrations
+
+        if newest > max(m.NUMBER for m in all_migrations()):
+            raise DatabaseError(
+                "این پایگاه داده با نسخه تازه‌تری از برنامه ساخته شده است. برنامه را به‌روز کنید؛ "
+                "پایگاه داده دست‌نخورده ماند.")
 
 
 def make_database(url: str) -> pw.Database:
