@@ -215,4 +215,8 @@ def log_call(data: dict, user: int | None = None) -> Logged:
 
 
 def mark_handled(call_id: int, user: int | None = None) -> None:
-    Call.update(handled=True, user=user).where(Call.id == call_id).execute()
+    """«رسیدگی شد» from the dashboard: the call leaves the waiting lists (who answered it is kept)."""
+    q = Call.update(handled=True).where(Call.id == call_id)
+    q.execute()
+    if user:
+        Call.update(user=user).where(Call.id == call_id, Call.user.is_null()).execute()

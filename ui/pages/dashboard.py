@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -160,7 +161,11 @@ class DashboardPage(QWidget):
         self.team_table.setHorizontalHeaderLabels(["همکار", "باز", "عقب‌افتاده", "امروز"])
         self.team_table.verticalHeader().hide()
         self.team_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.team_table.horizontalHeader().setStretchLastSection(True)
+        hh = self.team_table.horizontalHeader()
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+            self.team_table.setColumnWidth(col, 110)
         self.team_table.setMinimumHeight(150)
         self.team_table.cellDoubleClicked.connect(self._open_colleague)
         tl.addWidget(self.team_table)
