@@ -1,7 +1,7 @@
 """`crm callerid decode FILE [--format …] [--all]` and `crm callerid lookup NUMBER`.
 
 decode: reads a captured byte transcript, feeds it to the decoder in small chunks (as a serial port would
-deliver it), flushes at the end, and prints one JSON object per line:
+deliver it), ends the input (the last record is read even without its terminator), and prints one JSON object per line:
     {"number": "…digits as reported…", "name": … or null, "time": "ISO 8601" or null, "line": … or null,
      "status": "ok" | "private" | "unavailable"}
 for every INCOMING event; with --all every event, each with an "event" key (incoming, ring, answered,
@@ -65,7 +65,7 @@ def decode_main(path: str, fmt: str = "auto", all_events: bool = False) -> int:
     events = []
     for i in range(0, len(data), CHUNK):
         events += decoder.feed(data[i:i + CHUNK])
-    events += decoder.flush()
+    events += decoder.end()
     for e in events:
         if all_events or e.kind == "incoming":
             _print(event_json(e, all_events))

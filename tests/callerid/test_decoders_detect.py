@@ -32,7 +32,7 @@ def run(fmt: str, data: bytes, chunk: int):
     out = []
     for i in range(0, len(data), chunk):
         out += d.feed(data[i:i + chunk])
-    return d, out + d.flush()
+    return d, out + d.end()
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -66,7 +66,7 @@ def test_detection_waits_for_a_whole_record_and_ignores_leading_noise():
 def test_auto_with_unrecognisable_input_emits_nothing():
     d = decoder_for("auto", now=now)
     assert d.feed(bytes(range(256)) * 100) == []
-    assert d.flush() == []
+    assert d.flush() == [] and d.end() == []
     assert d.protocol == "auto"
 
 

@@ -24,7 +24,7 @@ def decode(data: bytes, chunk: int | None = None, fmt: str = "modem") -> list[ev
     step = chunk or len(data) or 1
     for i in range(0, len(data), step):
         out += d.feed(data[i:i + step])
-    return out + d.flush()
+    return out + d.end()
 
 
 def incoming(events):
@@ -202,3 +202,19 @@ def test_real_world_layouts(data, expected):
     assert [(c.number, c.name, c.time) for c in calls] == [expected]
     if data.startswith(b"RING RING"):
         assert [e.kind for e in events] == [ev.RING, ev.RING, ev.INCOMING]
+
+
+def test_idle_flush_never_cuts_a_number_short():
+    d = ModemDecoder(now=now)
+    assert d.feed(b"RING\r\nDATE = 1124\r\nTIME = 0931\r\nNMBR = 0912280") == \
+        [ev.CallerIdEvent(kind=ev.RING, source="modem", raw="RING")]
+    assert d.flush() == []                   # an idle gap inside the NMBR line: nothing half-read
+    assert d.feed(b"0039\r\n") == []
+    assert [(e.number, e.time) for e in d.flush()] == [("09122800039", dt.datetime(2026, 11, 24, 9, 31))]
+
+
+def test_end_of_input_reads_a_last_line_without_its_end():
+    d = ModemDecoder(now=now)
+    d.feed(b"NMBR = 22514321")
+    assert d.flush() == []
+    assert [e.number for e in d.end()] == ["22514321"]

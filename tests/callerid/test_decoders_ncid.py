@@ -22,7 +22,7 @@ def decode(data: bytes, chunk: int | None = None):
     step = chunk or len(data) or 1
     for i in range(0, len(data), step):
         out += d.feed(data[i:i + step])
-    return out + d.flush()
+    return out + d.end()
 
 
 def test_session_capture():
@@ -93,7 +93,8 @@ def test_garbage_and_unknown_line_types_never_raise():
     assert [e.number for e in d.feed(b"2800039*NAME*X*\r\n")] == ["09122800039"]
 
 
-def test_last_line_without_newline_is_read_at_flush():
+def test_last_line_without_newline_waits_at_idle_and_is_read_at_end_of_input():
     d = NcidDecoder(now=now)
     assert d.feed(b"CID: *DATE*11242026*TIME*0930*NMBR*22514321*NAME*X*") == []
-    assert [e.number for e in d.flush()] == ["22514321"]
+    assert d.flush() == []                                       # idle: the line may not be whole yet
+    assert [e.number for e in d.end()] == ["22514321"]

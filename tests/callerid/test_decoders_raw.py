@@ -24,7 +24,7 @@ def decode(data: bytes, fmt: str = "raw", chunk: int | None = None):
     step = chunk or len(data) or 1
     for i in range(0, len(data), step):
         out += d.feed(data[i:i + step])
-    return out + d.flush()
+    return out + d.end()
 
 
 def test_ncid_api_published_examples_decode():

@@ -31,7 +31,7 @@ def decode(data: bytes, chunk: int | None = None, **kw):
     step = chunk or len(data) or 1
     for i in range(0, len(data), step):
         out += d.feed(data[i:i + step])
-    return out + d.flush()
+    return out + d.end()
 
 
 def brief(events):
@@ -143,7 +143,7 @@ def test_garbage_between_and_inside_records():
 
 def test_a_half_record_then_silence_is_not_reported_until_its_terminator():
     d = SegalDecoder(now=Clock())
-    assert d.feed(b"L1C0912280") == [] and d.flush() == []
+    assert d.feed(b"L1C0912280") == [] and d.flush() == [] and d.end() == []
     assert [e.number for e in d.feed(b"0039@")] == ["09122800039"]
 
 

@@ -21,7 +21,7 @@ def decode(data: bytes, chunk: int | None = None):
     step = chunk or len(data) or 1
     for i in range(0, len(data), step):
         out += d.feed(data[i:i + step])
-    return out + d.flush()
+    return out + d.end()
 
 
 def brief(events):
@@ -81,7 +81,8 @@ def test_record_split_across_reads_and_last_one_without_dot():
     d = TechnoDecoder(now=now)
     assert d.feed(b"D1:L1:Call") == [] and d.feed(b"erID=0912") == []
     assert [e.number for e in d.feed(b"2800039.D1:L1:Ring=1")] == ["09122800039"]
-    assert [e.kind for e in d.flush()] == [ev.RING]
+    assert d.flush() == []
+    assert [e.kind for e in d.end()] == [ev.RING]
 
 
 def test_unknown_and_garbage():

@@ -23,7 +23,7 @@ def decode(data: bytes, chunk: int | None = None):
     step = chunk or len(data) or 1
     for i in range(0, len(data), step):
         out += d.feed(data[i:i + step])
-    return out + d.flush()
+    return out + d.end()
 
 
 def brief(events):
@@ -84,10 +84,11 @@ def test_ring_out_becomes_missed_on_tick():
     assert [(e.kind, e.number, e.rings) for e in d.tick()] == [(ev.MISSED, "09122800039", 1)]
 
 
-def test_last_record_without_newline_is_read_at_flush():
+def test_last_record_without_newline_is_read_at_end_of_input():
     d = YasnaDecoder(now=now)
     assert d.feed(b"L1 Ringing CallerID:09122800039 RingsCount:1") == []
-    assert [e.kind for e in d.flush()] == [ev.INCOMING, ev.RING]
+    assert d.flush() == []
+    assert [e.kind for e in d.end()] == [ev.INCOMING, ev.RING]
 
 
 def test_unknown_and_garbage_records_are_skipped():

@@ -1,7 +1,7 @@
 """Fuzzing the decoders: random bytes and random splits never raise, and the events do not depend on how
 the stream was cut into reads.
 
-The public feed()/flush() guard against exceptions by design, so "never raises" is checked one level down:
+The public feed()/flush()/end()/tick() guard against exceptions by design, so "never raises" is checked one level down:
 the guard logs an ERROR when it catches something, and any such record fails the test.
 """
 from __future__ import annotations
@@ -54,6 +54,7 @@ def decode(fmt: str, data: bytes, cuts: list[int]):
         out += d.feed(data[prev:c])
         prev = c
     out += d.flush()
+    out += d.end()
     out += d.tick()
     for e in out:
         assert isinstance(e, ev.CallerIdEvent)
@@ -132,7 +133,7 @@ def test_huge_input_without_terminators_stays_bounded():
         # the decoder kept at most a bounded tail and still works afterwards
         held = max(len(getattr(d, name, b"") or b"") for name in ("_buf", "_held"))
         assert held <= 20000
-        events = d.feed(b"\r\n@.") + d.flush()
+        events = d.feed(b"\r\n@.") + d.flush() + d.end()
         assert all(isinstance(e, ev.CallerIdEvent) for e in events)
 
 

@@ -4,8 +4,11 @@ A decoder turns the bytes a caller-ID device sends into CallerIdEvent objects. I
 no timers of its own. The source that owns the port calls:
 
 - ``feed(data)`` with whatever bytes arrived (a record may be split across reads or glued to the next one);
-- ``flush()`` at the end of input or after a short idle time (``IDLE_FLUSH_SECONDS``): a modem call that had
-  a number but no NAME is completed then, never held back waiting for a NAME that Iranian lines do not send;
+- ``flush()`` after a short idle time (``IDLE_FLUSH_SECONDS``): a modem call that had a number but no NAME is
+  completed then, never held back waiting for a NAME that Iranian lines do not send; a record still missing
+  its terminator is kept for the bytes that complete it;
+- ``end()`` at the end of input (a capture file, a port closed): flush(), and the last record is read even
+  without its terminator;
 - ``tick()`` now and then (about once a second) on multi-line boxes: a line that rang and then went quiet
   for ``ring_timeout`` seconds without being answered becomes MISSED (boxes such as Oj Segal and Yasna do not
   say "missed"; Techno does).
@@ -67,6 +70,17 @@ class Decoder:
             self._reset_after_error()
             return []
 
+    def end(self) -> list[CallerIdEvent]:
+        """End of input (a capture file read to its end, a port closed): like flush(), and the last record is
+        read even without its terminator. flush() alone never reads an unterminated record, so an idle gap
+        in the middle of one cannot turn into a truncated number."""
+        try:
+            return self._end()
+        except Exception:  # noqa: BLE001
+            logger.exception("%s decoder: unexpected error at end of input", self.source)
+            self._reset_after_error()
+            return []
+
     def tick(self) -> list[CallerIdEvent]:
         """Time-based events (a ringing line gone quiet → MISSED). Sources call it about once a second."""
         try:
@@ -85,6 +99,9 @@ class Decoder:
 
     def _flush(self) -> list[CallerIdEvent]:
         return []
+
+    def _end(self) -> list[CallerIdEvent]:
+        return self._flush()
 
     def _tick(self) -> list[CallerIdEvent]:
         return []

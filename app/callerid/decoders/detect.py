@@ -5,8 +5,8 @@ modem, NCID and Yasna; ``@`` for Segal/Danjeh; ``.`` for Techno) and says whethe
 of it. The protocol whose first sure record *ends* earliest in the stream wins (ties go to the order of
 PROTOCOLS), so the choice does not depend on how the bytes were split into reads. Until then the bytes
 are held (at most ``HOLD_LIMIT``; past that the oldest are dropped, as garbage before a device spoke).
-At flush() with nothing sure, weaker signs decide (OK/AT echo → modem); with none at all nothing is
-emitted and the bytes are logged.
+At end() (end of input) with nothing sure, weaker signs decide (OK/AT echo → modem); with none at all
+nothing is emitted and the bytes are logged. An idle flush() while the protocol is unknown changes nothing.
 
 Hex SDMF/MDMF lines are recognised as the modem (its decoder reads them), since a modem in unformatted
 mode also sends RING and OK lines.
@@ -152,6 +152,10 @@ class AutoDecoder(Decoder):
         return self.delegate.feed(held)
 
     def _flush(self) -> list[CallerIdEvent]:
+        # Idle with the protocol still unknown: keep holding; only sure records decide while input flows.
+        return self.delegate.flush() if self.delegate is not None else []
+
+    def _end(self) -> list[CallerIdEvent]:
         if self.delegate is None:
             if not self._held.strip():
                 return []
@@ -161,9 +165,8 @@ class AutoDecoder(Decoder):
                             bytes(self._held[:120]))
                 self._held.clear()
                 return []
-            out = self._start(name)
-            return out + self.delegate.flush()
-        return self.delegate.flush()
+            return self._start(name) + self.delegate.end()
+        return self.delegate.end()
 
     def _tick(self) -> list[CallerIdEvent]:
         return self.delegate.tick() if self.delegate else []

@@ -248,6 +248,14 @@ class ModemDecoder(Decoder):
                               status=status, source=self.source, raw=" | ".join(raw), extra=extra)]
 
     def _flush(self) -> list[CallerIdEvent]:
+        # The idle timeout: the call whose lines are all in is reported now (never waiting for a NAME). A
+        # line still missing its end stays in the buffer: reading it now could cut a number short, and the
+        # block it belongs to waits with it.
+        if bytes(self._buf).strip() and not self._skipping:
+            return []
+        return self._complete("flush")
+
+    def _end(self) -> list[CallerIdEvent]:
         out: list[CallerIdEvent] = []
         tail = bytes(self._buf)
         self._buf.clear()
@@ -255,8 +263,7 @@ class ModemDecoder(Decoder):
             out += self._end_line(tail)
         self._skipping = False
         self._hex.reset()
-        out += self._complete("flush")
-        return out
+        return out + self._complete("end of input")
 
     def has_pending(self) -> bool:
         return bool(self._pending) or bool(self._buf.strip())

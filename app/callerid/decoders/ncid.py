@@ -115,7 +115,7 @@ class NcidDecoder(Decoder):
             out += self._line(to_text(rec).strip())
         return out
 
-    def _flush(self) -> list[CallerIdEvent]:
+    def _end(self) -> list[CallerIdEvent]:
         tail = self._lines.take_pending()
         return self._line(to_text(tail).strip()) if tail.strip() else []
 
@@ -150,7 +150,7 @@ class NcidDecoder(Decoder):
         if ltype == "CIDINFO":
             return self._cidinfo(fields, line)
         if ltype == "END":
-            return self._end(fields, line)
+            return self._call_ended(fields, line)
         logger.debug("ncid: %s line skipped", ltype)
         return []
 
@@ -205,7 +205,7 @@ class NcidDecoder(Decoder):
         logger.debug("ncid: CIDINFO ring %d (busy / unknown) skipped", ring)
         return []
 
-    def _end(self, fields: dict[str, str], raw: str) -> list[CallerIdEvent]:
+    def _call_ended(self, fields: dict[str, str], raw: str) -> list[CallerIdEvent]:
         line, extra = self._line_fields(fields)
         start, end = _stamp(fields.get("SCALL", "")), _stamp(fields.get("ECALL", ""))
         duration = int((end - start).total_seconds()) if start and end and end >= start else None

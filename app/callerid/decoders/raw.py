@@ -204,7 +204,7 @@ class RawDecoder(Decoder):
             logger.debug("raw decoder: line skipped: %r", line[:80])
         return events
 
-    def _flush(self) -> list[CallerIdEvent]:
+    def _end(self) -> list[CallerIdEvent]:
         tail = self._lines.take_pending()
         out = self._line(to_text(tail).strip()) if tail.strip() else []
         self._hex.reset()

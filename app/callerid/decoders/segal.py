@@ -53,7 +53,7 @@ class SegalDecoder(Decoder):
             out += self._record(to_text(rec))
         return out
 
-    def _flush(self) -> list[CallerIdEvent]:
+    def _end(self) -> list[CallerIdEvent]:
         return []                      # a record is only whole once its "@" has arrived
 
     def _tick(self) -> list[CallerIdEvent]:

@@ -58,7 +58,7 @@ class YasnaDecoder(Decoder):
             out += self._record(to_text(rec).strip())
         return out
 
-    def _flush(self) -> list[CallerIdEvent]:
+    def _end(self) -> list[CallerIdEvent]:
         tail = self._records.take_pending()
         return self._record(to_text(tail).strip()) if tail.strip() else []
 
