@@ -84,3 +84,11 @@ def test_record_splitter_bounds_and_chunking():
     assert recs == recs2 == [b"L1C1", b"L2C2"]
     assert whole.pending() == split.pending() == b"YYYYY"
     assert whole.take_pending() == b"YYYYY" and whole.pending() == b""
+
+
+def test_a_fixed_datetime_is_accepted_as_now():
+    from app.callerid.decoders import decoder_for
+
+    d = decoder_for("modem", now=dt.datetime(2026, 11, 24, 10, 0))
+    out = d.feed(b"DATE = 1124\r\nTIME = 0931\r\nNMBR = 22514321\r\nNAME = X\r\n")
+    assert out[0].time == dt.datetime(2026, 11, 24, 9, 31)

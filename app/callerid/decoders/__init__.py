@@ -1,6 +1,7 @@
 """Caller-ID decoders: bytes from a device → CallerIdEvent, one module per protocol.
 
-Every decoder has ``feed(data) -> list[CallerIdEvent]``, ``flush()`` and ``tick()`` (see base.py).
+Every decoder has ``feed(data) -> list[CallerIdEvent]``, ``flush()`` (idle), ``end()`` (end of input) and
+``tick()`` (time passing: ring-outs become MISSED); see base.py.
 ``decoder_for(fmt)`` builds one: fmt is auto | modem | raw | ncid | segal | yasna | techno (``danjeh``,
 ``caspian`` and ``alm`` are accepted as the names of the boxes that speak the Segal and Yasna protocols).
 Adding a protocol: one module with a Decoder subclass, an entry in FORMATS, a recogniser in detect.py, and

@@ -46,7 +46,10 @@ class Decoder:
 
     source = ""
 
-    def __init__(self, now: NowFn | None = None):
+    def __init__(self, now: NowFn | dt.datetime | None = None):
+        if isinstance(now, dt.datetime):          # a fixed time passed instead of a clock: accept it
+            fixed = now
+            now = lambda: fixed                   # noqa: E731
         self._now: NowFn = now or _default_now
 
     # -- public interface (never raises) ------------------------------------------------------------------
