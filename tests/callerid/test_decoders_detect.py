@@ -206,3 +206,26 @@ def test_modem_layout_variants_are_recognised():
     assert detect(b"RING RING DATE=0224 NAME=ONMBR=5072884388\r\n") == "modem"
     assert detect(b"CALLER NUMBER: 5071234567\r\n") == "modem"
     assert detect(b"DDN_NMBR= 9932562\r\n") == "modem"
+
+
+def test_crm_callerid_decode_through_the_real_entry_point(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "CRM_DATA_DIR": str(tmp_path / "data"), "PYTHONIOENCODING": "utf-8"}
+
+    def crm(*args):
+        return subprocess.run([sys.executable, str(root / "main.py"), "callerid", *args], cwd=root, env=env,
+                              capture_output=True, text=True, encoding="utf-8", timeout=120)
+
+    r = crm("decode", str(CAPTURES / "yasna_two_lines.txt"))
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [(x["number"], x["line"], x["status"]) for x in rows] == [
+        ("09122800039", 1, "ok"), ("00982122514321", 2, "ok"), ("", 4, "unavailable")]
+    r = crm("decode", str(CAPTURES / "techno_session.txt"), "--format", "techno", "--all")
+    assert r.returncode == 0 and json.loads(r.stdout.splitlines()[0])["event"] == "device"
+    r = crm("decode", str(tmp_path / "missing.bin"))
+    assert r.returncode == 2 and "پیدا نشد" in r.stderr and "Traceback" not in r.stderr
