@@ -66,6 +66,7 @@ def test_detection_waits_for_a_whole_record_and_ignores_leading_noise():
 def test_auto_with_unrecognisable_input_emits_nothing():
     d = decoder_for("auto", now=now)
     assert d.feed(bytes(range(256)) * 100) == []
+    assert d.unrecognised_bytes == 25600
     assert d.flush() == [] and d.end() == []
     assert d.protocol == "auto"
 

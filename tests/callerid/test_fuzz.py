@@ -82,7 +82,7 @@ FRAGMENTS = [
 
 streams = st.lists(st.sampled_from(FRAGMENTS), max_size=60).map(b"".join)
 cuts = st.lists(st.integers(min_value=0, max_value=4000), max_size=40)
-fuzz_settings = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+fuzz_settings = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @fuzz_settings

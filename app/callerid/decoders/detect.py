@@ -119,6 +119,12 @@ class AutoDecoder(Decoder):
     def protocol(self) -> str:
         return self.delegate.protocol if self.delegate else "auto"
 
+    @property
+    def unrecognised_bytes(self) -> int:
+        """Bytes received while no protocol was recognised (held + dropped). Many of them with no protocol
+        found usually mean a wrong baud rate: a status line can say so."""
+        return 0 if self.delegate else self._dropped + len(self._held)
+
     def _make(self, name: str) -> Decoder:
         if self._factory is not None:
             return self._factory(name)
