@@ -87,3 +87,10 @@ def test_record_split_across_reads_and_last_one_without_dot():
 
 def test_unknown_and_garbage():
     assert decode(b"\x00\x01.D1:L1:Foo=1.D1:.D:L1:Ring=1.D1:L0:Ring=1.hello world.") == []
+
+
+def test_time_unit_option():
+    data = b"D1:L1:CallerID=22514321.D1:L1:Answer.D1:L1:HangDown,Time=0130."
+    assert decode(data)[-1].duration == 130
+    d = decoder_for("techno", now=now, duration_format="mmss")
+    assert (d.feed(data) + d.end())[-1].duration == 90

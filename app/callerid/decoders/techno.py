@@ -15,7 +15,8 @@ layer hands over strings such as these):
 
 Parsed by field: the parts are split on ``:`` and ``,``, keys and values on ``=``; spaces, case and
 leading zeros do not matter. ``Time`` is seconds (the vendor library reports the hang-up time as a 16-bit
-count); ``mm:ss`` and ``h:mm:ss`` are accepted too. Each device number (D1, D2 …) keeps its own lines;
+count); ``mm:ss`` and ``h:mm:ss`` are accepted too, and ``TechnoDecoder(duration_format="mmss")`` reads a
+four-digit ``Time`` as minutes and seconds for a firmware that turns out to send that. Each device number (D1, D2 …) keeps its own lines;
 ``line`` is the line number on its device and ``extra["device"]`` the device number.
 """
 from __future__ import annotations
@@ -35,8 +36,9 @@ _HEAD = re.compile(r"^\s*D\s*0*(\d{1,2})\s*:\s*(?:L\s*0*(\d{1,2})\s*:\s*)?(.*)$"
 class TechnoDecoder(Decoder):
     source = "techno"
 
-    def __init__(self, now=None, ring_timeout: float = 8.0):
+    def __init__(self, now=None, ring_timeout: float = 8.0, duration_format: str = "seconds"):
         super().__init__(now)
+        self.duration_format = duration_format
         self._records = RecordSplitter(b".\r\n")
         self._ring_timeout = ring_timeout
         self._devices: dict[int, LineTracker] = {}
@@ -120,7 +122,7 @@ class TechnoDecoder(Decoder):
                 tm = re.search(r"Time\s*=\s*([0-9:]+)", rec, re.IGNORECASE)
                 if tm:
                     time_text = tm.group(1)
-            events = t.hang_up(line, parse_duration(time_text, "seconds"), None, raw)
+            events = t.hang_up(line, parse_duration(time_text, self.duration_format), None, raw)
         elif verb in ("MISSCALL", "MISSEDCALL", "MISS"):
             n = kv.get("RING", "")
             events = t.missed(line, raw, rings=int(n) if n.isdigit() else None)
