@@ -192,6 +192,9 @@ def test_print_preview_and_pdf_images(setup, qtbot, tmp_path):
                for y in range(0, 80))
     dlg = tab.preview(inv.id, exec_dialog=False)
     qtbot.addWidget(dlg)
+    dlg.show()                 # paints the pages: once crashed when the printer was collected too early
+    qtbot.wait(200)
+    dlg.close()
     printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     out = tmp_path / "printed.pdf"

@@ -501,6 +501,7 @@ class DocumentsTab(QWidget):
         printer.setPageOrientation(QPageLayout.Orientation.Landscape if paper == "A5"
                                    else QPageLayout.Orientation.Portrait)
         dlg = QPrintPreviewDialog(printer, self)
+        dlg.printer_ref = printer         # the dialog does not own the printer: keep it alive with the dialog
         dlg.setWindowTitle("پیش‌نمایش چاپ")
         dlg.paintRequested.connect(lambda p: paint_pdf(p, data))
         if exec_dialog:
@@ -852,6 +853,11 @@ class DocumentEditor(QDialog):
             self.line_error.setText(" ".join(dict.fromkeys(e.errors.values())))
             self.totals.setText("")
             self.words.setText("")
+            self._filling = True
+            for r in range(self.lines.rowCount()):
+                if self.lines.item(r, 7) is not None:
+                    self.lines.item(r, 7).setText("")
+            self._filling = False
             return
         self.line_error.setText("")
         self._filling = True
