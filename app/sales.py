@@ -998,6 +998,12 @@ def _name_of(r: dict) -> str:
     return person or r.get("company") or ""
 
 
+def customer_name(customer_id: int) -> str:
+    r = (Customer.select(Customer.first_name, Customer.last_name, Customer.company, Customer.kind)
+         .where(Customer.id == customer_id).dicts().first())
+    return _name_of(r) if r else ""
+
+
 def customer_choices(text: str = "", limit: int = 50) -> list[tuple[int, str]]:
     """(id, name) of customers matching `text`, for the invoice editor's customer picker."""
     q = Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.kind)

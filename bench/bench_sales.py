@@ -3,17 +3,22 @@ invoices and payments among many other customers' documents (target < 20 ms)."""
 from __future__ import annotations
 
 import random
+import shutil
 import tempfile
 from pathlib import Path
 
 from bench.common import figure, time_ms
+
+_made: list[Path] = []
 
 
 def _fresh_db(tag: str) -> Path:
     from models.connection import close_database, open_database
 
     close_database()
-    path = Path(tempfile.mkdtemp(prefix=f"crm-bench-sales-{tag}-")) / "sales.sqlite3"
+    folder = Path(tempfile.mkdtemp(prefix=f"crm-bench-sales-{tag}-"))
+    _made.append(folder)
+    path = folder / "sales.sqlite3"
     open_database(str(path))
     return path
 
@@ -66,7 +71,12 @@ def _balance(quick: bool) -> dict:
 def run(quick: bool = False) -> list[dict]:
     from models.connection import close_database
 
-    out = [_pdf(quick)]
-    out += _balance(quick)
-    close_database()
+    try:
+        out = [_pdf(quick)]
+        out += _balance(quick)
+    finally:
+        close_database()
+        for folder in _made:
+            shutil.rmtree(folder, ignore_errors=True)
+        _made.clear()
     return out

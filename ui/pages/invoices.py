@@ -734,8 +734,7 @@ class DocumentEditor(QDialog):
         if v is None:
             self.date.setDate(jalali_today())
             if customer_id:
-                names = dict(sales.customer_choices("", limit=100000))
-                self.set_customer(customer_id, names.get(customer_id, str(customer_id)))
+                self.set_customer(customer_id, sales.customer_name(customer_id))
             return
         self.set_customer(v.customer_id, v.buyer.get("name", ""))
         self.date.setDate(jalali_today() if self.correcting else v.date)
@@ -1055,7 +1054,7 @@ class PaymentsDialog(QDialog):
 
     def refresh(self) -> None:
         snap = sales.customer_sales_snapshot(self.customer_id)
-        name = dict(sales.customer_choices("", limit=100000)).get(self.customer_id, "")
+        name = sales.customer_name(self.customer_id)
         bal = snap["balance"]
         if bal > 0:
             text = f"{name}: بدهکار {format_rial(bal)}"
