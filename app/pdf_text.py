@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -38,15 +39,19 @@ FONT_BOLD = "Vazirmatn-Bold"
 FONT_MEDIUM = "Vazirmatn-Medium"
 
 _registered = False
+_register_lock = threading.Lock()
 _LATIN = re.compile(r"[A-Za-z]")
 _TOKEN = re.compile(r"\S+")
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
 _reshaper = arabic_reshaper.ArabicReshaper(configuration={"delete_harakat": True, "support_ligatures": True})
 
 
 def register_fonts() -> tuple[str, str]:
     """Register Vazirmatn (regular, medium, bold) from resources/fonts once; returns (regular, bold)."""
     global _registered
-    if not _registered:
+    with _register_lock:
+        if _registered:
+            return FONT, FONT_BOLD
         fonts = resources_dir() / "fonts"
         for name, file in ((FONT, "Vazirmatn-Regular.ttf"), (FONT_BOLD, "Vazirmatn-Bold.ttf"),
                            (FONT_MEDIUM, "Vazirmatn-Medium.ttf")):
@@ -64,7 +69,14 @@ def fa_digits(text: str) -> str:
     """ASCII digits → Persian digits, except in tokens that contain Latin letters (model numbers, codes)."""
     if not text or not any(c.isdigit() for c in text):
         return text
-    return _TOKEN.sub(lambda m: m.group(0) if _LATIN.search(m.group(0)) else to_persian_digits(m.group(0)), text)
+
+    def one(m: re.Match) -> str:
+        tok = m.group(0)
+        if _LATIN.search(tok):
+            return tok
+        return to_persian_digits(_DECIMAL_POINT.sub("٫", tok))
+
+    return _TOKEN.sub(one, text)
 
 
 @lru_cache(maxsize=8192)

@@ -68,6 +68,7 @@ def test_phone_numbers_keep_their_groups_in_order():
 def test_fa_digits_leaves_latin_tokens():
     assert fa_digits("لامپ LED-40W تعداد 12 عدد در 1405/09/03") == "لامپ LED-40W تعداد ۱۲ عدد در ۱۴۰۵/۰۹/۰۳"
     assert fa_digits("") == ""
+    assert fa_digits("کابل 2.5 میلی‌متر، پلاک 12.") == "کابل ۲٫۵ میلی‌متر، پلاک ۱۲."
 
 
 def test_table_cells_wrap_and_numbers_shrink():
