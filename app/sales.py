@@ -1055,6 +1055,13 @@ def open_invoices(customer_id: int) -> list[OpenInvoice]:
     return out
 
 
+def _lock_customer(customer_id: int) -> None:
+    """Serialise allocations per customer: on PostgreSQL lock the customer's row for this transaction
+    (SQLite's BEGIN IMMEDIATE already serialises every writer)."""
+    if not is_sqlite():
+        list(Customer.select(Customer.id).where(Customer.id == customer_id).for_update())
+
+
 def record_payment(customer_id: int, kind: str, amount: Any, *, date: Any = None,
                    allocations: dict[int, Any] | None = None, auto_allocate: bool = True, reference: str = "",
                    cheque_number: str = "", cheque_bank: str = "", cheque_due: Any = None, note: str = "",
@@ -1088,6 +1095,7 @@ def record_payment(customer_id: int, kind: str, amount: Any, *, date: Any = None
         raise ValidationError(errors)
     assert amt is not None and customer is not None
     with _write_tx():
+        _lock_customer(customer.id)
         plan: list[tuple[int, int]] = []
         if allocations:
             open_map = {o.id: o for o in open_invoices(customer.id)}
@@ -1144,6 +1152,7 @@ def allocate_payment(payment_id: int, doc_id: int, amount: Any, user: int | None
         p = Payment.get_or_none(Payment.id == payment_id)
         if p is None or p.state != "active":
             raise UserError("این دریافت فعال نیست.")
+        _lock_customer(p.customer_id)
         used = (PaymentAllocation.select(pw.fn.COALESCE(pw.fn.SUM(PaymentAllocation.amount), 0))
                 .where(PaymentAllocation.payment == p.id).scalar())
         if a > p.amount - used:

@@ -337,3 +337,29 @@ def test_products(anydb):
     sales.save_product({"name": "لامپ ال‌ای‌دی ۴۰ وات", "code": "LED40", "active": False}, product_id=p.id)
     assert sales.list_products("لامپ") == []
     assert len(sales.list_products("لامپ", active_only=False)) == 1
+
+
+def test_concurrent_payments_never_over_allocate(anydb, frozen):
+    customer = make_customer()
+    inv = sales.create_invoice(customer, _lines())          # 1,100,000
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(5)
+
+    def worker():
+        try:
+            barrier.wait()
+            for _ in range(3):
+                sales.record_payment(customer, "cash", 100_000)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+        finally:
+            dbproxy.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    assert sales.paid_amount(inv.id) == 1_100_000          # 15 × 100,000 received, only 11 allocated
+    assert sales.customer_balance(customer) == -400_000
