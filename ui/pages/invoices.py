@@ -94,7 +94,10 @@ def pdf_page_images(data: bytes, dpi: int = 150) -> list[QImage]:
         for i in range(doc.pageCount()):
             size = doc.pagePointSize(i)
             out.append(doc.render(i, QSize(int(size.width() * dpi / 72), int(size.height() * dpi / 72))))
-        return out
+        doc.close()
+        if out:
+            return out
+        logger.warning("QtPdf read no pages; falling back to pdfium")
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument(data)
