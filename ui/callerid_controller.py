@@ -57,6 +57,7 @@ class CallerIdController(QObject):
             except Exception:  # noqa: BLE001 - a damaged row must not stop caller ID
                 logger.exception("caller ID: could not close the calls left open")
             self.service = svc.CallerIdService()
+        self.stack.prewarm(1)
         self._timer.start()
         if self.listener is None:
             listener = self._make_listener()

@@ -73,26 +73,35 @@ def persian_number(view_or_row) -> str:
     return ltr(to_persian_digits(view_or_row.number_display or view_or_row.number_raw or ""))
 
 
+FIELD_LABELS = ("شرکت", "رتبه و گروه", "برچسب‌ها", "مسئول", "آخرین پیش‌فاکتور", "آخرین فاکتور", "مانده حساب",
+                "آخرین بازدید", "آخرین تماس")
+
+
 class CallPopup(QWidget):
-    """One call's popup. Signals tell the stack when it closes; buttons talk to the app through ctx.bus."""
+    """One call's popup. Signals tell the stack when it closes; buttons talk to the app through ctx.bus.
+
+    Every child widget is made once; showing another call (`assign`) only changes texts and visibility, so
+    the stack can keep closed popups and reuse them: no widget is created between the ring and the popup.
+    """
 
     closed = Signal(str)        # call key
 
-    def __init__(self, ctx: AppContext, view: svc.CallView, parent: QWidget | None = None):
+    def __init__(self, ctx: AppContext, view: svc.CallView | None = None, parent: QWidget | None = None,
+                 summary: sm.CustomerSummary | None = None):
         super().__init__(parent, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
                          | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.WindowDoesNotAcceptFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground, True)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setObjectName("callPopup")
         self.setStyleSheet(STYLE)
         self.setFixedWidth(POPUP_WIDTH)
         self.ctx = ctx
-        self.view = view
+        self.view: svc.CallView | None = None
         self.summary: sm.CustomerSummary | None = None
         self.dimmed = False
         self.finished = False
+        self._colour = ""
         self._close_timer = QTimer(self)
         self._close_timer.setSingleShot(True)
         self._close_timer.timeout.connect(self.close)
@@ -129,31 +138,66 @@ class CallPopup(QWidget):
                                        | Qt.AlignmentFlag.AlignVCenter)
         self.notice = QLabel(objectName="notice")
         self.notice.setWordWrap(True)
-        self.notice.hide()
         body.addWidget(self.name_label)
         body.addWidget(self.number_label)
         body.addWidget(self.notice)
-        self.fields = QGridLayout()
+        self.fields_box = QWidget()
+        self.fields = QGridLayout(self.fields_box)
+        self.fields.setContentsMargins(0, 0, 0, 0)
         self.fields.setHorizontalSpacing(10)
         self.fields.setVerticalSpacing(2)
         self.fields.setColumnStretch(1, 1)
-        body.addLayout(self.fields)
+        self._field_labels: dict[str, QLabel] = {}
+        self._field_value_labels: dict[str, QLabel] = {}
+        for i, label in enumerate(FIELD_LABELS):
+            lk = QLabel(label + ":")
+            lk.setProperty("role", "field")
+            lv = QLabel()
+            lv.setWordWrap(True)
+            self.fields.addWidget(lk, i, 0, Qt.AlignmentFlag.AlignTop)
+            self.fields.addWidget(lv, i, 1)
+            self._field_labels[label] = lk
+            self._field_value_labels[label] = lv
+        body.addWidget(self.fields_box)
         lay.addLayout(body)
 
         self.buttons = QGridLayout()
         self.buttons.setContentsMargins(12, 4, 12, 0)
         self.buttons.setSpacing(6)
         lay.addLayout(self.buttons)
+        self._all_buttons: dict[str, QPushButton] = {}
+        for key, text, slot in (("open", "پرونده مشتری", self.open_customer),
+                                ("note", "یادداشت این تماس", self.write_note),
+                                ("follow_up", "پیگیری بعدی", self.follow_up),
+                                ("refer", "ارجاع به همکار", self.refer),
+                                ("new", "مشتری جدید", self.new_customer),
+                                ("add_existing", "افزودن به مشتری موجود", self.add_to_existing)):
+            b = QPushButton(text)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.clicked.connect(slot)
+            self._all_buttons[key] = b
         self.field_values: dict[str, QLabel] = {}
         self.action_buttons: dict[str, QPushButton] = {}
-        self._render_identity()
-        self._render_state()
+        if view is not None:
+            self.assign(view, summary)
 
     # --- content -------------------------------------------------------------------------------------------
 
     @property
     def key(self) -> str:
-        return self.view.key
+        return self.view.key if self.view else ""
+
+    def assign(self, view: svc.CallView, summary: sm.CustomerSummary | None = None) -> None:
+        """Show this call (a new popup, or a closed one reused by the stack)."""
+        self._close_timer.stop()
+        self.finished = False
+        if self.dimmed:
+            self.dimmed = False
+            self.setWindowOpacity(1.0)
+        self.view = view
+        self.summary = summary
+        self._render_identity()
+        self._render_state()
 
     def set_summary(self, summary: sm.CustomerSummary | None) -> None:
         self.summary = summary
@@ -167,42 +211,39 @@ class CallPopup(QWidget):
             self._render_identity()
         self._render_state()
 
-    def _clear_grid(self, grid: QGridLayout) -> None:
-        while grid.count():
-            item = grid.takeAt(0)
-            w = item.widget()
-            if w is not None:
-                w.hide()
-                w.setParent(None)
-                w.deleteLater()
-
-    def _button(self, key: str, text: str, slot, row: int, col: int, span: int = 1) -> QPushButton:
-        b = QPushButton(text)
-        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        b.clicked.connect(slot)
-        self.buttons.addWidget(b, row, col, 1, span)
-        b.show()      # a child added to a visible window is shown only later: show it now so it counts
-        self.action_buttons[key] = b
-        return b
+    def _set_buttons(self, layout: list[tuple[str, int, int, int]]) -> None:
+        while self.buttons.count():
+            self.buttons.takeAt(0)
+        wanted = {k for k, *_ in layout}
+        for k, b in self._all_buttons.items():
+            if k not in wanted:
+                b.hide()
+        self.action_buttons = {}
+        for k, row, col, span in layout:
+            b = self._all_buttons[k]
+            self.buttons.addWidget(b, row, col, 1, span)
+            b.show()        # a child added to a visible window is shown only later: show it now so it counts
+            self.action_buttons[k] = b
 
     def _render_identity(self) -> None:
         v = self.view
-        self._clear_grid(self.fields)
-        self._clear_grid(self.buttons)
         self.field_values = {}
-        self.action_buttons = {}
-        self.notice.hide()
+        notice = ""
         self.line_label.setText(v.line_label)
         self.line_label.setVisible(bool(v.line_label))
+        fields: list[tuple[str, str]] = []
         if v.number_status == ev.PRIVATE:
             self.name_label.setText("شماره تماس‌گیرنده پنهان است")
             self.number_label.setText("تماس‌گیرنده شماره خود را نشان نمی‌دهد.")
+            buttons = [("note", 0, 0, 2)]
         elif v.number_status == ev.UNAVAILABLE or (v.number_known and not (v.number or v.number_raw)):
             self.name_label.setText("شماره تماس‌گیرنده نامشخص است")
             self.number_label.setText("شبکه تلفن شماره‌ای نفرستاد.")
+            buttons = [("note", 0, 0, 2)]
         elif not v.number_known:
             self.name_label.setText("تماس ورودی")
             self.number_label.setText("در انتظار شماره تماس‌گیرنده…")
+            buttons = [("note", 0, 0, 2)]
         elif v.customer_id:
             name = self.summary.name if self.summary else v.customer_name
             if self.summary and self.summary.title:
@@ -210,35 +251,32 @@ class CallPopup(QWidget):
             self.name_label.setText(name)
             self.number_label.setText(persian_number(v))
             if v.other_matches:
-                self.notice.setText(f"این شماره در پرونده {to_persian_digits(v.other_matches)} مشتری دیگر هم "
-                                    f"ثبت است.")
-                self.notice.show()
+                notice = f"این شماره در پرونده {to_persian_digits(v.other_matches)} مشتری دیگر هم ثبت است."
             if self.summary is not None:
-                for i, (label, value) in enumerate(sm.summary_fields(self.summary)):
-                    lk = QLabel(label + ":")
-                    lk.setProperty("role", "field")
-                    lv = QLabel(value)
-                    lv.setProperty("role", "none" if value == sm.NONE_YET else "value")
-                    lv.setWordWrap(True)
-                    self.fields.addWidget(lk, i, 0, Qt.AlignmentFlag.AlignTop)
-                    self.fields.addWidget(lv, i, 1)
-                    lk.show()
-                    lv.show()
-                    self.field_values[label] = lv
-            self._button("open", "پرونده مشتری", self.open_customer, 0, 0)
-            self._button("note", "یادداشت این تماس", self.write_note, 0, 1)
-            self._button("follow_up", "پیگیری بعدی", self.follow_up, 1, 0)
-            self._button("refer", "ارجاع به همکار", self.refer, 1, 1)
+                fields = sm.summary_fields(self.summary)
+            buttons = [("open", 0, 0, 1), ("note", 0, 1, 1), ("follow_up", 1, 0, 1), ("refer", 1, 1, 1)]
         else:
             self.name_label.setText(v.caller_name or "شماره ناشناس")
             self.number_label.setText(persian_number(v))
-            self.notice.setText("این شماره در پرونده هیچ مشتری نیست.")
-            self.notice.show()
-            self._button("new", "مشتری جدید", self.new_customer, 0, 0)
-            self._button("add_existing", "افزودن به مشتری موجود", self.add_to_existing, 0, 1)
-            self._button("note", "یادداشت این تماس", self.write_note, 1, 0, 2)
-        if v.number_status != ev.OK or not v.number_known:
-            self._button("note", "یادداشت این تماس", self.write_note, 0, 0, 2)
+            notice = "این شماره در پرونده هیچ مشتری نیست."
+            buttons = [("new", 0, 0, 1), ("add_existing", 0, 1, 1), ("note", 1, 0, 2)]
+        self.notice.setText(notice)
+        self.notice.setVisible(bool(notice))
+        values = dict(fields)
+        for label in FIELD_LABELS:
+            lv = self._field_value_labels[label]
+            value = values.get(label)
+            if value is None:
+                continue
+            role = "none" if value == sm.NONE_YET else "value"
+            if lv.property("role") != role:
+                lv.setProperty("role", role)
+                lv.style().unpolish(lv)
+                lv.style().polish(lv)
+            lv.setText(value)
+            self.field_values[label] = lv
+        self.fields_box.setVisible(bool(fields))
+        self._set_buttons(buttons)
         self.fit_height()
 
     def fit_height(self) -> None:
@@ -261,7 +299,9 @@ class CallPopup(QWidget):
         if v.state == "ringing" and v.rings > 1:
             text = f"در حال زنگ… (زنگ {to_persian_digits(v.rings)})"
         self.state_label.setText(text)
-        self.header.setStyleSheet(f"QFrame#header {{ background: {colour}; }}")
+        if colour != self._colour:
+            self._colour = colour
+            self.header.setStyleSheet(f"QFrame#header {{ background: {colour}; }}")
         if v.final and not self.finished:
             self.finished = True
             self._on_finished()
@@ -282,8 +322,9 @@ class CallPopup(QWidget):
             self._close_timer.start(after * 1000)
 
     def closeEvent(self, event):  # noqa: N802
-        self.closed.emit(self.key)
+        self._close_timer.stop()
         super().closeEvent(event)
+        self.closed.emit(self.key)
 
     # --- actions ---------------------------------------------------------------------------------------------
 

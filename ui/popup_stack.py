@@ -33,6 +33,15 @@ class PopupStack(QObject):
         self.ctx = ctx
         self._popups: dict[str, CallPopup] = {}
         self._order: list[str] = []
+        self._spare: list[CallPopup] = []      # closed popups kept for the next call (no widgets built on a ring)
+
+    def prewarm(self, n: int = 1) -> None:
+        """Build and polish popups ahead of the first ring."""
+        while len(self._spare) < n:
+            p = CallPopup(self.ctx)
+            p.closed.connect(self._forget)
+            p.ensurePolished()
+            self._spare.append(p)
 
     def popups(self) -> list[CallPopup]:
         """Open popups, oldest first."""
@@ -57,10 +66,12 @@ class PopupStack(QObject):
                 self._order.pop(0)
                 continue
             oldest.close()
-        p = CallPopup(self.ctx, view)
-        if summary is not None:
-            p.set_summary(summary)
-        p.closed.connect(self._forget)
+        if self._spare:
+            p = self._spare.pop()
+            p.assign(view, summary)
+        else:
+            p = CallPopup(self.ctx, view, summary=summary)
+            p.closed.connect(self._forget)
         self._popups[view.key] = p
         self._order.append(view.key)
         self._layout()
@@ -82,7 +93,9 @@ class PopupStack(QObject):
             p.close()
 
     def _forget(self, key: str) -> None:
-        self._popups.pop(key, None)
+        p = self._popups.pop(key, None)
+        if p is not None and len(self._spare) < MAX_POPUPS and p not in self._spare:
+            self._spare.append(p)
         if key in self._order:
             self._order.remove(key)
         self._layout()

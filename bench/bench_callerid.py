@@ -1,0 +1,313 @@
+"""Caller-ID figures: from the last byte of a caller-ID record on a pty to the popup shown with every field
+filled, through the real chain (simulator pty → listener thread → decoder → service → summary → popup).
+
+- callerid_popup: a voice modem (formatted DATE/TIME/NMBR/NAME, caller ID before the first RING), one ring
+  after another, each from a known customer in a different number format (+98…, 0098…, no leading zero…).
+  The floor, measured in the same run: a bare pty read + one indexed SQLite look-up + showing an empty widget.
+- callerid_8_lines: an 8-line Segal box, eight lines ringing within one second; each popup's latency from the
+  last byte of its own record.
+
+Full run: 100,000 customers and 1,000,000 logged calls (bulk-inserted into a cached copy of the seeded
+database), ≥ 200 rings. Quick: 5,000 customers, 20,000 calls, 40 rings.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import select
+import shutil
+import time
+from pathlib import Path
+
+from bench.common import CACHE, figure, rss_mb, seeded_db
+
+RINGING_CUSTOMERS = 300
+
+
+def _pin_singletons() -> None:
+    """PySide6 6.12.0 on Python 3.11 returns None from every void method without taking a reference (found
+    while writing this bench: each w.show(), lab.setText(), processEvents() … drops None's count by one), so
+    a few thousand Qt calls end in "Fatal Python error: none_dealloc". Python 3.12+ makes None, True and False
+    immortal; do the same here so the bench can make its hundreds of thousands of calls."""
+    import ctypes
+    import sys
+
+    if sys.version_info >= (3, 12):
+        return
+    for obj in (None, True, False):
+        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
+
+
+def _forms(c: str, rng: random.Random) -> str:
+    return rng.choice([c, "+98" + c[1:], "0098" + c[1:], c[1:], "98" + c[1:]])
+
+
+def _build(customers: int, calls: int, ringers: int) -> Path:
+    """The seeded customers + `calls` bulk-inserted calls + sales/meetings for the customers that will ring."""
+    path = CACHE / f"bench-callerid-{customers}-{calls}.sqlite3"
+    if path.exists():
+        return path
+    base = seeded_db(customers)
+    tmp = path.with_suffix(".building")
+    for p in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
+        p.unlink(missing_ok=True)
+    shutil.copyfile(base, tmp)
+    from models.base import db
+    from models.connection import close_database, open_database
+    from models.core import PhoneNumber
+
+    open_database(str(tmp))
+    rng = random.Random(1405)
+    phones: dict[int, str] = {}
+    for cid, canon in PhoneNumber.select(PhoneNumber.customer, PhoneNumber.canonical).tuples():
+        phones.setdefault(cid, canon)
+    ids = sorted(phones)
+    start = dt.datetime(2024, 11, 24, 8, 0)
+    span = 2 * 365 * 24 * 3600
+    sql = ('INSERT INTO "call" (customer_id, direction, state, result, number_raw, number, caller_name, '
+           'number_status, line, line_label, source, started_at, answered_at, ended_at, duration, note, handled) '
+           'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    batch = 50_000
+    for lo in range(0, calls, batch):
+        rows = []
+        for _ in range(min(batch, calls - lo)):
+            known = rng.random() < 0.85
+            cid = rng.choice(ids) if known else None
+            number = phones[cid] if cid else f"09{rng.randrange(10**9):09d}"
+            t = start + dt.timedelta(seconds=rng.randrange(span))
+            r = rng.random()
+            direction = "out" if r < 0.3 else "in"
+            state = "missed" if (direction == "in" and r > 0.85) else "ended"
+            dur = None if state == "missed" else rng.randrange(5, 900)
+            rows.append((cid, direction, state, "no_answer" if state == "missed" else "answered", number, number,
+                         "", "ok", rng.randrange(1, 5), "", "segal", t, t if dur else None,
+                         t + dt.timedelta(seconds=dur or 30), dur, "", state != "missed" or rng.random() < 0.9))
+        with db.atomic():
+            db.cursor().executemany(sql, rows)
+    # the customers who will ring get a proforma, an invoice, a visit and a call note: every field filled
+    from app import meetings, sales
+    from app.callerid import service as svc
+
+    ringing = rng.sample(ids, ringers)
+    for cid in ringing:
+        sales.save_document("proforma", cid, [{"description": "کابل افشان ۲٫۵", "quantity": 10,
+                                                "unit_price": 1_250_000}], date=dt.date(2026, 10, 1))
+        sales.save_document("invoice", cid, [{"description": "کلید مینیاتوری", "quantity": 4,
+                                               "unit_price": 3_400_000}], date=dt.date(2026, 11, 2), issue=True,
+                            settlement="credit")
+        meetings.create_meeting({"customer_id": cid, "start_at": dt.datetime(2026, 11, 10, 11, 0),
+                                 "status": "held", "subject": "بازدید از انبار"})
+        svc.log_manual_call(customer_id=cid, direction="out", duration=60, result="answered",
+                            note="قرار شد پیش‌فاکتور تازه بفرستیم", started_at=dt.datetime(2026, 11, 20, 10, 0))
+    db.execute_sql("CREATE TABLE IF NOT EXISTS bench_ringers (customer_id INTEGER PRIMARY KEY)")
+    db.cursor().executemany("INSERT INTO bench_ringers VALUES (?)", [(c,) for c in ringing])
+    db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.execute_sql("ANALYZE")
+    close_database()
+    tmp.rename(path)
+    return path
+
+
+class _Rig:
+    """Simulator + listener + controller on the GUI thread's event loop (offscreen)."""
+
+    def __init__(self, app, device: str, lines: int, link: str):
+        from app.callerid import service as svc
+        from app.callerid.listener import CallerIdListener
+        from app.callerid.simulator import Simulator, SimulatorOptions
+        from app.callerid.sources import SerialSource
+        from ui.callerid_controller import CallerIdController
+        from ui.context import AppContext
+
+        self.app = app
+        self.sim = Simulator(SimulatorOptions(device=device, lines=lines, cid_enabled=True,
+                                              cid_position="before", ring_period=120.0, max_rings=2,
+                                              link=link)).start()
+        self.listener = CallerIdListener(SerialSource(self.sim.port, 57600, fmt=device, init=None), device)
+        self.ctx = AppContext()
+        self.ctrl = CallerIdController(self.ctx)
+        self.ctrl.service = svc.CallerIdService(ring_timeout=30)
+        self.ctrl._timer.setInterval(3_600_000)      # no periodic tick inside the measurement
+        self.shown: dict[str, float] = {}
+        self.complete: dict[str, bool] = {}
+        self.ctrl.stack.shown.connect(self._on_shown)
+        states: list[str] = []
+        self.ctx.bus.callerid_state.connect(lambda k, _t: states.append(k))
+        self.ctrl.attach_listener(self.listener)
+        self.ctrl.start()
+        self.wait(lambda: "listening" in states, 10)
+
+    def _on_shown(self, key: str) -> None:
+        p = self.ctrl.stack.popup_for(key)
+        if p is not None:
+            p.repaint()                              # pixels drawn, not just mapped
+            from app import summary as sm
+
+            self.complete[key] = p.summary is not None and len(p.field_values) == len(sm.summary_fields(p.summary))
+        self.shown[key] = time.perf_counter()
+
+    def wait(self, cond, timeout: float) -> bool:
+        from PySide6.QtCore import QEventLoop
+
+        end = time.monotonic() + timeout
+        while not cond():
+            if time.monotonic() > end:
+                return False
+            self.app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 20)
+        return True
+
+    def reset(self) -> None:
+        self.ctrl.service.close_all()
+        self.ctrl.stack.clear()
+        for _ in range(3):
+            self.app.processEvents()
+
+    def close(self) -> None:
+        self.ctrl.stop()
+        self.sim.close()
+
+
+def _floor(app, samples: int, numbers: list[str]) -> list[float]:
+    """Bare pty read + one indexed SQLite look-up + showing an empty widget, on one thread."""
+    from PySide6.QtWidgets import QWidget
+
+    from models.base import db
+
+    import tty
+
+    master, slave = os.openpty()
+    tty.setraw(slave)                 # as pyserial sets a port: no CR/LF translation, no echo
+    out = []
+    try:
+        for i in range(samples):
+            number = numbers[i % len(numbers)]
+            data = f"\r\nDATE = 1124\r\nTIME = 1000\r\nNMBR = {number}\r\nNAME = X\r\n".encode()
+            os.write(master, data)
+            t0 = time.perf_counter()
+            got = b""
+            deadline = time.monotonic() + 2
+            while not got.endswith(b"NAME = X\r\n") and time.monotonic() < deadline:
+                select.select([slave], [], [], 0.5)
+                got += os.read(slave, 4096)
+            db.execute_sql("SELECT customer_id FROM phone_number WHERE canonical = ? LIMIT 1", (number,)).fetchone()
+            w = QWidget()
+            w.resize(380, 300)
+            w.show()
+            w.repaint()
+            out.append((time.perf_counter() - t0) * 1000)
+            w.close()
+            w.deleteLater()
+            app.processEvents()
+    finally:
+        os.close(master)
+        os.close(slave)
+    return out
+
+
+def run(quick: bool = False) -> list[dict]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    _pin_singletons()
+    customers, calls, rings, rounds = (5_000, 20_000, 40, 5) if quick else (100_000, 1_000_000, 240, 30)
+    ringers = 40 if quick else RINGING_CUSTOMERS
+    path = _build(customers, calls, ringers)
+    work = CACHE / "bench-callerid-run.sqlite3"
+    for p in (work, Path(str(work) + "-wal"), Path(str(work) + "-shm")):
+        p.unlink(missing_ok=True)
+    shutil.copyfile(path, work)
+    from models.connection import close_database, open_database
+
+    open_database(str(work))
+    from models.base import db
+    from models.core import PhoneNumber
+
+    ringing = [r[0] for r in db.execute_sql("SELECT customer_id FROM bench_ringers").fetchall()]
+    numbers = {cid: canon for cid, canon in PhoneNumber.select(PhoneNumber.customer, PhoneNumber.canonical)
+               .where(PhoneNumber.customer.in_(ringing)).tuples()}
+    ringing = [c for c in ringing if c in numbers]
+
+    from ui.application import setup_qt_app
+
+    app = setup_qt_app()
+    rng = random.Random(7)
+    out: list[dict] = []
+    link_dir = CACHE / "ptys"
+    link_dir.mkdir(parents=True, exist_ok=True)
+
+    # --- one line, a voice modem ----------------------------------------------------------------------------
+    rig = _Rig(app, "modem", 1, str(link_dir / "modem"))
+    samples: list[float] = []
+    incomplete = 0
+    try:
+        for i in range(rings + 5):
+            cid = rng.choice(ringing)
+            before = set(rig.shown)
+            t_last = rig.sim.ring(None, _forms(numbers[cid], rng), "CUSTOMER")
+            if not rig.wait(lambda before=before: set(rig.shown) - before, 5):
+                raise RuntimeError("no popup within 5 s")
+            key = next(iter(set(rig.shown) - before))
+            if i >= 5:                              # the first rings warm caches and imports
+                samples.append((rig.shown[key] - t_last) * 1000)
+                incomplete += not rig.complete.get(key)
+            rig.sim.miss(None)
+            rig.reset()
+    finally:
+        rig.close()
+    floor = _floor(app, len(samples), [numbers[c] for c in ringing])
+    from bench.common import percentile
+
+    out.append(figure("callerid_popup", samples, floor_p99_ms=round(percentile(floor, 99), 3),
+                      floor_p50_ms=round(percentile(floor, 50), 3), incomplete=incomplete,
+                      customers=customers, calls=calls, rss_mb=rss_mb()))
+
+    # --- eight lines ringing within one second ----------------------------------------------------------------
+    from PySide6.QtCore import QTimer
+
+    rig = _Rig(app, "segal", 8, str(link_dir / "segal8"))
+    samples = []
+    incomplete = 0
+    try:
+        for rnd in range(rounds + 1):
+            t_last: dict[int, float] = {}
+            before = set(rig.shown)
+            chosen = rng.sample(ringing, 8)
+            for line in range(1, 9):
+                def ring(line=line, cid=chosen[line - 1]):
+                    t_last[line] = rig.sim.ring(line, _forms(numbers[cid], rng))
+                QTimer.singleShot(int((line - 1) * 120 + rng.random() * 20), ring)
+            def by_line(before=before, t_last=t_last) -> dict[int, float]:
+                got: dict[int, float] = {}
+                for key in set(rig.shown) - before:
+                    line = int(key.split("#")[0])
+                    if line in t_last and rig.shown[key] >= t_last[line]:
+                        got[line] = min(got.get(line, rig.shown[key]), rig.shown[key])
+                        complete[line] = rig.complete.get(key, False)
+                return got
+
+            complete: dict[int, bool] = {}
+            if not rig.wait(lambda: len(by_line()) >= 8, 10):
+                raise RuntimeError(f"eight popups did not all show within 10 s: {sorted(by_line())}")
+            if rnd >= 1:
+                for line, t_shown in by_line().items():
+                    samples.append((t_shown - t_last[line]) * 1000)
+                    incomplete += not complete.get(line)
+            for line in range(1, 9):
+                try:
+                    rig.sim.miss(line)
+                except ValueError:
+                    pass
+            rig.reset()
+    finally:
+        rig.close()
+    out.append(figure("callerid_8_lines", samples, floor_p99_ms=round(percentile(floor, 99), 3),
+                      incomplete=incomplete, customers=customers, calls=calls, rss_mb=rss_mb()))
+    close_database()
+    return out
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    for f in run(quick="--quick" in sys.argv):
+        print(json.dumps(f, ensure_ascii=False))
