@@ -28,12 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import peewee as pw
+
 from app import customers as cs
 from app import settings
 from app.clock import now
 from app.errors import UserError, ValidationError
-from app.text import clean, compact_key, search_key, to_ascii_digits, to_persian_digits
-from models.base import db
+from app.text import compact_key, search_key, to_ascii_digits, to_persian_digits
+from models.base import db, is_postgres
 from models.core import Activity, Address, Customer, CustomerTag, PhoneNumber, Tag, User
 
 logger = logging.getLogger(__name__)
@@ -204,8 +206,10 @@ class Table:
         out = []
         for i in range(self.header_row + 1, len(self.rows)):
             r = self.rows[i]
-            if any(not _blank(v) for v in r):
-                out.append((i + 1, r))
+            for v in r:
+                if v is not None and v != "" and (type(v) is not str or not v.isspace()):
+                    out.append((i + 1, r))
+                    break
         return out
 
     def set_header_row(self, index: int) -> None:
@@ -352,8 +356,11 @@ def _fill_merged(rows: list[list[Any]], merged: list) -> set[tuple[int, int]]:
 
 
 def _cell_text(v: Any) -> str:
+    """A cell as text. Strings are only trimmed: app.customers.validate() normalises them (clean())."""
     if v is None:
         return ""
+    if type(v) is str:
+        return v.strip()
     if isinstance(v, bool):
         return "بله" if v else "خیر"
     if isinstance(v, float):
@@ -368,7 +375,7 @@ def _cell_text(v: Any) -> str:
         from app.jalali import format_date
 
         return format_date(v, persian=False)
-    return clean(str(v))
+    return str(v).strip()
 
 
 def _header_texts(rows: list[list[Any]], index: int, horizontal: list | set) -> list[str]:
@@ -564,7 +571,6 @@ class Problem:
 class RowResult:
     row: int
     data: dict | None                       # validated data (None when the row has errors)
-    raw: dict = field(default_factory=dict)  # the row as read (field → value), for the preview and merge
     problems: list[Problem] = field(default_factory=list)
     dup_customer: int | None = None
     dup_customer_name: str = ""
@@ -634,6 +640,8 @@ class _Mapper:
         for i, f in enumerate(table.mapping):
             if f and f in FIELDS:
                 self.cols.setdefault(f, []).append(i)
+        self.mapped = [(i, f) for i, f in enumerate(table.mapping) if f and f in FIELDS]
+        self._cur: dict[str, list[tuple[int, Any]]] = {}
         self.headers = table.headers
         self.users: dict[str, int] = {}
         for uid, name, username in User.select(User.id, User.name, User.username).tuples():
@@ -644,27 +652,39 @@ class _Mapper:
         cols = self.cols.get(f) or []
         return self.headers[cols[0]] if cols and cols[0] < len(self.headers) else FIELDS.get(f, f)
 
+    def gather(self, row: list[Any]) -> None:
+        """Index this row's non-blank mapped cells by field (done once per row)."""
+        cur: dict[str, list[tuple[int, Any]]] = {}
+        n = len(row)
+        for i, f in self.mapped:
+            if i < n:
+                v = row[i]
+                if v is None or v == "" or (type(v) is str and not v.strip()):
+                    continue
+                cur.setdefault(f, []).append((i, v))
+        self._cur = cur
+
     def values(self, row: list[Any], f: str) -> list[tuple[int, Any]]:
-        return [(i, row[i]) for i in self.cols.get(f, ()) if i < len(row) and not _blank(row[i])]
+        return self._cur.get(f, [])
 
     def first(self, row: list[Any], f: str) -> Any:
-        v = self.values(row, f)
+        v = self._cur.get(f)
         return v[0][1] if v else None
 
     def text(self, row: list[Any], f: str) -> str:
         return _cell_text(self.first(row, f))
 
-    def build(self, row_no: int, row: list[Any]) -> tuple[dict, list[Problem], dict]:
+    def build(self, row_no: int, row: list[Any]) -> tuple[dict, list[Problem]]:
+        self.gather(row)
         problems: list[Problem] = []
         d: dict[str, Any] = {}
-        raw = {f: self.first(row, f) for f in self.cols}
         for f in ("first_name", "last_name", "company", "title", "job", "customer_type", "rank", "activity_field",
                   "source", "email", "website", "economic_code", "registration_no"):
             d[f] = self.text(row, f)
         d["description"] = "\n".join(_cell_text(v) for _i, v in self.values(row, "description"))
         full = self.text(row, "full_name")
         if full and not (d["first_name"] or d["last_name"]):
-            parts = full.split(" ")
+            parts = full.split()
             if len(parts) == 1:
                 d["last_name"] = parts[0]
             else:
@@ -728,7 +748,7 @@ class _Mapper:
         for _i, v in self.values(row, "tags"):
             tags.extend(t.strip() for t in re.split(r"[،,;؛|]+", _cell_text(v)) if t.strip())
         d["tags"] = tags
-        return d, problems, raw
+        return d, problems
 
     def problems_of(self, row_no: int, errors: dict[str, str], d: dict) -> list[Problem]:
         out = []
@@ -801,12 +821,15 @@ def analyse(table: Table, progress: ProgressFn | None = None, cancel: CancelFn |
                 raise UserError("بررسی فایل لغو شد.")
             if progress:
                 progress(n, total)
-        d, problems, raw = mapper.build(row_no, row)
+        d, problems = mapper.build(row_no, row)
         if all(not v for k, v in d.items() if k not in ("kind", "stage")) and not d["phones"]:
             continue
-        rr = RowResult(row_no, None, raw, problems)
+        rr = RowResult(row_no, None, problems)
+        # The mapper resolved the user from the users table already; validate() would look it up once per row.
+        assigned = d.pop("assigned_to", None)
         try:
             clean_d = cs.validate(d)
+            clean_d["assigned_to"] = assigned
         except ValidationError as e:
             rr.problems.extend(mapper.problems_of(row_no, e.errors, d))
             clean_d = None
@@ -829,8 +852,9 @@ def analyse(table: Table, progress: ProgressFn | None = None, cancel: CancelFn |
         reason = "شماره مشترک"
         if earlier is None and nid and nid in seen_nid:
             earlier, reason = seen_nid[nid], "کد ملی یکسان"
-        fp = _fingerprint(src)
-        if earlier is None and any(fp) and not canon and not nid and fp in seen_print:
+        # rows with no phone and no national ID: the same name (and company, email) is the same customer
+        fp = _fingerprint(src) if not canon and not nid else ()
+        if earlier is None and any(fp) and fp in seen_print:
             earlier, reason = seen_print[fp], "همان نام"
         if earlier is not None:
             rr.dup_row = earlier
@@ -1013,6 +1037,46 @@ def import_rows(report: Report, duplicates: str = "skip", skip_invalid: bool = F
     return result
 
 
+class _RawInsert:
+    """INSERT through the driver's cursor with plain parameters: peewee's insert_many builds a node per value,
+    which costs more than the import's whole checking for 50,000 rows. Values go through each field's
+    db_value(), so what is stored is what peewee would store."""
+
+    def __init__(self, model, columns: list[str]):
+        self.fields = [model._meta.fields[c] for c in columns]
+        q0, q1 = db.quote if hasattr(db, "quote") else ('"', '"')
+        names = ", ".join(f"{q0}{f.column_name}{q1}" for f in self.fields)
+        params = ", ".join([db.param] * len(self.fields))
+        self.sql = f"INSERT INTO {q0}{model._meta.table_name}{q1} ({names}) VALUES ({params})"
+        self.convert = [(i, f.db_value) for i, f in enumerate(self.fields)
+                        if isinstance(f, pw.DateField | pw.DateTimeField | pw.BooleanField)]
+
+    def _params(self, row: tuple) -> tuple:
+        if not self.convert:
+            return row
+        out = list(row)
+        for i, fn in self.convert:
+            if out[i] is not None:
+                out[i] = fn(out[i])
+        return out
+
+    def many(self, rows: list[tuple]) -> None:
+        if rows:
+            db.cursor().executemany(self.sql, [self._params(r) for r in rows])
+
+    def one_returning_id(self, row: tuple) -> int:
+        cur = db.cursor()
+        if is_postgres():
+            cur.execute(self.sql + " RETURNING id", self._params(row))
+            return cur.fetchone()[0]
+        cur.execute(self.sql, self._params(row))
+        return cur.lastrowid
+
+
+_CUSTOMER_COLS = list(cs.TEXT_FIELDS) + ["kind", "stage", "birthday", "anniversary", "assigned_to", "sort_key",
+                                          "search_text", "created_by", "created_at", "updated_at"]
+
+
 def _bulk_create(pending: dict[int, dict], source: str, stamp: dt.datetime, user: int | None,
                  result: ImportResult, progress: ProgressFn | None, cancel: CancelFn | None) -> None:
     tag_ids: dict[str, int] = {}
@@ -1020,45 +1084,38 @@ def _bulk_create(pending: dict[int, dict], source: str, stamp: dt.datetime, user
         for t in d["tags"]:
             if t not in tag_ids:
                 tag_ids[t] = cs.get_or_create_tag(t).id
+    ins_customer = _RawInsert(Customer, _CUSTOMER_COLS)
+    ins_phone = _RawInsert(PhoneNumber, ["customer", "label", "raw", "canonical", "tail", "extension", "is_primary"])
+    ins_address = _RawInsert(Address, ["customer", "label", "province", "city", "line", "postal_code"])
+    ins_tag = _RawInsert(CustomerTag, ["customer", "tag"])
+    ins_act = _RawInsert(Activity, ["customer", "at", "kind", "user", "summary", "ref_table", "ref_id", "data"])
+    text_fields = cs.TEXT_FIELDS
     items = list(pending.items())
     total = len(items)
     for lo in range(0, total, BATCH):
         if cancel and cancel():
             raise ImportCancelled()
-        part = items[lo:lo + BATCH]
-        rows = []
-        for _row_no, d in part:
-            sk, st = cs.derived_keys(d)
-            row = {f: d[f] for f in cs.TEXT_FIELDS}
-            row.update(kind=d["kind"], stage=d["stage"], birthday=d["birthday"], anniversary=d["anniversary"],
-                       assigned_to=d["assigned_to"], sort_key=sk, search_text=st, created_by=user,
-                       created_at=stamp, updated_at=stamp)
-            rows.append(row)
-        ids = [r[0] for r in Customer.insert_many(rows).returning(Customer.id).tuples().execute()]
-        if len(ids) != len(part):
-            raise UserError("پایگاه داده شناسه‌های مشتریان تازه را برنگرداند؛ چیزی ذخیره نشد.")
         phones, addresses, links, acts = [], [], [], []
-        for cid, (row_no, d) in zip(ids, part, strict=True):
+        for row_no, d in items[lo:lo + BATCH]:
+            sk, st = cs.derived_keys(d)
+            cid = ins_customer.one_returning_id(
+                tuple(d[f] for f in text_fields) + (d["kind"], d["stage"], d["birthday"], d["anniversary"],
+                                                    d["assigned_to"], sk, st, user, stamp, stamp))
             for i, p in enumerate(d["phones"]):
-                phones.append({"customer": cid, "label": p["label"], "raw": p["raw"], "canonical": p["canonical"],
-                               "tail": p["tail"], "extension": p.get("extension", ""), "is_primary": i == 0})
+                phones.append((cid, p["label"], p["raw"], p["canonical"], p["tail"], p.get("extension", ""), i == 0))
             for a in d["addresses"]:
-                addresses.append({"customer": cid, **a})
+                addresses.append((cid, a["label"], a["province"], a["city"], a["line"], a["postal_code"]))
             for t in d["tags"]:
-                links.append({"customer": cid, "tag": tag_ids[t]})
-            acts.append({"customer": cid, "at": stamp, "kind": "imported", "user": user,
-                         "summary": f"پرونده «{cs.display_name_of(d)}» از ردیف {to_persian_digits(row_no)} "
-                                    f"فایل «{source}» وارد شد.",
-                         "ref_table": "customer", "ref_id": cid, "data": ""})
-        if phones:
-            PhoneNumber.insert_many(phones).execute()
-        if addresses:
-            Address.insert_many(addresses).execute()
-        if links:
-            CustomerTag.insert_many(links).execute()
-        Activity.insert_many(acts).execute()
-        result.customer_ids.extend(ids)
-        result.created += len(ids)
+                links.append((cid, tag_ids[t]))
+            acts.append((cid, stamp, "imported", user,
+                         f"پرونده «{cs.display_name_of(d)}» از ردیف {to_persian_digits(row_no)} فایل «{source}» "
+                         "وارد شد.", "customer", cid, ""))
+            result.customer_ids.append(cid)
+        ins_phone.many(phones)
+        ins_address.many(addresses)
+        ins_tag.many(links)
+        ins_act.many(acts)
+        result.created = len(result.customer_ids)
         if progress:
             progress(min(lo + BATCH, total), total)
 
