@@ -86,10 +86,13 @@ def reshape(text: str) -> str:
 
 
 _LEVEL = re.compile(r"Level\(\s*(\d+)")
-# Digit groups joined by hyphens (phone numbers 021-88776655, ranges): after Persian letters their digits are
-# Arabic numbers and a hyphen between them does not join them, so the groups would swap places
-# (۸۸۷۷۶۶۵۵-۰۲۱). A left-to-right isolate keeps them in typed order.
-_HYPHENATED_DIGITS = re.compile(r"[0-9۰-۹٠-٩]+(?:[-\u2010\u2011\u2013][0-9۰-۹٠-٩]+)+")
+# Digit groups joined by hyphens or single spaces (phone numbers 021-88776655, 0912 345 6789, +98 912…):
+# after Persian letters their digits are Arabic numbers and a hyphen or space between them does not join them,
+# so the groups would swap places (۸۸۷۷۶۶۵۵-۰۲۱) and a leading + would jump to the other end. A left-to-right
+# isolate keeps them in typed order.
+_D = "[0-9۰-۹٠-٩]"
+_HYPHENATED_DIGITS = re.compile(
+    rf"\+?{_D}+(?:(?:[-\u2010\u2011\u2013]| (?={_D})){_D}+)+|\+{_D}+")
 _ISOLATES = {0x2066: None, 0x2067: None, 0x2068: None, 0x2069: None}
 
 

@@ -63,6 +63,9 @@ def test_brackets_are_mirrored_in_rtl_runs_only():
 def test_phone_numbers_keep_their_groups_in_order():
     assert "۰۲۱-۸۸۷۷۶۶۵۵" in shape("تلفن: ۰۲۱-۸۸۷۷۶۶۵۵")
     assert "\u2066" not in shape("تلفن: ۰۲۱-۸۸۷۷۶۶۵۵")
+    assert "+۹۸۹۱۲۶۷۷۷۲۴۰" in shape("تلفن: +۹۸۹۱۲۶۷۷۷۲۴۰")
+    assert "۰۹۱۲ ۳۴۵ ۶۷۸۹" in shape("همراه: ۰۹۱۲ ۳۴۵ ۶۷۸۹ (محل کار)")
+    assert shape("قیمت ۱۲ عدد ۵ هزار").startswith("ﺭﺍﺰﻫ ۵")      # ordinary numbers between words untouched
 
 
 def test_fa_digits_leaves_latin_tokens():
