@@ -163,9 +163,21 @@ class CallerIdController(QObject):
         self.tray.set_state(state, text)
 
     def _customer_changed(self, customer_id: int) -> None:
+        """A customer was created or edited (e.g. from a popup's «مشتری جدید»): attach the calls from their
+        numbers, and turn open popups of those numbers into the customer's popup."""
         try:
             if svc.link_calls_to_customer(customer_id):
                 self._changed.start()
+            for p in self.stack.popups():
+                v = p.view
+                if v is None or v.customer_id or not v.number:
+                    continue
+                row = svc.get_call_row(v.call_id)
+                if row.customer_id == customer_id:
+                    from dataclasses import replace
+
+                    p.summary = sm.customer_summary(customer_id, exclude_call_id=v.call_id)
+                    p.update_call(replace(v, customer_id=customer_id, customer_name=row.customer_name))
         except Exception:  # noqa: BLE001
             logger.exception("caller ID: could not link calls to customer %s", customer_id)
 

@@ -201,3 +201,41 @@ def test_status_bar_state(ui):
     ctx.bus.callerid_state.connect(lambda k, t: seen.append((k, t)))
     ctrl._state("listening", "شناسه تماس: در حال گوش دادن")
     assert seen == [("listening", "شناسه تماس: در حال گوش دادن")]
+
+
+def test_new_customer_from_popup_turns_it_into_their_popup(ui):
+    """«مشتری جدید» → the form saves a customer with the number → the open popup and the call follow."""
+    ctrl, ctx, _c = ui
+    feed(ctrl, E(ev.INCOMING, number="+98 935 777 8899", source="modem"), 0)
+    [p] = ctrl.popups()
+    assert p.name_label.text() == "شماره ناشناس"
+    new = customers.create_customer({"first_name": "رضا", "last_name": "نوری", "phones": ["09357778899"]})
+    ctx.bus.customer_changed.emit(new.id)          # what the customer form does after saving
+    assert p.name_label.text() == "رضا نوری" and "open" in p.action_buttons
+    assert Call.get_by_id(p.view.call_id).customer_id == new.id
+
+
+def test_popup_stays_when_main_window_is_minimised(ui, qtbot):
+    from PySide6.QtWidgets import QMainWindow
+
+    ctrl, ctx, _c = ui
+    main = QMainWindow()
+    qtbot.addWidget(main)
+    ctx.main_window = main
+    main.show()
+    main.showMinimized()
+    feed(ctrl, E(ev.INCOMING, number="09122800039", source="modem"), 0)
+    [p] = ctrl.popups()
+    assert p.isVisible() and p.parent() is None      # a top-level tool window: not hidden with the main window
+
+
+def test_popups_are_reused_without_building_widgets(ui):
+    ctrl, _ctx, _c = ui
+    feed(ctrl, E(ev.INCOMING, number="09122800039", line=1, source="segal"), 0)
+    [first] = ctrl.popups()
+    first.close()
+    feed(ctrl, E(ev.INCOMING, number="P", status=ev.PRIVATE, line=2, source="segal"), 1)
+    [second] = ctrl.popups()
+    assert second is first                       # the same widget, showing the new call
+    assert "پنهان" in second.name_label.text() and not second.fields_box.isVisible()
+    assert set(second.action_buttons) == {"note"}
