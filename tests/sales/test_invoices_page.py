@@ -226,3 +226,17 @@ def test_products_tab(setup, qtbot):
     assert any(r.name == "کابل شبکه Cat6" for r in tab.rows)
     tab.search.setText("Cat6")
     assert [r.code for r in tab.rows] == [p.code]
+
+
+def test_entry_points_for_other_screens(setup, qtbot):
+    page = setup["page"]
+    dlg = page.open_document(setup["inv"].id)
+    qtbot.addWidget(dlg)
+    assert not dlg.editable and setup["inv"].number in dlg.windowTitle().translate(
+        str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789"))
+    pay = page.payments_for(setup["c1"])
+    qtbot.addWidget(pay)
+    assert pay.open_table.rowCount() == 1
+    new = page.new_proforma_for(setup["c2"])
+    qtbot.addWidget(new)
+    assert new.customer.currentData() == setup["c2"] and new.doc_type == "proforma"

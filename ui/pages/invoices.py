@@ -1346,3 +1346,18 @@ class InvoicesPage(QWidget):
 
     def new_proforma_for(self, customer_id: int) -> DocumentEditor:
         return self.documents.new_document("proforma", customer_id)
+
+    def open_document(self, doc_id: int) -> DocumentEditor:
+        """For the timeline (ref_table 'sales_document'): show a document (read-only once issued)."""
+        view = sales.get_document(doc_id)
+        dlg = DocumentEditor(self.ctx, view.doc_type, doc_id=doc_id, parent=self)
+        dlg.saved.connect(lambda d, c: self.documents._changed(d, c))
+        dlg.show()
+        return dlg
+
+    def payments_for(self, customer_id: int) -> PaymentsDialog:
+        """For the customer file: the customer's balance, open invoices and payments."""
+        dlg = PaymentsDialog(self.ctx, customer_id, parent=self)
+        dlg.changed.connect(lambda: self.documents._changed(None, customer_id))
+        dlg.show()
+        return dlg
