@@ -201,6 +201,10 @@ def vat_rates() -> list[tuple[dt.date, int]]:
 
 def set_vat_rates(text: str) -> None:
     rates = parse_vat_rates(text)
+    if not rates:
+        raise ValidationError({"sales.vat_rates": "دست‌کم یک نرخ با تاریخ شروع لازم است (مثلاً ۱۴۰۳/۰۱/۰۱=۱۰)."})
+    if len({d for d, _ in rates}) != len(rates):
+        raise ValidationError({"sales.vat_rates": "برای یک تاریخ دو نرخ نوشته شده است."})
     settings.set("sales.vat_rates", ",".join(f"{format_date(d, persian=False)}={r / 100:g}" for d, r in rates))
 
 

@@ -736,6 +736,7 @@ class DocumentEditor(QDialog):
         v = self.view
         if v is None:
             self.date.setDate(jalali_today())
+            self.notes.setText(settings.get("sales.invoice_footer"))
             if customer_id:
                 self.set_customer(customer_id, sales.customer_name(customer_id))
             return
