@@ -170,11 +170,11 @@ class _Rig:
 
 def _floor(app, samples: int, numbers: list[str]) -> list[float]:
     """Bare pty read + one indexed SQLite look-up + showing an empty widget, on one thread."""
+    import tty
+
     from PySide6.QtWidgets import QWidget
 
     from models.base import db
-
-    import tty
 
     master, slave = os.openpty()
     tty.setraw(slave)                 # as pyserial sets a port: no CR/LF translation, no echo
@@ -272,10 +272,12 @@ def run(quick: bool = False) -> list[dict]:
             before = set(rig.shown)
             chosen = rng.sample(ringing, 8)
             for line in range(1, 9):
-                def ring(line=line, cid=chosen[line - 1]):
+                def ring(line=line, cid=chosen[line - 1], t_last=t_last):
                     t_last[line] = rig.sim.ring(line, _forms(numbers[cid], rng))
                 QTimer.singleShot(int((line - 1) * 120 + rng.random() * 20), ring)
-            def by_line(before=before, t_last=t_last) -> dict[int, float]:
+            complete: dict[int, bool] = {}
+
+            def by_line(before=before, t_last=t_last, complete=complete) -> dict[int, float]:
                 got: dict[int, float] = {}
                 for key in set(rig.shown) - before:
                     line = int(key.split("#")[0])
@@ -284,7 +286,6 @@ def run(quick: bool = False) -> list[dict]:
                         complete[line] = rig.complete.get(key, False)
                 return got
 
-            complete: dict[int, bool] = {}
             if not rig.wait(lambda: len(by_line()) >= 8, 10):
                 raise RuntimeError(f"eight popups did not all show within 10 s: {sorted(by_line())}")
             if rnd >= 1:
