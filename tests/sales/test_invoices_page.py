@@ -209,6 +209,18 @@ def test_save_as_pdf_runs_off_the_gui_thread(setup, qtbot, tmp_path):
     job = tab.save_pdf(setup["inv"].id, str(out))
     qtbot.waitUntil(lambda: out.exists() and job not in tab._jobs, timeout=10000)
     assert PdfReader(str(out)).metadata.title == f"فاکتور فروش {setup['inv'].number}"
+    # a folder that does not exist: a Persian message, no crash, no file
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
+    try:
+        job = tab.save_pdf(setup["inv"].id, str(tmp_path / "missing" / "x.pdf"))
+        qtbot.waitUntil(lambda: job not in tab._jobs, timeout=10000)
+    finally:
+        monkey.undo()
+    assert shown and "نوشته نشد" in shown[0]
 
 
 def test_products_tab(setup, qtbot):

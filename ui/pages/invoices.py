@@ -17,10 +17,7 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QItemSelectionModel,
     QModelIndex,
-    QObject,
-    QRunnable,
     Qt,
-    QThreadPool,
     QTimer,
     Signal,
 )
@@ -136,29 +133,6 @@ def paint_pdf(printer, data: bytes) -> None:
             painter.setWindow(rect)
     finally:
         painter.end()
-
-
-class _Signals(QObject):
-    done = Signal(object)
-    failed = Signal(str)
-
-
-class _PdfJob(QRunnable):
-    """Render a document view to PDF bytes off the GUI thread (reportlab only, no database)."""
-
-    def __init__(self, view, paper: str, toman: bool):
-        super().__init__()
-        self.view, self.paper, self.toman = view, paper, toman
-        self.signals = _Signals()
-
-    def run(self) -> None:
-        try:
-            from app.invoice_pdf import render_document
-
-            self.signals.done.emit(render_document(self.view, paper=self.paper, toman=self.toman))
-        except Exception as e:  # noqa: BLE001 - reported to the GUI thread
-            logger.exception("PDF rendering failed")
-            self.signals.failed.emit(str(e))
 
 
 # --- the documents list ------------------------------------------------------------------------------------
@@ -326,7 +300,7 @@ class DocumentsTab(QWidget):
         QShortcut(QKeySequence("Ctrl+P"), self, activated=self.preview_selected)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
         QShortcut(QKeySequence(Qt.Key.Key_Return), self.view, activated=self.edit_selected)
-        self._jobs: list[_PdfJob] = []
+        self._jobs: list = []
         self.refresh()
 
     # --- list ---------------------------------------------------------------------------------------
@@ -520,31 +494,32 @@ class DocumentsTab(QWidget):
         if path:
             self.save_pdf(r.id, path)
 
-    def save_pdf(self, doc_id: int, path: str) -> _PdfJob:
-        """Render off the GUI thread, then write the file; the status bar says when it is done."""
+    def save_pdf(self, doc_id: int, path: str):
+        """Render and write the file off the GUI thread (ui.ops.Op); the status bar says when it is done."""
+        from ui.ops import Op, error_text
+
         view = sales.get_document(doc_id)
-        job = _PdfJob(view, self._paper(), self._toman())
-        self._jobs.append(job)
+        paper, toman = self._paper(), self._toman()
 
-        def done(data: bytes) -> None:
-            try:
-                with open(path, "wb") as f:
-                    f.write(data)
-            except OSError as e:
-                QMessageBox.warning(self, "ذخیره PDF", f"پرونده نوشته نشد: {path}\n{e.strerror or e}")
+        def work(_ctl) -> str:
+            from app.invoice_pdf import render_document
+
+            render_document(view, path, paper=paper, toman=toman)
+            return path
+
+        def failed(e: BaseException) -> None:
+            if isinstance(e, OSError):
+                msg = f"پرونده نوشته نشد: {path}\n{e.strerror or e}"
             else:
-                self.ctx.bus.status_message.emit(f"PDF ذخیره شد: {path}")
-            self._jobs.remove(job)
+                msg = error_text(e)
+            QMessageBox.warning(self, "ذخیره PDF", msg)
 
-        def failed(msg: str) -> None:
-            QMessageBox.warning(self, "ذخیره PDF", "ساخت PDF انجام نشد؛ جزئیات در پرونده گزارش ثبت شد.")
-            self._jobs.remove(job)
-
-        job.signals.done.connect(done, Qt.ConnectionType.QueuedConnection)
-        job.signals.failed.connect(failed, Qt.ConnectionType.QueuedConnection)
-        job.setAutoDelete(False)
-        QThreadPool.globalInstance().start(job)
-        return job
+        op = Op(work, self)
+        self._jobs.append(op)
+        op.succeeded.connect(lambda p: self.ctx.bus.status_message.emit(f"PDF ذخیره شد: {p}"))
+        op.failed.connect(failed)
+        op.finished.connect(lambda: self._jobs.remove(op))
+        return op.start()
 
 
 # --- the editor --------------------------------------------------------------------------------------------
