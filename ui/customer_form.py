@@ -306,6 +306,8 @@ class CustomerFormDialog(QDialog):
         self.ctx = ctx
         self.customer_id = customer_id
         self.saved_id: int | None = None
+        self.confirm_discard = True      # ask before closing over unsaved typing
+        self.discard_box: QMessageBox | None = None
         self.original: dict = {}
         self.errors = FieldErrors()
         self.phone_rows: list[PhoneRow] = []
@@ -326,6 +328,7 @@ class CustomerFormDialog(QDialog):
             self.setWindowTitle(f"ویرایش پرونده — {self.original.get('display_name', '')}")
         self._fit_to_screen()
         self._fix_tab_order()
+        self._initial = self.collect()
         first = self.company if data.get("kind") == "organisation" else self.first_name
         first.setFocus()
 
@@ -734,6 +737,35 @@ class CustomerFormDialog(QDialog):
             return None
         return {"phones": new_phones, "national_id": nid}
 
+    def is_dirty(self) -> bool:
+        return self.confirm_discard and self.saved_id is None and self.collect() != self._initial
+
+    def reject(self) -> None:
+        """Esc, «انصراف» or the window's close button: ask before throwing typed work away.
+
+        The question is window-modal and asynchronous (open(), not exec()): nothing blocks, and a
+        programmatic close() of a form with typing in it just leaves the question on screen."""
+        if not self.is_dirty():
+            super().reject()
+            return
+        if self.discard_box is not None and self.discard_box.isVisible():
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "تغییرات ذخیره نشده",
+                          "تغییرات این فرم ذخیره نشده است. فرم بسته شود و تغییرات از بین برود؟", parent=self)
+        box.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.discard_button = box.addButton("بستن بدون ذخیره", QMessageBox.ButtonRole.DestructiveRole)
+        box.keep_button = box.addButton("ادامه ویرایش", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(box.keep_button)
+        box.buttonClicked.connect(lambda b: self._discard_answered(b is box.discard_button))
+        self.discard_box = box
+        box.open()
+
+    def _discard_answered(self, discard: bool) -> None:
+        if discard:
+            self.confirm_discard = False
+            super().reject()
+
     def save(self) -> bool:
         """Validate, warn about duplicates, save. True when saved (the dialog then closes)."""
         self.errors.clear()
@@ -754,7 +786,7 @@ class CustomerFormDialog(QDialog):
             if dlg.choice == dlg.OPEN:
                 self.ctx.bus.open_customer.emit(dlg.selected_id())
                 if not self.original:
-                    self.reject()
+                    super().reject()     # the customer exists already: nothing of this form is wanted
                 return False
             if dlg.choice == dlg.MERGE:
                 merge_into = dlg.selected_id()

@@ -47,9 +47,26 @@ def answer_modal(cls, action, attempts: int = 300):
     QTimer.singleShot(0, check)
 
 
+_forms: list[CustomerFormDialog] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_forms(qtbot):
+    """Forms a test left with unsaved typing close without the «discard changes?» question."""
+    yield
+    for dlg in _forms:
+        try:
+            dlg.confirm_discard = False
+            dlg.close()
+            dlg.deleteLater()
+        except RuntimeError:        # already deleted
+            pass
+    _forms.clear()
+
+
 def open_form(qtbot, ctx, **kw) -> CustomerFormDialog:
     dlg = CustomerFormDialog(ctx, **kw)
-    qtbot.addWidget(dlg)
+    _forms.append(dlg)      # closed by _close_forms (pytest-qt's addWidget would close it before that)
     dlg.show()
     return dlg
 
@@ -157,11 +174,22 @@ def test_enter_saves_and_escape_cancels(qtbot, ctx):
     qtbot.keyClick(dlg.last_name, Qt.Key.Key_Return)
     assert dlg.saved_id is not None and len(active_customers()) == 1
 
+    # Esc on an untouched form closes it at once
     dlg2 = open_form(qtbot, ctx)
-    fill_person(dlg2, "سارا", "نوری", "09351112233")
-    dlg2.last_name.setFocus()
-    qtbot.keyClick(dlg2.last_name, Qt.Key.Key_Escape)
-    assert dlg2.result() == QDialog.DialogCode.Rejected and dlg2.saved_id is None
+    qtbot.keyClick(dlg2.first_name, Qt.Key.Key_Escape)
+    assert not dlg2.isVisible() and dlg2.result() == QDialog.DialogCode.Rejected
+
+    # Esc on typed work asks first: «ادامه ویرایش» keeps the form, «بستن بدون ذخیره» closes it
+    dlg3 = open_form(qtbot, ctx)
+    fill_person(dlg3, "سارا", "نوری", "09351112233")
+    qtbot.keyClick(dlg3.last_name, Qt.Key.Key_Escape)
+    box = dlg3.discard_box
+    assert box.isVisible() and dlg3.isVisible()
+    qtbot.mouseClick(box.keep_button, Qt.MouseButton.LeftButton)
+    assert dlg3.isVisible() and dlg3.last_name.text() == "نوری"
+    qtbot.mouseClick(dlg3.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dlg3.discard_box.discard_button, Qt.MouseButton.LeftButton)
+    assert not dlg3.isVisible() and dlg3.saved_id is None
     assert len(active_customers()) == 1
 
 
@@ -378,3 +406,20 @@ def test_enter_saves_from_any_kind_of_field(qtbot, ctx, field):
     w.setFocus()
     qtbot.keyClick(w, Qt.Key.Key_Return)
     assert dlg.saved_id is not None
+
+
+def test_tags_complete_from_existing_ones(qtbot, ctx):
+    cs.create_customer({"last_name": "الف", "tags": ["خوش‌حساب", "VIP", "نمایشگاه ۱۴۰۳"]})
+    dlg = open_form(qtbot, ctx)
+    fill_person(dlg)
+    dlg.tags.setFocus()
+    dlg.tags.insert("VIP، نمایش")            # as typed; the completer offers the existing tag
+    completer = dlg.tags._completer
+    assert completer.popup().isVisible()
+    assert completer.currentCompletion() == "نمایشگاه 1403"
+    completer.popup().setCurrentIndex(completer.completionModel().index(0, 0))
+    qtbot.keyClick(completer.popup(), Qt.Key.Key_Return)
+    assert dlg.tags.tags() == ["VIP", "نمایشگاه 1403"]
+    assert dlg.isVisible() and dlg.saved_id is None      # Enter in the completer picks, it does not save
+    qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
+    assert sorted(cs.customer_data(dlg.saved_id)["tags"]) == ["VIP", "نمایشگاه 1403"]
