@@ -57,6 +57,7 @@ declare("ui.language", str, "fa", "زبان", scope=DESK, choices=("fa", "en"))
 declare("ui.current_user", int, 0, "کاربر این میز", scope=DESK)
 
 _office_cache: dict[str, Any] | None = None
+_office_db: Any = None
 _desk_cache: dict[str, Any] | None = None
 
 
@@ -95,18 +96,21 @@ def _load_desk() -> dict[str, Any]:
 
 
 def _load_office() -> dict[str, Any]:
-    global _office_cache
-    if _office_cache is None:
-        from models.base import db
+    global _office_cache, _office_db
+    from models.base import db
+
+    # The cache belongs to one database: another one opened later (a restore, --db) is read afresh.
+    if _office_cache is None or _office_db is not db.obj:
         from models.core import Setting
 
-        _office_cache = {}
-        if db.obj is not None:
-            try:
-                _office_cache = {s.key: s.value for s in Setting.select()}
-            except Exception:  # noqa: BLE001 - no table yet (before migrations): defaults apply
-                logger.debug("settings table not readable yet", exc_info=True)
-                _office_cache = {}
+        if db.obj is None:
+            return {}        # not open yet: defaults apply, and nothing is cached that would hide the real values
+        try:
+            _office_cache = {s.key: s.value for s in Setting.select()}
+            _office_db = db.obj
+        except Exception:  # noqa: BLE001 - no table yet (before migrations): defaults apply, read again later
+            logger.debug("settings table not readable yet", exc_info=True)
+            return {}
     return _office_cache
 
 
