@@ -539,6 +539,7 @@ class Simulator:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._wake_r, self._wake_w = os.pipe()
+        self._congested = False
 
     # -- life cycle -----------------------------------------------------------------------------------------
     @property
@@ -636,16 +637,20 @@ class Simulator:
                 logger.debug("simulator unplugged: %r dropped", data)
                 return time.perf_counter()
             view = memoryview(data)
-            deadline = time.monotonic() + 1.0
+            deadline = time.monotonic() + (0.0 if self._congested else 0.2)
             while view:
                 try:
                     n = os.write(fd, view)
                     view = view[n:]
+                    self._congested = False
                 except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        logger.warning("nobody reads the simulated port: %d bytes dropped", len(view))
+                    if time.monotonic() >= deadline:
+                        # nobody reads the port (as a real device's buffer overflows): drop, do not block
+                        if not self._congested:
+                            logger.warning("nobody reads the simulated port: output dropped")
+                        self._congested = True
                         break
-                    select.select([], [fd], [], 0.05)
+                    select.select([], [fd], [], 0.02)
                 except OSError as e:
                     logger.debug("simulator write failed: %s", e)
                     break

@@ -505,6 +505,7 @@ class Pump:
         self._last_state: tuple[str, str] | None = None
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
         self.events_seen = 0
+        self.running = False
 
     # -- reporting ----------------------------------------------------------------------------------------
     def _set_state(self, state: str, detail: str = "") -> None:
@@ -531,6 +532,9 @@ class Pump:
     # -- requests from other threads -------------------------------------------------------------------------
     def submit(self, fn: Callable[[Source], object]) -> concurrent.futures.Future:
         fut: concurrent.futures.Future = concurrent.futures.Future()
+        if not self.running:
+            fut.set_exception(UserError("شنود شناسه تماس روشن نیست."))
+            return fut
         self._requests.put((fn, fut))
         return fut
 
@@ -566,6 +570,7 @@ class Pump:
     def run(self, stop: threading.Event) -> None:
         attempt = 0
         lost = False
+        self.running = True
         try:
             while not stop.is_set():
                 try:
@@ -595,6 +600,7 @@ class Pump:
                                                   f"دوباره امتحان می‌شود")
                     stop.wait(min(self.backoff[0], 0.2))
         finally:
+            self.running = False
             self.source.close()
             self._fail_requests("شنود شناسه تماس متوقف شد.")
             self._set_state(STOPPED)
