@@ -52,7 +52,7 @@ class ExportDialog(QDialog):
         self.setMinimumWidth(460)
         self.path = Path(path)
         self.fn = fn
-        self.result: Any = None
+        self.outcome: Any = None
         self.error: str | None = None
         lay = QVBoxLayout(self)
         self.label = QLabel(f"در حال نوشتن «{self.path.name}»…")
@@ -98,7 +98,7 @@ class ExportDialog(QDialog):
             self.count.setText(f"{to_persian_digits(done)} ردیف")
 
     def _done(self, result: Any) -> None:
-        self.result = result
+        self.outcome = result
         rows = getattr(result, "rows", None)
         path = getattr(result, "path", result)
         if isinstance(path, Path):
@@ -127,7 +127,7 @@ class ExportDialog(QDialog):
             self.op.cancel()
             self.op.finished.connect(self.reject, Qt.ConnectionType.SingleShotConnection)
         else:
-            self.accept() if self.result is not None else self.reject()
+            self.accept() if self.outcome is not None else self.reject()
 
     def _open(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.path)))

@@ -68,7 +68,12 @@ class _Worker(QThread):
 
 
 class Op(QObject):
-    """One background job. Signals arrive on the thread the Op lives in (the GUI thread)."""
+    """One background job. Signals arrive on the thread the Op lives in (the GUI thread).
+
+    A running Op is kept alive by the class (`_running`) so that dropping the last reference to it cannot
+    destroy a thread that is still running (Qt aborts the process when that happens)."""
+
+    _running: set[Op] = set()
 
     progressed = Signal(int, int)
     succeeded = Signal(object)
@@ -84,6 +89,7 @@ class Op(QObject):
         self._thread.finished.connect(self._on_finished)
 
     def start(self) -> Op:
+        Op._running.add(self)
         self._thread.start()
         return self
 
@@ -99,6 +105,7 @@ class Op(QObject):
         return self._thread.wait() if ms < 0 else self._thread.wait(ms)
 
     def _on_finished(self) -> None:
+        Op._running.discard(self)
         kind, value = self._outcome or ("failed", RuntimeError("no result"))
         if kind == "ok":
             self.succeeded.emit(value)
