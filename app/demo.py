@@ -174,9 +174,30 @@ EXTRA_SEEDERS: list[tuple[str, str, str]] = [
 ]
 
 
+DEMO_OFFICE = {
+    "office.name": "بازرگانی پیوند نوین",
+    "office.economic_code": "411155556666",
+    "office.national_id": "10320567890",
+    "office.registration_no": "۴۵۶۷۸۹",
+    "office.postal_code": "1591634111",
+    "office.address": "تهران، خیابان ولیعصر، بالاتر از میدان ونک، کوچه نیلوفر، پلاک ۱۲، واحد ۴",
+    "office.phone": "021-88776655",
+}
+
+
+def seed_office() -> None:
+    """Office details for a demo database (only where the office has not filled them in)."""
+    from app import settings
+
+    for key, value in DEMO_OFFICE.items():
+        if not settings.get(key):
+            settings.set(key, value)
+
+
 def seed(customers: int = 200, calls: int | None = None, tasks: int | None = None, invoices: int | None = None,
          seed: int = 1405, progress: Callable[[str], None] | None = None) -> dict[str, int]:
     rng = random.Random(seed)
+    seed_office()
     user_ids = ensure_users()
     ids = seed_customers(customers, rng, user_ids, progress)
     counts = {"customers": len(ids)}
