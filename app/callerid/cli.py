@@ -208,6 +208,11 @@ def _parse_ring(spec: str) -> tuple[int | None, str]:
 
 
 def cmd_simulate(args) -> int:
+    import os
+
+    if not hasattr(os, "openpty"):
+        raise UserError("شبیه‌ساز به ترمینال مجازی (pty) نیاز دارد که فقط در لینوکس و macOS هست؛ در ویندوز از "
+                        "یک جفت درگاه مجازی (مانند com0com) و `crm callerid monitor` استفاده کنید.")
     from app.callerid.simulator import Simulator, SimulatorOptions
 
     rings = [_parse_ring(r) for r in args.ring]
@@ -282,7 +287,7 @@ def _ring_list(sim, rings, args) -> None:
 
 def _interactive(sim, prompt: bool) -> None:
     if prompt:
-        print("فرمان‌ها: ring <خط> <شماره> | answer <خط> | hangup <خط> | miss <خط> | dial <خط> <شماره> | "
+        print("فرمان‌ها: ring <خط> <شماره> | answer <خط> | hangup <خط> [ثانیه] | miss <خط> | dial <خط> <شماره> | "
               "status | quit", file=sys.stderr, flush=True)
     for raw in sys.stdin:
         cmd = raw.strip()

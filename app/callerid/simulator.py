@@ -16,7 +16,7 @@ Devices and what they can report (what the real ones do):
   ``D1:L1:MissCall,Ring=3.``, ``D1:L1:HangUp.`` (handset lifted), ``D1:L1:Dial=9.``.
 
 Script / interactive commands (one per line, or ``;``-separated in ``--script``):
-    ring <line> <number> [name…]   answer <line>   hangup <line>   miss <line>
+    ring <line> <number> [name…]   answer <line>   hangup <line> [seconds]   miss <line>
     dial <line> <number>           wait <seconds>  raw <text with \\r \\n escapes>   status   quit
 On a modem the line may be left out (``ring 09121234567``).
 """
@@ -31,7 +31,6 @@ import re
 import select
 import threading
 import time
-import tty
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -558,6 +557,8 @@ class Simulator:
         return self
 
     def _open_pty(self) -> None:
+        import tty  # POSIX only, like os.openpty
+
         master, slave = os.openpty()
         tty.setraw(slave)                     # no echo or line editing by the tty itself: the modem echoes
         os.set_blocking(master, False)
@@ -781,12 +782,14 @@ class Simulator:
             st.generation += 1
         self.write(self.protocol.answer(n))
 
-    def hangup(self, line: int | None) -> int:
-        """End the call on ``line``; returns its duration in seconds."""
+    def hangup(self, line: int | None, seconds: int | None = None) -> int:
+        """End the call on ``line``; returns the duration reported (the time since the answer or the lift,
+        or ``seconds`` when given, for scripted calls that should last longer than the script waits)."""
         n, st = self._line(line)
         with self._lock:
             prev = st.state
-            seconds = int(round(time.monotonic() - st.since)) if prev in ("answered", "offhook") else 0
+            if seconds is None:
+                seconds = int(round(time.monotonic() - st.since)) if prev in ("answered", "offhook") else 0
             number, dialled = st.number, st.dialled
             st.state = "idle"
             st.generation += 1
@@ -868,8 +871,9 @@ class Simulator:
             self.answer(line)
             return f"line {line or 1} answered"
         if verb in ("hangup", "hang", "down"):
-            line, _ = line_arg()
-            return f"line {line or 1} hung up after {self.hangup(line)} s"
+            line, rest = line_arg()
+            seconds = int(rest[0]) if rest and rest[0].isdigit() else None
+            return f"line {line or 1} hung up after {self.hangup(line, seconds)} s"
         if verb in ("miss", "missed"):
             line, _ = line_arg()
             self.miss(line)

@@ -210,7 +210,7 @@ def test_box_several_lines_at_once_with_answer_miss_and_outgoing():
 
 def test_script_and_interactive_commands():
     with Simulator(SimulatorOptions(device="techno", lines=2, ring_period=10)) as sim:
-        notes = sim.run_script("ring 2 09121234567; answer 2; hangup 2; status")
+        notes = sim.run_script("ring 2 09121234567; answer 2; hangup 2 95; ring 1 P; miss 1; status")
         assert notes[0].startswith("ringing line 2")
         assert "L2: idle" in notes[-1]
         with pytest.raises(ValueError):
@@ -218,7 +218,8 @@ def test_script_and_interactive_commands():
         with pytest.raises(ValueError):
             sim.execute("answer 1")                        # line 1 is not ringing
         assert b"D1:L2:CallerID=09121234567." in sim.written
-        assert b"D1:L2:HangDown,Time=0." in sim.written
+        assert b"D1:L2:HangDown,Time=95." in sim.written      # the scripted duration
+        assert b"D1:L1:CallerID=P." in sim.written and b"D1:L1:MissCall,Ring=1." in sim.written
 
 
 def test_the_link_follows_the_pty_when_replugged(tmp_path):
