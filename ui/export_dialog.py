@@ -159,3 +159,9 @@ def export_customers_interactive(parent: QWidget | None, customer_filter=None, s
                                 cancel=cancel)
 
     return ExportDialog(parent, "خروجی اکسل مشتریان", path, work).start()
+
+
+def export_customers(ctx, customer_filter=None, parent: QWidget | None = None, sort: str = "name",
+                     descending: bool = False) -> ExportDialog | None:
+    """The customer list's «خروجی اکسل» button: the list's filter (and order) to a file the user picks."""
+    return export_customers_interactive(parent, customer_filter, sort=sort, descending=descending)
