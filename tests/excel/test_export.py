@@ -31,7 +31,7 @@ def _customers():
     return a, b, c
 
 
-def test_customer_export_reopened(db, tmp_path, frozen):
+def test_customer_export_reopened(anydb, tmp_path, frozen):
     a, b, c = _customers()
     out = tmp_path / "customers.xlsx"
     f = cs.Filter(tag="VIP")
@@ -125,7 +125,7 @@ def test_unwritable_folder_is_a_persian_error(db, tmp_path):
     assert "پوشه" in e.value.message
 
 
-def test_calls_export(db, tmp_path, frozen):
+def test_calls_export(anydb, tmp_path, frozen):
     from models.calls import Call
 
     a, _b, _c = _customers()

@@ -58,7 +58,7 @@ def messy_workbook(path):
 
 
 @pytest.fixture
-def existing(db):
+def existing(anydb):
     User.create(name="سارا محمدی", username="sara")
     return cs.create_customer({"first_name": "حسن", "last_name": "موسوی", "job": "حسابدار",
                                "phones": [{"raw": "09127778899"}]})
@@ -157,7 +157,7 @@ def test_import_duplicate_choices(existing, tmp_path, choice, created, merged, s
     assert len(acts) == 1 and acts[0].kind == "imported" and "ردیف ۵" in acts[0].summary
 
 
-def test_csv_windows_1256_with_semicolons(db, tmp_path):
+def test_csv_windows_1256_with_semicolons(anydb, tmp_path):
     text = "نام;نام خانوادگی;موبایل;شهر;ایمیل\r\nعلی;کریمی;9121234567;تهران;ali@example.com\r\n" \
            ";;;;\r\nسارا;;0935-123-4567;اصفهان;not-an-email\r\n"
     p = tmp_path / "list.csv"
