@@ -622,3 +622,96 @@ def period_label(date_from: dt.date | None, date_to: dt.date | None) -> str:
     if date_to:
         return f"تا {format_date(date_to)}"
     return "همه تاریخ‌ها"
+
+
+# --- invoices, payments, tasks (the pages pass the rows they show) -----------------------------------------
+
+def document_columns() -> list[Column]:
+    from app.sales import STATE_LABELS, TYPE_LABELS
+
+    return [
+        Column("number", "شماره", "code", get=lambda r: r.number or "پیش‌نویس"),
+        Column("doc_type", "نوع", get=lambda r: TYPE_LABELS.get(r.doc_type, r.doc_type)),
+        Column("date", "تاریخ", "date"),
+        Column("customer_name", "مشتری"),
+        Column("total", "مبلغ کل (ریال)", "money"),
+        Column("paid", "دریافت‌شده (ریال)", "money"),
+        Column("remaining", "مانده (ریال)", "money", get=lambda r: r.remaining),
+        Column("due_date", "سررسید", "date"),
+        Column("state", "وضعیت", get=lambda r: STATE_LABELS.get(r.state, r.state)),
+        Column("overdue", "سررسید گذشته", "bool"),
+    ]
+
+
+def export_documents(path: str | os.PathLike, rows: list, subtitle: str = "", progress: ProgressFn | None = None,
+                     cancel: CancelFn | None = None) -> ExportResult:
+    """Proformas/invoices as the invoices page lists them (app.sales.list_documents rows)."""
+    return write_xlsx(path, document_columns(), rows, title="فهرست فاکتورها و پیش‌فاکتورها", subtitle=subtitle,
+                      sheet_name="فاکتورها", total=len(rows), progress=progress, cancel=cancel)
+
+
+def payment_columns() -> list[Column]:
+    from app.sales import CHEQUE_STATE_LABELS, PAYMENT_KIND_LABELS
+
+    return [
+        Column("date", "تاریخ", "date"),
+        Column("customer_name", "مشتری"),
+        Column("kind", "روش", get=lambda r: PAYMENT_KIND_LABELS.get(r["kind"], r["kind"])),
+        Column("amount", "مبلغ (ریال)", "money"),
+        Column("reference", "شماره پیگیری", "code"),
+        Column("cheque_number", "شماره چک", "code"),
+        Column("cheque_bank", "بانک"),
+        Column("cheque_due", "سررسید چک", "date"),
+        Column("cheque_state", "وضعیت چک", get=lambda r: CHEQUE_STATE_LABELS.get(r["cheque_state"], "")),
+        Column("state", "باطل‌شده", "bool", get=lambda r: r["state"] == "void"),
+        Column("note", "توضیح", width=40),
+    ]
+
+
+def payment_rows(date_from: dt.date | None = None, date_to: dt.date | None = None) -> Iterator[dict]:
+    from app.customers import display_name_of
+    from models.core import Customer
+    from models.sales import Payment
+
+    q = (Payment.select(Payment.date, Payment.kind, Payment.amount, Payment.reference, Payment.cheque_number,
+                        Payment.cheque_bank, Payment.cheque_due, Payment.cheque_state, Payment.state, Payment.note,
+                        Customer.first_name, Customer.last_name, Customer.company, Customer.kind.alias("ckind"))
+         .join(Customer, on=(Payment.customer == Customer.id)))
+    if date_from:
+        q = q.where(Payment.date >= date_from)
+    if date_to:
+        q = q.where(Payment.date <= date_to)
+    for r in q.order_by(Payment.date, Payment.id).dicts().iterator():
+        r["customer_name"] = display_name_of({**r, "kind": r["ckind"]})
+        yield r
+
+
+def export_payments(path: str | os.PathLike, date_from: dt.date | None = None, date_to: dt.date | None = None,
+                    progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> ExportResult:
+    return write_xlsx(path, payment_columns(), payment_rows(date_from, date_to), title="دریافت‌ها",
+                      subtitle=period_label(date_from, date_to), sheet_name="دریافت‌ها", progress=progress,
+                      cancel=cancel)
+
+
+TASK_STATUS = {"open": "باز", "done": "انجام شد", "cancelled": "لغو شد"}
+
+
+def task_columns() -> list[Column]:
+    return [
+        Column("title", "عنوان", width=40),
+        Column("customer_name", "مشتری"),
+        Column("assignee_name", "مسئول"),
+        Column("due_at", "موعد", "datetime", get=lambda r: r.due_at.date() if r.due_at and r.all_day else r.due_at),
+        Column("status", "وضعیت", get=lambda r: TASK_STATUS.get(r.status, r.status)),
+        Column("overdue", "عقب‌افتاده", "bool"),
+        Column("priority", "اولویت", "int"),
+        Column("done_at", "زمان انجام", "datetime"),
+        Column("description", "توضیحات", width=40),
+    ]
+
+
+def export_tasks(path: str | os.PathLike, rows: list, subtitle: str = "", progress: ProgressFn | None = None,
+                 cancel: CancelFn | None = None) -> ExportResult:
+    """Tasks as the tasks page lists them (app.tasks.list_tasks rows)."""
+    return write_xlsx(path, task_columns(), rows, title="کارها و پیگیری‌ها", subtitle=subtitle,
+                      sheet_name="کارها", total=len(rows), progress=progress, cancel=cancel)
