@@ -284,3 +284,20 @@ def test_split_phones_formats():
     assert ei.split_phones("021-22514321 داخلی 12؛ 09121234567") == ["021-22514321 داخلی 12", "09121234567"]
     assert ei.split_phones("09121234567 و 09351234567") == ["09121234567", "09351234567"]
 
+
+
+def test_old_xls_workbook(db, tmp_path):
+    xlwt = pytest.importorskip("xlwt")
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("مشتریان")
+    for c, h in enumerate(("نام", "نام خانوادگی", "موبایل", "تاریخ تولد")):
+        ws.write(0, c, h)
+    ws.write(1, 0, "علی")
+    ws.write(1, 1, "رضایی")
+    ws.write(1, 2, 9121234567)
+    ws.write(1, 3, dt.date(1990, 1, 1), xlwt.easyxf(num_format_str="yyyy-mm-dd"))
+    p = tmp_path / "old.xls"
+    wb.save(str(p))
+    report = ei.analyse(ei.load_table(p))
+    d = report.rows[0].data
+    assert (d["first_name"], d["phones"][0]["canonical"], d["birthday"]) == ("علی", "09121234567", dt.date(1990, 1, 1))
