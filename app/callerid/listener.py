@@ -35,6 +35,57 @@ from app.errors import UserError
 
 logger = logging.getLogger(__name__)
 
+_EMIT_FIX: bool | None = None
+
+
+def fix_signal_emit_refcount() -> bool:
+    """Work around a PySide6 6.12.0 bug: ``SignalInstance.emit()`` returns ``True`` without taking a
+    reference to it, so on Python < 3.12 (where True is not immortal) every emit from Python code takes one
+    reference away from ``True``; after some thousands of emits the interpreter aborts with "Fatal Python
+    error: bool_dealloc". This probes for the bug once and, where present, wraps ``emit`` to give the
+    reference back. It is process-wide and idempotent; it does nothing on a PySide6/Python without the bug.
+    Returns True when the fix was installed."""
+    global _EMIT_FIX
+    if _EMIT_FIX is not None:
+        return _EMIT_FIX
+    import ctypes
+    import sys
+
+    from PySide6.QtCore import Signal, SignalInstance
+
+    class _Probe(QObject):
+        ping = Signal()
+
+    probe = _Probe()
+    n = 32
+    before = sys.getrefcount(True)
+    for _ in range(n):
+        probe.ping.emit()
+    lost = before - sys.getrefcount(True)
+    if lost < n - 4:
+        _EMIT_FIX = False
+        return False
+    incref = ctypes.pythonapi.Py_IncRef
+    incref.argtypes = [ctypes.py_object]
+    incref.restype = None
+    for _ in range(n):
+        incref(True)
+    original = SignalInstance.emit
+
+    def emit(self, *args):
+        result = original(self, *args)
+        if result is True or result is False:
+            incref(result)              # the reference emit() should have returned
+        return result
+
+    SignalInstance.emit = emit
+    _EMIT_FIX = True
+    logger.info("PySide6 SignalInstance.emit reference-count fix installed")
+    return True
+
+
+fix_signal_emit_refcount()
+
 
 class _Worker(QThread):
     def __init__(self, pump: Pump, stop: threading.Event, parent: QObject | None = None):

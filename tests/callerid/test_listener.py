@@ -308,3 +308,21 @@ def test_line_labels():
         "AT+VCID=1", "AT+FCLASS=8;+VCID=1", "AT$JSCID=4,1"]
     assert sk.parse_host_port("192.168.1.5") == ("192.168.1.5", 3333)
     assert sk.parse_host_port("[::1]:4000") == ("::1", 4000)
+
+
+def test_signal_emits_do_not_drain_the_reference_count_of_true(qtbot, listeners):
+    """PySide6 6.12.0 on Python 3.11 took a reference from True on every emit (the process aborts after a
+    few thousand: "Fatal Python error: bool_dealloc"); importing the listener installs the fix."""
+    import sys
+
+    from app.callerid.listener import fix_signal_emit_refcount
+
+    fix_signal_emit_refcount()
+    lst = listeners()
+    got = []
+    lst.event_received.connect(got.append)
+    before = sys.getrefcount(True)
+    for i in range(20000):
+        lst.event_received.emit(i)
+    assert len(got) == 20000
+    assert abs(sys.getrefcount(True) - before) < 50
