@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -64,6 +65,37 @@ def _editable_combo(values: list[str], current: str = "") -> QComboBox:
     box.completer().setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
     box.completer().setFilterMode(Qt.MatchFlag.MatchContains)
     return box
+
+
+class LazyCombo(QComboBox):
+    """An editable combo whose suggestions are read on first use (focus or popup), not when the form opens:
+    a DISTINCT over an unindexed column of 100,000 customers costs ~130 ms."""
+
+    def __init__(self, loader: Callable[[], list[str]], parent=None):
+        super().__init__(parent)
+        self._loader: Callable[[], list[str]] | None = loader
+        self.setEditable(True)
+        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.completer().setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer().setFilterMode(Qt.MatchFlag.MatchContains)
+
+    def load(self) -> None:
+        if self._loader is None:
+            return
+        loader, self._loader = self._loader, None
+        text = self.currentText()
+        for v in loader():
+            if v and self.findText(v) < 0:
+                self.addItem(v)
+        self.setCurrentText(text)
+
+    def focusInEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.load()
+        super().focusInEvent(event)
+
+    def showPopup(self) -> None:  # noqa: N802 - Qt override
+        self.load()
+        super().showPopup()
 
 
 def _merge_lists(*lists: list[str]) -> list[str]:
@@ -438,7 +470,7 @@ class CustomerFormDialog(QDialog):
         for key, text in cs.STATUS_LABELS.items():
             if key != "merged":
                 self.status.addItem(text, key)
-        self.activity_field = _editable_combo(cs.distinct_values("activity_field"))
+        self.activity_field = LazyCombo(lambda: cs.distinct_values("activity_field"))
         self.source = _editable_combo(_merge_lists(settings.csv_list("customers.sources"),
                                                    cs.distinct_values("source")))
         self.assigned_to = QComboBox()

@@ -433,3 +433,16 @@ def test_tags_complete_from_existing_ones(qtbot, ctx):
     assert dlg.isVisible() and dlg.saved_id is None      # Enter in the completer picks, it does not save
     qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
     assert sorted(cs.customer_data(dlg.saved_id)["tags"]) == ["VIP", "نمایشگاه 1403"]
+
+
+def test_suggestions_from_existing_customers(qtbot, ctx):
+    cs.create_customer({"last_name": "الف", "activity_field": "تجهیزات پزشکی", "customer_type": "پخش‌کننده"})
+    dlg = open_form(qtbot, ctx)
+    # office-defined lists plus what other customers already use
+    types = [dlg.customer_type.itemText(i) for i in range(dlg.customer_type.count())]
+    assert "عمده‌فروش" in types and "پخش‌کننده" in types
+    # the slow DISTINCT over activity fields runs only when the field is used
+    assert dlg.activity_field.findText("تجهیزات پزشکی") < 0
+    dlg.activity_field.showPopup()          # the user opens the list (focusing it loads too)
+    dlg.activity_field.hidePopup()
+    assert dlg.activity_field.findText("تجهیزات پزشکی") >= 0
