@@ -471,9 +471,9 @@ class CustomerFileWindow(QWidget):
             val = QLabel(v)
             val.setWordWrap(True)
             val.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            if k in ("ایمیل", "وب‌سایت"):
-                val.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignAbsolute
-                                 | Qt.AlignmentFlag.AlignVCenter)
+            # Absolute: digit-only and Latin values would otherwise sit at the far left of the column.
+            val.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignAbsolute
+                             | Qt.AlignmentFlag.AlignVCenter)
             self.info_grid.addWidget(key, i, 0, Qt.AlignmentFlag.AlignTop)
             self.info_grid.addWidget(val, i, 1)
         self.description_label.setText(fa_text(d.get("description")))
