@@ -193,3 +193,18 @@ def test_missing_customer_shows_a_message(qtbot, ctx):
     w = open_file(qtbot, ctx, 98765)
     assert w.name_label.text() == "پرونده پیدا نشد"
     assert not w.edit_button.isEnabled()
+
+
+def test_main_window_routes_the_bus_to_these_screens(qtbot, ctx, customer):
+    from ui.main_window import MainWindow
+
+    main = MainWindow(ctx, start_callerid=False)
+    qtbot.addWidget(main)
+    ctx.bus.open_customer.emit(customer.id)
+    win = customer_file._open_windows[customer.id]
+    assert win.isVisible() and win.parent() is main
+    ctx.bus.new_customer_with_phone.emit("09127654321")
+    forms = [w for w in main.findChildren(CustomerFormDialog) if w.isVisible()]
+    assert len(forms) == 1
+    assert forms[0].phone_rows[0].number.text() == "۰۹۱۲۷۶۵۴۳۲۱"
+    forms[0].close()
