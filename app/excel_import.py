@@ -152,8 +152,6 @@ for _f, _words in _SYNONYMS.items():
 # (key, field) longest first, for headers that contain a known word («شماره موبایل مشتری»)
 _CONTAINS = sorted(((k, f) for k, f in _EXACT.items() if len(k) >= 3 and f), key=lambda kf: -len(kf[0]))
 
-IGNORED = "__ignored__"
-
 
 def guess_field(header: str) -> str | None:
     """The field a header names, '' for a known column that is not imported, None when unknown."""

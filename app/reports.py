@@ -341,7 +341,7 @@ def tasks_person(date_from=None, date_to=None) -> ReportResult:
 
 # --- output -------------------------------------------------------------------------------------------------
 
-def _with_total_row(result: ReportResult) -> list[dict]:
+def rows_with_total(result: ReportResult) -> list[dict]:
     rows = list(result.rows)
     if result.totals and rows:
         first = result.columns[0].key
@@ -352,7 +352,7 @@ def _with_total_row(result: ReportResult) -> list[dict]:
 
 
 def export_xlsx(result: ReportResult, path: str | Path, progress=None, cancel=None) -> Path:
-    res = write_xlsx(path, result.columns, _with_total_row(result), title=result.title, subtitle=result.period,
+    res = write_xlsx(path, result.columns, rows_with_total(result), title=result.title, subtitle=result.period,
                      sheet_name=result.title, total=len(result.rows), progress=progress, cancel=cancel)
     return res.path
 
@@ -398,7 +398,7 @@ def export_pdf(result: ReportResult, path: str | Path, chart_png: bytes | None =
         raise UserError(f"فایل «{path.name}» ساخته نشد.", details=str(e)) from e
     c.setTitle(result.title)
     # columns right to left, widths by content
-    sample = _with_total_row(result)
+    sample = rows_with_total(result)
     weights = []
     for col in result.columns:
         longest = max([pt.text_width(col.title, bold, 8)] +

@@ -35,6 +35,19 @@ def test_export_then_dry_run_then_refused_then_imported(tmp_path, capsys):
                     "--duplicates", "skip"]) == 0
         assert "۵ مشتری تازه" in capsys.readouterr().out
 
+        assert run(["--db", dbfile, "export", "report", "list"]) == 0
+        assert "customers_source\tمشتریان بر اساس نحوه آشنایی" in capsys.readouterr().out
+        rep = tmp_path / "r.xlsx"
+        assert run(["--db", dbfile, "export", "report", "customers_source", "--out", str(rep),
+                    "--from", "1400/01/01", "--to", "1499/12/29"]) == 0
+        assert "نوشته شد" in capsys.readouterr().out
+        ws = openpyxl.load_workbook(rep).active
+        assert "از ۱۴۰۰/۰۱/۰۱ تا ۱۴۹۹/۱۲/۲۹" in ws["A1"].value
+        assert ws.cell(ws.max_row, 1).value == "جمع" and ws.cell(ws.max_row, 2).value == 35
+        assert run(["--db", dbfile, "export", "report", "customers_source", "--out", str(rep),
+                    "--from", "1400/13/01"]) == 2
+        assert "ماه باید" in capsys.readouterr().err
+
         bad = tmp_path / "x.xlsx"
         bad.write_bytes(b"not a workbook at all")
         assert run(["--db", dbfile, "import", "customers", str(bad)]) == 2

@@ -264,7 +264,7 @@ class ReportsPage(QWidget):
         self.chart_view.setChart(self._chart(r))
 
     def _fill_table(self, r: reports.ReportResult) -> None:
-        rows = reports._with_total_row(r)
+        rows = reports.rows_with_total(r)
         self.table.clear()
         self.table.setColumnCount(len(r.columns))
         self.table.setRowCount(len(rows))
