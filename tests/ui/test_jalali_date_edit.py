@@ -117,3 +117,18 @@ def test_clear_from_popup(edit):
     edit.show_calendar()
     edit.popup().clear_button.click()
     assert edit.date() is None and edit.text() == ""
+
+
+def test_typing_announces_the_new_date_once(edit, qtbot):
+    got = []
+    edit.dateChanged.connect(got.append)
+    edit.line.insert("1403/5/12")
+    edit.line.editingFinished.emit()
+    edit.line.editingFinished.emit()        # leaving the field again changes nothing
+    assert got == [dt.date(2024, 8, 2)]
+    edit.line.clear()
+    edit.line.editingFinished.emit()
+    assert got == [dt.date(2024, 8, 2), None]
+    edit.line.insert("1403/13/01")           # no date: no announcement, a message instead
+    edit.line.editingFinished.emit()
+    assert got == [dt.date(2024, 8, 2), None] and edit.error_label.isVisible()

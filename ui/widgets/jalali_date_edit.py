@@ -106,8 +106,7 @@ class JalaliDateEdit(QWidget):
 
     def __init__(self, parent=None, placeholder: str = "۱۴۰۳/۰۵/۱۲"):
         super().__init__(parent)
-        self._date: dt.date | None = None
-        self._error: str | None = None
+        self._date: dt.date | None = None      # the last date announced with dateChanged
         self._popup: _Popup | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -122,7 +121,8 @@ class JalaliDateEdit(QWidget):
         self.line.setMinimumWidth(110)
         # Digits alone would be left-aligned by Qt; a date reads from the right like the rest of the form.
         self.line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter)
-        self.line.setToolTip("تاریخ شمسی، مانند ۱۴۰۳/۰۵/۱۲ — Alt+↓ تقویم را باز می‌کند")
+        self._tip = "تاریخ شمسی، مانند ۱۴۰۳/۰۵/۱۲ — Alt+↓ تقویم را باز می‌کند"
+        self.line.setToolTip(self._tip)
         self.button = QToolButton(self)
         self.button.setText("▾")
         self.button.setToolTip("انتخاب از تقویم")
@@ -147,14 +147,17 @@ class JalaliDateEdit(QWidget):
 
     # --- value ------------------------------------------------------------------------------------------
     def date(self) -> dt.date | None:
-        self._parse(self.line.text())
-        return self._date if self._error is None else None
+        """The date the text says now (None when empty or not a date)."""
+        d, err = self._parse(self.line.text())
+        return None if err else d
 
     def setDate(self, d: dt.date | dt.datetime | None) -> None:  # noqa: N802 - Qt naming
         if isinstance(d, dt.datetime):
             d = d.date()
         self.line.setText(format_date(d) if d else "")
-        self._set_state(d, None)
+        self.line.setToolTip(format_long(d) if d else self._tip)
+        self.show_error(None)
+        self._announce(d)
 
     def text(self) -> str:
         return self.line.text()
@@ -164,20 +167,18 @@ class JalaliDateEdit(QWidget):
         self._commit_text()
 
     def is_valid(self) -> bool:
-        self._parse(self.line.text())
-        return self._error is None
+        return self._parse(self.line.text())[1] is None
 
     def error(self) -> str | None:
-        self._parse(self.line.text())
-        return self._error
+        return self._parse(self.line.text())[1]
 
     def value(self) -> dt.date | str | None:
         """What a form hands to a service: the date, None when empty, or the raw text when it is no date
         (the service's validation then reports it against the field)."""
-        self._parse(self.line.text())
-        if self._error:
+        d, err = self._parse(self.line.text())
+        if err:
             return to_ascii_digits(self.line.text().strip())
-        return self._date
+        return d
 
     # --- errors -----------------------------------------------------------------------------------------
     def show_error(self, message: str | None) -> None:
@@ -187,39 +188,37 @@ class JalaliDateEdit(QWidget):
         self.line.setStyleSheet("QLineEdit { border: 1px solid #dc2626; }" if message else "")
 
     # --- internals --------------------------------------------------------------------------------------
-    def _parse(self, text: str) -> None:
+    @staticmethod
+    def _parse(text: str) -> tuple[dt.date | None, str | None]:
         text = text.strip()
         if not text:
-            self._date, self._error = None, None
-            return
+            return None, None
         try:
-            self._date, self._error = parse_date(text), None
+            return parse_date(text), None
         except JalaliError as e:
-            self._date, self._error = None, str(e)
+            return None, str(e)
 
     def _on_edited(self, _text: str) -> None:
-        if self.error_label.isVisible():
-            self._parse(self.line.text())
-            if self._error is None:
-                self.show_error(None)
+        if self.error_label.isVisible() and self.is_valid():
+            self.show_error(None)
 
     def _commit_text(self) -> None:
-        self._parse(self.line.text())
-        if self._error:
-            self.show_error(self._error)
+        """Leaving the field (or Enter): show the date the Persian way, or the message under the field."""
+        d, err = self._parse(self.line.text())
+        if err:
+            self.show_error(err)
             return
-        if self._date is not None:
-            pretty = format_date(self._date)
+        if d is not None:
+            pretty = format_date(d)
             if self.line.text() != pretty:
                 self.line.setText(pretty)
-            self.line.setToolTip(format_long(self._date))
-        self._set_state(self._date, None)
+        self.line.setToolTip(format_long(d) if d else self._tip)
+        self.show_error(None)
+        self._announce(d)
 
-    def _set_state(self, d: dt.date | None, error: str | None) -> None:
-        changed = d != self._date or self._error is not None
-        self._date, self._error = d, error
-        self.show_error(error)
-        if changed:
+    def _announce(self, d: dt.date | None) -> None:
+        if d != self._date:
+            self._date = d
             self.dateChanged.emit(d)
 
     # --- popup ------------------------------------------------------------------------------------------
