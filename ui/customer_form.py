@@ -169,6 +169,8 @@ class PhoneRow(QWidget):
     def __init__(self, data: dict | None = None, parent=None):
         super().__init__(parent)
         data = data or {}
+        self.error: QLabel | None = None    # the red message under the row (set by the form)
+        self.box: QWidget | None = None      # the row with its message, as placed in the form
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.label = QComboBox()
@@ -228,6 +230,8 @@ class AddressRow(QFrame):
     def __init__(self, data: dict | None = None, parent=None):
         super().__init__(parent)
         data = data or {}
+        self.error: QLabel | None = None
+        self.box: QWidget | None = None
         self.setFrameShape(QFrame.Shape.NoFrame)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 4)
