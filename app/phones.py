@@ -94,8 +94,9 @@ def _classify(raw: str, d: str, plus: bool, ext: str | None, area: str) -> Phone
     if plus:
         if d.startswith("98"):
             d = "0" + d[2:]
-        else:
+        elif not d.startswith("0"):
             return _international(raw, d, ext)
+        # else «+0912…»: no country code starts with 0 — a national number with a stray plus.
     elif d.startswith("00"):
         if d.startswith("0098"):
             d = "0" + d[4:]
