@@ -44,6 +44,7 @@ TEHRAN_CANON = "02122514321"
     "0912\u2009123\u20094567",           # thin spaces
     "\u200e+98 912 123 4567\u200f",      # bidi marks pasted along with the number
     "  09121234567  ",
+    "+09121234567",                      # a stray plus: no country code starts with 0
     9121234567,                          # an int from a spreadsheet
     9121234567.0,                        # a float from a spreadsheet
 ])
@@ -69,6 +70,7 @@ def test_mobile_in_every_format(typed):
     "00982122514321",
     "0098 21 22514321",
     "2122514321",                       # without the trunk zero
+    "+021 2251 4321",
     "22514321",                         # the subscriber number alone: the office is in Tehran (021 default)
     "2251 4321",
     "۲۲۵۱۴۳۲۱",
