@@ -126,7 +126,9 @@ def test_add_note_from_the_file(qtbot, ctx, customer):
     assert dlg.error.isVisible() and dlg.error.text() == "متن یادداشت خالی است."
     assert dlg.note_id is None
     dlg.body.setPlainText("مشتری برای بازدید از نمایشگاه دعوت شد.")
-    qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitActive(dlg):
+        dlg.activateWindow()
+    qtbot.keyClick(dlg.body, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)    # Ctrl+Enter saves
     assert dlg.note_id is not None
     qtbot.waitUntil(lambda: len(timeline_rows(w)) == 2)
     assert timeline_rows(w)[0][2] == "مشتری برای بازدید از نمایشگاه دعوت شد."

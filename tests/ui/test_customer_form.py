@@ -446,3 +446,22 @@ def test_suggestions_from_existing_customers(qtbot, ctx):
     dlg.activity_field.showPopup()          # the user opens the list (focusing it loads too)
     dlg.activity_field.hidePopup()
     assert dlg.activity_field.findText("تجهیزات پزشکی") >= 0
+
+
+def test_editing_a_merged_customer_edits_the_survivor(qtbot, ctx, existing):
+    other = cs.create_customer({"last_name": "تکراری", "phones": [{"raw": "09350001111"}]})
+    cs.merge(existing.id, other.id)
+    dlg = open_form(qtbot, ctx, customer_id=other.id)
+    assert dlg.customer_id == existing.id
+    assert dlg.last_name.text() == "رضایی"
+    assert {r.number.text() for r in dlg.phone_rows} == {"۰۹۱۲۳۴۵۶۷۸۹", "۰۹۳۵۰۰۰۱۱۱۱"}
+
+
+def test_ctrl_s_saves(qtbot, ctx):
+    dlg = open_form(qtbot, ctx)
+    with qtbot.waitActive(dlg):
+        dlg.activateWindow()
+    fill_person(dlg)
+    dlg.description.setFocus()
+    qtbot.keyClick(dlg.description, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert dlg.saved_id is not None
