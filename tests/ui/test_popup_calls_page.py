@@ -20,13 +20,28 @@ def E(kind, **kw):  # noqa: N802
     return ev.CallerIdEvent(kind=kind, **kw)
 
 
+@pytest.fixture(autouse=True)
+def _persian_app(qapp):
+    """The app's real start-up look (Persian locale, RTL, Vazirmatn, style), undone afterwards so that
+    later test files get the state they expect."""
+    from PySide6.QtCore import QLocale
+
+    from ui.application import setup_qt_app
+
+    before = (qapp.layoutDirection(), QLocale(), qapp.styleSheet(), qapp.font())
+    setup_qt_app()
+    yield
+    qapp.setLayoutDirection(before[0])
+    QLocale.setDefault(before[1])
+    qapp.setStyleSheet(before[2])
+    qapp.setFont(before[3])
+
+
 @pytest.fixture
 def page(qapp, db, qtbot):
-    from ui.application import setup_qt_app
     from ui.context import AppContext
     from ui.pages.calls import CallsPage
 
-    setup_qt_app()
     settings.set(sk.LINE_LABELS, "خط فروش|خط پشتیبانی")
     settings.set(sk.LINES, 4)
     clock.set_now(T0)

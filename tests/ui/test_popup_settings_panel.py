@@ -9,13 +9,28 @@ from app.callerid import settings_keys as sk
 from app.callerid.simulator import Simulator, SimulatorOptions
 
 
+@pytest.fixture(autouse=True)
+def _persian_app(qapp):
+    """The app's real start-up look (Persian locale, RTL, Vazirmatn, style), undone afterwards so that
+    later test files get the state they expect."""
+    from PySide6.QtCore import QLocale
+
+    from ui.application import setup_qt_app
+
+    before = (qapp.layoutDirection(), QLocale(), qapp.styleSheet(), qapp.font())
+    setup_qt_app()
+    yield
+    qapp.setLayoutDirection(before[0])
+    QLocale.setDefault(before[1])
+    qapp.setStyleSheet(before[2])
+    qapp.setFont(before[3])
+
+
 @pytest.fixture
 def panel(qapp, db, qtbot):
-    from ui.application import setup_qt_app
     from ui.context import AppContext
     from ui.settings.callerid_panel import CallerIdPanel
 
-    setup_qt_app()
     p = CallerIdPanel(AppContext())
     qtbot.addWidget(p)
     p.show()
