@@ -137,10 +137,9 @@ class MainWindow(QMainWindow):
         open_customer_file(self.ctx, customer_id)
 
     def new_customer_with_phone(self, number: str) -> None:
-        from ui.customer_form import CustomerFormDialog
+        from ui.customer_form import edit_customer
 
-        dlg = CustomerFormDialog(self.ctx, prefill={"phones": [{"raw": number}]}, parent=self)
-        dlg.show()
+        edit_customer(self.ctx, prefill={"phones": [{"raw": number}]}, parent=self)
 
     def open_task(self, task_id: int) -> None:
         from ui.task_dialog import open_task_dialog

@@ -185,9 +185,9 @@ class CustomersPage(QWidget):
 
     # --- actions ------------------------------------------------------------------------------------------
     def new_customer(self) -> None:
-        from ui.customer_form import CustomerFormDialog
+        from ui.customer_form import edit_customer
 
-        CustomerFormDialog(self.ctx, parent=self).show()
+        edit_customer(self.ctx, parent=self)
 
     def open_customer(self, customer_id: int | None) -> None:
         if customer_id:
