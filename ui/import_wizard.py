@@ -38,6 +38,7 @@ from ui.ops import Op, error_text
 logger = logging.getLogger(__name__)
 
 PREVIEW_ROWS = 20
+MAX_PROBLEMS_SHOWN = 3000      # a table of 50,000 problems would take seconds to fill; the file has them all
 SEVERITY = {"error": ("خطا", "#b91c1c"), "duplicate": ("تکراری", "#b45309"), "warning": ("هشدار", "#6b7280")}
 
 
@@ -255,8 +256,12 @@ class CheckPage(QWizardPage):
         self.summary.setText(report.summary() + ("" if not report.errors else
                                                  " ردیف‌های خطادار را در فایل درست کنید یا از ورود کنار بگذارید."))
         probs = report.problems()
-        self.problems.setRowCount(len(probs))
-        for i, p in enumerate(probs):
+        shown = probs[:MAX_PROBLEMS_SHOWN]
+        if len(probs) > len(shown):
+            self.summary.setText(self.summary.text() + f" (فقط {to_persian_digits(len(shown))} مشکل نخست در جدول "
+                                 f"آمده است؛ فهرست کامل {to_persian_digits(len(probs))} مشکل را در اکسل ذخیره کنید.)")
+        self.problems.setRowCount(len(shown))
+        for i, p in enumerate(shown):
             label, color = SEVERITY[p.severity]
             self.problems.setItem(i, 0, _item(to_persian_digits(p.row)))
             self.problems.setItem(i, 1, _item(label, color))
