@@ -235,3 +235,24 @@ def test_reminder_popup_shows_missed_reminders_at_start(qtbot, office):
     clock.set_now(j(1405, 9, 4, 9, 46))
     center.seen.clear()
     assert [r.title for r in center.check()] == ["ارسال نمونه"]
+
+
+def test_inbox_exports_what_it_shows_to_excel(qtbot, office, tmp_path):
+    import openpyxl
+
+    from ui.pages.tasks import TasksPage
+
+    clock.set_now(j(1405, 9, 3, 9, 0))
+    ts.create_task({"title": "تماس با علی رضایی", "kind": "call", "customer_id": office["ali"],
+                    "due_at": j(1405, 9, 3), "all_day": True}, user=office["reza"])
+    ts.create_task({"title": "کار دیگر", "due_at": j(1405, 9, 20, 10)}, user=office["reza"])
+    page = TasksPage(_ctx(office["reza"]))
+    qtbot.addWidget(page)
+    page.show_calls_today()
+    out = tmp_path / "calls.xlsx"
+    page.export_excel(out)
+    qtbot.waitUntil(lambda: bool(page.export_dialog.outcome is not None or page.export_dialog.error), timeout=10000)
+    assert page.export_dialog.error is None, page.export_dialog.error
+    ws = openpyxl.load_workbook(out).active
+    values = [c for row in ws.iter_rows(values_only=True) for c in row if c]
+    assert "تماس با علی رضایی" in values and "علی رضایی" in values and "کار دیگر" not in values

@@ -193,7 +193,8 @@ class TasksPage(QWidget):
                 ("call", "ثبت تماس", "Ctrl+L — تماس را ثبت می‌کند و کار تماس/پیگیری را انجام‌شده می‌زند", self.log_call),
                 ("done", "انجام شد / باز", "Ctrl+D", self.toggle_done),
                 ("refer", "ارجاع…", "Ctrl+R", self.refer_selected),
-                ("customer", "پرونده مشتری", "Ctrl+O", self.open_customer)):
+                ("customer", "پرونده مشتری", "Ctrl+O", self.open_customer),
+                ("excel", "خروجی اکسل", "همین فهرست در یک کارپوشه اکسل", self.export_excel)):
             b = QPushButton(label)
             b.setToolTip(tip)
             b.clicked.connect(slot)
@@ -377,6 +378,30 @@ class TasksPage(QWidget):
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.show()
         self.refer_dialog = dlg
+
+    def filter_description(self) -> str:
+        parts = [self.scope.currentText(), f"وضعیت: {self.status.currentText()}",
+                 f"سررسید: {self.due.currentText()}", self.kind.currentText()]
+        if self.search.text().strip():
+            parts.append(f"جستجو: {self.search.text().strip()}")
+        return "، ".join(parts)
+
+    def export_excel(self, path=None) -> object:
+        """The rows on screen to .xlsx, in the background with progress (ui/export_dialog.py)."""
+        from app.excel_export import export_tasks
+        from ui.export_dialog import ExportDialog, choose_path
+
+        path = path or choose_path(self, "کارتابل.xlsx")
+        if path is None:
+            return None
+        rows = list(self.model.rows)
+        subtitle = self.filter_description()
+        dlg = ExportDialog(self, "خروجی کارتابل", path,
+                           lambda p, progress, cancel: export_tasks(p, rows, subtitle, progress, cancel))
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.show()
+        self.export_dialog = dlg
+        return dlg.start()
 
     def open_customer(self) -> None:
         r = self.selected_row()
