@@ -248,6 +248,21 @@ class CustomerFileWindow(QWidget):
         self.addresses_box = QGroupBox("نشانی‌ها")
         self.addresses_layout = QVBoxLayout(self.addresses_box)
         dl.addWidget(self.addresses_box)
+        self.standing_box = QGroupBox("حساب و آخرین رویدادها")
+        sbl = QVBoxLayout(self.standing_box)
+        self.standing_grid = QGridLayout()
+        self.standing_grid.setColumnStretch(1, 1)
+        sbl.addLayout(self.standing_grid)
+        sales_row = QHBoxLayout()
+        self.proforma_button = QPushButton("پیش‌فاکتور جدید")
+        self.invoice_button = QPushButton("فاکتور جدید")
+        sales_row.addWidget(self.proforma_button)
+        sales_row.addWidget(self.invoice_button)
+        sales_row.addStretch(1)
+        sbl.addLayout(sales_row)
+        self.proforma_button.clicked.connect(lambda: self._new_document("proforma"))
+        self.invoice_button.clicked.connect(lambda: self._new_document("invoice"))
+        dl.addWidget(self.standing_box)
         self.info_box = QGroupBox("مشخصات")
         self.info_grid = QGridLayout(self.info_box)
         self.info_grid.setColumnStretch(1, 1)
@@ -329,6 +344,7 @@ class CustomerFileWindow(QWidget):
         self.entries = timeline.entries(self.customer_id, limit=5000)
         self._fill_header()
         self._fill_details()
+        self._fill_standing()
         self._fill_filter()
         self._fill_timeline()
 
@@ -480,6 +496,44 @@ class CustomerFileWindow(QWidget):
         self.description_box.setVisible(bool(d.get("description")))
         for b in (self.edit_button, self.note_button, self.call_button, self.merge_button):
             b.setEnabled(True)
+
+    def _fill_standing(self) -> None:
+        """Balance, last proforma and invoice, last visit and call: the same facts the caller-ID popup shows."""
+        from app.summary import customer_summary, summary_fields
+
+        _clear_layout(self.standing_grid)
+        wanted = ("مانده حساب", "آخرین پیش‌فاکتور", "آخرین فاکتور", "آخرین بازدید", "آخرین تماس")
+        fields = dict(summary_fields(customer_summary(self.customer_id)))
+        for i, k in enumerate(wanted):
+            key = QLabel(k)
+            key.setProperty("role", "muted")
+            val = QLabel(fields.get(k, ""))
+            val.setWordWrap(True)
+            val.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            val.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignAbsolute
+                             | Qt.AlignmentFlag.AlignVCenter)
+            self.standing_grid.addWidget(key, i, 0, Qt.AlignmentFlag.AlignTop)
+            self.standing_grid.addWidget(val, i, 1)
+        has_sales = self._invoices_page() is not None
+        self.proforma_button.setVisible(has_sales)
+        self.invoice_button.setVisible(has_sales)
+
+    def _invoices_page(self):
+        win = getattr(self.ctx, "main_window", None)
+        if win is None or not hasattr(win, "page"):
+            return None
+        page = win.page("invoices")
+        return page if hasattr(page, "new_invoice_for") else None
+
+    def _new_document(self, kind: str) -> None:
+        page = self._invoices_page()
+        if page is None:
+            return
+        self.ctx.bus.show_section.emit("invoices")
+        if kind == "proforma":
+            page.new_proforma_for(self.customer_id)
+        else:
+            page.new_invoice_for(self.customer_id)
 
     def _fill_filter(self) -> None:
         current = self.kind_filter.currentData()

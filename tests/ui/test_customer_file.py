@@ -210,3 +210,27 @@ def test_main_window_routes_the_bus_to_these_screens(qtbot, ctx, customer):
     assert len(forms) == 1
     assert forms[0].phone_rows[0].number.text() == "۰۹۱۲۷۶۵۴۳۲۱"
     forms[0].close()
+
+
+def test_file_shows_balance_and_last_invoice_and_opens_a_new_proforma(qtbot, db):
+    """The customer file carries the same standing as the caller-ID popup, and starts a proforma from here."""
+    from app import customers as cs
+    from app import sales
+    from ui.context import AppContext
+    from ui.customer_file import CustomerFileWindow
+    from ui.main_window import MainWindow
+
+    c = cs.create_customer({"first_name": "کامران", "last_name": "پورمحمدی", "phones": [{"raw": "09121112233"}]})
+    sales.create_invoice(c.id, [{"description": "پنل خورشیدی", "quantity": 2, "unit_price": 5_000_000}])
+    ctx = AppContext()
+    win = MainWindow(ctx, start_callerid=False)
+    qtbot.addWidget(win)
+    f = CustomerFileWindow(ctx, c.id)
+    qtbot.addWidget(f)
+    texts = [f.standing_grid.itemAt(i).widget().text() for i in range(f.standing_grid.count())]
+    assert "مانده حساب" in texts
+    # 10,000,000 + 10% VAT owed, shown with Persian digits
+    assert any("۱۱٬۰۰۰٬۰۰۰" in t for t in texts), texts
+    assert not f.proforma_button.isHidden()
+    f.proforma_button.click()
+    assert win.stack.currentWidget() is win.page("invoices")
