@@ -295,7 +295,10 @@ def customer_choices(text: str, limit: int = 20) -> list[tuple[int, str]]:
 
     if not (text or "").strip():
         return []
-    ids = cs.search_ids(cs.Filter(text=text))[:limit]
+    if hasattr(cs, "ResultSet"):        # reads only the first ids (fast on 100,000 customers)
+        ids = cs.ResultSet(cs.Filter(text=text)).next_ids(limit)
+    else:
+        ids = cs.search_ids(cs.Filter(text=text))[:limit]
     rows = cs.fetch_rows(ids)
     return [(i, f"{rows[i].name} — {rows[i].phone}" if rows[i].phone else rows[i].name) for i in ids if i in rows]
 

@@ -119,3 +119,14 @@ def test_edit_and_task_data(people):
     d = ts.task_data(t.id)
     assert (d["title"], d["priority"], d["customer_name"], d["assignee_name"]) == (
         "کار ویرایش‌شده", 3, "علی رضایی", "رضا کریمی")
+
+
+def test_customer_choices_for_the_picker(people):
+    from app import customers as cs
+
+    cs.create_customer({"first_name": "پرویز", "last_name": "یزدانی", "phones": [{"raw": "0912 555 6677"}]})
+    cs.create_customer({"kind": "organisation", "company": "صنایع کاوه", "phones": [{"raw": "021-22514321"}]})
+    assert [label for _id, label in ts.customer_choices("یزدانی")] == ["پرویز یزدانی — 09125556677"]
+    assert [label.split(" — ")[0] for _id, label in ts.customer_choices("۰۹۱۲۵۵۵")] == ["پرویز یزدانی"]
+    assert [label.split(" — ")[0] for _id, label in ts.customer_choices("کاوه")] == ["صنایع کاوه"]
+    assert ts.customer_choices("  ") == []
