@@ -207,7 +207,8 @@ class CustomerPicker(QWidget):
         cid = self._choices.get(label)
         if cid:
             self._id = cid
-            self.line.setText(label.split(" — ")[0])
+            # the completer writes the whole suggestion after this slot; show the name alone after it
+            QTimer.singleShot(0, lambda: self.line.setText(label.split(" — ")[0]))
             self.changed.emit(cid)
 
 

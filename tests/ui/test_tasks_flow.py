@@ -256,3 +256,46 @@ def test_inbox_exports_what_it_shows_to_excel(qtbot, office, tmp_path):
     ws = openpyxl.load_workbook(out).active
     values = [c for row in ws.iter_rows(values_only=True) for c in row if c]
     assert "تماس با علی رضایی" in values and "علی رضایی" in values and "کار دیگر" not in values
+
+
+def test_calls_today_is_one_click_from_the_dashboard(qtbot, office):
+    from ui.main_window import MainWindow
+
+    clock.set_now(j(1405, 9, 3, 9, 0))
+    call = ts.create_task({"title": "تماس با علی رضایی", "kind": "call", "customer_id": office["ali"],
+                           "due_at": j(1405, 9, 3), "all_day": True}, user=office["reza"])
+    ts.create_task({"title": "جلسه داخلی", "due_at": j(1405, 9, 3, 11)}, user=office["reza"])
+    w = MainWindow(_ctx(office["reza"]), start_callerid=False)
+    qtbot.addWidget(w)
+    w.show()
+    dash = w.page("dashboard")
+    assert w.stack.currentWidget() is dash
+    qtbot.mouseClick(dash.calls_btn, Qt.MouseButton.LeftButton)
+    tasks_page = w.page("tasks")
+    assert w.stack.currentWidget() is tasks_page
+    assert [r.id for r in tasks_page.model.rows] == [call.id] and tasks_page.selected_id() == call.id
+    # Bus.open_task opens the task from anywhere
+    w.ctx.bus.open_task.emit(call.id)
+    assert any(type(x).__name__ == "TaskDialog" and x.isVisible() and x.task_id == call.id
+               for x in QApplication.topLevelWidgets())
+
+
+def test_customer_is_picked_by_typing_part_of_a_name_or_number(qtbot, office):
+    from app import customers as cs
+    from ui.call_dialog import CallDialog
+
+    cid = cs.create_customer({"first_name": "پرویز", "last_name": "یزدانی", "phones": [{"raw": "09125556677"}]}).id
+    clock.set_now(j(1405, 9, 3, 11, 0))
+    dlg = CallDialog(_ctx(office["reza"]))
+    qtbot.addWidget(dlg)
+    with qtbot.waitActive(dlg):
+        dlg.show()
+        dlg.activateWindow()
+    assert QApplication.focusWidget() is dlg.customer.line
+    type_text(dlg.customer.line, "یزدان")
+    qtbot.waitUntil(lambda: dlg.customer._model.rowCount() == 1, timeout=3000)
+    dlg.customer.completer.activated.emit(dlg.customer._model.stringList()[0])
+    qtbot.waitUntil(lambda: dlg.customer.line.text() == "پرویز یزدانی", timeout=2000)
+    assert dlg.customer.customer_id() == cid
+    assert dlg.save()
+    assert Call.get_by_id(dlg.result_call_id).number == "09125556677"
