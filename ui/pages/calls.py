@@ -441,7 +441,16 @@ class CallsPage(QWidget):
 
     def _data_changed(self, what: str) -> None:
         if what in ("calls", "customers"):
-            self._refresh_timer.start()
+            if self.isVisible():
+                self._refresh_timer.start()
+            else:
+                self._dirty = True       # refreshed when shown: no queries on the GUI thread while hidden
+
+    def showEvent(self, event):  # noqa: N802
+        super().showEvent(event)
+        if getattr(self, "_dirty", False):
+            self._dirty = False
+            self.refresh()
 
     def refresh(self) -> None:
         self.log.refresh()
