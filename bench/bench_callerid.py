@@ -302,6 +302,32 @@ def run(quick: bool = False) -> list[dict]:
         rig.close()
     out.append(figure("callerid_8_lines", samples, floor_p99_ms=round(percentile(floor, 99), 3),
                       incomplete=incomplete, customers=customers, calls=calls, rss_mb=rss_mb()))
+
+    # --- the call log with 1,000,000 calls: opening the page (last 30 days + the missed tab), the missed list ---
+    from app.callerid import service as svc
+    from ui.context import AppContext
+    from ui.pages.calls import CallsPage
+
+    samples = []
+    for _ in range(3 if quick else 5):
+        t = time.perf_counter()
+        page = CallsPage(AppContext())
+        page.resize(1200, 700)
+        page.show()
+        page.log.view.viewport().repaint()
+        samples.append((time.perf_counter() - t) * 1000)
+        page.close()
+        page.deleteLater()
+    out.append(figure("calls_page_open", samples, calls=calls))
+    samples = []
+    for _ in range(10 if quick else 30):
+        def missed() -> None:
+            ids = svc.missed_call_ids()
+            svc.fetch_call_rows(ids[:100])
+        t = time.perf_counter()
+        missed()
+        samples.append((time.perf_counter() - t) * 1000)
+    out.append(figure("missed_calls_list", samples, calls=calls))
     close_database()
     return out
 
