@@ -144,6 +144,7 @@ class MappingPage(QWizardPage):
         lay.addWidget(QLabel("پیش‌نمایش ردیف‌های نخست:"))
         self.preview = QTableWidget()
         self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.preview.verticalHeader().hide()          # the sheet's own row numbers are the first column
         lay.addWidget(self.preview, 3)
         self.warning = QLabel("")
         self.warning.setStyleSheet("color: #b91c1c;")
