@@ -299,3 +299,38 @@ def test_customer_is_picked_by_typing_part_of_a_name_or_number(qtbot, office):
     assert dlg.customer.customer_id() == cid
     assert dlg.save()
     assert Call.get_by_id(dlg.result_call_id).number == "09125556677"
+
+
+def test_meeting_dialog_plans_then_records_a_visit(qtbot, office):
+    from app import meetings
+    from models.tasks import Meeting, Reminder
+    from ui.meeting_dialog import MeetingDialog
+
+    clock.set_now(j(1405, 9, 3, 9, 0))
+    ctx = _ctx(office["reza"])
+    dlg = MeetingDialog(ctx, customer_id=office["ali"])
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.when.date.line.setText("1405/09/05")
+    dlg.when.time.setText("10:30")
+    dlg.kind.setCurrentIndex(dlg.kind.findData("onsite"))
+    type_text(dlg.subject, "بازدید از کارگاه")
+    assert dlg.save()
+    m = Meeting.get_by_id(dlg.meeting_id)
+    assert (m.start_at, m.kind, m.status, m.user_id) == (j(1405, 9, 5, 10, 30), "onsite", "planned", office["reza"])
+    assert Reminder.get(Reminder.meeting == m.id).fire_at == j(1405, 9, 5, 9, 30)
+    assert meetings.last_visit(office["ali"]) is None
+    clock.set_now(j(1405, 9, 5, 12, 0))
+    dlg2 = MeetingDialog(ctx, meeting_id=m.id)
+    qtbot.addWidget(dlg2)
+    dlg2.show()
+    dlg2.status.setCurrentIndex(dlg2.status.findData("held"))
+    type_text(dlg2.summary, "سفارش ۲۰۰ متر کابل ثبت شد")
+    assert dlg2.save()
+    assert meetings.last_visit(office["ali"]) == (j(1405, 9, 5, 10, 30), "سفارش 200 متر کابل ثبت شد")
+    assert Reminder.select().where(Reminder.meeting == m.id, Reminder.state == "pending").count() == 0
+    # a meeting without a subject or summary is refused in Persian
+    dlg3 = MeetingDialog(ctx, customer_id=office["ali"])
+    qtbot.addWidget(dlg3)
+    dlg3.show()
+    assert not dlg3.save() and "موضوع" in dlg3.errors.shown["subject"]
