@@ -25,20 +25,6 @@ from bench.common import CACHE, figure, rss_mb, seeded_db
 RINGING_CUSTOMERS = 300
 
 
-def _pin_singletons() -> None:
-    """PySide6 6.12.0 on Python 3.11 returns None from every void method without taking a reference (found
-    while writing this bench: each w.show(), lab.setText(), processEvents() … drops None's count by one), so
-    a few thousand Qt calls end in "Fatal Python error: none_dealloc". Python 3.12+ makes None, True and False
-    immortal; do the same here so the bench can make its hundreds of thousands of calls."""
-    import ctypes
-    import sys
-
-    if sys.version_info >= (3, 12):
-        return
-    for obj in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
-
-
 def _forms(c: str, rng: random.Random) -> str:
     return rng.choice([c, "+98" + c[1:], "0098" + c[1:], c[1:], "98" + c[1:]])
 
@@ -207,7 +193,9 @@ def _floor(app, samples: int, numbers: list[str]) -> list[float]:
 
 def run(quick: bool = False) -> list[dict]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    _pin_singletons()
+    from app.qtcompat import guard_pyside
+
+    guard_pyside()
     customers, calls, rings, rounds = (5_000, 20_000, 40, 5) if quick else (100_000, 1_000_000, 240, 30)
     ringers = 40 if quick else RINGING_CUSTOMERS
     path = _build(customers, calls, ringers)

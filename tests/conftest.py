@@ -8,14 +8,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-# PySide6 6.12.0 on Python 3.11 returns None from void methods (w.show(), setText(), processEvents() …) without
-# taking a reference, so a few thousand Qt calls end in "Fatal Python error: none_dealloc / bool_dealloc" (exit
-# 134 after all tests passed). 6.11.3 is clean. Python 3.12+ makes these singletons immortal; do the same here.
-if __import__("sys").version_info < (3, 12):
-    import ctypes
+from app.qtcompat import guard_pyside  # noqa: E402
 
-    for _singleton in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(_singleton)).value += 1 << 40
+guard_pyside()
 
 
 @pytest.fixture(autouse=True)

@@ -43,11 +43,10 @@ def setup_qt_app(argv: list[str] | None = None):
 
     from app import APP_NAME, APP_TITLE
     from app.paths import resources_dir
+    from app.qtcompat import guard_pyside
 
+    guard_pyside()
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
-    from app.callerid.listener import fix_signal_emit_refcount
-
-    fix_signal_emit_refcount()  # guards against PySide6 6.12.0's emit() refcount bug, if that version is installed
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_TITLE)
     lang = os.environ.get("CRM_LANG", "fa")
