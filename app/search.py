@@ -17,14 +17,16 @@ from models.core import Customer
 
 logger = logging.getLogger(__name__)
 
-_fts_cache: dict[int, bool] = {}
+# (database object, answer). The object itself is kept, not its id(): a closed database's id() is reused by the
+# next one opened, which made a PostgreSQL database inherit a SQLite one's "has FTS" and run FTS5 SQL.
+_fts_for: tuple[object, bool] | None = None
 
 
 def has_fts() -> bool:
-    key = id(db.obj)
-    if key not in _fts_cache:
-        _fts_cache[key] = is_sqlite() and db.table_exists("customer_fts")
-    return _fts_cache[key]
+    global _fts_for
+    if _fts_for is None or _fts_for[0] is not db.obj:
+        _fts_for = (db.obj, is_sqlite() and db.table_exists("customer_fts"))
+    return _fts_for[1]
 
 
 def _contains(column, needle: str):
