@@ -233,3 +233,16 @@ def test_parse_int_refuses_what_is_not_an_integer(typed):
 def test_format_then_parse_round_trips(n):
     assert parse_int(format_number(n)) == n
     assert parse_int(format_number(n, persian=False)) == n
+
+
+_MESSY = st.text(alphabet=st.sampled_from(list(
+    "abcABCيكیکیاآأإةۀهؤئ ۰۱٠١01\u200c\u200d\u00a0\u2009\u202f\u064e\u0651\u0654\u0640\u200f\u200e\u202b.,_%-()«»ﻋﻠﻰﻻ\t\n")),
+    max_size=30)
+
+
+@given(_MESSY)
+def test_storage_cleaning_never_changes_what_a_search_finds(s):
+    # Whatever clean() stores must be found by exactly what the raw text would have been found by.
+    assert search_key(clean(s)) == search_key(s)
+    assert search_key(search_key(s)) == search_key(s)
+    assert compact_key(clean(s)) == compact_key(s)
