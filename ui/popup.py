@@ -273,7 +273,8 @@ class CallPopup(QWidget):
                 lv.setProperty("role", role)
                 lv.style().unpolish(lv)
                 lv.style().polish(lv)
-            lv.setText(value)
+            # RLM first: a value that starts with a Latin letter («C، سازمانی») must still read right to left.
+            lv.setText("\u200f" + value)
             self.field_values[label] = lv
         self.fields_box.setVisible(bool(fields))
         self._set_buttons(buttons)

@@ -99,9 +99,9 @@ def test_known_customer_popup_shows_summary(ui):
     [p] = ctrl.popups()
     assert p.name_label.text() == "آقای علی رضایی"
     assert "۲۲۵۱" in p.number_label.text()
-    assert p.field_values["شرکت"].text() == "بازرگانی رضایی"
-    assert p.field_values["مسئول"].text() == "سارا احمدی"
-    assert p.field_values["آخرین فاکتور"].text() == "هنوز ثبت نشده"
+    assert p.field_values["شرکت"].text().lstrip("\u200f") == "بازرگانی رضایی"
+    assert p.field_values["مسئول"].text().lstrip("\u200f") == "سارا احمدی"
+    assert p.field_values["آخرین فاکتور"].text().lstrip("\u200f") == "هنوز ثبت نشده"
     assert set(p.action_buttons) == {"open", "note", "follow_up", "refer"}
     p.action_buttons["open"].click()
     assert opened == [c.id]
