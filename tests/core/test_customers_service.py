@@ -613,3 +613,10 @@ def test_saved_filter_runs(book):
     cs.save_filter("تهرانی‌ها", Filter(city="تهران"))
     [(_, _, f)] = cs.saved_filters()
     assert ids(**{k: v for k, v in f.__dict__.items() if k != "extra"}) == [book["ali"]]
+
+
+def test_find_by_phone_foreign_number(anydb):
+    c = make("جان", "اسمیت", phones=["+44 20 7946 0958"])
+    for reported in ("+442079460958", "00442079460958", "+44 (20) 7946-0958"):
+        assert [x.id for x in cs.find_by_phone(reported)] == [c.id]
+    assert cs.find_by_phone("02079460958") == []
