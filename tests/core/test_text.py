@@ -12,6 +12,7 @@ from app.text import (
     digits_only,
     format_number,
     format_rial,
+    isolate,
     parse_int,
     search_key,
     sort_key,
@@ -246,3 +247,9 @@ def test_storage_cleaning_never_changes_what_a_search_finds(s):
     assert search_key(clean(s)) == search_key(s)
     assert search_key(search_key(s)) == search_key(s)
     assert compact_key(clean(s)) == compact_key(s)
+
+
+def test_isolate_wraps_in_first_strong_isolate():
+    assert isolate("021-2251") == "\u2068021-2251\u2069"
+    # clean() removes the isolates again, so an isolated value pasted back is stored plainly.
+    assert clean(isolate("0912 123 4567")) == "0912 123 4567"
