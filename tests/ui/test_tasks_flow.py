@@ -203,6 +203,10 @@ def test_manager_sees_everyone_and_model_passes_tester(qtbot, qtmodeltester, off
     assert [r.title for r in page.model.rows] == ["کار مریم"]
     assert "۱ کار" in page.count_label.text()
     qtmodeltester.check(page.model)
+    page.scope.setCurrentIndex(page.scope.findData("all"))
+    page.view.horizontalHeader().setSortIndicator(page.model.COLUMNS.index("مسئول"), Qt.SortOrder.DescendingOrder)
+    assert [r.assignee_name for r in page.model.rows] == ["مریم احمدی", "رضا کریمی"]
+    qtmodeltester.check(page.model)
 
 
 def test_reminder_popup_shows_missed_reminders_at_start(qtbot, office):

@@ -61,6 +61,25 @@ class TaskTableModel(QAbstractTableModel):
             return self.COLUMNS[section]
         return None
 
+    SORT_KEYS = (
+        lambda r: (r.due_at is None, r.due_at or 0),
+        lambda r: r.title,
+        lambda r: (not r.customer_name, r.customer_name),
+        lambda r: r.kind,
+        lambda r: r.priority,
+        lambda r: r.assignee_name,
+        lambda r: (r.referred_at is None, r.referred_at or 0),
+        lambda r: (not r.overdue, r.status),
+    )
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """In memory: the rows are all here (an inbox is thousands, not millions)."""
+        if not 0 <= column < len(self.SORT_KEYS):
+            return
+        self.layoutAboutToBeChanged.emit()
+        self.rows.sort(key=self.SORT_KEYS[column], reverse=order == Qt.SortOrder.DescendingOrder)
+        self.layoutChanged.emit()
+
     def row(self, i: int) -> ts.TaskRow | None:
         return self.rows[i] if 0 <= i < len(self.rows) else None
 
@@ -178,6 +197,10 @@ class TasksPage(QWidget):
         for col, width in enumerate((125, 300, 170, 70, 60, 110, 170, 90)):
             self.view.setColumnWidth(col, width)
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        hh.setSortIndicatorShown(True)
+        hh.setSectionsClickable(True)
+        hh.sortIndicatorChanged.connect(lambda col, order: self.model.sort(col, order))
+        hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.view.doubleClicked.connect(lambda _i: self.open_selected())
         self.view.activated.connect(lambda _i: self.open_selected())
         lay.addWidget(self.view, 1)
@@ -292,6 +315,9 @@ class TasksPage(QWidget):
             return
         self._dirty = False
         self.model.set_rows(rows)
+        hh = self.view.horizontalHeader()
+        if 0 <= hh.sortIndicatorSection() < len(TaskTableModel.COLUMNS):
+            self.model.sort(hh.sortIndicatorSection(), hh.sortIndicatorOrder())
         n_over = sum(1 for r in rows if r.overdue)
         text = f"{format_number(len(rows))} کار"
         if n_over:
