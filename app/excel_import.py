@@ -200,7 +200,10 @@ class Table:
         return len(self.headers)
 
     def data_rows(self) -> list[tuple[int, list[Any]]]:
-        """(spreadsheet row number, values) of the non-blank rows under the header."""
+        """(spreadsheet row number, values) of the non-blank rows under the header (computed once)."""
+        cached = self.__dict__.get("_data_rows")
+        if cached is not None and cached[0] == self.header_row:
+            return cached[1]
         out = []
         for i in range(self.header_row + 1, len(self.rows)):
             r = self.rows[i]
@@ -208,6 +211,7 @@ class Table:
                 if v is not None and v != "" and (type(v) is not str or not v.isspace()):
                     out.append((i + 1, r))
                     break
+        self.__dict__["_data_rows"] = (self.header_row, out)
         return out
 
     def set_header_row(self, index: int) -> None:
