@@ -62,22 +62,26 @@ class TaskTableModel(QAbstractTableModel):
         return None
 
     SORT_KEYS = (
-        lambda r: (r.due_at is None, r.due_at or 0),
+        lambda r: r.due_at,
         lambda r: r.title,
-        lambda r: (not r.customer_name, r.customer_name),
-        lambda r: r.kind,
+        lambda r: r.customer_name or None,
+        lambda r: ts.KIND_LABELS.get(r.kind, r.kind),
         lambda r: r.priority,
-        lambda r: r.assignee_name,
-        lambda r: (r.referred_at is None, r.referred_at or 0),
-        lambda r: (not r.overdue, r.status),
+        lambda r: r.assignee_name or None,
+        lambda r: r.referred_at,
+        lambda r: (r.overdue, r.status),
     )
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
-        """In memory: the rows are all here (an inbox is thousands, not millions)."""
+        """In memory: the rows are all here (an inbox is thousands, not millions). Empty cells stay last."""
         if not 0 <= column < len(self.SORT_KEYS):
             return
+        key = self.SORT_KEYS[column]
         self.layoutAboutToBeChanged.emit()
-        self.rows.sort(key=self.SORT_KEYS[column], reverse=order == Qt.SortOrder.DescendingOrder)
+        filled = [r for r in self.rows if key(r) is not None]
+        empty = [r for r in self.rows if key(r) is None]
+        filled.sort(key=key, reverse=order == Qt.SortOrder.DescendingOrder)
+        self.rows = filled + empty
         self.layoutChanged.emit()
 
     def row(self, i: int) -> ts.TaskRow | None:
