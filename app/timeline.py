@@ -29,6 +29,26 @@ def register_kind(kind: str, label: str) -> None:
     KIND_LABELS.setdefault(kind, label)
 
 
+# Features that write the timeline register their kinds' labels when imported; load them all before showing
+# a timeline, so a customer file opened first (before any of those pages) still reads «فاکتور», not "invoice".
+FEATURE_MODULES = ("app.tasks", "app.meetings", "app.call_log", "app.sales", "app.callerid.service")
+_features_loaded = False
+
+
+def _load_feature_labels() -> None:
+    global _features_loaded
+    if _features_loaded:
+        return
+    import importlib
+
+    for name in FEATURE_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            logger.debug("timeline labels: %s not available", name)
+    _features_loaded = True
+
+
 @dataclass(frozen=True)
 class Entry:
     id: int
@@ -52,6 +72,8 @@ def record(customer_id: int | None, kind: str, summary: str, ref_table: str = ""
 def entries(customer_id: int, limit: int | None = None, kinds: list[str] | None = None) -> list[Entry]:
     """Newest first."""
     from peewee import JOIN
+
+    _load_feature_labels()
 
     from models.core import User
 

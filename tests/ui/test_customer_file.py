@@ -234,3 +234,23 @@ def test_file_shows_balance_and_last_invoice_and_opens_a_new_proforma(qtbot, db)
     assert not f.proforma_button.isHidden()
     f.proforma_button.click()
     assert win.stack.currentWidget() is win.page("invoices")
+
+
+def test_timeline_labels_are_persian_without_opening_other_pages(db):
+    """A fresh process that opens only a customer file still shows «فاکتور», not the raw kind name."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from models.connection import open_database; open_database(sys.argv[1]);"
+        "from app import customers as cs, timeline;"
+        "c = cs.create_customer({'first_name': 'نگار', 'last_name': 'سلطانی'});"
+        "timeline.record(c.id, 'invoice', 'x'); timeline.record(c.id, 'followup', 'y');"
+        "print(sorted(e.label for e in timeline.entries(c.id)))")
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code, str(Path(db.replace("sqlite:///", "")).parent / "t2.sqlite3")],
+                         capture_output=True, text=True, cwd=root, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "فاکتور" in out.stdout and "'invoice'" not in out.stdout and "'followup'" not in out.stdout
