@@ -446,7 +446,7 @@ PHONE_COLUMNS = (("mobile", "موبایل"), ("work", "تلفن محل کار"),
 
 
 def customer_columns() -> list[Column]:
-    from app.customers import KIND_LABELS, STAGE_LABELS, STATUS_LABELS
+    from app.customers import ADDRESS_LABELS, KIND_LABELS, STAGE_LABELS, STATUS_LABELS
 
     cols = [
         Column("id", "کد مشتری", "id", width=10),
@@ -457,9 +457,12 @@ def customer_columns() -> list[Column]:
         Column("company", "شرکت"),
         Column("job", "سمت / شغل"),
     ]
+    cols.append(Column("phone_primary", "تلفن اصلی", "phone"))
     cols += [Column(f"phone_{label}", title, "phone") for label, title in PHONE_COLUMNS]
     cols += [
         Column("email", "ایمیل"),
+        Column("address_label", "نوع نشانی", get=lambda r: ADDRESS_LABELS.get(r.get("address_label"),
+                                                                          r.get("address_label"))),
         Column("province", "استان"),
         Column("city", "شهر"),
         Column("address", "نشانی"),
@@ -486,9 +489,13 @@ def customer_columns() -> list[Column]:
     return cols
 
 
-def format_other_address(province: str, city: str, line: str, postal: str) -> str:
+def format_other_address(label: str, province: str, city: str, line: str, postal: str) -> str:
     """One extra address in the «نشانی‌های دیگر» cell (the importer reads this form back)."""
+    from app.customers import ADDRESS_LABELS
+
     parts = []
+    if label and label != "work":
+        parts.append(f"نوع: {ADDRESS_LABELS.get(label, label)}")
     if province:
         parts.append(f"استان: {province}")
     if city:
@@ -530,10 +537,13 @@ def _customer_chunks(ids: list[int], chunk: int = 2000):
                                 PhoneNumber.extension)
              .where(PhoneNumber.customer.in_(in_part)).order_by(PhoneNumber.is_primary.desc(), PhoneNumber.id))
         for cid, label, canonical, ext in db.execute(q).fetchall():
-            phones.setdefault(cid, {}).setdefault(label if label in labels else "other", []).append(
-                _phone_text(canonical, ext))
+            mine = phones.setdefault(cid, {})
+            text = _phone_text(canonical, ext)
+            mine.setdefault("primary", text)        # ordered primary first
+            mine.setdefault(label if label in labels else "other", []).append(text)
         addresses: dict[int, list[tuple]] = {}
-        q = (Address.select(Address.customer, Address.province, Address.city, Address.line, Address.postal_code)
+        q = (Address.select(Address.customer, Address.label, Address.province, Address.city, Address.line,
+                            Address.postal_code)
              .where(Address.customer.in_(in_part)).order_by(Address.id))
         for a in db.execute(q).fetchall():
             addresses.setdefault(a[0], []).append(a[1:])
@@ -556,9 +566,11 @@ def customer_rows(ids: list[int], chunk: int = 2000) -> Iterator[dict]:
             mine = phones.get(cid)
             for label, _t in PHONE_COLUMNS:
                 r[f"phone_{label}"] = "، ".join(mine[label]) if mine and label in mine else ""
+            r["phone_primary"] = mine["primary"] if mine else ""
             addrs = addresses.get(cid)
             if addrs:
-                r["province"], r["city"], r["address"], r["address_postal_code"] = addrs[0]
+                (r["address_label"], r["province"], r["city"], r["address"],
+                 r["address_postal_code"]) = addrs[0]
                 r["other_addresses"] = " | ".join(format_other_address(*a) for a in addrs[1:])
             tg = tags.get(cid)
             r["tags"] = "، ".join(tg) if tg else ""
@@ -569,7 +581,7 @@ def customer_rows(ids: list[int], chunk: int = 2000) -> Iterator[dict]:
 def customer_cells(ids: list[int], chunk: int = 2000) -> Iterator[list[Any]]:
     """The same rows as ready cell values in customer_columns() order, built straight from the database tuples
     (the 100,000-customer export spends its time writing, not converting)."""
-    from app.customers import KIND_LABELS, STAGE_LABELS, STATUS_LABELS
+    from app.customers import ADDRESS_LABELS, KIND_LABELS, STAGE_LABELS, STATUS_LABELS
 
     illegal = ILLEGAL_CHARACTERS_RE.search
     idx = {f: i for i, f in enumerate(_CUSTOMER_FIELDS)}
@@ -590,10 +602,12 @@ def customer_cells(ids: list[int], chunk: int = 2000) -> Iterator[list[Any]]:
                 continue
             mine = phones.get(cid) or {}
             addrs = addresses.get(cid)
-            first = addrs[0] if addrs else ("", "", "", "")
+            first = addrs[0] if addrs else ("", "", "", "", "")
             tg = tags.get(cid)
             extra = {f"phone_{label}": "، ".join(mine[label]) for label, _t in PHONE_COLUMNS if label in mine}
-            extra.update(province=first[0], city=first[1], address=first[2], address_postal_code=first[3],
+            extra.update(phone_primary=mine.get("primary", ""),
+                         address_label=ADDRESS_LABELS.get(first[0], first[0]) if addrs else "",
+                         province=first[1], city=first[2], address=first[3], address_postal_code=first[4],
                          other_addresses=" | ".join(format_other_address(*a) for a in addrs[1:]) if addrs else "",
                          tags="، ".join(tg) if tg else "",
                          assigned=users.get(t[idx["assigned_to"]], "") if t[idx["assigned_to"]] else "")

@@ -31,6 +31,7 @@ from typing import Any
 import peewee as pw
 
 from app import customers as cs
+from app import phones as ph
 from app import settings
 from app.clock import now
 from app.errors import UserError, ValidationError
@@ -59,12 +60,14 @@ FIELDS: dict[str, str] = {
     "kind": "نوع (حقیقی/حقوقی)",
     "stage": "مرحله (سرنخ/مشتری)",
     "phone": "تلفن (تشخیص خودکار همراه/ثابت)",
+    "phone_primary": "تلفن اصلی",
     "phone_mobile": "موبایل",
     "phone_work": "تلفن محل کار",
     "phone_home": "تلفن منزل",
     "phone_fax": "نمابر",
     "phone_other": "سایر تلفن‌ها",
     "email": "ایمیل",
+    "address_label": "نوع نشانی",
     "province": "استان",
     "city": "شهر",
     "address": "نشانی",
@@ -114,6 +117,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
                    "work phone", "office phone", "landline", "business phone"),
     "phone_home": ("تلفن منزل", "منزل", "تلفن خانه", "home phone", "home"),
     "phone_fax": ("نمابر", "فکس", "fax"),
+    "phone_primary": ("تلفن اصلی", "شماره اصلی", "primary phone", "main phone"),
+    "address_label": ("نوع نشانی", "نوع آدرس", "address type"),
     "phone_other": ("سایر تلفن‌ها", "سایر تلفن ها", "تلفن های دیگر", "سایر شماره ها", "other phones",
                     "other phone"),
     "email": ("ایمیل", "پست الکترونیک", "پست الکترونیکی", "رایانامه", "ای میل", "email", "e-mail", "mail"),
@@ -537,8 +542,18 @@ def _code_cell(v: Any, width: int = 0) -> str:
     return s
 
 
-_OTHER_ADDR = re.compile(r"(?:استان:\s*(?P<province>[^؛]*))?؛?\s*(?:شهر:\s*(?P<city>[^؛]*))?؛?\s*"
+_OTHER_ADDR = re.compile(r"(?:نوع:\s*(?P<label>[^؛]*))?؛?\s*"
+                         r"(?:استان:\s*(?P<province>[^؛]*))?؛?\s*(?:شهر:\s*(?P<city>[^؛]*))?؛?\s*"
                          r"(?:نشانی:\s*(?P<line>[^؛]*))?؛?\s*(?:کد پستی:\s*(?P<postal>[\d\s]*))?\s*$")
+
+
+def address_label_of(text: str) -> str:
+    """«انبار» / «warehouse» → the Address label key; anything else is «محل کار»."""
+    key = compact_key(text)
+    for k, v in cs.ADDRESS_LABELS.items():
+        if key in (compact_key(v), k):
+            return k
+    return "work"
 
 
 def parse_other_addresses(text: str) -> list[dict]:
@@ -549,7 +564,8 @@ def parse_other_addresses(text: str) -> list[dict]:
             continue
         m = _OTHER_ADDR.fullmatch(part) if "نشانی:" in part or "شهر:" in part else None
         if m:
-            out.append({"label": "work", "province": (m.group("province") or "").strip(),
+            out.append({"label": address_label_of(m.group("label") or ""),
+                        "province": (m.group("province") or "").strip(),
                         "city": (m.group("city") or "").strip(), "line": (m.group("line") or "").strip(),
                         "postal_code": (m.group("postal") or "").strip()})
         else:
@@ -735,14 +751,17 @@ class _Mapper:
                 for num in split_phones(v):
                     phones.append({"label": label, "raw": num})
                     self._phone_cols.append((self.headers[i] if i < len(self.headers) else "", num))
+        primary = self.first(row, "phone_primary")
+        if primary is not None and not isinstance(primary, dt.date | dt.time | dt.timedelta | bool):
+            self._put_primary(split_phones(primary), phones)
         d["phones"] = phones
         addresses = []
         province, city = self.text(row, "province"), self.text(row, "city")
         line = "، ".join(_cell_text(v) for _i, v in self.values(row, "address"))
         postal = _code_cell(self.first(row, "address_postal_code"), 10)
         if province or city or line or postal:
-            addresses.append({"label": "work", "province": province, "city": city, "line": line,
-                              "postal_code": postal})
+            addresses.append({"label": address_label_of(self.text(row, "address_label")), "province": province,
+                              "city": city, "line": line, "postal_code": postal})
         for _i, v in self.values(row, "other_addresses"):
             addresses.extend(parse_other_addresses(_cell_text(v)))
         d["addresses"] = addresses
@@ -751,6 +770,22 @@ class _Mapper:
             tags.extend(t.strip() for t in re.split(r"[،,;؛|]+", _cell_text(v)) if t.strip())
         d["tags"] = tags
         return d, problems
+
+    def _put_primary(self, nums: list[str], phones: list[dict]) -> None:
+        """The «تلفن اصلی» number goes first (validate() makes the first number the primary one); when it is
+        also in a label column, that entry (with its label) moves to the front instead of a second copy."""
+        if not nums:
+            return
+        area = settings.area_code()
+        want = ph.normalize(nums[0], area).canonical
+        header = self.header("phone_primary")
+        for i, p in enumerate(phones):
+            if ph.normalize(p["raw"], area).canonical == want:
+                phones.insert(0, phones.pop(i))
+                self._phone_cols.insert(0, self._phone_cols.pop(i))
+                return
+        phones.insert(0, {"label": None, "raw": nums[0]})
+        self._phone_cols.insert(0, (header, nums[0]))
 
     def problems_of(self, row_no: int, errors: dict[str, str], d: dict) -> list[Problem]:
         out = []

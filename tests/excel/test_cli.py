@@ -18,7 +18,8 @@ def test_export_then_dry_run_then_refused_then_imported(tmp_path, capsys):
         assert "مشتری در" in capsys.readouterr().out
         ws = openpyxl.load_workbook(out).active
         assert ws.sheet_view.rightToLeft and "مرحله: سرنخ (بالقوه)" in ws["A1"].value
-        assert {ws.cell(r, 19).value for r in range(3, ws.max_row + 1)} == {"سرنخ (بالقوه)"}
+        stage_col = [c.value for c in ws[2]].index("مرحله") + 1
+        assert {ws.cell(r, stage_col).value for r in range(3, ws.max_row + 1)} == {"سرنخ (بالقوه)"}
 
         messy = messy_workbook(tmp_path / "messy.xlsx")
         assert run(["--db", dbfile, "import", "customers", str(messy), "--dry-run"]) == 1

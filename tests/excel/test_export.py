@@ -56,6 +56,8 @@ def test_customer_export_reopened(anydb, tmp_path, frozen):
     mob = ws.cell(ra, col["موبایل"])
     assert mob.value == "09121234567" and mob.data_type == "s" and mob.number_format == "@"
     assert ws.cell(ra, col["تلفن محل کار"]).value == "02122514321 داخلی 12"
+    assert ws.cell(ra, col["تلفن اصلی"]).value == "09121234567"
+    assert ws.cell(ra, col["نوع نشانی"]).value == "محل کار"
     nid = ws.cell(ra, col["کد ملی / شناسه ملی"])
     assert nid.value == "0012345679" and nid.data_type == "s"
     # Jalali dates as zero-padded text

@@ -29,12 +29,13 @@ def _rich_customers(user_ids):
             "postal_code": f"{1234567890 + i}", "email": f"user{i}@example.ir", "website": "https://example.ir",
             "description": f"مشتری قدیمی؛ خرید نقدی <{i}>", "birthday": "1360/01/15" if i % 2 else "1370/12/29",
             "anniversary": "1390/06/31" if i % 3 else None,
-            "phones": [{"label": "mobile", "raw": f"0912{5550000 + i}"},
-                       {"label": "work", "raw": f"021{88000000 + i} داخلی {i + 1}"},
+            "phones": ([] if i % 2 else [{"label": "mobile", "raw": f"0912{5550000 + i}"}]) + [
+                       {"label": "work", "raw": f"021{88000000 + i} داخلی {i + 1}"}] +   # primary: work or mobile
+                      ([{"label": "mobile", "raw": f"0912{5550000 + i}"}] if i % 2 else []) + [
                        {"label": "fax", "raw": f"021{77000000 + i}"},
                        {"label": "home", "raw": f"031{33000000 + i}"},
                        {"label": "other", "raw": f"+4930{1234000 + i}"}],
-            "addresses": [{"province": "تهران", "city": "تهران", "line": f"خیابان ولیعصر، کوچه {i}، پلاک ۲/۱",
+            "addresses": [{"label": "home" if i % 3 == 0 else "work", "province": "تهران", "city": "تهران", "line": f"خیابان ولیعصر، کوچه {i}، پلاک ۲/۱",
                            "postal_code": f"{1411111110 + i}"},
                           {"label": "warehouse", "province": "البرز", "city": "کرج", "line": "جاده مخصوص",
                            "postal_code": ""}],
@@ -45,9 +46,10 @@ def _rich_customers(user_ids):
 def _comparable(d: dict) -> dict:
     out = {k: v for k, v in d.items() if k not in ("id", "created_at", "assigned_to", "merged_into", "phones",
                                                    "addresses")}
-    out["phones"] = sorted((p["label"], p["canonical"], p["extension"]) for p in d["phones"])
-    # the address label is not a sheet column: every imported address is «محل کار»
-    out["addresses"] = [(a["province"], a["city"], a["line"], a["postal_code"]) for a in d["addresses"]]
+    phones = [(p["label"], p["canonical"], p["extension"]) for p in d["phones"]]
+    out["primary_phone"] = phones[0] if phones else None
+    out["phones"] = sorted(phones)
+    out["addresses"] = [(a["label"], a["province"], a["city"], a["line"], a["postal_code"]) for a in d["addresses"]]
     out["tags"] = sorted(d["tags"])
     return out
 
