@@ -776,9 +776,14 @@ class _Mapper:
         also in a label column, that entry (with its label) moves to the front instead of a second copy."""
         if not nums:
             return
+        header = self.header("phone_primary")
+        for i, p in enumerate(phones):        # the same text (our own export): no parsing needed
+            if p["raw"] == nums[0]:
+                phones.insert(0, phones.pop(i))
+                self._phone_cols.insert(0, self._phone_cols.pop(i))
+                return
         area = settings.area_code()
         want = ph.normalize(nums[0], area).canonical
-        header = self.header("phone_primary")
         for i, p in enumerate(phones):
             if ph.normalize(p["raw"], area).canonical == want:
                 phones.insert(0, phones.pop(i))
