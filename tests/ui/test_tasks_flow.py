@@ -114,7 +114,7 @@ def test_call_follow_up_dashboard_referral_inbox_done(qtbot, office):
     assert "من فردا مرخصی هستم" in her.model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole)
 
     # 5. She marks it done (Ctrl+D): it leaves her open list; the timeline has the whole story.
-    her.view.selectRow(0)
+    her.select_row(0)
     qtbot.keyClick(her.view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     assert Task.get_by_id(task.id).status == "done" and Task.get_by_id(task.id).done_by_id == office["maryam"]
     assert her.model.rowCount() == 0

@@ -284,7 +284,7 @@ class TasksPage(QWidget):
         self._set_filters("me", "open", "today_overdue", ("call", "followup"))
         self.view.setFocus()
         if self.model.rowCount():
-            self.view.selectRow(0)
+            self.select_row(0)
 
     def show_my_inbox(self) -> None:
         self._set_filters("me", "open", "all", ())
@@ -330,7 +330,7 @@ class TasksPage(QWidget):
         if selected is not None:
             for i, r in enumerate(rows):
                 if r.id == selected:
-                    self.view.selectRow(i)
+                    self.select_row(i)
                     break
         self.last_load_ms = (time.perf_counter() - t0) * 1000
 
@@ -346,10 +346,19 @@ class TasksPage(QWidget):
         r = self.selected_row()
         return r.id if r else None
 
+    def select_row(self, row: int) -> None:
+        """Select a whole row. QTableView.selectRow() selects nothing once the application is right-to-left
+        (as it always is here), so go through the selection model."""
+        from PySide6.QtCore import QItemSelectionModel
+
+        idx = self.model.index(row, 0)
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        self.view.selectionModel().setCurrentIndex(idx, flags)
+
     def select_task(self, task_id: int) -> bool:
         for i, r in enumerate(self.model.rows):
             if r.id == task_id:
-                self.view.selectRow(i)
+                self.select_row(i)
                 return True
         return False
 
