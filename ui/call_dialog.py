@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
 
 from app import call_log, jalali
 from app.clock import now
-from app.errors import UserError, ValidationError
+from app.errors import ValidationError
 from app.text import to_persian_digits
 from ui.context import AppContext
 from ui.forms import FieldErrors, error_label
-from ui.task_dialog import CustomerPicker, DueRow, set_combo_data, show_error, user_combo
+from ui.task_dialog import CustomerPicker, DueRow, set_combo_data, user_combo
 
 logger = logging.getLogger(__name__)
 
@@ -170,13 +170,8 @@ class CallDialog(QDialog):
         if self.customer.line.text().strip() and not self.customer.customer_id():
             self.errors.show(ValidationError({"customer_id": "مشتری را از فهرست پیشنهادها انتخاب کنید."}))
             return False
-        try:
-            logged = call_log.log_call(self.data(), user=self.ctx.user_id)
-        except ValidationError as e:
-            self.errors.show(e)
-            return False
-        except UserError as e:
-            show_error(self, e)
+        ok, logged = self.errors.attempt(self, lambda: call_log.log_call(self.data(), user=self.ctx.user_id))
+        if not ok:
             return False
         self.result_call_id = logged.call.id
         self.result_task_id = logged.task.id if logged.task else None

@@ -112,6 +112,19 @@ class FieldErrors:
             self.general.hide()
         self.shown = {}
 
+    def attempt(self, parent: QWidget, fn: Callable[[], object]) -> tuple[bool, object]:
+        """Run a service call for a dialog's save: a ValidationError goes under its fields, any other
+        UserError into a message box. Returns (saved?, what fn returned)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        try:
+            return True, fn()
+        except ValidationError as e:
+            self.show(e)
+        except UserError as e:
+            QMessageBox.warning(parent, "خطا", e.message)
+        return False, None
+
     def show(self, error: ValidationError | UserError, order: list[str] | None = None) -> QWidget | None:
         """Put each message under its field; focus the first bad field (in `order`, else in form order).
 

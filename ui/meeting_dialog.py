@@ -18,10 +18,9 @@ from PySide6.QtWidgets import (
 
 from app import meetings, reminders
 from app.clock import now
-from app.errors import UserError, ValidationError
 from ui.context import AppContext
 from ui.forms import FieldErrors, error_label
-from ui.task_dialog import CustomerPicker, DueRow, set_combo_data, show_error, user_combo
+from ui.task_dialog import CustomerPicker, DueRow, set_combo_data, user_combo
 
 logger = logging.getLogger(__name__)
 
@@ -106,18 +105,17 @@ class MeetingDialog(QDialog):
 
     def save(self) -> bool:
         self.errors.clear()
-        try:
+        def write():
             data = self.data()
             if self.meeting_id:
                 meetings.update_meeting(self.meeting_id, data, user=self.ctx.user_id)
-            else:
-                self.meeting_id = meetings.create_meeting(data, user=self.ctx.user_id).id
-        except ValidationError as e:
-            self.errors.show(e)
+                return self.meeting_id
+            return meetings.create_meeting(data, user=self.ctx.user_id).id
+
+        ok, meeting_id = self.errors.attempt(self, write)
+        if not ok:
             return False
-        except UserError as e:
-            show_error(self, e)
-            return False
+        self.meeting_id = meeting_id
         self.ctx.bus.data_changed.emit("meetings")
         self.saved.emit(self.meeting_id)
         self.accept()

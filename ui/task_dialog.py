@@ -378,18 +378,17 @@ class TaskDialog(QDialog):
         if self.customer.line.text().strip() and not self.customer.customer_id():
             self.errors.show(ValidationError({"customer_id": "مشتری را از فهرست پیشنهادها انتخاب کنید."}))
             return False
-        try:
+        def write():
             data = self.data()
             if self.task_id:
                 ts.update_task(self.task_id, data, user=self.ctx.user_id)
-            else:
-                self.task_id = ts.create_task(data, user=self.ctx.user_id).id
-        except ValidationError as e:
-            self.errors.show(e)
+                return self.task_id
+            return ts.create_task(data, user=self.ctx.user_id).id
+
+        ok, task_id = self.errors.attempt(self, write)
+        if not ok:
             return False
-        except UserError as e:
-            show_error(self, e)
-            return False
+        self.task_id = task_id
         self.ctx.bus.data_changed.emit("tasks")
         self.saved.emit(self.task_id)
         self.accept()
@@ -453,13 +452,9 @@ class ReferDialog(QDialog):
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.submit)
 
     def submit(self) -> bool:
-        try:
-            ts.refer(self.task_id, self.to_user.currentData() or 0, self.reason.text(), by_user=self.ctx.user_id)
-        except ValidationError as e:
-            self.errors.show(e)
-            return False
-        except UserError as e:
-            show_error(self, e)
+        ok, _ = self.errors.attempt(self, lambda: ts.refer(self.task_id, self.to_user.currentData() or 0,
+                                                          self.reason.text(), by_user=self.ctx.user_id))
+        if not ok:
             return False
         self.ctx.bus.data_changed.emit("tasks")
         self.accept()
