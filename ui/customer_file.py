@@ -5,11 +5,9 @@ The window follows a merge: opened on a merged-away customer, it shows the survi
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -63,17 +61,6 @@ BADGE_COLOURS = {
     "type": ("#e0f2fe", "#075985"),
     "tag": ("#f3e8ff", "#6b21a8"),
 }
-NO_DIAL_TIP = "شماره‌گیری از رایانه راه‌اندازی نشده است (به مودم تماس‌گیر نیاز دارد)؛ شماره را روی تلفن بگیرید."
-
-
-def dialer() -> Callable[[str], object] | None:
-    """app.callerid.modem.dial when the caller-ID feature provides it, else None."""
-    try:
-        mod = importlib.import_module("app.callerid.modem")
-    except ImportError:
-        return None
-    fn = getattr(mod, "dial", None)
-    return fn if callable(fn) else None
 
 
 def badge(text: str, colours: tuple[str, str]) -> QLabel:
@@ -408,7 +395,9 @@ class CustomerFileWindow(QWidget):
         d = self.data
         _clear_layout(self.phones_grid)
         self.dial_buttons: list[QToolButton] = []
-        dial = dialer()
+        from ui.dialing import dial_reason
+
+        reason = dial_reason(self.ctx)
         for i, p in enumerate(d.get("phones", [])):
             kind = QLabel(cs.PHONE_LABELS.get(p["label"], p["label"]))
             kind.setProperty("role", "muted")
@@ -420,12 +409,9 @@ class CustomerFileWindow(QWidget):
             btn = QToolButton()
             btn.setText("☎ تماس")
             btn.setProperty("number", p["canonical"])
-            if dial is None:
-                btn.setEnabled(False)
-                btn.setToolTip(NO_DIAL_TIP)
-            else:
-                btn.setToolTip(f"شماره‌گیری {phone_display(p['canonical'])}")
-                btn.clicked.connect(lambda _=False, n=p["canonical"]: self.dial(n))
+            # Always clickable: when the modem cannot dial, the click says why (the listener may start later).
+            btn.setToolTip(reason or f"شماره‌گیری {phone_display(p['canonical'])} با مودم")
+            btn.clicked.connect(lambda _=False, n=p["canonical"]: self.dial(n))
             self.dial_buttons.append(btn)
             self.phones_grid.addWidget(kind, i, 0)
             self.phones_grid.addWidget(number, i, 1)
@@ -612,17 +598,13 @@ class CustomerFileWindow(QWidget):
         return dlg
 
     def dial(self, number: str) -> None:
-        fn = dialer()
-        if fn is None:
-            return
-        try:
-            fn(number)
-            self.ctx.bus.status_message.emit(f"در حال شماره‌گیری {phone_display(number)}…")
-        except UserError as e:
-            QMessageBox.warning(self, "شماره‌گیری", e.message)
-        except Exception:  # noqa: BLE001 - a modem failure must not close the file
-            logger.exception("dialling %s failed", number)
-            QMessageBox.warning(self, "شماره‌گیری", "شماره‌گیری انجام نشد؛ اتصال مودم را بررسی کنید.")
+        from ui.dialing import start_dial
+
+        reason = start_dial(self.ctx, number)
+        if reason:
+            QMessageBox.information(self, "شماره‌گیری", reason)
+        else:
+            self.ctx.bus.status_message.emit(f"در حال شماره‌گیری {phone_display(number)}؛ گوشی را بردارید.")
 
     def _keep(self, w: QWidget) -> None:
         self.child_dialogs = [d for d in self.child_dialogs if _alive(d)]

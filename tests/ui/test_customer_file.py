@@ -6,13 +6,13 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import Qt
 
-from app import clock, timeline
+from app import clock, settings, timeline
 from app import customers as cs
 from app.demo import ensure_users
 from app.jalali import format_datetime, from_jalali
 from ui import customer_file
 from ui.context import AppContext
-from ui.customer_file import CustomerFileWindow, NoteDialog, dialer, open_customer_file, phone_display
+from ui.customer_file import CustomerFileWindow, NoteDialog, open_customer_file, phone_display
 from ui.customer_form import CustomerFormDialog
 
 
@@ -153,15 +153,45 @@ def test_log_call_button_asks_the_bus(qtbot, ctx, customer):
     assert sig.args == [customer.id, 0]
 
 
-def test_dial_buttons_follow_the_modem_feature(qtbot, ctx, customer):
+def test_dial_without_a_modem_says_why(qtbot, ctx, customer, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
     w = open_file(qtbot, ctx, customer.id)
     assert len(w.dial_buttons) == 2
-    if dialer() is None:
-        for b in w.dial_buttons:
-            assert not b.isEnabled()
-            assert "مودم" in b.toolTip()
-    else:
-        assert all(b.isEnabled() for b in w.dial_buttons)
+    assert all(b.isEnabled() and "مودم" in b.toolTip() for b in w.dial_buttons)
+    said = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, text: said.append(text))
+    w.dial_buttons[0].click()
+    assert said and "شناسه تماس روشن نیست" in said[0]
+
+
+def test_dial_from_the_file_goes_through_the_listeners_modem(qtbot, db, tmp_path):
+    """Click-to-call on a simulated modem: the listener that holds the port dials, then releases the line."""
+    from app.callerid import settings_keys as sk
+    from app.callerid.simulator import Simulator, SimulatorOptions
+    from ui.context import AppContext
+    from ui.main_window import MainWindow
+
+    c = cs.create_customer({"first_name": "آرش", "last_name": "کاظمی", "phones": [{"raw": "0912 765 4321"}]})
+    sim = Simulator(SimulatorOptions(device="modem", chipset="conexant", link=str(tmp_path / "modem")))
+    sim.start()
+    try:
+        settings.set(sk.DEVICE, "modem")
+        settings.set(sk.PORT, str(tmp_path / "modem"))
+        settings.set(sk.DIAL_RELEASE_AFTER, 0.2)
+        ctx = AppContext()
+        win = MainWindow(ctx)
+        qtbot.addWidget(win)
+        qtbot.waitUntil(lambda: win.callerid.listener.state == "listening", timeout=8000)
+        f = CustomerFileWindow(ctx, c.id)
+        qtbot.addWidget(f)
+        with qtbot.waitSignal(win.callerid.listener.dial_finished, timeout=8000) as done:
+            f.dial_buttons[0].click()
+        assert done.args[0] is True
+        assert "ATDT09127654321;" in sim.at.history and sim.at.history[-1] == "ATH", sim.at.history
+    finally:
+        win.close()
+        sim.close()
 
 
 def test_refreshes_when_something_is_recorded_elsewhere(qtbot, ctx, customer):

@@ -333,18 +333,15 @@ class _CallList(QWidget):
         r = self.selected_row()
         if r is None or not r.number:
             return
-        controller = getattr(self.ctx.main_window, "callerid", None) if self.ctx.main_window else None
-        listener = getattr(controller, "listener", None)
-        dial = getattr(listener, "dial", None)
+        from ui.dialing import start_dial
+
         number_text = _ltr(to_persian_digits(r.number_display))
-        if callable(dial) and getattr(listener, "_can_dial", lambda: "x")() is None:
-            def done(ok: bool, message: str, number=r.number, customer=r.customer_id) -> None:
-                listener.dial_finished.disconnect(done)
-                self.ctx.bus.status_message.emit(message)
-                if ok:
-                    self._log_callback(number, customer)
-            listener.dial_finished.connect(done)
-            dial(r.number)
+
+        def done(ok: bool, _message: str, number=r.number, customer=r.customer_id) -> None:
+            if ok:
+                self._log_callback(number, customer)
+
+        if start_dial(self.ctx, r.number, done) is None:
             self.ctx.bus.status_message.emit(f"در حال شماره‌گیری {number_text}؛ گوشی را بردارید.")
             return
         box = QMessageBox(self)
