@@ -66,6 +66,15 @@ def run(quick: bool = False) -> list[dict]:
 # --- child process entry points ---------------------------------------------------------------------------
 
 def _peak_mb() -> float:
+    """This process's own peak resident memory. Linux's VmHWM starts afresh at exec; ru_maxrss does not (a
+    child forked from the big bench runner would report the runner's peak)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     import resource
 
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
