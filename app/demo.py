@@ -67,6 +67,8 @@ def _raw_forms(canonical: str, rng: random.Random) -> str:
         from app.text import to_persian_digits
 
         return to_persian_digits(c)
+    if c.startswith("09"):
+        return f"{c[:4]}-{c[4:7]}-{c[7:]}"
     return f"({c[:3]}) {c[3:7]} {c[7:]}"
 
 
