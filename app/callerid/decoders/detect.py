@@ -40,7 +40,8 @@ _YASNA = re.compile(r"(?:^|\s)L(?:INE)?\s*\d{1,2}\b.*(?:CallerID\s*:|RingsCount\
 
 def _modem_sure(rec: str) -> bool:
     s = rec.strip()
-    if re.fullmatch(r"RING\s*[A-Z0-9]?", s.upper()) or _MODEM_FIELD.match(s) or ("###" in s and "NMBR" in s):
+    if re.fullmatch(r"RING\s*[A-Z0-9]?", s.upper()) or _MODEM_FIELD.match(s) or ("###" in s and "NMBR" in s) \
+            or re.match(r'RING;|\+CLIP:\s*"', s, re.IGNORECASE):
         return True
     compact = re.sub(r"\s+", "", s)
     if len(compact) >= 8 and len(compact) % 2 == 0 and re.fullmatch(r"[0-9A-Fa-f]+", compact):

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 
 from app.callerid import events as ev
 from app.callerid.decoders.base import (
@@ -48,13 +49,18 @@ DLE = 0x10
 _KEY_ALIASES = {
     "DATE": "DATE", "TIME": "TIME", "NMBR": "NMBR", "NBR": "NMBR", "NUMBER": "NMBR", "DDN_NMBR": "DDN_NMBR",
     "DDN": "DDN_NMBR", "NAME": "NAME", "MESG": "MESG", "CALLER NUMBER": "NMBR", "CALLER'S NUMBER": "NMBR",
-    "CALLERS NUMBER": "NMBR", "CALLER NAME": "NAME", "CALLER ID": "NMBR", "FM": "NMBR", "TO": "TO",
+    "CALLERS NUMBER": "NMBR", "CALLER NAME": "NAME", "CALLER ID": "NMBR", "CALLERID": "NMBR", "FM": "NMBR",
+    "TO": "TO", "REASON FOR NO CALLER NUMBER": "NMBR", "REASON FOR NO CALLER NAME": "NAME",
 }
 # A field label, then = (or :). Labels stand at the start of the line or after a separator; NMBR may also
 # follow a one-letter value glued to it, as in "NAME=ONMBR=5072884388" (seen from real modems).
 _FIELD = re.compile(
-    r"(?:(?<![A-Za-z_'])(DDN_NMBR|DDN|NBR|NUMBER|NAME|DATE|TIME|MESG|CALLER'?S? NUMBER|CALLER NAME|CALLER ID|"
-    r"FM|TO)|(NMBR))\s*[=:]\s*", re.IGNORECASE)
+    r"(?:(?<![A-Za-z_'])(DDN_NMBR|DDN|NBR|NUMBER|NAME|DATE|TIME|MESG|REASON FOR NO CALLER (?:NUMBER|NAME)|"
+    r"CALLER'?S? NUMBER|CALLER NAME|CALLER ?ID|FM|TO)|(NMBR))\s*[=:]\s*", re.IGNORECASE)
+# GSM modems (and mgetty's FALCOM A2D): +CLIP: "<number>",<type>[,<subaddr>,<satype>,<alpha>,<CLI validity>],
+# repeated after every RING. Validity 1 = withheld, 2 = not available.
+_CLIP = re.compile(r'^\+CLIP:\s*"([^"]*)"(?:\s*,\s*\d*)?(?:\s*,[^,]*){0,2}(?:\s*,\s*"([^"]*)")?'
+                   r'(?:\s*,\s*(\d))?', re.IGNORECASE)
 _NETCALLERID = re.compile(r"###(.*?)\+\+\+", re.DOTALL)
 _RESULT_CODES = re.compile(
     r"^(OK|ERROR|CONNECT.*|NO CARRIER|NO DIAL ?TONE|BUSY|NO ANSWER|VCON|FAX|DATA|\+FCERROR|"
@@ -72,6 +78,7 @@ class ModemDecoder(Decoder):
         self._hex = HexAssembler()
         self._pending: dict[str, str] = {}
         self._pending_raw: list[str] = []
+        self._clip_last: str | None = None      # +CLIP repeats after each RING: one call, reported once
 
     # -- byte level: lines, and <DLE> codes between them --------------------------------------------------
     def _feed(self, data: bytes) -> list[CallerIdEvent]:
@@ -125,6 +132,19 @@ class ModemDecoder(Decoder):
             return out
         if "###" in line and "+++" in line:
             return self._netcallerid(line)
+        elsa = re.fullmatch(r"RING;\s*([^;]*?)\s*(?:;.*)?", line, re.IGNORECASE)
+        if elsa:
+            # ELSA MicroLink / TLV.34 (mgetty cnd.c): "RING;<caller>;<called>", on every ring.
+            out = self._line("RING")
+            if elsa[1] and elsa[1] != self._clip_last:
+                self._clip_last = elsa[1]
+                out += self._field("NMBR", elsa[1], line)
+            return out
+        clip = _CLIP.match(line)
+        if clip:
+            return self._clip(clip, line)
+        if not re.fullmatch(r"RING\s*[A-Z0-9]?", upper):
+            self._clip_last = None
         lead = re.match(r"^(?:RING\s+)+(?=\S)", line, re.IGNORECASE)
         if lead and _FIELD.match(line, lead.end()):
             # "RING RING DATE=0224 NAME=O NMBR=…": rings and a caller-ID block on one line.
@@ -188,12 +208,31 @@ class ModemDecoder(Decoder):
             out += self._complete("all fields")
         return out
 
+    def _clip(self, m: re.Match, line: str) -> list[CallerIdEvent]:
+        number, alpha, validity = m[1].strip(), (m[2] or "").strip(), m[3]
+        if not number:
+            number = "P" if validity == "1" else "O"
+        key = f"{number}|{alpha}"
+        if key == self._clip_last and not self._pending:
+            return []                                   # the same caller again after the next RING
+        self._clip_last = key
+        out = self._field("NMBR", number, line)
+        if alpha:
+            out += self._field("NAME", alpha, line)
+        return out
+
     def _netcallerid(self, line: str) -> list[CallerIdEvent]:
         """###DATE<mmddhhmm>...NMBR<number>...NAME<words>+++"""
         m = _NETCALLERID.search(line)
         body = m.group(1) if m else ""
         out = self._complete("netcallerid")
         parts = {}
+        flags = {piece.strip(". ").upper() for piece in body.split("...")}
+        if flags & {"BYE", "CANCEL", "CALLED"} or line.lstrip().upper().startswith("CALLINFO"):
+            # NCID gateway call-end records (CALLINFO: ###BYE…/###CANCEL…): the call was reported already;
+            # reading their NMBR as a new caller would log every call twice.
+            logger.debug("NetCallerID call-info record skipped: %r", line[:80])
+            return out
         for piece in body.split("..."):
             piece = piece.strip(".")
             for key in ("DATE", "NMBR", "NAME", "LINE", "CALL"):
@@ -212,6 +251,10 @@ class ModemDecoder(Decoder):
         if name and not (name.startswith("-") and name.endswith("-")):   # -UNKNOWN CALLER-, -MSG OFF-
             self._pending["NAME"] = name
         self._pending_raw.append(line)
+        if parts.get("CALL", "").strip().upper() == "OUT":
+            # NCID gateway "CALLOUT": a call placed from this line, not a caller.
+            done = self._complete("netcallerid")
+            return out + [replace(e, kind=ev.OUTGOING, status=None) for e in done]
         return out + self._complete("netcallerid")
 
     def _complete(self, why: str) -> list[CallerIdEvent]:
@@ -226,7 +269,8 @@ class ModemDecoder(Decoder):
         when = None
         date, time_ = p.get("DATE", ""), p.get("TIME", "")
         md = _month_day_year(date.strip())
-        tm = re.fullmatch(r"(\d\d):?(\d\d)", time_.strip())
+        # HHMM; some modems append a digit ("TIME = 12541" in NCID's test-modem-calls.data; ncidd keeps 1254).
+        tm = re.fullmatch(r"(\d\d):?(\d\d)\d{0,2}", time_.strip())
         if md and tm:
             month, day, year = md
             when = month_day_time(month, day, int(tm[1]), int(tm[2]), now, year=year)
@@ -248,6 +292,7 @@ class ModemDecoder(Decoder):
                               status=status, source=self.source, raw=" | ".join(raw), extra=extra)]
 
     def _flush(self) -> list[CallerIdEvent]:
+        self._clip_last = None
         # The idle timeout: the call whose lines are all in is reported now (never waiting for a NAME). A
         # line still missing its end stays in the buffer: reading it now could cut a number short, and the
         # block it belongs to waits with it.
@@ -269,6 +314,7 @@ class ModemDecoder(Decoder):
         return bool(self._pending) or bool(self._buf.strip())
 
     def _reset_after_error(self) -> None:
+        self._clip_last = None
         self._buf.clear()
         self._pending, self._pending_raw = {}, []
         self._hex.reset()
