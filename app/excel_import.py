@@ -457,7 +457,15 @@ def load_table(path: str | Path, sheet: str | None = None) -> Table:
 
 # --- cleaning one row ---------------------------------------------------------------------------------------
 
-_SPLIT_PHONES = re.compile(r"[،,;؛|\n\r]+|\s+/\s+|\s+و\s+|\s+-\s+(?=\+?0|\+)")
+_SPLIT_PHONES = re.compile(r"[،,;؛|\n\r]+|\s+/\s+|(?<=\d{7})/(?=\+?\d{7})|\s+و\s+|\s+-\s+(?=\+?0|\+)")
+# «9.12E+09»: a number Excel showed in scientific notation and that was then saved as text
+_SCIENTIFIC = re.compile(r"[+-]?\d(?:\.(\d+))?[eE]\+?(\d{1,2})")
+# a totals row under the data: «جمع»، «جمع کل»، «مجموع»…
+_TOTAL_WORDS = {compact_key(w) for w in ("جمع", "جمع کل", "جمع‌کل", "مجموع", "مجموع کل", "جمعا", "جمعاً",
+                                         "total", "sum", "grand total")}
+# words that belong to the last name when a whole name is in one column: «علی حسین زاده»
+_SURNAME_TAILS = {"زاده", "نژاد", "پور", "فر", "راد", "نیا", "منش", "وند"}
+_SURNAME_HEADS = {"آل", "ابن", "بنی"}
 _KIND_WORDS = {"حقیقی": "person", "شخص": "person", "شخصی": "person", "فرد": "person", "person": "person",
                "individual": "person", "حقوقی": "organisation", "شرکت": "organisation", "سازمان": "organisation",
                "organisation": "organisation", "organization": "organisation", "company": "organisation"}
@@ -487,6 +495,9 @@ def split_phones(value: Any) -> list[str]:
             continue
         if re.fullmatch(r"\d+\.0", part):
             part = part[:-2]
+        sci = _SCIENTIFIC.fullmatch(part)
+        if sci and len(sci.group(1) or "") >= int(sci.group(2)):
+            part = str(int(float(part)))      # «9.121234567E+09» still has every digit
         digits = re.sub(r"\D", "", part)
         # two numbers separated only by spaces: «09121234567 09351234567»
         words = part.split()
@@ -495,6 +506,21 @@ def split_phones(value: Any) -> list[str]:
         else:
             out.append(part)
     return out
+
+
+def split_full_name(full: str) -> tuple[str, str]:
+    """«نام و نام خانوادگی» in one column → (first, last). The last word is the last name («محمد رضا احمدی» →
+    «محمد رضا»، «احمدی»), with a detached tail or head kept on it («علی حسین زاده»، «حسن آل احمد»); one word
+    is a last name."""
+    parts = full.split()
+    if len(parts) <= 1:
+        return "", full.strip()
+    cut = len(parts) - 1
+    if len(parts) >= 3 and parts[-1] in _SURNAME_TAILS:
+        cut -= 1
+    if cut >= 2 and parts[cut - 1] in _SURNAME_HEADS:
+        cut -= 1
+    return " ".join(parts[:cut]), " ".join(parts[cut:])
 
 
 def _date_cell(v: Any) -> Any:
@@ -607,6 +633,8 @@ class RowResult:
     def status(self) -> str:
         if self.has_error:
             return "error"
+        if self.data is None:
+            return "skipped"              # a totals row or a row with nothing to import: listed, not imported
         if self.is_duplicate:
             return "duplicate"
         return "ok"
@@ -638,6 +666,9 @@ class Report:
                  f"{to_persian_digits(len(self.ready))} ردیف آماده",
                  f"{to_persian_digits(len(self.errors))} ردیف با خطا",
                  f"{to_persian_digits(len(self.duplicates))} ردیف تکراری"]
+        skipped = sum(1 for r in self.rows if r.status == "skipped")
+        if skipped:
+            parts.append(f"{to_persian_digits(skipped)} ردیف بی‌داده یا جمع که وارد نمی‌شود")
         warnings = sum(1 for p in self.problems() if p.severity == "warning")
         if warnings:
             parts.append(f"{to_persian_digits(warnings)} هشدار")
@@ -679,6 +710,10 @@ class _Mapper:
                 v = row[i]
                 if v is None or v == "" or (type(v) is str and not v.strip()):
                     continue
+                if type(v) is str and v.lstrip().startswith(("'", "‘", "’")):
+                    v = v.lstrip()[1:]
+                    if not v.strip():
+                        continue
                 cur.setdefault(f, []).append((i, v))
         self._cur = cur
 
@@ -702,11 +737,7 @@ class _Mapper:
         d["description"] = "\n".join(_cell_text(v) for _i, v in self.values(row, "description"))
         full = self.text(row, "full_name")
         if full and not (d["first_name"] or d["last_name"]):
-            parts = full.split()
-            if len(parts) == 1:
-                d["last_name"] = parts[0]
-            else:
-                d["first_name"], d["last_name"] = parts[0], " ".join(parts[1:])
+            d["first_name"], d["last_name"] = split_full_name(full)
         d["national_id"] = _code_cell(self.first(row, "national_id"), 10)
         d["postal_code"] = _code_cell(self.first(row, "postal_code"), 10)
 
@@ -749,6 +780,11 @@ class _Mapper:
                                             self.headers[i] if i < len(self.headers) else ""))
                     continue
                 for num in split_phones(v):
+                    if _SCIENTIFIC.fullmatch(num):
+                        problems.append(Problem(
+                            row_no, "error", f"شماره «{num}» در اکسل به شکل علمی ذخیره شده و رقم‌هایش گرد شده است؛ "
+                            "شماره کامل را در فایل بنویسید.", self.headers[i] if i < len(self.headers) else ""))
+                        continue
                     phones.append({"label": label, "raw": num})
                     self._phone_cols.append((self.headers[i] if i < len(self.headers) else "", num))
         primary = self.first(row, "phone_primary")
@@ -828,6 +864,29 @@ def _existing_keys() -> tuple[dict[str, int], dict[str, int]]:
     return phones, nids
 
 
+def _name_only_duplicates(results: list[RowResult]) -> None:
+    """A row with no phone and no national ID whose name (and company, email) is already a customer's is that
+    customer: without this, importing the same sheet twice doubled every name-only row."""
+    lonely = [r for r in results if r.data and not r.keys[0] and not r.keys[1] and r.dup_customer is None]
+    if not lonely:
+        return
+    last_names = sorted({r.data.get("last_name") or "" for r in lonely})
+    found: dict[tuple, int] = {}
+    for lo in range(0, len(last_names), 500):
+        q = (Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.email)
+             .where(Customer.merged_into.is_null(), Customer.last_name.in_(last_names[lo:lo + 500]))
+             .order_by(Customer.id))
+        for c in q.dicts():
+            found.setdefault(_fingerprint(c), c["id"])
+    for r in lonely:
+        cid = found.get(_fingerprint(r.data))
+        if cid is not None:
+            r.dup_customer = cid
+            r.problems.append(Problem(
+                r.row, "duplicate", "نام این ردیف با پرونده مشتری دیگری یکی است (شماره تلفن و کد ملی ندارد که "
+                                    "با آن سنجیده شود)."))
+
+
 def _names_of(ids: set[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     ids_l = sorted(ids)
@@ -841,6 +900,29 @@ def _names_of(ids: set[int]) -> dict[int, str]:
 def _fingerprint(d: dict) -> tuple:
     return (compact_key(d.get("first_name")), compact_key(d.get("last_name")), compact_key(d.get("company")),
             (d.get("email") or "").lower())
+
+
+_ROW_NUMBER_HEADERS = {compact_key(w) for w in ("ردیف", "شماره ردیف", "#", "row", "")}
+
+
+def _has_unmapped_data(table: Table, row: list[Any]) -> bool:
+    for i, v in enumerate(row):
+        if _blank(v):
+            continue
+        header = table.headers[i] if i < len(table.headers) else ""
+        if (compact_key(header) in _ROW_NUMBER_HEADERS
+                and re.fullmatch(r"\d+(\.0)?", to_ascii_digits(str(v)).strip())):
+            continue          # only the row's number
+        return True
+    return False
+
+
+def _is_totals_row(d: dict) -> bool:
+    """«جمع کل» where a name goes: the sheet's totals row, not a customer."""
+    name = compact_key(" ".join(str(d.get(f) or "") for f in ("first_name", "last_name", "company")))
+    name = name.rstrip(":")
+    return bool(name) and (name in _TOTAL_WORDS or any(name.startswith(w) and not name[len(w):].isalpha()
+                                                         for w in _TOTAL_WORDS))
 
 
 def analyse(table: Table, progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> Report:
@@ -864,7 +946,16 @@ def analyse(table: Table, progress: ProgressFn | None = None, cancel: CancelFn |
             if progress:
                 progress(n, total)
         d, problems = mapper.build(row_no, row)
-        if all(not v for k, v in d.items() if k not in ("kind", "stage")) and not d["phones"]:
+        if all(not v for k, v in d.items() if k not in ("kind", "stage")) and not d["phones"] and not problems:
+            # Nothing in the imported columns. A row with only its «ردیف» number is padding; anything else
+            # (a column left as «وارد نشود», a note far to the side) is listed so no row disappears unseen.
+            if _has_unmapped_data(table, row):
+                results.append(RowResult(row_no, None, [Problem(
+                    row_no, "warning", "در ستون‌هایی که وارد می‌شوند چیزی ندارد؛ این ردیف وارد نشد.")]))
+            continue
+        if _is_totals_row(d):
+            results.append(RowResult(row_no, None, [Problem(
+                row_no, "warning", "ردیف جمع (جمع کل) است، نه مشتری؛ وارد نشد.")]))
             continue
         rr = RowResult(row_no, None, problems)
         # The mapper resolved the user from the users table already; validate() would look it up once per row.
@@ -909,6 +1000,7 @@ def analyse(table: Table, progress: ProgressFn | None = None, cancel: CancelFn |
         if any(fp):
             seen_print.setdefault(fp, row_no)
         results.append(rr)
+    _name_only_duplicates(results)
     dup_ids = {r.dup_customer for r in results if r.dup_customer}
     if dup_ids:
         names = _names_of(dup_ids)
@@ -1045,6 +1137,10 @@ def import_rows(report: Report, duplicates: str = "skip", skip_invalid: bool = F
             existing = next((existing_phones[c] for c in canon if c in existing_phones), None)
             if existing is None and nid:
                 existing = existing_nids.get(nid)
+            if existing is None and not canon and not nid and r.dup_customer is not None \
+                    and Customer.select().where(Customer.id == r.dup_customer,
+                                                Customer.merged_into.is_null()).exists():
+                existing = r.dup_customer          # a name-only row matching a customer by name
             if existing is not None and duplicates != "add":
                 if duplicates == "skip":
                     result.skipped_duplicates += 1
