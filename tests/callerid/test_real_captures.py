@@ -101,6 +101,11 @@ EXPECTED = {
         ("", None, None, None, "private"),
         ("+989121234567", "Ali", None, None, "ok"),
     ],
+    # YasnaSDK OjSegalSampleData.txt: a recorded session from an Oj Segal box (one incoming call, then four
+    # lifts of the handset to dial out).
+    ("yasnasdk_ojsegal_sample.txt", "segal"): [
+        ("09191714505", None, None, 1, "ok"),
+    ],
     # '@' records as the Arya/Segal box parser in Mirzaei81/vb6_old reads them: NUL/control bytes before a
     # record, "L1 CallerID:<number>@", a space before "L2".
     ("arya_at_records.txt", "segal"): [
@@ -145,3 +150,14 @@ def test_ncid_client_stream_keeps_ring_and_outcome_events():
     assert kinds[0] == ev.DEVICE
     assert kinds.count(ev.MISSED) == 3 and kinds.count(ev.ANSWERED) == 4 and kinds.count(ev.HANGUP) == 1
     assert kinds.count(ev.RING) == 9
+
+
+def test_ojsegal_recorded_session_outcomes():
+    events = [e for e in decode("yasnasdk_ojsegal_sample.txt", "segal") if e.kind != ev.DIGIT]
+    kinds = [e.kind for e in events]
+    assert kinds[:7] == [ev.INCOMING, ev.RING, ev.RING, ev.RING, ev.RING, ev.ANSWERED, ev.HANGUP]
+    # The incoming call ends with "HND:091219913344 T0257": digits pressed during the call, not a new call.
+    assert (events[6].number, events[6].duration) == ("09191714505", 177)
+    out = [(e.number, e.duration) for e in events if e.kind == ev.OUTGOING]
+    assert out == [("09122259679", 65), ("09121991334", 21), ("0912199133455", 274)]
+    assert kinds[-2:] == [ev.OFFHOOK, ev.HANGUP]        # "L1HF@" then "L1HND: T0000@": nothing dialled
