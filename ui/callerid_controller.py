@@ -109,7 +109,17 @@ class CallerIdController(QObject):
             return
         if self.service is None:
             self.service = svc.CallerIdService()
-        self._show(self.service.handle(event))
+        self._show(self.service.handle(event, before_write=self._show_before_write))
+
+    def _show_before_write(self, v: svc.CallView) -> None:
+        """A new call, looked up but not yet logged (v.call_id is 0): its popup goes on screen now, painted,
+        and the service writes the Call row right after, in this same GUI turn; the view it then returns
+        (with the id) reaches the same popup through _show → update_call before any click can be handled."""
+        had = self.stack.popup_for(v.key)
+        self._show_one(v)
+        p = self.stack.popup_for(v.key)
+        if p is not None and p is not had:
+            p.repaint()         # pixels on screen before the write, not after it at the next paint event
 
     def tick(self) -> None:
         if self.service is not None:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import peewee as pw
@@ -204,14 +205,22 @@ class CallerIdService:
         self.machine = lc.CallLifecycle(ring_timeout=max(1.0, float(ring_timeout)))
         self._live: dict[str, _Live] = {}
 
-    def handle(self, event: ev.CallerIdEvent, at: dt.datetime | None = None) -> list[CallView]:
+    def handle(self, event: ev.CallerIdEvent, at: dt.datetime | None = None,
+               before_write: Callable[[CallView], object] | None = None) -> list[CallView]:
+        """Apply one event; the views of the calls it changed, each with its Call row id.
+
+        ``before_write(view)``, when given, is called for a NEW call as soon as its number has been looked up
+        and BEFORE its Call row is written (view.call_id is 0 then): the popup can be on screen without
+        waiting for the write. The row is written right after, in the same call; the returned view carries the
+        id. An exception in ``before_write`` is logged and the call is still written; a failed write is logged
+        and that call is left out of the result (the next event of the call retries it)."""
         at = at or _now_precise()
         try:
             changes = self.machine.feed(event, at)
         except Exception:  # noqa: BLE001 - a bad event must never take the listener down
             logger.exception("caller ID: event %r could not be applied", event)
             return []
-        return self._apply(changes)
+        return self._apply(changes, before_write)
 
     def tick(self, at: dt.datetime | None = None) -> list[CallView]:
         return self._apply(self.machine.tick(at or _now_precise()))
@@ -225,26 +234,42 @@ class CallerIdService:
     def live_calls(self) -> list[lc.CallSnapshot]:
         return self.machine.active()
 
-    def _apply(self, changes: list[lc.CallChange]) -> list[CallView]:
+    def _apply(self, changes: list[lc.CallChange],
+               before_write: Callable[[CallView], object] | None = None) -> list[CallView]:
         out: list[CallView] = []
         for ch in changes:
             try:
-                with db.atomic():
-                    out.append(self._apply_one(ch))
+                out.append(self._apply_one(ch, before_write))
             except Exception:  # noqa: BLE001 - log it; the next call must still be recorded
                 logger.exception("caller ID: could not record call change %r", ch)
         return out
 
-    def _apply_one(self, ch: lc.CallChange) -> CallView:
+    def _apply_one(self, ch: lc.CallChange, before_write: Callable[[CallView], object] | None = None) -> CallView:
         s = ch.call
         live = self._live.get(s.key)
         if live is None:
-            live = self._create(s)
-            self._live[s.key] = live
-        else:
-            if s.number_known and s.number_status == ev.OK and not live.number and s.number_raw:
-                self._match(live, s)          # the number arrived after the first ring
-            self._update(live, s)
+            live = _Live(0, None, "", 0, "", sk.line_label(s.line))
+            if s.number_known:
+                self._match(live, s)
+            if before_write is not None and not s.final:
+                try:
+                    before_write(_view(live, s))
+                except Exception:  # noqa: BLE001 - the call must be logged whatever the popup did
+                    logger.exception("caller ID: showing call %s before logging it failed", s.key)
+            with db.atomic():
+                self._create(live, s)
+                if s.final:
+                    self._finish(live, s)
+            if not s.final:
+                self._live[s.key] = live
+            return _view(live, s)
+        with db.atomic():
+            return self._apply_existing(live, s)
+
+    def _apply_existing(self, live: _Live, s: lc.CallSnapshot) -> CallView:
+        if s.number_known and s.number_status == ev.OK and not live.number and s.number_raw:
+            self._match(live, s)          # the number arrived after the first ring
+        self._update(live, s)
         if s.final:
             self._live.pop(s.key, None)
             self._finish(live, s)
@@ -257,10 +282,7 @@ class CallerIdService:
         live.customer_name = cust.display_name if cust else ""
         live.other_matches = others
 
-    def _create(self, s: lc.CallSnapshot) -> _Live:
-        live = _Live(0, None, "", 0, "", sk.line_label(s.line))
-        if s.number_known:
-            self._match(live, s)
+    def _create(self, live: _Live, s: lc.CallSnapshot) -> None:
         row = Call.create(
             customer=live.customer_id, direction=s.direction, state=s.state, number_raw=s.number_raw[:40],
             number=live.number[:24], caller_name=(s.caller_name or "")[:120], number_status=s.number_status,
@@ -268,7 +290,6 @@ class CallerIdService:
             started_at=_sec(s.started_at), answered_at=_sec(s.answered_at), ended_at=_sec(s.ended_at),
             duration=s.duration, result=_result(s), handled=False)
         live.call_id = row.id
-        return live
 
     def _update(self, live: _Live, s: lc.CallSnapshot) -> None:
         Call.update(
