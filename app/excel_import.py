@@ -131,7 +131,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
                       "category", "group", "segment"),
     "rank": ("رتبه", "درجه", "درجه اعتبار", "rank", "grade", "rating"),
     "status": ("وضعیت", "status"),
-    "activity_field": ("زمینه فعالیت", "حوزه فعالیت", "صنف", "رسته", "industry", "field"),
+    "activity_field": ("زمینه فعالیت", "حوزه فعالیت", "نوع فعالیت", "صنف", "رسته", "industry", "field"),
     "source": ("نحوه آشنایی", "منبع", "روش آشنایی", "نحوه آشنایی با ما", "معرف", "source", "lead source",
                "referral"),
     "assigned": ("مسئول", "کارشناس", "کارشناس فروش", "فروشنده", "ویزیتور", "مسئول پیگیری", "assigned",
@@ -155,7 +155,13 @@ for _f, _words in _SYNONYMS.items():
     for _w in _words:
         _EXACT.setdefault(compact_key(_w), _f)
 # (key, field) longest first, for headers that contain a known word («شماره موبایل مشتری»)
-_CONTAINS = sorted(((k, f) for k, f in _EXACT.items() if len(k) >= 3 and f), key=lambda kf: -len(kf[0]))
+# Bare generic words match only a whole header: «نام پدر»، «شماره شناسنامه»، «شماره حساب»، «تاریخ تماس» are not
+# the customer's name or phone (they turned every row of a real sheet into an error, or the father's name into the
+# customer's first name).
+_GENERIC = {compact_key(w) for w in ("نام", "اسم", "شماره", "تماس", "name", "number", "type", "field", "mail")}
+_WEAK = {compact_key(w) for w in ("مشتری", "customer", "contact", "طرف حساب")}
+_CONTAINS = sorted(((k, f) for k, f in _EXACT.items() if len(k) >= 3 and f and k not in _GENERIC),
+                   key=lambda kf: -len(kf[0]))
 
 
 def guess_field(header: str) -> str | None:
@@ -165,10 +171,10 @@ def guess_field(header: str) -> str | None:
         return None
     if key in _EXACT:
         return _EXACT[key]
-    for k, f in _CONTAINS:
-        if k in key:
-            return f
-    return None
+    # The word nearest the start names the column: Persian puts the head noun first («آدرس منزل» is an address,
+    # «شماره موبایل مشتری» a mobile), and «مشتری»/«customer» only qualify a column that names nothing else.
+    best = min(((k in _WEAK, key.find(k), -len(k), f) for k, f in _CONTAINS if k in key), default=None)
+    return best[3] if best else None
 
 
 def guess_mapping(headers: list[str]) -> list[str]:

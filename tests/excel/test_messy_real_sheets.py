@@ -219,3 +219,31 @@ def test_phone_cells():
     assert ei.split_phones("9.121234567E+09") == ["9121234567"]
     assert ei.split_phones("9.12E+09") == ["9.12E+09"]       # digits lost: the dry run says so
     assert ei.split_phones(9121234567.0) == ["9121234567"]
+
+
+@pytest.mark.parametrize("header,field", [
+    ("نام پدر", None), ("شماره شناسنامه", None), ("شماره حساب", None), ("شماره کارت", None), ("تاریخ تماس", None),
+    ("نام مدیرعامل", None), ("آدرس منزل", "address"), ("e-mail address", "email"), ("نوع فعالیت", "activity_field"),
+    ("شماره موبایل مشتری", "phone_mobile"), ("آدرس مشتری", "address"), ("نام طرف حساب", "full_name"),
+    ("شماره تماس ۲", "phone"), ("موبایل ۲", "phone_mobile"), ("تلفن منزل", "phone_home"), ("فکس", "phone_fax"),
+    ("معرف", "source"), ("کد اقتصادی", "economic_code"),
+])
+def test_header_guesses(header, field):
+    assert ei.guess_field(header) == field
+
+
+def test_identity_card_columns_do_not_break_the_sheet(anydb, tmp_path):
+    """A sheet kept for invoices: «نام پدر» was read as the first name and «شماره شناسنامه» as a phone, so every
+    row was an error and the father's name replaced the customer's."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["ردیف", "نام و نام خانوادگی", "نام پدر", "شماره شناسنامه", "کد ملی", "آدرس منزل", "تلفن همراه"])
+    ws.append([1, "علی رضایی", "حسن", 1234, NID, "تهران، نارمک", "09121234567"])
+    path = tmp_path / "ids.xlsx"
+    wb.save(path)
+    report = ei.analyse(ei.load_table(path))
+    assert [r.status for r in report.rows] == ["ok"]
+    d = report.rows[0].data
+    assert (d["first_name"], d["last_name"]) == ("علی", "رضایی")
+    assert d["addresses"][0]["line"] == "تهران، نارمک"
+    assert [p["canonical"] for p in d["phones"]] == ["09121234567"]
