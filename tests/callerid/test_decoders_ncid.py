@@ -43,7 +43,8 @@ def test_session_capture():
         (ev.INCOMING, "22514321", None, ev.OK, None, None),
         (ev.OUTGOING, "09121991334", 1, None, None, None),
         (ev.HANGUP, "09121991334", 1, ev.OK, None, 155),  # END: SCALL → ECALL
-        (ev.HANGUP, "09120000001", 1, ev.OK, None, None),  # HUP: the server hung up
+        (ev.INCOMING, "09120000001", 1, ev.OK, None, None),  # HUP: the CID line of a blacklisted caller…
+        (ev.HANGUP, "09120000001", 1, ev.OK, None, None),  # … whom the server hung up on
         (ev.INCOMING, "", 1, ev.UNAVAILABLE, None, None),  # NO NUMBER
     ]
     assert events[0].name == "Server: ncidd (NCID) 1.11"

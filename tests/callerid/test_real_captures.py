@@ -101,6 +101,14 @@ EXPECTED = {
         ("", None, None, None, "private"),
         ("+989121234567", "Ali", None, None, "ok"),
     ],
+    # NCID lines quoted in public code and in NCID's docs: a Fritz!Box cidcall.log excerpt (internal numbers
+    # "**622" arrive as NMBR***622*), the Home Assistant NCID component's OUT/CIDINFO/END lines, NCID-API's
+    # OUT/END duration example, and a forwarding gateway's "+CID:" line.
+    ("ncid_published_lines.txt", "ncid"): [
+        ("**622", "iPhone von StefanRic", "2014-06-06T12:22:00", None, "ok"),
+        ("**610", "Mobilteil 1", "2014-06-06T12:22:00", None, "ok"),
+        ("4185558765", "WIRELESS CALLER", "2022-03-03T09:40:00", None, "ok"),
+    ],
     # YasnaSDK OjSegalSampleData.txt: a recorded session from an Oj Segal box (one incoming call, then four
     # lifts of the handset to dial out).
     ("yasnasdk_ojsegal_sample.txt", "segal"): [
@@ -161,3 +169,16 @@ def test_ojsegal_recorded_session_outcomes():
     out = [(e.number, e.duration) for e in events if e.kind == ev.OUTGOING]
     assert out == [("09122259679", 65), ("09121991334", 21), ("0912199133455", 274)]
     assert kinds[-2:] == [ev.OFFHOOK, ev.HANGUP]        # "L1HF@" then "L1HND: T0000@": nothing dialled
+
+
+def test_ncid_hup_cancel_and_end_from_published_lines():
+    events = decode("ncid_published_lines.txt", "ncid")
+    got = [(e.kind, e.number, e.duration) for e in events]
+    # END with HTYPE CANCEL: the caller gave up while it rang; 6 s of ringing is not a 6 s conversation.
+    assert got[1] == (ev.MISSED, "**622", None)
+    # HUP: is the CID line of a caller the server hung up on (NCID-API): the caller, then the hang-up.
+    assert got[2:4] == [(ev.INCOMING, "**610", None), (ev.HANGUP, "**610", None)]
+    assert events[2].extra["hung_up_by_server"] is True
+    # END with HTYPE BYE: SCALL → ECALL is the call's length.
+    assert (ev.HANGUP, "0123456", 14) in got and (ev.HANGUP, "4185558765", 159) in got
+    assert [e.number for e in events if e.kind == ev.OUTGOING] == ["012345611", "4185558765"]

@@ -28,7 +28,7 @@ HOLD_LIMIT = 16384
 _MODEM_FIELD = re.compile(r"^\s*(?:RING\s+)*(?:(?:DATE|TIME|NMBR|DDN_NMBR|DDN|NBR|NAME|MESG)\s*=|"
                           r"CALLER'?S? (?:NUMBER|NAME)\s*:)", re.IGNORECASE)
 _NCID = re.compile(
-    r"^\s*(?:(?:CID|CIDINFO|CIDLOG|HUP|HUPLOG|OUT|OUTLOG|BLK|BLKLOG|PID|PIDLOG|WID|WIDLOG|END|ENDLOG|MWI|PUT|"
+    r"^\s*(?:\+?(?:CID|CIDINFO|CIDLOG|HUP|HUPLOG|OUT|OUTLOG|BLK|BLKLOG|PID|PIDLOG|WID|WIDLOG|END|ENDLOG|MWI|PUT|"
     r"RID|MSG|MSGLOG|NOT|NOTLOG|OPT|LOG):|200 .*(?:NCID|ncidd|Server)|210 API|25[0-4] .*[Cc]all log|300 End)")
 _SEGAL = re.compile(r"^\s*L\s*\d{1,2}\s*[:\- ]?\s*(?:C[0-9+PO]*|R\s*\d{1,3}|HF|HND.*|D\s*[0-9*#]|"
                     r"hook-?o(?:n|ff)|Dialed\s*:?.*|\d{3,})\s*$", re.IGNORECASE | re.DOTALL)

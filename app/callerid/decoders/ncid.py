@@ -6,8 +6,11 @@ send no LINE. Handled:
 
 - ``CID:`` incoming call, ``WID:`` call-waiting caller ID, ``PID:`` smartphone incoming → INCOMING;
 - ``OUT:`` / ``PUT:`` outgoing call → OUTGOING;
-- ``HUP:`` the server hung up on a (blacklisted) call → HANGUP;
-- ``END:`` (gateways) call ended → HANGUP with the duration from SCALL/ECALL;
+- ``HUP:`` the server hung up on a (blacklisted) caller: it replaces that call's CID line → INCOMING
+  (extra["hung_up_by_server"]) then HANGUP;
+- ``END:`` (gateways) call ended → HANGUP with the duration from SCALL/ECALL; ``HTYPE*CANCEL`` on an
+  incoming call (the caller gave up while it rang) → MISSED;
+- a leading ``+`` (``+CID:``, ``+HUP:`` …, API 1.4 forwarding gateways) is read like the plain line;
 - ``CIDINFO: *LINE*x*RING*n*``: n > 0 → RING (rings = n); 0 → ANSWERED (ringing stopped; the modem
   cannot tell more, so a call with ring 0 is taken as picked up); -1 → MISSED (ended without pick-up);
   -2 → HANGUP after pick-up; -3 (busy) → logged; -4 → HANGUP (automatic hang-up);
@@ -47,7 +50,8 @@ KNOWN_LABELS = {
     "DATE", "TIME", "LINE", "NMBR", "MESG", "NAME", "FNMBR", "NTYPE", "CTRY", "LOCA", "CARI", "RING", "HTYPE",
     "SCALL", "ECALL", "CTYPE", "MTYPE", "CNT", "CALL", "MODE", "IDENT", "ID", "NMBRDEP", "TYPE",
 }
-_TYPE = re.compile(r"^([A-Z]{2,10}):\s?(.*)$", re.DOTALL)
+# A leading '+' (API 1.4+) marks a line relayed by a forwarding gateway (+CID:, +HUP:, +CIDINFO: …).
+_TYPE = re.compile(r"^\+?([A-Z]{2,10}):\s?(.*)$", re.DOTALL)
 
 
 def parse_fields(rest: str) -> dict[str, str]:
@@ -55,13 +59,26 @@ def parse_fields(rest: str) -> dict[str, str]:
     on the next known label if the pairs drift (a value holding a stray '*')."""
     tokens = rest.strip().lstrip("*").split("*")
     fields: dict[str, str] = {}
+
+    def is_label(tok: str) -> bool:
+        t = tok.strip().upper()
+        return t in KNOWN_LABELS or bool(re.fullmatch(r"[A-Z]{2,8}", t))
+
     i = 0
     while i < len(tokens):
         label = tokens[i].strip().upper()
-        if label in KNOWN_LABELS or re.fullmatch(r"[A-Z]{2,8}", label):
+        if is_label(label):
             if i + 1 < len(tokens):
-                fields.setdefault(label, tokens[i + 1].strip())
-            i += 2
+                # A value may itself hold '*': Fritz!Box internal numbers reach NCID as "NMBR***622*"
+                # (number **622). Up to the next label, the tokens are one value; the last, empty token after
+                # the closing '*' is not part of it.
+                j = i + 2
+                while j < len(tokens) - 1 and not is_label(tokens[j]):
+                    j += 1
+                fields.setdefault(label, "*".join(tokens[i + 1:j]).strip())
+                i = j
+            else:
+                i += 1
         else:
             i += 1
     return fields
@@ -146,7 +163,13 @@ class NcidDecoder(Decoder):
         if ltype in OUTGOING_TYPES:
             return self._call(ev.OUTGOING, fields, line)
         if ltype == "HUP":
-            return self._call(ev.HANGUP, fields, line)
+            # NCID-API: HUP is the CID line relabelled when the server hangs up on a blacklisted caller; no CID
+            # line comes for that call. Report the caller, then the hang-up (a HANGUP alone, with no call
+            # before it, reads as an outgoing call reported at its end).
+            rings = self._call(ev.INCOMING, fields, line)
+            for e in rings:
+                e.extra["hung_up_by_server"] = True
+            return rings + self._call(ev.HANGUP, fields, line)
         if ltype == "CIDINFO":
             return self._cidinfo(fields, line)
         if ltype == "END":
@@ -215,6 +238,12 @@ class NcidDecoder(Decoder):
             extra["direction"] = ctype.lower()
         if fields.get("HTYPE"):
             extra["htype"] = fields["HTYPE"]
+        if fields.get("HTYPE", "").strip().upper() == "CANCEL" and ctype != "OUT":
+            # SIP CANCEL: the caller gave up before anyone answered. SCALL→ECALL is then ringing time, not a
+            # conversation; a HANGUP with that duration would log the call as answered.
+            return [CallerIdEvent(kind=ev.MISSED, number=number or None, status=status, line=line,
+                                  time=end or _date_time(fields, self._now()), source=self.source, raw=raw,
+                                  extra=extra)]
         return [CallerIdEvent(kind=ev.HANGUP, number=number or None, status=status, line=line, duration=duration,
                               time=end or _date_time(fields, self._now()), source=self.source, raw=raw,
                               extra=extra)]
