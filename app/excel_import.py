@@ -870,6 +870,51 @@ def _existing_keys() -> tuple[dict[str, int], dict[str, int]]:
     return phones, nids
 
 
+def _personal(canonical: str) -> bool:
+    """A mobile belongs to one person; an office line (and its fax) is shared by everyone who works there."""
+    return canonical.startswith("09")
+
+
+def _person_of(d: dict) -> tuple:
+    return compact_key(d.get("first_name")), compact_key(d.get("last_name")), compact_key(d.get("company"))
+
+
+def _same_person(a: tuple, b: tuple) -> bool:
+    """Could two rows sharing an office number be one customer? Not when they name two different people."""
+    (fa, la, ca), (fb, lb, cb) = a, b
+    if (fa or la) and (fb or lb):
+        return la == lb and (fa == fb or not fa or not fb)
+    if not (fa or la) and not (fb or lb):
+        return ca == cb or not ca or not cb
+    return False
+
+
+def _shared_office_lines(shared: list[tuple[RowResult, str, int, tuple]]) -> None:
+    """Rows whose office number is an existing customer's: the same customer only when the names agree."""
+    shared = [s for s in shared if s[0].dup_customer is None]
+    if not shared:
+        return
+    ids = sorted({cid for _r, _c, cid, _n in shared})
+    people: dict[int, tuple] = {}
+    for lo in range(0, len(ids), 500):
+        for c in (Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company)
+                  .where(Customer.id.in_(ids[lo:lo + 500])).dicts()):
+            people[c["id"]] = _person_of(c)
+    warned: set[int] = set()
+    for rr, canonical, cid, names in shared:
+        if rr.dup_customer is not None:
+            continue
+        if _same_person(names, people.get(cid, ("", "", ""))):
+            rr.dup_customer = cid
+            rr.problems = [p for p in rr.problems if not (p.severity == "warning" and "پرونده مشتری دیگری" in
+                                                         p.message)]
+            rr.problems.append(Problem(rr.row, "duplicate", f"شماره {canonical} در پرونده مشتری دیگری هست."))
+        elif id(rr) not in warned:
+            warned.add(id(rr))
+            rr.problems.append(Problem(rr.row, "warning", f"شماره ثابت {canonical} در پرونده مشتری دیگری هم هست "
+                                                          "ولی نام دیگری دارد؛ مشتری جداگانه ثبت می‌شود."))
+
+
 def _name_only_duplicates(results: list[RowResult]) -> None:
     """A row with no phone and no national ID whose name (and company, email) is already a customer's is that
     customer: without this, importing the same sheet twice doubled every name-only row."""
@@ -939,6 +984,9 @@ def analyse(table: Table, progress: ProgressFn | None = None, cancel: CancelFn |
     mapper = _Mapper(table)
     existing_phones, existing_nids = _existing_keys()
     seen_phone: dict[str, int] = {}
+    who: dict[int, tuple] = {}               # row → its names, for numbers several people share
+    seen_office: dict[str, list[int]] = {}   # office number → every row that has it
+    shared_existing: list[tuple[RowResult, str, int, tuple]] = []
     seen_nid: dict[str, int] = {}
     seen_print: dict[tuple, int] = {}
     results: list[RowResult] = []
@@ -978,8 +1026,13 @@ def analyse(table: Table, progress: ProgressFn | None = None, cancel: CancelFn |
         nid = clean_d["national_id"] if clean_d else ""
         rr.keys = (tuple(canon), nid)
         # duplicates of existing customers
+        names = _person_of(src)
+        who[row_no] = names
         for c in canon:
             if c in existing_phones:
+                if not _personal(c):          # an office line: decided below, once the other name is known
+                    shared_existing.append((rr, c, existing_phones[c], names))
+                    continue
                 rr.dup_customer = existing_phones[c]
                 rr.problems.append(Problem(row_no, "duplicate", f"شماره {c} در پرونده مشتری دیگری هست."))
                 break
@@ -987,7 +1040,17 @@ def analyse(table: Table, progress: ProgressFn | None = None, cancel: CancelFn |
             rr.dup_customer = existing_nids[nid]
             rr.problems.append(Problem(row_no, "duplicate", f"کد/شناسه ملی {nid} در پرونده مشتری دیگری هست."))
         # duplicates of an earlier row in this file
-        earlier = next((seen_phone[c] for c in canon if c in seen_phone), None)
+        earlier = None
+        for c in canon:
+            if c in seen_phone:
+                if _personal(c):
+                    earlier = seen_phone[c]
+                    break
+                earlier = next((r0 for r0 in seen_office[c] if _same_person(names, who[r0])), None)
+                if earlier is not None:
+                    break
+                rr.problems.append(Problem(row_no, "warning", f"شماره ثابت {c} در ردیف {to_persian_digits(seen_phone[c])} "
+                                           "هم هست ولی نام دیگری دارد؛ مشتری جداگانه ثبت می‌شود."))
         reason = "شماره مشترک"
         if earlier is None and nid and nid in seen_nid:
             earlier, reason = seen_nid[nid], "کد ملی یکسان"
@@ -1001,11 +1064,14 @@ def analyse(table: Table, progress: ProgressFn | None = None, cancel: CancelFn |
                                        f"تکرار ردیف {to_persian_digits(earlier)} همین فایل ({reason})."))
         for c in canon:
             seen_phone.setdefault(c, row_no)
+            if not _personal(c):
+                seen_office.setdefault(c, []).append(row_no)
         if nid:
             seen_nid.setdefault(nid, row_no)
         if any(fp):
             seen_print.setdefault(fp, row_no)
         results.append(rr)
+    _shared_office_lines(shared_existing)
     _name_only_duplicates(results)
     dup_ids = {r.dup_customer for r in results if r.dup_customer}
     if dup_ids:
@@ -1140,7 +1206,8 @@ def import_rows(report: Report, duplicates: str = "skip", skip_invalid: bool = F
             d = {**r.data, "phones": [dict(p) for p in r.data["phones"]], "tags": list(r.data["tags"]),
                  "addresses": [dict(a) for a in r.data["addresses"]]}
             canon, nid = r.keys
-            existing = next((existing_phones[c] for c in canon if c in existing_phones), None)
+            existing = next((existing_phones[c] for c in canon if c in existing_phones
+                             and (_personal(c) or existing_phones[c] == r.dup_customer)), None)
             if existing is None and nid:
                 existing = existing_nids.get(nid)
             if existing is None and not canon and not nid and r.dup_customer is not None \

@@ -247,3 +247,34 @@ def test_identity_card_columns_do_not_break_the_sheet(anydb, tmp_path):
     assert (d["first_name"], d["last_name"]) == ("علی", "رضایی")
     assert d["addresses"][0]["line"] == "تهران، نارمک"
     assert [p["canonical"] for p in d["phones"]] == ["09121234567"]
+
+
+def test_colleagues_sharing_the_office_line_are_not_merged(anydb, tmp_path):
+    from app import customers as cs
+
+    boss = cs.create_customer({"first_name": "کامران", "last_name": "نوری", "company": "بازرگانی نور",
+                               "phones": [{"raw": "02166554433"}]})
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["نام و نام خانوادگی", "نام شرکت", "تلفن ثابت", "تلفن همراه"])
+    ws.append(["رضا کریمی", "بازرگانی نور", "021-66554433", "09122223344"])
+    ws.append(["زهرا امینی", "بازرگانی نور", "66554433", "09135556677"])
+    ws.append(["زهرا امینی", "بازرگانی نور", "66554433", None])          # the same person again
+    ws.append(["کامران نوری", None, "021 6655 4433", None])              # the boss, already a customer
+    ws.append(["مینا صدری", None, None, "09122223344"])                   # someone else's mobile: same person
+    path = tmp_path / "colleagues.xlsx"
+    wb.save(path)
+    report = ei.analyse(ei.load_table(path))
+    status = {r.row: r.status for r in report.rows}
+    assert status == {2: "ok", 3: "ok", 4: "duplicate", 5: "duplicate", 6: "duplicate"}
+    msgs = {r.row: [p.message for p in r.problems] for r in report.rows}
+    assert msgs[2] == ["شماره ثابت 02166554433 در پرونده مشتری دیگری هم هست ولی نام دیگری دارد؛ "
+                       "مشتری جداگانه ثبت می‌شود."]
+    assert "شماره ثابت 02166554433 در ردیف ۲ هم هست ولی نام دیگری دارد؛ مشتری جداگانه ثبت می‌شود." in msgs[3]
+    assert "تکرار ردیف ۳ همین فایل (شماره مشترک)." in msgs[4]
+    assert msgs[5][-1] == "شماره 02166554433 در پرونده «کامران نوری» هست."
+    res = ei.import_rows(report, duplicates="merge")
+    assert (res.created, res.merged) == (2, 3)
+    office = PhoneNumber.select().where(PhoneNumber.canonical == "02166554433")
+    assert sorted(p.customer.last_name for p in office) == sorted(["امینی", "کریمی", "نوری"])
+    assert Customer.get_by_id(boss.id if hasattr(boss, "id") else boss).last_name == "نوری"
