@@ -89,11 +89,21 @@ EXPECTED = {
         ("9196278340", None, "2026-11-24T18:06:00", None, "ok"),
     ],
     # mgetty cnd.c's labels: ELSA "RING;<caller>;<called>" on every ring (one call), USR "CallerID: ",
-    # ZyXEL "REASON FOR NO CALLER NUMBER: P".
+    # ZyXEL "REASON FOR NO CALLER NUMBER: P", Bell Canada's "MESG = 030735353531323132" (its comment's example).
     ("mgetty_cnd_variants.txt", "modem"): [
         ("08912345", None, None, None, "ok"),
         ("4951234567", None, None, None, "ok"),
         ("", None, "2026-11-24T18:06:00", None, "private"),
+        ("5551212", None, None, None, "ok"),          # Bell Canada via Rockwell: the number only inside MESG
+    ],
+    # callattendant's modem.py TEST_DATA (CR LF lines as its readline() gets them): NAME last or absent.
+    ("callattendant_test_data.txt", "modem"): [
+        ("8055554567", "Test1 - Permitted", "2026-08-01T18:01:00", None, "ok"),
+        ("5551234567", "Test2 - Spammer", "2026-08-02T18:02:00", None, "ok"),
+        ("3605554567", "Test3 - Blocked", "2026-08-03T18:03:00", None, "ok"),
+        ("8005554567", "V123456789012345", "2026-08-04T18:04:00", None, "ok"),
+        ("8055554567", "Test5 - Permitted", "2026-08-05T18:05:00", None, "ok"),
+        ("1234567890", None, None, None, "ok"),
     ],
     # GSM modem +CLIP (3GPP TS 27.007), repeated after every RING: one call each, withheld → private.
     ("gsm_clip.txt", "modem"): [

@@ -262,6 +262,8 @@ class ModemDecoder(Decoder):
         self._pending, self._pending_raw = {}, []
         if not p:
             return []
+        if "NMBR" not in p and p.get("MESG"):
+            p.update(_mesg_fields(p["MESG"]))
         if "NMBR" not in p and "NAME" not in p:
             logger.debug("modem: caller-ID block without a number dropped (%s): %s", why, p)
             return []
@@ -339,3 +341,30 @@ def _month_day_year(date: str) -> tuple[int, int, int | None] | None:
             return int(d[4:6]), int(d[6:]), int(d[:4])  # YYYYMMDD
         return int(d[:2]), int(d[2:4]), int(d[4:])      # MMDDYYYY
     return None
+
+
+def _mesg_fields(mesg: str) -> dict[str, str]:
+    """NMBR/NAME carried only inside MESG: MDMF parameters as hex, e.g. Bell Canada through Rockwell/Supra
+    modems, ``MESG = 030735353531323132`` = parameter 03, 7 bytes, "5551212" (mgetty cnd.c)."""
+    out: dict[str, str] = {}
+    for word in mesg.split():
+        try:
+            data = bytes.fromhex(word)
+        except ValueError:
+            continue
+        i = 0
+        while i + 2 <= len(data):
+            ptype, plen = data[i], data[i + 1]
+            value = data[i + 2:i + 2 + plen]
+            if len(value) < plen:
+                break
+            text = value.decode("latin-1").strip()
+            if ptype in (0x02, 0x03) and text:
+                out.setdefault("NMBR", text)
+            elif ptype == 0x04 and text:
+                out.setdefault("NMBR", text)                # reason for no number: O / P
+            elif ptype == 0x07 and text:
+                out.setdefault("NAME", text)
+            i += 2 + plen
+    return out
+
