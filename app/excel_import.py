@@ -514,6 +514,21 @@ def split_phones(value: Any) -> list[str]:
     return out
 
 
+_HONORIFICS = {compact_key(w) for w in ("آقای", "آقا", "خانم", "دکتر", "مهندس", "جناب", "سرکار", "حاج", "حاجی",
+                                        "استاد", "آقای دکتر", "خانم دکتر", "dr", "dr.", "mr", "mr.", "mrs", "mrs.",
+                                        "ms", "ms.", "eng", "eng.")}
+
+
+def take_honorifics(full: str) -> tuple[str, str]:
+    """«آقای دکتر علی رضایی» → («آقای دکتر», «علی رضایی»): the leading honorifics are the title, not the first
+    name. A name that is only honorifics is left alone."""
+    parts = full.split()
+    n = 0
+    while n < len(parts) - 1 and compact_key(parts[n]) in _HONORIFICS:
+        n += 1
+    return " ".join(parts[:n]), " ".join(parts[n:])
+
+
 def split_full_name(full: str) -> tuple[str, str]:
     """«نام و نام خانوادگی» in one column → (first, last). The last word is the last name («محمد رضا احمدی» →
     «محمد رضا»، «احمدی»), with a detached tail or head kept on it («علی حسین زاده»، «حسن آل احمد»); one word
@@ -743,6 +758,9 @@ class _Mapper:
         d["description"] = "\n".join(_cell_text(v) for _i, v in self.values(row, "description"))
         full = self.text(row, "full_name")
         if full and not (d["first_name"] or d["last_name"]):
+            title, full = take_honorifics(full)
+            if title and not d["title"]:
+                d["title"] = title
             d["first_name"], d["last_name"] = split_full_name(full)
         d["national_id"] = _code_cell(self.first(row, "national_id"), 10)
         d["postal_code"] = _code_cell(self.first(row, "postal_code"), 10)

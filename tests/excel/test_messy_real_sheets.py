@@ -211,6 +211,9 @@ def test_full_name_split():
     assert ei.split_full_name("علی حسین زاده") == ("علی", "حسین زاده")
     assert ei.split_full_name("جلال آل احمد") == ("جلال", "آل احمد")
     assert ei.split_full_name("رضایی") == ("", "رضایی")
+    assert ei.take_honorifics("جناب آقای دکتر کریمی") == ("جناب آقای دکتر", "کریمی")
+    assert ei.take_honorifics("خانم احمدی") == ("خانم", "احمدی")
+    assert ei.take_honorifics("دکتر") == ("", "دکتر")
 
 
 def test_phone_cells():
@@ -238,13 +241,13 @@ def test_identity_card_columns_do_not_break_the_sheet(anydb, tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["ردیف", "نام و نام خانوادگی", "نام پدر", "شماره شناسنامه", "کد ملی", "آدرس منزل", "تلفن همراه"])
-    ws.append([1, "علی رضایی", "حسن", 1234, NID, "تهران، نارمک", "09121234567"])
+    ws.append([1, "آقای مهندس علی رضایی", "حسن", 1234, NID, "تهران، نارمک", "09121234567"])
     path = tmp_path / "ids.xlsx"
     wb.save(path)
     report = ei.analyse(ei.load_table(path))
     assert [r.status for r in report.rows] == ["ok"]
     d = report.rows[0].data
-    assert (d["first_name"], d["last_name"]) == ("علی", "رضایی")
+    assert (d["title"], d["first_name"], d["last_name"]) == ("آقای مهندس", "علی", "رضایی")
     assert d["addresses"][0]["line"] == "تهران، نارمک"
     assert [p["canonical"] for p in d["phones"]] == ["09121234567"]
 
