@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
+from app import sqlcache
 from app.jalali import format_date
 from app.text import format_rial
-from models.base import db
 from models.calls import Call
 from models.core import Customer, CustomerTag, Tag, User
 
@@ -92,66 +92,43 @@ def _doc(d) -> DocBrief | None:
     return DocBrief(str(getattr(d, "number", "") or ""), getattr(d, "date", None), int(getattr(d, "total", 0) or 0))
 
 
-_CID = -734_000_001          # stand-ins for the parameters while a query's SQL is generated once
-_EXCL = -734_000_002
-_compiled: dict[tuple, tuple[str, list, list[tuple[int, int]]]] = {}
-
-
-def _run(name: str, build, values: dict[int, object]):
-    """Execute the peewee query ``build()`` with its stand-in parameters replaced by ``values``; a cursor.
-
-    Building a query's SQL in peewee costs several times what SQLite takes to run these indexed look-ups, so
-    each query's SQL is generated once per database type and reused (the popup runs them on every ring)."""
-    key = (name, type(db.obj))
-    entry = _compiled.get(key)
-    if entry is None:
-        sql, params = build().sql()
-        slots = [(i, p) for i, p in enumerate(params) if p in (_CID, _EXCL)]
-        entry = _compiled[key] = (sql, list(params), slots)
-    sql, params, slots = entry
-    params = list(params)
-    for i, p in slots:
-        params[i] = values[p]
-    return db.execute_sql(sql, params)
-
-
-def _customer_query():
+def _customer_query(cid):
     return (Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.kind,
                             Customer.title, Customer.rank, Customer.customer_type, Customer.status,
                             User.name.alias("rep"))
             .join(User, pw.JOIN.LEFT_OUTER, on=(Customer.assigned_to == User.id))
-            .where(Customer.id == _CID).limit(1))
+            .where(Customer.id == cid).limit(1))
 
 
-def _tags_query():
-    return Tag.select(Tag.name).join(CustomerTag).where(CustomerTag.customer == _CID).order_by(Tag.name)
+def _tags_query(cid):
+    return Tag.select(Tag.name).join(CustomerTag).where(CustomerTag.customer == cid).order_by(Tag.name)
 
 
-def _last_call_query(exclude: bool):
+def _last_call_query(cid, exclude=None):
     q = (Call.select(Call.id, Call.started_at, Call.direction, Call.state, Call.duration, Call.note)
-         .where(Call.customer == _CID))
-    if exclude:
-        q = q.where(Call.id != _EXCL)
+         .where(Call.customer == cid))
+    if exclude is not None:
+        q = q.where(Call.id != exclude)
     return q.order_by(Call.started_at.desc(), Call.id.desc()).limit(1)
 
 
 def customer_summary(customer_id: int, exclude_call_id: int | None = None) -> CustomerSummary | None:
     """None when the customer does not exist (deleted between the ring and the look-up)."""
-    values = {_CID: customer_id, _EXCL: exclude_call_id}
-    cur = _run("customer", _customer_query, values)
+    # the SQL of these three is generated once (app.sqlcache): peewee's SQL building cost more than SQLite
+    cur = sqlcache.run("summary.customer", _customer_query, customer_id)
     first = cur.fetchone()
     if first is None:
         return None
-    row = dict(zip([d[0] for d in cur.description], first, strict=True))
+    row = dict(zip(sqlcache.columns(cur), first, strict=True))
     from app.customers import display_name_of
 
-    tags = tuple(t[0] for t in _run("tags", _tags_query, values).fetchall())
+    tags = tuple(t[0] for t in sqlcache.run("summary.tags", _tags_query, customer_id).fetchall())
     snap = _safe(_optional("app.sales", "customer_sales_snapshot"), customer_id) or {}
     visit = _safe(_optional("app.meetings", "last_visit"), customer_id)
     if exclude_call_id:
-        c = _run("last_call_excl", lambda: _last_call_query(True), values).fetchone()
+        c = sqlcache.run("summary.last_call_excl", _last_call_query, customer_id, exclude_call_id).fetchone()
     else:
-        c = _run("last_call", lambda: _last_call_query(False), values).fetchone()
+        c = sqlcache.run("summary.last_call", _last_call_query, customer_id).fetchone()
     if c:
         c = (c[0], Call.started_at.python_value(c[1]), c[2], c[3], c[4], c[5])
     last_call = CallBrief(*c) if c else None

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from app import clock, settings, timeline
+from app import clock, settings, sqlcache, timeline
 from app import phones as ph
 from app.callerid import events as ev
 from app.callerid import lifecycle as lc
@@ -278,8 +278,8 @@ class CallerIdService:
     def _match(self, live: _Live, s: lc.CallSnapshot) -> None:
         number, cust, others = _lookup(s.number_raw, s.number_status)
         live.number = number
-        live.customer_id = cust.id if cust else None
-        live.customer_name = cust.display_name if cust else ""
+        live.customer_id = cust[0] if cust else None
+        live.customer_name = cust[1] if cust else ""
         live.other_matches = others
 
     def _create(self, live: _Live, s: lc.CallSnapshot) -> None:
@@ -328,8 +328,8 @@ def _result(s: lc.CallSnapshot) -> str:
     return ""
 
 
-def _lookup(number_raw: str, status: str) -> tuple[str, Customer | None, int]:
-    """(canonical number, the customer or None, how many other customers share it)."""
+def _lookup(number_raw: str, status: str) -> tuple[str, tuple[int, str] | None, int]:
+    """(canonical number, the customer's (id, display name) or None, how many other customers share it)."""
     if status != ev.OK or not number_raw:
         return "", None, 0
     from app.customers import find_by_phone
@@ -342,12 +342,32 @@ def _lookup(number_raw: str, status: str) -> tuple[str, Customer | None, int]:
         # a box's outside-line prefix: lookup_keys' last key is the number without it
         canonical = next((k for k in keys if ph.normalize(k, area).valid), canonical)
     try:
-        found = find_by_phone(number_raw)
+        found = _find_fast(number_raw, area) or [(c.id, c.display_name) for c in find_by_phone(number_raw)]
     except Exception:  # noqa: BLE001 - a look-up failure must not lose the call
         logger.exception("caller ID: customer look-up failed for %r", number_raw)
         found = []
-    found.sort(key=lambda c: c.id)
+    found.sort()
     return canonical, (found[0] if found else None), max(0, len(found) - 1)
+
+
+def _find_fast(number_raw: str, area: str) -> list[tuple[int, str]]:
+    """(id, display name) of the customers holding this number under one of its lookup keys: the first query
+    of customers.find_by_phone with its SQL generated once (app.sqlcache). Empty → the caller falls back to
+    find_by_phone itself (its other-area-code fallback)."""
+    from app.customers import display_name_of
+
+    keys = ph.lookup_keys(number_raw, area)
+    if not keys:
+        return []
+
+    def build(*ks):
+        return (Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company,
+                                Customer.kind).join(PhoneNumber)
+                .where(PhoneNumber.canonical.in_(list(ks)), Customer.merged_into.is_null()).distinct())
+
+    cur = sqlcache.run(f"callerid.lookup.{len(keys)}", build, *keys)
+    names = sqlcache.columns(cur)
+    return [(r[0], display_name_of(dict(zip(names, r, strict=True)))) for r in cur.fetchall()]
 
 
 def _view(live: _Live, s: lc.CallSnapshot) -> CallView:
