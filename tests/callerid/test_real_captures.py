@@ -111,6 +111,10 @@ EXPECTED = {
         ("", None, None, None, "private"),
         ("+989121234567", "Ali", None, None, "ok"),
     ],
+    # The same with AT+CRC=1: "+CRING: VOICE" instead of RING (3GPP TS 27.007).
+    ("gsm_crc_clip.txt", "modem"): [
+        ("09121234567", None, None, None, "ok"),
+    ],
     # NCID lines quoted in public code and in NCID's docs: a Fritz!Box cidcall.log excerpt (internal numbers
     # "**622" arrive as NMBR***622*), the Home Assistant NCID component's OUT/CIDINFO/END lines, NCID-API's
     # OUT/END duration example, and a forwarding gateway's "+CID:" line.

@@ -125,6 +125,8 @@ class ModemDecoder(Decoder):
     # -- line level ---------------------------------------------------------------------------------------
     def _line(self, line: str) -> list[CallerIdEvent]:
         upper = line.upper()
+        if upper.startswith("+CRING:"):                  # GSM modems with AT+CRC=1: "+CRING: VOICE" is a ring
+            line = upper = "RING"
         if re.fullmatch(r"RING\s*[A-Z0-9]?", upper):
             self._hex.reset()
             out = self._complete("ring")
