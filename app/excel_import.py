@@ -286,7 +286,9 @@ def _read_workbook(path: Path, sheet: str | None) -> tuple[str, list[str], list[
             raise UserError(f"در فایل «{path.name}» برگه‌ای نیست.")
         if sheet is None:
             chosen = None
-            for name in names:           # the first sheet that has anything in it
+            # hidden sheets (the lists behind drop-downs) come last: the first visible sheet with data is the one
+            hidden = {m.name for m in wb.sheets_metadata if not str(m.visible).endswith("Visible")}
+            for name in sorted(names, key=lambda n: n in hidden):   # the first sheet that has anything in it
                 s = wb.get_sheet_by_name(name)
                 if s.height and s.width:
                     chosen = name
@@ -499,6 +501,7 @@ def split_phones(value: Any) -> list[str]:
         part = part.strip()
         if not part:
             continue
+        part = re.sub(r"^[^\d+:()]{1,20}:\s*(?=[+\d(])", "", part)     # «همراه: 0912…», «Tel: 021…»
         if re.fullmatch(r"\d+\.0", part):
             part = part[:-2]
         sci = _SCIENTIFIC.fullmatch(part)

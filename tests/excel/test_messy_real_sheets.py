@@ -281,3 +281,24 @@ def test_colleagues_sharing_the_office_line_are_not_merged(anydb, tmp_path):
     office = PhoneNumber.select().where(PhoneNumber.canonical == "02166554433")
     assert sorted(p.customer.last_name for p in office) == sorted(["امینی", "کریمی", "نوری"])
     assert Customer.get_by_id(boss.id if hasattr(boss, "id") else boss).last_name == "نوری"
+
+
+def test_labelled_numbers_and_a_hidden_lists_sheet(anydb, tmp_path):
+    wb = openpyxl.Workbook()
+    lists = wb.active
+    lists.title = "لیست‌ها"                           # the values behind drop-downs, hidden, first
+    lists.append(["تهران", "اصفهان", "شیراز"])
+    lists.sheet_state = "hidden"
+    ws = wb.create_sheet("مشتریان")
+    ws.append(["نام و نام خانوادگی", "شماره تماس"])
+    ws.append(["سارا نیک", "همراه: 09124445566، ثابت: 021-44556677"])
+    ws.append(["علی رضایی", "09121234567 (آقای رضایی)"])
+    wb.active = 1
+    path = tmp_path / "lists.xlsx"
+    wb.save(path)
+    table = ei.load_table(path)
+    assert table.sheet == "مشتریان" and table.sheets == ["لیست‌ها", "مشتریان"]
+    report = ei.analyse(table)
+    assert sorted(p["canonical"] for p in report.rows[0].data["phones"]) == ["02144556677", "09124445566"]
+    assert report.rows[1].status == "error"               # words after the number: listed, not guessed
+    assert report.rows[1].problems[0].text().startswith("ردیف ۳: ستون «شماره تماس»: شماره «09121234567 (آقای")
