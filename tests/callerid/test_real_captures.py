@@ -128,6 +128,10 @@ EXPECTED = {
     ("yasnasdk_ojsegal_sample.txt", "segal"): [
         ("09191714505", None, None, 1, "ok"),
     ],
+    # The two Techno records quoted in YasnaSDK's CallerIdTechno comments, glued as the HID reader delivers them.
+    ("yasnasdk_techno_comments.txt", "techno"): [
+        ("02166595961", None, None, 1, "ok"),
+    ],
     # '@' records as the Arya/Segal box parser in Mirzaei81/vb6_old reads them: NUL/control bytes before a
     # record, "L1 CallerID:<number>@", a space before "L2".
     ("arya_at_records.txt", "segal"): [
