@@ -989,8 +989,10 @@ def _has_unmapped_data(table: Table, row: list[Any]) -> bool:
     return False
 
 
-def _is_totals_row(d: dict) -> bool:
-    """«جمع کل» where a name goes: the sheet's totals row, not a customer."""
+def _is_totals_row(d: dict, row: list[Any]) -> bool:
+    """«جمع کل» where a name goes, or in a nameless row's «ردیف» cell: the sheet's totals row, not a customer."""
+    if not any(d.get(f) for f in ("first_name", "last_name", "company")):
+        return any(type(v) is str and compact_key(v).rstrip(":") in _TOTAL_WORDS for v in row)
     name = compact_key(" ".join(str(d.get(f) or "") for f in ("first_name", "last_name", "company")))
     name = name.rstrip(":")
     return bool(name) and (name in _TOTAL_WORDS or any(name.startswith(w) and not name[len(w):].isalpha()
@@ -1028,7 +1030,7 @@ def analyse(table: Table, progress: ProgressFn | None = None, cancel: CancelFn |
                 results.append(RowResult(row_no, None, [Problem(
                     row_no, "warning", "در ستون‌هایی که وارد می‌شوند چیزی ندارد؛ این ردیف وارد نشد.")]))
             continue
-        if _is_totals_row(d):
+        if _is_totals_row(d, row):
             results.append(RowResult(row_no, None, [Problem(
                 row_no, "warning", "ردیف جمع (جمع کل) است، نه مشتری؛ وارد نشد.")]))
             continue

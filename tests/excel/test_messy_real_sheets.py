@@ -302,3 +302,16 @@ def test_labelled_numbers_and_a_hidden_lists_sheet(anydb, tmp_path):
     assert sorted(p["canonical"] for p in report.rows[0].data["phones"]) == ["02144556677", "09124445566"]
     assert report.rows[1].status == "error"               # words after the number: listed, not guessed
     assert report.rows[1].problems[0].text().startswith("ردیف ۳: ستون «شماره تماس»: شماره «09121234567 (آقای")
+
+
+def test_csv_with_a_title_line_and_totals_in_the_row_number_column(anydb, tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("لیست مشتریان دفتر\r\n\r\nردیف,نام,نام خانوادگی,موبایل,تلفن ثابت\r\n"
+                    "1,علی,رضایی,9121234567,\"88776655, 88776656\"\r\n2,سارا,نیک,09124445566,\r\n,,,,\r\n"
+                    "جمع کل:,,,2,\r\n", encoding="utf-8")
+    report = ei.analyse(ei.load_table(path))
+    assert report.table.header_row == 2
+    assert {r.row: r.status for r in report.rows} == {4: "ok", 5: "ok", 7: "skipped"}
+    assert sorted(p["canonical"] for p in _data(report, 4)["phones"]) == ["02188776655", "02188776656",
+                                                                          "09121234567"]
+    assert ei.import_rows(report).created == 2
