@@ -1223,6 +1223,7 @@ def import_rows(report: Report, duplicates: str = "skip", skip_invalid: bool = F
         pending: dict[int, dict] = {}          # row number → data to create
         merge_existing: list[tuple[int, dict, int]] = []
         target_of_row: dict[int, tuple[str, int]] = {}   # row → ("new", row) | ("existing", customer id)
+        invalid_rows = {r.row for r in errors}
         for r in report.rows:
             if r.has_error or r.data is None:
                 continue
@@ -1256,9 +1257,9 @@ def import_rows(report: Report, duplicates: str = "skip", skip_invalid: bool = F
                     merge_existing.append((target, d, r.row))
                 target_of_row[r.row] = (kind, target)
                 continue
-            if r.dup_row is not None and duplicates == "skip":
+            if r.dup_row is not None and duplicates == "skip" and r.dup_row not in invalid_rows:
                 result.skipped_duplicates += 1
-                continue
+                continue            # (the twin of a row left out for its errors is not a duplicate of anything)
             pending[r.row] = d
             target_of_row[r.row] = ("new", r.row)
         result.merged += len(merge_existing)

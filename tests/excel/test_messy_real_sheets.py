@@ -315,3 +315,18 @@ def test_csv_with_a_title_line_and_totals_in_the_row_number_column(anydb, tmp_pa
     assert sorted(p["canonical"] for p in _data(report, 4)["phones"]) == ["02188776655", "02188776656",
                                                                           "09121234567"]
     assert ei.import_rows(report).created == 2
+
+
+def test_the_good_copy_of_a_row_left_out_for_errors_is_imported(anydb, tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["نام و نام خانوادگی", "شهر", "تاریخ تولد"])
+    ws.append(["علی رضایی", "تهران", "1365/13/05"])          # no month 13
+    ws.append(["علی رضایی", "تهران", "1365/4/5"])            # the same man again, clean (same name: a twin)
+    path = tmp_path / "twins.xlsx"
+    wb.save(path)
+    report = ei.analyse(ei.load_table(path))
+    assert [r.status for r in report.rows] == ["error", "duplicate"]
+    res = ei.import_rows(report, duplicates="skip", skip_invalid=True)
+    assert (res.created, res.skipped_invalid, res.skipped_duplicates) == (1, 1, 0)
+    assert Customer.get().birthday == dt.date(1986, 6, 26)
