@@ -483,6 +483,23 @@ _STAGE_WORDS = {"مشتری": "actual", "بالفعل": "actual", "قطعی": "a
 _STATUS_WORDS = {compact_key(v): k for k, v in cs.STATUS_LABELS.items()} | {k: k for k in cs.STATUS_LABELS}
 
 
+_RANGE = re.compile(r"(?P<head>.*?(?<!\d))(?P<line>\d{7,8})\s*(?:-|/|~|الی|تا|إلى)\s*(?P<tail>\d{1,2})")
+
+
+def _line_range(part: str) -> list[str]:
+    """An office's consecutive lines written the Iranian way: «88776655-8» or «021-88776655 الی 58» are
+    …55, …56, …57, …58 (at most ten lines; a tail that does not go forward is not a range)."""
+    m = _RANGE.fullmatch(part)
+    if not m:
+        return []
+    head, line, tail = m.group("head"), m.group("line"), m.group("tail")
+    first = int(line)
+    last = int(line[: -len(tail)] + tail)
+    if not first < last <= first + 9:
+        return []
+    return [f"{head}{n:0{len(line)}d}" for n in range(first, last + 1)]
+
+
 def split_phones(value: Any) -> list[str]:
     """One cell → the numbers in it: «0912…، 021…», «0912… / 0935…», an Excel number 9121234567.0."""
     if _blank(value):
@@ -508,6 +525,10 @@ def split_phones(value: Any) -> list[str]:
         if sci and len(sci.group(1) or "") >= int(sci.group(2)):
             part = str(int(float(part)))      # «9.121234567E+09» still has every digit
         digits = re.sub(r"\D", "", part)
+        lines = _line_range(part)
+        if lines:
+            out.extend(lines)
+            continue
         # two numbers separated only by spaces: «09121234567 09351234567»
         words = part.split()
         if len(digits) > 12 and len(words) > 1 and all(len(re.sub(r"\D", "", w)) >= 10 for w in words):

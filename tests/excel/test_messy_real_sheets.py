@@ -330,3 +330,12 @@ def test_the_good_copy_of_a_row_left_out_for_errors_is_imported(anydb, tmp_path)
     res = ei.import_rows(report, duplicates="skip", skip_invalid=True)
     assert (res.created, res.skipped_invalid, res.skipped_duplicates) == (1, 1, 0)
     assert Customer.get().birthday == dt.date(1986, 6, 26)
+
+
+def test_consecutive_office_lines():
+    assert ei.split_phones("۸۸۷۷۶۶۵۵-۶") == ["88776655", "88776656"]
+    assert ei.split_phones("021-88776655 الی 58") == ["021-88776655", "021-88776656", "021-88776657",
+                                                       "021-88776658"]
+    assert ei.split_phones("88776655-12") == ["88776655-12"]          # not forward: left for the dry run to list
+    assert ei.split_phones("09121234567-12") == ["09121234567-12"]    # a mobile has no line range
+    assert ei.split_phones("0912-123-4567") == ["0912-123-4567"]
