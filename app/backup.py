@@ -54,46 +54,50 @@ def _online_copy(src: Path, dest: Path) -> None:
         if tmp.exists():
             tmp.unlink(missing_ok=True)
         if isinstance(e, OSError) and e.errno == 28:
-            raise UserError("دیسک پر است؛ پشتیبان ساخته نشد. جایی خالی کنید و دوباره بکوشید.", details=str(e)) from e
-        raise UserError(f"پشتیبان ساخته نشد: {e}", details=str(e)) from e
+            raise UserError("دیسک پر است؛ پشتیبان ساخته نشد. جایی خالی کنید و دوباره بکوشید.", details=str(e),
+                            en="The disk is full; no backup was made. Free some space and try again.") from e
+        raise UserError(f"پشتیبان ساخته نشد: {e}", details=str(e), en=f"The backup was not made: {e}") from e
 
 
 def check_file(path: Path) -> None:
     """Raise UserError unless `path` is an intact database of this program."""
     if not path.exists():
-        raise UserError(f"فایل «{path}» پیدا نشد.")
+        raise UserError(f"فایل «{path}» پیدا نشد.", en=f"File not found: {path}")
     try:
         with open(path, "rb") as f:
             header = f.read(16)
     except OSError as e:
-        raise UserError(f"فایل «{path.name}» خوانده نمی‌شود.", details=str(e)) from e
+        raise UserError(f"فایل «{path.name}» خوانده نمی‌شود.", details=str(e), en=f"Cannot read {path.name}.") from e
     if header != b"SQLite format 3\x00":
-        raise UserError(f"فایل «{path.name}» پشتیبان این برنامه نیست.")
+        raise UserError(f"فایل «{path.name}» پشتیبان این برنامه نیست.", en=f"{path.name} is not a backup of this program.")
     newest = None
     try:
         con = sqlite3.connect(_ro_uri(path, check=True), uri=True)
         try:
             result = con.execute("PRAGMA integrity_check").fetchone()[0]
             if result != "ok":
-                raise UserError(f"فایل پشتیبان آسیب دیده است ({result}).")
+                raise UserError(f"فایل پشتیبان آسیب دیده است ({result}).", en=f"The backup is damaged ({result}).")
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if "schema_migration" in tables:
                 newest = con.execute("SELECT MAX(number) FROM schema_migration").fetchone()[0]
         finally:
             con.close()
     except sqlite3.DatabaseError as e:
-        raise UserError(f"فایل پشتیبان آسیب دیده است و خوانده نمی‌شود: {e}", details=str(e)) from e
+        raise UserError(f"فایل پشتیبان آسیب دیده است و خوانده نمی‌شود: {e}", details=str(e),
+                        en=f"The backup is damaged and cannot be read: {e}") from e
     if not {"customer", "schema_migration"} <= tables:
-        raise UserError("این فایل پایگاه داده هست، ولی پشتیبان این برنامه نیست.")
+        raise UserError("این فایل پایگاه داده هست، ولی پشتیبان این برنامه نیست.",
+                        en="This is a database, but not a backup of this program.")
     from models.migrations import all_migrations
 
     if newest is not None and newest > max(m.NUMBER for m in all_migrations()):
-        raise UserError("این پشتیبان با نسخه تازه‌تری از برنامه ساخته شده است؛ اول برنامه را به‌روز کنید.")
+        raise UserError("این پشتیبان با نسخه تازه‌تری از برنامه ساخته شده است؛ اول برنامه را به‌روز کنید.",
+                        en="This backup was made by a newer version of the program; update the program first.")
 
 
 def backup(db_path: Path, out: Path | None = None, folder: Path | None = None, tag: str = "") -> Path:
     if not db_path.exists():
-        raise UserError(f"پایگاه داده «{db_path}» وجود ندارد.")
+        raise UserError(f"پایگاه داده «{db_path}» وجود ندارد.", en=f"There is no database at {db_path}.")
     if out is None:
         from app.paths import backup_dir
 

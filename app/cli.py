@@ -58,7 +58,10 @@ def run(argv: list[str] | None = None) -> int:
     try:
         return int(func(args) or 0)
     except UserError as e:
-        print(_say(e.message, args.lang), file=sys.stderr)
+        if args.lang == "en":
+            print(e.en or f"Error: {e.message}", file=sys.stderr)
+        else:
+            print(e.message, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

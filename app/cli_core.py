@@ -44,7 +44,9 @@ def _sqlite_path(args) -> Path:
     path = sqlite_path_of(resolve_url(args.db))
     if path is None:
         raise UserError("پشتیبان‌گیری و بازگردانی از این راه فقط برای پایگاه داده SQLite است؛ "
-                        "برای PostgreSQL از pg_dump و pg_restore استفاده کنید.")
+                        "برای PostgreSQL از pg_dump و pg_restore استفاده کنید.",
+                        en="Backup and restore here are for SQLite databases; for PostgreSQL use pg_dump and "
+                           "pg_restore.")
     return path
 
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 
 class UserError(Exception):
-    """A problem the user can understand and fix; `message` is Persian, `field` names the form field."""
+    """A problem the user can understand and fix; `message` is Persian, `field` names the form field.
+    `en` is the English wording where one exists (the command line prints it with `--lang en`)."""
 
-    def __init__(self, message: str, field: str | None = None, details: str | None = None):
+    def __init__(self, message: str, field: str | None = None, details: str | None = None, en: str | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
         self.details = details
+        self.en = en
 
 
 class ValidationError(UserError):

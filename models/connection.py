@@ -52,11 +52,14 @@ def check_sqlite_file(path: Path) -> None:
         with open(path, "rb") as f:
             header = f.read(16)
     except OSError as e:
-        raise DatabaseError(f"فایل پایگاه داده خوانده نمی‌شود: {path}", details=str(e)) from e
+        raise DatabaseError(f"فایل پایگاه داده خوانده نمی‌شود: {path}", details=str(e),
+                            en=f"Cannot read the database file {path}.") from e
     if header != b"SQLite format 3\x00":
         raise DatabaseError(
             f"فایل «{path}» پایگاه داده این برنامه نیست یا آسیب دیده است. فایل دست‌نخورده ماند؛ "
-            "می‌توانید از پشتیبان بازگردانی کنید.")
+            "می‌توانید از پشتیبان بازگردانی کنید.",
+            en=f"{path} is not a database of this program or is damaged. The file was left untouched; "
+               "you can restore a backup.")
     newest = None
     try:
         # as_uri() escapes what a folder name may hold ('#', '?', '%'), which a bare "file:{path}" URI misreads.
@@ -74,18 +77,21 @@ def check_sqlite_file(path: Path) -> None:
     except sqlite3.DatabaseError as e:
         raise DatabaseError(
             f"فایل «{path}» آسیب دیده است و باز نمی‌شود. فایل دست‌نخورده ماند؛ از پشتیبان بازگردانی کنید.",
-            details=str(e)) from e
+            details=str(e), en=f"{path} is damaged and cannot be opened. The file was left untouched; restore a backup.") from e
     # Checked here, read-only, because opening the database for real already writes to it (WAL, migrations).
     if tables and "schema_migration" not in tables:
         raise DatabaseError(
-            f"فایل «{path}» پایگاه داده برنامه دیگری است، نه این برنامه. فایل دست‌نخورده ماند.")
+            f"فایل «{path}» پایگاه داده برنامه دیگری است، نه این برنامه. فایل دست‌نخورده ماند.",
+            en=f"{path} is another program's database. The file was left untouched.")
     if newest is not None:
         from models.migrations import all_migrations
 
         if newest > max(m.NUMBER for m in all_migrations()):
             raise DatabaseError(
                 "این پایگاه داده با نسخه تازه‌تری از برنامه ساخته شده است. برنامه را به‌روز کنید؛ "
-                "پایگاه داده دست‌نخورده ماند.")
+                "پایگاه داده دست‌نخورده ماند.",
+                en="This database was written by a newer version of the program; update the program. "
+                   "The database was left untouched.")
 
 
 def make_database(url: str) -> pw.Database:
@@ -98,13 +104,15 @@ def make_database(url: str) -> pw.Database:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise DatabaseError(f"پوشه پایگاه داده ساخته نمی‌شود: {path.parent}", details=str(e)) from e
+            raise DatabaseError(f"پوشه پایگاه داده ساخته نمی‌شود: {path.parent}", details=str(e),
+                                en=f"Cannot create the database folder {path.parent}.") from e
         return pw.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=5)
     if parsed.scheme in ("postgres", "postgresql"):
         from playhouse.db_url import connect
 
         return connect(url)
-    raise DatabaseError(f"نشانی پایگاه داده پشتیبانی نمی‌شود: {url} (sqlite:///… یا postgresql://…)")
+    raise DatabaseError(f"نشانی پایگاه داده پشتیبانی نمی‌شود: {url} (sqlite:///… یا postgresql://…)",
+                        en=f"Unsupported database address: {url} (use sqlite:///… or postgresql://…)")
 
 
 def open_database(db_arg: str | None = None, migrate: bool = True) -> str:
@@ -115,9 +123,11 @@ def open_database(db_arg: str | None = None, migrate: bool = True) -> str:
     try:
         db.connect(reuse_if_open=True)
     except pw.OperationalError as e:
-        raise DatabaseError(f"اتصال به پایگاه داده برقرار نشد: {e}", details=str(e)) from e
+        raise DatabaseError(f"اتصال به پایگاه داده برقرار نشد: {e}", details=str(e),
+                            en=f"Cannot connect to the database: {e}") from e
     except pw.DatabaseError as e:
-        raise DatabaseError("پایگاه داده باز نمی‌شود؛ فایل دست‌نخورده ماند.", details=str(e)) from e
+        raise DatabaseError("پایگاه داده باز نمی‌شود؛ فایل دست‌نخورده ماند.", details=str(e),
+                            en="The database cannot be opened; the file was left untouched.") from e
     logger.info("database opened: %s", _safe(url))
     if migrate:
         from models.migrations import migrate as run_migrations
