@@ -568,8 +568,9 @@ class CustomerFormDialog(QDialog):
             QShortcut(QKeySequence(keys), self, activated=self.save)
 
     # --- dynamic rows -------------------------------------------------------------------------------------
-    def add_phone_row(self, data: dict | None = None, focus: bool = False) -> PhoneRow:
-        row = PhoneRow(data)
+    def _add_row(self, row, rows: list, layout, on_removed, focus_widget: QWidget | None) -> None:
+        """Put a phone/address row in its list with a red error label under it, then re-register the error
+        slots and the tab order."""
         box = QWidget()
         v = QVBoxLayout(box)
         v.setContentsMargins(0, 0, 0, 0)
@@ -578,14 +579,19 @@ class CustomerFormDialog(QDialog):
         row.error = error_label(box)
         v.addWidget(row.error)
         row.box = box
-        row.removed.connect(self._remove_phone_row)
-        self.phones_layout.addWidget(box)
+        row.removed.connect(on_removed)
+        layout.addWidget(box)
         box.show()       # a layout shows a late-added child only on the next event loop pass
-        self.phone_rows.append(row)
+        rows.append(row)
         self._register_rows()
         self._fix_tab_order()
-        if focus:
-            row.number.setFocus()
+        if focus_widget is not None:
+            focus_widget.setFocus()
+
+    def add_phone_row(self, data: dict | None = None, focus: bool = False) -> PhoneRow:
+        row = PhoneRow(data)
+        self._add_row(row, self.phone_rows, self.phones_layout, self._remove_phone_row,
+                      row.number if focus else None)
         return row
 
     def _remove_phone_row(self, row: PhoneRow) -> None:
@@ -604,22 +610,8 @@ class CustomerFormDialog(QDialog):
 
     def add_address_row(self, data: dict | None = None, focus: bool = False) -> AddressRow:
         row = AddressRow(data)
-        box = QWidget()
-        v = QVBoxLayout(box)
-        v.setContentsMargins(0, 0, 0, 0)
-        v.setSpacing(1)
-        v.addWidget(row)
-        row.error = error_label(box)
-        v.addWidget(row.error)
-        row.box = box
-        row.removed.connect(self._remove_address_row)
-        self.addresses_layout.addWidget(box)
-        box.show()
-        self.address_rows.append(row)
-        self._register_rows()
-        self._fix_tab_order()
-        if focus:
-            row.province.setFocus()
+        self._add_row(row, self.address_rows, self.addresses_layout, self._remove_address_row,
+                      row.province if focus else None)
         return row
 
     def _remove_address_row(self, row: AddressRow) -> None:
