@@ -11,6 +11,7 @@ import peewee as pw
 
 from app.errors import DatabaseError
 from models.base import db
+from models.writer import writer
 
 logger = logging.getLogger(__name__)
 
@@ -99,14 +100,16 @@ def make_database(url: str) -> pw.Database:
     if parsed.scheme == "sqlite":
         path = sqlite_path_of(url)
         if path is None or str(path) in ("", ":memory:"):
-            return pw.SqliteDatabase(":memory:", pragmas=SQLITE_PRAGMAS)
+            return pw.SqliteDatabase(":memory:", pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
         check_sqlite_file(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise DatabaseError(f"پوشه پایگاه داده ساخته نمی‌شود: {path.parent}", details=str(e),
                                 en=f"Cannot create the database folder {path.parent}.") from e
-        return pw.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=5)
+        # lock_type: every transaction takes the write lock up front (BEGIN IMMEDIATE) and waits the busy
+        # timeout for it, instead of failing at its first write when another desk or process is writing.
+        return pw.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=5, lock_type="IMMEDIATE")
     if parsed.scheme in ("postgres", "postgresql"):
         from playhouse.db_url import connect
 
@@ -119,6 +122,7 @@ def open_database(db_arg: str | None = None, migrate: bool = True) -> str:
     """Initialise the global database and bring its schema up to date. Returns the URL used."""
     url = resolve_url(db_arg)
     database = make_database(url)
+    writer.release()
     db.initialize(database)
     try:
         db.connect(reuse_if_open=True)
@@ -137,6 +141,7 @@ def open_database(db_arg: str | None = None, migrate: bool = True) -> str:
 
 
 def close_database() -> None:
+    writer.release()
     if db.obj is not None and not db.is_closed():
         db.close()
 

@@ -1,0 +1,188 @@
+"""The one door for database writes.
+
+SQLite allows one writer at a time. Every write transaction in this program goes through one writer: a single
+worker thread that owns its own connection and runs each job in its own transaction (``BEGIN IMMEDIATE`` on
+SQLite, so the write lock is taken up front and a busy database is waited for, never half-used). Reads stay
+where they are: the GUI thread and the workers read through their own connections (WAL lets them).
+
+    from models.writer import writer, writes
+
+    @writes                                   # a service function that writes: always runs through the door
+    def create_customer(data, user=None): ...
+
+    fut = writer.submit(record_call, changes) # queue a job without waiting (the caller-ID path); a Future
+    value = writer.run(fn, *args)             # queue and wait (workers, the command line)
+
+A job submitted from inside another job (or from a thread already inside a transaction) runs inline, in that
+transaction, so services may call each other freely. On PostgreSQL the same API runs each job in its own
+transaction on the writer thread: the server handles concurrency, the door keeps one code path.
+
+Errors: a lock another program holds for longer than the busy timeout, a full disk and a read-only disk
+become ``DatabaseError`` with a Persian message naming the cause; anything else is raised as it was.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import peewee as pw
+
+from models.base import db
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Writer:
+    """One worker thread that runs every write transaction (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._ident: int | None = None
+        self._bound: pw.Database | None = None     # the database the writer thread's connection belongs to
+
+    # --- queries -------------------------------------------------------------------------------------------
+    def on_writer_thread(self) -> bool:
+        return self._ident is not None and threading.get_ident() == self._ident
+
+    def _inline(self) -> bool:
+        """Run in the calling thread: already the writer, already inside a transaction here (nested work
+        belongs to it), or an in-memory SQLite database (another thread would see another, empty database)."""
+        if self.on_writer_thread():
+            return True
+        database = db.obj
+        if database is None:
+            return True
+        if database.in_transaction():
+            return True
+        return isinstance(database, pw.SqliteDatabase) and database.database in ("", ":memory:")
+
+    # --- jobs ----------------------------------------------------------------------------------------------
+    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        """Queue ``fn(*args, **kwargs)`` to run in its own write transaction; returns a Future at once.
+        Jobs run one at a time, in the order they were submitted."""
+        if self._inline():
+            fut: Future[T] = Future()
+            try:
+                fut.set_result(self._transaction(fn, args, kwargs))
+            except BaseException as e:  # noqa: BLE001 - handed to the caller through the future
+                fut.set_exception(e)
+            return fut
+        return self._ensure().submit(self._job, fn, args, kwargs)
+
+    def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn`` through the door and wait for its result (its exception is raised here)."""
+        if self._inline():
+            return self._transaction(fn, args, kwargs)
+        return self._ensure().submit(self._job, fn, args, kwargs).result()
+
+    def _ensure(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer",
+                                                    initializer=self._started)
+            return self._executor
+
+    def _started(self) -> None:
+        self._ident = threading.get_ident()
+
+    def _job(self, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+        database = db.obj
+        if self._bound is not None and self._bound is not database:
+            _close_quietly(self._bound)            # a test (or a restore) switched databases: drop the old one
+        self._bound = database
+        return self._transaction(fn, args, kwargs)
+
+    @staticmethod
+    def _transaction(fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+        try:
+            with db.atomic():
+                return fn(*args, **kwargs)
+        except (pw.OperationalError, sqlite3.OperationalError) as e:
+            raise translate(e) from e
+
+    # --- life ----------------------------------------------------------------------------------------------
+    def release(self) -> None:
+        """Close the writer thread's connection (before the database is closed, swapped or deleted)."""
+        with self._lock:
+            executor = self._executor
+        if executor is None or self.on_writer_thread():
+            return
+        bound = self._bound
+        if bound is None:
+            return
+
+        def close() -> None:
+            _close_quietly(bound)
+            self._bound = None
+
+        executor.submit(close).result()
+
+    def shutdown(self) -> None:
+        """Finish queued jobs, close the connection and end the thread (at exit)."""
+        self.release()
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
+        self._ident = None
+
+    def drain(self, timeout: float | None = None) -> None:
+        """Wait until every job queued so far has run (tests, shutdown)."""
+        with self._lock:
+            executor = self._executor
+        if executor is not None and not self.on_writer_thread():
+            executor.submit(lambda: None).result(timeout)
+
+
+def _close_quietly(database: pw.Database) -> None:
+    try:
+        if not database.is_closed():
+            database.close()
+    except Exception:  # noqa: BLE001 - closing is best effort
+        logger.debug("closing the writer's connection failed", exc_info=True)
+
+
+def translate(e: BaseException) -> BaseException:
+    """A database error the user can act on becomes a DatabaseError with the cause in Persian."""
+    from app.errors import DatabaseError
+
+    text = str(e).lower()
+    if "locked" in text or "busy" in text:
+        return DatabaseError(
+            "پایگاه داده در دست برنامه یا میز دیگری است و چند ثانیه آزاد نشد؛ کار انجام نشد. "
+            "چند لحظه بعد دوباره امتحان کنید.",
+            details=str(e), en="The database is held by another program or desk and was not freed within "
+                               "a few seconds; nothing was changed. Try again in a moment.")
+    if "disk is full" in text or "disk full" in text or "no space" in text:
+        return DatabaseError(
+            "دیسک پر است؛ کار ذخیره نشد و داده‌های قبلی دست‌نخورده ماند. جایی روی دیسک آزاد کنید و دوباره "
+            "امتحان کنید.", details=str(e),
+            en="The disk is full; nothing was saved and earlier data is intact. Free some space and try again.")
+    if "readonly" in text or "read-only" in text or "read only" in text:
+        return DatabaseError(
+            "پایگاه داده فقط‌خواندنی است (دسترسی نوشتن به فایل یا پوشه آن نیست)؛ کار ذخیره نشد.",
+            details=str(e), en="The database is read-only (no write permission on the file or its folder); "
+                               "nothing was saved.")
+    return e
+
+
+writer = Writer()
+
+
+def writes(fn: Callable[..., T]) -> Callable[..., T]:
+    """Decorate a service function that writes: it runs through the one door, in one transaction."""
+
+    @functools.wraps(fn)
+    def through_the_door(*args: Any, **kwargs: Any) -> T:
+        return writer.run(fn, *args, **kwargs)
+
+    through_the_door.writes = True  # type: ignore[attr-defined]
+    return through_the_door

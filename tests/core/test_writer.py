@@ -1,0 +1,150 @@
+"""The one door for writes: one writer thread, BEGIN IMMEDIATE, clear errors, real threads and processes."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from app.errors import DatabaseError
+from models.base import db
+from models.writer import writer, writes
+
+
+def _make_table():
+    db.execute_sql("CREATE TABLE IF NOT EXISTS t_door (id INTEGER PRIMARY KEY, who TEXT, n INTEGER)")
+
+
+def test_jobs_run_on_one_thread_in_submission_order(db_file):
+    _make_table()
+    seen: list[tuple[int, int]] = []
+
+    def job(i):
+        seen.append((i, threading.get_ident()))
+        db.execute_sql("INSERT INTO t_door (who, n) VALUES (?, ?)", ("a", i))
+        return i
+
+    futs = [writer.submit(job, i) for i in range(50)]
+    assert [f.result(10) for f in futs] == list(range(50))
+    assert [i for i, _ in seen] == list(range(50))
+    assert len({t for _, t in seen}) == 1
+    assert seen[0][1] != threading.get_ident()
+    assert db.execute_sql("SELECT COUNT(*) FROM t_door").fetchone()[0] == 50
+
+
+def test_many_threads_write_through_the_door_without_losing_any(db_file):
+    _make_table()
+
+    @writes
+    def add(who, n):
+        cur = db.execute_sql("SELECT COALESCE(MAX(n), 0) FROM t_door").fetchone()[0]
+        db.execute_sql("INSERT INTO t_door (who, n) VALUES (?, ?)", (who, cur + 1))
+
+    def worker(name):
+        for _ in range(40):
+            add(name, 0)
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    rows = db.execute_sql("SELECT n FROM t_door ORDER BY n").fetchall()
+    # read-then-write inside one job is atomic: the counter never repeats
+    assert [r[0] for r in rows] == list(range(1, 241))
+
+
+def test_a_failing_job_rolls_back_and_raises_in_the_caller(db_file):
+    _make_table()
+
+    def bad():
+        db.execute_sql("INSERT INTO t_door (who, n) VALUES ('x', 1)")
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        writer.run(bad)
+    assert db.execute_sql("SELECT COUNT(*) FROM t_door").fetchone()[0] == 0
+
+
+def test_nested_writes_run_inline_in_the_outer_transaction(db_file):
+    _make_table()
+
+    @writes
+    def inner():
+        db.execute_sql("INSERT INTO t_door (who, n) VALUES ('inner', 1)")
+        return threading.get_ident()
+
+    @writes
+    def outer():
+        me = threading.get_ident()
+        assert inner() == me
+        raise RuntimeError("undo both")
+
+    with pytest.raises(RuntimeError):
+        outer()
+    assert db.execute_sql("SELECT COUNT(*) FROM t_door").fetchone()[0] == 0
+
+
+_HOLDER = """
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1], timeout=30)
+con.execute("BEGIN EXCLUSIVE")
+print("ready", flush=True)
+sys.stdin.readline()
+con.rollback()
+con.close()
+"""
+
+
+class _LockHolder:
+    """Another process holding SQLite's exclusive lock until released."""
+
+    def __init__(self, path):
+        self.p = subprocess.Popen([sys.executable, "-c", _HOLDER, path], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        assert self.p.stdout.readline().strip() == "ready"
+
+    def release(self):
+        if self.p.poll() is None:
+            self.p.stdin.write("go\n")
+            self.p.stdin.flush()
+            self.p.wait(30)
+
+
+def test_a_lock_held_by_another_process_is_waited_for(db_file, tmp_path):
+    _make_table()
+    holder = _LockHolder(str(tmp_path / "test.sqlite3"))
+    try:
+        threading.Timer(1.0, holder.release).start()     # released after 1 s: the write waits, then succeeds
+        t0 = time.monotonic()
+        writer.run(lambda: db.execute_sql("INSERT INTO t_door (who, n) VALUES ('late', 1)"))
+        assert time.monotonic() - t0 >= 0.8
+    finally:
+        holder.release()
+    assert db.execute_sql("SELECT COUNT(*) FROM t_door").fetchone()[0] == 1
+
+
+def test_a_lock_that_outlasts_the_timeout_is_a_persian_message(db_file, tmp_path):
+    _make_table()
+    old = db.obj.timeout
+    writer.run(lambda: setattr(db.obj, "timeout", 0.3))     # the writer's own connection
+    holder = _LockHolder(str(tmp_path / "test.sqlite3"))
+    try:
+        with pytest.raises(DatabaseError) as info:
+            writer.run(lambda: db.execute_sql("INSERT INTO t_door (who, n) VALUES ('x', 1)"))
+        assert "پایگاه داده در دست" in info.value.message
+    finally:
+        holder.release()
+        writer.run(lambda: setattr(db.obj, "timeout", old))
+
+
+def test_sqlite_transactions_begin_immediate(db_file):
+    assert db.obj._lock_type == "IMMEDIATE"
+
+
+@pytest.fixture
+def db_file(db):
+    yield db
+    writer.drain(10)
