@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian/Ubuntu machine: the system libraries Qt needs, a virtualenv in .venv, the package.
-# Safe to run again: it only installs what is missing. Usage: scripts/setup.sh [--test]
+# Safe to run again: it only installs what is missing. Usage: scripts/setup.sh [--test|--build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want_test=0
+want_build=0
 [ "${1:-}" = "--test" ] && want_test=1
+[ "${1:-}" = "--build" ] && want_build=1
 
 PY=${PYTHON:-}
 if [ -z "$PY" ]; then
@@ -47,6 +49,10 @@ stamp=".venv/.installed"
 if [ $want_test = 1 ]; then
   extras="[test]"
   stamp=".venv/.installed-test"
+fi
+if [ $want_build = 1 ]; then
+  extras="[build]"
+  stamp=".venv/.installed-build"
 fi
 hash=$(cat pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ]; then
