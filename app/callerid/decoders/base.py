@@ -243,11 +243,14 @@ def to_text(data: bytes) -> str:
 # anything else that str.isdigit() or \d would accept ('²', '１', '৩' …) makes the field unreadable, never
 # the call: the rest of the record still counts.
 _ASCII_DIGITS = re.compile(r"[0-9]+")
+_FOLDABLE_DIGIT = re.compile(r"[\u0660-\u0669\u06f0-\u06f9]")
 
 
 def fold_digits(text: str | None) -> str:
     """Persian (۰-۹) and Arabic-Indic (٠-٩) digits → ASCII; everything else unchanged."""
-    return to_ascii_digits(text or "")
+    if not text or not _FOLDABLE_DIGIT.search(text):      # the common case, and str.translate is slow
+        return text or ""
+    return to_ascii_digits(text)
 
 
 def is_digits(text: str | None) -> bool:

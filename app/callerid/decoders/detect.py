@@ -82,30 +82,32 @@ def _records(buf: bytes, terminators: bytes):
 
 
 class _Scanner:
-    """One protocol's search for its first sure record, resumed where the previous bytes left off."""
+    """The search, in one framing, for the first sure record of each protocol that uses that framing, resumed
+    where the previous bytes left off (the modem, NCID and Yasna share line framing: each line is read once)."""
 
-    __slots__ = ("name", "order", "sure", "pattern", "start", "pos", "found")
+    __slots__ = ("protocols", "pattern", "start", "pos", "found")
 
-    def __init__(self, order: int, name: str, terms: bytes, sure: Callable[[str], bool]):
-        self.order, self.name, self.sure = order, name, sure
+    def __init__(self, terms: bytes, protocols: list[tuple[int, str, Callable[[str], bool]]]):
+        self.protocols = protocols      # (order, name, sure) still looking
         self.pattern = re.compile(b"[" + re.escape(terms) + b"]")
         self.start = 0                  # where the record being read begins
         self.pos = 0                    # how far the bytes have been looked at
-        self.found: int | None = None   # end offset of the first sure record
+        self.found: list[tuple[int, int, str]] = []     # (end offset, order, name) of first sure records
 
-    def scan(self, buf: bytes | bytearray) -> int | None:
-        if self.found is not None:
-            return self.found
+    def scan(self, buf: bytes | bytearray) -> None:
         start = self.start
         for m in self.pattern.finditer(buf, self.pos):
             i = m.start()
-            if MAX_SURE_RECORD >= i - start > 0 and \
-                    self.sure(fold_digits(bytes(buf[start:i]).decode("utf-8", errors="replace"))):
-                self.found = i
-                return i
+            if MAX_SURE_RECORD >= i - start > 0:
+                text = fold_digits(bytes(buf[start:i]).decode("utf-8", errors="replace"))
+                for p in [p for p in self.protocols if p[2](text)]:
+                    self.protocols.remove(p)
+                    self.found.append((i, p[0], p[1]))
+                if self.found:
+                    self.start, self.pos = i + 1, m.end()
+                    return                  # the earliest sure record in this framing ends here
             start = i + 1
         self.start, self.pos = start, len(buf)
-        return None
 
     def drop(self, n: int) -> None:
         """The first n bytes of the buffer were dropped."""
@@ -118,17 +120,20 @@ class Detector:
     the protocol costs time in proportion to the input, not to the input times the bytes held."""
 
     def __init__(self):
-        self._scanners = [_Scanner(order, name, terms, sure) for order, (name, terms, sure) in enumerate(PROTOCOLS)]
+        groups: dict[bytes, list] = {}
+        for order, (name, terms, sure) in enumerate(PROTOCOLS):
+            groups.setdefault(terms, []).append((order, name, sure))
+        self._scanners = [_Scanner(terms, protocols) for terms, protocols in groups.items()]
 
     def scan(self, buf: bytes | bytearray) -> str | None:
         """The protocol whose first sure record ends earliest in ``buf`` (ties: PROTOCOLS order), or None.
         ``buf`` must be the previous buffer with bytes appended (or with its front cut, see drop())."""
-        best: tuple[int, int, str] | None = None
+        found = []
         for sc in self._scanners:
-            end = sc.scan(buf)
-            if end is not None and (best is None or (end, sc.order) < best[:2]):
-                best = (end, sc.order, sc.name)
-        return best[2] if best else None
+            if not sc.found:
+                sc.scan(buf)
+            found += sc.found
+        return min(found)[2] if found else None
 
     def drop(self, n: int) -> None:
         for sc in self._scanners:
