@@ -22,6 +22,13 @@ read timeout is short (``POLL_SECONDS``), so the flush comes at most one poll la
 sleeps: bytes are fed to the decoder the moment ``read`` returns them, and every event the decoder gives
 back (records ending in ``@``, ``.`` or a newline give theirs at once) goes to the callback before the next
 read. ``tick()`` is called about once a second so a box's line that rang out becomes MISSED.
+
+Device lost and back: when the open device goes away (unplugged, pty closed, server hung up) the pump emits,
+through ``on_event``, ``CallerIdEvent(kind=DEVICE, source=<the decoder's protocol>, extra={"device": "lost"})``
+after the events the last bytes gave, and ``{"device": "back"}`` (same source) once it is open again; the call
+lifecycle closes the calls that were open. For a minute after a loss the port is retried every
+``REOPEN_POLL_SECONDS``, and a port opened without a modem init keeps what is already in its input queue
+(pyserial would flush it), so a record the box sends the moment it returns is read, not lost.
 """
 from __future__ import annotations
 

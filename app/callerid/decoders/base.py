@@ -14,7 +14,10 @@ no timers of its own. The source that owns the port calls:
   say "missed"; Techno does).
 
 Nothing a device sends can make a decoder raise: every record is parsed inside a guard, garbage is logged
-(debug) and skipped, and the unterminated tail kept between reads is bounded (``MAX_RECORD`` bytes).
+(debug), skipped and counted (``noise``), and the unterminated tail kept between reads is bounded
+(``MAX_RECORD`` bytes). Only ASCII 0-9 are digits (Persian/Arabic-Indic digits are folded to them first): a
+'²' in a date or a ring count makes that field unreadable, never the call. The number field of the Iranian
+boxes is validated (``box_number``): line noise is not a caller.
 """
 from __future__ import annotations
 

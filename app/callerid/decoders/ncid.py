@@ -19,8 +19,9 @@ send no LINE. Handled:
 - every ``…LOG:`` line (CIDLOG:, HUPLOG:, OUTLOG:, LOG: …) is history replayed at connect, never a live
   call: skipped.
 
-LINE labels that are numbers (``1``, ``01``, ``L2``) fill ``line``; any label is kept in
-``extra["line_label"]`` (``-`` and ``NO-LINE`` mean none). NMBR ``PRIVATE``/``ANONYMOUS`` → private;
+LINE labels that are numbers (``1``, ``01``, ``L2``, ``1234``) fill ``line``; any label is kept in
+``extra["line_label"]`` (``-`` and ``NO-LINE`` mean none); `crm callerid decode` prints a label that is not a
+number (``A``, ``POTS``) as ``"line_label"``. NMBR ``PRIVATE``/``ANONYMOUS`` → private;
 ``OUT-OF-AREA``/``NO NUMBER``/``NO-NUMBER`` → unavailable. NAME ``NO NAME`` or ``-`` → no name.
 DATE is mmddyyyy or ddmmyyyy (server setting): a first pair above 12 is read as the day.
 """

@@ -9,9 +9,15 @@ capture, and the Danjeh processor of the same SDK):
     L<n>D<digit>@            one digit dialled
     L<n>HND:<dialled> T<t>@  handset down: the number dialled (possibly empty) and the call's duration
 
-Danjeh firmware variants seen in the same SDK: ``L<n> <number>@`` / ``L<n>:<number>@`` (caller ID),
-``L<n> hook-off@`` / ``L<n> hook-on@``, ``L<n> Dialed:<number>@``. Fields are read by their letters, never
-by fixed position; spaces, CR/LF, a ``:`` or ``-`` after the line number, and leading zeros are tolerated.
+Danjeh firmware variants seen in the same SDK: ``L<n> <number>@`` / ``L<n>:<number>@`` (caller ID; the
+space or ``:`` is required, as ``L109121234567`` cannot be split into line and number), ``L<n> hook-off@`` /
+``L<n> hook-on@``, ``L<n> Dialed:<number>@``; the "Arya" firmware's ``L<n> CallerID:<number>@``. Fields are
+read by their letters, never by fixed position; spaces, CR/LF, a ``:`` or ``-`` after the line number, and
+leading zeros are tolerated.
+
+The caller's number must be one (see base.box_number): digits only, a leading + or 00, 3 to 15 digits, or
+P/O/empty for withheld/unavailable. Anything else (``6+9531``, a 37-digit run: line noise glued into a record)
+is discarded, logged and counted in ``noise``, as is any record that is not one of the above.
 
 Duration ``T<t>``: the published capture has ``T0257``, ``T0105``, ``T0021``, ``T0434``, ``T0000`` — every
 value's last two digits are below 60, which fits minutes+seconds (the box's display shows mm:ss) better
