@@ -8,6 +8,11 @@ for every INCOMING event; with --all every event, each with an "event" key (inco
 hangup, missed, offhook, digit, outgoing, device) and, where the device reported them, "rings",
 "duration" (seconds) and "source".
 
+"line" stays an int or null, as consumers expect. A line label that is not a number (NCID's ``LINE*A*``,
+``LINE*POTS*``) is carried in an extra key, ``"line_label"`` (with ``"line": null``); ``LINE*1234*`` is
+``"line": 1234``. Records the decoder could not make sense of (line noise) are counted and the count is
+printed to stderr at the end, in Persian.
+
 lookup: prints as JSON the canonical forms tried for a number (with the office's area code) and the
 customers that own it: the tool for "the popup says unknown, but this customer is in the list".
 """
@@ -16,6 +21,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+
+from app.callerid.decoders.base import fold_digits, is_digits
+from app.text import to_persian_digits
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +36,9 @@ def _print(obj: dict) -> None:
 
 def event_json(e, all_events: bool) -> dict:
     d = e.to_json_dict()
+    label = e.extra.get("line_label")
+    if label and not is_digits(fold_digits(str(label)).strip()):
+        d["line_label"] = str(label)
     if all_events:
         d = {"event": e.kind, **d}
         if e.kind != "incoming" and e.status is None:
@@ -70,6 +81,12 @@ def decode_main(path: str, fmt: str = "auto", all_events: bool = False) -> int:
         if all_events or e.kind == "incoming":
             _print(event_json(e, all_events))
     logger.info("decoded %s as %s: %d events", path, getattr(decoder, "protocol", fmt), len(events))
+    noise = getattr(decoder, "noise", 0)
+    if noise:
+        print(f"{to_persian_digits(noise)} رکورد نامفهوم نادیده گرفته شد.", file=sys.stderr)
+    if data.strip() and getattr(decoder, "protocol", fmt) == "auto":
+        print("قالب داده‌ها شناخته نشد؛ چیزی رمزگشایی نشد. اگر قالب دستگاه را می‌دانید، آن را با --format "
+              "بدهید.", file=sys.stderr)
     return 0
 
 

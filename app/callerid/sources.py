@@ -22,6 +22,13 @@ read timeout is short (``POLL_SECONDS``), so the flush comes at most one poll la
 sleeps: bytes are fed to the decoder the moment ``read`` returns them, and every event the decoder gives
 back (records ending in ``@``, ``.`` or a newline give theirs at once) goes to the callback before the next
 read. ``tick()`` is called about once a second so a box's line that rang out becomes MISSED.
+
+Device lost and back: when the open device goes away (unplugged, pty closed, server hung up) the pump emits,
+through ``on_event``, ``CallerIdEvent(kind=DEVICE, source=<the decoder's protocol>, extra={"device": "lost"})``
+after the events the last bytes gave, and ``{"device": "back"}`` (same source) once it is open again; the call
+lifecycle closes the calls that were open. For a minute after a loss the port is retried every
+``REOPEN_POLL_SECONDS``, and a port opened without a modem init keeps what is already in its input queue
+(pyserial would flush it), so a record the box sends the moment it returns is read, not lost.
 """
 from __future__ import annotations
 
@@ -37,6 +44,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from app.callerid import events as ev
 from app.callerid.events import CallerIdEvent
 from app.errors import UserError
 
@@ -45,6 +53,12 @@ logger = logging.getLogger(__name__)
 POLL_SECONDS = 0.05        # the longest a read blocks: bounds stop() latency and idle-flush jitter
 TICK_SECONDS = 1.0
 BACKOFF_SECONDS = (0.5, 1.0, 2.0, 3.0, 5.0)   # between attempts to (re)open a missing device
+# Right after a device is lost it usually comes back soon (a cable re-seated, a box power-cycled, a USB hub
+# reset), and a box speaks at once: a record sent while the port is still closed is gone for good. So for
+# REOPEN_FAST_WINDOW seconds after a loss the port is tried every REOPEN_POLL_SECONDS (a failed open of a
+# missing device costs one system call), then the ordinary back-off takes over.
+REOPEN_POLL_SECONDS = 0.1
+REOPEN_FAST_WINDOW = 60.0
 DEFAULT_BAUD = 57600
 DEFAULT_NCID_PORT = 3333
 SIMULATOR_LINK = "/tmp/crm-modem"   # where `crm callerid simulate --link` puts its symlink by default
@@ -248,7 +262,17 @@ class SerialSource(Source):
         ser.rts = True
         if os.name == "posix":
             ser.exclusive = self.exclusive
-        ser.open()
+        if os.name == "posix" and not self.init:
+            # pyserial's open() discards whatever is already in the input queue (tcflush). A box that came back
+            # and spoke before the port was reopened would lose that record, so a listener that sends nothing
+            # keeps it. (With a modem init, the init's own exchange deals with stale bytes.)
+            ser._reset_input_buffer = lambda: None
+            try:
+                ser.open()
+            finally:
+                del ser._reset_input_buffer
+        else:
+            ser.open()
         return ser
 
     def open(self, cancel: Callable[[], bool] | None = None) -> str:
@@ -567,9 +591,22 @@ class Pump:
                 fut.set_exception(UserError(message))
 
     # -- the loop --------------------------------------------------------------------------------------------
+    def _device_event(self, what: str, source: str) -> None:
+        """DEVICE lost / back: the rest of the program closes the calls that were open on a lost device."""
+        self._emit([CallerIdEvent(kind=ev.DEVICE, source=source, extra={"device": what},
+                                  raw=f"{self.source.description}: {what}")])
+
+    def _decoder_source(self) -> str:
+        d = self.decoder
+        if d is None:
+            return self.fmt
+        return getattr(d, "protocol", "") or getattr(d, "source", "") or self.fmt
+
     def run(self, stop: threading.Event) -> None:
         attempt = 0
         lost = False
+        lost_source = ""
+        lost_at = 0.0
         self.running = True
         try:
             while not stop.is_set():
@@ -578,6 +615,8 @@ class Pump:
                 except SourceUnavailable as e:
                     self._fail_requests(e.message)
                     delay = self.backoff[min(attempt, len(self.backoff) - 1)]
+                    if lost and time.monotonic() - lost_at < REOPEN_FAST_WINDOW:
+                        delay = min(delay, REOPEN_POLL_SECONDS)
                     attempt += 1
                     state = e.state
                     if lost and state == NO_DEVICE and attempt <= 1:
@@ -594,11 +633,16 @@ class Pump:
                     break
                 attempt = 0
                 self._set_state(LISTENING, "؛ ".join(p for p in (self.source.description, note) if p))
+                if lost:
+                    self._device_event("back", lost_source)
                 lost = self._read_until_lost(stop)
                 if lost:
+                    lost_at = time.monotonic()
+                    lost_source = self._decoder_source()
+                    self._device_event("lost", lost_source)
                     self._set_state(RECONNECTING, f"ارتباط با {self.source.description} قطع شد؛ "
                                                   f"دوباره امتحان می‌شود")
-                    stop.wait(min(self.backoff[0], 0.2))
+                    stop.wait(min(self.backoff[0], REOPEN_POLL_SECONDS))
         finally:
             self.running = False
             self.source.close()

@@ -69,8 +69,8 @@ def test_to_text_never_raises_and_prefers_utf8():
 
 
 def test_line_number():
-    assert [line_number(x) for x in ("1", "01", "L2", "line 3", "POTS", "-", None, "1234")] == \
-        [1, 1, 2, 3, None, None, None, None]
+    assert [line_number(x) for x in ("1", "01", "L2", "line 3", "POTS", "-", None, "1234", "A", "۲")] == \
+        [1, 1, 2, 3, None, None, None, 1234, None, 2]
 
 
 def test_record_splitter_bounds_and_chunking():

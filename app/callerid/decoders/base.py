@@ -14,7 +14,10 @@ no timers of its own. The source that owns the port calls:
   say "missed"; Techno does).
 
 Nothing a device sends can make a decoder raise: every record is parsed inside a guard, garbage is logged
-(debug) and skipped, and the unterminated tail kept between reads is bounded (``MAX_RECORD`` bytes).
+(debug), skipped and counted (``noise``), and the unterminated tail kept between reads is bounded
+(``MAX_RECORD`` bytes). Only ASCII 0-9 are digits (Persian/Arabic-Indic digits are folded to them first): a
+'²' in a date or a ring count makes that field unreadable, never the call. The number field of the Iranian
+boxes is validated (``box_number``): line noise is not a caller.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 
 from app.callerid import events as ev
 from app.callerid.events import CallerIdEvent
+from app.text import to_ascii_digits
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +55,18 @@ class Decoder:
             fixed = now
             now = lambda: fixed                   # noqa: E731
         self._now: NowFn = now or _default_now
+        self._noise = 0
+
+    @property
+    def noise(self) -> int:
+        """Records read whole but not understood (line noise, a number that cannot be one, an unknown record),
+        discarded since the decoder was made. `crm callerid decode` reports the count."""
+        return self._noise
+
+    def _discard(self, why: str, raw: str) -> None:
+        """One record discarded as noise: logged (debug) and counted, never reported as a call."""
+        self._noise += 1
+        logger.debug("%s: %s; record discarded: %r", self.source, why, raw[:120])
 
     # -- public interface (never raises) ------------------------------------------------------------------
     def feed(self, data: bytes) -> list[CallerIdEvent]:
@@ -170,16 +186,85 @@ class RecordSplitter:
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
+# Field separators of every protocol (NCID "*", modem "=", box ":" "@" ",", line ends): text is decoded one
+# field at a time, so a Latin-1 name and a Windows-1256 one in the same record are each read right.
+_FIELD_SEPARATORS = re.compile(rb"([*=:;,|@\r\n\t])")
+_ARABIC_RANGES = "\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff"
+_ANY_ARABIC = re.compile(f"[{_ARABIC_RANGES}]")
+_NOT_ARABIC = re.compile(f"[^{_ARABIC_RANGES}]")
+_WORD = re.compile(r"[^\W\d_]+")
+# Windows-1256 has no Persian yeh/kaf of its own on older systems: Persian Windows writes ی as ي (0xED) and
+# often ک as ك (0xDF). The caller's name is shown to a Persian desk, so they are read as the Persian letters.
+_ARABIC_TO_PERSIAN = str.maketrans({"\u064a": "\u06cc", "\u0643": "\u06a9"})
+
+
+def _mostly_arabic_script(text: str) -> bool:
+    """True when most of the letters are in words written wholly in Arabic script. A word that mixes Latin and
+    Arabic letters ("Vنhنlن" = "Vähälä" read as Windows-1256) is a sign of the wrong code page."""
+    if not _ANY_ARABIC.search(text):
+        return False
+    letters = arabic = 0
+    for word in _WORD.findall(text):
+        letters += len(word)
+        if not _NOT_ARABIC.search(word):
+            arabic += len(word)
+    return arabic * 2 > letters
+
+
+def _decode_field(data: bytes) -> str:
+    if data.isascii():
+        return data.decode("ascii")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    arabic = data.decode("cp1256", errors="replace")
+    if _mostly_arabic_script(arabic):
+        return arabic.translate(_ARABIC_TO_PERSIAN)
+    return data.decode("cp1252", errors="replace")
+
+
 def to_text(data: bytes) -> str:
-    """Bytes as text: UTF-8 when valid, else Windows-1252 (NCID's tests carry Latin-1 names), never raising.
+    """Bytes as text, never raising, decided field by field: UTF-8 when valid; otherwise Windows-1256 when that
+    reads as words in Arabic script (Iranian boxes and Windows software), else Windows-1252 (NCID's published
+    tests carry Latin-1 names).
 
     Control characters are removed; undecodable bytes become U+FFFD.
     """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+    data = bytes(data)
+    if data.isascii():
+        text = data.decode("ascii")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = "".join(_decode_field(part) for part in _FIELD_SEPARATORS.split(data))
     return _CONTROL.sub("", text)
+
+
+# Digits: only ASCII 0-9 are digits to a decoder. Persian and Arabic-Indic digits are folded to them first;
+# anything else that str.isdigit() or \d would accept ('²', '１', '৩' …) makes the field unreadable, never
+# the call: the rest of the record still counts.
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_FOLDABLE_DIGIT = re.compile(r"[\u0660-\u0669\u06f0-\u06f9]")
+
+
+def fold_digits(text: str | None) -> str:
+    """Persian (۰-۹) and Arabic-Indic (٠-٩) digits → ASCII; everything else unchanged."""
+    if not text or not _FOLDABLE_DIGIT.search(text):      # the common case, and str.translate is slow
+        return text or ""
+    return to_ascii_digits(text)
+
+
+def is_digits(text: str | None) -> bool:
+    """True for a non-empty run of ASCII digits only ('²'.isdigit() is True; this is not)."""
+    return bool(text) and _ASCII_DIGITS.fullmatch(text) is not None
+
+
+def to_int(text: str | None) -> int | None:
+    """A whole number from ASCII (or Persian/Arabic-Indic) digits, spaces around allowed; otherwise None."""
+    t = fold_digits(text).strip()
+    return int(t) if is_digits(t) else None
 
 
 # Words a device or exchange uses instead of a number.
@@ -202,8 +287,6 @@ def classify_number(raw: str | None) -> tuple[str, str]:
     zeros → ("", unavailable); otherwise the digits as reported (spaces, dashes, dots and brackets removed,
     a leading + kept) and ok. Persian/Arabic-Indic digits are folded to ASCII.
     """
-    from app.text import to_ascii_digits
-
     text = to_ascii_digits((raw or "").strip()).strip()
     word = re.sub(r"\s+", " ", text.upper())
     if word in PRIVATE_WORDS:
@@ -227,6 +310,31 @@ def classify_number(raw: str | None) -> tuple[str, str]:
     if not number.strip("+0*#"):
         return "", ev.UNAVAILABLE                 # "0000000000": the exchange did not send the number
     return number, ev.OK
+
+
+_BOX_NUMBER = re.compile(r"\+?[0-9]+(?:[ \-][0-9]+)*")
+BOX_NUMBER_DIGITS = (3, 15)
+
+
+def box_number(raw: str | None) -> tuple[str, str] | None:
+    """The number field of an Iranian multi-line box (Oj Segal/Danjeh, Yasna/Caspian, Techno), validated.
+
+    Those boxes send the digits as the exchange gave them: digits only (a leading + or 00 where the exchange
+    sends one; spaces or dashes between groups tolerated), 3 to 15 digits, or a word / letter for a withheld or
+    missing number (P, O, PRIVATE…), or nothing. Returns (number, status) as classify_number does, or None
+    when the field cannot be a number (line noise such as "6+9531" or a 37-digit run): the record is noise.
+    """
+    text = fold_digits(raw).strip()
+    word = re.sub(r"\s+", " ", text.upper())
+    if not word or word in PRIVATE_WORDS or word in UNAVAILABLE_WORDS:
+        return classify_number(text)
+    if not _BOX_NUMBER.fullmatch(text):
+        return None
+    digits = sum(c.isascii() and c.isdigit() for c in text)
+    lo, hi = BOX_NUMBER_DIGITS
+    if not lo <= digits <= hi:
+        return None
+    return classify_number(text)
 
 
 def clean_name(raw: str | None) -> str | None:
@@ -262,7 +370,7 @@ def month_day_time(month: int, day: int, hour: int, minute: int, now: dt.datetim
 
 def parse_mmddhhmm(text: str, now: dt.datetime) -> dt.datetime | None:
     """'05111852' → 11 May, 18:52 of the current year."""
-    m = re.fullmatch(r"\s*(\d\d)(\d\d)(\d\d)(\d\d)\s*", text or "")
+    m = re.fullmatch(r"\s*([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})\s*", fold_digits(text))
     if not m:
         return None
     return month_day_time(int(m[1]), int(m[2]), int(m[3]), int(m[4]), now)
@@ -278,14 +386,14 @@ def parse_duration(text: str | None, four_digits: str = "seconds") -> int | None
     """
     if text is None:
         return None
-    t = text.strip()
+    t = fold_digits(text).strip()
     if not t:
         return None
-    m = re.fullmatch(r"(?:(\d{1,3}):)?(\d{1,3}):(\d{1,2})", t)
+    m = re.fullmatch(r"(?:([0-9]{1,3}):)?([0-9]{1,3}):([0-9]{1,2})", t)
     if m:
         h = int(m[1] or 0)
         return h * 3600 + int(m[2]) * 60 + int(m[3])
-    if not t.isdigit() or len(t) > 7:
+    if not is_digits(t) or len(t) > 7:
         return None
     if four_digits == "mmss" and len(t) == 4 and int(t[2:]) < 60:
         return int(t[:2]) * 60 + int(t[2:])
@@ -321,6 +429,7 @@ class LineTracker:
     now: NowFn
     ring_timeout: float = 8.0          # seconds of silence after a ring before the call counts as missed
     lines: dict[int, LineState] = field(default_factory=dict)
+    on_noise: Callable[[str, str], None] | None = None   # (why, raw): a record discarded as noise
 
     def get(self, line: int) -> LineState:
         st = self.lines.get(line)
@@ -333,8 +442,16 @@ class LineTracker:
         return CallerIdEvent(kind=kind, line=st.line, source=self.source, raw=raw, **kw)
 
     def caller_id(self, line: int, reported: str | None, raw: str) -> list[CallerIdEvent]:
+        parsed = box_number(reported)
+        if parsed is None:
+            # Not a number these boxes send: noise, not a caller. The line's state is left as it was.
+            if self.on_noise is not None:
+                self.on_noise(f"line {line}: {str(reported)[:40]!r} is not a phone number", raw)
+            else:
+                logger.debug("%s line %s: %r is not a phone number; record discarded", self.source, line, reported)
+            return []
+        number, status = parsed
         st = self.get(line)
-        number, status = classify_number(reported)
         if st.state in (ANSWERED, OFFHOOK):
             # A caller ID while the handset is up: a new call (call waiting, or a lost hang-up record).
             logger.debug("line %s: caller ID while %s; starting a new call", line, st.state)
@@ -484,10 +601,10 @@ class LineTracker:
 
 
 def line_number(text: str | None) -> int | None:
-    """'1', '01', 'L2', 'LINE3' → int; anything else None."""
+    """'1', '01', 'L2', 'LINE3', '1234' → int; anything else None (a label such as 'POTS' or 'A')."""
     if text is None:
         return None
-    m = re.fullmatch(r"\s*(?:L|LINE)?\s*0*(\d{1,3})\s*", text, re.IGNORECASE)
+    m = re.fullmatch(r"\s*(?:L|LINE)?\s*0*([0-9]{1,9})\s*", fold_digits(text), re.IGNORECASE)
     if not m:
         return None
     n = int(m[1])

@@ -36,6 +36,8 @@ from app.callerid.decoders.base import (
     Decoder,
     classify_number,
     clean_name,
+    fold_digits,
+    is_digits,
     month_day_time,
     to_text,
 )
@@ -59,8 +61,8 @@ _FIELD = re.compile(
     r"CALLER'?S? NUMBER|CALLER NAME|CALLER ?ID|FM|TO)|(NMBR))\s*[=:]\s*", re.IGNORECASE)
 # GSM modems (and mgetty's FALCOM A2D): +CLIP: "<number>",<type>[,<subaddr>,<satype>,<alpha>,<CLI validity>],
 # repeated after every RING. Validity 1 = withheld, 2 = not available.
-_CLIP = re.compile(r'^\+CLIP:\s*"([^"]*)"(?:\s*,\s*\d*)?(?:\s*,[^,]*){0,2}(?:\s*,\s*"([^"]*)")?'
-                   r'(?:\s*,\s*(\d))?', re.IGNORECASE)
+_CLIP = re.compile(r'^\+CLIP:\s*"([^"]*)"(?:\s*,\s*[0-9]*)?(?:\s*,[^,]*){0,2}(?:\s*,\s*"([^"]*)")?'
+                   r'(?:\s*,\s*([0-9]))?', re.IGNORECASE)
 _NETCALLERID = re.compile(r"###(.*?)\+\+\+", re.DOTALL)
 _RESULT_CODES = re.compile(
     r"^(OK|ERROR|CONNECT.*|NO CARRIER|NO DIAL ?TONE|BUSY|NO ANSWER|VCON|FAX|DATA|\+FCERROR|"
@@ -175,7 +177,7 @@ class ModemDecoder(Decoder):
         if _RESULT_CODES.match(upper) or _ECHO.match(upper):
             logger.debug("modem: %s", line[:80])
             return []
-        logger.debug("modem: unrecognised line skipped: %r", line[:120])
+        self._discard("unrecognised line", line)
         return []
 
     def _field(self, key: str, value: str, raw: str) -> list[CallerIdEvent]:
@@ -183,7 +185,7 @@ class ModemDecoder(Decoder):
         pending_key = "NMBR" if key == "DDN_NMBR" else key
         if key == "TIME":
             # ZyXEL: "TIME: MM-DD HH:MM" carries the date too.
-            zm = re.fullmatch(r"(\d\d)[-/](\d\d)\s+(\d\d):(\d\d)", value)
+            zm = re.fullmatch(r"([0-9]{2})[-/]([0-9]{2})\s+([0-9]{2}):([0-9]{2})", fold_digits(value))
             if zm:
                 if "DATE" in self._pending and "TIME" not in self._pending:
                     self._pending.pop("DATE")
@@ -245,7 +247,8 @@ class ModemDecoder(Decoder):
             logger.debug("NetCallerID record without number: %r", line[:80])
             return out
         dt_text = parts.get("DATE", "")
-        if len(dt_text) == 8 and dt_text.isdigit():
+        dt_text = fold_digits(dt_text)
+        if len(dt_text) == 8 and is_digits(dt_text):
             self._pending["DATE"], self._pending["TIME"] = dt_text[:4], dt_text[4:]
         nm = parts.get("NMBR", "")
         name = parts.get("NAME", "")
@@ -274,7 +277,7 @@ class ModemDecoder(Decoder):
         date, time_ = p.get("DATE", ""), p.get("TIME", "")
         md = _month_day_year(date.strip())
         # HHMM; some modems append a digit ("TIME = 12541" in NCID's test-modem-calls.data; ncidd keeps 1254).
-        tm = re.fullmatch(r"(\d\d):?(\d\d)\d{0,2}", time_.strip())
+        tm = re.fullmatch(r"([0-9]{2}):?([0-9]{2})[0-9]{0,2}", fold_digits(time_).strip())
         if md and tm:
             month, day, year = md
             when = month_day_time(month, day, int(tm[1]), int(tm[2]), now, year=year)
@@ -326,8 +329,8 @@ class ModemDecoder(Decoder):
 
 def _month_day_year(date: str) -> tuple[int, int, int | None] | None:
     """DATE values seen from modems: MMDD (the standard), MMDDYY, YYMMDD (990305), MMDDYYYY, YYYYMMDD."""
-    d = re.sub(r"[-/.]", "", date)
-    if not d.isdigit():
+    d = re.sub(r"[-/.]", "", fold_digits(date))
+    if not is_digits(d):
         return None
     if len(d) == 4:
         return int(d[:2]), int(d[2:]), None

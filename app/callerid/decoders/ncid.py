@@ -19,8 +19,9 @@ send no LINE. Handled:
 - every ``…LOG:`` line (CIDLOG:, HUPLOG:, OUTLOG:, LOG: …) is history replayed at connect, never a live
   call: skipped.
 
-LINE labels that are numbers (``1``, ``01``, ``L2``) fill ``line``; any label is kept in
-``extra["line_label"]`` (``-`` and ``NO-LINE`` mean none). NMBR ``PRIVATE``/``ANONYMOUS`` → private;
+LINE labels that are numbers (``1``, ``01``, ``L2``, ``1234``) fill ``line``; any label is kept in
+``extra["line_label"]`` (``-`` and ``NO-LINE`` mean none); `crm callerid decode` prints a label that is not a
+number (``A``, ``POTS``) as ``"line_label"``. NMBR ``PRIVATE``/``ANONYMOUS`` → private;
 ``OUT-OF-AREA``/``NO NUMBER``/``NO-NUMBER`` → unavailable. NAME ``NO NAME`` or ``-`` → no name.
 DATE is mmddyyyy or ddmmyyyy (server setting): a first pair above 12 is read as the day.
 """
@@ -36,6 +37,7 @@ from app.callerid.decoders.base import (
     RecordSplitter,
     classify_number,
     clean_name,
+    fold_digits,
     line_number,
     month_day_time,
     to_text,
@@ -85,10 +87,10 @@ def parse_fields(rest: str) -> dict[str, str]:
 
 
 def _date_time(fields: dict[str, str], now: dt.datetime) -> dt.datetime | None:
-    date = fields.get("DATE", "").strip()
-    time_ = fields.get("TIME", "").strip()
-    tm = re.fullmatch(r"(\d\d):?(\d\d)(?::?(\d\d))?", time_)
-    dm = re.fullmatch(r"(\d\d)/?(\d\d)/?(\d{4}|\d\d)?", date)
+    date = fold_digits(fields.get("DATE", "")).strip()
+    time_ = fold_digits(fields.get("TIME", "")).strip()
+    tm = re.fullmatch(r"([0-9]{2}):?([0-9]{2})(?::?([0-9]{2}))?", time_)
+    dm = re.fullmatch(r"([0-9]{2})/?([0-9]{2})/?([0-9]{4}|[0-9]{2})?", date)
     if not tm:
         return None
     hour, minute, second = int(tm[1]), int(tm[2]), int(tm[3] or 0)
@@ -110,7 +112,7 @@ def _date_time(fields: dict[str, str], now: dt.datetime) -> dt.datetime | None:
 
 def _stamp(text: str) -> dt.datetime | None:
     """SCALL/ECALL: 'mm/dd/yyyy hh:mm:ss'."""
-    m = re.fullmatch(r"\s*(\d\d)/(\d\d)/(\d{4})\s+(\d\d):(\d\d):(\d\d)\s*", text or "")
+    m = re.fullmatch(r"\s*([0-9]{2})/([0-9]{2})/([0-9]{4})\s+([0-9]{2}):([0-9]{2}):([0-9]{2})\s*", fold_digits(text))
     if not m:
         return None
     try:
@@ -142,7 +144,7 @@ class NcidDecoder(Decoder):
     def _line(self, line: str) -> list[CallerIdEvent]:
         if not line:
             return []
-        m = re.match(r"^(\d{3})(?:\s+(.*))?$", line)
+        m = re.match(r"^([0-9]{3})(?:\s+(.*))?$", line)
         if m:
             code, text = m.group(1), (m.group(2) or "").strip()
             if code == "200":
@@ -152,7 +154,7 @@ class NcidDecoder(Decoder):
             return []
         m = _TYPE.match(line)
         if not m:
-            logger.debug("ncid: unrecognised line skipped: %r", line[:120])
+            self._discard("unrecognised line", line)
             return []
         ltype, rest = m.group(1), m.group(2)
         if ltype.endswith("LOG"):
@@ -209,8 +211,8 @@ class NcidDecoder(Decoder):
                               extra=extra)]
 
     def _cidinfo(self, fields: dict[str, str], raw: str) -> list[CallerIdEvent]:
-        ring_text = fields.get("RING", "").strip()
-        if not re.fullmatch(r"-?\d{1,4}", ring_text):
+        ring_text = fold_digits(fields.get("RING", "")).strip()
+        if not re.fullmatch(r"-?[0-9]{1,4}", ring_text):
             logger.debug("ncid: CIDINFO without a ring count: %r", raw[:120])
             return []
         ring = int(ring_text)

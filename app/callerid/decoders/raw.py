@@ -24,7 +24,14 @@ import logging
 import re
 
 from app.callerid import events as ev
-from app.callerid.decoders.base import Decoder, RecordSplitter, classify_number, parse_mmddhhmm, to_text
+from app.callerid.decoders.base import (
+    Decoder,
+    RecordSplitter,
+    classify_number,
+    is_digits,
+    parse_mmddhhmm,
+    to_text,
+)
 from app.callerid.events import CallerIdEvent
 
 logger = logging.getLogger(__name__)
@@ -79,9 +86,9 @@ def parse_message(msg: bytes, now: dt.datetime, raw: str = "") -> CallerIdEvent 
 def _sdmf(body: bytes, now: dt.datetime, raw: str) -> CallerIdEvent | None:
     text = to_text(body)
     when = parse_mmddhhmm(text[:8], now) if len(text) >= 8 else None
-    if when is None and len(text) >= 8 and text[:8].isdigit():
+    if when is None and len(text) >= 8 and is_digits(text[:8]):
         logger.debug("SDMF with an impossible date %r", text[:8])
-    rest = text[8:] if len(text) >= 8 and text[:8].isdigit() else text
+    rest = text[8:] if len(text) >= 8 and is_digits(text[:8]) else text
     number, status = classify_number(rest)
     return CallerIdEvent(kind=ev.INCOMING, number=number, status=status, time=when, source="sdmf", raw=raw)
 

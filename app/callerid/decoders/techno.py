@@ -25,12 +25,21 @@ import logging
 import re
 
 from app.callerid import events as ev
-from app.callerid.decoders.base import Decoder, LineTracker, RecordSplitter, parse_duration, to_text
+from app.callerid.decoders.base import (
+    Decoder,
+    LineTracker,
+    RecordSplitter,
+    fold_digits,
+    parse_duration,
+    to_int,
+    to_text,
+)
 from app.callerid.events import CallerIdEvent
 
 logger = logging.getLogger(__name__)
 
-_HEAD = re.compile(r"^\s*D\s*0*(\d{1,2})\s*:\s*(?:L\s*0*(\d{1,2})\s*:\s*)?(.*)$", re.IGNORECASE | re.DOTALL)
+_HEAD = re.compile(r"^\s*D\s*0*([0-9]{1,2})\s*:\s*(?:L\s*0*([0-9]{1,2})\s*:\s*)?(.*)$",
+                   re.IGNORECASE | re.DOTALL)
 
 
 class TechnoDecoder(Decoder):
@@ -46,18 +55,19 @@ class TechnoDecoder(Decoder):
     def _tracker(self, device: int) -> LineTracker:
         t = self._devices.get(device)
         if t is None:
-            t = self._devices[device] = LineTracker(self.source, self._now, ring_timeout=self._ring_timeout)
+            t = self._devices[device] = LineTracker(self.source, self._now, ring_timeout=self._ring_timeout,
+                                                    on_noise=self._discard)
         return t
 
     def _feed(self, data: bytes) -> list[CallerIdEvent]:
         out: list[CallerIdEvent] = []
         for rec in self._records.push(data):
-            out += self._record(to_text(rec).strip())
+            out += self._record(fold_digits(to_text(rec)).strip())
         return out
 
     def _end(self) -> list[CallerIdEvent]:
         tail = self._records.take_pending()
-        return self._record(to_text(tail).strip()) if tail.strip() else []
+        return self._record(fold_digits(to_text(tail)).strip()) if tail.strip() else []
 
     def _tick(self) -> list[CallerIdEvent]:
         out: list[CallerIdEvent] = []
@@ -71,19 +81,19 @@ class TechnoDecoder(Decoder):
     def _record(self, rec: str) -> list[CallerIdEvent]:
         if not rec:
             return []
-        starts = [m.start() for m in re.finditer(r"D\s*\d+\s*:", rec, re.IGNORECASE)]
+        starts = [m.start() for m in re.finditer(r"D\s*[0-9]+\s*:", rec, re.IGNORECASE)]
         if starts and starts[0] > 0:
             logger.debug("techno: noise before record dropped: %r", rec[:starts[0]][:80])
             rec = rec[starts[0]:]
         m = _HEAD.match(rec)
         if not m:
-            logger.debug("techno: record skipped: %r", rec[:120])
+            self._discard("unreadable record", rec)
             return []
         device = int(m.group(1))
         line = int(m.group(2)) if m.group(2) else None
         items = [p.strip() for p in re.split(r"[,:;]", m.group(3)) if p.strip()]
         if not items:
-            logger.debug("techno: empty record %r", rec)
+            self._discard("empty record", rec)
             return []
         verb = items[0].split("=", 1)[0].strip().upper().replace(" ", "")
         kv: dict[str, str] = {}
@@ -97,7 +107,7 @@ class TechnoDecoder(Decoder):
             return [CallerIdEvent(kind=ev.DEVICE, name=items[0].split("=", 1)[0].strip(), line=line,
                                   source=self.source, raw=raw, extra=extra)]
         if line is None or line == 0:
-            logger.debug("techno: record without a line skipped: %r", rec[:120])
+            self._discard("record without a line", rec)
             return []
         t = self._tracker(device)
         if verb in ("LINECONNECT", "LINEDISCONNECT"):
@@ -107,7 +117,7 @@ class TechnoDecoder(Decoder):
             events = t.caller_id(line, kv.get("CALLERID", ""), raw)
         elif verb == "RING":
             n = kv.get("RING", "")
-            events = t.ring(line, int(n) if n.isdigit() else None, raw)
+            events = t.ring(line, to_int(n), raw)
         elif verb == "ANSWER":
             events = t.answered(line, raw)
         elif verb == "HANGUP":
@@ -125,12 +135,12 @@ class TechnoDecoder(Decoder):
             events = t.hang_up(line, parse_duration(time_text, self.duration_format), None, raw)
         elif verb in ("MISSCALL", "MISSEDCALL", "MISS"):
             n = kv.get("RING", "")
-            events = t.missed(line, raw, rings=int(n) if n.isdigit() else None)
+            events = t.missed(line, raw, rings=to_int(n))
         elif verb == "DIAL":
             digits = re.sub(r"[^0-9*#+]", "", kv.get("DIAL", ""))
             events = t.digit(line, digits, raw) if digits else []
         else:
-            logger.debug("techno: unknown record skipped: %r", rec[:120])
+            self._discard("unknown record", rec)
             return []
         return [_with_device(e, device) for e in events]
 

@@ -30,16 +30,19 @@ from app.callerid.decoders.base import (
     Decoder,
     LineTracker,
     RecordSplitter,
+    fold_digits,
     parse_duration,
+    to_int,
     to_text,
 )
 from app.callerid.events import CallerIdEvent
 
 logger = logging.getLogger(__name__)
 
-_LINE = re.compile(r"(?:^|[\s,;:|])(?:L|LINE)\s*[:#]?\s*0*(\d{1,2})(?=$|[\s,;:|])", re.IGNORECASE)
-_FIELD = re.compile(r"(CallerID|CallerId|Caller_ID|RingsCount|RingCount|Rings|Duration|Dialed|Dialled)\s*[:=]\s*(\S*)",
-                    re.IGNORECASE)
+_LINE = re.compile(r"(?:^|[\s,;:|])(?:L|LINE)\s*[:#]?\s*0*([0-9]{1,2})(?=$|[\s,;:|])", re.IGNORECASE)
+# A field's value ends at the next space; an empty value ("CallerID: RingsCount:1") is not the next field.
+_FIELD = re.compile(r"(CallerID|CallerId|Caller_ID|RingsCount|RingCount|Rings|Duration|Dialed|Dialled)\s*[:=]"
+                    r"[ \t]*(?:(?![A-Za-z_]+\s*[:=])(\S*))?", re.IGNORECASE)
 _WORDS = re.compile(r"(?<![A-Za-z])(Ringing|Hook[-_ ]?On|Hook[-_ ]?Off|On[-_ ]?hook|Off[-_ ]?hook)(?![A-Za-z])",
                     re.IGNORECASE)
 
@@ -50,17 +53,17 @@ class YasnaDecoder(Decoder):
     def __init__(self, now=None, ring_timeout: float = 8.0):
         super().__init__(now)
         self._records = RecordSplitter(b"\r\n")
-        self._lines = LineTracker(self.source, self._now, ring_timeout=ring_timeout)
+        self._lines = LineTracker(self.source, self._now, ring_timeout=ring_timeout, on_noise=self._discard)
 
     def _feed(self, data: bytes) -> list[CallerIdEvent]:
         out: list[CallerIdEvent] = []
         for rec in self._records.push(data):
-            out += self._record(to_text(rec).strip())
+            out += self._record(fold_digits(to_text(rec)).strip())
         return out
 
     def _end(self) -> list[CallerIdEvent]:
         tail = self._records.take_pending()
-        return self._record(to_text(tail).strip()) if tail.strip() else []
+        return self._record(fold_digits(to_text(tail)).strip()) if tail.strip() else []
 
     def _tick(self) -> list[CallerIdEvent]:
         return self._lines.expire()
@@ -73,20 +76,21 @@ class YasnaDecoder(Decoder):
             return []
         lm = _LINE.search(rec)
         if not lm:
-            logger.debug("yasna: record without a line number skipped: %r", rec[:120])
+            self._discard("record without a line number", rec)
             return []
         line = int(lm.group(1))
         if line == 0:
+            self._discard("line 0", rec)
             return []
         fields: dict[str, str] = {}
         for m in _FIELD.finditer(rec):
             key = m.group(1).lower().replace("_", "")
             key = {"callerid": "callerid", "ringscount": "rings", "ringcount": "rings", "rings": "rings",
                    "duration": "duration", "dialed": "dialed", "dialled": "dialed"}[key]
-            fields.setdefault(key, m.group(2))
+            fields.setdefault(key, m.group(2) or "")
         words = [re.sub(r"[-_ ]", "", w).upper() for w in _WORDS.findall(rec)]
         if not fields and not words:
-            logger.debug("yasna: unknown record skipped: %r", rec[:120])
+            self._discard("unknown record", rec)
             return []
         out: list[CallerIdEvent] = []
         lines = self._lines
@@ -94,7 +98,7 @@ class YasnaDecoder(Decoder):
             out += lines.caller_id(line, fields["callerid"], rec)
         rings_text = fields.get("rings", "")
         if "RINGING" in words or rings_text:
-            rings = int(rings_text) if rings_text.isdigit() else None
+            rings = to_int(rings_text)
             out += lines.ring(line, rings, rec)
         duration = parse_duration(fields.get("duration"), "seconds") if "duration" in fields else None
         dialled = fields.get("dialed")
