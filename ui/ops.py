@@ -19,7 +19,8 @@ Why a QThreadPool and not a QThread per job: the pool owns its threads, so nothi
 keep alive can destroy a running thread (Qt aborts the process when a running QThread is destroyed); its
 threads are reused and their number bounded (two cores shared with the caller-ID listener and the database
 writer), and ``waitForDone`` gives the bounded wait at shutdown. Even past that bound the pool's destructor
-waits for the last job, so the process never ends with a thread still running.
+waits for the last job, so the process never ends with a thread still running. Pool threads run at a
+lower priority than the GUI thread (a nice value on Linux), so a busy job does not take the GUI's core.
 
 Shutdown (``QApplication.aboutToQuit``): give the jobs a short grace, then ask every one to cancel, then
 wait (bounded). The jobs in this program honour cancel (imports roll back, exports delete their temporary
@@ -28,7 +29,10 @@ file, backups stop between pages); callbacks whose parent widget is already gone
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -189,12 +193,14 @@ class Control:
 
     def progress(self, done: int, total: int = 0) -> None:
         self._job._post_progress(int(done), int(total or 0))
+        time.sleep(0)       # hand the GIL over now if the GUI thread is waiting for it (not after 5 ms)
 
     def label(self, text: str) -> None:
         """A new line of text for the progress dialog (e.g. «مشتریان…», «فاکتورها…»)."""
         self._job._post_label(str(text))
 
     def cancelled(self) -> bool:
+        time.sleep(0)       # a service asks this in its loop: a moment for the GUI thread to take the GIL
         return self._cancel.is_set()
 
     def check(self) -> None:
@@ -302,6 +308,7 @@ class QueryOp:
     # --- on the worker thread -----------------------------------------------------------------------------
     def _work(self) -> None:
         self.worker_thread = threading.get_ident()
+        _lower_priority()
         outcome: tuple[str, Any]
         try:
             outcome = ("ok", self.fn(self.control))
@@ -428,15 +435,31 @@ class QueryOp:
         import shiboken6
 
         if shiboken6.isValid(dlg):
-            try:
-                dlg.canceled.disconnect(self._cancel_from_dialog)
-            except (RuntimeError, TypeError):
-                pass
+            if self._progress_cancellable:
+                dlg.canceled.disconnect(self._cancel_from_dialog)   # closing it is not the user cancelling
             dlg.close()
             dlg.deleteLater()
 
 
 Op = QueryOp
+
+
+_lowered = threading.local()
+
+
+def _lower_priority() -> None:
+    """Once per pool thread: below the GUI thread, so a busy job never competes with it for a core.
+    QThread priorities work on Windows and macOS; on Linux a thread has its own nice value."""
+    if getattr(_lowered, "done", False):
+        return
+    _lowered.done = True
+    try:
+        QThread.currentThread().setPriority(QThread.Priority.LowPriority)
+        if sys.platform.startswith("linux"):
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + 5))
+    except (OSError, AttributeError, RuntimeError):
+        logger.debug("could not lower a worker thread's priority", exc_info=True)
 
 
 def _close_thread_connection() -> None:
