@@ -93,14 +93,12 @@ class TaskManager(QObject):
         self._closures_pending.emit()
 
     def _on_closures_pending(self) -> None:
-        # One closure per event: a closure that opens a modal dialog (exec) does not hold up the others.
+        # One closure per event (each run_on_main posted one): a closure that opens a modal dialog with exec()
+        # does not hold up the others, they run in its event loop.
         with self._lock:
             if not self._closures:
-                return
+                return                      # already run by _drain_closures
             fn = self._closures.popleft()
-            more = bool(self._closures)
-        if more:
-            self._closures_pending.emit()
         fn()
 
     def _drain_closures(self) -> None:
