@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from app.clock import now
@@ -33,23 +34,39 @@ def _ro_uri(path: Path, check: bool = False) -> str:
     return path.absolute().as_uri() + "?mode=ro"
 
 
-def _online_copy(src: Path, dest: Path) -> None:
-    """Copy a (possibly live) SQLite database page by page with the backup API, into a temp file, then rename."""
+class BackupCancelled(UserError):
+    """The backup was stopped (the program is closing); no file was left."""
+
+    def __init__(self) -> None:
+        super().__init__("پشتیبان‌گیری لغو شد؛ فایلی ساخته نشد.", en="The backup was cancelled; no file was made.")
+
+
+def _online_copy(src: Path, dest: Path, cancel: Callable[[], bool] | None = None) -> None:
+    """Copy a (possibly live) SQLite database page by page with the backup API, into a temp file, then rename.
+    `cancel()` is asked between steps of 1024 pages; when it turns true the copy stops (BackupCancelled)."""
     tmp = dest.with_name(dest.name + ".part")
     if tmp.exists():
         tmp.unlink()
+
+    def step(_status: int, _remaining: int, _total: int) -> None:
+        if cancel is not None and cancel():
+            raise BackupCancelled()
+
     try:
         source = sqlite3.connect(_ro_uri(src), uri=True)
         try:
             target = sqlite3.connect(str(tmp))
             try:
-                source.backup(target, pages=1024)
+                source.backup(target, pages=1024, progress=step if cancel is not None else None)
                 target.execute("PRAGMA journal_mode=DELETE")
             finally:
                 target.close()
         finally:
             source.close()
         os.replace(tmp, dest)
+    except BackupCancelled:
+        tmp.unlink(missing_ok=True)
+        raise
     except (sqlite3.Error, OSError) as e:
         if tmp.exists():
             tmp.unlink(missing_ok=True)
@@ -95,7 +112,8 @@ def check_file(path: Path) -> None:
                         en="This backup was made by a newer version of the program; update the program first.")
 
 
-def backup(db_path: Path, out: Path | None = None, folder: Path | None = None, tag: str = "") -> Path:
+def backup(db_path: Path, out: Path | None = None, folder: Path | None = None, tag: str = "",
+           cancel: Callable[[], bool] | None = None) -> Path:
     if not db_path.exists():
         raise UserError(f"پایگاه داده «{db_path}» وجود ندارد.", en=f"There is no database at {db_path}.")
     if out is None:
@@ -105,7 +123,7 @@ def backup(db_path: Path, out: Path | None = None, folder: Path | None = None, t
         folder.mkdir(parents=True, exist_ok=True)
         out = folder / f"{PREFIX}{_stamp()}{('-' + tag) if tag else ''}{SUFFIX}"
     out.parent.mkdir(parents=True, exist_ok=True)
-    _online_copy(db_path, out)
+    _online_copy(db_path, out, cancel)
     check_file(out)
     logger.info("backup written: %s", out)
     return out
@@ -120,14 +138,15 @@ def rotate(folder: Path, keep: int) -> list[Path]:
     return doomed
 
 
-def auto_backup(db_path: Path, keep: int) -> Path | None:
-    """The backup taken at start: skipped for a new empty database, rotated to the last `keep`."""
+def auto_backup(db_path: Path, keep: int, cancel: Callable[[], bool] | None = None) -> Path | None:
+    """The backup taken at start: skipped for a new empty database, rotated to the last `keep`.
+    `cancel()` stops it between steps (the program closing while it runs)."""
     if not db_path.exists() or db_path.stat().st_size == 0:
         return None
     from app.paths import backup_dir
 
     folder = backup_dir()
-    out = backup(db_path, folder=folder, tag="auto")
+    out = backup(db_path, folder=folder, tag="auto", cancel=cancel)
     rotate(folder, keep)
     return out
 

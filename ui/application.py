@@ -93,28 +93,50 @@ def install_excepthook() -> None:
     sys.excepthook = hook
 
 
-def start_backup_thread(path) -> None:
-    """The start-up backup runs beside the window (SQLite's online backup API reads a consistent snapshot),
-    so a large database does not delay the first screen."""
-    import threading
-
+def start_backup(path):
+    """The start-up backup runs beside the window as a background job (SQLite's online backup API reads a
+    consistent snapshot), so a large database does not delay the first screen. Closing the program while it
+    runs stops it between pages (no half file). Returns the job, or None when backups at start are off."""
     from app import settings
+    from app.backup import auto_backup
+    from ui.ops import QueryOp, error_text
 
     if not settings.get("backup.on_start"):
-        return
+        return None
+    keep = settings.get("backup.keep")
 
-    def work():
-        from app.backup import auto_backup
-        from app.errors import UserError
+    def done(out) -> None:
+        if out is not None:
+            logger.info("start-up backup written: %s", out)
 
-        try:
-            auto_backup(path, keep=settings.get("backup.keep"))
-        except UserError as e:
-            logger.warning("start-up backup failed: %s", e.message)
-        except Exception:  # noqa: BLE001 - a failed backup must never take the app down
-            logger.exception("start-up backup failed")
+    def failed(exc: BaseException) -> None:       # a failed backup never takes the program down
+        logger.warning("start-up backup failed: %s", error_text(exc))
 
-    threading.Thread(target=work, name="startup-backup", daemon=True).start()
+    return QueryOp(None, lambda ctl: auto_backup(path, keep=keep, cancel=ctl.cancelled), done,
+                   name="startup-backup").failure(failed).run()
+
+
+def seed_demo_data(customers: int = 300) -> bool:
+    """`crm --demo-if-empty`: sample data for a fresh database, written through the one door in the
+    background while a progress window stays responsive; the main window opens after it."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from ui.ops import QueryOp, error_text
+
+    def work(ctl):
+        from app.demo import seed
+        from models.writer import writer
+
+        return writer.run(seed, customers=customers, progress=ctl.label)
+
+    failure: list[BaseException] = []
+    op = QueryOp(None, work, lambda counts: logger.info("demo data created: %s", counts), name="demo-data",
+                 title="داده نمونه").failure(failure.append).with_progress("در حال ساختن داده نمونه…",
+                                                                           cancellable=False)
+    if op.exec():
+        return True
+    QMessageBox.warning(None, "داده نمونه", "داده نمونه ساخته نشد: " + error_text(failure[0]))
+    return False
 
 
 def run_gui(args) -> int:
@@ -143,13 +165,10 @@ def run_gui(args) -> int:
         QMessageBox.critical(None, "پایگاه داده", e.message)
         return 2
     if path is not None and not fresh:
-        start_backup_thread(path)
+        start_backup(path)
     logger.info("database ready in %.0f ms", (time.perf_counter() - t0) * 1000)
     if fresh and getattr(args, "demo_if_empty", False):
-        from app.demo import seed
-
-        seed(customers=300)
-        logger.info("demo data created")
+        seed_demo_data(customers=300)
     from app import settings
     from app.users import ensure_default_user
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.text import to_persian_digits
-from ui.ops import Op, error_text
+from ui.ops import QueryOp, error_text
 
 logger = logging.getLogger(__name__)
 
@@ -79,13 +79,11 @@ class ExportDialog(QDialog):
         row.addWidget(self.folder_button)
         row.addWidget(self.cancel_button)
         lay.addLayout(row)
-        self.op = Op(lambda ctl: self.fn(self.path, ctl.progress, ctl.cancelled), self)
-        self.op.progressed.connect(self._progress)
-        self.op.succeeded.connect(self._done)
-        self.op.failed.connect(self._failed)
+        self.op = QueryOp(self, lambda ctl: self.fn(self.path, ctl.progress, ctl.cancelled), self._done,
+                          name="excel-export").failure(self._failed).on_progress(self._progress)
 
     def start(self) -> ExportDialog:
-        self.op.start()
+        self.op.run()
         self.show()
         return self
 
@@ -125,7 +123,7 @@ class ExportDialog(QDialog):
             self.cancel_button.setEnabled(False)
             self.label.setText("در حال لغو…")
             self.op.cancel()
-            self.op.finished.connect(self.reject, Qt.ConnectionType.SingleShotConnection)
+            self.op.finished(self.reject)
         else:
             self.accept() if self.outcome is not None else self.reject()
 
@@ -137,8 +135,7 @@ class ExportDialog(QDialog):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt naming
         if self.op.running:
-            self.op.cancel()
-            self.op.wait(10_000)
+            self.op.cancel()            # the export stops by itself and removes its temporary file
         super().closeEvent(event)
 
 

@@ -1,5 +1,6 @@
 """The customer import wizard: file and sheet → columns → dry run (every problem with its row number) →
-all-or-nothing import. Reading, checking and writing run off the GUI thread (ui.ops.Op).
+all-or-nothing import. Reading, checking and writing run off the GUI thread (ui.ops.QueryOp); the import's
+writes go through the one door (models.writer).
 
     ImportWizard(ctx, parent).show()          # or .load(path) to start with a file
 """
@@ -33,7 +34,7 @@ from PySide6.QtWidgets import (
 from app import excel_import as ei
 from app.text import to_persian_digits
 from ui.context import AppContext
-from ui.ops import Op, error_text
+from ui.ops import QueryOp, error_text
 
 logger = logging.getLogger(__name__)
 
@@ -285,8 +286,9 @@ class CheckPage(QWizardPage):
         return r is not None and not self.wiz.busy and bool(r.rows) and (not r.errors or self.skip_invalid.isChecked())
 
     def _save_problems(self, path=None):
+        """The problems list to an Excel file, written in the background (the export window shows it)."""
         from app.excel_export import Column, write_xlsx
-        from ui.export_dialog import choose_path
+        from ui.export_dialog import ExportDialog, choose_path
 
         r = self.wiz.report
         if r is None:
@@ -298,8 +300,13 @@ class CheckPage(QWizardPage):
                 Column("message", "مشکل", width=70)]
         rows = [{"row": p.row, "kind": SEVERITY[p.severity][0], "column": p.column, "message": p.message}
                 for p in r.problems()]
-        return write_xlsx(path, cols, rows, title=f"مشکلات فایل «{Path(r.table.path).name}»",
-                          subtitle=r.summary()).path
+        title, subtitle = f"مشکلات فایل «{Path(r.table.path).name}»", r.summary()
+
+        def work(p, progress, cancel):
+            return write_xlsx(p, cols, rows, title=title, subtitle=subtitle, total=len(rows), progress=progress,
+                              cancel=cancel)
+
+        return ExportDialog(self, "فهرست مشکلات", Path(path), work).start()
 
 
 class ImportPage(QWizardPage):
@@ -327,8 +334,12 @@ class ImportPage(QWizardPage):
         self.status.setStyleSheet("")
         self.status.setText("در حال ذخیره…")
         self.bar.setRange(0, 0)
-        self.wiz.run(lambda ctl: ei.import_rows(report, dup, skip, user, ctl.progress, ctl.cancelled),
-                     self._done, self._failed, self._progress)
+        def work(ctl):
+            from models.writer import writer
+
+            return writer.run(ei.import_rows, report, dup, skip, user, ctl.progress, ctl.cancelled)
+
+        self.wiz.run(work, self._done, self._failed, self._progress)
 
     def _progress(self, done: int, total: int) -> None:
         if total:
@@ -370,7 +381,7 @@ class ImportWizard(QWizard):
         self.path: str | None = None
         self.table: ei.Table | None = None
         self.report: ei.Report | None = None
-        self.op: Op | None = None
+        self.op: QueryOp | None = None
         self.file_page = FilePage(self)
         self.mapping_page = MappingPage(self)
         self.check_page = CheckPage(self)
@@ -382,15 +393,11 @@ class ImportWizard(QWizard):
     def busy(self) -> bool:
         return self.op is not None and self.op.running
 
-    def run(self, fn, on_success, on_failure, on_progress=None) -> Op:
-        op = Op(fn, self)
-        self.op = op
+    def run(self, fn, on_success, on_failure, on_progress=None) -> QueryOp:
+        op = QueryOp(self, fn, on_success, name="excel-import").failure(on_failure).finished(self._op_finished)
         if on_progress:
-            op.progressed.connect(on_progress)
-        op.succeeded.connect(on_success)
-        op.failed.connect(on_failure)
-        op.finished.connect(self._op_finished)
-        op.start()
+            op.on_progress(on_progress)
+        self.op = op.run()
         self.button(QWizard.WizardButton.CancelButton).setEnabled(True)
         return op
 
@@ -413,6 +420,5 @@ class ImportWizard(QWizard):
 
     def reject(self) -> None:
         if self.busy:
-            self.op.cancel()
-            self.op.wait(15_000)
+            self.op.cancel()        # reading stops; an import under way rolls back (all rows or none)
         super().reject()

@@ -33,7 +33,7 @@ def test_export_customers_from_the_list(qtbot, many, tmp_path, monkeypatch):
     dlg = export_customers(AppContext(), f, parent=None)
     qtbot.addWidget(dlg)
     steps = []
-    dlg.op.progressed.connect(lambda d, t: steps.append((d, t)))
+    dlg.op.on_progress(lambda d, t: steps.append((d, t)))
     qtbot.waitUntil(lambda: dlg.outcome is not None or bool(dlg.error), timeout=30_000)
     assert dlg.error is None
     expected = cs.count(f)

@@ -3,6 +3,7 @@ save as PDF, products. Real database, real widgets (offscreen), real PDFs."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from pypdf import PdfReader
@@ -190,7 +191,10 @@ def test_print_preview_and_pdf_images(setup, qtbot, tmp_path):
     # something is drawn: the page is not blank
     assert any(images[0].pixelColor(x, y).lightness() < 128 for x in range(0, images[0].width(), 7)
                for y in range(0, 80))
-    dlg = tab.preview(inv.id, exec_dialog=False)
+    job = tab.preview(inv.id, exec_dialog=False)          # rendered off the GUI thread
+    qtbot.waitUntil(lambda: not job.running, timeout=20_000)
+    assert job.error is None and job.worker_thread != threading.get_ident()
+    dlg = tab.last_preview
     qtbot.addWidget(dlg)
     dlg.show()                 # paints the pages: once crashed when the printer was collected too early
     qtbot.wait(200)

@@ -1,6 +1,8 @@
 """The import wizard on a messy sheet: columns guessed, the dry run's problems listed by row, then the import."""
 from __future__ import annotations
 
+import threading
+
 import openpyxl
 import pytest
 from PySide6.QtWidgets import QWizard
@@ -55,8 +57,11 @@ def test_wizard_dry_run_then_import(qtbot, office, tmp_path):
     assert not cp.isComplete()                      # errors: the import is refused until they are skipped
     w.resize(1000, 700)
     w.grab().save(str(tmp_path / "wizard-check.png"))
-    saved = cp._save_problems(tmp_path / "problems.xlsx")
-    ws = openpyxl.load_workbook(saved).active
+    export = cp._save_problems(tmp_path / "problems.xlsx")      # written in the background, in its window
+    qtbot.addWidget(export)
+    qtbot.waitUntil(lambda: export.outcome is not None or bool(export.error), timeout=10_000)
+    assert export.error is None and export.op.worker_thread != threading.get_ident()
+    ws = openpyxl.load_workbook(export.path).active
     assert ws.sheet_view.rightToLeft and ws["A3"].value == 9 and ws["B3"].value == "خطا"
     cp.skip_invalid.setChecked(True)
     cp.dup_buttons["merge"].setChecked(True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
+import threading
 
 import openpyxl
 import pytest
@@ -104,7 +105,10 @@ def test_sales_month_screenshot_and_outputs(qtbot, office, tmp_path):
     assert ws["C3"].number_format == "#,##0"
     dlg.close()
 
-    pdf = page.print_pdf(tmp_path / "sales.pdf")
+    job = page.print_pdf(tmp_path / "sales.pdf")                # written off the GUI thread
+    qtbot.waitUntil(lambda: not job.running, timeout=20_000)
+    assert job.error is None and job.worker_thread != threading.get_ident()
+    pdf = job.result
     from pypdf import PdfReader
 
     reader = PdfReader(str(pdf))

@@ -112,10 +112,16 @@ def pdf_page_images(data: bytes, dpi: int = 150) -> list[QImage]:
     return out
 
 
+PRINT_DPI = 300      # page images for the print preview (and printing from it): sharp on paper
+
+
 def paint_pdf(printer, data: bytes) -> None:
     """Draw the PDF's pages on a QPrinter (print or preview), one printer page per PDF page."""
-    dpi = min(max(printer.resolution(), 96), 300)
-    images = pdf_page_images(data, dpi)
+    paint_images(printer, pdf_page_images(data, min(max(printer.resolution(), 96), PRINT_DPI)))
+
+
+def paint_images(printer, images: list[QImage]) -> None:
+    """Draw page images on a QPrinter, one printer page per image, centred and scaled to the page."""
     painter = QPainter(printer)
     try:
         for i, img in enumerate(images):
@@ -300,7 +306,8 @@ class DocumentsTab(QWidget):
         QShortcut(QKeySequence("Ctrl+P"), self, activated=self.preview_selected)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
         QShortcut(QKeySequence(Qt.Key.Key_Return), self.view, activated=self.edit_selected)
-        self._jobs: list = []
+        self._jobs: list = []           # background jobs (PDF, preview) under way
+        self.last_preview = None
         self.refresh()
 
     # --- list ---------------------------------------------------------------------------------------
@@ -464,13 +471,35 @@ class DocumentsTab(QWidget):
         return self.preview(r.id)
 
     def preview(self, doc_id: int, exec_dialog: bool = True):
+        """Render the PDF and its page images off the GUI thread (a progress window if it takes a while), then
+        open Qt's print preview on them. Returns the job; the dialog is `self.last_preview` once it is open."""
+        from ui.ops import QueryOp
+
+        paper, toman = self._paper(), self._toman()
+
+        def work(ctl) -> list[QImage]:
+            from app.invoice_pdf import render_document
+
+            data = render_document(doc_id, paper=paper, toman=toman)
+            ctl.check()
+            return pdf_page_images(data, PRINT_DPI)
+
+        def show(images: list[QImage]) -> None:
+            dlg = self.preview_dialog(images)
+            self.last_preview = dlg
+            if exec_dialog:
+                dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+                dlg.open()
+
+        op = QueryOp(self, work, show, name="invoice-preview", title="پیش‌نمایش چاپ") \
+            .with_progress("در حال ساختن PDF…")
+        self._track(op)
+        return op.run()
+
+    def preview_dialog(self, images: list[QImage]):
+        """Qt's print preview of ready page images (on the GUI thread; painting them is cheap)."""
         from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 
-        try:
-            data = self.pdf_bytes(doc_id)
-        except UserError as e:
-            _warn(self, e)
-            return None
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setFullPage(True)
         paper = self._paper()
@@ -480,9 +509,7 @@ class DocumentsTab(QWidget):
         dlg = QPrintPreviewDialog(printer, self)
         dlg.printer_ref = printer         # the dialog does not own the printer: keep it alive with the dialog
         dlg.setWindowTitle("پیش‌نمایش چاپ")
-        dlg.paintRequested.connect(lambda p: paint_pdf(p, data))
-        if exec_dialog:
-            dlg.exec()
+        dlg.paintRequested.connect(lambda p: paint_images(p, images))
         return dlg
 
     def save_pdf_selected(self) -> None:
@@ -495,16 +522,15 @@ class DocumentsTab(QWidget):
             self.save_pdf(r.id, path)
 
     def save_pdf(self, doc_id: int, path: str):
-        """Render and write the file off the GUI thread (ui.ops.Op); the status bar says when it is done."""
-        from ui.ops import Op, error_text
+        """Render and write the file off the GUI thread (ui.ops.QueryOp); the status bar says when it is done."""
+        from ui.ops import QueryOp, error_text
 
-        view = sales.get_document(doc_id)
         paper, toman = self._paper(), self._toman()
 
         def work(_ctl) -> str:
             from app.invoice_pdf import render_document
 
-            render_document(view, path, paper=paper, toman=toman)
+            render_document(sales.get_document(doc_id), path, paper=paper, toman=toman)
             return path
 
         def failed(e: BaseException) -> None:
@@ -514,12 +540,14 @@ class DocumentsTab(QWidget):
                 msg = error_text(e)
             QMessageBox.warning(self, "ذخیره PDF", msg)
 
-        op = Op(work, self)
+        op = QueryOp(self, work, lambda p: self.ctx.bus.status_message.emit(f"PDF ذخیره شد: {p}"),
+                     name="invoice-pdf").failure(failed).with_progress("در حال ساختن PDF…")
+        self._track(op)
+        return op.run()
+
+    def _track(self, op) -> None:
         self._jobs.append(op)
-        op.succeeded.connect(lambda p: self.ctx.bus.status_message.emit(f"PDF ذخیره شد: {p}"))
-        op.failed.connect(failed)
-        op.finished.connect(lambda: self._jobs.remove(op))
-        return op.start()
+        op.finished(lambda: self._jobs.remove(op))
 
 
 # --- the editor --------------------------------------------------------------------------------------------

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -418,29 +417,28 @@ class ReportsPage(QWidget):
                             lambda p, progress, cancel: reports.export_xlsx(result, p, progress, cancel)).start()
 
     def print_pdf(self, path=None):
+        """The report as a PDF, written in the background (the chart is grabbed here, on the GUI thread).
+        Returns the job; its result is the file's path."""
         from ui.export_dialog import choose_path
+        from ui.ops import QueryOp
 
         if self.result is None:
             return None
         path = path or choose_path(self, self._file_stem() + ".pdf", "pdf")
         if path is None:
             return None
-        try:
-            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-            try:
-                out = reports.export_pdf(self.result, path, self.chart_png())
-            finally:
-                QApplication.restoreOverrideCursor()
-        except UserError as e:
-            QMessageBox.warning(self, "چاپ گزارش", e.message)
-            return None
-        self.ctx.bus.status_message.emit(f"گزارش در «{out.name}» ذخیره شد.")
-        from PySide6.QtCore import QUrl
-        from PySide6.QtGui import QDesktopServices
+        result, chart = self.result, self.chart_png()
 
-        if not QApplication.platformName() == "offscreen":
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(out)))
-        return out
+        def done(out) -> None:
+            self.ctx.bus.status_message.emit(f"گزارش در «{out.name}» ذخیره شد.")
+            from PySide6.QtCore import QUrl
+            from PySide6.QtGui import QDesktopServices
+
+            if not QApplication.platformName() == "offscreen":
+                QDesktopServices.openUrl(QUrl.fromLocalFile(str(out)))
+
+        return QueryOp(self, lambda ctl: reports.export_pdf(result, path, chart), done, name="report-pdf",
+                       title="چاپ گزارش").with_progress("در حال ساختن PDF…").run()
 
     def _open_row(self, row: int, _col: int) -> None:
         it = self.table.item(row, 0)

@@ -6,7 +6,6 @@ from pathlib import Path
 from PySide6.QtWidgets import QLabel, QListWidget, QMessageBox, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from app import backup, settings
-from app.errors import UserError
 
 
 class BackupPanel(QWidget):
@@ -38,17 +37,25 @@ class BackupPanel(QWidget):
         for p in backup.list_backups():
             self.list.addItem(p.name)
 
-    def backup_now(self) -> None:
+    def backup_now(self):
+        """Take a backup in the background (a progress window if it takes a while). Returns the job."""
         from models.base import db
+        from ui.ops import QueryOp, error_text
 
         path = getattr(db.obj, "database", None)
         if not path or path == ":memory:":
             QMessageBox.information(self, "پشتیبان", "پایگاه داده این میز SQLite نیست؛ از سرور پشتیبان بگیرید.")
-            return
-        try:
-            out = backup.backup(Path(path))
-        except UserError as e:
-            self.message.setText(e.message)
-            return
-        self.message.setText(f"پشتیبان ذخیره شد: {out}")
-        self.reload()
+            return None
+        self.now_btn.setEnabled(False)
+        self.message.setText("در حال پشتیبان‌گیری…")
+
+        def done(out: Path) -> None:
+            self.message.setText(f"پشتیبان ذخیره شد: {out}")
+            self.reload()
+
+        return QueryOp(self, lambda ctl: backup.backup(Path(path), cancel=ctl.cancelled), done,
+                       name="backup-now", title="پشتیبان‌گیری") \
+            .failure(lambda e: self.message.setText(error_text(e))) \
+            .finished(lambda: self.now_btn.setEnabled(True)) \
+            .with_progress("در حال پشتیبان‌گیری از پایگاه داده…") \
+            .run()

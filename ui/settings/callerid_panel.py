@@ -7,7 +7,6 @@ app/callerid/service.py (popup on/off, close-after, ring timeout); the area code
 from __future__ import annotations
 
 import logging
-import threading
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -49,6 +48,7 @@ class CallerIdPanel(QWidget):
         self.ctx = ctx
         self._relay = _ProbeRelay(self)
         self._relay.done.connect(self._probe_done)
+        self.port_test = None           # the port test's background job (ui.ops.QueryOp)
         outer = QVBoxLayout(self)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -285,20 +285,18 @@ class CallerIdPanel(QWidget):
             return
         baud = int(self.baud.currentData())
 
-        def work() -> None:
+        def work(_ctl) -> str:
             from app.callerid import modem
 
-            try:
-                text = modem.probe(port, baud)
-            except UserError as e:
-                self._relay.done.emit(False, e.message)
-            except Exception as e:  # noqa: BLE001 - shown, not raised
-                logger.exception("port test failed")
-                self._relay.done.emit(False, f"آزمایش درگاه ناموفق بود: {e}")
-            else:
-                self._relay.done.emit(True, text)
+            return modem.probe(port, baud)
 
-        threading.Thread(target=work, name="callerid-port-test", daemon=True).start()
+        def failed(e: BaseException) -> None:
+            self._probe_done(False, e.message if isinstance(e, UserError) else f"آزمایش درگاه ناموفق بود: {e}")
+
+        from ui.ops import QueryOp
+
+        self.port_test = QueryOp(self, work, lambda text: self._probe_done(True, text),
+                                 name="callerid-port-test").failure(failed).run()
 
     def _probe_done(self, ok: bool, text: str) -> None:
         self.test_btn.setEnabled(self.enabled.isChecked() and self.device.currentData() != "ncid")
