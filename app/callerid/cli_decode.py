@@ -6,7 +6,8 @@ deliver it), ends the input (the last record is read even without its terminator
      "status": "ok" | "private" | "unavailable"}
 for every INCOMING event; with --all every event, each with an "event" key (incoming, ring, answered,
 hangup, missed, offhook, digit, outgoing, device) and, where the device reported them, "rings",
-"duration" (seconds) and "source".
+"duration" (seconds), the PBX's "extension" / "answered_by" / "transferred_from" (formats ami and smdr) and
+"source".
 
 lookup: prints as JSON the canonical forms tried for a number (with the office's area code) and the
 customers that own it: the tool for "the popup says unknown, but this customer is in the list".
@@ -38,6 +39,9 @@ def event_json(e, all_events: bool) -> dict:
             d["duration"] = e.duration
         if e.extra.get("device") is not None:
             d["device"] = e.extra["device"]
+        for key in ("extension", "answered_by", "transferred_from"):     # telephone systems (ami, smdr)
+            if e.extra.get(key):
+                d[key] = e.extra[key]
         d["source"] = e.source
     return d
 

@@ -657,3 +657,148 @@ class SmdrTcpServer:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# =========================================================================================================
+# `crm callerid simulate --device ami|smdr`
+# =========================================================================================================
+def cmd_simulate(args) -> int:
+    """Runs an AMI server or an SMDR port until Ctrl-C (or, with --exit, until the scripted calls are done).
+
+    ami:  --ring NUMBER (repeatable) rings --extensions at once; --answer (by --answer-by, else the first)
+          answers; --transfer EXT hands the call on; --talk seconds; --style 11 for Asterisk 11 events.
+          Interactive commands: ring NUMBER EXT[,EXT] [answer EXT] [transfer EXT] | out EXT NUMBER |
+          busy EXT | offline EXT | quit
+    smdr: a pty (printed; --link for a stable path) or, with --tcp, a LAN port with the login prompts;
+          --ring NUMBER gives an incoming record (answered with --answer), interactive: in NUMBER EXT [sec] |
+          miss NUMBER EXT | out EXT NUMBER [sec] | quit
+    """
+    import signal
+    import sys
+
+    from app.errors import UserError
+
+    exts = [e.strip() for e in (args.extensions or "101").split(",") if e.strip()] or ["101"]
+    numbers = [r.split(":", 1)[-1].strip() for r in args.ring]
+    say = lambda text: print(text, file=sys.stderr, flush=True)    # noqa: E731
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    old_term = signal.signal(signal.SIGTERM, on_term)
+    try:
+        if args.device == "ami":
+            port = 5038 if args.tcp_port is None else args.tcp_port
+            try:
+                server = AmiServer(port=port, user=args.user or "crm", secret=args.secret or "s3cret",
+                                   style=args.style)
+            except OSError as e:
+                raise UserError(f"درگاه {port} برای شبیه‌ساز AMI باز نشد ({e.strerror or e}); با --tcp-port 0 "
+                                f"یک درگاه آزاد بگیرید.") from None
+            print(server.address, flush=True)
+            say(f"شبیه‌ساز مرکز تلفن Asterisk {args.style} روی {server.address} آماده است (کاربر "
+                f"{server.user}). در تنظیمات، نوع دستگاه را «مرکز تلفن Asterisk» و همین نشانی را بدهید؛ Ctrl-C برای پایان.")
+            try:
+                if numbers:
+                    server.wait_for_clients(1, timeout=3600)
+                for n in range(max(1, args.repeat) if numbers else 0):
+                    for number in numbers:
+                        answer = (args.answer_by or exts[0]) if (args.answer or args.answer_by) else None
+                        say(f"زنگ: {number} ← داخلی‌های {','.join(exts)}")
+                        server.incoming(number, exts, answer_by=answer, transfer_to=args.transfer,
+                                        ring=max(0.1, args.ring_period * max(1, args.rings)), talk=args.talk,
+                                        wait=True)
+                        time.sleep(max(0.0, args.interval))
+                    del n
+                if args.interactive or not (numbers and args.exit_when_done):
+                    _ami_interactive(server, say, prompt=args.interactive)
+            finally:
+                server.close()
+            return 0
+        # smdr
+        if args.tcp:
+            port = 2300 if args.tcp_port is None else args.tcp_port
+            try:
+                target = SmdrTcpServer(port=port, user=args.user or "SMDR", password=args.secret or "PCCSMDR")
+            except OSError as e:
+                raise UserError(f"درگاه {port} برای شبیه‌ساز SMDR باز نشد ({e.strerror or e}); با --tcp-port 0 "
+                                f"یک درگاه آزاد بگیرید.") from None
+            print(target.address, flush=True)
+            say(f"شبیه‌ساز گزارش SMDR پاناسونیک روی {target.address} آماده است (کاربر {target.user}، رمز "
+                f"{target.password}); Ctrl-C برای پایان.")
+        else:
+            target = SmdrPty(link=args.link)
+            print(target.port, flush=True)
+            say(f"شبیه‌ساز گزارش SMDR پاناسونیک روی درگاه {target.port} آماده است؛ Ctrl-C برای پایان.")
+        try:
+            if numbers and args.tcp:
+                target.wait_for_clients(1, timeout=3600)
+            for i, number in enumerate(numbers):
+                target.record(exts[i % len(exts)], 1 + i % 4, number, incoming=True, answered=args.answer,
+                              ring=int(args.ring_period * args.rings), duration=int(args.talk))
+                say(f"گزارش تماس ورودی: {number}")
+                time.sleep(max(0.0, args.interval))
+            if args.interactive or not (numbers and args.exit_when_done):
+                _smdr_interactive(target, say, prompt=args.interactive)
+        finally:
+            target.close()
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
+
+
+def _ami_interactive(server: AmiServer, say, prompt: bool) -> None:
+    import sys
+
+    if prompt:
+        say("فرمان‌ها: ring <شماره> <داخلی،داخلی> [answer <داخلی>] [transfer <داخلی>] | out <داخلی> <شماره> | "
+            "busy <داخلی> | offline <داخلی> | noanswer <داخلی> | quit")
+    for raw in sys.stdin:
+        parts = raw.split()
+        if not parts:
+            continue
+        cmd = parts[0].lower()
+        try:
+            if cmd in ("quit", "exit", "q"):
+                return
+            if cmd == "ring":
+                opts = dict(zip(parts[3::2], parts[4::2], strict=False))
+                server.incoming(parts[1], parts[2].split(","), answer_by=opts.get("answer"),
+                                transfer_to=opts.get("transfer"), ring=2.0, talk=5.0)
+            elif cmd == "out":
+                server.outgoing(parts[1], parts[2], talk=5.0)
+            elif cmd in ("busy", "offline", "noanswer", "reject", "answer"):
+                server.extension_states[parts[1]] = cmd
+                say(f"داخلی {parts[1]}: {cmd}")
+            else:
+                say(f"? {raw.strip()}")
+        except (IndexError, ValueError) as e:
+            say(f"? {e}")
+
+
+def _smdr_interactive(target, say, prompt: bool) -> None:
+    import sys
+
+    if prompt:
+        say("فرمان‌ها: in <شماره> <داخلی> [ثانیه] | miss <شماره> <داخلی> | out <داخلی> <شماره> [ثانیه] | quit")
+    for raw in sys.stdin:
+        parts = raw.split()
+        if not parts:
+            continue
+        cmd = parts[0].lower()
+        try:
+            if cmd in ("quit", "exit", "q"):
+                return
+            if cmd == "in":
+                target.record(parts[2], 1, parts[1], incoming=True, ring=6,
+                              duration=int(parts[3]) if len(parts) > 3 else 60)
+            elif cmd == "miss":
+                target.record(parts[2], 1, parts[1], incoming=True, answered=False, ring=20)
+            elif cmd == "out":
+                target.record(parts[1], 1, parts[2], duration=int(parts[3]) if len(parts) > 3 else 60)
+            else:
+                say(f"? {raw.strip()}")
+        except (IndexError, ValueError) as e:
+            say(f"? {e}")
