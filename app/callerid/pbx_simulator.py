@@ -93,9 +93,10 @@ class CallScript:
             head.append(("Timestamp", f"{self._base + self.clock:.6f}"))
         return ami_packet(head + fields)
 
-    def _step(self, delay: float, *packets: bytes) -> Step:
+    def _at(self, delay: float) -> float:
+        """Advance the script's clock (call before building the step's packets, so they carry its time)."""
         self.clock += delay
-        return delay, b"".join(packets)
+        return delay
 
     # -- pieces ---------------------------------------------------------------------------------------------
     def _dial_begin(self, src: tuple, dst: tuple, dialstring: str) -> bytes:
@@ -147,46 +148,50 @@ class CallScript:
         them answers (or nobody: the caller gives up after ``ring`` seconds); optionally a blind transfer."""
         uid = self._uid()
         trunk = (self._chan(TRUNK), uid, uid, caller)
-        steps = [self._step(0.0, self._newchannel(trunk, 4, name, did, "from-trunk"))]
+        steps = [(self._at(0.0), b"".join([self._newchannel(trunk, 4, name, did, "from-trunk")]))]
         legs: dict[str, tuple] = {}
         ringing = []
+        self._at(0.05)
         for ext in extensions:
             leg = (self._chan(ext), self._uid(), uid, ext)
             legs[ext] = leg
             ringing.append(self._newchannel(leg, 0) + self._dial_begin(trunk, leg, ext)
                            + self._newstate(leg, 5, caller))
-        steps.append(self._step(0.05, *ringing))
+        steps.append((0.05, b"".join(ringing)))
         if answer_by is None:
+            self._at(ring)
             ends = [self._dial_end(trunk, leg, "CANCEL") + self._hangup(leg, 5, "0", "Unknown")
                     for leg in legs.values()]
-            steps.append(self._step(ring, *ends, self._hangup(trunk, 4)))
+            steps.append((ring, b"".join([*ends, self._hangup(trunk, 4)])))
             return steps
         if answer_by not in legs:
             raise ValueError(f"extension {answer_by} is not among the ringing ones {extensions}")
         ans = legs[answer_by]
+        self._at(ring)
         packets = [self._newstate(ans, 6, caller), self._dial_end(trunk, ans, "ANSWER")]
         for ext, leg in legs.items():
             if ext != answer_by:
                 packets.append(self._dial_end(trunk, leg, "CANCEL") + self._hangup(leg, 5, "26", "Answered elsewhere"))
         bridge = f"bridge-{uid}-1"
         packets.append(self._bridge(trunk, ans, bridge))
-        steps.append(self._step(ring, *packets))
+        steps.append((ring, b"".join(packets)))
         talking = ans
         if transfer_to:
             leg = (self._chan(transfer_to), self._uid(), uid, transfer_to)
             bridge2 = f"bridge-{uid}-2"
-            steps.append(self._step(talk, self._unbridge([ans, trunk], bridge), self._hangup(ans),
+            steps.append((self._at(talk), b"".join([self._unbridge([ans, trunk], bridge), self._hangup(ans),
                                     self._newchannel(leg, 0), self._dial_begin(trunk, leg, transfer_to),
-                                    self._newstate(leg, 5, caller)))
-            steps.append(self._step(ring, self._newstate(leg, 6, caller), self._dial_end(trunk, leg, "ANSWER"),
-                                    self._bridge(trunk, leg, bridge2)))
+                                    self._newstate(leg, 5, caller)])))
+            steps.append((self._at(ring), b"".join([self._newstate(leg, 6, caller), self._dial_end(trunk, leg, "ANSWER"),
+                                    self._bridge(trunk, leg, bridge2)])))
             talking, bridge = leg, bridge2
+        self._at(talk)
         end = [self._unbridge([trunk, talking], bridge), self._hangup(trunk), self._hangup(talking)]
         if cdr:
             end.append(self._ev("Cdr", [("Source", caller), ("Destination", did), ("Channel", trunk[0]),
                                         ("DestinationChannel", talking[0]), ("Disposition", "ANSWERED"),
                                         ("BillableSeconds", str(int(talk))), ("UniqueID", uid)]))
-        steps.append(self._step(talk, *end))
+        steps.append((talk, b"".join(end)))
         return steps
 
     def outgoing(self, extension: str, number: str, answer: bool = True, talk: float = 0.5,
@@ -195,27 +200,27 @@ class CallScript:
         phone = (self._chan(extension), uid, uid, extension)
         trunk = (self._chan(TRUNK), self._uid(), uid, OFFICE_DID)
         dialstring = f"{number}@{TRUNK}" if self.style == "16" else f"{TRUNK}/{number}"
-        steps = [self._step(0.0, self._newchannel(phone, 4, extension, number),
+        steps = [(self._at(0.0), b"".join([self._newchannel(phone, 4, extension, number),
                             self._newchannel(trunk, 0, "", "s", "from-trunk"),
-                            self._dial_begin(phone, trunk, dialstring))]
+                            self._dial_begin(phone, trunk, dialstring)]))]
         if answer:
-            steps.append(self._step(ring, self._newstate(trunk, 6, extension), self._dial_end(phone, trunk, "ANSWER"),
-                                    self._bridge(phone, trunk, f"bridge-{uid}")))
-            steps.append(self._step(talk, self._unbridge([trunk, phone], f"bridge-{uid}"), self._hangup(trunk),
-                                    self._hangup(phone)))
+            steps.append((self._at(ring), b"".join([self._newstate(trunk, 6, extension), self._dial_end(phone, trunk, "ANSWER"),
+                                    self._bridge(phone, trunk, f"bridge-{uid}")])))
+            steps.append((self._at(talk), b"".join([self._unbridge([trunk, phone], f"bridge-{uid}"), self._hangup(trunk),
+                                    self._hangup(phone)])))
         else:
-            steps.append(self._step(ring, self._dial_end(phone, trunk, "BUSY"),
-                                    self._hangup(trunk, 0, "17", "User busy"), self._hangup(phone, 4, "17", "User busy")))
+            steps.append((self._at(ring), b"".join([self._dial_end(phone, trunk, "BUSY"),
+                                    self._hangup(trunk, 0, "17", "User busy"), self._hangup(phone, 4, "17", "User busy")])))
         return steps
 
     def internal(self, caller_ext: str, callee_ext: str, talk: float = 0.2) -> list[Step]:
         uid = self._uid()
         a = (self._chan(caller_ext), uid, uid, caller_ext)
         b = (self._chan(callee_ext), self._uid(), uid, callee_ext)
-        return [self._step(0.0, self._newchannel(a, 4, caller_ext, callee_ext), self._newchannel(b, 0),
-                           self._dial_begin(a, b, callee_ext), self._newstate(b, 5, caller_ext)),
-                self._step(0.1, self._newstate(b, 6), self._dial_end(a, b, "ANSWER"), self._bridge(a, b, f"br-{uid}")),
-                self._step(talk, self._hangup(b), self._hangup(a))]
+        return [(self._at(0.0), b"".join([self._newchannel(a, 4, caller_ext, callee_ext), self._newchannel(b, 0),
+                           self._dial_begin(a, b, callee_ext), self._newstate(b, 5, caller_ext)])),
+                (self._at(0.1), b"".join([self._newstate(b, 6), self._dial_end(a, b, "ANSWER"), self._bridge(a, b, f"br-{uid}")])),
+                (self._at(talk), b"".join([self._hangup(b), self._hangup(a)]))]
 
 
 # =========================================================================================================
