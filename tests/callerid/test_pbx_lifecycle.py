@@ -125,7 +125,9 @@ def test_concurrent_calls_take_separate_lines_and_free_them():
     c = script.outgoing("103", "02144556677")
     # a and b ring and are answered, c dials out, then all three end: interleaved
     events = []
-    for data in (a[0][1], a[1][1], b[0][1], b[1][1], a[2][1], c[0][1], c[1][1], b[2][1], c[2][1]):
+    assert (len(a), len(b), len(c)) == (4, 4, 3)
+    for data in (a[0][1], a[1][1], a[2][1], b[0][1], b[1][1], b[2][1], a[3][1], c[0][1], c[1][1], b[3][1],
+                 c[2][1]):
         events += d.feed(data)
     starts = [(e.kind, e.number, e.line) for e in events if e.kind in (ev.INCOMING, ev.OUTGOING)]
     assert starts == [(ev.INCOMING, "09120000001", 1), (ev.INCOMING, "09120000002", 2),
