@@ -13,7 +13,7 @@ An Asterisk / Issabel / FreePBX server listens on TCP 5038 (manager.conf). This 
   number in the configured context (``Async: true``); the ``OriginateResponse`` event tells how it went,
   reported in Persian (answered, busy, no answer, extension offline …). Blocking (up to the ring time): call
   it off the GUI thread;
-- ``test_connection(...)``: log in and report, in Persian, what the PBX said.
+- ``check_connection(...)``: log in and report, in Persian, what the PBX said.
 
 Secrets are never logged.
 """
@@ -412,7 +412,7 @@ def originate(number: str, extension: str | None = None, *, host: str | None = N
 
 
 # --- the settings page's test ---------------------------------------------------------------------------
-def test_connection(kind: str, address: str, user: str = "", secret: str = "", auth: str = "md5",
+def check_connection(kind: str, address: str, user: str = "", secret: str = "", auth: str = "md5",
                     serial_port: str = "", baud: int = 9600) -> tuple[bool, str]:
     """Connect and log in as the settings say; (ok, Persian text). Never raises for a device's answer."""
     from app.callerid import settings_keys as sk
