@@ -1,8 +1,8 @@
 """`crm callerid …`: simulate, monitor, decode, lookup.
 
-    crm callerid simulate [--device modem|segal|yasna|techno] [--link /tmp/crm-modem] [--ring 0212251432 …]
-    crm callerid monitor [--port P | --ncid HOST:PORT] [--format F] [--baud N] [--init/--no-init]
-    crm callerid decode FILE [--format auto|modem|raw|ncid|segal|yasna|techno] [--all]
+    crm callerid simulate [--device modem|segal|yasna|techno|ami|smdr] [--link /tmp/crm-modem] [--ring 0212251432 …]
+    crm callerid monitor [--port P | --ncid HOST:PORT | --ami HOST:PORT | --smdr HOST:PORT] [--format F] …
+    crm callerid decode FILE [--format auto|modem|raw|ncid|segal|yasna|techno|ami|smdr] [--all]
     crm callerid lookup NUMBER
 """
 from __future__ import annotations
@@ -19,7 +19,8 @@ from app.errors import UserError
 
 logger = logging.getLogger(__name__)
 
-FORMAT_HELP = "قالب: auto، modem، raw، ncid، segal، yasna یا techno (پیش‌فرض: تشخیص خودکار)"
+FORMAT_HELP = ("قالب: auto، modem، raw، ncid، segal، yasna، techno، ami (مرکز تلفن Asterisk) یا smdr "
+               "(مرکز تلفن پاناسونیک) (پیش‌فرض: تشخیص خودکار)")
 
 
 def register(sub) -> None:
@@ -44,6 +45,10 @@ def register(sub) -> None:
     where = m.add_mutually_exclusive_group()
     where.add_argument("--port", help="درگاه سریال، مانند COM3 یا /dev/ttyACM0 یا /tmp/crm-modem")
     where.add_argument("--ncid", metavar="HOST:PORT", help="سرور NCID، مانند 192.168.1.5:3333")
+    where.add_argument("--ami", metavar="HOST:PORT", help="مرکز تلفن Asterisk/Issabel (AMI)، مانند 192.168.1.10:5038")
+    where.add_argument("--smdr", metavar="HOST:PORT", help="گزارش SMDR مرکز تلفن پاناسونیک در شبکه، مانند 192.168.1.20:2300")
+    m.add_argument("--user", default=None, help="نام کاربری AMI یا SMDR")
+    m.add_argument("--secret", default=None, help="رمز AMI یا SMDR")
     m.add_argument("--format", default=None, help=FORMAT_HELP)
     m.add_argument("--baud", type=int, default=None, help="سرعت درگاه (پیش‌فرض ۵۷۶۰۰ یا مقدار تنظیمات)")
     m.add_argument("--init", action=argparse.BooleanOptionalAction, default=None,
@@ -54,8 +59,17 @@ def register(sub) -> None:
 
     # -- simulate ------------------------------------------------------------------------------------------
     s = csub.add_parser("simulate", help="مودم یا دستگاه شناسه تماس شبیه‌سازی‌شده روی یک ترمینال مجازی (pty)")
-    s.add_argument("--device", default="modem", choices=("modem", "segal", "yasna", "techno"),
-                   help="نوع دستگاه شبیه‌سازی‌شده")
+    s.add_argument("--device", default="modem", choices=("modem", "segal", "yasna", "techno", "ami", "smdr"),
+                   help="نوع دستگاه شبیه‌سازی‌شده (ami: سرور Asterisk روی 127.0.0.1؛ smdr: گزارش پاناسونیک)")
+    s.add_argument("--tcp-port", type=int, default=None,
+                   help="ami/smdr: درگاه TCP شبیه‌ساز (پیش‌فرض ۵۰۳۸ برای ami، ۲۳۰۰ برای smdr با --tcp؛ ۰ = هر درگاه آزاد)")
+    s.add_argument("--style", default="16", choices=("16", "11"), help="ami: رویدادهای Asterisk 12+ یا Asterisk 11")
+    s.add_argument("--user", default=None, help="ami/smdr: نام کاربری (پیش‌فرض crm برای ami، SMDR برای smdr)")
+    s.add_argument("--secret", default=None, help="ami/smdr: رمز (پیش‌فرض s3cret برای ami، PCCSMDR برای smdr)")
+    s.add_argument("--extensions", default="101,102", help="ami/smdr: داخلی‌هایی که زنگ می‌خورند (با ویرگول)")
+    s.add_argument("--answer-by", default=None, help="ami: داخلی پاسخ‌دهنده (پیش‌فرض: نخستین داخلی با --answer)")
+    s.add_argument("--transfer", default=None, help="ami: انتقال تماس پاسخ‌داده‌شده به این داخلی")
+    s.add_argument("--tcp", action="store_true", help="smdr: روی TCP با ورود (- / Enter Password:) به‌جای pty")
     s.add_argument("--chipset", default="conexant",
                    choices=("conexant", "usr", "pctel", "motorola", "pp", "nocid"),
                    help="تراشه مودم: فرمان‌هایی که برای شناسه تماس می‌پذیرد (nocid: هیچ)")
@@ -135,6 +149,19 @@ def _monitor_source(args):
 
         host, port = parse_host_port(args.ncid, sources.DEFAULT_NCID_PORT)
         return sources.NcidSource(host, port), fmt or "ncid"
+    if getattr(args, "ami", None) or getattr(args, "smdr", None):
+        from app.callerid import settings_keys as sk
+
+        kind = "ami" if args.ami else "smdr"
+        host, port = sk.parse_pbx_address(args.ami or args.smdr, kind)
+        if kind == "ami":
+            from app.callerid.ami import AmiSource
+
+            return AmiSource(host, port, args.user or "", args.secret or ""), fmt or "ami"
+        from app.callerid.smdr import SmdrTcpSource
+
+        return SmdrTcpSource(host, port, args.user or sk.DEFAULT_SMDR_USER,
+                             args.secret or sk.DEFAULT_SMDR_PASSWORD), fmt or "smdr"
     if args.port:
         fmt = fmt or "auto"
         init = None
@@ -163,7 +190,8 @@ def cmd_monitor(args) -> int:
 
         decoder_for(fmt)
     except ValueError:
-        raise UserError(f"قالب «{fmt}» شناخته نیست؛ یکی از این‌ها: auto، modem، raw، ncid، segal، yasna، techno.") \
+        raise UserError(f"قالب «{fmt}» شناخته نیست؛ یکی از این‌ها: auto، modem، raw، ncid، segal، yasna، techno، "
+                        f"ami، smdr.") \
             from None
     if args.show_bytes:
         _trace_reads(source)
@@ -209,6 +237,11 @@ def _parse_ring(spec: str) -> tuple[int | None, str]:
 
 def cmd_simulate(args) -> int:
     import os
+
+    if args.device in ("ami", "smdr"):
+        from app.callerid.pbx_simulator import cmd_simulate as pbx_simulate
+
+        return pbx_simulate(args)
 
     if not hasattr(os, "openpty"):
         raise UserError("شبیه‌ساز به ترمینال مجازی (pty) نیاز دارد که فقط در لینوکس و macOS هست؛ در ویندوز از "

@@ -6,7 +6,8 @@ deliver it), ends the input (the last record is read even without its terminator
      "status": "ok" | "private" | "unavailable"}
 for every INCOMING event; with --all every event, each with an "event" key (incoming, ring, answered,
 hangup, missed, offhook, digit, outgoing, device) and, where the device reported them, "rings",
-"duration" (seconds) and "source".
+"duration" (seconds), the PBX's "extension" / "answered_by" / "transferred_from" (formats ami and smdr) and
+"source".
 
 "line" stays an int or null, as consumers expect. A line label that is not a number (NCID's ``LINE*A*``,
 ``LINE*POTS*``) is carried in an extra key, ``"line_label"`` (with ``"line": null``); ``LINE*1234*`` is
@@ -49,6 +50,9 @@ def event_json(e, all_events: bool) -> dict:
             d["duration"] = e.duration
         if e.extra.get("device") is not None:
             d["device"] = e.extra["device"]
+        for key in ("extension", "answered_by", "transferred_from"):     # telephone systems (ami, smdr)
+            if e.extra.get(key):
+                d[key] = e.extra[key]
         d["source"] = e.source
     return d
 

@@ -26,8 +26,19 @@ LINES = "callerid.lines"
 LINE_LABELS = "callerid.line_labels"
 POPUP_ON_HANGUP = "callerid.popup_on_hangup"
 DIAL_RELEASE_AFTER = "callerid.dial_release_after"
+# the office's telephone system (kind "ami": Asterisk / Issabel / FreePBX; "smdr": Panasonic call records)
+PBX_ADDRESS = "callerid.pbx_address"
+PBX_USER = "callerid.pbx_user"
+PBX_SECRET = "callerid.pbx_secret"
+PBX_AUTH = "callerid.pbx_auth"
+PBX_TECH = "callerid.pbx_tech"
+PBX_CONTEXT = "callerid.pbx_context"
+PBX_EXTENSION = "callerid.pbx_extension"
+PBX_EXTENSIONS = "callerid.pbx_extensions"
+SMDR_LINK = "callerid.smdr_link"
 
-DEVICE_KINDS = ("auto", "modem", "ncid", "segal", "yasna", "techno")
+DEVICE_KINDS = ("auto", "modem", "ncid", "segal", "yasna", "techno", "ami", "smdr")
+PBX_KINDS = ("ami", "smdr")
 DEVICE_LABELS = {
     "auto": "تشخیص خودکار",
     "modem": "مودم صوتی (Voice Modem)",
@@ -35,7 +46,16 @@ DEVICE_LABELS = {
     "segal": "دستگاه چندخطی اوج سگال / دانژه",
     "yasna": "دستگاه چندخطی یاسنا سیستم / کاسپین",
     "techno": "دستگاه چندخطی تکنو",
+    "ami": "مرکز تلفن Asterisk / Issabel (AMI)",
+    "smdr": "مرکز تلفن پاناسونیک (گزارش SMDR)",
 }
+DEFAULT_AMI_PORT = 5038
+DEFAULT_SMDR_PORT = 2300
+DEFAULT_SMDR_USER = "SMDR"
+DEFAULT_SMDR_PASSWORD = "PCCSMDR"        # the factory password third-party SMDR clients use (reference B4)
+PBX_AUTH_CHOICES = ("md5", "plain")
+PBX_TECH_CHOICES = ("PJSIP", "SIP", "IAX2", "Local")
+SMDR_LINK_CHOICES = ("tcp", "serial")
 BAUD_RATES = (57600, 19200, 9600, 115200, 38400, 4800, 2400, 1200)
 POPUP_HANGUP_CHOICES = ("close", "dim", "keep")
 POPUP_HANGUP_LABELS = {"close": "بسته شود", "dim": "کم‌رنگ شود", "keep": "بماند"}
@@ -69,6 +89,17 @@ settings.declare(POPUP_ON_HANGUP, str, "dim", "پنجره تماس پس از ق�
                  choices=POPUP_HANGUP_CHOICES)
 settings.declare(DIAL_RELEASE_AFTER, float, 8.0,
                  "آزاد کردن خط مودم پس از شماره‌گیری (ثانیه، اگر زودتر گوشی برداشته نشد)", scope=DESK)
+settings.declare(PBX_ADDRESS, str, "", "نشانی مرکز تلفن (میزبان:درگاه، مانند 192.168.1.10:5038)", scope=DESK)
+settings.declare(PBX_USER, str, "", "نام کاربری مرکز تلفن (کاربر AMI در manager.conf، یا SMDR)", scope=DESK)
+settings.declare(PBX_SECRET, str, "", "رمز مرکز تلفن", scope=DESK)
+settings.declare(PBX_AUTH, str, "md5", "روش ورود AMI", scope=DESK, choices=PBX_AUTH_CHOICES)
+settings.declare(PBX_TECH, str, "PJSIP", "فناوری داخلی‌ها برای شماره‌گیری (PJSIP یا SIP)", scope=DESK,
+                 choices=PBX_TECH_CHOICES)
+settings.declare(PBX_CONTEXT, str, "from-internal", "context شماره‌گیری بیرونی در مرکز تلفن", scope=DESK)
+settings.declare(PBX_EXTENSION, str, "", "داخلی تلفن این میز (برای شماره‌گیری با کلیک)", scope=DESK)
+settings.declare(PBX_EXTENSIONS, str, "", "داخلی‌ها و کاربران (مانند «101=علی رضایی|102=مریم احمدی»)", scope=OFFICE)
+settings.declare(SMDR_LINK, str, "tcp", "اتصال به گزارش SMDR: شبکه یا درگاه سریال", scope=DESK,
+                 choices=SMDR_LINK_CHOICES)
 
 
 def split_commands(text: str) -> list[str]:
@@ -94,6 +125,48 @@ def parse_host_port(text: str, default_port: int = 3333) -> tuple[str, int]:
     if not 0 < port < 65536:
         raise UserError(f"شماره درگاه {port} درست نیست.", field=NCID_ADDRESS)
     return m[1], port
+
+
+def pbx_default_port(kind: str) -> int:
+    return DEFAULT_SMDR_PORT if kind == "smdr" else DEFAULT_AMI_PORT
+
+
+def parse_pbx_address(text: str, kind: str = "ami") -> tuple[str, int]:
+    """The PBX's 'host[:port]' (the port defaults to 5038 for AMI, 2300 for SMDR). Raises UserError."""
+    from app.errors import UserError
+
+    if not (text or "").strip():
+        raise UserError("نشانی مرکز تلفن نوشته نشده است؛ در تنظیمات شناسه تماس، نشانی IP مرکز تلفن را بنویسید "
+                        "(مانند 192.168.1.10).", field=PBX_ADDRESS)
+    try:
+        return parse_host_port(text, pbx_default_port(kind))
+    except UserError as e:
+        raise UserError(e.message.replace("سرور NCID", "مرکز تلفن"), field=PBX_ADDRESS) from None
+
+
+def parse_extension_map(text: str) -> dict[str, str]:
+    """'101=علی رضایی|102=مریم' (or one per line, or ':' instead of '=') → {'101': 'علی رضایی', '102': 'مریم'}."""
+    from app.text import to_ascii_digits
+
+    out: dict[str, str] = {}
+    for part in re.split(r"[|\n\r،,]+", text or ""):
+        if not part.strip():
+            continue
+        m = re.match(r"^\s*([0-9۰-۹٠-٩*#]+)\s*[=:]\s*(.*?)\s*$", part)
+        if m:
+            out[to_ascii_digits(m[1])] = m[2]
+    return out
+
+
+def extension_map() -> dict[str, str]:
+    return parse_extension_map(settings.get(PBX_EXTENSIONS))
+
+
+def user_for_extension(ext: str | None) -> str:
+    """The person at an extension (from the office's extension map), '' when unknown."""
+    if not ext:
+        return ""
+    return extension_map().get(str(ext).strip(), "")
 
 
 def line_labels() -> dict[int, str]:

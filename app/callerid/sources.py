@@ -488,6 +488,10 @@ def source_from_settings() -> Source:
     from app.callerid import settings_keys as sk
 
     kind = settings.get(sk.DEVICE)
+    if kind in sk.PBX_KINDS:
+        from app.callerid.ami import pbx_source_from_settings
+
+        return pbx_source_from_settings(kind)
     if kind == "ncid":
         host, port = sk.parse_host_port(settings.get(sk.NCID_ADDRESS), DEFAULT_NCID_PORT)
         return NcidSource(host, port)

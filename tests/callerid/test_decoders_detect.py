@@ -82,7 +82,7 @@ def test_auto_delegates_ticks():
 def test_unknown_format_is_refused():
     with pytest.raises(ValueError):
         decoder_for("klingon")
-    assert set(CHOICES) == {"auto", "modem", "raw", "ncid", "segal", "yasna", "techno"}
+    assert set(CHOICES) == {"auto", "modem", "raw", "ncid", "segal", "yasna", "techno", "ami", "smdr"}
     assert decoder_for("danjeh").protocol == "segal" and decoder_for("caspian").protocol == "yasna"
 
 

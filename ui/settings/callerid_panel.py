@@ -1,7 +1,8 @@
 """Settings → caller ID: the device, its port and speed, the lines and their names, the office's area code,
 and how the popup behaves. «ذخیره» stores the values and reconnects the listener at once.
 
-Keys: app/callerid/settings_keys.py (device, port, baud, lines, labels, on-hang-up) and
+Keys: app/callerid/settings_keys.py (device, port, baud, lines, labels, on-hang-up, the telephone system's
+address, user, secret — stored, never shown again —, extension map) and
 app/callerid/service.py (popup on/off, close-after, ring timeout); the area code is office.area_code.
 """
 from __future__ import annotations
@@ -49,6 +50,7 @@ class CallerIdPanel(QWidget):
         self._relay = _ProbeRelay(self)
         self._relay.done.connect(self._probe_done)
         self.port_test = None           # the port test's background job (ui.ops.QueryOp)
+        self.pbx_test = None            # the telephone-system connection test's background job
         outer = QVBoxLayout(self)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -94,6 +96,59 @@ class CallerIdPanel(QWidget):
         self.init_commands.setToolTip("به ترتیب امتحان می‌شوند تا یکی پاسخ OK بدهد؛ با | جدا کنید.")
         f.addRow("فرمان‌های شناسه تماس:", self.init_commands)
         lay.addWidget(dev)
+
+        # --- the office's telephone system (Asterisk / Issabel over AMI, Panasonic SMDR) ------------------
+        self.pbx_box = QGroupBox("مرکز تلفن")
+        xf = QFormLayout(self.pbx_box)
+        self.pbx_address = QLineEdit()
+        self.pbx_address.setPlaceholderText("192.168.1.10:5038")
+        self.pbx_address.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        xf.addRow("نشانی مرکز تلفن:", self.pbx_address)
+        self.smdr_link = QComboBox()
+        self.smdr_link.addItem("شبکه (TCP، با رمز SMDR)", "tcp")
+        self.smdr_link.addItem("درگاه سریال (همان درگاه و سرعت بالا)", "serial")
+        xf.addRow("اتصال SMDR:", self.smdr_link)
+        self.pbx_user = QLineEdit()
+        self.pbx_user.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        xf.addRow("نام کاربری:", self.pbx_user)
+        self.pbx_secret = QLineEdit()
+        self.pbx_secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pbx_secret.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        xf.addRow("رمز:", self.pbx_secret)
+        self.pbx_auth = QComboBox()
+        self.pbx_auth.addItem("MD5 (رمز روی شبکه فرستاده نمی‌شود)", "md5")
+        self.pbx_auth.addItem("ساده", "plain")
+        xf.addRow("روش ورود AMI:", self.pbx_auth)
+        self.pbx_extension = QLineEdit()
+        self.pbx_extension.setMaximumWidth(90)
+        self.pbx_extension.setToolTip("گوشی این میز؛ شماره‌گیری با کلیک نخست این داخلی را زنگ می‌زند.")
+        xf.addRow("داخلی این میز:", self.pbx_extension)
+        self.pbx_tech = QComboBox()
+        for t in sk.PBX_TECH_CHOICES:
+            self.pbx_tech.addItem(t, t)
+        self.pbx_context = QLineEdit()
+        self.pbx_context.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        tech_row = QHBoxLayout()
+        tech_row.addWidget(self.pbx_tech)
+        tech_row.addWidget(QLabel("context:"))
+        tech_row.addWidget(self.pbx_context, 1)
+        xf.addRow("فناوری داخلی‌ها:", tech_row)
+        self.pbx_extensions = QLineEdit()
+        self.pbx_extensions.setPlaceholderText("101=علی رضایی|102=مریم احمدی")
+        self.pbx_extensions.setToolTip("هر داخلی و کسی که پشت آن است، با | جدا؛ تماس به نام پاسخ‌دهنده ثبت می‌شود.")
+        xf.addRow("داخلی‌ها و کاربران:", self.pbx_extensions)
+        pbx_test_row = QHBoxLayout()
+        self.pbx_test_btn = QPushButton("آزمایش اتصال")
+        self.pbx_test_result = QLabel()
+        self.pbx_test_result.setWordWrap(True)
+        pbx_test_row.addWidget(self.pbx_test_btn)
+        pbx_test_row.addWidget(self.pbx_test_result, 1)
+        xf.addRow("", pbx_test_row)
+        self.smdr_note = QLabel("مرکز تلفن پاناسونیک هر تماس را پس از پایانش گزارش می‌دهد: تماس‌ها در فهرست تماس‌ها "
+                                "ثبت می‌شوند، ولی هنگام زنگ پنجره‌ای باز نمی‌شود.")
+        self.smdr_note.setWordWrap(True)
+        xf.addRow(self.smdr_note)
+        lay.addWidget(self.pbx_box)
 
         # --- lines --------------------------------------------------------------------------------------
         lines = QGroupBox("خطوط تلفن")
@@ -145,6 +200,8 @@ class CallerIdPanel(QWidget):
 
         self.refresh_btn.clicked.connect(self.refresh_ports)
         self.test_btn.clicked.connect(self.test_port)
+        self.pbx_test_btn.clicked.connect(self.test_pbx)
+        self.smdr_link.currentIndexChanged.connect(lambda _i: self._update_enabled())
         self.save_btn.clicked.connect(self.save)
         self.device.currentIndexChanged.connect(lambda _i: self._update_enabled())
         self.enabled.toggled.connect(lambda _b: self._update_enabled())
@@ -165,6 +222,17 @@ class CallerIdPanel(QWidget):
         self.ncid.setText(settings.get(sk.NCID_ADDRESS))
         self.init.setChecked(bool(settings.get(sk.INIT)))
         self.init_commands.setText(settings.get(sk.INIT_COMMANDS))
+        self.pbx_address.setText(settings.get(sk.PBX_ADDRESS))
+        self.smdr_link.setCurrentIndex(max(0, self.smdr_link.findData(settings.get(sk.SMDR_LINK))))
+        self.pbx_user.setText(settings.get(sk.PBX_USER))
+        self.pbx_secret.clear()                  # the stored secret is never shown again
+        self.pbx_secret.setPlaceholderText("ذخیره شده؛ برای تغییر، رمز تازه را بنویسید" if settings.get(sk.PBX_SECRET)
+                                           else "")
+        self.pbx_auth.setCurrentIndex(max(0, self.pbx_auth.findData(settings.get(sk.PBX_AUTH))))
+        self.pbx_extension.setText(settings.get(sk.PBX_EXTENSION))
+        self.pbx_tech.setCurrentIndex(max(0, self.pbx_tech.findData(settings.get(sk.PBX_TECH))))
+        self.pbx_context.setText(settings.get(sk.PBX_CONTEXT))
+        self.pbx_extensions.setText(settings.get(sk.PBX_EXTENSIONS))
         self.lines.setValue(max(1, min(MAX_LINES, int(settings.get(sk.LINES)))))
         self._rebuild_labels(self.lines.value())
         labels = sk.line_labels()
@@ -192,9 +260,21 @@ class CallerIdPanel(QWidget):
     def _update_enabled(self) -> None:
         kind = self.device.currentData()
         on = self.enabled.isChecked()
-        serial = kind != "ncid"
-        for w in (self.port, self.refresh_btn, self.test_btn, self.baud):
+        pbx = kind in sk.PBX_KINDS
+        smdr_serial = kind == "smdr" and self.smdr_link.currentData() == "serial"
+        serial = kind != "ncid" and (not pbx or smdr_serial)
+        for w in (self.port, self.refresh_btn, self.baud):
             w.setEnabled(on and serial)
+        self.test_btn.setEnabled(on and serial and not pbx)
+        self.pbx_box.setVisible(pbx)
+        for w in (self.pbx_auth, self.pbx_tech, self.pbx_context, self.pbx_extension):
+            w.setEnabled(on and kind == "ami")
+        self.smdr_link.setEnabled(on and kind == "smdr")
+        self.pbx_address.setEnabled(on and pbx and not smdr_serial)
+        self.pbx_user.setEnabled(on and pbx and not smdr_serial)
+        self.pbx_secret.setEnabled(on and pbx and not smdr_serial)
+        self.pbx_test_btn.setEnabled(on and pbx and not smdr_serial)
+        self.smdr_note.setVisible(kind == "smdr")
         self.ncid.setEnabled(on and kind == "ncid")
         modem = kind in ("modem", "auto")
         self.init.setEnabled(on and modem)
@@ -212,6 +292,13 @@ class CallerIdPanel(QWidget):
             except UserError as e:
                 self._say(False, e.message)
                 return False
+        if self.device.currentData() in sk.PBX_KINDS and not (
+                self.device.currentData() == "smdr" and self.smdr_link.currentData() == "serial"):
+            try:
+                sk.parse_pbx_address(self.pbx_address.text(), self.device.currentData())
+            except UserError as e:
+                self._say(False, e.message)
+                return False
         labels = [e.text().strip().replace("|", "/") for e in self.label_edits]
         while labels and not labels[-1]:
             labels.pop()
@@ -222,6 +309,16 @@ class CallerIdPanel(QWidget):
         settings.set(sk.NCID_ADDRESS, self.ncid.text().strip())
         settings.set(sk.INIT, self.init.isChecked())
         settings.set(sk.INIT_COMMANDS, self.init_commands.text().strip() or "|".join(sk.DEFAULT_INIT_COMMANDS))
+        settings.set(sk.PBX_ADDRESS, self.pbx_address.text().strip())
+        settings.set(sk.SMDR_LINK, self.smdr_link.currentData())
+        settings.set(sk.PBX_USER, self.pbx_user.text().strip())
+        if self.pbx_secret.text():               # empty: keep the stored secret
+            settings.set(sk.PBX_SECRET, self.pbx_secret.text())
+        settings.set(sk.PBX_AUTH, self.pbx_auth.currentData())
+        settings.set(sk.PBX_EXTENSION, to_ascii_digits(self.pbx_extension.text().strip()))
+        settings.set(sk.PBX_TECH, self.pbx_tech.currentData())
+        settings.set(sk.PBX_CONTEXT, self.pbx_context.text().strip() or "from-internal")
+        settings.set(sk.PBX_EXTENSIONS, self.pbx_extensions.text().strip())
         settings.set(sk.LINES, self.lines.value())
         settings.set(sk.LINE_LABELS, "|".join(labels))
         settings.set("office.area_code", "0" + digits)
@@ -297,6 +394,31 @@ class CallerIdPanel(QWidget):
 
         self.port_test = QueryOp(self, work, lambda text: self._probe_done(True, text),
                                  name="callerid-port-test").failure(failed).run()
+
+    def test_pbx(self) -> None:
+        """Log in to the telephone system with the values on the page (the stored secret when the field is
+        empty), off the GUI thread; the Persian result appears beside the button."""
+        from app.callerid.ami import check_connection
+
+        kind = self.device.currentData()
+        args = (kind, self.pbx_address.text().strip(), self.pbx_user.text().strip(),
+                self.pbx_secret.text() or settings.get(sk.PBX_SECRET), self.pbx_auth.currentData())
+        self.pbx_test_btn.setEnabled(False)
+        self.pbx_test_result.setStyleSheet("")
+        self.pbx_test_result.setText("در حال آزمایش اتصال…")
+
+        def failed(e: BaseException) -> None:
+            self._pbx_test_done(False, e.message if isinstance(e, UserError) else f"آزمایش اتصال ناموفق بود: {e}")
+
+        from ui.ops import QueryOp
+
+        self.pbx_test = QueryOp(self, lambda _ctl: check_connection(*args), lambda r: self._pbx_test_done(*r),
+                                name="callerid-pbx-test").failure(failed).run()
+
+    def _pbx_test_done(self, ok: bool, text: str) -> None:
+        self.pbx_test_btn.setEnabled(self.enabled.isChecked())
+        self.pbx_test_result.setText(text)
+        self.pbx_test_result.setStyleSheet("color: #166534;" if ok else "color: #dc2626;")
 
     def _probe_done(self, ok: bool, text: str) -> None:
         self.test_btn.setEnabled(self.enabled.isChecked() and self.device.currentData() != "ncid")

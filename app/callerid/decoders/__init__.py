@@ -2,7 +2,7 @@
 
 Every decoder has ``feed(data) -> list[CallerIdEvent]``, ``flush()`` (idle), ``end()`` (end of input) and
 ``tick()`` (time passing: ring-outs become MISSED); see base.py.
-``decoder_for(fmt)`` builds one: fmt is auto | modem | raw | ncid | segal | yasna | techno (``danjeh``,
+``decoder_for(fmt)`` builds one: fmt is auto | modem | raw | ncid | segal | yasna | techno | ami | smdr (``danjeh``,
 ``caspian`` and ``alm`` are accepted as the names of the boxes that speak the Segal and Yasna protocols).
 Adding a protocol: one module with a Decoder subclass, an entry in FORMATS, a recogniser in detect.py, and
 one test file with captured bytes.
@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from app.callerid.decoders.ami import AmiDecoder
 from app.callerid.decoders.base import IDLE_FLUSH_SECONDS, Decoder, NowFn
 from app.callerid.decoders.detect import AutoDecoder
 from app.callerid.decoders.modem import ModemDecoder
 from app.callerid.decoders.ncid import NcidDecoder
 from app.callerid.decoders.raw import RawDecoder
 from app.callerid.decoders.segal import SegalDecoder
+from app.callerid.decoders.smdr import SmdrDecoder
 from app.callerid.decoders.techno import TechnoDecoder
 from app.callerid.decoders.yasna import YasnaDecoder
 
@@ -30,9 +32,12 @@ FORMATS: dict[str, Callable[..., Decoder]] = {
     "segal": SegalDecoder,
     "yasna": YasnaDecoder,
     "techno": TechnoDecoder,
+    "ami": AmiDecoder,        # Asterisk / Issabel Manager Interface (a TCP source, not auto-detected)
+    "smdr": SmdrDecoder,      # Panasonic PBX call records (reported when a call ends; not auto-detected)
 }
 ALIASES = {"danjeh": "segal", "ojsegal": "segal", "caspian": "yasna", "alm": "yasna", "sdmf": "raw",
-           "mdmf": "raw", "hex": "raw"}
+           "mdmf": "raw", "hex": "raw", "asterisk": "ami", "issabel": "ami", "freepbx": "ami",
+           "panasonic": "smdr"}
 CHOICES = ("auto", *FORMATS)
 
 
