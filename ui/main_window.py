@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app import APP_TITLE
 from ui.context import AppContext
+from ui.widgets.persian import fit_to_screen
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +57,9 @@ class MainWindow(QMainWindow):
             from app import settings
 
             self.ctx.user_id = settings.get("ui.current_user") or None
-        self.setWindowTitle(f"{APP_TITLE} — مدیریت ارتباط با مشتری")
-        self.resize(1280, 800)
+        # Qt appends the application's display name (پیوند) to a title that does not already end with it.
+        self.setWindowTitle(f"مدیریت ارتباط با مشتری — {APP_TITLE}")
+        fit_to_screen(self, 1280, 800)
         central = QWidget()
         lay = QHBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)

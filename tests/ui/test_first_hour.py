@@ -78,3 +78,113 @@ def test_enter_in_duplicate_warning_opens_the_existing_file(qtbot, ctx):
     assert seen["choice"] == DuplicateWarningDialog.OPEN
     assert opened == [existing.id]
     assert cs.search_ids(cs.Filter()) == [existing.id]        # nothing saved
+
+
+# --- 2 and 3: charts: whole city names on horizontal bars, Persian digits on the value axis -------------------
+
+def _ink_span(img, x0: int, x1: int, y0: int, y1: int) -> int:
+    """The width of the text ink between x0 and x1 in rows y0..y1 (0 when there is none)."""
+    xs = [x for x in range(x0, x1) if any(img.pixelColor(x, y).lightness() < 150 for y in range(y0, y1))]
+    return xs[-1] - xs[0] + 1 if xs else 0
+
+
+def test_horizontal_bar_labels_are_not_elided(qtbot, db, tmp_path):
+    from app.reports import Chart, Column, ReportResult
+    from ui.pages.reports import ReportsPage
+
+    page = ReportsPage()
+    qtbot.addWidget(page)
+    page.resize(1280, 700)
+    page.show()
+    cities = ["تهران", "اصفهان", "کرمانشاه", "بندرعباس", "اسلامشهر", "شهرکرد", "ارومیه", "زاهدان", "همدان", "کرمان"]
+    rows = [{"name": c, "count": 180 - 12 * i} for i, c in enumerate(cities)]
+    r = ReportResult(key="t", title="t", period="", columns=[Column("name", "شهر"), Column("count", "تعداد", "int")],
+                     rows=rows, chart=Chart("hbar", "name", [("تعداد مشتری", "count")]))
+    chart = page._chart(r)
+    page.chart_view.setChart(chart)
+    qtbot.wait(50)
+    img = page.chart_view.grab().toImage()
+    img.save(str(tmp_path / 'hbar.png'))
+    plot = chart.plotArea()
+    step = plot.height() / len(cities)
+    # Every label is drawn whole: «…» is ~8 px of ink, «همدان» at 9 pt about 30.
+    for i in range(len(cities)):
+        y0 = int(plot.top() + i * step + 2)
+        assert _ink_span(img, 0, int(plot.left()) - 3, y0, int(y0 + step - 4)) > 20, f"label {i} elided"
+
+
+def test_value_axis_uses_persian_digits_and_separator():
+    from ui.pages.reports import nice_ticks, value_axis
+
+    assert nice_ticks(13_263) == [0, 5000, 10000, 15000]
+    assert nice_ticks(3) == [0, 1, 2, 3]
+    axis = value_axis(13_263)
+    assert axis.categoriesLabels() == ["۰", "۵٬۰۰۰", "۱۰٬۰۰۰", "۱۵٬۰۰۰"]
+    labels = value_axis(2.7).categoriesLabels()
+    assert len(labels) == len(set(labels))            # «%.0f» once wrote 1.5 as a second «2»
+
+
+# --- 3 and 7: the invoice editor: Persian row numbers, digits in descriptions, «۰», an honest line total ------
+
+@pytest.fixture
+def buyer(ctx):
+    return cs.create_customer({"first_name": "مینا", "last_name": "صالحی"}).id
+
+
+def test_invoice_editor_reads_persian(qtbot, ctx, buyer):
+    from app import sales
+    from ui.pages.invoices import DocumentEditor
+
+    ed = DocumentEditor(ctx, "invoice", customer_id=buyer)
+    qtbot.addWidget(ed)
+    assert ed.doc_discount.text() == "۰"
+    ed.add_line(sales.LineInput("پروژکتور 100 وات LED-40W", 2, 1_500_000))
+    ed.add_line(sales.LineInput("نصب", 1, 700_000, vat_exempt=True))
+    assert ed.lines.item(0, 1).text() == "پروژکتور ۱۰۰ وات LED-40W"
+    header = ed.lines.model().headerData
+    assert [header(i, Qt.Orientation.Vertical) for i in range(2)] == ["۱", "۲"]
+    # The last column says it carries VAT, and its sum is the payable amount.
+    title = ed.lines.horizontalHeaderItem(7).text()
+    assert "مالیات" in title
+    t = ed.current_totals
+    col = sum(sales.parse_money(ed.lines.item(r, 7).text()) for r in range(2))
+    assert col == t.total == 3_000_000 + 300_000 + 700_000
+    # The description still saves with ASCII digits (search and the tax file read those).
+    assert ed.line_inputs()[0].description == "پروژکتور ۱۰۰ وات LED-40W"
+    assert sales.compute(ed.line_inputs()).lines[0].description == "پروژکتور 100 وات LED-40W"
+    ed.add_line()
+    assert header(2, Qt.Orientation.Vertical) == "۳"
+
+
+def test_payments_dialog_rows_are_numbered_in_persian(qtbot, ctx, buyer):
+    from app import sales
+    from ui.pages.invoices import PaymentsDialog
+
+    sales.create_invoice(buyer, [{"description": "کالا", "quantity": 1, "unit_price": 5_000_000}])
+    sales.record_payment(buyer, "cash", 1_000_000)
+    dlg = PaymentsDialog(ctx, buyer)
+    qtbot.addWidget(dlg)
+    for table in (dlg.open_table, dlg.pay_table):
+        assert table.rowCount() >= 1
+        assert table.model().headerData(0, Qt.Orientation.Vertical) == "۱"
+
+
+def test_merge_dialog_second_column_has_a_name_and_fits_the_screen(qtbot, ctx, buyer):
+    from ui.merge_dialog import MergeDialog
+
+    dlg = MergeDialog(ctx, buyer)
+    qtbot.addWidget(dlg)
+    assert dlg.table.model().headerData(1, Qt.Orientation.Horizontal) == "پرونده دوم"
+    avail = dlg.screen().availableGeometry()
+    assert dlg.height() <= avail.height() - 40 and dlg.width() <= avail.width()
+
+
+def test_main_window_title_says_the_name_once_and_fits_the_screen(qtbot, ctx):
+    from app import APP_TITLE
+    from ui.main_window import MainWindow
+
+    win = MainWindow(ctx, start_callerid=False)
+    qtbot.addWidget(win)
+    assert win.windowTitle().endswith(APP_TITLE) and win.windowTitle().count(APP_TITLE) == 1
+    avail = win.screen().availableGeometry()
+    assert win.height() <= avail.height() - 40 and win.width() <= avail.width()

@@ -49,13 +49,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import jalali, sales, settings
+from app import fmt, jalali, sales, settings
 from app.errors import UserError, ValidationError
 from app.text import format_number, format_rial, parse_int, to_persian_digits
 from app.words import amount_in_words
 from ui.context import AppContext
 from ui.forms import FieldErrors
 from ui.widgets.jalali_date_edit import JalaliDateEdit
+from ui.widgets.persian import persian_row_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -531,8 +532,10 @@ class DocumentEditor(QDialog):
     """
 
     saved = Signal(int, int)       # document id, customer id
+    # The last column is the line's payable amount, VAT included: its sum is «مبلغ قابل پرداخت», which the
+    # header says, so nobody compares it with «جمع مبلغ کل» (before discount and VAT).
     LINE_COLS = ("کد", "شرح کالا یا خدمات", "مقدار", "واحد", "مبلغ واحد (ریال)", "تخفیف (ریال)", "معاف",
-                 "جمع ردیف (ریال)")
+                 "جمع با مالیات (ریال)")
 
     def __init__(self, ctx: AppContext, doc_type: str, doc_id: int | None = None, customer_id: int | None = None,
                  correcting: bool = False, parent=None):
@@ -600,7 +603,7 @@ class DocumentEditor(QDialog):
         self.product.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.product.completer().setFilterMode(Qt.MatchFlag.MatchContains)
         for p in sales.list_products():
-            self.product.addItem(f"{p.name} — {format_rial(p.price)}", p.id)
+            self.product.addItem(f"{fmt.text_digits(p.name)} — {format_rial(p.price)}", p.id)
         self.product.setCurrentIndex(-1)
         self.btn_add_product = QPushButton("افزودن کالا")
         self.btn_add_line = QPushButton("ردیف خالی")
@@ -617,6 +620,9 @@ class DocumentEditor(QDialog):
         h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         h.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.lines.verticalHeader().setDefaultSectionSize(26)
+        self.lines.horizontalHeaderItem(7).setToolTip("مبلغ ردیف پس از تخفیف‌ها، به‌اضافه مالیات بر ارزش افزوده؛ "
+                                                      "جمع این ستون همان «مبلغ قابل پرداخت» است.")
+        persian_row_numbers(self.lines)
         lay.addWidget(self.lines, 1)
         self.line_error = QLabel()
         self.line_error.setProperty("role", "error")
@@ -626,7 +632,7 @@ class DocumentEditor(QDialog):
 
         bottom = QHBoxLayout()
         disc_box = QFormLayout()
-        self.doc_discount = QLineEdit("0")
+        self.doc_discount = QLineEdit(fmt.digits(0))
         self.doc_discount.setMaximumWidth(180)
         disc_box.addRow("تخفیف روی کل (ریال)", self.doc_discount)
         self.reason = QLineEdit()
@@ -721,7 +727,7 @@ class DocumentEditor(QDialog):
         self.invoice_type.setCurrentIndex(self.invoice_type.findData(v.invoice_type))
         self.settlement.setCurrentIndex(self.settlement.findData(v.settlement))
         self.notes.setText(v.notes)
-        self.doc_discount.setText(format_number(v.doc_discount, persian=False) if v.doc_discount else "0")
+        self.doc_discount.setText(format_number(v.doc_discount) if v.doc_discount else fmt.digits(0))
         self._filling = True
         for ln in v.lines:
             self.add_line(sales.LineInput(ln.description, ln.quantity, ln.unit_price, ln.discount, ln.unit, ln.code,
@@ -751,7 +757,7 @@ class DocumentEditor(QDialog):
         self.lines.insertRow(row)
         qty = line.quantity
         qty_text = format(Decimal(str(qty)).normalize(), "f") if qty not in (None, "") else "1"
-        values = [line.code, line.description, to_persian_digits(qty_text).replace(".", "٫"), line.unit or "عدد",
+        values = [line.code, fmt.text_digits(line.description), to_persian_digits(qty_text).replace(".", "٫"), line.unit or "عدد",
                   _money_text(line.unit_price), _money_text(line.discount), None, ""]
         for col, val in enumerate(values):
             if col == 6:
@@ -939,6 +945,7 @@ class PaymentsDialog(QDialog):
         self.open_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.open_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.open_table.setMaximumHeight(150)
+        persian_row_numbers(self.open_table)
         lay.addWidget(self.open_table)
 
         form_box = QGroupBox("ثبت دریافت")
@@ -998,6 +1005,7 @@ class PaymentsDialog(QDialog):
         self.pay_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.pay_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.pay_table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        persian_row_numbers(self.pay_table)
         lay.addWidget(self.pay_table, 1)
         row = QHBoxLayout()
         self.btn_void = QPushButton("ابطال دریافت")
@@ -1264,7 +1272,7 @@ class ProductsTab(QWidget):
         self.rows = sales.list_products(self.search.text(), active_only=not self.show_inactive.isChecked())
         self.table.setRowCount(len(self.rows))
         for i, p in enumerate(self.rows):
-            vals = [p.code, p.name, "خدمت" if p.kind == "service" else "کالا", p.unit, format_number(p.price),
+            vals = [p.code, fmt.text_digits(p.name), "خدمت" if p.kind == "service" else "کالا", p.unit, format_number(p.price),
                     "معاف" if p.vat_exempt else "", _num(p.goods_id), "فعال" if p.active else "غیرفعال"]
             for c, v in enumerate(vals):
                 it = QTableWidgetItem(v)
