@@ -84,6 +84,29 @@ def path(p: str | os.PathLike | None) -> str:
     return ltr(os.fspath(p))
 
 
+# A path inside a message: /home/ali/…, ~/…, C:\Users\…, \\server\share\…, COM3 needs nothing. It runs to the
+# next space or a bracket/quote/Persian punctuation; Persian letters do not end it (a Persian folder name).
+_PATH_RE = re.compile(r"(?<![\w\u2066:/\\])(?:[A-Za-z]:[\\/]|\\\\|~/|/)[^\s«»()\[\]\u060c\u061b\"'\u2066-\u2069]*")
+
+
+def isolate_paths(text: str | None) -> str:
+    """Every file path in a message wrapped in LRI … PDI, so «(/tmp/x/modem)» is not shown «(tmp/x/modem/)»."""
+    if not text:
+        return ""
+
+    def wrap(m: re.Match) -> str:
+        s = m.group(0)
+        trail = ""
+        while s and s[-1] in ".:!?؟":       # a sentence's full stop is not part of the path
+            trail = s[-1] + trail
+            s = s[:-1]
+        if len(s) < 2 or not re.search(r"[\\/]", s[1:] or ""):
+            return m.group(0)
+        return ltr(s) + trail
+
+    return _PATH_RE.sub(wrap, text)
+
+
 def phone(raw: str | None, extension: str | None = None, area_code: str | None = None) -> str:
     """Any stored number → «۰۹۱۲ ۱۲۳ ۴۵۶۷» / «۰۲۱ ۸۸۷۶ ۵۴۳۲ داخلی ۲۱۴», the number isolated LTR.
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import APP_TITLE
+from app import APP_TITLE, fmt
 from ui.context import AppContext
 from ui.widgets.persian import fit_to_screen
 
@@ -123,8 +123,9 @@ class MainWindow(QMainWindow):
     def _connect_bus(self) -> None:
         bus = self.ctx.bus
         bus.show_section.connect(self.show_section)
-        bus.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
-        bus.callerid_state.connect(lambda _k, text: self.callerid_label.setText(text))
+        # Messages may name a file or a serial port path: isolated, it reads in its own order in RTL text.
+        bus.status_message.connect(lambda m: self.statusBar().showMessage(fmt.isolate_paths(m), 5000))
+        bus.callerid_state.connect(lambda _k, text: self.callerid_label.setText(fmt.isolate_paths(text)))
         bus.open_customer.connect(self.open_customer)
         bus.new_customer_with_phone.connect(self.new_customer_with_phone)
         bus.log_call.connect(self.log_call)

@@ -188,3 +188,56 @@ def test_main_window_title_says_the_name_once_and_fits_the_screen(qtbot, ctx):
     assert win.windowTitle().endswith(APP_TITLE) and win.windowTitle().count(APP_TITLE) == 1
     avail = win.screen().availableGeometry()
     assert win.height() <= avail.height() - 40 and win.width() <= avail.width()
+
+
+# --- 4. an empty date field shows a format, not a date -----------------------------------------------------
+
+def test_empty_date_fields_do_not_look_filled_in(qtbot, ctx):
+    import re
+
+    from ui.customer_form import CustomerFormDialog
+    from ui.pages.calls import CallsPage
+    from ui.widgets.jalali_date_edit import JalaliDateEdit
+
+    edit = JalaliDateEdit()
+    qtbot.addWidget(edit)
+    assert edit.line.placeholderText() == "روز/ماه/سال"
+    form = CustomerFormDialog(ctx)
+    qtbot.addWidget(form)
+    page = CallsPage(ctx)
+    qtbot.addWidget(page)
+    fields = [form.birthday, form.anniversary, *page.findChildren(JalaliDateEdit)]
+    assert len(fields) >= 4
+    for f in fields:
+        if not f.text():
+            assert not re.search(r"[0-9۰-۹]", f.line.placeholderText()), f.line.placeholderText()
+    edit.setText("۱۴۰۳/۰۵/۱۲")                 # what it hints at is still what one types
+    assert edit.date() is not None
+
+
+# --- 6. a path in a Persian message keeps its order ---------------------------------------------------------
+
+def test_backup_message_isolates_the_path(qtbot, ctx):
+    from ui.settings.backup_panel import BackupPanel
+
+    panel = BackupPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.backup_now()
+    text = panel.message.text()
+    assert text.startswith("پشتیبان ذخیره شد: \u2066/") and text.endswith("\u2069")
+
+
+def test_status_bar_isolates_paths(qtbot, ctx):
+    from ui.main_window import MainWindow
+
+    win = MainWindow(ctx, start_callerid=False)
+    qtbot.addWidget(win)
+    ctx.bus.callerid_state.emit("on", "شناسه تماس: وصل (/tmp/x/modem)")
+    assert win.callerid_label.text() == "شناسه تماس: وصل (\u2066/tmp/x/modem\u2069)"
+    ctx.bus.status_message.emit("گزارش در /tmp/r/x.pdf ذخیره شد.")
+    assert win.statusBar().currentMessage() == "گزارش در \u2066/tmp/r/x.pdf\u2069 ذخیره شد."
+    from app import fmt
+
+    wrapped = f"PDF ذخیره شد: {fmt.path('/tmp/a b/x.pdf')}"      # a path with a space, isolated where it is made
+    ctx.bus.status_message.emit(wrapped)
+    assert win.statusBar().currentMessage() == wrapped

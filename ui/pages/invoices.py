@@ -510,14 +510,14 @@ class DocumentsTab(QWidget):
 
         def failed(e: BaseException) -> None:
             if isinstance(e, OSError):
-                msg = f"پرونده نوشته نشد: {path}\n{e.strerror or e}"
+                msg = f"پرونده نوشته نشد: {fmt.path(path)}\n{e.strerror or e}"
             else:
                 msg = error_text(e)
             QMessageBox.warning(self, "ذخیره PDF", msg)
 
         op = Op(work, self)
         self._jobs.append(op)
-        op.succeeded.connect(lambda p: self.ctx.bus.status_message.emit(f"PDF ذخیره شد: {p}"))
+        op.succeeded.connect(lambda p: self.ctx.bus.status_message.emit(f"PDF ذخیره شد: {fmt.path(p)}"))
         op.failed.connect(failed)
         op.finished.connect(lambda: self._jobs.remove(op))
         return op.start()

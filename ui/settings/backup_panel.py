@@ -5,7 +5,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QLabel, QListWidget, QMessageBox, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from app import backup, settings
+from app import backup, fmt, settings
 from app.errors import UserError
 
 
@@ -48,7 +48,7 @@ class BackupPanel(QWidget):
         try:
             out = backup.backup(Path(path))
         except UserError as e:
-            self.message.setText(e.message)
+            self.message.setText(fmt.isolate_paths(e.message))
             return
-        self.message.setText(f"پشتیبان ذخیره شد: {out}")
+        self.message.setText(f"پشتیبان ذخیره شد: {fmt.path(out)}")
         self.reload()
