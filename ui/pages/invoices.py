@@ -208,6 +208,7 @@ class DocumentTableModel(QAbstractTableModel):
 
 
 class DocumentsTab(QWidget):
+    LIMIT = 2000          # rows in the list; the footer's figures cover every document the filter matches
     TYPES = (("", "همه اسناد"), ("invoice", "فاکتورها"), ("proforma", "پیش‌فاکتورها"))
     STATES = (("", "همه وضعیت‌ها"), ("open", "پیش‌فاکتور باز"), ("draft", "پیش‌نویس"), ("issued", "صادر شده"),
               ("converted", "تبدیل به فاکتور"), ("cancelled", "باطل شده"), ("corrected", "اصلاح شده"))
@@ -270,6 +271,7 @@ class DocumentsTab(QWidget):
         lay.addWidget(self.view, 1)
         self.summary = QLabel()
         self.summary.setProperty("role", "muted")
+        self.summary.setWordWrap(True)
         lay.addWidget(self.summary)
 
         self._timer = QTimer(self)
@@ -307,15 +309,20 @@ class DocumentsTab(QWidget):
     # --- list ---------------------------------------------------------------------------------------
     def refresh(self) -> None:
         keep = self.selected()
-        rows = sales.list_documents(
+        filters = dict(
             doc_type=self.type_box.currentData() or None, state=self.state_box.currentData() or None,
             text=self.search.text(), date_from=self._date(self.date_from), date_to=self._date(self.date_to),
             overdue_only=self.overdue.isChecked(), unpaid_only=self.unpaid.isChecked())
+        rows = sales.list_documents(limit=self.LIMIT, **filters)
         self.model.set_rows(rows)
-        issued = [r for r in rows if r.doc_type == "invoice" and r.state == "issued"]
+        # The figures are summed by the database over everything the filter matches, not over the rows shown.
+        t = sales.document_totals(**filters)
+        head = fmt.count(t.count, "سند")
+        if len(rows) < t.count:
+            head = f"{fmt.count(len(rows), 'سند')} تازه‌تر از {head} نمایش داده می‌شود (جستجو یا بازه تاریخ را تنگ‌تر کنید)"
         self.summary.setText(
-            f"{to_persian_digits(len(rows))} سند · جمع فاکتورهای صادرشده {format_rial(sum(r.total for r in issued))}"
-            f" · مانده {format_rial(sum(r.remaining for r in issued))}")
+            f"{head} · جمع {fmt.count(t.issued_count, 'فاکتور صادرشده')}: {fmt.money(t.issued_total, toman=False)}"
+            f" · مانده {fmt.money(t.issued_remaining, toman=False)}")
         if keep is not None:
             self.select_id(keep.id)
         self._update_buttons()
