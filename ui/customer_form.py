@@ -551,8 +551,12 @@ class CustomerFormDialog(QDialog):
         _digits_field(self.postal_code)
         for r, (name, text, widget) in enumerate((("email", "ایمیل", self.email),
                                                   ("website", "وب‌سایت", self.website),
-                                                  ("postal_code", "کد پستی", self.postal_code))):
+                                                  ("postal_code", "کد پستی صورتحساب", self.postal_code))):
             self._pair(c, r, 0, name, text, widget)
+        # Each address has its own «کد پستی»; this one is what an invoice prints for the buyer.
+        self.postal_code.setPlaceholderText("خالی: کد پستی نشانی اول")
+        self.postal_code.setToolTip("کد پستی‌ای که در صورتحساب برای خریدار چاپ می‌شود؛ اگر خالی بماند، "
+                                    "کد پستی نشانی محل کار (یا نشانی اول) به کار می‌رود.")
         left.addWidget(contact)
 
         desc_box = QGroupBox("توضیحات")

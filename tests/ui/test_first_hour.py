@@ -241,3 +241,48 @@ def test_status_bar_isolates_paths(qtbot, ctx):
     wrapped = f"PDF ذخیره شد: {fmt.path('/tmp/a b/x.pdf')}"      # a path with a space, isolated where it is made
     ctx.bus.status_message.emit(wrapped)
     assert win.statusBar().currentMessage() == wrapped
+
+
+# --- 8. a company's «birthday» is its contact person's --------------------------------------------------------
+
+def test_birthday_of_a_company_names_the_person(db):
+    import datetime as dt
+
+    from app import reminders
+
+    c = cs.create_customer({"kind": "organisation", "company": "شرکت آسمان", "first_name": "کاوه",
+                            "last_name": "نوری", "birthday": dt.date(1997, 11, 24)})
+    items = [i for i in reminders.dates_on(dt.date(2026, 11, 24)) if i.customer_id == c.id]
+    assert [i.label for i in items] == ["تولد کاوه نوری، شرکت آسمان (۲۹ سال)"]
+
+
+# --- 10. one «کد پستی» label in the customer form --------------------------------------------------------------
+
+def test_customer_form_has_one_postal_code_label(qtbot, ctx):
+    from PySide6.QtWidgets import QLabel
+
+    from ui.customer_form import CustomerFormDialog
+
+    form = CustomerFormDialog(ctx)
+    qtbot.addWidget(form)
+    labels = [w.text().rstrip(":") for w in form.findChildren(QLabel)]
+    assert labels.count("کد پستی") <= 1
+    assert "کد پستی صورتحساب" in labels
+
+
+# --- 11. the customer list: counts with the separator, phones grouped like everywhere else --------------------
+
+def test_customer_list_count_and_phone_format(qtbot, ctx):
+    from app.demo import seed
+    from ui.pages.customers import CustomersPage
+
+    seed(customers=1200, calls=0, tasks=0, invoices=0)
+    page = CustomersPage(ctx)
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: page.model.total == 1200, timeout=5000)
+    assert page.count_label.text() == "۱٬۲۰۰ مشتری"
+    col = next(i for i in range(page.model.columnCount()) if page.model.headerData(i, Qt.Orientation.Horizontal)
+               == "تلفن")
+    phones = [page.model.index(r, col).data() for r in range(20)]
+    grouped = [p for p in phones if p]
+    assert grouped and all(p.startswith("\u2066۰") and " " in p for p in grouped), grouped[:3]
