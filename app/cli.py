@@ -34,7 +34,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in REGISTRARS:
         importlib.import_module(name).register(sub)
+    _global_options_after_verbs(sub)
     return p
+
+
+def _global_options_after_verbs(sub) -> None:
+    """`crm gui --db FILE` (what run.sh passes on) works like `crm --db FILE gui`: every verb accepts the global
+    options too. SUPPRESS as the default keeps a value given before the verb when none is given after it."""
+    import argparse
+
+    for parser in {id(x): x for x in sub.choices.values()}.values():
+        parser.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        parser.add_argument("--lang", choices=("fa", "en"), default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _global_options_after_verbs(action)
 
 
 def _say(msg: str, lang: str | None) -> str:

@@ -166,6 +166,19 @@ def display_name_of(d: dict) -> str:
     return person or d.get("company", "")
 
 
+def sort_name_of(d: dict) -> str:
+    """What the list sorts on: family name, then first name, as Iranian office lists are kept («رضایی علی»
+    before «محمدی زهرا»); an organisation by its name."""
+    person = " ".join(p for p in (d.get("last_name", ""), d.get("first_name", "")) if p)
+    if d.get("kind") == "organisation":
+        return d.get("company") or person
+    return person or d.get("company", "")
+
+
+def sort_key_of(d: dict) -> str:
+    return sort_key(sort_name_of(d))[:300]
+
+
 def _search_text(c: dict, phone_rows: list[dict], tags: list[str], cities: list[str]) -> str:
     parts = [c.get("first_name", ""), c.get("last_name", ""), c.get("company", ""), c.get("job", ""),
              c.get("email", ""), " ".join(tags), " ".join(cities), c.get("activity_field", "")]
@@ -183,7 +196,7 @@ def refresh_keys(customer: Customer) -> None:
     cities = [a.city for a in customer.addresses if a.city]
     d = {f: getattr(customer, f) for f in TEXT_FIELDS}
     d["kind"] = customer.kind
-    customer.sort_key = sort_key(display_name_of(d))[:300]
+    customer.sort_key = sort_key_of(d)
     customer.search_text = _search_text(d, phone_rows, tags, cities)
     customer.save(only=[Customer.sort_key, Customer.search_text])
 
@@ -192,7 +205,7 @@ def derived_keys(d: dict) -> tuple[str, str]:
     """(sort_key, search_text) for validate()d data: the keys create_customer() ends up storing. For bulk
     writers (the Excel import) that insert rows without going through create_customer()."""
     cities = [a["city"] for a in d.get("addresses") or [] if a.get("city")]
-    return (sort_key(display_name_of(d))[:300],
+    return (sort_key_of(d),
             _search_text(d, d.get("phones") or [], d.get("tags") or [], cities))
 
 

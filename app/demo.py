@@ -10,7 +10,6 @@ from collections.abc import Callable
 from app import customers as cs
 from app import phones as ph
 from app.clock import now
-from app.text import sort_key
 from models.base import db
 from models.core import Activity, Address, Customer, CustomerTag, PhoneNumber, User
 
@@ -135,7 +134,7 @@ def seed_customers(n: int, rng: random.Random, user_ids: list[int],
                 "source": rng.choice(sources), "assigned_to": rng.choice(user_ids) if user_ids else None,
                 "birthday": birthday, "anniversary": anniversary, "national_id": "", "economic_code": "",
                 "registration_no": "", "postal_code": "", "email": "", "website": "", "description": "",
-                "sort_key": sort_key(cs.display_name_of(d))[:300], "search_text": search_text,
+                "sort_key": cs.sort_key_of(d), "search_text": search_text,
                 "created_at": created_at, "updated_at": created_at})
             phone_rows.extend(prows)
             addr_rows.append({"customer": cid, "label": "work", "province": province, "city": city,

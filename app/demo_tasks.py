@@ -35,6 +35,16 @@ RESULTS = ("answered",) * 12 + ("no_answer",) * 4 + ("busy",) * 2 + ("voicemail"
 BATCH = 2000
 
 
+
+def office_time(t: dt.datetime, at: dt.datetime) -> dt.datetime:
+    """The moment moved into office hours (08:00–18:59, the minutes kept) and never after `at` (now): a demo
+    office neither calls at 02:00 nor logs a call that has not happened yet."""
+    if not 8 <= t.hour <= 18:
+        t = t.replace(hour=8 + t.hour % 11)
+    while t > at:
+        t -= dt.timedelta(days=1)
+    return t
+
 def _fix_sequence(model) -> None:
     if is_postgres():
         table = model._meta.table_name
@@ -113,9 +123,7 @@ def seed_tasks(rng: random.Random, customer_ids: list[int], user_ids: list[int],
                 next_call += 1
                 # recent days are denser: the dashboard's "this week" is realistic
                 age_min = rng.randrange(7 * 24 * 60) if rng.random() < 0.1 else rng.randrange(180 * 24 * 60)
-                started = at - dt.timedelta(minutes=age_min)
-                if started.hour < 8:
-                    started = started.replace(hour=8 + started.hour % 10)
+                started = office_time(at - dt.timedelta(minutes=age_min), at)
                 inbound = rng.random() < 0.55
                 result = rng.choice(RESULTS)
                 if inbound:
@@ -186,8 +194,7 @@ def seed_tasks(rng: random.Random, customer_ids: list[int], user_ids: list[int],
                 if not all_day:
                     due = due.replace(hour=rng.choice((9, 10, 11, 12, 14, 15, 16, 17)),
                                       minute=rng.choice((0, 0, 15, 30, 45)))
-                created = due - dt.timedelta(days=rng.randint(0, 10), hours=rng.randint(0, 8))
-                created = min(created, at)
+                created = office_time(due - dt.timedelta(days=rng.randint(0, 10), hours=rng.randint(0, 8)), at)
                 past = due < today0
                 # old work is nearly all done; the last week still has loose ends
                 done = past and rng.random() < (0.8 if due >= today0 - dt.timedelta(days=7) else 0.995)
@@ -226,9 +233,11 @@ def seed_tasks(rng: random.Random, customer_ids: list[int], user_ids: list[int],
                         referred_by, referred_at = holder, t_ref
                         holder = to
                     assignee = holder
-                done_at = (due + dt.timedelta(hours=rng.randint(0, 30))) if done else None
+                done_at = office_time(due + dt.timedelta(hours=rng.randint(0, 30)), at) if done else None
                 if done_at and done_at > at:
                     done_at = at
+                if done_at and done_at < created:
+                    done_at = created
                 rows.append((tid, title[:200], "", kind, cust, assignee, creator, due, all_day,
                              rng.choice((0, 1, 1, 1, 2, 2, 3)), "done" if done else "open", done_at,
                              assignee if done else None, rec, 1, rday, rmonth, series, remind, referred_by,

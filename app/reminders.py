@@ -131,7 +131,12 @@ def dates_on(day: dt.date) -> list[DateItem]:
                 continue
             # On the day itself the years are whole (an Esfand 30 birthday kept on Esfand 29 counts too).
             years = j.year - o.year
-            out.append(DateItem(cid, _name(first, last, company, ckind), kind, orig, years, "", assigned))
+            # A company has no birthday: the date is its contact person's, so the person is named first.
+            name = _name(first, last, company, ckind)
+            if ckind == "organisation" and company:
+                person = " ".join(p for p in (first, last) if p)
+                name = f"{person}، {company}" if person else f"رابط {company}"
+            out.append(DateItem(cid, name, kind, orig, years, "", assigned))
     if out:
         phones: dict[int, str] = {}
         for c, p in (PhoneNumber.select(PhoneNumber.customer, PhoneNumber.canonical)

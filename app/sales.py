@@ -952,15 +952,11 @@ class DocRow:
         return self.total - self.paid if self.state == "issued" else 0
 
 
-def list_documents(doc_type: str | None = None, state: str | None = None, customer_id: int | None = None,
-                   text: str = "", date_from: dt.date | None = None, date_to: dt.date | None = None,
-                   overdue_only: bool = False, unpaid_only: bool = False, limit: int = 2000) -> list[DocRow]:
-    """Newest first. `text` matches the number or the customer's name."""
-    q = (SalesDocument.select(SalesDocument.id, SalesDocument.doc_type, SalesDocument.state, SalesDocument.number,
-                              SalesDocument.date, SalesDocument.due_date, SalesDocument.customer,
-                              SalesDocument.total, Customer.first_name, Customer.last_name, Customer.company,
-                              Customer.kind, _paid_expr().alias("paid"))
-         .join(Customer, on=(SalesDocument.customer == Customer.id)))
+def _filtered_documents(q: pw.ModelSelect, doc_type: str | None = None, state: str | None = None,
+                        customer_id: int | None = None, text: str = "", date_from: dt.date | None = None,
+                        date_to: dt.date | None = None, overdue_only: bool = False,
+                        unpaid_only: bool = False) -> pw.ModelSelect:
+    """The document list's filter, applied to a query joined to Customer (the list and its totals share it)."""
     if doc_type:
         q = q.where(SalesDocument.doc_type == doc_type)
     if state:
@@ -982,6 +978,47 @@ def list_documents(doc_type: str | None = None, state: str | None = None, custom
         q = q.where(SalesDocument.state == "issued", SalesDocument.total > _paid_expr())
         if overdue_only:
             q = q.where(SalesDocument.due_date < today())
+    return q
+
+
+@dataclass
+class DocumentTotals:
+    """Figures over every document the filter matches (not only the rows a list shows)."""
+    count: int
+    issued_count: int
+    issued_total: int
+    issued_remaining: int
+
+
+def document_totals(**filters) -> DocumentTotals:
+    """SQL sums over the whole filter of list_documents() (same keyword arguments, no limit)."""
+    issued = (SalesDocument.doc_type == "invoice") & (SalesDocument.state == "issued")
+    paid = _paid_expr()
+    q = _filtered_documents(
+        SalesDocument.select(
+            pw.fn.COUNT(SalesDocument.id).alias("n"),
+            pw.fn.SUM(pw.Case(None, [(issued, 1)], 0)).alias("issued_n"),
+            pw.fn.SUM(pw.Case(None, [(issued, SalesDocument.total)], 0)).alias("issued_total"),
+            pw.fn.SUM(pw.Case(None, [(issued, SalesDocument.total - paid)], 0)).alias("issued_remaining"))
+        .join(Customer, on=(SalesDocument.customer == Customer.id)), **filters)
+    r = q.dicts().get()
+    return DocumentTotals(int(r["n"] or 0), int(r["issued_n"] or 0), int(r["issued_total"] or 0),
+                          int(r["issued_remaining"] or 0))
+
+
+def list_documents(doc_type: str | None = None, state: str | None = None, customer_id: int | None = None,
+                   text: str = "", date_from: dt.date | None = None, date_to: dt.date | None = None,
+                   overdue_only: bool = False, unpaid_only: bool = False, limit: int = 2000) -> list[DocRow]:
+    """Newest first, at most `limit` rows (document_totals() gives the figures over all of them). `text`
+    matches the number or the customer's name."""
+    q = (SalesDocument.select(SalesDocument.id, SalesDocument.doc_type, SalesDocument.state, SalesDocument.number,
+                              SalesDocument.date, SalesDocument.due_date, SalesDocument.customer,
+                              SalesDocument.total, Customer.first_name, Customer.last_name, Customer.company,
+                              Customer.kind, _paid_expr().alias("paid"))
+         .join(Customer, on=(SalesDocument.customer == Customer.id)))
+    q = _filtered_documents(q, doc_type=doc_type, state=state, customer_id=customer_id, text=text,
+                            date_from=date_from, date_to=date_to, overdue_only=overdue_only,
+                            unpaid_only=unpaid_only)
     q = q.order_by(SalesDocument.date.desc(), SalesDocument.id.desc()).limit(limit)
     out = []
     d0 = today()

@@ -51,8 +51,13 @@ def apply_text(q: pw.ModelSelect, tokens: list[str], use_index: bool = True) -> 
     short = [t for t in tokens if len(t) < 3]
     if not long:
         # Only short tokens: the start of the name (or of the company), through indexes.
+        # The list sorts on «family first» (app.customers.sort_name_of): the key's start is the family name
+        # (or the company); a first name's start is found in the names part of the search text («| علیرضا »).
         k = sort_key(" ".join(short))
-        return q.where((Customer.sort_key >= k) & (Customer.sort_key < k + "\uffff"))
+        by_key = (Customer.sort_key >= k) & (Customer.sort_key < k + "\uffff")
+        if len(short) == 1:
+            return q.where(by_key | _contains(Customer.search_text, "| " + short[0]))
+        return q.where(by_key)
     if use_index and has_fts():
         sub = pw.SQL("(SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?)", [_fts_phrase(long)])
         q = q.where(Customer.id.in_(sub))

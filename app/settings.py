@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,9 +49,11 @@ declare("office.address", str, "", "نشانی")
 declare("office.phone", str, "", "تلفن")
 declare("office.logo_path", str, "", "پرونده نشان (لوگو)")
 declare("money.show_toman", bool, False, "نمایش مبالغ به تومان")
-declare("customers.types", str, "عمده‌فروش,خرده‌فروش,پیمانکار,سازمانی,مصرف‌کننده", "انواع مشتری (با ویرگول)")
+declare("customers.types", str, "عمده‌فروش، خرده‌فروش، پیمانکار، سازمانی، مصرف‌کننده",
+        "انواع مشتری (جدا با ویرگول «،»)")
 declare("customers.statuses", str, "active,inactive,blacklist", "وضعیت‌ها")
-declare("customers.sources", str, "معرفی دوستان,اینستاگرام,وب‌سایت,نمایشگاه,تبلیغات,تماس ورودی", "منابع آشنایی (با ویرگول)")
+declare("customers.sources", str, "معرفی دوستان، اینستاگرام، وب‌سایت، نمایشگاه، تبلیغات، تماس ورودی",
+        "منابع آشنایی (جدا با ویرگول «،»)")
 declare("backup.keep", int, 10, "تعداد پشتیبان‌های خودکار نگه‌داشته")
 declare("backup.on_start", bool, True, "پشتیبان خودکار هنگام شروع", scope=DESK)
 declare("ui.language", str, "fa", "زبان", scope=DESK, choices=("fa", "en"))
@@ -146,5 +149,15 @@ def area_code() -> str:
     return get("office.area_code")
 
 
+# A list typed in a Persian field is separated by the Persian comma «،» (U+060C) as often as by «,»; the
+# Arabic semicolon «؛» and «;» count too. Each value is trimmed; empty ones and repeats are dropped.
+_LIST_SEPARATORS = re.compile("[,،؛;]")
+
+
 def csv_list(key: str) -> list[str]:
-    return [p.strip() for p in str(get(key)).split(",") if p.strip()]
+    out: list[str] = []
+    for p in _LIST_SEPARATORS.split(str(get(key))):
+        p = p.strip(" ‌ 	")
+        if p and p not in out:
+            out.append(p)
+    return out

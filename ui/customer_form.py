@@ -309,12 +309,24 @@ class DuplicateWarningDialog(QDialog):
         self.save_button = buttons.addButton("ذخیره به عنوان مشتری جدید" if not editing else "با این حال ذخیره شود",
                                              QDialogButtonBox.ButtonRole.AcceptRole)
         self.back_button = buttons.addButton("بازگشت به فرم", QDialogButtonBox.ButtonRole.RejectRole)
+        # Enter must never save a duplicate: only «باز کردن پرونده موجود» is a default button. QDialogButtonBox
+        # makes its first AcceptRole button the default when it is shown, so the choice is made again in
+        # showEvent, and the other buttons do not become default when they take the focus.
+        for b in (self.merge_button, self.save_button, self.back_button):
+            b.setAutoDefault(False)
+            b.setDefault(False)
+        self.open_button.setAutoDefault(True)
         self.open_button.setDefault(True)
         for b, choice in ((self.open_button, self.OPEN), (self.merge_button, self.MERGE),
                           (self.save_button, self.SAVE), (self.back_button, self.BACK)):
             b.clicked.connect(lambda _=False, c=choice: self._choose(c))
         lay.addWidget(buttons)
         self.list.itemDoubleClicked.connect(lambda _i: self._choose(self.OPEN))
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().showEvent(event)
+        self.save_button.setDefault(False)
+        self.open_button.setDefault(True)
 
     def selected_id(self) -> int:
         item = self.list.currentItem() or self.list.item(0)
@@ -539,8 +551,12 @@ class CustomerFormDialog(QDialog):
         _digits_field(self.postal_code)
         for r, (name, text, widget) in enumerate((("email", "ایمیل", self.email),
                                                   ("website", "وب‌سایت", self.website),
-                                                  ("postal_code", "کد پستی", self.postal_code))):
+                                                  ("postal_code", "کد پستی صورتحساب", self.postal_code))):
             self._pair(c, r, 0, name, text, widget)
+        # Each address has its own «کد پستی»; this one is what an invoice prints for the buyer.
+        self.postal_code.setPlaceholderText("خالی: کد پستی نشانی اول")
+        self.postal_code.setToolTip("کد پستی‌ای که در صورتحساب برای خریدار چاپ می‌شود؛ اگر خالی بماند، "
+                                    "کد پستی نشانی محل کار (یا نشانی اول) به کار می‌رود.")
         left.addWidget(contact)
 
         desc_box = QGroupBox("توضیحات")

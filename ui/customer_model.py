@@ -11,6 +11,7 @@ from collections import OrderedDict
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
 from app import customers as cs
+from app import fmt
 from app.jalali import format_date
 from app.text import to_persian_digits
 
@@ -135,7 +136,7 @@ class CustomerTableModel(QAbstractTableModel):
             return None
         key = COLUMNS[index.column()][0]
         if key == "phone":
-            return to_persian_digits(r.phone)
+            return fmt.phone(r.phone)          # grouped ۰۹۱۲ ۱۲۳ ۴۵۶۷, as on every other screen
         if key == "status":
             return cs.STATUS_LABELS.get(r.status, r.status)
         if key == "created_at":

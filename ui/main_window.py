@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import APP_TITLE
+from app import APP_TITLE, fmt
 from ui.context import AppContext
+from ui.widgets.persian import fit_to_screen
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +57,9 @@ class MainWindow(QMainWindow):
             from app import settings
 
             self.ctx.user_id = settings.get("ui.current_user") or None
-        self.setWindowTitle(f"{APP_TITLE} — مدیریت ارتباط با مشتری")
-        self.resize(1280, 800)
+        # Qt appends the application's display name (پیوند) to a title that does not already end with it.
+        self.setWindowTitle(f"مدیریت ارتباط با مشتری — {APP_TITLE}")
+        fit_to_screen(self, 1280, 800)
         central = QWidget()
         lay = QHBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -121,8 +123,9 @@ class MainWindow(QMainWindow):
     def _connect_bus(self) -> None:
         bus = self.ctx.bus
         bus.show_section.connect(self.show_section)
-        bus.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
-        bus.callerid_state.connect(lambda _k, text: self.callerid_label.setText(text))
+        # Messages may name a file or a serial port path: isolated, it reads in its own order in RTL text.
+        bus.status_message.connect(lambda m: self.statusBar().showMessage(fmt.isolate_paths(m), 5000))
+        bus.callerid_state.connect(lambda _k, text: self.callerid_label.setText(fmt.isolate_paths(text)))
         bus.open_customer.connect(self.open_customer)
         bus.new_customer_with_phone.connect(self.new_customer_with_phone)
         bus.log_call.connect(self.log_call)

@@ -33,6 +33,7 @@ from app.jalali import format_date
 from app.text import to_persian_digits
 from ui.context import AppContext
 from ui.forms import error_label
+from ui.widgets.persian import fit_to_screen
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class MergeDialog(QDialog):
         self.b: dict = {}
         self.setWindowTitle(f"ادغام پرونده «{self.a['display_name']}» با پرونده‌ای دیگر")
         self.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
-        self.resize(900, 760)
+        fit_to_screen(self, 900, 760)
         lay = QVBoxLayout(self)
 
         intro = QLabel("پرونده دیگر را پیدا کنید، دو پرونده را کنار هم ببینید و انتخاب کنید کدام بماند. "
@@ -145,6 +146,8 @@ class MergeDialog(QDialog):
 
         self.table = QTableWidget(len(COMPARE_ROWS), 2)
         self.table.setVerticalHeaderLabels([label for _f, label in COMPARE_ROWS])
+        # Qt numbers a column without a header «2»: say what the column is waiting for.
+        self.table.setHorizontalHeaderItem(1, QTableWidgetItem("پرونده دوم"))
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setWordWrap(True)

@@ -87,7 +87,7 @@ class DueRow(QWidget):
 
     changed = Signal()
 
-    def __init__(self, field: str = "due_at", parent=None, placeholder: str = "تاریخ، مانند ۱۴۰۵/۰۹/۰۴"):
+    def __init__(self, field: str = "due_at", parent=None, placeholder: str = "تاریخ (روز/ماه/سال)"):
         super().__init__(parent)
         self.field = field
         lay = QHBoxLayout(self)

@@ -34,3 +34,19 @@ def test_restore_of_a_foreign_file_in_english(tmp_path):
     r = crm("--lang", "en", "--db", str(db), "restore", str(junk), data_dir=tmp_path / "d")
     assert r.returncode == 2 and "is not a backup of this program" in r.stderr
     assert db.read_bytes() == before
+
+
+def test_global_options_also_after_the_verb(tmp_path, capsys):
+    """`bash run.sh --db FILE` runs `crm gui --demo-if-empty --db FILE`: the global options work after the verb
+    (it used to stop with an English argparse error)."""
+    import sqlite3
+
+    from main import main
+
+    path = tmp_path / "after.sqlite3"
+    assert main(["demo-data", "--customers", "3", "--calls", "0", "--tasks", "0", "--invoices", "0",
+                 "--db", str(path)]) == 0
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM customer").fetchone()[0] == 3
+    assert main(["backup", "--db", str(tmp_path / "none" / "x.sqlite3"), "--lang", "en"]) != 0
+    err = capsys.readouterr().err
+    assert "usage:" not in err and "unrecognized arguments" not in err

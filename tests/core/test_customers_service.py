@@ -313,9 +313,11 @@ def test_search_tokens_must_all_match(book):
 
 
 def test_short_typing_matches_the_start_of_names(book):
-    # The first keystrokes (one or two letters) match names that start with them.
-    assert ids("ك") == [book["kaveh"]]
-    assert sorted(ids("م")) == sorted([book["maryam"], book["mikhaham"]])
+    # The first keystrokes (one or two letters) match names that start with them: the family name (the list's
+    # order), the first name, or the company.
+    assert sorted(ids("ك")) == sorted([book["kaveh"], book["ali"]])           # کاوه …, … کریمی
+    assert sorted(ids("م")) == sorted([book["maryam"], book["mikhaham"], book["kaveh"]])     # … محمدی
+    assert ids("کا") == [book["kaveh"]]
 
 
 def test_percent_and_underscore_are_not_wildcards(book):
@@ -379,7 +381,8 @@ def test_filter_values_typed_with_arabic_letters(book):
 
 def test_sort_orders(book):
     names = [cs.fetch_rows([i])[i].name for i in cs.search_ids(sort="name")]
-    assert names == ["بازرگانی آریا 100%", "علی‌رضا کریمی", "کاوه محمدی", "مریم یاسمی", "می‌خواهم تست"]
+    # Family name first, as Iranian office lists are kept; an organisation by its name.
+    assert names == ["بازرگانی آریا 100%", "می‌خواهم تست", "علی‌رضا کریمی", "کاوه محمدی", "مریم یاسمی"]
     assert cs.search_ids(sort="name", descending=True) == list(reversed(cs.search_ids(sort="name")))
     assert cs.search_ids(sort="id") == sorted(book.values())
     assert cs.search_ids(sort="nonsense") == cs.search_ids(sort="name")

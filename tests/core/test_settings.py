@@ -144,7 +144,12 @@ def test_another_database_is_read_afresh(tmp_path):
 def test_csv_list(anydb):
     assert settings.csv_list("customers.statuses") == ["active", "inactive", "blacklist"]
     settings.set("customers.sources", " اینستاگرام ،, معرفی دوستان ,, ,نمایشگاه ")
-    assert settings.csv_list("customers.sources") == ["اینستاگرام ،", "معرفی دوستان", "نمایشگاه"]
+    assert settings.csv_list("customers.sources") == ["اینستاگرام", "معرفی دوستان", "نمایشگاه"]
+    # The Persian comma separates values as the Latin one does (it used to make one value of all of them).
+    settings.set("customers.types", "عمده‌فروش، خرده‌فروش،پیمانکار ، سازمانی؛ مصرف‌کننده")
+    assert settings.csv_list("customers.types") == ["عمده‌فروش", "خرده‌فروش", "پیمانکار", "سازمانی", "مصرف‌کننده"]
+    settings.set("customers.types", "")
+    assert settings.csv_list("customers.types") == []
 
 
 def test_declare_a_new_key(anydb):

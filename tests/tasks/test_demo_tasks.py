@@ -33,3 +33,27 @@ def test_seed_tasks_is_consistent(anydb):
     assert new.id == 401
     d = dashboard.load(users[2])
     assert d.counts["today"] >= 0 and all(r.status == "open" for r in d.overdue + d.today)
+
+
+def test_demo_office_keeps_office_hours_and_no_future(db):
+    """No call that has not happened yet, no task written or due in the small hours (08:00–19:00 only)."""
+    import datetime as dt
+
+    from app import clock
+    from app.demo import seed
+    from models.calls import Call
+    from models.tasks import Task
+
+    clock.set_now(dt.datetime(2026, 11, 24, 10, 30))
+    try:
+        seed(customers=120, calls=600, tasks=400, invoices=0)
+        at = clock.now()
+        calls = list(Call.select(Call.started_at))
+        assert calls and all(c.started_at <= at for c in calls)
+        assert all(8 <= c.started_at.hour <= 18 for c in calls)
+        tasks = list(Task.select(Task.due_at, Task.all_day, Task.created_at, Task.done_at))
+        assert all(8 <= t.due_at.hour <= 18 for t in tasks if not t.all_day)
+        assert all(8 <= t.created_at.hour <= 18 and t.created_at <= at for t in tasks)
+        assert all(t.done_at is None or t.done_at >= t.created_at for t in tasks)
+    finally:
+        clock.set_now(None)

@@ -20,9 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from app import customers as cs
-from app import settings
+from app import fmt, settings
 from app.errors import UserError
-from app.text import to_persian_digits
 from ui.context import AppContext
 from ui.customer_model import CustomerTableModel
 
@@ -173,7 +172,7 @@ class CustomersPage(QWidget):
     def apply_filter(self) -> None:
         self._timer.stop()
         self.model.search(self.current_filter())
-        self.count_label.setText(f"{to_persian_digits(self.model.total)} مشتری")
+        self.count_label.setText(fmt.count(self.model.total, "مشتری"))
 
     def current_id(self) -> int | None:
         idx = self.view.currentIndex()

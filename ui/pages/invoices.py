@@ -49,13 +49,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import jalali, sales, settings
+from app import fmt, jalali, sales, settings
 from app.errors import UserError, ValidationError
 from app.text import format_number, format_rial, parse_int, to_persian_digits
 from app.words import amount_in_words
 from ui.context import AppContext
 from ui.forms import FieldErrors
 from ui.widgets.jalali_date_edit import JalaliDateEdit
+from ui.widgets.persian import persian_row_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +214,7 @@ class DocumentTableModel(QAbstractTableModel):
 
 
 class DocumentsTab(QWidget):
+    LIMIT = 2000          # rows in the list; the footer's figures cover every document the filter matches
     TYPES = (("", "همه اسناد"), ("invoice", "فاکتورها"), ("proforma", "پیش‌فاکتورها"))
     STATES = (("", "همه وضعیت‌ها"), ("open", "پیش‌فاکتور باز"), ("draft", "پیش‌نویس"), ("issued", "صادر شده"),
               ("converted", "تبدیل به فاکتور"), ("cancelled", "باطل شده"), ("corrected", "اصلاح شده"))
@@ -275,6 +277,7 @@ class DocumentsTab(QWidget):
         lay.addWidget(self.view, 1)
         self.summary = QLabel()
         self.summary.setProperty("role", "muted")
+        self.summary.setWordWrap(True)
         lay.addWidget(self.summary)
 
         self._timer = QTimer(self)
@@ -313,15 +316,20 @@ class DocumentsTab(QWidget):
     # --- list ---------------------------------------------------------------------------------------
     def refresh(self) -> None:
         keep = self.selected()
-        rows = sales.list_documents(
+        filters = dict(
             doc_type=self.type_box.currentData() or None, state=self.state_box.currentData() or None,
             text=self.search.text(), date_from=self._date(self.date_from), date_to=self._date(self.date_to),
             overdue_only=self.overdue.isChecked(), unpaid_only=self.unpaid.isChecked())
+        rows = sales.list_documents(limit=self.LIMIT, **filters)
         self.model.set_rows(rows)
-        issued = [r for r in rows if r.doc_type == "invoice" and r.state == "issued"]
+        # The figures are summed by the database over everything the filter matches, not over the rows shown.
+        t = sales.document_totals(**filters)
+        head = fmt.count(t.count, "سند")
+        if len(rows) < t.count:
+            head = f"{fmt.count(len(rows), 'سند')} تازه‌تر از {head} نمایش داده می‌شود (جستجو یا بازه تاریخ را تنگ‌تر کنید)"
         self.summary.setText(
-            f"{to_persian_digits(len(rows))} سند · جمع فاکتورهای صادرشده {format_rial(sum(r.total for r in issued))}"
-            f" · مانده {format_rial(sum(r.remaining for r in issued))}")
+            f"{head} · جمع {fmt.count(t.issued_count, 'فاکتور صادرشده')}: {fmt.money(t.issued_total, toman=False)}"
+            f" · مانده {fmt.money(t.issued_remaining, toman=False)}")
         if keep is not None:
             self.select_id(keep.id)
         self._update_buttons()
@@ -535,12 +543,12 @@ class DocumentsTab(QWidget):
 
         def failed(e: BaseException) -> None:
             if isinstance(e, OSError):
-                msg = f"پرونده نوشته نشد: {path}\n{e.strerror or e}"
+                msg = f"پرونده نوشته نشد: {fmt.path(path)}\n{e.strerror or e}"
             else:
                 msg = error_text(e)
             QMessageBox.warning(self, "ذخیره PDF", msg)
 
-        op = QueryOp(self, work, lambda p: self.ctx.bus.status_message.emit(f"PDF ذخیره شد: {p}"),
+        op = QueryOp(self, work, lambda p: self.ctx.bus.status_message.emit(f"PDF ذخیره شد: {fmt.path(p)}"),
                      name="invoice-pdf").failure(failed).with_progress("در حال ساختن PDF…")
         self._track(op)
         return op.run()
@@ -559,8 +567,10 @@ class DocumentEditor(QDialog):
     """
 
     saved = Signal(int, int)       # document id, customer id
+    # The last column is the line's payable amount, VAT included: its sum is «مبلغ قابل پرداخت», which the
+    # header says, so nobody compares it with «جمع مبلغ کل» (before discount and VAT).
     LINE_COLS = ("کد", "شرح کالا یا خدمات", "مقدار", "واحد", "مبلغ واحد (ریال)", "تخفیف (ریال)", "معاف",
-                 "جمع ردیف (ریال)")
+                 "جمع با مالیات (ریال)")
 
     def __init__(self, ctx: AppContext, doc_type: str, doc_id: int | None = None, customer_id: int | None = None,
                  correcting: bool = False, parent=None):
@@ -628,7 +638,7 @@ class DocumentEditor(QDialog):
         self.product.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.product.completer().setFilterMode(Qt.MatchFlag.MatchContains)
         for p in sales.list_products():
-            self.product.addItem(f"{p.name} — {format_rial(p.price)}", p.id)
+            self.product.addItem(f"{fmt.text_digits(p.name)} — {format_rial(p.price)}", p.id)
         self.product.setCurrentIndex(-1)
         self.btn_add_product = QPushButton("افزودن کالا")
         self.btn_add_line = QPushButton("ردیف خالی")
@@ -645,6 +655,9 @@ class DocumentEditor(QDialog):
         h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         h.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.lines.verticalHeader().setDefaultSectionSize(26)
+        self.lines.horizontalHeaderItem(7).setToolTip("مبلغ ردیف پس از تخفیف‌ها، به‌اضافه مالیات بر ارزش افزوده؛ "
+                                                      "جمع این ستون همان «مبلغ قابل پرداخت» است.")
+        persian_row_numbers(self.lines)
         lay.addWidget(self.lines, 1)
         self.line_error = QLabel()
         self.line_error.setProperty("role", "error")
@@ -654,7 +667,7 @@ class DocumentEditor(QDialog):
 
         bottom = QHBoxLayout()
         disc_box = QFormLayout()
-        self.doc_discount = QLineEdit("0")
+        self.doc_discount = QLineEdit(fmt.digits(0))
         self.doc_discount.setMaximumWidth(180)
         disc_box.addRow("تخفیف روی کل (ریال)", self.doc_discount)
         self.reason = QLineEdit()
@@ -749,7 +762,7 @@ class DocumentEditor(QDialog):
         self.invoice_type.setCurrentIndex(self.invoice_type.findData(v.invoice_type))
         self.settlement.setCurrentIndex(self.settlement.findData(v.settlement))
         self.notes.setText(v.notes)
-        self.doc_discount.setText(format_number(v.doc_discount, persian=False) if v.doc_discount else "0")
+        self.doc_discount.setText(format_number(v.doc_discount) if v.doc_discount else fmt.digits(0))
         self._filling = True
         for ln in v.lines:
             self.add_line(sales.LineInput(ln.description, ln.quantity, ln.unit_price, ln.discount, ln.unit, ln.code,
@@ -779,7 +792,7 @@ class DocumentEditor(QDialog):
         self.lines.insertRow(row)
         qty = line.quantity
         qty_text = format(Decimal(str(qty)).normalize(), "f") if qty not in (None, "") else "1"
-        values = [line.code, line.description, to_persian_digits(qty_text).replace(".", "٫"), line.unit or "عدد",
+        values = [line.code, fmt.text_digits(line.description), to_persian_digits(qty_text).replace(".", "٫"), line.unit or "عدد",
                   _money_text(line.unit_price), _money_text(line.discount), None, ""]
         for col, val in enumerate(values):
             if col == 6:
@@ -967,6 +980,7 @@ class PaymentsDialog(QDialog):
         self.open_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.open_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.open_table.setMaximumHeight(150)
+        persian_row_numbers(self.open_table)
         lay.addWidget(self.open_table)
 
         form_box = QGroupBox("ثبت دریافت")
@@ -1026,6 +1040,7 @@ class PaymentsDialog(QDialog):
         self.pay_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.pay_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.pay_table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        persian_row_numbers(self.pay_table)
         lay.addWidget(self.pay_table, 1)
         row = QHBoxLayout()
         self.btn_void = QPushButton("ابطال دریافت")
@@ -1292,7 +1307,7 @@ class ProductsTab(QWidget):
         self.rows = sales.list_products(self.search.text(), active_only=not self.show_inactive.isChecked())
         self.table.setRowCount(len(self.rows))
         for i, p in enumerate(self.rows):
-            vals = [p.code, p.name, "خدمت" if p.kind == "service" else "کالا", p.unit, format_number(p.price),
+            vals = [p.code, fmt.text_digits(p.name), "خدمت" if p.kind == "service" else "کالا", p.unit, format_number(p.price),
                     "معاف" if p.vat_exempt else "", _num(p.goods_id), "فعال" if p.active else "غیرفعال"]
             for c, v in enumerate(vals):
                 it = QTableWidgetItem(v)

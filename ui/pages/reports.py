@@ -15,7 +15,6 @@ from PySide6.QtCharts import (
     QHorizontalBarSeries,
     QLineSeries,
     QPieSeries,
-    QValueAxis,
 )
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QLocale, QMargins, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter
@@ -36,10 +35,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import jalali, reports
+from app import fmt, jalali, reports
 from app.clock import today
 from app.errors import UserError
-from app.text import format_number
+from app.text import format_number, to_ascii_digits
 from ui.context import AppContext
 
 logger = logging.getLogger(__name__)
@@ -55,6 +54,38 @@ PRESETS = (("this_month", "این ماه"), ("last_month", "ماه گذشته"),
 def _rtl(text: str) -> str:
     """A right-to-left embedding: the chart draws left to right, and «(۲۰٪)» would otherwise flip."""
     return f"\u202b{text}\u202c"
+
+
+def nice_ticks(top: float, target: int = 5) -> list[float]:
+    """0 … a round number at or above `top`, in 1/2/5×10ⁿ steps (about `target` of them)."""
+    import math
+
+    if top <= 0:
+        return [0, 1]
+    raw = top / target
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    n = math.ceil(top / step - 1e-9)
+    return [i * step for i in range(n + 1)]
+
+
+def value_axis(top: float) -> QCategoryAxis:
+    """A value axis whose labels are written by app.fmt («۵٬۰۰۰», Persian digits, the Persian separator)
+    instead of a printf format (which wrote «5,000», and «%.0f» wrote 1.5 as a second «2»)."""
+    axis = QCategoryAxis()
+    axis.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
+    ticks = nice_ticks(top)
+    for v in ticks:
+        axis.append(fmt.num(int(v) if float(v).is_integer() else round(v, 6)), v)
+    axis.setRange(0, ticks[-1])
+    axis.setStartValue(0)
+    return axis
+
+
+# Qt Charts replaces a category label by «…» when the label's box (the text's line height plus the
+# text item's margins) is taller than the space per bar; Vazirmatn's tall line needs ~27 px at 9 pt.
+HBAR_ROW_PX = 30
+CHART_MIN_HEIGHT = 300
 
 
 def preset_range(key: str, day: dt.date) -> tuple[dt.date | None, dt.date | None]:
@@ -285,11 +316,12 @@ class ReportsPage(QWidget):
                 self.table.setItem(i, j, it)
 
     def _chart(self, r: reports.ReportResult) -> QChart:
+        self.chart_view.setMinimumHeight(CHART_MIN_HEIGHT)
         chart = QChart()
         chart.setLocale(QLocale(QLocale.Language.Persian, QLocale.Country.Iran))
         chart.setLocalizeNumbers(True)
         chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
-        chart.setMargins(QMargins(4, 4, 4, 4))
+        chart.setMargins(QMargins(4, 4, 22, 4))      # room for the last value label on the right
         chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         font = QApplication.font()
         chart.setFont(font) if hasattr(chart, "setFont") else None
@@ -329,10 +361,6 @@ class ReportsPage(QWidget):
             chart.legend().setAlignment(Qt.AlignmentFlag.AlignRight)
             return chart
 
-        value_axis = QValueAxis()
-        value_axis.setLabelFormat("%.0f")
-        if unit:
-            value_axis.setTitleText(unit)
         cat_axis = QBarCategoryAxis()
         cat_axis.append(labels)
         if spec.kind == "line":
@@ -353,13 +381,12 @@ class ReportsPage(QWidget):
                     biggest = max(biggest, v)
                     s.append(i, v)
                 chart.addSeries(s)
+            value_axis = self._value_axis(biggest, unit)
             chart.addAxis(cat_axis, Qt.AlignmentFlag.AlignBottom)
             chart.addAxis(value_axis, Qt.AlignmentFlag.AlignLeft)
             for s in chart.series():
                 s.attachAxis(cat_axis)
                 s.attachAxis(value_axis)
-            value_axis.setRange(0, max(biggest * 1.1, 1))
-            value_axis.applyNiceNumbers()
             return chart
 
         series = QHorizontalBarSeries() if spec.kind == "hbar" else QBarSeries()
@@ -372,23 +399,40 @@ class ReportsPage(QWidget):
             bs.append(vals if spec.kind != "hbar" else list(reversed(vals)))
             series.append(bs)
         chart.addSeries(series)
+        value_axis = self._value_axis(biggest, unit)
         if spec.kind == "hbar":
             cat_axis.clear()
             cat_axis.append(list(reversed(labels)))      # the first (biggest) at the top
+            small = QApplication.font()
+            small.setPointSizeF(9)
+            cat_axis.setLabelsFont(small)
+            self.chart_view.setMinimumHeight(max(CHART_MIN_HEIGHT, HBAR_ROW_PX * len(labels) + 80))
             chart.addAxis(cat_axis, Qt.AlignmentFlag.AlignLeft)
             chart.addAxis(value_axis, Qt.AlignmentFlag.AlignBottom)
         else:
+            # «فروردین ۱۴۰۵ … آذر ۱۴۰۵»: one year is said once, under the axis, so the months fit unslanted
+            years = {lab.rsplit(" ", 1)[-1] for lab in labels if " " in lab}
+            if (len(years) == 1 and all(" " in lab for lab in labels)
+                    and to_ascii_digits(next(iter(years))).isdigit()):
+                cat_axis.clear()
+                cat_axis.append([lab.rsplit(" ", 1)[0] for lab in labels])
+                cat_axis.setTitleText(f"سال {years.pop()}")
             chart.addAxis(cat_axis, Qt.AlignmentFlag.AlignBottom)
             chart.addAxis(value_axis, Qt.AlignmentFlag.AlignLeft)
-            if len(labels) > 8:
+            if len(labels) > 12:
                 cat_axis.setLabelsAngle(-45)
         series.attachAxis(cat_axis)
         series.attachAxis(value_axis)
-        value_axis.setRange(0, max(biggest * 1.1, 1))
-        value_axis.applyNiceNumbers()
         if len(spec.series) == 1:
             chart.legend().hide()
         return chart
+
+    @staticmethod
+    def _value_axis(biggest: float, unit: str) -> QCategoryAxis:
+        axis = value_axis(max(biggest, 1))
+        if unit:
+            axis.setTitleText(unit)
+        return axis
 
     # --- output ------------------------------------------------------------------------------------------
     def chart_png(self) -> bytes:

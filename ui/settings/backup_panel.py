@@ -5,7 +5,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QLabel, QListWidget, QMessageBox, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from app import backup, settings
+from app import backup, fmt, settings
 
 
 class BackupPanel(QWidget):
@@ -50,12 +50,12 @@ class BackupPanel(QWidget):
         self.message.setText("در حال پشتیبان‌گیری…")
 
         def done(out: Path) -> None:
-            self.message.setText(f"پشتیبان ذخیره شد: {out}")
+            self.message.setText(f"پشتیبان ذخیره شد: {fmt.path(out)}")
             self.reload()
 
         return QueryOp(self, lambda ctl: backup.backup(Path(path), cancel=ctl.cancelled), done,
                        name="backup-now", title="پشتیبان‌گیری") \
-            .failure(lambda e: self.message.setText(error_text(e))) \
+            .failure(lambda e: self.message.setText(fmt.isolate_paths(error_text(e)))) \
             .finished(lambda: self.now_btn.setEnabled(True)) \
             .with_progress("در حال پشتیبان‌گیری از پایگاه داده…") \
             .run()

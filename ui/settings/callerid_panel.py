@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import phones, settings
+from app import fmt, phones, settings
 from app.callerid import service as svc
 from app.callerid import settings_keys as sk
 from app.errors import UserError
@@ -337,7 +337,7 @@ class CallerIdPanel(QWidget):
         return True
 
     def _say(self, ok: bool, text: str) -> None:
-        self.message.setText(text)
+        self.message.setText(fmt.isolate_paths(text))
         self.message.setStyleSheet("" if ok else "color: #dc2626;")
 
     # --- ports -----------------------------------------------------------------------------------------------
@@ -423,5 +423,5 @@ class CallerIdPanel(QWidget):
     def _probe_done(self, ok: bool, text: str) -> None:
         self.test_btn.setEnabled(self.enabled.isChecked() and self.device.currentData() != "ncid")
         prefix = "درگاه پاسخ داد:\n" if ok else ""
-        self.test_result.setText(prefix + text)
+        self.test_result.setText(prefix + fmt.isolate_paths(text))
         self.test_result.setStyleSheet("color: #166534;" if ok else "color: #dc2626;")

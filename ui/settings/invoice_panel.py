@@ -41,6 +41,9 @@ class InvoicePanel(QWidget):
         self.rates.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.rates.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.rates.setMaximumHeight(180)
+        from ui.widgets.persian import persian_row_numbers
+
+        persian_row_numbers(self.rates)
         lay.addWidget(self.rates)
         row = QHBoxLayout()
         self.add_btn = QPushButton("افزودن نرخ")

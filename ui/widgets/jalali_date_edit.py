@@ -27,6 +27,11 @@ from app.text import to_ascii_digits
 
 logger = logging.getLogger(__name__)
 
+# An empty field's grey hint: the format in words, so it can never be read as a date someone entered
+# («۱۴۰۳/۰۵/۱۲» looked like one: «از ۱۴۰۵/۰۸/۱۴ تا ۱۴۰۳/۰۵/۱۲», birthdays that seemed filled in). Written in
+# logical order روز/ماه/سال, it shows year-left like a typed ۱۴۰۳/۰۵/۱۲ in a right-to-left field.
+DATE_PLACEHOLDER = "روز/ماه/سال"
+
 PERSIAN_LOCALE = QLocale(QLocale.Language.Persian, QLocale.Country.Iran)
 WEEKEND_COLOUR = QColor("#dc2626")
 
@@ -104,7 +109,7 @@ class JalaliDateEdit(QWidget):
 
     dateChanged = Signal(object)  # noqa: N815 - Qt naming
 
-    def __init__(self, parent=None, placeholder: str = "۱۴۰۳/۰۵/۱۲"):
+    def __init__(self, parent=None, placeholder: str = DATE_PLACEHOLDER):
         super().__init__(parent)
         self._date: dt.date | None = None      # the last date announced with dateChanged
         self._popup: _Popup | None = None

@@ -1,0 +1,58 @@
+"""The invoice list's footer: figures summed by the database over the whole filter, and a list that says when
+it shows only the latest documents (it used to stop at 2,000 and sum only those, silently under-reporting)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from app import clock, sales
+from app.sales import LineInput
+from tests.sales.helpers_sales import make_customer
+from ui.context import AppContext
+
+
+@pytest.fixture
+def book(anydb):
+    clock.set_now(dt.datetime(2026, 11, 24, 10, 0))
+    a = make_customer("رضا کریمی")
+    b = make_customer("مینا صالحی")
+    docs = []
+    for i in range(12):      # 12 invoices of 1,000,000 × (i+1) + 10% VAT, alternating customers
+        docs.append(sales.create_invoice(a if i % 2 == 0 else b, [LineInput("کالا", 1, 1_000_000 * (i + 1))],
+                                         date=dt.date(2026, 10, 1) + dt.timedelta(days=i), settlement="credit"))
+    sales.create_proforma(a, [LineInput("مشاوره", 1, 5_000_000)])
+    sales.cancel_document(docs[0].id, "اشتباه")                               # 1,100,000 leaves the sums
+    sales.record_payment(b, "cash", 2_200_000, allocations={docs[1].id: 2_200_000})   # invoice 2 paid
+    yield dict(a=a, b=b, docs=docs)
+    clock.set_now(None)
+
+
+def test_totals_cover_every_matching_document(book):
+    t = sales.document_totals()
+    # by hand: invoices 2..12 issued: Σ (i+1)·1.1M for i=1..11 = 1.1M × (2+…+12) = 1.1M × 77 = 84,700,000
+    assert (t.count, t.issued_count, t.issued_total) == (13, 11, 84_700_000)
+    assert t.issued_remaining == 84_700_000 - 2_200_000
+    ta = sales.document_totals(customer_id=book["a"])
+    # customer a: invoices 3,5,7,9,11 (i = 2,4,6,8,10) issued: 1.1M × (3+5+7+9+11) = 38,500,000; + 1 proforma, 1 cancelled
+    assert (ta.count, ta.issued_count, ta.issued_total, ta.issued_remaining) == (7, 5, 38_500_000, 38_500_000)
+    assert sales.document_totals(text="صالحی").issued_remaining == 1_100_000 * (4 + 6 + 8 + 10 + 12)
+    assert sales.document_totals(unpaid_only=True).issued_count == 10
+
+
+def test_list_page_says_it_shows_the_latest_n_of_m(book, qtbot):
+    from ui.application import setup_qt_app
+    from ui.pages.invoices import DocumentsTab
+
+    setup_qt_app()
+    DocumentsTab.LIMIT = 5
+    try:
+        tab = DocumentsTab(AppContext())
+        qtbot.addWidget(tab)
+        assert len(tab.model.rows) == 5
+        text = tab.summary.text()
+        assert "۵ سند تازه‌تر از ۱۳ سند" in text
+        assert "۱۱ فاکتور صادرشده: ۸۴٬۷۰۰٬۰۰۰ ریال" in text
+        assert "مانده ۸۲٬۵۰۰٬۰۰۰ ریال" in text
+    finally:
+        DocumentsTab.LIMIT = 2000
