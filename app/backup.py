@@ -85,8 +85,9 @@ def _online_copy(src: Path | sqlite3.Connection, dest: Path, what: tuple[str, st
         raise write_error(f"{what[0]} «{dest.name}»", f"{what[1]} {dest.name}", e) from e
     finally:
         if tmp is not None:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+            for leftover in (tmp, Path(str(tmp) + "-journal"), Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
 
 
 def _tables_made_by(migration) -> set[str]:
