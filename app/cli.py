@@ -82,15 +82,25 @@ def run(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception:  # noqa: BLE001 - the last line of defence: log, say it in Persian, no traceback
+    except Exception as e:  # noqa: BLE001 - the last line of defence: log, say it in Persian, no traceback
         logger.exception("command failed")
-        print(_say("خطای پیش‌بینی‌نشده؛ جزئیات در پرونده گزارش (crm.log) ثبت شد.", args.lang), file=sys.stderr)
+        from app.fs import cause_of
+
+        cause = cause_of(e)             # a full or read-only disk is named, even behind a failed ROLLBACK
+        if cause is not None:
+            print(f"Not done: {cause[1]}. Nothing was left half-written; details are in crm.log." if args.lang == "en"
+                  else f"کار انجام نشد: {cause[0]}. چیزی نیمه‌کاره ثبت نشد؛ جزئیات در پرونده گزارش (crm.log).",
+                  file=sys.stderr)
+        else:
+            print(_say("خطای پیش‌بینی‌نشده؛ جزئیات در پرونده گزارش (crm.log) ثبت شد.", args.lang), file=sys.stderr)
         if args.verbose:
             raise
         return 1
 
 
-def open_db(args, migrate: bool = True) -> str:
+def open_db(args, migrate: bool = True, create: bool | None = None) -> str:
+    """Open the database --db names. create=None: only the default data-folder file may be made (first start);
+    a --db path that does not exist is refused (a typing mistake must not become a new empty database)."""
     from models.connection import open_database
 
-    return open_database(args.db, migrate=migrate)
+    return open_database(args.db, migrate=migrate, create=create)

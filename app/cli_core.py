@@ -24,10 +24,12 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("backup", help="پشتیبان‌گیری از پایگاه داده")
-    p.add_argument("--out", help="مسیر فایل پشتیبان (پیش‌فرض: پوشه پشتیبان‌ها)")
+    p.add_argument("--out", help="مسیر فایل پشتیبان، یا پوشه‌ای که پشتیبان با نام تاریخ‌دار در آن نوشته شود "
+                                 "(پیش‌فرض: پوشه پشتیبان‌ها)")
+    p.add_argument("--force", action="store_true", help="رونویسی فایلی که از پیش هست (هرگز خود پایگاه داده)")
     p.set_defaults(func=cmd_backup)
 
-    p = sub.add_parser("restore", help="بازگردانی پایگاه داده از فایل پشتیبان")
+    p = sub.add_parser("restore", help="بازگردانی پایگاه داده از فایل پشتیبان (برنامه روی میزهای دیگر باید بسته باشد)")
     p.add_argument("file")
     p.set_defaults(func=cmd_restore)
 
@@ -54,7 +56,7 @@ def cmd_backup(args) -> int:
     from app.backup import backup
 
     path = _sqlite_path(args)
-    out = backup(path, out=Path(args.out) if args.out else None)
+    out = backup(path, out=Path(args.out) if args.out else None, force=args.force)
     print(out)
     return 0
 
@@ -72,7 +74,7 @@ def cmd_demo(args) -> int:
     from app.cli import open_db
     from app.demo import seed
 
-    open_db(args)
+    open_db(args, create=True)               # the one verb that may make a new database
     counts = seed(customers=args.customers, calls=args.calls, tasks=args.tasks, invoices=args.invoices,
                   seed=args.seed, progress=lambda msg: print(msg, flush=True))
     for k, v in counts.items():

@@ -354,7 +354,11 @@ def write_xlsx(path: str | os.PathLike, columns: list[Column], rows: Iterable[An
         header.append(c)
     ws.append(header)
 
-    fd, tmp_name = tempfile.mkstemp(suffix=".xlsx.part", dir=folder)
+    try:
+        fd, tmp_name = tempfile.mkstemp(suffix=".xlsx.part", dir=folder)
+    except OSError as e:                   # a read-only or full disk, a folder we may not write to
+        _discard(ws)
+        raise _write_error(path, e) from e
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
@@ -382,8 +386,7 @@ def write_xlsx(path: str | os.PathLike, columns: list[Column], rows: Iterable[An
         _unlink(tmp_name)
         _discard(ws)
         logger.warning("export to %s failed: %s", path, e)
-        raise UserError(f"فایل «{path.name}» نوشته نشد (شاید در اکسل باز است یا پوشه اجازه نوشتن ندارد).",
-                        details=str(e)) from e
+        raise _write_error(path, e) from e
     except BaseException:
         _unlink(tmp_name)
         _discard(ws)
@@ -392,6 +395,16 @@ def write_xlsx(path: str | os.PathLike, columns: list[Column], rows: Iterable[An
         progress(written, total)
     logger.info("exported %d rows to %s", written, path)
     return ExportResult(path, written)
+
+
+def _write_error(path: Path, e: OSError) -> UserError:
+    """The export could not be written: say why (a full or read-only disk, no permission) in Persian."""
+    from app.fs import cause_of
+
+    cause = cause_of(e)
+    why = cause[0] if cause else "شاید در اکسل باز است یا پوشه اجازه نوشتن ندارد"
+    return UserError(f"فایل «{path.name}» نوشته نشد ({why}).", details=str(e),
+                     en=f"{path.name} was not written ({cause[1] if cause else e}).")
 
 
 def _save(wb: Workbook, filename: str) -> None:

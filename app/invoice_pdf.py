@@ -483,7 +483,10 @@ def invoice_pdf_main(number: str, out: str, toman: bool = False, paper: str | No
         print(e.message, file=sys.stderr)
         return 1
     except OSError as e:
-        print(f"پرونده PDF نوشته نشد: {out} ({e.strerror or e})", file=sys.stderr)
+        from app.fs import cause_of
+
+        cause = cause_of(e)
+        print(f"پرونده PDF نوشته نشد: {out} ({cause[0] if cause else e.strerror or e})", file=sys.stderr)
         return 1
     print(out)
     return 0

@@ -9,6 +9,15 @@ import sys
 _fault_file = None
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """The log names customers and numbers: each log file is created owner-only (0600), rotated ones too."""
+
+    def _open(self):
+        from app.fs import open_private
+
+        return open_private(self.baseFilename, self.mode, encoding=self.encoding or "utf-8")
+
+
 def setup(verbose: bool = False) -> None:
     from app.paths import log_dir
 
@@ -16,8 +25,11 @@ def setup(verbose: bool = False) -> None:
     if getattr(root, "_crm_configured", False):
         return
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    fh = logging.handlers.RotatingFileHandler(log_dir() / "crm.log", maxBytes=2_000_000, backupCount=5,
-                                              encoding="utf-8")
+    from app.fs import tighten
+
+    path = log_dir() / "crm.log"
+    tighten(path)                      # an older version left it readable by everyone
+    fh = _PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(fh)
     if verbose:
@@ -37,7 +49,9 @@ def enable_faulthandler() -> str | None:
     try:
         if path.exists() and path.stat().st_size > 0:
             previous = path.read_text(encoding="utf-8", errors="replace")
-        _fault_file = open(path, "w", encoding="utf-8")  # noqa: SIM115 - must stay open for faulthandler
+        from app.fs import open_private
+
+        _fault_file = open_private(path, "w")  # must stay open for faulthandler
         faulthandler.enable(_fault_file)
     except OSError:
         logging.getLogger(__name__).warning("faulthandler not enabled", exc_info=True)

@@ -110,7 +110,7 @@ def _do_import(sheet: str, mode: str) -> dict:
     from models.connection import open_database
 
     folder = tempfile.mkdtemp(prefix="crm-bench-import-")
-    open_database(str(Path(folder) / "empty.sqlite3"))
+    open_database(str(Path(folder) / "empty.sqlite3"), create=True)
     demo.ensure_users()
     t, c = time.perf_counter(), _cpu_ms()
     report = ei.analyse(ei.load_table(sheet))

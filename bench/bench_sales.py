@@ -19,7 +19,7 @@ def _fresh_db(tag: str) -> Path:
     folder = Path(tempfile.mkdtemp(prefix=f"crm-bench-sales-{tag}-"))
     _made.append(folder)
     path = folder / "sales.sqlite3"
-    open_database(str(path))
+    open_database(str(path), create=True)
     return path
 
 

@@ -61,7 +61,7 @@ def seeded_db(customers: int, seed: int = 1405, extra: dict | None = None) -> Pa
         tmp = path.with_suffix(".building")
         for p in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
             p.unlink(missing_ok=True)
-        open_database(str(tmp))
+        open_database(str(tmp), create=True)
         kw = {"calls": 0, "tasks": 0, "invoices": 0}
         kw.update(extra or {})
         demo_seed(customers=customers, seed=seed, **kw)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 from pathlib import Path
 from urllib.parse import urlparse
@@ -32,16 +33,51 @@ def default_sqlite_path() -> Path:
 
 
 def resolve_url(db_arg: str | None) -> str:
-    """--db beats CRM_DATABASE_URL beats the default file. A bare path means SQLite."""
+    """--db beats CRM_DATABASE_URL beats the default file. A bare path means SQLite.
+
+    Refused with a Persian message: an empty --db, text with control characters, `sqlite://` or `sqlite:///`
+    with no path, an in-memory database (everything would be lost at exit), and half-URLs such as
+    `sqlite:x.db` or `postgresql:/host` (a scheme without "//")."""
+    if db_arg is not None and not db_arg.strip():
+        raise DatabaseError("مسیر پایگاه داده (--db) خالی است.", en="The database path (--db) is empty.")
     value = db_arg or os.environ.get("CRM_DATABASE_URL") or str(default_sqlite_path())
+    if any(ord(ch) < 32 for ch in value):
+        raise _bad_address(value)
     if "://" not in value:
+        # "C:\office\crm.sqlite3" is a Windows path; "sqlite:crm.db" or "postgresql:host" is a broken address.
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", value):
+            raise _bad_address(value)
+        if value.strip() == ":memory:":
+            raise _in_memory()
         return "sqlite:///" + str(Path(value).expanduser().absolute())
+    parsed = urlparse(value)
+    if parsed.scheme == "sqlite":
+        path = sqlite_path_of(value)
+        if path is None or not str(path).strip() or str(path).strip() == "/":
+            raise DatabaseError(
+                f"نشانی «{value}» مسیر فایل ندارد. نشانی درست مانند sqlite:////home/office/crm.sqlite3 است، "
+                "یا فقط مسیر فایل را بدهید.",
+                en=f"The address {value} has no file path; use sqlite:////path/to/crm.sqlite3 or just the path.")
+        if str(path).strip() == ":memory:":
+            raise _in_memory()
     return value
+
+
+def _bad_address(value: str) -> DatabaseError:
+    return DatabaseError(
+        f"«{value}» نه مسیر فایل است و نه نشانی پایگاه داده (sqlite:///… یا postgresql://…).",
+        en=f"{value!r} is neither a file path nor a database address (sqlite:///… or postgresql://…).")
+
+
+def _in_memory() -> DatabaseError:
+    return DatabaseError("پایگاه داده در حافظه با بستن برنامه پاک می‌شود؛ مسیر یک فایل را بدهید.",
+                         en="An in-memory database is lost when the program ends; give a file path.")
 
 
 def sqlite_path_of(url: str) -> Path | None:
     if url.startswith("sqlite:///"):
-        return Path(url[len("sqlite:///"):])
+        rest = url[len("sqlite:///"):]
+        return Path(rest) if rest else None
     return None
 
 
@@ -95,21 +131,62 @@ def check_sqlite_file(path: Path) -> None:
                    "The database was left untouched.")
 
 
-def make_database(url: str) -> pw.Database:
+class SqliteDatabase(pw.SqliteDatabase):
+    """peewee's SQLite database, with one fix: when a COMMIT fails because the disk is full (or I/O failed),
+    SQLite has already rolled the transaction back, and peewee's ROLLBACK then fails with "cannot rollback - no
+    transaction is active", which replaced the real cause. Here ROLLBACK is skipped when SQLite has no
+    transaction open, so the error that surfaces is the one that happened ("database or disk is full")."""
+
+    def rollback(self):
+        conn = self._state.conn
+        if conn is not None and not conn.in_transaction:
+            return None
+        return super().rollback()
+
+
+def make_database(url: str, create: bool | None = None) -> pw.Database:
+    """create: True allows a new SQLite file, False refuses one, None allows only the default file in the data
+    folder (the first start). A new file is created owner-only (0600), in owner-only new folders."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         path = sqlite_path_of(url)
         if path is None or str(path) in ("", ":memory:"):
-            return pw.SqliteDatabase(":memory:", pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+            raise _in_memory()
+        if path.is_dir():
+            raise DatabaseError(f"«{path}» یک پوشه است، نه فایل پایگاه داده.",
+                                en=f"{path} is a folder, not a database file.")
         check_sqlite_file(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise DatabaseError(f"پوشه پایگاه داده ساخته نمی‌شود: {path.parent}", details=str(e),
-                                en=f"Cannot create the database folder {path.parent}.") from e
+        if not path.exists():
+            if create is None:
+                create = path.absolute() == default_sqlite_path().absolute()
+            if not create:
+                raise DatabaseError(
+                    f"پایگاه داده «{path}» وجود ندارد. مسیر را بررسی کنید (شاید اشتباه تایپ شده است)؛ "
+                    "برای ساختن پایگاه داده تازه برنامه را بدون --db باز کنید یا از crm demo-data استفاده کنید.",
+                    en=f"There is no database at {path}. Check the path (a typing mistake?); to make a new "
+                       "database open the program without --db, or use crm demo-data.")
+            from app.fs import cause_of, create_private_file, private_dir
+
+            try:
+                private_dir(path.parent)
+            except OSError as e:
+                cause = cause_of(e)
+                raise DatabaseError(f"پوشه پایگاه داده ساخته نمی‌شود: {path.parent}"
+                                    + (f" ({cause[0]})" if cause else ""), details=str(e),
+                                    en=f"Cannot create the database folder {path.parent}"
+                                       + (f" ({cause[1]})" if cause else "")) from e
+            try:
+                create_private_file(path)
+            except FileExistsError:
+                pass                               # another process made it a moment ago: open it
+            except OSError as e:
+                cause = cause_of(e)
+                raise DatabaseError(
+                    f"پایگاه داده «{path}» ساخته نشد" + (f": {cause[0]}." if cause else "."), details=str(e),
+                    en=f"Cannot create the database {path}" + (f": {cause[1]}." if cause else ".")) from e
         # lock_type: every transaction takes the write lock up front (BEGIN IMMEDIATE) and waits the busy
         # timeout for it, instead of failing at its first write when another desk or process is writing.
-        return pw.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=5, lock_type="IMMEDIATE")
+        return SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=5, lock_type="IMMEDIATE")
     if parsed.scheme in ("postgres", "postgresql"):
         from playhouse.db_url import connect
 
@@ -118,11 +195,16 @@ def make_database(url: str) -> pw.Database:
                         en=f"Unsupported database address: {url} (use sqlite:///… or postgresql://…)")
 
 
-def open_database(db_arg: str | None = None, migrate: bool = True) -> str:
-    """Initialise the global database and bring its schema up to date. Returns the URL used."""
+def open_database(db_arg: str | None = None, migrate: bool = True, create: bool | None = None) -> str:
+    """Initialise the global database and bring its schema up to date. Returns the URL used.
+
+    create: True lets a new SQLite file be made (demo data, tests, a first run that chose a path); False never;
+    None (the default) only the default file in the data folder, on the very first start. A path given with
+    --db that does not exist is refused, so a typing mistake never becomes a new empty database."""
     url = resolve_url(db_arg)
-    database = make_database(url)
+    database = make_database(url, create=create)
     writer.release()
+    _forget_previous()
     db.initialize(database)
     try:
         db.connect(reuse_if_open=True)
@@ -132,18 +214,44 @@ def open_database(db_arg: str | None = None, migrate: bool = True) -> str:
     except pw.DatabaseError as e:
         raise DatabaseError("پایگاه داده باز نمی‌شود؛ فایل دست‌نخورده ماند.", details=str(e),
                             en="The database cannot be opened; the file was left untouched.") from e
+    path = sqlite_path_of(url)
+    if path is not None:
+        from models import presence
+
+        presence.register(path)
     logger.info("database opened: %s", _safe(url))
     if migrate:
         from models.migrations import migrate as run_migrations
 
-        run_migrations(database, sqlite_path_of(url))
+        run_migrations(database, path)
     return url
+
+
+def _forget_previous() -> None:
+    """Another database is opened in its place: close the old one and take back our name from beside it."""
+    old = db.obj
+    if old is None:
+        return
+    from models import presence
+
+    if isinstance(old, pw.SqliteDatabase) and old.database not in ("", ":memory:"):
+        presence.unregister(Path(old.database))
+    try:
+        if not old.is_closed():
+            old.close()
+    except Exception:  # noqa: BLE001 - closing the old one is best effort
+        logger.debug("closing the previous database failed", exc_info=True)
 
 
 def close_database() -> None:
     writer.release()
-    if db.obj is not None and not db.is_closed():
+    old = db.obj
+    if old is not None and not db.is_closed():
         db.close()
+    if isinstance(old, pw.SqliteDatabase) and old.database not in ("", ":memory:"):
+        from models import presence
+
+        presence.unregister(Path(old.database))
 
 
 def _safe(url: str) -> str:

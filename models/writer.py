@@ -154,7 +154,13 @@ def translate(e: BaseException) -> BaseException:
     """A database error the user can act on becomes a DatabaseError with the cause in Persian."""
     from app.errors import DatabaseError
 
-    text = str(e).lower()
+    # The cause may sit behind another error: a COMMIT that fails on a full disk is followed by a ROLLBACK that
+    # fails with "no transaction is active"; the first one is what the user needs to hear.
+    chain, cur = [], e
+    while cur is not None and cur not in chain and len(chain) < 10:
+        chain.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    text = " | ".join(str(x) for x in chain).lower()
     if "locked" in text or "busy" in text:
         return DatabaseError(
             "پایگاه داده در دست برنامه یا میز دیگری است و چند ثانیه آزاد نشد؛ کار انجام نشد. "

@@ -28,7 +28,7 @@ def _isolated_data_dir(tmp_path, monkeypatch):
 def _open_sqlite(tmp_path):
     from models.connection import close_database, open_database
 
-    url = open_database(str(tmp_path / "test.sqlite3"))
+    url = open_database(str(tmp_path / "test.sqlite3"), create=True)
     return url, close_database
 
 

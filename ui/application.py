@@ -156,11 +156,11 @@ def run_gui(args) -> int:
     from app.errors import UserError
     from models.connection import open_database, resolve_url, sqlite_path_of
 
-    url = resolve_url(args.db)
-    path = sqlite_path_of(url)
-    fresh = path is not None and (not path.exists() or path.stat().st_size == 0)
     try:
-        open_database(args.db)
+        url = resolve_url(args.db)          # a malformed --db is refused here, in Persian
+        path = sqlite_path_of(url)
+        fresh = path is not None and (not path.exists() or path.stat().st_size == 0)
+        open_database(args.db)              # a new file only for the default data folder (first start)
     except UserError as e:
         QMessageBox.critical(None, "پایگاه داده", e.message)
         return 2

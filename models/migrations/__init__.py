@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import sqlite3
 from pathlib import Path
 from types import ModuleType
 
@@ -50,7 +51,9 @@ def migrate(database: pw.Database, sqlite_path: Path | None = None) -> list[int]
     if done and max(done) > newest_known:
         raise DatabaseError(
             "این پایگاه داده با نسخه تازه‌تری از برنامه ساخته شده است. برنامه را به‌روز کنید؛ "
-            "پایگاه داده دست‌نخورده ماند.")
+            "پایگاه داده دست‌نخورده ماند.",
+            en="This database was written by a newer version of the program; update the program. "
+               "The database was left untouched.")
     pending = [m for m in known if m.NUMBER not in done]
     if not pending:
         return []
@@ -63,8 +66,13 @@ def migrate(database: pw.Database, sqlite_path: Path | None = None) -> list[int]
     ran = []
     for m in pending:
         logger.info("applying migration %04d %s", m.NUMBER, m.NAME)
-        with database.atomic():
-            m.up(database)
-            SchemaMigration.create(number=m.NUMBER, name=m.NAME)
+        try:
+            with database.atomic():
+                m.up(database)
+                SchemaMigration.create(number=m.NUMBER, name=m.NAME)
+        except (pw.OperationalError, sqlite3.OperationalError) as e:
+            from models.writer import translate
+
+            raise translate(e) from e          # a full or read-only disk in Persian; the step rolled back
         ran.append(m.NUMBER)
     return ran

@@ -37,7 +37,7 @@ def names_in(path: Path) -> list[str]:
 def live(tmp_path):
     """The office database, open (WAL) with a few customers, as while the program runs."""
     path = tmp_path / "office" / "crm.sqlite3"
-    open_database(str(path))
+    open_database(str(path), create=True)
     clock.set_now(dt.datetime(2026, 11, 24, 10, 30, 0))
     for name in ("علی", "مریم", "رضا"):
         cs.create_customer({"first_name": name, "last_name": "کریمی", "phones": []})
@@ -137,10 +137,10 @@ def test_restore_brings_back_the_backup_and_keeps_a_safety_copy(live):
 
     safety = B.restore(good, live)
 
+    assert not Path(str(live) + "-wal").exists() and not Path(str(live) + "-shm").exists()
     assert names_in(live) == ["علی", "مریم", "رضا"]
     assert safety is not None and "before-restore" in safety.name and safety.parent.name == "safety"
     assert names_in(safety) == now_state
-    assert not Path(str(live) + "-wal").exists() and not Path(str(live) + "-shm").exists()
     assert not list(live.parent.glob("*.restore"))
     open_database(str(live))                    # the program opens the restored file normally
     assert [c.first_name for c in Customer.select().order_by(Customer.id)] == ["علی", "مریم", "رضا"]

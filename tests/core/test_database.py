@@ -39,7 +39,7 @@ def siblings(p: Path) -> list[str]:
 def made(tmp_path) -> Path:
     """A real database of this program, with a customer, closed and checkpointed."""
     path = tmp_path / "made" / "crm.sqlite3"
-    open_database(str(path))
+    open_database(str(path), create=True)
     Customer.create(first_name="علی", last_name="کریمی")
     close_database()
     return path
@@ -63,7 +63,7 @@ def assert_refused_untouched(path: Path, *phrases: str) -> DatabaseError:
 
 def test_new_file_is_created_migrated_and_recorded(tmp_path):
     path = tmp_path / "sub" / "folder" / "crm.sqlite3"
-    url = open_database(str(path))
+    url = open_database(str(path), create=True)
     try:
         assert url == "sqlite:///" + str(path.absolute())
         assert path.exists()
@@ -244,7 +244,7 @@ def test_check_sqlite_file_accepts_missing_and_empty(tmp_path):
 def test_folder_names_with_uri_characters(tmp_path, folder):
     """'#', '?' and '%' in a folder name must not confuse the read-only check (nor create a stray file)."""
     path = tmp_path / folder / "crm.sqlite3"
-    open_database(str(path))
+    open_database(str(path), create=True)
     Customer.create(first_name="علی")
     close_database()
     open_database(str(path))
@@ -293,7 +293,7 @@ def test_folder_that_cannot_be_made(tmp_path):
     blocker = tmp_path / "file-not-folder"
     blocker.write_text("x")
     with pytest.raises(DatabaseError) as e:
-        open_database(str(blocker / "crm.sqlite3"))
+        open_database(str(blocker / "crm.sqlite3"), create=True)
     close_database()
     assert "پوشه پایگاه داده" in e.value.message
     assert blocker.read_text() == "x"

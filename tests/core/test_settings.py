@@ -101,7 +101,7 @@ def test_office_settings_before_the_database_is_open(tmp_path):
     settings.reset_cache()
     assert settings.get("office.area_code") == "021"
     path = tmp_path / "crm.sqlite3"
-    open_database(str(path))
+    open_database(str(path), create=True)
     try:
         Setting.create(key="office.area_code", value="031")
         assert settings.get("office.area_code") == "031"
@@ -110,7 +110,7 @@ def test_office_settings_before_the_database_is_open(tmp_path):
 
 
 def test_office_settings_before_migrations(tmp_path):
-    open_database(str(tmp_path / "crm.sqlite3"), migrate=False)
+    open_database(str(tmp_path / "crm.sqlite3"), migrate=False, create=True)
     try:
         assert settings.get("office.area_code") == "021"       # no table yet: the default
         from models.migrations import migrate
@@ -124,17 +124,17 @@ def test_office_settings_before_migrations(tmp_path):
 
 def test_another_database_is_read_afresh(tmp_path):
     """After a restore or with another --db, the office settings are those of the database now open."""
-    open_database(str(tmp_path / "a.sqlite3"))
+    open_database(str(tmp_path / "a.sqlite3"), create=True)
     settings.set("office.name", "دفتر الف")
     assert settings.get("office.name") == "دفتر الف"
     close_database()
-    open_database(str(tmp_path / "b.sqlite3"))
+    open_database(str(tmp_path / "b.sqlite3"), create=True)
     try:
         assert settings.get("office.name") == ""
         settings.set("office.name", "دفتر ب")
     finally:
         close_database()
-    open_database(str(tmp_path / "a.sqlite3"))
+    open_database(str(tmp_path / "a.sqlite3"), create=True)
     try:
         assert settings.get("office.name") == "دفتر الف"
     finally:

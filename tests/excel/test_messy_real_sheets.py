@@ -124,6 +124,9 @@ def test_every_row_imported_or_listed_with_a_persian_reason(anydb, tmp_path):
 def test_cli_dry_run_refusal_then_import(tmp_path, capsys):
     dbfile = str(tmp_path / "office.sqlite3")
     path = office_workbook(tmp_path / "office.xlsx")
+    from models.connection import open_database
+    open_database(dbfile, create=True)           # --db never makes a new database: the office has one
+    close_database()
     try:
         assert run(["--db", dbfile, "import", "customers", str(path), "--dry-run"]) == 1
         out = capsys.readouterr().out

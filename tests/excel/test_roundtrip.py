@@ -55,7 +55,7 @@ def _comparable(d: dict) -> dict:
 
 
 def test_export_import_round_trip(tmp_path):
-    open_database(str(tmp_path / "a.sqlite3"))
+    open_database(str(tmp_path / "a.sqlite3"), create=True)
     try:
         users = demo.ensure_users()
         _rich_customers(users)
@@ -68,7 +68,7 @@ def test_export_import_round_trip(tmp_path):
     finally:
         close_database()
 
-    open_database(str(tmp_path / "b.sqlite3"))
+    open_database(str(tmp_path / "b.sqlite3"), create=True)
     try:
         demo.ensure_users()                     # the same colleagues exist in the new office database
         assert Customer.select().count() == 0
