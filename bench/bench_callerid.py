@@ -72,8 +72,7 @@ def _build(customers: int, calls: int, ringers: int) -> Path:
         with db.atomic():
             db.cursor().executemany(sql, rows)
     # the customers who will ring get a proforma, an invoice, a visit and a call note: every field filled
-    from app import meetings, sales
-    from app.callerid import service as svc
+    from app import call_log, meetings, sales
 
     ringing = rng.sample(ids, ringers)
     for cid in ringing:
@@ -84,7 +83,7 @@ def _build(customers: int, calls: int, ringers: int) -> Path:
                             settlement="credit")
         meetings.create_meeting({"customer_id": cid, "start_at": dt.datetime(2026, 11, 10, 11, 0),
                                  "status": "held", "subject": "بازدید از انبار"})
-        svc.log_manual_call(customer_id=cid, direction="out", duration=60, result="answered",
+        call_log.log_manual_call(customer_id=cid, direction="out", duration=60, result="answered",
                             note="قرار شد پیش‌فاکتور تازه بفرستیم", started_at=dt.datetime(2026, 11, 20, 10, 0))
     db.execute_sql("CREATE TABLE IF NOT EXISTS bench_ringers (customer_id INTEGER PRIMARY KEY)")
     db.cursor().executemany("INSERT INTO bench_ringers VALUES (?)", [(c,) for c in ringing])
@@ -292,7 +291,7 @@ def run(quick: bool = False) -> list[dict]:
                       incomplete=incomplete, customers=customers, calls=calls, rss_mb=rss_mb()))
 
     # --- the call log with 1,000,000 calls: opening the page (last 30 days + the missed tab), the missed list ---
-    from app.callerid import service as svc
+    from app import call_log
     from ui.context import AppContext
     from ui.pages.calls import CallsPage
 
@@ -310,8 +309,8 @@ def run(quick: bool = False) -> list[dict]:
     samples = []
     for _ in range(10 if quick else 30):
         def missed() -> None:
-            ids = svc.missed_call_ids()
-            svc.fetch_call_rows(ids[:100])
+            ids = call_log.missed_call_ids()
+            call_log.fetch_call_rows(ids[:100])
         t = time.perf_counter()
         missed()
         samples.append((time.perf_counter() - t) * 1000)
