@@ -205,3 +205,17 @@ def test_format_duration():
     assert call_log.format_duration(3725, persian=False) == "1:02:05"
     assert call_log.format_duration(None) == ""
     assert call_log.duration_words(60) == "۱ دقیقه"
+
+
+def test_device_lost_is_recorded_as_such(office):
+    rezaei, _ = office
+    s = svc.CallerIdService(ring_timeout=8)
+    [v] = s.handle(E(ev.INCOMING, number="09122800039", line=1, source="segal"), at(0))
+    [lost] = s.handle(E(ev.DEVICE, source="segal", extra={"device": "lost"}), at(3))
+    assert lost.call_id == v.call_id and lost.result == "device_lost" and lost.final
+    row = call_log.get_call_row(v.call_id)
+    assert (row.state, row.result, row.duration) == ("ended", "device_lost", None)
+    assert row.state_label == "قطع ارتباط با دستگاه"
+    assert call_log.missed_call_ids() == []                         # not a missed call (see lifecycle.py)
+    [a] = acts(rezaei.id, "call_in")
+    assert "قطع ارتباط با دستگاه" in a.summary
