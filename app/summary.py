@@ -88,6 +88,12 @@ def _optional(module: str, func: str):
         return None
 
 
+def prewarm() -> None:
+    """Import the optional features now (at start-up), not on the GUI thread between the first two rings."""
+    for module in ("app.sales", "app.meetings", "app.customers", "app.jalali"):
+        _optional(module, "__name__")
+
+
 def _safe(fn, *args):
     if fn is None:
         return None

@@ -78,6 +78,7 @@ class CallerIdController(QObject):
                 logger.exception("caller ID: could not close the calls left open")
             self.service = svc.CallerIdService()
         self.stack.prewarm(1)
+        sm.prewarm()
         self._timer.start()
         if self.listener is None:
             listener = self._make_listener()
