@@ -315,8 +315,78 @@ def run(quick: bool = False) -> list[dict]:
         missed()
         samples.append((time.perf_counter() - t) * 1000)
     out.append(figure("missed_calls_list", samples, calls=calls))
+
+    out.append(_during_import(app, rng, ringing, numbers, link_dir, quick))
     close_database()
     return out
+
+
+def import_write_phase(rows: int, hold: float = 0.0) -> int:
+    """An import's write phase as one writer job: `rows` customers in one transaction (made by SQLite itself, so
+    the figure is about the database being busy, not about a second Python thread), held ≥ `hold` seconds."""
+    from models.base import db
+
+    t0 = time.monotonic()
+    batch = 5_000
+    sql = ('WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) '
+           'INSERT INTO "customer" (kind, stage, first_name, last_name, company, title, job, customer_type, rank, '
+           'status, activity_field, source, national_id, economic_code, registration_no, postal_code, email, '
+           'website, description, sort_key, search_text, created_at, updated_at) '
+           "SELECT 'person', 'actual', 'نام' || i, 'خانوادگی' || i, '', '', '', '', '', 'active', '', 'bench', "
+           "'', '', '', '', '', '', '', 'k' || i, ' نام' || i || ' ', '2026-11-24 10:00:00', "
+           "'2026-11-24 10:00:00' FROM n")
+    for lo in range(0, rows, batch):
+        db.execute_sql(sql, (lo, min(rows, lo + batch)))
+        time.sleep(max(0.0, hold - (time.monotonic() - t0)) / max(1, (rows - lo) // batch))
+    time.sleep(max(0.0, hold - (time.monotonic() - t0)))
+    return rows
+
+
+def _during_import(app, rng, ringing, numbers, link_dir, quick: bool) -> dict:
+    """callerid_during_import: rings while a 50,000-row import holds the writer (one write transaction). The popup
+    must not wait for the import (latency from the record's last byte to the popup shown), and every call's row
+    must be written once the import lets go (rows_written_pct)."""
+    import threading
+
+    from models.calls import Call
+    from models.writer import writer
+
+    rows, hold, rings = (10_000, 2.0, 20) if quick else (50_000, 5.0, 100)
+    rig = _Rig(app, "techno", 2, str(link_dir / "techno2"))
+    samples: list[float] = []
+    keys: list[str] = []
+    imports: list[threading.Thread] = []
+    before = Call.select().count()
+    try:
+        for i in range(rings + 3):
+            if not imports or not imports[-1].is_alive():
+                t = threading.Thread(target=writer.run, args=(import_write_phase, rows, hold), name="bench-import")
+                t.start()
+                imports.append(t)
+                rig.wait(lambda: False, 0.2)           # the import has the writer
+            line = 1 + i % 2
+            cid = rng.choice(ringing)
+            shown_before = set(rig.shown)
+            t_last = rig.sim.ring(line, _forms(numbers[cid], rng))
+            if not rig.wait(lambda sb=shown_before: set(rig.shown) - sb, 5):
+                raise RuntimeError("no popup within 5 s during the import")
+            key = next(iter(set(rig.shown) - shown_before))
+            if i >= 3:
+                samples.append((rig.shown[key] - t_last) * 1000)
+            keys.append(key)
+            rig.sim.miss(line)
+            rig.wait(lambda k=key: (v := rig.ctrl.service.view_of(k)) is not None and v.final, 5)
+            rig.ctrl.stack.clear()
+        for t in imports:
+            while t.is_alive():
+                rig.wait(lambda: False, 0.05)
+        rig.wait(lambda: rig.ctrl.pending == 0, 60)
+        written = Call.select().count() - before
+    finally:
+        rig.close()
+    pct = round(100.0 * written / len(keys), 1) if keys else 0.0
+    return figure("callerid_during_import", samples, rows_written_pct=pct, calls=len(keys), import_rows=rows,
+                  imports=len(imports), popup_max_ms=round(max(samples), 3) if samples else None)
 
 
 if __name__ == "__main__":
