@@ -158,6 +158,7 @@ def test_add_to_existing_customer(ui, qtbot):
     dlg._accept()
     assert dlg.customer_id == c.id
     assert p.attach_to(dlg.customer_id)
+    settle(ctrl)                                   # the link is written behind the call's row
     assert p.name_label.text() == "آقای علی رضایی"
     assert Call.get_by_id(p.view.call_id).customer_id == c.id
     assert "09351234567" in [x.canonical for x in c.phones]
@@ -245,6 +246,7 @@ def test_new_customer_from_popup_turns_it_into_their_popup(ui):
     assert p.name_label.text() == "شماره ناشناس"
     new = customers.create_customer({"first_name": "رضا", "last_name": "نوری", "phones": ["09357778899"]})
     ctx.bus.customer_changed.emit(new.id)          # what the customer form does after saving
+    settle(ctrl)
     assert p.name_label.text() == "رضا نوری" and "open" in p.action_buttons
     assert Call.get_by_id(p.view.call_id).customer_id == new.id
 
