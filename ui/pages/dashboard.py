@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QTableWidget,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 from app import call_log, jalali, meetings
 from app import dashboard as dash
 from app import tasks as ts
+from app.errors import UserError
 from app.text import format_number, to_persian_digits
 from ui.context import AppContext
 
@@ -329,7 +331,12 @@ class DashboardPage(QWidget):
         menu.popup(card.list.viewport().mapToGlobal(pos))
 
     def _mark_handled(self, call_id: int) -> None:
-        call_log.mark_handled(call_id, self.ctx.user_id)
+        """«رسیدگی شد»: the same service as the calls page's button (who handled it is recorded)."""
+        try:
+            call_log.mark_handled(call_id, user=self.ctx.user_id)
+        except UserError as e:
+            QMessageBox.warning(self, "رسیدگی به تماس", e.message)
+            return
         self.ctx.bus.data_changed.emit("calls")
 
     def _done(self, task_id: int) -> None:
