@@ -16,8 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import peewee as pw
-
 from app.clock import now
 from app.pipeline.stages import StageInfo, list_stages
 from models.base import db
@@ -48,6 +46,7 @@ class OppRow:
     closed_at: dt.date | None
     created_at: dt.datetime | None = None
     stage_name: str = ""
+    idle_days: int = 0                   # days since anyone touched it (rotting is measured by this)
 
     @property
     def weighted(self) -> int:
@@ -77,7 +76,8 @@ class Column:
 
     @property
     def weighted(self) -> int:
-        return sum(r.weighted for r in self.rows)
+        """Σ value × probability / 100, rounded half-up once for the column."""
+        return (sum(r.value * r.probability for r in self.rows) + 50) // 100
 
 
 @dataclass
@@ -111,14 +111,15 @@ def _name(first, last, company, kind) -> str:
 
 
 def _query(f: BoardFilter):
+    # "customer + 0": the join reads the opportunities by their own index (status) and looks each customer up
+    # by its key, instead of walking every customer first (the planner's choice otherwise, 3× slower).
     q = (Opportunity.select(Opportunity.id, Opportunity.title, Opportunity.customer, Customer.first_name,
                             Customer.last_name, Customer.company, Customer.kind, Opportunity.value,
                             Opportunity.probability, Opportunity.close_date, Opportunity.stage, Opportunity.status,
-                            Opportunity.owner, User.name, Opportunity.source, Opportunity.next_step,
+                            Opportunity.owner, Opportunity.source, Opportunity.next_step,
                             Opportunity.next_step_date, Opportunity.stage_changed_at, Opportunity.last_activity_at,
-                            Opportunity.closed_at, Opportunity.created_at)
-         .join(Customer, on=(Opportunity.customer == Customer.id))
-         .switch(Opportunity).join(User, pw.JOIN.LEFT_OUTER, on=(Opportunity.owner == User.id)))
+                            Opportunity.closed_at)
+         .join(Customer, on=(Customer.id == Opportunity.customer + 0)))
     if f.owner_id:
         q = q.where(Opportunity.owner == f.owner_id)
     if f.source:
@@ -134,18 +135,36 @@ def _query(f: BoardFilter):
 
 
 def _rows(q, at: dt.datetime, stages: dict[int, StageInfo]) -> list[OppRow]:
+    """Rows from the raw cursor (the board reads thousands: no per-row model objects, each distinct date
+    parsed once)."""
+    days: dict = {None: None}
+    fromiso = dt.datetime.fromisoformat
+    info = {sid: (st.name, st.rot_days if st.is_open else 0) for sid, st in stages.items()}
+    owners = dict(User.select(User.id, User.name).tuples())
     out = []
-    for (oid, title, cid, first, last, company, kind, value, prob, close, stage_id, status, owner_id, owner,
-         source, step, step_date, changed, activity, closed, created) in db.execute(q).fetchall():
-        st = stages.get(stage_id)
-        changed = _t(changed)
-        activity = _t(activity) or changed
-        rot = bool(status == "open" and st is not None and st.rot_days and activity is not None
-                   and (at - activity).days >= st.rot_days)
-        out.append(OppRow(oid, title, cid, _name(first, last, company, kind), value or 0, prob or 0, _d(close),
-                          stage_id, status, owner_id, owner or "", source or "", step or "", _d(step_date),
-                          max(0, (at - changed).days) if changed else 0, rot, _d(closed), _t(created),
-                          st.name if st else ""))
+    append = out.append
+    today_ = at.date()
+    for (oid, title, cid, first, last, company, kind, value, prob, close, stage_id, status, owner_id,
+         source, step, step_date, changed, activity, closed) in db.execute(q).fetchall():
+        name_, rot_days = info.get(stage_id, ("", 0))
+        if changed.__class__ is str:
+            changed = fromiso(changed[:19])
+        if activity is None:
+            activity = changed
+        elif activity.__class__ is str:
+            activity = fromiso(activity[:19])
+        idle = (at - activity).days
+        if kind == "organisation" and company:
+            cname = company
+        else:
+            cname = f"{first} {last}".strip() if first and last else (first or last or company or "")
+        for v in (close, step_date, closed):
+            if v not in days:
+                days[v] = _d(v)
+        append(OppRow(oid, title, cid, cname, value or 0, prob or 0, days[close], stage_id, status, owner_id,
+                      owners.get(owner_id, "") if owner_id else "", source or "", step or "", days[step_date], (today_ - changed.date()).days,
+                      status == "open" and rot_days > 0 and idle >= rot_days, days[closed], None, name_,
+                      idle if idle > 0 else 0))
     return out
 
 

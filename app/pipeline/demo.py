@@ -79,10 +79,12 @@ def seed_pipeline(rng: random.Random, customer_ids: list[int], user_ids: list[in
             oid = start_id + i
             cid = rng.choice(customer_ids)
             owner = rng.choice(reps) if reps else None
-            created = moment - dt.timedelta(days=rng.randrange(1, 240), minutes=rng.randrange(0, 600))
             value = rng.choice(VALUES) * rng.choice((1, 1, 2, 3)) // rng.choice((1, 1, 2))
             r = rng.random()
             outcome = "open" if open_only or r < 0.55 else ("won" if r < 0.8 else "lost")
+            # open deals are young (the last three months); closed ones spread over eight
+            created = moment - dt.timedelta(days=rng.randrange(1, 90 if outcome == "open" else 240),
+                                            minutes=rng.randrange(0, 600))
             if outcome == "open":
                 target = rng.choices(range(len(open_stages)), weights=stage_weights)[0]
                 path = [s for k, s in enumerate(open_stages) if k <= target and (k in (0, target) or rng.random() < 0.8)]
@@ -94,7 +96,7 @@ def seed_pipeline(rng: random.Random, customer_ids: list[int], user_ids: list[in
             steps = []
             for k, s in enumerate(path):
                 if k:
-                    at = min(moment - dt.timedelta(hours=1), at + dt.timedelta(days=rng.randrange(1, 20),
+                    at = min(moment - dt.timedelta(hours=1), at + dt.timedelta(days=rng.randrange(1, 12),
                                                                                  hours=rng.randrange(0, 8)))
                 steps.append((s, at))
             for k, (s, when) in enumerate(steps):
@@ -111,10 +113,13 @@ def seed_pipeline(rng: random.Random, customer_ids: list[int], user_ids: list[in
                    "close_date": None}
             if outcome == "open":
                 rec["close_date"] = (moment + dt.timedelta(days=rng.randrange(-20, 150))).date()
+                # most deals were touched lately (a call, a note); about one in eight is left idle (rotting)
+                if rng.random() > 0.12:
+                    rec["last_activity_at"] = max(last_at, moment - dt.timedelta(days=rng.randrange(0, 6),
+                                                                                 hours=rng.randrange(0, 8)))
                 if rng.random() < 0.7:
                     rec["next_step"] = rng.choice(NEXT_STEPS)
-                    rec["next_step_date"] = (moment + dt.timedelta(days=rng.randrange(-6, 15))).date()
-                    rec["last_activity_at"] = max(last_at, moment - dt.timedelta(days=rng.randrange(0, 12)))
+                    rec["next_step_date"] = (moment + dt.timedelta(days=rng.randrange(-4, 15))).date()
             else:
                 rec["closed_at"] = last_at.date()
                 rec["close_date"] = last_at.date()

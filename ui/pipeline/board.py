@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListView,
+    QPushButton,
     QScrollArea,
     QStyle,
     QStyledItemDelegate,
@@ -83,7 +84,7 @@ class CardDelegate(QStyledItemDelegate):
             info, colour = "", "#4b5563"
         owner = row.owner_name.split()[0] if row.owner_name else ""
         if row.rotting:
-            info = f"راکد {format_number(row.days_in_stage)} روز" + (f" — {info}" if info else "")
+            info = f"راکد {format_number(row.idle_days)} روز" + (f" — {info}" if info else "")
             colour = "#b91c1c"
         text(" — ".join(x for x in (info, owner) if x), small, colour)
         painter.restore()
@@ -118,8 +119,7 @@ class StageColumn(QFrame):
         lay.addWidget(self.title)
         lay.addWidget(self.sums)
         self.view = QListView()
-        self.view.setModel(model)
-        self.view.setRootIndex(model.index(stage_row, 0))
+        # everything set before the model: each of these would otherwise lay the cards out again
         self.view.setItemDelegate(CardDelegate(self.view))
         self.view.setUniformItemSizes(True)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -131,7 +131,14 @@ class StageColumn(QFrame):
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.setStyleSheet("QListView { background: #f3f5f8; border: none; border-radius: 6px; }")
+        self.view.setModel(model)
+        self.view.setRootIndex(model.index(stage_row, 0))
         lay.addWidget(self.view, 1)
+        self.more = QPushButton()
+        self.more.setFlat(True)
+        self.more.setStyleSheet("color: #2563eb;")
+        self.more.clicked.connect(lambda: self.model.show_more(self.stage_row))
+        lay.addWidget(self.more)
         self.update_sums()
 
     def update_sums(self) -> None:
@@ -140,6 +147,9 @@ class StageColumn(QFrame):
         if not (self.stage.is_won or self.stage.is_lost):
             text += f"\nوزنی: {money_short(weighted)} ریال"
         self.sums.setText(text)
+        hidden = self.model.hidden(self.stage_row)
+        self.more.setText(f"نمایش بیشتر ({format_number(hidden)} فرصت دیگر)")
+        self.more.setVisible(hidden > 0)
         self.title.setToolTip(f"احتمال پیش‌فرض {format_number(self.stage.probability)}٪" +
                               (f"؛ راکد پس از {format_number(self.stage.rot_days)} روز" if self.stage.rot_days else ""))
 

@@ -35,7 +35,7 @@ def fill_opportunities(card, user_id: int | None, manager: bool = False) -> None
     for r in idle:
         if r.id in seen:
             continue
-        card.add(f"راکد {format_number(r.days_in_stage)} روز در «{r.stage_name}» — {r.title} ({r.customer_name})",
+        card.add(f"راکد {format_number(r.idle_days)} روز در «{r.stage_name}» — {r.title} ({r.customer_name})",
                  ("opportunity", r.id, r.customer_id), RED, f"{format_number(r.value)} ریال")
     total = len(due) + len([r for r in idle if r.id not in seen])
     card.set_count(total, alert=bool(idle))

@@ -198,7 +198,10 @@ class OpportunityDialog(QDialog):
         ll = QVBoxLayout(lines)
         self.lines = QTableWidget(0, 4)
         self.lines.setHorizontalHeaderLabels(["کالا یا خدمت", "تعداد", "بهای واحد (ریال)", "مبلغ (ریال)"])
-        self.lines.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        lh = self.lines.horizontalHeader()
+        lh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in (1, 2, 3):
+            lh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         self.lines.verticalHeader().hide()
         self.lines.itemChanged.connect(self._line_changed)
         ll.addWidget(self.lines)
@@ -220,7 +223,11 @@ class OpportunityDialog(QDialog):
         cl = QVBoxLayout(comp)
         self.competitors = QTableWidget(0, 4)
         self.competitors.setHorizontalHeaderLabels(["رقیب", "قیمت پیشنهادی (ریال)", "نقاط قوت", "توضیح"])
-        self.competitors.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        ch = self.competitors.horizontalHeader()
+        ch.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        ch.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        ch.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.competitors.setColumnWidth(0, 180)
         self.competitors.verticalHeader().hide()
         cl.addWidget(self.competitors)
         cb = QHBoxLayout()
@@ -296,8 +303,14 @@ class OpportunityDialog(QDialog):
                 self.probability.setValue(pst.get_stage(sid).probability)
 
     def _value_edited(self, text: str) -> None:
+        from app.words import amount_in_words
+
         v = parse_int(text)
-        self.value_words.setText(f"{format_number(v)} ریال" if v else "")
+        try:
+            words = amount_in_words(v) if v else ""
+        except (ValueError, OverflowError):
+            words = ""
+        self.value_words.setText(words)
 
     def _add_line(self, desc: str = "", qty="1", price: int | None = None) -> None:
         r = self.lines.rowCount()

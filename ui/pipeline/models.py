@@ -6,6 +6,10 @@ so a drag from one column to another is one `dropMimeData` on the model, which m
 the service (history written, won/lost rules applied) and then moves the row. Dropping on a lost stage asks
 `lost_reason_provider(row) -> (reason_id, note) | None` first (None cancels the move).
 
+A column shows its first PAGE cards (soonest expected close first) and grows by PAGE on request
+(`show_more`), as Odoo's Kanban does: ten thousand cards in one column help nobody, and the column's count and
+sums always cover all of them. A card moved into a full column is shown at the end of what is visible.
+
 OpportunityListModel is a flat, sortable table of the same rows for the list view.
 """
 from __future__ import annotations
@@ -32,6 +36,7 @@ from app.pipeline import opportunities as ops
 from app.text import format_number
 
 MIME = "application/x-peyvand-opportunity"
+PAGE = 100                                     # cards shown per column before «نمایش بیشتر»
 OPP_ROLE = Qt.ItemDataRole.UserRole + 1        # the OppRow of a card
 STAGE_ROLE = Qt.ItemDataRole.UserRole + 2      # the StageInfo of a column (and of a card's column)
 ID_ROLE = Qt.ItemDataRole.UserRole + 3         # the opportunity id
@@ -60,6 +65,9 @@ class BoardModel(QAbstractItemModel):
         self.user_id = user_id
         self.board: pb.Board | None = None
         self.columns: list[pb.Column] = []
+        self.shown: list[int] = []                 # cards visible per column
+        self._summaries: dict[int, tuple] = {}
+        self._moves = 0
         self.filter = pb.BoardFilter()
         self.lost_reason_provider: Callable[[pb.OppRow], tuple[int, str] | None] | None = None
 
@@ -71,6 +79,7 @@ class BoardModel(QAbstractItemModel):
         self.beginResetModel()
         self.board = board
         self.columns = board.columns
+        self.shown = [PAGE] * len(board.columns)
         self.endResetModel()
         self.totals_changed.emit()
 
@@ -81,9 +90,26 @@ class BoardModel(QAbstractItemModel):
         r = self.stage_row(stage_id)
         return self.index(r, 0) if r >= 0 else QModelIndex()
 
+    def visible(self, stage_row: int) -> int:
+        return min(len(self.columns[stage_row].rows), self.shown[stage_row])
+
+    def hidden(self, stage_row: int) -> int:
+        return len(self.columns[stage_row].rows) - self.visible(stage_row)
+
+    def show_more(self, stage_row: int, count: int = PAGE) -> None:
+        first = self.visible(stage_row)
+        last = min(len(self.columns[stage_row].rows), first + count) - 1
+        if last < first:
+            return
+        self.beginInsertRows(self.index(stage_row, 0), first, last)
+        self.shown[stage_row] = last + 1
+        self.endInsertRows()
+        self.totals_changed.emit()
+
     def find(self, opp_id: int) -> tuple[int, int]:
+        """(column, row) of a visible card; (-1, -1) when it is not on the board or not shown."""
         for s, col in enumerate(self.columns):
-            for r, row in enumerate(col.rows):
+            for r, row in enumerate(col.rows[:self.visible(s)]):
                 if row.id == opp_id:
                     return s, r
         return -1, -1
@@ -100,7 +126,7 @@ class BoardModel(QAbstractItemModel):
             return self.createIndex(row, 0, 0) if row < len(self.columns) else QModelIndex()
         if parent.internalId() != 0 or parent.row() >= len(self.columns):
             return QModelIndex()
-        if row >= len(self.columns[parent.row()].rows):
+        if row >= self.visible(parent.row()):
             return QModelIndex()
         return self.createIndex(row, 0, parent.row() + 1)
 
@@ -114,7 +140,7 @@ class BoardModel(QAbstractItemModel):
             return len(self.columns)
         if parent.column() != 0 or parent.internalId() != 0:
             return 0
-        return len(self.columns[parent.row()].rows)
+        return self.visible(parent.row())
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 1
@@ -246,10 +272,16 @@ class BoardModel(QAbstractItemModel):
             return False
         fresh = pb.row(opp_id) or row
         dest_rows = self.columns[t].rows
-        pos = bisect.bisect_left([_sort_key(x) for x in dest_rows], _sort_key(fresh))
+        shown = self.visible(t)
+        pos = min(bisect.bisect_left([_sort_key(x) for x in dest_rows[:shown]], _sort_key(fresh)), shown)
         self.beginMoveRows(self.index(s, 0), r, r, self.index(t, 0), pos)
+        if len(self.columns[s].rows) > self.shown[s]:
+            self.shown[s] -= 1               # a hidden card must not slip into view unannounced
         del self.columns[s].rows[r]
+        if len(dest_rows) >= self.shown[t]:
+            self.shown[t] += 1
         dest_rows.insert(pos, fresh)
+        self._moves += 1
         self.endMoveRows()
         for i in (s, t):
             ix = self.index(i, 0)
@@ -259,8 +291,14 @@ class BoardModel(QAbstractItemModel):
         return True
 
     def summary(self, stage_row: int) -> tuple[int, int, int]:
+        """(count, total, weighted) of the whole column, shown or not; cached until the column changes."""
         col = self.columns[stage_row]
-        return len(col.rows), col.total, col.weighted
+        key = (id(col), len(col.rows), self._moves)
+        hit = self._summaries.get(stage_row)
+        if hit is None or hit[0] != key:
+            hit = (key, (len(col.rows), col.total, col.weighted))
+            self._summaries[stage_row] = hit
+        return hit[1]
 
 
 # --- the list ---------------------------------------------------------------------------------------------

@@ -110,7 +110,8 @@ class PipelinePage(QWidget):
         for u in list_users():
             self.owner.addItem(u.name, u.id)
         bar.addWidget(self.owner)
-        bar.addWidget(QLabel("تاریخ بستن:"))
+        self.period_label = QLabel("تاریخ بستن:")
+        bar.addWidget(self.period_label)
         self.period = QComboBox()
         for key, label in PERIODS:
             self.period.addItem(label, key)
@@ -165,6 +166,8 @@ class PipelinePage(QWidget):
 
     def _on_tab(self, i: int) -> None:
         self.stack.setCurrentIndex(i)
+        # the reports read the period as each defines it (created, closed or expected close)
+        self.period_label.setText("بازه:" if i == 2 else "تاریخ بستن:")
         self.refresh()
 
     def _on_data_changed(self, what: str) -> None:
@@ -195,10 +198,8 @@ class PipelinePage(QWidget):
 
     def _update_totals(self) -> None:
         if self.stack.currentIndex() == 0 and self.board_model.columns:
-            open_cols = [c for c in self.board_model.columns if c.stage.is_open]
-            n = sum(len(c.rows) for c in open_cols)
-            total = sum(c.total for c in open_cols)
-            weighted = sum(c.weighted for c in open_cols)
+            sums = [self.board_model.summary(i) for i, c in enumerate(self.board_model.columns) if c.stage.is_open]
+            n, total, weighted = (sum(x[k] for x in sums) for k in range(3))
             self.totals.setText(f"{format_number(n)} فرصت باز — {money_short(total)} ریال "
                                 f"(وزنی {money_short(weighted)})")
         elif self.stack.currentIndex() == 1:
