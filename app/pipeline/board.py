@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import peewee as pw
+
 from app.clock import now
 from app.pipeline.stages import StageInfo, list_stages
 from models.base import db
@@ -113,8 +115,12 @@ def _name(first, last, company, kind) -> str:
 def _query(f: BoardFilter):
     # "customer + 0": the join reads the opportunities by their own index (status) and looks each customer up
     # by its key, instead of walking every customer first (the planner's choice otherwise, 3× slower).
-    q = (Opportunity.select(Opportunity.id, Opportunity.title, Opportunity.customer, Customer.first_name,
-                            Customer.last_name, Customer.company, Customer.kind, Opportunity.value,
+    # the customer's display name made by the database: one string per row instead of four
+    person = pw.fn.TRIM(pw.fn.COALESCE(Customer.first_name, "").concat(" ").concat(
+        pw.fn.COALESCE(Customer.last_name, "")))
+    name = pw.Case(None, [(((Customer.kind == "organisation") & (Customer.company != "")), Customer.company),
+                          (person != "", person)], Customer.company)
+    q = (Opportunity.select(Opportunity.id, Opportunity.title, Opportunity.customer, name, Opportunity.value,
                             Opportunity.probability, Opportunity.close_date, Opportunity.stage, Opportunity.status,
                             Opportunity.owner, Opportunity.source, Opportunity.next_step,
                             Opportunity.next_step_date, Opportunity.stage_changed_at, Opportunity.last_activity_at,
@@ -144,7 +150,7 @@ def _rows(q, at: dt.datetime, stages: dict[int, StageInfo]) -> list[OppRow]:
     out = []
     append = out.append
     today_ = at.date()
-    for (oid, title, cid, first, last, company, kind, value, prob, close, stage_id, status, owner_id,
+    for (oid, title, cid, cname, value, prob, close, stage_id, status, owner_id,
          source, step, step_date, changed, activity, closed) in db.execute(q).fetchall():
         name_, rot_days = info.get(stage_id, ("", 0))
         if changed.__class__ is str:
@@ -154,14 +160,10 @@ def _rows(q, at: dt.datetime, stages: dict[int, StageInfo]) -> list[OppRow]:
         elif activity.__class__ is str:
             activity = fromiso(activity[:19])
         idle = (at - activity).days
-        if kind == "organisation" and company:
-            cname = company
-        else:
-            cname = f"{first} {last}".strip() if first and last else (first or last or company or "")
         for v in (close, step_date, closed):
             if v not in days:
                 days[v] = _d(v)
-        append(OppRow(oid, title, cid, cname, value or 0, prob or 0, days[close], stage_id, status, owner_id,
+        append(OppRow(oid, title, cid, cname or "", value or 0, prob or 0, days[close], stage_id, status, owner_id,
                       owners.get(owner_id, "") if owner_id else "", source or "", step or "", days[step_date], (today_ - changed.date()).days,
                       status == "open" and rot_days > 0 and idle >= rot_days, days[closed], None, name_,
                       idle if idle > 0 else 0))

@@ -54,8 +54,12 @@ def ensure_competitors() -> list[int]:
 
 
 def seed_pipeline(rng: random.Random, customer_ids: list[int], user_ids: list[int], n: int,
-                  open_only: bool = False, batch: int = 2000) -> dict[str, int]:
-    """n opportunities (all open with open_only: the benchmark's board). Returns counts."""
+                  open_only: bool = False, batch: int = 2000, open_share: float = 0.55,
+                  history_days: int = 240) -> dict[str, int]:
+    """n opportunities: `open_share` of them open, the rest won (a quarter) or lost (a fifth) in proportion;
+    open_only = open_share 1 (the benchmark's board). Returns counts."""
+    if open_only:
+        open_share = 1.0
     if not customer_ids or n <= 0:
         return {"opportunities": 0}
     order = funnel_order()
@@ -81,9 +85,9 @@ def seed_pipeline(rng: random.Random, customer_ids: list[int], user_ids: list[in
             owner = rng.choice(reps) if reps else None
             value = rng.choice(VALUES) * rng.choice((1, 1, 2, 3)) // rng.choice((1, 1, 2))
             r = rng.random()
-            outcome = "open" if open_only or r < 0.55 else ("won" if r < 0.8 else "lost")
+            outcome = "open" if r < open_share else ("won" if rng.random() < 0.55 else "lost")
             # open deals are young (the last three months); closed ones spread over eight
-            created = moment - dt.timedelta(days=rng.randrange(1, 90 if outcome == "open" else 240),
+            created = moment - dt.timedelta(days=rng.randrange(1, 90 if outcome == "open" else history_days),
                                             minutes=rng.randrange(0, 600))
             if outcome == "open":
                 target = rng.choices(range(len(open_stages)), weights=stage_weights)[0]
