@@ -31,6 +31,7 @@ SECTIONS = [
     ("tasks", "کارتابل و پیگیری‌ها", "ui.pages.tasks", "TasksPage"),
     ("invoices", "پیش‌فاکتور و فاکتور", "ui.pages.invoices", "InvoicesPage"),
     ("reports", "گزارش‌ها", "ui.pages.reports", "ReportsPage"),
+    ("pipeline", "فرصت‌های فروش", "ui.pipeline.page", "PipelinePage"),
     ("settings", "تنظیمات", "ui.pages.settings", "SettingsPage"),
 ]
 

@@ -57,6 +57,7 @@ SECTIONS = (
     ("dates", "تولد و سالگرد ازدواج امروز", "امروز تولد یا سالگردی نیست."),
     ("missed", "تماس‌های بی‌پاسخ", "تماس بی‌پاسخی نمانده است."),
     ("unhandled", "تماس‌های رسیدگی‌نشده", "همه تماس‌ها رسیدگی شده‌اند."),
+    ("opportunities", "فرصت‌های فروش: گام امروز و راکدها", "فرصت فروشی منتظر اقدام نیست."),
 )
 
 
@@ -255,6 +256,9 @@ class DashboardPage(QWidget):
                       ("call", call.id, call.customer_id), RED if key == "missed" else None)
             c.set_count(total, alert=(key == "missed"))
             c.finish(total)
+        from ui.pipeline.dashboard_card import fill_opportunities
+
+        fill_opportunities(self.cards["opportunities"], d.user_id, d.manager)
         for card in self.cards.values():
             card.list.setUpdatesEnabled(True)
         self.team.setVisible(d.manager)
@@ -312,6 +316,10 @@ class DashboardPage(QWidget):
             dlg.show()
         elif kind == "customer":
             self.ctx.bus.open_customer.emit(payload[1])
+        elif kind == "opportunity":
+            from ui.pipeline.dialog import open_opportunity
+
+            open_opportunity(self.ctx, payload[1], None, self)
         elif kind == "more":
             self._show_tasks()
 
