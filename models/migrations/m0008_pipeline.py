@@ -2,7 +2,7 @@
 Persian default stages and lost reasons (it may rename, reorder or add to them)."""
 from models.pipeline import PIPELINE_MODELS, LostReason, PipelineStage
 
-NUMBER = 9
+NUMBER = 8
 NAME = "sales pipeline: stages, opportunities, competitors, history, conversions, targets"
 
 # name, default probability %, won, lost, rotting days
