@@ -162,6 +162,13 @@ class PipelineReports(QWidget):
         # the general reports page's chart drawing (bars, lines, pies with Persian labels) serves here as is
         self.chart_view.setChart(ReportsPage._chart(self, r))
 
+    @staticmethod
+    def _value_axis(biggest: float, unit: str):
+        """The general reports page's value axis (Persian digits), which its chart drawing asks for."""
+        from ui.pages.reports import ReportsPage
+
+        return ReportsPage._value_axis(biggest, unit)
+
     def export_excel(self, path=None):
         from ui.export_dialog import ExportDialog, choose_path
 
