@@ -5,7 +5,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from app import cli
+    from cli import main as cli
 
     cli.gui_launcher = _run_gui
     return cli.run(argv)

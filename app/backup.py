@@ -19,8 +19,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from app.clock import now
-from app.errors import UserError
+from app.core.clock import now
+from app.core.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ LOCK_WAIT = 3.0             # seconds a restore waits for SQLite's exclusive loc
 
 
 def _stamp() -> str:
-    from app.jalali import format_date
+    from app.core.jalali import format_date
 
     n = now()
     return format_date(n, persian=False).replace("/", "-") + n.strftime("_%H%M%S")
@@ -69,7 +69,7 @@ def _online_copy(src: Path | sqlite3.Connection, dest: Path, what: tuple[str, st
             raise BackupCancelled()
 
     try:
-        from app.fs import private_dir
+        from app.core.fs import private_dir
 
         private_dir(dest.parent)
         fd, name = tempfile.mkstemp(prefix="." + dest.name + ".", suffix=".part", dir=dest.parent)
@@ -95,7 +95,7 @@ def _online_copy(src: Path | sqlite3.Connection, dest: Path, what: tuple[str, st
     except UserError:
         raise
     except (sqlite3.Error, OSError) as e:
-        from app.fs import write_error
+        from app.core.fs import write_error
 
         raise write_error(f"{what[0]} «{dest.name}»", f"{what[1]} {dest.name}", e) from e
     finally:
@@ -251,7 +251,7 @@ def _check_target(out: Path, db_path: Path, force: bool) -> None:
     except FileNotFoundError:
         return
     except OSError as e:
-        from app.fs import write_error
+        from app.core.fs import write_error
 
         raise write_error(f"پشتیبان «{out.name}»", f"The backup {out.name}", e) from e
     if not stat.S_ISREG(st.st_mode):
@@ -273,7 +273,7 @@ def backup(db_path: Path, out: Path | None = None, folder: Path | None = None, t
     if not db_path.exists():
         raise UserError(f"پایگاه داده «{db_path}» وجود ندارد.", en=f"There is no database at {db_path}.")
     if out is None:
-        from app.paths import backup_dir
+        from app.core.paths import backup_dir
 
         folder = Path(folder) if folder is not None else backup_dir()
         out = _free_name(folder, tag)
@@ -303,7 +303,7 @@ def auto_backup(db_path: Path, keep: int, cancel: Callable[[], bool] | None = No
     `cancel()` stops it between steps (the program closing while it runs)."""
     if not db_path.exists() or db_path.stat().st_size == 0:
         return None
-    from app.paths import backup_dir
+    from app.core.paths import backup_dir
 
     folder = backup_dir()
     out = backup(db_path, folder=folder, tag="auto", cancel=cancel)
@@ -314,7 +314,7 @@ def auto_backup(db_path: Path, keep: int, cancel: Callable[[], bool] | None = No
 def safety_copy(db_path: Path | sqlite3.Connection, reason: str, keep: int = SAFETY_KEEP) -> Path:
     """A copy before something risky (migration, restore); kept apart from the rotated backups, the newest
     `keep` of them kept (the new one always among them)."""
-    from app.paths import safety_dir
+    from app.core.paths import safety_dir
 
     folder = safety_dir()
     out = _free_name(folder, reason)
@@ -328,7 +328,7 @@ def safety_copy(db_path: Path | sqlite3.Connection, reason: str, keep: int = SAF
 
 
 def rotate_safety(keep: int = SAFETY_KEEP) -> list[Path]:
-    from app.paths import safety_dir
+    from app.core.paths import safety_dir
 
     return rotate(safety_dir(), keep, pattern=f"{PREFIX}*{SUFFIX}")
 
@@ -364,7 +364,7 @@ def _exclusive(db_path: Path, wait: float) -> sqlite3.Connection:
         con.close()
         if "locked" in str(e).lower() or "busy" in str(e).lower():
             raise _open_elsewhere(db_path) from e
-        from app.fs import write_error
+        from app.core.fs import write_error
 
         raise write_error("پایگاه داده", "The database", e) from e
     except BaseException:
@@ -411,7 +411,7 @@ def restore(backup_file: Path, db_path: Path, wait: float = LOCK_WAIT) -> Path |
             finally:
                 source.close()
         except sqlite3.Error as e:
-            from app.fs import write_error
+            from app.core.fs import write_error
 
             raise write_error("بازگردانی پایگاه داده", "The restored database", e) from e
         finally:
@@ -438,6 +438,6 @@ def _tidy(db_path: Path) -> None:
 
 
 def list_backups() -> list[Path]:
-    from app.paths import backup_dir
+    from app.core.paths import backup_dir
 
     return sorted(backup_dir().glob(f"{PREFIX}*{SUFFIX}"), key=lambda p: p.stat().st_mtime, reverse=True)

@@ -14,7 +14,7 @@ Three steps, each usable alone (the wizard and `crm import customers` both walk 
 3. ``import_rows(report, duplicates="skip"|"merge"|"add", skip_invalid=False) -> ImportResult``: one
    transaction, all or nothing. Rows with errors make it refuse (UserError) unless ``skip_invalid``. New
    customers go in with bulk inserts (customers, phones, addresses, tags, timeline) whose sort/search keys
-   are exactly the customer service's (``app.customers.derived_keys``).
+   are exactly the customer service's (``app.customers.service.derived_keys``).
 """
 from __future__ import annotations
 
@@ -30,12 +30,12 @@ from typing import Any
 
 import peewee as pw
 
-from app import customers as cs
-from app import phones as ph
 from app import settings
-from app.clock import now
-from app.errors import UserError, ValidationError
-from app.text import compact_key, search_key, to_ascii_digits, to_persian_digits
+from app.core import phones as ph
+from app.core.clock import now
+from app.core.errors import UserError, ValidationError
+from app.core.text import compact_key, search_key, to_ascii_digits, to_persian_digits
+from app.customers import service as cs
 from models.base import db, is_postgres
 from models.core import Activity, Address, Customer, CustomerTag, PhoneNumber, Tag, User
 
@@ -383,11 +383,11 @@ def _cell_text(v: Any) -> str:
             return str(int(v))
         return repr(v)
     if isinstance(v, dt.datetime):
-        from app.jalali import format_date
+        from app.core.jalali import format_date
 
         return format_date(v, persian=False)
     if isinstance(v, dt.date):
-        from app.jalali import format_date
+        from app.core.jalali import format_date
 
         return format_date(v, persian=False)
     return str(v).strip()
@@ -1183,7 +1183,7 @@ def _merge_data(into: dict, extra: dict) -> None:
 
 
 def _merge_into_existing(cid: int, d: dict, row_no: int, source: str, user: int | None) -> None:
-    from app import timeline
+    from app.customers import timeline
 
     c = Customer.get_by_id(cid)
     changed = []

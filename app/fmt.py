@@ -12,8 +12,8 @@ import datetime as _dt
 import os
 import re
 
-from app import jalali as _jalali
-from app.text import format_number, to_persian_digits
+from app.core import jalali as _jalali
+from app.core.text import format_number, to_persian_digits
 
 THOUSANDS = "٬"          # U+066C ARABIC THOUSANDS SEPARATOR
 DECIMAL = "٫"            # U+066B ARABIC DECIMAL SEPARATOR
@@ -113,7 +113,7 @@ def phone(raw: str | None, extension: str | None = None, area_code: str | None =
     A number that is not a valid Iranian one keeps its own spelling (Persian digits)."""
     if not raw:
         return ""
-    from app import phones as ph
+    from app.core import phones as ph
 
     if area_code is None:
         try:

@@ -87,7 +87,7 @@ def _coerce(opt: Option, value: Any) -> Any:
 def _load_desk() -> dict[str, Any]:
     global _desk_cache
     if _desk_cache is None:
-        from app.paths import config_file
+        from app.core.paths import config_file
 
         try:
             _desk_cache = json.loads(config_file().read_text(encoding="utf-8"))
@@ -127,7 +127,7 @@ def set(key: str, value: Any) -> None:  # noqa: A001 - the natural name beside g
     opt = OPTIONS[key]
     value = _coerce(opt, value)
     if opt.scope == DESK:
-        from app.paths import config_file
+        from app.core.paths import config_file
 
         data = dict(_load_desk())
         data[key] = value

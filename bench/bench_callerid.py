@@ -72,7 +72,9 @@ def _build(customers: int, calls: int, ringers: int) -> Path:
         with db.atomic():
             db.cursor().executemany(sql, rows)
     # the customers who will ring get a proforma, an invoice, a visit and a call note: every field filled
-    from app import call_log, meetings, sales
+    from app.calls import log as call_log
+    from app.sales import service as sales
+    from app.tasks import meetings
 
     ringing = rng.sample(ids, ringers)
     for cid in ringing:
@@ -102,7 +104,7 @@ class _Rig:
         from app.callerid.listener import CallerIdListener
         from app.callerid.simulator import Simulator, SimulatorOptions
         from app.callerid.sources import SerialSource
-        from ui.callerid_controller import CallerIdController
+        from ui.calls.controller import CallerIdController
         from ui.context import AppContext
 
         self.app = app
@@ -127,7 +129,7 @@ class _Rig:
         p = self.ctrl.stack.popup_for(key)
         if p is not None:
             p.repaint()                              # pixels drawn, not just mapped
-            from app import summary as sm
+            from app.customers import summary as sm
 
             self.complete[key] = p.summary is not None and len(p.field_values) == len(sm.summary_fields(p.summary))
         self.shown[key] = time.perf_counter()
@@ -192,7 +194,7 @@ def _floor(app, samples: int, numbers: list[str]) -> list[float]:
 
 def run(quick: bool = False) -> list[dict]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from app.qtcompat import guard_pyside
+    from app.core.qtcompat import guard_pyside
 
     guard_pyside()
     customers, calls, rings, rounds = (5_000, 20_000, 40, 5) if quick else (100_000, 1_000_000, 240, 30)
@@ -291,9 +293,9 @@ def run(quick: bool = False) -> list[dict]:
                       incomplete=incomplete, customers=customers, calls=calls, rss_mb=rss_mb()))
 
     # --- the call log with 1,000,000 calls: opening the page (last 30 days + the missed tab), the missed list ---
-    from app import call_log
+    from app.calls import log as call_log
+    from ui.calls.page import CallsPage
     from ui.context import AppContext
-    from ui.pages.calls import CallsPage
 
     samples = []
     for _ in range(3 if quick else 5):

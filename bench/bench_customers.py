@@ -23,7 +23,7 @@ def _phone_forms(canonical: str, rng: random.Random) -> str:
 def run(quick: bool = False) -> list[dict]:
     n = 5_000 if quick else 100_000
     path = open_seeded(n)
-    from app import customers as cs
+    from app.customers import service as cs
     from models.core import PhoneNumber
 
     rng = random.Random(7)
@@ -61,7 +61,7 @@ def run(quick: bool = False) -> list[dict]:
 
     app = setup_qt_app()
     from ui.context import AppContext
-    from ui.pages.customers import CustomersPage
+    from ui.customers.page import CustomersPage
 
     samples = []
     pages_fetched = 0

@@ -37,7 +37,8 @@ def run(quick: bool = False) -> list[dict]:
     customers = 5_000 if quick else 100_000
     n = 25_000 if quick else 250_000
     open_seeded(customers, tasks=n, calls=n, invoices=0)
-    from app import dashboard, tasks
+    from app.reports import dashboard
+    from app.tasks import service as tasks
     from models.core import User
 
     inbox_user = _inbox_user()
@@ -60,8 +61,8 @@ def run(quick: bool = False) -> list[dict]:
 
     app = setup_qt_app()
     from ui.context import AppContext
-    from ui.pages.dashboard import DashboardPage
-    from ui.pages.tasks import TasksPage
+    from ui.dashboard.page import DashboardPage
+    from ui.tasks.page import TasksPage
 
     def open_page(cls, user_id: int) -> None:
         ctx = AppContext()

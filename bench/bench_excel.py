@@ -89,8 +89,8 @@ def _cpu_ms() -> float:
 
 
 def _do_export(db_path: str, out: str, limit: int) -> dict:
-    from app import customers as cs
-    from app.excel_export import customer_columns, customer_rows, export_customers, write_xlsx
+    from app.customers import service as cs
+    from app.excel.export import customer_columns, customer_rows, export_customers, write_xlsx
     from models.connection import open_database
 
     open_database(db_path)
@@ -105,8 +105,8 @@ def _do_export(db_path: str, out: str, limit: int) -> dict:
 
 
 def _do_import(sheet: str, mode: str) -> dict:
-    from app import demo
     from app import excel_import as ei
+    from app.demo import customers as demo
     from models.connection import open_database
 
     folder = tempfile.mkdtemp(prefix="crm-bench-import-")

@@ -21,8 +21,8 @@ def _database(quick: bool) -> tuple[Path, int, int]:
     from models.connection import close_database, open_database
 
     if not path.exists():
-        from app import clock
-        from app.demo import ensure_users, seed_customers
+        from app.core import clock
+        from app.demo.customers import ensure_users, seed_customers
         from app.pipeline.demo import seed_pipeline
         from models.base import db
 
@@ -46,7 +46,7 @@ def _database(quick: bool) -> tuple[Path, int, int]:
 
 
 def run(quick: bool = False) -> list[dict]:
-    from app.jalali import from_jalali, to_jalali
+    from app.core.jalali import from_jalali, to_jalali
     from app.pipeline import board as pb
     from app.pipeline import reports as pr
     from models.connection import close_database
@@ -89,7 +89,7 @@ def run(quick: bool = False) -> list[dict]:
             app.processEvents()
         out.append(figure("pipeline_board_10000_open", samples, open=have, rss_mb=rss_mb()))
 
-        y = to_jalali(__import__("app.clock", fromlist=["today"]).today()).year
+        y = to_jalali(__import__("app.core.clock", fromlist=["today"]).today()).year
         span = (from_jalali(y - 1, 1, 1), from_jalali(y + 1, 12, 29))
         pr.run("forecast", *span)
         samples = [time_ms(lambda: pr.run("forecast", *span)) for _ in range(rounds)]

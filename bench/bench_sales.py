@@ -24,8 +24,9 @@ def _fresh_db(tag: str) -> Path:
 
 
 def _pdf(quick: bool) -> dict:
-    from app import sales, settings
-    from app.invoice_pdf import render_document
+    from app import settings
+    from app.sales import service as sales
+    from app.sales.invoice_pdf import render_document
     from models.core import Customer
 
     _fresh_db("pdf")
@@ -46,8 +47,8 @@ def _pdf(quick: bool) -> dict:
 
 
 def _balance(quick: bool) -> dict:
-    from app import sales
-    from app.demo_sales import seed_sales
+    from app.demo.sales import seed_sales
+    from app.sales import service as sales
     from models.core import Customer
     from models.sales import Payment, SalesDocument
 

@@ -55,7 +55,7 @@ def seeded_db(customers: int, seed: int = 1405, extra: dict | None = None) -> Pa
     tag = "-".join(f"{k}{v}" for k, v in sorted((extra or {}).items()))
     path = CACHE / f"bench-{customers}{('-' + tag) if tag else ''}.sqlite3"
     if not path.exists():
-        from app.demo import seed as demo_seed
+        from app.demo.customers import seed as demo_seed
         from models.connection import close_database, open_database
 
         tmp = path.with_suffix(".building")

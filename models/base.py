@@ -12,7 +12,7 @@ db = pw.DatabaseProxy()
 
 
 def now() -> dt.datetime:
-    from app.clock import now as _now
+    from app.core.clock import now as _now
 
     return _now()
 

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import peewee as pw
 
-from app.errors import DatabaseError
+from app.core.errors import DatabaseError
 from models.base import db
 from models.writer import writer
 
@@ -27,7 +27,7 @@ SQLITE_PRAGMAS = {
 
 
 def default_sqlite_path() -> Path:
-    from app.paths import data_dir
+    from app.core.paths import data_dir
 
     return data_dir() / "crm.sqlite3"
 
@@ -165,7 +165,7 @@ def make_database(url: str, create: bool | None = None) -> pw.Database:
                     "برای ساختن پایگاه داده تازه برنامه را بدون --db باز کنید یا از crm demo-data استفاده کنید.",
                     en=f"There is no database at {path}. Check the path (a typing mistake?); to make a new "
                        "database open the program without --db, or use crm demo-data.")
-            from app.fs import cause_of, create_private_file, private_dir
+            from app.core.fs import cause_of, create_private_file, private_dir
 
             try:
                 private_dir(path.parent)

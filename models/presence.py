@@ -79,7 +79,7 @@ def register(db_path: Path) -> None:
         me = f"{_safe_name(socket.gethostname())}-{os.getpid()}"
         for _attempt in range(3):          # another process may remove an empty folder between mkdir and open
             try:
-                from app.fs import private_dir
+                from app.core.fs import private_dir
 
                 private_dir(folder)
                 path = folder / me

@@ -152,7 +152,7 @@ def _close_quietly(database: pw.Database) -> None:
 
 def translate(e: BaseException) -> BaseException:
     """A database error the user can act on becomes a DatabaseError with the cause in Persian."""
-    from app.errors import DatabaseError
+    from app.core.errors import DatabaseError
 
     # The cause may sit behind another error: a COMMIT that fails on a full disk is followed by a ROLLBACK that
     # fails with "no transaction is active"; the first one is what the user needs to hear.

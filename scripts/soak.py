@@ -44,9 +44,10 @@ def _env() -> dict:
 
 def desk(index: int, db: str, seconds: float, log_path: str) -> None:
     sys.path.insert(0, str(ROOT))
-    from app import call_log, tasks
-    from app import customers as cs
-    from app.errors import UserError
+    from app.calls import log as call_log
+    from app.core.errors import UserError
+    from app.customers import service as cs
+    from app.tasks import service as tasks
     from models.connection import open_database
 
     open_database(db)

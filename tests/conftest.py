@@ -8,7 +8,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from app.qtcompat import guard_pyside  # noqa: E402
+from app.core.qtcompat import guard_pyside  # noqa: E402
 
 guard_pyside()
 
@@ -17,7 +17,8 @@ guard_pyside()
 def _isolated_data_dir(tmp_path, monkeypatch):
     """Every test gets its own data folder: no test touches the user's real files."""
     monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path / "data"))
-    from app import clock, settings
+    from app import settings
+    from app.core import clock
 
     clock.set_now(None)
     settings.reset_cache()

@@ -42,8 +42,8 @@ def setup_qt_app(argv: list[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
     from app import APP_NAME, APP_TITLE
-    from app.paths import resources_dir
-    from app.qtcompat import guard_pyside
+    from app.core.paths import resources_dir
+    from app.core.qtcompat import guard_pyside
 
     guard_pyside()
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
@@ -76,7 +76,7 @@ def install_excepthook() -> None:
     def hook(exc_type, exc, tb):
         details = "".join(traceback.format_exception(exc_type, exc, tb))
         logger.error("uncaught exception:\n%s", details)
-        from app.errors import UserError
+        from app.core.errors import UserError
 
         if QApplication.instance() is None:
             return
@@ -124,7 +124,7 @@ def seed_demo_data(customers: int = 300) -> bool:
     from ui.ops import QueryOp, error_text
 
     def work(ctl):
-        from app.demo import seed
+        from app.demo.customers import seed
         from models.writer import writer
 
         return writer.run(seed, customers=customers, progress=ctl.label)
@@ -145,7 +145,7 @@ def run_gui(args) -> int:
         print("نمایشگری پیدا نشد (DISPLAY خالی است). برنامه را روی میزکار اجرا کنید، یا با xvfb-run؛ "
               "برای آزمایش بدون نمایشگر QT_QPA_PLATFORM=offscreen را تنظیم کنید.", file=sys.stderr)
         return 3
-    from app import logs
+    from app.core import logs
 
     previous_crash = logs.enable_faulthandler()
     app = setup_qt_app()
@@ -153,7 +153,7 @@ def run_gui(args) -> int:
     install_excepthook()
     from PySide6.QtWidgets import QMessageBox
 
-    from app.errors import UserError
+    from app.core.errors import UserError
     from models.connection import open_database, resolve_url, sqlite_path_of
 
     try:
@@ -170,7 +170,7 @@ def run_gui(args) -> int:
     if fresh and getattr(args, "demo_if_empty", False):
         seed_demo_data(customers=300)
     from app import settings
-    from app.users import ensure_default_user
+    from app.office.users import ensure_default_user
 
     user = ensure_default_user()
     if not settings.get("ui.current_user"):

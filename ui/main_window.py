@@ -25,14 +25,14 @@ logger = logging.getLogger(__name__)
 
 # key, Persian label, module, class. A page whose module is absent shows a placeholder.
 SECTIONS = [
-    ("dashboard", "پیشخوان", "ui.pages.dashboard", "DashboardPage"),
-    ("customers", "مشتریان", "ui.pages.customers", "CustomersPage"),
-    ("calls", "تماس‌ها", "ui.pages.calls", "CallsPage"),
-    ("tasks", "کارتابل و پیگیری‌ها", "ui.pages.tasks", "TasksPage"),
-    ("invoices", "پیش‌فاکتور و فاکتور", "ui.pages.invoices", "InvoicesPage"),
-    ("reports", "گزارش‌ها", "ui.pages.reports", "ReportsPage"),
+    ("dashboard", "پیشخوان", "ui.dashboard.page", "DashboardPage"),
+    ("customers", "مشتریان", "ui.customers.page", "CustomersPage"),
+    ("calls", "تماس‌ها", "ui.calls.page", "CallsPage"),
+    ("tasks", "کارتابل و پیگیری‌ها", "ui.tasks.page", "TasksPage"),
+    ("invoices", "پیش‌فاکتور و فاکتور", "ui.sales.invoices_page", "InvoicesPage"),
+    ("reports", "گزارش‌ها", "ui.reports.page", "ReportsPage"),
     ("pipeline", "فرصت‌های فروش", "ui.pipeline.page", "PipelinePage"),
-    ("settings", "تنظیمات", "ui.pages.settings", "SettingsPage"),
+    ("settings", "تنظیمات", "ui.settings.page", "SettingsPage"),
 ]
 
 
@@ -134,26 +134,26 @@ class MainWindow(QMainWindow):
 
     def open_customer(self, customer_id: int) -> None:
         try:
-            from ui.customer_file import open_customer_file
+            from ui.customers.file import open_customer_file
         except ImportError:
             logger.warning("customer file screen not available")
             return
         open_customer_file(self.ctx, customer_id)
 
     def new_customer_with_phone(self, number: str) -> None:
-        from ui.customer_form import edit_customer
+        from ui.customers.form import edit_customer
 
         edit_customer(self.ctx, prefill={"phones": [{"raw": number}]}, parent=self)
 
     def open_task(self, task_id: int) -> None:
-        from ui.task_dialog import open_task_dialog
+        from ui.tasks.task_dialog import open_task_dialog
 
         open_task_dialog(self.ctx, task_id or None, parent=self)
 
     def _start_reminders(self) -> None:
         """Task/meeting alarms and birthdays; reminders missed while the app was closed show at start."""
         try:
-            from ui.reminder_popup import install
+            from ui.tasks.reminder_popup import install
 
             self.reminders = install(self.ctx, self)
         except Exception:  # noqa: BLE001 - reminders must never keep the window from opening
@@ -161,7 +161,7 @@ class MainWindow(QMainWindow):
 
     def log_call(self, customer_id: int, call_id: int) -> None:
         try:
-            from ui.call_dialog import CallDialog
+            from ui.calls.call_dialog import CallDialog
         except ImportError:
             logger.warning("call dialog not available")
             return
@@ -170,7 +170,7 @@ class MainWindow(QMainWindow):
 
     def _start_callerid(self) -> None:
         try:
-            from ui.callerid_controller import CallerIdController
+            from ui.calls.controller import CallerIdController
         except ImportError:
             return
         try:

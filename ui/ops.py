@@ -39,7 +39,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QThread, QThreadPool, Signal
 
-from app.errors import UserError
+from app.core.errors import UserError
 
 logger = logging.getLogger(__name__)
 

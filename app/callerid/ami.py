@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from app.callerid.decoders.ami import BANNER_PREFIX, Packet, PacketReader, encode_action
 from app.callerid.sources import ERROR, NO_DEVICE, POLL_SECONDS, Source, SourceLost, SourceUnavailable
-from app.errors import UserError
+from app.core.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -337,7 +337,7 @@ class OriginateResult:
 
 def dial_number(number: str) -> str:
     """What the PBX should dial: ASCII digits; +98… / 0098… become 0…; spaces and dashes dropped."""
-    from app.text import to_ascii_digits
+    from app.core.text import to_ascii_digits
 
     t = re.sub(r"[\s\-().]", "", to_ascii_digits(number or ""))
     if t.startswith("+98"):
@@ -396,7 +396,7 @@ def originate(number: str, extension: str | None = None, *, host: str | None = N
         return OriginateResult(False, "اتصال با مرکز تلفن هنگام شماره‌گیری قطع شد.")
     finally:
         conn.close()
-    from app.text import to_persian_digits
+    from app.core.text import to_persian_digits
 
     ext_fa = to_persian_digits(ext)
     if ev is None:

@@ -36,7 +36,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from app.callerid import sources
 from app.callerid.sources import Pump, Source, SourceUnavailable
-from app.errors import UserError
+from app.core.errors import UserError
 
 logger = logging.getLogger(__name__)
 

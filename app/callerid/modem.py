@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from app.callerid.sources import DEFAULT_BAUD, SerialSource, Source, SourceLost
-from app.errors import UserError
+from app.core.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -225,8 +225,8 @@ DIAL_ERRORS = {
 def dialable(number: str, area_code: str | None = None) -> str:
     """The digits a modem should dial for a stored or reported number: +98/0098 folded to 0, and a landline
     in the office's own city dialled without its area code. Raises UserError when nothing dialable is left."""
-    from app import phones
-    from app.text import to_ascii_digits
+    from app.core import phones
+    from app.core.text import to_ascii_digits
 
     area = area_code
     if area is None:
@@ -274,7 +274,7 @@ def dial(port: str | Source, number: str, *, baud: int = DEFAULT_BAUD, release_a
             command(src, "ATH", COMMAND_TIMEOUT)
         except SourceLost:
             raise UserError("ارتباط با مودم هنگام شماره‌گیری قطع شد.") from None
-    from app.text import to_persian_digits
+    from app.core.text import to_persian_digits
 
     return DialResult(digits, released, f"شماره {to_persian_digits(digits)} گرفته شد؛ گوشی را بردارید.")
 

@@ -681,7 +681,7 @@ def cmd_simulate(args) -> int:
     import signal
     import sys
 
-    from app.errors import UserError
+    from app.core.errors import UserError
 
     exts = [e.strip() for e in (args.extensions or "101").split(",") if e.strip()] or ["101"]
     numbers = [r.split(":", 1)[-1].strip() for r in args.ring]

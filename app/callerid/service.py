@@ -9,7 +9,7 @@ views. ``record(views)`` queues the rows to the one writer and returns a Future 
 while an import holds the write transaction waits behind it in the writer's queue, nothing is lost and the
 GUI never waits. The writer runs jobs in submission order, so a call's later changes always follow its
 creation; the Call row id of each live call is kept writer-side (CallRecorder), never guessed by the GUI.
-When the job is done ``recorded(results)`` gives the views their ids (ui/callerid_controller.py delivers the
+When the job is done ``recorded(results)`` gives the views their ids (ui/calls/controller.py delivers the
 Future's result to the GUI thread with a queued Qt signal). A failed record is retried with the call's latest
 state (``retry()``); the recorder creates a missing row, so nothing depends on the first write succeeding.
 
@@ -30,7 +30,7 @@ Live calls (the GUI's caller-ID controller, on the GUI thread):
     svc.close_all()                         # on shutdown
     recover_open_calls()                    # at start-up: calls left ringing by a crash are closed
 
-The call log itself (lists, manual logging, handled, labels) is app/call_log.py.
+The call log itself (lists, manual logging, handled, labels) is app/calls/log.py.
 
 Modem-only sources cannot see the handset: their calls end as state "ended" with no answered time and no
 duration (outcome unknown), never as missed (see app/callerid/lifecycle.py).
@@ -43,11 +43,15 @@ from collections import OrderedDict
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
-from app import call_log, clock, settings, sqlcache, timeline
-from app import phones as ph
+from app import settings
 from app.callerid import events as ev
 from app.callerid import lifecycle as lc
 from app.callerid import settings_keys as sk
+from app.calls import log as call_log
+from app.core import clock
+from app.core import phones as ph
+from app.customers import timeline
+from models import sqlcache
 from models.calls import Call
 from models.core import Customer, PhoneNumber
 from models.writer import writer, writes
@@ -207,7 +211,7 @@ class CallerIdService:
         """A customer now holds some numbers (created or chosen from a popup, or edited): the live and
         recently finished calls from those numbers that had no customer take this one, in every later record.
         Returns their views. The rows already written are attached by call_log.link_calls_to_customer."""
-        from app.customers import display_name_of
+        from app.customers.service import display_name_of
 
         numbers = {p.canonical for p in PhoneNumber.select(PhoneNumber.canonical)
                    .where(PhoneNumber.customer == customer_id) if p.canonical}
@@ -418,7 +422,7 @@ def _lookup(number_raw: str, status: str) -> tuple[str, tuple[int, str] | None, 
     """(canonical number, the customer's (id, display name) or None, how many other customers share it)."""
     if status != ev.OK or not number_raw:
         return "", None, 0
-    from app.customers import find_by_phone
+    from app.customers.service import find_by_phone
 
     area = settings.area_code()
     p = ph.normalize(number_raw, area)
@@ -440,7 +444,7 @@ def _find_fast(number_raw: str, area: str) -> list[tuple[int, str]]:
     """(id, display name) of the customers holding this number under one of its lookup keys: the first query
     of customers.find_by_phone with its SQL generated once (app.sqlcache). Empty → the caller falls back to
     find_by_phone itself (its other-area-code fallback)."""
-    from app.customers import display_name_of
+    from app.customers.service import display_name_of
 
     keys = ph.lookup_keys(number_raw, area)
     if not keys:

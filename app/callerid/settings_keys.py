@@ -114,7 +114,7 @@ def init_commands() -> list[str]:
 
 def parse_host_port(text: str, default_port: int = 3333) -> tuple[str, int]:
     """'192.168.1.5:3333' / 'ncid.local' / '[::1]:3333' → (host, port). Raises UserError on nonsense."""
-    from app.errors import UserError
+    from app.core.errors import UserError
 
     t = (text or "").strip()
     m = re.fullmatch(r"\[([^\]]+)\](?::(\d+))?", t) or re.fullmatch(r"([^:\s]+)(?::(\d+))?", t)
@@ -133,7 +133,7 @@ def pbx_default_port(kind: str) -> int:
 
 def parse_pbx_address(text: str, kind: str = "ami") -> tuple[str, int]:
     """The PBX's 'host[:port]' (the port defaults to 5038 for AMI, 2300 for SMDR). Raises UserError."""
-    from app.errors import UserError
+    from app.core.errors import UserError
 
     if not (text or "").strip():
         raise UserError("نشانی مرکز تلفن نوشته نشده است؛ در تنظیمات شناسه تماس، نشانی IP مرکز تلفن را بنویسید "
@@ -146,7 +146,7 @@ def parse_pbx_address(text: str, kind: str = "ami") -> tuple[str, int]:
 
 def parse_extension_map(text: str) -> dict[str, str]:
     """'101=علی رضایی|102=مریم' (or one per line, or ':' instead of '=') → {'101': 'علی رضایی', '102': 'مریم'}."""
-    from app.text import to_ascii_digits
+    from app.core.text import to_ascii_digits
 
     out: dict[str, str] = {}
     for part in re.split(r"[|\n\r،,]+", text or ""):
@@ -182,6 +182,6 @@ def line_label(line: int | None) -> str:
     label = line_labels().get(line)
     if label:
         return label
-    from app.text import to_persian_digits
+    from app.core.text import to_persian_digits
 
     return f"خط {to_persian_digits(str(line))}"

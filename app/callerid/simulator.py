@@ -46,7 +46,7 @@ DEVICES = ("modem", "segal", "yasna", "techno")
 def _when(when: dt.datetime | None) -> dt.datetime:
     if when is not None:
         return when
-    from app import clock
+    from app.core import clock
 
     return clock.now()
 

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 from app.callerid import events as ev
 from app.callerid.events import CallerIdEvent
-from app.errors import UserError
+from app.core.errors import UserError
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from app.clock import now
+from app.core.clock import now
 from app.pipeline.stages import StageInfo, list_stages
 from models.base import db
 from models.core import Customer, User
@@ -133,7 +133,7 @@ def _query(f: BoardFilter):
     if f.customer_id:
         q = q.where(Opportunity.customer == f.customer_id)
     if f.text:
-        from app.text import search_key
+        from app.core.text import search_key
 
         for tok in search_key(f.text).split():
             q = q.where(Opportunity.title.contains(tok) | Customer.search_text.contains(tok))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.errors import NotFound, ValidationError
-from app.text import clean
+from app.core.errors import NotFound, ValidationError
+from app.core.text import clean
 from models.pipeline import Competitor, OpportunityCompetitor
 from models.writer import writes
 

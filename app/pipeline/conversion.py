@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from app import timeline
-from app.clock import now
+from app.core.clock import now
+from app.customers import timeline
 from models.base import db
 from models.core import Customer
 from models.pipeline import CustomerConversion, Opportunity, OpportunityDocument

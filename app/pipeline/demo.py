@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import random
 
-from app.clock import now
+from app.core.clock import now
 from app.pipeline.stages import funnel_order, list_stages, lost_reasons
 from models.base import db
 from models.core import Activity, Customer, User
@@ -175,7 +175,7 @@ def _convert(converted: list[tuple[int, int, dt.datetime, int | None]]) -> None:
 
 
 def _targets(rng: random.Random, reps: list[int], moment: dt.datetime) -> None:
-    from app.jalali import add_months, to_jalali
+    from app.core.jalali import add_months, to_jalali
 
     for k in range(-3, 3):
         j = to_jalali(add_months(moment.date(), k))

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from app import timeline
-from app.clock import now, today
-from app.errors import NotFound, UserError, ValidationError
-from app.jalali import JalaliError, format_date, parse_date
-from app.text import clean, format_rial
+from app.core.clock import now, today
+from app.core.errors import NotFound, UserError, ValidationError
+from app.core.jalali import JalaliError, format_date, parse_date
+from app.core.text import clean, format_rial
+from app.customers import timeline
 from models.core import Customer, User
 from models.pipeline import (
     Competitor,
@@ -54,7 +54,7 @@ MAX_VALUE = 10 ** 16
 # --- parsing ------------------------------------------------------------------------------------------------
 
 def _money(value: Any, key: str, errors: dict[str, str], label: str = "مبلغ") -> int | None:
-    from app.sales import parse_money
+    from app.sales.service import parse_money
 
     if value in (None, ""):
         return None
@@ -88,7 +88,7 @@ def _day(value: Any, key: str, errors: dict[str, str]) -> dt.date | None:
 def _probability(value: Any, errors: dict[str, str]) -> int | None:
     if value in (None, ""):
         return None
-    from app.text import parse_int
+    from app.core.text import parse_int
 
     p = value if isinstance(value, int) and not isinstance(value, bool) else parse_int(str(value).replace("٪", "")
                                                                                        .replace("%", ""))
@@ -108,7 +108,7 @@ class _Clean:
 
 
 def _validate(data: dict, existing: Opportunity | None) -> _Clean:
-    from app.sales import parse_quantity
+    from app.sales.service import parse_quantity
 
     errors: dict[str, str] = {}
     f: dict[str, Any] = {}
@@ -222,7 +222,7 @@ def _write_competitors(opp: Opportunity, comps: list[dict]) -> None:
 
 def _sync_next_task(opp: Opportunity, user: int | None) -> None:
     """The next step with a date is an open follow-up task for the owner (created or edited)."""
-    from app import tasks
+    from app.tasks import service as tasks
 
     if opp.status != "open" or not opp.next_step or not opp.next_step_date:
         _cancel_next_task(opp, user)
@@ -243,7 +243,7 @@ def _sync_next_task(opp: Opportunity, user: int | None) -> None:
 
 
 def _cancel_next_task(opp: Opportunity, user: int | None) -> None:
-    from app import tasks
+    from app.tasks import service as tasks
 
     if opp.next_task_id:
         t = tasks.Task.get_or_none(tasks.Task.id == opp.next_task_id)
@@ -443,7 +443,7 @@ def unlink_document(opp_id: int, doc_id: int) -> None:
 @writes
 def create_proforma(opp_id: int, user: int | None = None) -> SalesDocument:
     """A proforma (پیش‌فاکتور) from the opportunity's lines (or one line of its value), linked to it."""
-    from app import sales
+    from app.sales import service as sales
 
     opp = _get(opp_id)
     lines = [sales.LineInput(ln.description, ln.quantity, ln.unit_price, product_id=ln.product_id)
@@ -501,7 +501,7 @@ def days_in_stage(opp: Opportunity, at: dt.datetime | None = None) -> int:
 
 def get_opportunity(opp_id: int) -> dict:
     """Everything the opportunity dialog shows, as plain data."""
-    from app.sales import customer_name
+    from app.sales.service import customer_name
 
     opp = _get(opp_id)
     stage = PipelineStage.get_by_id(opp.stage_id)
@@ -539,7 +539,7 @@ class DocInfo:
 
     @property
     def label(self) -> str:
-        from app.sales import STATE_LABELS, TYPE_LABELS
+        from app.sales.service import STATE_LABELS, TYPE_LABELS
 
         return (f"{TYPE_LABELS.get(self.doc_type, self.doc_type)} {self.number or 'پیش‌نویس'} — "
                 f"{format_date(self.date)} — {format_rial(self.total)} ({STATE_LABELS.get(self.state, self.state)})")

@@ -33,12 +33,12 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from app.clock import now
-from app.errors import UserError
-from app.excel_export import Column, period_label
-from app.jalali import month_label, to_jalali
+from app.core.clock import now
+from app.core.errors import UserError
+from app.core.jalali import month_label, to_jalali
+from app.excel.export import Column, period_label
 from app.pipeline.stages import funnel_order, list_stages
-from app.reports import Chart, ReportResult
+from app.reports.service import Chart, ReportResult
 from models.base import db
 from models.core import Customer, User
 from models.pipeline import (
@@ -221,7 +221,7 @@ def funnel_report(date_from=None, date_to=None, owner_id=None, source=None) -> R
     note = "" if info["total"] else "در این بازه فرصت فروشی ثبت نشده است."
     if info["total"]:
         note = (f"{info['total']} فرصت در این بازه ثبت شده؛ {info['won']} برنده و {info['lost']} ازدست‌رفته.")
-        from app.text import to_persian_digits
+        from app.core.text import to_persian_digits
 
         note = to_persian_digits(note)
     return ReportResult("funnel", "قیف فروش", period_label(date_from, date_to), cols, rows if info["total"] else [],
@@ -303,7 +303,7 @@ _FORECAST_COLS = [Column("count", "تعداد فرصت باز", "int"), Column("
 
 
 def _undated_note(owner_id, source) -> str:
-    from app.text import to_persian_digits
+    from app.core.text import to_persian_digits
 
     n = _filtered(Opportunity.select().where(Opportunity.status == "open", Opportunity.close_date.is_null()),
                   owner_id, source).count()
@@ -478,7 +478,7 @@ def lead_sources_report(date_from=None, date_to=None, owner_id=None, source=None
 
 @writes
 def set_target(user_id: int, year: int, month: int, amount: int) -> None:
-    from app.errors import ValidationError
+    from app.core.errors import ValidationError
 
     if not 1 <= int(month) <= 12 or not 1300 <= int(year) <= 1600:
         raise ValidationError({"month": "ماه یا سال هدف درست نیست."})
@@ -505,7 +505,7 @@ def targets_of(year: int) -> dict[tuple[int, int], int]:
 
 @_report("targets", "هدف فروش کارشناسان و پیشرفت")
 def targets_report(date_from=None, date_to=None, owner_id=None, source=None) -> ReportResult:
-    from app import sales
+    from app.sales import service as sales
 
     day = (date_to or date_from or now().date())
     first = to_jalali(date_from) if date_from else None

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.errors import NotFound, UserError, ValidationError
-from app.text import clean
+from app.core.errors import NotFound, UserError, ValidationError
+from app.core.text import clean
 from models.pipeline import LostReason, Opportunity, PipelineStage, StageChange
 from models.writer import writes
 

@@ -17,7 +17,7 @@ from types import ModuleType
 
 import peewee as pw
 
-from app.errors import DatabaseError
+from app.core.errors import DatabaseError
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ NAME = "tasks: tasks and follow-ups, referrals, meetings, reminders"
 
 def up(database):
     database.create_tables(TASK_MODELS)
-    # Birthday and anniversary reminders search these dates by day ranges (app/reminders.py dates_on).
+    # Birthday and anniversary reminders search these dates by day ranges (app/tasks/reminders.py dates_on).
     database.execute_sql('CREATE INDEX IF NOT EXISTS customer_birthday ON customer (birthday)')
     database.execute_sql('CREATE INDEX IF NOT EXISTS customer_anniversary ON customer (anniversary)')
     # The dashboard's "calls not yet handled this week".

@@ -6,7 +6,7 @@ NAME = "customers: sort key family name first"
 
 
 def up(database):
-    from app.text import sort_key
+    from app.core.text import sort_key
 
     rows = database.execute_sql("SELECT id, kind, first_name, last_name, company FROM customer").fetchall()
     updates = []

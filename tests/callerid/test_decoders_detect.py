@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from app.callerid import events as ev
-from app.callerid.cli_decode import decode_main, lookup_main
 from app.callerid.decoders import CHOICES, decoder_for
 from app.callerid.decoders.detect import detect
+from cli.callerid_decode import decode_main, lookup_main
 
 CAPTURES = Path(__file__).parent / "captures"
 
@@ -90,7 +90,7 @@ def test_unknown_format_is_refused():
 # --- the CLI ----------------------------------------------------------------------------------------------
 
 def test_decode_cli_prints_one_json_object_per_incoming_call(capsys):
-    from app import clock
+    from app.core import clock
 
     clock.set_now(dt.datetime(2026, 11, 24, 10, 0))
     assert decode_main(str(CAPTURES / "segal_four_lines.txt")) == 0
@@ -174,7 +174,7 @@ def _captures_for(number: str) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("form", FORMS_MOBILE + FORMS_LANDLINE)
 def test_every_form_from_every_device_matches_the_same_customer(db, form):
-    from app import customers
+    from app.customers import service as customers
 
     mobile, office = _customers()
     expected = mobile.id if form in FORMS_MOBILE else office.id

@@ -144,7 +144,7 @@ def test_date_without_year_uses_current_year_or_last_year_across_new_year():
 
 
 def test_default_now_is_the_office_clock():
-    from app import clock
+    from app.core import clock
 
     clock.set_now(dt.datetime(2031, 6, 1, 8, 0))
     out = ModemDecoder().feed(b"DATE = 0601\r\nTIME = 0759\r\nNMBR = 22514321\r\nNAME = X\r\n")

@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.callerid import events as ev
-from app.callerid.cli_decode import decode_main
 from app.callerid.decoders import decoder_for
 from app.callerid.decoders.base import box_number, parse_duration, to_int, to_text
 from app.callerid.decoders.detect import AutoDecoder, detect
 from bench.bench_decoders import segal_alphabet_noise
+from cli.callerid_decode import decode_main
 
 NOW = dt.datetime(2026, 11, 24, 10, 0)
 

@@ -17,7 +17,7 @@ from app.callerid.ami import AmiSource, check_connection, originate, pbx_source_
 from app.callerid.pbx_simulator import AmiServer, SmdrPty, SmdrTcpServer
 from app.callerid.smdr import SmdrTcpSource
 from app.callerid.sources import Pump, SerialSource, SourceUnavailable
-from app.errors import UserError
+from app.core.errors import UserError
 
 
 class Run:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from app.callerid import events as ev
-from app.callerid.cli_decode import event_json
 from app.callerid.decoders import decoder_for
+from cli.callerid_decode import event_json
 
 REAL = Path(__file__).parent / "captures" / "real"
 NOW = dt.datetime(2026, 11, 24, 20, 0)

@@ -5,11 +5,14 @@ import datetime as dt
 
 import pytest
 
-from app import call_log, clock, customers, settings
+from app import settings
 from app.callerid import events as ev
 from app.callerid import service as svc
 from app.callerid import settings_keys as sk
-from app.errors import ValidationError
+from app.calls import log as call_log
+from app.core import clock
+from app.core.errors import ValidationError
+from app.customers import service as customers
 from models.calls import Call
 from models.core import Activity
 

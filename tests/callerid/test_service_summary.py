@@ -5,7 +5,11 @@ import datetime as dt
 
 import pytest
 
-from app import call_log, clock, customers, settings, summary
+from app import settings
+from app.calls import log as call_log
+from app.core import clock
+from app.customers import service as customers
+from app.customers import summary
 from models.base import db
 from models.core import User
 
@@ -55,7 +59,8 @@ def test_new_customer_reads_none_yet(customer):
 
 
 def test_filled_summary(customer):
-    from app import meetings, sales
+    from app.sales import service as sales
+    from app.tasks import meetings
 
     sales.save_document("proforma", customer.id, [{"description": "کابل", "quantity": 2, "unit_price": 500_000}],
                         date=dt.date(2026, 11, 1))
@@ -82,7 +87,7 @@ def test_filled_summary(customer):
 
 
 def test_summary_is_a_handful_of_queries(customer):
-    from app import sales
+    from app.sales import service as sales
 
     sales.save_document("invoice", customer.id, [{"description": "x", "quantity": 1, "unit_price": 10_000}],
                         issue=True)
@@ -95,8 +100,8 @@ def test_summary_is_a_handful_of_queries(customer):
 
 def test_missing_feature_reads_none_yet(customer, monkeypatch):
     """A feature module without the function (older build) leaves its items at «هنوز ثبت نشده»."""
-    import app.meetings
-    import app.sales
+    import app.sales.service
+    import app.tasks.meetings
 
     monkeypatch.delattr(app.sales, "customer_sales_snapshot")
     monkeypatch.delattr(app.meetings, "last_visit")
@@ -115,7 +120,7 @@ def test_what_was_said_is_the_last_call_that_has_a_note(customer):
     assert s.last_call.id == bare and s.last_note.id == noted
     fields = dict(summary.summary_fields(s))
     assert fields["آنچه گفته شد"].endswith("سفارش ۲۰ عدد کابل را تأیید کرد")
-    from app.jalali import format_date
+    from app.core.jalali import format_date
 
     assert fields["آنچه گفته شد"].startswith(format_date(T0 - dt.timedelta(days=3)))
     assert "قرار" not in fields["آخرین تماس"] and "تأیید" not in fields["آخرین تماس"]

@@ -11,7 +11,7 @@ import serial
 from app.callerid import modem
 from app.callerid.simulator import Simulator, SimulatorOptions
 from app.callerid.sources import SerialSource, SourceUnavailable
-from app.errors import UserError
+from app.core.errors import UserError
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from app.callerid.simulator import (
     segal_ring,
 )
 from app.callerid.sources import Pump, SerialSource, SourceLost, SourceUnavailable
-from app.errors import UserError
+from app.core.errors import UserError
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from app import customers, sqlcache
+from app.customers import service as customers
+from models import sqlcache
 from models.core import Customer, PhoneNumber
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from app import backup as B
-from app import clock
-from app import customers as cs
-from app.errors import UserError
-from app.paths import backup_dir
+from app.core import clock
+from app.core.errors import UserError
+from app.core.paths import backup_dir
+from app.customers import service as cs
 from models.base import db
 from models.connection import close_database, open_database
 from models.core import Customer

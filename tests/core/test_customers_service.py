@@ -6,10 +6,12 @@ import datetime as dt
 
 import pytest
 
-from app import clock, settings, timeline
-from app import customers as cs
-from app.customers import Filter
-from app.errors import NotFound, ValidationError
+from app import settings
+from app.core import clock
+from app.core.errors import NotFound, ValidationError
+from app.customers import service as cs
+from app.customers import timeline
+from app.customers.service import Filter
 from models.calls import Call
 from models.core import Activity, Address, Customer, CustomerTag, Note, PhoneNumber, SavedFilter, Tag, User
 

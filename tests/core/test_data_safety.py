@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from app import backup as B
-from app import clock
-from app import customers as cs
-from app.cli import run
-from app.errors import DatabaseError, UserError
-from app.paths import backup_dir, data_dir, log_dir, safety_dir
+from app.core import clock
+from app.core.errors import DatabaseError, UserError
+from app.core.paths import backup_dir, data_dir, log_dir, safety_dir
+from app.customers import service as cs
+from cli.main import run
 from models import presence
 from models.base import db
 from models.connection import close_database, open_database
@@ -65,7 +65,7 @@ def office(tmp_path):
 DESK = r"""
 import sys, time
 from models.connection import open_database
-from app import customers as cs
+from app.customers import service as cs
 open_database(sys.argv[1])
 print("ready", flush=True)
 n = 0
@@ -443,7 +443,7 @@ def test_database_backups_safety_copies_and_logs_are_owner_only(tmp_path, monkey
 
         import logging
 
-        from app import logs
+        from app.core import logs
 
         root = logging.getLogger()
         saved = list(root.handlers)

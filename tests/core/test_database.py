@@ -10,7 +10,7 @@ from pathlib import Path
 import peewee as pw
 import pytest
 
-from app.errors import DatabaseError
+from app.core.errors import DatabaseError
 from models.base import db, is_postgres
 from models.connection import (
     _safe,

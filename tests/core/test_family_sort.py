@@ -1,7 +1,7 @@
 """The customer list sorts by family name, then first name; an older database is re-keyed by migration 7."""
 from __future__ import annotations
 
-from app import customers as cs
+from app.customers import service as cs
 
 
 def test_family_name_first_then_first_name(anydb):
@@ -13,7 +13,7 @@ def test_family_name_first_then_first_name(anydb):
 
 
 def test_migration_rekeys_an_older_database(tmp_path):
-    from app.text import sort_key
+    from app.core.text import sort_key
     from models.connection import close_database, open_database
     from models.core import Customer, SchemaMigration
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.identity import (
+from app.core.identity import (
     check_economic_code,
     check_national_id,
     check_postal_code,

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app import clock
-from app import jalali as J
-from app.jalali import JalaliError
+from app.core import clock
+from app.core import jalali as J
+from app.core.jalali import JalaliError
 
 
 def j(y: int, m: int, d: int) -> dt.date:

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app import phones as ph
-from app.phones import (
+from app.core import phones as ph
+from app.core.phones import (
     INTERNATIONAL,
     INVALID,
     LANDLINE,

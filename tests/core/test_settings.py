@@ -6,7 +6,8 @@ import logging
 
 import pytest
 
-from app import paths, settings
+from app import settings
+from app.core import paths
 from app.settings import DESK, OFFICE, OPTIONS
 from models.base import db
 from models.connection import close_database, open_database

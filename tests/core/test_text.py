@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.text import (
+from app.core.text import (
     ZWNJ,
     clean,
     compact_key,

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from app.errors import DatabaseError
+from app.core.errors import DatabaseError
 from models.base import db
 from models.writer import writer, writes
 

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt, QTimer
 
-from app import customers, settings
+from app import settings
 from app.callerid import service as svc
 from app.callerid import settings_keys as sk
 from app.callerid.listener import CallerIdListener
 from app.callerid.simulator import Simulator, SimulatorOptions
 from app.callerid.sources import SerialSource
+from app.customers import service as customers
 from models.calls import Call
 from models.core import Customer
 from models.writer import writer
@@ -78,7 +79,7 @@ def import_write_phase(rows: int, hold: float) -> int:
 
 @pytest.fixture
 def rig(qapp, db, tmp_path, qtbot):
-    from ui.callerid_controller import CallerIdController
+    from ui.calls.controller import CallerIdController
     from ui.context import AppContext
 
     settings.set("office.area_code", "021")

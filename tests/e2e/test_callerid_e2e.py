@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from app import call_log, customers, settings
+from app import settings
 from app.callerid import service as svc
 from app.callerid import settings_keys as sk
 from app.callerid.listener import CallerIdListener
 from app.callerid.simulator import Simulator, SimulatorOptions
 from app.callerid.sources import SerialSource
+from app.calls import log as call_log
+from app.customers import service as customers
 from models.calls import Call
 from models.core import Activity
 
@@ -49,7 +51,7 @@ def office(qapp, db):
 @pytest.fixture
 def rig(office, tmp_path, qtbot):
     """Builds simulator + listener + controller for a device; tears everything down."""
-    from ui.callerid_controller import CallerIdController
+    from ui.calls.controller import CallerIdController
     from ui.context import AppContext
 
     made = []

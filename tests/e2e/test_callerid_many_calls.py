@@ -13,12 +13,14 @@ import time
 import pytest
 from PySide6.QtCore import QTimer
 
-from app import call_log, customers, settings
+from app import settings
 from app.callerid import service as svc
 from app.callerid import settings_keys as sk
 from app.callerid.listener import CallerIdListener
 from app.callerid.simulator import Simulator, SimulatorOptions
 from app.callerid.sources import SerialSource
+from app.calls import log as call_log
+from app.customers import service as customers
 from models.calls import Call
 from models.core import Activity
 
@@ -37,7 +39,7 @@ def office(qapp, db):
 
 
 def test_fifty_rung_out_calls_are_each_logged_and_missed_once(office, tmp_path, qtbot):
-    from ui.callerid_controller import CallerIdController
+    from ui.calls.controller import CallerIdController
     from ui.context import AppContext
 
     known = office

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import openpyxl
 
-from app.cli import run
+from cli.main import run
 from models.connection import close_database
 from tests.excel.test_import import messy_workbook
 

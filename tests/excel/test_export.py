@@ -6,10 +6,10 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from app import clock
-from app import customers as cs
-from app.errors import UserError
-from app.excel_export import Column, ExportCancelled, export_calls, export_customers, write_xlsx
+from app.core import clock
+from app.core.errors import UserError
+from app.customers import service as cs
+from app.excel.export import Column, ExportCancelled, export_calls, export_customers, write_xlsx
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import openpyxl
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
-from app import customers as cs
-from app import demo
+from app.customers import service as cs
+from app.demo import customers as demo
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +25,7 @@ def many(db):
 
 def test_export_customers_from_the_list(qtbot, many, tmp_path, monkeypatch):
     from ui.context import AppContext
-    from ui.export_dialog import export_customers
+    from ui.excel.export_dialog import export_customers
 
     out = tmp_path / "list"            # the dialog adds .xlsx
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
@@ -44,8 +44,8 @@ def test_export_customers_from_the_list(qtbot, many, tmp_path, monkeypatch):
 
 
 def test_cancel_stops_and_leaves_nothing(qtbot, many, tmp_path):
-    from app.excel_export import export_customers as export
-    from ui.export_dialog import ExportDialog
+    from app.excel.export import export_customers as export
+    from ui.excel.export_dialog import ExportDialog
 
     folder = tmp_path / "out"
     folder.mkdir()

@@ -6,10 +6,12 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from app import clock, sales, tasks
-from app import customers as cs
-from app.excel_export import export_documents, export_payments, export_tasks
-from app.jalali import parse_date
+from app.core import clock
+from app.core.jalali import parse_date
+from app.customers import service as cs
+from app.excel.export import export_documents, export_payments, export_tasks
+from app.sales import service as sales
+from app.tasks import service as tasks
 from models.core import User
 
 

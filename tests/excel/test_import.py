@@ -8,9 +8,9 @@ import zipfile
 import openpyxl
 import pytest
 
-from app import customers as cs
 from app import excel_import as ei
-from app.errors import UserError
+from app.core.errors import UserError
+from app.customers import service as cs
 from models.core import Activity, Customer, PhoneNumber, User
 from tests.excel.helpers import national_code
 

@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 
 from app import excel_import as ei
-from app.cli import run
-from app.text import to_ascii_digits
+from app.core.text import to_ascii_digits
+from cli.main import run
 from models.connection import close_database
 from models.core import Customer, PhoneNumber
 from tests.excel.helpers import national_code
@@ -256,7 +256,7 @@ def test_identity_card_columns_do_not_break_the_sheet(anydb, tmp_path):
 
 
 def test_colleagues_sharing_the_office_line_are_not_merged(anydb, tmp_path):
-    from app import customers as cs
+    from app.customers import service as cs
 
     boss = cs.create_customer({"first_name": "کامران", "last_name": "نوری", "company": "بازرگانی نور",
                                "phones": [{"raw": "02166554433"}]})

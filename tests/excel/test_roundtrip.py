@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import random
 
-from app import customers as cs
-from app import demo
 from app import excel_import as ei
-from app.excel_export import export_customers
+from app.customers import service as cs
+from app.demo import customers as demo
+from app.excel.export import export_customers
 from models.connection import close_database, open_database
 from models.core import Customer
 from tests.excel.helpers import national_code

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app import clock
-from app.jalali import parse_date
+from app.core import clock
+from app.core.jalali import parse_date
 from models.core import Customer, User
 
 

@@ -7,11 +7,12 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from app import clock, sales
-from app.jalali import parse_date
+from app.core import clock
+from app.core.jalali import parse_date
 from app.pipeline import opportunities as ops
 from app.pipeline import reports as pr
 from app.pipeline import stages as pst
+from app.sales import service as sales
 from tests.pipeline.helpers import freeze, make_customer, make_user, stage_ids
 
 M = 1_000_000
@@ -155,7 +156,7 @@ def test_every_report_runs_on_an_empty_database_with_a_note(anydb):
 
 
 def test_bad_period_is_refused_in_persian(anydb):
-    from app.errors import UserError
+    from app.core.errors import UserError
 
     with pytest.raises(UserError) as e:
         pr.run("forecast", dt.date(2026, 5, 1), dt.date(2026, 4, 1))
@@ -163,7 +164,7 @@ def test_bad_period_is_refused_in_persian(anydb):
 
 
 def test_forecast_exports_to_excel(office, tmp_path):
-    from app import reports
+    from app.reports import service as reports
 
     r = pr.run("forecast", *KHORDAD_TIR)
     out = reports.export_xlsx(r, tmp_path / "forecast.xlsx")

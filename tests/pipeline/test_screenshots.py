@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app import clock
+from app.core import clock
 from tests.pipeline.helpers import freeze
 
 
@@ -22,7 +22,7 @@ def _persian_app(qapp):
 
 @pytest.fixture
 def demo(db):
-    from app.demo import ensure_users, seed_customers
+    from app.demo.customers import ensure_users, seed_customers
     from app.pipeline.demo import seed_pipeline
 
     freeze("1405/03/05")

@@ -7,12 +7,13 @@ import datetime as dt
 
 import pytest
 
-from app import clock, sales
-from app.errors import UserError, ValidationError
+from app.core import clock
+from app.core.errors import UserError, ValidationError
 from app.pipeline import board as pb
 from app.pipeline import conversion
 from app.pipeline import opportunities as ops
 from app.pipeline import stages as pst
+from app.sales import service as sales
 from models.core import Activity, Customer
 from models.pipeline import CustomerConversion, Opportunity, OpportunityDocument, StageChange
 from models.tasks import Task

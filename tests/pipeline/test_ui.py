@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt, QtMsgType
 
-from app import clock
+from app.core import clock
 from app.pipeline import board as pb
 from app.pipeline import opportunities as ops
 from app.pipeline import stages as pst
@@ -219,7 +219,7 @@ def test_dialog_shows_history_and_marks_lost_with_a_reason(qtbot, office):
 
 def test_customer_file_lists_open_opportunities(qtbot, office):
     from ui.context import AppContext
-    from ui.customer_file import CustomerFileWindow
+    from ui.customers.file import CustomerFileWindow
 
     w = CustomerFileWindow(AppContext(user_id=office["reza"]), office["lead"])
     qtbot.addWidget(w)
@@ -231,7 +231,7 @@ def test_customer_file_lists_open_opportunities(qtbot, office):
 
 def test_dashboard_shows_my_steps_due_and_rotting_deals(qtbot, office):
     from ui.context import AppContext
-    from ui.pages.dashboard import DashboardPage
+    from ui.dashboard.page import DashboardPage
 
     freeze("1405/02/28")        # eight days idle: «سرنخ جدید» rots after 7
     page = DashboardPage(AppContext(user_id=office["reza"]))

@@ -6,10 +6,12 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from app import clock, reports, sales
-from app import customers as cs
-from app.errors import UserError
-from app.jalali import parse_date
+from app.core import clock
+from app.core.errors import UserError
+from app.core.jalali import parse_date
+from app.customers import service as cs
+from app.reports import service as reports
+from app.sales import service as sales
 from models.calls import Call
 from models.core import User
 

@@ -6,8 +6,9 @@ import random
 
 import peewee as pw
 
-from app import clock, sales
-from app.demo_sales import seed_sales
+from app.core import clock
+from app.demo.sales import seed_sales
+from app.sales import service as sales
 from models.core import Activity
 from models.sales import Payment, SalesDocument, SalesLine
 from tests.sales.helpers_sales import make_customer, make_user

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from app import clock, sales
-from app.sales import LineInput
+from app.core import clock
+from app.sales import service as sales
+from app.sales.service import LineInput
 from tests.sales.helpers_sales import make_customer
 from ui.context import AppContext
 
@@ -42,7 +43,7 @@ def test_totals_cover_every_matching_document(book):
 
 def test_list_page_says_it_shows_the_latest_n_of_m(book, qtbot):
     from ui.application import setup_qt_app
-    from ui.pages.invoices import DocumentsTab
+    from ui.sales.invoices_page import DocumentsTab
 
     setup_qt_app()
     DocumentsTab.LIMIT = 5

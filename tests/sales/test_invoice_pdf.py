@@ -11,12 +11,14 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from app import clock, sales, settings
-from app.invoice_pdf import invoice_pdf_main, render_document
-from app.pdf_text import fa_digits
-from app.sales import LineInput
-from app.text import format_number, to_persian_digits
-from app.words import amount_in_words
+from app import settings
+from app.core import clock
+from app.core.pdf_text import fa_digits
+from app.core.text import format_number, to_persian_digits
+from app.core.words import amount_in_words
+from app.sales import service as sales
+from app.sales.invoice_pdf import invoice_pdf_main, render_document
+from app.sales.service import LineInput
 from models.core import Address, PhoneNumber
 from tests.sales.helpers_sales import make_customer
 

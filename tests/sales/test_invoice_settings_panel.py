@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app import sales, settings
+from app import settings
+from app.sales import service as sales
 from ui.context import AppContext
 
 
@@ -29,7 +30,7 @@ def test_invoice_panel(db, qtbot):
 
 def test_footer_prefills_new_documents(db, qtbot):
     from tests.sales.helpers_sales import make_customer
-    from ui.pages.invoices import DocumentEditor
+    from ui.sales.invoices_page import DocumentEditor
 
     settings.set("sales.invoice_footer", "تحویل درب انبار")
     dlg = DocumentEditor(AppContext(), "invoice", customer_id=make_customer())

@@ -9,9 +9,10 @@ import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
 
-from app import clock, sales
-from app.sales import LineInput
-from app.text import format_number, format_rial, to_persian_digits
+from app.core import clock
+from app.core.text import format_number, format_rial, to_persian_digits
+from app.sales import service as sales
+from app.sales.service import LineInput
 from models.sales import Payment, SalesDocument
 from tests.sales.helpers_sales import VALID_CODE, make_customer
 from ui.context import AppContext
@@ -29,7 +30,7 @@ def setup(db, qtbot):
     book = sales.save_product({"code": "BK1", "name": "کتاب راهنما", "price": 500_000, "vat_exempt": True})
     inv = sales.create_invoice(c1, [LineInput("خدمات نصب", 1, 2_000_000)], settlement="credit")
     pf = sales.create_proforma(c2, [LineInput("مشاوره", 2, 300_000)])
-    from ui.pages.invoices import InvoicesPage
+    from ui.sales.invoices_page import InvoicesPage
 
     page = InvoicesPage(AppContext())
     qtbot.addWidget(page)
@@ -177,7 +178,7 @@ def test_payments_dialog(setup, qtbot):
 def test_print_preview_and_pdf_images(setup, qtbot, tmp_path):
     from PySide6.QtPrintSupport import QPrinter
 
-    from ui.pages.invoices import paint_pdf, pdf_page_images
+    from ui.sales.invoices_page import paint_pdf, pdf_page_images
 
     tab = setup["page"].documents
     lines = [LineInput(f"کالای {i}", 1, 1000 + i) for i in range(45)]

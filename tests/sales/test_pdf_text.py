@@ -9,7 +9,7 @@ import unicodedata
 import pytest
 from reportlab.pdfgen import canvas
 
-from app.pdf_text import (
+from app.core.pdf_text import (
     FONT,
     Column,
     draw_paragraph,

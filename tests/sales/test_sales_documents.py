@@ -7,9 +7,10 @@ import threading
 
 import pytest
 
-from app import clock, sales
-from app.errors import UserError, ValidationError
-from app.sales import LineInput
+from app.core import clock
+from app.core.errors import UserError, ValidationError
+from app.sales import service as sales
+from app.sales.service import LineInput
 from models.base import db as dbproxy
 from models.core import Activity
 from models.sales import DocumentCounter, Payment, PaymentAllocation, SalesDocument, SalesLine

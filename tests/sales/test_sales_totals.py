@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app import sales
-from app.errors import ValidationError
-from app.sales import LineInput, allocate, compute
+from app.core.errors import ValidationError
+from app.sales import service as sales
+from app.sales.service import LineInput, allocate, compute
 
 
 def test_simple_line_with_vat(db):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.words import MAX, amount_in_words, to_words
+from app.core.words import MAX, amount_in_words, to_words
 
 
 @pytest.mark.parametrize("n, words", [

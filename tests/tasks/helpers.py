@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app import jalali
+from app.core import jalali
 from models.core import Activity, Customer, PhoneNumber, User
 
 

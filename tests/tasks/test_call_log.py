@@ -5,9 +5,11 @@ import datetime as dt
 
 import pytest
 
-from app import call_log, clock, meetings
-from app import tasks as ts
-from app.errors import ValidationError
+from app.calls import log as call_log
+from app.core import clock
+from app.core.errors import ValidationError
+from app.tasks import meetings
+from app.tasks import service as ts
 from models.calls import Call
 from models.core import Activity
 from models.tasks import Task
@@ -109,7 +111,7 @@ def test_meetings_and_last_visit(anydb):
 
 
 def test_dashboard_next_jalali_day(anydb):
-    from app import dashboard
+    from app.reports import dashboard
 
     u, m = user("رضا کریمی", "reza"), user("امیر حسینی", "amir", role="manager")
     c = customer()

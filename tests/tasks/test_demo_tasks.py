@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import random
 
-from app import clock, dashboard
-from app import tasks as ts
-from app.demo_tasks import seed_tasks
+from app.core import clock
+from app.demo.tasks import seed_tasks
+from app.reports import dashboard
+from app.tasks import service as ts
 from models.calls import Call
 from models.core import Activity
 from models.tasks import Meeting, Task, TaskReferral
@@ -39,8 +40,8 @@ def test_demo_office_keeps_office_hours_and_no_future(db):
     """No call that has not happened yet, no task written or due in the small hours (08:00–19:00 only)."""
     import datetime as dt
 
-    from app import clock
-    from app.demo import seed
+    from app.core import clock
+    from app.demo.customers import seed
     from models.calls import Call
     from models.tasks import Task
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app import clock
-from app import tasks as ts
+from app.core import clock
+from app.tasks import service as ts
 from models.tasks import Task
 from tests.tasks.helpers import j, jd, user
 
@@ -96,7 +96,7 @@ def test_undone_removes_untouched_next_occurrence_and_until_stops_series(anydb):
 def test_recurrence_needs_a_due_date(anydb):
     import pytest
 
-    from app.errors import ValidationError
+    from app.core.errors import ValidationError
 
     with pytest.raises(ValidationError) as e:
         ts.create_task({"title": "بدون تاریخ", "recurrence": "yearly"})

@@ -1,8 +1,10 @@
 """Reminders before tasks and meetings, snooze/done, missed while the app was closed, birthdays by Jalali date."""
 from __future__ import annotations
 
-from app import clock, meetings, reminders, settings
-from app import tasks as ts
+from app import settings
+from app.core import clock
+from app.tasks import meetings, reminders
+from app.tasks import service as ts
 from models.tasks import Reminder, Task
 from tests.tasks.helpers import customer, j, user
 

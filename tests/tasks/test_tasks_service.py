@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from app import clock
-from app import tasks as ts
-from app.errors import UserError, ValidationError
+from app.core import clock
+from app.core.errors import UserError, ValidationError
+from app.tasks import service as ts
 from models.tasks import Task, TaskReferral
 from tests.tasks.helpers import customer, j, timeline_kinds, user
 
@@ -122,7 +122,7 @@ def test_edit_and_task_data(people):
 
 
 def test_customer_choices_for_the_picker(people):
-    from app import customers as cs
+    from app.customers import service as cs
 
     cs.create_customer({"first_name": "پرویز", "last_name": "یزدانی", "phones": [{"raw": "0912 555 6677"}]})
     cs.create_customer({"kind": "organisation", "company": "صنایع کاوه", "phones": [{"raw": "021-22514321"}]})

@@ -6,14 +6,16 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import Qt
 
-from app import clock, settings, timeline
-from app import customers as cs
-from app.demo import ensure_users
-from app.jalali import format_datetime, from_jalali
-from ui import customer_file
+from app import settings
+from app.core import clock
+from app.core.jalali import format_datetime, from_jalali
+from app.customers import service as cs
+from app.customers import timeline
+from app.demo.customers import ensure_users
 from ui.context import AppContext
-from ui.customer_file import CustomerFileWindow, NoteDialog, open_customer_file, phone_display
-from ui.customer_form import CustomerFormDialog
+from ui.customers import file as customer_file
+from ui.customers.file import CustomerFileWindow, NoteDialog, open_customer_file, phone_display
+from ui.customers.form import CustomerFormDialog
 
 
 @pytest.fixture(autouse=True)
@@ -244,10 +246,10 @@ def test_main_window_routes_the_bus_to_these_screens(qtbot, ctx, customer):
 
 def test_file_shows_balance_and_last_invoice_and_opens_a_new_proforma(qtbot, db):
     """The customer file carries the same standing as the caller-ID popup, and starts a proforma from here."""
-    from app import customers as cs
-    from app import sales
+    from app.customers import service as cs
+    from app.sales import service as sales
     from ui.context import AppContext
-    from ui.customer_file import CustomerFileWindow
+    from ui.customers.file import CustomerFileWindow
     from ui.main_window import MainWindow
 
     c = cs.create_customer({"first_name": "کامران", "last_name": "پورمحمدی", "phones": [{"raw": "09121112233"}]})

@@ -7,12 +7,12 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
-from app import customers as cs
-from app import timeline
-from app.demo import ensure_users
-from app.jalali import from_jalali
+from app.core.jalali import from_jalali
+from app.customers import service as cs
+from app.customers import timeline
+from app.demo.customers import ensure_users
 from ui.context import AppContext
-from ui.customer_form import CustomerFormDialog, DuplicateWarningDialog
+from ui.customers.form import CustomerFormDialog, DuplicateWarningDialog
 
 
 @pytest.fixture(autouse=True)

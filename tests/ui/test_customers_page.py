@@ -4,13 +4,13 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from app import customers as cs
+from app.customers import service as cs
 from ui.context import AppContext
 
 
 @pytest.fixture
 def people(db):
-    from app.demo import ensure_users
+    from app.demo.customers import ensure_users
 
     users = ensure_users()
     made = [
@@ -28,7 +28,7 @@ def people(db):
 
 
 def test_model_passes_qt_model_tester(qtmodeltester, people):
-    from ui.customer_model import CustomerTableModel
+    from ui.customers.model import CustomerTableModel
 
     m = CustomerTableModel()
     m.search(cs.Filter())
@@ -38,8 +38,8 @@ def test_model_passes_qt_model_tester(qtmodeltester, people):
 
 
 def test_rows_are_fetched_a_page_at_a_time(db):
-    from app.demo import seed
-    from ui.customer_model import PAGE, CustomerTableModel
+    from app.demo.customers import seed
+    from ui.customers.model import PAGE, CustomerTableModel
 
     seed(customers=450, calls=0, tasks=0, invoices=0)
     m = CustomerTableModel()
@@ -64,7 +64,7 @@ def test_rows_are_fetched_a_page_at_a_time(db):
                                        ("rank", False)])
 def test_paged_result_set_matches_the_full_search(anydb, sort, desc):
     """Keyset pages (common words) and the materialised path (rare words) give the same order as one query."""
-    from app.demo import seed
+    from app.demo.customers import seed
 
     seed(customers=700, calls=0, tasks=0, invoices=0)
     cs.ResultSet.MATERIALISE = 50
@@ -90,7 +90,7 @@ def test_persian_alphabetical_order(people):
 
 
 def test_search_as_you_type_and_filters(qtbot, people, typer):
-    from ui.pages.customers import CustomersPage
+    from ui.customers.page import CustomersPage
 
     (ali, parviz, kaveh, zahra), users = people
     page = CustomersPage(AppContext())
@@ -117,7 +117,7 @@ def test_search_as_you_type_and_filters(qtbot, people, typer):
 def test_saved_filter_round_trip(qtbot, people, monkeypatch):
     from PySide6.QtWidgets import QInputDialog
 
-    from ui.pages.customers import CustomersPage
+    from ui.customers.page import CustomersPage
 
     (ali, parviz, kaveh, zahra), users = people
     page = CustomersPage(AppContext())
@@ -136,7 +136,7 @@ def test_saved_filter_round_trip(qtbot, people, monkeypatch):
 
 
 def test_list_refreshes_when_a_customer_is_added(qtbot, people):
-    from ui.pages.customers import CustomersPage
+    from ui.customers.page import CustomersPage
 
     ctx = AppContext()
     page = CustomersPage(ctx)

@@ -6,8 +6,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from app import clock, meetings
-from app import tasks as ts
+from app.core import clock
+from app.tasks import meetings
+from app.tasks import service as ts
 from models.calls import Call
 from tests.tasks.helpers import customer, j, user
 from ui.context import AppContext
@@ -34,7 +35,7 @@ def day(db):
 
 
 def _page(qtbot, user_id):
-    from ui.pages.dashboard import DashboardPage
+    from ui.dashboard.page import DashboardPage
 
     ctx = AppContext()
     ctx.user_id = user_id

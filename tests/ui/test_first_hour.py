@@ -6,8 +6,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from app import customers as cs
-from app.demo import ensure_users
+from app.customers import service as cs
+from app.demo.customers import ensure_users
 from ui.context import AppContext
 
 
@@ -53,7 +53,7 @@ def answer_modal(cls, action, attempts: int = 300):
 # --- 1. Enter in «مشتری تکراری؟» opens the existing file, never saves a duplicate -----------------------------
 
 def test_enter_in_duplicate_warning_opens_the_existing_file(qtbot, ctx):
-    from ui.customer_form import CustomerFormDialog, DuplicateWarningDialog
+    from ui.customers.form import CustomerFormDialog, DuplicateWarningDialog
 
     existing = cs.create_customer({"first_name": "علی", "last_name": "رضایی", "phones": [{"raw": "09123456789"}]})
     form = CustomerFormDialog(ctx)
@@ -89,8 +89,8 @@ def _ink_span(img, x0: int, x1: int, y0: int, y1: int) -> int:
 
 
 def test_horizontal_bar_labels_are_not_elided(qtbot, db, tmp_path):
-    from app.reports import Chart, Column, ReportResult
-    from ui.pages.reports import ReportsPage
+    from app.reports.service import Chart, Column, ReportResult
+    from ui.reports.page import ReportsPage
 
     page = ReportsPage()
     qtbot.addWidget(page)
@@ -114,7 +114,7 @@ def test_horizontal_bar_labels_are_not_elided(qtbot, db, tmp_path):
 
 
 def test_value_axis_uses_persian_digits_and_separator():
-    from ui.pages.reports import nice_ticks, value_axis
+    from ui.reports.page import nice_ticks, value_axis
 
     assert nice_ticks(13_263) == [0, 5000, 10000, 15000]
     assert nice_ticks(3) == [0, 1, 2, 3]
@@ -132,8 +132,8 @@ def buyer(ctx):
 
 
 def test_invoice_editor_reads_persian(qtbot, ctx, buyer):
-    from app import sales
-    from ui.pages.invoices import DocumentEditor
+    from app.sales import service as sales
+    from ui.sales.invoices_page import DocumentEditor
 
     ed = DocumentEditor(ctx, "invoice", customer_id=buyer)
     qtbot.addWidget(ed)
@@ -157,8 +157,8 @@ def test_invoice_editor_reads_persian(qtbot, ctx, buyer):
 
 
 def test_payments_dialog_rows_are_numbered_in_persian(qtbot, ctx, buyer):
-    from app import sales
-    from ui.pages.invoices import PaymentsDialog
+    from app.sales import service as sales
+    from ui.sales.invoices_page import PaymentsDialog
 
     sales.create_invoice(buyer, [{"description": "کالا", "quantity": 1, "unit_price": 5_000_000}])
     sales.record_payment(buyer, "cash", 1_000_000)
@@ -170,7 +170,7 @@ def test_payments_dialog_rows_are_numbered_in_persian(qtbot, ctx, buyer):
 
 
 def test_merge_dialog_second_column_has_a_name_and_fits_the_screen(qtbot, ctx, buyer):
-    from ui.merge_dialog import MergeDialog
+    from ui.customers.merge_dialog import MergeDialog
 
     dlg = MergeDialog(ctx, buyer)
     qtbot.addWidget(dlg)
@@ -195,8 +195,8 @@ def test_main_window_title_says_the_name_once_and_fits_the_screen(qtbot, ctx):
 def test_empty_date_fields_do_not_look_filled_in(qtbot, ctx):
     import re
 
-    from ui.customer_form import CustomerFormDialog
-    from ui.pages.calls import CallsPage
+    from ui.calls.page import CallsPage
+    from ui.customers.form import CustomerFormDialog
     from ui.widgets.jalali_date_edit import JalaliDateEdit
 
     edit = JalaliDateEdit()
@@ -249,7 +249,7 @@ def test_status_bar_isolates_paths(qtbot, ctx):
 def test_birthday_of_a_company_names_the_person(db):
     import datetime as dt
 
-    from app import reminders
+    from app.tasks import reminders
 
     c = cs.create_customer({"kind": "organisation", "company": "شرکت آسمان", "first_name": "کاوه",
                             "last_name": "نوری", "birthday": dt.date(1997, 11, 24)})
@@ -262,7 +262,7 @@ def test_birthday_of_a_company_names_the_person(db):
 def test_customer_form_has_one_postal_code_label(qtbot, ctx):
     from PySide6.QtWidgets import QLabel
 
-    from ui.customer_form import CustomerFormDialog
+    from ui.customers.form import CustomerFormDialog
 
     form = CustomerFormDialog(ctx)
     qtbot.addWidget(form)
@@ -274,8 +274,8 @@ def test_customer_form_has_one_postal_code_label(qtbot, ctx):
 # --- 11. the customer list: counts with the separator, phones grouped like everywhere else --------------------
 
 def test_customer_list_count_and_phone_format(qtbot, ctx):
-    from app.demo import seed
-    from ui.pages.customers import CustomersPage
+    from app.demo.customers import seed
+    from ui.customers.page import CustomersPage
 
     seed(customers=1200, calls=0, tasks=0, invoices=0)
     page = CustomersPage(ctx)

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 from PySide6.QtWidgets import QWizard
 
-from app import customers as cs
+from app.customers import service as cs
 from models.core import Customer, User
 from tests.excel.test_import import messy_workbook
 
@@ -26,7 +26,7 @@ def office(db):
 
 
 def _wizard(qtbot, path):
-    from ui.import_wizard import ImportWizard
+    from ui.excel.import_wizard import ImportWizard
 
     w = ImportWizard()
     qtbot.addWidget(w)
@@ -83,7 +83,7 @@ def test_wizard_dry_run_then_import(qtbot, office, tmp_path):
 def test_wizard_shows_bad_file_message(qtbot, db, tmp_path):
     bad = tmp_path / "notes.xlsx"
     bad.write_text("this is not a workbook", encoding="utf-8")
-    from ui.import_wizard import ImportWizard
+    from ui.excel.import_wizard import ImportWizard
 
     w = ImportWizard()
     qtbot.addWidget(w)

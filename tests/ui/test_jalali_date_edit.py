@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QColor
 
-from app.jalali import from_jalali
+from app.core.jalali import from_jalali
 from ui.widgets import JalaliCalendar, JalaliDateEdit
 
 

@@ -5,13 +5,13 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
-from app import customers as cs
-from app import timeline
-from app.demo import ensure_users
-from ui import customer_file
+from app.customers import service as cs
+from app.customers import timeline
+from app.demo.customers import ensure_users
 from ui.context import AppContext
-from ui.customer_file import open_customer_file
-from ui.merge_dialog import COMPARE_ROWS, MergeDialog
+from ui.customers import file as customer_file
+from ui.customers.file import open_customer_file
+from ui.customers.merge_dialog import COMPARE_ROWS, MergeDialog
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QObject, QThread, QTimer
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-from app.errors import UserError
+from app.core.errors import UserError
 from ui.ops import Cancelled, QueryOp, error_text, run_on_main, taskman
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -371,7 +371,7 @@ def persian_app(qapp):
 def test_excel_import_reads_checks_and_writes_off_the_gui_thread(qtbot, db, persian_app, monkeypatch, tmp_path):
     from app import excel_import as ei
     from models.core import Customer
-    from ui.import_wizard import ImportWizard
+    from ui.excel.import_wizard import ImportWizard
 
     rec = {name: Recorder(getattr(ei, name)) for name in ("load_table", "analyse", "import_rows")}
     for name, r in rec.items():
@@ -398,10 +398,10 @@ def test_excel_import_reads_checks_and_writes_off_the_gui_thread(qtbot, db, pers
 def test_excel_export_runs_off_the_gui_thread(qtbot, db, persian_app, monkeypatch, tmp_path):
     from PySide6.QtWidgets import QFileDialog
 
-    from app import customers as cs
-    from app import excel_export
+    from app.customers import service as cs
+    from app.excel import export as excel_export
     from ui.context import AppContext
-    from ui.export_dialog import export_customers
+    from ui.excel.export_dialog import export_customers
 
     cs.create_customer({"first_name": "حسن", "last_name": "موسوی", "phones": [{"raw": "09127778899"}]})
     rec = Recorder(excel_export.export_customers)
@@ -418,11 +418,12 @@ def test_excel_export_runs_off_the_gui_thread(qtbot, db, persian_app, monkeypatc
 def invoices(db, qtbot, persian_app):
     import datetime as dt
 
-    from app import clock, sales
-    from app.sales import LineInput
+    from app.core import clock
+    from app.sales import service as sales
+    from app.sales.service import LineInput
     from tests.sales.helpers_sales import VALID_CODE, make_customer
     from ui.context import AppContext
-    from ui.pages.invoices import InvoicesPage
+    from ui.sales.invoices_page import InvoicesPage
 
     clock.set_now(dt.datetime(2026, 11, 24, 10, 0))
     c1 = make_customer("رضا کریمی", national_id=VALID_CODE)
@@ -437,7 +438,7 @@ def invoices(db, qtbot, persian_app):
 def test_invoice_pdf_and_print_preview_render_off_the_gui_thread(qtbot, invoices, monkeypatch, tmp_path):
     from pypdf import PdfReader
 
-    from app import invoice_pdf
+    from app.sales import invoice_pdf
 
     tab, inv = invoices
     rec = Recorder(invoice_pdf.render_document)
@@ -484,7 +485,7 @@ def test_backup_now_runs_off_the_gui_thread(qtbot, db, persian_app, monkeypatch)
 
 def test_startup_backup_runs_off_the_gui_thread_and_stops_when_cancelled(qtbot, db, monkeypatch):
     from app import backup
-    from app.paths import backup_dir
+    from app.core.paths import backup_dir
     from models.base import db as database
     from ui.application import start_backup
 
@@ -503,7 +504,7 @@ def test_startup_backup_runs_off_the_gui_thread_and_stops_when_cancelled(qtbot, 
 
 
 def test_demo_data_is_written_off_the_gui_thread(qtbot, db, persian_app, monkeypatch):
-    from app import demo
+    from app.demo import customers as demo
     from models.core import Customer
     from ui.application import seed_demo_data
 

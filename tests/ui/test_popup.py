@@ -7,10 +7,12 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 
-from app import clock, customers, settings
+from app import settings
 from app.callerid import events as ev
 from app.callerid import service as svc
 from app.callerid import settings_keys as sk
+from app.core import clock
+from app.customers import service as customers
 from models.calls import Call
 from models.core import User
 
@@ -46,7 +48,7 @@ def ui(qapp, db):
     c = customers.create_customer({"first_name": "علی", "last_name": "رضایی", "company": "بازرگانی رضایی",
                                    "title": "آقای", "rank": "A", "tags": ["VIP"], "assigned_to": rep.id,
                                    "phones": ["021-22514321", "09122800039"]})
-    from ui.callerid_controller import CallerIdController
+    from ui.calls.controller import CallerIdController
     from ui.context import AppContext
 
     ctx = AppContext()
@@ -145,7 +147,7 @@ def test_unknown_number_offers_new_customer(ui):
 
 
 def test_add_to_existing_customer(ui, qtbot):
-    from ui.popup import AddToCustomerDialog
+    from ui.calls.popup import AddToCustomerDialog
 
     ctrl, _ctx, c = ui
     feed(ctrl, E(ev.INCOMING, number="9351234567", source="modem"), 0)
@@ -173,7 +175,7 @@ def test_withheld_number(ui):
 
 
 def test_note_for_this_call(ui, qtbot):
-    from ui.popup import CallNoteDialog
+    from ui.calls.popup import CallNoteDialog
 
     ctrl, _ctx, c = ui
     feed(ctrl, E(ev.INCOMING, number="09122800039", source="modem"), 0)

@@ -7,10 +7,13 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app import call_log, clock, customers, settings
+from app import settings
 from app.callerid import events as ev
 from app.callerid import service as svc
 from app.callerid import settings_keys as sk
+from app.calls import log as call_log
+from app.core import clock
+from app.customers import service as customers
 from models.calls import Call
 
 T0 = dt.datetime(2026, 11, 24, 10, 0, 0)
@@ -39,8 +42,8 @@ def _persian_app(qapp):
 
 @pytest.fixture
 def page(qapp, db, qtbot):
+    from ui.calls.page import CallsPage
     from ui.context import AppContext
-    from ui.pages.calls import CallsPage
 
     settings.set(sk.LINE_LABELS, "خط فروش|خط پشتیبانی")
     settings.set(sk.LINES, 4)

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from app import call_log, clock, customers, settings
+from app import settings
 from app.callerid import events as ev
 from app.callerid import service as svc
 from app.callerid import settings_keys as sk
+from app.calls import log as call_log
+from app.core import clock
+from app.customers import service as customers
 from models.core import User
 from tests.ui.test_popup import _persian_app, settle  # noqa: F401 - the fixture is used by name
 
@@ -48,7 +51,7 @@ def office(qapp, db):
                                   "تازه با تخفیف ۵ درصد برایش بفرستیم و بعد از ارسال دوباره تماس بگیریم.")
     call_log.log_manual_call(customer_id=person.id, direction="out", result="no_answer",
                              started_at=T0 - dt.timedelta(days=1))
-    from ui.callerid_controller import CallerIdController
+    from ui.calls.controller import CallerIdController
     from ui.context import AppContext
 
     ctrl = CallerIdController(AppContext())

@@ -10,9 +10,13 @@ import time
 import pytest
 from PySide6.QtCore import QCoreApplication
 
-from app import call_log, clock, customers, settings, summary
+from app import settings
 from app.callerid import events as ev
 from app.callerid import service as svc
+from app.calls import log as call_log
+from app.core import clock
+from app.customers import service as customers
+from app.customers import summary
 from models.base import db
 from models.calls import Call
 from models.core import Activity
@@ -30,7 +34,7 @@ def ui(qapp, db):
     settings.set("office.area_code", "021")
     c = customers.create_customer({"first_name": "علی", "last_name": "رضایی", "company": "بازرگانی رضایی",
                                    "phones": ["09122800039"]})
-    from ui.callerid_controller import CallerIdController
+    from ui.calls.controller import CallerIdController
     from ui.context import AppContext
 
     ctx = AppContext()

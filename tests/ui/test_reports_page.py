@@ -10,9 +10,10 @@ import threading
 import openpyxl
 import pytest
 
-from app import clock, sales
-from app import customers as cs
-from app.jalali import parse_date
+from app.core import clock
+from app.core.jalali import parse_date
+from app.customers import service as cs
+from app.sales import service as sales
 from models.calls import Call
 from models.core import User
 
@@ -48,7 +49,7 @@ def office(db):
 
 
 def _page(qtbot):
-    from ui.pages.reports import ReportsPage
+    from ui.reports.page import ReportsPage
 
     page = ReportsPage()
     qtbot.addWidget(page)
@@ -58,7 +59,7 @@ def _page(qtbot):
 
 
 def test_every_report_draws(qtbot, office):
-    from app import reports
+    from app.reports import service as reports
 
     page = _page(qtbot)
     assert page.preset.currentData() == "this_year"

@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from app import clock
-from app import tasks as ts
+from app.core import clock
+from app.tasks import service as ts
 from models.calls import Call
 from models.core import Activity
 from models.tasks import Task
@@ -44,9 +44,9 @@ def _dashboard_titles(page, key: str) -> list[str]:
 
 
 def test_call_follow_up_dashboard_referral_inbox_done(qtbot, office):
-    from ui.call_dialog import CallDialog
-    from ui.pages.dashboard import DashboardPage
-    from ui.pages.tasks import TasksPage
+    from ui.calls.call_dialog import CallDialog
+    from ui.dashboard.page import DashboardPage
+    from ui.tasks.page import TasksPage
 
     reza = _ctx(office["reza"])
     clock.set_now(j(1405, 9, 3, 11, 0))
@@ -123,7 +123,7 @@ def test_call_follow_up_dashboard_referral_inbox_done(qtbot, office):
 
 
 def test_call_dialog_completes_a_caller_id_call(qtbot, office):
-    from ui.call_dialog import CallDialog
+    from ui.calls.call_dialog import CallDialog
 
     ctx = _ctx(office["reza"])
     clock.set_now(j(1405, 9, 3, 9, 5))
@@ -142,7 +142,7 @@ def test_call_dialog_completes_a_caller_id_call(qtbot, office):
 
 
 def test_call_dialog_bad_input_shows_persian_and_saves_nothing(qtbot, office):
-    from ui.call_dialog import CallDialog
+    from ui.calls.call_dialog import CallDialog
 
     ctx = _ctx(office["reza"])
     clock.set_now(j(1405, 9, 3, 11, 0))
@@ -160,7 +160,7 @@ def test_call_dialog_bad_input_shows_persian_and_saves_nothing(qtbot, office):
 
 
 def test_task_dialog_creates_monthly_task_with_reminder(qtbot, office):
-    from ui.task_dialog import TaskDialog
+    from ui.tasks.task_dialog import TaskDialog
 
     ctx = _ctx(office["reza"])
     clock.set_now(j(1405, 6, 20, 10, 0))
@@ -186,7 +186,7 @@ def test_task_dialog_creates_monthly_task_with_reminder(qtbot, office):
 
 
 def test_manager_sees_everyone_and_model_passes_tester(qtbot, qtmodeltester, office):
-    from ui.pages.tasks import TasksPage
+    from ui.tasks.page import TasksPage
 
     clock.set_now(j(1405, 9, 3, 9, 0))
     ts.create_task({"title": "کار رضا", "due_at": j(1405, 9, 2, 10)}, user=office["reza"])
@@ -210,7 +210,7 @@ def test_manager_sees_everyone_and_model_passes_tester(qtbot, qtmodeltester, off
 
 
 def test_reminder_popup_shows_missed_reminders_at_start(qtbot, office):
-    from ui.reminder_popup import ReminderCenter
+    from ui.tasks.reminder_popup import ReminderCenter
 
     clock.set_now(j(1405, 9, 3, 17, 0))
     t = ts.create_task({"title": "تماس با دفتر مرکزی", "due_at": j(1405, 9, 3, 20, 0), "remind_before": 15},
@@ -244,7 +244,7 @@ def test_reminder_popup_shows_missed_reminders_at_start(qtbot, office):
 def test_inbox_exports_what_it_shows_to_excel(qtbot, office, tmp_path):
     import openpyxl
 
-    from ui.pages.tasks import TasksPage
+    from ui.tasks.page import TasksPage
 
     clock.set_now(j(1405, 9, 3, 9, 0))
     ts.create_task({"title": "تماس با علی رضایی", "kind": "call", "customer_id": office["ali"],
@@ -285,8 +285,8 @@ def test_calls_today_is_one_click_from_the_dashboard(qtbot, office):
 
 
 def test_customer_is_picked_by_typing_part_of_a_name_or_number(qtbot, office):
-    from app import customers as cs
-    from ui.call_dialog import CallDialog
+    from app.customers import service as cs
+    from ui.calls.call_dialog import CallDialog
 
     cid = cs.create_customer({"first_name": "پرویز", "last_name": "یزدانی", "phones": [{"raw": "09125556677"}]}).id
     clock.set_now(j(1405, 9, 3, 11, 0))
@@ -306,9 +306,9 @@ def test_customer_is_picked_by_typing_part_of_a_name_or_number(qtbot, office):
 
 
 def test_meeting_dialog_plans_then_records_a_visit(qtbot, office):
-    from app import meetings
+    from app.tasks import meetings
     from models.tasks import Meeting, Reminder
-    from ui.meeting_dialog import MeetingDialog
+    from ui.tasks.meeting_dialog import MeetingDialog
 
     clock.set_now(j(1405, 9, 3, 9, 0))
     ctx = _ctx(office["reza"])

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import jalali
-from app.text import format_number
+from app.core import jalali
+from app.core.text import format_number
 from ui.pipeline.models import OPP_ROLE, BoardModel, money_short
 
 CARD_W, CARD_H = 228, 86
@@ -91,7 +91,7 @@ class CardDelegate(QStyledItemDelegate):
 
 
 def _today():
-    from app.clock import today
+    from app.core.clock import today
 
     return today()
 

@@ -7,9 +7,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
 
-from app import jalali
+from app.core import jalali
+from app.core.text import format_number
 from app.pipeline.board import open_opportunities_brief
-from app.text import format_number
 from ui.context import AppContext
 
 logger = logging.getLogger(__name__)

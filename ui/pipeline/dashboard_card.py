@@ -6,10 +6,10 @@ import logging
 
 from PySide6.QtGui import QColor
 
-from app import jalali
-from app.clock import today
+from app.core import jalali
+from app.core.clock import today
+from app.core.text import format_number
 from app.pipeline import board as pb
-from app.text import format_number
 
 logger = logging.getLogger(__name__)
 RED = QColor("#b91c1c")

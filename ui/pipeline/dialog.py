@@ -31,14 +31,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import jalali, settings
-from app.errors import UserError, ValidationError
+from app import settings
+from app.core import jalali
+from app.core.errors import UserError, ValidationError
+from app.core.text import format_number, parse_int
 from app.pipeline import competitors as pc
 from app.pipeline import opportunities as ops
 from app.pipeline import stages as pst
-from app.text import format_number, parse_int
 from ui.context import AppContext
-from ui.forms import error_label
+from ui.widgets.forms import error_label
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ class OpportunityDialog(QDialog):
 
     # --- building -----------------------------------------------------------------------------------------
     def _build(self) -> None:
-        from ui.task_dialog import CustomerPicker
+        from ui.tasks.task_dialog import CustomerPicker
         from ui.widgets.jalali_date_edit import JalaliDateEdit
 
         lay = QVBoxLayout(self)
@@ -159,7 +160,7 @@ class OpportunityDialog(QDialog):
         self.close_date = JalaliDateEdit(main)
         self.owner = QComboBox()
         self.owner.addItem("—", None)
-        from app.users import list_users
+        from app.office.users import list_users
 
         for u in list_users():
             self.owner.addItem(u.name, u.id)
@@ -303,7 +304,7 @@ class OpportunityDialog(QDialog):
                 self.probability.setValue(pst.get_stage(sid).probability)
 
     def _value_edited(self, text: str) -> None:
-        from app.words import amount_in_words
+        from app.core.words import amount_in_words
 
         v = parse_int(text)
         try:
@@ -334,7 +335,7 @@ class OpportunityDialog(QDialog):
         return out
 
     def _line_changed(self, *_a) -> None:
-        from app.sales import parse_quantity
+        from app.sales.service import parse_quantity
 
         total = 0
         self.lines.blockSignals(True)

@@ -29,11 +29,11 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from app import jalali
-from app.errors import UserError
+from app.core import jalali
+from app.core.errors import UserError
+from app.core.text import format_number
 from app.pipeline import board as pb
 from app.pipeline import opportunities as ops
-from app.text import format_number
 
 MIME = "application/x-peyvand-opportunity"
 PAGE = 100                                     # cards shown per column before «نمایش بیشتر»

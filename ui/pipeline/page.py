@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import jalali
-from app.clock import today
+from app.core import jalali
+from app.core.clock import today
+from app.core.text import format_number
 from app.pipeline import board as pb
-from app.text import format_number
 from ui.context import AppContext
 from ui.pipeline.board import BoardView
 from ui.pipeline.models import ID_ROLE, BoardModel, OpportunityListModel, money_short
@@ -51,7 +51,7 @@ def period_range(key: str, day=None):
         last = jalali.to_jalali(jalali.add_months(first, 2))
         return first, jalali.month_range(last.year, last.month)[1]
     if key == "this_year":
-        from app.reports import jalali_year_range
+        from app.reports.service import jalali_year_range
 
         return jalali_year_range(day)
     if key == "overdue":
@@ -105,7 +105,7 @@ class PipelinePage(QWidget):
         bar.addWidget(QLabel("کارشناس:"))
         self.owner = QComboBox()
         self.owner.addItem("همه", None)
-        from app.users import list_users
+        from app.office.users import list_users
 
         for u in list_users():
             self.owner.addItem(u.name, u.id)

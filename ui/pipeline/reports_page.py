@@ -24,10 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import jalali, reports
-from app.clock import today
-from app.errors import UserError
+from app.core import jalali
+from app.core.clock import today
+from app.core.errors import UserError
 from app.pipeline import reports as pr
+from app.reports import service as reports
 from ui.context import AppContext
 
 logger = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ class PipelineReports(QWidget):
         self._draw(self.result)
 
     def _draw(self, r: reports.ReportResult) -> None:
-        from ui.pages.reports import ReportsPage
+        from ui.reports.page import ReportsPage
 
         self.heading.setText(r.title)
         self.period.setText(r.period)
@@ -165,12 +166,12 @@ class PipelineReports(QWidget):
     @staticmethod
     def _value_axis(biggest: float, unit: str):
         """The general reports page's value axis (Persian digits), which its chart drawing asks for."""
-        from ui.pages.reports import ReportsPage
+        from ui.reports.page import ReportsPage
 
         return ReportsPage._value_axis(biggest, unit)
 
     def export_excel(self, path=None):
-        from ui.export_dialog import ExportDialog, choose_path
+        from ui.excel.export_dialog import ExportDialog, choose_path
 
         if self.result is None:
             return None

@@ -22,15 +22,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import jalali
-from app.clock import today
-from app.errors import UserError, ValidationError
+from app.core import jalali
+from app.core.clock import today
+from app.core.errors import UserError, ValidationError
+from app.core.text import format_number, parse_int
 from app.pipeline import competitors as pc
 from app.pipeline import reports as pr
 from app.pipeline import stages as pst
-from app.text import format_number, parse_int
 from ui.context import AppContext
-from ui.forms import error_label
+from ui.widgets.forms import error_label
 
 
 def _msg(e: UserError) -> str:
@@ -311,7 +311,7 @@ class PipelineSettingsDialog(QDialog):
         self._fill_targets()
 
     def _fill_targets(self) -> None:
-        from app.users import list_users
+        from app.office.users import list_users
 
         self.target_users = [(u.id, u.name) for u in list_users()]
         t = self.target_table

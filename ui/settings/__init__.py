@@ -1,1 +1,1 @@
-"""Settings panels, one module each; ui/pages/settings.py lists them."""
+"""Settings panels, one module each; ui/settings/page.py lists them."""

@@ -26,11 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import fmt, phones, settings
+from app import fmt, settings
 from app.callerid import service as svc
 from app.callerid import settings_keys as sk
-from app.errors import UserError
-from app.text import to_ascii_digits, to_persian_digits
+from app.core import phones
+from app.core.errors import UserError
+from app.core.text import to_ascii_digits, to_persian_digits
 
 logger = logging.getLogger(__name__)
 

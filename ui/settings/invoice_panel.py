@@ -19,10 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import sales, settings
-from app.errors import ValidationError
-from app.jalali import format_date
-from app.text import to_persian_digits
+from app import settings
+from app.core.errors import ValidationError
+from app.core.jalali import format_date
+from app.core.text import to_persian_digits
+from app.sales import service as sales
 
 logger = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from app import settings
-from app.identity import check_economic_code, check_postal_code
-from app.phones import AREA_CODES
-from app.text import to_ascii_digits
+from app.core.identity import check_economic_code, check_postal_code
+from app.core.phones import AREA_CODES
+from app.core.text import to_ascii_digits
 
 FIELDS = ["office.name", "office.area_code", "office.economic_code", "office.national_id", "office.registration_no",
           "office.postal_code", "office.address", "office.phone", "office.logo_path", "customers.types",

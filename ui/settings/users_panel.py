@@ -14,8 +14,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import settings, users
-from app.errors import UserError
+from app import settings
+from app.core.errors import UserError
+from app.office import users
 
 
 class UsersPanel(QWidget):

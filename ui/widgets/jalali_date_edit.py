@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.jalali import JalaliError, format_date, format_long, parse_date
-from app.text import to_ascii_digits
+from app.core.jalali import JalaliError, format_date, format_long, parse_date
+from app.core.text import to_ascii_digits
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class JalaliCalendar(QCalendarWidget):
         self.setWeekdayTextFormat(Qt.DayOfWeek.Friday, weekend)
         self.setMinimumSize(300, 240)
         # Today stands out (bold, underlined) so the user sees where "now" is.
-        from app.clock import today
+        from app.core.clock import today
 
         t = QTextCharFormat()
         t.setFontWeight(700)
@@ -240,7 +240,7 @@ class JalaliDateEdit(QWidget):
         return self.popup().calendar
 
     def show_calendar(self) -> None:
-        from app.clock import today
+        from app.core.clock import today
 
         pop = self.popup()
         d = self.date() or today()
@@ -266,7 +266,7 @@ class JalaliDateEdit(QWidget):
         self.line.setFocus()
 
     def _pick_today(self) -> None:
-        from app.clock import today
+        from app.core.clock import today
 
         self._picked(to_qdate(today()))
 

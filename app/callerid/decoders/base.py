@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from app.callerid import events as ev
 from app.callerid.events import CallerIdEvent
-from app.text import to_ascii_digits
+from app.core.text import to_ascii_digits
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ NowFn = Callable[[], dt.datetime]
 
 
 def _default_now() -> dt.datetime:
-    from app import clock
+    from app.core import clock
 
     return clock.now()
 

@@ -1,0 +1,178 @@
+"""Jalali (Shamsi) calendar helpers: parse and format 1403/05/12 dates, names, yearly recurrences."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import jdatetime
+
+from app.core.clock import today
+from app.core.text import to_ascii_digits, to_persian_digits
+
+MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
+          "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند")
+# Python's weekday(): Monday = 0 … Sunday = 6
+WEEKDAYS = ("دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه", "شنبه", "یکشنبه")
+# The Iranian week starts on Saturday.
+WEEK_ORDER = ("شنبه", "یکشنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه")
+
+_DATE_RE = re.compile(r"^\s*(\d{2,4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*$")
+_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_TIME_RE = re.compile(r"^\s*(\d{1,2})\s*:\s*(\d{1,2})(?:\s*:\s*(\d{1,2}))?\s*$")
+
+
+class JalaliError(ValueError):
+    """Carries a Persian message."""
+
+
+def month_length(year: int, month: int) -> int:
+    if not 1 <= month <= 12:
+        raise JalaliError("ماه باید بین ۱ و ۱۲ باشد.")
+    if month <= 6:
+        return 31
+    if month <= 11:
+        return 30
+    return 30 if jdatetime.date(year, 1, 1).isleap() else 29
+
+
+def is_leap(year: int) -> bool:
+    return jdatetime.date(year, 1, 1).isleap()
+
+
+def parse_date(text: str) -> dt.date:
+    """'1403/05/12', '۱۴۰۳-۵-۱۲', '03/05/12' → Gregorian date. Raises JalaliError with a Persian message."""
+    s = _BIDI.sub("", to_ascii_digits(text or "")).strip()
+    m = _DATE_RE.match(s)
+    if not m:
+        raise JalaliError("تاریخ را به شکل ۱۴۰۳/۰۵/۱۲ بنویسید.")
+    y, mo, d = (int(g) for g in m.groups())
+    if y < 100:
+        # Two-digit year: the nearest one that is at most 20 years ahead (in 1405: 03 → 1403, 24 → 1424,
+        # 60 → 1360, 99 → 1399), so a birth year and next year's due date both read as meant.
+        current = to_jalali(today()).year
+        y += current - current % 100
+        if y > current + 20:
+            y -= 100
+    if not 1200 <= y <= 1600:
+        raise JalaliError("سال تاریخ درست نیست.")
+    if not 1 <= mo <= 12:
+        raise JalaliError("ماه باید بین ۱ و ۱۲ باشد.")
+    if d < 1:
+        raise JalaliError(f"روز باید بین ۱ و {to_persian_digits(month_length(y, mo))} باشد.")
+    if d > month_length(y, mo):
+        raise JalaliError(f"{MONTHS[mo - 1]} {to_persian_digits(y)} فقط {to_persian_digits(month_length(y, mo))} روز دارد.")
+    return jdatetime.date(y, mo, d).togregorian()
+
+
+def parse_datetime(date_text: str, time_text: str = "") -> dt.datetime:
+    d = parse_date(date_text)
+    if not time_text.strip():
+        return dt.datetime.combine(d, dt.time())
+    m = _TIME_RE.match(to_ascii_digits(time_text))
+    if not m:
+        raise JalaliError("ساعت را به شکل ۱۴:۳۰ بنویسید.")
+    h, mi, se = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    if h > 23 or mi > 59 or se > 59:
+        raise JalaliError("ساعت درست نیست.")
+    return dt.datetime.combine(d, dt.time(h, mi, se))
+
+
+def to_jalali(d: dt.date | dt.datetime) -> jdatetime.date:
+    if isinstance(d, dt.datetime):
+        d = d.date()
+    return jdatetime.date.fromgregorian(date=d)
+
+
+def from_jalali(year: int, month: int, day: int) -> dt.date:
+    return jdatetime.date(year, month, day).togregorian()
+
+
+def format_date(d: dt.date | dt.datetime | None, persian: bool = True) -> str:
+    """Gregorian date → '۱۴۰۳/۰۵/۱۲' (or ASCII digits with persian=False)."""
+    if d is None:
+        return ""
+    j = to_jalali(d)
+    s = f"{j.year:04d}/{j.month:02d}/{j.day:02d}"
+    return to_persian_digits(s) if persian else s
+
+
+def format_datetime(d: dt.datetime | None, persian: bool = True, seconds: bool = False) -> str:
+    if d is None:
+        return ""
+    t = d.strftime("%H:%M:%S" if seconds else "%H:%M")
+    s = format_date(d, persian=False) + " " + t
+    return to_persian_digits(s) if persian else s
+
+
+def format_time(d: dt.datetime | dt.time | None, persian: bool = True) -> str:
+    if d is None:
+        return ""
+    s = d.strftime("%H:%M")
+    return to_persian_digits(s) if persian else s
+
+
+def month_name(month: int) -> str:
+    return MONTHS[month - 1]
+
+
+def weekday_name(d: dt.date) -> str:
+    return WEEKDAYS[d.weekday()]
+
+
+def format_long(d: dt.date | dt.datetime | None) -> str:
+    """'سه‌شنبه ۳ آذر ۱۴۰۵'."""
+    if d is None:
+        return ""
+    j = to_jalali(d)
+    return f"{weekday_name(d if isinstance(d, dt.date) else d.date())} {to_persian_digits(j.day)} {MONTHS[j.month - 1]} {to_persian_digits(j.year)}"
+
+
+def add_months(d: dt.date, months: int, day: int | None = None) -> dt.date:
+    """Move by whole Jalali months, keeping the day of month (or `day`), clamped to the month's length."""
+    j = to_jalali(d)
+    total = j.year * 12 + (j.month - 1) + months
+    y, m = divmod(total, 12)
+    m += 1
+    want = day or j.day
+    return from_jalali(y, m, min(want, month_length(y, m)))
+
+
+def add_years(d: dt.date, years: int, month: int | None = None, day: int | None = None) -> dt.date:
+    j = to_jalali(d)
+    y = j.year + years
+    mo = month or j.month
+    return from_jalali(y, mo, min(day or j.day, month_length(y, mo)))
+
+
+def next_anniversary(original: dt.date, today: dt.date) -> dt.date:
+    """The next occurrence (today included) of a Jalali birthday/anniversary.
+
+    Esfand 30 (only in leap years) falls on Esfand 29 in common years.
+    """
+    o = to_jalali(original)
+    t = to_jalali(today)
+    for y in (t.year, t.year + 1):
+        cand = from_jalali(y, o.month, min(o.day, month_length(y, o.month)))
+        if cand >= today:
+            return cand
+    raise AssertionError("unreachable")
+
+
+def is_anniversary(original: dt.date, day: dt.date) -> bool:
+    return next_anniversary(original, day) == day
+
+
+def years_since(original: dt.date, day: dt.date) -> int:
+    o, t = to_jalali(original), to_jalali(day)
+    # Esfand 30 is celebrated on Esfand 29 in common years (as next_anniversary does).
+    o_day = min(o.day, month_length(t.year, o.month))
+    return t.year - o.year - ((t.month, t.day) < (o.month, o_day))
+
+
+def month_range(year: int, month: int) -> tuple[dt.date, dt.date]:
+    """First and last Gregorian day of a Jalali month."""
+    return from_jalali(year, month, 1), from_jalali(year, month, month_length(year, month))
+
+
+def month_label(year: int, month: int) -> str:
+    return f"{MONTHS[month - 1]} {to_persian_digits(year)}"

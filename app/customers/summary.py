@@ -1,0 +1,275 @@
+"""The customer at a glance: what the caller-ID popup shows between the first and the second ring.
+
+`customer_summary(customer_id, exclude_call_id=None) -> CustomerSummary` reads a handful of indexed queries
+(customer + rep, tags, the sales snapshot, the last visit, the last call). Sales data comes from
+`app.sales.service.customer_sales_snapshot` and the last visit from `app.tasks.meetings.last_visit`; both are imported lazily,
+and when the module, the function or its tables are missing the item is None and reads «هنوز ثبت نشده».
+`summary_fields(s)` turns a summary into (label, text) pairs ready to show, Persian digits and Jalali dates.
+
+An organisation's summary carries its contact person (title, first and last name) apart from its name, so
+the popup can show «گروه پیشگامان ساختمان» and under it «خانم سارا محمدی», never the title glued to the
+company. "What was said" is the latest call that has a note (`last_note`), which is often not the last call.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+from dataclasses import dataclass, field
+
+import peewee as pw
+
+from app.core.jalali import format_date
+from app.core.text import format_rial
+from models import sqlcache
+from models.calls import Call
+from models.core import Customer, CustomerTag, Tag, User
+
+logger = logging.getLogger(__name__)
+
+NONE_YET = "هنوز ثبت نشده"
+
+
+@dataclass(frozen=True)
+class DocBrief:
+    number: str
+    date: dt.date | None
+    total: int
+
+
+@dataclass(frozen=True)
+class CallBrief:
+    id: int
+    at: dt.datetime
+    direction: str
+    state: str
+    duration: int | None
+    note: str
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    customer_id: int
+    name: str
+    company: str = ""
+    title: str = ""
+    rank: str = ""
+    customer_type: str = ""
+    status: str = ""
+    tags: tuple[str, ...] = field(default=())
+    assigned_rep: str = ""
+    last_proforma: DocBrief | None = None
+    last_invoice: DocBrief | None = None
+    balance: int | None = None          # Rials; positive = the customer owes us; None = no sales data yet
+    overdue: int | None = None
+    last_visit: tuple[dt.datetime, str] | None = None
+    last_call: CallBrief | None = None
+    last_note: CallBrief | None = None  # the latest call with a note ("what was said")
+    kind: str = "person"                # person / organisation
+    contact: str = ""                   # an organisation's contact person: «خانم سارا محمدی»
+
+    @property
+    def is_organisation(self) -> bool:
+        return self.kind == "organisation"
+
+    @property
+    def heading(self) -> str:
+        """The popup's big line: a person with their title, an organisation by its name."""
+        if self.is_organisation:
+            return self.name
+        return f"{self.title} {self.name}".strip() if self.title else self.name
+
+
+def _optional(module: str, func: str):
+    """The function if the feature exists, else None (the popup then says «هنوز ثبت نشده»)."""
+    try:
+        return getattr(importlib.import_module(module), func, None)
+    except ImportError:
+        return None
+
+
+def prewarm() -> None:
+    """Import the optional features now (at start-up), not on the GUI thread between the first two rings."""
+    for module in ("app.sales.service", "app.tasks.meetings", "app.customers.service", "app.core.jalali"):
+        _optional(module, "__name__")
+
+
+def _safe(fn, *args):
+    if fn is None:
+        return None
+    try:
+        return fn(*args)
+    except pw.DatabaseError:
+        # A feature whose tables do not exist yet (older database): nothing to show.
+        logger.debug("summary: %s unavailable", getattr(fn, "__name__", fn), exc_info=True)
+        return None
+    except Exception:  # noqa: BLE001 - the popup must show what it can
+        logger.exception("summary: %s failed", getattr(fn, "__name__", fn))
+        return None
+
+
+def _doc(d) -> DocBrief | None:
+    if not d:
+        return None
+    if isinstance(d, dict):
+        return DocBrief(str(d.get("number") or ""), d.get("date"), int(d.get("total") or 0))
+    return DocBrief(str(getattr(d, "number", "") or ""), getattr(d, "date", None), int(getattr(d, "total", 0) or 0))
+
+
+def _customer_query(cid):
+    return (Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.kind,
+                            Customer.title, Customer.rank, Customer.customer_type, Customer.status,
+                            User.name.alias("rep"))
+            .join(User, pw.JOIN.LEFT_OUTER, on=(Customer.assigned_to == User.id))
+            .where(Customer.id == cid).limit(1))
+
+
+def _tags_query(cid):
+    return Tag.select(Tag.name).join(CustomerTag).where(CustomerTag.customer == cid).order_by(Tag.name)
+
+
+def _last_call_query(cid, exclude=None):
+    q = (Call.select(Call.id, Call.started_at, Call.direction, Call.state, Call.duration, Call.note)
+         .where(Call.customer == cid))
+    if exclude is not None:
+        q = q.where(Call.id != exclude)
+    return q.order_by(Call.started_at.desc(), Call.id.desc()).limit(1)
+
+
+def _last_note_query(cid, exclude=None):
+    q = (Call.select(Call.id, Call.started_at, Call.direction, Call.state, Call.duration, Call.note)
+         .where(Call.customer == cid, Call.note != ""))
+    if exclude is not None:
+        q = q.where(Call.id != exclude)
+    return q.order_by(Call.started_at.desc(), Call.id.desc()).limit(1)
+
+
+def _brief(c) -> CallBrief | None:
+    if not c:
+        return None
+    return CallBrief(c[0], Call.started_at.python_value(c[1]), c[2], c[3], c[4], c[5])
+
+
+def customer_summary(customer_id: int, exclude_call_id: int | None = None) -> CustomerSummary | None:
+    """None when the customer does not exist (deleted between the ring and the look-up)."""
+    # the SQL of these three is generated once (app.sqlcache): peewee's SQL building cost more than SQLite
+    cur = sqlcache.run("summary.customer", _customer_query, customer_id)
+    first = cur.fetchone()
+    if first is None:
+        return None
+    row = dict(zip(sqlcache.columns(cur), first, strict=True))
+    from app.customers.service import display_name_of
+
+    tags = tuple(t[0] for t in sqlcache.run("summary.tags", _tags_query, customer_id).fetchall())
+    snap = _safe(_optional("app.sales.service", "customer_sales_snapshot"), customer_id) or {}
+    visit = _safe(_optional("app.tasks.meetings", "last_visit"), customer_id)
+    if exclude_call_id:
+        c = sqlcache.run("summary.last_call_excl", _last_call_query, customer_id, exclude_call_id).fetchone()
+    else:
+        c = sqlcache.run("summary.last_call", _last_call_query, customer_id).fetchone()
+    last_call = _brief(c)
+    if last_call is not None and last_call.note:
+        last_note = last_call                   # the last call has a note: no second query
+    elif last_call is None:
+        last_note = None                        # no call at all
+    elif exclude_call_id:
+        last_note = _brief(sqlcache.run("summary.last_note_excl", _last_note_query, customer_id,
+                                        exclude_call_id).fetchone())
+    else:
+        last_note = _brief(sqlcache.run("summary.last_note", _last_note_query, customer_id).fetchone())
+    has_sales = bool(snap)
+    organisation = row["kind"] == "organisation"
+    person = " ".join(p for p in (row["first_name"] or "", row["last_name"] or "") if p)
+    contact = " ".join(p for p in (row["title"] or "", person) if p) if organisation and person else ""
+    return CustomerSummary(
+        customer_id=customer_id, name=display_name_of(row), company=row["company"] or "", title=row["title"] or "",
+        rank=row["rank"] or "", customer_type=row["customer_type"] or "", status=row["status"] or "", tags=tags,
+        assigned_rep=row["rep"] or "", last_proforma=_doc(snap.get("last_proforma")),
+        last_invoice=_doc(snap.get("last_invoice")),
+        balance=int(snap["balance"]) if has_sales and snap.get("balance") is not None else None,
+        overdue=int(snap["overdue"]) if has_sales and snap.get("overdue") is not None else None,
+        last_visit=tuple(visit) if visit else None, last_call=last_call, last_note=last_note,
+        kind=row["kind"] or "person", contact=contact)
+
+
+def _doc_text(d: DocBrief | None) -> str:
+    if d is None:
+        return NONE_YET
+    from app.core.text import to_persian_digits
+
+    parts = []
+    if d.date:
+        parts.append(format_date(d.date))
+    parts.append(format_rial(d.total))
+    if d.number:
+        parts.append(f"شماره {to_persian_digits(d.number)}")
+    return "، ".join(parts)
+
+
+def balance_text(balance: int | None, overdue: int | None = None) -> str:
+    if balance is None:
+        return NONE_YET
+    if balance > 0:
+        text = f"بدهکار {format_rial(balance)}"
+        if overdue:
+            text += f" (سررسید گذشته {format_rial(overdue)})"
+        return text
+    if balance < 0:
+        return f"بستانکار {format_rial(-balance)}"
+    return "تسویه"
+
+
+CALL_STATE_WORDS = {("in", "missed"): "تماس بی‌پاسخ", ("in", "ended"): "تماس ورودی",
+                    ("in", "answered"): "تماس ورودی", ("in", "ringing"): "تماس ورودی",
+                    ("out", "ended"): "تماس خروجی", ("out", "dialing"): "تماس خروجی"}
+
+
+def persian_digits_in_text(text: str) -> str:
+    """Digits of free text in Persian, except in words with Latin letters (LED-40W, A4) which keep theirs."""
+    import re
+
+    from app.core.text import to_persian_digits
+
+    return re.sub(r"\S+", lambda m: m.group(0) if re.search(r"[A-Za-z]", m.group(0))
+                  else to_persian_digits(m.group(0)), text or "")
+
+
+def last_call_text(c: CallBrief | None) -> str:
+    """«تماس ورودی، ۱۴۰۵/۰۹/۰۳ ۱۰:۰۰» (what was said is last_note_text's)."""
+    if c is None:
+        return NONE_YET
+    from app.core.jalali import format_datetime
+
+    return f"{CALL_STATE_WORDS.get((c.direction, c.state), 'تماس')}، {format_datetime(c.at)}"
+
+
+def last_note_text(c: CallBrief | None) -> str:
+    """What was said on the latest call that has a note, with its Jalali date: «۱۴۰۵/۰۹/۰۳: قرار شد …»."""
+    if c is None or not c.note:
+        return NONE_YET
+    note = " ".join(c.note.split())
+    return f"{format_date(c.at)}: {persian_digits_in_text(note[:160])}{'…' if len(note) > 160 else ''}"
+
+
+def summary_fields(s: CustomerSummary) -> list[tuple[str, str]]:
+    """(label, text) pairs in the order the popup shows them; every missing item reads «هنوز ثبت نشده»."""
+    rank = "، ".join(x for x in (s.rank, s.customer_type) if x)
+    visit = NONE_YET
+    if s.last_visit:
+        when, what = s.last_visit
+        visit = format_date(when) + (f": {persian_digits_in_text(what[:100])}" if what else "")
+    # An organisation's name is the heading and its contact person is shown under it (CustomerSummary.contact):
+    # no «شرکت» row repeating the name.
+    first = [] if s.is_organisation else [("شرکت", s.company or NONE_YET)]
+    return [
+        *first,
+        ("رتبه و گروه", persian_digits_in_text(rank) or NONE_YET),
+        ("برچسب‌ها", "، ".join(persian_digits_in_text(t) for t in s.tags) or NONE_YET),
+        ("مسئول", s.assigned_rep or NONE_YET),
+        ("آخرین پیش‌فاکتور", _doc_text(s.last_proforma)),
+        ("آخرین فاکتور", _doc_text(s.last_invoice)),
+        ("مانده حساب", balance_text(s.balance, s.overdue)),
+        ("آخرین بازدید", visit),
+        ("آخرین تماس", last_call_text(s.last_call)),
+        ("آنچه گفته شد", last_note_text(s.last_note)),
+    ]

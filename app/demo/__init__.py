@@ -1,0 +1,1 @@
+"""Demo data: a believable Persian office (customers, calls, tasks, sales)."""

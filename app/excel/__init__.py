@@ -1,0 +1,1 @@
+"""Excel: export of lists, import of customers."""

@@ -1,0 +1,1 @@
+"""The office: its people (users), later desks, roles and the audit log."""

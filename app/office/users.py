@@ -1,0 +1,45 @@
+"""Colleagues. Login comes later; until then each desk picks who sits at it (settings: ui.current_user)."""
+from __future__ import annotations
+
+from app.core.errors import ValidationError
+from app.core.text import clean
+from models.core import User
+
+ROLE_LABELS = {"admin": "مدیر سیستم", "manager": "مدیر", "sales": "کارشناس فروش", "reception": "پذیرش"}
+
+
+def ensure_default_user() -> User:
+    """A new database gets one user, so work can be assigned from the first minute."""
+    u = User.select().order_by(User.id).first()
+    if u is None:
+        u = User.create(name="مدیر دفتر", username="admin", role="admin")
+    return u
+
+
+def list_users(active_only: bool = True) -> list[User]:
+    q = User.select().order_by(User.name)
+    if active_only:
+        q = q.where(User.active == True)  # noqa: E712
+    return list(q)
+
+
+def save_user(name: str, username: str, role: str, user_id: int | None = None, active: bool = True) -> User:
+    name, username = clean(name), clean(username).lower()
+    errors = {}
+    if not name:
+        errors["name"] = "نام همکار را بنویسید."
+    if not username:
+        errors["username"] = "نام کاربری را بنویسید."
+    if role not in User.ROLES:
+        errors["role"] = "نقش درست نیست."
+    clash = User.get_or_none(User.username == username)
+    if clash and clash.id != user_id:
+        errors["username"] = "این نام کاربری قبلاً ثبت شده است."
+    if errors:
+        raise ValidationError(errors)
+    if user_id:
+        u = User.get_by_id(user_id)
+        u.name, u.username, u.role, u.active = name, username, role, active
+        u.save()
+        return u
+    return User.create(name=name, username=username, role=role, active=active)

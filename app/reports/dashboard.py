@@ -1,0 +1,117 @@
+"""The morning dashboard: what today holds for this desk's user, in a handful of indexed queries."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+import peewee as pw
+
+from app.core.clock import now
+from app.tasks import meetings, reminders
+from app.tasks import service as tasks
+from models.base import db
+from models.calls import Call
+from models.core import Customer, User
+from models.tasks import Task
+
+logger = logging.getLogger(__name__)
+
+RECENT_CALL_DAYS = 7
+SECTION_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class CallItem:
+    id: int
+    customer_id: int | None
+    name: str
+    number: str
+    started_at: dt.datetime
+    state: str
+    direction: str
+    user_name: str
+
+
+@dataclass
+class Dashboard:
+    at: dt.datetime
+    user_id: int | None
+    manager: bool
+    overdue: list[tasks.TaskRow] = field(default_factory=list)
+    today: list[tasks.TaskRow] = field(default_factory=list)
+    calls_today: int = 0                           # follow-ups/calls due today or overdue
+    meetings: list[meetings.MeetingRow] = field(default_factory=list)
+    dates: list[reminders.DateItem] = field(default_factory=list)
+    unhandled_calls: list[CallItem] = field(default_factory=list)
+    missed_calls: list[CallItem] = field(default_factory=list)
+    per_user: list[dict] = field(default_factory=list)
+    counts: dict = field(default_factory=dict)     # totals behind each (possibly cut) list
+
+
+def _calls(at: dt.datetime, missed: bool, user_id: int | None) -> tuple[list[CallItem], int]:
+    since = at - dt.timedelta(days=RECENT_CALL_DAYS)
+    Owner = User.alias("owner")
+    cond = (Call.handled == False) & (Call.started_at >= since) & (Call.direction == "in")  # noqa: E712
+    cond &= (Call.state == "missed") if missed else (Call.state != "missed")
+    q = (Call.select(Call.id, Call.customer, Customer.first_name, Customer.last_name, Customer.company,
+                     Customer.kind, Call.number, Call.number_raw, Call.caller_name, Call.started_at, Call.state,
+                     Call.direction, Owner.name)
+         .join(Customer, pw.JOIN.LEFT_OUTER, on=(Call.customer == Customer.id))
+         .switch(Call).join(Owner, pw.JOIN.LEFT_OUTER, on=(Customer.assigned_to == Owner.id))
+         .where(cond).order_by(Call.started_at.desc()).limit(SECTION_LIMIT))
+    out = []
+    for (cid_, cust, first, last, company, ckind, number, raw, cname, started, state, direction,
+         owner) in db.execute(q).fetchall():
+        name = tasks._name(first, last, company, ckind) if cust else (cname or "")
+        out.append(CallItem(cid_, cust, name, number or raw, tasks._dt(started), state, direction, owner or ""))
+    total = len(out) if len(out) < SECTION_LIMIT else Call.select().where(cond).count()
+    return out, total
+
+
+def _count_overdue(at: dt.datetime, who: int | None) -> int:
+    q = Task.select().where(tasks.overdue_condition(at))
+    if who:
+        q = q.where(Task.assignee == who)
+    return q.count()
+
+
+def _count_calls_today(at: dt.datetime, who: int | None) -> int:
+    """What «تماس‌های امروز من» will list: open calls and follow-ups due today or earlier."""
+    tomorrow = dt.datetime.combine(at.date(), dt.time()) + dt.timedelta(days=1)
+    q = Task.select().where(Task.status == "open", Task.due_at < tomorrow, Task.kind.in_(["call", "followup"]))
+    if who:
+        q = q.where(Task.assignee == who)
+    return q.count()
+
+
+def _count_today(at: dt.datetime, who: int | None) -> int:
+    start = dt.datetime.combine(at.date(), dt.time())
+    q = Task.select().where(Task.status == "open", Task.due_at >= start, Task.due_at < start + dt.timedelta(days=1),
+                            ~tasks.overdue_condition(at))
+    if who:
+        q = q.where(Task.assignee == who)
+    return q.count()
+
+
+def load(user_id: int | None, manager: bool | None = None, at: dt.datetime | None = None) -> Dashboard:
+    """Everything the dashboard shows. A manager (or a desk with nobody signed in) sees everyone's tasks
+    and the counts per colleague; anyone else sees their own."""
+    at = at or now()
+    if manager is None:
+        manager = tasks.is_manager(user_id)
+    who = None if (manager and not user_id) else user_id
+    d = Dashboard(at=at, user_id=user_id, manager=manager)
+    d.overdue = tasks.list_tasks(tasks.InboxFilter(user_id=who, due="overdue", limit=SECTION_LIMIT), at=at)
+    d.counts["overdue"] = len(d.overdue) if len(d.overdue) < SECTION_LIMIT else _count_overdue(at, who)
+    raw_today = tasks.list_tasks(tasks.InboxFilter(user_id=who, due="today", limit=SECTION_LIMIT), at=at)
+    d.today = [r for r in raw_today if not r.overdue]
+    d.counts["today"] = len(d.today) if len(raw_today) < SECTION_LIMIT else _count_today(at, who)
+    d.calls_today = _count_calls_today(at, who)
+    d.meetings = meetings.meetings_on(at.date(), who)
+    d.dates = reminders.dates_on(at.date())
+    d.unhandled_calls, d.counts["unhandled"] = _calls(at, False, who)
+    d.missed_calls, d.counts["missed"] = _calls(at, True, who)
+    if manager:
+        d.per_user = tasks.counts_per_user(at)
+    return d

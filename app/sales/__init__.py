@@ -1,0 +1,1 @@
+"""Sales documents (proformas, invoices), payments and cheques, products, the printed invoice."""

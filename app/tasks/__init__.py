@@ -1,0 +1,1 @@
+"""Tasks, follow-ups and referrals, reminders, meetings."""

@@ -1,0 +1,269 @@
+"""Reminders: alarms before tasks and meetings, and birthday / wedding-anniversary reminders by Jalali date.
+
+A reminder is a row that stays `pending` until someone marks it done or dismisses it; snoozing moves its
+fire time. So a reminder that fell due while the app was closed is simply still pending at the next start:
+`due()` returns it, flagged `missed` when it fell due before the app started.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+import peewee as pw
+
+from app import settings
+from app.core import jalali
+from app.core.clock import now
+from app.core.errors import NotFound
+from app.core.text import to_persian_digits
+from models.base import db
+from models.core import Customer, PhoneNumber
+from models.tasks import Meeting, Reminder, Task
+
+logger = logging.getLogger(__name__)
+
+settings.declare("reminders.day_start", str, "09:00", "ساعت یادآوری تولدها و کارهای بدون ساعت")
+settings.declare("reminders.default_before", int, 15, "یادآوری پیش‌فرض (دقیقه پیش از موعد)")
+settings.declare("reminders.generated_through", str, "", "آخرین روزی که یادآوری تولدها ساخته شد")
+
+BEFORE_CHOICES = ((None, "بدون یادآوری"), (0, "سر وقت"), (5, "۵ دقیقه قبل"), (15, "۱۵ دقیقه قبل"),
+                  (30, "نیم ساعت قبل"), (60, "یک ساعت قبل"), (120, "دو ساعت قبل"), (24 * 60, "یک روز قبل"))
+SNOOZE_CHOICES = ((5, "۵ دقیقه"), (15, "۱۵ دقیقه"), (60, "یک ساعت"), (24 * 60, "فردا همین ساعت"))
+KIND_LABELS = {"task": "کار", "meeting": "جلسه", "birthday": "تولد", "anniversary": "سالگرد ازدواج"}
+CATCH_UP_DAYS = 7     # birthdays of days the app was closed are still reminded, up to a week back
+
+
+def day_start_time() -> dt.time:
+    try:
+        h, m = (int(x) for x in str(settings.get("reminders.day_start")).split(":"))
+        return dt.time(h, m)
+    except (ValueError, TypeError):
+        return dt.time(9, 0)
+
+
+def _base_time(when: dt.datetime, all_day: bool) -> dt.datetime:
+    return dt.datetime.combine(when.date(), day_start_time()) if all_day else when
+
+
+# --- task and meeting reminders -----------------------------------------------------------------------------
+
+def sync_task(t: Task) -> None:
+    """Make the task's pending reminder match it (due time, assignee, open or not)."""
+    Reminder.delete().where(Reminder.task == t.id, Reminder.state == "pending").execute()
+    if t.status != "open" or t.due_at is None or t.remind_before is None:
+        return
+    event = _base_time(t.due_at, t.all_day)
+    Reminder.create(kind="task", task=t.id, customer=t.customer_id, user=t.assignee_id, title=t.title[:250],
+                    fire_at=event - dt.timedelta(minutes=t.remind_before), event_at=event, created_at=now())
+
+
+def close_for_task(task_id: int, state: str = "done") -> None:
+    Reminder.update(state=state).where(Reminder.task == task_id, Reminder.state == "pending").execute()
+
+
+def sync_meeting(m: Meeting) -> None:
+    Reminder.delete().where(Reminder.meeting == m.id, Reminder.state == "pending").execute()
+    if m.status != "planned" or m.remind_before is None:
+        return
+    Reminder.create(kind="meeting", meeting=m.id, customer=m.customer_id, user=m.user_id,
+                    title=(m.subject or "جلسه")[:250], fire_at=m.start_at - dt.timedelta(minutes=m.remind_before),
+                    event_at=m.start_at, created_at=now())
+
+
+# --- birthdays and anniversaries ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DateItem:
+    customer_id: int
+    name: str
+    kind: str              # birthday / anniversary
+    original: dt.date
+    years: int
+    phone: str
+    assigned_to: int | None
+
+    @property
+    def label(self) -> str:
+        what = "تولد" if self.kind == "birthday" else "سالگرد ازدواج"
+        n = f" ({to_persian_digits(self.years)} سال)" if self.years > 0 else ""
+        return f"{what} {self.name}{n}"
+
+
+def _year_windows(day: dt.date, before: int, after: int) -> list[tuple[dt.date, dt.date]]:
+    """The same Gregorian days (day-before … day+after) in every year from 1900 to this one."""
+    out = []
+    for y in range(1900, day.year + 1):
+        try:
+            anchor = day.replace(year=y)
+        except ValueError:          # 29 February in a common year
+            anchor = day.replace(year=y, day=28)
+        out.append((anchor - dt.timedelta(days=before), anchor + dt.timedelta(days=after)))
+    return out
+
+
+def dates_on(day: dt.date) -> list[DateItem]:
+    """Customers whose birthday or wedding anniversary falls on this Jalali day (Esfand 30 births fall on
+    Esfand 29 in common years). The database narrows by Gregorian date ranges, one per year, over the indexed
+    birthday/anniversary columns (a Jalali day drifts by at most a day or two against the Gregorian one across
+    years); the Jalali test in Python is exact."""
+    j = jalali.to_jalali(day)
+    esfand_29_common = (j.month, j.day) == (12, 29) and not jalali.is_leap(j.year)
+    after = 4 if esfand_29_common else 2
+    windows = _year_windows(day, 2, after)
+    out: list[DateItem] = []
+    from app.tasks.service import _name
+
+    for kind, col in (("birthday", Customer.birthday), ("anniversary", Customer.anniversary)):
+        # one flat OR (a nested chain of 120 ORs overflows SQLite's parser)
+        cond = pw.NodeList([col.between(lo, hi) for lo, hi in windows], " OR ", parens=True)
+        q = (Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.kind,
+                             col, Customer.assigned_to)
+             .where(cond, Customer.merged_into.is_null()))
+        for cid, first, last, company, ckind, orig, assigned in db.execute(q).fetchall():
+            if isinstance(orig, str):
+                orig = dt.date.fromisoformat(orig[:10])
+            elif isinstance(orig, dt.datetime):
+                orig = orig.date()
+            if orig > day:
+                continue
+            o = jalali.to_jalali(orig)
+            if (o.month, o.day) != (j.month, j.day) and not (esfand_29_common and (o.month, o.day) == (12, 30)):
+                continue
+            # On the day itself the years are whole (an Esfand 30 birthday kept on Esfand 29 counts too).
+            years = j.year - o.year
+            # A company has no birthday: the date is its contact person's, so the person is named first.
+            name = _name(first, last, company, ckind)
+            if ckind == "organisation" and company:
+                person = " ".join(p for p in (first, last) if p)
+                name = f"{person}، {company}" if person else f"رابط {company}"
+            out.append(DateItem(cid, name, kind, orig, years, "", assigned))
+    if out:
+        phones: dict[int, str] = {}
+        for c, p in (PhoneNumber.select(PhoneNumber.customer, PhoneNumber.canonical)
+                     .where(PhoneNumber.customer.in_([i.customer_id for i in out]))
+                     .order_by(PhoneNumber.is_primary.desc(), PhoneNumber.id).tuples()):
+            phones.setdefault(c, p)
+        out = [DateItem(i.customer_id, i.name, i.kind, i.original, i.years, phones.get(i.customer_id, ""),
+                        i.assigned_to) for i in out]
+    out.sort(key=lambda i: (i.kind != "birthday", i.name))
+    return out
+
+
+def generate_date_reminders(today: dt.date | None = None) -> int:
+    """Create today's birthday/anniversary reminders, and those of days the app did not run (up to a week).
+    Idempotent: each (kind, customer, day) gets one reminder. Returns how many were created."""
+    today = today or now().date()
+    last = str(settings.get("reminders.generated_through") or "")
+    try:
+        start = dt.date.fromisoformat(last) + dt.timedelta(days=1)
+    except ValueError:
+        start = today
+    start = max(start, today - dt.timedelta(days=CATCH_UP_DAYS - 1))
+    if start > today:
+        return 0
+    created = 0
+    day = start
+    with db.atomic():
+        while day <= today:
+            fire = dt.datetime.combine(day, day_start_time())
+            rows = []
+            for item in dates_on(day):
+                rows.append({"kind": item.kind, "customer": item.customer_id, "user": item.assigned_to,
+                             "title": item.label[:250], "fire_at": fire, "event_at": fire, "state": "pending",
+                             "key": f"{item.kind}:{item.customer_id}:{day.isoformat()}", "created_at": now()})
+            for lo in range(0, len(rows), 500):
+                created += (Reminder.insert_many(rows[lo:lo + 500])
+                            .on_conflict_ignore().as_rowcount().execute() or 0)
+            day += dt.timedelta(days=1)
+        settings.set("reminders.generated_through", today.isoformat())
+    return created
+
+
+# --- what is due now ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReminderItem:
+    id: int
+    kind: str
+    title: str
+    fire_at: dt.datetime
+    event_at: dt.datetime | None
+    task_id: int | None
+    meeting_id: int | None
+    customer_id: int | None
+    customer_name: str
+    missed: bool            # fell due before the app started (while it was closed)
+
+    @property
+    def when_text(self) -> str:
+        at = self.event_at or self.fire_at
+        if self.kind in ("birthday", "anniversary"):
+            return jalali.format_long(at)
+        return jalali.format_datetime(at)
+
+
+def due(user_id: int | None, at: dt.datetime | None = None, started_at: dt.datetime | None = None,
+        limit: int = 200) -> list[ReminderItem]:
+    """Pending reminders whose time has come, for this desk's user (None: everyone's), oldest first."""
+    at = at or now()
+    q = (Reminder.select(Reminder, Customer.first_name, Customer.last_name, Customer.company,
+                         Customer.kind.alias("ckind"))
+         .join(Customer, pw.JOIN.LEFT_OUTER, on=(Reminder.customer == Customer.id))
+         .where(Reminder.state == "pending", Reminder.fire_at <= at)
+         .order_by(Reminder.fire_at, Reminder.id).limit(limit))
+    if user_id:
+        q = q.where((Reminder.user == user_id) | Reminder.user.is_null())
+    from app.tasks.service import _name
+
+    out = []
+    for r in q.objects():
+        name = _name(getattr(r, "first_name", ""), getattr(r, "last_name", ""), getattr(r, "company", ""),
+                     getattr(r, "ckind", "")) if r.customer_id else ""
+        out.append(ReminderItem(r.id, r.kind, r.title, r.fire_at, r.event_at, r.task_id, r.meeting_id,
+                                r.customer_id, name, bool(started_at and r.fire_at < started_at)))
+    return out
+
+
+def next_fire_at(user_id: int | None) -> dt.datetime | None:
+    q = Reminder.select(pw.fn.MIN(Reminder.fire_at)).where(Reminder.state == "pending")
+    if user_id:
+        q = q.where((Reminder.user == user_id) | Reminder.user.is_null())
+    v = q.scalar()
+    if isinstance(v, str):
+        v = dt.datetime.fromisoformat(v)
+    return v
+
+
+def _get(reminder_id: int) -> Reminder:
+    r = Reminder.get_or_none(Reminder.id == reminder_id)
+    if r is None:
+        raise NotFound("این یادآوری پیدا نشد.")
+    return r
+
+
+def snooze(reminder_id: int, minutes: int) -> Reminder:
+    r = _get(reminder_id)
+    r.fire_at = now() + dt.timedelta(minutes=max(1, int(minutes)))
+    r.state = "pending"
+    r.snoozes += 1
+    r.save()
+    return r
+
+
+def dismiss(reminder_id: int) -> None:
+    r = _get(reminder_id)
+    r.state = "dismissed"
+    r.save()
+
+
+def mark_done(reminder_id: int, user: int | None = None) -> None:
+    """«انجام شد» on a reminder: the reminder closes, and a task reminder marks its task done too."""
+    r = _get(reminder_id)
+    with db.atomic():
+        r.state = "done"
+        r.save()
+        if r.task_id:
+            from app.tasks import service as tasks
+
+            tasks.set_done(r.task_id, True, user=user)

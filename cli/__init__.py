@@ -1,0 +1,1 @@
+"""The command line (`crm VERB`): argument parsing and printing; the work is done by app/ services."""

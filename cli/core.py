@@ -1,0 +1,93 @@
+"""Core verbs: the GUI, demo data, backup and restore."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from app.core.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("gui", help="باز کردن برنامه (پیش‌فرض)")
+    p.add_argument("--demo-if-empty", action="store_true", help="اگر پایگاه داده تازه است، داده نمونه بساز")
+    p.add_argument("--quit-after", type=float, default=None, help=argparse_hidden())
+    p.set_defaults(func=cmd_gui)
+
+    p = sub.add_parser("demo-data", help="ساختن داده نمونه فارسی")
+    p.add_argument("--customers", type=int, default=200)
+    p.add_argument("--calls", type=int, default=None, help="تعداد تماس‌ها (پیش‌فرض: دو برابر مشتریان)")
+    p.add_argument("--tasks", type=int, default=None)
+    p.add_argument("--invoices", type=int, default=None)
+    p.add_argument("--opportunities", type=int, default=None, help="تعداد فرصت‌های فروش (پیش‌فرض: یک‌پنجم مشتریان)")
+    p.add_argument("--seed", type=int, default=1405)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("backup", help="پشتیبان‌گیری از پایگاه داده")
+    p.add_argument("--out", help="مسیر فایل پشتیبان، یا پوشه‌ای که پشتیبان با نام تاریخ‌دار در آن نوشته شود "
+                                 "(پیش‌فرض: پوشه پشتیبان‌ها)")
+    p.add_argument("--force", action="store_true", help="رونویسی فایلی که از پیش هست (هرگز خود پایگاه داده)")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="بازگردانی پایگاه داده از فایل پشتیبان (برنامه روی میزهای دیگر باید بسته باشد)")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_restore)
+
+
+def argparse_hidden():
+    import argparse
+
+    return argparse.SUPPRESS
+
+
+def _sqlite_path(args) -> Path:
+    from models.connection import resolve_url, sqlite_path_of
+
+    path = sqlite_path_of(resolve_url(args.db))
+    if path is None:
+        raise UserError("پشتیبان‌گیری و بازگردانی از این راه فقط برای پایگاه داده SQLite است؛ "
+                        "برای PostgreSQL از pg_dump و pg_restore استفاده کنید.",
+                        en="Backup and restore here are for SQLite databases; for PostgreSQL use pg_dump and "
+                           "pg_restore.")
+    return path
+
+
+def cmd_backup(args) -> int:
+    from app.backup import backup
+
+    path = _sqlite_path(args)
+    out = backup(path, out=Path(args.out) if args.out else None, force=args.force)
+    print(out)
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from app.backup import restore
+
+    path = _sqlite_path(args)
+    safety = restore(Path(args.file), path)
+    print(f"بازگردانی انجام شد. نسخه قبلی: {safety}" if safety else "بازگردانی انجام شد.")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from app.demo.customers import seed
+    from cli.main import open_db
+
+    open_db(args, create=True)               # the one verb that may make a new database
+    counts = seed(customers=args.customers, calls=args.calls, tasks=args.tasks, invoices=args.invoices,
+                  seed=args.seed, progress=lambda msg: print(msg, flush=True),
+                  opportunities=args.opportunities)
+    for k, v in counts.items():
+        print(f"{k}: {v}")
+    return 0
+
+
+def cmd_gui(args) -> int:
+    # ui/ sits above app/: the entry point (main.py) hands its GUI launcher in rather than app/ importing ui/.
+    from cli import main as cli
+
+    if cli.gui_launcher is None:
+        raise UserError("برنامه را با فرمان crm باز کنید؛ رابط گرافیکی از این راه در دسترس نیست.")
+    return cli.gui_launcher(args)

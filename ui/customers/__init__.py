@@ -1,0 +1,1 @@
+"""Customer screens: the list page, the file, the form, the merge dialog."""

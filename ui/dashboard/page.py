@@ -1,0 +1,393 @@
+"""The dashboard (پیشخوان), the first screen each morning: overdue and today's tasks and follow-ups, today's
+meetings, birthdays and anniversaries, calls nobody has handled yet, missed calls, and for a manager the
+counts per colleague. It refreshes itself when data changes (Bus.data_changed) and every minute; each item
+opens its task, call, meeting or customer (Enter or double-click; right-click for the customer file)."""
+from __future__ import annotations
+
+import logging
+import time
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.calls import log as call_log
+from app.core import jalali
+from app.core.errors import UserError
+from app.core.text import format_number, to_persian_digits
+from app.reports import dashboard as dash
+from app.tasks import meetings
+from app.tasks import service as ts
+from ui.context import AppContext
+
+logger = logging.getLogger(__name__)
+
+ROLE = Qt.ItemDataRole.UserRole
+RED = QColor("#b91c1c")
+MUTED = QColor("#6b7280")
+
+CARD_STYLE = """
+QFrame[card="true"] { background: white; border: 1px solid #e2e6ec; border-radius: 8px; }
+QLabel[role="card-title"] { font-weight: bold; font-size: 11pt; color: #1f2937; }
+QLabel[role="card-count"] { color: white; background: #3b82f6; border-radius: 9px; padding: 1px 8px; }
+QLabel[role="card-count"][alert="true"] { background: #dc2626; }
+QListWidget { border: none; background: white; }
+QListWidget::item { padding: 4px 2px; border-bottom: 1px solid #f1f3f6; }
+QListWidget::item:selected { background: #dbeafe; color: #111827; }
+"""
+
+SECTIONS = (
+    ("overdue", "کارها و پیگیری‌های عقب‌افتاده", "هیچ کار عقب‌افتاده‌ای ندارید."),
+    ("today", "کارها و پیگیری‌های امروز", "برای امروز کاری ثبت نشده است."),
+    ("meetings", "جلسه‌های امروز", "امروز جلسه‌ای ندارید."),
+    ("dates", "تولد و سالگرد ازدواج امروز", "امروز تولد یا سالگردی نیست."),
+    ("missed", "تماس‌های بی‌پاسخ", "تماس بی‌پاسخی نمانده است."),
+    ("unhandled", "تماس‌های رسیدگی‌نشده", "همه تماس‌ها رسیدگی شده‌اند."),
+    ("opportunities", "فرصت‌های فروش: گام امروز و راکدها", "فرصت فروشی منتظر اقدام نیست."),
+)
+
+
+class Card(QFrame):
+    def __init__(self, title: str, empty_text: str, parent=None):
+        super().__init__(parent)
+        self.setProperty("card", True)
+        self.empty_text = empty_text
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 8, 10, 8)
+        head = QHBoxLayout()
+        self.title = QLabel(title)
+        self.title.setProperty("role", "card-title")
+        self.count = QLabel("۰")
+        self.count.setProperty("role", "card-count")
+        head.addWidget(self.title)
+        head.addStretch(1)
+        head.addWidget(self.count)
+        lay.addLayout(head)
+        self.list = QListWidget()
+        self.list.setMinimumHeight(150)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        lay.addWidget(self.list, 1)
+
+    def set_count(self, n: int, alert: bool = False) -> None:
+        self.count.setText(format_number(n))
+        self.count.setProperty("alert", bool(alert and n))
+        self.count.style().unpolish(self.count)
+        self.count.style().polish(self.count)
+
+    def add(self, text: str, payload: tuple, color: QColor | None = None, tooltip: str = "") -> None:
+        item = QListWidgetItem(text)
+        item.setData(ROLE, payload)
+        if color is not None:
+            item.setForeground(QBrush(color))
+        if tooltip:
+            item.setToolTip(tooltip)
+        self.list.addItem(item)
+
+    def finish(self, total: int) -> None:
+        if self.list.count() == 0:
+            item = QListWidgetItem(self.empty_text)
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            item.setForeground(QBrush(MUTED))
+            self.list.addItem(item)
+        elif total > self.list.count():
+            item = QListWidgetItem(f"… و {format_number(total - self.list.count())} مورد دیگر")
+            item.setData(ROLE, ("more",))
+            item.setForeground(QBrush(MUTED))
+            self.list.addItem(item)
+
+
+class DashboardPage(QWidget):
+    REFRESH_MS = 60_000
+
+    def __init__(self, ctx: AppContext, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.data: dash.Dashboard | None = None
+        self.last_load_ms = 0.0
+        self._dirty = True
+        self.setStyleSheet(CARD_STYLE)
+        outer = QVBoxLayout(self)
+        head = QHBoxLayout()
+        self.title = QLabel("پیشخوان")
+        self.title.setProperty("role", "title")
+        head.addWidget(self.title)
+        head.addStretch(1)
+        self.calls_btn = QPushButton("تماس‌های امروز من")
+        self.calls_btn.setToolTip("فهرست تماس‌ها و پیگیری‌هایی که امروز باید انجام دهید (F3)")
+        self.calls_btn.clicked.connect(self.show_calls_today)
+        self.new_call_btn = QPushButton("ثبت تماس")
+        self.new_call_btn.setToolTip("Ctrl+L")
+        self.new_call_btn.clicked.connect(lambda: self.ctx.bus.log_call.emit(0, 0))
+        self.new_task_btn = QPushButton("کار تازه")
+        self.new_task_btn.setToolTip("Ctrl+N")
+        self.new_task_btn.clicked.connect(self.new_task)
+        self.new_meeting_btn = QPushButton("جلسه تازه")
+        self.new_meeting_btn.clicked.connect(self.new_meeting)
+        for b in (self.calls_btn, self.new_call_btn, self.new_task_btn, self.new_meeting_btn):
+            head.addWidget(b)
+        outer.addLayout(head)
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        self.grid = QGridLayout(body)
+        self.grid.setSpacing(10)
+        self.cards: dict[str, Card] = {}
+        for i, (key, title, empty) in enumerate(SECTIONS):
+            card = Card(title, empty)
+            card.list.itemActivated.connect(self._activate)
+            card.list.customContextMenuRequested.connect(lambda pos, c=card: self._menu(c, pos))
+            self.cards[key] = card
+            self.grid.addWidget(card, i // 2, i % 2)
+        self.team = QFrame()
+        self.team.setProperty("card", True)
+        tl = QVBoxLayout(self.team)
+        t = QLabel("کارهای باز همکاران")
+        t.setProperty("role", "card-title")
+        tl.addWidget(t)
+        self.team_table = QTableWidget(0, 4)
+        self.team_table.setHorizontalHeaderLabels(["همکار", "باز", "عقب‌افتاده", "امروز"])
+        self.team_table.verticalHeader().hide()
+        self.team_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        hh = self.team_table.horizontalHeader()
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+            self.team_table.setColumnWidth(col, 110)
+        self.team_table.setMinimumHeight(150)
+        self.team_table.cellDoubleClicked.connect(self._open_colleague)
+        tl.addWidget(self.team_table)
+        self.grid.addWidget(self.team, (len(SECTIONS) + 1) // 2, 0, 1, 2)
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(250)
+        self._debounce.timeout.connect(self.refresh)
+        self._tick = QTimer(self)
+        self._tick.setInterval(self.REFRESH_MS)
+        self._tick.timeout.connect(self._changed)
+        self._tick.start()
+        ctx.bus.data_changed.connect(self._changed)
+        ctx.bus.customer_changed.connect(lambda _id: self._changed())
+        QShortcut(QKeySequence("F3"), self, activated=self.show_calls_today)
+        QShortcut(QKeySequence("Ctrl+N"), self, activated=self.new_task)
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=lambda: self.ctx.bus.log_call.emit(0, 0))
+        self.refresh()
+
+    # --- loading -----------------------------------------------------------------------------------------
+    def _changed(self, _what: str = "") -> None:
+        if self.isVisible():
+            self._debounce.start()
+        else:
+            self._dirty = True
+
+    def showEvent(self, e) -> None:  # noqa: N802 - Qt override
+        super().showEvent(e)
+        if self._dirty:
+            self.refresh()
+
+    def refresh(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            self.data = dash.load(self.ctx.user_id)
+        except Exception:  # noqa: BLE001 - a failed refresh keeps the last picture
+            logger.exception("dashboard refresh failed")
+            return
+        self._dirty = False
+        self._fill(self.data)
+        self.last_load_ms = (time.perf_counter() - t0) * 1000
+
+    def _fill(self, d: dash.Dashboard) -> None:
+        who = ts.user_name(self.ctx.user_id)
+        self.title.setText(f"پیشخوان — {jalali.format_long(d.at)}" + (f" — {who}" if who else ""))
+        self.calls_btn.setText(f"تماس‌های امروز من ({format_number(d.calls_today)})")
+        for card in self.cards.values():
+            card.list.setUpdatesEnabled(False)
+            card.list.clear()
+        c = self.cards["overdue"]
+        for r in d.overdue:
+            c.add(self._task_text(r, with_date=True), ("task", r.id, r.customer_id), RED, self._task_tip(r))
+        c.set_count(d.counts.get("overdue", len(d.overdue)), alert=True)
+        c.finish(d.counts.get("overdue", len(d.overdue)))
+        c = self.cards["today"]
+        for r in d.today:
+            c.add(self._task_text(r), ("task", r.id, r.customer_id), None, self._task_tip(r))
+        c.set_count(d.counts.get("today", len(d.today)))
+        c.finish(d.counts.get("today", len(d.today)))
+        c = self.cards["meetings"]
+        for m in d.meetings:
+            kind = meetings.KIND_LABELS.get(m.kind, "")
+            status = "" if m.status == "planned" else f" ({meetings.STATUS_LABELS.get(m.status, '')})"
+            c.add(f"{jalali.format_time(m.start_at)}  {m.subject or kind} — {m.customer_name}{status}",
+                  ("meeting", m.id, m.customer_id), None, f"{kind}\n{m.location}".strip())
+        c.set_count(len(d.meetings))
+        c.finish(len(d.meetings))
+        c = self.cards["dates"]
+        for item in d.dates:
+            phone = f" — \u2066{to_persian_digits(item.phone)}\u2069" if item.phone else ""
+            c.add(f"{item.label}{phone}", ("customer", item.customer_id, item.customer_id))
+        c.set_count(len(d.dates))
+        c.finish(len(d.dates))
+        for key, calls, total in (("missed", d.missed_calls, d.counts.get("missed", 0)),
+                                  ("unhandled", d.unhandled_calls, d.counts.get("unhandled", 0))):
+            c = self.cards[key]
+            for call in calls:
+                number = f"\u2066{to_persian_digits(call.number)}\u2069" if call.number else "شماره نامشخص"
+                name = call.name or "ناشناس"
+                owner = f" — مسئول: {call.user_name}" if call.user_name else ""
+                c.add(f"{jalali.format_datetime(call.started_at)}  {name} — {number}{owner}",
+                      ("call", call.id, call.customer_id), RED if key == "missed" else None)
+            c.set_count(total, alert=(key == "missed"))
+            c.finish(total)
+        from ui.pipeline.dashboard_card import fill_opportunities
+
+        fill_opportunities(self.cards["opportunities"], d.user_id, d.manager)
+        for card in self.cards.values():
+            card.list.setUpdatesEnabled(True)
+        self.team.setVisible(d.manager)
+        self.team_table.setRowCount(len(d.per_user))
+        for i, row in enumerate(d.per_user):
+            cells = [row["name"], format_number(row["open"]), format_number(row["overdue"]),
+                     format_number(row["today"])]
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(ROLE, row["user_id"])
+                if j == 2 and row["overdue"]:
+                    item.setForeground(QBrush(RED))
+                self.team_table.setItem(i, j, item)
+
+    @staticmethod
+    def _task_text(r: ts.TaskRow, with_date: bool = False) -> str:
+        if r.due_at is None:
+            when = ""
+        elif with_date:
+            when = jalali.format_date(r.due_at) if r.all_day else jalali.format_datetime(r.due_at)
+        else:
+            when = "در طول روز" if r.all_day else jalali.format_time(r.due_at)
+        customer = f" — {r.customer_name}" if r.customer_name and r.customer_name not in r.title else ""
+        prio = " (فوری)" if r.priority >= 3 else ""
+        return f"{when}  {r.title}{customer}{prio}"
+
+    @staticmethod
+    def _task_tip(r: ts.TaskRow) -> str:
+        parts = [f"مسئول: {r.assignee_name or '—'}", f"اولویت: {ts.PRIORITY_LABELS.get(r.priority, '')}"]
+        if r.referred_by:
+            parts.append(f"ارجاع از {r.referred_by} ({jalali.format_datetime(r.referred_at)})"
+                         + (f": {r.referral_note}" if r.referral_note else ""))
+        return "\n".join(parts)
+
+    # --- actions -----------------------------------------------------------------------------------------
+    def _activate(self, item: QListWidgetItem) -> None:
+        payload = item.data(ROLE)
+        if not payload:
+            return
+        self.open_payload(payload)
+
+    def open_payload(self, payload: tuple) -> None:
+        kind = payload[0]
+        if kind == "task":
+            from ui.tasks.task_dialog import open_task_dialog
+
+            open_task_dialog(self.ctx, payload[1], parent=self)
+        elif kind == "call":
+            self.ctx.bus.log_call.emit(payload[2] or 0, payload[1])
+        elif kind == "meeting":
+            from ui.tasks.meeting_dialog import MeetingDialog
+
+            dlg = MeetingDialog(self.ctx, payload[1], parent=self)
+            dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dlg.show()
+        elif kind == "customer":
+            self.ctx.bus.open_customer.emit(payload[1])
+        elif kind == "opportunity":
+            from ui.pipeline.dialog import open_opportunity
+
+            open_opportunity(self.ctx, payload[1], None, self)
+        elif kind == "more":
+            self._show_tasks()
+
+    def _menu(self, card: Card, pos) -> None:
+        item = card.list.itemAt(pos)
+        payload = item.data(ROLE) if item else None
+        if not payload or payload[0] == "more":
+            return
+        menu = QMenu(self)
+        menu.addAction("باز کردن", lambda: self.open_payload(payload))
+        if len(payload) > 2 and payload[2]:
+            menu.addAction("پرونده مشتری", lambda: self.ctx.bus.open_customer.emit(payload[2]))
+        if payload[0] == "call":
+            menu.addAction("رسیدگی شد", lambda: self._mark_handled(payload[1]))
+        if payload[0] == "task":
+            menu.addAction("انجام شد", lambda: self._done(payload[1]))
+        menu.popup(card.list.viewport().mapToGlobal(pos))
+
+    def _mark_handled(self, call_id: int) -> None:
+        """«رسیدگی شد»: the same service as the calls page's button (who handled it is recorded)."""
+        try:
+            call_log.mark_handled(call_id, user=self.ctx.user_id)
+        except UserError as e:
+            QMessageBox.warning(self, "رسیدگی به تماس", e.message)
+            return
+        self.ctx.bus.data_changed.emit("calls")
+
+    def _done(self, task_id: int) -> None:
+        ts.set_done(task_id, True, user=self.ctx.user_id)
+        self.ctx.bus.data_changed.emit("tasks")
+
+    def _tasks_page(self):
+        mw = self.ctx.main_window
+        if mw is not None and hasattr(mw, "page"):
+            return mw.page("tasks")
+        return None
+
+    def _show_tasks(self) -> None:
+        self.ctx.bus.show_section.emit("tasks")
+
+    def show_calls_today(self) -> None:
+        page = self._tasks_page()
+        if page is not None and hasattr(page, "show_calls_today"):
+            page.show_calls_today()
+        self.ctx.bus.show_section.emit("tasks")
+
+    def _open_colleague(self, row: int, _col: int) -> None:
+        item = self.team_table.item(row, 0)
+        page = self._tasks_page()
+        if item is not None and page is not None and hasattr(page, "show_user"):
+            page.show_user(item.data(ROLE))
+            self.ctx.bus.show_section.emit("tasks")
+
+    def new_task(self) -> None:
+        from ui.tasks.task_dialog import open_task_dialog
+
+        open_task_dialog(self.ctx, None, parent=self)
+
+    def new_meeting(self) -> None:
+        from ui.tasks.meeting_dialog import MeetingDialog
+
+        dlg = MeetingDialog(self.ctx, parent=self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.show()
+
+    # for tests and the bench
+    def texts(self, key: str) -> list[str]:
+        lst = self.cards[key].list
+        return [lst.item(i).text() for i in range(lst.count())]

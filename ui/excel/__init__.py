@@ -1,0 +1,1 @@
+"""Excel import wizard and export dialog."""

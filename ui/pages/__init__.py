@@ -1,1 +1,0 @@
-"""The main window\x27s sections, one module each."""

@@ -1,0 +1,1 @@
+"""Invoices, proformas and payments screens."""

@@ -1,0 +1,1 @@
+"""Tasks, meetings and reminders screens."""
