@@ -5,16 +5,10 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cli import main as cli
+    """`crm VERB …` runs the command line; `crm` alone (or `crm gui`) opens the GUI (cli/core.py cmd_gui)."""
+    from cli.main import run
 
-    cli.gui_launcher = _run_gui
-    return cli.run(argv)
-
-
-def _run_gui(args) -> int:
-    from ui.application import run_gui
-
-    return run_gui(args)
+    return run(argv)
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ def cmd_decode(args) -> int:
 
 def cmd_lookup(args) -> int:
     from cli.callerid_decode import lookup_main
-    from cli.main import open_db
+    from cli.common import open_db
 
     open_db(args)
     return lookup_main(args.number)
@@ -141,7 +141,7 @@ def event_json(event) -> dict:
 
 
 def _monitor_source(args):
-    from app.callerid import sources
+    from app.callerid import configured, sources
 
     fmt = args.format
     if args.ncid:
@@ -173,7 +173,7 @@ def _monitor_source(args):
 
         return sources.SerialSource(args.port, args.baud or sources.DEFAULT_BAUD, fmt=fmt, init=init,
                                     init_commands=sk.init_commands()), fmt
-    src = sources.source_from_settings()
+    src = configured.source_from_settings()
     if args.baud and isinstance(src, sources.SerialSource):
         src.baud = args.baud
     if args.init is False and isinstance(src, sources.SerialSource):

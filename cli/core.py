@@ -73,7 +73,7 @@ def cmd_restore(args) -> int:
 
 def cmd_demo(args) -> int:
     from app.demo.customers import seed
-    from cli.main import open_db
+    from cli.common import open_db
 
     open_db(args, create=True)               # the one verb that may make a new database
     counts = seed(customers=args.customers, calls=args.calls, tasks=args.tasks, invoices=args.invoices,
@@ -85,9 +85,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_gui(args) -> int:
-    # ui/ sits above app/: the entry point (main.py) hands its GUI launcher in rather than app/ importing ui/.
-    from cli import main as cli
+    # cli/ sits beside ui/: the GUI is imported only when it is asked for (the other verbs start without Qt).
+    from ui.application import run_gui
 
-    if cli.gui_launcher is None:
-        raise UserError("برنامه را با فرمان crm باز کنید؛ رابط گرافیکی از این راه در دسترس نیست.")
-    return cli.gui_launcher(args)
+    return run_gui(args)

@@ -92,7 +92,7 @@ def cmd_export_customers(args) -> int:
     from app.core.text import to_persian_digits
     from app.customers.service import Filter
     from app.excel.export import export_customers
-    from cli.main import open_db
+    from cli.common import open_db
 
     open_db(args)
     f = Filter(text=args.text, tag=args.tag, city=args.city, customer_type=args.customer_type, status=args.status,
@@ -105,7 +105,7 @@ def cmd_export_customers(args) -> int:
 def cmd_export_calls(args) -> int:
     from app.core.text import to_persian_digits
     from app.excel.export import export_calls
-    from cli.main import open_db
+    from cli.common import open_db
 
     open_db(args)
     res = export_calls(args.out, _date(args.date_from), _date(args.date_to), progress=_progress_printer("خروجی"))
@@ -115,7 +115,7 @@ def cmd_export_calls(args) -> int:
 
 def cmd_export_report(args) -> int:
     from app.reports import service as reports
-    from cli.main import open_db
+    from cli.common import open_db
 
     if args.name == "list":
         for key, r in reports.REPORTS.items():
@@ -135,7 +135,7 @@ def cmd_export_report(args) -> int:
 def cmd_import_customers(args) -> int:
     from app import excel_import as ei
     from app.core.text import to_persian_digits
-    from cli.main import open_db
+    from cli.common import open_db
 
     open_db(args)
     table = ei.load_table(args.file, args.sheet)

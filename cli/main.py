@@ -2,24 +2,16 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 
 from app.core.errors import UserError
+from cli import callerid, core, excel, sales
 
 logger = logging.getLogger(__name__)
 
-# Set by the entry point (main.py): opens the GUI for `crm` / `crm gui`. app/ never imports ui/ itself.
-gui_launcher = None
-
 # Modules that add sub-commands: each has register(subparsers); each command sets func(args) -> int.
-REGISTRARS = [
-    "cli.core",
-    "cli.callerid",
-    "cli.sales",
-    "cli.excel",
-]
+REGISTRARS = [core, callerid, sales, excel]
 
 _EN = {
     "خطای پیش‌بینی‌نشده؛ جزئیات در پرونده گزارش (crm.log) ثبت شد.": "Unexpected error; details are in crm.log.",
@@ -32,8 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("fa", "en"), default=None, help="زبان پیام‌ها")
     p.add_argument("-v", "--verbose", action="store_true", help="گزارش کامل در خروجی")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for name in REGISTRARS:
-        importlib.import_module(name).register(sub)
+    for registrar in REGISTRARS:
+        registrar.register(sub)
     _global_options_after_verbs(sub)
     return p
 
@@ -67,9 +59,7 @@ def run(argv: list[str] | None = None) -> int:
         pass
     func = getattr(args, "func", None)
     if func is None:
-        from cli.core import cmd_gui
-
-        func = cmd_gui
+        func = core.cmd_gui
     try:
         return int(func(args) or 0)
     except UserError as e:
@@ -96,11 +86,3 @@ def run(argv: list[str] | None = None) -> int:
         if args.verbose:
             raise
         return 1
-
-
-def open_db(args, migrate: bool = True, create: bool | None = None) -> str:
-    """Open the database --db names. create=None: only the default data-folder file may be made (first start);
-    a --db path that does not exist is refused (a typing mistake must not become a new empty database)."""
-    from models.connection import open_database
-
-    return open_database(args.db, migrate=migrate, create=create)

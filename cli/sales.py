@@ -20,7 +20,7 @@ def register(sub) -> None:
 
 def cmd_invoice_pdf(args) -> int:
     from app.sales.invoice_pdf import invoice_pdf_main
-    from cli.main import open_db
+    from cli.common import open_db
 
     open_db(args)
     return invoice_pdf_main(args.number, args.out, toman=args.toman, paper=args.paper)

@@ -1,9 +1,13 @@
-"""The layers only point down: ui/ → app/ → models/.
+"""The layers only point down: ui/, cli/ → app/ → models/ → app/core/.
 
-Every .py file under app/ and models/ is parsed (not imported) and each import is checked, including imports
-inside functions and imports by name through importlib.import_module / __import__:
-- app/ may use PySide6.QtCore (signals, threads) but no other Qt module (no widgets, no QtGui) and nothing from ui/;
-- models/ uses no Qt at all and nothing from ui/.
+Every .py file under app/, models/, cli/ and ui/ is parsed (not imported) and each import is checked, including
+imports inside functions and imports by name through importlib.import_module / __import__ (imports under
+`if TYPE_CHECKING:` are for type hints only and are not counted):
+- app/ may use PySide6.QtCore (signals, threads) but no other Qt module (no widgets, no QtGui), nothing from ui/
+  and nothing from cli/;
+- models/ uses no Qt at all, nothing from ui/ or cli/, and from app/ only the ground floor, app/core/;
+- app/core/ uses nothing else of the project (the package face `app`, which holds the name and version, aside);
+- no import circles anywhere: no two modules import each other, directly or through others.
 """
 from __future__ import annotations
 
@@ -41,7 +45,13 @@ def imports_of(path: Path) -> list[tuple[int, str]]:
     current = _module_name(path)
     is_package = path.name == "__init__.py"
     out: list[tuple[int, str]] = []
+    hints = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            hints |= {id(n) for b in node.body for n in ast.walk(b)}
+    for node in ast.walk(tree):
+        if id(node) in hints:
+            continue
         if isinstance(node, ast.Import):
             out += [(node.lineno, a.name) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -67,9 +77,14 @@ def _files(folder: str) -> list[Path]:
 
 def app_violations(path: Path) -> list[str]:
     bad = []
+    core = _module_name(path).startswith("app.core")
     for line, mod in imports_of(path):
-        if _under(mod, "ui"):
-            bad.append(f"{path.relative_to(ROOT)}:{line} imports {mod} (app/ must not depend on ui/)")
+        if _under(mod, "ui") or _under(mod, "cli"):
+            bad.append(f"{path.relative_to(ROOT)}:{line} imports {mod} (app/ must not depend on ui/ or cli/)")
+        elif core and ((_under(mod, "app") and mod not in ("app", "app.APP_NAME", "app.APP_TITLE", "app.__version__")
+                        and not _under(mod, "app.core")) or _under(mod, "models")):
+            bad.append(f"{path.relative_to(ROOT)}:{line} imports {mod} (app/core/ is the ground floor: it imports "
+                       "nothing else of the project)")
         elif _under(mod, "PySide6") and mod != "PySide6" and not any(_under(mod, ok) for ok in APP_QT_ALLOWED):
             bad.append(f"{path.relative_to(ROOT)}:{line} imports {mod} (app/ may use PySide6.QtCore only)")
     return bad
@@ -78,9 +93,84 @@ def app_violations(path: Path) -> list[str]:
 def models_violations(path: Path) -> list[str]:
     bad = []
     for line, mod in imports_of(path):
-        if _under(mod, "ui") or _under(mod, "PySide6") or _under(mod, "shiboken6"):
-            bad.append(f"{path.relative_to(ROOT)}:{line} imports {mod} (models/ must not use Qt or ui/)")
+        if _under(mod, "ui") or _under(mod, "cli") or _under(mod, "PySide6") or _under(mod, "shiboken6"):
+            bad.append(f"{path.relative_to(ROOT)}:{line} imports {mod} (models/ must not use Qt, ui/ or cli/)")
+        elif _under(mod, "app") and mod != "app" and not _under(mod, "app.core"):
+            bad.append(f"{path.relative_to(ROOT)}:{line} imports {mod} (models/ may use only app/core/ of app/)")
     return bad
+
+
+def import_graph(folders=("app", "models", "cli", "ui")) -> dict[str, set[str]]:
+    """Module → the project modules it imports (anywhere in the file, functions included)."""
+    files = {_module_name(p): p for folder in folders if (ROOT / folder).is_dir() for p in _files(folder)}
+
+    def owner(name: str) -> str | None:
+        while name:
+            if name in files:
+                return name
+            name = name.rpartition(".")[0]
+        return None
+
+    graph: dict[str, set[str]] = {m: set() for m in files}
+    for m, p in files.items():
+        for _line, mod in imports_of(p):
+            o = owner(mod)
+            # a package's face (__init__.py) imported on the way to its modules is not an edge of its own
+            if o and o != m and files[o].name != "__init__.py":
+                graph[m].add(o)
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                out.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_circles():
+    assert circles(import_graph()) == []
+
+
+def test_the_circle_finder_finds_circles():
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert circles({"a": {"b"}, "b": set()}) == []
+
+
+@pytest.mark.parametrize("path", _files("cli"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_cli_uses_no_widgets_of_its_own(path):
+    """cli/ parses and prints; the only way it reaches the GUI is `crm gui` (ui.application)."""
+    bad = [f"{line}: {mod}" for line, mod in imports_of(path)
+           if (_under(mod, "ui") and not _under(mod, "ui.application")) or _under(mod, "PySide6.QtWidgets")]
+    assert bad == []
 
 
 def test_there_is_something_to_check():
@@ -132,7 +222,7 @@ def test_checker_flags_forbidden_imports_in_app(tmp_path, source):
     "from PySide6.QtCore import Signal",
     "from PySide6 import QtCore",
     "import PySide6.QtCore",
-    "from app.text import clean\nfrom models.core import Customer\nimport peewee",
+    "from app.core.text import clean\nfrom models.core import Customer\nimport peewee",
     "import uikit",
     "from app import ui_helpers",
 ])
@@ -150,9 +240,12 @@ def test_checker_allows_qtcore_and_lower_layers_in_app(tmp_path, source):
 @pytest.mark.parametrize("source, ok", [
     ("from PySide6.QtCore import Signal", False),
     ("import ui.widgets", False),
-    ("from app.customers import create_customer", True),
-    ("from app.errors import DatabaseError", True),
-    ("from app.clock import now", True),
+    ("from app.customers.service import create_customer", False),
+    ("from app.backup import safety_copy", False),
+    ("from cli.common import open_db", False),
+    ("from app.core.errors import DatabaseError", True),
+    ("from app.core.clock import now", True),
+    ("from app.core import paths", True),
     ("import peewee", True),
 ])
 def test_checker_for_models(tmp_path, source, ok):

@@ -1,7 +1,6 @@
 """The main window: a navigation list on the right (RTL), one page per section, a status bar."""
 from __future__ import annotations
 
-import importlib
 import logging
 
 from PySide6.QtCore import Qt
@@ -13,7 +12,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -24,29 +22,66 @@ from ui.widgets.persian import fit_to_screen
 logger = logging.getLogger(__name__)
 
 # key, Persian label, module, class. A page whose module is absent shows a placeholder.
+def _dashboard(ctx, parent):
+    from ui.dashboard.page import DashboardPage
+
+    return DashboardPage(ctx, parent)
+
+
+def _customers(ctx, parent):
+    from ui.customers.page import CustomersPage
+
+    return CustomersPage(ctx, parent)
+
+
+def _calls(ctx, parent):
+    from ui.calls.page import CallsPage
+
+    return CallsPage(ctx, parent)
+
+
+def _tasks(ctx, parent):
+    from ui.tasks.page import TasksPage
+
+    return TasksPage(ctx, parent)
+
+
+def _invoices(ctx, parent):
+    from ui.sales.invoices_page import InvoicesPage
+
+    return InvoicesPage(ctx, parent)
+
+
+def _reports(ctx, parent):
+    from ui.reports.page import ReportsPage
+
+    return ReportsPage(ctx, parent)
+
+
+def _pipeline(ctx, parent):
+    from ui.pipeline.page import PipelinePage
+
+    return PipelinePage(ctx, parent)
+
+
+def _settings(ctx, parent):
+    from ui.settings.page import SettingsPage
+
+    return SettingsPage(ctx, parent)
+
+
+# The sections in the side bar: key, label, and the page's factory. A page is built the first time it is shown
+# (its module is imported then, which keeps start-up fast); the imports are plain, so a broken page fails loudly.
 SECTIONS = [
-    ("dashboard", "پیشخوان", "ui.dashboard.page", "DashboardPage"),
-    ("customers", "مشتریان", "ui.customers.page", "CustomersPage"),
-    ("calls", "تماس‌ها", "ui.calls.page", "CallsPage"),
-    ("tasks", "کارتابل و پیگیری‌ها", "ui.tasks.page", "TasksPage"),
-    ("invoices", "پیش‌فاکتور و فاکتور", "ui.sales.invoices_page", "InvoicesPage"),
-    ("reports", "گزارش‌ها", "ui.reports.page", "ReportsPage"),
-    ("pipeline", "فرصت‌های فروش", "ui.pipeline.page", "PipelinePage"),
-    ("settings", "تنظیمات", "ui.settings.page", "SettingsPage"),
+    ("dashboard", "پیشخوان", _dashboard),
+    ("customers", "مشتریان", _customers),
+    ("calls", "تماس‌ها", _calls),
+    ("tasks", "کارتابل و پیگیری‌ها", _tasks),
+    ("invoices", "پیش‌فاکتور و فاکتور", _invoices),
+    ("reports", "گزارش‌ها", _reports),
+    ("pipeline", "فرصت‌های فروش", _pipeline),
+    ("settings", "تنظیمات", _settings),
 ]
-
-
-class Placeholder(QWidget):
-    def __init__(self, title: str, parent=None):
-        super().__init__(parent)
-        lay = QVBoxLayout(self)
-        t = QLabel(title)
-        t.setProperty("role", "title")
-        lay.addWidget(t)
-        m = QLabel("این بخش هنوز آماده نیست.")
-        m.setProperty("role", "muted")
-        lay.addWidget(m)
-        lay.addStretch(1)
 
 
 class MainWindow(QMainWindow):
@@ -70,7 +105,7 @@ class MainWindow(QMainWindow):
         self.nav.setFixedWidth(190)
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
-        for key, label, _module, _cls in SECTIONS:
+        for key, label, _factory in SECTIONS:
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.nav.addItem(item)
@@ -96,14 +131,8 @@ class MainWindow(QMainWindow):
     def page(self, key: str) -> QWidget:
         """The page for a section, created on first use (keeps start-up fast)."""
         if key not in self.pages:
-            _k, label, module, cls = next(s for s in SECTIONS if s[0] == key)
-            try:
-                mod = importlib.import_module(module)
-                widget = getattr(mod, cls)(self.ctx, self)
-            except ModuleNotFoundError as e:
-                if e.name != module:
-                    raise
-                widget = Placeholder(label)
+            factory = next(s[2] for s in SECTIONS if s[0] == key)
+            widget = factory(self.ctx, self)
             self.pages[key] = widget
             self.stack.addWidget(widget)
         return self.pages[key]

@@ -29,7 +29,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.callerid.decoders.ami import BANNER_PREFIX, Packet, PacketReader, encode_action
-from app.callerid.sources import ERROR, NO_DEVICE, POLL_SECONDS, Source, SourceLost, SourceUnavailable
+from app.callerid.sources import (
+    ERROR,
+    NO_DEVICE,
+    POLL_SECONDS,
+    Source,
+    SourceLost,
+    SourceUnavailable,
+    tcp_open_error,
+)
 from app.core.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -40,23 +48,6 @@ LOGIN_TIMEOUT = 5.0
 KEEPALIVE_SECONDS = 60.0
 ORIGINATE_RING_SECONDS = 30.0
 _action_ids = itertools.count(1)
-
-
-def tcp_open_error(what: str, host: str, port: int, exc: BaseException) -> SourceUnavailable:
-    """A TCP connect failure → a Persian message (``what`` names the device, e.g. «مرکز تلفن»)."""
-    where = f"{host}:{port}"
-    if isinstance(exc, socket.gaierror):
-        return SourceUnavailable(f"نشانی {what} «{host}» پیدا نشد؛ نشانی IP را درست بنویسید.", state=ERROR,
-                                 details=str(exc))
-    if isinstance(exc, ConnectionRefusedError):
-        return SourceUnavailable(
-            f"{what} در {where} اتصال را نپذیرفت؛ روشن بودن آن و درگاه را بررسی کنید "
-            f"(در Asterisk: enabled = yes و port = 5038 در manager.conf).", state=NO_DEVICE, details=str(exc))
-    if isinstance(exc, (TimeoutError, socket.timeout)):
-        return SourceUnavailable(f"{what} در {where} پاسخ نمی‌دهد؛ کابل شبکه، نشانی IP و دیوار آتش را بررسی کنید.",
-                                 state=NO_DEVICE, details=str(exc))
-    return SourceUnavailable(f"اتصال به {what} در {where} برقرار نشد: {getattr(exc, 'strerror', None) or exc}",
-                             state=NO_DEVICE, details=str(exc))
 
 
 class AmiConnection:

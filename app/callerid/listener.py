@@ -34,7 +34,7 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
-from app.callerid import sources
+from app.callerid import configured, sources
 from app.callerid.sources import Pump, Source, SourceUnavailable
 from app.core.errors import UserError
 
@@ -187,7 +187,7 @@ class CallerIdListener(QObject):
             self._problem, self._problem_state = "در تنظیمات خاموش است", sources.STOPPED
         else:
             try:
-                self._source = sources.source_from_settings()
+                self._source = configured.source_from_settings()
                 self._fmt = settings.get(sk.DEVICE)
             except SourceUnavailable as e:
                 self._problem, self._problem_state = e.message, e.state

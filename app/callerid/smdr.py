@@ -52,7 +52,7 @@ class SmdrTcpSource(Source):
     def open(self, cancel: Callable[[], bool] | None = None) -> str:
         if self._sock is not None:
             return ""
-        from app.callerid.ami import tcp_open_error
+        from app.callerid.sources import tcp_open_error
 
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)

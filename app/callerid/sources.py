@@ -297,10 +297,10 @@ class SerialSource(Source):
         logger.info("caller-ID port %s open at %d baud", self._ser.port, self.baud)
         if not self.init:
             return ""
-        from app.callerid import modem
+        from app.callerid.at import initialise
 
         try:
-            result = modem.initialise(self, self.init_commands, reset=self.reset_command,
+            result = initialise(self, self.init_commands, reset=self.reset_command,
                                       require_modem=(self.init == "modem"), cancel=cancel)
         except SourceLost:
             self.close()
@@ -481,25 +481,21 @@ class NcidSource(Source):
                 pass
 
 
-# --- from the settings ---------------------------------------------------------------------------------
-def source_from_settings() -> Source:
-    """The source the desk's settings describe (raises SourceUnavailable when they are incomplete)."""
-    from app import settings
-    from app.callerid import settings_keys as sk
-
-    kind = settings.get(sk.DEVICE)
-    if kind in sk.PBX_KINDS:
-        from app.callerid.ami import pbx_source_from_settings
-
-        return pbx_source_from_settings(kind)
-    if kind == "ncid":
-        host, port = sk.parse_host_port(settings.get(sk.NCID_ADDRESS), DEFAULT_NCID_PORT)
-        return NcidSource(host, port)
-    init: str | None = None
-    if settings.get(sk.INIT):
-        init = {"modem": "modem", "auto": "auto"}.get(kind)
-    return SerialSource(settings.get(sk.PORT), settings.get(sk.BAUD), fmt=kind, init=init,
-                        init_commands=sk.init_commands())
+def tcp_open_error(what: str, host: str, port: int, exc: BaseException) -> SourceUnavailable:
+    """A TCP connect failure → a Persian message (``what`` names the device, e.g. «مرکز تلفن»)."""
+    where = f"{host}:{port}"
+    if isinstance(exc, socket.gaierror):
+        return SourceUnavailable(f"نشانی {what} «{host}» پیدا نشد؛ نشانی IP را درست بنویسید.", state=ERROR,
+                                 details=str(exc))
+    if isinstance(exc, ConnectionRefusedError):
+        return SourceUnavailable(
+            f"{what} در {where} اتصال را نپذیرفت؛ روشن بودن آن و درگاه را بررسی کنید "
+            f"(در مرکز تلفن Asterisk: enabled = yes و port = 5038 در manager.conf).", state=NO_DEVICE, details=str(exc))
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return SourceUnavailable(f"{what} در {where} پاسخ نمی‌دهد؛ کابل شبکه، نشانی IP و دیوار آتش را بررسی کنید.",
+                                 state=NO_DEVICE, details=str(exc))
+    return SourceUnavailable(f"اتصال به {what} در {where} برقرار نشد: {getattr(exc, 'strerror', None) or exc}",
+                             state=NO_DEVICE, details=str(exc))
 
 
 def make_decoder(fmt: str):

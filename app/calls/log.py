@@ -58,7 +58,6 @@ SOURCE_LABELS = {"manual": "ثبت دستی", "modem": "مودم", "ncid": "NCID
                  "techno": "تکنو", "sdmf": "مودم", "mdmf": "مودم", "simulator": "شبیه‌ساز"}
 NOT_REACHED = frozenset({"no_answer", "busy", "wrong_number", "voicemail"})
 
-timeline.register_kind("call_note", "یادداشت تماس")
 
 
 # --- text ------------------------------------------------------------------------------------------------------

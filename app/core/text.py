@@ -151,3 +151,11 @@ _COLLATE = {ord(ch): chr(0xE000 + i) for i, ch in enumerate(PERSIAN_ALPHABET)}
 def sort_key(s: str | None) -> str:
     """A key that orders names the way a Persian reader expects (آ with ا, ک before گ, پ after ب)."""
     return search_key(s).translate(_COLLATE)
+
+
+def party_name(first: str | None, last: str | None, company: str | None, kind: str | None) -> str:
+    """How a customer is named in lists: an organisation by its company, a person by first and last name."""
+    person = " ".join(p for p in (first, last) if p)
+    if kind == "organisation":
+        return company or person
+    return person or company or ""

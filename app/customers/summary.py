@@ -13,7 +13,6 @@ company. "What was said" is the latest call that has a note (`last_note`), which
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from dataclasses import dataclass, field
 
@@ -80,18 +79,11 @@ class CustomerSummary:
         return f"{self.title} {self.name}".strip() if self.title else self.name
 
 
-def _optional(module: str, func: str):
-    """The function if the feature exists, else None (the popup then says «هنوز ثبت نشده»)."""
-    try:
-        return getattr(importlib.import_module(module), func, None)
-    except ImportError:
-        return None
-
-
 def prewarm() -> None:
-    """Import the optional features now (at start-up), not on the GUI thread between the first two rings."""
-    for module in ("app.sales.service", "app.tasks.meetings", "app.customers.service", "app.core.jalali"):
-        _optional(module, "__name__")
+    """Import what the summary reads (sales, meetings) now, at start-up, not on the GUI thread between the
+    first two rings."""
+    from app.sales import service as _sales  # noqa: F401
+    from app.tasks import meetings as _meetings  # noqa: F401
 
 
 def _safe(fn, *args):
@@ -161,8 +153,11 @@ def customer_summary(customer_id: int, exclude_call_id: int | None = None) -> Cu
     from app.customers.service import display_name_of
 
     tags = tuple(t[0] for t in sqlcache.run("summary.tags", _tags_query, customer_id).fetchall())
-    snap = _safe(_optional("app.sales.service", "customer_sales_snapshot"), customer_id) or {}
-    visit = _safe(_optional("app.tasks.meetings", "last_visit"), customer_id)
+    from app.sales.service import customer_sales_snapshot
+    from app.tasks.meetings import last_visit
+
+    snap = _safe(customer_sales_snapshot, customer_id) or {}
+    visit = _safe(last_visit, customer_id)
     if exclude_call_id:
         c = sqlcache.run("summary.last_call_excl", _last_call_query, customer_id, exclude_call_id).fetchone()
     else:

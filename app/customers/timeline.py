@@ -11,7 +11,7 @@ from models.core import Activity
 
 logger = logging.getLogger(__name__)
 
-# Persian labels of the kinds written so far; features add theirs with register_kind().
+# Persian labels of every kind of entry, declared here once (a new feature adds its kinds to this table).
 KIND_LABELS: dict[str, str] = {
     "created": "ایجاد پرونده",
     "edited": "ویرایش پرونده",
@@ -22,32 +22,22 @@ KIND_LABELS: dict[str, str] = {
     "call_out": "تماس خروجی",
     "call_missed": "تماس بی‌پاسخ",
     "imported": "ورود از اکسل",
+    "proforma": "پیش‌فاکتور",
+    "invoice": "فاکتور",
+    "payment": "دریافت وجه",
+    "task": "کار",
+    "followup": "پیگیری",
+    "task_done": "انجام کار",
+    "task_reopened": "بازگشایی کار",
+    "task_referred": "ارجاع",
+    "task_edited": "ویرایش کار",
+    "meeting": "جلسه حضوری",
+    "meeting_planned": "قرار جلسه",
+    "call_note": "یادداشت تماس",
+    "converted": "تبدیل سرنخ به مشتری",
+    "opportunity": "فرصت فروش",
+    "opportunity_stage": "تغییر مرحله فرصت",
 }
-
-
-def register_kind(kind: str, label: str) -> None:
-    KIND_LABELS.setdefault(kind, label)
-
-
-# Features that write the timeline register their kinds' labels when imported; load them all before showing
-# a timeline, so a customer file opened first (before any of those pages) still reads «فاکتور», not "invoice".
-FEATURE_MODULES = ("app.tasks.service", "app.tasks.meetings", "app.calls.log", "app.sales.service", "app.callerid.service",
-                   "app.pipeline.opportunities", "app.pipeline.conversion")
-_features_loaded = False
-
-
-def _load_feature_labels() -> None:
-    global _features_loaded
-    if _features_loaded:
-        return
-    import importlib
-
-    for name in FEATURE_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            logger.debug("timeline labels: %s not available", name)
-    _features_loaded = True
 
 
 @dataclass(frozen=True)
@@ -73,8 +63,6 @@ def record(customer_id: int | None, kind: str, summary: str, ref_table: str = ""
 def entries(customer_id: int, limit: int | None = None, kinds: list[str] | None = None) -> list[Entry]:
     """Newest first."""
     from peewee import JOIN
-
-    _load_feature_labels()
 
     from models.core import User
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import random
 from collections.abc import Callable
@@ -169,11 +168,13 @@ def _fix_sequence(model) -> None:
 
 # Other areas add their demo data here: (module, function, count key). Each function takes
 # (rng, customer_ids, user_ids, n) and is skipped when its module is not installed yet.
-EXTRA_SEEDERS: list[tuple[str, str, str]] = [
-    ("app.demo.tasks", "seed_tasks", "tasks"),
-    ("app.demo.sales", "seed_sales", "invoices"),
-    ("app.pipeline.demo", "seed_pipeline", "opportunities"),
-]
+def _extra_seeders() -> list[tuple[Callable, str]]:
+    """The other areas' demo data, after the customers: (seeder, key of the wanted count)."""
+    from app.demo.sales import seed_sales
+    from app.demo.tasks import seed_tasks
+    from app.pipeline.demo import seed_pipeline
+
+    return [(seed_tasks, "tasks"), (seed_sales, "invoices"), (seed_pipeline, "opportunities")]
 
 
 DEMO_OFFICE = {
@@ -208,15 +209,7 @@ def seed(customers: int = 200, calls: int | None = None, tasks: int | None = Non
               "calls": calls if calls is not None else customers * 2,
               "invoices": invoices if invoices is not None else max(1, customers // 4),
               "opportunities": opportunities if opportunities is not None else max(1, customers // 5)}
-    for module, func, key in EXTRA_SEEDERS:
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            logger.info("demo data: %s not available", module)
-            continue
-        fn = getattr(mod, func, None)
-        if fn is None:
-            continue
+    for fn, key in _extra_seeders():
         if key == "tasks":
             result = fn(rng, ids, user_ids, wanted["tasks"], wanted["calls"])
         else:

@@ -162,7 +162,7 @@ def seed_tasks(rng: random.Random, customer_ids: list[int], user_ids: list[int],
     rem_fields = [Reminder.kind, Reminder.task, Reminder.customer, Reminder.user, Reminder.title, Reminder.fire_at,
                   Reminder.event_at, Reminder.state, Reminder.created_at]
     from app.core import jalali
-    from app.tasks.service import _name
+    from app.core.text import party_name as _name
     from models.core import Customer
 
     next_task = _next_id(Task)

@@ -14,7 +14,6 @@ from models.writer import writes
 
 logger = logging.getLogger(__name__)
 
-timeline.register_kind("converted", "تبدیل سرنخ به مشتری")
 
 VIA_LABELS = {"opportunity": "برنده شدن فرصت فروش", "invoice": "صدور فاکتور", "manual": "به دست کاربر"}
 

@@ -44,8 +44,6 @@ from models.writer import writes
 
 logger = logging.getLogger(__name__)
 
-timeline.register_kind("opportunity", "فرصت فروش")
-timeline.register_kind("opportunity_stage", "تغییر مرحله فرصت")
 
 STATUS_LABELS = {"open": "باز", "won": "برنده", "lost": "ازدست‌رفته"}
 MAX_VALUE = 10 ** 16

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import peewee as pw
 
 from app.core.clock import now
+from app.core.text import party_name
 from app.tasks import meetings, reminders
 from app.tasks import service as tasks
 from models.base import db
@@ -63,7 +64,7 @@ def _calls(at: dt.datetime, missed: bool, user_id: int | None) -> tuple[list[Cal
     out = []
     for (cid_, cust, first, last, company, ckind, number, raw, cname, started, state, direction,
          owner) in db.execute(q).fetchall():
-        name = tasks._name(first, last, company, ckind) if cust else (cname or "")
+        name = party_name(first, last, company, ckind) if cust else (cname or "")
         out.append(CallItem(cid_, cust, name, number or raw, tasks._dt(started), state, direction, owner or ""))
     total = len(out) if len(out) < SECTION_LIMIT else Call.select().where(cond).count()
     return out, total

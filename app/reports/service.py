@@ -81,17 +81,6 @@ def run(key: str, date_from: dt.date | None = None, date_to: dt.date | None = No
     return REPORTS[key].fn(date_from, date_to)
 
 
-def _sales():
-    try:
-        from app.sales import service as sales
-    except ImportError:
-        return None
-    return sales
-
-
-_NO_SALES = "بخش فروش (فاکتورها) هنوز نصب نشده است."
-
-
 def _totals(rows: list[dict], keys: list[str]) -> dict[str, Any]:
     return {k: sum(r.get(k) or 0 for r in rows) for k in keys}
 
@@ -101,9 +90,8 @@ def _totals(rows: list[dict], keys: list[str]) -> dict[str, Any]:
 def _top(by: str, key: str, title: str, date_from, date_to) -> ReportResult:
     cols = [Column("rank", "رتبه", "int", width=7), Column("name", "مشتری"), Column("count", "تعداد فاکتور", "int"),
             Column("amount", "مبلغ کل (ریال)", "money")]
-    sales = _sales()
-    if sales is None:
-        return ReportResult(key, title, period_label(date_from, date_to), cols, [], note=_NO_SALES)
+    from app.sales import service as sales
+
     rows = [{"rank": i, "name": c.customer_name, "count": c.count, "amount": c.amount, "customer_id": c.customer_id}
             for i, c in enumerate(sales.top_customers(date_from, date_to, by=by, limit=20), 1)]
     chart = Chart("hbar", "name", [("تعداد فاکتور", "count")] if by == "count" else [("مبلغ (ریال)", "amount")],
@@ -127,9 +115,8 @@ def sales_month(date_from=None, date_to=None) -> ReportResult:
     key, title = "sales_month", "فروش ماهانه"
     cols = [Column("month", "ماه"), Column("count", "تعداد فاکتور", "int"), Column("amount", "فروش (ریال)", "money"),
             Column("vat", "مالیات بر ارزش افزوده (ریال)", "money")]
-    sales = _sales()
-    if sales is None:
-        return ReportResult(key, title, period_label(date_from, date_to), cols, [], note=_NO_SALES)
+    from app.sales import service as sales
+
     rows = [{"month": month_label(m.jalali_year, m.jalali_month), "year": m.jalali_year, "month_no": m.jalali_month,
              "count": m.count, "amount": m.amount, "vat": m.vat} for m in sales.sales_by_month(date_from, date_to)]
     return ReportResult(key, title, period_label(date_from, date_to), cols, rows,
@@ -142,9 +129,8 @@ def sales_rep(date_from=None, date_to=None) -> ReportResult:
     key, title = "sales_rep", "فروش به تفکیک فروشنده"
     cols = [Column("name", "فروشنده"), Column("count", "تعداد فاکتور", "int"), Column("amount", "فروش (ریال)", "money"),
             Column("share", "سهم (درصد)", "number")]
-    sales = _sales()
-    if sales is None:
-        return ReportResult(key, title, period_label(date_from, date_to), cols, [], note=_NO_SALES)
+    from app.sales import service as sales
+
     data = sales.sales_by_rep(date_from, date_to)
     total = sum(r.amount for r in data) or 1
     rows = [{"name": r.rep_name, "count": r.count, "amount": r.amount, "share": round(r.amount * 100 / total, 1)}

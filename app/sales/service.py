@@ -71,9 +71,6 @@ settings.declare("sales.proforma_valid_days", int, 7, "اعتبار پیش‌ف�
 settings.declare("sales.paper", str, "A4", "اندازه کاغذ فاکتور", choices=("A4", "A5"))
 settings.declare("sales.invoice_footer", str, "", "توضیحات پیش‌فرض پای فاکتور")
 
-timeline.register_kind("proforma", "پیش‌فاکتور")
-timeline.register_kind("invoice", "فاکتور")
-timeline.register_kind("payment", "دریافت وجه")
 
 # --- limits and labels -------------------------------------------------------------------------------------
 MAX_UNIT_PRICE = 10 ** 14          # 100,000 billion Rials: anything above is a typo

@@ -21,8 +21,6 @@ logger = logging.getLogger(__name__)
 KIND_LABELS = {"office": "حضوری در دفتر", "onsite": "بازدید از محل مشتری", "online": "جلسه آنلاین"}
 STATUS_LABELS = {"planned": "برنامه‌ریزی‌شده", "held": "برگزار شد", "cancelled": "لغو شد"}
 
-timeline.register_kind("meeting", "جلسه حضوری")
-timeline.register_kind("meeting_planned", "قرار جلسه")
 
 
 @dataclass(frozen=True)
@@ -160,7 +158,8 @@ def meeting_data(meeting_id: int) -> dict:
 
 
 def _rows(q) -> list[MeetingRow]:
-    from app.tasks.service import _dt, _name
+    from app.core.text import party_name as _name
+    from app.tasks.service import _dt
 
     out = []
     for (mid, cid, first, last, company, ckind, uid, uname, kind, status, start, dur, subject, loc,

@@ -112,7 +112,7 @@ def dates_on(day: dt.date) -> list[DateItem]:
     after = 4 if esfand_29_common else 2
     windows = _year_windows(day, 2, after)
     out: list[DateItem] = []
-    from app.tasks.service import _name
+    from app.core.text import party_name as _name
 
     for kind, col in (("birthday", Customer.birthday), ("anniversary", Customer.anniversary)):
         # one flat OR (a nested chain of 120 ORs overflows SQLite's parser)
@@ -214,7 +214,7 @@ def due(user_id: int | None, at: dt.datetime | None = None, started_at: dt.datet
          .order_by(Reminder.fire_at, Reminder.id).limit(limit))
     if user_id:
         q = q.where((Reminder.user == user_id) | Reminder.user.is_null())
-    from app.tasks.service import _name
+    from app.core.text import party_name as _name
 
     out = []
     for r in q.objects():
@@ -255,15 +255,3 @@ def dismiss(reminder_id: int) -> None:
     r = _get(reminder_id)
     r.state = "dismissed"
     r.save()
-
-
-def mark_done(reminder_id: int, user: int | None = None) -> None:
-    """«انجام شد» on a reminder: the reminder closes, and a task reminder marks its task done too."""
-    r = _get(reminder_id)
-    with db.atomic():
-        r.state = "done"
-        r.save()
-        if r.task_id:
-            from app.tasks import service as tasks
-
-            tasks.set_done(r.task_id, True, user=user)

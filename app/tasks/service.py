@@ -15,7 +15,7 @@ import peewee as pw
 from app.core import jalali
 from app.core.clock import now
 from app.core.errors import NotFound, UserError, ValidationError
-from app.core.text import clean, search_key
+from app.core.text import clean, party_name, search_key
 from app.customers import timeline
 from models.base import db, is_postgres
 from models.calls import Call
@@ -30,12 +30,6 @@ STATUS_LABELS = {"open": "باز", "done": "انجام شد", "cancelled": "لغ
 RECURRENCE_LABELS = {"": "بدون تکرار", "daily": "روزانه", "weekly": "هفتگی", "monthly": "ماهانه", "yearly": "سالانه"}
 MANAGER_ROLES = ("admin", "manager")
 
-timeline.register_kind("task", "کار")
-timeline.register_kind("followup", "پیگیری")
-timeline.register_kind("task_done", "انجام کار")
-timeline.register_kind("task_reopened", "بازگشایی کار")
-timeline.register_kind("task_referred", "ارجاع")
-timeline.register_kind("task_edited", "ویرایش کار")
 
 
 # --- recurrence (pure) ----------------------------------------------------------------------------------------
@@ -107,13 +101,6 @@ class ReferralInfo:
     to_id: int | None = None
 
 
-def _name(first: str | None, last: str | None, company: str | None, kind: str | None) -> str:
-    person = " ".join(p for p in (first, last) if p)
-    if kind == "organisation":
-        return company or person
-    return person or company or ""
-
-
 def is_overdue(due_at: dt.datetime | None, all_day: bool, status: str, at: dt.datetime | None = None) -> bool:
     if status != "open" or due_at is None:
         return False
@@ -159,7 +146,7 @@ def _to_rows(q, at: dt.datetime) -> list[TaskRow]:
          rat, rnote, done_at, desc) in db.execute(q).fetchall():
         due = _dt(due)
         all_day = bool(all_day)
-        out.append(TaskRow(tid, title, kind, cid, _name(first, last, company, ckind) if cid else "", aid,
+        out.append(TaskRow(tid, title, kind, cid, party_name(first, last, company, ckind) if cid else "", aid,
                            aname or "", due, all_day, prio, status, is_overdue(due, all_day, status, at), rec,
                            rname or "", _dt(rat), rnote or "", _dt(done_at), desc or ""))
     return out
@@ -606,3 +593,17 @@ def open_count_for_customer(customer_id: int) -> int:
 def calls_of_task(task_id: int) -> Call | None:
     t = get_task(task_id)
     return Call.get_or_none(Call.id == t.call_id) if t.call_id else None
+
+
+def reminder_done(reminder_id: int, user: int | None = None) -> None:
+    """«انجام شد» on a reminder: the reminder closes, and a task reminder marks its task done too."""
+    from models.tasks import Reminder
+
+    with db.atomic():
+        r = Reminder.get_or_none(Reminder.id == reminder_id)
+        if r is None:
+            raise NotFound("این یادآوری پیدا نشد.")
+        r.state = "done"
+        r.save()
+        if r.task_id:
+            set_done(r.task_id, True, user=user)

@@ -58,7 +58,7 @@ def migrate(database: pw.Database, sqlite_path: Path | None = None) -> list[int]
     if not pending:
         return []
     if done and sqlite_path is not None and sqlite_path.exists():
-        from app.backup import safety_copy
+        from models.snapshot import safety_copy
 
         safety_copy(sqlite_path, reason=f"before-migration-{pending[0].NUMBER:04d}")
     if not database.table_exists(SchemaMigration._meta.table_name):

@@ -10,9 +10,9 @@ import time
 import pytest
 
 from app import settings
+from app.callerid import configured, sources
 from app.callerid import events as ev
 from app.callerid import settings_keys as sk
-from app.callerid import sources
 from app.callerid.ami import AmiSource, check_connection, originate, pbx_source_from_settings
 from app.callerid.pbx_simulator import AmiServer, SmdrPty, SmdrTcpServer
 from app.callerid.smdr import SmdrTcpSource
@@ -192,16 +192,16 @@ def test_sources_from_the_settings():
     settings.set(sk.PBX_ADDRESS, "192.168.1.10")
     settings.set(sk.PBX_USER, "crm")
     settings.set(sk.PBX_SECRET, "pw")
-    src = sources.source_from_settings()
+    src = configured.source_from_settings()
     assert isinstance(src, AmiSource) and (src.host, src.port, src.user, src.auth) == ("192.168.1.10", 5038, "crm", "md5")
     settings.set(sk.DEVICE, "smdr")
     settings.set(sk.PBX_USER, "")
     settings.set(sk.PBX_SECRET, "")
-    src = sources.source_from_settings()
+    src = configured.source_from_settings()
     assert isinstance(src, SmdrTcpSource) and (src.port, src.user, src.password) == (2300, "SMDR", "PCCSMDR")
     settings.set(sk.SMDR_LINK, "serial")
     settings.set(sk.PORT, "/dev/ttyUSB0")
-    src = sources.source_from_settings()
+    src = configured.source_from_settings()
     assert isinstance(src, SerialSource) and src.default_format == "smdr" and src.init is None
     settings.set(sk.SMDR_LINK, "tcp")
     settings.set(sk.PBX_ADDRESS, "")

@@ -98,18 +98,6 @@ def test_summary_is_a_handful_of_queries(customer):
     assert all("JOIN" in q.upper() or "WHERE" in q.upper() for q in qc.sql)   # no full-table reads
 
 
-def test_missing_feature_reads_none_yet(customer, monkeypatch):
-    """A feature module without the function (older build) leaves its items at «هنوز ثبت نشده»."""
-    import app.sales.service
-    import app.tasks.meetings
-
-    monkeypatch.delattr(app.sales, "customer_sales_snapshot")
-    monkeypatch.delattr(app.meetings, "last_visit")
-    s = summary.customer_summary(customer.id)
-    assert s.last_invoice is None and s.balance is None and s.last_visit is None
-    assert dict(summary.summary_fields(s))["مانده حساب"] == summary.NONE_YET
-
-
 def test_what_was_said_is_the_last_call_that_has_a_note(customer):
     """The very last call often has no note (a quick ring); the popup still shows what was said before."""
     noted = call_log.log_manual_call(customer_id=customer.id, direction="in", result="answered",

@@ -37,7 +37,7 @@ def test_snooze_done_and_dismiss(anydb):
     assert reminders.due(u) == []
     clock.set_now(j(1405, 9, 3, 9, 10))
     (r,) = reminders.due(u)
-    reminders.mark_done(r.id, user=u)
+    ts.reminder_done(r.id, user=u)
     assert Task.get_by_id(t.id).status == "done" and reminders.due(u) == []
     ts.set_done(t.id, False)            # reopened: the alarm is set again
     assert len(reminders.due(u)) == 1

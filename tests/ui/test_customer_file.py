@@ -275,7 +275,7 @@ def test_timeline_labels_are_persian_without_opening_other_pages(db):
 
     code = (
         "import sys; from models.connection import open_database; open_database(sys.argv[1], create=True);"
-        "from app import customers as cs, timeline;"
+        "from app.customers import service as cs, timeline;"
         "c = cs.create_customer({'first_name': 'نگار', 'last_name': 'سلطانی'});"
         "timeline.record(c.id, 'invoice', 'x'); timeline.record(c.id, 'followup', 'y');"
         "print(sorted(e.label for e in timeline.entries(c.id)))")

@@ -1,23 +1,21 @@
-"""Settings: one tab per panel. Each area adds its panel module to PANELS."""
+"""Settings: one tab per panel. Each area adds its panel class to PANELS."""
 from __future__ import annotations
 
-import importlib
 import logging
 
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from ui.context import AppContext
+from ui.settings.backup_panel import BackupPanel
+from ui.settings.callerid_panel import CallerIdPanel
+from ui.settings.invoice_panel import InvoicePanel
+from ui.settings.office_panel import OfficePanel
+from ui.settings.users_panel import UsersPanel
 
 logger = logging.getLogger(__name__)
 
-# module, class. Each panel class takes (ctx, parent) and has a TITLE.
-PANELS = [
-    ("ui.settings.office_panel", "OfficePanel"),
-    ("ui.settings.users_panel", "UsersPanel"),
-    ("ui.settings.callerid_panel", "CallerIdPanel"),
-    ("ui.settings.invoice_panel", "InvoicePanel"),
-    ("ui.settings.backup_panel", "BackupPanel"),
-]
+# Each panel class takes (ctx, parent) and has a TITLE.
+PANELS = [OfficePanel, UsersPanel, CallerIdPanel, InvoicePanel, BackupPanel]
 
 
 class SettingsPage(QWidget):
@@ -30,12 +28,6 @@ class SettingsPage(QWidget):
         lay.addWidget(title)
         self.tabs = QTabWidget()
         lay.addWidget(self.tabs, 1)
-        for module, cls in PANELS:
-            try:
-                mod = importlib.import_module(module)
-            except ModuleNotFoundError as e:
-                if e.name != module:
-                    raise
-                continue
-            panel = getattr(mod, cls)(ctx, self)
+        for cls in PANELS:
+            panel = cls(ctx, self)
             self.tabs.addTab(panel, panel.TITLE)

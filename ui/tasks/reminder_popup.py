@@ -27,6 +27,7 @@ from app.core.clock import now
 from app.core.errors import UserError
 from app.core.text import format_number
 from app.tasks import reminders as rm
+from app.tasks import service as tasks
 from ui.context import AppContext
 
 logger = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ class ReminderPopup(QDialog):
         if r is None:
             return
         try:
-            rm.mark_done(r.id, user=self.ctx.user_id)
+            tasks.reminder_done(r.id, user=self.ctx.user_id)
         except UserError as e:
             logger.info("reminder done failed: %s", e.message)
         self._after()
