@@ -36,6 +36,7 @@ CancelFn = Callable[[], bool]
 
 BATCH = 500
 SQL_CHUNK = 500           # values per IN (…) query
+_SEP = "\x1f"
 
 
 @dataclass
@@ -78,7 +79,7 @@ class Stage:
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16000", "temp_store=FILE"):
             self.conn.execute(f"PRAGMA {pragma}")
         self.conn.execute("CREATE TABLE row (row INTEGER PRIMARY KEY, status TEXT NOT NULL, dup_customer INTEGER, "
-                          "dup_name TEXT, dup_row INTEGER, keys BLOB, data BLOB)")
+                          "dup_name TEXT, dup_row INTEGER, keys BLOB, data BLOB, sort_key TEXT, search_text TEXT, tags TEXT)")
         self.conn.execute("CREATE INDEX row_status ON row (status, row)")
         self.conn.execute("CREATE TABLE seen (k TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID")
         self._finalizer = weakref.finalize(self, Stage._drop, self.conn, self.path)
@@ -112,16 +113,28 @@ class Stage:
 
     # --- rows -----------------------------------------------------------------------------------------
     def put(self, results: list[RowResult]) -> None:
+        """Set a batch of checked rows aside, with the keys the customer service would store for them (so the
+        import's write job has only to insert)."""
         dumps = pickle.dumps
+        items = []
+        for r in results:
+            status = r.status
+            if r.data is None or status == "error":
+                items.append((r.row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5),
+                              None, None, None, None))
+                continue
+            sk, st = cs.derived_keys(r.data)
+            items.append((r.row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5),
+                          dumps(r.data, 5), sk, st, _SEP.join(r.data["tags"])))
         self.conn.execute("BEGIN")
         self.conn.executemany(
-            "INSERT INTO row (row, status, dup_customer, dup_name, dup_row, keys, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(r.row, r.status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5),
-              None if r.data is None else dumps(r.data, 5)) for r in results])
+            "INSERT INTO row (row, status, dup_customer, dup_name, dup_row, keys, data, sort_key, search_text, tags) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", items)
         self.conn.execute("COMMIT")
 
-    def rows(self, where: str = "", args: tuple = ()) -> Iterator[tuple]:
-        """(row, status, dup_customer, dup_name, dup_row, keys, data) in row order, read in pages."""
+    def rows(self, where: str = "", args: tuple = (), raw: bool = False) -> Iterator[tuple]:
+        """(row, status, dup_customer, dup_name, dup_row, keys, data) in row order, read in pages (``raw``: the
+        data still pickled)."""
         last = 0
         cond = f" AND ({where})" if where else ""
         while True:
@@ -131,7 +144,8 @@ class Stage:
             if not page:
                 return
             for r in page:
-                yield r[0], r[1], r[2], r[3], r[4], pickle.loads(r[5]), None if r[6] is None else pickle.loads(r[6])
+                yield r[0], r[1], r[2], r[3], r[4], pickle.loads(r[5]), \
+                    r[6] if raw or r[6] is None else pickle.loads(r[6])
             last = page[-1][0]
 
     def count(self, where: str = "", args: tuple = ()) -> int:
@@ -358,9 +372,6 @@ def _existing_of(canon: set[str], nids: set[str]) -> tuple[dict[str, int], dict[
              .group_by(Customer.national_id))
         found.update(q.tuples())
     return phones, found
-
-
-_SEP = "\x1f"
 
 
 def _office_keys(c: str, names: tuple) -> tuple[list[str], list[str]]:

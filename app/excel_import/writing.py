@@ -19,7 +19,7 @@ import peewee as pw
 from app import customers as cs
 from app.clock import now
 from app.errors import UserError
-from app.excel_import.checking import BATCH, SQL_CHUNK, Report, _existing_of, _personal, analyse
+from app.excel_import.checking import _SEP, BATCH, SQL_CHUNK, Report, _existing_of, _personal, analyse
 from app.excel_import.reading import load_table
 from app.text import to_persian_digits
 from models.base import db, is_postgres
@@ -127,64 +127,78 @@ def _merge_into_existing(cid: int, d: dict, row_no: int, source: str, user: int 
 
 
 class _Plan:
-    """What the import will do, decided before the write job: new customers (their data in the stage's
-    ``new`` table, in row order), rows folded into existing customers (``merge``), and the tags to create."""
+    """What the import will do, decided before the write job: new customers (the stage's ``new`` table, in row
+    order, with their sort and search keys), rows folded into existing customers (``merge``), the tags to create."""
 
     def __init__(self, report: Report):
         self.stage = report.stage
         con = self.stage.conn
         con.execute("DROP TABLE IF EXISTS new")
         con.execute("DROP TABLE IF EXISTS merge")
-        con.execute("CREATE TABLE new (row INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+        con.execute("CREATE TABLE new (row INTEGER PRIMARY KEY, data BLOB NOT NULL, sort_key TEXT, search_text TEXT)")
         con.execute("CREATE TABLE merge (seq INTEGER PRIMARY KEY, customer INTEGER NOT NULL, row INTEGER NOT NULL, "
                     "data BLOB NOT NULL)")
         self.tags: set[str] = set()
         self.new_count = 0
         self.merge_count = 0
-        self._new: dict[int, dict] = {}          # this batch's new rows, before they go to the stage
-        self._merge: list[tuple[int, int, dict]] = []
+        self._new: dict[int, dict | None] = {}   # this batch's new rows (None: as the dry run left them)
+        self._merge: list[tuple[int, int, bytes]] = []
 
-    def add_new(self, row: int, d: dict) -> None:
-        self._new[row] = d
+    def add_new(self, row: int) -> None:
+        self._new[row] = None
         self.new_count += 1
 
-    def add_merge(self, cid: int, row: int, d: dict) -> None:
-        self._merge.append((cid, row, d))
+    def add_merge(self, cid: int, row: int, blob: bytes) -> None:
+        self._merge.append((cid, row, blob))
         self.merge_count += 1
 
     def fold_into_new(self, target: int, d: dict) -> None:
         """A later row of the same new customer: its data joins the earlier row's."""
-        into = self._new.get(target)
-        if into is not None:
+        con = self.stage.conn
+        if target in self._new:
+            into = self._new[target]
+            if into is None:
+                into = self._new[target] = pickle.loads(
+                    con.execute("SELECT data FROM row WHERE row = ?", (target,)).fetchone()[0])
             _merge_data(into, d)
             return
-        blob = self.stage.conn.execute("SELECT data FROM new WHERE row = ?", (target,)).fetchone()[0]
-        into = pickle.loads(blob)
+        into = pickle.loads(con.execute("SELECT data FROM new WHERE row = ?", (target,)).fetchone()[0])
         _merge_data(into, d)
         self.tags.update(into["tags"])
-        self.stage.conn.execute("UPDATE new SET data = ? WHERE row = ?", (pickle.dumps(into, 5), target))
+        sk, st = cs.derived_keys(into)
+        con.execute("UPDATE new SET data = ?, sort_key = ?, search_text = ? WHERE row = ?",
+                    (pickle.dumps(into, 5), sk, st, target))
 
     def flush(self) -> None:
         con = self.stage.conn
+        plain = [r for r, d in self._new.items() if d is None]
+        changed = [(r, d) for r, d in self._new.items() if d is not None]
         con.execute("BEGIN")
-        con.executemany("INSERT INTO new (row, data) VALUES (?, ?)",
-                        [(r, pickle.dumps(d, 5)) for r, d in self._new.items()])
-        con.executemany("INSERT INTO merge (customer, row, data) VALUES (?, ?, ?)",
-                        [(c, r, pickle.dumps(d, 5)) for c, r, d in self._merge])
-        con.execute("COMMIT")
-        for d in self._new.values():
+        for lo in range(0, len(plain), SQL_CHUNK):
+            part = plain[lo:lo + SQL_CHUNK]
+            marks = ",".join("?" * len(part))
+            con.execute(f"INSERT INTO new (row, data, sort_key, search_text) SELECT row, data, sort_key, search_text "
+                        f"FROM row WHERE row IN ({marks})", part)
+            for tags, in con.execute(f"SELECT tags FROM row WHERE row IN ({marks}) AND tags != ''", part):
+                self.tags.update(tags.split(_SEP))
+        for r, d in changed:
+            con.execute("INSERT INTO new (row, data, sort_key, search_text) VALUES (?, ?, ?, ?)",
+                        (r, pickle.dumps(d, 5), *cs.derived_keys(d)))
             self.tags.update(d["tags"])
+        con.executemany("INSERT INTO merge (customer, row, data) VALUES (?, ?, ?)", self._merge)
+        con.execute("COMMIT")
         self._new.clear()
         self._merge.clear()
 
     def new_pages(self):
         last = 0
         while True:
-            page = self.stage.conn.execute(f"SELECT row, data FROM new WHERE row > ? ORDER BY row LIMIT {BATCH}",
-                                           (last,)).fetchall()
+            page = self.stage.conn.execute(
+                f"SELECT row, data, sort_key, search_text FROM new WHERE row > ? ORDER BY row LIMIT {BATCH}",
+                (last,)).fetchall()
             if not page:
                 return
-            yield [(r, pickle.loads(b)) for r, b in page]
+            yield [(r, pickle.loads(b), sk, st) for r, b, sk, st in page]
             last = page[-1][0]
 
     def merges(self):
@@ -226,9 +240,7 @@ def _make_plan(report: Report, duplicates: str, result: ImportResult, cancel: Ca
         nids = {r[5][1] for r in page if r[5][1]}
         existing_phones, existing_nids = _existing_of(canon, nids)
         live = _live_customers({r[2] for r in page if r[2] is not None and not r[5][0] and not r[5][1]})
-        for row, _status, dup_customer, _name, dup_row, keys, data in page:
-            d = {**data, "phones": [dict(p) for p in data["phones"]], "tags": list(data["tags"]),
-                 "addresses": [dict(a) for a in data["addresses"]]}
+        for row, _status, dup_customer, _name, dup_row, keys, blob in page:
             canon_r, nid = keys
             existing = next((existing_phones[c] for c in canon_r if c in existing_phones
                              and (_personal(c) or existing_phones[c] == dup_customer)), None)
@@ -240,7 +252,7 @@ def _make_plan(report: Report, duplicates: str, result: ImportResult, cancel: Ca
                 if duplicates == "skip":
                     result.skipped_duplicates += 1
                 else:
-                    plan.add_merge(existing, row, d)
+                    plan.add_merge(existing, row, blob)
                     if row in referenced:
                         target_of_row[row] = ("existing", existing)
                 continue
@@ -250,22 +262,22 @@ def _make_plan(report: Report, duplicates: str, result: ImportResult, cancel: Ca
                     continue
                 kind, target = target_of_row[dup_row]
                 if kind == "new":
-                    plan.fold_into_new(target, d)
+                    plan.fold_into_new(target, pickle.loads(blob))
                     result.merged += 1
                 else:
-                    plan.add_merge(target, row, d)
+                    plan.add_merge(target, row, blob)
                 if row in referenced:
                     target_of_row[row] = (kind, target)
                 continue
             if dup_row is not None and duplicates == "skip" and dup_row not in invalid_referenced:
                 result.skipped_duplicates += 1
                 continue            # (the twin of a row left out for its errors is not a duplicate of anything)
-            plan.add_new(row, d)
+            plan.add_new(row)
             if row in referenced:
                 target_of_row[row] = ("new", row)
         plan.flush()
 
-    for item in report.stage.rows("status IN ('ok', 'duplicate')"):
+    for item in report.stage.rows("status IN ('ok', 'duplicate')", raw=True):
         page.append(item)
         if len(page) >= BATCH:
             decide(page)
@@ -402,13 +414,12 @@ def _bulk_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None,
         if cancel and cancel():
             raise ImportCancelled()
         rows = []
-        for _row_no, d in page:
-            sk, st = cs.derived_keys(d)
+        for _row_no, d, sk, st in page:
             rows.append(tuple(d[f] for f in text_fields) + (d["kind"], d["stage"], d["birthday"], d["anniversary"],
                                                             d["assigned_to"], sk, st, user, stamp, stamp))
         ids = ins_customer.many_with_new_ids(rows)
         phones, addresses, links, acts = [], [], [], []
-        for cid, (row_no, d) in zip(ids, page, strict=True):
+        for cid, (row_no, d, _sk, _st) in zip(ids, page, strict=True):
             for i, p in enumerate(d["phones"]):
                 phones.append((cid, p["label"], p["raw"], p["canonical"], p["tail"], p.get("extension", ""), i == 0))
             for a in d["addresses"]:
