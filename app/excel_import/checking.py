@@ -99,17 +99,35 @@ class Stage:
         self._finalizer()
 
     # --- keys of earlier rows ---------------------------------------------------------------------------
+    # The first row of each key (phone, national ID, name…). Kept in a dict while it is small (most sheets),
+    # moved into the stage's ``seen`` table whenever it grows past SPILL_KEYS: memory stays flat either way.
+    SPILL_KEYS = 400_000
+
     def first_rows(self, keys: list[str]) -> dict[str, int]:
+        mem = self.__dict__.setdefault("_seen", {})
         out: dict[str, int] = {}
-        for lo in range(0, len(keys), SQL_CHUNK):
-            part = keys[lo:lo + SQL_CHUNK]
-            q = f"SELECT k, row FROM seen WHERE k IN ({','.join('?' * len(part))})"
-            out.update(self.conn.execute(q, part).fetchall())
+        if self.__dict__.get("_spilled"):
+            for lo in range(0, len(keys), SQL_CHUNK):
+                part = keys[lo:lo + SQL_CHUNK]
+                q = f"SELECT k, row FROM seen WHERE k IN ({','.join('?' * len(part))})"
+                out.update(self.conn.execute(q, part).fetchall())
+        for k in keys:
+            if k not in out:
+                row = mem.get(k)
+                if row is not None:
+                    out[k] = row
         return out
 
     def add_keys(self, pairs: list[tuple[str, int]]) -> None:
-        if pairs:
-            self.conn.executemany("INSERT OR IGNORE INTO seen (k, row) VALUES (?, ?)", pairs)
+        mem = self.__dict__.setdefault("_seen", {})
+        for k, row in pairs:
+            mem.setdefault(k, row)
+        if len(mem) > self.SPILL_KEYS:
+            self.conn.execute("BEGIN")
+            self.conn.executemany("INSERT OR IGNORE INTO seen (k, row) VALUES (?, ?)", sorted(mem.items()))
+            self.conn.execute("COMMIT")
+            mem.clear()
+            self.__dict__["_spilled"] = True
 
     # --- rows -----------------------------------------------------------------------------------------
     def put(self, results: list[RowResult]) -> None:
