@@ -1,4 +1,6 @@
-"""Excel figures: export 100,000 customers; import 50,000 rows (dry run, and the real all-or-nothing import).
+"""Excel figures: export 100,000 customers; import 50,000 rows (dry run, and the real all-or-nothing import);
+import 1,000,000 rows (`import_1m_rows`, the full run only: peak memory must stay flat; --quick imports a
+smaller sheet the same way, read as a stream).
 
 Each measurement runs in a fresh child process so `rss_mb` is that job's own peak memory (not the seeding's).
     python -m bench excel [--quick]
@@ -18,11 +20,11 @@ from bench.common import CACHE, figure, seeded_db
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _child(args: list[str]) -> dict:
+def _child(args: list[str], timeout: float = 1800) -> dict:
     env = dict(os.environ)
     env.setdefault("CRM_DATA_DIR", tempfile.mkdtemp(prefix="crm-bench-data-"))
     proc = subprocess.run([sys.executable, "-m", "bench.bench_excel", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=1800)
+                          capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"bench child failed: {proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -60,6 +62,20 @@ def run(quick: bool = False) -> list[dict]:
             peak = max(peak, r["peak_mb"])
         name = f"import_{n_import // 1000}k_rows" + ("_dry_run" if mode == "dry_run" else "")
         out.append(figure(name, samples, rss_mb=peak, rows=r["rows"], cpu_ms=round(max(cpu))))
+    n_big = 20_000 if quick else 1_000_000
+    big = _big_sheet(seeded_db(max(n_export, n_import)), n_big, n_import)
+    r = _child(["--import", str(big), "import"] + (["--stream"] if quick else []), timeout=4 * 3600)
+    name = "import_1m_rows" if n_big == 1_000_000 else f"import_{n_big // 1000}k_rows_streamed"
+    out.append(figure(name, [r["ms"]], rss_mb=r["peak_mb"], rows=r["rows"], cpu_ms=round(r["cpu_ms"])))
+    return out
+
+
+def _big_sheet(db_path: Path, rows: int, base: int) -> Path:
+    """A sheet of `rows` customers: the exported `base` customers again and again, each copy with its own phone
+    numbers (the last seven digits shifted) and no national IDs, so the copies are new customers."""
+    out = CACHE / f"import-big-{rows}.xlsx"
+    if not out.exists():
+        _child(["--make-big", str(db_path), str(out), str(rows), str(base)])
     return out
 
 
@@ -104,10 +120,44 @@ def _do_export(db_path: str, out: str, limit: int) -> dict:
             "peak_mb": _peak_mb()}
 
 
-def _do_import(sheet: str, mode: str) -> dict:
-    from app import excel_import as ei
-    from app.demo import customers as demo
+def _do_make_big(db_path: str, out: str, rows: int, base: int) -> dict:
+    import re
+
+    from app.customers import service as cs
+    from app.excel.export import customer_columns, customer_rows, write_xlsx
     from models.connection import open_database
+
+    open_database(db_path)
+    seed = list(customer_rows(cs.search_ids(cs.Filter())[:base]))
+    phone_keys = [k for k in seed[0] if k.startswith("phone_")]
+    digits = re.compile(r"0\d{3}(\d{7})")
+
+    def shifted(text: str, k: int) -> str:
+        return digits.sub(lambda m: m.group(0)[:4] + f"{(int(m.group(1)) + k * 7919) % 10_000_000:07d}", text)
+
+    def gen():
+        for n in range(rows):
+            k, r = divmod(n, len(seed))
+            r = dict(seed[r])
+            if k:
+                for key in phone_keys:
+                    if r[key]:
+                        r[key] = shifted(r[key], k)
+                r["national_id"] = r["economic_code"] = ""
+            yield r
+
+    res = write_xlsx(out, customer_columns(), gen(), title="فهرست مشتریان", total=rows)
+    return {"ms": 0, "cpu_ms": 0, "rows": res.rows, "peak_mb": _peak_mb()}
+
+
+def _do_import(sheet: str, mode: str, stream: bool = False) -> dict:
+    from app.demo import customers as demo
+    from app.excel import importer as ei
+    from app.excel.importer import reading
+    from models.connection import open_database
+
+    if stream:
+        reading.STREAM_ABOVE_BYTES = 0
 
     folder = tempfile.mkdtemp(prefix="crm-bench-import-")
     open_database(str(Path(folder) / "empty.sqlite3"), create=True)
@@ -125,6 +175,8 @@ if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     if sys.argv[1] == "--export":
         result = _do_export(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif sys.argv[1] == "--make-big":
+        result = _do_make_big(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     else:
-        result = _do_import(sys.argv[2], sys.argv[3])
+        result = _do_import(sys.argv[2], sys.argv[3], "--stream" in sys.argv[4:])
     print(json.dumps(result))

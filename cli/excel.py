@@ -133,8 +133,8 @@ def cmd_export_report(args) -> int:
 
 
 def cmd_import_customers(args) -> int:
-    from app import excel_import as ei
     from app.core.text import to_persian_digits
+    from app.excel import importer as ei
     from cli.common import open_db
 
     open_db(args)

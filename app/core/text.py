@@ -21,6 +21,9 @@ _LETTER_FOLD = {
     "ؤ": "و",
 }
 _LETTER_FOLD_STORAGE = {"ي": "ی", "ى": "ی", "ك": "ک", "ڪ": "ک"}
+# the same folds as str.translate tables (one C call instead of a Python step per character)
+_STORAGE_TABLE = {ord(k): v for k, v in _LETTER_FOLD_STORAGE.items()} | _TO_ASCII_DIGITS
+_SEARCH_TABLE = {ord(k): v for k, v in _LETTER_FOLD.items()} | _TO_ASCII_DIGITS
 
 # Arabic diacritics (harakat, tanwin, shadda, sukun, superscript alef), tatweel and bidi controls.
 _DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
@@ -28,6 +31,8 @@ _BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]+")
 # Every kind of space and joiner that people type between words, including ZWNJ (half-space).
 _SPACES = re.compile("[\\s\u00a0\u2000-\u200b\u200c\u200d\u202f\u205f\u3000]+")
+_JOINER_RUNS = re.compile("\\s*[\u200c\u200d][\\s\u200c\u200d]*")
+_SPACE_RUNS = re.compile("[\\s\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _PUNCT = re.compile(r"[\u060c\u061b\u061f\u066b\u066c.,;:!?()\[\]{}\"'«»\-_/\\|*+=<>~`^%$#@&]+")
 
 
@@ -53,12 +58,11 @@ def clean(s: str | None) -> str:
     s = _BIDI_CONTROLS.sub("", s)
     # Text copied from old PDFs carries Arabic presentation forms (ﻋﻠﻰ); store the plain letters.
     s = _PRESENTATION_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), s)
-    s = "".join(_LETTER_FOLD_STORAGE.get(ch, ch) for ch in s)
-    s = to_ascii_digits(s)
+    s = s.translate(_STORAGE_TABLE)
     s = _DIACRITICS.sub("", s)
     # One ZWNJ for any run of joiners and spaces around them («می \u200c\u200c خواهم» → «می‌خواهم»).
-    s = re.sub("\\s*[\u200c\u200d][\\s\u200c\u200d]*", ZWNJ, s)
-    s = re.sub("[\\s\u00a0\u2000-\u200b\u202f\u205f\u3000]+", " ", s)
+    s = _JOINER_RUNS.sub(ZWNJ, s)
+    s = _SPACE_RUNS.sub(" ", s)
     s = s.strip(" " + ZWNJ)
     return s
 
@@ -73,8 +77,7 @@ def search_key(s: str | None) -> str:
         return ""
     s = unicodedata.normalize("NFKC", str(s))
     s = _BIDI_CONTROLS.sub("", s)
-    s = "".join(_LETTER_FOLD.get(ch, ch) for ch in s)
-    s = to_ascii_digits(s)
+    s = s.translate(_SEARCH_TABLE)
     s = _DIACRITICS.sub("", s)
     s = _PUNCT.sub(" ", s)
     s = _SPACES.sub(" ", s)

@@ -8,9 +8,9 @@ import zipfile
 import openpyxl
 import pytest
 
-from app import excel_import as ei
 from app.core.errors import UserError
 from app.customers import service as cs
+from app.excel import importer as ei
 from models.core import Activity, Customer, PhoneNumber, User
 from tests.excel.helpers import national_code
 

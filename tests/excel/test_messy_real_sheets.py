@@ -10,8 +10,8 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from app import excel_import as ei
 from app.core.text import to_ascii_digits
+from app.excel import importer as ei
 from cli.main import run
 from models.connection import close_database
 from models.core import Customer, PhoneNumber

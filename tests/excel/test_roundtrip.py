@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import random
 
-from app import excel_import as ei
 from app.customers import service as cs
 from app.demo import customers as demo
+from app.excel import importer as ei
 from app.excel.export import export_customers
 from models.connection import close_database, open_database
 from models.core import Customer

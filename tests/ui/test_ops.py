@@ -369,7 +369,7 @@ def persian_app(qapp):
 
 
 def test_excel_import_reads_checks_and_writes_off_the_gui_thread(qtbot, db, persian_app, monkeypatch, tmp_path):
-    from app import excel_import as ei
+    from app.excel import importer as ei
     from models.core import Customer
     from ui.excel.import_wizard import ImportWizard
 

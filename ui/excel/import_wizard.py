@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from app import excel_import as ei
 from app.core.text import to_persian_digits
+from app.excel import importer as ei
 from ui.context import AppContext
 from ui.ops import QueryOp, error_text
 

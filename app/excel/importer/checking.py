@@ -1,0 +1,601 @@
+"""The dry run: every row cleaned and checked, nothing written to the customer database.
+
+Rows are read, checked and put aside in batches, so memory stays flat for any size of sheet: each row's cleaned
+data goes (pickled) into a temporary SQLite file that belongs to the report (the import reads it from there), and
+the duplicate checks are set-based: against the customers already in the database with one query per batch, and
+against earlier rows of the file with an index of keys (phone numbers, national IDs, names) in the same file.
+Only the problems are kept in memory.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import re
+import sqlite3
+import tempfile
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import peewee as pw
+
+from app import settings
+from app.core.errors import UserError, ValidationError
+from app.core.text import compact_key, to_ascii_digits, to_persian_digits
+from app.customers import service as cs
+from app.excel.importer.cleaning import _TOTAL_WORDS, Problem, _Mapper
+from app.excel.importer.reading import Table, _blank
+from models.core import Customer, PhoneNumber
+
+logger = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, int], None]
+CancelFn = Callable[[], bool]
+
+BATCH = 500
+SQL_CHUNK = 500           # values per IN (…) query
+_SEP = "\x1f"
+
+
+@dataclass
+class RowResult:
+    row: int
+    data: dict | None                       # validated data (None when the row has errors)
+    problems: list[Problem] = field(default_factory=list)
+    dup_customer: int | None = None
+    dup_customer_name: str = ""
+    dup_row: int | None = None
+    keys: tuple = ()                        # phone canonicals and national id used for duplicate checks
+
+    @property
+    def has_error(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.dup_customer is not None or self.dup_row is not None
+
+    @property
+    def status(self) -> str:
+        if self.has_error:
+            return "error"
+        if self.data is None:
+            return "skipped"              # a totals row or a row with nothing to import: listed, not imported
+        if self.is_duplicate:
+            return "duplicate"
+        return "ok"
+
+
+class Stage:
+    """The dry run's rows, set aside in a temporary SQLite file (deleted with the report). One thread uses it
+    at a time (the check, then the import)."""
+
+    def __init__(self) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="crm-import-", suffix=".sqlite3")
+        os.close(fd)
+        self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16000", "temp_store=FILE"):
+            self.conn.execute(f"PRAGMA {pragma}")
+        self.conn.execute("CREATE TABLE row (row INTEGER PRIMARY KEY, status TEXT NOT NULL, dup_customer INTEGER, "
+                          "dup_name TEXT, dup_row INTEGER, keys BLOB, data BLOB, sort_key TEXT, search_text TEXT, tags TEXT)")
+        self.conn.execute("CREATE INDEX row_status ON row (status, row)")
+        self.conn.execute("CREATE TABLE seen (k TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID")
+        self._finalizer = weakref.finalize(self, Stage._drop, self.conn, self.path)
+
+    @staticmethod
+    def _drop(conn: sqlite3.Connection, path: str) -> None:
+        try:
+            conn.close()
+        finally:
+            for p in (path, path + "-journal"):
+                try:
+                    os.unlink(p)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._finalizer()
+
+    # --- keys of earlier rows ---------------------------------------------------------------------------
+    # The first row of each key (phone, national ID, name…). Kept in a dict while it is small (most sheets),
+    # moved into the stage's ``seen`` table whenever it grows past SPILL_KEYS: memory stays flat either way.
+    SPILL_KEYS = 400_000
+
+    def first_rows(self, keys: list[str]) -> dict[str, int]:
+        mem = self.__dict__.setdefault("_seen", {})
+        out: dict[str, int] = {}
+        if self.__dict__.get("_spilled"):
+            for lo in range(0, len(keys), SQL_CHUNK):
+                part = keys[lo:lo + SQL_CHUNK]
+                q = f"SELECT k, row FROM seen WHERE k IN ({','.join('?' * len(part))})"
+                out.update(self.conn.execute(q, part).fetchall())
+        for k in keys:
+            if k not in out:
+                row = mem.get(k)
+                if row is not None:
+                    out[k] = row
+        return out
+
+    def add_keys(self, pairs: list[tuple[str, int]]) -> None:
+        mem = self.__dict__.setdefault("_seen", {})
+        for k, row in pairs:
+            mem.setdefault(k, row)
+        if len(mem) > self.SPILL_KEYS:
+            self.conn.execute("BEGIN")
+            self.conn.executemany("INSERT OR IGNORE INTO seen (k, row) VALUES (?, ?)", sorted(mem.items()))
+            self.conn.execute("COMMIT")
+            mem.clear()
+            self.__dict__["_spilled"] = True
+
+    # --- rows -----------------------------------------------------------------------------------------
+    def put(self, results: list[RowResult]) -> None:
+        """Set a batch of checked rows aside, with the keys the customer service would store for them (so the
+        import's write job has only to insert)."""
+        dumps = pickle.dumps
+        items = []
+        for r in results:
+            status = r.status
+            if r.data is None or status == "error":
+                items.append((r.row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5),
+                              None, None, None, None))
+                continue
+            sk, st = cs.derived_keys(r.data)
+            items.append((r.row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5),
+                          dumps(r.data, 5), sk, st, _SEP.join(r.data["tags"])))
+        self.conn.execute("BEGIN")
+        self.conn.executemany(
+            "INSERT INTO row (row, status, dup_customer, dup_name, dup_row, keys, data, sort_key, search_text, tags) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", items)
+        self.conn.execute("COMMIT")
+
+    def rows(self, where: str = "", args: tuple = (), raw: bool = False) -> Iterator[tuple]:
+        """(row, status, dup_customer, dup_name, dup_row, keys, data) in row order, read in pages (``raw``: the
+        data still pickled)."""
+        last = 0
+        cond = f" AND ({where})" if where else ""
+        while True:
+            page = self.conn.execute(
+                f"SELECT row, status, dup_customer, dup_name, dup_row, keys, data FROM row WHERE row > ?{cond} "
+                f"ORDER BY row LIMIT {BATCH}", (last, *args)).fetchall()
+            if not page:
+                return
+            for r in page:
+                yield r[0], r[1], r[2], r[3], r[4], pickle.loads(r[5]), \
+                    r[6] if raw or r[6] is None else pickle.loads(r[6])
+            last = page[-1][0]
+
+    def count(self, where: str = "", args: tuple = ()) -> int:
+        return self.conn.execute(f"SELECT count(*) FROM row{' WHERE ' + where if where else ''}", args).fetchone()[0]
+
+
+class ReportRows:
+    """The report's rows as a sequence, read from its stage (a million rows are never all in memory)."""
+
+    def __init__(self, report: Report, where: str = "", args: tuple = ()):
+        self.report = report
+        self.where = where
+        self.args = args
+
+    def __iter__(self) -> Iterator[RowResult]:
+        by_row = self.report._problems_by_row()
+        for row, _status, dup_customer, dup_name, dup_row, keys, data in self.report.stage.rows(self.where,
+                                                                                               self.args):
+            yield RowResult(row, data, list(by_row.get(row, ())), dup_customer, dup_name or "", dup_row, keys)
+
+    def __len__(self) -> int:
+        return self.report.stage.count(self.where, self.args)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __getitem__(self, index):
+        import itertools
+
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            return list(itertools.islice(iter(self), start, stop, step))
+        if index < 0:
+            index += len(self)
+        for i, r in enumerate(self):
+            if i == index:
+                return r
+        raise IndexError(index)
+
+
+class Report:
+    """What the dry run found: every problem (in memory), every row (in the stage, see ``rows``)."""
+
+    def __init__(self, table: Table, stage: Stage):
+        self.table = table
+        self.stage = stage
+        self._problems: list[Problem] = []
+        self._by_row: dict[int, list[Problem]] | None = None
+        self.formula_count = 0
+
+    @property
+    def rows(self) -> ReportRows:
+        return ReportRows(self)
+
+    @property
+    def errors(self) -> ReportRows:
+        return ReportRows(self, "status = 'error'")
+
+    @property
+    def duplicates(self) -> ReportRows:
+        return ReportRows(self, "status = 'duplicate'")
+
+    @property
+    def ready(self) -> ReportRows:
+        return ReportRows(self, "status = 'ok'")
+
+    def problems(self) -> list[Problem]:
+        return list(self._problems)
+
+    def _problems_by_row(self) -> dict[int, list[Problem]]:
+        if self._by_row is None:
+            by_row: dict[int, list[Problem]] = {}
+            for p in self._problems:
+                by_row.setdefault(p.row, []).append(p)
+            self._by_row = by_row
+        return self._by_row
+
+    def close(self) -> None:
+        """Delete the stage (it also goes when the report is garbage-collected)."""
+        self.stage.close()
+
+    def summary(self) -> str:
+        st = self.stage
+        counts = dict(st.conn.execute("SELECT status, count(*) FROM row GROUP BY status").fetchall())
+        n = sum(counts.values())
+        p = to_persian_digits
+        parts = [f"{p(n)} ردیف خوانده شد",
+                 f"{p(counts.get('ok', 0))} ردیف آماده",
+                 f"{p(counts.get('error', 0))} ردیف با خطا",
+                 f"{p(counts.get('duplicate', 0))} ردیف تکراری"]
+        if counts.get("skipped"):
+            parts.append(f"{p(counts['skipped'])} ردیف بی‌داده یا جمع که وارد نمی‌شود")
+        warnings = sum(1 for q in self._problems if q.severity == "warning")
+        if warnings:
+            parts.append(f"{p(warnings)} هشدار")
+        text = "، ".join(parts) + "."
+        if self.formula_count:
+            text += f" {p(self.formula_count)} خانه فرمول بی‌مقدار (خالی خوانده شد)."
+        return f"{self.table.header_note()}. {text}"
+
+
+def _personal(canonical: str) -> bool:
+    """A mobile belongs to one person; an office line (and its fax) is shared by everyone who works there."""
+    return canonical.startswith("09")
+
+
+def _person_of(d: dict) -> tuple:
+    return compact_key(d.get("first_name")), compact_key(d.get("last_name")), compact_key(d.get("company"))
+
+
+def _same_person(a: tuple, b: tuple) -> bool:
+    """Could two rows sharing an office number be one customer? Not when they name two different people."""
+    (fa, la, ca), (fb, lb, cb) = a, b
+    if (fa or la) and (fb or lb):
+        return la == lb and (fa == fb or not fa or not fb)
+    if not (fa or la) and not (fb or lb):
+        return ca == cb or not ca or not cb
+    return False
+
+
+def _shared_office_lines(shared: list[tuple[RowResult, str, int, tuple]]) -> None:
+    """Rows whose office number is an existing customer's: the same customer only when the names agree."""
+    shared = [s for s in shared if s[0].dup_customer is None]
+    if not shared:
+        return
+    ids = sorted({cid for _r, _c, cid, _n in shared})
+    people: dict[int, tuple] = {}
+    for lo in range(0, len(ids), 500):
+        for c in (Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company)
+                  .where(Customer.id.in_(ids[lo:lo + 500])).dicts()):
+            people[c["id"]] = _person_of(c)
+    warned: set[int] = set()
+    for rr, canonical, cid, names in shared:
+        if rr.dup_customer is not None:
+            continue
+        if _same_person(names, people.get(cid, ("", "", ""))):
+            rr.dup_customer = cid
+            rr.problems = [p for p in rr.problems if not (p.severity == "warning" and "پرونده مشتری دیگری" in
+                                                         p.message)]
+            rr.problems.append(Problem(rr.row, "duplicate", f"شماره {canonical} در پرونده مشتری دیگری هست."))
+        elif id(rr) not in warned:
+            warned.add(id(rr))
+            rr.problems.append(Problem(rr.row, "warning", f"شماره ثابت {canonical} در پرونده مشتری دیگری هم هست "
+                                                          "ولی نام دیگری دارد؛ مشتری جداگانه ثبت می‌شود."))
+
+
+def _name_only_duplicates(results: list[RowResult]) -> None:
+    """A row with no phone and no national ID whose name (and company, email) is already a customer's is that
+    customer: without this, importing the same sheet twice doubled every name-only row."""
+    lonely = [r for r in results if r.data and not r.keys[0] and not r.keys[1] and r.dup_customer is None]
+    if not lonely:
+        return
+    last_names = sorted({r.data.get("last_name") or "" for r in lonely})
+    found: dict[tuple, int] = {}
+    for lo in range(0, len(last_names), 500):
+        q = (Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.email)
+             .where(Customer.merged_into.is_null(), Customer.last_name.in_(last_names[lo:lo + 500]))
+             .order_by(Customer.id))
+        for c in q.dicts():
+            found.setdefault(_fingerprint(c), c["id"])
+    for r in lonely:
+        cid = found.get(_fingerprint(r.data))
+        if cid is not None:
+            r.dup_customer = cid
+            r.problems.append(Problem(
+                r.row, "duplicate", "نام این ردیف با پرونده مشتری دیگری یکی است (شماره تلفن و کد ملی ندارد که "
+                                    "با آن سنجیده شود)."))
+
+
+def _names_of(ids: set[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    ids_l = sorted(ids)
+    for lo in range(0, len(ids_l), 500):
+        for r in (Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company,
+                                  Customer.kind).where(Customer.id.in_(ids_l[lo:lo + 500])).dicts()):
+            out[r["id"]] = cs.display_name_of(r)
+    return out
+
+
+def _fingerprint(d: dict) -> tuple:
+    return (compact_key(d.get("first_name")), compact_key(d.get("last_name")), compact_key(d.get("company")),
+            (d.get("email") or "").lower())
+
+
+_ROW_NUMBER_HEADERS = {compact_key(w) for w in ("ردیف", "شماره ردیف", "#", "row", "")}
+
+
+def _has_unmapped_data(table: Table, row: list[Any]) -> bool:
+    for i, v in enumerate(row):
+        if _blank(v):
+            continue
+        header = table.headers[i] if i < len(table.headers) else ""
+        if (compact_key(header) in _ROW_NUMBER_HEADERS
+                and re.fullmatch(r"\d+(\.0)?", to_ascii_digits(str(v)).strip())):
+            continue          # only the row's number
+        return True
+    return False
+
+
+def _is_totals_row(d: dict, row: list[Any]) -> bool:
+    """«جمع کل» where a name goes, or in a nameless row's «ردیف» cell: the sheet's totals row, not a customer."""
+    if not any(d.get(f) for f in ("first_name", "last_name", "company")):
+        return any(type(v) is str and compact_key(v).rstrip(":") in _TOTAL_WORDS for v in row)
+    name = compact_key(" ".join(str(d.get(f) or "") for f in ("first_name", "last_name", "company")))
+    name = name.rstrip(":")
+    return bool(name) and (name in _TOTAL_WORDS or any(name.startswith(w) and not name[len(w):].isalpha()
+                                                         for w in _TOTAL_WORDS))
+
+
+def _existing_of(canon: set[str], nids: set[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """The customers (not merged away) that already have these numbers / national IDs: the lowest id each."""
+    phones: dict[str, int] = {}
+    keys = sorted(canon)
+    for lo in range(0, len(keys), SQL_CHUNK):
+        q = (PhoneNumber.select(PhoneNumber.canonical, pw.fn.MIN(PhoneNumber.customer))
+             .join(Customer).where(Customer.merged_into.is_null(), PhoneNumber.canonical.in_(keys[lo:lo + SQL_CHUNK]))
+             .group_by(PhoneNumber.canonical))
+        phones.update(q.tuples())
+    found: dict[str, int] = {}
+    keys = sorted(nids)
+    for lo in range(0, len(keys), SQL_CHUNK):
+        q = (Customer.select(Customer.national_id, pw.fn.MIN(Customer.id))
+             .where(Customer.merged_into.is_null(), Customer.national_id.in_(keys[lo:lo + SQL_CHUNK]))
+             .group_by(Customer.national_id))
+        found.update(q.tuples())
+    return phones, found
+
+
+def _office_keys(c: str, names: tuple) -> tuple[list[str], list[str]]:
+    """Index keys for an office number shared by colleagues: (keys to look up, keys to record). An earlier row
+    is the same customer when _same_person() says so; these keys answer that with one lookup each."""
+    f, la, co = names
+    if f or la:
+        base = f"o{_SEP}{c}{_SEP}P{_SEP}{la}{_SEP}"
+        look = [base + f, base] if f else [base + "*"]
+        return look, [base + f, base + "*"]
+    base = f"o{_SEP}{c}{_SEP}O{_SEP}"
+    look = [base + co, base] if co else [base + "*"]
+    return look, [base + co, base + "*"]
+
+
+class _Pending:
+    __slots__ = ("rr", "canon", "nid", "names", "fp")
+
+    def __init__(self, rr: RowResult, canon: list[str], nid: str, names: tuple, fp: tuple):
+        self.rr, self.canon, self.nid, self.names, self.fp = rr, canon, nid, names, fp
+
+
+def _check_batch(batch: list[_Pending], stage: Stage) -> None:
+    """Duplicates in one batch of rows: of customers already in the database, and of earlier rows."""
+    canon_all = {c for p in batch for c in p.canon}
+    existing_phones, existing_nids = _existing_of(canon_all, {p.nid for p in batch if p.nid})
+    shared_existing: list[tuple[RowResult, str, int, tuple]] = []
+    # every key this batch may look up, fetched from the earlier batches at once
+    wanted: set[str] = set()
+    for p in batch:
+        for c in p.canon:
+            wanted.add("p" + _SEP + c)
+            if not _personal(c):
+                wanted.update(_office_keys(c, p.names)[0])
+        if p.nid:
+            wanted.add("n" + _SEP + p.nid)
+        if any(p.fp):
+            wanted.add("f" + _SEP + repr(p.fp))
+    first = stage.first_rows(sorted(wanted))
+    new: dict[str, int] = {}
+
+    def seen(k: str, row: int) -> None:
+        if k not in first:
+            first[k] = row
+            new[k] = row
+
+    for p in batch:
+        rr, canon, nid, names, fp = p.rr, p.canon, p.nid, p.names, p.fp
+        row_no = rr.row
+        for c in canon:
+            if c in existing_phones:
+                if not _personal(c):          # an office line: decided below, once the other name is known
+                    shared_existing.append((rr, c, existing_phones[c], names))
+                    continue
+                rr.dup_customer = existing_phones[c]
+                rr.problems.append(Problem(row_no, "duplicate", f"شماره {c} در پرونده مشتری دیگری هست."))
+                break
+        if rr.dup_customer is None and nid and nid in existing_nids:
+            rr.dup_customer = existing_nids[nid]
+            rr.problems.append(Problem(row_no, "duplicate", f"کد/شناسه ملی {nid} در پرونده مشتری دیگری هست."))
+        # duplicates of an earlier row in this file
+        earlier = None
+        for c in canon:
+            first_with = first.get("p" + _SEP + c)
+            if first_with is not None:
+                if _personal(c):
+                    earlier = first_with
+                    break
+                rows = [first[k] for k in _office_keys(c, names)[0] if k in first]
+                earlier = min(rows) if rows else None
+                if earlier is not None:
+                    break
+                rr.problems.append(Problem(row_no, "warning", f"شماره ثابت {c} در ردیف {to_persian_digits(first_with)} "
+                                           "هم هست ولی نام دیگری دارد؛ مشتری جداگانه ثبت می‌شود."))
+        reason = "شماره مشترک"
+        if earlier is None and nid and ("n" + _SEP + nid) in first:
+            earlier, reason = first["n" + _SEP + nid], "کد ملی یکسان"
+        if earlier is None and any(fp) and ("f" + _SEP + repr(fp)) in first:
+            earlier, reason = first["f" + _SEP + repr(fp)], "همان نام"
+        if earlier is not None:
+            rr.dup_row = earlier
+            rr.problems.append(Problem(row_no, "duplicate",
+                                       f"تکرار ردیف {to_persian_digits(earlier)} همین فایل ({reason})."))
+        for c in canon:
+            seen("p" + _SEP + c, row_no)
+            if not _personal(c):
+                for k in _office_keys(c, names)[1]:
+                    seen(k, row_no)
+        if nid:
+            seen("n" + _SEP + nid, row_no)
+        if any(fp):
+            seen("f" + _SEP + repr(fp), row_no)
+    stage.add_keys(list(new.items()))
+    results = [p.rr for p in batch]
+    _shared_office_lines(shared_existing)
+    _name_only_duplicates(results)
+    dup_ids = {r.dup_customer for r in results if r.dup_customer}
+    if dup_ids:
+        names_of = _names_of(dup_ids)
+        for r in results:
+            if r.dup_customer:
+                r.dup_customer_name = names_of.get(r.dup_customer, "")
+                for q in r.problems:
+                    if q.severity == "duplicate" and "مشتری دیگری" in q.message and r.dup_customer_name:
+                        q.message = q.message.replace("مشتری دیگری", f"«{r.dup_customer_name}»")
+
+
+def analyse(table: Table, progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> Report:
+    """The dry run: every row cleaned and checked; nothing is written to the database."""
+    mapped = {f for f in table.mapping if f}
+    if not mapped & {"full_name", "first_name", "last_name", "company"}:
+        raise UserError("هیچ ستونی برای نام یا شرکت انتخاب نشده است؛ دست‌کم یکی لازم است.")
+    mapper = _Mapper(table)
+    stage = Stage()
+    report = Report(table, stage)
+    try:
+        _analyse_into(report, mapper, progress, cancel)
+    except BaseException:
+        stage.close()
+        raise
+    return report
+
+
+def _analyse_into(report: Report, mapper: _Mapper, progress: ProgressFn | None, cancel: CancelFn | None) -> None:
+    table, stage = report.table, report.stage
+    total = table.row_count
+    settings.area_code()  # warm the settings cache before the loop
+    batch: list[_Pending] = []
+    done: list[RowResult] = []         # rows with nothing to check (padding notes, totals rows)
+    n = 0
+    validate = cs.validate
+
+    def flush() -> None:
+        if batch:
+            _check_batch(batch, stage)
+        results = sorted([p.rr for p in batch] + done, key=lambda r: r.row)
+        stage.put(results)
+        for r in results:
+            report._problems.extend(r.problems)
+        batch.clear()
+        done.clear()
+
+    for row_no, row in table.iter_data_rows():
+        n += 1
+        if n % BATCH == 0:
+            flush()
+            if cancel and cancel():
+                raise UserError("بررسی فایل لغو شد.")
+            if progress:
+                progress(min(n, total), max(total, n))
+        d, problems = mapper.build(row_no, row)
+        if all(not v for k, v in d.items() if k not in ("kind", "stage")) and not d["phones"] and not problems:
+            # Nothing in the imported columns. A row with only its «ردیف» number is padding; anything else
+            # (a column left as «وارد نشود», a note far to the side) is listed so no row disappears unseen.
+            if _has_unmapped_data(table, row):
+                done.append(RowResult(row_no, None, [Problem(
+                    row_no, "warning", "در ستون‌هایی که وارد می‌شوند چیزی ندارد؛ این ردیف وارد نشد.")]))
+            continue
+        if _is_totals_row(d, row):
+            done.append(RowResult(row_no, None, [Problem(
+                row_no, "warning", "ردیف جمع (جمع کل) است، نه مشتری؛ وارد نشد.")]))
+            continue
+        rr = RowResult(row_no, None, problems)
+        # The mapper resolved the user from the users table already; validate() would look it up once per row.
+        assigned = d.pop("assigned_to", None)
+        try:
+            clean_d = validate(d)
+            clean_d["assigned_to"] = assigned
+        except ValidationError as e:
+            rr.problems.extend(mapper.problems_of(row_no, e.errors, d))
+            clean_d = None
+        rr.data = clean_d
+        src = clean_d or d
+        canon = [p["canonical"] for p in clean_d["phones"]] if clean_d else []
+        nid = clean_d["national_id"] if clean_d else ""
+        rr.keys = (tuple(canon), nid)
+        fp = _fingerprint(src) if not canon and not nid else ()
+        batch.append(_Pending(rr, canon, nid, _person_of(src), fp))
+    flush()
+    if table.streamed and table.xlsx is not None:
+        table.take_formula_cells(table.xlsx.uncached_formulas)
+    _formula_problems(report)
+    if progress:
+        progress(n, n)
+    if not stage.count():
+        raise UserError(f"در برگه «{table.sheet}» ردیفی با داده نیست.")
+
+
+def _formula_problems(report: Report) -> None:
+    """A warning for each cell whose formula has no saved value (read as empty), on its row and column."""
+    table = report.table
+    report.formula_count = table.formula_count
+    if not table.formula_cells:
+        return
+    listed = {r for r, in report.stage.conn.execute("SELECT row FROM row")} if len(table.formula_cells) < 50_000 \
+        else None
+    added = []
+    for row_no, col in table.formula_cells:
+        if listed is not None and row_no not in listed:
+            continue
+        header = table.headers[col] if col < len(table.headers) else ""
+        imported = col < len(table.mapping) and table.mapping[col]
+        added.append(Problem(row_no, "warning", "این خانه فرمول دارد ولی مقدار حساب‌شده‌اش در فایل ذخیره نشده است؛ "
+                             + ("خالی خوانده شد. فایل را در اکسل باز و ذخیره کنید تا مقدارها حساب شوند."
+                                if imported else "این ستون وارد نمی‌شود."),
+                             header or f"ستون {to_persian_digits(col + 1)}"))
+    report._problems.extend(added)
+    report._problems.sort(key=lambda q: q.row)
+    report._by_row = None

@@ -1,0 +1,446 @@
+"""The real import: plan every row against the database as it is now (no lock held), then write them all in one
+job through the one door for writes (models/writer.py): one transaction, all or nothing, bulk inserts.
+
+The plan is made outside the writer: a ringing phone's call row waits behind the import's write job, so that job
+only inserts what was decided already. The decided rows wait in the report's stage (a temporary SQLite file),
+so memory stays flat however long the sheet is.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import peewee as pw
+
+from app.core.clock import now
+from app.core.errors import UserError
+from app.core.text import to_persian_digits
+from app.customers import service as cs
+from app.excel.importer.checking import _SEP, BATCH, SQL_CHUNK, Report, _existing_of, _personal, analyse
+from app.excel.importer.reading import load_table
+from models.base import db, is_postgres
+from models.core import Activity, Address, Customer, CustomerTag, PhoneNumber, Tag
+from models.writer import writer
+
+logger = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, int], None]
+CancelFn = Callable[[], bool]
+
+DUPLICATE_CHOICES = {"skip": "وارد نشود", "merge": "با پرونده موجود ادغام شود", "add": "به‌عنوان مشتری جدید"}
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    merged: int = 0
+    skipped_duplicates: int = 0
+    skipped_invalid: int = 0
+    formula_cells: int = 0          # cells whose formula had no saved value (read as empty)
+    customer_ids: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        p = to_persian_digits
+        parts = [f"{p(self.created)} مشتری تازه"]
+        if self.merged:
+            parts.append(f"{p(self.merged)} ردیف ادغام با پرونده موجود")
+        if self.skipped_duplicates:
+            parts.append(f"{p(self.skipped_duplicates)} ردیف تکراری وارد نشد")
+        if self.skipped_invalid:
+            parts.append(f"{p(self.skipped_invalid)} ردیف خطادار وارد نشد")
+        text = "، ".join(parts) + "."
+        if self.formula_cells:
+            text += (f" {p(self.formula_cells)} خانه فرمول داشت بی مقدار ذخیره‌شده و خالی وارد شد "
+                     "(فایل را در اکسل باز و ذخیره کنید تا مقدارها حساب شوند).")
+        return text
+
+
+class ImportCancelled(UserError):
+    def __init__(self):
+        super().__init__("ورود اطلاعات لغو شد؛ چیزی ذخیره نشد.")
+
+
+def _merge_data(into: dict, extra: dict) -> None:
+    """Fold a duplicate row's validated data into an earlier row's (empty fields filled, lists united)."""
+    for f in cs.TEXT_FIELDS + ("birthday", "anniversary", "assigned_to"):
+        if not into.get(f) and extra.get(f):
+            into[f] = extra[f]
+    have = {p["canonical"] for p in into["phones"]}
+    for p in extra["phones"]:
+        if p["canonical"] not in have:
+            into["phones"].append(dict(p, is_primary=False))
+            have.add(p["canonical"])
+    for t in extra["tags"]:
+        if t not in into["tags"]:
+            into["tags"].append(t)
+    lines = {(a["city"], a["line"]) for a in into["addresses"]}
+    for a in extra["addresses"]:
+        if (a["city"], a["line"]) not in lines:
+            into["addresses"].append(a)
+
+
+def _merge_into_existing(cid: int, d: dict, row_no: int, source: str, user: int | None) -> None:
+    from app.customers import timeline
+
+    c = Customer.get_by_id(cid)
+    changed = []
+    for f in cs.TEXT_FIELDS + ("birthday", "anniversary"):
+        if f == "status":
+            continue
+        if not getattr(c, f) and d.get(f):
+            setattr(c, f, d[f])
+            changed.append(f)
+    if not c.assigned_to_id and d.get("assigned_to"):
+        c.assigned_to = d["assigned_to"]
+        changed.append("assigned_to")
+    if d["stage"] == "actual" and c.stage != "actual":
+        c.stage = "actual"
+    c.updated_at = now()
+    c.save()
+    have = {p.canonical for p in c.phones}
+    has_primary = any(p.is_primary for p in c.phones)
+    for p in d["phones"]:
+        if p["canonical"] not in have:
+            PhoneNumber.create(customer=cid, label=p["label"], raw=p["raw"], canonical=p["canonical"],
+                               tail=p["tail"], extension=p.get("extension", ""), is_primary=not has_primary)
+            has_primary = True
+            have.add(p["canonical"])
+            changed.append("phone")
+    lines = {(a.city, a.line) for a in c.addresses}
+    for a in d["addresses"]:
+        if (a["city"], a["line"]) not in lines:
+            Address.create(customer=cid, **a)
+            changed.append("address")
+    have_tags = {t.tag.name for t in c.tag_links.join(Tag)}
+    for name in d["tags"]:
+        if name not in have_tags:
+            CustomerTag.create(customer=cid, tag=cs.get_or_create_tag(name).id)
+            changed.append("tag")
+    cs.refresh_keys(c)
+    timeline.record(cid, "imported", f"اطلاعات ردیف {to_persian_digits(row_no)} فایل «{source}» به این پرونده "
+                                     "افزوده شد.", "customer", cid, data={"fields": sorted(set(changed))},
+                    user=user)
+
+
+class _Plan:
+    """What the import will do, decided before the write job: new customers (the stage's ``new`` table, in row
+    order, with their sort and search keys), rows folded into existing customers (``merge``), the tags to create."""
+
+    def __init__(self, report: Report):
+        self.stage = report.stage
+        con = self.stage.conn
+        con.execute("DROP TABLE IF EXISTS new")
+        con.execute("DROP TABLE IF EXISTS merge")
+        con.execute("CREATE TABLE new (row INTEGER PRIMARY KEY, data BLOB NOT NULL, sort_key TEXT, search_text TEXT)")
+        con.execute("CREATE TABLE merge (seq INTEGER PRIMARY KEY, customer INTEGER NOT NULL, row INTEGER NOT NULL, "
+                    "data BLOB NOT NULL)")
+        self.tags: set[str] = set()
+        self.new_count = 0
+        self.merge_count = 0
+        self._new: dict[int, dict | None] = {}   # this batch's new rows (None: as the dry run left them)
+        self._merge: list[tuple[int, int, bytes]] = []
+
+    def add_new(self, row: int) -> None:
+        self._new[row] = None
+        self.new_count += 1
+
+    def add_merge(self, cid: int, row: int, blob: bytes) -> None:
+        self._merge.append((cid, row, blob))
+        self.merge_count += 1
+
+    def fold_into_new(self, target: int, d: dict) -> None:
+        """A later row of the same new customer: its data joins the earlier row's."""
+        con = self.stage.conn
+        if target in self._new:
+            into = self._new[target]
+            if into is None:
+                into = self._new[target] = pickle.loads(
+                    con.execute("SELECT data FROM row WHERE row = ?", (target,)).fetchone()[0])
+            _merge_data(into, d)
+            return
+        into = pickle.loads(con.execute("SELECT data FROM new WHERE row = ?", (target,)).fetchone()[0])
+        _merge_data(into, d)
+        self.tags.update(into["tags"])
+        sk, st = cs.derived_keys(into)
+        con.execute("UPDATE new SET data = ?, sort_key = ?, search_text = ? WHERE row = ?",
+                    (pickle.dumps(into, 5), sk, st, target))
+
+    def flush(self) -> None:
+        con = self.stage.conn
+        plain = [r for r, d in self._new.items() if d is None]
+        changed = [(r, d) for r, d in self._new.items() if d is not None]
+        con.execute("BEGIN")
+        for lo in range(0, len(plain), SQL_CHUNK):
+            part = plain[lo:lo + SQL_CHUNK]
+            marks = ",".join("?" * len(part))
+            con.execute(f"INSERT INTO new (row, data, sort_key, search_text) SELECT row, data, sort_key, search_text "
+                        f"FROM row WHERE row IN ({marks})", part)
+            for tags, in con.execute(f"SELECT tags FROM row WHERE row IN ({marks}) AND tags != ''", part):
+                self.tags.update(tags.split(_SEP))
+        for r, d in changed:
+            con.execute("INSERT INTO new (row, data, sort_key, search_text) VALUES (?, ?, ?, ?)",
+                        (r, pickle.dumps(d, 5), *cs.derived_keys(d)))
+            self.tags.update(d["tags"])
+        con.executemany("INSERT INTO merge (customer, row, data) VALUES (?, ?, ?)", self._merge)
+        con.execute("COMMIT")
+        self._new.clear()
+        self._merge.clear()
+
+    def new_pages(self):
+        last = 0
+        while True:
+            page = self.stage.conn.execute(
+                f"SELECT row, data, sort_key, search_text FROM new WHERE row > ? ORDER BY row LIMIT {BATCH}",
+                (last,)).fetchall()
+            if not page:
+                return
+            yield [(r, pickle.loads(b), sk, st) for r, b, sk, st in page]
+            last = page[-1][0]
+
+    def merges(self):
+        last = 0
+        while True:
+            page = self.stage.conn.execute(
+                f"SELECT seq, customer, row, data FROM merge WHERE seq > ? ORDER BY seq LIMIT {BATCH}",
+                (last,)).fetchall()
+            if not page:
+                return
+            for _seq, cid, row, b in page:
+                yield cid, row, pickle.loads(b)
+            last = page[-1][0]
+
+
+def _live_customers(ids: set[int]) -> set[int]:
+    out: set[int] = set()
+    ids_l = sorted(ids)
+    for lo in range(0, len(ids_l), SQL_CHUNK):
+        q = Customer.select(Customer.id).where(Customer.id.in_(ids_l[lo:lo + SQL_CHUNK]), Customer.merged_into.is_null())
+        out.update(c for c, in q.tuples())
+    return out
+
+
+def _make_plan(report: Report, duplicates: str, result: ImportResult, cancel: CancelFn | None) -> _Plan:
+    """Decide each row (re-checked against the database as it is now: someone may have added customers since
+    the dry run). Reads only: no write lock is held."""
+    plan = _Plan(report)
+    con = report.stage.conn
+    # the rows that later rows name as their earlier twin: only their targets need remembering
+    referenced = {r for r, in con.execute("SELECT DISTINCT dup_row FROM row WHERE dup_row IS NOT NULL")}
+    invalid_referenced = {r for r, in con.execute(
+        "SELECT row FROM row WHERE status = 'error' AND row IN (SELECT dup_row FROM row)")}
+    target_of_row: dict[int, tuple[str, int]] = {}   # row → ("new", row) | ("existing", customer id)
+    page: list[tuple] = []
+
+    def decide(page: list[tuple]) -> None:
+        canon = {c for r in page for c in r[5][0]}
+        nids = {r[5][1] for r in page if r[5][1]}
+        existing_phones, existing_nids = _existing_of(canon, nids)
+        live = _live_customers({r[2] for r in page if r[2] is not None and not r[5][0] and not r[5][1]})
+        for row, _status, dup_customer, _name, dup_row, keys, blob in page:
+            canon_r, nid = keys
+            existing = next((existing_phones[c] for c in canon_r if c in existing_phones
+                             and (_personal(c) or existing_phones[c] == dup_customer)), None)
+            if existing is None and nid:
+                existing = existing_nids.get(nid)
+            if existing is None and not canon_r and not nid and dup_customer in live:
+                existing = dup_customer          # a name-only row matching a customer by name
+            if existing is not None and duplicates != "add":
+                if duplicates == "skip":
+                    result.skipped_duplicates += 1
+                else:
+                    plan.add_merge(existing, row, blob)
+                    if row in referenced:
+                        target_of_row[row] = ("existing", existing)
+                continue
+            if dup_row is not None and duplicates != "add" and dup_row in target_of_row:
+                if duplicates == "skip":
+                    result.skipped_duplicates += 1
+                    continue
+                kind, target = target_of_row[dup_row]
+                if kind == "new":
+                    plan.fold_into_new(target, pickle.loads(blob))
+                    result.merged += 1
+                else:
+                    plan.add_merge(target, row, blob)
+                if row in referenced:
+                    target_of_row[row] = (kind, target)
+                continue
+            if dup_row is not None and duplicates == "skip" and dup_row not in invalid_referenced:
+                result.skipped_duplicates += 1
+                continue            # (the twin of a row left out for its errors is not a duplicate of anything)
+            plan.add_new(row)
+            if row in referenced:
+                target_of_row[row] = ("new", row)
+        plan.flush()
+
+    for item in report.stage.rows("status IN ('ok', 'duplicate')", raw=True):
+        page.append(item)
+        if len(page) >= BATCH:
+            decide(page)
+            page = []
+            if cancel and cancel():
+                raise ImportCancelled()
+    decide(page)
+    result.merged += plan.merge_count
+    return plan
+
+
+def import_rows(report: Report, duplicates: str = "skip", skip_invalid: bool = False, user: int | None = None,
+                progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> ImportResult:
+    """Write the report's rows in one transaction: all of them or none."""
+    if duplicates not in DUPLICATE_CHOICES:
+        raise UserError("برای ردیف‌های تکراری یکی از «وارد نشود»، «ادغام» یا «مشتری جدید» را انتخاب کنید.")
+    errors = report.errors
+    n_errors = len(errors)
+    if n_errors and not skip_invalid:
+        first_error = next(iter(errors))
+        first = first_error.problems[0].text() if first_error.problems else ""
+        raise UserError(f"{to_persian_digits(n_errors)} ردیف خطا دارد؛ هیچ ردیفی وارد نشد. "
+                        f"خطاها را در فایل درست کنید یا «ردیف‌های خطادار وارد نشوند» را انتخاب کنید. ({first})")
+    result = ImportResult(skipped_invalid=n_errors, formula_cells=report.formula_count)
+    source = Path(report.table.path).name
+    plan = _make_plan(report, duplicates, result, cancel)
+    # the write: one job through the one door, one transaction (BEGIN IMMEDIATE on SQLite: it waits its turn)
+    writer.run(_write, plan, source, now(), user, result, progress, cancel)
+    logger.info("import from %s: %s", source, result)
+    return result
+
+
+def _write(plan: _Plan, source: str, stamp: dt.datetime, user: int | None, result: ImportResult,
+           progress: ProgressFn | None, cancel: CancelFn | None) -> None:
+    created: list[int] = []
+    try:
+        _bulk_create(plan, source, stamp, user, created, progress, cancel)
+        for n, (cid, row_no, d) in enumerate(plan.merges(), 1):
+            if cancel and n % 50 == 0 and cancel():
+                raise ImportCancelled()
+            _merge_into_existing(cid, d, row_no, source, user)
+    except BaseException:
+        result.customer_ids = []
+        raise
+    result.customer_ids = created
+    result.created = len(created)
+
+
+class _RawInsert:
+    """INSERT through the driver's cursor with plain parameters: peewee's insert_many builds a node per value,
+    which costs more than the import's whole checking for 50,000 rows. Values go through each field's
+    db_value(), so what is stored is what peewee would store."""
+
+    def __init__(self, model, columns: list[str]):
+        self.fields = [model._meta.fields[c] for c in columns]
+        q0, q1 = db.quote if hasattr(db, "quote") else ('"', '"')
+        names = ", ".join(f"{q0}{f.column_name}{q1}" for f in self.fields)
+        params = ", ".join([db.param] * len(self.fields))
+        self.table = model._meta.table_name
+        self.sql = f"INSERT INTO {q0}{self.table}{q1} ({names}) VALUES ({params})"
+        # PostgreSQL: one multi-row statement per page (psycopg2's executemany sends a statement per row)
+        self.pg_sql = f"INSERT INTO {q0}{self.table}{q1} ({names}) VALUES %s"
+        self.pg_sql_with_id = f"INSERT INTO {q0}{self.table}{q1} (id, {names}) VALUES %s"
+        self.sql_with_id = f"INSERT INTO {q0}{self.table}{q1} (id, {names}) VALUES ({db.param}, {params})"
+        self.convert = [(i, f.db_value) for i, f in enumerate(self.fields)
+                        if isinstance(f, pw.DateField | pw.DateTimeField | pw.BooleanField)]
+
+    def _params(self, row: tuple) -> tuple:
+        if not self.convert:
+            return row
+        out = list(row)
+        for i, fn in self.convert:
+            if out[i] is not None:
+                out[i] = fn(out[i])
+        return out
+
+    def many(self, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        if is_postgres():
+            from psycopg2.extras import execute_values
+
+            execute_values(db.cursor(), self.pg_sql, [self._params(r) for r in rows], page_size=1000)
+        else:
+            db.cursor().executemany(self.sql, [self._params(r) for r in rows])
+
+    def many_with_new_ids(self, rows: list[tuple]) -> list[int]:
+        """Insert rows that need their new ids back, in order. PostgreSQL: the ids are drawn from the table's
+        sequence first and inserted explicitly (safe beside other desks inserting at the same time); SQLite:
+        the ids after the largest."""
+        if not rows:
+            return []
+        if is_postgres():
+            from psycopg2.extras import execute_values
+
+            cur = db.execute_sql("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                                 (self.table, len(rows)))
+            ids = [r[0] for r in cur.fetchall()]
+            execute_values(db.cursor(), self.pg_sql_with_id,
+                           [(i, *self._params(r)) for i, r in zip(ids, rows, strict=True)], page_size=1000)
+            return ids
+        # SQLite: the write lock is ours for the whole transaction (BEGIN IMMEDIATE), so the next ids are
+        # max(id)+1… (what SQLite itself would give a rowid table) and go in with one executemany
+        start = db.execute_sql(f'SELECT COALESCE(MAX(id), 0) FROM "{self.table}"').fetchone()[0] + 1
+        ids = list(range(start, start + len(rows)))
+        db.cursor().executemany(self.sql_with_id, [(i, *self._params(r)) for i, r in zip(ids, rows, strict=True)])
+        return ids
+
+    def one_returning_id(self, row: tuple) -> int:
+        cur = db.cursor()
+        if is_postgres():
+            cur.execute(self.sql + " RETURNING id", self._params(row))
+            return cur.fetchone()[0]
+        cur.execute(self.sql, self._params(row))
+        return cur.lastrowid
+
+
+_CUSTOMER_COLS = list(cs.TEXT_FIELDS) + ["kind", "stage", "birthday", "anniversary", "assigned_to", "sort_key",
+                                          "search_text", "created_by", "created_at", "updated_at"]
+
+
+def _bulk_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None, created: list[int],
+                 progress: ProgressFn | None, cancel: CancelFn | None) -> None:
+    tag_ids = {t: cs.get_or_create_tag(t).id for t in sorted(plan.tags)}
+    ins_customer = _RawInsert(Customer, _CUSTOMER_COLS)
+    ins_phone = _RawInsert(PhoneNumber, ["customer", "label", "raw", "canonical", "tail", "extension", "is_primary"])
+    ins_address = _RawInsert(Address, ["customer", "label", "province", "city", "line", "postal_code"])
+    ins_tag = _RawInsert(CustomerTag, ["customer", "tag"])
+    ins_act = _RawInsert(Activity, ["customer", "at", "kind", "user", "summary", "ref_table", "ref_id", "data"])
+    text_fields = cs.TEXT_FIELDS
+    total = plan.new_count
+    done = 0
+    for page in plan.new_pages():
+        if cancel and cancel():
+            raise ImportCancelled()
+        rows = []
+        for _row_no, d, sk, st in page:
+            rows.append(tuple(d[f] for f in text_fields) + (d["kind"], d["stage"], d["birthday"], d["anniversary"],
+                                                            d["assigned_to"], sk, st, user, stamp, stamp))
+        ids = ins_customer.many_with_new_ids(rows)
+        phones, addresses, links, acts = [], [], [], []
+        for cid, (row_no, d, _sk, _st) in zip(ids, page, strict=True):
+            for i, p in enumerate(d["phones"]):
+                phones.append((cid, p["label"], p["raw"], p["canonical"], p["tail"], p.get("extension", ""), i == 0))
+            for a in d["addresses"]:
+                addresses.append((cid, a["label"], a["province"], a["city"], a["line"], a["postal_code"]))
+            for t in d["tags"]:
+                links.append((cid, tag_ids[t]))
+            acts.append((cid, stamp, "imported", user,
+                         f"پرونده «{cs.display_name_of(d)}» از ردیف {to_persian_digits(row_no)} فایل «{source}» "
+                         "وارد شد.", "customer", cid, ""))
+        created.extend(ids)
+        ins_phone.many(phones)
+        ins_address.many(addresses)
+        ins_tag.many(links)
+        ins_act.many(acts)
+        done += len(page)
+        if progress:
+            progress(done, total)
+
+
+def import_file(path: str | Path, sheet: str | None = None, duplicates: str = "skip", skip_invalid: bool = False,
+                user: int | None = None) -> tuple[Report, ImportResult]:
+    """Read, check and import in one call (the CLI's path)."""
+    report = analyse(load_table(path, sheet))
+    return report, import_rows(report, duplicates, skip_invalid, user)
