@@ -15,6 +15,7 @@ import peewee as pw
 from app import jalali, timeline
 from app.clock import now
 from app.errors import NotFound, UserError, ValidationError
+from app.office import events as office_events
 from app.text import clean, search_key
 from models.base import db, is_postgres
 from models.calls import Call
@@ -428,6 +429,7 @@ def create_task(data: dict, user: int | None = None) -> Task:
             t.series = t.id
             t.save(only=[Task.series])
         reminders.sync_task(t)
+        office_events.task_assigned(t, user)
         if t.customer_id:
             due = _describe_due(t)
             timeline.record(t.customer_id, "followup" if t.kind in ("followup", "call") else "task",
@@ -577,6 +579,7 @@ def refer(task_id: int, to_user: int, reason: str = "", by_user: int | None = No
         t.updated_at = at
         t.save()
         reminders.sync_task(t)
+        office_events.task_assigned(t, r.from_user_id, reason, referral=True)
         if t.customer_id:
             who = user_name(r.from_user_id) or "—"
             timeline.record(t.customer_id, "task_referred",

@@ -19,6 +19,7 @@ from app import settings
 from app import summary as sm
 from app.callerid import events as ev
 from app.callerid import service as svc
+from app.office.live import publish_call
 from ui.context import AppContext
 from ui.popup_stack import PopupStack
 from ui.tray import CallerIdTray
@@ -134,6 +135,7 @@ class CallerIdController(QObject):
             except Exception:  # noqa: BLE001 - one broken popup must not hide the next call
                 logger.exception("caller ID: could not show call %s", v.key)
             self.call_changed.emit(v)
+            publish_call(v)                      # the desks watching this line show it too
         self._changed.start()
 
     def _show_one(self, v: svc.CallView) -> None:
