@@ -221,3 +221,99 @@ def list_backups() -> list[Path]:
     from app.core.paths import backup_dir
 
     return sorted(backup_dir().glob(f"{PREFIX}*{SUFFIX}"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+# --- PostgreSQL: pg_dump ------------------------------------------------------------------------------------
+
+PG_SUFFIX = ".pgdump"
+
+
+def _pg_tool(name: str) -> str | None:
+    import shutil
+
+    given = os.environ.get(f"CRM_{name.upper()}")
+    if given:
+        return given if os.access(given, os.X_OK) else None
+    return shutil.which(name)
+
+
+def pg_backup(url: str, out: Path | None = None, force: bool = False, folder: Path | None = None) -> Path:
+    """`crm backup` on a PostgreSQL server: pg_dump (custom format, restorable with pg_restore) into an
+    owner-only file, written beside its final name and renamed when pg_dump succeeded and pg_restore can read
+    its table of contents; a failed dump leaves no file. Needs pg_dump on PATH (PostgreSQL's client tools)
+    of a version not older than the server's. Only the schema the address selects (search_path) is dumped when
+    it names one; otherwise the whole database."""
+    import subprocess
+    from urllib.parse import parse_qs, unquote, urlencode, urlparse, urlunparse
+
+    pg_dump = _pg_tool("pg_dump")
+    if pg_dump is None:
+        raise UserError(
+            "برای پشتیبان‌گیری از سرور PostgreSQL برنامه pg_dump لازم است و پیدا نشد. ابزارهای PostgreSQL را "
+            "نصب کنید (Debian: apt install postgresql-client؛ Windows: نصب‌کننده EDB) یا روی خود سرور "
+            "پشتیبان بگیرید (راهنما در README).",
+            en="Backing up a PostgreSQL server needs pg_dump, which was not found. Install the PostgreSQL client "
+               "tools (Debian: apt install postgresql-client; Windows: the EDB installer) or back up on the server.")
+    p = urlparse(url)
+    query = parse_qs(p.query)
+    schema = None
+    for opt in query.get("options", []):
+        for part in unquote(opt).split():
+            if part.startswith("-csearch_path="):
+                schema = part.split("=", 1)[1].split(",")[0].strip() or None
+    env = dict(os.environ)
+    if p.password:
+        env["PGPASSWORD"] = unquote(p.password)          # not on the command line, where `ps` would show it
+    netloc = p.hostname or ""
+    if p.username:
+        netloc = f"{p.username}@{netloc}"
+    if p.port:
+        netloc += f":{p.port}"
+    clean_url = urlunparse(("postgresql", netloc, p.path, "", urlencode(query, doseq=True), ""))
+    if out is None:
+        from app.core.paths import backup_dir
+
+        folder = Path(folder) if folder is not None else backup_dir()
+        out = folder / f"{PREFIX}{_stamp()}{PG_SUFFIX}"
+    else:
+        out = Path(out).expanduser()
+        if out.is_dir():
+            out = out / f"{PREFIX}{_stamp()}{PG_SUFFIX}"
+    if out.exists() and not force:
+        raise UserError(f"فایل «{out}» از پیش وجود دارد و رونویسی نمی‌شود. نام دیگری بدهید یا --force را هم "
+                        "بنویسید.", en=f"{out} already exists and was not overwritten; add --force to overwrite it.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    tmp.unlink(missing_ok=True)
+    cmd = [pg_dump, "--format=custom", "--no-owner", f"--dbname={clean_url}"]
+    if schema:
+        cmd.append(f"--schema={schema}")
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            result = subprocess.run(cmd, stdout=f, stderr=subprocess.PIPE, env=env, timeout=3600, check=False)
+        if result.returncode != 0:
+            text = result.stderr.decode("utf-8", errors="replace").strip()
+            if "version mismatch" in text:
+                raise UserError("نسخه pg_dump این رایانه از نسخه سرور PostgreSQL قدیمی‌تر است؛ ابزارهای PostgreSQL "
+                                "هم‌نسخه سرور را نصب کنید، یا روی خود سرور پشتیبان بگیرید.", details=text,
+                                en="This computer's pg_dump is older than the PostgreSQL server; install matching "
+                                   "client tools or back up on the server.")
+            from app.office.dbcopy import server_error
+
+            raise server_error(Exception(text))
+        pg_restore = _pg_tool("pg_restore")
+        if pg_restore is not None:
+            check = subprocess.run([pg_restore, "--list", str(tmp)], capture_output=True, timeout=600, check=False)
+            if check.returncode != 0:
+                raise UserError("پشتیبان PostgreSQL ناقص نوشته شد و کنار گذاشته شد.",
+                                details=check.stderr.decode("utf-8", errors="replace"),
+                                en="The PostgreSQL backup came out incomplete and was discarded.")
+        os.replace(tmp, out)
+    except subprocess.TimeoutExpired as e:
+        raise UserError("پشتیبان‌گیری از سرور PostgreSQL بیش از اندازه طول کشید و نیمه‌کاره ماند.",
+                        en="The PostgreSQL backup took too long and was stopped.") from e
+    finally:
+        tmp.unlink(missing_ok=True)
+    logger.info("PostgreSQL backup written: %s", out)
+    return out

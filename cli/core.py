@@ -46,16 +46,21 @@ def _sqlite_path(args) -> Path:
 
     path = sqlite_path_of(resolve_url(args.db))
     if path is None:
-        raise UserError("پشتیبان‌گیری و بازگردانی از این راه فقط برای پایگاه داده SQLite است؛ "
-                        "برای PostgreSQL از pg_dump و pg_restore استفاده کنید.",
-                        en="Backup and restore here are for SQLite databases; for PostgreSQL use pg_dump and "
-                           "pg_restore.")
+        raise UserError("بازگردانی از این راه فقط برای پایگاه داده SQLite است؛ پشتیبان سرور PostgreSQL را "
+                        "روی سرور با pg_restore --clean بازگردانید (راهنما در README).",
+                        en="Restore here is for SQLite databases; restore a PostgreSQL backup on the server with "
+                           "pg_restore --clean (see the README).")
     return path
 
 
 def cmd_backup(args) -> int:
-    from app.backup import backup
+    from app.backup import backup, pg_backup
+    from models.connection import resolve_url
 
+    url = resolve_url(args.db)
+    if url.startswith(("postgresql://", "postgres://")):      # the office's server: pg_dump
+        print(pg_backup(url, out=Path(args.out) if args.out else None, force=args.force))
+        return 0
     path = _sqlite_path(args)
     out = backup(path, out=Path(args.out) if args.out else None, force=args.force)
     print(out)

@@ -12,7 +12,7 @@ import peewee as pw
 
 from app.core.errors import DatabaseError
 from models.base import db
-from models.writer import writer
+from models.writer import note_write, writer
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,107 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 5000,
     "temp_store": "memory",
 }
+
+
+# Filesystems on which SQLite's file locking is not dependable (SMB/CIFS, NFS, sshfs and other network FUSE
+# mounts): two desks writing one file there corrupt it sooner or later. See https://sqlite.org/useovernet.html
+NETWORK_FS = frozenset({
+    "nfs", "nfs4", "cifs", "smb3", "smbfs", "ncpfs", "afs", "coda", "ceph", "glusterfs", "lustre", "9p",
+    "davfs", "sshfs", "fuse.sshfs", "fuse.rclone", "fuse.gvfsd-fuse", "fuse.s3fs", "fuse.davfs2",
+    "fuse.glusterfs", "fuse.ceph", "fuse.smbnetfs", "fuse.curlftpfs",
+})
+DRIVE_REMOTE = 4                                    # GetDriveTypeW: a mapped network drive
+
+
+def _unescape_mount(field: str) -> str:
+    """/proc/self/mountinfo writes a space as \\040, a tab as \\011, a newline as \\012, a backslash as \\134."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def filesystem_of(path: Path | str, mountinfo: str) -> str | None:
+    """The filesystem type of the mount holding `path`, from the text of /proc/self/mountinfo (the longest
+    mount point that contains the path; a later mount over the same point wins)."""
+    target = str(path)
+    best, best_len = None, -1
+    for line in mountinfo.splitlines():
+        left, sep, right = line.partition(" - ")
+        if not sep:
+            continue
+        fields, after = left.split(), right.split()
+        if len(fields) < 5 or not after:
+            continue
+        point = _unescape_mount(fields[4])
+        inside = target == point or point == "/" or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= best_len:
+            best, best_len = after[0], len(point)
+    return best
+
+
+def network_filesystem(path: Path | str, mountinfo: str | None = None, platform: str | None = None,
+                       drive_type=None) -> str | None:
+    """A short name of the network filesystem `path` lies on ("nfs", "cifs", "unc", "network drive"), or None
+    for a local disk. Linux reads /proc/self/mountinfo (or the text given); Windows takes a UNC path
+    (\\\\server\\share) or a drive letter that GetDriveTypeW calls remote (`drive_type(root)` for tests)."""
+    import sys
+
+    platform = platform or sys.platform
+    text = str(path)
+    if platform.startswith("win"):
+        if text.startswith(("\\\\", "//")) and not text.startswith(("\\\\?\\", "\\\\.\\", "//?/", "//./")):
+            return "unc"
+        if text.upper().startswith(("\\\\?\\UNC\\", "//?/UNC/")):
+            return "unc"
+        m = re.match(r"^(?:\\\\\?\\)?([A-Za-z]):", text)
+        if m is None:
+            return None
+        root = m.group(1).upper() + ":\\"
+        if drive_type is None:
+            try:
+                import ctypes
+
+                drive_type = ctypes.windll.kernel32.GetDriveTypeW  # type: ignore[attr-defined]
+            except (ImportError, AttributeError, OSError):
+                return None
+        return "network drive" if drive_type(root) == DRIVE_REMOTE else None
+    if mountinfo is None:
+        if not platform.startswith("linux"):
+            return None
+        try:
+            mountinfo = Path("/proc/self/mountinfo").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        try:
+            text = str(Path(text).resolve())           # a symlink into a mounted share counts as the share
+        except OSError:
+            pass
+    fs = filesystem_of(text, mountinfo)
+    if fs is None:
+        return None
+    fs = fs.lower()
+    if fs in NETWORK_FS or fs.split(".", 1)[-1] in NETWORK_FS:
+        return fs
+    return None
+
+
+def refuse_network_sqlite(path: Path) -> None:
+    """SQLite on a network share is refused: its locking is not dependable over SMB/NFS and several desks
+    writing one file there corrupt it. CRM_ALLOW_NETWORK_SQLITE=1 lifts the refusal (one desk only, at the
+    office's own risk)."""
+    if os.environ.get("CRM_ALLOW_NETWORK_SQLITE") == "1":
+        return
+    folder = path if path.exists() else path.parent
+    fs = network_filesystem(folder)
+    if fs is None:
+        return
+    raise DatabaseError(
+        f"پایگاه داده «{path}» روی پوشه اشتراکی شبکه ({fs}) است. قفل فایل SQLite روی شبکه (SMB/NFS) قابل "
+        "اعتماد نیست و وقتی چند میز هم‌زمان در آن بنویسند، داده‌ها خراب می‌شوند. فایل را روی دیسک همین رایانه "
+        "بگذارید، یا برای کار چند میز با هم یک سرور PostgreSQL راه بیندازید (راهنما: README، بخش «دفتر روی "
+        "یک سرور») و داده‌ها را با crm db copy به آن ببرید.",
+        en=f"The database {path} is on a network share ({fs}). SQLite's file locking is not dependable over "
+           "SMB/NFS, and several desks writing one file there corrupt it. Keep the file on this computer's own "
+           "disk, or set up a PostgreSQL server for several desks (README, 'The office on one server') and move "
+           "the data there with crm db copy.")
 
 
 def default_sqlite_path() -> Path:
@@ -131,7 +232,17 @@ def check_sqlite_file(path: Path) -> None:
                    "The database was left untouched.")
 
 
-class SqliteDatabase(pw.SqliteDatabase):
+class _NotesWrites:
+    """Every statement that changes a table is noted for the commit hooks (models.writer.on_commit): the live
+    office events tell the other desks which tables changed."""
+
+    def execute_sql(self, sql, params=None, *args, **kwargs):
+        cursor = super().execute_sql(sql, params, *args, **kwargs)
+        note_write(self, sql)
+        return cursor
+
+
+class SqliteDatabase(_NotesWrites, pw.SqliteDatabase):
     """peewee's SQLite database, with one fix: when a COMMIT fails because the disk is full (or I/O failed),
     SQLite has already rolled the transaction back, and peewee's ROLLBACK then fails with "cannot rollback - no
     transaction is active", which replaced the real cause. Here ROLLBACK is skipped when SQLite has no
@@ -142,6 +253,10 @@ class SqliteDatabase(pw.SqliteDatabase):
         if conn is not None and not conn.in_transaction:
             return None
         return super().rollback()
+
+
+class PostgresqlDatabase(_NotesWrites, pw.PostgresqlDatabase):
+    """peewee's PostgreSQL database, noting the tables each statement changes (see _NotesWrites)."""
 
 
 def make_database(url: str, create: bool | None = None) -> pw.Database:
@@ -155,6 +270,7 @@ def make_database(url: str, create: bool | None = None) -> pw.Database:
         if path.is_dir():
             raise DatabaseError(f"«{path}» یک پوشه است، نه فایل پایگاه داده.",
                                 en=f"{path} is a folder, not a database file.")
+        refuse_network_sqlite(path)
         check_sqlite_file(path)
         if not path.exists():
             if create is None:
@@ -188,9 +304,9 @@ def make_database(url: str, create: bool | None = None) -> pw.Database:
         # timeout for it, instead of failing at its first write when another desk or process is writing.
         return SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=5, lock_type="IMMEDIATE")
     if parsed.scheme in ("postgres", "postgresql"):
-        from playhouse.db_url import connect
+        from playhouse.db_url import parse
 
-        return connect(url)
+        return PostgresqlDatabase(**parse(url))
     raise DatabaseError(f"نشانی پایگاه داده پشتیبانی نمی‌شود: {url} (sqlite:///… یا postgresql://…)",
                         en=f"Unsupported database address: {url} (use sqlite:///… or postgresql://…)")
 

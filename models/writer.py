@@ -17,6 +17,12 @@ A job submitted from inside another job (or from a thread already inside a trans
 transaction, so services may call each other freely. On PostgreSQL the same API runs each job in its own
 transaction on the writer thread: the server handles concurrency, the door keeps one code path.
 
+Commit hooks: ``on_commit(fn)`` registers ``fn(tables: frozenset[str])``, called after each committed
+transaction (a writer job, any other ``db.atomic()`` block, or a lone autocommit statement) with the tables its
+statements inserted into, updated or deleted from. The database classes in models/connection.py report each
+statement through ``note_write``; a rolled-back transaction reports nothing. Hooks run on the committing thread
+and must be quick (the live office events queue a message and return).
+
 Errors: a lock another program holds for longer than the busy timeout, a full disk and a read-only disk
 become ``DatabaseError`` with a Persian message naming the cause; anything else is raised as it was.
 """
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -181,6 +188,70 @@ def translate(e: BaseException) -> BaseException:
 
 
 writer = Writer()
+
+# --- commit hooks ---------------------------------------------------------------------------------------------
+
+_commit_hooks: list[Callable[[frozenset[str]], None]] = []
+_WRITE_SQL = re.compile(
+    r"""^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)"""
+    r"""\s+(?:ONLY\s+)?(?:"?\w+"?\.)?"?(\w+)"?""", re.IGNORECASE)
+
+
+def on_commit(fn: Callable[[frozenset[str]], None]) -> Callable[[frozenset[str]], None]:
+    """Call ``fn(tables)`` after every committed write (see the module's docstring). Returns fn."""
+    if fn not in _commit_hooks:
+        _commit_hooks.append(fn)
+    return fn
+
+
+def remove_commit_hook(fn: Callable[[frozenset[str]], None]) -> None:
+    if fn in _commit_hooks:
+        _commit_hooks.remove(fn)
+
+
+def written_table(sql: str) -> str | None:
+    """The table an INSERT / UPDATE / DELETE statement changes, or None for any other statement."""
+    m = _WRITE_SQL.match(sql)
+    return m.group(1).lower() if m else None
+
+
+def note_write(database: pw.Database, sql: str) -> None:
+    """Called by the database after each statement it ran: remember the table for the commit hooks."""
+    if not _commit_hooks:
+        return
+    table = written_table(sql)
+    if table is None:
+        return
+    if not database.in_transaction():
+        _fire(frozenset((table,)))               # autocommit: the statement is already committed
+        return
+    state = database._state
+    top = state.transactions[0]
+    pending = getattr(state, "noted_tables", None)
+    if pending is None or pending[0] is not top:
+        pending = (top, set())
+        state.noted_tables = pending
+        tables = pending[1]
+
+        def committed() -> None:
+            state.noted_tables = None
+            _fire(frozenset(tables))
+
+        try:
+            database.after_commit(committed)
+        except ValueError:                       # a manual transaction: no callbacks there; report now
+            state.noted_tables = None
+            _fire(frozenset((table,)))
+            return
+    pending[1].add(table)
+
+
+def _fire(tables: frozenset[str]) -> None:
+    for fn in list(_commit_hooks):
+        try:
+            fn(tables)
+        except Exception:  # noqa: BLE001 - a hook must never undo or hide a committed write
+            logger.exception("commit hook failed")
 
 
 def writes(fn: Callable[..., T]) -> Callable[..., T]:

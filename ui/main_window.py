@@ -123,9 +123,11 @@ class MainWindow(QMainWindow):
         self.show_section("dashboard")
         self.callerid = None
         self.reminders = None
+        self.live = None
         if start_callerid:
             self._start_callerid()
             self._start_reminders()   # background services start together (tests pass start_callerid=False)
+            self._start_live()
 
     # --- sections ---------------------------------------------------------------------------------------
     def page(self, key: str) -> QWidget:
@@ -188,6 +190,15 @@ class MainWindow(QMainWindow):
         except Exception:  # noqa: BLE001 - reminders must never keep the window from opening
             logger.exception("reminders could not start")
 
+    def _start_live(self) -> None:
+        """The other desks, live (ui/office/live.py): their calls, referrals to me, their changes."""
+        try:
+            from ui.office.live import install
+
+            self.live = install(self.ctx, self)
+        except Exception:  # noqa: BLE001 - never keeps the window from opening
+            logger.exception("office events could not start")
+
     def log_call(self, customer_id: int, call_id: int) -> None:
         try:
             from ui.calls.call_dialog import CallDialog
@@ -210,6 +221,8 @@ class MainWindow(QMainWindow):
             self.callerid_label.setText("شناسه تماس: خطا در راه‌اندازی")
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self.live is not None:
+            self.live.stop()
         if self.callerid is not None:
             try:
                 self.callerid.stop()

@@ -1,1 +1,2 @@
-"""The office: its people (users), later desks, roles and the audit log."""
+"""The office: its people (users), moving a desk's SQLite database to PostgreSQL (dbcopy), and live events
+between the desks that share one server (events, live)."""

@@ -17,6 +17,7 @@ from app.core.clock import now
 from app.core.errors import NotFound, UserError, ValidationError
 from app.core.text import clean, party_name, search_key
 from app.customers import timeline
+from app.office import events as office_events
 from models.base import db, is_postgres
 from models.calls import Call
 from models.core import Customer, User
@@ -416,6 +417,7 @@ def create_task(data: dict, user: int | None = None) -> Task:
             t.series = t.id
             t.save(only=[Task.series])
         reminders.sync_task(t)
+        office_events.task_assigned(t, user)
         if t.customer_id:
             due = _describe_due(t)
             timeline.record(t.customer_id, "followup" if t.kind in ("followup", "call") else "task",
@@ -565,6 +567,7 @@ def refer(task_id: int, to_user: int, reason: str = "", by_user: int | None = No
         t.updated_at = at
         t.save()
         reminders.sync_task(t)
+        office_events.task_assigned(t, r.from_user_id, reason, referral=True)
         if t.customer_id:
             who = user_name(r.from_user_id) or "—"
             timeline.record(t.customer_id, "task_referred",

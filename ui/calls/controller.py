@@ -24,6 +24,7 @@ from app.callerid import events as ev
 from app.callerid import service as svc
 from app.calls import log as call_log
 from app.customers import summary as sm
+from app.office.live import publish_call
 from models.writer import writer
 from ui.calls.popup_stack import PopupStack
 from ui.calls.tray import CallerIdTray
@@ -150,6 +151,7 @@ class CallerIdController(QObject):
                 self._show_one(v)
             except Exception:  # noqa: BLE001 - one broken popup must not hide the next call
                 logger.exception("caller ID: could not show call %s", v.key)
+            publish_call(v)                      # the desks watching this line show it too
 
     # --- the writer's half ----------------------------------------------------------------------------------
 

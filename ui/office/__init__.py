@@ -1,0 +1,1 @@
+"""Screens of the office on one server: the other desks, live."""
