@@ -145,10 +145,11 @@ class Preview:
 
     @property
     def counter(self) -> str:
-        """«۴۵ نویسه · ۱ پیامک · فارسی (۷۰ در هر پیامک)»"""
+        """«۴۵ نویسه، ۱ پیامک، فارسی (۷۰ نویسه در هر پیامک)». Not a middle dot «·» beside a digit: next to
+        Persian digits it reads as the zero «۰» (۱ · پیامک looked like ۱۰ پیامک)."""
         kind = "فارسی" if self.info.persian else "لاتین"
         per = encoding.SINGLE[self.info.encoding] if self.info.parts <= 1 else self.info.per_part
-        return (f"{fmt.num(self.info.length)} نویسه · {fmt.num(max(self.info.parts, 1))} پیامک · "
+        return (f"{fmt.num(self.info.length)} نویسه، {fmt.num(max(self.info.parts, 1))} پیامک، "
                 f"{kind} ({fmt.num(per)} نویسه در هر پیامک)")
 
 
