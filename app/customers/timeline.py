@@ -37,6 +37,10 @@ KIND_LABELS: dict[str, str] = {
     "converted": "تبدیل سرنخ به مشتری",
     "opportunity": "فرصت فروش",
     "opportunity_stage": "تغییر مرحله فرصت",
+    "sms_out": "پیامک",
+    "sms_in": "پاسخ پیامکی",
+    "sms_optout": "لغو دریافت پیامک",
+    "email_out": "ایمیل",
 }
 
 

@@ -1,0 +1,6 @@
+"""SMS and email screens: one message (send_sms_dialog), group send, the segment builder, templates, settings.
+
+The caller-ID popup and the missed-calls list open `send_sms_dialog(parent, customer_id=…, number=…)`."""
+from ui.sms.send_dialog import SendSmsDialog, send_sms_dialog
+
+__all__ = ["SendSmsDialog", "send_sms_dialog"]
