@@ -111,7 +111,7 @@ def _load_office() -> dict[str, Any]:
         try:
             _office_cache = {s.key: s.value for s in Setting.select()}
             _office_db = db.obj
-        except Exception:  # noqa: BLE001 - no table yet (before migrations): defaults apply, read again later
+        except Exception:  # no table yet (before migrations): defaults apply, read again later
             logger.debug("settings table not readable yet", exc_info=True)
             return {}
     return _office_cache
@@ -123,7 +123,7 @@ def get(key: str) -> Any:
     return _coerce(opt, store.get(key))
 
 
-def set(key: str, value: Any) -> None:  # noqa: A001 - the natural name beside get()
+def set(key: str, value: Any) -> None:  # the natural name beside get()
     opt = OPTIONS[key]
     value = _coerce(opt, value)
     if opt.scope == DESK:

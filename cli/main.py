@@ -72,7 +72,7 @@ def run(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as e:  # noqa: BLE001 - the last line of defence: log, say it in Persian, no traceback
+    except Exception as e:  # the last line of defence: log, say it in Persian, no traceback
         logger.exception("command failed")
         from app.core.fs import cause_of
 

@@ -355,7 +355,7 @@ def _forget_previous() -> None:
     try:
         if not old.is_closed():
             old.close()
-    except Exception:  # noqa: BLE001 - closing the old one is best effort
+    except Exception:  # closing the old one is best effort
         logger.debug("closing the previous database failed", exc_info=True)
 
 

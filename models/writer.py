@@ -153,7 +153,7 @@ def _close_quietly(database: pw.Database) -> None:
     try:
         if not database.is_closed():
             database.close()
-    except Exception:  # noqa: BLE001 - closing is best effort
+    except Exception:  # closing is best effort
         logger.debug("closing the writer's connection failed", exc_info=True)
 
 
@@ -250,7 +250,7 @@ def _fire(tables: frozenset[str]) -> None:
     for fn in list(_commit_hooks):
         try:
             fn(tables)
-        except Exception:  # noqa: BLE001 - a hook must never undo or hide a committed write
+        except Exception:  # a hook must never undo or hide a committed write
             logger.exception("commit hook failed")
 
 

@@ -8,7 +8,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from app.core.qtcompat import guard_pyside  # noqa: E402
+from app.core.qtcompat import guard_pyside
 
 guard_pyside()
 

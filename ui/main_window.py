@@ -187,7 +187,7 @@ class MainWindow(QMainWindow):
             from ui.tasks.reminder_popup import install
 
             self.reminders = install(self.ctx, self)
-        except Exception:  # noqa: BLE001 - reminders must never keep the window from opening
+        except Exception:  # reminders must never keep the window from opening
             logger.exception("reminders could not start")
 
     def _start_live(self) -> None:
@@ -196,7 +196,7 @@ class MainWindow(QMainWindow):
             from ui.office.live import install
 
             self.live = install(self.ctx, self)
-        except Exception:  # noqa: BLE001 - never keeps the window from opening
+        except Exception:  # never keeps the window from opening
             logger.exception("office events could not start")
 
     def log_call(self, customer_id: int, call_id: int) -> None:
@@ -216,16 +216,16 @@ class MainWindow(QMainWindow):
         try:
             self.callerid = CallerIdController(self.ctx, self)
             self.callerid.start()
-        except Exception:  # noqa: BLE001 - caller ID must never keep the window from opening
+        except Exception:  # caller ID must never keep the window from opening
             logger.exception("caller ID could not start")
             self.callerid_label.setText("شناسه تماس: خطا در راه‌اندازی")
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event) -> None:
         if self.live is not None:
             self.live.stop()
         if self.callerid is not None:
             try:
                 self.callerid.stop()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.exception("caller ID stop failed")
         super().closeEvent(event)

@@ -110,7 +110,7 @@ class TaskManager(QObject):
                 fn = self._closures.popleft()
             try:
                 fn()
-            except Exception:  # noqa: BLE001 - at shutdown a failing callback must not stop the others
+            except Exception:  # at shutdown a failing callback must not stop the others
                 logger.exception("a job's callback failed at shutdown")
 
     # --- jobs ---------------------------------------------------------------------------------------------
@@ -310,7 +310,7 @@ class QueryOp:
         outcome: tuple[str, Any]
         try:
             outcome = ("ok", self.fn(self.control))
-        except BaseException as e:  # noqa: BLE001 - handed to the GUI thread, never lost
+        except BaseException as e:  # handed to the GUI thread, never lost
             if not isinstance(e, Exception):
                 logger.warning("background job %s interrupted: %r", self.name, e)
             elif not isinstance(e, UserError):
@@ -467,5 +467,5 @@ def _close_thread_connection() -> None:
 
         if db.obj is not None and not db.is_closed():
             db.close()
-    except Exception:  # noqa: BLE001 - closing this thread's connection is best effort
+    except Exception:  # closing this thread's connection is best effort
         logger.warning("closing a worker's database connection failed", exc_info=True)

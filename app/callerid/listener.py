@@ -120,7 +120,7 @@ class _PumpWorker(QObject):
     def run(self) -> None:
         try:
             self.pump.run(self.stop_event)
-        except Exception:  # noqa: BLE001 - the last guard: the thread ends, the state says so
+        except Exception:  # the last guard: the thread ends, the state says so
             logger.exception("caller-ID worker crashed")
             self._state(sources.ERROR, sources.state_text(sources.ERROR, "خطای داخلی؛ جزئیات در crm.log"))
         finally:
@@ -340,7 +340,7 @@ class CallerIdListener(QObject):
             result = fut.result()
         except UserError as e:
             signal.emit(False, e.message)
-        except Exception as e:  # noqa: BLE001 - reported, not raised into the GUI
+        except Exception as e:  # reported, not raised into the GUI
             logger.exception("caller-ID request failed")
             signal.emit(False, f"خطای پیش‌بینی‌نشده: {e}")
         else:

@@ -151,7 +151,7 @@ class CallerIdService:
         at = at or _now_precise()
         try:
             changes = self.machine.feed(event, at)
-        except Exception:  # noqa: BLE001 - a bad event must never take the listener down
+        except Exception:  # a bad event must never take the listener down
             logger.exception("caller ID: event %r could not be applied", event)
             return []
         return self._views(changes)
@@ -177,7 +177,7 @@ class CallerIdService:
         for ch in changes:
             try:
                 out.append(self._view_of_change(ch))
-            except Exception:  # noqa: BLE001 - log it; the next call must still be shown and recorded
+            except Exception:  # log it; the next call must still be shown and recorded
                 logger.exception("caller ID: could not apply call change %r", ch)
         return out
 
@@ -304,7 +304,7 @@ class CallerIdService:
             return []
         try:
             results = self.record(views).result()
-        except Exception:  # noqa: BLE001 - logged; the calls are retried with the next record
+        except Exception:  # logged; the calls are retried with the next record
             logger.exception("caller ID: recording failed")
             self.record_failed(views)
             return []
@@ -330,7 +330,7 @@ class CallRecorder:
             try:
                 with db.atomic():
                     out[r.key] = self._apply_one(r)
-            except Exception:  # noqa: BLE001 - reported as None; the GUI retries with the latest state
+            except Exception:  # reported as None; the GUI retries with the latest state
                 logger.exception("caller ID: could not record call %s", r.key)
                 out[r.key] = None
         return out
@@ -433,7 +433,7 @@ def _lookup(number_raw: str, status: str) -> tuple[str, tuple[int, str] | None, 
         canonical = next((k for k in keys if ph.normalize(k, area).valid), canonical)
     try:
         found = _find_fast(number_raw, area) or [(c.id, c.display_name) for c in find_by_phone(number_raw)]
-    except Exception:  # noqa: BLE001 - a look-up failure must not lose the call
+    except Exception:  # a look-up failure must not lose the call
         logger.exception("caller ID: customer look-up failed for %r", number_raw)
         found = []
     found.sort()

@@ -712,7 +712,7 @@ class Simulator:
                 _, _, fn = heapq.heappop(self._schedule)
             try:
                 fn()
-            except Exception:  # noqa: BLE001 - a broken step must not kill the simulator
+            except Exception:  # a broken step must not kill the simulator
                 logger.exception("simulator step failed")
 
     # -- calls ----------------------------------------------------------------------------------------------

@@ -199,7 +199,7 @@ def list_ports(extra: Sequence[str] = (SIMULATOR_LINK,)) -> list[PortInfo]:
             desc = p.description if p.description and p.description != "n/a" else p.device
             out.append(PortInfo(p.device, desc, p.hwid if p.hwid != "n/a" else ""))
             seen.add(p.device)
-    except Exception:  # noqa: BLE001 - listing ports must never break the settings page
+    except Exception:  # listing ports must never break the settings page
         logger.exception("listing serial ports failed")
     by_id = "/dev/serial/by-id"
     if os.path.isdir(by_id):
@@ -317,7 +317,7 @@ class SerialSource(Source):
                 if p.vid is not None and os.path.realpath(p.device) == real:
                     self._usb_id = (p.vid, p.pid, p.serial_number)
                     return
-        except Exception:  # noqa: BLE001 - a nicety; never in the way of opening the port
+        except Exception:  # a nicety; never in the way of opening the port
             logger.debug("could not read the USB id of %s", self.port, exc_info=True)
 
     def _find_moved(self) -> str | None:
@@ -330,7 +330,7 @@ class SerialSource(Source):
             for p in lp.comports():
                 if (p.vid, p.pid, p.serial_number) == self._usb_id:
                     return p.device
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.debug("port search failed", exc_info=True)
         return None
 
@@ -346,7 +346,7 @@ class SerialSource(Source):
                 if n:
                     data += ser.read(n)
             return data
-        except Exception as e:  # noqa: BLE001 - SerialException, OSError, or pyserial's own slips on a dead fd
+        except Exception as e:  # SerialException, OSError, or pyserial's own slips on a dead fd
             raise SourceLost(str(e)) from e
 
     def write(self, data: bytes) -> None:
@@ -356,7 +356,7 @@ class SerialSource(Source):
         try:
             ser.write(data)
             ser.flush()
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             raise SourceLost(str(e)) from e
 
     def close(self) -> None:
@@ -364,7 +364,7 @@ class SerialSource(Source):
         if ser is not None:
             try:
                 ser.close()
-            except Exception:  # noqa: BLE001 - closing a vanished device may fail; it is closed either way
+            except Exception:  # closing a vanished device may fail; it is closed either way
                 logger.debug("closing %s failed", self.port, exc_info=True)
 
 
@@ -542,7 +542,7 @@ class Pump:
         if self.on_state is not None:
             try:
                 self.on_state(state, text)
-            except Exception:  # noqa: BLE001 - a faulty observer must not stop the listener
+            except Exception:  # a faulty observer must not stop the listener
                 logger.exception("caller-ID state callback failed")
 
     def _emit(self, events) -> None:
@@ -550,7 +550,7 @@ class Pump:
             self.events_seen += 1
             try:
                 self.on_event(event)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.exception("caller-ID event callback failed for %r", event)
 
     # -- requests from other threads -------------------------------------------------------------------------
@@ -624,7 +624,7 @@ class Pump:
                     self._set_state(state, e.message)
                     stop.wait(delay)
                     continue
-                except Exception as e:  # noqa: BLE001 - unexpected: report, back off, try again
+                except Exception as e:  # unexpected: report, back off, try again
                     logger.exception("opening %s failed", self.source.description)
                     self._set_state(ERROR, str(e))
                     stop.wait(self.backoff[-1])

@@ -95,7 +95,7 @@ def _safe(fn, *args):
         # A feature whose tables do not exist yet (older database): nothing to show.
         logger.debug("summary: %s unavailable", getattr(fn, "__name__", fn), exc_info=True)
         return None
-    except Exception:  # noqa: BLE001 - the popup must show what it can
+    except Exception:  # the popup must show what it can
         logger.exception("summary: %s failed", getattr(fn, "__name__", fn))
         return None
 

@@ -431,7 +431,7 @@ def _discard(ws: WriteOnlyWorksheet) -> None:
         return
     try:
         ws.close()
-    except Exception:  # noqa: BLE001 - best effort: the export already failed or was cancelled
+    except Exception:  # best effort: the export already failed or was cancelled
         logger.debug("closing the abandoned sheet failed", exc_info=True)
     writer = getattr(ws, "_writer", None)
     if writer is not None and isinstance(getattr(writer, "out", None), str):

@@ -107,7 +107,7 @@ class EventBus:
             else:
                 self._inbox.put(text)
                 self._ensure_dispatcher()
-        except Exception:  # noqa: BLE001 - see the docstring
+        except Exception:  # see the docstring
             logger.exception("office event %s could not be sent", channel)
 
     def publish_after_commit(self, channel: str, payload: dict | None = None) -> None:
@@ -182,7 +182,7 @@ class EventBus:
             text = self._inbox.get()
             try:
                 self._deliver(text)
-            except Exception:  # noqa: BLE001 - one bad event must not end the delivery thread
+            except Exception:  # one bad event must not end the delivery thread
                 logger.exception("office event could not be delivered")
 
     def _deliver(self, text: str) -> None:
@@ -196,7 +196,7 @@ class EventBus:
         for fn in subs:
             try:
                 fn(ev)
-            except Exception:  # noqa: BLE001 - one subscriber's failure must not starve the others
+            except Exception:  # one subscriber's failure must not starve the others
                 logger.exception("office event subscriber failed on %s", ev.channel)
 
 
@@ -383,7 +383,7 @@ def _close(conn) -> None:
         return
     try:
         conn.close()
-    except Exception:  # noqa: BLE001 - closing is best effort
+    except Exception:  # closing is best effort
         logger.debug("closing an events connection failed", exc_info=True)
 
 
@@ -423,5 +423,5 @@ def task_assigned(task: Any, by_user: int | None, reason: str = "", referral: bo
             "task_id": task.id, "title": (task.title or "")[:300], "to_user": task.assignee_id,
             "by_user": by_user, "referral": referral, "reason": (reason or "")[:500], "due_at": due,
             "customer_id": task.customer_id})
-    except Exception:  # noqa: BLE001 - a notice lost must never undo the task
+    except Exception:  # a notice lost must never undo the task
         logger.exception("task_assigned event not sent")

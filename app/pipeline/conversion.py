@@ -56,5 +56,5 @@ def invoice_issued(doc, user: int | None = None) -> None:
                     OpportunityDocument.get_or_create(opportunity=opp_id, document=doc.id)
                     Opportunity.update(last_activity_at=now()).where(Opportunity.id == opp_id).execute()
             convert_customer(doc.customer_id, "invoice", user, opportunity_id=opp_id, document_id=doc.id)
-    except Exception:  # noqa: BLE001 - the invoice matters more than the pipeline's bookkeeping
+    except Exception:  # the invoice matters more than the pipeline's bookkeeping
         logger.exception("pipeline bookkeeping after invoice %s failed", getattr(doc, "id", None))

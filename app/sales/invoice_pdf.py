@@ -215,7 +215,7 @@ class InvoiceRenderer:
                 side = h - 6
                 c.drawImage(img, g.right - side, y - side - 3, side, side, preserveAspectRatio=True, mask="auto",
                             anchor="c")
-            except Exception:  # noqa: BLE001 - a broken logo file must not stop the invoice
+            except Exception:  # a broken logo file must not stop the invoice
                 logger.warning("logo %s could not be drawn", logo, exc_info=True)
         draw_text(c, self.title(), g.width / 2, y - g.fs(22), FONT_BOLD, g.fs(14), "center")
         if d.seller.get("name"):

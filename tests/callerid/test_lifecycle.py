@@ -25,7 +25,7 @@ def at(seconds: float) -> dt.datetime:
     return T0 + dt.timedelta(seconds=seconds)
 
 
-def E(kind, **kw):  # noqa: N802 - reads like the event it builds
+def E(kind, **kw):  # reads like the event it builds
     return ev.CallerIdEvent(kind=kind, **kw)
 
 

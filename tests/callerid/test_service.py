@@ -29,7 +29,7 @@ def at(seconds: float) -> dt.datetime:
     return T0 + dt.timedelta(seconds=seconds)
 
 
-def E(kind, **kw):  # noqa: N802
+def E(kind, **kw):
     return ev.CallerIdEvent(kind=kind, **kw)
 
 

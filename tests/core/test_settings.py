@@ -19,7 +19,7 @@ def _persian(s: str) -> bool:
 
 
 def test_every_declared_option_is_consistent():
-    import app.callerid.settings_keys  # noqa: F401
+    import app.callerid.settings_keys
     import app.sales  # noqa: F401 - modules declare their own keys on import
 
     assert {"office.area_code", "backup.keep", "backup.on_start", "ui.language"} <= set(OPTIONS)

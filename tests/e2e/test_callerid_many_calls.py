@@ -78,7 +78,7 @@ def test_fifty_rung_out_calls_are_each_logged_and_missed_once(office, tmp_path, 
         rng = random.Random(1411)
         numbers = [f"0935{rng.randrange(10**7):07d}" for _ in range(CALLS)]
         numbers[7] = "22514321"                   # a known customer, without the area code
-        NEW_NUMBER = numbers[23] = "09357778899"  # noqa: N806 - the caller who becomes a customer mid-call
+        NEW_NUMBER = numbers[23] = "09357778899"  # the caller who becomes a customer mid-call
         free_at = dict.fromkeys(range(1, LINES + 1), 0.0)
         for number in numbers:
             qtbot.wait(int(rng.uniform(0.05, 0.5) * 1000))

@@ -195,7 +195,7 @@ class _ShowSpy(QObject):
         super().__init__()
         self.shown = shown
 
-    def eventFilter(self, obj, event):  # noqa: N802 - Qt naming
+    def eventFilter(self, obj, event):  # Qt naming
         if event.type() == QEvent.Type.Show:
             self.shown.append(obj)
         return False

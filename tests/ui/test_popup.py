@@ -19,7 +19,7 @@ from models.core import User
 T0 = dt.datetime(2026, 11, 24, 10, 0, 0)
 
 
-def E(kind, **kw):  # noqa: N802
+def E(kind, **kw):
     return ev.CallerIdEvent(kind=kind, **kw)
 
 

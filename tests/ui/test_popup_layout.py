@@ -22,7 +22,7 @@ from tests.ui.test_popup import _persian_app, settle  # noqa: F401 - the fixture
 T0 = dt.datetime(2026, 11, 24, 10, 0, 0)
 
 
-def E(kind, **kw):  # noqa: N802
+def E(kind, **kw):
     return ev.CallerIdEvent(kind=kind, **kw)
 
 

@@ -76,7 +76,7 @@ class CallerIdController(QObject):
         if self.service is None:
             try:      # queued, not awaited: an import may hold the writer at start-up
                 writer.submit(svc.recover_open_calls).add_done_callback(_log_failure)
-            except Exception:  # noqa: BLE001 - a damaged row must not stop caller ID
+            except Exception:  # a damaged row must not stop caller ID
                 logger.exception("caller ID: could not close the calls left open")
             self.service = svc.CallerIdService()
         self.stack.prewarm(1)
@@ -100,7 +100,7 @@ class CallerIdController(QObject):
             return None
         try:
             return CallerIdListener.from_settings(parent=self)
-        except Exception as e:  # noqa: BLE001 - bad settings: say so in the status bar, keep the app running
+        except Exception as e:  # bad settings: say so in the status bar, keep the app running
             logger.exception("caller ID listener could not be created")
             msg = getattr(e, "message", None) or "شناسه تماس: تنظیمات دستگاه را بررسی کنید"
             self._state("error", msg)
@@ -118,7 +118,7 @@ class CallerIdController(QObject):
             if callable(stop):
                 try:
                     stop()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     logger.exception("caller ID listener stop failed")
         if self.service is not None:
             views = self.service.close_all()
@@ -149,7 +149,7 @@ class CallerIdController(QObject):
         for v in views:
             try:
                 self._show_one(v)
-            except Exception:  # noqa: BLE001 - one broken popup must not hide the next call
+            except Exception:  # one broken popup must not hide the next call
                 logger.exception("caller ID: could not show call %s", v.key)
             publish_call(v)                      # the desks watching this line show it too
 
@@ -161,7 +161,7 @@ class CallerIdController(QObject):
         keys = [v.key for v in views]
         try:
             fut = self.service.record(views)
-        except Exception:  # noqa: BLE001 - e.g. the writer is shut down: retried later
+        except Exception:  # e.g. the writer is shut down: retried later
             logger.exception("caller ID: could not queue the call records")
             self.service.record_failed(keys)
             self._retry.start()
@@ -177,7 +177,7 @@ class CallerIdController(QObject):
             return
         try:
             results = fut.result()
-        except Exception:  # noqa: BLE001 - the database stayed locked, the disk is full…: retried
+        except Exception:  # the database stayed locked, the disk is full…: retried
             logger.exception("caller ID: recording calls failed; retrying")
             self.service.record_failed(keys)
             self._retry.start()
@@ -186,7 +186,7 @@ class CallerIdController(QObject):
             if self.stack.popup_for(v.key) is not None:
                 try:
                     self.stack.update_call(v)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     logger.exception("caller ID: could not update call %s", v.key)
         for key, call_id in results.items():
             v = self.service.view_of(key) if call_id else None
@@ -225,7 +225,7 @@ class CallerIdController(QObject):
             return None
         try:
             return sm.customer_summary(v.customer_id, exclude_call_id=v.call_id)
-        except Exception:  # noqa: BLE001 - show the name without the details rather than nothing
+        except Exception:  # show the name without the details rather than nothing
             logger.exception("caller ID: summary failed for customer %s", v.customer_id)
             return None
 
@@ -242,7 +242,7 @@ class CallerIdController(QObject):
             self.service = svc.CallerIdService()
         try:
             views = self.service.link_customer(customer_id)
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("caller ID: could not link live calls to customer %s", customer_id)
             views = []
         for v in views:
@@ -250,7 +250,7 @@ class CallerIdController(QObject):
             if p is not None:
                 try:
                     self.stack.show_call(v, self._summary(v))
-                except Exception:  # noqa: BLE001
+                except Exception:
                     logger.exception("caller ID: could not update call %s", v.key)
         self._record([v for v in views if not v.final])
         try:
@@ -258,7 +258,7 @@ class CallerIdController(QObject):
             bridge = self._bridge
             writer.submit(call_log.link_calls_to_customer, customer_id).add_done_callback(
                 lambda f: _deliver(bridge, _linked(f), []))
-        except Exception:  # noqa: BLE001
+        except Exception:
             self.pending = max(0, self.pending - 1)
             logger.exception("caller ID: could not link calls to customer %s", customer_id)
 
@@ -293,7 +293,7 @@ def _linked(fut):
     out: Future = Future()
     try:
         fut.result()
-    except Exception:  # noqa: BLE001 - logged; the link is retried when the customer is next saved
+    except Exception:  # logged; the link is retried when the customer is next saved
         logger.exception("caller ID: linking calls to a customer failed")
     out.set_result({})
     return out

@@ -102,13 +102,13 @@ class CallTableModel(QAbstractTableModel):
             self._pages.move_to_end(page)
         return rows.get(self.ids[row])
 
-    def rowCount(self, parent=QModelIndex()):  # noqa: N802, B008
+    def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self.ids)
 
-    def columnCount(self, parent=QModelIndex()):  # noqa: N802, B008
+    def columnCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
                 and 0 <= section < len(COLUMNS):
             return COLUMNS[section][1]
@@ -443,7 +443,7 @@ class CallsPage(QWidget):
             else:
                 self._dirty = True       # refreshed when shown: no queries on the GUI thread while hidden
 
-    def showEvent(self, event):  # noqa: N802
+    def showEvent(self, event):
         super().showEvent(event)
         if getattr(self, "_dirty", False):
             self._dirty = False

@@ -346,7 +346,7 @@ class CallPopup(QWidget):
         if after > 0 and not self._close_timer.isActive():
             self._close_timer.start(after * 1000)
 
-    def closeEvent(self, event):  # noqa: N802
+    def closeEvent(self, event):
         self._close_timer.stop()
         super().closeEvent(event)
         self.closed.emit(self.key)

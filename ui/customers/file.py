@@ -625,7 +625,7 @@ class CustomerFileWindow(QWidget):
         if what != "settings":
             self._refresh_timer.start()
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event) -> None:
         for sig, slot in ((self.ctx.bus.customer_changed, self._on_customer_changed),
                           (self.ctx.bus.data_changed, self._on_data_changed)):
             try:

@@ -89,11 +89,11 @@ class LazyCombo(QComboBox):
                 self.addItem(v)
         self.setCurrentText(text)
 
-    def focusInEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def focusInEvent(self, event) -> None:
         self.load()
         super().focusInEvent(event)
 
-    def showPopup(self) -> None:  # noqa: N802 - Qt override
+    def showPopup(self) -> None:
         self.load()
         super().showPopup()
 
@@ -323,7 +323,7 @@ class DuplicateWarningDialog(QDialog):
         lay.addWidget(buttons)
         self.list.itemDoubleClicked.connect(lambda _i: self._choose(self.OPEN))
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt naming
+    def showEvent(self, event) -> None:  # Qt naming
         super().showEvent(event)
         self.save_button.setDefault(False)
         self.open_button.setDefault(True)

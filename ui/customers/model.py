@@ -60,10 +60,10 @@ class CustomerTableModel(QAbstractTableModel):
     def total(self) -> int:
         return self.result.total if self.result else 0
 
-    def canFetchMore(self, parent=QModelIndex()):  # noqa: N802, B008
+    def canFetchMore(self, parent=QModelIndex()):
         return not parent.isValid() and self.result is not None and not self.result.exhausted
 
-    def fetchMore(self, parent=QModelIndex()):  # noqa: N802, B008
+    def fetchMore(self, parent=QModelIndex()):
         if parent.isValid() or self.result is None:
             return
         more = self.result.next_ids(PAGE * 2)
@@ -97,13 +97,13 @@ class CustomerTableModel(QAbstractTableModel):
             return -1
 
     # --- Qt model API --------------------------------------------------------------------------------------
-    def rowCount(self, parent=QModelIndex()):  # noqa: N802, B008
+    def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self.ids)
 
-    def columnCount(self, parent=QModelIndex()):  # noqa: N802, B008
+    def columnCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:

@@ -200,7 +200,7 @@ class DashboardPage(QWidget):
         else:
             self._dirty = True
 
-    def showEvent(self, e) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, e) -> None:
         super().showEvent(e)
         if self._dirty:
             self.refresh()
@@ -209,7 +209,7 @@ class DashboardPage(QWidget):
         t0 = time.perf_counter()
         try:
             self.data = dash.load(self.ctx.user_id)
-        except Exception:  # noqa: BLE001 - a failed refresh keeps the last picture
+        except Exception:  # a failed refresh keeps the last picture
             logger.exception("dashboard refresh failed")
             return
         self._dirty = False

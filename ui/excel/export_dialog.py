@@ -133,7 +133,7 @@ class ExportDialog(QDialog):
     def _open_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.path.parent)))
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+    def closeEvent(self, event) -> None:  # Qt naming
         if self.op.running:
             self.op.cancel()            # the export stops by itself and removes its temporary file
         super().closeEvent(event)

@@ -124,7 +124,7 @@ class FilePage(QWizardPage):
         self.status.setText(message)
         self.completeChanged.emit()
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt naming
+    def isComplete(self) -> bool:  # Qt naming
         return self.wiz.table is not None and not self.wiz.busy
 
 
@@ -152,7 +152,7 @@ class MappingPage(QWizardPage):
         lay.addWidget(self.warning)
         self.combos: list[QComboBox] = []
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt naming
+    def initializePage(self) -> None:  # Qt naming
         t = self.wiz.table
         rows = t.data_rows()[:PREVIEW_ROWS]
         self.columns.setRowCount(t.width)
@@ -189,7 +189,7 @@ class MappingPage(QWizardPage):
         self.warning.setText("" if names & set(t.mapping) else "دست‌کم یک ستون باید نام، نام خانوادگی یا شرکت باشد.")
         self.completeChanged.emit()
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt naming
+    def isComplete(self) -> bool:  # Qt naming
         return bool(self.wiz.table) and not self.warning.text()
 
 
@@ -236,7 +236,7 @@ class CheckPage(QWizardPage):
         self.save_problems.clicked.connect(self._save_problems)
         lay.addWidget(self.save_problems, 0, Qt.AlignmentFlag.AlignLeft)
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt naming
+    def initializePage(self) -> None:  # Qt naming
         self.wiz.report = None
         self.problems.setRowCount(0)
         self.summary.setText("در حال بررسی ردیف‌ها…")
@@ -281,7 +281,7 @@ class CheckPage(QWizardPage):
     def duplicates(self) -> str:
         return next(k for k, b in self.dup_buttons.items() if b.isChecked())
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt naming
+    def isComplete(self) -> bool:  # Qt naming
         r = self.wiz.report
         return r is not None and not self.wiz.busy and bool(r.rows) and (not r.errors or self.skip_invalid.isChecked())
 
@@ -325,7 +325,7 @@ class ImportPage(QWizardPage):
         self.result: ei.ImportResult | None = None
         self.failed = False
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt naming
+    def initializePage(self) -> None:  # Qt naming
         check: CheckPage = self.wiz.check_page
         report = self.wiz.report
         dup, skip = check.duplicates(), check.skip_invalid.isChecked()
@@ -362,7 +362,7 @@ class ImportPage(QWizardPage):
         self.status.setText(error_text(exc))
         self.completeChanged.emit()
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt naming
+    def isComplete(self) -> bool:  # Qt naming
         return (self.result is not None or self.failed) and not self.wiz.busy
 
 

@@ -80,7 +80,7 @@ class AssignmentNotice(QFrame):
         who = ""
         try:
             who = user_name(payload.get("by_user")) if payload.get("by_user") else ""
-        except Exception:  # noqa: BLE001 - the notice without the name rather than none
+        except Exception:  # the notice without the name rather than none
             logger.debug("notice: user name not read", exc_info=True)
         text = f"«{payload.get('title', '')}»"
         if who:
@@ -152,7 +152,7 @@ class LiveOffice(QObject):
                        "resync": self._resync}.get(ev.channel)
             if handler is not None:
                 handler(ev)
-        except Exception:  # noqa: BLE001 - another desk's event must never break this one
+        except Exception:  # another desk's event must never break this one
             logger.exception("office event %s not handled", ev.channel)
 
     def _call(self, ev: events.Event) -> None:
@@ -177,7 +177,7 @@ class LiveOffice(QObject):
 
             try:
                 summary = sm.customer_summary(view.customer_id, exclude_call_id=view.call_id or None)
-            except Exception:  # noqa: BLE001 - the name without the details rather than nothing
+            except Exception:  # the name without the details rather than nothing
                 logger.exception("summary for another desk's call failed")
         stack.show_call(view, summary)
         self.call_shown.emit(view)
@@ -231,7 +231,7 @@ def install(ctx: AppContext, window=None) -> LiveOffice | None:
     live = LiveOffice(ctx, stack=stack, parent=window)
     try:
         mode = events.start()
-    except Exception as e:  # noqa: BLE001 - live events are a convenience; the desk must open regardless
+    except Exception as e:  # live events are a convenience; the desk must open regardless
         logger.exception("office events did not start")
         ctx.bus.status_message.emit(getattr(e, "message", None) or "رویدادهای زنده دفتر راه نیفتاد.")
         live.stop()

@@ -30,7 +30,7 @@ STAGE_COLOURS = {"open": "#2563eb", "won": "#16a34a", "lost": "#9ca3af"}
 
 
 class CardDelegate(QStyledItemDelegate):
-    def sizeHint(self, option, index) -> QSize:  # noqa: N802
+    def sizeHint(self, option, index) -> QSize:
         return QSize(CARD_W, CARD_H)
 
     def paint(self, painter: QPainter, option, index: QModelIndex) -> None:

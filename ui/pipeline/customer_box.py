@@ -38,7 +38,7 @@ class OpportunitiesBox(QGroupBox):
         self.list.clear()
         try:
             briefs = open_opportunities_brief(customer_id)
-        except Exception:  # noqa: BLE001 - the file must open even if this box cannot fill
+        except Exception:  # the file must open even if this box cannot fill
             logger.exception("open opportunities of %s", customer_id)
             briefs = []
         for b in briefs:

@@ -119,7 +119,7 @@ class BoardModel(QAbstractItemModel):
         return self.index(r, 0, self.index(s, 0)) if s >= 0 else QModelIndex()
 
     # --- the tree ----------------------------------------------------------------------------------------
-    def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
+    def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:
         if column != 0 or row < 0:
             return QModelIndex()
         if not parent.isValid():
@@ -130,22 +130,22 @@ class BoardModel(QAbstractItemModel):
             return QModelIndex()
         return self.createIndex(row, 0, parent.row() + 1)
 
-    def parent(self, index: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
+    def parent(self, index: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:
         if not index.isValid() or index.internalId() == 0:
             return QModelIndex()
         return self.createIndex(index.internalId() - 1, 0, 0)
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         if not parent.isValid():
             return len(self.columns)
         if parent.column() != 0 or parent.internalId() != 0:
             return 0
         return self.visible(parent.row())
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 1
 
-    def hasChildren(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: N802, B008
+    def hasChildren(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:
         return self.rowCount(parent) > 0
 
     def _row(self, index: QModelIndex) -> pb.OppRow | None:
@@ -194,7 +194,7 @@ class BoardModel(QAbstractItemModel):
             return f"{row.title} — {row.customer_name}"
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and section == 0:
             return "فرصت‌ها"
         return None
@@ -208,16 +208,16 @@ class BoardModel(QAbstractItemModel):
         return base | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemNeverHasChildren
 
     # --- drag and drop -----------------------------------------------------------------------------------
-    def supportedDropActions(self) -> Qt.DropAction:  # noqa: N802
+    def supportedDropActions(self) -> Qt.DropAction:
         return Qt.DropAction.MoveAction
 
-    def supportedDragActions(self) -> Qt.DropAction:  # noqa: N802
+    def supportedDragActions(self) -> Qt.DropAction:
         return Qt.DropAction.MoveAction
 
-    def mimeTypes(self) -> list[str]:  # noqa: N802
+    def mimeTypes(self) -> list[str]:
         return [MIME]
 
-    def mimeData(self, indexes) -> QMimeData:  # noqa: N802
+    def mimeData(self, indexes) -> QMimeData:
         ids = [self._row(i).id for i in indexes if self._row(i) is not None]
         md = QMimeData()
         md.setData(MIME, json.dumps(ids).encode())
@@ -230,10 +230,10 @@ class BoardModel(QAbstractItemModel):
             return self.columns[parent.row()].stage.id
         return self.columns[parent.internalId() - 1].stage.id
 
-    def canDropMimeData(self, data: QMimeData, action, row: int, column: int, parent) -> bool:  # noqa: N802
+    def canDropMimeData(self, data: QMimeData, action, row: int, column: int, parent) -> bool:
         return data.hasFormat(MIME) and self._target_stage(parent) is not None
 
-    def dropMimeData(self, data: QMimeData, action, row: int, column: int, parent) -> bool:  # noqa: N802
+    def dropMimeData(self, data: QMimeData, action, row: int, column: int, parent) -> bool:
         if not self.canDropMimeData(data, action, row, column, parent):
             return False
         stage_id = self._target_stage(parent)
@@ -246,7 +246,7 @@ class BoardModel(QAbstractItemModel):
             ok = self.move_opportunity(int(opp_id), stage_id) or ok
         return ok
 
-    def removeRows(self, row: int, count: int, parent=QModelIndex()) -> bool:  # noqa: N802, B008
+    def removeRows(self, row: int, count: int, parent=QModelIndex()) -> bool:
         """The view asks the source to remove dragged rows after a move: the model already moved them."""
         return False
 
@@ -327,10 +327,10 @@ class OpportunityListModel(QAbstractTableModel):
         self._apply_sort()
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802, B008
+    def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802, B008
+    def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(LIST_COLUMNS)
 
     def _value(self, r: pb.OppRow, key: str):
@@ -366,7 +366,7 @@ class OpportunityListModel(QAbstractTableModel):
             return r
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
                 and 0 <= section < len(LIST_COLUMNS):
             return LIST_COLUMNS[section][1]

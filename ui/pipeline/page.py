@@ -176,7 +176,7 @@ class PipelinePage(QWidget):
             if self.isVisible():
                 self._debounce.start()
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt naming
+    def showEvent(self, event) -> None:  # Qt naming
         super().showEvent(event)
         if self._stale:
             self.refresh()

@@ -113,7 +113,7 @@ class PipelineReports(QWidget):
         if self.isVisible():
             self.refresh()
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt naming
+    def showEvent(self, event) -> None:  # Qt naming
         super().showEvent(event)
         if self.nav.currentRow() < 0 and self.nav.count():
             self.nav.setCurrentRow(0)

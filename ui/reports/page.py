@@ -255,7 +255,7 @@ class ReportsPage(QWidget):
         if self.isVisible():
             self.refresh()
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt naming
+    def showEvent(self, event) -> None:  # Qt naming
         super().showEvent(event)
         if self._stale:
             self.refresh()

@@ -83,7 +83,7 @@ def pdf_page_images(data: bytes, dpi: int = 150) -> list[QImage]:
         from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize
         from PySide6.QtPdf import QPdfDocument
     except ImportError:
-        QPdfDocument = None  # noqa: N806 - a class, when present
+        QPdfDocument = None  # a class, when present
     if QPdfDocument is not None:
         doc = QPdfDocument()
         buf = QBuffer()
@@ -161,13 +161,13 @@ class DocumentTableModel(QAbstractTableModel):
     def row(self, i: int) -> sales.DocRow | None:
         return self.rows[i] if 0 <= i < len(self.rows) else None
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt override
+    def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt override
+    def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 - Qt override
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.COLUMNS[section]
         return None

@@ -331,7 +331,7 @@ class CallerIdPanel(QWidget):
         if controller is not None:
             try:
                 controller.reload_settings()
-            except Exception:  # noqa: BLE001 - the values are saved; the status bar tells the rest
+            except Exception:  # the values are saved; the status bar tells the rest
                 logger.exception("caller ID reload failed")
         self.ctx.bus.data_changed.emit("settings")
         self._say(True, "تنظیمات شناسه تماس ذخیره شد.")

@@ -38,7 +38,7 @@ class AutomaticMessages(QObject):
                 try:
                     service.poll_status()
                     service.read_replies()
-                except Exception:  # noqa: BLE001 - reports are retried at the next tick
+                except Exception:  # reports are retried at the next tick
                     logger.info("delivery reports not read this time", exc_info=True)
             return report
 

@@ -42,10 +42,10 @@ class RecipientsModel(QAbstractTableModel):
         self.rows = rows
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()):  # noqa: N802, B008 - Qt's names and default
+    def rowCount(self, parent=QModelIndex()):  # Qt's names and default
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent=QModelIndex()):  # noqa: N802, B008
+    def columnCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else 2
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -54,7 +54,7 @@ class RecipientsModel(QAbstractTableModel):
         name, number = self.rows[index.row()]
         return name if index.column() == 0 else fmt.phone(number)
 
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.HEADERS[section]
         return None

@@ -50,13 +50,13 @@ class TaskTableModel(QAbstractTableModel):
         self.rows = rows
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt override
+    def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt override
+    def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 - Qt override
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.COLUMNS[section]
         return None
@@ -304,7 +304,7 @@ class TasksPage(QWidget):
         else:
             self._dirty = True
 
-    def showEvent(self, e) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, e) -> None:
         super().showEvent(e)
         if self._dirty:
             self.refresh()
@@ -314,7 +314,7 @@ class TasksPage(QWidget):
         selected = self.selected_id()
         try:
             rows = ts.list_tasks(self.current_filter())
-        except Exception:  # noqa: BLE001 - a failed refresh keeps the last list
+        except Exception:  # a failed refresh keeps the last list
             logger.exception("inbox refresh failed")
             return
         self._dirty = False

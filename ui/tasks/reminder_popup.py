@@ -196,7 +196,7 @@ class ReminderCenter(QObject):
                 self._day = today
                 rm.generate_date_reminders(today)
             items = rm.due(self.ctx.user_id, started_at=self.started_at)
-        except Exception:  # noqa: BLE001 - reminders must never break the app
+        except Exception:  # reminders must never break the app
             logger.exception("reminder check failed")
             return []
         fresh = [r for r in items if r.id not in self.seen]

@@ -69,10 +69,10 @@ class TimeEdit(QLineEdit):
             return None
         return dt.time(h, mi)
 
-    def setTime(self, t: dt.time | None) -> None:  # noqa: N802 - Qt naming
+    def setTime(self, t: dt.time | None) -> None:  # Qt naming
         self.setText(to_persian_digits(t.strftime("%H:%M")) if t else "")
 
-    def keyPressEvent(self, e) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, e) -> None:
         if e.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down):
             t = self.time() or dt.time(9, 0)
             step = 15 if e.key() == Qt.Key.Key_Up else -15
@@ -196,7 +196,7 @@ class CustomerPicker(QWidget):
     def _search(self) -> None:
         try:
             choices = ts.customer_choices(self.line.text(), limit=15)
-        except Exception:  # noqa: BLE001 - a failed look-up must not break typing
+        except Exception:  # a failed look-up must not break typing
             logger.exception("customer look-up failed")
             choices = []
         self._choices = {label: cid for cid, label in choices}

@@ -156,7 +156,7 @@ class JalaliDateEdit(QWidget):
         d, err = self._parse(self.line.text())
         return None if err else d
 
-    def setDate(self, d: dt.date | dt.datetime | None) -> None:  # noqa: N802 - Qt naming
+    def setDate(self, d: dt.date | dt.datetime | None) -> None:  # Qt naming
         if isinstance(d, dt.datetime):
             d = d.date()
         self.line.setText(format_date(d) if d else "")
@@ -167,7 +167,7 @@ class JalaliDateEdit(QWidget):
     def text(self) -> str:
         return self.line.text()
 
-    def setText(self, text: str) -> None:  # noqa: N802 - Qt naming
+    def setText(self, text: str) -> None:  # Qt naming
         self.line.setText(text)
         self._commit_text()
 

@@ -321,7 +321,7 @@ class AmiDecoder(Decoder):
     def _packet_guarded(self, p: Packet) -> list[CallerIdEvent]:
         try:
             return self._packet(p)
-        except Exception:  # noqa: BLE001 - one odd packet must not lose the others
+        except Exception:  # one odd packet must not lose the others
             logger.warning("ami: packet could not be read: %r", p.raw[:300], exc_info=True)
             return []
 

@@ -77,7 +77,7 @@ class Decoder:
             data = data.encode("utf-8", errors="replace")
         try:
             return self._feed(bytes(data))
-        except Exception:  # noqa: BLE001 - nothing a device sends may escape into the GUI
+        except Exception:  # nothing a device sends may escape into the GUI
             logger.exception("%s decoder: unexpected error; input dropped and state reset", self.source)
             self._reset_after_error()
             return []
@@ -85,7 +85,7 @@ class Decoder:
     def flush(self) -> list[CallerIdEvent]:
         try:
             return self._flush()
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("%s decoder: unexpected error in flush", self.source)
             self._reset_after_error()
             return []
@@ -96,7 +96,7 @@ class Decoder:
         in the middle of one cannot turn into a truncated number."""
         try:
             return self._end()
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("%s decoder: unexpected error at end of input", self.source)
             self._reset_after_error()
             return []
@@ -105,7 +105,7 @@ class Decoder:
         """Time-based events (a ringing line gone quiet → MISSED). Sources call it about once a second."""
         try:
             return self._tick()
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("%s decoder: unexpected error in tick", self.source)
             return []
 

@@ -216,7 +216,7 @@ def _read_workbook(path: Path, sheet: str | None) -> _Sheet:
                             "است).", details=str(e)) from e
         raise UserError(f"فایل «{path.name}» صفحه‌گسترده نیست یا آسیب دیده است. فایل xlsx، xls یا csv بدهید.",
                         details=str(e)) from e
-    except Exception as e:  # noqa: BLE001 - calamine raises various internal types for broken files
+    except Exception as e:  # calamine raises various internal types for broken files
         logger.info("calamine failed on %s: %r", path, e)
         raise UserError(f"فایل «{path.name}» خوانده نشد؛ شاید آسیب دیده است.", details=str(e)) from e
     try:
@@ -256,7 +256,7 @@ def _read_workbook(path: Path, sheet: str | None) -> _Sheet:
         merged = list(s.merged_cell_ranges or [])
     except UserError:
         raise
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         logger.info("reading sheet failed on %s: %r", path, e)
         raise UserError(f"برگه‌های فایل «{path.name}» خوانده نشد؛ شاید آسیب دیده است.", details=str(e)) from e
     finally:
