@@ -20,6 +20,7 @@ from app.errors import NotFound, ValidationError
 from app.identity import check_economic_code, check_national_id, check_postal_code
 from app.identity import digits as id_digits
 from app.jalali import JalaliError, parse_date
+from app.office import audit, roles
 from app.text import clean, compact_key, search_key, sort_key, to_ascii_digits, to_persian_digits
 from models.base import db
 from models.core import Activity, Address, Customer, CustomerTag, Note, PhoneNumber, SavedFilter, Tag, User
@@ -283,6 +284,7 @@ def get_or_create_tag(name: str) -> Tag:
     return tag
 
 
+@audit.tracked("create", "customer")
 def create_customer(data: dict, user: int | None = None, activity_kind: str = "created") -> Customer:
     d = validate(data)
     with db.atomic():
@@ -295,7 +297,9 @@ def create_customer(data: dict, user: int | None = None, activity_kind: str = "c
     return c
 
 
+@audit.tracked("update", "customer", key="customer_id")
 def update_customer(customer_id: int, data: dict, user: int | None = None) -> Customer:
+    roles.check_customer(customer_id)
     d = validate(data)
     with db.atomic():
         c = get_customer(customer_id)
@@ -320,6 +324,7 @@ def get_customer(customer_id: int) -> Customer:
 
 def customer_data(customer_id: int) -> dict:
     """Everything the form needs, as plain data."""
+    roles.check_customer(customer_id)
     c = get_customer(customer_id)
     d: dict[str, Any] = {f: getattr(c, f) for f in TEXT_FIELDS}
     d.update(id=c.id, kind=c.kind, stage=c.stage, birthday=c.birthday, anniversary=c.anniversary,
@@ -471,7 +476,7 @@ def query_tokens(text: str) -> list[str]:
 
 
 def _filtered(f: Filter, text: bool = True) -> pw.ModelSelect:
-    q = Customer.select(Customer.id).where(Customer.merged_into.is_null())
+    q = roles.scope_customers(Customer.select(Customer.id).where(Customer.merged_into.is_null()))
     if text:
         q = search.apply_text(q, query_tokens(f.text))
     for name in ("kind", "stage", "customer_type", "status", "rank", "source"):
@@ -637,6 +642,8 @@ def delete_filter(filter_id: int) -> None:
 
 # --- merge -----------------------------------------------------------------------------------------------
 
+@roles.guard("customers.delete")
+@audit.tracked("merge", "customer", key="keep_id", also="drop_id")
 def merge(keep_id: int, drop_id: int, user: int | None = None) -> Customer:
     """Fold `drop` into `keep`: every phone, address, tag, note, call, task, document and timeline entry moves
     to `keep`; empty fields of `keep` take `drop`'s values; `drop` stays as a hidden record pointing at `keep`."""

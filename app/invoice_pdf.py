@@ -23,6 +23,7 @@ from reportlab.pdfgen import canvas as rl_canvas
 
 from app import sales
 from app.jalali import format_date
+from app.office import audit, roles
 from app.pdf_text import (
     FONT,
     FONT_BOLD,
@@ -449,6 +450,8 @@ class InvoiceRenderer:
         logger.info("rendered %s %s: %d lines, %d pages", d.doc_type, d.number, len(d.lines), len(pages))
 
 
+@roles.guard("money.view")
+@audit.printed("document", key="doc")
 def render_document(doc: DocumentView | int, out=None, paper: str | None = None, toman: bool | None = None) -> bytes:
     """Render to `out` (a path or a binary file) and return the PDF bytes. Paper and Toman default to the
     office settings (sales.paper, money.show_toman)."""

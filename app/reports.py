@@ -20,6 +20,7 @@ from typing import Any
 from app.errors import UserError
 from app.excel_export import Column, period_label, write_xlsx
 from app.jalali import format_date, month_label, to_jalali
+from app.office import audit, roles
 from app.text import format_number, to_persian_digits
 from models.base import db
 
@@ -351,6 +352,8 @@ def rows_with_total(result: ReportResult) -> list[dict]:
     return rows
 
 
+@roles.guard("export")
+@audit.exported("report")
 def export_xlsx(result: ReportResult, path: str | Path, progress=None, cancel=None) -> Path:
     res = write_xlsx(path, result.columns, rows_with_total(result), title=result.title, subtitle=result.period,
                      sheet_name=result.title, total=len(result.rows), progress=progress, cancel=cancel)

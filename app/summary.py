@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import peewee as pw
 
 from app import sqlcache
+from app.errors import PermissionDenied
 from app.jalali import format_date
 from app.text import format_rial
 from models.calls import Call
@@ -75,6 +76,8 @@ def _safe(fn, *args):
         return None
     try:
         return fn(*args)
+    except PermissionDenied:
+        return None                      # this role does not see it (money for reception): nothing to show
     except pw.DatabaseError:
         # A feature whose tables do not exist yet (older database): nothing to show.
         logger.debug("summary: %s unavailable", getattr(fn, "__name__", fn), exc_info=True)

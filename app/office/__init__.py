@@ -1,0 +1,1 @@
+"""The office's people and shared work: sign-in, roles, audit log, hand-over."""
