@@ -19,6 +19,7 @@ REGISTRARS = [
     "app.callerid.cli",
     "app.sales_cli",
     "app.excel_cli",
+    "app.office.cli",
 ]
 
 _EN = {
