@@ -32,6 +32,7 @@ SECTIONS = [
     ("invoices", "پیش‌فاکتور و فاکتور", "ui.pages.invoices", "InvoicesPage"),
     ("reports", "گزارش‌ها", "ui.pages.reports", "ReportsPage"),
     ("settings", "تنظیمات", "ui.pages.settings", "SettingsPage"),
+    ("audit", "گزارش رویدادها", "ui.office.audit_page", "AuditPage"),
 ]
 
 
@@ -55,8 +56,9 @@ class MainWindow(QMainWindow):
         self.ctx.main_window = self
         if self.ctx.user_id is None:
             from app import settings
+            from app.office.session import current_user_id
 
-            self.ctx.user_id = settings.get("ui.current_user") or None
+            self.ctx.user_id = current_user_id() or settings.get("ui.current_user") or None
         # Qt appends the application's display name (پیوند) to a title that does not already end with it.
         self.setWindowTitle(f"مدیریت ارتباط با مشتری — {APP_TITLE}")
         fit_to_screen(self, 1280, 800)
@@ -80,6 +82,10 @@ class MainWindow(QMainWindow):
 
         self.callerid_label = QLabel("شناسه تماس: خاموش")
         self.statusBar().addPermanentWidget(self.callerid_label)
+        from ui.office.restrict import apply_sections, install_user_bar
+
+        apply_sections(self)                   # sections this role may not open are not listed
+        install_user_bar(self)
         self._connect_bus()
         for i, (key, *_rest) in enumerate(SECTIONS):
             sc = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self)
@@ -103,6 +109,9 @@ class MainWindow(QMainWindow):
                 if e.name != module:
                     raise
                 widget = Placeholder(label)
+            from ui.office.restrict import restrict
+
+            restrict(widget)                   # buttons this role may not use are hidden
             self.pages[key] = widget
             self.stack.addWidget(widget)
         return self.pages[key]

@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 # module, class. Each panel class takes (ctx, parent) and has a TITLE.
 PANELS = [
     ("ui.settings.office_panel", "OfficePanel"),
-    ("ui.settings.users_panel", "UsersPanel"),
+    ("ui.office.users_page", "UsersPage"),
     ("ui.settings.callerid_panel", "CallerIdPanel"),
     ("ui.settings.invoice_panel", "InvoicePanel"),
     ("ui.settings.backup_panel", "BackupPanel"),
