@@ -59,6 +59,9 @@ declare("backup.on_start", bool, True, "پشتیبان خودکار هنگام �
 declare("ui.language", str, "fa", "زبان", scope=DESK, choices=("fa", "en"))
 declare("ui.current_user", int, 0, "کاربر این میز", scope=DESK)
 
+# Office-scope keys the program keeps by itself (not a person's choice): written whoever is signed in.
+KEPT_BY_PROGRAM = {"reminders.generated_through"}
+
 _office_cache: dict[str, Any] | None = None
 _office_db: Any = None
 _desk_cache: dict[str, Any] | None = None
@@ -126,6 +129,10 @@ def get(key: str) -> Any:
 def set(key: str, value: Any) -> None:  # the natural name beside get()
     opt = OPTIONS[key]
     value = _coerce(opt, value)
+    if opt.scope == OFFICE and key not in KEPT_BY_PROGRAM:
+        from app.office.roles import require
+
+        require("settings.change")       # office settings are the manager's; the program's own bookkeeping is not
     if opt.scope == DESK:
         from app.core.paths import config_file
 

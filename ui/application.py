@@ -172,12 +172,17 @@ def run_gui(args) -> int:
     from app import settings
     from app.office.users import ensure_default_user
 
-    user = ensure_default_user()
-    if not settings.get("ui.current_user"):
-        settings.set("ui.current_user", user.id)
+    ensure_default_user()
+    from ui.office.login_dialog import sign_in_at_start
+
+    principal = sign_in_at_start()           # the first admin's password, a remembered desk, or the sign-in form
+    if principal is None:
+        return 0
+    settings.set("ui.current_user", principal.user_id)
+    from ui.context import AppContext
     from ui.main_window import MainWindow
 
-    win = MainWindow()
+    win = MainWindow(AppContext(user_id=principal.user_id))
     win.show()
     logger.info("main window shown in %.0f ms", (time.perf_counter() - t0) * 1000)
     if previous_crash:

@@ -70,6 +70,12 @@ def _settings(ctx, parent):
     return SettingsPage(ctx, parent)
 
 
+def _audit(ctx, parent):
+    from ui.office.audit_page import AuditPage
+
+    return AuditPage(ctx, parent)
+
+
 # The sections in the side bar: key, label, and the page's factory. A page is built the first time it is shown
 # (its module is imported then, which keeps start-up fast); the imports are plain, so a broken page fails loudly.
 SECTIONS = [
@@ -81,6 +87,7 @@ SECTIONS = [
     ("reports", "گزارش‌ها", _reports),
     ("pipeline", "فرصت‌های فروش", _pipeline),
     ("settings", "تنظیمات", _settings),
+    ("audit", "گزارش رویدادها", _audit),
 ]
 
 
@@ -91,8 +98,9 @@ class MainWindow(QMainWindow):
         self.ctx.main_window = self
         if self.ctx.user_id is None:
             from app import settings
+            from app.office.session import current_user_id
 
-            self.ctx.user_id = settings.get("ui.current_user") or None
+            self.ctx.user_id = current_user_id() or settings.get("ui.current_user") or None
         # Qt appends the application's display name (پیوند) to a title that does not already end with it.
         self.setWindowTitle(f"مدیریت ارتباط با مشتری — {APP_TITLE}")
         fit_to_screen(self, 1280, 800)
@@ -116,6 +124,10 @@ class MainWindow(QMainWindow):
 
         self.callerid_label = QLabel("شناسه تماس: خاموش")
         self.statusBar().addPermanentWidget(self.callerid_label)
+        from ui.office.restrict import apply_sections, install_user_bar
+
+        apply_sections(self)                   # sections this role may not open are not listed
+        install_user_bar(self)
         self._connect_bus()
         for i, (key, *_rest) in enumerate(SECTIONS):
             sc = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self)
@@ -135,6 +147,9 @@ class MainWindow(QMainWindow):
         if key not in self.pages:
             factory = next(s[2] for s in SECTIONS if s[0] == key)
             widget = factory(self.ctx, self)
+            from ui.office.restrict import restrict
+
+            restrict(widget)                   # buttons this role may not use are hidden
             self.pages[key] = widget
             self.stack.addWidget(widget)
         return self.pages[key]

@@ -32,3 +32,7 @@ class NotFound(UserError):
 
 class DatabaseError(UserError):
     pass
+
+
+class PermissionDenied(UserError):
+    """The signed-in person's role does not allow this (app/office/roles.py)."""

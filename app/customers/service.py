@@ -22,6 +22,7 @@ from app.core.identity import digits as id_digits
 from app.core.jalali import JalaliError, parse_date
 from app.core.text import clean, compact_key, search_key, sort_key, to_ascii_digits, to_persian_digits
 from app.customers import search, timeline
+from app.office import audit, roles
 from models.base import db
 from models.core import Activity, Address, Customer, CustomerTag, Note, PhoneNumber, SavedFilter, Tag, User
 
@@ -284,6 +285,7 @@ def get_or_create_tag(name: str) -> Tag:
     return tag
 
 
+@audit.tracked("create", "customer")
 def create_customer(data: dict, user: int | None = None, activity_kind: str = "created") -> Customer:
     d = validate(data)
     with db.atomic():
@@ -296,7 +298,9 @@ def create_customer(data: dict, user: int | None = None, activity_kind: str = "c
     return c
 
 
+@audit.tracked("update", "customer", key="customer_id")
 def update_customer(customer_id: int, data: dict, user: int | None = None) -> Customer:
+    roles.check_customer(customer_id)
     d = validate(data)
     with db.atomic():
         c = get_customer(customer_id)
@@ -321,6 +325,7 @@ def get_customer(customer_id: int) -> Customer:
 
 def customer_data(customer_id: int) -> dict:
     """Everything the form needs, as plain data."""
+    roles.check_customer(customer_id)
     c = get_customer(customer_id)
     d: dict[str, Any] = {f: getattr(c, f) for f in TEXT_FIELDS}
     d.update(id=c.id, kind=c.kind, stage=c.stage, birthday=c.birthday, anniversary=c.anniversary,
@@ -472,7 +477,7 @@ def query_tokens(text: str) -> list[str]:
 
 
 def _filtered(f: Filter, text: bool = True) -> pw.ModelSelect:
-    q = Customer.select(Customer.id).where(Customer.merged_into.is_null())
+    q = roles.scope_customers(Customer.select(Customer.id).where(Customer.merged_into.is_null()))
     if text:
         q = search.apply_text(q, query_tokens(f.text))
     for name in ("kind", "stage", "customer_type", "status", "rank", "source"):
@@ -638,6 +643,8 @@ def delete_filter(filter_id: int) -> None:
 
 # --- merge -----------------------------------------------------------------------------------------------
 
+@roles.guard("customers.delete")
+@audit.tracked("merge", "customer", key="keep_id", also="drop_id")
 def merge(keep_id: int, drop_id: int, user: int | None = None) -> Customer:
     """Fold `drop` into `keep`: every phone, address, tag, note, call, task, document and timeline entry moves
     to `keep`; empty fields of `keep` take `drop`'s values; `drop` stays as a hidden record pointing at `keep`."""
@@ -688,3 +695,28 @@ def merge(keep_id: int, drop_id: int, user: int | None = None) -> Customer:
 
 def timeline_count(customer_id: int) -> int:
     return Activity.select().where(Activity.customer == customer_id).count()
+
+
+# --- what the audit log keeps of a record (before/after) ---
+
+@audit.snapshotter("customer")
+def _customer(cid: int) -> dict | None:
+    from app.customers.service import TEXT_FIELDS
+    from models.core import Address, Customer, CustomerTag, PhoneNumber, Tag, User
+
+    c = Customer.get_or_none(Customer.id == cid)
+    if c is None:
+        return None
+    d: dict[str, Any] = {f: getattr(c, f) for f in TEXT_FIELDS}
+    d.update(kind=c.kind, stage=c.stage, birthday=c.birthday, anniversary=c.anniversary)
+    owner = User.get_or_none(User.id == c.assigned_to_id) if c.assigned_to_id else None
+    d["assigned_to"] = owner.name if owner else None
+    d["phones"] = "، ".join(p.raw for p in PhoneNumber.select().where(PhoneNumber.customer == cid)
+                           .order_by(PhoneNumber.is_primary.desc(), PhoneNumber.id))
+    d["addresses"] = " | ".join(" ".join(x for x in (a.province, a.city, a.line, a.postal_code) if x)
+                                for a in Address.select().where(Address.customer == cid).order_by(Address.id))
+    d["tags"] = "، ".join(t.tag.name for t in CustomerTag.select(CustomerTag, Tag).join(Tag)
+                         .where(CustomerTag.customer == cid).order_by(Tag.name))
+    d["merged_into"] = c.merged_into_id
+    d["_label"] = c.display_name
+    return d

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
+from app.core.errors import PermissionDenied
 from app.core.jalali import format_date
 from app.core.text import format_rial
 from models import sqlcache
@@ -91,6 +92,8 @@ def _safe(fn, *args):
         return None
     try:
         return fn(*args)
+    except PermissionDenied:
+        return None                      # this role does not see it (money for reception): nothing to show
     except pw.DatabaseError:
         # A feature whose tables do not exist yet (older database): nothing to show.
         logger.debug("summary: %s unavailable", getattr(fn, "__name__", fn), exc_info=True)

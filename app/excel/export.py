@@ -39,6 +39,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from app.core.errors import UserError
 from app.core.jalali import format_date
+from app.office import audit, roles
 
 logger = logging.getLogger(__name__)
 
@@ -640,6 +641,8 @@ def customer_cells(ids: list[int], chunk: int = 2000) -> Iterator[list[Any]]:
             yield out
 
 
+@roles.guard("export")
+@audit.exported("customers")
 def export_customers(path: str | os.PathLike, f=None, sort: str = "name", descending: bool = False,
                      progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> ExportResult:
     """Every customer the filter shows, in the list's order."""
@@ -695,6 +698,8 @@ def call_rows(date_from: dt.date | None = None, date_to: dt.date | None = None) 
         yield r
 
 
+@roles.guard("export")
+@audit.exported("calls")
 def export_calls(path: str | os.PathLike, date_from: dt.date | None = None, date_to: dt.date | None = None,
                  progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> ExportResult:
     from models.calls import Call
@@ -738,6 +743,8 @@ def document_columns() -> list[Column]:
     ]
 
 
+@roles.guard("export")
+@audit.exported("documents")
 def export_documents(path: str | os.PathLike, rows: list, subtitle: str = "", progress: ProgressFn | None = None,
                      cancel: CancelFn | None = None) -> ExportResult:
     """Proformas/invoices as the invoices page lists them (app.sales.list_documents rows)."""
@@ -781,6 +788,8 @@ def payment_rows(date_from: dt.date | None = None, date_to: dt.date | None = Non
         yield r
 
 
+@roles.guard("export")
+@audit.exported("payments")
 def export_payments(path: str | os.PathLike, date_from: dt.date | None = None, date_to: dt.date | None = None,
                     progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> ExportResult:
     return write_xlsx(path, payment_columns(), payment_rows(date_from, date_to), title="دریافت‌ها",
@@ -805,6 +814,8 @@ def task_columns() -> list[Column]:
     ]
 
 
+@roles.guard("export")
+@audit.exported("tasks")
 def export_tasks(path: str | os.PathLike, rows: list, subtitle: str = "", progress: ProgressFn | None = None,
                  cancel: CancelFn | None = None) -> ExportResult:
     """Tasks as the tasks page lists them (app.tasks.list_tasks rows)."""

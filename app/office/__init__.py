@@ -1,2 +1,2 @@
-"""The office: its people (users), moving a desk's SQLite database to PostgreSQL (dbcopy), and live events
-between the desks that share one server (events, live)."""
+"""The office: its people (users, sign-in, roles, the audit log, hand-over), moving a desk's SQLite database
+to PostgreSQL (dbcopy), and live events between the desks that share one server (events, live)."""

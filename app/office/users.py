@@ -1,8 +1,10 @@
-"""Colleagues. Login comes later; until then each desk picks who sits at it (settings: ui.current_user)."""
+"""Colleagues. Who sits at a desk is whoever signed in there (app/office/auth.py); adding and editing
+colleagues is the admin's (permission «users.manage»)."""
 from __future__ import annotations
 
 from app.core.errors import ValidationError
 from app.core.text import clean
+from app.office import audit, roles
 from models.core import User
 
 ROLE_LABELS = {"admin": "مدیر سیستم", "manager": "مدیر", "sales": "کارشناس فروش", "reception": "پذیرش"}
@@ -23,6 +25,8 @@ def list_users(active_only: bool = True) -> list[User]:
     return list(q)
 
 
+@roles.guard("users.manage")
+@audit.tracked(lambda a: "update" if a.get("user_id") else "create", "user", key="user_id")
 def save_user(name: str, username: str, role: str, user_id: int | None = None, active: bool = True) -> User:
     name, username = clean(name), clean(username).lower()
     errors = {}
@@ -30,7 +34,7 @@ def save_user(name: str, username: str, role: str, user_id: int | None = None, a
         errors["name"] = "نام همکار را بنویسید."
     if not username:
         errors["username"] = "نام کاربری را بنویسید."
-    if role not in User.ROLES:
+    if role not in {r.key for r in roles.list_roles()} and role not in User.ROLES:
         errors["role"] = "نقش درست نیست."
     clash = User.get_or_none(User.username == username)
     if clash and clash.id != user_id:
@@ -43,3 +47,15 @@ def save_user(name: str, username: str, role: str, user_id: int | None = None, a
         u.save()
         return u
     return User.create(name=name, username=username, role=role, active=active)
+
+
+# --- what the audit log keeps of a record (before/after) ---
+
+@audit.snapshotter("user")
+def _user(uid: int) -> dict | None:
+    from models.core import User
+
+    u = User.get_or_none(User.id == uid)
+    if u is None:
+        return None
+    return {"name": u.name, "username": u.username, "role": u.role, "active": u.active, "_label": u.name}

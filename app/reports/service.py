@@ -21,6 +21,7 @@ from app.core.errors import UserError
 from app.core.jalali import format_date, month_label, to_jalali
 from app.core.text import format_number, to_persian_digits
 from app.excel.export import Column, period_label, write_xlsx
+from app.office import audit, roles
 from models.base import db
 
 logger = logging.getLogger(__name__)
@@ -337,6 +338,8 @@ def rows_with_total(result: ReportResult) -> list[dict]:
     return rows
 
 
+@roles.guard("export")
+@audit.exported("report")
 def export_xlsx(result: ReportResult, path: str | Path, progress=None, cancel=None) -> Path:
     res = write_xlsx(path, result.columns, rows_with_total(result), title=result.title, subtitle=result.period,
                      sheet_name=result.title, total=len(result.rows), progress=progress, cancel=cancel)

@@ -37,6 +37,7 @@ from app.core.pdf_text import (
 )
 from app.core.text import format_number, to_persian_digits
 from app.core.words import amount_in_words
+from app.office import audit, roles
 from app.sales import service as sales
 from app.sales.service import DocumentView
 
@@ -449,6 +450,8 @@ class InvoiceRenderer:
         logger.info("rendered %s %s: %d lines, %d pages", d.doc_type, d.number, len(d.lines), len(pages))
 
 
+@roles.guard("money.view")
+@audit.printed("document", key="doc")
 def render_document(doc: DocumentView | int, out=None, paper: str | None = None, toman: bool | None = None) -> bytes:
     """Render to `out` (a path or a binary file) and return the PDF bytes. Paper and Toman default to the
     office settings (sales.paper, money.show_toman)."""

@@ -57,6 +57,7 @@ from app.core.identity import digits as id_digits
 from app.core.jalali import JalaliError, format_date, parse_date, to_jalali
 from app.core.text import clean, format_rial, search_key, to_ascii_digits, to_persian_digits
 from app.customers import timeline
+from app.office import audit, roles
 from models.base import db, is_sqlite
 from models.core import Address, Customer, PhoneNumber, User
 from models.sales import DocumentCounter, Payment, PaymentAllocation, Product, SalesDocument, SalesLine
@@ -586,6 +587,8 @@ def _lines_of(doc: SalesDocument) -> list[LineInput]:
             for ln in SalesLine.select().where(SalesLine.document == doc.id).order_by(SalesLine.position)]
 
 
+@roles.guard("money.view")
+@audit.tracked(lambda a: "update" if a.get("doc_id") else "create", "document", key="doc_id")
 def save_document(doc_type: str, customer_id: int, lines: Iterable[LineInput | dict], *,
                   doc_id: int | None = None, date: Any = None, doc_discount: Any = 0, invoice_type: int = 2,
                   settlement: str = "cash", due_date: Any = None, valid_until: Any = None, notes: str = "",
@@ -681,6 +684,7 @@ def _default_due(day: dt.date, settlement: str) -> dt.date:
 
 def _issue(doc: SalesDocument, user: int | None) -> None:
     """Number and freeze a draft invoice, re-pricing it at the VAT rate in force on its date."""
+    roles.require("invoice.issue")
     rate = vat_rate_on(doc.date)
     if rate != doc.vat_rate:
         totals = compute(_lines_of(doc), doc.doc_discount, rate)
@@ -716,6 +720,7 @@ def create_invoice(customer_id: int, lines: Iterable[LineInput | dict], issue: b
     return save_document("invoice", customer_id, lines, issue=issue, **kw)
 
 
+@audit.tracked("issue", "document", key="doc_id")
 def issue_invoice(doc_id: int, user: int | None = None) -> SalesDocument:
     with _write_tx():
         doc = _get_doc(doc_id, lock=True)
@@ -725,6 +730,8 @@ def issue_invoice(doc_id: int, user: int | None = None) -> SalesDocument:
     return doc
 
 
+@roles.guard("money.view")
+@audit.tracked("convert", "document", key="proforma_id")
 def convert_proforma(proforma_id: int, user: int | None = None, issue: bool = True, date: Any = None,
                      invoice_type: int | None = None) -> SalesDocument:
     """Turn an open proforma into an invoice (issued at once unless issue=False). The proforma is kept,
@@ -748,6 +755,8 @@ def convert_proforma(proforma_id: int, user: int | None = None, issue: bool = Tr
     return inv
 
 
+@roles.guard("money.view")
+@audit.tracked("cancel", "document", key="doc_id")
 def cancel_document(doc_id: int, reason: str, user: int | None = None) -> SalesDocument:
     """Cancel a proforma, a draft or an issued invoice. The document stays (state cancelled, with reason);
     payments allocated to it go back to the customer's credit."""
@@ -756,6 +765,8 @@ def cancel_document(doc_id: int, reason: str, user: int | None = None) -> SalesD
         raise ValidationError({"reason": "علت ابطال را بنویسید."})
     with _write_tx():
         doc = _get_doc(doc_id, lock=True)
+        if doc.doc_type == "invoice":
+            roles.require("invoice.cancel")
         if doc.state in ("cancelled", "corrected", "converted"):
             raise UserError(f"{_doc_label(doc)} {STATE_LABELS[doc.state]} است و ابطال نمی‌شود.")
         released = (PaymentAllocation.select(pw.fn.COALESCE(pw.fn.SUM(PaymentAllocation.amount), 0))
@@ -772,6 +783,8 @@ def cancel_document(doc_id: int, reason: str, user: int | None = None) -> SalesD
     return doc
 
 
+@roles.guard("invoice.cancel")
+@audit.tracked("correct", "document", key="doc_id")
 def correct_invoice(doc_id: int, lines: Iterable[LineInput | dict], reason: str, user: int | None = None,
                     **kw) -> SalesDocument:
     """Issue a correcting invoice (subject 2) for an issued invoice; the old one becomes `corrected` and its
@@ -811,6 +824,8 @@ def correct_invoice(doc_id: int, lines: Iterable[LineInput | dict], reason: str,
     return new
 
 
+@roles.guard("money.view")
+@audit.tracked("delete", "document", key="doc_id")
 def delete_draft(doc_id: int, user: int | None = None) -> None:
     """A draft invoice has no number yet, so it may be thrown away (it leaves no gap)."""
     with _write_tx():
@@ -908,6 +923,7 @@ class DocumentView:
         return TYPE_LABELS[self.doc_type]
 
 
+@roles.guard("money.view")
 def get_document(doc_id: int) -> DocumentView:
     doc = _get_doc(doc_id)
     lines = [LineView(ln.position, ln.code, ln.goods_id, ln.description, ln.quantity, ln.unit, ln.unit_price,
@@ -991,6 +1007,7 @@ class DocumentTotals:
     issued_remaining: int
 
 
+@roles.guard("money.view")
 def document_totals(**filters) -> DocumentTotals:
     """SQL sums over the whole filter of list_documents() (same keyword arguments, no limit)."""
     issued = (SalesDocument.doc_type == "invoice") & (SalesDocument.state == "issued")
@@ -1007,6 +1024,7 @@ def document_totals(**filters) -> DocumentTotals:
                           int(r["issued_remaining"] or 0))
 
 
+@roles.guard("money.view")
 def list_documents(doc_type: str | None = None, state: str | None = None, customer_id: int | None = None,
                    text: str = "", date_from: dt.date | None = None, date_to: dt.date | None = None,
                    overdue_only: bool = False, unpaid_only: bool = False, limit: int = 2000) -> list[DocRow]:
@@ -1088,6 +1106,7 @@ class OpenInvoice:
         return self.total - self.paid
 
 
+@roles.guard("money.view")
 def open_invoices(customer_id: int) -> list[OpenInvoice]:
     """Issued invoices not fully paid, oldest due first."""
     rows = list_documents(doc_type="invoice", state="issued", customer_id=customer_id, unpaid_only=True,
@@ -1104,6 +1123,8 @@ def _lock_customer(customer_id: int) -> None:
         list(Customer.select(Customer.id).where(Customer.id == customer_id).for_update())
 
 
+@roles.guard("money.view")
+@audit.tracked("create", "payment")
 def record_payment(customer_id: int, kind: str, amount: Any, *, date: Any = None,
                    allocations: dict[int, Any] | None = None, auto_allocate: bool = True, reference: str = "",
                    cheque_number: str = "", cheque_bank: str = "", cheque_due: Any = None, note: str = "",
@@ -1185,6 +1206,7 @@ def record_payment(customer_id: int, kind: str, amount: Any, *, date: Any = None
     return p
 
 
+@roles.guard("money.view")
 def allocate_payment(payment_id: int, doc_id: int, amount: Any, user: int | None = None) -> None:
     """Allocate (more of) an existing payment's unallocated credit to an open invoice."""
     a = parse_money(amount)
@@ -1207,6 +1229,8 @@ def allocate_payment(payment_id: int, doc_id: int, amount: Any, user: int | None
         PaymentAllocation.create(payment=p.id, document=doc_id, amount=a)
 
 
+@roles.guard("money.view")
+@audit.tracked("void", "payment", key="payment_id")
 def void_payment(payment_id: int, reason: str, user: int | None = None) -> None:
     reason = clean(reason or "")
     if not reason:
@@ -1224,6 +1248,7 @@ def void_payment(payment_id: int, reason: str, user: int | None = None) -> None:
                         ref_table="payment", ref_id=p.id, data={"event": "voided", "reason": reason}, user=user)
 
 
+@roles.guard("money.view")
 def set_cheque_state(payment_id: int, state: str, user: int | None = None) -> None:
     if state not in Payment.CHEQUE_STATES:
         raise UserError("وضعیت چک درست نیست.")
@@ -1262,6 +1287,7 @@ class PaymentRow:
         return self.state == "active" and self.cheque_state != "bounced"
 
 
+@roles.guard("money.view")
 def customer_payments(customer_id: int) -> list[PaymentRow]:
     pays = list(Payment.select().where(Payment.customer == customer_id).order_by(Payment.date.desc(),
                                                                                 Payment.id.desc()))
@@ -1288,11 +1314,13 @@ def _received(customer_id: int) -> int:
                .where(Payment.customer == customer_id, _counting_payments()).scalar() or 0)
 
 
+@roles.guard("money.view")
 def customer_balance(customer_id: int) -> int:
     """Σ issued invoices − Σ counting payments; positive = the customer owes us, negative = credit."""
     return _invoiced(customer_id) - _received(customer_id)
 
 
+@roles.guard("money.view")
 def customer_debt(customer_id: int) -> int:
     return max(customer_balance(customer_id), 0)
 
@@ -1316,6 +1344,7 @@ class OverdueRow:
         return ((on or today()) - self.due_date).days
 
 
+@roles.guard("money.view")
 def overdue_invoices(customer_id: int | None = None) -> list[OverdueRow]:
     """Issued invoices past their due date with money still owed on them, most overdue first."""
     rows = list_documents(doc_type="invoice", customer_id=customer_id, overdue_only=True, limit=100000)
@@ -1325,6 +1354,7 @@ def overdue_invoices(customer_id: int | None = None) -> list[OverdueRow]:
     return out
 
 
+@roles.guard("money.view")
 def overdue_amount(customer_id: int) -> int:
     """What is owed on this customer's invoices past their due date (one aggregate query)."""
     paid = _paid_expr()
@@ -1343,6 +1373,7 @@ def _last(customer_id: int, doc_type: str) -> dict | None:
     return {"number": r["number"], "date": r["date"], "total": r["total"]} if r else None
 
 
+@roles.guard("money.view")
 def customer_sales_snapshot(customer_id: int) -> dict:
     """For the caller-ID popup and the customer file (see the module docstring)."""
     return {
@@ -1401,6 +1432,7 @@ class RepSales:
 NO_REP = "بدون مسئول"
 
 
+@roles.guard("money.view")
 def sales_rows(date_from: dt.date | None = None, date_to: dt.date | None = None) -> list[SaleRow]:
     """Issued invoices between the dates (inclusive), oldest first."""
     Rep = User.alias()
@@ -1430,6 +1462,7 @@ def sales_rows(date_from: dt.date | None = None, date_to: dt.date | None = None)
     return out
 
 
+@roles.guard("money.view")
 def top_customers(date_from: dt.date | None = None, date_to: dt.date | None = None, by: str = "amount",
                   limit: int = 10) -> list[CustomerSales]:
     agg: dict[int, CustomerSales] = {}
@@ -1441,6 +1474,7 @@ def top_customers(date_from: dt.date | None = None, date_to: dt.date | None = No
     return sorted(agg.values(), key=key, reverse=True)[:limit]
 
 
+@roles.guard("money.view")
 def sales_by_month(date_from: dt.date | None = None, date_to: dt.date | None = None) -> list[MonthSales]:
     agg: dict[tuple[int, int], MonthSales] = {}
     for r in sales_rows(date_from, date_to):
@@ -1451,6 +1485,7 @@ def sales_by_month(date_from: dt.date | None = None, date_to: dt.date | None = N
     return [agg[k] for k in sorted(agg)]
 
 
+@roles.guard("money.view")
 def sales_by_rep(date_from: dt.date | None = None, date_to: dt.date | None = None) -> list[RepSales]:
     agg: dict[int | None, RepSales] = {}
     for r in sales_rows(date_from, date_to):
@@ -1462,3 +1497,42 @@ def sales_by_rep(date_from: dt.date | None = None, date_to: dt.date | None = Non
 
 def as_dict(obj) -> dict:
     return asdict(obj)
+
+
+# --- what the audit log keeps of a record (before/after) ---
+
+@audit.snapshotter("document")
+def _document(doc_id: int) -> dict | None:
+    try:
+        from models.sales import SalesDocument, SalesLine
+    except ImportError:
+        return None
+    doc = SalesDocument.get_or_none(SalesDocument.id == doc_id)
+    if doc is None:
+        return None
+    d: dict[str, Any] = {f: getattr(doc, f) for f in (
+        "doc_type", "state", "number", "date", "due_date", "valid_until", "invoice_type", "settlement",
+        "subtotal", "line_discount", "doc_discount", "vat_total", "total", "notes", "terms", "cancel_reason")}
+    d["customer"] = doc.customer.display_name if doc.customer_id else None
+    d["lines"] = "؛ ".join(f"{ln.description} × {audit._jsonable(ln.quantity)} @ {ln.unit_price}"
+                          for ln in SalesLine.select().where(SalesLine.document == doc_id)
+                          .order_by(SalesLine.position))
+    kind = "پیش‌فاکتور" if doc.doc_type == "proforma" else "فاکتور"
+    d["_label"] = f"{kind} {doc.number}" if doc.number else f"{kind} پیش‌نویس (شناسه {doc.id})"
+    return d
+
+
+@audit.snapshotter("payment")
+def _payment(pid: int) -> dict | None:
+    try:
+        from models.sales import Payment
+    except ImportError:
+        return None
+    p = Payment.get_or_none(Payment.id == pid)
+    if p is None:
+        return None
+    d = {f: getattr(p, f) for f in ("kind", "amount", "date", "reference", "cheque_number", "cheque_state",
+                                      "state", "void_reason", "note")}
+    d["customer"] = p.customer.display_name if p.customer_id else None
+    d["_label"] = f"دریافت {p.amount:,} ریال".replace(",", "٬")
+    return d

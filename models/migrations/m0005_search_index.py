@@ -50,10 +50,17 @@ def _sqlite_fts(database):
 
 
 def _postgres_trgm(database):
+    # The extension is the server's, shared by every schema: it goes to `public` (not to whichever schema is first
+    # on this connection's search path, where dropping that schema would take it away from the others), and the
+    # operator class is named with the schema it lives in, so an office on another search path finds it too.
     try:
         with database.atomic():
-            database.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            database.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+            schema = database.execute_sql(
+                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                "WHERE e.extname = 'pg_trgm'").fetchone()[0]
             database.execute_sql(
-                "CREATE INDEX IF NOT EXISTS customer_search_trgm ON customer USING gin (search_text gin_trgm_ops)")
+                "CREATE INDEX IF NOT EXISTS customer_search_trgm ON customer USING gin "
+                f'(search_text "{schema}".gin_trgm_ops)')
     except pw.DatabaseError:
         logger.warning("pg_trgm not available; customer search scans the table instead")

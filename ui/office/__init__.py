@@ -1,1 +1,1 @@
-"""Screens of the office on one server: the other desks, live."""
+"""Screens of the office: sign-in, colleagues and roles, the audit log, and the other desks live."""

@@ -6,16 +6,16 @@ import logging
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from ui.context import AppContext
+from ui.office.users_page import UsersPage
 from ui.settings.backup_panel import BackupPanel
 from ui.settings.callerid_panel import CallerIdPanel
 from ui.settings.invoice_panel import InvoicePanel
 from ui.settings.office_panel import OfficePanel
-from ui.settings.users_panel import UsersPanel
 
 logger = logging.getLogger(__name__)
 
 # Each panel class takes (ctx, parent) and has a TITLE.
-PANELS = [OfficePanel, UsersPanel, CallerIdPanel, InvoicePanel, BackupPanel]
+PANELS = [OfficePanel, UsersPage, CallerIdPanel, InvoicePanel, BackupPanel]
 
 
 class SettingsPage(QWidget):
