@@ -9,6 +9,7 @@ import peewee as pw
 
 from app import meetings, reminders, tasks
 from app.clock import now
+from app.money.summary import MoneySummary, money_summary
 from models.base import db
 from models.calls import Call
 from models.core import Customer, User
@@ -46,6 +47,7 @@ class Dashboard:
     missed_calls: list[CallItem] = field(default_factory=list)
     per_user: list[dict] = field(default_factory=list)
     counts: dict = field(default_factory=dict)     # totals behind each (possibly cut) list
+    money: MoneySummary | None = None              # the office's money (or this user's customers')
 
 
 def _calls(at: dt.datetime, missed: bool, user_id: int | None) -> tuple[list[CallItem], int]:
@@ -113,4 +115,8 @@ def load(user_id: int | None, manager: bool | None = None, at: dt.datetime | Non
     d.missed_calls, d.counts["missed"] = _calls(at, True, who)
     if manager:
         d.per_user = tasks.counts_per_user(at)
+    try:
+        d.money = money_summary(at.date(), user_id, manager)
+    except Exception:  # noqa: BLE001 - the money cards must never keep the morning screen from opening
+        logger.exception("money summary failed")
     return d

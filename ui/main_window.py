@@ -30,6 +30,7 @@ SECTIONS = [
     ("calls", "تماس‌ها", "ui.pages.calls", "CallsPage"),
     ("tasks", "کارتابل و پیگیری‌ها", "ui.pages.tasks", "TasksPage"),
     ("invoices", "پیش‌فاکتور و فاکتور", "ui.pages.invoices", "InvoicesPage"),
+    ("money", "مطالبات و چک‌ها", "ui.money.page", "MoneyPage"),
     ("reports", "گزارش‌ها", "ui.pages.reports", "ReportsPage"),
     ("settings", "تنظیمات", "ui.pages.settings", "SettingsPage"),
 ]

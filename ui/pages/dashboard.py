@@ -94,7 +94,7 @@ class Card(QFrame):
             item.setToolTip(tooltip)
         self.list.addItem(item)
 
-    def finish(self, total: int) -> None:
+    def finish(self, total: int, more: tuple = ("more",)) -> None:
         if self.list.count() == 0:
             item = QListWidgetItem(self.empty_text)
             item.setFlags(Qt.ItemFlag.NoItemFlags)
@@ -102,7 +102,7 @@ class Card(QFrame):
             self.list.addItem(item)
         elif total > self.list.count():
             item = QListWidgetItem(f"… و {format_number(total - self.list.count())} مورد دیگر")
-            item.setData(ROLE, ("more",))
+            item.setData(ROLE, more)
             item.setForeground(QBrush(MUTED))
             self.list.addItem(item)
 
@@ -170,6 +170,28 @@ class DashboardPage(QWidget):
         self.team_table.cellDoubleClicked.connect(self._open_colleague)
         tl.addWidget(self.team_table)
         self.grid.addWidget(self.team, (len(SECTIONS) + 1) // 2, 0, 1, 2)
+        # the office's money: overdue invoices, cheques this week, bounced cheques, today's collection calls
+        from ui.money import cards as money_cards
+
+        first = (len(SECTIONS) + 1) // 2 + 1
+        for i, (key, title, empty) in enumerate(money_cards.SECTIONS):
+            card = Card(title, empty)
+            card.list.itemActivated.connect(self._activate)
+            card.list.customContextMenuRequested.connect(lambda pos, c=card: self._menu(c, pos))
+            self.cards[key] = card
+            self.grid.addWidget(card, first + i // 2, i % 2)
+        self.forecast = QFrame()
+        self.forecast.setProperty("card", True)
+        fl = QVBoxLayout(self.forecast)
+        ft = QLabel("پیش‌بینی نقدینگی (ماه‌های شمسی)")
+        ft.setProperty("role", "card-title")
+        fl.addWidget(ft)
+        from ui.money.page import forecast_table
+
+        self.forecast_table = forecast_table()
+        self.forecast_table.setMinimumHeight(190)
+        fl.addWidget(self.forecast_table)
+        self.grid.addWidget(self.forecast, first + (len(money_cards.SECTIONS) + 1) // 2, 0, 1, 2)
         scroll.setWidget(body)
         outer.addWidget(scroll, 1)
 
@@ -253,6 +275,11 @@ class DashboardPage(QWidget):
                       ("call", call.id, call.customer_id), RED if key == "missed" else None)
             c.set_count(total, alert=(key == "missed"))
             c.finish(total)
+        if d.money is not None:
+            from ui.money import cards as money_cards
+
+            money_cards.fill(self.cards, self.forecast_table, d.money)
+        self.forecast.setVisible(d.money is not None)
         for card in self.cards.values():
             card.list.setUpdatesEnabled(True)
         self.team.setVisible(d.manager)
@@ -296,6 +323,10 @@ class DashboardPage(QWidget):
 
     def open_payload(self, payload: tuple) -> None:
         kind = payload[0]
+        from ui.money import cards as money_cards
+
+        if money_cards.open_payload(self, payload):
+            return
         if kind == "task":
             from ui.task_dialog import open_task_dialog
 
