@@ -135,13 +135,19 @@ def set_issued_state(cheque_id: int, state: str, user: int | None = None) -> Iss
 
 # --- lists ---------------------------------------------------------------------------------------------------
 
+def id_list(ids) -> pw.SQL:
+    """An IN list of integer ids written into the SQL (ints only): thousands of ids without building one
+    parameter object each (which costs more than the query)."""
+    return pw.SQL("(" + (",".join(str(int(i)) for i in ids) or "NULL") + ")")
+
+
 def _phones(customer_ids) -> dict[int, str]:
     ids = [i for i in set(customer_ids) if i]
     out: dict[int, str] = {}
     if not ids:
         return out
     for c, p in (PhoneNumber.select(PhoneNumber.customer, PhoneNumber.canonical)
-                 .where(PhoneNumber.customer.in_(ids))
+                 .where(PhoneNumber.customer.in_(id_list(ids)))
                  .order_by(PhoneNumber.is_primary.desc(), PhoneNumber.id).tuples()):
         out.setdefault(c, p)
     return out
@@ -226,11 +232,12 @@ def owing_customers(customer_ids: list[int]) -> set[int]:
     if not ids:
         return set()
     invoiced = dict(SalesDocument.select(SalesDocument.customer, pw.fn.SUM(SalesDocument.total))
-                    .where(SalesDocument.customer.in_(ids), SalesDocument.doc_type == "invoice",
+                    .where(SalesDocument.customer.in_(id_list(ids)), SalesDocument.doc_type == "invoice",
                            SalesDocument.state == "issued")
                     .group_by(SalesDocument.customer).tuples())
     received = dict(Payment.select(Payment.customer, pw.fn.SUM(Payment.amount))
-                    .where(Payment.customer.in_(ids), Payment.state == "active", Payment.cheque_state != "bounced")
+                    .where(Payment.customer.in_(id_list(ids)), Payment.state == "active",
+                           Payment.cheque_state != "bounced")
                     .group_by(Payment.customer).tuples())
     return {c for c in ids if int(invoiced.get(c) or 0) - int(received.get(c) or 0) > 0}
 

@@ -16,11 +16,10 @@ import peewee as pw
 from app import fmt
 from app.clock import now, today
 from app.errors import NotFound, ValidationError
-from app.money.cheques import _as_date, _phones, bounced_cheques
-from app.sales import _paid_expr
+from app.money.cheques import _as_date, _phones, bounced_cheques, id_list
 from models.calls import Call
 from models.core import Customer, User
-from models.sales import SalesDocument
+from models.sales import Payment, PaymentAllocation, SalesDocument
 from models.tasks import Task
 from models.writer import writes
 
@@ -54,20 +53,41 @@ class OverdueInvoice:
         return self.total - self.paid
 
 
-def overdue_invoices(on: dt.date | None = None, user_id: int | None = None) -> list[OverdueInvoice]:
-    """Issued invoices past their due date (due before `on`) with money still owed, most overdue first.
-    `user_id`: only the customers assigned to that user."""
-    on = on or today()
-    paid = _paid_expr()
-    q = (SalesDocument.select(SalesDocument.id, SalesDocument.number, SalesDocument.customer, SalesDocument.date,
-                              SalesDocument.due_date, SalesDocument.total, paid.alias("paid"),
-                              Customer.first_name, Customer.last_name, Customer.company, Customer.kind,
-                              Customer.assigned_to)
-         .join(Customer, on=(SalesDocument.customer == Customer.id))
-         .where(SalesDocument.doc_type == "invoice", SalesDocument.state == "issued",
-                SalesDocument.due_date < on, SalesDocument.total > paid))
+def paid_by_document():
+    """What counting payments (not voided, not bounced) have paid on each invoice: one grouped sub-query to
+    LEFT JOIN (SQLite and PostgreSQL aggregate it once, instead of once per invoice)."""
+    counting = (Payment.state == "active") & (Payment.cheque_state != "bounced")
+    return (PaymentAllocation.select(PaymentAllocation.document.alias("doc_id"),
+                                     pw.fn.SUM(PaymentAllocation.amount).alias("paid"))
+            .join(Payment).where(counting).group_by(PaymentAllocation.document).alias("pa"))
+
+
+def open_invoices_query(fields, user_id: int | None = None):
+    """Issued invoices with money still owed on them, joined to their customer. `fields(paid)` gives the
+    columns to select, `paid` being what has been paid on the row's invoice; returns (query, paid)."""
+    pa = paid_by_document()
+    paid = pw.fn.COALESCE(pa.c.paid, 0)
+    q = (SalesDocument.select(*fields(paid))
+         .join(pa, pw.JOIN.LEFT_OUTER, on=(pa.c.doc_id == SalesDocument.id))
+         .switch(SalesDocument).join(Customer, on=(SalesDocument.customer == Customer.id))
+         .where(SalesDocument.doc_type == "invoice", SalesDocument.state == "issued", SalesDocument.total > paid))
     if user_id:
         q = q.where(Customer.assigned_to == user_id)
+    return q, paid
+
+
+def overdue_invoices(on: dt.date | None = None, user_id: int | None = None,
+                     limit: int | None = None) -> list[OverdueInvoice]:
+    """Issued invoices past their due date (due before `on`) with money still owed, most overdue first
+    (at most `limit`). `user_id`: only the customers assigned to that user."""
+    on = on or today()
+    q, _paid = open_invoices_query(lambda paid: (
+        SalesDocument.id, SalesDocument.number, SalesDocument.customer, SalesDocument.date, SalesDocument.due_date,
+        SalesDocument.total, paid.alias("paid"), Customer.first_name, Customer.last_name, Customer.company,
+        Customer.kind, Customer.assigned_to), user_id=user_id)
+    q = q.where(SalesDocument.due_date < on).order_by(SalesDocument.due_date, SalesDocument.id)
+    if limit:
+        q = q.limit(limit)
     rows = list(q.tuples())
     phones = _phones(r[2] for r in rows)
     out = []
@@ -75,8 +95,28 @@ def overdue_invoices(on: dt.date | None = None, user_id: int | None = None) -> l
         due = _as_date(due)
         out.append(OverdueInvoice(did, number or "", cust, _name(first, last, company, kind), phones.get(cust, ""),
                                   _as_date(date), due, int(total), int(paid_v or 0), (on - due).days, assigned))
-    out.sort(key=lambda o: (o.due_date, o.id))
     return out
+
+
+def open_amounts(user_id: int | None = None) -> list[tuple[int, dt.date, int, int]]:
+    """(customer, due day, amount still owed, invoices) of every open invoice, summed per customer and day:
+    one grouped query that the totals, the collection list and the forecast all read (the dashboard runs it
+    once)."""
+    due_day = pw.fn.COALESCE(SalesDocument.due_date, SalesDocument.date)
+    q, _paid = open_invoices_query(lambda paid: (SalesDocument.customer, due_day,
+                                                 pw.fn.SUM(SalesDocument.total - paid),
+                                                 pw.fn.COUNT(SalesDocument.id)), user_id=user_id)
+    return [(cid, _as_date(day), int(owed or 0), int(n)) for cid, day, owed, n in
+            q.group_by(SalesDocument.customer, due_day).tuples()]
+
+
+def overdue_totals(on: dt.date | None = None, user_id: int | None = None,
+                   amounts: list | None = None) -> tuple[int, int]:
+    """(how many invoices, how much) is owed past its due date."""
+    on = on or today()
+    rows = open_amounts(user_id) if amounts is None else amounts
+    late = [(owed, n) for _cid, day, owed, n in rows if day < on]
+    return sum(n for _o, n in late), sum(o for o, _n in late)
 
 
 # --- the collection list --------------------------------------------------------------------------------------
@@ -90,7 +130,6 @@ class CollectionRow:
     overdue_amount: int           # owed on invoices past their due date
     overdue_count: int
     days_late: int                # of the oldest overdue invoice
-    oldest_number: str
     bounced_amount: int           # received cheques that bounced (customer still owing)
     bounced_count: int
     last_contact: dt.datetime | None
@@ -121,34 +160,38 @@ def _dtv(v) -> dt.datetime | None:
     return v
 
 
-def collection_list(on: dt.date | None = None, user_id: int | None = None,
-                    due_only: bool = False) -> list[CollectionRow]:
+def collection_list(on: dt.date | None = None, user_id: int | None = None, due_only: bool = False,
+                    amounts: list | None = None) -> list[CollectionRow]:
     """The collection list for `on` (today): rows due now first (most overdue money first), then the
-    scheduled ones (nearest follow-up first). `due_only` leaves the scheduled ones out."""
+    scheduled ones (nearest follow-up first). `due_only` leaves the scheduled ones out. `amounts`: what
+    open_amounts() returned, when the caller has it already."""
     on = on or today()
     agg: dict[int, dict] = {}
-    for o in overdue_invoices(on, user_id):
-        a = agg.setdefault(o.customer_id, {"name": o.customer_name, "phone": o.phone, "over": 0, "n": 0,
-                                           "days": 0, "oldest": "", "bounced": 0, "nb": 0})
-        a["over"] += o.remaining
-        a["n"] += 1
-        if o.days_late > a["days"]:
-            a["days"], a["oldest"] = o.days_late, o.number
+    for cid, day, owed, n in (open_amounts(user_id) if amounts is None else amounts):
+        if day >= on:
+            continue
+        a = agg.setdefault(cid, {"over": 0, "n": 0, "days": 0, "bounced": 0, "nb": 0})
+        a["over"] += owed
+        a["n"] += n
+        a["days"] = max(a["days"], (on - day).days)
     for c in bounced_cheques(user_id, issued=False):
-        a = agg.setdefault(c.customer_id, {"name": c.party, "phone": c.phone, "over": 0, "n": 0, "days": 0,
-                                           "oldest": "", "bounced": 0, "nb": 0})
+        a = agg.setdefault(c.customer_id, {"over": 0, "n": 0, "days": 0, "bounced": 0, "nb": 0})
         a["bounced"] += c.amount
         a["nb"] += 1
     if not agg:
         return []
     ids = list(agg)
+    names = {cid: _name(f, la, co, k) for cid, f, la, co, k in (
+        Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.kind)
+        .where(Customer.id.in_(id_list(ids))).tuples())}
+    phones = _phones(ids)
     assigned = dict(Customer.select(Customer.id, User.name).join(User, on=(Customer.assigned_to == User.id))
-                    .where(Customer.id.in_(ids)).tuples())
-    last_call = dict(Call.select(Call.customer, pw.fn.MAX(Call.started_at)).where(Call.customer.in_(ids))
+                    .where(Customer.id.in_(id_list(ids))).tuples())
+    last_call = dict(Call.select(Call.customer, pw.fn.MAX(Call.started_at)).where(Call.customer.in_(id_list(ids)))
                      .group_by(Call.customer).tuples())
     follow: dict[int, tuple[dt.datetime, int]] = {}
     for cid, due_at, tid in (Task.select(Task.customer, Task.due_at, Task.id)
-                             .where(Task.customer.in_(ids), Task.status == "open",
+                             .where(Task.customer.in_(id_list(ids)), Task.status == "open",
                                     Task.title.startswith(COLLECTION_TITLE))
                              .order_by(Task.due_at, Task.id).tuples()):
         follow.setdefault(cid, (_dtv(due_at), tid))
@@ -158,8 +201,9 @@ def collection_list(on: dt.date | None = None, user_id: int | None = None,
         due_now = nxt is None or nxt.date() <= on
         if due_only and not due_now:
             continue
-        out.append(CollectionRow(cid, a["name"], a["phone"], assigned.get(cid, ""), a["over"], a["n"], a["days"],
-                                 a["oldest"], a["bounced"], a["nb"], _dtv(last_call.get(cid)), nxt, tid, due_now))
+        out.append(CollectionRow(cid, names.get(cid, ""), phones.get(cid, ""), assigned.get(cid, ""), a["over"],
+                                 a["n"], a["days"], a["bounced"], a["nb"], _dtv(last_call.get(cid)), nxt, tid,
+                                 due_now))
     far = dt.datetime.max
     out.sort(key=lambda r: (not r.due_now, (r.next_follow_up or far) if not r.due_now else far,
                             -r.amount, -r.days_late, r.customer_id))

@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import peewee as pw
+
 from app import jalali
 from app.clock import today
 from app.money.cheques import _as_date
-from app.sales import _paid_expr
+from app.money.collection import open_amounts
 from models.core import Customer
-from models.sales import IssuedCheque, Payment, SalesDocument
+from models.sales import IssuedCheque, Payment
 
 PAST = (0, 0)
 
@@ -50,7 +52,7 @@ def _month_of(d: dt.date) -> tuple[int, int]:
 
 
 def cash_forecast(on: dt.date | None = None, months: int = 6, user_id: int | None = None,
-                  issued: bool = True) -> list[ForecastMonth]:
+                  issued: bool = True, amounts: list | None = None) -> list[ForecastMonth]:
     """The past-due bucket, then `months` Jalali months from the month of `on`. Money due after the last
     month is left out. `user_id` narrows to that user's customers (and leaves the office's cheques out)."""
     on = on or today()
@@ -65,28 +67,24 @@ def cash_forecast(on: dt.date | None = None, months: int = 6, user_id: int | Non
     def bucket(day: dt.date) -> ForecastMonth | None:
         return buckets[PAST] if day < on else buckets.get(_month_of(day))
 
-    paid = _paid_expr()
-    q = (SalesDocument.select(SalesDocument.due_date, SalesDocument.date, SalesDocument.total, paid.alias("paid"))
-         .join(Customer, on=(SalesDocument.customer == Customer.id))
-         .where(SalesDocument.doc_type == "invoice", SalesDocument.state == "issued", SalesDocument.total > paid))
+    for _cid, due, owed, _n in (open_amounts(user_id) if amounts is None else amounts):
+        b = bucket(due)
+        if b is not None:
+            b.invoices += owed
+    q = (Payment.select(Payment.cheque_due, pw.fn.SUM(Payment.amount))
+         .join(Customer, on=(Payment.customer == Customer.id))
+         .where(Payment.kind == "cheque", Payment.state == "active", Payment.cheque_state == "pending",
+                Payment.cheque_due.is_null(False)))
     if user_id:
         q = q.where(Customer.assigned_to == user_id)
-    for due, date, total, paid_v in q.tuples():
-        b = bucket(_as_date(due or date))
+    for due, amount in q.group_by(Payment.cheque_due).tuples():
+        b = bucket(_as_date(due))
         if b is not None:
-            b.invoices += int(total) - int(paid_v or 0)
-    q = (Payment.select(Payment.cheque_due, Payment.amount).join(Customer, on=(Payment.customer == Customer.id))
-         .where(Payment.kind == "cheque", Payment.state == "active", Payment.cheque_state == "pending"))
-    if user_id:
-        q = q.where(Customer.assigned_to == user_id)
-    for due, amount in q.tuples():
-        b = bucket(_as_date(due)) if due else None
-        if b is not None:
-            b.cheques_in += int(amount)
+            b.cheques_in += int(amount or 0)
     if issued and not user_id:
-        for due, amount in (IssuedCheque.select(IssuedCheque.due_date, IssuedCheque.amount)
-                            .where(IssuedCheque.state == "pending").tuples()):
+        for due, amount in (IssuedCheque.select(IssuedCheque.due_date, pw.fn.SUM(IssuedCheque.amount))
+                            .where(IssuedCheque.state == "pending").group_by(IssuedCheque.due_date).tuples()):
             b = bucket(_as_date(due))
             if b is not None:
-                b.cheques_out += int(amount)
+                b.cheques_out += int(amount or 0)
     return [buckets[k] for k in order]

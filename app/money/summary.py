@@ -35,17 +35,17 @@ def money_summary(on: dt.date | None = None, user_id: int | None = None, manager
     who = None if manager else user_id
     issued = manager
     s = MoneySummary(on, issued_visible=issued)
-    over = collection.overdue_invoices(on, who)
-    s.overdue_count, s.overdue_total = len(over), sum(o.remaining for o in over)
-    s.overdue = over[:LIST_LIMIT]
+    amounts = collection.open_amounts(who)              # the one pass over open invoices
+    s.overdue_count, s.overdue_total = collection.overdue_totals(on, who, amounts)
+    s.overdue = collection.overdue_invoices(on, who, limit=LIST_LIMIT)
     week = cheques.cheques_this_week(on, who, issued)
     s.week = week
     s.week_in = sum(c.amount for c in week if c.direction == "in")
     s.week_out = sum(c.amount for c in week if c.direction == "out")
     s.bounced = cheques.bounced_cheques(who, issued)
     s.bounced_total = sum(c.amount for c in s.bounced)
-    rows = collection.collection_list(on, who)
+    rows = collection.collection_list(on, who, amounts=amounts)
     s.collection = [r for r in rows if r.due_now][:LIST_LIMIT]
     s.collection_due = sum(1 for r in rows if r.due_now)
-    s.forecast = forecast.cash_forecast(on, months, who, issued)
+    s.forecast = forecast.cash_forecast(on, months, who, issued, amounts)
     return s

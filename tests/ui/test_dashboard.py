@@ -51,10 +51,10 @@ def test_sections_counts_and_persian_text(qtbot, day):
     assert page.texts("overdue") == ["۱۴۰۵/۰۹/۰۱ ۱۰:۰۰  ارسال پیش‌فاکتور — علی رضایی (فوری)"]
     assert page.texts("today") == ["در طول روز  تماس با علی رضایی"]
     assert page.texts("meetings") == ["۱۱:۳۰  جلسه معرفی محصول — سارا محمدی"]
-    assert page.texts("dates") == ["تولد علی رضایی (۳۶ سال) — \u2066۰۹۱۲۱۲۳۴۵۶۷\u2069",
-                                   "سالگرد ازدواج سارا محمدی (۱۵ سال) — \u2066۰۹۱۲۵۵۵۶۶۷۷\u2069"]
-    assert page.texts("missed") == ["۱۴۰۵/۰۹/۰۲ ۱۸:۰۰  سارا محمدی — \u2066۰۹۱۲۵۵۵۶۶۷۷\u2069"]
-    assert page.texts("unhandled") == ["۱۴۰۵/۰۹/۰۲ ۱۹:۰۰  ناشناس — \u2066۰۲۱۸۸۷۷۶۶۵۵\u2069"]
+    assert page.texts("dates") == ["تولد علی رضایی (۳۶ سال) — \u2066۰۹۱۲ ۱۲۳ ۴۵۶۷\u2069",
+                                   "سالگرد ازدواج سارا محمدی (۱۵ سال) — \u2066۰۹۱۲ ۵۵۵ ۶۶۷۷\u2069"]
+    assert page.texts("missed") == ["۱۴۰۵/۰۹/۰۲ ۱۸:۰۰  سارا محمدی — \u2066۰۹۱۲ ۵۵۵ ۶۶۷۷\u2069"]
+    assert page.texts("unhandled") == ["۱۴۰۵/۰۹/۰۲ ۱۹:۰۰  ناشناس — \u2066۰۲۱ ۸۸۷۷ ۶۶۵۵\u2069"]
     assert page.cards["overdue"].count.text() == "۱" and page.calls_btn.text() == "تماس‌های امروز من (۱)"
     assert page.team.isHidden()
     boss = _page(qtbot, day["amir"])

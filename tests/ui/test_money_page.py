@@ -12,6 +12,7 @@ from models.sales import IssuedCheque
 from models.tasks import Task
 from tests.sales.money_fixture import build
 from ui.context import AppContext
+from ui.money.page import select_row
 
 
 @pytest.fixture
@@ -53,7 +54,9 @@ def test_collection_call_log_and_follow_up(qtbot, office):
         ["علی رضایی", "\u2066۰۹۱۲ ۱۲۳ ۴۵۶۷\u2069", "۹٬۰۰۰٬۰۰۰", "۲۴ روز", ""]]
     assert tab.summary.text() == "۲ پیگیری امروز — جمع معوق ۲۹٬۰۰۰٬۰۰۰ ریال"
     # one click on «تماس»: no modem here, so the reason is shown and the result form opens at once
-    tab.view.selectRow(1)
+    select_row(tab.view, 1)
+    assert tab.selected().name == "علی رضایی"
+    assert tab.call_btn.isEnabled()
     tab.call_btn.click()
     assert "شناسه تماس روشن نیست" in tab.dial_note.text()
     dlg = _visible("CollectionCallDialog")[0]
@@ -73,7 +76,7 @@ def test_collection_call_log_and_follow_up(qtbot, office):
     assert [_cells(tab.model, r)[0] for r in range(2)] == ["شرکت نور", "علی رضایی"]
     assert _cells(tab.model, 1)[5] == "۱۴۰۵/۰۹/۰۳" and _cells(tab.model, 1)[6] == "۱۴۰۵/۰۹/۰۶"
     # «پیگیری بعدی…» on nour: a bad date is refused in Persian and nothing is written
-    tab.view.selectRow(0)
+    select_row(tab.view, 0)
     fu = tab.follow_up()
     fu.when.date.setText("1405/13/01")
     assert not fu.save()
@@ -104,7 +107,7 @@ def test_issued_cheque_dialog_and_states(qtbot, office):
     row = next(r for r in range(4) if _cells(tab.model, r)[1] == "۴۴۵۵")
     assert _cells(tab.model, row)[3:5] == ["۲٬۵۰۰٬۰۰۰", "۱۴۰۵/۰۹/۰۷"]
     # mark it cleared: it leaves the week's list
-    tab.view.selectRow(row)
+    select_row(tab.view, row)
     assert tab.set_state("cleared")
     assert "۴۴۵۵" not in [_cells(tab.model, r)[1] for r in range(tab.model.rowCount())]
     assert IssuedCheque.get(IssuedCheque.number == "4455").state == "cleared"

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -99,6 +99,24 @@ def _table(model: QAbstractTableModel, stretch: int = 0) -> QTableView:
     return v
 
 
+def select_row(view: QTableView, i: int) -> None:
+    """Select a whole row. (QTableView.selectRow picks its column at the viewport's right edge in a
+    right-to-left layout and can miss every column: it then selects nothing.)"""
+    idx = view.model().index(i, 0)
+    view.selectionModel().setCurrentIndex(
+        idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+    view.scrollTo(idx)
+
+
+def _selected_row(view: QTableView) -> int:
+    """The selected row (the selection, else the current index), or -1."""
+    rows = view.selectionModel().selectedRows()
+    if rows:
+        return rows[0].row()
+    idx = view.currentIndex()
+    return idx.row() if idx.isValid() else -1
+
+
 def _when(d) -> str:
     return fmt.datetime(d) if d is not None and (d.hour or d.minute) else fmt.date(d)
 
@@ -167,17 +185,16 @@ class CollectionTab(QWidget):
                              f"{fmt.money(sum(r.overdue_amount for r in rows))}")
         if rows:
             i = next((k for k, r in enumerate(rows) if keep and r.customer_id == keep.customer_id), 0)
-            self.view.selectRow(i)
+            select_row(self.view, i)
         self._update_buttons()
 
     def selected(self) -> collection.CollectionRow | None:
-        idx = self.view.currentIndex()
-        return self.model.row(idx.row()) if idx.isValid() else None
+        return self.model.row(_selected_row(self.view))
 
     def select_customer(self, customer_id: int) -> bool:
         for i, r in enumerate(self.model.rows):
             if r.customer_id == customer_id:
-                self.view.selectRow(i)
+                select_row(self.view, i)
                 return True
         return False
 
@@ -319,8 +336,7 @@ class ChequesTab(QWidget):
         self._update_buttons()
 
     def selected(self) -> cheques.ChequeRow | None:
-        idx = self.view.currentIndex()
-        return self.model.row(idx.row()) if idx.isValid() else None
+        return self.model.row(_selected_row(self.view))
 
     def _update_buttons(self) -> None:
         c = self.selected()

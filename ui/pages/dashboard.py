@@ -26,10 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import call_log, jalali, meetings
+from app import call_log, fmt, jalali, meetings
 from app import dashboard as dash
 from app import tasks as ts
-from app.text import format_number, to_persian_digits
 from ui.context import AppContext
 
 logger = logging.getLogger(__name__)
@@ -80,7 +79,7 @@ class Card(QFrame):
         lay.addWidget(self.list, 1)
 
     def set_count(self, n: int, alert: bool = False) -> None:
-        self.count.setText(format_number(n))
+        self.count.setText(fmt.num(n))
         self.count.setProperty("alert", bool(alert and n))
         self.count.style().unpolish(self.count)
         self.count.style().polish(self.count)
@@ -101,7 +100,7 @@ class Card(QFrame):
             item.setForeground(QBrush(MUTED))
             self.list.addItem(item)
         elif total > self.list.count():
-            item = QListWidgetItem(f"… و {format_number(total - self.list.count())} مورد دیگر")
+            item = QListWidgetItem(f"… و {fmt.count(total - self.list.count(), 'مورد دیگر')}")
             item.setData(ROLE, more)
             item.setForeground(QBrush(MUTED))
             self.list.addItem(item)
@@ -236,7 +235,7 @@ class DashboardPage(QWidget):
     def _fill(self, d: dash.Dashboard) -> None:
         who = ts.user_name(self.ctx.user_id)
         self.title.setText(f"پیشخوان — {jalali.format_long(d.at)}" + (f" — {who}" if who else ""))
-        self.calls_btn.setText(f"تماس‌های امروز من ({format_number(d.calls_today)})")
+        self.calls_btn.setText(f"تماس‌های امروز من ({fmt.num(d.calls_today)})")
         for card in self.cards.values():
             card.list.setUpdatesEnabled(False)
             card.list.clear()
@@ -260,7 +259,7 @@ class DashboardPage(QWidget):
         c.finish(len(d.meetings))
         c = self.cards["dates"]
         for item in d.dates:
-            phone = f" — \u2066{to_persian_digits(item.phone)}\u2069" if item.phone else ""
+            phone = f" — {fmt.phone(item.phone)}" if item.phone else ""
             c.add(f"{item.label}{phone}", ("customer", item.customer_id, item.customer_id))
         c.set_count(len(d.dates))
         c.finish(len(d.dates))
@@ -268,7 +267,7 @@ class DashboardPage(QWidget):
                                   ("unhandled", d.unhandled_calls, d.counts.get("unhandled", 0))):
             c = self.cards[key]
             for call in calls:
-                number = f"\u2066{to_persian_digits(call.number)}\u2069" if call.number else "شماره نامشخص"
+                number = fmt.phone(call.number) if call.number else "شماره نامشخص"
                 name = call.name or "ناشناس"
                 owner = f" — مسئول: {call.user_name}" if call.user_name else ""
                 c.add(f"{jalali.format_datetime(call.started_at)}  {name} — {number}{owner}",
@@ -285,8 +284,7 @@ class DashboardPage(QWidget):
         self.team.setVisible(d.manager)
         self.team_table.setRowCount(len(d.per_user))
         for i, row in enumerate(d.per_user):
-            cells = [row["name"], format_number(row["open"]), format_number(row["overdue"]),
-                     format_number(row["today"])]
+            cells = [row["name"], fmt.num(row["open"]), fmt.num(row["overdue"]), fmt.num(row["today"])]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(ROLE, row["user_id"])
