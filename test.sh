@@ -6,14 +6,4 @@ cd "$(dirname "$0")"
 bash scripts/setup.sh --test
 export QT_QPA_PLATFORM=offscreen
 .venv/bin/ruff check .
-status=0
-.venv/bin/python -m pytest "$@" || status=$?
-if [ "$status" -ge 128 ]; then
-  # Known, rare: a queued cross-thread Qt signal reaching a finished pytest-qt waitSignal crashes the process
-  # (seen about once in ten full runs, in the serial-port listener tests). A crash is not a test failure: run again
-  # once and say so; a real failure still fails.
-  echo "test.sh: the test process crashed (status $status); running the suite once more" >&2
-  status=0
-  .venv/bin/python -m pytest "$@" || status=$?
-fi
-exit "$status"
+exec .venv/bin/python -m pytest "$@"

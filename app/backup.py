@@ -220,8 +220,16 @@ def check_file(path: Path) -> None:
                            + ", ".join(problems[:8]) + ("…" if len(problems) > 8 else ""))
 
 
-def _default_name(tag: str = "") -> str:
-    return f"{PREFIX}{_stamp()}{('-' + tag) if tag else ''}{SUFFIX}"
+def _default_name(tag: str = "", n: int = 1) -> str:
+    return f"{PREFIX}{_stamp()}{('.' + str(n)) if n > 1 else ''}{('-' + tag) if tag else ''}{SUFFIX}"
+
+
+def _free_name(folder: Path, tag: str = "") -> Path:
+    """A dated name in `folder` that no file has yet (two backups within one second get .2, .3…)."""
+    n = 1
+    while (folder / _default_name(tag, n)).exists():
+        n += 1
+    return folder / _default_name(tag, n)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -268,11 +276,11 @@ def backup(db_path: Path, out: Path | None = None, folder: Path | None = None, t
         from app.paths import backup_dir
 
         folder = Path(folder) if folder is not None else backup_dir()
-        out = folder / _default_name(tag)
+        out = _free_name(folder, tag)
     else:
         out = Path(out).expanduser()
         if out.is_dir():
-            out = out / _default_name(tag)
+            out = _free_name(out, tag)
         elif str(out).endswith(("/", os.sep)):
             raise UserError(f"پوشه «{out}» وجود ندارد.", en=f"The folder {out} does not exist.")
     _check_target(out, db_path, force)
@@ -309,7 +317,7 @@ def safety_copy(db_path: Path | sqlite3.Connection, reason: str, keep: int = SAF
     from app.paths import safety_dir
 
     folder = safety_dir()
-    out = folder / _default_name(reason)
+    out = _free_name(folder, reason)
     if isinstance(db_path, Path) and not db_path.exists():
         raise UserError(f"پایگاه داده «{db_path}» وجود ندارد.", en=f"There is no database at {db_path}.")
     _online_copy(db_path, out, what=("نسخه ایمنی", "The safety copy"))

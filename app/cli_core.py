@@ -20,6 +20,7 @@ def register(sub) -> None:
     p.add_argument("--calls", type=int, default=None, help="تعداد تماس‌ها (پیش‌فرض: دو برابر مشتریان)")
     p.add_argument("--tasks", type=int, default=None)
     p.add_argument("--invoices", type=int, default=None)
+    p.add_argument("--opportunities", type=int, default=None, help="تعداد فرصت‌های فروش (پیش‌فرض: یک‌پنجم مشتریان)")
     p.add_argument("--seed", type=int, default=1405)
     p.set_defaults(func=cmd_demo)
 
@@ -76,7 +77,8 @@ def cmd_demo(args) -> int:
 
     open_db(args, create=True)               # the one verb that may make a new database
     counts = seed(customers=args.customers, calls=args.calls, tasks=args.tasks, invoices=args.invoices,
-                  seed=args.seed, progress=lambda msg: print(msg, flush=True))
+                  seed=args.seed, progress=lambda msg: print(msg, flush=True),
+                  opportunities=args.opportunities)
     for k, v in counts.items():
         print(f"{k}: {v}")
     return 0

@@ -172,6 +172,7 @@ def _fix_sequence(model) -> None:
 EXTRA_SEEDERS: list[tuple[str, str, str]] = [
     ("app.demo_tasks", "seed_tasks", "tasks"),
     ("app.demo_sales", "seed_sales", "invoices"),
+    ("app.pipeline.demo", "seed_pipeline", "opportunities"),
 ]
 
 
@@ -196,7 +197,8 @@ def seed_office() -> None:
 
 
 def seed(customers: int = 200, calls: int | None = None, tasks: int | None = None, invoices: int | None = None,
-         seed: int = 1405, progress: Callable[[str], None] | None = None) -> dict[str, int]:
+         seed: int = 1405, progress: Callable[[str], None] | None = None,
+         opportunities: int | None = None) -> dict[str, int]:
     rng = random.Random(seed)
     seed_office()
     user_ids = ensure_users()
@@ -204,7 +206,8 @@ def seed(customers: int = 200, calls: int | None = None, tasks: int | None = Non
     counts = {"customers": len(ids)}
     wanted = {"tasks": tasks if tasks is not None else customers,
               "calls": calls if calls is not None else customers * 2,
-              "invoices": invoices if invoices is not None else max(1, customers // 4)}
+              "invoices": invoices if invoices is not None else max(1, customers // 4),
+              "opportunities": opportunities if opportunities is not None else max(1, customers // 5)}
     for module, func, key in EXTRA_SEEDERS:
         try:
             mod = importlib.import_module(module)

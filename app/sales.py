@@ -705,6 +705,9 @@ def _issue(doc: SalesDocument, user: int | None) -> None:
                     ref_table="sales_document", ref_id=doc.id,
                     data={"event": "issued", "number": doc.number, "total": doc.total,
                           "corrects": doc.corrects_id, "source": doc.source_id}, user=user)
+    from app.pipeline.conversion import invoice_issued  # a lead becomes a customer with its first invoice
+
+    invoice_issued(doc, user)
 
 
 def create_proforma(customer_id: int, lines: Iterable[LineInput | dict], **kw) -> SalesDocument:

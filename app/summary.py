@@ -5,6 +5,10 @@
 `app.sales.customer_sales_snapshot` and the last visit from `app.meetings.last_visit`; both are imported lazily,
 and when the module, the function or its tables are missing the item is None and reads «هنوز ثبت نشده».
 `summary_fields(s)` turns a summary into (label, text) pairs ready to show, Persian digits and Jalali dates.
+
+An organisation's summary carries its contact person (title, first and last name) apart from its name, so
+the popup can show «گروه پیشگامان ساختمان» and under it «خانم سارا محمدی», never the title glued to the
+company. "What was said" is the latest call that has a note (`last_note`), which is often not the last call.
 """
 from __future__ import annotations
 
@@ -60,6 +64,20 @@ class CustomerSummary:
     overdue: int | None = None
     last_visit: tuple[dt.datetime, str] | None = None
     last_call: CallBrief | None = None
+    last_note: CallBrief | None = None  # the latest call with a note ("what was said")
+    kind: str = "person"                # person / organisation
+    contact: str = ""                   # an organisation's contact person: «خانم سارا محمدی»
+
+    @property
+    def is_organisation(self) -> bool:
+        return self.kind == "organisation"
+
+    @property
+    def heading(self) -> str:
+        """The popup's big line: a person with their title, an organisation by its name."""
+        if self.is_organisation:
+            return self.name
+        return f"{self.title} {self.name}".strip() if self.title else self.name
 
 
 def _optional(module: str, func: str):
@@ -68,6 +86,12 @@ def _optional(module: str, func: str):
         return getattr(importlib.import_module(module), func, None)
     except ImportError:
         return None
+
+
+def prewarm() -> None:
+    """Import the optional features now (at start-up), not on the GUI thread between the first two rings."""
+    for module in ("app.sales", "app.meetings", "app.customers", "app.jalali"):
+        _optional(module, "__name__")
 
 
 def _safe(fn, *args):
@@ -112,6 +136,20 @@ def _last_call_query(cid, exclude=None):
     return q.order_by(Call.started_at.desc(), Call.id.desc()).limit(1)
 
 
+def _last_note_query(cid, exclude=None):
+    q = (Call.select(Call.id, Call.started_at, Call.direction, Call.state, Call.duration, Call.note)
+         .where(Call.customer == cid, Call.note != ""))
+    if exclude is not None:
+        q = q.where(Call.id != exclude)
+    return q.order_by(Call.started_at.desc(), Call.id.desc()).limit(1)
+
+
+def _brief(c) -> CallBrief | None:
+    if not c:
+        return None
+    return CallBrief(c[0], Call.started_at.python_value(c[1]), c[2], c[3], c[4], c[5])
+
+
 def customer_summary(customer_id: int, exclude_call_id: int | None = None) -> CustomerSummary | None:
     """None when the customer does not exist (deleted between the ring and the look-up)."""
     # the SQL of these three is generated once (app.sqlcache): peewee's SQL building cost more than SQLite
@@ -129,10 +167,20 @@ def customer_summary(customer_id: int, exclude_call_id: int | None = None) -> Cu
         c = sqlcache.run("summary.last_call_excl", _last_call_query, customer_id, exclude_call_id).fetchone()
     else:
         c = sqlcache.run("summary.last_call", _last_call_query, customer_id).fetchone()
-    if c:
-        c = (c[0], Call.started_at.python_value(c[1]), c[2], c[3], c[4], c[5])
-    last_call = CallBrief(*c) if c else None
+    last_call = _brief(c)
+    if last_call is not None and last_call.note:
+        last_note = last_call                   # the last call has a note: no second query
+    elif last_call is None:
+        last_note = None                        # no call at all
+    elif exclude_call_id:
+        last_note = _brief(sqlcache.run("summary.last_note_excl", _last_note_query, customer_id,
+                                        exclude_call_id).fetchone())
+    else:
+        last_note = _brief(sqlcache.run("summary.last_note", _last_note_query, customer_id).fetchone())
     has_sales = bool(snap)
+    organisation = row["kind"] == "organisation"
+    person = " ".join(p for p in (row["first_name"] or "", row["last_name"] or "") if p)
+    contact = " ".join(p for p in (row["title"] or "", person) if p) if organisation and person else ""
     return CustomerSummary(
         customer_id=customer_id, name=display_name_of(row), company=row["company"] or "", title=row["title"] or "",
         rank=row["rank"] or "", customer_type=row["customer_type"] or "", status=row["status"] or "", tags=tags,
@@ -140,7 +188,8 @@ def customer_summary(customer_id: int, exclude_call_id: int | None = None) -> Cu
         last_invoice=_doc(snap.get("last_invoice")),
         balance=int(snap["balance"]) if has_sales and snap.get("balance") is not None else None,
         overdue=int(snap["overdue"]) if has_sales and snap.get("overdue") is not None else None,
-        last_visit=tuple(visit) if visit else None, last_call=last_call)
+        last_visit=tuple(visit) if visit else None, last_call=last_call, last_note=last_note,
+        kind=row["kind"] or "person", contact=contact)
 
 
 def _doc_text(d: DocBrief | None) -> str:
@@ -186,15 +235,20 @@ def persian_digits_in_text(text: str) -> str:
 
 
 def last_call_text(c: CallBrief | None) -> str:
+    """«تماس ورودی، ۱۴۰۵/۰۹/۰۳ ۱۰:۰۰» (what was said is last_note_text's)."""
     if c is None:
         return NONE_YET
     from app.jalali import format_datetime
 
-    text = f"{CALL_STATE_WORDS.get((c.direction, c.state), 'تماس')}، {format_datetime(c.at)}"
-    if c.note:
-        note = c.note.replace("\n", " ")
-        text += f": {persian_digits_in_text(note[:120])}{'…' if len(note) > 120 else ''}"
-    return text
+    return f"{CALL_STATE_WORDS.get((c.direction, c.state), 'تماس')}، {format_datetime(c.at)}"
+
+
+def last_note_text(c: CallBrief | None) -> str:
+    """What was said on the latest call that has a note, with its Jalali date: «۱۴۰۵/۰۹/۰۳: قرار شد …»."""
+    if c is None or not c.note:
+        return NONE_YET
+    note = " ".join(c.note.split())
+    return f"{format_date(c.at)}: {persian_digits_in_text(note[:160])}{'…' if len(note) > 160 else ''}"
 
 
 def summary_fields(s: CustomerSummary) -> list[tuple[str, str]]:
@@ -204,14 +258,18 @@ def summary_fields(s: CustomerSummary) -> list[tuple[str, str]]:
     if s.last_visit:
         when, what = s.last_visit
         visit = format_date(when) + (f": {persian_digits_in_text(what[:100])}" if what else "")
+    # An organisation's name is the heading and its contact person is shown under it (CustomerSummary.contact):
+    # no «شرکت» row repeating the name.
+    first = [] if s.is_organisation else [("شرکت", s.company or NONE_YET)]
     return [
-        ("شرکت", s.company or NONE_YET),
-        ("رتبه و گروه", rank or NONE_YET),
-        ("برچسب‌ها", "، ".join(s.tags) or NONE_YET),
+        *first,
+        ("رتبه و گروه", persian_digits_in_text(rank) or NONE_YET),
+        ("برچسب‌ها", "، ".join(persian_digits_in_text(t) for t in s.tags) or NONE_YET),
         ("مسئول", s.assigned_rep or NONE_YET),
         ("آخرین پیش‌فاکتور", _doc_text(s.last_proforma)),
         ("آخرین فاکتور", _doc_text(s.last_invoice)),
         ("مانده حساب", balance_text(s.balance, s.overdue)),
         ("آخرین بازدید", visit),
         ("آخرین تماس", last_call_text(s.last_call)),
+        ("آنچه گفته شد", last_note_text(s.last_note)),
     ]

@@ -31,7 +31,8 @@ def register_kind(kind: str, label: str) -> None:
 
 # Features that write the timeline register their kinds' labels when imported; load them all before showing
 # a timeline, so a customer file opened first (before any of those pages) still reads «فاکتور», not "invoice".
-FEATURE_MODULES = ("app.tasks", "app.meetings", "app.call_log", "app.sales", "app.callerid.service")
+FEATURE_MODULES = ("app.tasks", "app.meetings", "app.call_log", "app.sales", "app.callerid.service",
+                   "app.pipeline.opportunities", "app.pipeline.conversion")
 _features_loaded = False
 
 

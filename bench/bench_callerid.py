@@ -72,8 +72,7 @@ def _build(customers: int, calls: int, ringers: int) -> Path:
         with db.atomic():
             db.cursor().executemany(sql, rows)
     # the customers who will ring get a proforma, an invoice, a visit and a call note: every field filled
-    from app import meetings, sales
-    from app.callerid import service as svc
+    from app import call_log, meetings, sales
 
     ringing = rng.sample(ids, ringers)
     for cid in ringing:
@@ -84,7 +83,7 @@ def _build(customers: int, calls: int, ringers: int) -> Path:
                             settlement="credit")
         meetings.create_meeting({"customer_id": cid, "start_at": dt.datetime(2026, 11, 10, 11, 0),
                                  "status": "held", "subject": "بازدید از انبار"})
-        svc.log_manual_call(customer_id=cid, direction="out", duration=60, result="answered",
+        call_log.log_manual_call(customer_id=cid, direction="out", duration=60, result="answered",
                             note="قرار شد پیش‌فاکتور تازه بفرستیم", started_at=dt.datetime(2026, 11, 20, 10, 0))
     db.execute_sql("CREATE TABLE IF NOT EXISTS bench_ringers (customer_id INTEGER PRIMARY KEY)")
     db.cursor().executemany("INSERT INTO bench_ringers VALUES (?)", [(c,) for c in ringing])
@@ -292,7 +291,7 @@ def run(quick: bool = False) -> list[dict]:
                       incomplete=incomplete, customers=customers, calls=calls, rss_mb=rss_mb()))
 
     # --- the call log with 1,000,000 calls: opening the page (last 30 days + the missed tab), the missed list ---
-    from app.callerid import service as svc
+    from app import call_log
     from ui.context import AppContext
     from ui.pages.calls import CallsPage
 
@@ -310,14 +309,92 @@ def run(quick: bool = False) -> list[dict]:
     samples = []
     for _ in range(10 if quick else 30):
         def missed() -> None:
-            ids = svc.missed_call_ids()
-            svc.fetch_call_rows(ids[:100])
+            ids = call_log.missed_call_ids()
+            call_log.fetch_call_rows(ids[:100])
         t = time.perf_counter()
         missed()
         samples.append((time.perf_counter() - t) * 1000)
     out.append(figure("missed_calls_list", samples, calls=calls))
+
+    out.append(_during_import(app, rng, ringing, numbers, link_dir, quick))
     close_database()
     return out
+
+
+def import_write_phase(rows: int, hold: float = 0.0) -> int:
+    """An import's write phase as one writer job: `rows` customers in one transaction (made by SQLite itself, so
+    the figure is about the database being busy, not about a second Python thread), held ≥ `hold` seconds."""
+    from models.base import db
+
+    t0 = time.monotonic()
+    batch = 5_000
+    sql = ('WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) '
+           'INSERT INTO "customer" (kind, stage, first_name, last_name, company, title, job, customer_type, rank, '
+           'status, activity_field, source, national_id, economic_code, registration_no, postal_code, email, '
+           'website, description, sort_key, search_text, created_at, updated_at) '
+           "SELECT 'person', 'actual', 'نام' || i, 'خانوادگی' || i, '', '', '', '', '', 'active', '', 'bench', "
+           "'', '', '', '', '', '', '', 'k' || i, ' نام' || i || ' ', '2026-11-24 10:00:00', "
+           "'2026-11-24 10:00:00' FROM n")
+    for lo in range(0, rows, batch):
+        db.execute_sql(sql, (lo, min(rows, lo + batch)))
+        time.sleep(max(0.0, hold - (time.monotonic() - t0)) / max(1, (rows - lo) // batch))
+    time.sleep(max(0.0, hold - (time.monotonic() - t0)))
+    return rows
+
+
+def _during_import(app, rng, ringing, numbers, link_dir, quick: bool) -> dict:
+    """callerid_during_import: rings while a 50,000-row import holds the writer (one write transaction). The popup
+    must not wait for the import (latency from the record's last byte to the popup shown), and every call's row
+    must be written once the import lets go (rows_written_pct). The floor is the same rings on the same rig with
+    no import, measured first in the same run."""
+    import threading
+
+    from models.calls import Call
+    from models.writer import writer
+
+    rows, hold, rings = (10_000, 3.0, 20) if quick else (50_000, 5.0, 100)
+    rig = _Rig(app, "techno", 2, str(link_dir / "techno2"))
+    samples: list[float] = []
+    floor: list[float] = []
+    keys: list[str] = []
+    imports: list[threading.Thread] = []
+    before = Call.select().count()
+    try:
+        for i in range(2 * rings + 6):
+            during = i >= rings + 3          # the first half: the same rings with no import (the floor)
+            if during and (not imports or not imports[-1].is_alive()):
+                t = threading.Thread(target=writer.run, args=(import_write_phase, rows, hold), name="bench-import")
+                t.start()
+                imports.append(t)
+                rig.wait(lambda: False, 0.2)           # the import has the writer
+            line = 1 + i % 2
+            cid = rng.choice(ringing)
+            shown_before = set(rig.shown)
+            t_last = rig.sim.ring(line, _forms(numbers[cid], rng))
+            if not rig.wait(lambda sb=shown_before: set(rig.shown) - sb, 5):
+                raise RuntimeError("no popup within 5 s during the import")
+            key = next(iter(set(rig.shown) - shown_before))
+            if 3 <= i < rings + 3:
+                floor.append((rig.shown[key] - t_last) * 1000)
+            elif i >= rings + 6:
+                samples.append((rig.shown[key] - t_last) * 1000)
+            keys.append(key)
+            rig.sim.miss(line)
+            rig.wait(lambda k=key: (v := rig.ctrl.service.view_of(k)) is not None and v.final, 5)
+            rig.ctrl.stack.clear()
+        for t in imports:
+            while t.is_alive():
+                rig.wait(lambda: False, 0.05)
+        rig.wait(lambda: rig.ctrl.pending == 0, 60)
+        written = Call.select().count() - before
+    finally:
+        rig.close()
+    from bench.common import percentile
+
+    pct = round(100.0 * written / len(keys), 1) if keys else 0.0
+    return figure("callerid_during_import", samples, rows_written_pct=pct, calls=len(keys), import_rows=rows,
+                  imports=len(imports), popup_max_ms=round(max(samples), 3) if samples else None,
+                  floor_p99_ms=round(percentile(floor, 99), 3), floor_p50_ms=round(percentile(floor, 50), 3))
 
 
 if __name__ == "__main__":

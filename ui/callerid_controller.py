@@ -6,8 +6,12 @@
 
 `attach_listener(obj)` connects any object with `event_received(object)` and `state_changed(str, str)` signals
 (the real listener, or a test's); `start()` creates app.callerid.listener's listener from the settings.
-Events arrive on the GUI thread through queued connections; the service's work per event is a few indexed
-queries, so the GUI never waits on the device.
+
+Per event (GUI thread): the service identifies the call (a few indexed reads), the popup is shown, and the
+call's row is queued to the one writer (service.record → models.writer). The writer's answer comes back
+through a queued Qt signal (_RecordBridge, emitted from the Future's done-callback on the writer thread) and
+gives the popup its call id. The GUI never waits for a write: a call during a long import or a backup waits
+in the writer's queue, not on the screen. A failed record is retried (RETRY_MS) with the call's latest state.
 """
 from __future__ import annotations
 
@@ -15,10 +19,11 @@ import logging
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from app import settings
+from app import call_log, settings
 from app import summary as sm
 from app.callerid import events as ev
 from app.callerid import service as svc
+from models.writer import writer
 from ui.context import AppContext
 from ui.popup_stack import PopupStack
 from ui.tray import CallerIdTray
@@ -26,6 +31,14 @@ from ui.tray import CallerIdTray
 logger = logging.getLogger(__name__)
 
 TICK_MS = 500
+RETRY_MS = 2000
+
+
+class _RecordBridge(QObject):
+    """Carries a finished write job from the writer thread to the GUI thread (a queued connection: the
+    bridge lives on the GUI thread and the signal is emitted on the writer's)."""
+
+    done = Signal(object, object)        # concurrent Future, list of call keys
 
 
 class CallerIdController(QObject):
@@ -46,18 +59,26 @@ class CallerIdController(QObject):
         self._changed.setSingleShot(True)
         self._changed.setInterval(300)
         self._changed.timeout.connect(lambda: self.ctx.bus.data_changed.emit("calls"))
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.setInterval(RETRY_MS)
+        self._retry.timeout.connect(lambda: self._record([]))
+        self._bridge = _RecordBridge(self)
+        self._bridge.done.connect(self._on_recorded)
+        self.pending = 0                     # record jobs queued and not yet answered (tests, the bench)
         ctx.bus.customer_changed.connect(self._customer_changed)
 
     # --- life -----------------------------------------------------------------------------------------------
 
     def start(self) -> None:
         if self.service is None:
-            try:
-                svc.recover_open_calls()
+            try:      # queued, not awaited: an import may hold the writer at start-up
+                writer.submit(svc.recover_open_calls).add_done_callback(_log_failure)
             except Exception:  # noqa: BLE001 - a damaged row must not stop caller ID
                 logger.exception("caller ID: could not close the calls left open")
             self.service = svc.CallerIdService()
         self.stack.prewarm(1)
+        sm.prewarm()
         self._timer.start()
         if self.listener is None:
             listener = self._make_listener()
@@ -98,7 +119,10 @@ class CallerIdController(QObject):
                 except Exception:  # noqa: BLE001
                     logger.exception("caller ID listener stop failed")
         if self.service is not None:
-            self._show(self.service.close_all())
+            views = self.service.close_all()
+            self._show(views)
+            self._record(views)
+        self._retry.stop()
         self.stack.clear()
         self._state("stopped", "شناسه تماس: خاموش")
 
@@ -109,32 +133,66 @@ class CallerIdController(QObject):
             return
         if self.service is None:
             self.service = svc.CallerIdService()
-        self._show(self.service.handle(event, before_write=self._show_before_write))
-
-    def _show_before_write(self, v: svc.CallView) -> None:
-        """A new call, looked up but not yet logged (v.call_id is 0): its popup goes on screen now, painted,
-        and the service writes the Call row right after, in this same GUI turn; the view it then returns
-        (with the id) reaches the same popup through _show → update_call before any click can be handled."""
-        had = self.stack.popup_for(v.key)
-        self._show_one(v)
-        p = self.stack.popup_for(v.key)
-        if p is not None and p is not had:
-            p.repaint()         # pixels on screen before the write, not after it at the next paint event
+        views = self.service.identify(event)       # reads only: the popup goes up without waiting for a write
+        self._show(views)
+        self._record(views)
 
     def tick(self) -> None:
         if self.service is not None:
-            self._show(self.service.tick())
+            views = self.service.tick()
+            self._show(views)
+            self._record(views)
 
     def _show(self, views: list[svc.CallView]) -> None:
-        if not views:
-            return
         for v in views:
             try:
                 self._show_one(v)
             except Exception:  # noqa: BLE001 - one broken popup must not hide the next call
                 logger.exception("caller ID: could not show call %s", v.key)
-            self.call_changed.emit(v)
-        self._changed.start()
+
+    # --- the writer's half ----------------------------------------------------------------------------------
+
+    def _record(self, views: list[svc.CallView]) -> None:
+        if self.service is None or (not views and not self.service.pending_retry()):
+            return
+        keys = [v.key for v in views]
+        try:
+            fut = self.service.record(views)
+        except Exception:  # noqa: BLE001 - e.g. the writer is shut down: retried later
+            logger.exception("caller ID: could not queue the call records")
+            self.service.record_failed(keys)
+            self._retry.start()
+            return
+        self.pending += 1
+        bridge = self._bridge
+        fut.add_done_callback(lambda f: _deliver(bridge, f, keys))
+
+    def _on_recorded(self, fut, keys) -> None:
+        """On the GUI thread: the writer has answered a record job."""
+        self.pending = max(0, self.pending - 1)
+        if self.service is None:
+            return
+        try:
+            results = fut.result()
+        except Exception:  # noqa: BLE001 - the database stayed locked, the disk is full…: retried
+            logger.exception("caller ID: recording calls failed; retrying")
+            self.service.record_failed(keys)
+            self._retry.start()
+            return
+        for v in self.service.recorded(results):
+            if self.stack.popup_for(v.key) is not None:
+                try:
+                    self.stack.update_call(v)
+                except Exception:  # noqa: BLE001
+                    logger.exception("caller ID: could not update call %s", v.key)
+        for key, call_id in results.items():
+            v = self.service.view_of(key) if call_id else None
+            if v is not None:
+                self.call_changed.emit(v)
+        if self.service.pending_retry():
+            self._retry.start()
+        if results:
+            self._changed.start()
 
     def _show_one(self, v: svc.CallView) -> None:
         if v.direction != "in":
@@ -142,8 +200,8 @@ class CallerIdController(QObject):
         existing = self.stack.popup_for(v.key)
         worth = v.number_known or v.rings >= 2
         if existing is None:
-            if not worth or v.key in self._notified:
-                return
+            if not worth or v.key in self._notified or v.final:
+                return          # nothing to say yet, said already, or over before it could be shown
             self._notified.add(v.key)
             if len(self._notified) > 500:
                 self._notified = {v.key}
@@ -173,22 +231,32 @@ class CallerIdController(QObject):
         self.tray.set_state(state, text)
 
     def _customer_changed(self, customer_id: int) -> None:
-        """A customer was created or edited (e.g. from a popup's «مشتری جدید»): attach the calls from their
-        numbers, and turn open popups of those numbers into the customer's popup."""
+        """A customer was created or edited (e.g. from a popup's «مشتری جدید» or «افزودن به مشتری موجود»): the
+        live calls from their numbers take this customer (and keep it through every later event), the rows
+        already written are attached behind them in the writer's queue, and open popups turn into the
+        customer's popup."""
+        if self.service is None:
+            self.service = svc.CallerIdService()
         try:
-            if svc.link_calls_to_customer(customer_id):
-                self._changed.start()
-            for p in self.stack.popups():
-                v = p.view
-                if v is None or v.customer_id or not v.number:
-                    continue
-                row = svc.get_call_row(v.call_id)
-                if row.customer_id == customer_id:
-                    from dataclasses import replace
-
-                    p.summary = sm.customer_summary(customer_id, exclude_call_id=v.call_id)
-                    p.update_call(replace(v, customer_id=customer_id, customer_name=row.customer_name))
+            views = self.service.link_customer(customer_id)
         except Exception:  # noqa: BLE001
+            logger.exception("caller ID: could not link live calls to customer %s", customer_id)
+            views = []
+        for v in views:
+            p = self.stack.popup_for(v.key)
+            if p is not None:
+                try:
+                    self.stack.show_call(v, self._summary(v))
+                except Exception:  # noqa: BLE001
+                    logger.exception("caller ID: could not update call %s", v.key)
+        self._record([v for v in views if not v.final])
+        try:
+            self.pending += 1
+            bridge = self._bridge
+            writer.submit(call_log.link_calls_to_customer, customer_id).add_done_callback(
+                lambda f: _deliver(bridge, _linked(f), []))
+        except Exception:  # noqa: BLE001
+            self.pending = max(0, self.pending - 1)
             logger.exception("caller ID: could not link calls to customer %s", customer_id)
 
     # --- for the settings panel and click-to-call ---------------------------------------------------------
@@ -205,3 +273,29 @@ class CallerIdController(QObject):
 
     def popups(self):
         return self.stack.popups()
+
+
+def _deliver(bridge: _RecordBridge, fut, keys) -> None:
+    """Any thread (the writer's, or the GUI's when the job ran inline): hand the result to the GUI thread."""
+    try:
+        bridge.done.emit(fut, keys)
+    except RuntimeError:            # the controller is gone (closing): nobody to tell
+        logger.debug("caller ID: record finished after the controller was deleted")
+
+
+def _linked(fut):
+    """link_calls_to_customer's Future as a record result ({}: no views to update)."""
+    from concurrent.futures import Future
+
+    out: Future = Future()
+    try:
+        fut.result()
+    except Exception:  # noqa: BLE001 - logged; the link is retried when the customer is next saved
+        logger.exception("caller ID: linking calls to a customer failed")
+    out.set_result({})
+    return out
+
+
+def _log_failure(fut) -> None:
+    if fut.exception() is not None:
+        logger.error("caller ID: could not close the calls left open: %s", fut.exception())

@@ -250,6 +250,10 @@ class CustomerFileWindow(QWidget):
         self.proforma_button.clicked.connect(lambda: self._new_document("proforma"))
         self.invoice_button.clicked.connect(lambda: self._new_document("invoice"))
         dl.addWidget(self.standing_box)
+        from ui.pipeline.customer_box import OpportunitiesBox
+
+        self.opportunities_box = OpportunitiesBox(self.ctx, details)
+        dl.addWidget(self.opportunities_box)
         self.info_box = QGroupBox("مشخصات")
         self.info_grid = QGridLayout(self.info_box)
         self.info_grid.setColumnStretch(1, 1)
@@ -332,6 +336,7 @@ class CustomerFileWindow(QWidget):
         self._fill_header()
         self._fill_details()
         self._fill_standing()
+        self.opportunities_box.load(self.customer_id)
         self._fill_filter()
         self._fill_timeline()
 

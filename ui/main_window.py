@@ -32,6 +32,7 @@ SECTIONS = [
     ("invoices", "پیش‌فاکتور و فاکتور", "ui.pages.invoices", "InvoicesPage"),
     ("money", "مطالبات و چک‌ها", "ui.money.page", "MoneyPage"),
     ("reports", "گزارش‌ها", "ui.pages.reports", "ReportsPage"),
+    ("pipeline", "فرصت‌های فروش", "ui.pipeline.page", "PipelinePage"),
     ("settings", "تنظیمات", "ui.pages.settings", "SettingsPage"),
 ]
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import call_log
 from app import summary as sm
 from app.callerid import events as ev
 from app.callerid import service as svc
@@ -55,6 +56,7 @@ QLabel#headerText, QLabel#lineLabel { color: white; font-weight: bold; }
 QLabel#lineLabel { background: rgba(255,255,255,0.22); border-radius: 4px; padding: 1px 8px; }
 QLabel#name { font-size: 15pt; font-weight: bold; color: #111827; }
 QLabel#number { font-size: 12pt; color: #374151; }
+QLabel#contact { font-size: 11pt; color: #1f2937; }
 QLabel#notice { color: #92400e; background: #fef3c7; border-radius: 4px; padding: 3px 6px; }
 QLabel[role="field"] { color: #6b7280; }
 QLabel[role="value"] { color: #111827; }
@@ -74,7 +76,7 @@ def persian_number(view_or_row) -> str:
 
 
 FIELD_LABELS = ("شرکت", "رتبه و گروه", "برچسب‌ها", "مسئول", "آخرین پیش‌فاکتور", "آخرین فاکتور", "مانده حساب",
-                "آخرین بازدید", "آخرین تماس")
+                "آخرین بازدید", "آخرین تماس", "آنچه گفته شد")
 
 
 class CallPopup(QWidget):
@@ -82,6 +84,8 @@ class CallPopup(QWidget):
 
     Every child widget is made once; showing another call (`assign`) only changes texts and visibility, so
     the stack can keep closed popups and reuse them: no widget is created between the ring and the popup.
+    The height is worked out afresh for every call and every change (`fit_height`): a reused popup never keeps
+    the previous call's height, and any spare height goes below the buttons, never into the header.
     """
 
     closed = Signal(str)        # call key
@@ -133,12 +137,15 @@ class CallPopup(QWidget):
         body.setSpacing(4)
         self.name_label = QLabel(objectName="name")
         self.name_label.setWordWrap(True)
+        self.contact_label = QLabel(objectName="contact")      # an organisation's contact person
+        self.contact_label.setWordWrap(True)
         self.number_label = QLabel(objectName="number")
         self.number_label.setAlignment(Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignRight
                                        | Qt.AlignmentFlag.AlignVCenter)
         self.notice = QLabel(objectName="notice")
         self.notice.setWordWrap(True)
         body.addWidget(self.name_label)
+        body.addWidget(self.contact_label)
         body.addWidget(self.number_label)
         body.addWidget(self.notice)
         self.fields_box = QWidget()
@@ -165,6 +172,7 @@ class CallPopup(QWidget):
         self.buttons.setContentsMargins(12, 4, 12, 0)
         self.buttons.setSpacing(6)
         lay.addLayout(self.buttons)
+        lay.addStretch(1)            # spare height (never expected) goes here, not into the header
         self._all_buttons: dict[str, QPushButton] = {}
         for key, text, slot in (("open", "پرونده مشتری", self.open_customer),
                                 ("note", "یادداشت این تماس", self.write_note),
@@ -232,6 +240,7 @@ class CallPopup(QWidget):
         self.line_label.setText(v.line_label)
         self.line_label.setVisible(bool(v.line_label))
         fields: list[tuple[str, str]] = []
+        contact = ""
         if v.number_status == ev.PRIVATE:
             self.name_label.setText("شماره تماس‌گیرنده پنهان است")
             self.number_label.setText("تماس‌گیرنده شماره خود را نشان نمی‌دهد.")
@@ -245,28 +254,32 @@ class CallPopup(QWidget):
             self.number_label.setText("در انتظار شماره تماس‌گیرنده…")
             buttons = [("note", 0, 0, 2)]
         elif v.customer_id:
-            name = self.summary.name if self.summary else v.customer_name
-            if self.summary and self.summary.title:
-                name = f"{self.summary.title} {name}"
-            self.name_label.setText(name)
+            s = self.summary if self.summary is not None and self.summary.customer_id == v.customer_id else None
+            self.name_label.setText(s.heading if s else v.customer_name)
+            contact = s.contact if s else ""
             self.number_label.setText(persian_number(v))
             if v.other_matches:
                 notice = f"این شماره در پرونده {to_persian_digits(v.other_matches)} مشتری دیگر هم ثبت است."
-            if self.summary is not None:
-                fields = sm.summary_fields(self.summary)
+            if s is not None:
+                fields = sm.summary_fields(s)
             buttons = [("open", 0, 0, 1), ("note", 0, 1, 1), ("follow_up", 1, 0, 1), ("refer", 1, 1, 1)]
         else:
             self.name_label.setText(v.caller_name or "شماره ناشناس")
             self.number_label.setText(persian_number(v))
             notice = "این شماره در پرونده هیچ مشتری نیست."
             buttons = [("new", 0, 0, 1), ("add_existing", 0, 1, 1), ("note", 1, 0, 2)]
+        self.contact_label.setText(contact)
+        self.contact_label.setVisible(bool(contact))
         self.notice.setText(notice)
         self.notice.setVisible(bool(notice))
         values = dict(fields)
         for label in FIELD_LABELS:
             lv = self._field_value_labels[label]
             value = values.get(label)
+            self._field_labels[label].setVisible(value is not None)
+            lv.setVisible(value is not None)
             if value is None:
+                lv.clear()
                 continue
             role = "none" if value == sm.NONE_YET else "value"
             if lv.property("role") != role:
@@ -281,20 +294,31 @@ class CallPopup(QWidget):
         self.fit_height()
 
     def fit_height(self) -> None:
-        """Height for the fixed width (word-wrapped values need heightForWidth, which adjustSize ignores)."""
+        """Height for the fixed width, from this call's content only (word-wrapped values need heightForWidth,
+        which adjustSize ignores). The previous call's fixed height is released first, and every layout's cached
+        size hint is dropped, so a reused popup is laid out afresh."""
+        self.setMinimumHeight(0)
+        self.setMaximumHeight(16777215)
         lay = self.card.layout()     # the outer layout's item for the card caches its height: ask the card's
-        lay.invalidate()
+        for sub in (self.fields, self.buttons, lay, self.layout()):
+            sub.invalidate()
+        for w in (self.name_label, self.contact_label, self.number_label, self.notice,
+                  *self._field_value_labels.values()):
+            w.updateGeometry()
         lay.activate()
         h = lay.totalHeightForWidth(POPUP_WIDTH) if lay.hasHeightForWidth() else lay.totalSizeHint().height()
         self.setFixedHeight(max(h, lay.totalMinimumSize().height()))
         self.layout().invalidate()
+        self.layout().activate()
 
     def _render_state(self) -> None:
         v = self.view
         colour, text = STATE_STYLE.get(v.state, STATE_STYLE["ringing"])
         if v.direction == "in" and v.state == "ended":
             if v.duration is not None:
-                text = f"تماس تمام شد، {svc.format_duration(v.duration)}"
+                text = f"تماس تمام شد، {call_log.format_duration(v.duration)}"
+            elif v.result in call_log.SYSTEM_RESULT_LABELS:
+                text = call_log.SYSTEM_RESULT_LABELS[v.result]
             elif v.outcome_unknown:
                 text = "زنگ تمام شد"
         if v.state == "ringing" and v.rings > 1:
@@ -348,7 +372,7 @@ class CallPopup(QWidget):
         self._raise_main_window()
 
     def write_note(self) -> None:
-        dlg = CallNoteDialog(self.view, self)
+        dlg = CallNoteDialog(self.view, self, call_id=lambda: self.view.call_id, user=self.ctx.user_id)
         dlg.exec()
 
     def add_to_existing(self) -> None:
@@ -357,20 +381,16 @@ class CallPopup(QWidget):
             self.attach_to(dlg.customer_id)
 
     def attach_to(self, customer_id: int) -> bool:
-        """Add this call's number to the customer, attach this call (and earlier ones) and show the summary."""
+        """Add this call's number to the customer. The caller-ID controller (on customer_changed) then links this
+        live call, for every later event too, and the number's earlier unlinked calls, and turns this popup into
+        the customer's."""
         from app import customers
 
         try:
             customers.add_phone(customer_id, self.view.number or self.view.number_raw, user=self.ctx.user_id)
-            svc.link_calls_to_customer(customer_id)
         except UserError as e:
             QMessageBox.warning(self, "افزودن شماره", e.message)
             return False
-        row = svc.get_call_row(self.view.call_id)
-        from dataclasses import replace
-
-        self.summary = sm.customer_summary(customer_id, exclude_call_id=self.view.call_id)
-        self.update_call(replace(self.view, customer_id=customer_id, customer_name=row.customer_name))
         self.ctx.bus.customer_changed.emit(customer_id)
         self.ctx.bus.data_changed.emit("calls")
         return True
@@ -391,9 +411,11 @@ class CallPopup(QWidget):
 class CallNoteDialog(QDialog):
     """What was said on this call: saved on the call (and the customer's timeline)."""
 
-    def __init__(self, view: svc.CallView, parent=None):
+    def __init__(self, view: svc.CallView, parent=None, call_id=None, user: int | None = None):
         super().__init__(parent)
         self.view = view
+        self.user = user
+        self._call_id = call_id or (lambda: view.call_id)    # read at save: the row may be written meanwhile
         self.setWindowTitle("یادداشت تماس")
         lay = QVBoxLayout(self)
         who = view.customer_name or (persian_number(view) if view.number else "تماس‌گیرنده")
@@ -413,8 +435,13 @@ class CallNoteDialog(QDialog):
         self.resize(380, 220)
 
     def save(self) -> None:
+        call_id = self._call_id()
+        if not call_id:
+            self.error.setText("این تماس هنوز در دفتر تماس‌ها ثبت نشده است (در نوبت ذخیره)؛ "
+                               "چند لحظه بعد دوباره «ذخیره» را بزنید.")
+            return
         try:
-            svc.set_call_note(self.view.call_id, self.text.toPlainText())
+            call_log.set_call_note(call_id, self.text.toPlainText(), user=self.user)
         except UserError as e:
             self.error.setText(e.message)
             return
@@ -429,7 +456,7 @@ class AddToCustomerDialog(QDialog):
         self.customer_id: int | None = None
         self.setWindowTitle("افزودن شماره به مشتری موجود")
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"شماره {ltr(to_persian_digits(svc.display_number(number, number)))} به پرونده "
+        lay.addWidget(QLabel(f"شماره {ltr(to_persian_digits(call_log.display_number(number, number)))} به پرونده "
                              f"کدام مشتری افزوده شود؟"))
         self.search = QLineEdit()
         self.search.setPlaceholderText("نام، شرکت یا شماره مشتری را بنویسید…")

@@ -28,6 +28,19 @@ recorded as missed: most such calls were answered, and a missed-calls list full 
 the receptionist to ignore it. A source counts as reporting outcomes when it is one of the multi-line boxes
 (segal, yasna, techno) or once it has sent any ANSWERED / MISSED / HANGUP / OFFHOOK event (e.g. NCID CIDINFO).
 
+One owner: this machine alone decides that a call rang out, was answered or ended, and it owns every
+timeout. Decoders report only what the device said (app/callerid/decoders/base.py LineTracker no longer
+invents MISSED on a quiet line). A MISSED or an inbound HANGUP that arrives for a call this machine has
+already closed (a box's late record) is dropped: it never opens a new call. Each line remembers its last
+closed inbound call for ``CLOSED_MEMORY`` seconds (at least four ring timeouts) to recognise such stragglers.
+
+The device lost (``DEVICE`` event with ``extra={"device": "lost"}``, sent by the source when the port
+disappears): every open call is closed at once as **ended, outcome unknown**, with ``closed_by =
+"device_lost"`` (the service stores result ``device_lost``, shown as «قطع ارتباط با دستگاه»). A call that was
+ringing is not recorded as missed even on a box that reports outcomes: with the box gone nobody can tell
+whether the receptionist picked the handset up after the loss, and a wrong "missed" would send someone to
+call back a customer who was served.
+
 Start times are the arrival times, not the device's DATE/TIME (device clocks are often wrong and carry no
 year); the device's time is kept in the snapshot for the log.
 """
@@ -45,6 +58,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_RING_TIMEOUT = 8.0          # seconds without a ring before a ringing call counts as over
 DEFAULT_ANSWERED_TIMEOUT = 4 * 3600  # an answered call with no hang-up is closed after this (seconds)
 DEFAULT_DIAL_TIMEOUT = 4 * 3600      # an outgoing call with no hang-up is closed after this (seconds)
+CLOSED_MEMORY = 60.0                 # seconds a line remembers its last closed inbound call (late records)
+
+DEVICE_LOST = "device_lost"          # CallSnapshot.closed_by when the device went away mid-call
 
 OUTCOME_SOURCES = frozenset({"segal", "yasna", "techno"})
 
@@ -80,6 +96,7 @@ class CallSnapshot:
     rings: int = 0
     device_time: dt.datetime | None = None
     final: bool = False               # the call is over; no further change will come
+    closed_by: str = ""               # why it was closed other than by the device's report: DEVICE_LOST
 
     @property
     def outcome_unknown(self) -> bool:
@@ -120,6 +137,9 @@ class CallLifecycle:
         # line → (number, time) of an outgoing call just finished by an OUTGOING record that carried the
         # duration: some decoders also give a HANGUP for the same record, which must not log a second call.
         self._just_ended_out: dict[int | None, tuple[str, dt.datetime]] = {}
+        # line → (number_raw, number_status, closed at) of the last inbound call closed on it: a late MISSED or
+        # hang-up record of that call must not open another one.
+        self._closed_in: dict[int | None, tuple[str, str, dt.datetime]] = {}
 
     # --- queries ---------------------------------------------------------------------------------------------
 
@@ -171,12 +191,15 @@ class CallLifecycle:
             if cur is not None and cur.snap.direction == "in" and cur.snap.state == RINGING:
                 cur.set(rings=max(cur.snap.rings, event.rings or 0))
                 out += self._finish(cur, MISSED, at)
+            elif cur is None and self._already_closed(event, at):
+                logger.debug("missed record for a call already closed on line %s: dropped", line)
             elif cur is None and event.number:
                 # A box that reports a missed call whole (number and ring count) with nothing before it.
                 c = self._start_in(line, event, at)
                 out += self._finish(c, MISSED, at)
         elif kind == ev.DEVICE:
-            pass
+            if (event.extra or {}).get("device") == "lost":
+                out += self.device_lost(at)
         else:
             logger.debug("lifecycle: ignoring event kind %r", kind)
         return out
@@ -201,8 +224,22 @@ class CallLifecycle:
                 self._lines.pop(s.line, None)
         return out
 
+    def device_lost(self, at: dt.datetime) -> list[CallChange]:
+        """The device went away: every open call ends now, outcome unknown (see the module's docstring)."""
+        out: list[CallChange] = []
+        for c in list(self._lines.values()):
+            s = c.snap
+            c.set(closed_by=DEVICE_LOST)
+            if s.direction == "in":
+                out += self._finish(c, ENDED, at, no_duration=True)
+            elif s.number_raw or c.digits:
+                out += self._finish_out(c, None, at, number=None, no_duration=True)
+            else:
+                self._lines.pop(s.line, None)
+        return out
+
     def close_all(self, at: dt.datetime) -> list[CallChange]:
-        """Finish every open call now (the app is closing or the device went away)."""
+        """Finish every open call now (the app is closing)."""
         out: list[CallChange] = []
         for c in list(self._lines.values()):
             s = c.snap
@@ -344,8 +381,24 @@ class CallLifecycle:
             return out
         return []
 
+    def _already_closed(self, event: ev.CallerIdEvent, at: dt.datetime) -> bool:
+        """Is this record (MISSED / inbound HANGUP on an idle line) about the inbound call last closed there?"""
+        last = self._closed_in.get(event.line)
+        if last is None:
+            return False
+        number, status, closed_at = last
+        if (at - closed_at).total_seconds() > max(CLOSED_MEMORY, 4 * self.ring_timeout):
+            return False
+        reported = (event.number or "").strip()
+        if not reported or reported == number:
+            return True
+        return (event.status or ev.OK) != ev.OK and status != ev.OK      # withheld both times
+
     def _hangup(self, cur: _Call | None, event: ev.CallerIdEvent, at: dt.datetime) -> list[CallChange]:
         if cur is None:
+            if (event.extra or {}).get("direction") == "in" or self._already_closed(event, at):
+                logger.debug("hang-up for a call already closed on line %s: dropped", event.line)
+                return []
             number = (event.number or "").strip()
             recent = self._just_ended_out.pop(event.line, None)
             if recent and (not number or number == recent[0]) and (at - recent[1]).total_seconds() <= 3:
@@ -382,6 +435,8 @@ class CallLifecycle:
             duration = None
         c.set(state=state, ended_at=at, duration=duration, final=True)
         self._lines.pop(s.line, None)
+        if s.direction == "in":
+            self._closed_in[s.line] = (s.number_raw, s.number_status, at)
         return self._emit(c)
 
     def _finish_out(self, c: _Call, duration: int | None, at: dt.datetime, number: str | None,

@@ -1,7 +1,12 @@
 """The caller-ID listener: one source on a worker QThread, events and states out as Qt signals.
 
-QtCore only (no widgets): the UI connects to the signals; they are emitted on the worker thread and, by
-Qt's automatic connection, delivered queued on the receiver's (GUI) thread.
+QtCore only (no widgets). Threads: the source's loop runs in ``_PumpWorker``, a QObject moved to its own
+QThread (moveToThread); the worker's signals cross to the listener, which lives on the GUI thread, through
+queued connections, and the listener re-emits them there. So every listener signal is emitted on the GUI
+thread, and none after ``stop()``: stop() disconnects the worker, raises the stop flag (the loop checks it at
+least every 50 ms and between back-off waits), quits the thread's event loop and waits for the thread to
+end, without a time limit that would leave it running; events the worker had already queued are dropped by
+a generation check. ``stop()`` itself reports the "stopped" state once, on the GUI thread.
 
     listener = CallerIdListener.from_settings(parent=app)      # or CallerIdListener(source, fmt)
     listener.event_received.connect(service.handle)            # CallerIdEvent
@@ -9,7 +14,7 @@ Qt's automatic connection, delivered queued on the receiver's (GUI) thread.
     listener.start()
     ...
     listener.dial("09121234567"); listener.dial_finished.connect(...)   # click-to-call through the modem
-    listener.stop()                                            # returns within about a second
+    listener.stop()                                            # the thread has ended when it returns
 
 Resilience (see sources.Pump): a missing device is retried with back-off (0.5, 1, 2, 3, 5 s …) and found
 again when it comes back, at the same path, behind a symlink, or (USB) under a new name with the same
@@ -27,7 +32,7 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from app.callerid import sources
 from app.callerid.sources import Pump, Source, SourceUnavailable
@@ -87,20 +92,39 @@ def fix_signal_emit_refcount() -> bool:
 fix_signal_emit_refcount()
 
 
-class _Worker(QThread):
-    def __init__(self, pump: Pump, stop: threading.Event, parent: QObject | None = None):
-        super().__init__(parent)
+class _PumpWorker(QObject):
+    """Runs the source's loop on the thread it was moved to; reports through its own signals (emitted on
+    that thread, delivered queued to the listener on the GUI thread). Emits nothing once ``stop`` is set."""
+
+    event = Signal(object, int)          # CallerIdEvent, generation
+    state = Signal(str, str, int)        # state key, Persian text, generation
+    finished = Signal()
+
+    def __init__(self, pump: Pump, stop: threading.Event, generation: int):
+        super().__init__()
         self.pump = pump
         self.stop_event = stop
-        self.setObjectName("callerid-listener")
+        self.generation = generation
+        pump.on_event = self._event
+        pump.on_state = self._state
 
-    def run(self) -> None:  # noqa: D401 - QThread API
+    def _event(self, e) -> None:
+        if not self.stop_event.is_set():
+            self.event.emit(e, self.generation)
+
+    def _state(self, key: str, text: str) -> None:
+        if not self.stop_event.is_set():
+            self.state.emit(key, text, self.generation)
+
+    @Slot()
+    def run(self) -> None:
         try:
             self.pump.run(self.stop_event)
         except Exception:  # noqa: BLE001 - the last guard: the thread ends, the state says so
             logger.exception("caller-ID worker crashed")
-            if self.pump.on_state:
-                self.pump.on_state(sources.ERROR, sources.state_text(sources.ERROR, "خطای داخلی؛ جزئیات در crm.log"))
+            self._state(sources.ERROR, sources.state_text(sources.ERROR, "خطای داخلی؛ جزئیات در crm.log"))
+        finally:
+            self.finished.emit()
 
 
 class CallerIdListener(QObject):
@@ -118,6 +142,7 @@ class CallerIdListener(QObject):
     state_changed = Signal(str, str)
     dial_finished = Signal(bool, str)
     probe_finished = Signal(bool, str)
+    _request_done = Signal(object, object, object)     # internal: a dial/probe Future, to the GUI thread
 
     def __init__(self, source: Source | None = None, fmt: str | None = None, parent: QObject | None = None, *,
                  idle_flush: float | None = None, backoff: Sequence[float] | None = None,
@@ -131,12 +156,15 @@ class CallerIdListener(QObject):
         self._problem = problem                 # why there is no source (settings incomplete / disabled)
         self._problem_state = sources.NO_DEVICE
         self._pump: Pump | None = None
-        self._worker: _Worker | None = None
+        self._worker: _PumpWorker | None = None
+        self._thread: QThread | None = None
+        self._generation = 0                    # events of an earlier run (already queued) are dropped
         self._stop = threading.Event()
         self._picked_up = threading.Event()
         self._quit_hooked = False
         self.state = sources.STOPPED
         self.state_text = sources.state_text(sources.STOPPED)
+        self._request_done.connect(self._deliver_request, Qt.ConnectionType.QueuedConnection)
 
     # -- construction ---------------------------------------------------------------------------------------
     @classmethod
@@ -179,14 +207,21 @@ class CallerIdListener(QObject):
 
     @property
     def is_running(self) -> bool:
-        return self._worker is not None and self._worker.isRunning()
+        return self._thread is not None and self._thread.isRunning()
 
     def _on_state(self, state: str, text: str) -> None:
         self.state, self.state_text = state, text
         self.state_changed.emit(state, text)
 
-    def _on_event(self, event) -> None:
-        self.event_received.emit(event)
+    @Slot(str, str, int)
+    def _worker_state(self, state: str, text: str, generation: int) -> None:
+        if generation == self._generation and self._thread is not None and not self._stop.is_set():
+            self._on_state(state, text)
+
+    @Slot(object, int)
+    def _worker_event(self, event, generation: int) -> None:
+        if generation == self._generation and self._thread is not None and not self._stop.is_set():
+            self.event_received.emit(event)
 
     def _decoder_factory(self, fmt: str):
         from app.callerid.decoders import decoder_for
@@ -200,30 +235,51 @@ class CallerIdListener(QObject):
             self._on_state(self._problem_state, sources.state_text(self._problem_state, self._problem or ""))
             return
         self._stop = threading.Event()
-        self._pump = Pump(self._source, self._fmt, on_event=self._on_event, on_state=self._on_state,
+        self._generation += 1
+        self._pump = Pump(self._source, self._fmt, on_event=lambda e: None, on_state=None,
                           idle_flush=self._idle_flush, backoff=self._backoff,
                           decoder_factory=self._decoder_factory)
-        self._worker = _Worker(self._pump, self._stop)
-        self._worker.start()
+        thread = QThread()
+        thread.setObjectName("callerid-listener")
+        worker = _PumpWorker(self._pump, self._stop, self._generation)
+        worker.moveToThread(thread)
+        queued = Qt.ConnectionType.QueuedConnection
+        worker.event.connect(self._worker_event, queued)
+        worker.state.connect(self._worker_state, queued)
+        thread.started.connect(worker.run)
+        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        self._thread, self._worker = thread, worker
+        thread.start()
         if not self._quit_hooked:
             app = QCoreApplication.instance()
             if app is not None:
                 app.aboutToQuit.connect(self.stop)      # never leave the thread running at exit
                 self._quit_hooked = True
 
-    def stop(self, timeout: float = 1.0) -> bool:
-        """Stop listening and release the port; True when the thread ended within ``timeout`` seconds."""
-        worker = self._worker
-        if worker is None:
+    def stop(self) -> bool:
+        """Stop listening and release the port. Returns once the worker thread has ended (the loop notices
+        the stop flag within about 50 ms; a device call in progress, e.g. dialling, is cancelled). Nothing
+        is emitted by the worker after this; the "stopped" state is reported here, once. Returns True."""
+        thread, worker = self._thread, self._worker
+        if thread is None:
             return True
         self._stop.set()
         self._picked_up.set()
-        ended = worker.wait(int(timeout * 1000))
-        if not ended:
-            logger.warning("caller-ID worker did not stop within %.1f s", timeout)
-            return False
-        self._worker = None
+        for sig, slot in ((worker.event, self._worker_event), (worker.state, self._worker_state)):
+            try:
+                sig.disconnect(slot)
+            except (RuntimeError, TypeError):
+                pass
+        thread.quit()
+        waited = 0
+        while not thread.wait(2000):
+            waited += 2
+            logger.warning("caller-ID worker still stopping after %d s", waited)
+        self._thread = self._worker = None
         self._pump = None
+        worker.deleteLater()
+        thread.deleteLater()
+        self._on_state(sources.STOPPED, sources.state_text(sources.STOPPED))
         return True
 
     def restart(self) -> None:
@@ -258,7 +314,7 @@ class CallerIdListener(QObject):
         picked, stop = self._picked_up, self._stop
         fut = self._pump.submit(lambda src: modem.dial(src, number, release_after=release_after,
                                                        picked_up=picked, cancel=stop.is_set))
-        fut.add_done_callback(lambda f: self._finished(f, self.dial_finished, lambda r: r.message))
+        fut.add_done_callback(lambda f: self._request_done.emit(f, self.dial_finished, lambda r: r.message))
 
     def picked_up(self) -> None:
         self._picked_up.set()
@@ -271,7 +327,12 @@ class CallerIdListener(QObject):
         from app.callerid import modem
 
         fut = self._pump.submit(lambda src: modem.probe(src))
-        fut.add_done_callback(lambda f: self._finished(f, self.probe_finished, str))
+        fut.add_done_callback(lambda f: self._request_done.emit(f, self.probe_finished, str))
+
+    @Slot(object, object, object)
+    def _deliver_request(self, fut, signal, describe) -> None:
+        """On the GUI thread: the outcome of dial()/probe() as its signal."""
+        self._finished(fut, signal, describe)
 
     @staticmethod
     def _finished(fut, signal, describe) -> None:

@@ -1,38 +1,36 @@
-"""What happens to a caller-ID event once decoded: the call log, the customer match, the timeline.
+"""Live caller-ID calls: an event in, who is calling at once (read-only), the Call row written behind it.
 
-    event ──► CallLifecycle (per-line state machine) ──► call changes ──► Call rows + timeline ──► CallView
+    event ──► CallLifecycle (per-line state machine) ──► identify: look-up + view ──► popup (GUI thread)
+                                                     └─► record: CallRecord ──► the writer (models.writer) ──► ids
 
-Every call is logged, known caller or not, withheld numbers too. The number is normalised with app.phones and
-matched with app.customers.find_by_phone (any of the customer's numbers, with or without the office's area
-code). The timeline gets one entry per call when its outcome is known (kind call_in, call_out or call_missed;
-an unknown caller's entry has no customer and is re-pointed when the number is added to a customer).
+The two halves are separate on purpose. ``identify(event)`` runs on the GUI thread and only reads (the number
+is normalised with app.phones and matched against every customer's numbers); the popup is shown from its
+views. ``record(views)`` queues the rows to the one writer and returns a Future at once: a call that rings
+while an import holds the write transaction waits behind it in the writer's queue, nothing is lost and the
+GUI never waits. The writer runs jobs in submission order, so a call's later changes always follow its
+creation; the Call row id of each live call is kept writer-side (CallRecorder), never guessed by the GUI.
+When the job is done ``recorded(results)`` gives the views their ids (ui/callerid_controller.py delivers the
+Future's result to the GUI thread with a queued Qt signal). A failed record is retried with the call's latest
+state (``retry()``); the recorder creates a missing row, so nothing depends on the first write succeeding.
+
+Every call is logged, known caller or not, withheld numbers too. The timeline gets one entry per call when
+its outcome is known (kind call_in, call_out or call_missed; the entry takes the customer the row has then,
+so a customer linked mid-call owns it). A customer created or chosen for a live call (``link_customer``) is
+carried by every later record of that call; the rows already written are attached by
+app.call_log.link_calls_to_customer, queued behind them.
 
 Live calls (the GUI's caller-ID controller, on the GUI thread):
     svc = CallerIdService()                 # ring timeout read from settings
-    views = svc.handle(event)               # → list[CallView], one per call that changed
-    views = svc.tick()                      # call every second or at svc.next_deadline(): ringing that stopped
+    views = svc.identify(event)             # → list[CallView], one per call that changed (call_id 0 until known)
+    fut = svc.record(views)                 # → Future[dict[key, call id or None]]  (never blocks)
+    views = svc.recorded(fut.result())      # → the views whose id just became known / changed
+    views = svc.tick()                      # every half second: ringing that stopped
+    views = svc.link_customer(customer_id)  # a customer now holds these numbers: live calls follow
+    views = svc.handle(event)               # identify + record + wait (scripts, tests; blocks: not for the GUI)
     svc.close_all()                         # on shutdown
     recover_open_calls()                    # at start-up: calls left ringing by a crash are closed
 
-The call log (pages, dashboards, other features):
-    list_call_ids(CallFilter(...)) -> list[int]      newest first; rows fetched lazily with fetch_call_rows(ids)
-    count_calls(CallFilter(...)) -> int
-    fetch_call_rows(ids) -> dict[int, CallRow]
-    get_call_row(call_id) -> CallRow
-    missed_call_ids(limit=None) -> list[int]          missed calls nobody has called back yet
-    mark_handled(call_id, handled=True, user=None)
-    set_call_note(call_id, note, user=None)           the receptionist's note on this call (marks it handled)
-    log_manual_call(customer_id=None, number="", direction="out", started_at=None, duration=None,
-                    result="", note="", user=None, line=None) -> int (call id)
-                                                      a call typed by hand (the tasks/follow-up dialogs use it)
-    link_calls_to_customer(customer_id) -> int        after a number is added to a customer: attach the calls
-                                                      that came from it while it was unknown
-    last_call(customer_id, exclude_id=None) -> CallRow | None
-    callback_number(call_id) -> str                   the number to dial back (canonical), "" if withheld
-
-A missed call counts as called back (handled) when it is marked so, when a note is written on it, when an
-outgoing call to the same number is logged after it (automatically or by hand), or when the same number calls
-again and is answered.
+The call log itself (lists, manual logging, handled, labels) is app/call_log.py.
 
 Modem-only sources cannot see the handset: their calls end as state "ended" with no answered time and no
 duration (outcome unknown), never as missed (see app/callerid/lifecycle.py).
@@ -41,21 +39,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import OrderedDict
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 
-import peewee as pw
-
-from app import clock, settings, sqlcache, timeline
+from app import call_log, clock, settings, sqlcache, timeline
 from app import phones as ph
 from app.callerid import events as ev
 from app.callerid import lifecycle as lc
 from app.callerid import settings_keys as sk
-from app.errors import NotFound, ValidationError
-from app.text import clean, to_persian_digits
-from models.base import db
 from models.calls import Call
-from models.core import Activity, Customer, PhoneNumber
+from models.core import Customer, PhoneNumber
+from models.writer import writer, writes
 
 logger = logging.getLogger(__name__)
 
@@ -69,23 +64,16 @@ settings.declare(POPUP_ENABLED, bool, True, "نمایش پنجره تماس (خ�
 settings.declare(POPUP_CLOSE_AFTER, int, 20, "بستن پنجره تماس تمام‌شده پس از (ثانیه، ۰ یعنی هرگز)",
                  scope=settings.DESK)
 
-timeline.register_kind("call_note", "یادداشت تماس")
-
-DIRECTION_LABELS = {"in": "ورودی", "out": "خروجی"}
-STATE_LABELS = {"ringing": "در حال زنگ", "answered": "پاسخ داده شد", "missed": "بی‌پاسخ", "ended": "پایان‌یافته",
-                "dialing": "در حال شماره‌گیری"}
-STATUS_LABELS = {ev.OK: "", ev.PRIVATE: "شماره پنهان", ev.UNAVAILABLE: "شماره نامشخص"}
-SOURCE_LABELS = {"manual": "ثبت دستی", "modem": "مودم", "ncid": "NCID", "segal": "اوج سگال", "yasna": "یاسنا",
-                 "techno": "تکنو", "sdmf": "مودم", "mdmf": "مودم", "simulator": "شبیه‌ساز"}
+MAX_RETRIES = 5
 
 
 # --- views ---------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class CallView:
-    """A live call as the popup needs it (also the result of every handle()/tick())."""
+    """A live call as the popup needs it (the result of identify()/tick()/recorded())."""
 
-    call_id: int
+    call_id: int                # 0 until the writer has reported the row's id
     key: str
     line: int | None
     line_label: str
@@ -108,80 +96,19 @@ class CallView:
     number_known: bool
     source: str
     outcome_unknown: bool = False
+    result: str = ""            # the result the row gets ("device_lost" when the device went away)
+    snap: lc.CallSnapshot | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
-class CallRow:
-    """One line of the call log."""
+class CallRecord:
+    """One call's state as the writer stores it (a full snapshot: applying the latest one is always right)."""
 
-    id: int
-    started_at: dt.datetime
-    direction: str
-    state: str
-    number_raw: str
+    key: str
+    snap: lc.CallSnapshot
     number: str
-    number_display: str
-    number_status: str
-    caller_name: str
     customer_id: int | None
-    customer_name: str
-    line: int | None
     line_label: str
-    duration: int | None
-    handled: bool
-    note: str
-    source: str
-    result: str
-
-    @property
-    def direction_label(self) -> str:
-        return DIRECTION_LABELS.get(self.direction, self.direction)
-
-    @property
-    def state_label(self) -> str:
-        if self.direction == "in" and self.state == "ended" and self.duration is None and self.result == "":
-            return "پایان‌یافته (پاسخ نامعلوم)" if self.source not in ("manual",) else STATE_LABELS["ended"]
-        return STATE_LABELS.get(self.state, self.state)
-
-    @property
-    def who(self) -> str:
-        if self.customer_name:
-            return self.customer_name
-        if self.number_status != ev.OK:
-            return STATUS_LABELS[self.number_status]
-        return self.caller_name or "ناشناس"
-
-
-def display_number(canonical: str, raw: str = "") -> str:
-    if not canonical:
-        return raw
-    p = ph.normalize(canonical)
-    return p.display() if p.valid else canonical
-
-
-def format_duration(seconds: int | None, persian: bool = True) -> str:
-    """75 → «۱:۱۵»; 3725 → «۱:۰۲:۰۵»; None → ''."""
-    if seconds is None:
-        return ""
-    seconds = max(0, int(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    text = f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-    return to_persian_digits(text) if persian else text
-
-
-def duration_words(seconds: int | None) -> str:
-    """75 → «۱ دقیقه و ۱۵ ثانیه» (for timeline summaries)."""
-    if seconds is None:
-        return ""
-    m, s = divmod(max(0, int(seconds)), 60)
-    if m and s:
-        text = f"{m} دقیقه و {s} ثانیه"
-    elif m:
-        text = f"{m} دقیقه"
-    else:
-        text = f"{s} ثانیه"
-    return to_persian_digits(text)
 
 
 # --- live calls ------------------------------------------------------------------------------------------------
@@ -194,39 +121,42 @@ class _Live:
     other_matches: int
     number: str
     line_label: str
+    snap: lc.CallSnapshot | None = None
+    recorded_state: bool = False        # the writer has stored the latest snapshot
+    retries: int = 0
 
 
 class CallerIdService:
-    """Applies caller-ID events to the call log. Not thread-safe: use it from one thread (the GUI's)."""
+    """The GUI-thread half (identify) and the queue to the writer-side half (record). Not thread-safe: use it
+    from one thread (the GUI's); the CallRecorder it submits to runs on the writer thread."""
 
-    def __init__(self, ring_timeout: float | None = None):
+    def __init__(self, ring_timeout: float | None = None, recorder: CallRecorder | None = None):
         if ring_timeout is None:
             ring_timeout = settings.get(RING_TIMEOUT)
         self.machine = lc.CallLifecycle(ring_timeout=max(1.0, float(ring_timeout)))
-        self._live: dict[str, _Live] = {}
+        self.recorder = recorder or CallRecorder()
+        self._live: dict[str, _Live] = {}                       # open calls
+        self._closed: OrderedDict[str, _Live] = OrderedDict()   # finished calls, kept for their late ids
+        self._dirty: set[str] = set()                           # keys whose last record failed
 
-    def handle(self, event: ev.CallerIdEvent, at: dt.datetime | None = None,
-               before_write: Callable[[CallView], object] | None = None) -> list[CallView]:
-        """Apply one event; the views of the calls it changed, each with its Call row id.
+    # --- the read-only half ------------------------------------------------------------------------------------
 
-        ``before_write(view)``, when given, is called for a NEW call as soon as its number has been looked up
-        and BEFORE its Call row is written (view.call_id is 0 then): the popup can be on screen without
-        waiting for the write. The row is written right after, in the same call; the returned view carries the
-        id. An exception in ``before_write`` is logged and the call is still written; a failed write is logged
-        and that call is left out of the result (the next event of the call retries it)."""
+    def identify(self, event: ev.CallerIdEvent, at: dt.datetime | None = None) -> list[CallView]:
+        """Apply one event to the calls' lives and look the caller up: the views of the calls it changed.
+        Reads only (never waits for the writer); never raises."""
         at = at or _now_precise()
         try:
             changes = self.machine.feed(event, at)
         except Exception:  # noqa: BLE001 - a bad event must never take the listener down
             logger.exception("caller ID: event %r could not be applied", event)
             return []
-        return self._apply(changes, before_write)
+        return self._views(changes)
 
     def tick(self, at: dt.datetime | None = None) -> list[CallView]:
-        return self._apply(self.machine.tick(at or _now_precise()))
+        return self._views(self.machine.tick(at or _now_precise()))
 
     def close_all(self, at: dt.datetime | None = None) -> list[CallView]:
-        return self._apply(self.machine.close_all(at or _now_precise()))
+        return self._views(self.machine.close_all(at or _now_precise()))
 
     def next_deadline(self) -> dt.datetime | None:
         return self.machine.next_deadline()
@@ -234,79 +164,228 @@ class CallerIdService:
     def live_calls(self) -> list[lc.CallSnapshot]:
         return self.machine.active()
 
-    def _apply(self, changes: list[lc.CallChange],
-               before_write: Callable[[CallView], object] | None = None) -> list[CallView]:
+    def view_of(self, key: str) -> CallView | None:
+        live = self._live.get(key) or self._closed.get(key)
+        return _view(live, live.snap) if live is not None and live.snap is not None else None
+
+    def _views(self, changes: list[lc.CallChange]) -> list[CallView]:
         out: list[CallView] = []
         for ch in changes:
             try:
-                out.append(self._apply_one(ch, before_write))
-            except Exception:  # noqa: BLE001 - log it; the next call must still be recorded
-                logger.exception("caller ID: could not record call change %r", ch)
+                out.append(self._view_of_change(ch))
+            except Exception:  # noqa: BLE001 - log it; the next call must still be shown and recorded
+                logger.exception("caller ID: could not apply call change %r", ch)
         return out
 
-    def _apply_one(self, ch: lc.CallChange, before_write: Callable[[CallView], object] | None = None) -> CallView:
+    def _view_of_change(self, ch: lc.CallChange) -> CallView:
         s = ch.call
-        live = self._live.get(s.key)
+        live = self._live.get(s.key) or self._closed.get(s.key)
         if live is None:
             live = _Live(0, None, "", 0, "", sk.line_label(s.line))
+            self._live[s.key] = live
             if s.number_known:
                 self._match(live, s)
-            if before_write is not None and not s.final:
-                try:
-                    before_write(_view(live, s))
-                except Exception:  # noqa: BLE001 - the call must be logged whatever the popup did
-                    logger.exception("caller ID: showing call %s before logging it failed", s.key)
-            with db.atomic():
-                self._create(live, s)
-                if s.final:
-                    self._finish(live, s)
-            if not s.final:
-                self._live[s.key] = live
-            return _view(live, s)
-        with db.atomic():
-            return self._apply_existing(live, s)
-
-    def _apply_existing(self, live: _Live, s: lc.CallSnapshot) -> CallView:
-        if s.number_known and s.number_status == ev.OK and not live.number and s.number_raw:
+        elif s.number_known and s.number_status == ev.OK and not live.number and s.number_raw:
             self._match(live, s)          # the number arrived after the first ring
-        self._update(live, s)
-        if s.final:
-            self._live.pop(s.key, None)
-            self._finish(live, s)
+        live.snap = s
+        live.recorded_state = False
+        if s.final and s.key in self._live:
+            self._closed[s.key] = self._live.pop(s.key)
+            while len(self._closed) > 500:
+                self._closed.popitem(last=False)
         return _view(live, s)
 
     def _match(self, live: _Live, s: lc.CallSnapshot) -> None:
         number, cust, others = _lookup(s.number_raw, s.number_status)
         live.number = number
-        live.customer_id = cust[0] if cust else None
-        live.customer_name = cust[1] if cust else ""
+        if live.customer_id is None:          # a customer linked from the popup is kept
+            live.customer_id = cust[0] if cust else None
+            live.customer_name = cust[1] if cust else ""
         live.other_matches = others
 
-    def _create(self, live: _Live, s: lc.CallSnapshot) -> None:
+    def link_customer(self, customer_id: int) -> list[CallView]:
+        """A customer now holds some numbers (created or chosen from a popup, or edited): the live and
+        recently finished calls from those numbers that had no customer take this one, in every later record.
+        Returns their views. The rows already written are attached by call_log.link_calls_to_customer."""
+        from app.customers import display_name_of
+
+        numbers = {p.canonical for p in PhoneNumber.select(PhoneNumber.canonical)
+                   .where(PhoneNumber.customer == customer_id) if p.canonical}
+        if not numbers:
+            return []
+        row = (Customer.select(Customer.first_name, Customer.last_name, Customer.company, Customer.kind)
+               .where(Customer.id == customer_id).dicts().first())
+        if row is None:
+            return []
+        name = display_name_of(row)
+        out = []
+        for live in [*self._live.values(), *self._closed.values()]:
+            if live.snap is None or live.customer_id or live.number not in numbers:
+                continue
+            live.customer_id, live.customer_name = customer_id, name
+            live.recorded_state = False
+            out.append(_view(live, live.snap))
+        return out
+
+    # --- the writing half ----------------------------------------------------------------------------------------
+
+    def record(self, views: list[CallView]) -> Future:
+        """Queue these calls' rows to the one writer; a Future of {key: call id, or None when it failed}.
+        Keys whose earlier record failed ride along with their latest state."""
+        keys = list(dict.fromkeys([v.key for v in views] + sorted(self._dirty)))
+        records = []
+        for key in keys:
+            live = self._live.get(key) or self._closed.get(key)
+            if live is None or live.snap is None:
+                continue
+            records.append(CallRecord(key, live.snap, live.number, live.customer_id, live.line_label))
+        self._dirty.difference_update(keys)
+        if not records:
+            fut: Future = Future()
+            fut.set_result({})
+            return fut
+        return writer.submit(self.recorder.apply, records)
+
+    def recorded(self, results: dict[str, int | None]) -> list[CallView]:
+        """The writer's answer to record(): ids into the live calls; failed keys are kept for retry().
+        Returns the views whose id is new (the popup's buttons need it)."""
+        out = []
+        for key, call_id in results.items():
+            live = self._live.get(key) or self._closed.get(key)
+            if live is None:
+                continue
+            if not call_id:
+                live.retries += 1
+                if live.retries <= MAX_RETRIES:
+                    self._dirty.add(key)
+                else:
+                    logger.error("caller ID: call %s could not be recorded after %d tries", key, MAX_RETRIES)
+                continue
+            live.retries = 0
+            if live.call_id != call_id and live.snap is not None:
+                live.call_id = call_id
+                out.append(_view(live, live.snap))
+            live.call_id = call_id
+        return out
+
+    def record_failed(self, views_or_keys) -> None:
+        """A whole record job failed (the database stayed locked by another program, the disk is full):
+        its calls are retried with their latest state."""
+        for x in views_or_keys:
+            key = x if isinstance(x, str) else x.key
+            live = self._live.get(key) or self._closed.get(key)
+            if live is not None:
+                live.retries += 1
+                if live.retries <= MAX_RETRIES:
+                    self._dirty.add(key)
+
+    def pending_retry(self) -> bool:
+        return bool(self._dirty)
+
+    def retry(self) -> Future:
+        return self.record([])
+
+    # --- both at once (scripts, tests) ---------------------------------------------------------------------------
+
+    def handle(self, event: ev.CallerIdEvent, at: dt.datetime | None = None) -> list[CallView]:
+        """identify + record, waiting for the writer: the views with their ids. Blocks while the writer is
+        busy, so the GUI uses identify()/record() instead. A call whose record failed is left out."""
+        return self._settle(self.identify(event, at))
+
+    def tick_and_record(self, at: dt.datetime | None = None) -> list[CallView]:
+        return self._settle(self.tick(at))
+
+    def _settle(self, views: list[CallView]) -> list[CallView]:
+        if not views and not self._dirty:
+            return []
+        try:
+            results = self.record(views).result()
+        except Exception:  # noqa: BLE001 - logged; the calls are retried with the next record
+            logger.exception("caller ID: recording failed")
+            self.record_failed(views)
+            return []
+        self.recorded(results)
+        return [replace(v, call_id=results[v.key]) for v in views if results.get(v.key)]
+
+
+class CallRecorder:
+    """The writer-side half: applies CallRecords to Call rows and the timeline. Its state (which row each live
+    call has) is touched only inside writer jobs, which run one at a time in submission order."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self._done: OrderedDict[str, int] = OrderedDict()
+
+    def apply(self, records: list[CallRecord]) -> dict[str, int | None]:
+        """Run through the writer (one transaction); each record in its own savepoint, so one bad record
+        does not lose the others. {key: call id, or None when that record failed}."""
+        from models.base import db
+
+        out: dict[str, int | None] = {}
+        for r in records:
+            try:
+                with db.atomic():
+                    out[r.key] = self._apply_one(r)
+            except Exception:  # noqa: BLE001 - reported as None; the GUI retries with the latest state
+                logger.exception("caller ID: could not record call %s", r.key)
+                out[r.key] = None
+        return out
+
+    def _apply_one(self, r: CallRecord) -> int:
+        s = r.snap
+        done = self._done.get(r.key)
+        if done is not None:
+            if Call.select(Call.id).where(Call.id == done).exists():
+                return done                 # a late or repeated record of a finished call: nothing to do
+            del self._done[r.key]
+        call_id = self._ids.get(r.key)
+        if call_id and not self._update(call_id, r):
+            call_id = None                  # the row vanished (a rolled-back write): write it again
+        if not call_id:
+            call_id = self._create(r)
+        self._ids[r.key] = call_id
+        if s.final:
+            self._finish(call_id, r)
+            self._ids.pop(r.key, None)
+            self._done[r.key] = call_id
+            while len(self._done) > 2000:
+                self._done.popitem(last=False)
+        return call_id
+
+    @staticmethod
+    def _create(r: CallRecord) -> int:
+        s = r.snap
         row = Call.create(
-            customer=live.customer_id, direction=s.direction, state=s.state, number_raw=s.number_raw[:40],
-            number=live.number[:24], caller_name=(s.caller_name or "")[:120], number_status=s.number_status,
-            line=s.line, line_label=live.line_label[:60], source=(s.source or "")[:12] or "modem",
+            customer=r.customer_id, direction=s.direction, state=s.state, number_raw=s.number_raw[:40],
+            number=r.number[:24], caller_name=(s.caller_name or "")[:120], number_status=s.number_status,
+            line=s.line, line_label=r.line_label[:60], source=(s.source or "")[:12] or "modem",
             started_at=_sec(s.started_at), answered_at=_sec(s.answered_at), ended_at=_sec(s.ended_at),
             duration=s.duration, result=_result(s), handled=False)
-        live.call_id = row.id
+        return row.id
 
-    def _update(self, live: _Live, s: lc.CallSnapshot) -> None:
-        Call.update(
-            customer=live.customer_id, state=s.state, number_raw=s.number_raw[:40], number=live.number[:24],
-            caller_name=(s.caller_name or "")[:120], number_status=s.number_status,
-            answered_at=_sec(s.answered_at), ended_at=_sec(s.ended_at), duration=s.duration, result=_result(s),
-        ).where(Call.id == live.call_id).execute()
+    @staticmethod
+    def _update(call_id: int, r: CallRecord) -> int:
+        s = r.snap
+        fields = dict(state=s.state, number_raw=s.number_raw[:40], number=r.number[:24],
+                      caller_name=(s.caller_name or "")[:120], number_status=s.number_status,
+                      answered_at=_sec(s.answered_at), ended_at=_sec(s.ended_at), duration=s.duration,
+                      result=_result(s))
+        if r.customer_id:
+            fields["customer"] = r.customer_id       # never reset to NULL: a linked customer stays
+        return Call.update(**fields).where(Call.id == call_id).execute()
 
-    def _finish(self, live: _Live, s: lc.CallSnapshot) -> None:
+    @staticmethod
+    def _finish(call_id: int, r: CallRecord) -> None:
+        s = r.snap
+        customer_id = Call.select(Call.customer).where(Call.id == call_id).scalar()
         kind = "call_out" if s.direction == "out" else ("call_missed" if s.state == lc.MISSED else "call_in")
-        timeline.record(live.customer_id, kind, _summary(live, s), "call", live.call_id,
-                        data={"line": s.line, "line_label": live.line_label, "number": live.number,
+        timeline.record(customer_id, kind, _summary(r.number, r.line_label, s), "call", call_id,
+                        data={"line": s.line, "line_label": r.line_label, "number": r.number,
                               "number_status": s.number_status, "duration": s.duration, "state": s.state,
-                              "direction": s.direction},
+                              "direction": s.direction, **({"result": _result(s)} if s.closed_by else {})},
                         at=_sec(s.started_at))
-        if live.number and (s.direction == "out" or (s.state == lc.ENDED and s.answered_at is not None)):
-            _resolve_missed(live.number, _sec(s.started_at))
+        if call_log.reached(s.direction, _result(s), answered=s.state == lc.ENDED and s.answered_at is not None):
+            call_log.resolve_earlier(r.number, customer_id, _sec(s.started_at), exclude_id=call_id)
 
 
 def _now_precise() -> dt.datetime:
@@ -321,11 +400,18 @@ def _sec(t: dt.datetime | None) -> dt.datetime | None:
 
 
 def _result(s: lc.CallSnapshot) -> str:
+    if s.closed_by == lc.DEVICE_LOST:
+        return call_log.DEVICE_LOST
     if s.state == lc.MISSED:
         return "no_answer"
     if s.answered_at is not None or (s.direction == "out" and s.final and s.duration):
         return "answered"
     return ""
+
+
+def _summary(number: str, line_label: str, s: lc.CallSnapshot) -> str:
+    return call_log.call_summary(s.direction, s.state, number, s.number_raw, s.number_status, line_label,
+                                 s.duration, s.outcome_unknown, _result(s))
 
 
 def _lookup(number_raw: str, status: str) -> tuple[str, tuple[int, str] | None, int]:
@@ -374,42 +460,14 @@ def _view(live: _Live, s: lc.CallSnapshot) -> CallView:
     return CallView(
         call_id=live.call_id, key=s.key, line=s.line, line_label=live.line_label, direction=s.direction,
         state=s.state, number_raw=s.number_raw, number=live.number,
-        number_display=display_number(live.number, s.number_raw), number_status=s.number_status,
+        number_display=call_log.display_number(live.number, s.number_raw), number_status=s.number_status,
         caller_name=s.caller_name, customer_id=live.customer_id, customer_name=live.customer_name,
         other_matches=live.other_matches, started_at=s.started_at, answered_at=s.answered_at,
         ended_at=s.ended_at, duration=s.duration, rings=s.rings, final=s.final, number_known=s.number_known,
-        source=s.source, outcome_unknown=s.outcome_unknown)
+        source=s.source, outcome_unknown=s.outcome_unknown, result=_result(s), snap=s)
 
 
-def _summary(live: _Live, s: lc.CallSnapshot) -> str:
-    if s.number_status == ev.PRIVATE:
-        who = "شماره پنهان"
-    elif s.number_status == ev.UNAVAILABLE or not (live.number or s.number_raw):
-        who = "شماره نامشخص"
-    else:
-        who = display_number(live.number, s.number_raw)
-    where = f" روی {live.line_label}" if live.line_label else ""
-    if s.direction == "out":
-        text = f"تماس خروجی با {who}{where}"
-    elif s.state == lc.MISSED:
-        text = f"تماس بی‌پاسخ از {who}{where}"
-    else:
-        text = f"تماس ورودی از {who}{where}"
-    if s.duration is not None and s.state != lc.MISSED:
-        text += f"، مدت {duration_words(s.duration)}"
-    elif s.outcome_unknown:
-        text += " (پاسخ‌دادن یا ندادن را دستگاه گزارش نمی‌کند)"
-    return text
-
-
-def _resolve_missed(number: str, after: dt.datetime) -> int:
-    """Missed calls from `number` before `after` are now handled: we called back or they got through."""
-    return (Call.update(handled=True)
-            .where(Call.number == number, Call.state == "missed", Call.handled == False,  # noqa: E712
-                   Call.started_at <= after)
-            .execute())
-
-
+@writes
 def recover_open_calls(at: dt.datetime | None = None) -> int:
     """Calls left open by a crash or a power cut (ringing/answered/dialing) are closed, as best we know.
 
@@ -419,237 +477,19 @@ def recover_open_calls(at: dt.datetime | None = None) -> int:
     at = at or clock.now()
     n = 0
     for c in Call.select().where(Call.state.in_(("ringing", "answered", "dialing")), Call.source != "manual"):
-        with db.atomic():
-            if c.state == "ringing" and c.source in lc.OUTCOME_SOURCES:
-                c.state, c.result = "missed", "no_answer"
-            else:
-                c.state = "ended"
-            c.ended_at = c.ended_at or min(at, c.started_at + dt.timedelta(minutes=1))
-            c.save()
-            live = _Live(c.id, c.customer_id, "", 0, c.number, c.line_label)
-            snap = lc.CallSnapshot(key=f"recover#{c.id}", line=c.line, direction=c.direction, state=c.state,
-                                   number_raw=c.number_raw, number_status=c.number_status, number_known=True,
-                                   source=c.source, started_at=c.started_at, answered_at=c.answered_at,
-                                   ended_at=c.ended_at, duration=c.duration, final=True)
-            kind = "call_out" if c.direction == "out" else ("call_missed" if c.state == "missed" else "call_in")
-            timeline.record(c.customer_id, kind, _summary(live, snap), "call", c.id, at=c.started_at,
-                            data={"line": c.line, "number": c.number, "state": c.state, "recovered": True})
-            n += 1
+        if c.state == "ringing" and c.source in lc.OUTCOME_SOURCES:
+            c.state, c.result = "missed", "no_answer"
+        else:
+            c.state = "ended"
+        c.ended_at = c.ended_at or min(at, c.started_at + dt.timedelta(minutes=1))
+        c.save()
+        kind = "call_out" if c.direction == "out" else ("call_missed" if c.state == "missed" else "call_in")
+        summary = call_log.call_summary(c.direction, c.state, c.number, c.number_raw, c.number_status,
+                                        c.line_label, c.duration, c.direction == "in" and c.state == "ended"
+                                        and c.answered_at is None)
+        timeline.record(c.customer_id, kind, summary, "call", c.id, at=c.started_at,
+                        data={"line": c.line, "number": c.number, "state": c.state, "recovered": True})
+        n += 1
     if n:
         logger.info("caller ID: closed %d call(s) left open by the last session", n)
     return n
-
-
-# --- the call log ----------------------------------------------------------------------------------------------
-
-@dataclass
-class CallFilter:
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None          # inclusive
-    direction: str = ""                     # "", "in", "out"
-    state: str = ""                         # "", ringing/answered/missed/ended/dialing
-    line: int | None = None
-    customer_id: int | None = None
-    unhandled: bool = False
-    number: str = ""                        # any format; matched on the canonical form (prefix)
-    known: bool | None = None               # True: only known customers; False: only unknown callers
-
-
-def _filtered(f: CallFilter) -> pw.ModelSelect:
-    q = Call.select(Call.id)
-    if f.date_from:
-        q = q.where(Call.started_at >= dt.datetime.combine(f.date_from, dt.time()))
-    if f.date_to:
-        q = q.where(Call.started_at < dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time()))
-    if f.direction:
-        q = q.where(Call.direction == f.direction)
-    if f.state:
-        q = q.where(Call.state == f.state)
-    if f.line is not None:
-        q = q.where(Call.line == f.line)
-    if f.customer_id:
-        q = q.where(Call.customer == f.customer_id)
-    if f.unhandled:
-        q = q.where(Call.handled == False)  # noqa: E712
-    if f.known is True:
-        q = q.where(Call.customer.is_null(False))
-    elif f.known is False:
-        q = q.where(Call.customer.is_null())
-    if f.number.strip():
-        keys = ph.lookup_keys(f.number, settings.area_code())
-        p = ph.normalize(f.number, settings.area_code())
-        if p.valid:
-            q = q.where(Call.number.in_(keys))
-        else:
-            digits = "".join(ch for ch in keys[-1] if ch.isdigit()) if keys else ""
-            if digits:
-                q = q.where(Call.number.startswith(digits))
-    return q
-
-
-def list_call_ids(f: CallFilter | None = None, limit: int | None = None) -> list[int]:
-    """Ids of the calls matching the filter, newest first."""
-    f = f or CallFilter()
-    if f.unhandled and not (f.date_from or f.customer_id):
-        # Unhandled calls are few (missed calls nobody called back), but an index on a yes/no column looks
-        # unselective to the planner, which then walks the whole log in date order (5 s with 1,000,000 calls).
-        # Read the few matching rows through the `handled` index and order them here instead.
-        q = _filtered(f).select(Call.id, Call.started_at)
-        rows = sorted(db.execute(q).fetchall(), key=lambda r: (r[1], r[0]), reverse=True)
-        return [r[0] for r in (rows[:limit] if limit else rows)]
-    q = _filtered(f).order_by(Call.started_at.desc(), Call.id.desc())
-    if limit:
-        q = q.limit(limit)
-    return [r[0] for r in db.execute(q).fetchall()]
-
-
-def count_calls(f: CallFilter | None = None) -> int:
-    return _filtered(f or CallFilter()).count()
-
-
-def fetch_call_rows(ids: list[int]) -> dict[int, CallRow]:
-    """The log's columns for these ids: one query with the customer's name joined."""
-    if not ids:
-        return {}
-    out: dict[int, CallRow] = {}
-    q = (Call.select(Call, Customer.first_name, Customer.last_name, Customer.company, Customer.kind)
-         .join(Customer, pw.JOIN.LEFT_OUTER, on=(Call.customer == Customer.id))
-         .where(Call.id.in_(ids)).dicts())
-    from app.customers import display_name_of
-
-    for r in q:
-        name = display_name_of(r) if r.get("customer") else ""
-        out[r["id"]] = CallRow(
-            id=r["id"], started_at=r["started_at"], direction=r["direction"], state=r["state"],
-            number_raw=r["number_raw"], number=r["number"], number_display=display_number(r["number"], r["number_raw"]),
-            number_status=r["number_status"], caller_name=r["caller_name"], customer_id=r["customer"],
-            customer_name=name, line=r["line"], line_label=r["line_label"], duration=r["duration"],
-            handled=bool(r["handled"]), note=r["note"], source=r["source"], result=r["result"])
-    return out
-
-
-def get_call_row(call_id: int) -> CallRow:
-    row = fetch_call_rows([call_id]).get(call_id)
-    if row is None:
-        raise NotFound("این تماس در دفتر تماس‌ها پیدا نشد.")
-    return row
-
-
-def missed_call_ids(limit: int | None = None) -> list[int]:
-    """Missed calls nobody has called back yet, newest first."""
-    return list_call_ids(CallFilter(state="missed", unhandled=True), limit=limit)
-
-
-def mark_handled(call_id: int, handled: bool = True, user: int | None = None) -> None:
-    n = Call.update(handled=bool(handled)).where(Call.id == call_id).execute()
-    if not n:
-        raise NotFound("این تماس در دفتر تماس‌ها پیدا نشد.")
-
-
-def set_call_note(call_id: int, note: str, user: int | None = None) -> None:
-    """The receptionist's note on a call (what was said). Marks the call handled; a known customer's
-    timeline gets the note too."""
-    text = "\n".join(clean(x) for x in (note or "").splitlines()).strip()
-    if not text:
-        raise ValidationError({"note": "متن یادداشت تماس خالی است."})
-    with db.atomic():
-        c = Call.get_or_none(Call.id == call_id)
-        if c is None:
-            raise NotFound("این تماس در دفتر تماس‌ها پیدا نشد.")
-        c.note = text
-        c.handled = True
-        if user and not c.user_id:
-            c.user = user
-        c.save()
-        if c.customer_id:
-            timeline.record(c.customer_id, "call_note", text[:500], "call", c.id, user=user)
-
-
-def log_manual_call(customer_id: int | None = None, number: str = "", direction: str = "out",
-                    started_at: dt.datetime | None = None, duration: int | None = None, result: str = "",
-                    note: str = "", user: int | None = None, line: int | None = None) -> int:
-    """Record a call typed by hand (a follow-up made from a mobile, a call the box did not see).
-
-    The customer may be given, or found from the number; at least one of the two is needed. Returns the id.
-    """
-    errors: dict[str, str] = {}
-    if direction not in Call.DIRECTIONS:
-        errors["direction"] = "جهت تماس باید ورودی یا خروجی باشد."
-    if result not in Call.RESULTS:
-        errors["result"] = "نتیجه تماس درست نیست."
-    if duration is not None and (not isinstance(duration, int) or duration < 0 or duration > 24 * 3600):
-        errors["duration"] = "مدت تماس باید عددی بین ۰ و ۲۴ ساعت (به ثانیه) باشد."
-    area = settings.area_code()
-    canonical = ""
-    if number and number.strip():
-        p = ph.normalize(number, area)
-        if not p.valid:
-            errors["number"] = ph.problem_message(p)
-        canonical = p.canonical
-    if customer_id is not None and not Customer.select().where(Customer.id == customer_id).exists():
-        errors["customer"] = "این مشتری پیدا نشد (شاید حذف یا ادغام شده است)."
-    if customer_id is None and not canonical and not errors:
-        errors["number"] = "شماره تلفن یا مشتری تماس را مشخص کنید."
-    if errors:
-        raise ValidationError(errors)
-    if customer_id is None and canonical:
-        from app.customers import find_by_phone
-
-        found = sorted(find_by_phone(canonical), key=lambda c: c.id)
-        customer_id = found[0].id if found else None
-    if customer_id is not None and not canonical:
-        ph_row = (PhoneNumber.select().where(PhoneNumber.customer == customer_id)
-                  .order_by(PhoneNumber.is_primary.desc(), PhoneNumber.id).first())
-        canonical = ph_row.canonical if ph_row else ""
-    started_at = started_at or clock.now()
-    state = "missed" if (direction == "in" and result == "no_answer") else "ended"
-    text = "\n".join(clean(x) for x in (note or "").splitlines()).strip()
-    with db.atomic():
-        c = Call.create(customer=customer_id, direction=direction, state=state, result=result,
-                        number_raw=clean(number)[:40], number=canonical[:24], number_status=ev.OK, line=line,
-                        line_label=sk.line_label(line), source="manual", started_at=_sec(started_at),
-                        answered_at=_sec(started_at) if result == "answered" else None,
-                        ended_at=_sec(started_at + dt.timedelta(seconds=duration or 0)), duration=duration,
-                        note=text, user=user, handled=True)
-        live = _Live(c.id, customer_id, "", 0, canonical, c.line_label)
-        snap = lc.CallSnapshot(key=f"manual#{c.id}", line=line, direction=direction, state=state,
-                               number_raw=number, number_known=True, source="manual", started_at=started_at,
-                               answered_at=c.answered_at, duration=duration, final=True)
-        kind = "call_out" if direction == "out" else ("call_missed" if state == "missed" else "call_in")
-        summary = _summary(live, snap) + (f": {text[:300]}" if text else "")
-        timeline.record(customer_id, kind, summary, "call", c.id, user=user, at=_sec(started_at),
-                        data={"number": canonical, "duration": duration, "result": result, "manual": True})
-        if canonical and (direction == "out" or result == "answered"):
-            _resolve_missed(canonical, _sec(started_at))
-    return c.id
-
-
-def link_calls_to_customer(customer_id: int) -> int:
-    """Attach calls from this customer's numbers that were logged while the number was unknown, and move
-    their timeline entries to the customer. Returns how many calls were attached."""
-    numbers = [p.canonical for p in PhoneNumber.select(PhoneNumber.canonical)
-               .where(PhoneNumber.customer == customer_id) if p.canonical]
-    if not numbers:
-        return 0
-    with db.atomic():
-        ids = [r[0] for r in Call.select(Call.id).where(Call.number.in_(numbers), Call.customer.is_null()).tuples()]
-        if not ids:
-            return 0
-        Call.update(customer=customer_id).where(Call.id.in_(ids)).execute()
-        (Activity.update(customer=customer_id)
-         .where(Activity.ref_table == "call", Activity.ref_id.in_(ids), Activity.customer.is_null()).execute())
-    return len(ids)
-
-
-def last_call(customer_id: int, exclude_id: int | None = None) -> CallRow | None:
-    """The customer's latest call (the popup passes the ringing call's id to see the one before it)."""
-    q = Call.select(Call.id).where(Call.customer == customer_id)
-    if exclude_id:
-        q = q.where(Call.id != exclude_id)
-    r = (q.order_by(Call.started_at.desc(), Call.id.desc()).limit(1).tuples().first())
-    return get_call_row(r[0]) if r else None
-
-
-def callback_number(call_id: int) -> str:
-    row = get_call_row(call_id)
-    return row.number if row.number_status == ev.OK else ""

@@ -75,7 +75,9 @@ def test_four_lines_interleaved_glued_noise_withheld_and_empty_number():
     assert {e.line for e in events} == {1, 2, 3, 4}
 
 
-def test_ring_out_becomes_missed_on_tick_after_the_ring_timeout():
+def test_ring_out_is_not_invented_by_the_decoder_but_the_line_goes_idle():
+    """The decoder reports what the box said; that a quiet line was a missed call is the lifecycle's to say
+    (one owner of every timeout). After the ring timeout the line is idle: a lift is an outgoing call."""
     clock = Clock()
     d = SegalDecoder(now=clock, ring_timeout=8)
     d.feed(b"L2C09122800039@L2R01@")
@@ -84,9 +86,8 @@ def test_ring_out_becomes_missed_on_tick_after_the_ring_timeout():
     clock.advance(7)
     assert d.tick() == []                    # 7 s since the last ring: still ringing
     clock.advance(2)
-    missed = d.tick()
-    assert [(e.kind, e.line, e.number, e.rings) for e in missed] == [(ev.MISSED, 2, "09122800039", 2)]
-    assert d.tick() == []
+    assert d.tick() == []                    # quiet for 9 s: nothing reported
+    assert [e.kind for e in d.feed(b"L2HF@")] == [ev.OFFHOOK]     # not ANSWERED: that call is over
 
 
 def test_answered_line_does_not_time_out():

@@ -276,3 +276,39 @@ def test_any_event_sequence_keeps_invariants(seq):
     for ch in m.close_all(at(t + 1)):
         assert ch.call.key not in finished
     assert m.active() == []
+
+
+def test_a_late_missed_for_a_call_already_closed_never_opens_another():
+    """The lifecycle closed the ringing call on its own timeout; the box's MISSED (or hang-up) record for
+    it arrives afterwards: dropped, not a second call. A whole missed record from another number still counts."""
+    m = CallLifecycle(ring_timeout=2)
+    m.feed(E(ev.INCOMING, number="09121234567", line=1, source="segal"), at(0))
+    m.feed(E(ev.RING, line=1, source="segal"), at(1))
+    [c] = finals(m.tick(at(3.5)))
+    assert c.state == MISSED
+    assert m.feed(E(ev.MISSED, number="09121234567", line=1, rings=2, source="segal"), at(8)) == []
+    assert m.feed(E(ev.MISSED, line=1, source="segal"), at(9)) == []
+    assert m.feed(E(ev.HANGUP, number="09121234567", line=1, source="segal",
+                    extra={"direction": "in"}), at(10)) == []
+    assert m.active() == []
+    [other] = finals(m.feed(E(ev.MISSED, number="09350000000", line=1, rings=3, source="segal"), at(11)))
+    assert other.state == MISSED and other.number_raw == "09350000000" and other.key != c.key
+
+
+def test_device_lost_closes_every_open_call_outcome_unknown():
+    from app.callerid.lifecycle import DEVICE_LOST
+
+    m = CallLifecycle(ring_timeout=8)
+    m.feed(E(ev.INCOMING, number="09121234567", line=1, source="segal"), at(0))
+    m.feed(E(ev.INCOMING, number="02122514321", line=2, source="segal"), at(0))
+    m.feed(E(ev.ANSWERED, line=2, source="segal"), at(2))
+    m.feed(E(ev.OFFHOOK, line=3, source="segal"), at(3))            # lifted, nothing dialled
+    ch = m.feed(E(ev.DEVICE, source="segal", extra={"device": "lost"}), at(5))
+    got = {c.line: c for c in finals(ch)}
+    assert set(got) == {1, 2}                                       # line 3 was not a call
+    for c in got.values():
+        assert (c.state, c.closed_by, c.duration, c.ended_at) == (ENDED, DEVICE_LOST, None, at(5))
+    assert got[1].answered_at is None and got[2].answered_at == at(2)
+    assert m.active() == [] and m.tick(at(100)) == []
+    # the device back: a late hang-up of line 2 opens nothing
+    assert m.feed(E(ev.HANGUP, line=2, duration=30, source="segal", extra={"direction": "in"}), at(20)) == []

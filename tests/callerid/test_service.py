@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from app import clock, customers, settings
+from app import call_log, clock, customers, settings
 from app.callerid import events as ev
 from app.callerid import service as svc
 from app.callerid import settings_keys as sk
@@ -77,11 +77,11 @@ def test_unknown_and_withheld_calls_are_logged(office):
     s = svc.CallerIdService(ring_timeout=8)
     [u] = s.handle(E(ev.INCOMING, number="09350000000", source="modem"), at(0))
     assert u.customer_id is None and u.number == "09350000000"
-    s.tick(at(20))
+    s.tick_and_record(at(20))
     [p] = s.handle(E(ev.INCOMING, number="P", status=ev.PRIVATE, source="modem"), at(30))
     assert p.number == "" and p.number_status == ev.PRIVATE and p.customer_id is None
-    s.tick(at(60))
-    rows = svc.fetch_call_rows(svc.list_call_ids())
+    s.tick_and_record(at(60))
+    rows = call_log.fetch_call_rows(call_log.list_call_ids())
     assert {r.who for r in rows.values()} == {"ناشناس", "شماره پنهان"}
     assert all(r.state == "ended" and r.duration is None for r in rows.values())   # modem: outcome unknown
     acts = list(Activity.select().where(Activity.ref_table == "call"))
@@ -94,7 +94,7 @@ def test_missed_then_called_back(office):
     [v] = s.handle(E(ev.INCOMING, number="9121112233", line=1, source="techno"), at(0))
     [m] = s.handle(E(ev.MISSED, line=1, rings=6, source="techno"), at(6))
     assert m.state == "missed"
-    assert svc.missed_call_ids() == [v.call_id]
+    assert call_log.missed_call_ids() == [v.call_id]
     assert [e.kind for e in acts(karimi.id, "call_missed")] == ["call_missed"]
     # the receptionist calls back from line 3
     s.handle(E(ev.OFFHOOK, line=3, source="techno"), at(120))
@@ -102,7 +102,7 @@ def test_missed_then_called_back(office):
         s.handle(E(ev.DIGIT, number=d, line=3, source="techno"), at(121 + i * 0.2))
     [o] = s.handle(E(ev.HANGUP, line=3, source="techno"), at(200))
     assert (o.direction, o.customer_id, o.duration) == ("out", karimi.id, 80)
-    assert svc.missed_call_ids() == []
+    assert call_log.missed_call_ids() == []
     assert [e.kind for e in acts(karimi.id, "call_out")] == ["call_out"]
 
 
@@ -120,9 +120,9 @@ def test_add_number_later_links_earlier_calls(office):
     _, karimi = office
     s = svc.CallerIdService(ring_timeout=5)
     [v] = s.handle(E(ev.INCOMING, number="+98 935 123 4567", source="modem"), at(0))
-    s.tick(at(10))
+    s.tick_and_record(at(10))
     customers.add_phone(karimi.id, "09351234567")
-    assert svc.link_calls_to_customer(karimi.id) == 1
+    assert call_log.link_calls_to_customer(karimi.id) == 1
     assert Call.get_by_id(v.call_id).customer_id == karimi.id
     assert [e.ref_id for e in acts(karimi.id, "call_in")] == [v.call_id]
 
@@ -134,51 +134,51 @@ def test_filters_and_handled(office):
     s.handle(E(ev.ANSWERED, line=1, source="segal"), at(2))
     s.handle(E(ev.HANGUP, line=1, source="segal"), at(32))
     s.handle(E(ev.INCOMING, number="09121112233", line=2, source="segal"), dt.datetime(2026, 11, 25, 9, 0))
-    s.tick(dt.datetime(2026, 11, 25, 9, 1))
-    day1 = svc.CallFilter(date_from=T0.date(), date_to=T0.date())
-    assert svc.count_calls(day1) == 1
-    assert svc.count_calls(svc.CallFilter(state="missed")) == 1
-    assert svc.count_calls(svc.CallFilter(line=2)) == 1
-    assert svc.count_calls(svc.CallFilter(customer_id=rezaei.id)) == 1
-    assert svc.count_calls(svc.CallFilter(number="+989121112233")) == 1
-    assert svc.count_calls(svc.CallFilter(direction="out")) == 0
-    [mid] = svc.missed_call_ids()
-    assert svc.callback_number(mid) == "09121112233"
-    svc.mark_handled(mid)
-    assert svc.missed_call_ids() == []
-    assert svc.count_calls(svc.CallFilter(unhandled=True)) == 1
-    ids = svc.list_call_ids()
-    assert ids == sorted(ids, key=lambda i: svc.get_call_row(i).started_at, reverse=True)
+    s.tick_and_record(dt.datetime(2026, 11, 25, 9, 1))
+    day1 = call_log.CallFilter(date_from=T0.date(), date_to=T0.date())
+    assert call_log.count_calls(day1) == 1
+    assert call_log.count_calls(call_log.CallFilter(state="missed")) == 1
+    assert call_log.count_calls(call_log.CallFilter(line=2)) == 1
+    assert call_log.count_calls(call_log.CallFilter(customer_id=rezaei.id)) == 1
+    assert call_log.count_calls(call_log.CallFilter(number="+989121112233")) == 1
+    assert call_log.count_calls(call_log.CallFilter(direction="out")) == 0
+    [mid] = call_log.missed_call_ids()
+    assert call_log.callback_number(mid) == "09121112233"
+    call_log.mark_handled(mid)
+    assert call_log.missed_call_ids() == []
+    assert call_log.count_calls(call_log.CallFilter(unhandled=True)) == 1
+    ids = call_log.list_call_ids()
+    assert ids == sorted(ids, key=lambda i: call_log.get_call_row(i).started_at, reverse=True)
 
 
 def test_manual_call_and_note(office):
     rezaei, _ = office
-    cid = svc.log_manual_call(customer_id=rezaei.id, direction="out", duration=120, result="answered",
+    cid = call_log.log_manual_call(customer_id=rezaei.id, direction="out", duration=120, result="answered",
                               note="پیگیری پیش‌فاکتور")
-    row = svc.get_call_row(cid)
+    row = call_log.get_call_row(cid)
     assert (row.customer_id, row.number, row.duration, row.source, row.handled) == (
         rezaei.id, "02122514321", 120, "manual", True)
-    cid2 = svc.log_manual_call(number="+98 912 280 0039", direction="in", result="answered")
-    assert svc.get_call_row(cid2).customer_id == rezaei.id
-    svc.set_call_note(cid2, "سفارش جدید دارد")
-    assert svc.get_call_row(cid2).note == "سفارش جدید دارد"
+    cid2 = call_log.log_manual_call(number="+98 912 280 0039", direction="in", result="answered")
+    assert call_log.get_call_row(cid2).customer_id == rezaei.id
+    call_log.set_call_note(cid2, "سفارش جدید دارد")
+    assert call_log.get_call_row(cid2).note == "سفارش جدید دارد"
     assert acts(rezaei.id, "call_note")
-    last = svc.last_call(rezaei.id)
+    last = call_log.last_call(rezaei.id)
     assert last.id == cid2
-    assert svc.last_call(rezaei.id, exclude_id=cid2).id == cid
+    assert call_log.last_call(rezaei.id, exclude_id=cid2).id == cid
 
 
 def test_manual_call_bad_input_saves_nothing(office):
     before = Call.select().count()
     with pytest.raises(ValidationError) as e:
-        svc.log_manual_call(number="12", direction="out")
+        call_log.log_manual_call(number="12", direction="out")
     assert "number" in e.value.errors
     with pytest.raises(ValidationError):
-        svc.log_manual_call(direction="sideways", number="09121112233")
+        call_log.log_manual_call(direction="sideways", number="09121112233")
     with pytest.raises(ValidationError):
-        svc.log_manual_call()
+        call_log.log_manual_call()
     with pytest.raises(ValidationError):
-        svc.set_call_note(svc.log_manual_call(number="09121112233"), "   ")
+        call_log.set_call_note(call_log.log_manual_call(number="09121112233"), "   ")
     assert Call.select().count() == before + 1
 
 
@@ -201,7 +201,21 @@ def test_a_bad_event_never_raises(office):
 
 
 def test_format_duration():
-    assert svc.format_duration(75) == "۱:۱۵"
-    assert svc.format_duration(3725, persian=False) == "1:02:05"
-    assert svc.format_duration(None) == ""
-    assert svc.duration_words(60) == "۱ دقیقه"
+    assert call_log.format_duration(75) == "۱:۱۵"
+    assert call_log.format_duration(3725, persian=False) == "1:02:05"
+    assert call_log.format_duration(None) == ""
+    assert call_log.duration_words(60) == "۱ دقیقه"
+
+
+def test_device_lost_is_recorded_as_such(office):
+    rezaei, _ = office
+    s = svc.CallerIdService(ring_timeout=8)
+    [v] = s.handle(E(ev.INCOMING, number="09122800039", line=1, source="segal"), at(0))
+    [lost] = s.handle(E(ev.DEVICE, source="segal", extra={"device": "lost"}), at(3))
+    assert lost.call_id == v.call_id and lost.result == "device_lost" and lost.final
+    row = call_log.get_call_row(v.call_id)
+    assert (row.state, row.result, row.duration) == ("ended", "device_lost", None)
+    assert row.state_label == "قطع ارتباط با دستگاه"
+    assert call_log.missed_call_ids() == []                         # not a missed call (see lifecycle.py)
+    [a] = acts(rezaei.id, "call_in")
+    assert "قطع ارتباط با دستگاه" in a.summary

@@ -5,8 +5,7 @@ import datetime as dt
 
 import pytest
 
-from app import clock, customers, settings, summary
-from app.callerid import service as svc
+from app import call_log, clock, customers, settings, summary
 from models.base import db
 from models.core import User
 
@@ -64,7 +63,7 @@ def test_filled_summary(customer):
                         date=dt.date(2026, 11, 10), issue=True, settlement="credit")
     meetings.create_meeting({"customer_id": customer.id, "start_at": dt.datetime(2026, 11, 20, 11, 0),
                              "status": "held", "subject": "بازدید از انبار"})
-    cid = svc.log_manual_call(customer_id=customer.id, direction="out", duration=60, result="answered",
+    cid = call_log.log_manual_call(customer_id=customer.id, direction="out", duration=60, result="answered",
                               note="قرار شد پیش‌فاکتور بفرستیم")
     s = summary.customer_summary(customer.id)
     assert s.last_invoice.total > 3_000_000 and s.last_invoice.date == dt.date(2026, 11, 10)
@@ -76,7 +75,8 @@ def test_filled_summary(customer):
     assert all(v != summary.NONE_YET for v in fields.values())
     assert fields["مانده حساب"].startswith("بدهکار ")
     assert "۱۴۰۵/۰۸/۱۹" in fields["آخرین فاکتور"]          # 10 Nov 2026 in Jalali, Persian digits
-    assert "قرار شد" in fields["آخرین تماس"]
+    assert "قرار شد" in fields["آنچه گفته شد"] and "۱۴۰۵/۰۹/۰۳" in fields["آنچه گفته شد"]
+    assert fields["آخرین تماس"].startswith("تماس خروجی، ۱۴۰۵/۰۹/۰۳")
     # the ringing call itself is not "the last call"
     assert summary.customer_summary(customer.id, exclude_call_id=cid).last_call is None
 
@@ -103,3 +103,38 @@ def test_missing_feature_reads_none_yet(customer, monkeypatch):
     s = summary.customer_summary(customer.id)
     assert s.last_invoice is None and s.balance is None and s.last_visit is None
     assert dict(summary.summary_fields(s))["مانده حساب"] == summary.NONE_YET
+
+
+def test_what_was_said_is_the_last_call_that_has_a_note(customer):
+    """The very last call often has no note (a quick ring); the popup still shows what was said before."""
+    noted = call_log.log_manual_call(customer_id=customer.id, direction="in", result="answered",
+                                     note="سفارش ۲۰ عدد کابل را تأیید کرد", started_at=T0 - dt.timedelta(days=3))
+    bare = call_log.log_manual_call(customer_id=customer.id, direction="out", result="no_answer",
+                                    started_at=T0 - dt.timedelta(hours=2))
+    s = summary.customer_summary(customer.id)
+    assert s.last_call.id == bare and s.last_note.id == noted
+    fields = dict(summary.summary_fields(s))
+    assert fields["آنچه گفته شد"].endswith("سفارش ۲۰ عدد کابل را تأیید کرد")
+    from app.jalali import format_date
+
+    assert fields["آنچه گفته شد"].startswith(format_date(T0 - dt.timedelta(days=3)))
+    assert "قرار" not in fields["آخرین تماس"] and "تأیید" not in fields["آخرین تماس"]
+    # the ringing call excluded: still the noted one
+    assert summary.customer_summary(customer.id, exclude_call_id=bare).last_note.id == noted
+
+
+def test_organisation_shows_its_name_and_its_contact_person(anydb):
+    settings.set("office.area_code", "021")
+    c = customers.create_customer({"kind": "organisation", "company": "گروه پیشگامان ساختمان", "title": "خانم",
+                                   "first_name": "سارا", "last_name": "محمدی", "tags": ["نمایشگاه 1404"],
+                                   "phones": ["02188776655"]})
+    s = summary.customer_summary(c.id)
+    assert s.is_organisation and s.heading == "گروه پیشگامان ساختمان"
+    assert s.contact == "خانم سارا محمدی"
+    fields = dict(summary.summary_fields(s))
+    assert "شرکت" not in fields                                  # the name is the heading, not repeated
+    assert fields["برچسب‌ها"] == "نمایشگاه ۱۴۰۴"                  # Persian digits in tags
+    person = customers.create_customer({"first_name": "علی", "last_name": "رضایی", "title": "آقای",
+                                        "phones": ["09121112233"]})
+    p = summary.customer_summary(person.id)
+    assert p.heading == "آقای علی رضایی" and p.contact == ""

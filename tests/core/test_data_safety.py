@@ -406,8 +406,8 @@ def test_backup_out_rules(office, tmp_path, capsys):
     assert sorted(p.name for p in usb.iterdir()) == sorted([out.name, "x.csv"])   # no temporary left
 
     close_database()
-    with pytest.raises(UserError):                              # the same dated name again: not overwritten
-        B.backup(office, out=usb)
+    again = B.backup(office, out=usb)                           # the same second again: a new name, none overwritten
+    assert again != out and again.parent == usb and out.exists() and names_in(again) == ["علی", "مریم", "رضا"]
     clock.set_now(dt.datetime(2026, 11, 24, 10, 31, 0))
     code = run(["--db", str(office), "backup", "--out", str(usb)])
     printed = capsys.readouterr().out.strip()

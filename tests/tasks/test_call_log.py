@@ -137,3 +137,33 @@ def test_dashboard_next_jalali_day(anydb):
     assert dm.today == []                     # a manager's own lists; colleagues' are in the counts
     assert dashboard.load(None).today[0].title == "پیگیری تماس با علی رضایی"   # nobody signed in: all
     assert dt.timedelta(0) <= clock.now() - d.at < dt.timedelta(seconds=1)
+
+
+def test_one_rule_for_handled_whoever_logs_the_call(anydb):
+    """The calls page's «تماس دوباره», the dialog and the dashboard's «رسیدگی شد» share one service: the same
+    rule settles earlier calls, and the handled button records who handled it."""
+    u = user("رضا کریمی", "reza")
+    c = customer()
+    clock.set_now(j(1405, 9, 3, 11, 0))
+    missed = Call.create(customer=c, direction="in", state="missed", number="09121234567", source="segal",
+                         started_at=j(1405, 9, 3, 9, 0), handled=False)
+    other_number = Call.create(customer=c, direction="in", state="missed", number="02188776655",
+                               source="segal", started_at=j(1405, 9, 3, 9, 30), handled=False)
+    # not reached: settles nothing
+    call_log.log_manual_call(customer_id=c, direction="out", result="no_answer", user=u)
+    assert not Call.get_by_id(missed.id).handled and not Call.get_by_id(other_number.id).handled
+    # reached the customer: every earlier waiting call of theirs is settled, by this user
+    call_log.log_manual_call(number="0912 123 4567", direction="out", result="answered", user=u)
+    assert Call.get_by_id(missed.id).handled and Call.get_by_id(other_number.id).handled
+    assert Call.get_by_id(missed.id).user_id == u
+    # «رسیدگی شد» records who handled it (the dashboard used to pass the user where `handled` goes)
+    third = Call.create(customer=None, direction="in", state="missed", number="02122334455",
+                        started_at=j(1405, 9, 3, 10, 0), handled=False)
+    call_log.mark_handled(third.id, user=u)
+    row = call_log.get_call_row(third.id)
+    assert row.handled and row.handled_by == "رضا کریمی"
+    call_log.mark_handled(third.id, handled=False)
+    assert not call_log.get_call_row(third.id).handled
+    with pytest.raises(Exception) as e:
+        call_log.mark_handled(999999, user=u)
+    assert "پیدا نشد" in getattr(e.value, "message", str(e.value))

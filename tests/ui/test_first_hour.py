@@ -222,7 +222,8 @@ def test_backup_message_isolates_the_path(qtbot, ctx):
 
     panel = BackupPanel(ctx)
     qtbot.addWidget(panel)
-    panel.backup_now()
+    job = panel.backup_now()
+    qtbot.waitUntil(lambda: not job.running, timeout=20_000)
     text = panel.message.text()
     assert text.startswith("پشتیبان ذخیره شد: \u2066/") and text.endswith("\u2069")
 

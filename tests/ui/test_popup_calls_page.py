@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app import clock, customers, settings
+from app import call_log, clock, customers, settings
 from app.callerid import events as ev
 from app.callerid import service as svc
 from app.callerid import settings_keys as sk
@@ -56,7 +56,7 @@ def page(qapp, db, qtbot):
     s.handle(E(ev.INCOMING, number="P", status=ev.PRIVATE, line=1, source="segal"), t(200))
     s.handle(E(ev.MISSED, line=1, source="segal"), t(203))
     # an old call, outside the default 30-day window
-    svc.log_manual_call(customer_id=c.id, direction="out", started_at=T0 - dt.timedelta(days=60), duration=30)
+    call_log.log_manual_call(customer_id=c.id, direction="out", started_at=T0 - dt.timedelta(days=60), duration=30)
     ctx = AppContext()
     p = CallsPage(ctx)
     qtbot.addWidget(p)

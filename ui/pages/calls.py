@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import clock
+from app import call_log, clock
 from app.callerid import events as ev
 from app.callerid import service as svc
 from app.callerid import settings_keys as sk
@@ -66,17 +66,17 @@ def _ltr(s: str) -> str:
 class CallTableModel(QAbstractTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.filter = svc.CallFilter()
+        self.filter = call_log.CallFilter()
         self.ids: list[int] = []
         self.truncated = False
-        self._pages: OrderedDict[int, dict[int, svc.CallRow]] = OrderedDict()
+        self._pages: OrderedDict[int, dict[int, call_log.CallRow]] = OrderedDict()
         self.queries = 0
 
-    def search(self, f: svc.CallFilter | None = None) -> None:
+    def search(self, f: call_log.CallFilter | None = None) -> None:
         if f is not None:
             self.filter = f
         self.beginResetModel()
-        ids = svc.list_call_ids(self.filter, limit=MAX_IDS + 1)
+        ids = call_log.list_call_ids(self.filter, limit=MAX_IDS + 1)
         self.truncated = len(ids) > MAX_IDS
         self.ids = ids[:MAX_IDS]
         self._pages.clear()
@@ -85,14 +85,14 @@ class CallTableModel(QAbstractTableModel):
     def call_id(self, row: int) -> int | None:
         return self.ids[row] if 0 <= row < len(self.ids) else None
 
-    def row_data(self, row: int) -> svc.CallRow | None:
+    def row_data(self, row: int) -> call_log.CallRow | None:
         if not 0 <= row < len(self.ids):
             return None
         page = row // PAGE
         rows = self._pages.get(page)
         if rows is None:
             ids = self.ids[page * PAGE:(page + 1) * PAGE]
-            rows = svc.fetch_call_rows(ids)
+            rows = call_log.fetch_call_rows(ids)
             self.queries += 1
             self._pages[page] = rows
             while len(self._pages) > MAX_PAGES:
@@ -131,7 +131,7 @@ class CallTableModel(QAbstractTableModel):
         return None
 
     @staticmethod
-    def _text(r: svc.CallRow, key: str) -> str:
+    def _text(r: call_log.CallRow, key: str) -> str:
         if key == "started_at":
             return format_datetime(r.started_at)
         if key == "direction":
@@ -142,12 +142,12 @@ class CallTableModel(QAbstractTableModel):
             return r.who
         if key == "number":
             if r.number_status != ev.OK:
-                return svc.STATUS_LABELS.get(r.number_status, "")
+                return call_log.STATUS_LABELS.get(r.number_status, "")
             return _ltr(to_persian_digits(r.number_display)) if r.number_display else ""
         if key == "line":
             return r.line_label or (to_persian_digits(r.line) if r.line is not None else "")
         if key == "duration":
-            return svc.format_duration(r.duration)
+            return call_log.format_duration(r.duration)
         if key == "note":
             return persian_digits_in_text(r.note.replace("\n", " ")[:80])
         if key == "handled":
@@ -187,7 +187,7 @@ class _CallList(QWidget):
             self.direction.addItem("خروجی", "out")
             self.state.addItem("همه وضعیت‌ها", "")
             for key in ("answered", "missed", "ended", "ringing"):
-                self.state.addItem(svc.STATE_LABELS[key], key)
+                self.state.addItem(call_log.STATE_LABELS[key], key)
             self.line.addItem("همه خطوط", None)
             labels = sk.line_labels()
             count = max([int(_lines_setting())] + list(labels))
@@ -256,13 +256,13 @@ class _CallList(QWidget):
 
     # --- filter ----------------------------------------------------------------------------------------------
 
-    def current_filter(self) -> svc.CallFilter:
+    def current_filter(self) -> call_log.CallFilter:
         if self.missed_only:
-            return svc.CallFilter(state="missed", unhandled=True, number=self.number.text(),
+            return call_log.CallFilter(state="missed", unhandled=True, number=self.number.text(),
                                   customer_id=self.customer_id)
         d_from = self.date_from.date() if self.date_from.is_valid() else None
         d_to = self.date_to.date() if self.date_to.is_valid() else None
-        return svc.CallFilter(date_from=d_from, date_to=d_to, direction=self.direction.currentData() or "",
+        return call_log.CallFilter(date_from=d_from, date_to=d_to, direction=self.direction.currentData() or "",
                               state=self.state.currentData() or "", line=self.line.currentData(),
                               unhandled=self.unhandled.isChecked(), number=self.number.text(),
                               customer_id=self.customer_id)
@@ -308,12 +308,12 @@ class _CallList(QWidget):
         idx = self.view.selectionModel().selectedRows() if self.view.selectionModel() else []
         return self.model.call_id(idx[0].row()) if idx else None
 
-    def selected_row(self) -> svc.CallRow | None:
+    def selected_row(self) -> call_log.CallRow | None:
         cid = self.selected_id()
         if cid is None:
             return None
         try:
-            return svc.get_call_row(cid)
+            return call_log.get_call_row(cid)
         except UserError:
             return None
 
@@ -356,7 +356,7 @@ class _CallList(QWidget):
 
     def _log_callback(self, number: str, customer_id: int | None) -> None:
         try:
-            svc.log_manual_call(customer_id=customer_id, number=number, direction="out", user=self.ctx.user_id)
+            call_log.log_manual_call(customer_id=customer_id, number=number, direction="out", user=self.ctx.user_id)
         except UserError as e:
             QMessageBox.warning(self, "تماس دوباره", e.message)
             return
@@ -367,7 +367,7 @@ class _CallList(QWidget):
         if cid is None:
             return
         try:
-            svc.mark_handled(cid, user=self.ctx.user_id)
+            call_log.mark_handled(cid, user=self.ctx.user_id)
         except UserError as e:
             QMessageBox.warning(self, "پیگیری", e.message)
             return
@@ -380,8 +380,7 @@ class _CallList(QWidget):
         if r is None:
             return
         view = _row_view(r)
-        dlg = CallNoteDialog(view, self)
-        dlg.text.setPlainText(r.note)
+        dlg = CallNoteDialog(view, self, user=self.ctx.user_id)
         if dlg.exec():
             self.ctx.bus.data_changed.emit("calls")
 
@@ -405,7 +404,7 @@ def _lines_setting() -> int:
         return 1
 
 
-def _row_view(r: svc.CallRow) -> svc.CallView:
+def _row_view(r: call_log.CallRow) -> svc.CallView:
     """A CallRow as the view the note dialog takes."""
     return svc.CallView(
         call_id=r.id, key=f"log#{r.id}", line=r.line, line_label=r.line_label, direction=r.direction,

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QTableWidget,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 from app import call_log, fmt, jalali, meetings
 from app import dashboard as dash
 from app import tasks as ts
+from app.errors import UserError
 from ui.context import AppContext
 
 logger = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ SECTIONS = (
     ("dates", "تولد و سالگرد ازدواج امروز", "امروز تولد یا سالگردی نیست."),
     ("missed", "تماس‌های بی‌پاسخ", "تماس بی‌پاسخی نمانده است."),
     ("unhandled", "تماس‌های رسیدگی‌نشده", "همه تماس‌ها رسیدگی شده‌اند."),
+    ("opportunities", "فرصت‌های فروش: گام امروز و راکدها", "فرصت فروشی منتظر اقدام نیست."),
 )
 
 
@@ -274,6 +277,9 @@ class DashboardPage(QWidget):
                       ("call", call.id, call.customer_id), RED if key == "missed" else None)
             c.set_count(total, alert=(key == "missed"))
             c.finish(total)
+        from ui.pipeline.dashboard_card import fill_opportunities
+
+        fill_opportunities(self.cards["opportunities"], d.user_id, d.manager)
         if d.money is not None:
             from ui.money import cards as money_cards
 
@@ -339,6 +345,10 @@ class DashboardPage(QWidget):
             dlg.show()
         elif kind == "customer":
             self.ctx.bus.open_customer.emit(payload[1])
+        elif kind == "opportunity":
+            from ui.pipeline.dialog import open_opportunity
+
+            open_opportunity(self.ctx, payload[1], None, self)
         elif kind == "more":
             self._show_tasks()
 
@@ -358,7 +368,12 @@ class DashboardPage(QWidget):
         menu.popup(card.list.viewport().mapToGlobal(pos))
 
     def _mark_handled(self, call_id: int) -> None:
-        call_log.mark_handled(call_id, self.ctx.user_id)
+        """«رسیدگی شد»: the same service as the calls page's button (who handled it is recorded)."""
+        try:
+            call_log.mark_handled(call_id, user=self.ctx.user_id)
+        except UserError as e:
+            QMessageBox.warning(self, "رسیدگی به تماس", e.message)
+            return
         self.ctx.bus.data_changed.emit("calls")
 
     def _done(self, task_id: int) -> None:

@@ -10,8 +10,9 @@ no timers of its own. The source that owns the port calls:
 - ``end()`` at the end of input (a capture file, a port closed): flush(), and the last record is read even
   without its terminator;
 - ``tick()`` now and then (about once a second) on multi-line boxes: a line that rang and then went quiet
-  for ``ring_timeout`` seconds without being answered becomes MISSED (boxes such as Oj Segal and Yasna do not
-  say "missed"; Techno does).
+  for ``ring_timeout`` seconds is forgotten (idle again), and nothing is reported: decoders report only what
+  the device said. Deciding that a quiet line was a missed call belongs to the call lifecycle
+  (app/callerid/lifecycle.py), the one owner of every call timeout.
 
 Nothing a device sends can make a decoder raise: every record is parsed inside a guard, garbage is logged
 (debug), skipped and counted (``noise``), and the unterminated tail kept between reads is bounded
@@ -427,7 +428,7 @@ class LineTracker:
 
     source: str
     now: NowFn
-    ring_timeout: float = 8.0          # seconds of silence after a ring before the call counts as missed
+    ring_timeout: float = 8.0          # seconds of silence after a ring before the line is idle again
     lines: dict[int, LineState] = field(default_factory=dict)
     on_noise: Callable[[str, str], None] | None = None   # (why, raw): a record discarded as noise
 
@@ -580,16 +581,19 @@ class LineTracker:
         return out
 
     def expire(self) -> list[CallerIdEvent]:
-        """Lines that rang and went quiet for ring_timeout seconds: MISSED."""
-        out: list[CallerIdEvent] = []
+        """Lines that rang and went quiet for ring_timeout seconds are idle again, silently.
+
+        Whether such a call rang out is not the decoder's to say: the call's life (ringing → missed / ended)
+        has one owner, app/callerid/lifecycle.py, which keeps its own ring timeout. A MISSED invented here
+        used to reach the lifecycle after it had already closed the call, and opened a second one. The
+        tracker only forgets the ring so that a later lift reads as an outgoing call, not as an answer."""
         now = self.now()
         for st in list(self.lines.values()):
             if st.state == RINGING and st.last_activity is not None and \
                     (now - st.last_activity).total_seconds() >= self.ring_timeout:
-                out.append(self._event(ev.MISSED, st, "", number=st.number, status=st.status,
-                                       rings=st.rings or None, extra={"reason": "ring timeout"}))
+                logger.debug("line %s: quiet for %.0f s after ringing; line idle", st.line, self.ring_timeout)
                 self._reset(st)
-        return out
+        return []
 
     @staticmethod
     def _reset(st: LineState) -> None:

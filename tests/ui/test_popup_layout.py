@@ -1,0 +1,119 @@
+"""The popup's content and layout: a person, an organisation with its contact person, what was said on the last
+call that has a note, Persian digits in tags, and a reused popup laid out afresh (no inherited height).
+Screenshots (QWidget.grab) go to tmp_path, or to $CRM_SCREENSHOTS when set, to be looked at."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from app import call_log, clock, customers, settings
+from app.callerid import events as ev
+from app.callerid import service as svc
+from app.callerid import settings_keys as sk
+from models.core import User
+from tests.ui.test_popup import _persian_app, settle  # noqa: F401 - the fixture is used by name
+
+T0 = dt.datetime(2026, 11, 24, 10, 0, 0)
+
+
+def E(kind, **kw):  # noqa: N802
+    return ev.CallerIdEvent(kind=kind, **kw)
+
+
+@pytest.fixture
+def shots(tmp_path):
+    folder = Path(os.environ.get("CRM_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def office(qapp, db):
+    settings.set("office.area_code", "021")
+    settings.set(sk.LINE_LABELS, "خط فروش|خط پشتیبانی")
+    clock.set_now(T0)
+    rep = User.create(name="سارا احمدی", username="sara")
+    person = customers.create_customer({
+        "first_name": "علی", "last_name": "رضایی", "company": "بازرگانی رضایی", "title": "آقای", "rank": "A",
+        "tags": ["VIP", "نمایشگاه 1404"], "assigned_to": rep.id, "phones": ["021-22514321"]})
+    org = customers.create_customer({
+        "kind": "organisation", "company": "گروه پیشگامان ساختمان", "title": "خانم", "first_name": "سارا",
+        "last_name": "محمدی", "tags": ["پیمانکار"], "phones": ["021-88776655"]})
+    call_log.log_manual_call(customer_id=person.id, direction="in", result="answered",
+                             started_at=T0 - dt.timedelta(days=6),
+                             note="سفارش ۲۰۰ متر کابل افشان ۲٫۵ را خواست؛ قرار شد تا پنجشنبه پیش‌فاکتور "
+                                  "تازه با تخفیف ۵ درصد برایش بفرستیم و بعد از ارسال دوباره تماس بگیریم.")
+    call_log.log_manual_call(customer_id=person.id, direction="out", result="no_answer",
+                             started_at=T0 - dt.timedelta(days=1))
+    from ui.callerid_controller import CallerIdController
+    from ui.context import AppContext
+
+    ctrl = CallerIdController(AppContext())
+    ctrl.service = svc.CallerIdService(ring_timeout=8)
+    yield ctrl, person, org
+    ctrl.stop()
+    settle(ctrl)
+    for p in ctrl.popups():
+        p.close()
+
+
+def ring(ctrl, number, line, seconds=0):
+    clock.set_now(T0 + dt.timedelta(seconds=seconds))
+    ctrl.on_event(E(ev.INCOMING, number=number, line=line, source="segal"))
+    settle(ctrl)
+    return ctrl.stack.popups()[-1]
+
+
+def text(p, label):
+    return p.field_values[label].text().lstrip("\u200f")
+
+
+def test_person_popup(office, shots):
+    ctrl, person, _org = office
+    p = ring(ctrl, "22514321", 1)
+    assert p.name_label.text() == "آقای علی رضایی" and not p.contact_label.isVisible()
+    assert text(p, "شرکت") == "بازرگانی رضایی"
+    assert text(p, "برچسب‌ها") == "VIP، نمایشگاه ۱۴۰۴"                  # Persian digits, not «1404»
+    assert text(p, "آخرین تماس").startswith("تماس خروجی، ")              # the last call: no note
+    said = text(p, "آنچه گفته شد")                                        # …what was said is the call before
+    assert said.startswith("۱۴۰۵/۰۸/۲۷: سفارش ۲۰۰ متر کابل") and "تخفیف ۵ درصد" in said
+    p.grab().save(str(shots / "popup_person.png"))
+
+
+def test_organisation_popup(office, shots):
+    ctrl, _person, org = office
+    p = ring(ctrl, "02188776655", 2)
+    assert p.name_label.text() == "گروه پیشگامان ساختمان"                # not «خانم گروه پیشگامان ساختمان»
+    assert p.contact_label.isVisible() and p.contact_label.text() == "خانم سارا محمدی"
+    assert "شرکت" not in p.field_values and not p._field_labels["شرکت"].isVisible()
+    assert text(p, "آنچه گفته شد") == "هنوز ثبت نشده"
+    p.grab().save(str(shots / "popup_organisation.png"))
+
+
+def test_reused_popup_is_laid_out_afresh(office, shots):
+    ctrl, _person, _org = office
+    tall = ring(ctrl, "22514321", 1)
+    tall_height = tall.height()
+    tall.close()
+    clock.set_now(T0 + dt.timedelta(seconds=1))
+    ctrl.on_event(E(ev.INCOMING, number="P", status=ev.PRIVATE, line=2, source="segal"))
+    settle(ctrl)
+    [short] = ctrl.popups()
+    assert short is tall                                                   # the same widget, reused
+    assert short.height() < tall_height - 100                              # not the previous call's height
+    assert short.header.height() < 40                                      # the header is not a tall band
+    short.grab().save(str(shots / "popup_reused_short.png"))
+    short.close()
+    # and back to a tall one: the note is laid out for its own height, not drawn over itself
+    again = ring(ctrl, "22514321", 3, seconds=2)
+    assert again is tall and again.height() == tall_height
+    from PySide6.QtWidgets import QLabel
+
+    bottom = max(w.geometry().bottom() for w in again.findChildren(QLabel) if w.isVisible())
+    assert bottom < again.height()
+    lv = again._field_value_labels["آنچه گفته شد"]
+    assert lv.height() >= lv.heightForWidth(lv.width())                  # room for every wrapped line
+    again.grab().save(str(shots / "popup_reused_tall.png"))

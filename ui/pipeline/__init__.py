@@ -1,0 +1,1 @@
+"""The sales pipeline screens: the Kanban board, the list, the opportunity dialog, the reports, the settings."""

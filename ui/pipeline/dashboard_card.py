@@ -1,0 +1,42 @@
+"""The dashboard's pipeline card: my opportunities whose next step is due (today or late), then the rotting
+ones (idle longer than their stage allows)."""
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtGui import QColor
+
+from app import jalali
+from app.clock import today
+from app.pipeline import board as pb
+from app.text import format_number
+
+logger = logging.getLogger(__name__)
+RED = QColor("#b91c1c")
+
+
+def fill_opportunities(card, user_id: int | None, manager: bool = False) -> None:
+    """Fill a dashboard Card (add/set_count/finish) with payloads ("opportunity", id, customer id)."""
+    who = None if (manager and not user_id) else user_id
+    try:
+        due = pb.needing_step(who)
+        idle = pb.rotting(who)
+    except Exception:  # noqa: BLE001 - the dashboard must draw even if this card cannot
+        logger.exception("pipeline dashboard card")
+        due, idle = [], []
+    day = today()
+    seen = set()
+    for r in due:
+        seen.add(r.id)
+        late = r.next_step_date is not None and r.next_step_date < day
+        when = jalali.format_date(r.next_step_date) if late else "امروز"
+        card.add(f"{when}  {r.next_step} — {r.title} ({r.customer_name})", ("opportunity", r.id, r.customer_id),
+                 RED if late else None, f"{r.stage_name} — {format_number(r.value)} ریال")
+    for r in idle:
+        if r.id in seen:
+            continue
+        card.add(f"راکد {format_number(r.idle_days)} روز در «{r.stage_name}» — {r.title} ({r.customer_name})",
+                 ("opportunity", r.id, r.customer_id), RED, f"{format_number(r.value)} ریال")
+    total = len(due) + len([r for r in idle if r.id not in seen])
+    card.set_count(total, alert=bool(idle))
+    card.finish(total)
