@@ -150,3 +150,31 @@ class PaymentAllocation(BaseModel):
 
 
 SALES_MODELS = [Product, DocumentCounter, SalesDocument, SalesLine, Payment, PaymentAllocation]
+
+
+class IssuedCheque(BaseModel):
+    """A cheque the office itself wrote (چک پرداختی), to a supplier or anyone else: the money that leaves on
+    its due date. Never deleted: a mistaken one is cancelled. States: pending → cleared | bounced | cancelled."""
+
+    STATES = ("pending", "cleared", "bounced", "cancelled")
+
+    number = pw.CharField(max_length=30)
+    bank = pw.CharField(max_length=60)
+    account = pw.CharField(max_length=40, default="")          # the office's account the cheque is drawn on
+    amount = pw.BigIntegerField()                              # Rials
+    payee = pw.CharField(max_length=200)                       # در وجه
+    customer = pw.ForeignKeyField(Customer, null=True, backref="issued_cheques", on_delete="SET NULL")
+    issue_date = pw.DateField()
+    due_date = pw.DateField(index=True)
+    state = pw.CharField(max_length=10, default="pending", index=True)
+    note = pw.TextField(default="")
+    created_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = pw.DateTimeField(default=now)
+    updated_at = pw.DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("state", "due_date"), False),)
+
+
+# Created by migration 10 (not by 4, which only knows SALES_MODELS).
+ISSUED_CHEQUE_MODELS = [IssuedCheque]

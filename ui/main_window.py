@@ -52,6 +52,12 @@ def _invoices(ctx, parent):
     return InvoicesPage(ctx, parent)
 
 
+def _money(ctx, parent):
+    from ui.money.page import MoneyPage
+
+    return MoneyPage(ctx, parent)
+
+
 def _reports(ctx, parent):
     from ui.reports.page import ReportsPage
 
@@ -84,6 +90,7 @@ SECTIONS = [
     ("calls", "تماس‌ها", _calls),
     ("tasks", "کارتابل و پیگیری‌ها", _tasks),
     ("invoices", "پیش‌فاکتور و فاکتور", _invoices),
+    ("money", "مطالبات و چک‌ها", _money),
     ("reports", "گزارش‌ها", _reports),
     ("pipeline", "فرصت‌های فروش", _pipeline),
     ("settings", "تنظیمات", _settings),

@@ -158,24 +158,40 @@ def text_width(text: str, font: str, size: float) -> float:
     return pdfmetrics.stringWidth(reshape(text), font, size)
 
 
+# Letters that never join the letter after them (and the zero-width non-joiner): cutting a word after one of
+# them leaves every glyph in the form it had, so a broken word still reads as its letters.
+_NON_JOINING = set("اآأإٱدذرزژوؤۀةء\u200c")
+
+
+def _joins_left(ch: str) -> bool:
+    """Does this character connect to the letter that follows it (dual-joining Arabic-script letter)?"""
+    return ("\u0620" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f") and ch not in _NON_JOINING \
+        and not ch.isdigit() and ch not in "\u060c\u061b\u061f\u066b\u066c"
+
+
 def _break_word(word: str, width: float, font: str, size: float) -> list[str]:
-    """A single word wider than the line: cut it where it fills the line."""
+    """A single word wider than the line: cut it into pieces that fit, each cut where the letters do not join
+    (after ا د ذ ر ز ژ و or a half-space) when such a place exists, so each piece keeps its shapes; only a run
+    of joined letters longer than the line is cut between joined letters."""
     parts: list[str] = []
-    cur = ""
-    for ch in word:
-        if cur and text_width(cur + ch, font, size) > width:
-            parts.append(cur)
-            cur = ch
-        else:
-            cur += ch
-    if cur:
-        parts.append(cur)
+    rest = word
+    while rest and text_width(rest, font, size) > width:
+        fit = 1
+        while fit < len(rest) and text_width(rest[:fit + 1], font, size) <= width:
+            fit += 1
+        clean = [i for i in range(1, fit + 1) if not _joins_left(rest[i - 1])]
+        cut = clean[-1] if clean else fit
+        parts.append(rest[:cut])
+        rest = rest[cut:]
+    if rest:
+        parts.append(rest)
     return parts
 
 
 def wrap(text: str, width: float, font: str = FONT, size: float = 10) -> list[str]:
-    """Greedy wrap in logical order; explicit newlines start new lines. Lines come back in logical order
-    (pass each to shape() or draw_text())."""
+    """Greedy wrap in logical order, at spaces only; explicit newlines start new lines. A word is never split
+    unless it alone is wider than the line (then see _break_word). Lines come back in logical order (pass each
+    to shape() or draw_text())."""
     lines: list[str] = []
     space = text_width(" ", font, size)
     for para in (text or "").split("\n"):
@@ -297,7 +313,15 @@ def layout_cell(text: str, col: Column, font: str, size: float, padding: float) 
         if cur.strip():
             lines.append(cur.strip())
         return CellLayout(lines, s, col.align)
-    return CellLayout(wrap(text, inner, font, size), size, col.align)
+    # A word wider than the cell («سرویس» in A5's unit column) is first given a slightly smaller size, so that it
+    # stays whole; only what still does not fit at the smallest size is broken.
+    s = size
+    floor = max(col.min_size, size * 0.8)
+    widest = max((text_width(w, font, s) for w in text.split()), default=0.0)
+    while widest > inner and s - 0.25 >= floor:
+        s -= 0.25
+        widest = max(text_width(w, font, s) for w in text.split())
+    return CellLayout(wrap(text, inner, font, s), s, col.align)
 
 
 def layout_row(values: dict[str, str], columns: list[Column], font: str = FONT, size: float = 8,

@@ -18,7 +18,15 @@ from app.core.text import format_rial, search_key, to_persian_digits
 from app.sales import service as sales
 from models.base import db, is_postgres
 from models.core import Activity
-from models.sales import DocumentCounter, Payment, PaymentAllocation, Product, SalesDocument, SalesLine
+from models.sales import (
+    DocumentCounter,
+    IssuedCheque,
+    Payment,
+    PaymentAllocation,
+    Product,
+    SalesDocument,
+    SalesLine,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +55,8 @@ PRODUCTS = (
     ("حمل و تخلیه کالا", "سرویس", 4_000_000, "service", False, ""),
 )
 BANKS = ("ملی", "ملت", "صادرات", "تجارت", "سپه", "پاسارگاد", "سامان", "پارسیان", "رسالت", "کشاورزی")
+SUPPLIERS = ("پخش البرز", "بازرگانی نور گستر", "صنایع سیم و کابل ابهر", "روشنایی پارس شعاع", "شرکت مهتاب لامپ",
+             "حمل و نقل سریع‌السیر", "اجاره دفتر (آقای صادقی)", "پخش سراسری ایران‌الکتریک")
 NOTES = ("", "", "", "تحویل در محل خریدار", "ارسال با باربری به هزینه خریدار", "گارانتی ۱۸ ماهه",
          "پرداخت در دو قسط", "قیمت‌ها تا پایان ماه معتبر است")
 
@@ -114,7 +124,7 @@ def seed_sales(rng: random.Random, customer_ids: list[int], user_ids: list[int],
     pays: list[dict] = []
     allocs: list[dict] = []
     acts: list[dict] = []
-    counts = {"invoices": 0, "proformas": 0, "payments": 0}
+    counts = {"invoices": 0, "proformas": 0, "payments": 0, "issued_cheques": 0}
     ts = now()
     payment_days = 30
 
@@ -184,20 +194,28 @@ def seed_sales(rng: random.Random, customer_ids: list[int], user_ids: list[int],
                 share = 1.0 if r < 0.65 else (rng.choice((0.3, 0.5, 0.7)) if r < 0.85 else 0.0)
                 if due and due < end - dt.timedelta(days=5) and r >= 0.85:
                     share = 0.0                                  # some overdue debt
+                if share < 1 and due and due < end - dt.timedelta(days=120) and rng.random() < 0.85:
+                    share = 1.0                                  # old debts are mostly collected by now
                 amount = int(t.total * share) // 1000 * 1000 if share < 1 else t.total
                 if amount > 0:
                     kind = rng.choice(("cash", "card", "card", "transfer", "transfer", "cheque"))
                     pay_day = min(end, day + dt.timedelta(days=rng.randrange(0, 25)))
                     cheque = kind == "cheque"
                     cheque_state = ""
+                    cheque_due = (pay_day + dt.timedelta(days=rng.randrange(10, 90))) if cheque else None
                     if cheque:
-                        cheque_state = "bounced" if rng.random() < 0.04 else rng.choice(("pending", "cleared"))
+                        # a cheque whose day is over was cashed (one in twenty-five bounced; a few days' grace
+                        # before the bank says so); one still to come is waiting
+                        if cheque_due < end - dt.timedelta(days=3):
+                            cheque_state = "bounced" if rng.random() < 0.04 else "cleared"
+                        else:
+                            cheque_state = "pending"
                     pays.append(dict(
                         id=pay_id, customer=customer, kind=kind, amount=amount, date=pay_day,
                         reference="" if kind in ("cash", "cheque") else str(rng.randrange(100000, 999999)),
                         cheque_number=str(rng.randrange(1000000, 9999999)) if cheque else "",
                         cheque_bank=rng.choice(BANKS) if cheque else "",
-                        cheque_due=(pay_day + dt.timedelta(days=rng.randrange(10, 90))) if cheque else None,
+                        cheque_due=cheque_due,
                         cheque_state=cheque_state, note="", state="active", void_reason="", created_by=rep,
                         created_at=dt.datetime.combine(pay_day, dt.time(12, 0))))
                     allocs.append(dict(payment=pay_id, document=did, amount=amount))
@@ -218,11 +236,36 @@ def seed_sales(rng: random.Random, customer_ids: list[int], user_ids: list[int],
         _flush(Payment, pays)
         _flush(PaymentAllocation, allocs)
         _flush(Activity, acts)
+        counts["issued_cheques"] = _seed_issued_cheques(rng, max(4, n_invoices // 25), end, user_ids)
         for (doc_type, year), last in counters.items():
             DocumentCounter.insert(doc_type=doc_type, year=year, last=last).on_conflict(
                 conflict_target=[DocumentCounter.doc_type, DocumentCounter.year],
                 update={DocumentCounter.last: last}).execute()
-        for model in (SalesDocument, SalesLine, Payment):
+        for model in (SalesDocument, SalesLine, Payment, IssuedCheque):
             _fix_sequence(model)
     logger.info("demo sales: %s (%.1fs)", counts, (now() - ts).total_seconds())
     return counts
+
+
+def _seed_issued_cheques(rng: random.Random, n: int, end: dt.date, user_ids: list[int]) -> int:
+    """The office's own cheques to its suppliers: due from two months back to four months on. Those whose day
+    has passed are mostly cleared (a few still unmarked, one in twenty-five bounced); the rest wait."""
+    start = (IssuedCheque.select(IssuedCheque.number).order_by(IssuedCheque.id.desc()).scalar() or "")
+    base = int(start) + 1 if start.isdigit() else 3_250_001
+    rows = []
+    for i in range(n):
+        due = end + dt.timedelta(days=int(rng.triangular(-60, 120, 10)))
+        issued = due - dt.timedelta(days=rng.choice((0, 15, 30, 30, 45, 60, 90)))
+        if due < end:
+            r = rng.random()
+            state = "bounced" if r < 0.04 else ("pending" if r < 0.12 else "cleared")
+        else:
+            state = "pending"
+        amount = rng.choice((5, 8, 12, 15, 20, 25, 40, 60, 85, 120, 250)) * 1_000_000 + rng.randrange(10) * 100_000
+        at = dt.datetime.combine(min(issued, end), dt.time(11, 0))
+        rows.append(dict(number=str(base + i), bank=rng.choice(BANKS), account="", amount=amount,
+                         payee=rng.choice(SUPPLIERS), customer=None, issue_date=issued, due_date=due, state=state,
+                         note="", created_by=rng.choice(user_ids) if user_ids else None, created_at=at,
+                         updated_at=at))
+    _flush(IssuedCheque, rows)
+    return n

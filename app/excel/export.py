@@ -36,9 +36,11 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.properties import PageSetupProperties
 
 from app.core.errors import UserError
 from app.core.jalali import format_date
+from app.fmt import text_digits
 from app.office import audit, roles
 
 logger = logging.getLogger(__name__)
@@ -294,12 +296,20 @@ def write_xlsx(path: str | os.PathLike, columns: list[Column], rows: Iterable[An
     if not folder.is_dir():
         raise UserError(f"پوشه «{folder}» وجود ندارد.")
     wb = Workbook(write_only=True)
+    _use_persian_font(wb)
     ws = _StreamingSheet(parent=wb, title=_sheet_title(sheet_name or title))
     wb._add_sheet(ws)
     ws.sheet_view.rightToLeft = True
     ws.freeze_panes = "A3"
+    # printing: landscape, every column on the page's width, the header row on every printed page
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"                     # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = "2:2"
 
-    bold = Font(bold=True)
+    bold = Font(name=FONT_NAME, bold=True)
     text_sid = _style_id(ws, number_format=TEXT_FORMAT)
     num_sid = _style_id(ws, number_format=NUMBER_FORMAT)
     center_text_sid = _style_id(ws, number_format=TEXT_FORMAT, alignment=Alignment(horizontal="center"))
@@ -343,7 +353,7 @@ def write_xlsx(path: str | os.PathLike, columns: list[Column], rows: Iterable[An
 
     heading = " — ".join(p for p in (title, subtitle, f"تاریخ: {format_date(_today())}") if p)
     tcell = WriteOnlyCell(ws, value=heading)
-    tcell.font = Font(bold=True, size=13)
+    tcell.font = Font(name=FONT_NAME, bold=True, size=13)
     ws.append([tcell])
     header = []
     fill = PatternFill("solid", fgColor="DDE7F0")
@@ -381,6 +391,8 @@ def write_xlsx(path: str | os.PathLike, columns: list[Column], rows: Iterable[An
                     progress(written, total)
         if cancel and cancel():
             raise ExportCancelled()
+        # an auto-filter on the header row, over every written row
+        ws.auto_filter.ref = f"A2:{get_column_letter(max(len(columns), 1))}{max(written + 2, 2)}"
         _save(wb, tmp_name)
         os.replace(tmp_name, path)
     except OSError as e:
@@ -396,6 +408,20 @@ def write_xlsx(path: str | os.PathLike, columns: list[Column], rows: Iterable[An
         progress(written, total)
     logger.info("exported %d rows to %s", written, path)
     return ExportResult(path, written)
+
+
+FONT_NAME = "Vazirmatn"      # the program's font (resources/fonts); Excel falls back to a Persian font without it
+
+
+def _use_persian_font(wb: Workbook) -> None:
+    """Every cell's default font is Vazirmatn instead of Calibri (the workbook's font 0 and the Normal style)."""
+    from openpyxl.utils.indexed_list import IndexedList
+
+    base = Font(name=FONT_NAME, sz=11, family=2)
+    wb._fonts = IndexedList([base])
+    normal = next((st for st in wb._named_styles if st.name == "Normal"), None)
+    if normal is not None:
+        normal.font = base
 
 
 def _write_error(path: Path, e: OSError) -> UserError:
@@ -515,7 +541,7 @@ def format_other_address(label: str, province: str, city: str, line: str, postal
     if city:
         parts.append(f"شهر: {city}")
     if line:
-        parts.append(f"نشانی: {line}")
+        parts.append(f"نشانی: {text_digits(line)}")
     if postal:
         parts.append(f"کد پستی: {postal}")
     return "؛ ".join(parts)
@@ -585,6 +611,7 @@ def customer_rows(ids: list[int], chunk: int = 2000) -> Iterator[dict]:
             if addrs:
                 (r["address_label"], r["province"], r["city"], r["address"],
                  r["address_postal_code"]) = addrs[0]
+                r["address"] = text_digits(r["address"])
                 r["other_addresses"] = " | ".join(format_other_address(*a) for a in addrs[1:])
             tg = tags.get(cid)
             r["tags"] = "، ".join(tg) if tg else ""
@@ -621,7 +648,8 @@ def customer_cells(ids: list[int], chunk: int = 2000) -> Iterator[list[Any]]:
             extra = {f"phone_{label}": "، ".join(mine[label]) for label, _t in PHONE_COLUMNS if label in mine}
             extra.update(phone_primary=mine.get("primary", ""),
                          address_label=ADDRESS_LABELS.get(first[0], first[0]) if addrs else "",
-                         province=first[1], city=first[2], address=first[3], address_postal_code=first[4],
+                         province=first[1], city=first[2], address=text_digits(first[3]),
+                         address_postal_code=first[4],
                          other_addresses=" | ".join(format_other_address(*a) for a in addrs[1:]) if addrs else "",
                          tags="، ".join(tg) if tg else "",
                          assigned=users.get(t[idx["assigned_to"]], "") if t[idx["assigned_to"]] else "")

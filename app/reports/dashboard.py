@@ -9,6 +9,7 @@ import peewee as pw
 
 from app.core.clock import now
 from app.core.text import party_name
+from app.money.summary import MoneySummary, money_summary
 from app.tasks import meetings, reminders
 from app.tasks import service as tasks
 from models.base import db
@@ -48,6 +49,7 @@ class Dashboard:
     missed_calls: list[CallItem] = field(default_factory=list)
     per_user: list[dict] = field(default_factory=list)
     counts: dict = field(default_factory=dict)     # totals behind each (possibly cut) list
+    money: MoneySummary | None = None              # the office's money (or this user's customers')
 
 
 def _calls(at: dt.datetime, missed: bool, user_id: int | None) -> tuple[list[CallItem], int]:
@@ -115,4 +117,8 @@ def load(user_id: int | None, manager: bool | None = None, at: dt.datetime | Non
     d.missed_calls, d.counts["missed"] = _calls(at, True, who)
     if manager:
         d.per_user = tasks.counts_per_user(at)
+    try:
+        d.money = money_summary(at.date(), user_id, manager)
+    except Exception:
+        logger.exception("money summary failed")
     return d

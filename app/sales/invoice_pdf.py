@@ -21,6 +21,7 @@ from reportlab.lib.pagesizes import A4, A5, landscape
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas as rl_canvas
 
+from app import fmt
 from app.core.jalali import format_date
 from app.core.pdf_text import (
     FONT,
@@ -33,9 +34,9 @@ from app.core.pdf_text import (
     layout_row,
     leading_for,
     register_fonts,
+    text_width,
     wrap,
 )
-from app.core.text import format_number, to_persian_digits
 from app.core.words import amount_in_words
 from app.office import audit, roles
 from app.sales import service as sales
@@ -79,9 +80,8 @@ def geometry(paper: str) -> Geometry:
 
 
 def money(amount: int, toman: bool) -> str:
-    if toman:
-        return format_number(amount // 10 if amount % 10 == 0 else amount / 10)
-    return format_number(amount)
+    """An amount in a cell, without its unit (the column says ریال/تومان): the one rule of app/fmt.py."""
+    return fmt.money(amount, toman=toman, unit=False)
 
 
 def qty_text(q) -> str:
@@ -89,8 +89,8 @@ def qty_text(q) -> str:
     if "." in s:
         s = s.rstrip("0").rstrip(".")
     whole, _, frac = s.partition(".")
-    out = format_number(int(whole))
-    return out + ("٫" + to_persian_digits(frac) if frac else "")
+    out = fmt.num(int(whole))
+    return out + (fmt.DECIMAL + fmt.digits(frac) if frac else "")
 
 
 def _columns(g: Geometry, unit: str) -> list[Column]:
@@ -135,18 +135,18 @@ class InvoiceRenderer:
         return "صورتحساب فروش کالا و خدمات"
 
     def number_text(self) -> str:
-        return to_persian_digits(self.doc.number) if self.doc.number else "پیش‌نویس"
+        return fmt.digits(self.doc.number) if self.doc.number else "پیش‌نویس"
 
     def line_values(self) -> list[dict[str, str]]:
         rows = []
         for i, ln in enumerate(self.doc.lines):
             desc = ln.description
             if ln.goods_id:
-                desc += f"\nشناسه کالا: {to_persian_digits(ln.goods_id)}"
+                desc += f"\nشناسه کالا: {fmt.digits(ln.goods_id)}"
             if ln.vat_exempt:
                 desc += " (معاف از مالیات)"
             rows.append({
-                "row": to_persian_digits(i + 1),
+                "row": fmt.digits(i + 1),
                 "code": fa_digits(ln.code),
                 "description": fa_digits(desc),
                 "quantity": qty_text(ln.quantity),
@@ -230,7 +230,7 @@ class InvoiceRenderer:
         if d.doc_type == "proforma" and d.valid_until:
             items.append(("اعتبار تا", format_date(d.valid_until)))
         elif d.corrects_number:
-            items.append(("اصلاح فاکتور", to_persian_digits(d.corrects_number)))
+            items.append(("اصلاح فاکتور", fmt.digits(d.corrects_number)))
         elif d.due_date and d.settlement != "cash" and d.doc_type == "invoice":
             items.append(("سررسید", format_date(d.due_date)))
         lead = (bh - 6) / len(items)
@@ -287,7 +287,7 @@ class InvoiceRenderer:
         g = self.g
         text = "مشخصات کالا یا خدمات مورد معامله"
         if cont:
-            text += f" (ادامه {self.doc.title} شماره {self.number_text()})"
+            text += " (ادامه)"
         draw_text(c, text, g.right, y - g.fs(11), FONT_BOLD, g.fs(8.5), "right")
         return y - self.table_title_height()
 
@@ -318,7 +318,7 @@ class InvoiceRenderer:
         if d.doc_type == "proforma" and d.valid_until:
             info.append(f"این پیش‌فاکتور تا تاریخ {format_date(d.valid_until)} اعتبار دارد.")
         if d.source_number and d.doc_type == "invoice":
-            info.append(f"بر اساس پیش‌فاکتور شماره {to_persian_digits(d.source_number)}")
+            info.append(f"بر اساس پیش‌فاکتور شماره {fmt.digits(d.source_number)}")
         if d.notes:
             info.append(f"توضیحات: {fa_digits(d.notes)}")
         if d.terms:
@@ -367,7 +367,7 @@ class InvoiceRenderer:
     def draw_footer(self, c, page: int, pages: int) -> None:
         g = self.g
         y = g.margin - 4
-        text = f"صفحه {to_persian_digits(page)} از {to_persian_digits(pages)}"
+        text = f"صفحه {fmt.digits(page)} از {fmt.digits(pages)}"
         draw_text(c, text, g.width / 2, y, FONT, g.fs(7.5), "center")
         draw_text(c, f"{self.doc.title} شماره {self.number_text()}", g.right, y, FONT, g.fs(7), "right")
         if self.doc.seller.get("phone"):
@@ -386,33 +386,90 @@ class InvoiceRenderer:
         c.restoreState()
 
     # --- pagination ---------------------------------------------------------------------------------
+    def cont_header_height(self) -> float:
+        return self.g.fs(20)
+
+    def draw_cont_header(self, c, y: float) -> float:
+        """A continuation page's short header: the document, its number and date, and the buyer's name."""
+        g, d = self.g, self.doc
+        h = self.cont_header_height()
+        c.setLineWidth(0.6)
+        c.setFillColor(GREY)
+        c.rect(g.margin, y - h, g.inner, h, stroke=1, fill=1)
+        c.setFillColorRGB(0, 0, 0)
+        base = y - h + (h - g.fs(8.5)) / 2 + g.fs(1.5)
+        draw_text(c, f"ادامه {d.title} شماره {self.number_text()}", g.right - 6, base, FONT_BOLD, g.fs(8.5), "right")
+        draw_text(c, f"تاریخ {format_date(d.date)}", g.width / 2, base, FONT, g.fs(8.5), "center")
+        buyer = fa_digits(f"خریدار: {d.buyer.get('name') or '—'}")
+        room = g.inner / 3 - 12                 # a third of the band: it must not run into the date
+        while text_width(buyer, FONT, g.fs(8.5)) > room and " " in buyer.strip():
+            buyer = buyer.rstrip(" …").rsplit(" ", 1)[0] + " …"
+        draw_text(c, buyer, g.margin + 6, base, FONT, g.fs(8.5), "left")
+        return y - h
+
+    def _carry_columns(self) -> list[Column]:
+        """The carried-subtotal row: one label cell over the first columns, then the money columns."""
+        money_keys = ("gross", "discount", "taxable", "vat", "total")
+        label_w = sum(col.width for col in self.columns if col.key not in money_keys)
+        return [Column("label", "", label_w, "right", "wrap")] + [
+            replace(col) for col in self.columns if col.key in money_keys]
+
+    def carry_row(self, label: str, sums: list[int]):
+        values = {"label": label}
+        for key, v in zip(("gross", "discount", "taxable", "vat", "total"), sums, strict=True):
+            values[key] = money(v, self.toman)
+        return layout_row(values, self._carry_columns(), FONT_BOLD, self.table_size)
+
+    def carry_height(self) -> float:
+        return self.carry_row("نقل به صفحه بعد", [0] * 5).height
+
+    def line_sums(self, idx: list[int]) -> list[int]:
+        """gross, discount, taxable, VAT and total of these lines (what a page carries forward)."""
+        out = [0] * 5
+        for i in idx:
+            ln = self.doc.lines[i]
+            for k, v in enumerate((ln.gross, ln.discount + ln.doc_discount_share, ln.taxable, ln.vat, ln.total)):
+                out[k] += v
+        return out
+
     def plan(self, rows) -> list[tuple[list[int], bool]]:
-        """Which line rows go on which page, and the page that carries the closing block."""
+        """Which line rows go on which page, and the page that carries the closing block.
+
+        Every page but the last keeps room for «نقل به صفحه بعد» at its foot; a continuation page starts with
+        its short header and «نقل از صفحه قبل». The totals never stand alone on a page: when they do not fit
+        under the last lines, the last lines move over with them."""
         g = self.g
         bottom = g.margin + self.footer_h
         first_top = (g.height - g.margin - self.header_height() - 6 - self.party_height("seller") - 6
                      - self.party_height("buyer") - 6)
-        other_top = g.height - g.margin
         hdr = self.table_title_height() + self.table_header_height()
+        carry = self.carry_height()
+        fresh = g.height - g.margin - self.cont_header_height() - 6 - hdr - carry - carry - bottom
         closing = self.closing_height() + 8
-        pages: list[tuple[list[int], bool]] = []
+        pages: list[list[int]] = []
         cur: list[int] = []
-        avail = first_top - hdr - bottom
+        avail = first_top - hdr - carry - bottom
         for i, r in enumerate(rows):
             # break before a row that does not fit, unless the page is a fresh continuation page already
             # (a single row taller than a page is drawn anyway rather than looping)
             if r.height > avail and (cur or not pages):
-                pages.append((cur, False))
+                pages.append(cur)
                 cur = []
-                avail = other_top - hdr - bottom
+                avail = fresh
             cur.append(i)
             avail -= r.height
-        if closing <= avail:
-            pages.append((cur, True))
-        else:
-            pages.append((cur, False))
-            pages.append(([], True))
-        return pages
+        if closing > avail + carry:          # the last page draws no «نقل به صفحه بعد»
+            k = 2 if len(cur) > 2 else 1
+            while k > 1 and sum(rows[i].height for i in cur[-k:]) + closing > fresh + carry:
+                k -= 1
+            k = min(k, len(cur))
+            moved = cur[len(cur) - k:]
+            cur = cur[:len(cur) - k]
+            if cur or not pages:
+                pages.append(cur)
+            cur = moved
+        pages.append(cur)
+        return [(idx, n == len(pages) - 1) for n, idx in enumerate(pages)]
 
     def render(self, out) -> None:
         g = self.g
@@ -424,6 +481,8 @@ class InvoiceRenderer:
         c.setSubject(self.title())
         rows = [layout_row(v, self.columns, FONT, self.table_size) for v in self.line_values()]
         pages = self.plan(rows)
+        carry_cols = self._carry_columns()
+        done: list[int] = []
         for pno, (idx, closing_here) in enumerate(pages, start=1):
             self.draw_stamp(c)
             c.setLineWidth(0.6)
@@ -433,15 +492,19 @@ class InvoiceRenderer:
                 y = self.draw_header(c, y) - 6
                 y = self.draw_party(c, "seller", y) - 6
                 y = self.draw_party(c, "buyer", y) - 6
-            if idx or pno == 1:
-                y = self.draw_table_title(c, y, cont=pno > 1)
-                y = self.draw_table_header(c, y)
-                for i in idx:
-                    y = draw_row(c, rows[i], self.columns, g.right, y, FONT, self.table_size)
             else:
-                text = f"ادامه {d.title} شماره {self.number_text()}"
-                draw_text(c, text, g.right, y - g.fs(11), FONT_BOLD, g.fs(8.5), "right")
-                y -= self.table_title_height()
+                y = self.draw_cont_header(c, y) - 6
+            y = self.draw_table_title(c, y, cont=pno > 1)
+            y = self.draw_table_header(c, y)
+            if pno > 1 and done:
+                y = draw_row(c, self.carry_row("نقل از صفحه قبل", self.line_sums(done)), carry_cols, g.right, y,
+                             FONT_BOLD, self.table_size, fill=GREY)
+            for i in idx:
+                y = draw_row(c, rows[i], self.columns, g.right, y, FONT, self.table_size)
+            done += idx
+            if not closing_here and done:
+                y = draw_row(c, self.carry_row("نقل به صفحه بعد", self.line_sums(done)), carry_cols, g.right, y,
+                             FONT_BOLD, self.table_size, fill=GREY)
             if closing_here:
                 self._closing(c, y - 8)
             self.draw_footer(c, pno, len(pages))

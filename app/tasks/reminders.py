@@ -30,7 +30,11 @@ settings.declare("reminders.generated_through", str, "", "آخرین روزی ک
 BEFORE_CHOICES = ((None, "بدون یادآوری"), (0, "سر وقت"), (5, "۵ دقیقه قبل"), (15, "۱۵ دقیقه قبل"),
                   (30, "نیم ساعت قبل"), (60, "یک ساعت قبل"), (120, "دو ساعت قبل"), (24 * 60, "یک روز قبل"))
 SNOOZE_CHOICES = ((5, "۵ دقیقه"), (15, "۱۵ دقیقه"), (60, "یک ساعت"), (24 * 60, "فردا همین ساعت"))
-KIND_LABELS = {"task": "کار", "meeting": "جلسه", "birthday": "تولد", "anniversary": "سالگرد ازدواج"}
+KIND_LABELS = {"task": "کار", "meeting": "جلسه", "birthday": "تولد", "anniversary": "سالگرد ازدواج",
+               "overdue": "فاکتور سررسیدگذشته", "cheque_in": "چک دریافتی", "cheque_out": "چک پرداختی",
+               "bounced": "چک برگشتی"}
+MONEY_KINDS = ("overdue", "cheque_in", "cheque_out", "bounced")
+OVERDUE_REPEAT_DAYS = 30  # an unpaid invoice is reminded when it falls due and again every 30 days
 CATCH_UP_DAYS = 7     # birthdays of days the app was closed are still reminded, up to a week back
 
 
@@ -160,8 +164,6 @@ def generate_date_reminders(today: dt.date | None = None) -> int:
     except ValueError:
         start = today
     start = max(start, today - dt.timedelta(days=CATCH_UP_DAYS - 1))
-    if start > today:
-        return 0
     created = 0
     day = start
     with db.atomic():
@@ -176,7 +178,8 @@ def generate_date_reminders(today: dt.date | None = None) -> int:
                 created += (Reminder.insert_many(rows[lo:lo + 500])
                             .on_conflict_ignore().as_rowcount().execute() or 0)
             day += dt.timedelta(days=1)
-        settings.set("reminders.generated_through", today.isoformat())
+        if start <= today:
+            settings.set("reminders.generated_through", today.isoformat())
     return created
 
 
@@ -200,6 +203,8 @@ class ReminderItem:
         at = self.event_at or self.fire_at
         if self.kind in ("birthday", "anniversary"):
             return jalali.format_long(at)
+        if self.kind in MONEY_KINDS:
+            return jalali.format_date(at)
         return jalali.format_datetime(at)
 
 

@@ -142,3 +142,33 @@ def test_calls_export(anydb, tmp_path, frozen):
     assert len(data) == 2
     assert data[0][:6] == ["1405/09/02 09:30", "ورودی", "09121234567", "علی کریمی", "پایان یافته", 95]
     assert data[1][4] == "بی‌پاسخ" and data[1][3] is None
+
+
+def test_sheet_prints_filters_and_reads_persian(anydb, tmp_path, frozen):
+    """Auto-filter on the header, landscape fit to width with the header repeated on every printed page,
+    Vazirmatn instead of Calibri, and addresses with Persian digits (a second address too)."""
+    _customers()
+    a = cs.create_customer({"first_name": "نرگس", "last_name": "امینی", "phones": [{"raw": "09121234567"}],
+                            "addresses": [{"province": "تهران", "city": "تهران", "line": "ولیعصر، کوچه 5، پلاک 12"},
+                                          {"label": "home", "city": "کرج", "line": "گوهردشت، فاز 3",
+                                           "postal_code": "3148765432"}]})
+    out = tmp_path / "customers.xlsx"
+    res = export_customers(out)
+    wb = openpyxl.load_workbook(out)
+    ws = wb.active
+    last = openpyxl.utils.get_column_letter(ws.max_column)
+    assert ws.auto_filter.ref == f"A2:{last}{res.rows + 2}"
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.print_title_rows == "$2:$2"
+    assert wb._fonts[0].name == "Vazirmatn"
+    for row in (1, 2, 3):
+        assert {cell.font.name for cell in ws[row]} == {"Vazirmatn"}
+    header = [cell.value for cell in ws[2]]
+    col = {h: i + 1 for i, h in enumerate(header)}
+    ra = next(r for r in range(3, ws.max_row + 1) if ws.cell(r, 1).value == a.id)
+    assert ws.cell(ra, col["نشانی"]).value == "ولیعصر، کوچه ۵، پلاک ۱۲"
+    assert ws.cell(ra, col["نشانی‌های دیگر"]).value == "نوع: منزل؛ شهر: کرج؛ نشانی: گوهردشت، فاز ۳؛ کد پستی: 3148765432"
+    # the mobile number and the postal code stay ASCII text
+    assert ws.cell(ra, col["موبایل"]).value == "09121234567"

@@ -20,6 +20,17 @@ def test_seed_sales_consistent(anydb):
     users = [make_user("الف", "a"), make_user("ب", "b")]
     counts = seed_sales(random.Random(5), customers, users, 300)
     assert counts["invoices"] + counts["proformas"] == 300 and counts["payments"] > 50
+    # the office's own cheques: some this week or past due and unmarked, most waiting, a few bounced
+    from app.money import cheques
+    from models.sales import IssuedCheque
+
+    assert counts["issued_cheques"] == IssuedCheque.select().count() == 12
+    assert IssuedCheque.select().where(IssuedCheque.state == "pending").count() >= 6
+    assert all(c.amount > 0 and c.payee for c in IssuedCheque.select())
+    # and money to chase: overdue invoices
+    from app.money import collection
+
+    assert collection.overdue_invoices() and cheques.cheques_due(clock.today() + dt.timedelta(days=120))
     for doc_type in ("invoice", "proforma"):
         by_year: dict[int, list[int]] = {}
         for d in SalesDocument.select().where(SalesDocument.doc_type == doc_type):

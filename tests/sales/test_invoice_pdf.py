@@ -201,3 +201,56 @@ def test_crm_invoice_pdf_command(office, tmp_path, db):
     r = subprocess.run([sys.executable, str(root / "main.py"), "--db", db_path, "invoice", "pdf", "P77",
                         "--out", str(tmp_path / "none.pdf")], capture_output=True, env=env, cwd=root)
     assert r.returncode != 0 and "پیدا نشد" in r.stderr.decode() and "Traceback" not in r.stderr.decode()
+
+
+def _words(path, page: int) -> list[str]:
+    """The words pdftotext reads on one page (letters folded from presentation forms)."""
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-f", str(page), "-l", str(page), str(path), "-"],
+                         check=True, capture_output=True).stdout.decode("utf-8")
+    out = unicodedata.normalize("NFKC", out)
+    return re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", out).split()
+
+
+@pytest.mark.parametrize("paper", ["A4", "A5"])
+def test_fifty_five_lines_carry_subtotals_and_keep_words_whole(office, tmp_path, paper):
+    from app.core.pdf_text import FONT, layout_row
+    from app.sales.invoice_pdf import InvoiceRenderer
+
+    # before, this invoice printed its totals alone on page 3 (A4), and «سرویس» as «سروی / س» (A5)
+    names = ("حمل و تخلیه کالا", "لامپ LED-40W مهتابی", "کابل برق ۲.۵ افشان نیکسان (حلقه ۱۰۰ متری)",
+             "سرویس و نگهداری دوره‌ای تابلو برق ساختمان")
+    units = ("سرویس", "عدد", "حلقه", "سرویس")
+    lines = [LineInput(f"{names[i % 4]} {i + 1}", i % 5 + 1, 100_000 + i * 1000, unit=units[i % 4])
+             for i in range(55)]
+    inv = sales.create_invoice(office, lines)
+    doc = sales.get_document(inv.id)
+    out = tmp_path / f"inv55_{paper}.pdf"
+    render_document(inv.id, out, paper=paper)
+    r = InvoiceRenderer(doc, paper)
+    plan = r.plan([layout_row(v, r.columns, FONT, r.table_size) for v in r.line_values()])
+    pages = len(PdfReader(str(out)).pages)
+    assert pages == len(plan) >= 3
+    # no page holds only the totals: the last page has lines above them
+    assert plan[-1][1] and len(plan[-1][0]) >= 1
+    buyer = squash("خریدار: شرکت بازرگانی آفتاب شرق")
+    carried = 0
+    for p, (idx, _closing) in enumerate(plan, start=1):
+        t = pdf_text(out, p, p)
+        assert squash("شرح کالا یا خدمات") in t
+        if p > 1:
+            # a short header with the buyer's name and the number, then the subtotal carried in
+            assert buyer in t and squash(f"ادامه فاکتور فروش شماره {to_persian_digits(inv.number)}") in t
+            assert squash("نقل از صفحه قبل") in t and format_number(carried) in t
+        carried += sum(doc.lines[i].total for i in idx)
+        if p < pages:
+            assert squash("نقل به صفحه بعد") in t and format_number(carried) in t
+            assert squash("مبلغ قابل پرداخت") not in t
+        else:
+            assert squash("نقل به صفحه بعد") not in t and squash("مبلغ قابل پرداخت") in t
+        # «سرویس» is never broken: every one of this page's «سرویس» lines reads it whole, once per cell
+        words = _words(out, p)
+        assert "سروی" not in words and "س" not in words
+        expected = sum((doc.lines[i].unit == "سرویس") + doc.lines[i].description.split().count("سرویس")
+                       for i in idx)
+        assert words.count("سرویس") == expected
+    assert carried == doc.total

@@ -105,3 +105,19 @@ def test_paragraph_reads_back_in_order(tmp_path):
     assert lines[0].startswith("این یک")
     assert " ".join(lines[:len(wrap(TEXT, 150, FONT, 11))]).replace("  ", " ") == TEXT
     assert "۱٬۲۰۰٬۰۰۰" in text and "کالای آزمایشی" in text
+
+
+def test_a_word_is_broken_only_when_alone_too_wide_and_where_letters_do_not_join():
+    from app.core.pdf_text import FONT, Column, _break_word, layout_cell, register_fonts, text_width, wrap
+
+    register_fonts()
+    w = text_width("سرویس", FONT, 6.75)
+    # a line with room for two words never splits a word
+    assert wrap("سرویس سرویس سرویس", w * 2.2, FONT, 6.75) == ["سرویس سرویس", "سرویس"]
+    # the A5 unit column (27pt, 3pt padding): «سرویس» stays whole at a slightly smaller size
+    cell = layout_cell("سرویس", Column("unit", "واحد", 27, "center", "wrap"), FONT, 6.75, 3)
+    assert cell.lines == ["سرویس"] and 5.4 <= cell.size < 6.75
+    # far too narrow: cut after «و» or «ر» (letters that do not join forward), never «سروی / س»
+    parts = _break_word("سرویس", w * 0.7, FONT, 6.75)
+    assert "".join(parts) == "سرویس" and len(parts) == 2
+    assert parts[0][-1] in "رو"

@@ -52,10 +52,10 @@ def test_sections_counts_and_persian_text(qtbot, day):
     assert page.texts("overdue") == ["۱۴۰۵/۰۹/۰۱ ۱۰:۰۰  ارسال پیش‌فاکتور — علی رضایی (فوری)"]
     assert page.texts("today") == ["در طول روز  تماس با علی رضایی"]
     assert page.texts("meetings") == ["۱۱:۳۰  جلسه معرفی محصول — سارا محمدی"]
-    assert page.texts("dates") == ["تولد علی رضایی (۳۶ سال) — \u2066۰۹۱۲۱۲۳۴۵۶۷\u2069",
-                                   "سالگرد ازدواج سارا محمدی (۱۵ سال) — \u2066۰۹۱۲۵۵۵۶۶۷۷\u2069"]
-    assert page.texts("missed") == ["۱۴۰۵/۰۹/۰۲ ۱۸:۰۰  سارا محمدی — \u2066۰۹۱۲۵۵۵۶۶۷۷\u2069"]
-    assert page.texts("unhandled") == ["۱۴۰۵/۰۹/۰۲ ۱۹:۰۰  ناشناس — \u2066۰۲۱۸۸۷۷۶۶۵۵\u2069"]
+    assert page.texts("dates") == ["تولد علی رضایی (۳۶ سال) — \u2066۰۹۱۲ ۱۲۳ ۴۵۶۷\u2069",
+                                   "سالگرد ازدواج سارا محمدی (۱۵ سال) — \u2066۰۹۱۲ ۵۵۵ ۶۶۷۷\u2069"]
+    assert page.texts("missed") == ["۱۴۰۵/۰۹/۰۲ ۱۸:۰۰  سارا محمدی — \u2066۰۹۱۲ ۵۵۵ ۶۶۷۷\u2069"]
+    assert page.texts("unhandled") == ["۱۴۰۵/۰۹/۰۲ ۱۹:۰۰  ناشناس — \u2066۰۲۱ ۸۸۷۷ ۶۶۵۵\u2069"]
     assert page.cards["overdue"].count.text() == "۱" and page.calls_btn.text() == "تماس‌های امروز من (۱)"
     assert page.team.isHidden()
     boss = _page(qtbot, day["amir"])
@@ -101,3 +101,41 @@ def test_hidden_page_refreshes_when_shown(qtbot, day):
     assert page.last_load_ms > 0
     page.cards["today"].list.setCurrentRow(0)
     assert page.cards["today"].list.currentItem().data(Qt.ItemDataRole.UserRole)[0] == "task"
+
+
+def test_money_cards_and_forecast(qtbot, anydb):
+    """The owner's money on the morning screen: figures from tests/sales/money_fixture.py (worked by hand)."""
+    from tests.sales.money_fixture import build
+
+    ids = build()
+    page = _page(qtbot, ids["boss"])
+    assert page.cards["money_overdue"].title.text() == "فاکتورهای سررسیدگذشته — ۲۹٬۰۰۰٬۰۰۰ ریال"
+    assert page.cards["money_overdue"].count.text() == "۳"
+    overdue = page.texts("money_overdue")
+    assert overdue[0].endswith("شرکت نور — ۲۰٬۰۰۰٬۰۰۰ ریال — ۷۰ روز دیرکرد")
+    assert overdue[2].endswith("علی رضایی — ۳٬۰۰۰٬۰۰۰ ریال — ۴ روز دیرکرد")
+    assert page.cards["money_cheques"].title.text() == (
+        "چک‌های سررسید این هفته — دریافتی ۵٬۰۰۰٬۰۰۰ ریال، پرداختی ۸٬۵۰۰٬۰۰۰ ریال")
+    assert page.texts("money_cheques") == [
+        "۱۴۰۵/۰۸/۲۹  چک پرداختی ۹۰۰۳ تجارت در وجه پخش البرز — ۱٬۵۰۰٬۰۰۰ ریال (سررسید گذشته)",
+        "۱۴۰۵/۰۹/۰۵  چک پرداختی ۹۰۰۱ تجارت در وجه پخش البرز — ۷٬۰۰۰٬۰۰۰ ریال",
+        "۱۴۰۵/۰۹/۰۶  چک دریافتی ۱۱۱۲۲۲ ملت از سارا محمدی — ۵٬۰۰۰٬۰۰۰ ریال"]
+    assert page.cards["money_bounced"].title.text() == "چک‌های برگشتی — ۲۲٬۵۰۰٬۰۰۰ ریال"
+    assert page.texts("money_collection") == [
+        "شرکت نور — ۲۰٬۰۰۰٬۰۰۰ ریال — \u2066۰۲۱ ۸۸۷۷ ۶۶۵۵\u2069",
+        "علی رضایی — ۹٬۰۰۰٬۰۰۰ ریال — \u2066۰۹۱۲ ۱۲۳ ۴۵۶۷\u2069"]
+    t = page.forecast_table
+    assert [t.item(r, 0).text() for r in range(t.rowCount())] == [
+        "سررسید گذشته", "آذر ۱۴۰۵", "دی ۱۴۰۵", "بهمن ۱۴۰۵", "اسفند ۱۴۰۵", "جمع"]
+    assert [t.item(1, c).text() for c in range(1, 5)] == ["۳٬۰۰۰٬۰۰۰", "۵٬۰۰۰٬۰۰۰", "۷٬۰۰۰٬۰۰۰", "۱٬۰۰۰٬۰۰۰"]
+    assert t.item(5, 4).text() == "۳۲٬۵۰۰٬۰۰۰"        # 27.5 + 1 + 2 + 2 million
+    # a rep sees only their customers' money, and none of the office's own cheques
+    rep = _page(qtbot, ids["reza"])
+    assert rep.cards["money_cheques"].title.text() == "چک‌های سررسید این هفته — دریافتی ۰ ریال"
+    assert rep.texts("money_bounced") == [
+        "۱۴۰۵/۰۷/۰۹  چک دریافتی ۵۵۵۶۶۶ صادرات از شرکت نور — ۲۰٬۰۰۰٬۰۰۰ ریال"]
+    # an overdue invoice opens the payments dialog on that invoice
+    page.cards["money_overdue"].list.itemActivated.emit(page.cards["money_overdue"].list.item(0))
+    dialogs = [w for w in QApplication.topLevelWidgets() if type(w).__name__ == "PaymentsDialog" and w.isVisible()]
+    assert dialogs and dialogs[0].customer_id == ids["nour"]
+    dialogs[0].close()

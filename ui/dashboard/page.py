@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import fmt
 from app.calls import log as call_log
 from app.core import jalali
 from app.core.errors import UserError
-from app.core.text import format_number, to_persian_digits
 from app.reports import dashboard as dash
 from app.tasks import meetings
 from app.tasks import service as ts
@@ -85,7 +85,7 @@ class Card(QFrame):
         lay.addWidget(self.list, 1)
 
     def set_count(self, n: int, alert: bool = False) -> None:
-        self.count.setText(format_number(n))
+        self.count.setText(fmt.num(n))
         self.count.setProperty("alert", bool(alert and n))
         self.count.style().unpolish(self.count)
         self.count.style().polish(self.count)
@@ -99,15 +99,15 @@ class Card(QFrame):
             item.setToolTip(tooltip)
         self.list.addItem(item)
 
-    def finish(self, total: int) -> None:
+    def finish(self, total: int, more: tuple = ("more",)) -> None:
         if self.list.count() == 0:
             item = QListWidgetItem(self.empty_text)
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             item.setForeground(QBrush(MUTED))
             self.list.addItem(item)
         elif total > self.list.count():
-            item = QListWidgetItem(f"… و {format_number(total - self.list.count())} مورد دیگر")
-            item.setData(ROLE, ("more",))
+            item = QListWidgetItem(f"… و {fmt.count(total - self.list.count(), 'مورد دیگر')}")
+            item.setData(ROLE, more)
             item.setForeground(QBrush(MUTED))
             self.list.addItem(item)
 
@@ -175,6 +175,28 @@ class DashboardPage(QWidget):
         self.team_table.cellDoubleClicked.connect(self._open_colleague)
         tl.addWidget(self.team_table)
         self.grid.addWidget(self.team, (len(SECTIONS) + 1) // 2, 0, 1, 2)
+        # the office's money: overdue invoices, cheques this week, bounced cheques, today's collection calls
+        from ui.money import cards as money_cards
+
+        first = (len(SECTIONS) + 1) // 2 + 1
+        for i, (key, title, empty) in enumerate(money_cards.SECTIONS):
+            card = Card(title, empty)
+            card.list.itemActivated.connect(self._activate)
+            card.list.customContextMenuRequested.connect(lambda pos, c=card: self._menu(c, pos))
+            self.cards[key] = card
+            self.grid.addWidget(card, first + i // 2, i % 2)
+        self.forecast = QFrame()
+        self.forecast.setProperty("card", True)
+        fl = QVBoxLayout(self.forecast)
+        ft = QLabel("پیش‌بینی نقدینگی (ماه‌های شمسی)")
+        ft.setProperty("role", "card-title")
+        fl.addWidget(ft)
+        from ui.money.page import forecast_table
+
+        self.forecast_table = forecast_table()
+        self.forecast_table.setMinimumHeight(190)
+        fl.addWidget(self.forecast_table)
+        self.grid.addWidget(self.forecast, first + (len(money_cards.SECTIONS) + 1) // 2, 0, 1, 2)
         scroll.setWidget(body)
         outer.addWidget(scroll, 1)
 
@@ -219,7 +241,7 @@ class DashboardPage(QWidget):
     def _fill(self, d: dash.Dashboard) -> None:
         who = ts.user_name(self.ctx.user_id)
         self.title.setText(f"پیشخوان — {jalali.format_long(d.at)}" + (f" — {who}" if who else ""))
-        self.calls_btn.setText(f"تماس‌های امروز من ({format_number(d.calls_today)})")
+        self.calls_btn.setText(f"تماس‌های امروز من ({fmt.num(d.calls_today)})")
         for card in self.cards.values():
             card.list.setUpdatesEnabled(False)
             card.list.clear()
@@ -243,7 +265,7 @@ class DashboardPage(QWidget):
         c.finish(len(d.meetings))
         c = self.cards["dates"]
         for item in d.dates:
-            phone = f" — \u2066{to_persian_digits(item.phone)}\u2069" if item.phone else ""
+            phone = f" — {fmt.phone(item.phone)}" if item.phone else ""
             c.add(f"{item.label}{phone}", ("customer", item.customer_id, item.customer_id))
         c.set_count(len(d.dates))
         c.finish(len(d.dates))
@@ -251,7 +273,7 @@ class DashboardPage(QWidget):
                                   ("unhandled", d.unhandled_calls, d.counts.get("unhandled", 0))):
             c = self.cards[key]
             for call in calls:
-                number = f"\u2066{to_persian_digits(call.number)}\u2069" if call.number else "شماره نامشخص"
+                number = fmt.phone(call.number) if call.number else "شماره نامشخص"
                 name = call.name or "ناشناس"
                 owner = f" — مسئول: {call.user_name}" if call.user_name else ""
                 c.add(f"{jalali.format_datetime(call.started_at)}  {name} — {number}{owner}",
@@ -261,13 +283,17 @@ class DashboardPage(QWidget):
         from ui.pipeline.dashboard_card import fill_opportunities
 
         fill_opportunities(self.cards["opportunities"], d.user_id, d.manager)
+        if d.money is not None:
+            from ui.money import cards as money_cards
+
+            money_cards.fill(self.cards, self.forecast_table, d.money)
+        self.forecast.setVisible(d.money is not None)
         for card in self.cards.values():
             card.list.setUpdatesEnabled(True)
         self.team.setVisible(d.manager)
         self.team_table.setRowCount(len(d.per_user))
         for i, row in enumerate(d.per_user):
-            cells = [row["name"], format_number(row["open"]), format_number(row["overdue"]),
-                     format_number(row["today"])]
+            cells = [row["name"], fmt.num(row["open"]), fmt.num(row["overdue"]), fmt.num(row["today"])]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(ROLE, row["user_id"])
@@ -304,6 +330,10 @@ class DashboardPage(QWidget):
 
     def open_payload(self, payload: tuple) -> None:
         kind = payload[0]
+        from ui.money import cards as money_cards
+
+        if money_cards.open_payload(self, payload):
+            return
         if kind == "task":
             from ui.tasks.task_dialog import open_task_dialog
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.core.clock import now
 from app.core.errors import UserError
 from app.core.text import format_number
+from app.money import reminders as money_reminders
 from app.tasks import reminders as rm
 from app.tasks import service as tasks
 from ui.context import AppContext
@@ -195,6 +196,7 @@ class ReminderCenter(QObject):
             if self._day != today:
                 self._day = today
                 rm.generate_date_reminders(today)
+                money_reminders.generate_money_reminders(today)
             items = rm.due(self.ctx.user_id, started_at=self.started_at)
         except Exception:  # reminders must never break the app
             logger.exception("reminder check failed")

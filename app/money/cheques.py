@@ -1,0 +1,263 @@
+"""Cheques: the ones the office issues (چک پرداختی, IssuedCheque) and the ones it received (a Payment of kind
+``cheque``), listed together by due date, and the bounced ones that are not made good yet."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import peewee as pw
+
+from app import fmt
+from app.core.clock import now, today
+from app.core.errors import NotFound, UserError, ValidationError
+from app.core.jalali import JalaliError, parse_date
+from app.core.text import clean, to_ascii_digits
+from models.core import Customer, PhoneNumber
+from models.sales import IssuedCheque, Payment, PaymentAllocation, SalesDocument
+from models.writer import writes
+
+logger = logging.getLogger(__name__)
+
+ISSUED_STATE_LABELS = {"pending": "در انتظار سررسید", "cleared": "پاس شده", "bounced": "برگشت خورده",
+                       "cancelled": "باطل شده"}
+RECEIVED_STATE_LABELS = {"pending": "در جریان وصول", "cleared": "وصول شده", "bounced": "برگشتی"}
+DIRECTION_LABELS = {"in": "دریافتی", "out": "پرداختی"}
+MAX_AMOUNT = 10 ** 16
+WEEK_DAYS = 7
+
+
+@dataclass(frozen=True)
+class ChequeRow:
+    """A cheque in a list: `direction` «in» (received from a customer) or «out» (issued by the office)."""
+
+    id: int
+    direction: str
+    number: str
+    bank: str
+    amount: int
+    due: dt.date
+    party: str                  # the customer who gave it, or the payee of ours
+    customer_id: int | None
+    state: str
+    phone: str = ""
+
+    def days_to(self, on: dt.date | None = None) -> int:
+        """Days until the due date (negative: past due)."""
+        return (self.due - (on or today())).days
+
+    @property
+    def state_label(self) -> str:
+        labels = RECEIVED_STATE_LABELS if self.direction == "in" else ISSUED_STATE_LABELS
+        return labels.get(self.state, self.state)
+
+
+# --- issued cheques ------------------------------------------------------------------------------------------
+
+def _day(value: Any, key: str, errors: dict[str, str], required: bool) -> dt.date | None:
+    if value in (None, ""):
+        if required:
+            errors[key] = "تاریخ را وارد کنید."
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return parse_date(str(value))
+    except JalaliError as e:
+        errors[key] = str(e)
+        return None
+
+
+@writes
+def issue_cheque(data: dict, user: int | None = None) -> IssuedCheque:
+    """Record a cheque the office wrote. data: number, bank, amount (Rials), payee, due_date (date or Jalali
+    text), issue_date (default today), account, customer_id (optional), note. Raises ValidationError."""
+    from app.sales.service import parse_money
+
+    errors: dict[str, str] = {}
+    number = clean(to_ascii_digits(str(data.get("number") or "")))
+    if not number:
+        errors["number"] = "شماره چک را بنویسید."
+    elif len(number) > 30:
+        errors["number"] = "شماره چک بیش از ۳۰ نویسه است."
+    bank = clean(str(data.get("bank") or ""))
+    if not bank:
+        errors["bank"] = "نام بانک را بنویسید."
+    payee = clean(str(data.get("payee") or ""))
+    if not payee:
+        errors["payee"] = "در وجه چه کسی؟ نام گیرنده را بنویسید."
+    amount = parse_money(data.get("amount"))
+    if amount is None:
+        errors["amount"] = "مبلغ را به ریال و با رقم بنویسید."
+    elif amount <= 0:
+        errors["amount"] = "مبلغ چک باید بیشتر از صفر باشد."
+    elif amount > MAX_AMOUNT:
+        errors["amount"] = "مبلغ بیش از حد مجاز است."
+    due = _day(data.get("due_date"), "due_date", errors, required=True)
+    issued = _day(data.get("issue_date"), "issue_date", errors, required=False) or today()
+    if due and issued and due < issued - dt.timedelta(days=366):
+        errors["due_date"] = "سررسید بیش از یک سال پیش از تاریخ صدور است."
+    customer_id = data.get("customer_id") or None
+    if customer_id and not Customer.select().where(Customer.id == customer_id).exists():
+        errors["customer_id"] = "این مشتری پیدا نشد."
+    if number and bank and not errors.get("number"):
+        clash = IssuedCheque.select().where(IssuedCheque.number == number, IssuedCheque.bank == bank,
+                                            IssuedCheque.state != "cancelled")
+        if clash.exists():
+            errors["number"] = f"چک شماره {fmt.digits(number)} بانک {bank} پیش‌تر ثبت شده است."
+    if errors:
+        raise ValidationError(errors)
+    c = IssuedCheque.create(number=number, bank=bank, account=clean(to_ascii_digits(str(data.get("account") or ""))),
+                            amount=amount, payee=payee, customer=customer_id, issue_date=issued, due_date=due,
+                            note=clean(str(data.get("note") or "")), created_by=user, created_at=now(),
+                            updated_at=now())
+    logger.info("issued cheque %s recorded", c.id)
+    return c
+
+
+@writes
+def set_issued_state(cheque_id: int, state: str, user: int | None = None) -> IssuedCheque:
+    if state not in IssuedCheque.STATES:
+        raise UserError("وضعیت چک درست نیست.")
+    c = IssuedCheque.get_or_none(IssuedCheque.id == cheque_id)
+    if c is None:
+        raise NotFound("چک پیدا نشد.")
+    if c.state == "cancelled" and state != "cancelled":
+        raise UserError("این چک باطل شده است و وضعیتش دیگر عوض نمی‌شود.")
+    c.state = state
+    c.updated_at = now()
+    c.save()
+    return c
+
+
+# --- lists ---------------------------------------------------------------------------------------------------
+
+def id_list(ids) -> pw.SQL:
+    """An IN list of integer ids written into the SQL (ints only): thousands of ids without building one
+    parameter object each (which costs more than the query)."""
+    return pw.SQL("(" + (",".join(str(int(i)) for i in ids) or "NULL") + ")")
+
+
+def _phones(customer_ids) -> dict[int, str]:
+    ids = [i for i in set(customer_ids) if i]
+    out: dict[int, str] = {}
+    if not ids:
+        return out
+    for c, p in (PhoneNumber.select(PhoneNumber.customer, PhoneNumber.canonical)
+                 .where(PhoneNumber.customer.in_(id_list(ids)))
+                 .order_by(PhoneNumber.is_primary.desc(), PhoneNumber.id).tuples()):
+        out.setdefault(c, p)
+    return out
+
+
+def _name(first, last, company, kind) -> str:
+    from app.core.text import party_name as name_of
+
+    return name_of(first, last, company, kind)
+
+
+def _received(cond, user_id: int | None) -> list[ChequeRow]:
+    q = (Payment.select(Payment.id, Payment.cheque_number, Payment.cheque_bank, Payment.amount, Payment.cheque_due,
+                        Payment.customer, Payment.cheque_state, Customer.first_name, Customer.last_name,
+                        Customer.company, Customer.kind)
+         .join(Customer, on=(Payment.customer == Customer.id))
+         .where(Payment.kind == "cheque", Payment.state == "active", cond))
+    if user_id:
+        q = q.where(Customer.assigned_to == user_id)
+    rows = list(q.tuples())
+    phones = _phones(r[5] for r in rows)
+    return [ChequeRow(pid, "in", number, bank, amount, _as_date(due), _name(f, la, co, k), cust, state,
+                      phones.get(cust, ""))
+            for pid, number, bank, amount, due, cust, state, f, la, co, k in rows]
+
+
+def _issued(cond) -> list[ChequeRow]:
+    q = IssuedCheque.select().where(cond)
+    rows = list(q)
+    phones = _phones(r.customer_id for r in rows)
+    return [ChequeRow(c.id, "out", c.number, c.bank, c.amount, _as_date(c.due_date), c.payee, c.customer_id,
+                      c.state, phones.get(c.customer_id, "")) for c in rows]
+
+
+def _as_date(v) -> dt.date:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, str):
+        return dt.date.fromisoformat(v[:10])
+    return v
+
+
+def cheques_due(until: dt.date, since: dt.date | None = None, user_id: int | None = None,
+                issued: bool = True) -> list[ChequeRow]:
+    """Pending cheques due on or before `until` (and on or after `since`, when given): received ones not yet
+    cleared, and (with `issued`) the office's own. A pending cheque whose day has passed stays listed until
+    someone marks it cleared or bounced. Earliest due first."""
+    cond_in = (Payment.cheque_state == "pending") & (Payment.cheque_due <= until)
+    cond_out = (IssuedCheque.state == "pending") & (IssuedCheque.due_date <= until)
+    if since:
+        cond_in &= Payment.cheque_due >= since
+        cond_out &= IssuedCheque.due_date >= since
+    rows = _received(cond_in, user_id)
+    if issued:
+        rows += _issued(cond_out)
+    rows.sort(key=lambda r: (r.due, r.direction, r.id))
+    return rows
+
+
+def cheques_this_week(on: dt.date | None = None, user_id: int | None = None, issued: bool = True) -> list[ChequeRow]:
+    """What falls due in the seven days from `on` (today), and pending cheques already past their day."""
+    on = on or today()
+    return cheques_due(on + dt.timedelta(days=WEEK_DAYS - 1), None, user_id, issued)
+
+
+def bounced_cheques(user_id: int | None = None, issued: bool = True) -> list[ChequeRow]:
+    """Received cheques that bounced and are not made good yet (the customer still owes money), and the
+    office's own bounced cheques not yet settled. Newest due first."""
+    rows = _received(Payment.cheque_state == "bounced", user_id)
+    if rows:
+        owing = owing_customers([r.customer_id for r in rows if r.customer_id])
+        rows = [r for r in rows if r.customer_id in owing]
+    if issued:
+        rows += _issued(IssuedCheque.state == "bounced")
+    rows.sort(key=lambda r: (r.due, r.id), reverse=True)
+    return rows
+
+
+def owing_customers(customer_ids: list[int]) -> set[int]:
+    """Those of these customers whose balance is positive (they owe the office money): two grouped sums."""
+    ids = list(set(customer_ids))
+    if not ids:
+        return set()
+    invoiced = dict(SalesDocument.select(SalesDocument.customer, pw.fn.SUM(SalesDocument.total))
+                    .where(SalesDocument.customer.in_(id_list(ids)), SalesDocument.doc_type == "invoice",
+                           SalesDocument.state == "issued")
+                    .group_by(SalesDocument.customer).tuples())
+    received = dict(Payment.select(Payment.customer, pw.fn.SUM(Payment.amount))
+                    .where(Payment.customer.in_(id_list(ids)), Payment.state == "active",
+                           Payment.cheque_state != "bounced")
+                    .group_by(Payment.customer).tuples())
+    return {c for c in ids if int(invoiced.get(c) or 0) - int(received.get(c) or 0) > 0}
+
+
+def issued_cheques(state: str | None = None, limit: int = 5000) -> list[ChequeRow]:
+    """The office's cheques, latest due first (the cheque book's list)."""
+    cond = (IssuedCheque.state == state) if state else pw.SQL("1=1")
+    rows = _issued(cond)
+    rows.sort(key=lambda r: (r.due, r.id), reverse=True)
+    return rows[:limit]
+
+
+def received_cheques(state: str | None = None, user_id: int | None = None, limit: int = 5000) -> list[ChequeRow]:
+    cond = (Payment.cheque_state == state) if state else pw.SQL("1=1")
+    rows = _received(cond, user_id)
+    rows.sort(key=lambda r: (r.due, r.id), reverse=True)
+    return rows[:limit]
+
+
+def allocated_invoices(payment_id: int) -> list[str]:
+    """Invoice numbers a received cheque paid (for its tooltip)."""
+    return [n for (n,) in (PaymentAllocation.select(SalesDocument.number).join(SalesDocument)
+                           .where(PaymentAllocation.payment == payment_id).tuples()) if n]

@@ -1,0 +1,268 @@
+"""Overdue invoices and the collection list (پیگیری مطالبات): one row per customer who owes money past its
+due date or gave a cheque that bounced, with what is owed, how late, the last contact and the next follow-up.
+
+A rep works through it like «تماس‌های امروز من»: call (one click), log the result (the call dialog, through
+``log_collection_call``), set the next follow-up (a task titled «پیگیری مطالبات از …»). A row whose next
+follow-up lies in the future is *scheduled* and sinks to the bottom; the others are due now.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+import peewee as pw
+
+from app import fmt
+from app.core.clock import now, today
+from app.core.errors import NotFound, ValidationError
+from app.money.cheques import _as_date, _phones, bounced_cheques, id_list
+from models.calls import Call
+from models.core import Customer, User
+from models.sales import Payment, PaymentAllocation, SalesDocument
+from models.tasks import Task
+from models.writer import writes
+
+logger = logging.getLogger(__name__)
+
+COLLECTION_TITLE = "پیگیری مطالبات از"
+
+
+def _name(first, last, company, kind) -> str:
+    from app.core.text import party_name as name_of
+
+    return name_of(first, last, company, kind)
+
+
+@dataclass(frozen=True)
+class OverdueInvoice:
+    id: int
+    number: str
+    customer_id: int
+    customer_name: str
+    phone: str
+    date: dt.date
+    due_date: dt.date
+    total: int
+    paid: int
+    days_late: int
+    assigned_to: int | None
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.paid
+
+
+def paid_by_document():
+    """What counting payments (not voided, not bounced) have paid on each invoice: one grouped sub-query to
+    LEFT JOIN (SQLite and PostgreSQL aggregate it once, instead of once per invoice)."""
+    counting = (Payment.state == "active") & (Payment.cheque_state != "bounced")
+    return (PaymentAllocation.select(PaymentAllocation.document.alias("doc_id"),
+                                     pw.fn.SUM(PaymentAllocation.amount).alias("paid"))
+            .join(Payment).where(counting).group_by(PaymentAllocation.document).alias("pa"))
+
+
+def open_invoices_query(fields, user_id: int | None = None):
+    """Issued invoices with money still owed on them, joined to their customer. `fields(paid)` gives the
+    columns to select, `paid` being what has been paid on the row's invoice; returns (query, paid)."""
+    pa = paid_by_document()
+    paid = pw.fn.COALESCE(pa.c.paid, 0)
+    q = (SalesDocument.select(*fields(paid))
+         .join(pa, pw.JOIN.LEFT_OUTER, on=(pa.c.doc_id == SalesDocument.id))
+         .switch(SalesDocument).join(Customer, on=(SalesDocument.customer == Customer.id))
+         .where(SalesDocument.doc_type == "invoice", SalesDocument.state == "issued", SalesDocument.total > paid))
+    if user_id:
+        q = q.where(Customer.assigned_to == user_id)
+    return q, paid
+
+
+def overdue_invoices(on: dt.date | None = None, user_id: int | None = None,
+                     limit: int | None = None) -> list[OverdueInvoice]:
+    """Issued invoices past their due date (due before `on`) with money still owed, most overdue first
+    (at most `limit`). `user_id`: only the customers assigned to that user."""
+    on = on or today()
+    q, _paid = open_invoices_query(lambda paid: (
+        SalesDocument.id, SalesDocument.number, SalesDocument.customer, SalesDocument.date, SalesDocument.due_date,
+        SalesDocument.total, paid.alias("paid"), Customer.first_name, Customer.last_name, Customer.company,
+        Customer.kind, Customer.assigned_to), user_id=user_id)
+    q = q.where(SalesDocument.due_date < on).order_by(SalesDocument.due_date, SalesDocument.id)
+    if limit:
+        q = q.limit(limit)
+    rows = list(q.tuples())
+    phones = _phones(r[2] for r in rows)
+    out = []
+    for did, number, cust, date, due, total, paid_v, first, last, company, kind, assigned in rows:
+        due = _as_date(due)
+        out.append(OverdueInvoice(did, number or "", cust, _name(first, last, company, kind), phones.get(cust, ""),
+                                  _as_date(date), due, int(total), int(paid_v or 0), (on - due).days, assigned))
+    return out
+
+
+def open_amounts(user_id: int | None = None) -> list[tuple[int, dt.date, int, int]]:
+    """(customer, due day, amount still owed, invoices) of every open invoice, summed per customer and day:
+    one grouped query that the totals, the collection list and the forecast all read (the dashboard runs it
+    once)."""
+    due_day = pw.fn.COALESCE(SalesDocument.due_date, SalesDocument.date)
+    q, _paid = open_invoices_query(lambda paid: (SalesDocument.customer, due_day,
+                                                 pw.fn.SUM(SalesDocument.total - paid),
+                                                 pw.fn.COUNT(SalesDocument.id)), user_id=user_id)
+    return [(cid, _as_date(day), int(owed or 0), int(n)) for cid, day, owed, n in
+            q.group_by(SalesDocument.customer, due_day).tuples()]
+
+
+def overdue_totals(on: dt.date | None = None, user_id: int | None = None,
+                   amounts: list | None = None) -> tuple[int, int]:
+    """(how many invoices, how much) is owed past its due date."""
+    on = on or today()
+    rows = open_amounts(user_id) if amounts is None else amounts
+    late = [(owed, n) for _cid, day, owed, n in rows if day < on]
+    return sum(n for _o, n in late), sum(o for o, _n in late)
+
+
+# --- the collection list --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CollectionRow:
+    customer_id: int
+    name: str
+    phone: str
+    assigned_name: str
+    overdue_amount: int           # owed on invoices past their due date
+    overdue_count: int
+    days_late: int                # of the oldest overdue invoice
+    bounced_amount: int           # received cheques that bounced (customer still owing)
+    bounced_count: int
+    last_contact: dt.datetime | None
+    next_follow_up: dt.datetime | None
+    follow_up_task_id: int | None
+    due_now: bool
+
+    @property
+    def amount(self) -> int:
+        """What the rep asks for: the overdue money; a bounced cheque's amount when it is the larger."""
+        return max(self.overdue_amount, self.bounced_amount)
+
+    def reason(self) -> str:
+        parts = []
+        if self.overdue_count:
+            parts.append(f"{fmt.count(self.overdue_count, 'فاکتور')} سررسیدگذشته "
+                         f"(قدیمی‌ترین {fmt.count(self.days_late, 'روز')} دیرکرد)")
+        if self.bounced_count:
+            parts.append(f"{fmt.count(self.bounced_count, 'چک')} برگشتی")
+        return "؛ ".join(parts)
+
+
+def _dtv(v) -> dt.datetime | None:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return dt.datetime.fromisoformat(v)
+    return v
+
+
+def collection_list(on: dt.date | None = None, user_id: int | None = None, due_only: bool = False,
+                    amounts: list | None = None) -> list[CollectionRow]:
+    """The collection list for `on` (today): rows due now first (most overdue money first), then the
+    scheduled ones (nearest follow-up first). `due_only` leaves the scheduled ones out. `amounts`: what
+    open_amounts() returned, when the caller has it already."""
+    on = on or today()
+    agg: dict[int, dict] = {}
+    for cid, day, owed, n in (open_amounts(user_id) if amounts is None else amounts):
+        if day >= on:
+            continue
+        a = agg.setdefault(cid, {"over": 0, "n": 0, "days": 0, "bounced": 0, "nb": 0})
+        a["over"] += owed
+        a["n"] += n
+        a["days"] = max(a["days"], (on - day).days)
+    for c in bounced_cheques(user_id, issued=False):
+        a = agg.setdefault(c.customer_id, {"over": 0, "n": 0, "days": 0, "bounced": 0, "nb": 0})
+        a["bounced"] += c.amount
+        a["nb"] += 1
+    if not agg:
+        return []
+    ids = list(agg)
+    names = {cid: _name(f, la, co, k) for cid, f, la, co, k in (
+        Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.kind)
+        .where(Customer.id.in_(id_list(ids))).tuples())}
+    phones = _phones(ids)
+    assigned = dict(Customer.select(Customer.id, User.name).join(User, on=(Customer.assigned_to == User.id))
+                    .where(Customer.id.in_(id_list(ids))).tuples())
+    last_call = dict(Call.select(Call.customer, pw.fn.MAX(Call.started_at)).where(Call.customer.in_(id_list(ids)))
+                     .group_by(Call.customer).tuples())
+    follow: dict[int, tuple[dt.datetime, int]] = {}
+    for cid, due_at, tid in (Task.select(Task.customer, Task.due_at, Task.id)
+                             .where(Task.customer.in_(id_list(ids)), Task.status == "open",
+                                    Task.title.startswith(COLLECTION_TITLE))
+                             .order_by(Task.due_at, Task.id).tuples()):
+        follow.setdefault(cid, (_dtv(due_at), tid))
+    out = []
+    for cid, a in agg.items():
+        nxt, tid = follow.get(cid, (None, None))
+        due_now = nxt is None or nxt.date() <= on
+        if due_only and not due_now:
+            continue
+        out.append(CollectionRow(cid, names.get(cid, ""), phones.get(cid, ""), assigned.get(cid, ""), a["over"],
+                                 a["n"], a["days"], a["bounced"], a["nb"], _dtv(last_call.get(cid)), nxt, tid,
+                                 due_now))
+    far = dt.datetime.max
+    out.sort(key=lambda r: (not r.due_now, (r.next_follow_up or far) if not r.due_now else far,
+                            -r.amount, -r.days_late, r.customer_id))
+    return out
+
+
+def collection_title(customer_id: int) -> str:
+    from app.tasks.service import customer_name
+
+    return f"{COLLECTION_TITLE} {customer_name(customer_id)}".strip()
+
+
+def _close_earlier(customer_id: int, keep: int | None, user: int | None) -> int:
+    """Earlier open collection follow-ups of this customer are done: the new one replaces them."""
+    q = Task.select(Task.id).where(Task.customer == customer_id, Task.status == "open",
+                                   Task.title.startswith(COLLECTION_TITLE))
+    if keep:
+        q = q.where(Task.id != keep)
+    from app.tasks import service as tasks
+
+    n = 0
+    for (tid,) in q.tuples():
+        tasks.set_done(tid, True, user=user)
+        n += 1
+    return n
+
+
+@writes
+def schedule_follow_up(customer_id: int, when: dt.datetime | dt.date, note: str = "", user: int | None = None,
+                       assignee: int | None = None) -> Task:
+    """Set the next collection follow-up for a customer (a «پیگیری» task); earlier open ones are closed."""
+    if not Customer.select().where(Customer.id == customer_id).exists():
+        raise NotFound("این مشتری پیدا نشد.")
+    if when is None:
+        raise ValidationError({"follow_up_at": "تاریخ پیگیری بعدی را وارد کنید."})
+    all_day = not isinstance(when, dt.datetime)
+    at = dt.datetime.combine(when, dt.time()) if all_day else when
+    if (at.date() if all_day else at) < (today() if all_day else now()):
+        raise ValidationError({"follow_up_at": "تاریخ پیگیری گذشته است."})
+    from app.tasks import service as tasks
+
+    t = tasks.create_task({"title": collection_title(customer_id), "kind": "followup", "customer_id": customer_id,
+                           "assignee_id": assignee or user, "due_at": at, "all_day": all_day,
+                           "description": note}, user=user)
+    _close_earlier(customer_id, t.id, user)
+    return t
+
+
+@writes
+def log_collection_call(data: dict, user: int | None = None):
+    """Log a collection call through the ordinary call log (call_log.log_call, same data). A follow-up asked
+    for is titled «پیگیری مطالبات از …» and replaces the customer's earlier open collection follow-ups."""
+    from app.calls import log as call_log
+
+    data = dict(data)
+    cid = data.get("customer_id")
+    if cid and data.get("follow_up_at") is not None and not data.get("follow_up_title"):
+        data["follow_up_title"] = collection_title(cid)
+    logged = call_log.log_call(data, user=user)
+    if cid and logged.task is not None:
+        _close_earlier(cid, logged.task.id, user)
+    return logged

@@ -1,0 +1,51 @@
+"""Everything the dashboard's money cards show, in one call (a handful of grouped queries)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from app.core.clock import today
+from app.money import cheques, collection, forecast
+
+LIST_LIMIT = 50
+
+
+@dataclass
+class MoneySummary:
+    on: dt.date
+    overdue: list[collection.OverdueInvoice] = field(default_factory=list)
+    overdue_count: int = 0
+    overdue_total: int = 0
+    week: list[cheques.ChequeRow] = field(default_factory=list)
+    week_in: int = 0                 # received cheques due within the week (and past-due pending ones)
+    week_out: int = 0                # the office's own
+    bounced: list[cheques.ChequeRow] = field(default_factory=list)
+    bounced_total: int = 0
+    collection_due: int = 0          # rows of the collection list due now
+    collection: list[collection.CollectionRow] = field(default_factory=list)
+    forecast: list[forecast.ForecastMonth] = field(default_factory=list)
+    issued_visible: bool = True      # the office's own cheques (a manager's desk)
+
+
+def money_summary(on: dt.date | None = None, user_id: int | None = None, manager: bool = True,
+                  months: int = 4) -> MoneySummary:
+    """A manager (or a desk with nobody signed in: user_id None) sees the office's money; anyone else sees
+    their assigned customers', without the office's own cheques."""
+    on = on or today()
+    who = None if manager else user_id
+    issued = manager
+    s = MoneySummary(on, issued_visible=issued)
+    amounts = collection.open_amounts(who)              # the one pass over open invoices
+    s.overdue_count, s.overdue_total = collection.overdue_totals(on, who, amounts)
+    s.overdue = collection.overdue_invoices(on, who, limit=LIST_LIMIT)
+    week = cheques.cheques_this_week(on, who, issued)
+    s.week = week
+    s.week_in = sum(c.amount for c in week if c.direction == "in")
+    s.week_out = sum(c.amount for c in week if c.direction == "out")
+    s.bounced = cheques.bounced_cheques(who, issued)
+    s.bounced_total = sum(c.amount for c in s.bounced)
+    rows = collection.collection_list(on, who, amounts=amounts)
+    s.collection = [r for r in rows if r.due_now][:LIST_LIMIT]
+    s.collection_due = sum(1 for r in rows if r.due_now)
+    s.forecast = forecast.cash_forecast(on, months, who, issued, amounts)
+    return s

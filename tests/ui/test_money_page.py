@@ -1,0 +1,125 @@
+"""The «مطالبات و چک‌ها» page: the collection list worked like a call list (call, log the result, next
+follow-up), the cheques with «ثبت چک پرداختی», and the forecast; figures from tests/sales/money_fixture.py."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from models.calls import Call
+from models.sales import IssuedCheque
+from models.tasks import Task
+from tests.sales.money_fixture import build
+from ui.context import AppContext
+from ui.money.page import select_row
+
+
+@pytest.fixture
+def office(db):
+    return build()
+
+
+def _page(qtbot, user_id):
+    from ui.money.page import MoneyPage
+
+    ctx = AppContext()
+    ctx.user_id = user_id
+    page = MoneyPage(ctx)
+    qtbot.addWidget(page)
+    page.resize(1100, 700)
+    page.show()
+    return page
+
+
+def _cells(model, row):
+    return [model.data(model.index(row, c)) for c in range(model.columnCount())]
+
+
+def _visible(name):
+    return [w for w in QApplication.topLevelWidgets() if type(w).__name__ == name and w.isVisible()]
+
+
+def test_models_pass_the_tester(qtbot, qtmodeltester, office):
+    page = _page(qtbot, office["boss"])
+    qtmodeltester.check(page.collection.model)
+    qtmodeltester.check(page.cheques.model)
+
+
+def test_collection_call_log_and_follow_up(qtbot, office):
+    page = _page(qtbot, office["boss"])
+    tab = page.collection
+    assert [_cells(tab.model, r)[:5] for r in range(tab.model.rowCount())] == [
+        ["شرکت نور", "\u2066۰۲۱ ۸۸۷۷ ۶۶۵۵\u2069", "۲۰٬۰۰۰٬۰۰۰", "۷۰ روز", "۲۰٬۰۰۰٬۰۰۰"],
+        ["علی رضایی", "\u2066۰۹۱۲ ۱۲۳ ۴۵۶۷\u2069", "۹٬۰۰۰٬۰۰۰", "۲۴ روز", ""]]
+    assert tab.summary.text() == "۲ پیگیری امروز — جمع معوق ۲۹٬۰۰۰٬۰۰۰ ریال"
+    # one click on «تماس»: no modem here, so the reason is shown and the result form opens at once
+    select_row(tab.view, 1)
+    assert tab.selected().name == "علی رضایی"
+    assert tab.call_btn.isEnabled()
+    tab.call_btn.click()
+    assert "شناسه تماس روشن نیست" in tab.dial_note.text()
+    dlg = _visible("CollectionCallDialog")[0]
+    assert dlg.dir_out.isChecked() and dlg.customer.customer_id() == office["ali"]
+    assert dlg.header.text().startswith("پیگیری مطالبات — علی رضایی — ۹٬۰۰۰٬۰۰۰ ریال")
+    dlg.result.setCurrentIndex(dlg.result.findData("answered"))
+    dlg.note.setPlainText("قول داد پنج‌شنبه واریز کند")
+    assert dlg.save()
+    call = Call.select().where(Call.customer == office["ali"]).get()
+    assert call.direction == "out" and call.result == "answered" and call.note == "قول داد پنج‌شنبه واریز کند"
+    task = Task.get(Task.customer == office["ali"])
+    assert task.title == "پیگیری مطالبات از علی رضایی" and task.due_at == dt.datetime(2026, 11, 27)
+    # with a follow-up three days on, ali is scheduled: the «today only» list shows nour alone
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 1, timeout=3000)
+    assert _cells(tab.model, 0)[0] == "شرکت نور"
+    tab.due_only.setChecked(False)
+    assert [_cells(tab.model, r)[0] for r in range(2)] == ["شرکت نور", "علی رضایی"]
+    assert _cells(tab.model, 1)[5] == "۱۴۰۵/۰۹/۰۳" and _cells(tab.model, 1)[6] == "۱۴۰۵/۰۹/۰۶"
+    # «پیگیری بعدی…» on nour: a bad date is refused in Persian and nothing is written
+    select_row(tab.view, 0)
+    fu = tab.follow_up()
+    fu.when.date.setText("1405/13/01")
+    assert not fu.save()
+    assert Task.select().where(Task.customer == office["nour"]).count() == 0
+    fu.when.set_value(dt.datetime(2026, 11, 30), True)
+    assert fu.save()
+    assert Task.get(Task.customer == office["nour"]).title == "پیگیری مطالبات از شرکت نور"
+
+
+def test_issued_cheque_dialog_and_states(qtbot, office):
+    page = _page(qtbot, office["boss"])
+    tab = page.cheques
+    assert [_cells(tab.model, r)[1] for r in range(tab.model.rowCount())] == ["۹۰۰۳", "۹۰۰۱", "۱۱۱۲۲۲"]
+    assert tab.summary.text() == "۳ چک — دریافتی ۵٬۰۰۰٬۰۰۰ ریال، پرداختی ۸٬۵۰۰٬۰۰۰ ریال"
+    dlg = tab.new_cheque()
+    dlg.number.setText("۴۴۵۵")
+    dlg.bank.setText("ملت")
+    dlg.amount.setText("۲۵۰۰۰۰۰")
+    assert dlg.amount_hint.text() == "۲٬۵۰۰٬۰۰۰ ریال"
+    assert not dlg.save()                       # no payee, no due date: Persian messages, nothing written
+    assert dlg.errors.message("payee") == "در وجه چه کسی؟ نام گیرنده را بنویسید."
+    assert dlg.errors.message("due_date") == "تاریخ را وارد کنید."
+    assert IssuedCheque.select().where(IssuedCheque.number == "4455").count() == 0
+    dlg.payee.setText("شرکت پخش البرز")
+    dlg.due.setText("1405/09/07")
+    assert dlg.save()
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 4, timeout=3000)
+    row = next(r for r in range(4) if _cells(tab.model, r)[1] == "۴۴۵۵")
+    assert _cells(tab.model, row)[3:5] == ["۲٬۵۰۰٬۰۰۰", "۱۴۰۵/۰۹/۰۷"]
+    # mark it cleared: it leaves the week's list
+    select_row(tab.view, row)
+    assert tab.set_state("cleared")
+    assert "۴۴۵۵" not in [_cells(tab.model, r)[1] for r in range(tab.model.rowCount())]
+    assert IssuedCheque.get(IssuedCheque.number == "4455").state == "cleared"
+
+
+def test_forecast_tab_and_rep_scope(qtbot, office):
+    page = _page(qtbot, office["boss"])
+    t = page.forecast.table
+    page.forecast.months.setCurrentIndex(0)          # three months
+    assert [t.item(r, 0).text() for r in range(t.rowCount())] == [
+        "سررسید گذشته", "آذر ۱۴۰۵", "دی ۱۴۰۵", "بهمن ۱۴۰۵", "جمع"]
+    assert t.item(0, 4).text() == "۲۷٬۵۰۰٬۰۰۰"
+    rep = _page(qtbot, office["reza"])
+    assert rep.scope.isHidden() and rep.cheques.new_btn.isHidden()
+    assert rep.forecast.table.item(0, 3).text() == "—"          # no office cheques for a rep

@@ -1,0 +1,1 @@
+"""The office's money on screen: the collection list, cheques (received and issued) and the cash forecast."""

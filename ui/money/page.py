@@ -1,0 +1,507 @@
+"""«مطالبات و چک‌ها»: the collection list a rep works through (call in one click, log the result, set the next
+follow-up), every cheque received and issued (with «ثبت چک پرداختی»), and the Jalali-month cash forecast.
+
+A manager (or a desk with nobody signed in) sees the office's money; anyone else their own customers'."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import fmt
+from app.core.clock import today
+from app.core.errors import UserError
+from app.money import cheques, collection, forecast
+from app.sales import service as sales
+from app.tasks import service as ts
+from ui.context import AppContext
+
+logger = logging.getLogger(__name__)
+
+RED = QColor("#b91c1c")
+MUTED = QColor("#6b7280")
+GREEN = QColor("#15803d")
+LEFT_FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+LEFT = int(LEFT_FLAGS)
+
+
+class RowsModel(QAbstractTableModel):
+    """A small read-only table over a list of rows: each column is (title, text(row), colour(row) or None)."""
+
+    def __init__(self, columns: list[tuple[str, Callable, Callable | None]], numeric: tuple[int, ...] = (),
+                 parent=None):
+        super().__init__(parent)
+        self.columns = columns
+        self.numeric = numeric
+        self.rows: list = []
+
+    def set_rows(self, rows: list) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def row(self, i: int):
+        return self.rows[i] if 0 <= i < len(self.rows) else None
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.columns[section][0]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not (0 <= index.row() < len(self.rows)):
+            return None
+        r = self.rows[index.row()]
+        _title, text, colour = self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return text(r)
+        if role == Qt.ItemDataRole.ForegroundRole and colour is not None:
+            c = colour(r)
+            return QBrush(c) if c is not None else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in self.numeric:
+            return LEFT
+        return None
+
+
+def _table(model: QAbstractTableModel, stretch: int = 0) -> QTableView:
+    v = QTableView()
+    v.setModel(model)
+    v.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    v.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    v.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    v.verticalHeader().hide()
+    v.setAlternatingRowColors(True)
+    v.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return v
+
+
+def select_row(view: QTableView, i: int) -> None:
+    """Select a whole row. (QTableView.selectRow picks its column at the viewport's right edge in a
+    right-to-left layout and can miss every column: it then selects nothing.)"""
+    idx = view.model().index(i, 0)
+    view.selectionModel().setCurrentIndex(
+        idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+    view.scrollTo(idx)
+
+
+def _selected_row(view: QTableView) -> int:
+    """The selected row (the selection, else the current index), or -1."""
+    rows = view.selectionModel().selectedRows()
+    if rows:
+        return rows[0].row()
+    idx = view.currentIndex()
+    return idx.row() if idx.isValid() else -1
+
+
+def _when(d) -> str:
+    return fmt.datetime(d) if d is not None and (d.hour or d.minute) else fmt.date(d)
+
+
+class CollectionTab(QWidget):
+    """پیگیری مطالبات: one row per customer to chase, the ones due now first."""
+
+    def __init__(self, ctx: AppContext, owner: MoneyPage, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.owner = owner
+        lay = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.due_only = QCheckBox("فقط پیگیری‌های امروز")
+        self.due_only.setChecked(True)
+        self.due_only.toggled.connect(lambda _on: self.refresh())
+        self.summary = QLabel()
+        self.summary.setProperty("role", "muted")
+        bar.addWidget(self.due_only)
+        bar.addStretch(1)
+        bar.addWidget(self.summary)
+        lay.addLayout(bar)
+        self.model = RowsModel([
+            ("مشتری", lambda r: r.name, None),
+            ("تلفن", lambda r: fmt.phone(r.phone) if r.phone else "—", None),
+            ("مبلغ معوق", lambda r: fmt.num(r.overdue_amount) if r.overdue_amount else "",
+             lambda r: RED if r.overdue_amount else None),
+            ("دیرکرد", lambda r: fmt.count(r.days_late, "روز") if r.overdue_count else "",
+             lambda r: RED if r.days_late > 30 else None),
+            ("چک برگشتی", lambda r: fmt.num(r.bounced_amount) if r.bounced_amount else "",
+             lambda r: RED if r.bounced_amount else None),
+            ("آخرین تماس", lambda r: fmt.date(r.last_contact) if r.last_contact else "—", None),
+            ("پیگیری بعدی", lambda r: _when(r.next_follow_up) if r.next_follow_up else "—",
+             lambda r: None if r.due_now else MUTED),
+            ("مسئول", lambda r: r.assigned_name or "—", None),
+        ], numeric=(2, 4))
+        self.view = _table(self.model, 0)
+        self.view.doubleClicked.connect(lambda _i: self.log_result())
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        lay.addWidget(self.view, 1)
+        row = QHBoxLayout()
+        self.call_btn = QPushButton("تماس")
+        self.call_btn.setToolTip("شماره‌گیری با مودم و باز کردن فرم ثبت نتیجه (F5)")
+        self.log_btn = QPushButton("ثبت نتیجه تماس")
+        self.follow_btn = QPushButton("پیگیری بعدی…")
+        self.pay_btn = QPushButton("دریافت وجه")
+        self.file_btn = QPushButton("پرونده مشتری")
+        for b, fn in ((self.call_btn, self.call), (self.log_btn, self.log_result), (self.follow_btn, self.follow_up),
+                      (self.pay_btn, self.payments), (self.file_btn, self.open_file)):
+            b.clicked.connect(fn)
+            row.addWidget(b)
+        row.addStretch(1)
+        self.dial_note = QLabel()
+        self.dial_note.setProperty("role", "muted")
+        row.addWidget(self.dial_note)
+        lay.addLayout(row)
+        QShortcut(QKeySequence("F5"), self, activated=self.call)
+        self._update_buttons()
+
+    def refresh(self) -> None:
+        rows = collection.collection_list(today(), self.owner.scope_user(), due_only=self.due_only.isChecked())
+        keep = self.selected()
+        self.model.set_rows(rows)
+        due = sum(1 for r in rows if r.due_now)
+        self.summary.setText(f"{fmt.count(due, 'پیگیری امروز')} — جمع معوق "
+                             f"{fmt.money(sum(r.overdue_amount for r in rows))}")
+        if rows:
+            i = next((k for k, r in enumerate(rows) if keep and r.customer_id == keep.customer_id), 0)
+            select_row(self.view, i)
+        self._update_buttons()
+
+    def selected(self) -> collection.CollectionRow | None:
+        return self.model.row(_selected_row(self.view))
+
+    def select_customer(self, customer_id: int) -> bool:
+        for i, r in enumerate(self.model.rows):
+            if r.customer_id == customer_id:
+                select_row(self.view, i)
+                return True
+        return False
+
+    def _update_buttons(self) -> None:
+        r = self.selected()
+        for b in (self.log_btn, self.follow_btn, self.pay_btn, self.file_btn):
+            b.setEnabled(r is not None)
+        self.call_btn.setEnabled(r is not None and bool(r.phone))
+
+    # --- actions -----------------------------------------------------------------------------------------
+    def call(self):
+        """One click: dial the customer through the modem (when there is one) and open the result form."""
+        r = self.selected()
+        if r is None or not r.phone:
+            return None
+        from ui.calls.dialing import start_dial
+
+        reason = start_dial(self.ctx, r.phone)
+        self.dial_note.setText(f"شماره را با تلفن بگیرید: {fmt.phone(r.phone)} ({reason})" if reason
+                               else f"در حال شماره‌گیری {fmt.phone(r.phone)}…")
+        return self.log_result()
+
+    def log_result(self):
+        r = self.selected()
+        if r is None:
+            return None
+        from ui.money.dialogs import CollectionCallDialog
+
+        dlg = CollectionCallDialog(self.ctx, r, parent=self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.accepted.connect(self.refresh)
+        dlg.show()
+        return dlg
+
+    def follow_up(self):
+        r = self.selected()
+        if r is None:
+            return None
+        from ui.money.dialogs import FollowUpDialog
+
+        dlg = FollowUpDialog(self.ctx, r, parent=self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.accepted.connect(self.refresh)
+        dlg.show()
+        return dlg
+
+    def payments(self):
+        r = self.selected()
+        if r is None:
+            return None
+        from ui.sales.invoices_page import PaymentsDialog
+
+        dlg = PaymentsDialog(self.ctx, r.customer_id, parent=self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.finished.connect(lambda _r: self.owner.refresh())
+        dlg.show()
+        return dlg
+
+    def open_file(self) -> None:
+        r = self.selected()
+        if r is not None:
+            self.ctx.bus.open_customer.emit(r.customer_id)
+
+
+class ChequesTab(QWidget):
+    """Every cheque, received and issued; «ثبت چک پرداختی» and the state changes."""
+
+    VIEWS = (("week", "سررسید این هفته"), ("pending", "در انتظار سررسید"), ("bounced", "برگشتی"),
+             ("out", "همه چک‌های پرداختی"), ("in", "همه چک‌های دریافتی"))
+
+    def __init__(self, ctx: AppContext, owner: MoneyPage, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.owner = owner
+        lay = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.view_choice = QComboBox()
+        for key, label in self.VIEWS:
+            self.view_choice.addItem(label, key)
+        self.view_choice.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.summary = QLabel()
+        self.summary.setProperty("role", "muted")
+        self.new_btn = QPushButton("ثبت چک پرداختی")
+        self.new_btn.clicked.connect(self.new_cheque)
+        bar.addWidget(QLabel("نمایش"))
+        bar.addWidget(self.view_choice)
+        bar.addStretch(1)
+        bar.addWidget(self.summary)
+        bar.addWidget(self.new_btn)
+        lay.addLayout(bar)
+        on = today
+
+        self.model = RowsModel([
+            ("نوع", lambda c: cheques.DIRECTION_LABELS[c.direction],
+             lambda c: RED if c.direction == "out" else GREEN),
+            ("شماره چک", lambda c: fmt.digits(c.number), None),
+            ("بانک", lambda c: c.bank, None),
+            ("مبلغ (ریال)", lambda c: fmt.num(c.amount), None),
+            ("سررسید", lambda c: fmt.date(c.due), lambda c: RED if c.state == "pending" and c.due < on() else None),
+            ("روز مانده", lambda c: fmt.num(c.days_to(on())) if c.state == "pending" else "", None),
+            ("طرف حساب", lambda c: c.party, None),
+            ("وضعیت", lambda c: c.state_label, lambda c: RED if c.state == "bounced" else None),
+        ], numeric=(3, 5))
+        self.view = _table(self.model, 6)
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        lay.addWidget(self.view, 1)
+        row = QHBoxLayout()
+        self.cleared_btn = QPushButton("وصول / پاس شد")
+        self.bounced_btn = QPushButton("برگشت خورد")
+        self.cancel_btn = QPushButton("ابطال چک پرداختی")
+        self.cleared_btn.clicked.connect(lambda: self.set_state("cleared"))
+        self.bounced_btn.clicked.connect(lambda: self.set_state("bounced"))
+        self.cancel_btn.clicked.connect(lambda: self.set_state("cancelled"))
+        for b in (self.cleared_btn, self.bounced_btn, self.cancel_btn):
+            row.addWidget(b)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self._update_buttons()
+
+    def refresh(self) -> None:
+        who = self.owner.scope_user()
+        issued = self.owner.manager
+        self.new_btn.setVisible(issued)
+        key = self.view_choice.currentData()
+        if key == "week":
+            rows = cheques.cheques_this_week(today(), who, issued)
+        elif key == "pending":
+            rows = cheques.cheques_due(today() + dt.timedelta(days=3650), None, who, issued)
+        elif key == "bounced":
+            rows = cheques.bounced_cheques(who, issued)
+        elif key == "out":
+            rows = cheques.issued_cheques() if issued else []
+        else:
+            rows = cheques.received_cheques(None, who)
+        self.model.set_rows(rows)
+        cin = sum(c.amount for c in rows if c.direction == "in")
+        cout = sum(c.amount for c in rows if c.direction == "out")
+        self.summary.setText(f"{fmt.count(len(rows), 'چک')} — دریافتی {fmt.money(cin)}، پرداختی {fmt.money(cout)}")
+        self._update_buttons()
+
+    def selected(self) -> cheques.ChequeRow | None:
+        return self.model.row(_selected_row(self.view))
+
+    def _update_buttons(self) -> None:
+        c = self.selected()
+        self.cleared_btn.setEnabled(c is not None and c.state in ("pending", "bounced"))
+        self.bounced_btn.setEnabled(c is not None and c.state in ("pending", "cleared"))
+        self.cancel_btn.setEnabled(c is not None and c.direction == "out" and c.state != "cancelled")
+
+    def set_state(self, state: str) -> bool:
+        c = self.selected()
+        if c is None:
+            return False
+        try:
+            if c.direction == "in":
+                sales.set_cheque_state(c.id, state, user=self.ctx.user_id)
+            else:
+                cheques.set_issued_state(c.id, state, user=self.ctx.user_id)
+        except UserError as e:
+            QMessageBox.warning(self, "انجام نشد", e.message)
+            return False
+        self.ctx.bus.data_changed.emit("payments")
+        self.owner.refresh()
+        return True
+
+    def new_cheque(self):
+        from ui.money.dialogs import IssuedChequeDialog
+
+        dlg = IssuedChequeDialog(self.ctx, parent=self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.accepted.connect(self.owner.refresh)
+        dlg.show()
+        return dlg
+
+
+class ForecastTab(QWidget):
+    """پیش‌بینی نقدینگی: money in and out per Jalali month."""
+
+    HEAD = ("ماه", "مانده فاکتورها", "چک‌های دریافتی", "چک‌های پرداختی", "خالص")
+
+    def __init__(self, ctx: AppContext, owner: MoneyPage, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.owner = owner
+        lay = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.months = QComboBox()
+        for n in (3, 6, 12):
+            self.months.addItem(fmt.count(n, "ماه"), n)
+        self.months.setCurrentIndex(1)
+        self.months.currentIndexChanged.connect(lambda _i: self.refresh())
+        bar.addWidget(QLabel("افق پیش‌بینی"))
+        bar.addWidget(self.months)
+        bar.addStretch(1)
+        lay.addLayout(bar)
+        self.table = forecast_table()
+        lay.addWidget(self.table, 1)
+        note = QLabel("مانده فاکتورها بر پایه سررسید پرداخت، و چک‌ها بر پایه سررسید چک؛ چک برگشتی به حساب "
+                      "نمی‌آید و مانده فاکتورش دوباره شمرده می‌شود.")
+        note.setWordWrap(True)
+        note.setProperty("role", "muted")
+        lay.addWidget(note)
+
+    def refresh(self) -> None:
+        rows = forecast.cash_forecast(today(), self.months.currentData(), self.owner.scope_user(), self.owner.manager)
+        fill_forecast(self.table, rows)
+
+
+def forecast_table() -> QTableWidget:
+    t = QTableWidget(0, len(ForecastTab.HEAD))
+    t.setHorizontalHeaderLabels(list(ForecastTab.HEAD))
+    t.verticalHeader().hide()
+    t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    return t
+
+
+def fill_forecast(table: QTableWidget, rows: list[forecast.ForecastMonth]) -> None:
+    """The forecast rows, and a total row (a few rows: a plain table widget is enough)."""
+    table.setRowCount(len(rows) + 1)
+    totals = [sum(r.invoices for r in rows), sum(r.cheques_in for r in rows), sum(r.cheques_out for r in rows)]
+    body = [(r.label, r.invoices, r.cheques_in, r.cheques_out, r.net) for r in rows]
+    body.append(("جمع", *totals, totals[0] + totals[1] - totals[2]))
+    for i, (label, *values) in enumerate(body):
+        table.setItem(i, 0, QTableWidgetItem(label))
+        for j, v in enumerate(values, start=1):
+            item = QTableWidgetItem(fmt.num(v) if v else "—")
+            item.setTextAlignment(LEFT_FLAGS)
+            if j == 4 and v < 0:
+                item.setForeground(QBrush(RED))
+            table.setItem(i, j, item)
+
+
+class MoneyPage(QWidget):
+    def __init__(self, ctx: AppContext, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.manager = True
+        self._dirty = True
+        lay = QVBoxLayout(self)
+        head = QHBoxLayout()
+        self.title = QLabel("مطالبات و چک‌ها")
+        self.title.setProperty("role", "title")
+        head.addWidget(self.title)
+        head.addStretch(1)
+        self.scope = QComboBox()
+        self.scope.addItem("همه مشتریان دفتر", "all")
+        self.scope.addItem("مشتریان من", "mine")
+        self.scope.currentIndexChanged.connect(lambda _i: self.refresh())
+        head.addWidget(self.scope)
+        lay.addLayout(head)
+        self.tabs = QTabWidget()
+        self.collection = CollectionTab(ctx, self)
+        self.cheques = ChequesTab(ctx, self)
+        self.forecast = ForecastTab(ctx, self)
+        self.tabs.addTab(self.collection, "پیگیری مطالبات")
+        self.tabs.addTab(self.cheques, "چک‌ها")
+        self.tabs.addTab(self.forecast, "پیش‌بینی نقدینگی")
+        lay.addWidget(self.tabs, 1)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(250)
+        self._debounce.timeout.connect(self.refresh)
+        ctx.bus.data_changed.connect(self._changed)
+        self.refresh()
+
+    def scope_user(self) -> int | None:
+        """Whose customers: a rep always their own; a manager the office's unless «مشتریان من»."""
+        if not self.manager:
+            return self.ctx.user_id
+        return self.ctx.user_id if self.scope.currentData() == "mine" and self.ctx.user_id else None
+
+    def _changed(self, what: str = "") -> None:
+        if what not in ("", "invoices", "payments", "calls", "tasks", "customers"):
+            return
+        if self.isVisible():
+            self._debounce.start()
+        else:
+            self._dirty = True
+
+    def showEvent(self, e) -> None:
+        super().showEvent(e)
+        if self._dirty:
+            self.refresh()
+
+    def refresh(self) -> None:
+        self.manager = ts.is_manager(self.ctx.user_id) or not self.ctx.user_id
+        self.scope.setVisible(self.manager and bool(self.ctx.user_id))
+        try:
+            self.collection.refresh()
+            self.cheques.refresh()
+            self.forecast.refresh()
+        except Exception:
+            logger.exception("money page refresh failed")
+            return
+        self._dirty = False
+
+    def show_collection(self, customer_id: int | None = None) -> None:
+        self.tabs.setCurrentWidget(self.collection)
+        if customer_id:
+            if not self.collection.select_customer(customer_id):
+                self.collection.due_only.setChecked(False)
+                self.collection.select_customer(customer_id)
+
+    def show_cheques(self, view: str = "week") -> None:
+        self.tabs.setCurrentWidget(self.cheques)
+        i = self.cheques.view_choice.findData(view)
+        if i >= 0:
+            self.cheques.view_choice.setCurrentIndex(i)
