@@ -17,7 +17,7 @@ import peewee as pw
 from app import settings, timeline
 from app.clock import now
 from app.errors import NotFound, UserError, ValidationError
-from app.service import hours
+from app.service import hours, reassign
 from app.text import clean
 from models.calls import Call
 from models.core import Customer, User
@@ -372,8 +372,6 @@ def create_request(data: dict, user: int | None = None) -> ServiceRequest:
         raise ValidationError({"received_at": "زمان دریافت درخواست درست نیست."})
     assignee = d["assignee_id"]
     if assignee is None:
-        from app.service import reassign
-
         assignee = reassign.pick(exclude=None) or user
     sched = hours.office_schedule()
     r = ServiceRequest(number=_next_number(received), customer=d["customer_id"], subject=d["subject"],
