@@ -30,6 +30,7 @@ SECTIONS = [
     ("calls", "تماس‌ها", "ui.pages.calls", "CallsPage"),
     ("tasks", "کارتابل و پیگیری‌ها", "ui.pages.tasks", "TasksPage"),
     ("invoices", "پیش‌فاکتور و فاکتور", "ui.pages.invoices", "InvoicesPage"),
+    ("service", "خدمات پس از فروش", "ui.service.page", "ServicePage"),
     ("reports", "گزارش‌ها", "ui.pages.reports", "ReportsPage"),
     ("settings", "تنظیمات", "ui.pages.settings", "SettingsPage"),
 ]
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         if start_callerid:
             self._start_callerid()
             self._start_reminders()   # background services start together (tests pass start_callerid=False)
+            self._start_service()
 
     # --- sections ---------------------------------------------------------------------------------------
     def page(self, key: str) -> QWidget:
@@ -157,6 +159,15 @@ class MainWindow(QMainWindow):
             self.reminders = install(self.ctx, self)
         except Exception:  # noqa: BLE001 - reminders must never keep the window from opening
             logger.exception("reminders could not start")
+
+    def _start_service(self) -> None:
+        """Unhandled or overdue service requests are handed to a free colleague (checked every minute)."""
+        try:
+            from ui.service import install
+
+            self.service_timer = install(self.ctx, self)
+        except Exception:  # noqa: BLE001 - must never keep the window from opening
+            logger.exception("service hand-over could not start")
 
     def log_call(self, customer_id: int, call_id: int) -> None:
         try:
