@@ -31,7 +31,6 @@ import datetime as dt
 import functools
 import math
 import operator
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +53,20 @@ def p90(values: list[int]) -> int | None:
     return s[max(0, math.ceil(0.9 * len(s)) - 1)]
 
 
+def p90_hist(hist: dict[int, int]) -> int | None:
+    """The same rule over a histogram {minutes: how many}."""
+    n = sum(hist.values())
+    if not n:
+        return None
+    rank = max(1, math.ceil(0.9 * n))
+    seen = 0
+    for v in sorted(hist):
+        seen += hist[v]
+        if seen >= rank:
+            return v
+    return None
+
+
 def _avg(total: float, n: int) -> float | None:
     return round(total / n, 1) if n else None
 
@@ -67,7 +80,7 @@ class Bucket:
     open_end: int = 0
     resp_n: int = 0
     resp_sum: int = 0
-    resp_values: list[int] = field(default_factory=list, repr=False)
+    resp_hist: dict[int, int] | None = field(default_factory=dict, repr=False)   # None: p90 not computed
     service_n: int = 0
     service_sum: int = 0
     sla_met: int = 0
@@ -81,7 +94,7 @@ class Bucket:
 
     @property
     def p90_response(self) -> int | None:
-        return p90(self.resp_values)
+        return p90_hist(self.resp_hist) if self.resp_hist is not None else None
 
     @property
     def avg_service(self) -> float | None:
@@ -109,6 +122,10 @@ class Bucket:
         self.sat_sum += sat_sum or 0
         self.replies_sum += replies or 0
 
+    def add_hist(self, minutes: int, n: int) -> None:
+        if self.resp_hist is not None:
+            self.resp_hist[minutes] = self.resp_hist.get(minutes, 0) + n
+
 
 @dataclass
 class CategoryRow:
@@ -117,9 +134,23 @@ class CategoryRow:
     received: int = 0
     open_now: int = 0
     closed: int = 0
-    avg_service: float | None = None
-    sla_pct: float | None = None
-    satisfaction: float | None = None
+    service_n: int = 0
+    service_sum: int = 0
+    met: int = 0
+    sat_n: int = 0
+    sat_sum: int = 0
+
+    @property
+    def avg_service(self) -> float | None:
+        return _avg(self.service_sum, self.service_n)
+
+    @property
+    def sla_pct(self) -> float | None:
+        return round(100 * self.met / self.closed, 1) if self.closed else None
+
+    @property
+    def satisfaction(self) -> float | None:
+        return round(self.sat_sum / self.sat_n, 2) if self.sat_n else None
 
 
 @dataclass
@@ -155,9 +186,17 @@ def _week_start(d: dt.date) -> dt.date:
     return d - dt.timedelta(days=(d.weekday() - 5) % 7)       # back to Saturday
 
 
+DAILY_P90_DAYS = 62       # longer periods: p90 per month, the period and each person (not per day or week)
+
+
 def compute(date_from: dt.date, date_to: dt.date, category_id: int | None = None,
-            complaints_only: bool = False) -> ServiceKpis:
-    """Every KPI of the period (Gregorian dates, both ends included), in a handful of grouped queries."""
+            complaints_only: bool = False, detail: bool = False) -> ServiceKpis:
+    """Every KPI of the period (Gregorian dates, both ends included).
+
+    Two covering indexes (received side, resolved side; migration 14) let each query read the index alone:
+    one grouped query per side by (day, person, category), one for the open requests at the end, and the
+    response-time histograms for the p90s. Over a long period (more than DAILY_P90_DAYS) the p90 per month is
+    computed only with ``detail`` (the Excel export): the dashboard shows the period's and each person's."""
     if date_to < date_from:
         date_from, date_to = date_to, date_from
     a, b = hours.jd(date_from), hours.jd(date_to)
@@ -174,77 +213,21 @@ def compute(date_from: dt.date, date_to: dt.date, category_id: int | None = None
         return functools.reduce(operator.and_, parts) if parts else pw.SQL("1 = 1")
 
     met = pw.fn.SUM(pw.Case(None, [(SR.sla_met == True, 1)], 0))  # noqa: E712
+    daily_p90 = (date_to - date_from).days < DAILY_P90_DAYS
 
-    # days, filled so a chart shows quiet days as zero
     days: dict[int, Bucket] = {}
     d = date_from
-    for _ in range(3700):
+    for _ in range(3700):                     # every day, so a chart shows quiet days as zero
         if d > date_to:
             break
-        days[hours.jd(d)] = Bucket(hours.jd(d), fmt.date(d))
+        days[hours.jd(d)] = Bucket(hours.jd(d), fmt.date(d), resp_hist={} if daily_p90 else None)
         d += dt.timedelta(days=1)
 
     def day(jd: int) -> Bucket:
         if jd not in days:
-            days[jd] = Bucket(jd, fmt.date(_jd_to_date(jd)))
+            days[jd] = Bucket(jd, fmt.date(_jd_to_date(jd)), resp_hist={} if daily_p90 else None)
         return days[jd]
 
-    rec_q = (SR.select(SR.received_jd, pw.fn.COUNT(SR.id)).where(where(SR.received_jd.between(a, b)))
-             .group_by(SR.received_jd).tuples())
-    for jd, n in rec_q:
-        day(jd).received = n
-    resp_q = (SR.select(SR.received_jd, SR.response_minutes, SR.first_response_by)
-              .where(where(SR.received_jd.between(a, b), SR.response_minutes.is_null(False))).tuples())
-    resp_rows = db.execute(resp_q).fetchall()
-    person_resp: dict[int, list[int]] = defaultdict(list)
-    for jd, m, who in resp_rows:
-        bk = day(jd)
-        bk.resp_n += 1
-        bk.resp_sum += m
-        bk.resp_values.append(m)
-        person_resp[who or 0].append(m)
-    closed_q = (SR.select(SR.resolved_jd, pw.fn.COUNT(SR.id), pw.fn.COUNT(SR.service_minutes),
-                          pw.fn.SUM(SR.service_minutes), met, pw.fn.COUNT(SR.satisfaction),
-                          pw.fn.SUM(SR.satisfaction), pw.fn.SUM(SR.reply_count))
-                .where(where(SR.resolved_jd.between(a, b))).group_by(SR.resolved_jd).tuples())
-    for jd, n, sn, ss, mt, satn, sats, rep in closed_q:
-        day(jd).add_closed(n, sn, ss, mt, satn, sats, rep)
-    before_rec = SR.select().where(where(SR.received_jd < a)).count()
-    before_res = SR.select().where(where(SR.resolved_jd < a)).count()
-
-    ordered = [days[k] for k in sorted(days)]
-    cum = before_rec - before_res
-    for bk in ordered:
-        cum += bk.received - bk.closed
-        bk.open_end = cum
-
-    weeks: dict[dt.date, Bucket] = {}
-    months: dict[int, Bucket] = {}
-    total = Bucket("total", "کل دوره")
-    for bk in ordered:
-        dd = _jd_to_date(int(bk.key))
-        ws = _week_start(dd)
-        wk = weeks.get(ws) or weeks.setdefault(ws, Bucket(hours.jd(ws), f"هفته {fmt.date(ws)}"))
-        mk = int(bk.key) // 100
-        mo = months.get(mk) or months.setdefault(mk, Bucket(mk, jalali.month_label(mk // 100, mk % 100)))
-        for agg in (wk, mo, total):
-            _merge(agg, bk)
-    person_rows = _people(a, b, where, met, person_resp)
-    cats = _categories(a, b, where, met)
-    return ServiceKpis(date_from, date_to, total, ordered, [weeks[k] for k in sorted(weeks)],
-                       [months[k] for k in sorted(months)], person_rows, cats)
-
-
-def _merge(agg: Bucket, bk: Bucket) -> None:
-    agg.received += bk.received
-    agg.add_closed(bk.closed, bk.service_n, bk.service_sum, bk.sla_met, bk.sat_n, bk.sat_sum, bk.replies_sum)
-    agg.resp_n += bk.resp_n
-    agg.resp_sum += bk.resp_sum
-    agg.resp_values.extend(bk.resp_values)
-    agg.open_end = bk.open_end                  # the last day's figure: buckets are merged in day order
-
-
-def _people(a: int, b: int, where, met, person_resp: dict[int, list[int]]) -> list[Bucket]:
     names = {u.id: u.name for u in User.select(User.id, User.name)}
     people: dict[int, Bucket] = {}
 
@@ -254,51 +237,112 @@ def _people(a: int, b: int, where, met, person_resp: dict[int, list[int]]) -> li
             people[uid] = Bucket(uid, names.get(uid, "بدون مسئول"))
         return people[uid]
 
-    for uid, n in (SR.select(SR.assignee, pw.fn.COUNT(SR.id)).where(where(SR.received_jd.between(a, b)))
-                   .group_by(SR.assignee).tuples()):
-        person(uid).received = n
-    for uid, n, sn, ss, mt, satn, sats, rep in (
-            SR.select(SR.resolved_by, pw.fn.COUNT(SR.id), pw.fn.COUNT(SR.service_minutes),
-                      pw.fn.SUM(SR.service_minutes), met, pw.fn.COUNT(SR.satisfaction),
-                      pw.fn.SUM(SR.satisfaction), pw.fn.SUM(SR.reply_count))
-            .where(where(SR.resolved_jd.between(a, b))).group_by(SR.resolved_by).tuples()):
-        person(uid).add_closed(n, sn, ss, mt, satn, sats, rep)
-    for uid, n in (SR.select(SR.assignee, pw.fn.COUNT(SR.id))
-                   .where(where(SR.received_jd <= b, SR.resolved_jd.is_null() | (SR.resolved_jd > b)))
-                   .group_by(SR.assignee).tuples()):
-        person(uid).open_end = n
-    for uid, values in person_resp.items():
-        bk = person(uid)
-        bk.resp_n, bk.resp_sum, bk.resp_values = len(values), sum(values), values
-    return sorted(people.values(), key=lambda p: (-p.closed, -p.received, p.label))
-
-
-def _categories(a: int, b: int, where, met) -> list[CategoryRow]:
     cats = {c.id: CategoryRow(c.name, c.is_complaint) for c in ServiceCategory.select()}
-    none = CategoryRow("بدون دسته", False)
+    no_cat = CategoryRow("بدون دسته", False)
 
-    def row(cid):
-        return cats.get(cid, none) if cid else none
+    def cat(cid: int | None) -> CategoryRow:
+        return cats.get(cid, no_cat) if cid else no_cat
 
-    for cid, n in (SR.select(SR.category, pw.fn.COUNT(SR.id)).where(where(SR.received_jd.between(a, b)))
-                   .group_by(SR.category).tuples()):
-        row(cid).received = n
-    for cid, n in (SR.select(SR.category, pw.fn.COUNT(SR.id))
-                   .where(where(SR.received_jd <= b, SR.resolved_jd.is_null() | (SR.resolved_jd > b)))
-                   .group_by(SR.category).tuples()):
-        row(cid).open_now = n
-    for cid, n, sn, ss, mt, satn, sats in (
-            SR.select(SR.category, pw.fn.COUNT(SR.id), pw.fn.COUNT(SR.service_minutes),
-                      pw.fn.SUM(SR.service_minutes), met, pw.fn.COUNT(SR.satisfaction),
-                      pw.fn.SUM(SR.satisfaction))
-            .where(where(SR.resolved_jd.between(a, b))).group_by(SR.category).tuples()):
-        r = row(cid)
-        r.closed = n
-        r.avg_service = _avg(ss or 0, sn)
-        r.sla_pct = round(100 * (mt or 0) / n, 1) if n else None
-        r.satisfaction = round((sats or 0) / satn, 2) if satn else None
-    out = [r for r in [*cats.values(), none] if r.received or r.closed or r.open_now]
-    return sorted(out, key=lambda r: (not r.is_complaint, -r.received, r.name))
+    # received side: per day, then per person and category (two small results, each read from the index)
+    in_period = where(SR.received_jd.between(a, b))
+    q = (SR.select(SR.received_jd, pw.fn.COUNT(SR.id), pw.fn.COUNT(SR.response_minutes),
+                   pw.fn.SUM(SR.response_minutes)).where(in_period).group_by(SR.received_jd).tuples())
+    for jd, n, rn, rs in db.execute(q).fetchall():
+        bk = day(jd)
+        bk.received, bk.resp_n, bk.resp_sum = n, rn, rs or 0
+    q = (SR.select(SR.assignee, SR.category, pw.fn.COUNT(SR.id)).where(in_period)
+         .group_by(SR.assignee, SR.category).tuples())
+    for uid, cid, n in db.execute(q).fetchall():
+        person(uid).received += n
+        cat(cid).received += n
+    # resolved side, the same way
+    closed_aggs = (pw.fn.COUNT(SR.id), pw.fn.COUNT(SR.service_minutes), pw.fn.SUM(SR.service_minutes), met,
+                   pw.fn.COUNT(SR.satisfaction), pw.fn.SUM(SR.satisfaction), pw.fn.SUM(SR.reply_count))
+    resolved = where(SR.resolved_jd.between(a, b))
+    q = SR.select(SR.resolved_jd, *closed_aggs).where(resolved).group_by(SR.resolved_jd).tuples()
+    for jd, *aggs in db.execute(q).fetchall():
+        day(jd).add_closed(*aggs)
+    q = (SR.select(SR.resolved_by, SR.category, *closed_aggs).where(resolved)
+         .group_by(SR.resolved_by, SR.category).tuples())
+    for uid, cid, n, sn, ss, mt, satn, sats, rep in db.execute(q).fetchall():
+        person(uid).add_closed(n, sn, ss, mt, satn, sats, rep)
+        c = cat(cid)
+        c.closed += n
+        c.service_n += sn
+        c.service_sum += ss or 0
+        c.met += mt or 0
+        c.sat_n += satn
+        c.sat_sum += sats or 0
+    # open at the period's end, per person and category
+    # «+ 0» keeps the planner on the received-side covering index (a range read) rather than walking the
+    # assignee index for the grouping and looking every row up: 6x faster on 100,000 requests
+    who, what = SR.assignee + pw.SQL("0"), SR.category + pw.SQL("0")
+    q = (SR.select(who, what, pw.fn.COUNT(SR.id))
+         .where(where(SR.received_jd <= b, SR.resolved_jd.is_null() | (SR.resolved_jd > b)))
+         .group_by(who, what).tuples())
+    for uid, cid, n in db.execute(q).fetchall():
+        person(uid).open_end += n
+        cat(cid).open_now += n
+    # response-time histograms: per person (and the whole period), per day or per month
+    q = (SR.select(SR.first_response_by, SR.response_minutes, pw.fn.COUNT(SR.id))
+         .where(where(SR.received_jd.between(a, b), SR.response_minutes.is_null(False)))
+         .group_by(SR.first_response_by, SR.response_minutes).tuples())
+    total = Bucket("total", "کل دوره")
+    for uid, m, n in db.execute(q).fetchall():
+        p = person(uid)
+        p.resp_n += n
+        p.resp_sum += m * n
+        p.add_hist(m, n)
+        total.add_hist(m, n)
+    month_key = SR.received_jd / 100 if not daily_p90 else SR.received_jd
+    q = (SR.select(month_key, SR.response_minutes, pw.fn.COUNT(SR.id))
+         .where(where(SR.received_jd.between(a, b), SR.response_minutes.is_null(False)))
+         .group_by(month_key, SR.response_minutes).tuples())
+    month_hist: dict[int, dict[int, int]] = {}
+    for key, m, n in (db.execute(q).fetchall() if daily_p90 or detail else ()):
+        if daily_p90:
+            day(int(key)).add_hist(m, n)
+        else:
+            h = month_hist.setdefault(int(key), {})
+            h[m] = h.get(m, 0) + n
+
+    before_rec = SR.select().where(where(SR.received_jd < a)).count()
+    before_res = SR.select().where(where(SR.resolved_jd < a)).count()
+    ordered = [days[k] for k in sorted(days)]
+    cum = before_rec - before_res
+    for bk in ordered:
+        cum += bk.received - bk.closed
+        bk.open_end = cum
+
+    weeks: dict[dt.date, Bucket] = {}
+    months: dict[int, Bucket] = {}
+    for bk in ordered:
+        dd = _jd_to_date(int(bk.key))
+        ws = _week_start(dd)
+        if ws not in weeks:
+            weeks[ws] = Bucket(hours.jd(ws), f"هفته {fmt.date(ws)}", resp_hist={} if daily_p90 else None)
+        mk = int(bk.key) // 100
+        if mk not in months:
+            months[mk] = Bucket(mk, jalali.month_label(mk // 100, mk % 100),
+                                resp_hist={} if daily_p90 else (month_hist.get(mk, {}) if detail else None))
+        for agg in (weeks[ws], months[mk], total):
+            _merge(agg, bk)
+    person_rows = sorted(people.values(), key=lambda p: (-p.closed, -p.received, p.label))
+    cat_rows = sorted([r for r in [*cats.values(), no_cat] if r.received or r.closed or r.open_now],
+                      key=lambda r: (not r.is_complaint, -r.received, r.name))
+    return ServiceKpis(date_from, date_to, total, ordered, [weeks[k] for k in sorted(weeks)],
+                       [months[k] for k in sorted(months)], person_rows, cat_rows)
+
+
+def _merge(agg: Bucket, bk: Bucket) -> None:
+    agg.received += bk.received
+    agg.add_closed(bk.closed, bk.service_n, bk.service_sum, bk.sla_met, bk.sat_n, bk.sat_sum, bk.replies_sum)
+    agg.resp_n += bk.resp_n
+    agg.resp_sum += bk.resp_sum
+    if bk.resp_hist and agg.key != "total":     # the period's own histogram comes from its own query
+        for m, n in bk.resp_hist.items():
+            agg.add_hist(m, n)
+    agg.open_end = bk.open_end                  # the last day's figure: buckets are merged in day order
 
 
 # --- text and Excel -------------------------------------------------------------------------------------------

@@ -175,3 +175,17 @@ def test_business_minutes_by_hand():
     assert hours.business_minutes(dt.datetime(2026, 5, 29, 9), dt.datetime(2026, 5, 29, 17), s) == 0  # Friday
     with pytest.raises(ValueError):
         hours.parse_range("17:00-08:00")
+
+
+def test_long_period_p90_per_month_and_person(fixture):
+    """Over a year the p90 comes per month, person and period (histogram queries), not per day."""
+    k = kpi.compute(j(1405, 1, 1).date(), j(1405, 12, 29).date(), detail=True)
+    assert k.total.p90_response == 80 and k.total.avg_response == 53.8
+    assert kpi.compute(j(1405, 1, 1).date(), j(1405, 12, 29).date()).months[2].p90_response is None
+    khordad = next(m for m in k.months if m.label == "خرداد ۱۴۰۵")
+    assert khordad.p90_response == 80 and khordad.received == 5
+    assert next(m for m in k.months if m.label == "تیر ۱۴۰۵").p90_response is None
+    assert all(d.p90_response is None for d in k.days)
+    p = {b.key: b for b in k.people}
+    assert p[fixture["reza"]].p90_response == 80 and p[fixture["maryam"]].p90_response == 60
+    assert kpi.p90_hist({30: 1, 45: 1, 60: 1, 80: 1}) == kpi.p90([30, 45, 60, 80]) == 80

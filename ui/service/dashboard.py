@@ -271,11 +271,14 @@ class ServiceDashboard(QWidget):
                 return
         from ui.ops import QueryOp
 
-        k = self.result
+        lo, hi = self.result.date_from, self.result.date_to
+        complaints = self.complaints.isChecked()
 
         def done(p) -> None:
             self.last_export = p
             self.ctx.bus.status_message.emit(f"خروجی اکسل نوشته شد: {p}")
 
-        QueryOp(self, op=lambda ctl: kpi.export_xlsx(k, path, progress=ctl.progress, cancel=ctl.cancelled),
+        # recomputed off the GUI thread with the per-month p90 the sheets carry
+        QueryOp(self, op=lambda ctl: kpi.export_xlsx(kpi.compute(lo, hi, complaints_only=complaints, detail=True),
+                                                     path, progress=ctl.progress, cancel=ctl.cancelled),
                 success=done).with_progress("در حال ساختن پرونده اکسل…").run()
