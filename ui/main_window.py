@@ -58,6 +58,12 @@ def _money(ctx, parent):
     return MoneyPage(ctx, parent)
 
 
+def _service(ctx, parent):
+    from ui.service.page import ServicePage
+
+    return ServicePage(ctx, parent)
+
+
 def _reports(ctx, parent):
     from ui.reports.page import ReportsPage
 
@@ -91,6 +97,7 @@ SECTIONS = [
     ("tasks", "کارتابل و پیگیری‌ها", _tasks),
     ("invoices", "پیش‌فاکتور و فاکتور", _invoices),
     ("money", "مطالبات و چک‌ها", _money),
+    ("service", "خدمات پس از فروش", _service),
     ("reports", "گزارش‌ها", _reports),
     ("pipeline", "فرصت‌های فروش", _pipeline),
     ("settings", "تنظیمات", _settings),
@@ -147,6 +154,7 @@ class MainWindow(QMainWindow):
             self._start_callerid()
             self._start_reminders()   # background services start together (tests pass start_callerid=False)
             self._start_live()
+            self._start_service()
 
     # --- sections ---------------------------------------------------------------------------------------
     def page(self, key: str) -> QWidget:
@@ -220,6 +228,14 @@ class MainWindow(QMainWindow):
             self.live = install(self.ctx, self)
         except Exception:  # never keeps the window from opening
             logger.exception("office events could not start")
+    def _start_service(self) -> None:
+        """Unhandled or overdue service requests are handed to a free colleague (checked every minute)."""
+        try:
+            from ui.service import install
+
+            self.service_timer = install(self.ctx, self)
+        except Exception:
+            logger.exception("service hand-over could not start")
 
     def log_call(self, customer_id: int, call_id: int) -> None:
         try:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QTextBrowser,
     QToolButton,
     QTreeWidget,
@@ -308,7 +309,13 @@ class CustomerFileWindow(QWidget):
         self.empty_label.setProperty("role", "muted")
         self.empty_label.hide()
         tll.addWidget(self.empty_label)
-        split.addWidget(tl)
+        # after-sale tabs (requests, documents, contracts and warranty) beside the timeline
+        self.side_tabs = QTabWidget()
+        self.side_tabs.addTab(tl, "تاریخچه")
+        from ui.service.customer_tabs import add_tabs
+
+        self.after_sale = add_tabs(self.ctx, self.customer_id, self.side_tabs)
+        split.addWidget(self.side_tabs)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
         split.setSizes([420, 680])
@@ -340,6 +347,11 @@ class CustomerFileWindow(QWidget):
         self.opportunities_box.load(self.customer_id)
         self._fill_filter()
         self._fill_timeline()
+        for tab in self.after_sale.values():
+            tab.customer_id = self.customer_id     # a merge moves the file to the surviving customer
+            if hasattr(tab, "owner_id"):
+                tab.owner_id = self.customer_id
+            tab.refresh()
 
     def _move_to(self, new_id: int) -> None:
         if _open_windows.get(self.customer_id) is self:
