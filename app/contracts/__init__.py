@@ -27,8 +27,6 @@ from models.writer import writes
 
 logger = logging.getLogger(__name__)
 
-timeline.register_kind("contract", "قرارداد")
-timeline.register_kind("warranty", "گارانتی")
 
 
 def serial_key(s: str) -> str:

@@ -41,6 +41,14 @@ KIND_LABELS: dict[str, str] = {
     "sms_in": "پاسخ پیامکی",
     "sms_optout": "لغو دریافت پیامک",
     "email_out": "ایمیل",
+    "service": "درخواست خدمت",
+    "service_done": "درخواست خدمت انجام شد",
+    "service_assigned": "ارجاع درخواست خدمت",
+    "service_survey": "نظرسنجی خدمت",
+    "contract": "قرارداد",
+    "warranty": "گارانتی",
+    "document": "سند پیوست",
+    "document_removed": "حذف سند",
 }
 
 

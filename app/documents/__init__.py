@@ -36,8 +36,6 @@ logger = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 settings.declare("documents.max_mb", int, 50, "بیشترین اندازه هر سند پیوست (مگابایت)")
-timeline.register_kind("document", "سند پیوست")
-timeline.register_kind("document_removed", "حذف سند")
 
 OWNER_LABELS = {"customer": "پرونده مشتری", "opportunity": "فرصت فروش", "request": "درخواست خدمت",
                 "invoice": "فاکتور", "contract": "قرارداد"}

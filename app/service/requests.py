@@ -33,10 +33,6 @@ settings.declare("service.status_names", str, "جدید، در دست بررسی
 settings.declare("service.default_response_minutes", int, 60, "مهلت پیش‌فرض نخستین پاسخ (دقیقه کاری)")
 settings.declare("service.default_resolve_minutes", int, 480, "مهلت پیش‌فرض انجام درخواست (دقیقه کاری)")
 
-timeline.register_kind("service", "درخواست خدمت")
-timeline.register_kind("service_done", "درخواست خدمت انجام شد")
-timeline.register_kind("service_assigned", "ارجاع درخواست خدمت")
-timeline.register_kind("service_survey", "نظرسنجی خدمت")
 
 RESOLVED = ("done", "closed")
 CHANNEL_LABELS = {"phone": "تلفن", "visit": "مراجعه حضوری", "sms": "پیامک", "email": "ایمیل", "other": "سایر"}
