@@ -218,4 +218,14 @@ def seed(customers: int = 200, calls: int | None = None, tasks: int | None = Non
             counts.update(result)
         elif isinstance(result, int):
             counts[key] = result
+    _demo_desk_signs_in(user_ids[0])
     return counts
+
+
+def _demo_desk_signs_in(admin_id: int) -> None:
+    """A demo office opens at once on the desk that made it: its admin signs in automatically here (the admin's
+    choice, in the audit log like any other; Settings › colleagues turns it off and sets a password)."""
+    from app.office import auth
+
+    if not auth.anyone_has_password():
+        auth.enable_auto_sign_in(admin_id)

@@ -143,6 +143,10 @@ def sign_in_at_start(parent=None) -> session.Principal | None:
     a desk that remembers someone (or signs in automatically by the admin's choice) opens at once; otherwise
     the sign-in form. None when the person cancels (the program then closes)."""
     session.set_interactive(True)
+    p = auth.sign_in_from_desk()             # remembered, or signed in automatically by the admin's choice
+    if p is not None:
+        logger.info("signed in from this desk (%s) as user %s", p.how, p.user_id)
+        return p
     if auth.first_run():
         from models.core import User
 
@@ -151,10 +155,6 @@ def sign_in_at_start(parent=None) -> session.Principal | None:
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return None
         return session.current()
-    p = auth.sign_in_from_desk()
-    if p is not None:
-        logger.info("signed in from this desk (%s) as user %s", p.how, p.user_id)
-        return p
     dlg = LoginDialog(parent)
     if dlg.exec() != QDialog.DialogCode.Accepted:
         return None
