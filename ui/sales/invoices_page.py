@@ -806,7 +806,7 @@ class DocumentEditor(QDialog):
                 if col == 7:
                     item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
                 if col in (2, 4, 5, 7):
-                    item.setTextAlignment(int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter))
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
             self.lines.setItem(row, col, item)
         self.lines.item(row, 0).setData(Qt.ItemDataRole.UserRole, line.product_id)
         self.lines.item(row, 1).setData(Qt.ItemDataRole.UserRole, line.goods_id)
@@ -1314,7 +1314,7 @@ class ProductsTab(QWidget):
             for c, v in enumerate(vals):
                 it = QTableWidgetItem(v)
                 if c == 4:
-                    it.setTextAlignment(int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter))
+                    it.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
                 if not p.active:
                     it.setForeground(QBrush(GREY))
                 self.table.setItem(i, c, it)
