@@ -12,7 +12,7 @@ import peewee as pw
 
 from app.core.errors import DatabaseError
 from models.base import db
-from models.writer import note_write, writer
+from models.writer import connection_lost, note_write, writer
 
 logger = logging.getLogger(__name__)
 
@@ -255,8 +255,90 @@ class SqliteDatabase(_NotesWrites, pw.SqliteDatabase):
         return super().rollback()
 
 
-class PostgresqlDatabase(_NotesWrites, pw.PostgresqlDatabase):
-    """peewee's PostgreSQL database, noting the tables each statement changes (see _NotesWrites)."""
+_REPEATABLE_SQL = re.compile(r"^\s*(?:SELECT|SHOW|WITH\s[^;]*\)\s*SELECT)\b", re.IGNORECASE | re.DOTALL)
+
+
+class _Reconnects:
+    """A dropped connection (server restart, network blip, pg_terminate_backend) is replaced BETWEEN
+    transactions, transparently, in whichever thread notices it: before a transaction begins (a writer job or
+    any db.atomic()), and before a statement run outside a transaction. A read outside a transaction that finds
+    the connection gone is repeated once on a new one; anything else that was in flight when the connection
+    dropped (a transaction, a lone write) fails with a Persian DatabaseError and is never silently repeated or
+    half-done (the server rolls back a transaction whose connection is gone)."""
+
+    def _lost(self) -> bool:
+        """True when this thread's connection was open and psycopg2 has since seen it close."""
+        state = self._state
+        return not state.closed and state.conn is not None and getattr(state.conn, "closed", 0) != 0
+
+    def _reconnect(self) -> None:
+        state = self._state
+        old = state.conn
+        try:
+            if old is not None:
+                old.close()
+        except Exception:  # noqa: BLE001 - the old connection is gone anyway
+            pass
+        state.reset()
+        logger.warning("the PostgreSQL connection was lost; reconnecting")
+        try:
+            self.connect()
+        except pw.DatabaseError as e:
+            raise _connection_error(e, connecting=True) from e
+
+    def begin(self, *args, **kwargs):
+        if self._lost():
+            self._reconnect()
+        try:
+            return super().begin(*args, **kwargs)
+        except (pw.OperationalError, pw.InterfaceError):
+            if not self._lost():
+                raise
+        # Nothing of this transaction has run yet: a new connection and one more try is safe.
+        self._reconnect()
+        return super().begin(*args, **kwargs)
+
+    def execute_sql(self, sql, params=None, *args, **kwargs):
+        if self.in_transaction():
+            try:
+                return super().execute_sql(sql, params, *args, **kwargs)
+            except (pw.OperationalError, pw.InterfaceError) as e:
+                if self._lost():
+                    raise _connection_error(e) from e
+                raise
+        if self._lost():
+            self._reconnect()
+        try:
+            return super().execute_sql(sql, params, *args, **kwargs)
+        except (pw.OperationalError, pw.InterfaceError) as e:
+            if not self._lost():
+                raise
+            if not _REPEATABLE_SQL.match(sql):
+                raise _connection_error(e) from e      # a lone write: it may or may not have run; say so
+        self._reconnect()
+        return super().execute_sql(sql, params, *args, **kwargs)
+
+    def rollback(self):
+        # The server has already rolled back a transaction whose connection dropped; a ROLLBACK on the dead
+        # connection would only replace the real error with "connection already closed".
+        if self._lost():
+            return None
+        return super().rollback()
+
+
+def _connection_error(e: BaseException, connecting: bool = False) -> DatabaseError:
+    if connecting:
+        return DatabaseError(
+            "اتصال به سرور پایگاه داده قطع شد و دوباره برقرار نشد؛ کار انجام نشد. شبکه و روشن بودن سرور "
+            "PostgreSQL را بررسی کنید و دوباره امتحان کنید.", details=str(e),
+            en="The connection to the database server was lost and could not be made again; nothing was done. "
+               "Check the network and that the PostgreSQL server is running, then try again.")
+    return connection_lost(e)
+
+
+class PostgresqlDatabase(_NotesWrites, _Reconnects, pw.PostgresqlDatabase):
+    """peewee's PostgreSQL database, noting the tables each statement changes (see _NotesWrites) and
+    reconnecting between transactions after a dropped connection (see _Reconnects)."""
 
 
 def make_database(url: str, create: bool | None = None) -> pw.Database:
