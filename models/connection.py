@@ -393,6 +393,53 @@ def make_database(url: str, create: bool | None = None) -> pw.Database:
                         en=f"Unsupported database address: {url} (use sqlite:///… or postgresql://…)")
 
 
+# --- temporary files ------------------------------------------------------------------------------------------
+# Work files (the import's staging database) live in one folder of the data folder; a run that was killed
+# leaves its file behind, and files there older than a day are removed when a database is next opened.
+TEMP_MAX_AGE = 24 * 3600.0
+_swept = False
+
+
+def temp_dir() -> Path:
+    """data_dir()/tmp, owner-only: the one folder for the program's temporary work files."""
+    from app.core.fs import private_dir
+    from app.core.paths import data_dir
+
+    folder = data_dir() / "tmp"
+    private_dir(folder)
+    return folder
+
+
+def sweep_temp(max_age: float = TEMP_MAX_AGE, now: float | None = None) -> int:
+    """Remove files in temp_dir() last changed more than `max_age` seconds ago (leftovers of killed runs; a
+    live run touches its file far more often). Returns how many were removed. Never raises."""
+    import time
+
+    now = time.time() if now is None else now
+    removed = 0
+    try:
+        entries = list(temp_dir().iterdir())
+    except OSError:
+        return 0
+    for p in entries:
+        try:
+            if p.is_file() and not p.is_symlink() and now - p.stat().st_mtime > max_age:
+                p.unlink()
+                removed += 1
+        except OSError:
+            logger.debug("could not remove the leftover %s", p, exc_info=True)
+    if removed:
+        logger.info("removed %d leftover temporary file(s) from %s", removed, temp_dir())
+    return removed
+
+
+def _sweep_once() -> None:
+    global _swept
+    if not _swept:
+        _swept = True
+        sweep_temp()
+
+
 def open_database(db_arg: str | None = None, migrate: bool = True, create: bool | None = None) -> str:
     """Initialise the global database and bring its schema up to date. Returns the URL used.
 
@@ -400,6 +447,7 @@ def open_database(db_arg: str | None = None, migrate: bool = True, create: bool 
     None (the default) only the default file in the data folder, on the very first start. A path given with
     --db that does not exist is refused, so a typing mistake never becomes a new empty database."""
     url = resolve_url(db_arg)
+    _sweep_once()
     database = make_database(url, create=create)
     writer.release()
     _forget_previous()
