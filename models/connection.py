@@ -238,7 +238,8 @@ def check_sqlite_file(path: Path) -> None:
 
 def quick_check(path: Path) -> str | None:
     """SQLite's PRAGMA quick_check(1) on the file, read-only: None when the pages are whole, otherwise the first
-    problem found. It reads every page once (about 0.2 s for a 20,000-customer, 84 MB file with a warm cache),
+    problem found. It reads every page once (warm cache: 0.2 s for 20,000 demo customers, an 84 MB file; 0.75 s
+    for 100,000, a 427 MB file, short enough to run on every open),
     checking the b-trees' structure, not the indexes against the tables as integrity_check does (8x slower)."""
     wal = Path(str(path) + "-wal").exists()
     try:
