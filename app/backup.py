@@ -177,7 +177,7 @@ def restore(backup_file: Path, db_path: Path, wait: float = LOCK_WAIT) -> Path |
             return None
         live = _exclusive(db_path, wait)
         try:
-            safety = safety_copy(live, "before-restore")
+            safety = safety_copy(live, "before-restore", check=False)   # the live file may be the damaged one
             source = sqlite3.connect(_ro_uri(staged, check=True), uri=True)
             try:
                 # Rollback-journal mode for the copy itself: the backup may have another page size (a WAL

@@ -12,7 +12,7 @@ import peewee as pw
 
 from app.core.errors import DatabaseError
 from models.base import db
-from models.writer import note_write, writer
+from models.writer import connection_lost, note_write, writer
 
 logger = logging.getLogger(__name__)
 
@@ -230,6 +230,62 @@ def check_sqlite_file(path: Path) -> None:
                 "پایگاه داده دست‌نخورده ماند.",
                 en="This database was written by a newer version of the program; update the program. "
                    "The database was left untouched.")
+    if tables and os.environ.get("CRM_OPEN_DAMAGED") != "1":
+        problem = quick_check(path)
+        if problem is not None:
+            raise damaged(path, problem)
+
+
+def quick_check(path: Path) -> str | None:
+    """SQLite's PRAGMA quick_check(1) on the file, read-only: None when the pages are whole, otherwise the first
+    problem found. It reads every page once (warm cache: 0.2 s for 20,000 demo customers, an 84 MB file; 0.75 s
+    for 100,000, a 427 MB file, short enough to run on every open),
+    checking the b-trees' structure, not the indexes against the tables as integrity_check does (8x slower)."""
+    wal = Path(str(path) + "-wal").exists()
+    try:
+        con = sqlite3.connect(path.absolute().as_uri() + ("?mode=ro" if wal else "?mode=ro&immutable=1"), uri=True)
+        try:
+            rows = con.execute("PRAGMA quick_check(1)").fetchall()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as e:             # damage so bad that the check itself stops
+        return str(e)
+    first = rows[0][0] if rows else "no answer"
+    return None if first == "ok" else str(first)
+
+
+def latest_backup() -> Path | None:
+    """The newest backup in the backups folder (by time written), or None."""
+    from app.core.paths import backup_dir
+    from models.snapshot import PREFIX, SUFFIX
+
+    try:
+        found = [p for p in backup_dir().glob(f"{PREFIX}*{SUFFIX}") if p.is_file()]
+        return max(found, key=lambda p: p.stat().st_mtime) if found else None
+    except OSError:
+        return None
+
+
+def damaged(path: Path, problem: str) -> DatabaseError:
+    """The refusal for a file with damaged pages: names the newest backup and the command that restores it."""
+    backup = latest_backup()
+    if backup is not None:
+        fa = (f"آخرین پشتیبان «{backup}» است. برنامه را روی همه میزها ببندید و آن را بازگردانید:\n"
+              f"crm --db \"{path}\" restore \"{backup}\"\n")
+        en = (f"The latest backup is {backup}. Close the program on every desk and restore it:\n"
+              f"crm --db \"{path}\" restore \"{backup}\"\n")
+    else:
+        fa = ("پشتیبانی در پوشه پشتیبان‌ها پیدا نشد؛ اگر جای دیگری پشتیبان دارید، برنامه را ببندید و با "
+              f"crm --db \"{path}\" restore <فایل پشتیبان> بازگردانید.\n")
+        en = ("No backup was found in the backups folder; if you keep one elsewhere, close the program and run "
+              f"crm --db \"{path}\" restore <backup file>.\n")
+    return DatabaseError(
+        f"بخشی از فایل پایگاه داده «{path}» آسیب دیده است؛ برای جلوگیری از خرابی بیشتر باز نشد و دست‌نخورده "
+        "ماند. " + fa + "برای بیرون کشیدن داده‌های سالم پیش از بازگردانی، می‌توانید برنامه را یک بار با "
+        "CRM_OPEN_DAMAGED=1 باز کنید و خروجی Excel بگیرید.", details=problem,
+        en=f"Part of the database file {path} is damaged; it was not opened, to prevent further damage, and was "
+           "left untouched. " + en + "To take out the readable data before restoring, open the program once "
+           "with CRM_OPEN_DAMAGED=1 and export to Excel.")
 
 
 class _NotesWrites:
@@ -255,8 +311,90 @@ class SqliteDatabase(_NotesWrites, pw.SqliteDatabase):
         return super().rollback()
 
 
-class PostgresqlDatabase(_NotesWrites, pw.PostgresqlDatabase):
-    """peewee's PostgreSQL database, noting the tables each statement changes (see _NotesWrites)."""
+_REPEATABLE_SQL = re.compile(r"^\s*(?:SELECT|SHOW|WITH\s[^;]*\)\s*SELECT)\b", re.IGNORECASE | re.DOTALL)
+
+
+class _Reconnects:
+    """A dropped connection (server restart, network blip, pg_terminate_backend) is replaced BETWEEN
+    transactions, transparently, in whichever thread notices it: before a transaction begins (a writer job or
+    any db.atomic()), and before a statement run outside a transaction. A read outside a transaction that finds
+    the connection gone is repeated once on a new one; anything else that was in flight when the connection
+    dropped (a transaction, a lone write) fails with a Persian DatabaseError and is never silently repeated or
+    half-done (the server rolls back a transaction whose connection is gone)."""
+
+    def _lost(self) -> bool:
+        """True when this thread's connection was open and psycopg2 has since seen it close."""
+        state = self._state
+        return not state.closed and state.conn is not None and getattr(state.conn, "closed", 0) != 0
+
+    def _reconnect(self) -> None:
+        state = self._state
+        old = state.conn
+        try:
+            if old is not None:
+                old.close()
+        except Exception:  # noqa: BLE001 - the old connection is gone anyway
+            pass
+        state.reset()
+        logger.warning("the PostgreSQL connection was lost; reconnecting")
+        try:
+            self.connect()
+        except pw.DatabaseError as e:
+            raise _connection_error(e, connecting=True) from e
+
+    def begin(self, *args, **kwargs):
+        if self._lost():
+            self._reconnect()
+        try:
+            return super().begin(*args, **kwargs)
+        except (pw.OperationalError, pw.InterfaceError):
+            if not self._lost():
+                raise
+        # Nothing of this transaction has run yet: a new connection and one more try is safe.
+        self._reconnect()
+        return super().begin(*args, **kwargs)
+
+    def execute_sql(self, sql, params=None, *args, **kwargs):
+        if self.in_transaction():
+            try:
+                return super().execute_sql(sql, params, *args, **kwargs)
+            except (pw.OperationalError, pw.InterfaceError) as e:
+                if self._lost():
+                    raise _connection_error(e) from e
+                raise
+        if self._lost():
+            self._reconnect()
+        try:
+            return super().execute_sql(sql, params, *args, **kwargs)
+        except (pw.OperationalError, pw.InterfaceError) as e:
+            if not self._lost():
+                raise
+            if not _REPEATABLE_SQL.match(sql):
+                raise _connection_error(e) from e      # a lone write: it may or may not have run; say so
+        self._reconnect()
+        return super().execute_sql(sql, params, *args, **kwargs)
+
+    def rollback(self):
+        # The server has already rolled back a transaction whose connection dropped; a ROLLBACK on the dead
+        # connection would only replace the real error with "connection already closed".
+        if self._lost():
+            return None
+        return super().rollback()
+
+
+def _connection_error(e: BaseException, connecting: bool = False) -> DatabaseError:
+    if connecting:
+        return DatabaseError(
+            "اتصال به سرور پایگاه داده قطع شد و دوباره برقرار نشد؛ کار انجام نشد. شبکه و روشن بودن سرور "
+            "PostgreSQL را بررسی کنید و دوباره امتحان کنید.", details=str(e),
+            en="The connection to the database server was lost and could not be made again; nothing was done. "
+               "Check the network and that the PostgreSQL server is running, then try again.")
+    return connection_lost(e)
+
+
+class PostgresqlDatabase(_NotesWrites, _Reconnects, pw.PostgresqlDatabase):
+    """peewee's PostgreSQL database, noting the tables each statement changes (see _NotesWrites) and
+    reconnecting between transactions after a dropped connection (see _Reconnects)."""
 
 
 def make_database(url: str, create: bool | None = None) -> pw.Database:
@@ -311,6 +449,53 @@ def make_database(url: str, create: bool | None = None) -> pw.Database:
                         en=f"Unsupported database address: {url} (use sqlite:///… or postgresql://…)")
 
 
+# --- temporary files ------------------------------------------------------------------------------------------
+# Work files (the import's staging database) live in one folder of the data folder; a run that was killed
+# leaves its file behind, and files there older than a day are removed when a database is next opened.
+TEMP_MAX_AGE = 24 * 3600.0
+_swept = False
+
+
+def temp_dir() -> Path:
+    """data_dir()/tmp, owner-only: the one folder for the program's temporary work files."""
+    from app.core.fs import private_dir
+    from app.core.paths import data_dir
+
+    folder = data_dir() / "tmp"
+    private_dir(folder)
+    return folder
+
+
+def sweep_temp(max_age: float = TEMP_MAX_AGE, now: float | None = None) -> int:
+    """Remove files in temp_dir() last changed more than `max_age` seconds ago (leftovers of killed runs; a
+    live run touches its file far more often). Returns how many were removed. Never raises."""
+    import time
+
+    now = time.time() if now is None else now
+    removed = 0
+    try:
+        entries = list(temp_dir().iterdir())
+    except OSError:
+        return 0
+    for p in entries:
+        try:
+            if p.is_file() and not p.is_symlink() and now - p.stat().st_mtime > max_age:
+                p.unlink()
+                removed += 1
+        except OSError:
+            logger.debug("could not remove the leftover %s", p, exc_info=True)
+    if removed:
+        logger.info("removed %d leftover temporary file(s) from %s", removed, temp_dir())
+    return removed
+
+
+def _sweep_once() -> None:
+    global _swept
+    if not _swept:
+        _swept = True
+        sweep_temp()
+
+
 def open_database(db_arg: str | None = None, migrate: bool = True, create: bool | None = None) -> str:
     """Initialise the global database and bring its schema up to date. Returns the URL used.
 
@@ -318,6 +503,7 @@ def open_database(db_arg: str | None = None, migrate: bool = True, create: bool 
     None (the default) only the default file in the data folder, on the very first start. A path given with
     --db that does not exist is refused, so a typing mistake never becomes a new empty database."""
     url = resolve_url(db_arg)
+    _sweep_once()
     database = make_database(url, create=create)
     writer.release()
     _forget_previous()

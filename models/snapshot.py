@@ -48,7 +48,7 @@ class BackupCancelled(UserError):
 
 
 def _online_copy(src: Path | sqlite3.Connection, dest: Path, what: tuple[str, str] = ("پشتیبان", "The backup"),
-                 replace: bool = True, cancel: Callable[[], bool] | None = None) -> None:
+                 replace: bool = True, cancel: Callable[[], bool] | None = None, check: bool = True) -> None:
     """Copy a (possibly live) SQLite database page by page with the backup API into an owner-only temporary
     file beside `dest`, check it, then rename it to `dest`. `src` is a path or an open connection (a restore
     copies from the connection that holds the exclusive lock). On any failure nothing is left behind and the
@@ -80,7 +80,8 @@ def _online_copy(src: Path | sqlite3.Connection, dest: Path, what: tuple[str, st
         finally:
             if isinstance(src, Path):
                 source.close()
-        check_file(tmp)
+        if check:
+            check_file(tmp)
         if not replace and dest.exists():
             raise FileExistsError(f"{dest} exists")
         os.replace(tmp, dest)
@@ -234,16 +235,18 @@ def rotate(folder: Path, keep: int, pattern: str = f"{PREFIX}*-auto{SUFFIX}") ->
     return doomed
 
 
-def safety_copy(db_path: Path | sqlite3.Connection, reason: str, keep: int = SAFETY_KEEP) -> Path:
+def safety_copy(db_path: Path | sqlite3.Connection, reason: str, keep: int = SAFETY_KEEP,
+                check: bool = True) -> Path:
     """A copy before something risky (migration, restore); kept apart from the rotated backups, the newest
-    `keep` of them kept (the new one always among them)."""
+    `keep` of them kept (the new one always among them). check=False keeps a copy of a damaged database as it
+    is (a restore over a file with damaged pages must not be refused because its safety copy is damaged too)."""
     from app.core.paths import safety_dir
 
     folder = safety_dir()
     out = _free_name(folder, reason)
     if isinstance(db_path, Path) and not db_path.exists():
         raise UserError(f"پایگاه داده «{db_path}» وجود ندارد.", en=f"There is no database at {db_path}.")
-    _online_copy(db_path, out, what=("نسخه ایمنی", "The safety copy"))
+    _online_copy(db_path, out, what=("نسخه ایمنی", "The safety copy"), check=check)
     os.utime(out)                               # newest by time, whatever the clock the name was stamped with
     rotate_safety(keep)
     logger.info("safety copy written: %s", out)

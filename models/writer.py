@@ -23,8 +23,8 @@ statements inserted into, updated or deleted from. The database classes in model
 statement through ``note_write``; a rolled-back transaction reports nothing. Hooks run on the committing thread
 and must be quick (the live office events queue a message and return).
 
-Errors: a lock another program holds for longer than the busy timeout, a full disk and a read-only disk
-become ``DatabaseError`` with a Persian message naming the cause; anything else is raised as it was.
+Errors: a lock another program holds for longer than the busy timeout, a full disk, a read-only disk and a
+PostgreSQL connection that dropped during the job become ``DatabaseError`` with a Persian message naming the cause; anything else is raised as it was.
 """
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ class Writer:
         try:
             with db.atomic():
                 return fn(*args, **kwargs)
-        except (pw.OperationalError, sqlite3.OperationalError) as e:
+        except (pw.OperationalError, pw.InterfaceError, sqlite3.OperationalError) as e:
             raise translate(e) from e
 
     # --- life ----------------------------------------------------------------------------------------------
@@ -157,6 +157,23 @@ def _close_quietly(database: pw.Database) -> None:
         logger.debug("closing the writer's connection failed", exc_info=True)
 
 
+# How psycopg2 words a connection the server or the network dropped (a COMMIT on it fails with one of these).
+_CONNECTION_LOST = ("server closed the connection", "connection already closed", "terminating connection",
+                    "connection not open", "could not receive data", "could not send data",
+                    "no connection to the server", "ssl connection has been closed")
+
+
+def connection_lost(e: BaseException):
+    """The DatabaseError for an operation in flight when the connection to the server dropped."""
+    from app.core.errors import DatabaseError
+
+    return DatabaseError(
+        "اتصال به سرور پایگاه داده در میانه کار قطع شد؛ این کار ثبت نشد. اتصال دوباره برقرار می‌شود؛ "
+        "یک بار دیگر امتحان کنید.", details=str(e),
+        en="The connection to the database server dropped during this operation; it was not saved. The "
+           "connection is made again; try once more.")
+
+
 def translate(e: BaseException) -> BaseException:
     """A database error the user can act on becomes a DatabaseError with the cause in Persian."""
     from app.core.errors import DatabaseError
@@ -179,6 +196,8 @@ def translate(e: BaseException) -> BaseException:
             "دیسک پر است؛ کار ذخیره نشد و داده‌های قبلی دست‌نخورده ماند. جایی روی دیسک آزاد کنید و دوباره "
             "امتحان کنید.", details=str(e),
             en="The disk is full; nothing was saved and earlier data is intact. Free some space and try again.")
+    if any(part in text for part in _CONNECTION_LOST):
+        return connection_lost(e)
     if "readonly" in text or "read-only" in text or "read only" in text:
         return DatabaseError(
             "پایگاه داده فقط‌خواندنی است (دسترسی نوشتن به فایل یا پوشه آن نیست)؛ کار ذخیره نشد.",

@@ -73,7 +73,10 @@ class Stage:
     at a time (the check, then the import)."""
 
     def __init__(self) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="crm-import-", suffix=".sqlite3")
+        from models.connection import temp_dir
+
+        # In the program's own temporary folder: a killed import's file is removed a day later (sweep_temp).
+        fd, self.path = tempfile.mkstemp(prefix="crm-import-", suffix=".sqlite3", dir=temp_dir())
         os.close(fd)
         self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16000", "temp_store=FILE"):
