@@ -147,7 +147,7 @@ def _rows(q, at: dt.datetime, stages: dict[int, StageInfo]) -> list[OppRow]:
     fromiso = dt.datetime.fromisoformat
     info = {sid: (st.name, st.rot_days if st.is_open else 0) for sid, st in stages.items()}
     owners = dict(User.select(User.id, User.name).tuples())
-    out = []
+    out: list = []
     append = out.append
     today_ = at.date()
     for (oid, title, cid, cname, value, prob, close, stage_id, status, owner_id,

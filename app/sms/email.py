@@ -55,6 +55,7 @@ def smtp_send(msg: EmailMessage, host: str | None = None, port: int | None = Non
     password = settings.get("email.password") if password is None else password
     if not host:
         raise EmailError("کارگزار ایمیل (SMTP) در تنظیمات وارد نشده است.", en="No SMTP server is set.")
+    smtp: smtplib.SMTP
     try:
         if security == "ssl":
             smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())

@@ -78,7 +78,9 @@ def split(text: str, encoding: str | None = None) -> list[str]:
     if total <= SINGLE[enc]:
         return [text]
     cap = MULTI[enc]
-    out, cur, used = [], [], 0
+    out: list[str] = []
+    cur: list[str] = []
+    used = 0
     for ch in text:
         w = width(ch, enc)
         if used + w > cap:
