@@ -22,7 +22,7 @@ from app.core.clock import now
 from app.pipeline.stages import StageInfo, list_stages
 from models.base import db
 from models.core import Customer, User
-from models.pipeline import Opportunity, PipelineStage
+from models.pipeline import Opportunity
 
 DASHBOARD_LIMIT = 100
 
@@ -97,19 +97,6 @@ def _d(v) -> dt.date | None:
     if isinstance(v, dt.datetime):
         return v.date()
     return dt.date.fromisoformat(str(v)[:10])
-
-
-def _t(v) -> dt.datetime | None:
-    if v is None or isinstance(v, dt.datetime):
-        return v
-    return dt.datetime.fromisoformat(str(v)[:19])
-
-
-def _name(first, last, company, kind) -> str:
-    person = " ".join(p for p in (first, last) if p)
-    if kind == "organisation":
-        return company or person
-    return person or company or ""
 
 
 def _query(f: BoardFilter):
@@ -284,6 +271,3 @@ def rotting(user_id: int | None, at: dt.datetime | None = None, limit: int = DAS
     q = q.order_by(Opportunity.last_activity_at, Opportunity.id).limit(limit)
     return _rows(q, at, stages)
 
-
-def stage_names() -> dict[int, str]:
-    return {s.id: s.name for s in PipelineStage.select(PipelineStage.id, PipelineStage.name)}

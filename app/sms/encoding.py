@@ -3,7 +3,6 @@
 UCS-2 characters; a concatenated part loses 6 octets to its header: 153 septets or 67 characters."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 GSM7_BASIC = (
@@ -92,9 +91,3 @@ def split(text: str, encoding: str | None = None) -> list[str]:
         out.append("".join(cur))
     return out
 
-
-def rough_parts(length: int, encoding: str) -> int:
-    """The rule of thumb for a length alone (no extension characters)."""
-    if length <= SINGLE[encoding]:
-        return 1
-    return math.ceil(length / MULTI[encoding])
