@@ -6,4 +6,5 @@ cd "$(dirname "$0")"
 bash scripts/setup.sh --test
 export QT_QPA_PLATFORM=offscreen
 .venv/bin/ruff check .
+.venv/bin/mypy app models
 exec .venv/bin/python -m pytest "$@"

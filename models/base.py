@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING, Any
 
 import peewee as pw
 
@@ -18,6 +19,13 @@ def now() -> dt.datetime:
 
 
 class BaseModel(pw.Model):
+    if TYPE_CHECKING:
+        # For the type checker only: peewee adds the `id` primary key and each foreign key's `<name>_id`
+        # at run time, which its stubs cannot see.
+        id: Any
+
+        def __getattr__(self, name: str) -> Any: ...
+
     class Meta:
         database = db
         legacy_table_names = False

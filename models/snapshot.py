@@ -14,6 +14,7 @@ import sqlite3
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from app.core.clock import now
 from app.core.errors import UserError
@@ -101,19 +102,24 @@ def _online_copy(src: Path | sqlite3.Connection, dest: Path, what: tuple[str, st
 
 def _tables_made_by(migration) -> set[str]:
     """The tables a migration module creates from models: the models and lists of models it names."""
-    import peewee as pw
 
-    out = set()
+    out: set[str] = set()
     for value in vars(migration).values():
         items = value if isinstance(value, (list, tuple)) else [value]
         for item in items:
-            if isinstance(item, type) and issubclass(item, pw.Model) and item is not pw.Model:
+            if _is_model(item):
                 out.add(item._meta.table_name)
     return out
 
 
-def _models_by_table() -> dict[str, type]:
+def _is_model(item: Any) -> bool:
+    """A peewee model class (not peewee's own base class) found in a migration module."""
     import peewee as pw
+
+    return isinstance(item, type) and issubclass(item, pw.Model) and item is not pw.Model
+
+
+def _models_by_table() -> dict[str, Any]:
 
     from models.migrations import all_migrations
 
@@ -122,7 +128,7 @@ def _models_by_table() -> dict[str, type]:
         for value in vars(m).values():
             items = value if isinstance(value, (list, tuple)) else [value]
             for item in items:
-                if isinstance(item, type) and issubclass(item, pw.Model) and item is not pw.Model:
+                if _is_model(item):
                     out[item._meta.table_name] = item
     return out
 

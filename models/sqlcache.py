@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from models.base import db
 
@@ -23,14 +24,14 @@ _BASE = -734_000_000
 _cache: dict[tuple, tuple[str, list, list[tuple[int, int]]]] = {}
 
 
-def run(name: str, build: Callable[..., object], *args):
+def run(name: str, build: Callable[..., Any], *args):
     """A cursor over the query ``build(*stand_ins)`` executed with ``args``."""
     key = (name, type(db.obj))
     entry = _cache.get(key)
     if entry is None:
         stand_ins = [_BASE - i for i in range(len(args))]
         sql, params = build(*stand_ins).sql()
-        where = {s: i for i, s in enumerate(stand_ins)}
+        where: dict[object, int] = {s: i for i, s in enumerate(stand_ins)}
         where.update({str(s): i for i, s in enumerate(stand_ins)})     # a text column's value is coerced
         slots = [(pos, where[p]) for pos, p in enumerate(params) if isinstance(p, int | str) and p in where]
         if len(slots) < len(args):

@@ -180,7 +180,8 @@ def translate(e: BaseException) -> BaseException:
 
     # The cause may sit behind another error: a COMMIT that fails on a full disk is followed by a ROLLBACK that
     # fails with "no transaction is active"; the first one is what the user needs to hear.
-    chain, cur = [], e
+    chain: list[BaseException] = []
+    cur: BaseException | None = e
     while cur is not None and cur not in chain and len(chain) < 10:
         chain.append(cur)
         cur = cur.__cause__ or cur.__context__
@@ -248,7 +249,7 @@ def note_write(database: pw.Database, sql: str) -> None:
     top = state.transactions[0]
     pending = getattr(state, "noted_tables", None)
     if pending is None or pending[0] is not top:
-        pending = (top, set())
+        pending = (top, set[str]())
         state.noted_tables = pending
         tables = pending[1]
 

@@ -106,3 +106,26 @@ def type_text(widget, text: str) -> None:
 def typer():
     """`typer(widget, "علی")` types Persian text with real key events."""
     return type_text
+
+
+@pytest.fixture
+def persian_app(qapp):
+    """The program's real start-up look: Persian locale, right-to-left layout, the Vazirmatn font and the style
+    sheet (`ui.application.setup_qt_app`), undone afterwards so that the next test gets Qt's defaults.
+
+    A test file that needs it for every test says `pytestmark = pytest.mark.usefixtures("persian_app")`."""
+    from PySide6.QtCore import QLocale, QTranslator
+
+    from ui.application import setup_qt_app
+
+    before = (qapp.layoutDirection(), QLocale(), qapp.styleSheet(), qapp.font())
+    translators = set(qapp.findChildren(QTranslator))
+    setup_qt_app()
+    yield qapp
+    for tr in set(qapp.findChildren(QTranslator)) - translators:     # one Persian translator per test, not hundreds
+        qapp.removeTranslator(tr)
+        tr.setParent(None)
+    qapp.setLayoutDirection(before[0])
+    QLocale.setDefault(before[1])
+    qapp.setStyleSheet(before[2])
+    qapp.setFont(before[3])

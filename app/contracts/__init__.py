@@ -21,7 +21,7 @@ from app.core.errors import NotFound, ValidationError
 from app.core.text import clean, to_ascii_digits
 from app.customers import timeline
 from models.core import Customer
-from models.sales import Product, SalesDocument, SalesLine
+from models.sales import Product, SalesDocument
 from models.service import Contract, Warranty
 from models.writer import writes
 
@@ -225,12 +225,6 @@ def create_warranty(data: dict, user: int | None = None) -> Warranty:
     timeline.record(cust.id, "warranty", f"گارانتی {item}، سریال {serial}، تا {fmt.date(end)}", "warranty", w.id,
                     user=user)
     return w
-
-
-def invoice_lines(invoice_id: int) -> list[tuple[int, str, int | None]]:
-    """(line id, description, product id) of an invoice: what can get a warranty."""
-    return [(ln.id, ln.description, ln.product_id) for ln in
-            SalesLine.select().where(SalesLine.document == invoice_id).order_by(SalesLine.position)]
 
 
 def _wrows(q, at: dt.date) -> list[WarrantyRow]:

@@ -39,7 +39,7 @@ def _below_thousand(n: int) -> list[str]:
     return parts
 
 
-def to_words(n: int) -> str:
+def to_words(n: int | float) -> str:
     """An integer in Persian words. Zero is «صفر»; a negative number starts with «منفی».
 
     Raises ValueError beyond the named scales (about 10^21).

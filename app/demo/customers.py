@@ -92,7 +92,11 @@ def seed_customers(n: int, rng: random.Random, user_ids: list[int],
     batch = 1000
     used_numbers: set[str] = set(p for (p,) in PhoneNumber.select(PhoneNumber.canonical).tuples())
     for lo in range(0, n, batch):
-        cust_rows, phone_rows, addr_rows, tag_rows, act_rows = [], [], [], [], []
+        cust_rows: list = []
+        phone_rows: list = []
+        addr_rows: list = []
+        tag_rows: list = []
+        act_rows: list = []
         for i in range(lo, min(n, lo + batch)):
             cid = start_id + i
             org = rng.random() < 0.3
@@ -106,7 +110,7 @@ def seed_customers(n: int, rng: random.Random, user_ids: list[int],
             d = {"kind": "organisation" if org else "person", "first_name": first, "last_name": last,
                  "company": company, "job": rng.choice(JOBS), "national_id": "", "economic_code": "",
                  "activity_field": rng.choice(FIELDS), "email": ""}
-            nums = []
+            nums: list[str] = []
             for _ in range(1 + (rng.random() < 0.75) + (rng.random() < 0.25)):
                 for _attempt in range(5):
                     num = _mobile(rng) if (not nums or rng.random() < 0.4) else _landline(rng, area)

@@ -246,10 +246,6 @@ def delete(document_id: int, user: int | None = None) -> None:
         timeline.record(cust, "document_removed", f"حذف سند: {name}", "document", document_id, user=user)
 
 
-def count_blobs() -> int:
-    return DocumentBlob.select().count()
-
-
 def pdf_first_page_png(data: bytes, width: int = 480) -> bytes:
     """The first page of a PDF as a PNG (pdfium), for a preview."""
     import io

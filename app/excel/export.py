@@ -577,7 +577,7 @@ def _customer_chunks(ids: list[int], chunk: int = 2000):
                                 PhoneNumber.extension)
              .where(PhoneNumber.customer.in_(in_part)).order_by(PhoneNumber.is_primary.desc(), PhoneNumber.id))
         for cid, label, canonical, ext in db.execute(q).fetchall():
-            mine = phones.setdefault(cid, {})
+            mine: dict = phones.setdefault(cid, {})
             text = _phone_text(canonical, ext)
             mine.setdefault("primary", text)        # ordered primary first
             mine.setdefault(label if label in labels else "other", []).append(text)
@@ -653,7 +653,7 @@ def customer_cells(ids: list[int], chunk: int = 2000) -> Iterator[list[Any]]:
                          other_addresses=" | ".join(format_other_address(*a) for a in addrs[1:]) if addrs else "",
                          tags="، ".join(tg) if tg else "",
                          assigned=users.get(t[idx["assigned_to"]], "") if t[idx["assigned_to"]] else "")
-            out = []
+            out: list = []
             for how, key, labels in plan:
                 v = extra.get(key) if how == "extra" else t[key]
                 if v is None or v == "":

@@ -15,7 +15,7 @@ from app.core.errors import NotFound, UserError, ValidationError
 from app.core.jalali import JalaliError, parse_date
 from app.core.text import clean, to_ascii_digits
 from models.core import Customer, PhoneNumber
-from models.sales import IssuedCheque, Payment, PaymentAllocation, SalesDocument
+from models.sales import IssuedCheque, Payment, SalesDocument
 from models.writer import writes
 
 logger = logging.getLogger(__name__)
@@ -256,8 +256,3 @@ def received_cheques(state: str | None = None, user_id: int | None = None, limit
     rows.sort(key=lambda r: (r.due, r.id), reverse=True)
     return rows[:limit]
 
-
-def allocated_invoices(payment_id: int) -> list[str]:
-    """Invoice numbers a received cheque paid (for its tooltip)."""
-    return [n for (n,) in (PaymentAllocation.select(SalesDocument.number).join(SalesDocument)
-                           .where(PaymentAllocation.payment == payment_id).tuples()) if n]

@@ -24,6 +24,7 @@ import functools
 import inspect
 import json
 import logging
+import os
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -243,7 +244,7 @@ def printed(entity: str, key: str) -> Callable[[Callable[..., T]], Callable[...,
                 rid = _id_of(bound.arguments.get(key))
                 snap = snapshot(entity, rid) or {}
                 out = bound.arguments.get("out")
-                where = f" در {out}" if isinstance(out, (str, bytes)) or hasattr(out, "__fspath__") else ""
+                where = f" در {os.fsdecode(out) if isinstance(out, bytes) else out}" if isinstance(out, (str, bytes)) or hasattr(out, "__fspath__") else ""
                 record("print", entity, rid, f"{ENTITY_LABELS.get(entity, entity)} «{snap.get('_label', rid)}» "
                                              f"برای چاپ آماده شد{where}")
             except Exception:

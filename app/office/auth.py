@@ -313,12 +313,6 @@ def revoke_tokens(user_id: int) -> int:
     return writer.run(job)
 
 
-def active_tokens(user_id: int) -> list[DeskToken]:
-    at = now()
-    return [t for t in DeskToken.select().where(DeskToken.user == user_id, DeskToken.revoked_at.is_null())
-            .order_by(DeskToken.created_at) if t.expires_at is None or t.expires_at > at]
-
-
 def _name(user_id: int | None) -> str:
     u = User.get_or_none(User.id == user_id) if user_id else None
     return u.name if u else ""

@@ -71,7 +71,7 @@ def watches(line: int | None, watch: str | frozenset[int] | None = None) -> bool
         return True
     if w == NONE:
         return False
-    return (line or 1) in w                                    # type: ignore[operator]
+    return (line or 1) in w
 
 
 def call_payload(view: Any) -> dict:

@@ -22,7 +22,7 @@ from app.core.clock import now
 from app.pipeline.stages import StageInfo, list_stages
 from models.base import db
 from models.core import Customer, User
-from models.pipeline import Opportunity, PipelineStage
+from models.pipeline import Opportunity
 
 DASHBOARD_LIMIT = 100
 
@@ -99,19 +99,6 @@ def _d(v) -> dt.date | None:
     return dt.date.fromisoformat(str(v)[:10])
 
 
-def _t(v) -> dt.datetime | None:
-    if v is None or isinstance(v, dt.datetime):
-        return v
-    return dt.datetime.fromisoformat(str(v)[:19])
-
-
-def _name(first, last, company, kind) -> str:
-    person = " ".join(p for p in (first, last) if p)
-    if kind == "organisation":
-        return company or person
-    return person or company or ""
-
-
 def _query(f: BoardFilter):
     # "customer + 0": the join reads the opportunities by their own index (status) and looks each customer up
     # by its key, instead of walking every customer first (the planner's choice otherwise, 3× slower).
@@ -147,7 +134,7 @@ def _rows(q, at: dt.datetime, stages: dict[int, StageInfo]) -> list[OppRow]:
     fromiso = dt.datetime.fromisoformat
     info = {sid: (st.name, st.rot_days if st.is_open else 0) for sid, st in stages.items()}
     owners = dict(User.select(User.id, User.name).tuples())
-    out = []
+    out: list = []
     append = out.append
     today_ = at.date()
     for (oid, title, cid, cname, value, prob, close, stage_id, status, owner_id,
@@ -284,6 +271,3 @@ def rotting(user_id: int | None, at: dt.datetime | None = None, limit: int = DAS
     q = q.order_by(Opportunity.last_activity_at, Opportunity.id).limit(limit)
     return _rows(q, at, stages)
 
-
-def stage_names() -> dict[int, str]:
-    return {s.id: s.name for s in PipelineStage.select(PipelineStage.id, PipelineStage.name)}

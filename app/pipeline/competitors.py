@@ -52,8 +52,3 @@ def save_competitor(data: dict, competitor_id: int | None = None) -> CompetitorI
         c = Competitor.create(**fields)
     return CompetitorInfo(c.id, c.name, c.website, c.strengths, c.weaknesses, c.notes, 0)
 
-
-@writes
-def remove_competitor(competitor_id: int) -> None:
-    """Hide a competitor from new deals (the deals that named it keep it)."""
-    Competitor.update(active=False).where(Competitor.id == competitor_id).execute()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from app.core.clock import now, today
+from app.core.clock import now
 from app.core.errors import NotFound, UserError, ValidationError
 from app.core.jalali import JalaliError, format_date, parse_date
 from app.core.text import clean, format_rial
@@ -408,16 +408,6 @@ def mark_lost(opp_id: int, lost_reason_id: int | None, user: int | None = None, 
     return move_stage(opp_id, lost_stage().id, user, lost_reason_id=lost_reason_id, note=note)
 
 
-@writes
-def delete_opportunity(opp_id: int, user: int | None = None) -> None:
-    """Remove an opportunity entered by mistake (its history goes with it; the timeline keeps a line)."""
-    opp = _get(opp_id)
-    _cancel_next_task(opp, user)
-    timeline.record(opp.customer_id, "opportunity", f"فرصت فروش «{opp.title}» حذف شد", ref_table="opportunity",
-                    ref_id=opp.id, data={"event": "deleted"}, user=user)
-    opp.delete_instance(recursive=False)
-
-
 # --- documents ----------------------------------------------------------------------------------------------
 
 @writes
@@ -430,12 +420,6 @@ def link_document(opp_id: int, doc_id: int, user: int | None = None) -> None:
         raise UserError("این سند برای مشتری دیگری است و به این فرصت وصل نمی‌شود.")
     OpportunityDocument.get_or_create(opportunity=opp.id, document=doc.id)
     Opportunity.update(last_activity_at=now()).where(Opportunity.id == opp.id).execute()
-
-
-@writes
-def unlink_document(opp_id: int, doc_id: int) -> None:
-    OpportunityDocument.delete().where(OpportunityDocument.opportunity == opp_id,
-                                       OpportunityDocument.document == doc_id).execute()
 
 
 @writes
@@ -564,6 +548,3 @@ def customer_documents(customer_id: int) -> list[DocInfo]:
          .order_by(SalesDocument.date.desc(), SalesDocument.id.desc()).limit(200))
     return [DocInfo(d.id, d.doc_type, d.number or "", d.date, d.state, d.total) for d in q]
 
-
-def today_date() -> dt.date:
-    return today()

@@ -43,7 +43,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -824,19 +824,6 @@ def correct_invoice(doc_id: int, lines: Iterable[LineInput | dict], reason: str,
     return new
 
 
-@roles.guard("money.view")
-@audit.tracked("delete", "document", key="doc_id")
-def delete_draft(doc_id: int, user: int | None = None) -> None:
-    """A draft invoice has no number yet, so it may be thrown away (it leaves no gap)."""
-    with _write_tx():
-        doc = _get_doc(doc_id, lock=True)
-        if doc.state != "draft":
-            raise UserError("فقط فاکتور پیش‌نویس حذف می‌شود؛ سند صادرشده را باطل کنید.")
-        timeline.record(doc.customer_id, "invoice", "فاکتور پیش‌نویس حذف شد", ref_table="sales_document",
-                        ref_id=doc.id, data={"event": "draft_deleted", "total": doc.total}, user=user)
-        doc.delete_instance(recursive=False)
-
-
 def find_document(number: str) -> SalesDocument:
     """By printed number: an invoice, or a proforma when the number starts with P (or پ) or no invoice has
     that number. Persian digits are accepted."""
@@ -943,11 +930,6 @@ def get_document(doc_id: int) -> DocumentView:
         source_number=doc.source.number if doc.source_id else None,
         corrects_number=doc.corrects.number if doc.corrects_id else None,
         corrected_by_number=corrected_by, rep_name=rep.name if rep else "")
-
-
-def document_lines(doc_id: int) -> list[LineInput]:
-    """The lines of a document as editable inputs (to copy into a correction or a new proforma)."""
-    return _lines_of(_get_doc(doc_id))
 
 
 @dataclass
@@ -1204,29 +1186,6 @@ def record_payment(customer_id: int, kind: str, amount: Any, *, date: Any = None
                         data={"event": "received", "amount": amt, "kind": kind,
                               "allocations": {str(i): a for i, a in plan}}, user=user)
     return p
-
-
-@roles.guard("money.view")
-def allocate_payment(payment_id: int, doc_id: int, amount: Any, user: int | None = None) -> None:
-    """Allocate (more of) an existing payment's unallocated credit to an open invoice."""
-    a = parse_money(amount)
-    if a is None or a <= 0:
-        raise ValidationError({"amount": "مبلغ تخصیص باید بیشتر از صفر باشد."})
-    with _write_tx():
-        p = Payment.get_or_none(Payment.id == payment_id)
-        if p is None or p.state != "active":
-            raise UserError("این دریافت فعال نیست.")
-        _lock_customer(p.customer_id)
-        used = (PaymentAllocation.select(pw.fn.COALESCE(pw.fn.SUM(PaymentAllocation.amount), 0))
-                .where(PaymentAllocation.payment == p.id).scalar())
-        if a > p.amount - used:
-            raise ValidationError({"amount": f"مانده تخصیص‌نیافته این دریافت {format_rial(p.amount - used)} است."})
-        o = next((o for o in open_invoices(p.customer_id) if o.id == doc_id), None)
-        if o is None:
-            raise UserError("فاکتور انتخاب‌شده باز نیست یا از آن این مشتری نیست.")
-        if a > o.remaining:
-            raise ValidationError({"amount": f"مانده فاکتور {format_rial(o.remaining)} است."})
-        PaymentAllocation.create(payment=p.id, document=doc_id, amount=a)
 
 
 @roles.guard("money.view")
@@ -1493,10 +1452,6 @@ def sales_by_rep(date_from: dt.date | None = None, date_to: dt.date | None = Non
         s.count += 1
         s.amount += r.total
     return sorted(agg.values(), key=lambda s: s.amount, reverse=True)
-
-
-def as_dict(obj) -> dict:
-    return asdict(obj)
 
 
 # --- what the audit log keeps of a record (before/after) ---

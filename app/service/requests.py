@@ -61,14 +61,6 @@ class CategoryRow:
     active: bool
 
 
-def ensure_default_categories() -> None:
-    if ServiceCategory.select().exists():
-        return
-    for i, (name, resp, res, complaint) in enumerate(DEFAULT_CATEGORIES):
-        ServiceCategory.create(name=name, response_minutes=resp, resolve_minutes=res, is_complaint=complaint,
-                               position=i)
-
-
 def list_categories(active_only: bool = True) -> list[CategoryRow]:
     q = ServiceCategory.select().order_by(ServiceCategory.position, ServiceCategory.id)
     if active_only:
@@ -537,11 +529,6 @@ def record_survey(request_id: int, score: int, comment: str = "", user: int | No
 def requests_of_customer(customer_id: int, limit: int = 200) -> list[RequestRow]:
     rows, _n = list_requests(RequestFilter(customer_id=customer_id, limit=limit))
     return rows
-
-
-def open_count(customer_id: int) -> int:
-    return (ServiceRequest.select().where(ServiceRequest.customer == customer_id,
-                                          ServiceRequest.status.not_in(RESOLVED)).count())
 
 
 def recompute_minutes() -> int:

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from app import fmt, settings
+from app import settings
 from app.core.clock import now
 from app.core.errors import UserError
 from app.settings import declare
@@ -242,8 +242,3 @@ def _opted_out() -> list[str]:
 
     return [r[0] for r in OptOut.select(OptOut.recipient).tuples()]
 
-
-def describe_window() -> str:
-    start, end = window()
-    days = "همه روزها" if settings.get("sms.auto.fridays") else "همه روزها جز جمعه"
-    return f"{fmt.digits(f'{start:%H:%M}')} تا {fmt.digits(f'{end:%H:%M}')}، {days}"

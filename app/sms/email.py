@@ -15,7 +15,6 @@ from app.core.clock import now
 from app.core.errors import UserError
 from app.customers import timeline
 from app.sms import config, templates
-from models.core import Customer
 from models.messaging import Message, OptOut
 from models.writer import writes
 
@@ -55,6 +54,7 @@ def smtp_send(msg: EmailMessage, host: str | None = None, port: int | None = Non
     password = settings.get("email.password") if password is None else password
     if not host:
         raise EmailError("کارگزار ایمیل (SMTP) در تنظیمات وارد نشده است.", en="No SMTP server is set.")
+    smtp: smtplib.SMTP
     try:
         if security == "ssl":
             smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
@@ -135,7 +135,3 @@ def send_email(to: str, subject: str, body: str, customer_id: int | None = None,
     _done(row.id, True)
     return Message.get_by_id(row.id)
 
-
-def email_of(customer_id: int) -> str:
-    c = Customer.get_or_none(Customer.id == customer_id)
-    return c.email if c else ""

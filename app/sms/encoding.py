@@ -3,7 +3,6 @@
 UCS-2 characters; a concatenated part loses 6 octets to its header: 153 septets or 67 characters."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 GSM7_BASIC = (
@@ -78,7 +77,9 @@ def split(text: str, encoding: str | None = None) -> list[str]:
     if total <= SINGLE[enc]:
         return [text]
     cap = MULTI[enc]
-    out, cur, used = [], [], 0
+    out: list[str] = []
+    cur: list[str] = []
+    used = 0
     for ch in text:
         w = width(ch, enc)
         if used + w > cap:
@@ -90,9 +91,3 @@ def split(text: str, encoding: str | None = None) -> list[str]:
         out.append("".join(cur))
     return out
 
-
-def rough_parts(length: int, encoding: str) -> int:
-    """The rule of thumb for a length alone (no extension characters)."""
-    if length <= SINGLE[encoding]:
-        return 1
-    return math.ceil(length / MULTI[encoding])

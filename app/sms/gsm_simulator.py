@@ -65,7 +65,8 @@ class GsmSimulator:
 
     def messages(self) -> list[tuple[str, str]]:
         """(number, whole text) per message, concatenated parts joined in order."""
-        out, groups = [], {}
+        out: list[tuple[str, str]] = []
+        groups: dict = {}
         for r in self.received:
             if r.total == 1:
                 out.append((r.number, r.text))

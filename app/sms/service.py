@@ -435,11 +435,6 @@ def read_replies(provider: Provider | None = None) -> int:
 
 # --- the customer's messages -----------------------------------------------------------------------------------------
 
-def customer_messages(customer_id: int, limit: int = 100) -> list[Message]:
-    return list(Message.select().where(Message.customer == customer_id)
-                .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit))
-
-
 def counts(campaign_id: int | None = None) -> dict[str, int]:
     q = Message.select(Message.state, pw.fn.COUNT(Message.id)).group_by(Message.state)
     if campaign_id is not None:

@@ -186,10 +186,6 @@ def meetings_on(day: dt.date, user_id: int | None = None) -> list[MeetingRow]:
     return _rows(q)
 
 
-def customer_meetings(customer_id: int, limit: int = 50) -> list[MeetingRow]:
-    return _rows(_query().where(Meeting.customer == customer_id).order_by(Meeting.start_at.desc()).limit(limit))
-
-
 def last_visit(customer_id: int) -> tuple[dt.datetime, str] | None:
     """The latest meeting held with this customer: (when, summary or subject). The caller-ID popup shows it."""
     m = (Meeting.select(Meeting.start_at, Meeting.summary, Meeting.subject)

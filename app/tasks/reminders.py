@@ -230,16 +230,6 @@ def due(user_id: int | None, at: dt.datetime | None = None, started_at: dt.datet
     return out
 
 
-def next_fire_at(user_id: int | None) -> dt.datetime | None:
-    q = Reminder.select(pw.fn.MIN(Reminder.fire_at)).where(Reminder.state == "pending")
-    if user_id:
-        q = q.where((Reminder.user == user_id) | Reminder.user.is_null())
-    v = q.scalar()
-    if isinstance(v, str):
-        v = dt.datetime.fromisoformat(v)
-    return v
-
-
 def _get(reminder_id: int) -> Reminder:
     r = Reminder.get_or_none(Reminder.id == reminder_id)
     if r is None:

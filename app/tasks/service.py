@@ -19,7 +19,6 @@ from app.core.text import clean, party_name, search_key
 from app.customers import timeline
 from app.office import events as office_events
 from models.base import db, is_postgres
-from models.calls import Call
 from models.core import Customer, User
 from models.tasks import Task, TaskReferral
 
@@ -587,15 +586,6 @@ def referral_chain(task_id: int) -> list[ReferralInfo]:
          .where(TaskReferral.task == task_id).order_by(TaskReferral.at, TaskReferral.id))
     return [ReferralInfo(_dt(at), fn or "", tn or "", reason or "", fid, tid)
             for at, fn, tn, reason, fid, tid in db.execute(q).fetchall()]
-
-
-def open_count_for_customer(customer_id: int) -> int:
-    return Task.select().where(Task.customer == customer_id, Task.status == "open").count()
-
-
-def calls_of_task(task_id: int) -> Call | None:
-    t = get_task(task_id)
-    return Call.get_or_none(Call.id == t.call_id) if t.call_id else None
 
 
 def reminder_done(reminder_id: int, user: int | None = None) -> None:

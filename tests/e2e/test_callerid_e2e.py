@@ -16,25 +16,10 @@ from app.customers import service as customers
 from models.calls import Call
 from models.core import Activity
 
+pytestmark = pytest.mark.usefixtures("persian_app")
+
 RING_PERIOD = 1.0          # seconds between rings (real lines: 4–5 s), so the tests run quickly
 RING_TIMEOUT = 2.5         # must exceed the ring period
-
-
-@pytest.fixture(autouse=True)
-def _persian_app(qapp):
-    """The app's real start-up look (Persian locale, RTL, Vazirmatn, style), undone afterwards so that
-    later test files get the state they expect."""
-    from PySide6.QtCore import QLocale
-
-    from ui.application import setup_qt_app
-
-    before = (qapp.layoutDirection(), QLocale(), qapp.styleSheet(), qapp.font())
-    setup_qt_app()
-    yield
-    qapp.setLayoutDirection(before[0])
-    QLocale.setDefault(before[1])
-    qapp.setStyleSheet(before[2])
-    qapp.setFont(before[3])
 
 
 @pytest.fixture

@@ -10,12 +10,7 @@ from PySide6.QtWidgets import QFileDialog
 from app.customers import service as cs
 from app.demo import customers as demo
 
-
-@pytest.fixture(autouse=True)
-def _persian_app(qapp):
-    from ui.application import setup_qt_app
-
-    setup_qt_app()
+pytestmark = pytest.mark.usefixtures("persian_app")
 
 
 @pytest.fixture

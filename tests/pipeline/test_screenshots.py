@@ -12,12 +12,7 @@ import pytest
 from app.core import clock
 from tests.pipeline.helpers import freeze
 
-
-@pytest.fixture(autouse=True)
-def _persian_app(qapp):
-    from ui.application import setup_qt_app
-
-    setup_qt_app()
+pytestmark = pytest.mark.usefixtures("persian_app")
 
 
 @pytest.fixture

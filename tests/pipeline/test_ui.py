@@ -15,14 +15,9 @@ from models.core import Customer
 from models.pipeline import Opportunity, StageChange
 from tests.pipeline.helpers import freeze, make_customer, make_user, stage_ids
 
+pytestmark = pytest.mark.usefixtures("persian_app")
+
 M = 1_000_000
-
-
-@pytest.fixture(autouse=True)
-def _persian_app(qapp):
-    from ui.application import setup_qt_app
-
-    setup_qt_app()
 
 
 @pytest.fixture(autouse=True)

@@ -18,12 +18,7 @@ from models.service import ServiceRequest
 from tests.service.test_documents import make_pdf, make_png
 from tests.tasks.helpers import customer, j, user
 
-
-@pytest.fixture(autouse=True)
-def _persian_app(qapp):
-    from ui.application import setup_qt_app
-
-    setup_qt_app()
+pytestmark = pytest.mark.usefixtures("persian_app")
 
 
 def shot_path(tmp_path: Path, name: str) -> Path:

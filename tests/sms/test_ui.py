@@ -15,12 +15,7 @@ from app.sms import service
 from models.messaging import Message
 from tests.sms.conftest import customer
 
-
-@pytest.fixture(autouse=True)
-def _persian_app(qapp):
-    from ui.application import setup_qt_app
-
-    setup_qt_app()
+pytestmark = pytest.mark.usefixtures("persian_app")
 
 
 def shot(widget, tmp_path, name):

@@ -17,24 +17,14 @@ from ui.customers import file as customer_file
 from ui.customers.file import CustomerFileWindow, NoteDialog, open_customer_file, phone_display
 from ui.customers.form import CustomerFormDialog
 
+pytestmark = pytest.mark.usefixtures("persian_app")
+
 
 @pytest.fixture(autouse=True)
-def _persian_app(qapp):
-    """The app's real start-up look (Persian locale, RTL, Vazirmatn, style), undone afterwards so that
-    later test files get the state they expect."""
-    from PySide6.QtCore import QLocale
-
-    from ui.application import setup_qt_app
-
-    before = (qapp.layoutDirection(), QLocale(), qapp.styleSheet(), qapp.font())
-    setup_qt_app()
+def _close_customer_files(persian_app):
     yield
     for w in list(customer_file._open_windows.values()):
         w.close()
-    qapp.setLayoutDirection(before[0])
-    QLocale.setDefault(before[1])
-    qapp.setStyleSheet(before[2])
-    qapp.setFont(before[3])
 
 
 @pytest.fixture

@@ -10,20 +10,7 @@ from app.customers import service as cs
 from app.demo.customers import ensure_users
 from ui.context import AppContext
 
-
-@pytest.fixture(autouse=True)
-def _persian_app(qapp):
-    from PySide6.QtCore import QLocale
-
-    from ui.application import setup_qt_app
-
-    before = (qapp.layoutDirection(), QLocale(), qapp.styleSheet(), qapp.font())
-    setup_qt_app()
-    yield
-    qapp.setLayoutDirection(before[0])
-    QLocale.setDefault(before[1])
-    qapp.setStyleSheet(before[2])
-    qapp.setFont(before[3])
+pytestmark = pytest.mark.usefixtures("persian_app")
 
 
 @pytest.fixture

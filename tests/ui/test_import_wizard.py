@@ -11,12 +11,7 @@ from app.customers import service as cs
 from models.core import Customer, User
 from tests.excel.test_import import messy_workbook
 
-
-@pytest.fixture(autouse=True)
-def _persian_app(qapp):
-    from ui.application import setup_qt_app
-
-    setup_qt_app()
+pytestmark = pytest.mark.usefixtures("persian_app")
 
 
 @pytest.fixture

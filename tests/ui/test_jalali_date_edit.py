@@ -10,22 +10,7 @@ from PySide6.QtGui import QColor
 from app.core.jalali import from_jalali
 from ui.widgets import JalaliCalendar, JalaliDateEdit
 
-
-@pytest.fixture(autouse=True)
-def _persian_app(qapp):
-    """The app's real start-up look (Persian locale, RTL, Vazirmatn, style), undone afterwards so that
-    later test files get the state they expect."""
-    from PySide6.QtCore import QLocale
-
-    from ui.application import setup_qt_app
-
-    before = (qapp.layoutDirection(), QLocale(), qapp.styleSheet(), qapp.font())
-    setup_qt_app()
-    yield
-    qapp.setLayoutDirection(before[0])
-    QLocale.setDefault(before[1])
-    qapp.setStyleSheet(before[2])
-    qapp.setFont(before[3])
+pytestmark = pytest.mark.usefixtures("persian_app")
 
 
 @pytest.fixture

@@ -361,13 +361,6 @@ def test_no_raw_threads_in_the_gui_package():
 
 # --- every long action runs off the GUI thread ---------------------------------------------------------------
 
-@pytest.fixture
-def persian_app(qapp):
-    from ui.application import setup_qt_app
-
-    setup_qt_app()
-
-
 def test_excel_import_reads_checks_and_writes_off_the_gui_thread(qtbot, db, persian_app, monkeypatch, tmp_path):
     from app.excel import importer as ei
     from models.core import Customer

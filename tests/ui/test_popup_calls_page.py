@@ -16,28 +16,13 @@ from app.core import clock
 from app.customers import service as customers
 from models.calls import Call
 
+pytestmark = pytest.mark.usefixtures("persian_app")
+
 T0 = dt.datetime(2026, 11, 24, 10, 0, 0)
 
 
 def E(kind, **kw):
     return ev.CallerIdEvent(kind=kind, **kw)
-
-
-@pytest.fixture(autouse=True)
-def _persian_app(qapp):
-    """The app's real start-up look (Persian locale, RTL, Vazirmatn, style), undone afterwards so that
-    later test files get the state they expect."""
-    from PySide6.QtCore import QLocale
-
-    from ui.application import setup_qt_app
-
-    before = (qapp.layoutDirection(), QLocale(), qapp.styleSheet(), qapp.font())
-    setup_qt_app()
-    yield
-    qapp.setLayoutDirection(before[0])
-    QLocale.setDefault(before[1])
-    qapp.setStyleSheet(before[2])
-    qapp.setFont(before[3])
 
 
 @pytest.fixture

@@ -17,7 +17,9 @@ from app.calls import log as call_log
 from app.core import clock
 from app.customers import service as customers
 from models.core import User
-from tests.ui.test_popup import _persian_app, settle  # noqa: F401 - the fixture is used by name
+from tests.ui.test_popup import settle
+
+pytestmark = pytest.mark.usefixtures("persian_app")
 
 T0 = dt.datetime(2026, 11, 24, 10, 0, 0)
 

@@ -17,12 +17,7 @@ from app.sales import service as sales
 from models.calls import Call
 from models.core import User
 
-
-@pytest.fixture(autouse=True)
-def _persian_app(qapp):
-    from ui.application import setup_qt_app
-
-    setup_qt_app()
+pytestmark = pytest.mark.usefixtures("persian_app")
 
 
 @pytest.fixture

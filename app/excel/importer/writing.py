@@ -352,7 +352,7 @@ class _RawInsert:
         for i, fn in self.convert:
             if out[i] is not None:
                 out[i] = fn(out[i])
-        return out
+        return tuple(out)
 
     def many(self, rows: list[tuple]) -> None:
         if not rows:

@@ -65,7 +65,7 @@ def _date_styles(z: zipfile.ZipFile) -> set[int]:
     for nf in root.iter(NS + "numFmt"):
         code = re.sub(r'"[^"]*"|\[[^]]*]|\\.|_.|\*.', "", nf.get("formatCode") or "").lower()
         custom[int(nf.get("numFmtId", "0"))] = bool(re.search(r"[dmyhs]", code)) and "general" not in code
-    out = set()
+    out: set[int] = set()
     xfs = root.find(NS + "cellXfs")
     if xfs is None:
         return out
