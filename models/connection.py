@@ -6,6 +6,7 @@ import os
 import re
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import peewee as pw
@@ -321,6 +322,12 @@ class _Reconnects:
     the connection gone is repeated once on a new one; anything else that was in flight when the connection
     dropped (a transaction, a lone write) fails with a Persian DatabaseError and is never silently repeated or
     half-done (the server rolls back a transaction whose connection is gone)."""
+
+    if TYPE_CHECKING:       # provided by the peewee database class this is mixed into
+        _state: Any
+
+        def connect(self, reuse_if_open: bool = False) -> bool: ...
+
 
     def _lost(self) -> bool:
         """True when this thread's connection was open and psycopg2 has since seen it close."""
