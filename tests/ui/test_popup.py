@@ -124,7 +124,7 @@ def test_known_customer_popup_shows_summary(ui):
     assert p.field_values["شرکت"].text().lstrip("\u200f") == "بازرگانی رضایی"
     assert p.field_values["مسئول"].text().lstrip("\u200f") == "سارا احمدی"
     assert p.field_values["آخرین فاکتور"].text().lstrip("\u200f") == "هنوز ثبت نشده"
-    assert set(p.action_buttons) == {"open", "note", "follow_up", "refer"}
+    assert set(p.action_buttons) == {"open", "note", "follow_up", "refer", "service", "sms"}
     p.action_buttons["open"].click()
     assert opened == [c.id]
     logged = []
@@ -141,7 +141,7 @@ def test_unknown_number_offers_new_customer(ui):
     feed(ctrl, E(ev.INCOMING, number="9351234567", source="modem"), 0)
     [p] = ctrl.popups()
     assert p.name_label.text() == "شماره ناشناس"
-    assert set(p.action_buttons) == {"new", "add_existing", "note"}
+    assert set(p.action_buttons) == {"new", "add_existing", "note", "sms"}
     p.action_buttons["new"].click()
     assert asked == ["09351234567"]
 
