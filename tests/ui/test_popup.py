@@ -204,7 +204,7 @@ def test_two_lines_stack_and_follow_their_calls(ui):
     feed(ctrl, E(ev.HANGUP, line=1, duration=30, source="segal"), 33)   # line 2 rang out at 12 (8 s timeout)
     assert p2.state_label.text() == "تماس بی‌پاسخ" and p2.dimmed
     assert p1.state_label.text() == "تماس تمام شد، ۰:۳۰" and p1.dimmed
-    assert p1.windowOpacity() < 1
+    assert p1.card.graphicsEffect().isEnabled() and p1.card.graphicsEffect().opacity() < 1
 
 
 def test_popup_closes_on_hangup_when_configured(ui, qtbot):

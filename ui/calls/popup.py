@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFrame,
+    QGraphicsOpacityEffect,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -120,6 +121,12 @@ class CallPopup(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         self.card = QFrame(objectName="card")
         outer.addWidget(self.card)
+        # dimming (a finished call) fades the card, not the window: window opacity is not supported everywhere
+        # (Wayland, the offscreen platform), a widget effect is
+        self._dim = QGraphicsOpacityEffect(self.card)
+        self._dim.setOpacity(0.55)
+        self._dim.setEnabled(False)
+        self.card.setGraphicsEffect(self._dim)
         lay = QVBoxLayout(self.card)
         lay.setContentsMargins(0, 0, 0, 8)
         lay.setSpacing(6)
@@ -209,7 +216,7 @@ class CallPopup(QWidget):
         self.finished = False
         if self.dimmed:
             self.dimmed = False
-            self.setWindowOpacity(1.0)
+            self._dim.setEnabled(False)
         self.view = view
         self.summary = summary
         self._render_identity()
@@ -220,8 +227,9 @@ class CallPopup(QWidget):
         self._render_identity()
 
     def update_call(self, view: svc.CallView) -> None:
-        identity_changed = (view.customer_id, view.number, view.number_status, view.number_known) != (
-            self.view.customer_id, self.view.number, self.view.number_status, self.view.number_known)
+        identity_changed = (view.customer_id, view.number, view.number_status, view.number_known,
+                            view.extension) != (self.view.customer_id, self.view.number, self.view.number_status,
+                                                 self.view.number_known, self.view.extension)
         self.view = view
         if identity_changed:
             self._render_identity()
@@ -352,7 +360,7 @@ class CallPopup(QWidget):
             return
         if mode == "dim":
             self.dimmed = True
-            self.setWindowOpacity(0.55)
+            self._dim.setEnabled(True)
         if after > 0 and not self._close_timer.isActive():
             self._close_timer.start(after * 1000)
 
