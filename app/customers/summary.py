@@ -166,8 +166,9 @@ def customer_summary(customer_id: int, exclude_call_id: int | None = None) -> Cu
     from app.tasks.meetings import last_visit
 
     snap = _safe(customer_sales_snapshot, customer_id) or {}
-    opps = _safe(open_opportunities_brief, customer_id) or []
-    warranty = _safe(warranty_brief, customer_id)
+    has_opps, has_cover = _safe(_after_sale_flags, customer_id) or (False, False)
+    opps = (_safe(open_opportunities_brief, customer_id) or []) if has_opps else []
+    warranty = _safe(warranty_brief, customer_id) if has_cover else None
     visit = _safe(last_visit, customer_id)
     if exclude_call_id:
         c = sqlcache.run("summary.last_call_excl", _last_call_query, customer_id, exclude_call_id).fetchone()
@@ -197,6 +198,25 @@ def customer_summary(customer_id: int, exclude_call_id: int | None = None) -> Cu
         last_visit=tuple(visit) if visit else None, last_call=last_call, last_note=last_note,
         kind=row["kind"] or "person", contact=contact, opportunities=opportunities_text(opps),
         warranty=warranty.text if warranty is not None else "")
+
+
+def _after_sale_flags(customer_id: int) -> tuple[bool, bool]:
+    """(has an open opportunity, has a warranty or contract not yet ended): one query, so that most callers,
+    who have neither, cost the popup one query and not the four of the two briefs."""
+    from app.core.clock import today
+    from models.pipeline import Opportunity
+    from models.service import Contract, Warranty
+
+    at = today()
+    opp = Opportunity.select(Opportunity.id).where(Opportunity.customer == customer_id,
+                                                   Opportunity.status == "open")
+    war = Warranty.select(Warranty.id).where(Warranty.customer == customer_id, Warranty.end_date >= at)
+    con = Contract.select(Contract.id).where(Contract.customer == customer_id, Contract.end_date >= at)
+    row = Customer.select(pw.fn.EXISTS(opp), pw.fn.EXISTS(war), pw.fn.EXISTS(con)).where(
+        Customer.id == customer_id).tuples().first()
+    if row is None:
+        return False, False
+    return bool(row[0]), bool(row[1] or row[2])
 
 
 def opportunities_text(opps) -> str:
