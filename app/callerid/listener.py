@@ -292,7 +292,14 @@ class CallerIdListener(QObject):
         if self._source is None or self._pump is None or not self.is_running:
             return "شنود شناسه تماس روشن نیست؛ ابتدا دستگاه را در تنظیمات انتخاب کنید."
         if not self._source.can_dial:
-            return "این دستگاه شناسه تماس (سرور NCID) نمی‌تواند شماره بگیرد؛ شماره را با گوشی بگیرید."
+            from app.callerid import settings_keys as sk
+
+            if self._fmt == "ami":
+                return ("مرکز تلفن Asterisk / Issabel شماره را خودش می‌گیرد (Originate)، نه از راه درگاه شنود؛ "
+                        "داخلی این میز را در تنظیمات › شناسه تماس بنویسید.")
+            label = sk.DEVICE_LABELS.get(self._fmt or "", "")
+            what = f"این دستگاه شناسه تماس ({label})" if label else "این دستگاه شناسه تماس"
+            return f"{what} نمی‌تواند شماره بگیرد؛ شماره را با گوشی بگیرید."
         if (self._fmt or "auto") not in ("auto", "modem", "raw"):
             return "جعبه شناسه تماس چندخطی شماره‌گیری ندارد؛ شماره را با گوشی بگیرید."
         return None

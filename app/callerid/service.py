@@ -53,7 +53,7 @@ from app.core import phones as ph
 from app.customers import timeline
 from models import sqlcache
 from models.calls import Call
-from models.core import Customer, PhoneNumber
+from models.core import Customer, PhoneNumber, User
 from models.writer import writer, writes
 
 logger = logging.getLogger(__name__)
@@ -101,6 +101,8 @@ class CallView:
     source: str
     outcome_unknown: bool = False
     result: str = ""            # the result the row gets ("device_lost" when the device went away)
+    extension: str = ""         # a PBX's extension that rang (the one that answered, once it has)
+    answered_by: str = ""       # the extension that answered (PBX sources), "" when none did / not known
     snap: lc.CallSnapshot | None = field(default=None, compare=False, repr=False)
 
 
@@ -113,6 +115,7 @@ class CallRecord:
     number: str
     customer_id: int | None
     line_label: str
+    user_id: int | None = None          # the colleague at the answering extension (PBX sources)
 
 
 # --- live calls ------------------------------------------------------------------------------------------------
@@ -126,6 +129,9 @@ class _Live:
     number: str
     line_label: str
     snap: lc.CallSnapshot | None = None
+    extension: str = ""
+    answered_by: str = ""
+    user_id: int | None = None
     recorded_state: bool = False        # the writer has stored the latest snapshot
     retries: int = 0
 
@@ -142,6 +148,7 @@ class CallerIdService:
         self._live: dict[str, _Live] = {}                       # open calls
         self._closed: OrderedDict[str, _Live] = OrderedDict()   # finished calls, kept for their late ids
         self._dirty: set[str] = set()                           # keys whose last record failed
+        self._pending_ext: dict[str, dict] = {}                 # PBX extension facts of calls not yet seen
 
     # --- the read-only half ------------------------------------------------------------------------------------
 
@@ -154,7 +161,20 @@ class CallerIdService:
         except Exception:  # a bad event must never take the listener down
             logger.exception("caller ID: event %r could not be applied", event)
             return []
+        extra = event.extra or {}
+        if extra.get("extension") or extra.get("answered_by"):
+            for ch in changes:
+                self._note_extension(ch.call.key, extra)
         return self._views(changes)
+
+    def _note_extension(self, key: str, extra: dict) -> None:
+        """A PBX event names the extension that rang and the one that answered: kept on the live call, and the
+        answering extension's colleague (the office's extension map) is the call's user."""
+        live = self._live.get(key) or self._closed.get(key)
+        if live is None:                # its first event: the view is made just after (_view_of_change)
+            self._pending_ext[key] = extra
+            return
+        _apply_extension(live, extra)
 
     def tick(self, at: dt.datetime | None = None) -> list[CallView]:
         return self._views(self.machine.tick(at or _now_precise()))
@@ -187,6 +207,8 @@ class CallerIdService:
         if live is None:
             live = _Live(0, None, "", 0, "", sk.line_label(s.line))
             self._live[s.key] = live
+            if s.key in self._pending_ext:
+                _apply_extension(live, self._pending_ext.pop(s.key))
             if s.number_known:
                 self._match(live, s)
         elif s.number_known and s.number_status == ev.OK and not live.number and s.number_raw:
@@ -242,7 +264,8 @@ class CallerIdService:
             live = self._live.get(key) or self._closed.get(key)
             if live is None or live.snap is None:
                 continue
-            records.append(CallRecord(key, live.snap, live.number, live.customer_id, live.line_label))
+            records.append(CallRecord(key, live.snap, live.number, live.customer_id, live.line_label,
+                                      live.user_id))
         self._dirty.difference_update(keys)
         if not records:
             fut: Future = Future()
@@ -364,7 +387,7 @@ class CallRecorder:
             number=r.number[:24], caller_name=(s.caller_name or "")[:120], number_status=s.number_status,
             line=s.line, line_label=r.line_label[:60], source=(s.source or "")[:12] or "modem",
             started_at=_sec(s.started_at), answered_at=_sec(s.answered_at), ended_at=_sec(s.ended_at),
-            duration=s.duration, result=_result(s), handled=False)
+            duration=s.duration, result=_result(s), handled=False, user=r.user_id)
         return row.id
 
     @staticmethod
@@ -376,6 +399,8 @@ class CallRecorder:
                       result=_result(s))
         if r.customer_id:
             fields["customer"] = r.customer_id       # never reset to NULL: a linked customer stays
+        if r.user_id:
+            fields["user"] = r.user_id               # the colleague who answered (PBX); never reset
         return Call.update(**fields).where(Call.id == call_id).execute()
 
     @staticmethod
@@ -468,7 +493,37 @@ def _view(live: _Live, s: lc.CallSnapshot) -> CallView:
         caller_name=s.caller_name, customer_id=live.customer_id, customer_name=live.customer_name,
         other_matches=live.other_matches, started_at=s.started_at, answered_at=s.answered_at,
         ended_at=s.ended_at, duration=s.duration, rings=s.rings, final=s.final, number_known=s.number_known,
-        source=s.source, outcome_unknown=s.outcome_unknown, result=_result(s), snap=s)
+        source=s.source, outcome_unknown=s.outcome_unknown, result=_result(s), extension=live.extension,
+        answered_by=live.answered_by, snap=s)
+
+
+def _apply_extension(live: _Live, extra: dict) -> None:
+    ext = str(extra.get("extension") or "").strip()
+    answered = str(extra.get("answered_by") or "").strip()
+    if ext:
+        live.extension = ext
+    if answered and answered != live.answered_by:
+        live.answered_by = answered
+        live.extension = answered
+        user = user_at_extension(answered)
+        if user:
+            live.user_id = user
+        live.recorded_state = False
+
+
+def user_at_extension(ext: str) -> int | None:
+    """The colleague at an extension: the office's extension map (settings_keys.user_for_extension) names
+    them by username or by name; None when the map does not say or names nobody we know."""
+    who = sk.user_for_extension(ext).strip()
+    if not who:
+        return None
+    try:
+        row = (User.select(User.id).where((User.username == who) | (User.name == who))
+               .order_by(User.active.desc(), User.id).first())
+    except Exception:  # a look-up failure must not lose the call
+        logger.exception("caller ID: user look-up failed for extension %r", ext)
+        return None
+    return row.id if row else None
 
 
 @writes

@@ -67,6 +67,8 @@ class CustomerSummary:
     last_note: CallBrief | None = None  # the latest call with a note ("what was said")
     kind: str = "person"                # person / organisation
     contact: str = ""                   # an organisation's contact person: «خانم سارا محمدی»
+    opportunities: str = ""             # «۲ فرصت باز؛ اولی: مذاکره، ۵۰٬۰۰۰٬۰۰۰ ریال»; "" when none
+    warranty: str = ""                  # app.contracts.warranty_brief's line; "" when nothing is covered
 
     @property
     def is_organisation(self) -> bool:
@@ -83,6 +85,8 @@ class CustomerSummary:
 def prewarm() -> None:
     """Import what the summary reads (sales, meetings) now, at start-up, not on the GUI thread between the
     first two rings."""
+    import app.contracts as _contracts  # noqa: F401
+    from app.pipeline import board as _board  # noqa: F401
     from app.sales import service as _sales  # noqa: F401
     from app.tasks import meetings as _meetings  # noqa: F401
 
@@ -156,10 +160,15 @@ def customer_summary(customer_id: int, exclude_call_id: int | None = None) -> Cu
     from app.customers.service import display_name_of
 
     tags = tuple(t[0] for t in sqlcache.run("summary.tags", _tags_query, customer_id).fetchall())
+    from app.contracts import warranty_brief
+    from app.pipeline import open_opportunities_brief
     from app.sales.service import customer_sales_snapshot
     from app.tasks.meetings import last_visit
 
     snap = _safe(customer_sales_snapshot, customer_id) or {}
+    has_opps, has_cover = _safe(_after_sale_flags, customer_id) or (False, False)
+    opps = (_safe(open_opportunities_brief, customer_id) or []) if has_opps else []
+    warranty = _safe(warranty_brief, customer_id) if has_cover else None
     visit = _safe(last_visit, customer_id)
     if exclude_call_id:
         c = sqlcache.run("summary.last_call_excl", _last_call_query, customer_id, exclude_call_id).fetchone()
@@ -187,7 +196,41 @@ def customer_summary(customer_id: int, exclude_call_id: int | None = None) -> Cu
         balance=int(snap["balance"]) if has_sales and snap.get("balance") is not None else None,
         overdue=int(snap["overdue"]) if has_sales and snap.get("overdue") is not None else None,
         last_visit=tuple(visit) if visit else None, last_call=last_call, last_note=last_note,
-        kind=row["kind"] or "person", contact=contact)
+        kind=row["kind"] or "person", contact=contact, opportunities=opportunities_text(opps),
+        warranty=warranty.text if warranty is not None else "")
+
+
+def _after_sale_flags(customer_id: int) -> tuple[bool, bool]:
+    """(has an open opportunity, has a warranty or contract not yet ended): one query, so that most callers,
+    who have neither, cost the popup one query and not the four of the two briefs."""
+    from app.core.clock import today
+    from models.pipeline import Opportunity
+    from models.service import Contract, Warranty
+
+    at = today()
+    opp = Opportunity.select(Opportunity.id).where(Opportunity.customer == customer_id,
+                                                   Opportunity.status == "open")
+    war = Warranty.select(Warranty.id).where(Warranty.customer == customer_id, Warranty.end_date >= at)
+    con = Contract.select(Contract.id).where(Contract.customer == customer_id, Contract.end_date >= at)
+    row = Customer.select(pw.fn.EXISTS(opp), pw.fn.EXISTS(war), pw.fn.EXISTS(con)).where(
+        Customer.id == customer_id).tuples().first()
+    if row is None:
+        return False, False
+    return bool(row[0]), bool(row[1] or row[2])
+
+
+def opportunities_text(opps) -> str:
+    """One short line: how many open opportunities, and the first one's (soonest next step) stage and value."""
+    if not opps:
+        return ""
+    from app.core.text import to_persian_digits
+
+    first = opps[0]
+    head = f"{to_persian_digits(len(opps))} فرصت باز"
+    detail = "، ".join(x for x in (first.stage_name, format_rial(first.value) if first.value else "") if x)
+    if not detail:
+        return head
+    return f"{head}؛ {'اولی: ' if len(opps) > 1 else ''}{detail}"
 
 
 def _doc_text(d: DocBrief | None) -> str:
@@ -270,4 +313,7 @@ def summary_fields(s: CustomerSummary) -> list[tuple[str, str]]:
         ("آخرین بازدید", visit),
         ("آخرین تماس", last_call_text(s.last_call)),
         ("آنچه گفته شد", last_note_text(s.last_note)),
+        # after-sale and pipeline lines only when there is something to say: the popup stays short
+        *([("فرصت‌های باز", s.opportunities)] if s.opportunities else []),
+        *([("گارانتی", s.warranty)] if s.warranty else []),
     ]

@@ -109,7 +109,7 @@ def test_known_customer_popup_shows_summary(ui):
     assert p.field_values["شرکت"].text().lstrip("\u200f") == "بازرگانی رضایی"
     assert p.field_values["مسئول"].text().lstrip("\u200f") == "سارا احمدی"
     assert p.field_values["آخرین فاکتور"].text().lstrip("\u200f") == "هنوز ثبت نشده"
-    assert set(p.action_buttons) == {"open", "note", "follow_up", "refer"}
+    assert set(p.action_buttons) == {"open", "note", "follow_up", "refer", "service", "sms"}
     p.action_buttons["open"].click()
     assert opened == [c.id]
     logged = []
@@ -126,7 +126,7 @@ def test_unknown_number_offers_new_customer(ui):
     feed(ctrl, E(ev.INCOMING, number="9351234567", source="modem"), 0)
     [p] = ctrl.popups()
     assert p.name_label.text() == "شماره ناشناس"
-    assert set(p.action_buttons) == {"new", "add_existing", "note"}
+    assert set(p.action_buttons) == {"new", "add_existing", "note", "sms"}
     p.action_buttons["new"].click()
     assert asked == ["09351234567"]
 
@@ -189,7 +189,7 @@ def test_two_lines_stack_and_follow_their_calls(ui):
     feed(ctrl, E(ev.HANGUP, line=1, duration=30, source="segal"), 33)   # line 2 rang out at 12 (8 s timeout)
     assert p2.state_label.text() == "تماس بی‌پاسخ" and p2.dimmed
     assert p1.state_label.text() == "تماس تمام شد، ۰:۳۰" and p1.dimmed
-    assert p1.windowOpacity() < 1
+    assert p1.card.graphicsEffect().isEnabled() and p1.card.graphicsEffect().opacity() < 1
 
 
 def test_popup_closes_on_hangup_when_configured(ui, qtbot):

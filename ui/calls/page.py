@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QTableView,
@@ -231,8 +232,10 @@ class _CallList(QWidget):
         self.note_btn = QPushButton("یادداشت تماس")
         self.open_btn = QPushButton("پرونده مشتری")
         self.new_btn = QPushButton("مشتری جدید با این شماره")
+        self.sms_btn = QPushButton("پیامک")
+        self.sms_btn.setToolTip("فرستادن پیامک به این شماره (مثلاً «تماس شما را از دست دادیم»)")
         actions.addWidget(self.count_label, 1)
-        for b in (self.callback_btn, self.handled_btn, self.note_btn, self.open_btn, self.new_btn):
+        for b in (self.callback_btn, self.sms_btn, self.handled_btn, self.note_btn, self.open_btn, self.new_btn):
             actions.addWidget(b)
         lay.addLayout(actions)
 
@@ -253,6 +256,9 @@ class _CallList(QWidget):
         self.note_btn.clicked.connect(self.write_note)
         self.open_btn.clicked.connect(self.open_customer)
         self.new_btn.clicked.connect(self.new_customer)
+        self.sms_btn.clicked.connect(self.send_sms)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._row_menu)
         self.refresh()
 
     # --- filter ----------------------------------------------------------------------------------------------
@@ -323,12 +329,37 @@ class _CallList(QWidget):
         has = r is not None
         dialable = has and r.number_status == ev.OK and bool(r.number)
         self.callback_btn.setEnabled(dialable)
+        self.sms_btn.setEnabled(dialable)
         self.handled_btn.setEnabled(has and not r.handled)
         self.note_btn.setEnabled(has)
         self.open_btn.setEnabled(has and bool(r.customer_id))
         self.new_btn.setEnabled(dialable and not r.customer_id)
         self.new_btn.setVisible(not has or not r.customer_id)
         self.open_btn.setVisible(not has or bool(r.customer_id))
+
+    def row_menu(self) -> QMenu:
+        """The selected row's menu: the action bar's buttons, as they are enabled now."""
+        menu = QMenu(self)
+        for b in (self.callback_btn, self.sms_btn, self.handled_btn, self.note_btn, self.open_btn, self.new_btn):
+            if b.isVisible() or b.isVisibleTo(self):
+                a = menu.addAction(b.text(), b.click)
+                a.setEnabled(b.isEnabled())
+        return menu
+
+    def _row_menu(self, pos) -> None:
+        idx = self.view.indexAt(pos)
+        if not idx.isValid():
+            return
+        self.select_row(idx.row())
+        self.row_menu().exec(self.view.viewport().mapToGlobal(pos))
+
+    def send_sms(self) -> None:
+        r = self.selected_row()
+        if r is None or not r.number:
+            return
+        from ui.sms import send_sms_dialog
+
+        return send_sms_dialog(self, customer_id=r.customer_id or None, number=r.number)
 
     def call_back(self) -> None:
         r = self.selected_row()
@@ -338,8 +369,12 @@ class _CallList(QWidget):
 
         number_text = _ltr(to_persian_digits(r.number_display))
 
+        from ui.calls.dialing import uses_pbx
+
+        pbx = uses_pbx(self.ctx)        # the exchange reports the call it dials: no second, typed-in row
+
         def done(ok: bool, _message: str, number=r.number, customer=r.customer_id) -> None:
-            if ok:
+            if ok and not pbx:
                 self._log_callback(number, customer)
 
         if start_dial(self.ctx, r.number, done) is None:

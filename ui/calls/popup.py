@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFrame,
+    QGraphicsOpacityEffect,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -71,12 +72,18 @@ def ltr(text: str) -> str:
     return f"\u2066{text}\u2069"
 
 
+def header_place(v: svc.CallView) -> str:
+    """The header's badge: the line's label and, from a PBX, the extension («خط فروش · داخلی ۱۰۲»)."""
+    ext = f"داخلی {to_persian_digits(v.extension)}" if v.extension else ""
+    return " · ".join(x for x in (v.line_label, ext) if x)
+
+
 def persian_number(view_or_row) -> str:
     return ltr(to_persian_digits(view_or_row.number_display or view_or_row.number_raw or ""))
 
 
 FIELD_LABELS = ("شرکت", "رتبه و گروه", "برچسب‌ها", "مسئول", "آخرین پیش‌فاکتور", "آخرین فاکتور", "مانده حساب",
-                "آخرین بازدید", "آخرین تماس", "آنچه گفته شد")
+                "آخرین بازدید", "آخرین تماس", "آنچه گفته شد", "فرصت‌های باز", "گارانتی")
 
 
 class CallPopup(QWidget):
@@ -114,6 +121,12 @@ class CallPopup(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         self.card = QFrame(objectName="card")
         outer.addWidget(self.card)
+        # dimming (a finished call) fades the card, not the window: window opacity is not supported everywhere
+        # (Wayland, the offscreen platform), a widget effect is
+        self._dim = QGraphicsOpacityEffect(self.card)
+        self._dim.setOpacity(0.55)
+        self._dim.setEnabled(False)
+        self.card.setGraphicsEffect(self._dim)
         lay = QVBoxLayout(self.card)
         lay.setContentsMargins(0, 0, 0, 8)
         lay.setSpacing(6)
@@ -179,7 +192,9 @@ class CallPopup(QWidget):
                                 ("follow_up", "پیگیری بعدی", self.follow_up),
                                 ("refer", "ارجاع به همکار", self.refer),
                                 ("new", "مشتری جدید", self.new_customer),
-                                ("add_existing", "افزودن به مشتری موجود", self.add_to_existing)):
+                                ("add_existing", "افزودن به مشتری موجود", self.add_to_existing),
+                                ("service", "درخواست خدمت", self.service_request),
+                                ("sms", "پیامک", self.send_sms)):
             b = QPushButton(text)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(slot)
@@ -201,7 +216,7 @@ class CallPopup(QWidget):
         self.finished = False
         if self.dimmed:
             self.dimmed = False
-            self.setWindowOpacity(1.0)
+            self._dim.setEnabled(False)
         self.view = view
         self.summary = summary
         self._render_identity()
@@ -212,8 +227,9 @@ class CallPopup(QWidget):
         self._render_identity()
 
     def update_call(self, view: svc.CallView) -> None:
-        identity_changed = (view.customer_id, view.number, view.number_status, view.number_known) != (
-            self.view.customer_id, self.view.number, self.view.number_status, self.view.number_known)
+        identity_changed = (view.customer_id, view.number, view.number_status, view.number_known,
+                            view.extension) != (self.view.customer_id, self.view.number, self.view.number_status,
+                                                 self.view.number_known, self.view.extension)
         self.view = view
         if identity_changed:
             self._render_identity()
@@ -237,22 +253,23 @@ class CallPopup(QWidget):
         v = self.view
         self.field_values = {}
         notice = ""
-        self.line_label.setText(v.line_label)
-        self.line_label.setVisible(bool(v.line_label))
+        where = header_place(v)
+        self.line_label.setText(where)
+        self.line_label.setVisible(bool(where))
         fields: list[tuple[str, str]] = []
         contact = ""
         if v.number_status == ev.PRIVATE:
             self.name_label.setText("شماره تماس‌گیرنده پنهان است")
             self.number_label.setText("تماس‌گیرنده شماره خود را نشان نمی‌دهد.")
-            buttons = [("note", 0, 0, 2)]
+            buttons = [("note", 0, 0, 6)]
         elif v.number_status == ev.UNAVAILABLE or (v.number_known and not (v.number or v.number_raw)):
             self.name_label.setText("شماره تماس‌گیرنده نامشخص است")
             self.number_label.setText("شبکه تلفن شماره‌ای نفرستاد.")
-            buttons = [("note", 0, 0, 2)]
+            buttons = [("note", 0, 0, 6)]
         elif not v.number_known:
             self.name_label.setText("تماس ورودی")
             self.number_label.setText("در انتظار شماره تماس‌گیرنده…")
-            buttons = [("note", 0, 0, 2)]
+            buttons = [("note", 0, 0, 6)]
         elif v.customer_id:
             s = self.summary if self.summary is not None and self.summary.customer_id == v.customer_id else None
             self.name_label.setText(s.heading if s else v.customer_name)
@@ -262,12 +279,13 @@ class CallPopup(QWidget):
                 notice = f"این شماره در پرونده {to_persian_digits(v.other_matches)} مشتری دیگر هم ثبت است."
             if s is not None:
                 fields = sm.summary_fields(s)
-            buttons = [("open", 0, 0, 1), ("note", 0, 1, 1), ("follow_up", 1, 0, 1), ("refer", 1, 1, 1)]
+            buttons = [("open", 0, 0, 2), ("note", 0, 2, 2), ("sms", 0, 4, 2),
+                       ("follow_up", 1, 0, 2), ("refer", 1, 2, 2), ("service", 1, 4, 2)]
         else:
             self.name_label.setText(v.caller_name or "شماره ناشناس")
             self.number_label.setText(persian_number(v))
             notice = "این شماره در پرونده هیچ مشتری نیست."
-            buttons = [("new", 0, 0, 1), ("add_existing", 0, 1, 1), ("note", 1, 0, 2)]
+            buttons = [("new", 0, 0, 3), ("add_existing", 0, 3, 3), ("note", 1, 0, 3), ("sms", 1, 3, 3)]
         self.contact_label.setText(contact)
         self.contact_label.setVisible(bool(contact))
         self.notice.setText(notice)
@@ -342,7 +360,7 @@ class CallPopup(QWidget):
             return
         if mode == "dim":
             self.dimmed = True
-            self.setWindowOpacity(0.55)
+            self._dim.setEnabled(True)
         if after > 0 and not self._close_timer.isActive():
             self._close_timer.start(after * 1000)
 
@@ -366,6 +384,24 @@ class CallPopup(QWidget):
         # The call-logging dialog holds the referral (to a colleague) as well; it opens on this call.
         self.ctx.bus.log_call.emit(self.view.customer_id or 0, self.view.call_id)
         self._raise_main_window()
+
+    def service_request(self) -> None:
+        """«درخواست خدمت»: a new service request with the caller, channel «تلفن» and this call filled in."""
+        if self.view.call_id:
+            from ui.service import open_request_from_call
+
+            open_request_from_call(self.ctx, self.view.call_id, self)
+        else:                       # the row is still in the writer's queue: the customer is enough
+            from ui.service.request_dialog import open_request_dialog
+
+            dlg = open_request_dialog(self.ctx, customer_id=self.view.customer_id, parent=self)
+            dlg.channel.setCurrentIndex(max(dlg.channel.findData("phone"), 0))
+
+    def send_sms(self) -> None:
+        from ui.sms import send_sms_dialog
+
+        send_sms_dialog(self, customer_id=self.view.customer_id or None,
+                        number=self.view.number or self.view.number_raw or None)
 
     def new_customer(self) -> None:
         self.ctx.bus.new_customer_with_phone.emit(self.view.number or self.view.number_raw)
