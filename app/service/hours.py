@@ -69,8 +69,8 @@ def office_schedule() -> Schedule:
         except jalali.JalaliError:
             continue
     try:
-        return make_schedule(settings.get(options.SERVICE_HOURS_WEEKDAY), settings.get(options.SERVICE_HOURS_THURSDAY), hol,
-                             bool(settings.get(options.SERVICE_BUSINESS_HOURS)))
+        return make_schedule(settings.get(options.SERVICE_HOURS_WEEKDAY), settings.get(options.SERVICE_HOURS_THURSDAY),
+                             hol, bool(settings.get(options.SERVICE_BUSINESS_HOURS)))
     except ValueError:
         return make_schedule(holidays=hol, enabled=bool(settings.get(options.SERVICE_BUSINESS_HOURS)))
 

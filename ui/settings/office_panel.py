@@ -42,7 +42,8 @@ class OfficePanel(QWidget):
         problems = []
         if area not in AREA_CODES:
             problems.append("کد شهر درست نیست (مثل ۰۲۱).")
-        for key, check in ((options.OFFICE_ECONOMIC_CODE, check_economic_code), (options.OFFICE_POSTAL_CODE, check_postal_code)):
+        for key, check in ((options.OFFICE_ECONOMIC_CODE, check_economic_code),
+                           (options.OFFICE_POSTAL_CODE, check_postal_code)):
             if msg := check(values[key]):
                 problems.append(msg)
         if problems:
