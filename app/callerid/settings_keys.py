@@ -3,7 +3,7 @@
 Everything about the hardware is per PC (desk scope): each receptionist's PC has its own port and box.
 The labels of the lines are office-wide (every desk shows "خط فروش" for line 2).
 
-Read them through the helpers below rather than bare keys.
+The options are declared in app/options.py; read them through the names and helpers below rather than bare keys.
 """
 from __future__ import annotations
 
