@@ -54,9 +54,9 @@ def money(amount: int | None, toman: bool | None = None, unit: bool = True) -> s
 
 def _show_toman() -> bool:
     try:
-        from app import settings
+        from app import options, settings
 
-        return bool(settings.get("money.show_toman"))
+        return bool(settings.get(options.MONEY_SHOW_TOMAN))
     except Exception:  # noqa: BLE001 - before a database is open the default (Rial) applies
         return False
 

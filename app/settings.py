@@ -1,66 +1,25 @@
-"""Settings declared once: key, type, default, Persian label, and where each lives.
+"""The storage of the options declared in app/options.py: office options in the database, desk options in a file.
 
 Office settings (company details, VAT, area code) live in the database, so every desk sharing a PostgreSQL
-server sees the same values. Desk settings (this PC's serial port, popup behaviour) live in a JSON file in
-the user's data folder. Read them through get()/set() or the typed accessors below, never by bare strings
-scattered around the code.
+server sees the same values; the cache is dropped when another desk changes them (a live event). Desk settings
+(this PC's serial port, popup behaviour) live in a JSON file in the user's data folder. get()/set() take an
+Option constant of app/options.py (or, for now, its key, looked up in the one registry there).
 """
 from __future__ import annotations
 
 import json
 import logging
 import re
-from dataclasses import dataclass
+import sys
 from typing import Any
 
+from app import options
+from app.options import DESK, KEPT_BY_PROGRAM, OFFICE, OPTIONS, Option, declare
+
+__all__ = ["DESK", "KEPT_BY_PROGRAM", "OFFICE", "OPTIONS", "Option", "declare", "get", "set", "reset_cache",
+           "area_code", "csv_list", "option"]
+
 logger = logging.getLogger(__name__)
-
-OFFICE = "office"
-DESK = "desk"
-
-
-@dataclass(frozen=True)
-class Option:
-    key: str
-    type: type
-    default: Any
-    label: str
-    scope: str = OFFICE
-    choices: tuple = ()
-
-
-OPTIONS: dict[str, Option] = {}
-
-
-def declare(key: str, type_: type, default: Any, label: str, scope: str = OFFICE, choices: tuple = ()) -> Option:
-    opt = Option(key, type_, default, label, scope, choices)
-    OPTIONS[key] = opt
-    return opt
-
-
-# --- the office -------------------------------------------------------------------------------------------
-declare("office.name", str, "", "نام شرکت یا فروشگاه")
-declare("office.area_code", str, "021", "کد شهر دفتر (برای شماره‌های بدون پیش‌شماره)")
-declare("office.economic_code", str, "", "کد اقتصادی")
-declare("office.national_id", str, "", "شناسه ملی")
-declare("office.registration_no", str, "", "شماره ثبت")
-declare("office.postal_code", str, "", "کد پستی")
-declare("office.address", str, "", "نشانی")
-declare("office.phone", str, "", "تلفن")
-declare("office.logo_path", str, "", "پرونده نشان (لوگو)")
-declare("money.show_toman", bool, False, "نمایش مبالغ به تومان")
-declare("customers.types", str, "عمده‌فروش، خرده‌فروش، پیمانکار، سازمانی، مصرف‌کننده",
-        "انواع مشتری (جدا با ویرگول «،»)")
-declare("customers.statuses", str, "active,inactive,blacklist", "وضعیت‌ها")
-declare("customers.sources", str, "معرفی دوستان، اینستاگرام، وب‌سایت، نمایشگاه، تبلیغات، تماس ورودی",
-        "منابع آشنایی (جدا با ویرگول «،»)")
-declare("backup.keep", int, 10, "تعداد پشتیبان‌های خودکار نگه‌داشته")
-declare("backup.on_start", bool, True, "پشتیبان خودکار هنگام شروع", scope=DESK)
-declare("ui.language", str, "fa", "زبان", scope=DESK, choices=("fa", "en"))
-declare("ui.current_user", int, 0, "کاربر این میز", scope=DESK)
-
-# Office-scope keys the program keeps by itself (not a person's choice): written whoever is signed in.
-KEPT_BY_PROGRAM = {"reminders.generated_through"}
 
 _office_cache: dict[str, Any] | None = None
 _office_db: Any = None
@@ -120,14 +79,25 @@ def _load_office() -> dict[str, Any]:
     return _office_cache
 
 
-def get(key: str) -> Any:
-    opt = OPTIONS[key]
+def option(key: Option | str) -> Option:
+    """The option itself, from the option or its key (looked up in the one registry of app/options.py)."""
+    if isinstance(key, Option):
+        return key
+    try:
+        return OPTIONS[key]
+    except KeyError:
+        raise KeyError(f"no option is declared with the key {key!r} (app/options.py declares them all)") from None
+
+
+def get(key: Option | str) -> Any:
+    opt = option(key)
     store = _load_desk() if opt.scope == DESK else _load_office()
-    return _coerce(opt, store.get(key))
+    return _coerce(opt, store.get(opt.key))
 
 
-def set(key: str, value: Any) -> None:  # the natural name beside get()
-    opt = OPTIONS[key]
+def set(key: Option | str, value: Any) -> None:  # the natural name beside get()
+    opt = option(key)
+    key = opt.key
     value = _coerce(opt, value)
     if opt.scope == OFFICE and key not in KEPT_BY_PROGRAM:
         from app.office.roles import require
@@ -153,7 +123,7 @@ def set(key: str, value: Any) -> None:  # the natural name beside get()
 
 
 def area_code() -> str:
-    return get("office.area_code")
+    return get(options.OFFICE_AREA_CODE)
 
 
 # A list typed in a Persian field is separated by the Persian comma «،» (U+060C) as often as by «,»; the
@@ -161,10 +131,14 @@ def area_code() -> str:
 _LIST_SEPARATORS = re.compile("[,،؛;]")
 
 
-def csv_list(key: str) -> list[str]:
+def csv_list(key: Option | str) -> list[str]:
     out: list[str] = []
     for p in _LIST_SEPARATORS.split(str(get(key))):
         p = p.strip(" ‌ 	")
         if p and p not in out:
             out.append(p)
     return out
+
+
+# Option.get() / Option.set() read and write through this module.
+options.bind_storage(sys.modules[__name__])

@@ -24,15 +24,15 @@ def _fresh_db(tag: str) -> Path:
 
 
 def _pdf(quick: bool) -> dict:
-    from app import settings
+    from app import options, settings
     from app.sales import service as sales
     from app.sales.invoice_pdf import render_document
     from models.core import Customer
 
     _fresh_db("pdf")
-    settings.set("office.name", "شرکت پیوند نور پارسیان")
-    settings.set("office.address", "تهران، خیابان ولیعصر، کوچه نیلوفر، پلاک ۱۲")
-    settings.set("office.phone", "021-88776655")
+    settings.set(options.OFFICE_NAME, "شرکت پیوند نور پارسیان")
+    settings.set(options.OFFICE_ADDRESS, "تهران، خیابان ولیعصر، کوچه نیلوفر، پلاک ۱۲")
+    settings.set(options.OFFICE_PHONE, "021-88776655")
     c = Customer.create(kind="organisation", company="شرکت بازرگانی آفتاب شرق", economic_code="411111111111",
                         search_text="آفتاب", sort_key="آفتاب")
     names = ["لامپ LED-40W مهتابی", "کابل برق ۲.۵ افشان نیکسان حلقه ۱۰۰ متری با روکش دوبل و گواهی استاندارد",

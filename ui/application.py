@@ -97,13 +97,13 @@ def start_backup(path):
     """The start-up backup runs beside the window as a background job (SQLite's online backup API reads a
     consistent snapshot), so a large database does not delay the first screen. Closing the program while it
     runs stops it between pages (no half file). Returns the job, or None when backups at start are off."""
-    from app import settings
+    from app import options, settings
     from app.backup import auto_backup
     from ui.ops import QueryOp, error_text
 
-    if not settings.get("backup.on_start"):
+    if not settings.get(options.BACKUP_ON_START):
         return None
-    keep = settings.get("backup.keep")
+    keep = settings.get(options.BACKUP_KEEP)
 
     def done(out) -> None:
         if out is not None:
@@ -169,7 +169,7 @@ def run_gui(args) -> int:
     logger.info("database ready in %.0f ms", (time.perf_counter() - t0) * 1000)
     if fresh and getattr(args, "demo_if_empty", False):
         seed_demo_data(customers=300)
-    from app import settings
+    from app import options, settings
     from app.office.users import ensure_default_user
 
     ensure_default_user()
@@ -178,7 +178,7 @@ def run_gui(args) -> int:
     principal = sign_in_at_start()           # the first admin's password, a remembered desk, or the sign-in form
     if principal is None:
         return 0
-    settings.set("ui.current_user", principal.user_id)
+    settings.set(options.UI_CURRENT_USER, principal.user_id)
     from ui.context import AppContext
     from ui.main_window import MainWindow
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import APP_TITLE, fmt
+from app import APP_TITLE, fmt, options
 from ui.context import AppContext
 from ui.widgets.persian import fit_to_screen
 
@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
             from app import settings
             from app.office.session import current_user_id
 
-            self.ctx.user_id = current_user_id() or settings.get("ui.current_user") or None
+            self.ctx.user_id = current_user_id() or settings.get(options.UI_CURRENT_USER) or None
         # Qt appends the application's display name (پیوند) to a title that does not already end with it.
         self.setWindowTitle(f"مدیریت ارتباط با مشتری — {APP_TITLE}")
         fit_to_screen(self, 1280, 800)

@@ -51,11 +51,12 @@ import itertools
 import logging
 from dataclasses import dataclass, replace
 
+from app import options
 from app.callerid import events as ev
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_RING_TIMEOUT = 8.0          # seconds without a ring before a ringing call counts as over
+DEFAULT_RING_TIMEOUT = options.CALLERID_DEFAULT_RING_TIMEOUT   # seconds without a ring: the call is over
 DEFAULT_ANSWERED_TIMEOUT = 4 * 3600  # an answered call with no hang-up is closed after this (seconds)
 DEFAULT_DIAL_TIMEOUT = 4 * 3600      # an outgoing call with no hang-up is closed after this (seconds)
 CLOSED_MEMORY = 60.0                 # seconds a line remembers its last closed inbound call (late records)

@@ -43,7 +43,7 @@ from collections import OrderedDict
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
-from app import settings
+from app import options, settings
 from app.callerid import events as ev
 from app.callerid import lifecycle as lc
 from app.callerid import settings_keys as sk
@@ -58,15 +58,10 @@ from models.writer import writer, writes
 
 logger = logging.getLogger(__name__)
 
-RING_TIMEOUT = "callerid.ring_timeout"
-POPUP_ENABLED = "callerid.popup_enabled"
-POPUP_CLOSE_AFTER = "callerid.popup_close_after"
-settings.declare(RING_TIMEOUT, float, lc.DEFAULT_RING_TIMEOUT,
-                 "پایان زنگ: چند ثانیه بدون زنگ یعنی تماس تمام شده است", scope=settings.DESK)
-settings.declare(POPUP_ENABLED, bool, True, "نمایش پنجره تماس (خاموش: فقط اعلان کنار ساعت)",
-                 scope=settings.DESK)
-settings.declare(POPUP_CLOSE_AFTER, int, 20, "بستن پنجره تماس تمام‌شده پس از (ثانیه، ۰ یعنی هرگز)",
-                 scope=settings.DESK)
+# declared in app/options.py; these names stay as aliases so callers keep working
+RING_TIMEOUT = options.CALLERID_RING_TIMEOUT
+POPUP_ENABLED = options.CALLERID_POPUP_ENABLED
+POPUP_CLOSE_AFTER = options.CALLERID_POPUP_CLOSE_AFTER
 
 MAX_RETRIES = 5
 

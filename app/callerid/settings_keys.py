@@ -3,41 +3,41 @@
 Everything about the hardware is per PC (desk scope): each receptionist's PC has its own port and box.
 The labels of the lines are office-wide (every desk shows "خط فروش" for line 2).
 
-Read them through the helpers below rather than bare keys.
+The options are declared in app/options.py; read them through the names and helpers below rather than bare keys.
 """
 from __future__ import annotations
 
 import logging
 import re
 
-from app import settings
-from app.settings import DESK, OFFICE
+from app import options, settings
 
 logger = logging.getLogger(__name__)
 
-ENABLED = "callerid.enabled"
-DEVICE = "callerid.device"
-PORT = "callerid.port"
-BAUD = "callerid.baud"
-INIT = "callerid.init"
-INIT_COMMANDS = "callerid.init_commands"
-NCID_ADDRESS = "callerid.ncid"
-LINES = "callerid.lines"
-LINE_LABELS = "callerid.line_labels"
-POPUP_ON_HANGUP = "callerid.popup_on_hangup"
-DIAL_RELEASE_AFTER = "callerid.dial_release_after"
+# The options themselves are declared in app/options.py; these names stay as aliases so callers keep working.
+ENABLED = options.CALLERID_ENABLED
+DEVICE = options.CALLERID_DEVICE
+PORT = options.CALLERID_PORT
+BAUD = options.CALLERID_BAUD
+INIT = options.CALLERID_INIT
+INIT_COMMANDS = options.CALLERID_INIT_COMMANDS
+NCID_ADDRESS = options.CALLERID_NCID_ADDRESS
+LINES = options.CALLERID_LINES
+LINE_LABELS = options.CALLERID_LINE_LABELS
+POPUP_ON_HANGUP = options.CALLERID_POPUP_ON_HANGUP
+DIAL_RELEASE_AFTER = options.CALLERID_DIAL_RELEASE_AFTER
 # the office's telephone system (kind "ami": Asterisk / Issabel / FreePBX; "smdr": Panasonic call records)
-PBX_ADDRESS = "callerid.pbx_address"
-PBX_USER = "callerid.pbx_user"
-PBX_SECRET = "callerid.pbx_secret"
-PBX_AUTH = "callerid.pbx_auth"
-PBX_TECH = "callerid.pbx_tech"
-PBX_CONTEXT = "callerid.pbx_context"
-PBX_EXTENSION = "callerid.pbx_extension"
-PBX_EXTENSIONS = "callerid.pbx_extensions"
-SMDR_LINK = "callerid.smdr_link"
+PBX_ADDRESS = options.CALLERID_PBX_ADDRESS
+PBX_USER = options.CALLERID_PBX_USER
+PBX_SECRET = options.CALLERID_PBX_SECRET
+PBX_AUTH = options.CALLERID_PBX_AUTH
+PBX_TECH = options.CALLERID_PBX_TECH
+PBX_CONTEXT = options.CALLERID_PBX_CONTEXT
+PBX_EXTENSION = options.CALLERID_PBX_EXTENSION
+PBX_EXTENSIONS = options.CALLERID_PBX_EXTENSIONS
+SMDR_LINK = options.CALLERID_SMDR_LINK
 
-DEVICE_KINDS = ("auto", "modem", "ncid", "segal", "yasna", "techno", "ami", "smdr")
+DEVICE_KINDS = options.CALLERID_DEVICE_KINDS
 PBX_KINDS = ("ami", "smdr")
 DEVICE_LABELS = {
     "auto": "تشخیص خودکار",
@@ -53,53 +53,15 @@ DEFAULT_AMI_PORT = 5038
 DEFAULT_SMDR_PORT = 2300
 DEFAULT_SMDR_USER = "SMDR"
 DEFAULT_SMDR_PASSWORD = "PCCSMDR"        # the factory password third-party SMDR clients use (reference B4)
-PBX_AUTH_CHOICES = ("md5", "plain")
-PBX_TECH_CHOICES = ("PJSIP", "SIP", "IAX2", "Local")
-SMDR_LINK_CHOICES = ("tcp", "serial")
-BAUD_RATES = (57600, 19200, 9600, 115200, 38400, 4800, 2400, 1200)
-POPUP_HANGUP_CHOICES = ("close", "dim", "keep")
+PBX_AUTH_CHOICES = options.CALLERID_PBX_AUTH_CHOICES
+PBX_TECH_CHOICES = options.CALLERID_PBX_TECH_CHOICES
+SMDR_LINK_CHOICES = options.CALLERID_SMDR_LINK_CHOICES
+BAUD_RATES = options.CALLERID_BAUD_RATES
+POPUP_HANGUP_CHOICES = options.CALLERID_POPUP_HANGUP_CHOICES
 POPUP_HANGUP_LABELS = {"close": "بسته شود", "dim": "کم‌رنگ شود", "keep": "بماند"}
 
-# The caller-ID commands of the common chipsets, tried in turn (NCID's table, see
-# shared/reference/callerid-formats.md). Stored as one string, commands separated by "|" or new lines,
-# because the commands themselves contain ";" and ",".
-DEFAULT_INIT_COMMANDS = (
-    "AT+VCID=1",            # IS-101: Conexant/Rockwell HCF, Lucent, Cirrus
-    "AT#CID=1",             # USR, TI, Rockwell, Hayes, PCTel
-    "AT%CCID=1",            # Practical Peripherals
-    "AT*ID1",               # some Motorola
-    "AT#CC1",               # older Aspen/Cirrus/Motorola
-    "AT+FCLASS=8;+VCID=1",  # voice class first, for modems that accept +VCID only there
-    "AT#CLS=8#CID=1",
-    "AT$JSCID=4,1",
-)
+DEFAULT_INIT_COMMANDS = options.CALLERID_DEFAULT_INIT_COMMANDS
 DEFAULT_RESET = "AT Z S0=0 E1 V1 Q0"   # NCID's default: reset, never auto-answer, echo, verbose, results on
-
-settings.declare(ENABLED, bool, True, "نمایش شناسه تماس", scope=DESK)
-settings.declare(DEVICE, str, "auto", "نوع دستگاه شناسه تماس", scope=DESK, choices=DEVICE_KINDS)
-settings.declare(PORT, str, "", "درگاه سریال (مانند COM3 یا /dev/ttyACM0)", scope=DESK)
-settings.declare(BAUD, int, 57600, "سرعت درگاه (baud)", scope=DESK, choices=BAUD_RATES)
-settings.declare(INIT, bool, True, "راه‌اندازی مودم با فرمان‌های AT هنگام اتصال", scope=DESK)
-settings.declare(INIT_COMMANDS, str, "|".join(DEFAULT_INIT_COMMANDS),
-                 "فرمان‌های فعال‌کردن شناسه تماس (به ترتیب امتحان می‌شوند، با | جدا کنید)", scope=DESK)
-settings.declare(NCID_ADDRESS, str, "127.0.0.1:3333", "نشانی سرور NCID (میزبان:درگاه)", scope=DESK)
-settings.declare(LINES, int, 1, "تعداد خطوط تلفن دستگاه", scope=DESK)
-settings.declare(LINE_LABELS, str, "", "نام هر خط (با | جدا کنید، مانند «خط فروش|خط پشتیبانی»)", scope=OFFICE)
-settings.declare(POPUP_ON_HANGUP, str, "dim", "پنجره تماس پس از قطع تماس", scope=DESK,
-                 choices=POPUP_HANGUP_CHOICES)
-settings.declare(DIAL_RELEASE_AFTER, float, 8.0,
-                 "آزاد کردن خط مودم پس از شماره‌گیری (ثانیه، اگر زودتر گوشی برداشته نشد)", scope=DESK)
-settings.declare(PBX_ADDRESS, str, "", "نشانی مرکز تلفن (میزبان:درگاه، مانند 192.168.1.10:5038)", scope=DESK)
-settings.declare(PBX_USER, str, "", "نام کاربری مرکز تلفن (کاربر AMI در manager.conf، یا SMDR)", scope=DESK)
-settings.declare(PBX_SECRET, str, "", "رمز مرکز تلفن", scope=DESK)
-settings.declare(PBX_AUTH, str, "md5", "روش ورود AMI", scope=DESK, choices=PBX_AUTH_CHOICES)
-settings.declare(PBX_TECH, str, "PJSIP", "فناوری داخلی‌ها برای شماره‌گیری (PJSIP یا SIP)", scope=DESK,
-                 choices=PBX_TECH_CHOICES)
-settings.declare(PBX_CONTEXT, str, "from-internal", "context شماره‌گیری بیرونی در مرکز تلفن", scope=DESK)
-settings.declare(PBX_EXTENSION, str, "", "داخلی تلفن این میز (برای شماره‌گیری با کلیک)", scope=DESK)
-settings.declare(PBX_EXTENSIONS, str, "", "داخلی‌ها و کاربران (مانند «101=علی رضایی|102=مریم احمدی»)", scope=OFFICE)
-settings.declare(SMDR_LINK, str, "tcp", "اتصال به گزارش SMDR: شبکه یا درگاه سریال", scope=DESK,
-                 choices=SMDR_LINK_CHOICES)
 
 
 def split_commands(text: str) -> list[str]:
@@ -120,10 +82,10 @@ def parse_host_port(text: str, default_port: int = 3333) -> tuple[str, int]:
     m = re.fullmatch(r"\[([^\]]+)\](?::(\d+))?", t) or re.fullmatch(r"([^:\s]+)(?::(\d+))?", t)
     if not m:
         raise UserError(f"نشانی سرور NCID «{t}» درست نیست؛ به شکل میزبان:درگاه بنویسید، مانند 192.168.1.5:3333.",
-                        field=NCID_ADDRESS)
+                        field=NCID_ADDRESS.key)
     port = int(m[2]) if m[2] else default_port
     if not 0 < port < 65536:
-        raise UserError(f"شماره درگاه {port} درست نیست.", field=NCID_ADDRESS)
+        raise UserError(f"شماره درگاه {port} درست نیست.", field=NCID_ADDRESS.key)
     return m[1], port
 
 
@@ -137,11 +99,11 @@ def parse_pbx_address(text: str, kind: str = "ami") -> tuple[str, int]:
 
     if not (text or "").strip():
         raise UserError("نشانی مرکز تلفن نوشته نشده است؛ در تنظیمات شناسه تماس، نشانی IP مرکز تلفن را بنویسید "
-                        "(مانند 192.168.1.10).", field=PBX_ADDRESS)
+                        "(مانند 192.168.1.10).", field=PBX_ADDRESS.key)
     try:
         return parse_host_port(text, pbx_default_port(kind))
     except UserError as e:
-        raise UserError(e.message.replace("سرور NCID", "مرکز تلفن"), field=PBX_ADDRESS) from None
+        raise UserError(e.message.replace("سرور NCID", "مرکز تلفن"), field=PBX_ADDRESS.key) from None
 
 
 def parse_extension_map(text: str) -> dict[str, str]:

@@ -6,6 +6,7 @@ import logging
 import random
 from collections.abc import Callable
 
+from app import options
 from app.core import phones as ph
 from app.core.clock import now
 from app.customers import service as cs
@@ -182,13 +183,13 @@ def _extra_seeders() -> list[tuple[Callable, str]]:
 
 
 DEMO_OFFICE = {
-    "office.name": "بازرگانی پیوند نوین",
-    "office.economic_code": "411155556666",
-    "office.national_id": "10320567890",
-    "office.registration_no": "۴۵۶۷۸۹",
-    "office.postal_code": "1591634111",
-    "office.address": "تهران، خیابان ولیعصر، بالاتر از میدان ونک، کوچه نیلوفر، پلاک ۱۲، واحد ۴",
-    "office.phone": "021-88776655",
+    options.OFFICE_NAME: "بازرگانی پیوند نوین",
+    options.OFFICE_ECONOMIC_CODE: "411155556666",
+    options.OFFICE_NATIONAL_ID: "10320567890",
+    options.OFFICE_REGISTRATION_NO: "۴۵۶۷۸۹",
+    options.OFFICE_POSTAL_CODE: "1591634111",
+    options.OFFICE_ADDRESS: "تهران، خیابان ولیعصر، بالاتر از میدان ونک، کوچه نیلوفر، پلاک ۱۲، واحد ۴",
+    options.OFFICE_PHONE: "021-88776655",
 }
 
 
@@ -196,9 +197,9 @@ def seed_office() -> None:
     """Office details for a demo database (only where the office has not filled them in)."""
     from app import settings
 
-    for key, value in DEMO_OFFICE.items():
-        if not settings.get(key):
-            settings.set(key, value)
+    for opt, value in DEMO_OFFICE.items():
+        if not settings.get(opt):
+            settings.set(opt, value)
 
 
 def seed(customers: int = 200, calls: int | None = None, tasks: int | None = None, invoices: int | None = None,

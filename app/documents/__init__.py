@@ -23,7 +23,7 @@ from pathlib import Path
 
 import peewee as pw
 
-from app import fmt, settings
+from app import fmt, options, settings
 from app.core.clock import now
 from app.core.errors import NotFound, UserError, ValidationError
 from app.customers import timeline
@@ -35,7 +35,6 @@ from models.writer import writes
 logger = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
-settings.declare("documents.max_mb", int, 50, "بیشترین اندازه هر سند پیوست (مگابایت)")
 
 OWNER_LABELS = {"customer": "پرونده مشتری", "opportunity": "فرصت فروش", "request": "درخواست خدمت",
                 "invoice": "فاکتور", "contract": "قرارداد"}
@@ -71,7 +70,7 @@ class DocRow:
 
 
 def max_bytes() -> int:
-    return max(1, int(settings.get("documents.max_mb"))) * 1024 * 1024
+    return max(1, int(settings.get(options.DOCUMENTS_MAX_MB))) * 1024 * 1024
 
 
 def size_text(n: int) -> str:

@@ -19,7 +19,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 
-from app import settings
+from app import options, settings
 from app.core.clock import now
 from app.core.errors import PermissionDenied, UserError, ValidationError
 from app.core.text import clean, to_ascii_digits
@@ -34,10 +34,6 @@ MIN_LENGTH = 6
 REMEMBER_DAYS = 30
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1, "dklen": 32}
 
-settings.declare("office.lockout_minutes", int, 15, "مدت بسته ماندن ورود پس از پنج رمز نادرست (دقیقه)")
-settings.declare("office.remember_token", str, "", "ورود خودکار این رایانه (مرا به خاطر بسپار)", scope=settings.DESK)
-settings.declare("office.auto_sign_in_token", str, "", "ورود خودکار این میز (به انتخاب مدیر سیستم)",
-                 scope=settings.DESK)
 
 
 class SignInError(UserError):
@@ -159,7 +155,7 @@ def sign_in(username: str, password: str, remember: bool = False) -> session.Pri
             c = Credential.get(Credential.user == u.id)
             c.failed_count = (c.failed_count or 0) + 1
             if c.failed_count >= MAX_FAILURES:
-                c.locked_until = at + dt.timedelta(minutes=settings.get("office.lockout_minutes"))
+                c.locked_until = at + dt.timedelta(minutes=settings.get(options.OFFICE_LOCKOUT_MINUTES))
                 c.failed_count = 0
             c.save()
             locked = c.locked_until if (c.locked_until and c.locked_until > at) else None
@@ -186,7 +182,7 @@ def sign_in(username: str, password: str, remember: bool = False) -> session.Pri
 
     writer.run(ok)
     if token:
-        settings.set("office.remember_token", token)
+        settings.set(options.OFFICE_REMEMBER_TOKEN, token)
     p = _principal(u, "password")
     session.set_principal(p)
     return p
@@ -196,10 +192,10 @@ def sign_out(forget: bool = True) -> None:
     """End the session at this desk; by default also forget «remember me» here (its token is revoked)."""
     p = session.current()
     if forget:
-        token = settings.get("office.remember_token")
+        token = settings.get(options.OFFICE_REMEMBER_TOKEN)
         if token:
             writer.run(_revoke_hash, _token_hash(token))
-            settings.set("office.remember_token", "")
+            settings.set(options.OFFICE_REMEMBER_TOKEN, "")
     if p is not None and not p.system:
         audit.record("sign_out", "user", p.user_id, f"«{p.name}» خارج شد", as_user=(p.user_id, p.name))
     session.set_principal(None)
@@ -231,7 +227,7 @@ def _valid_token(token: str, kind: str) -> User | None:
 
 def sign_in_from_desk() -> session.Principal | None:
     """At start-up: the admin's automatic sign-in for this PC, else a remembered sign-in, else None (ask)."""
-    for key, kind in (("office.auto_sign_in_token", "auto"), ("office.remember_token", "remember")):
+    for key, kind in ((options.OFFICE_AUTO_SIGN_IN_TOKEN, "auto"), (options.OFFICE_REMEMBER_TOKEN, "remember")):
         token = settings.get(key)
         u = _valid_token(token, kind)
         if u is None:
@@ -251,13 +247,13 @@ def sign_in_from_desk() -> session.Principal | None:
 
 def remembered_user() -> str:
     """The user name remembered on this desk (to fill the sign-in form), or ''."""
-    u = _valid_token(settings.get("office.remember_token"), "remember")
+    u = _valid_token(settings.get(options.OFFICE_REMEMBER_TOKEN), "remember")
     return u.username if u else ""
 
 
 def auto_sign_in_user() -> User | None:
     """Who this PC signs in automatically (the admin's choice), or None."""
-    return _valid_token(settings.get("office.auto_sign_in_token"), "auto")
+    return _valid_token(settings.get(options.OFFICE_AUTO_SIGN_IN_TOKEN), "auto")
 
 
 def enable_auto_sign_in(user_id: int) -> None:
@@ -267,7 +263,7 @@ def enable_auto_sign_in(user_id: int) -> None:
     if u is None or not u.active:
         raise ValidationError({"user": "این کاربر پیدا نشد یا غیرفعال است."})
     token = secrets.token_urlsafe(32)
-    old = settings.get("office.auto_sign_in_token")
+    old = settings.get(options.OFFICE_AUTO_SIGN_IN_TOKEN)
 
     def job() -> None:
         if old:
@@ -278,12 +274,12 @@ def enable_auto_sign_in(user_id: int) -> None:
                      {"auto_sign_in": [None, u.name]})
 
     writer.run(job)
-    settings.set("office.auto_sign_in_token", token)
+    settings.set(options.OFFICE_AUTO_SIGN_IN_TOKEN, token)
 
 
 def disable_auto_sign_in() -> None:
     roles.require("users.manage")
-    token = settings.get("office.auto_sign_in_token")
+    token = settings.get(options.OFFICE_AUTO_SIGN_IN_TOKEN)
     u = _valid_token(token, "auto")
 
     def job() -> None:
@@ -294,7 +290,7 @@ def disable_auto_sign_in() -> None:
                      {"auto_sign_in": [u.name if u else None, None]})
 
     writer.run(job)
-    settings.set("office.auto_sign_in_token", "")
+    settings.set(options.OFFICE_AUTO_SIGN_IN_TOKEN, "")
 
 
 def revoke_tokens(user_id: int) -> int:

@@ -11,14 +11,11 @@ import datetime as dt
 import logging
 from typing import Any
 
-from app import settings
-from app.settings import DESK
+from app import options, settings
 
 logger = logging.getLogger(__name__)
 
-WATCH_LINES = "office.watch_lines"
-settings.declare(WATCH_LINES, str, "all",
-                 "تماس کدام خط‌ها روی این میز نشان داده شود (همه، هیچ، یا شماره خط‌ها مانند ۲ یا ۱،۳)", scope=DESK)
+WATCH_LINES = options.OFFICE_WATCH_LINES       # declared in app/options.py
 
 ALL = "all"
 NONE = "none"

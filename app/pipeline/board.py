@@ -216,10 +216,10 @@ def row(opp_id: int, at: dt.datetime | None = None) -> OppRow | None:
 
 def sources() -> list[str]:
     """The sources in use plus the office's list of lead sources."""
-    from app import settings
+    from app import options, settings
 
     have = {s for (s,) in Opportunity.select(Opportunity.source).distinct().tuples() if s}
-    return sorted(have | set(settings.csv_list("customers.sources")))
+    return sorted(have | set(settings.csv_list(options.CUSTOMERS_SOURCES)))
 
 
 # --- for other screens --------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from reportlab.lib.pagesizes import A4, A5, landscape
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas as rl_canvas
 
-from app import fmt
+from app import fmt, options
 from app.core.jalali import format_date
 from app.core.pdf_text import (
     FONT,
@@ -522,8 +522,8 @@ def render_document(doc: DocumentView | int, out=None, paper: str | None = None,
 
     if isinstance(doc, int):
         doc = sales.get_document(doc)
-    paper = paper or settings.get("sales.paper")
-    toman = settings.get("money.show_toman") if toman is None else toman
+    paper = paper or settings.get(options.SALES_PAPER)
+    toman = settings.get(options.MONEY_SHOW_TOMAN) if toman is None else toman
     buf = io.BytesIO()
     InvoiceRenderer(doc, paper, toman).render(buf)
     data = buf.getvalue()

@@ -49,7 +49,7 @@ from typing import Any
 
 import peewee as pw
 
-from app import settings
+from app import options, settings
 from app.core.clock import now, today
 from app.core.errors import NotFound, UserError, ValidationError
 from app.core.identity import check_national_id, is_valid_national_code
@@ -64,13 +64,7 @@ from models.sales import DocumentCounter, Payment, PaymentAllocation, Product, S
 
 logger = logging.getLogger(__name__)
 
-# --- settings ----------------------------------------------------------------------------------------------
-settings.declare("sales.vat_rates", str, "1402/01/01=9,1403/01/01=10",
-                 "نرخ مالیات بر ارزش افزوده از هر تاریخ (تاریخ=درصد، با ویرگول)")
-settings.declare("sales.payment_days", int, 30, "مهلت پرداخت فاکتور نسیه (روز)")
-settings.declare("sales.proforma_valid_days", int, 7, "اعتبار پیش‌فاکتور (روز)")
-settings.declare("sales.paper", str, "A4", "اندازه کاغذ فاکتور", choices=("A4", "A5"))
-settings.declare("sales.invoice_footer", str, "", "توضیحات پیش‌فرض پای فاکتور")
+# --- settings: declared in app/options.py (sales.*) ---
 
 
 # --- limits and labels -------------------------------------------------------------------------------------
@@ -192,10 +186,10 @@ def parse_vat_rates(text: str) -> list[tuple[dt.date, int]]:
 
 def vat_rates() -> list[tuple[dt.date, int]]:
     try:
-        return parse_vat_rates(settings.get("sales.vat_rates"))
+        return parse_vat_rates(settings.get(options.SALES_VAT_RATES))
     except ValidationError:
         logger.warning("sales.vat_rates is not readable; using the default list")
-        return parse_vat_rates(settings.OPTIONS["sales.vat_rates"].default)
+        return parse_vat_rates(options.SALES_VAT_RATES.default)
 
 
 def set_vat_rates(text: str) -> None:
@@ -204,7 +198,7 @@ def set_vat_rates(text: str) -> None:
         raise ValidationError({"sales.vat_rates": "دست‌کم یک نرخ با تاریخ شروع لازم است (مثلاً ۱۴۰۳/۰۱/۰۱=۱۰)."})
     if len({d for d, _ in rates}) != len(rates):
         raise ValidationError({"sales.vat_rates": "برای یک تاریخ دو نرخ نوشته شده است."})
-    settings.set("sales.vat_rates", ",".join(f"{format_date(d, persian=False)}={r / 100:g}" for d, r in rates))
+    settings.set(options.SALES_VAT_RATES, ",".join(f"{format_date(d, persian=False)}={r / 100:g}" for d, r in rates))
 
 
 def vat_rate_on(day: dt.date) -> int:
@@ -522,9 +516,7 @@ def buyer_details(customer: Customer) -> dict:
 
 
 def seller_details() -> dict:
-    return {k: settings.get(f"office.{k}") for k in
-            ("name", "economic_code", "national_id", "registration_no", "postal_code", "address", "phone",
-             "logo_path")}
+    return {k: settings.get(opt) for k, opt in options.OFFICE_DETAILS.items()}
 
 
 def _check_buyer(customer: Customer, invoice_type: int, errors: dict[str, str]) -> None:
@@ -653,7 +645,7 @@ def save_document(doc_type: str, customer_id: int, lines: Iterable[LineInput | d
         doc.corrects = corrects_id or doc.corrects_id
         doc.updated_at = now()
         if doc_type == "proforma":
-            doc.valid_until = valid or (day + dt.timedelta(days=settings.get("sales.proforma_valid_days")))
+            doc.valid_until = valid or (day + dt.timedelta(days=settings.get(options.SALES_PROFORMA_VALID_DAYS)))
             doc.due_date = None
         else:
             doc.due_date = due or _default_due(day, settlement)
@@ -679,7 +671,7 @@ def save_document(doc_type: str, customer_id: int, lines: Iterable[LineInput | d
 def _default_due(day: dt.date, settlement: str) -> dt.date:
     if settlement == "cash":
         return day
-    return day + dt.timedelta(days=settings.get("sales.payment_days"))
+    return day + dt.timedelta(days=settings.get(options.SALES_PAYMENT_DAYS))
 
 
 def _issue(doc: SalesDocument, user: int | None) -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from app import settings
+from app import options, settings
 from app.core.clock import now
 from app.service import requests
 from app.service.reassign import OPEN, pick
@@ -33,7 +33,7 @@ REASONS = {"unhandled": "در مهلت پاسخ اول به آن رسیدگی ن
 def run_due(at: dt.datetime | None = None) -> list[HandOver]:
     """Hand over every request that is unhandled or overdue at `at` (default now). Returns what moved."""
     at = at or now()
-    if settings.get("service.reassign_rule") not in ("round_robin", "least_loaded"):
+    if settings.get(options.SERVICE_REASSIGN_RULE) not in ("round_robin", "least_loaded"):
         return []
 
     out: list[HandOver] = []

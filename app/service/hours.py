@@ -10,14 +10,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from app import settings
+from app import options, settings
 from app.core import jalali
 from app.core.text import to_ascii_digits
-
-settings.declare("service.business_hours", bool, True, "زمان‌های خدمت فقط در ساعت کاری شمرده شود")
-settings.declare("service.hours_weekday", str, "08:00-17:00", "ساعت کاری شنبه تا چهارشنبه")
-settings.declare("service.hours_thursday", str, "08:00-13:00", "ساعت کاری پنجشنبه (خالی: تعطیل)")
-settings.declare("service.holidays", str, "", "تعطیلات رسمی (تاریخ‌های شمسی جدا با ویرگول)")
 
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -68,16 +63,16 @@ def make_schedule(weekday: str = "08:00-17:00", thursday: str = "08:00-13:00", h
 def office_schedule() -> Schedule:
     """The office's schedule from its settings (a bad value falls back to the default)."""
     hol = []
-    for part in settings.csv_list("service.holidays"):
+    for part in settings.csv_list(options.SERVICE_HOLIDAYS):
         try:
             hol.append(jalali.parse_date(part))
         except jalali.JalaliError:
             continue
     try:
-        return make_schedule(settings.get("service.hours_weekday"), settings.get("service.hours_thursday"), hol,
-                             bool(settings.get("service.business_hours")))
+        return make_schedule(settings.get(options.SERVICE_HOURS_WEEKDAY), settings.get(options.SERVICE_HOURS_THURSDAY),
+                             hol, bool(settings.get(options.SERVICE_BUSINESS_HOURS)))
     except ValueError:
-        return make_schedule(holidays=hol, enabled=bool(settings.get("service.business_hours")))
+        return make_schedule(holidays=hol, enabled=bool(settings.get(options.SERVICE_BUSINESS_HOURS)))
 
 
 def business_minutes(start: dt.datetime, end: dt.datetime, sched: Schedule) -> int:

@@ -14,27 +14,24 @@ import logging
 
 import peewee as pw
 
-from app import settings
+from app import options, settings
 from models.core import User
 from models.service import ServiceRequest
 
 logger = logging.getLogger(__name__)
 
-RULES = ("off", "round_robin", "least_loaded")
+RULES = options.SERVICE_REASSIGN_RULES
 RULE_LABELS = {"off": "خاموش (ارجاع خودکار نشود)", "round_robin": "نوبتی میان اعضای تیم",
                "least_loaded": "به کم‌کارترین عضو تیم"}
 
-settings.declare("service.reassign_rule", str, "least_loaded", "ارجاع خودکار درخواست‌های رسیدگی‌نشده",
-                 choices=RULES)
-settings.declare("service.team", str, "", "تیم خدمات (نام‌های کاربری جدا با ویرگول؛ خالی: همه همکاران)")
-settings.declare("service.rr_last", int, 0, "آخرین همکاری که در نوبت درخواست گرفت")
+
 
 OPEN = ("new", "in_progress", "waiting")
 
 
 def team() -> list[int]:
     """Active team members' ids, in the order the office listed them (or by id when the list is empty)."""
-    names = [n.lower() for n in settings.csv_list("service.team")]
+    names = [n.lower() for n in settings.csv_list(options.SERVICE_TEAM)]
     users = list(User.select(User.id, User.username).where(User.active == True).order_by(User.id))  # noqa: E712
     if not names:
         return [u.id for u in users]
@@ -53,17 +50,17 @@ def open_load(user_ids: list[int]) -> dict[int, int]:
 
 def pick(exclude: int | None, rule: str | None = None) -> int | None:
     """The colleague the next request (or a hand-over) goes to, or None (rule off, nobody else free)."""
-    rule = rule or settings.get("service.reassign_rule")
+    rule = rule or settings.get(options.SERVICE_REASSIGN_RULE)
     members = [u for u in team() if u != exclude]
     if rule not in ("round_robin", "least_loaded") or not members:
         return None
     if rule == "round_robin":
-        last = int(settings.get("service.rr_last") or 0)
+        last = int(settings.get(options.SERVICE_RR_LAST) or 0)
         full = team()
         start = full.index(last) + 1 if last in full else 0
         order = full[start:] + full[:start]
         chosen = next(u for u in order if u in members)
-        settings.set("service.rr_last", chosen)
+        settings.set(options.SERVICE_RR_LAST, chosen)
         return chosen
     load = open_load(members)
     return min(members, key=lambda u: (load[u], members.index(u)))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from app import settings
+from app import options, settings
 from app.core.clock import now
 from app.core.errors import NotFound, UserError, ValidationError
 from app.core.text import clean
@@ -28,10 +28,7 @@ from models.writer import writes
 
 logger = logging.getLogger(__name__)
 
-settings.declare("service.status_names", str, "جدید، در دست بررسی، در انتظار مشتری، انجام شد، بسته",
-                 "نام وضعیت‌های درخواست (پنج نام به ترتیب، جدا با ویرگول)")
-settings.declare("service.default_response_minutes", int, 60, "مهلت پیش‌فرض نخستین پاسخ (دقیقه کاری)")
-settings.declare("service.default_resolve_minutes", int, 480, "مهلت پیش‌فرض انجام درخواست (دقیقه کاری)")
+
 
 
 RESOLVED = ("done", "closed")
@@ -44,7 +41,7 @@ DEFAULT_CATEGORIES = (("تعمیر", 120, 16 * 60, False), ("نصب و راه‌
 
 
 def status_labels() -> dict[str, str]:
-    names = settings.csv_list("service.status_names")
+    names = settings.csv_list(options.SERVICE_STATUS_NAMES)
     defaults = ("جدید", "در دست بررسی", "در انتظار مشتری", "انجام شد", "بسته")
     return {k: (names[i] if i < len(names) else defaults[i]) for i, k in enumerate(ServiceRequest.STATUSES)}
 
@@ -288,8 +285,8 @@ def _targets(category_id: int | None) -> tuple[int, int]:
     cat = ServiceCategory.get_or_none(ServiceCategory.id == category_id) if category_id else None
     if cat is not None:
         return cat.response_minutes, cat.resolve_minutes
-    return (int(settings.get("service.default_response_minutes")),
-            int(settings.get("service.default_resolve_minutes")))
+    return (int(settings.get(options.SERVICE_DEFAULT_RESPONSE_MINUTES)),
+            int(settings.get(options.SERVICE_DEFAULT_RESOLVE_MINUTES)))
 
 
 def _set_due(r: ServiceRequest, sched: hours.Schedule) -> None:

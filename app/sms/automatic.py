@@ -13,34 +13,18 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from app import settings
+from app import options, settings
 from app.core.clock import now
 from app.core.errors import UserError
-from app.settings import declare
 from app.sms import service, templates
 from models.messaging import Message
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("birthday", "anniversary", "cheque", "invoice", "missed_call")
-LABELS = {"birthday": "تبریک تولد", "anniversary": "تبریک سالگرد ازدواج", "cheque": "یادآوری سررسید چک",
-          "invoice": "اطلاع صدور فاکتور", "missed_call": "پاسخ به تماس بی‌پاسخ"}
-DEFAULT_TEXT = {
-    "birthday": "{نام} عزیز، زادروزتان خجسته باد. {نام_دفتر}",
-    "anniversary": "{نام} عزیز، سالروز پیوندتان فرخنده باد. {نام_دفتر}",
-    "cheque": "{نام} گرامی، یادآوری: چک شماره {شماره_چک} به مبلغ {مبلغ_چک} در تاریخ {سررسید_چک} سررسید می‌شود. "
-              "{نام_دفتر}",
-    "invoice": "{نام} گرامی، فاکتور شماره {شماره_فاکتور} به مبلغ {مبلغ_فاکتور} برای شما صادر شد. {نام_دفتر}",
-    "missed_call": "با سلام، تماس شما را از دست دادیم؛ به‌زودی با شما تماس می‌گیریم. {نام_دفتر}",
-}
-for _k in KINDS:
-    declare(f"sms.auto.{_k}.enabled", bool, False, LABELS[_k])
-    declare(f"sms.auto.{_k}.text", str, DEFAULT_TEXT[_k], f"متن {LABELS[_k]}")
-    declare(f"sms.auto.{_k}.since", str, "", f"{LABELS[_k]}: روشن از")
-declare("sms.auto.cheque.days", int, 3, "چند روز پیش از سررسید چک")
-declare("sms.auto.window_start", str, "09:00", "آغاز بازه ارسال خودکار")
-declare("sms.auto.window_end", str, "20:00", "پایان بازه ارسال خودکار")
-declare("sms.auto.fridays", bool, False, "ارسال خودکار در روز جمعه")
+# the options of each kind are declared in app/options.py
+KINDS = options.SMS_AUTO_KINDS
+LABELS = options.SMS_AUTO_LABELS
+DEFAULT_TEXT = options.SMS_AUTO_DEFAULT_TEXT
 
 INVOICE_LOOKBACK = dt.timedelta(days=3)
 MISSED_LOOKBACK = dt.timedelta(hours=12)
@@ -55,12 +39,12 @@ def _time(text: str, default: dt.time) -> dt.time:
 
 
 def window() -> tuple[dt.time, dt.time]:
-    return (_time(settings.get("sms.auto.window_start"), dt.time(9)),
-            _time(settings.get("sms.auto.window_end"), dt.time(20)))
+    return (_time(settings.get(options.SMS_AUTO_WINDOW_START), dt.time(9)),
+            _time(settings.get(options.SMS_AUTO_WINDOW_END), dt.time(20)))
 
 
 def is_send_day(day: dt.date) -> bool:
-    return day.weekday() != 4 or bool(settings.get("sms.auto.fridays"))      # 4 = Friday (آدینه)
+    return day.weekday() != 4 or bool(settings.get(options.SMS_AUTO_FRIDAYS))      # 4 = Friday (آدینه)
 
 
 def in_window(at: dt.datetime) -> bool:
@@ -73,18 +57,18 @@ def enable(kind: str, on: bool = True, text: str | None = None) -> None:
     from models.writer import writer
 
     def write():
-        if on and not settings.get(f"sms.auto.{kind}.enabled"):
-            settings.set(f"sms.auto.{kind}.since", now().isoformat())
-        settings.set(f"sms.auto.{kind}.enabled", on)
+        if on and not settings.get(options.SMS_AUTO_ENABLED[kind]):
+            settings.set(options.SMS_AUTO_SINCE[kind], now().isoformat())
+        settings.set(options.SMS_AUTO_ENABLED[kind], on)
         if text is not None:
-            settings.set(f"sms.auto.{kind}.text", text)
+            settings.set(options.SMS_AUTO_TEXT[kind], text)
 
     writer.run(write)
 
 
 def _since(kind: str) -> dt.datetime:
     try:
-        return dt.datetime.fromisoformat(str(settings.get(f"sms.auto.{kind}.since")))
+        return dt.datetime.fromisoformat(str(settings.get(options.SMS_AUTO_SINCE[kind])))
     except ValueError:
         return now()
 
@@ -142,7 +126,7 @@ def dates(kind: str, today: dt.date) -> list[Candidate]:
 def cheques(today: dt.date) -> list[Candidate]:
     from models.sales import Payment
 
-    days = int(settings.get("sms.auto.cheque.days"))
+    days = int(settings.get(options.SMS_AUTO_CHEQUE_DAYS))
     rows = list(Payment.select().where(Payment.kind == "cheque", Payment.state == "active",
                                        Payment.cheque_state.in_(("", "pending")),
                                        Payment.cheque_due.between(today, today + dt.timedelta(days=days))))
@@ -194,19 +178,19 @@ def candidates(kind: str, at: dt.datetime) -> list[Candidate]:
 def run(at: dt.datetime | None = None, provider=None) -> Report:
     at = at or now()
     report = Report()
-    enabled = [k for k in KINDS if settings.get(f"sms.auto.{k}.enabled")]
+    enabled = [k for k in KINDS if settings.get(options.SMS_AUTO_ENABLED[k])]
     if not enabled:
         report.reason = "هیچ پیام خودکاری روشن نیست."
         return report
     if not in_window(at):
         start, end = window()
         report.reason = (f"بیرون از بازه ارسال ({start:%H:%M} تا {end:%H:%M}"
-                         + ("" if settings.get("sms.auto.fridays") else "، جز جمعه") + "); چیزی فرستاده نشد.")
+                         + ("" if settings.get(options.SMS_AUTO_FRIDAYS) else "، جز جمعه") + "); چیزی فرستاده نشد.")
         return report
     report.ran = True
     blocked = {r for r in _opted_out()}
     for kind in enabled:
-        body = settings.get(f"sms.auto.{kind}.text")
+        body = settings.get(options.SMS_AUTO_TEXT[kind])
         cands = [c for c in candidates(kind, at) if c.number not in blocked]
         if not cands:
             report.queued[kind] = 0

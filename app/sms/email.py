@@ -10,7 +10,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from app import settings
+from app import options, settings
 from app.core.clock import now
 from app.core.errors import UserError
 from app.customers import timeline
@@ -47,11 +47,11 @@ def _smtp_error(e: BaseException) -> EmailError:
 
 def smtp_send(msg: EmailMessage, host: str | None = None, port: int | None = None, security: str | None = None,
               user: str | None = None, password: str | None = None, timeout: float = 20.0) -> None:
-    host = host or settings.get("email.host")
-    port = int(port or settings.get("email.port"))
-    security = security or settings.get("email.security")
-    user = settings.get("email.user") if user is None else user
-    password = settings.get("email.password") if password is None else password
+    host = host or settings.get(options.EMAIL_HOST)
+    port = int(port or settings.get(options.EMAIL_PORT))
+    security = security or settings.get(options.EMAIL_SECURITY)
+    user = settings.get(options.EMAIL_USER) if user is None else user
+    password = settings.get(options.EMAIL_PASSWORD) if password is None else password
     if not host:
         raise EmailError("کارگزار ایمیل (SMTP) در تنظیمات وارد نشده است.", en="No SMTP server is set.")
     smtp: smtplib.SMTP
@@ -74,9 +74,9 @@ def smtp_send(msg: EmailMessage, host: str | None = None, port: int | None = Non
 
 
 def build(to: str, subject: str, body: str, sender: str | None = None, sender_name: str = "") -> EmailMessage:
-    sender = sender or settings.get("email.sender")
+    sender = sender or settings.get(options.EMAIL_SENDER)
     msg = EmailMessage()
-    msg["From"] = formataddr((sender_name or settings.get("office.name") or "", sender))
+    msg["From"] = formataddr((sender_name or settings.get(options.OFFICE_NAME) or "", sender))
     msg["To"] = to
     msg["Subject"] = subject
     msg["Message-ID"] = make_msgid(domain=sender.split("@")[-1] if "@" in sender else None)
@@ -120,7 +120,7 @@ def send_email(to: str, subject: str, body: str, customer_id: int | None = None,
         raise EmailError(f"«{to}» نشانی ایمیل درست نیست.", field="to", en="Invalid email address.")
     if OptOut.select().where(OptOut.recipient == to.lower()).exists():
         raise EmailError("این نشانی دریافت پیام را لغو کرده است؛ ایمیلی فرستاده نشد.", en="This address opted out.")
-    if not ADDRESS.fullmatch(settings.get("email.sender") or ""):
+    if not ADDRESS.fullmatch(settings.get(options.EMAIL_SENDER) or ""):
         raise EmailError("نشانی فرستنده ایمیل در تنظیمات وارد نشده است.", en="No sender address is set.")
     values = {**templates.office_context(), **(ctx or {})}
     if customer_id:

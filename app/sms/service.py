@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from app import settings
+from app import options, settings
 from app.core import phones
 from app.core.clock import now
 from app.core.errors import UserError
@@ -59,7 +59,7 @@ def provider_from_settings(**override) -> Provider:
         raise UserError("کلید دسترسی سامانه پیامک وارد نشده است؛ در تنظیمات پیامک آن را وارد کنید.",
                         en="No SMS provider key is set; enter it in the SMS settings.")
     p = make(name, **s)
-    interval = float(settings.get("sms.interval") or 0)
+    interval = float(settings.get(options.SMS_INTERVAL) or 0)
     if interval > 0:
         p.min_interval = interval
     return p
@@ -190,7 +190,7 @@ def queue_group(customer_ids: Iterable[int], body: str, purpose: str = "service"
     camp = Campaign.create(name=name or body[:60], purpose=purpose, body=body, segment=segment, total=p.total,
                            created_by=user)
     ctxs = templates.contexts([cid for cid, _ in p.rows], body)
-    add_optout = config.service_line() and bool(settings.get("sms.append_optout"))
+    add_optout = config.service_line() and bool(settings.get(options.SMS_APPEND_OPTOUT))
     rows = []
     for cid, num in p.rows:
         text = templates.render(body, ctxs.get(cid, {}))

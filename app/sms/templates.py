@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from app import fmt, settings
+from app import fmt, options, settings
 from app.core import jalali
 from app.core.errors import ValidationError
 from app.core.text import clean
@@ -77,8 +77,8 @@ def _full_name(title: str, first: str, last: str, company: str, kind: str) -> st
 
 
 def office_context() -> dict:
-    return {"تاریخ": jalali.format_date(_today()), "نام_دفتر": settings.get("office.name"),
-            "تلفن_دفتر": fmt.text_digits(settings.get("office.phone"))}
+    return {"تاریخ": jalali.format_date(_today()), "نام_دفتر": settings.get(options.OFFICE_NAME),
+            "تلفن_دفتر": fmt.text_digits(settings.get(options.OFFICE_PHONE))}
 
 
 def _today() -> dt.date:
@@ -158,7 +158,7 @@ def preview(body: str, ctx: dict | None = None, purpose: str = "service", group:
     """The text as a customer will read it, and what the office should know before sending it."""
     ctx = {**office_context(), **SAMPLE, **(ctx or {})}
     text = render(body, ctx)
-    if group and config.service_line() and settings.get("sms.append_optout"):
+    if group and config.service_line() and settings.get(options.SMS_APPEND_OPTOUT):
         text = with_optout(text)
     warnings = []
     bad = unknown_fields(body)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from app import settings
+from app import options, settings
 from app.core import jalali
 from app.core.clock import now
 from app.core.errors import NotFound
@@ -23,9 +23,7 @@ from models.tasks import Meeting, Reminder, Task
 
 logger = logging.getLogger(__name__)
 
-settings.declare("reminders.day_start", str, "09:00", "ساعت یادآوری تولدها و کارهای بدون ساعت")
-settings.declare("reminders.default_before", int, 15, "یادآوری پیش‌فرض (دقیقه پیش از موعد)")
-settings.declare("reminders.generated_through", str, "", "آخرین روزی که یادآوری تولدها ساخته شد")
+
 
 BEFORE_CHOICES = ((None, "بدون یادآوری"), (0, "سر وقت"), (5, "۵ دقیقه قبل"), (15, "۱۵ دقیقه قبل"),
                   (30, "نیم ساعت قبل"), (60, "یک ساعت قبل"), (120, "دو ساعت قبل"), (24 * 60, "یک روز قبل"))
@@ -40,7 +38,7 @@ CATCH_UP_DAYS = 7     # birthdays of days the app was closed are still reminded,
 
 def day_start_time() -> dt.time:
     try:
-        h, m = (int(x) for x in str(settings.get("reminders.day_start")).split(":"))
+        h, m = (int(x) for x in str(settings.get(options.REMINDERS_DAY_START)).split(":"))
         return dt.time(h, m)
     except (ValueError, TypeError):
         return dt.time(9, 0)
@@ -158,7 +156,7 @@ def generate_date_reminders(today: dt.date | None = None) -> int:
     """Create today's birthday/anniversary reminders, and those of days the app did not run (up to a week).
     Idempotent: each (kind, customer, day) gets one reminder. Returns how many were created."""
     today = today or now().date()
-    last = str(settings.get("reminders.generated_through") or "")
+    last = str(settings.get(options.REMINDERS_GENERATED_THROUGH) or "")
     try:
         start = dt.date.fromisoformat(last) + dt.timedelta(days=1)
     except ValueError:
@@ -179,7 +177,7 @@ def generate_date_reminders(today: dt.date | None = None) -> int:
                             .on_conflict_ignore().as_rowcount().execute() or 0)
             day += dt.timedelta(days=1)
         if start <= today:
-            settings.set("reminders.generated_through", today.isoformat())
+            settings.set(options.REMINDERS_GENERATED_THROUGH, today.isoformat())
     return created
 
 

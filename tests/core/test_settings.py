@@ -19,10 +19,7 @@ def _persian(s: str) -> bool:
 
 
 def test_every_declared_option_is_consistent():
-    import app.callerid.settings_keys
-    import app.sales  # noqa: F401 - modules declare their own keys on import
-
-    assert {"office.area_code", "backup.keep", "backup.on_start", "ui.language"} <= set(OPTIONS)
+    assert {"office.area_code", "backup.keep", "backup.on_start", "callerid.device", "sales.paper"} <= set(OPTIONS)
     for key, opt in OPTIONS.items():
         assert opt.key == key
         assert opt.scope in (OFFICE, DESK), key
@@ -38,7 +35,7 @@ def test_defaults_without_anything_stored(anydb):
     assert settings.get("backup.keep") == 10
     assert settings.get("money.show_toman") is False
     assert settings.get("backup.on_start") is True
-    assert settings.get("ui.language") == "fa"
+    assert settings.get("callerid.device") == "auto"
 
 
 def test_unknown_key_is_a_programming_error(anydb):
@@ -168,15 +165,15 @@ def test_declare_a_new_key(anydb):
 # --- desk settings: a JSON file in the user's data folder ----------------------------------------------------
 
 def test_desk_settings_live_in_a_json_file(anydb):
-    settings.set("ui.language", "en")
+    settings.set("callerid.device", "ncid")
     settings.set("backup.on_start", False)
     path = paths.config_file()
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data == {"ui.language": "en", "backup.on_start": False}
-    assert not Setting.select().where(Setting.key == "ui.language").exists()
+    assert data == {"callerid.device": "ncid", "backup.on_start": False}
+    assert not Setting.select().where(Setting.key == "callerid.device").exists()
     assert not path.with_suffix(".tmp").exists()
     settings.reset_cache()
-    assert settings.get("ui.language") == "en"
+    assert settings.get("callerid.device") == "ncid"
     assert settings.get("backup.on_start") is False
 
 
@@ -193,11 +190,11 @@ def test_a_broken_desk_file_gives_defaults_and_is_rewritten_whole(content):
     path = paths.config_file()
     path.write_text(content, encoding="utf-8")
     settings.reset_cache()
-    assert settings.get("ui.language") == "fa"
-    settings.set("ui.language", "en")
+    assert settings.get("callerid.device") == "auto"
+    settings.set("callerid.device", "ncid")
     settings.reset_cache()
-    assert json.loads(path.read_text(encoding="utf-8")) == {"ui.language": "en"}
-    assert settings.get("ui.language") == "en"
+    assert json.loads(path.read_text(encoding="utf-8")) == {"callerid.device": "ncid"}
+    assert settings.get("callerid.device") == "ncid"
 
 
 def test_desk_file_keeps_persian_readable():

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import settings
+from app import options, settings
 from app.core import phones as ph
 from app.core.errors import UserError, ValidationError
 from app.core.text import to_persian_digits
@@ -479,7 +479,7 @@ class CustomerFormDialog(QDialog):
         c.setVerticalSpacing(6)
         c.setColumnStretch(1, 1)
         c.setColumnStretch(3, 1)
-        self.customer_type = _editable_combo(_merge_lists(settings.csv_list("customers.types"),
+        self.customer_type = _editable_combo(_merge_lists(settings.csv_list(options.CUSTOMERS_TYPES),
                                                           cs.distinct_values("customer_type")))
         self.rank = _editable_combo(_merge_lists(list(RANKS), cs.distinct_values("rank")))
         self.status = QComboBox()
@@ -487,7 +487,7 @@ class CustomerFormDialog(QDialog):
             if key != "merged":
                 self.status.addItem(text, key)
         self.activity_field = LazyCombo(lambda: cs.distinct_values("activity_field"))
-        self.source = _editable_combo(_merge_lists(settings.csv_list("customers.sources"),
+        self.source = _editable_combo(_merge_lists(settings.csv_list(options.CUSTOMERS_SOURCES),
                                                    cs.distinct_values("source")))
         self.assigned_to = QComboBox()
         self.assigned_to.addItem("—", None)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import fmt, settings
+from app import fmt, options, settings
 from app.core.errors import UserError
 from app.customers import service as cs
 from ui.context import AppContext
@@ -140,7 +140,7 @@ class CustomersPage(QWidget):
         combo.blockSignals(False)
 
     def reload_choices(self) -> None:
-        types = sorted(set(settings.csv_list("customers.types")) | set(cs.distinct_values("customer_type")))
+        types = sorted(set(settings.csv_list(options.CUSTOMERS_TYPES)) | set(cs.distinct_values("customer_type")))
         self._refill(self.ctype, ("", "همه گروه‌ها"), [(t, t) for t in types])
         self._refill(self.rank, ("", "همه رتبه‌ها"), [(r, r) for r in cs.distinct_values("rank")])
         self._refill(self.tag, ("", "همه برچسب‌ها"), [(t, t) for t in cs.all_tags()])

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import settings
+from app import options, settings
 from app.core import jalali
 from app.core.errors import UserError, ValidationError
 from app.core.text import format_number, parse_int
@@ -167,7 +167,7 @@ class OpportunityDialog(QDialog):
         self.source = QComboBox()
         self.source.setEditable(True)
         self.source.addItem("")
-        for s in settings.csv_list("customers.sources"):
+        for s in settings.csv_list(options.CUSTOMERS_SOURCES):
             self.source.addItem(s)
         self.campaign = QLineEdit()
         self.campaign.setPlaceholderText("مثلاً: نمایشگاه ساختمان ۱۴۰۵")

@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import fmt, settings
+from app import fmt, options, settings
 from app.core import jalali
 from app.core.errors import UserError, ValidationError
 from app.core.text import format_number, format_rial, parse_int, to_persian_digits
@@ -464,10 +464,10 @@ class DocumentsTab(QWidget):
 
     # --- printing -----------------------------------------------------------------------------------
     def _paper(self) -> str:
-        return settings.get("sales.paper")
+        return settings.get(options.SALES_PAPER)
 
     def _toman(self) -> bool:
-        return bool(settings.get("money.show_toman"))
+        return bool(settings.get(options.MONEY_SHOW_TOMAN))
 
     def pdf_bytes(self, doc_id: int) -> bytes:
         from app.sales.invoice_pdf import render_document
@@ -754,7 +754,7 @@ class DocumentEditor(QDialog):
         v = self.view
         if v is None:
             self.date.setDate(jalali_today())
-            self.notes.setText(settings.get("sales.invoice_footer"))
+            self.notes.setText(settings.get(options.SALES_INVOICE_FOOTER))
             if customer_id:
                 self.set_customer(customer_id, sales.customer_name(customer_id))
             return

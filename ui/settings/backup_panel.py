@@ -5,7 +5,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QLabel, QListWidget, QMessageBox, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from app import backup, fmt, settings
+from app import backup, fmt, options, settings
 
 
 class BackupPanel(QWidget):
@@ -18,9 +18,9 @@ class BackupPanel(QWidget):
         lay.addWidget(QLabel("پشتیبان خودکار هر بار که برنامه باز می‌شود گرفته می‌شود."))
         self.keep = QSpinBox()
         self.keep.setRange(1, 200)
-        self.keep.setValue(settings.get("backup.keep"))
+        self.keep.setValue(settings.get(options.BACKUP_KEEP))
         self.keep.setPrefix("تعداد پشتیبان‌های نگه‌داشته: ")
-        self.keep.valueChanged.connect(lambda v: settings.set("backup.keep", v))
+        self.keep.valueChanged.connect(lambda v: settings.set(options.BACKUP_KEEP, v))
         lay.addWidget(self.keep)
         self.now_btn = QPushButton("پشتیبان‌گیری همین حالا")
         lay.addWidget(self.now_btn)

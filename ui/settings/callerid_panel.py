@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import fmt, settings
+from app import fmt, options, settings
 from app.callerid import service as svc
 from app.callerid import settings_keys as sk
 from app.core import phones
@@ -322,7 +322,7 @@ class CallerIdPanel(QWidget):
         settings.set(sk.PBX_EXTENSIONS, self.pbx_extensions.text().strip())
         settings.set(sk.LINES, self.lines.value())
         settings.set(sk.LINE_LABELS, "|".join(labels))
-        settings.set("office.area_code", "0" + digits)
+        settings.set(options.OFFICE_AREA_CODE, "0" + digits)
         settings.set(svc.POPUP_ENABLED, self.popup_enabled.isChecked())
         settings.set(sk.POPUP_ON_HANGUP, self.on_hangup.currentData())
         settings.set(svc.POPUP_CLOSE_AFTER, self.close_after.value())

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import settings
+from app import options, settings
 from app.core.errors import ValidationError
 from app.core.jalali import format_date
 from app.core.text import to_persian_digits
@@ -62,10 +62,10 @@ class InvoicePanel(QWidget):
         self.valid_days = QSpinBox()
         self.valid_days.setRange(1, 365)
         self.footer = QLineEdit()
-        form.addRow(settings.OPTIONS["sales.paper"].label + ":", self.paper)
-        form.addRow(settings.OPTIONS["sales.payment_days"].label + ":", self.payment_days)
-        form.addRow(settings.OPTIONS["sales.proforma_valid_days"].label + ":", self.valid_days)
-        form.addRow(settings.OPTIONS["sales.invoice_footer"].label + ":", self.footer)
+        form.addRow(options.SALES_PAPER.label + ":", self.paper)
+        form.addRow(options.SALES_PAYMENT_DAYS.label + ":", self.payment_days)
+        form.addRow(options.SALES_PROFORMA_VALID_DAYS.label + ":", self.valid_days)
+        form.addRow(options.SALES_INVOICE_FOOTER.label + ":", self.footer)
         lay.addLayout(form)
         bottom = QHBoxLayout()
         self.save_btn = QPushButton("ذخیره")
@@ -84,10 +84,10 @@ class InvoicePanel(QWidget):
         self.rates.setRowCount(0)
         for day, rate in sales.vat_rates():
             self._add_rate(format_date(day), to_persian_digits(f"{rate / 100:g}"))
-        self.paper.setCurrentIndex(max(0, self.paper.findData(settings.get("sales.paper"))))
-        self.payment_days.setValue(settings.get("sales.payment_days"))
-        self.valid_days.setValue(settings.get("sales.proforma_valid_days"))
-        self.footer.setText(settings.get("sales.invoice_footer"))
+        self.paper.setCurrentIndex(max(0, self.paper.findData(settings.get(options.SALES_PAPER))))
+        self.payment_days.setValue(settings.get(options.SALES_PAYMENT_DAYS))
+        self.valid_days.setValue(settings.get(options.SALES_PROFORMA_VALID_DAYS))
+        self.footer.setText(settings.get(options.SALES_INVOICE_FOOTER))
 
     def _add_rate(self, day: str, rate: str) -> None:
         r = self.rates.rowCount()
@@ -115,10 +115,10 @@ class InvoicePanel(QWidget):
             self.message.setStyleSheet("color: #dc2626;")
             self.message.setText(e.message)
             return False
-        settings.set("sales.paper", self.paper.currentData())
-        settings.set("sales.payment_days", self.payment_days.value())
-        settings.set("sales.proforma_valid_days", self.valid_days.value())
-        settings.set("sales.invoice_footer", self.footer.text().strip())
+        settings.set(options.SALES_PAPER, self.paper.currentData())
+        settings.set(options.SALES_PAYMENT_DAYS, self.payment_days.value())
+        settings.set(options.SALES_PROFORMA_VALID_DAYS, self.valid_days.value())
+        settings.set(options.SALES_INVOICE_FOOTER, self.footer.text().strip())
         self.message.setStyleSheet("")
         self.message.setText("ذخیره شد.")
         self.load()

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import settings
+from app import options, settings
 from app.core.errors import UserError
 from app.office import users
 
@@ -54,7 +54,7 @@ class UsersPanel(QWidget):
 
     def reload(self) -> None:
         self.list.clear()
-        me = settings.get("ui.current_user")
+        me = settings.get(options.UI_CURRENT_USER)
         for u in users.list_users(active_only=False):
             mark = " ← این میز" if u.id == me else ""
             item = QListWidgetItem(f"{u.name} ({users.ROLE_LABELS.get(u.role, u.role)}){mark}")
@@ -78,6 +78,6 @@ class UsersPanel(QWidget):
         if item is None:
             self.message.setText("اول نام خود را در فهرست انتخاب کنید.")
             return
-        settings.set("ui.current_user", item.data(256))
+        settings.set(options.UI_CURRENT_USER, item.data(256))
         self.ctx.user_id = item.data(256)
         self.reload()

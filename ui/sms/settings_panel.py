@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from app import settings
+from app import options, settings
 from app.sms import config, service
 from app.sms.providers import LABELS
 from models.writer import writer
@@ -20,23 +20,23 @@ class SmsSettingsPanel(QWidget):
         self.provider = QComboBox()
         for name, label in LABELS.items():
             self.provider.addItem(label, name)
-        self.provider.setCurrentIndex(max(0, self.provider.findData(settings.get("sms.provider"))))
+        self.provider.setCurrentIndex(max(0, self.provider.findData(settings.get(options.SMS_PROVIDER))))
         f.addRow("سامانه پیامک", self.provider)
         self.key = QLineEdit()
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key.setPlaceholderText(KEY_SAVED if config.key_is_set() else "کلید API (ملی پیامک: نام کاربری:رمز)")
         f.addRow("کلید دسترسی", self.key)
-        self.sender = QLineEdit(settings.get("sms.sender"))
+        self.sender = QLineEdit(settings.get(options.SMS_SENDER))
         f.addRow("شماره خط", self.sender)
         self.line_kind = QComboBox()
         self.line_kind.addItem("تبلیغاتی", "advertising")
         self.line_kind.addItem("خدماتی", "service")
-        self.line_kind.setCurrentIndex(max(0, self.line_kind.findData(settings.get("sms.line_kind"))))
+        self.line_kind.setCurrentIndex(max(0, self.line_kind.findData(settings.get(options.SMS_LINE_KIND))))
         f.addRow("نوع خط", self.line_kind)
-        self.base_url = QLineEdit(settings.get("sms.base_url"))
+        self.base_url = QLineEdit(settings.get(options.SMS_BASE_URL))
         self.base_url.setPlaceholderText("خالی: نشانی رسمی سامانه")
         f.addRow("نشانی سرویس", self.base_url)
-        self.port = QLineEdit(settings.get("sms.port"))
+        self.port = QLineEdit(settings.get(options.SMS_PORT))
         self.port.setPlaceholderText("COM3 یا /dev/ttyUSB0")
         f.addRow("درگاه مودم GSM", self.port)
         row = QHBoxLayout()
@@ -55,16 +55,16 @@ class SmsSettingsPanel(QWidget):
         f.addRow(self.status)
 
     def save(self) -> None:
-        values = {"sms.provider": self.provider.currentData(), "sms.sender": self.sender.text().strip(),
-                  "sms.line_kind": self.line_kind.currentData(), "sms.base_url": self.base_url.text().strip(),
-                  "sms.port": self.port.text().strip()}
+        values = {options.SMS_PROVIDER: self.provider.currentData(), options.SMS_SENDER: self.sender.text().strip(),
+                  options.SMS_LINE_KIND: self.line_kind.currentData(),
+                  options.SMS_BASE_URL: self.base_url.text().strip(), options.SMS_PORT: self.port.text().strip()}
         key = self.key.text().strip()
         if key:
-            values["sms.key"] = key
+            values[options.SMS_KEY] = key
 
         def write():
-            for k, v in values.items():
-                settings.set(k, v)
+            for opt, v in values.items():
+                settings.set(opt, v)
 
         writer.run(write)
         self.key.clear()                                   # the key is never shown again
