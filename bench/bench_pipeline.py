@@ -29,7 +29,7 @@ def _database(quick: bool) -> tuple[Path, int, int]:
         tmp = path.with_suffix(".building")
         for p in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
             p.unlink(missing_ok=True)
-        open_database(str(tmp))
+        open_database(str(tmp), create=True)
         clock.set_now(None)
         rng = random.Random(1405)
         users = ensure_users()
