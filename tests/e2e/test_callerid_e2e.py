@@ -136,6 +136,7 @@ def test_four_line_box_two_calls_then_outgoing(rig, office, qtbot):
     sim.hangup(1)
     sim.miss(2)                            # line 2 rings out
     qtbot.waitUntil(lambda: p1.view.final and p2.view.final, timeout=6000)
+    qtbot.waitUntil(lambda: ctrl.pending == 0, timeout=5000)      # the writer has recorded the ends too
     a = Call.get_by_id(p1.view.call_id)
     m = Call.get_by_id(p2.view.call_id)
     assert (a.state, a.line, a.customer_id, a.answered_at is not None) == ("ended", 1, karimi.id, True)
