@@ -36,6 +36,7 @@ from app.callerid.sources import (
     Source,
     SourceLost,
     SourceUnavailable,
+    recv_some,
     tcp_open_error,
 )
 from app.core.errors import UserError
@@ -88,18 +89,9 @@ class AmiConnection:
 
     def _pump(self, timeout: float) -> bytes:
         """Receive once (waiting at most ``timeout``); parse what came. Raises SourceLost when closed."""
-        sock = self.sock
-        if sock is None:
-            raise SourceLost("not connected")
-        try:
-            sock.settimeout(max(0.001, timeout))
-            data = sock.recv(65536)
-        except TimeoutError:
-            return b""
-        except OSError as e:
-            raise SourceLost(str(e)) from e
+        data = recv_some(self.sock, timeout, "the PBX")
         if not data:
-            raise SourceLost("the PBX closed the connection")
+            return b""
         self.received += data
         for p in self._reader.push(data):
             if p.has("Banner"):

@@ -14,7 +14,15 @@ import socket
 import time
 from collections.abc import Callable
 
-from app.callerid.sources import ERROR, NO_DEVICE, POLL_SECONDS, Source, SourceLost, SourceUnavailable
+from app.callerid.sources import (
+    ERROR,
+    NO_DEVICE,
+    POLL_SECONDS,
+    Source,
+    SourceLost,
+    SourceUnavailable,
+    recv_some,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -71,19 +79,7 @@ class SmdrTcpSource(Source):
         return ""
 
     def _recv(self, timeout: float) -> bytes:
-        sock = self._sock
-        if sock is None:
-            raise SourceLost("not connected")
-        try:
-            sock.settimeout(max(0.001, timeout))
-            data = sock.recv(65536)
-        except TimeoutError:
-            return b""
-        except OSError as e:
-            raise SourceLost(str(e)) from e
-        if not data:
-            raise SourceLost("the PBX closed the connection")
-        return data
+        return recv_some(self._sock, timeout, "the PBX")
 
     def _send_line(self, text: str) -> None:
         try:

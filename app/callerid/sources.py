@@ -448,19 +448,7 @@ class NcidSource(Source):
         sock.setblocking(True)
 
     def read(self, timeout: float = POLL_SECONDS) -> bytes:
-        sock = self._sock
-        if sock is None:
-            raise SourceLost("not connected")
-        try:
-            sock.settimeout(max(0.001, timeout))
-            data = sock.recv(65536)
-        except TimeoutError:
-            return b""
-        except OSError as e:
-            raise SourceLost(str(e)) from e
-        if not data:
-            raise SourceLost("the NCID server closed the connection")
-        return data
+        return recv_some(self._sock, timeout, "the NCID server")
 
     def write(self, data: bytes) -> None:
         sock = self._sock
@@ -479,6 +467,23 @@ class NcidSource(Source):
                 sock.close()
             except OSError:
                 pass
+
+
+def recv_some(sock: socket.socket | None, timeout: float, peer: str) -> bytes:
+    """What a TCP peer sent within ``timeout`` seconds (b"" when nothing came); SourceLost when the socket is gone
+    or the peer (named in the log text) closed it."""
+    if sock is None:
+        raise SourceLost("not connected")
+    try:
+        sock.settimeout(max(0.001, timeout))
+        data = sock.recv(65536)
+    except TimeoutError:
+        return b""
+    except OSError as e:
+        raise SourceLost(str(e)) from e
+    if not data:
+        raise SourceLost(f"{peer} closed the connection")
+    return data
 
 
 def tcp_open_error(what: str, host: str, port: int, exc: BaseException) -> SourceUnavailable:
