@@ -22,6 +22,7 @@ from app.callerid.sources import (
     SourceLost,
     SourceUnavailable,
     recv_some,
+    tcp_open_error,
 )
 
 logger = logging.getLogger(__name__)
@@ -60,8 +61,6 @@ class SmdrTcpSource(Source):
     def open(self, cancel: Callable[[], bool] | None = None) -> str:
         if self._sock is not None:
             return ""
-        from app.callerid.sources import tcp_open_error
-
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
         except OSError as e:

@@ -1,16 +1,14 @@
 """Numbered schema migrations, recorded in the database.
 
-Each module here is named mNNNN_what.py and defines NUMBER, NAME and up(database). Every migration not yet
-recorded runs in order, each inside one transaction; an SQLite file gets a safety copy first. A database
+Each module here is named mNNNN_what.py, defines NUMBER, NAME and up(database), and is listed in
+all_migrations(). Every migration not yet recorded runs in order, each inside one transaction; an SQLite file gets a safety copy first. A database
 written by a newer version (a number we do not know) is refused rather than damaged.
 
 Numbers by area: 1 core, 2 calls, 3 tasks and reminders, 4 sales documents; later ones take the next free number.
 """
 from __future__ import annotations
 
-import importlib
 import logging
-import pkgutil
 import sqlite3
 from pathlib import Path
 from types import ModuleType
@@ -23,11 +21,26 @@ logger = logging.getLogger(__name__)
 
 
 def all_migrations() -> list[ModuleType]:
-    mods = []
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("m") and info.name[1:5].isdigit():
-            mods.append(importlib.import_module(f"{__name__}.{info.name}"))
-    mods.sort(key=lambda m: m.NUMBER)
+    """Every migration, in number order. Listed by plain imports (a new one is added here; a test checks that no
+    mNNNN file in this folder is left out), so the import graph and a frozen build see them all."""
+    from models.migrations import (
+        m0001_core,
+        m0002_calls,
+        m0003_tasks,
+        m0004_sales,
+        m0005_search_index,
+        m0006_call_queue_index,
+        m0007_family_sort,
+        m0008_pipeline,
+        m0009_messaging,
+        m0010_office_people,
+        m0011_issued_cheques,
+        m0012_service,
+    )
+
+    mods = sorted([m0001_core, m0002_calls, m0003_tasks, m0004_sales, m0005_search_index, m0006_call_queue_index,
+                   m0007_family_sort, m0008_pipeline, m0009_messaging, m0010_office_people, m0011_issued_cheques,
+                   m0012_service], key=lambda m: m.NUMBER)
     numbers = [m.NUMBER for m in mods]
     if len(numbers) != len(set(numbers)):
         raise RuntimeError(f"duplicate migration numbers: {numbers}")

@@ -297,3 +297,13 @@ def test_folder_that_cannot_be_made(tmp_path):
     close_database()
     assert "پوشه پایگاه داده" in e.value.message
     assert blocker.read_text() == "x"
+
+
+def test_every_migration_file_is_listed():
+    """all_migrations() imports the migrations by name: a new mNNNN file must be added there, not forgotten."""
+    import re
+
+    folder = Path(__file__).resolve().parents[2] / "models" / "migrations"
+    files = {p.stem for p in folder.glob("m*.py") if re.fullmatch(r"m\d{4}_\w+", p.stem)}
+    assert {m.__name__.rsplit(".", 1)[1] for m in all_migrations()} == files
+    assert [m.NUMBER for m in all_migrations()] == list(range(1, len(files) + 1))
