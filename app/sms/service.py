@@ -275,6 +275,9 @@ def _record(results: list[Result], by_local: dict[int, Message], summary: Summar
             Activity.insert_many(acts[lo:lo + 500]).execute()
 
 
+record_found = _record      # the outbox screen records what a provider turned out to have
+
+
 @writes
 def _set_state(ids: list[int], state: str, error: str = "") -> None:
     if ids:

@@ -46,7 +46,9 @@ class CustomersPage(QWidget):
         self.merge_btn = QPushButton("ادغام")
         self.export_btn = QPushButton("خروجی اکسل")
         self.import_btn = QPushButton("ورود از اکسل")
-        for b in (self.new_btn, self.open_btn, self.merge_btn, self.import_btn, self.export_btn):
+        self.sms_btn = QPushButton("پیامک به این فهرست")
+        self.sms_btn.setToolTip("ارسال گروهی پیامک به مشتریانی که این فیلتر نشان می‌دهد")
+        for b in (self.new_btn, self.open_btn, self.merge_btn, self.import_btn, self.export_btn, self.sms_btn):
             top.addWidget(b)
         lay.addLayout(top)
 
@@ -113,6 +115,7 @@ class CustomersPage(QWidget):
         self.merge_btn.clicked.connect(self.merge_selected)
         self.export_btn.clicked.connect(self.export)
         self.import_btn.clicked.connect(self.import_file)
+        self.sms_btn.clicked.connect(self.group_sms)
         self.saved.activated.connect(self._apply_saved)
         self.save_filter_btn.clicked.connect(self.save_filter)
         self.delete_filter_btn.clicked.connect(self.delete_filter)
@@ -209,6 +212,14 @@ class CustomersPage(QWidget):
             QMessageBox.information(self, "خروجی اکسل", "این امکان هنوز نصب نشده است.")
             return
         export_customers(self.ctx, self.current_filter(), parent=self)
+
+    def group_sms(self):
+        """The group send, to the customers this list shows (its filter, chosen first in the dialog)."""
+        from ui.sms.group_send import GroupSendDialog
+
+        self.sms_dialog = GroupSendDialog(self, preset=self.current_filter())
+        self.sms_dialog.show()
+        return self.sms_dialog
 
     def import_file(self) -> None:
         try:

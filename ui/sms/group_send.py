@@ -61,7 +61,9 @@ class RecipientsModel(QAbstractTableModel):
 
 
 class GroupSendDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, preset: Filter | None = None,
+                 preset_label: str = "فهرست کنونی مشتریان (با فیلتر صفحه مشتریان)"):
+        """`preset`: the customer list's filter, offered first and chosen (the group send from that list)."""
         super().__init__(parent)
         self.setWindowTitle("پیامک گروهی")
         self.resize(1180, 760)
@@ -75,11 +77,13 @@ class GroupSendDialog(QDialog):
         saved_page = QWidget()
         s = QVBoxLayout(saved_page)
         self.saved = QComboBox()
+        if preset is not None:
+            self.saved.addItem(preset_label, preset)
         self.saved.addItem("— همه مشتریان —", None)
         for _fid, name, target in segments.saved():
             self.saved.addItem(name, target)
         self.saved.currentIndexChanged.connect(self.refresh_recipients)
-        s.addWidget(QLabel("فیلتر ذخیره‌شده"))
+        s.addWidget(QLabel("فهرست یا فیلتر ذخیره‌شده"))
         s.addWidget(self.saved)
         self.tag = QComboBox()
         self.tag.addItem("— بی برچسب —", "")

@@ -1,0 +1,107 @@
+"""The outbox table's model: the matching messages' ids read up front (newest first), the columns of a row read
+a page of 100 at a time when the view first paints it, cached (bounded) — like the customer list."""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from app import fmt
+from app.core.jalali import format_datetime
+from app.sms import outbox
+
+PAGE = 100
+MAX_PAGES = 40
+
+COLUMNS = [("at", "زمان"), ("who", "گیرنده"), ("number", "شماره"), ("body", "متن"), ("state", "وضعیت"),
+           ("origin", "نوع"), ("error", "توضیح")]
+STATE_COLOURS = {"failed": "#b91c1c", "uncertain": "#b45309", "undelivered": "#b91c1c", "delivered": "#15803d",
+                 "cancelled": "#6b7280"}
+
+
+class OutboxModel(QAbstractTableModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.filter = outbox.OutboxFilter()
+        self.ids: list[int] = []
+        self._pages: OrderedDict[int, dict[int, outbox.Row]] = OrderedDict()
+        self.queries = 0
+
+    def search(self, f: outbox.OutboxFilter | None = None) -> None:
+        if f is not None:
+            self.filter = f
+        self.beginResetModel()
+        self.ids = outbox.ids(self.filter)
+        self._pages.clear()
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        """Read the same filter again (after a resend or a mark)."""
+        self.search()
+
+    def message_id(self, row: int) -> int | None:
+        return self.ids[row] if 0 <= row < len(self.ids) else None
+
+    def row(self, row: int) -> outbox.Row | None:
+        if not 0 <= row < len(self.ids):
+            return None
+        page_no = row // PAGE
+        page = self._pages.get(page_no)
+        if page is None:
+            page = outbox.rows(self.ids[page_no * PAGE:(page_no + 1) * PAGE])
+            self.queries += 1
+            self._pages[page_no] = page
+            while len(self._pages) > MAX_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(page_no)
+        return page.get(self.ids[row])
+
+    # --- Qt model API --------------------------------------------------------------------------------------
+    def rowCount(self, parent=QModelIndex()):  # Qt's names and default
+        return 0 if parent.isValid() else len(self.ids)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section][1] if 0 <= section < len(COLUMNS) else None
+        return fmt.num(section + 1)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.ids):
+            return None
+        if role == Qt.ItemDataRole.UserRole:
+            return self.ids[index.row()]
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole):
+            return None
+        r = self.row(index.row())
+        if r is None:
+            return None
+        key = COLUMNS[index.column()][0]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            colour = STATE_COLOURS.get(r.state) if key in ("state", "error") else None
+            return QColor(colour) if colour else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if key == "body":
+                return r.body
+            if key == "error":
+                return r.error or None
+            return None
+        if key == "at":
+            return format_datetime(r.sent_at or r.created_at)
+        if key == "who":
+            return r.name or "—"
+        if key == "number":
+            return fmt.phone(r.recipient)
+        if key == "body":
+            return " ".join(r.body.split())
+        if key == "state":
+            return r.state_label
+        if key == "origin":
+            return r.origin
+        return " ".join(r.error.split())
