@@ -119,6 +119,8 @@ class SmsPage(QWidget):
         self.details.setWordWrap(True)
         self.details.setTextFormat(Qt.TextFormat.PlainText)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setMinimumHeight(self.details.fontMetrics().lineSpacing() * 3 + 6)   # the text and its error
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop)
         lay.addWidget(self.details)
 
         actions = QHBoxLayout()

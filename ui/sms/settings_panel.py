@@ -60,6 +60,9 @@ class AutoTextDialog(QDialog):
 
 def _time_edit(value: str) -> QTimeEdit:
     e = QTimeEdit()
+    # Hours first, as a clock reads: in a right-to-left layout Qt puts the sections in reverse order (۳۰:۰۸),
+    # and the direction is read when the display format is set, so it is set before.
+    e.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
     e.setDisplayFormat("HH:mm")
     try:
         t = config.parse_time(value, "")
@@ -107,7 +110,7 @@ class SmsSettingsPanel(QWidget):
         f.addRow("نشانی سرویس:", self.base_url)
         self.port = QLineEdit()
         self.port.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
-        self.port.setPlaceholderText("COM3 یا /dev/ttyUSB0")
+        self.port.setPlaceholderText("COM3  —  /dev/ttyUSB0")
         f.addRow("درگاه مودم GSM:", self.port)
         test = QHBoxLayout()
         self.test_number = QLineEdit()
@@ -130,10 +133,12 @@ class SmsSettingsPanel(QWidget):
             check = QCheckBox(options.SMS_AUTO_LABELS[kind])
             button = QPushButton("متن…")
             button.clicked.connect(lambda _=False, k=kind: self.edit_text(k))
+            button.setToolTip(f"متن {options.SMS_AUTO_LABELS[kind]}، با فیلدهای ادغام و پیش‌نمایش")
             grid.addWidget(check, i, 0)
             grid.addWidget(button, i, 1)
             self.auto_checks[kind] = check
             self.text_buttons[kind] = button
+        grid.setColumnStretch(2, 1)
         a.addLayout(grid)
         w = QFormLayout()
         self.cheque_days = QSpinBox()
