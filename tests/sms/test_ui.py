@@ -104,7 +104,13 @@ def test_group_send_preview_exclusions_and_progress(qtbot, office, tmp_path, kav
     dlg.editor.set_text("{نام} گرامی، فروشگاه از شنبه ساعت ۹ باز است.")
     assert dlg.editor.bubble.text().startswith("خانم مریم احمدی گرامی")     # the first in list order
     shot(dlg, tmp_path, "sms-group-send")
-    dlg.send()
+    asked = []
+    dlg.ask = lambda text: asked.append(text) or False
+    dlg.send_button.click()
+    assert asked and "۲ گیرنده" in asked[0] and "نزدیک به ۲ پیامک" in asked[0]
+    assert not kavenegar.sent and dlg.status.text() == "فرستاده نشد." and not Message.select().exists()
+    dlg.ask = lambda text: True
+    dlg.send_button.click()
     qtbot.waitUntil(lambda: dlg.summary is not None, timeout=15_000)
     assert dlg.summary.sent == 2 and sorted(kavenegar.by_number) == ["09121111111", "09122222222"]
     assert "فرستاده: ۲" in dlg.status.text()

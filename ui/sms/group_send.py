@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QTableView,
@@ -126,7 +127,7 @@ class GroupSendDialog(QDialog):
         self.status.setWordWrap(True)
         bottom.addWidget(self.status, 2)
         self.send_button = QPushButton("فرستادن به این گروه")
-        self.send_button.clicked.connect(self.send)
+        self.send_button.clicked.connect(self.confirm_and_send)
         bottom.addWidget(self.send_button)
         self.cancel_button = QPushButton("توقف")
         self.cancel_button.setEnabled(False)
@@ -169,6 +170,38 @@ class GroupSendDialog(QDialog):
             self.editor.set_sample(templates.contexts([p.rows[0][0]]).get(p.rows[0][0], {}))
 
     # --- send ---------------------------------------------------------------------------------------------------
+    def confirmation(self) -> str:
+        """What the person is asked before the group gets its messages."""
+        p = self.editor.preview()
+        parts = max(p.info.parts, 1)
+        text = (f"این پیام به {fmt.count(self.plan.total, 'گیرنده')} فرستاده می‌شود؛ هر پیام "
+                f"{fmt.count(parts, 'پیامک')}، روی هم نزدیک به {fmt.count(self.plan.total * parts, 'پیامک')}.")
+        if p.warnings:
+            text += "\n\n" + "\n".join("⚠ " + w for w in p.warnings)
+        return text + "\n\nفرستاده شود؟"
+
+    def ask(self, text: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, "ارسال گروهی پیامک", text,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.button(QMessageBox.StandardButton.Yes).setText("بله، بفرست")
+        box.button(QMessageBox.StandardButton.No).setText("نه")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    def confirm_and_send(self) -> bool:
+        """The «send» button: nothing goes to a group before the person saw how many and said yes."""
+        if not self.editor.text().strip():
+            self.status.setText("متن پیام خالی است.")
+            return False
+        if not self.plan.total:
+            self.status.setText("در این گروه هیچ شماره همراهی برای فرستادن نیست.")
+            return False
+        if not self.ask(self.confirmation()):
+            self.status.setText("فرستاده نشد.")
+            return False
+        self.send()
+        return True
+
     def send(self) -> None:
         body, purpose, ids = self.editor.text(), self.editor.purpose_key(), list(self.ids)
         self.send_button.setEnabled(False)
