@@ -31,6 +31,7 @@ from app.core.errors import UserError
 from app.core.text import clean, search_key, to_ascii_digits
 from app.sms import service
 from app.sms.providers import Provider
+from models.base import db
 from models.core import Customer
 from models.messaging import Campaign, Message, OptOut
 from models.writer import writes
@@ -65,45 +66,79 @@ class OutboxFilter:
     customer_id: int | None = None
 
 
-def _query(f: OutboxFilter) -> pw.ModelSelect:
-    q = Message.select(Message.id).where(Message.channel == "sms")
-    states = STATE_FILTERS.get(f.state, ("", ()))[1]
-    if states:
-        q = q.where(Message.state.in_(states))
+def _conditions(f: OutboxFilter, states: bool = True) -> list:
+    conds = [Message.channel == "sms"]
+    wanted = STATE_FILTERS.get(f.state, ("", ()))[1]
+    if states and wanted:
+        conds.append(Message.state.in_(wanted))
     days = PERIODS.get(f.period, ("", None))[1]
     if days is not None:
         start = dt.datetime.combine(now().date() - dt.timedelta(days=days), dt.time())
-        q = q.where(Message.created_at >= start)
+        conds.append(Message.created_at >= start)
     if f.campaign_id is not None:
-        q = q.where(Message.campaign == f.campaign_id)
+        conds.append(Message.campaign == f.campaign_id)
     if f.customer_id is not None:
-        q = q.where(Message.customer == f.customer_id)
+        conds.append(Message.customer == f.customer_id)
     text = clean(f.text)
     if text:
-        number = "".join(ch for ch in to_ascii_digits(text) if ch.isdigit())
-        if number and len(number) >= 3 and number == to_ascii_digits(text).replace(" ", "").replace("-", "") \
-                .lstrip("+"):
-            if number.startswith("98") and len(number) > 10:
-                number = "0" + number[2:]
-            q = q.where(Message.recipient.contains(number))
+        ascii_text = to_ascii_digits(text).replace(" ", "").replace("-", "").lstrip("+")
+        if ascii_text.isdigit() and len(ascii_text) >= 3:              # part of a number, as typed
+            number = "0" + ascii_text[2:] if ascii_text.startswith("98") and len(ascii_text) > 10 else ascii_text
+            conds.append(Message.recipient.contains(number))
         else:
-            key = search_key(text)
-            named = Customer.select(Customer.id).where(Customer.search_text.contains(key))
-            q = q.where(Message.body.contains(text) | Message.customer.in_(named))
-    return q
+            named = Customer.select(Customer.id).where(Customer.search_text.contains(search_key(text)))
+            conds.append(Message.body.contains(text) | Message.customer.in_(named))
+    return conds
+
+
+class Pages:
+    """The matching messages' ids, newest first, read a page at a time (keyset on the id: the screen shows the
+    first rows at once and reads more as the user scrolls, so a year of messages is never read whole)."""
+
+    def __init__(self, f: OutboxFilter):
+        self.filter = f
+        self.conds = _conditions(f)
+        self.exhausted = False
+        self._last: int | None = None
+
+    def next_ids(self, n: int) -> list[int]:
+        if self.exhausted:
+            return []
+        q = Message.select(Message.id).where(*self.conds)
+        if self._last is not None:
+            q = q.where(Message.id < self._last)
+        got = [r[0] for r in db.execute(q.order_by(Message.id.desc()).limit(n)).fetchall()]
+        if len(got) < n:
+            self.exhausted = True
+        if got:
+            self._last = got[-1]
+        return got
 
 
 def ids(f: OutboxFilter) -> list[int]:
-    """The matching messages' ids, newest first."""
-    return [r[0] for r in _query(f).order_by(Message.id.desc()).tuples()]
+    """All the matching messages' ids, newest first (for tests and small lists; the screen reads Pages)."""
+    q = Message.select(Message.id).where(*_conditions(f)).order_by(Message.id.desc())
+    return [r[0] for r in db.execute(q).fetchall()]
 
 
 def counts(f: OutboxFilter) -> dict[str, int]:
     """How many of the matching messages are in each state (the state filter itself not applied)."""
-    wide = OutboxFilter(state="", period=f.period, text=f.text, campaign_id=f.campaign_id, customer_id=f.customer_id)
-    sub = _query(wide)
-    return dict(Message.select(Message.state, pw.fn.COUNT(Message.id)).where(Message.id.in_(sub))
-                .group_by(Message.state).tuples())
+    conds = _conditions(f, states=False)
+    if PERIODS.get(f.period, ("", None))[1] is None:
+        q = Message.select(Message.state, pw.fn.COUNT(Message.id)).where(*conds).group_by(Message.state)
+        return {state: n for state, n in db.execute(q).fetchall()}
+    # A period: one sum per state, so the database reads the period through the created_at index (a GROUP BY
+    # state makes SQLite walk the whole state index instead: 170 ms rather than 30 over a year of 200,000).
+    sums = [pw.fn.SUM(pw.Case(None, [(Message.state == st, 1)], 0)) for st in Message.STATES]
+    row = db.execute(Message.select(*sums).where(*conds)).fetchone()
+    return {st: int(n) for st, n in zip(Message.STATES, row or (), strict=False) if n}
+
+
+def total(f: OutboxFilter, by_state: dict[str, int] | None = None) -> int:
+    """How many messages match (from `counts` when the caller has them already)."""
+    by_state = counts(f) if by_state is None else by_state
+    wanted = STATE_FILTERS.get(f.state, ("", ()))[1]
+    return sum(n for state, n in by_state.items() if not wanted or state in wanted)
 
 
 @dataclass

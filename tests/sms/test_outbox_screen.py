@@ -117,6 +117,25 @@ def test_model_passes_the_tester_and_filters_work(qtbot, qtmodeltester, office, 
     shot(p, tmp_path, "sms-outbox")
 
 
+def test_a_long_outbox_is_read_a_page_at_a_time(qtbot, qtmodeltester, page):
+    from ui.sms import outbox_model
+
+    base = clock.now() - dt.timedelta(days=2)
+    Message.insert_many([{"channel": "sms", "local_id": 10_000 + i, "recipient": f"0912{i:07d}",
+                          "body": f"پیام {i}", "state": "failed" if i % 10 == 0 else "sent",
+                          "created_at": base + dt.timedelta(seconds=i)} for i in range(750)]).execute()
+    page.reload()
+    m = page.model
+    assert m.total == 750 and len(m.ids) == outbox_model.FIRST and m.canFetchMore()
+    assert "۷۵۰ پیام" in page.count_label.text() and "ناموفق: ۷۵" in page.count_label.text()
+    qtmodeltester.check(m)
+    m.fetch_all()
+    assert len(m.ids) == 750 and m.ids == sorted(m.ids, reverse=True) and not m.canFetchMore()
+    assert m.data(m.index(749, 3)) == "پیام 0"                     # the text exactly as it was sent
+    page.state.setCurrentIndex(page.state.findData("failed"))
+    assert m.total == 75 and len(m.ids) == 75 and not m.canFetchMore()
+
+
 def test_a_failed_message_is_sent_again_once(qtbot, page, kavenegar):
     failed = _failed(kavenegar, MARYAM, "یادآوری جلسه")
     page.reload()

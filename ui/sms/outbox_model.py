@@ -1,5 +1,6 @@
-"""The outbox table's model: the matching messages' ids read up front (newest first), the columns of a row read
-a page of 100 at a time when the view first paints it, cached (bounded) — like the customer list."""
+"""The outbox table's model: the matching messages' ids read a few hundred at a time, newest first, as the view
+scrolls (fetchMore, keyset pages: app.sms.outbox.Pages); the columns of a row read a page of 100 at a time when
+the view first paints it, cached (bounded) — like the customer list."""
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -12,6 +13,7 @@ from app.core.jalali import format_datetime
 from app.sms import outbox
 
 PAGE = 100
+FIRST = 300     # ids read when the filter changes; more are read as the view scrolls (fetchMore)
 MAX_PAGES = 40
 
 COLUMNS = [("at", "زمان"), ("who", "گیرنده"), ("number", "شماره"), ("body", "متن"), ("state", "وضعیت"),
@@ -25,20 +27,42 @@ class OutboxModel(QAbstractTableModel):
         super().__init__(parent)
         self.filter = outbox.OutboxFilter()
         self.ids: list[int] = []
+        self.pages: outbox.Pages | None = None
+        self.total = 0
         self._pages: OrderedDict[int, dict[int, outbox.Row]] = OrderedDict()
         self.queries = 0
 
-    def search(self, f: outbox.OutboxFilter | None = None) -> None:
+    def search(self, f: outbox.OutboxFilter | None = None, total: int | None = None) -> None:
+        """Show the messages matching `f` (the same filter again when None); `total` when the caller counted."""
         if f is not None:
             self.filter = f
         self.beginResetModel()
-        self.ids = outbox.ids(self.filter)
+        self.pages = outbox.Pages(self.filter)
+        self.ids = self.pages.next_ids(FIRST)
+        self.total = outbox.total(self.filter) if total is None else total
         self._pages.clear()
         self.endResetModel()
 
     def refresh(self) -> None:
         """Read the same filter again (after a resend or a mark)."""
         self.search()
+
+    def canFetchMore(self, parent=QModelIndex()):  # Qt's names and default
+        return not parent.isValid() and self.pages is not None and not self.pages.exhausted
+
+    def fetchMore(self, parent=QModelIndex()):
+        if parent.isValid() or self.pages is None:
+            return
+        more = self.pages.next_ids(PAGE * 2)
+        if more:
+            first = len(self.ids)
+            self.beginInsertRows(QModelIndex(), first, first + len(more) - 1)
+            self.ids.extend(more)
+            self.endInsertRows()
+
+    def fetch_all(self) -> None:
+        while self.canFetchMore():
+            self.fetchMore()
 
     def message_id(self, row: int) -> int | None:
         return self.ids[row] if 0 <= row < len(self.ids) else None

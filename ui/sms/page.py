@@ -169,9 +169,9 @@ class SmsPage(QWidget):
     def reload(self) -> None:
         self._timer.stop()
         f = self.current_filter()
-        self.model.search(f)
         n = outbox.counts(f)
-        parts = [fmt.count(len(self.model.ids), "پیام")]
+        self.model.search(f, total=outbox.total(f, n))
+        parts = [fmt.count(self.model.total, "پیام")]
         for state, label in (("failed", "ناموفق"), ("uncertain", "نامعلوم"), ("queued", "در صف")):
             if n.get(state):
                 parts.append(f"{label}: {fmt.num(n[state])}")
