@@ -51,6 +51,7 @@ STATE_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
 PERIODS: dict[str, tuple[str, int | None]] = {
     "today": ("امروز", 0), "week": ("هفت روز گذشته", 7), "month": ("سی روز گذشته", 30), "all": ("همه زمان‌ها", None),
 }
+SHORT_LABELS = {"uncertain": "نامعلوم"}
 RESENDABLE = ("failed", "uncertain", "queued")
 DUPLICATE_WINDOW = dt.timedelta(days=3)
 DISMISSED_TEXT = "به دست کاربر کنار گذاشته شد؛ فرستاده نمی‌شود."
@@ -157,7 +158,8 @@ class Row:
 
     @property
     def state_label(self) -> str:
-        return service.STATE_LABELS.get(self.state, self.state)
+        """Short, for a table column (the reason is in `error`)."""
+        return SHORT_LABELS.get(self.state) or service.STATE_LABELS.get(self.state, self.state)
 
     @property
     def resendable(self) -> bool:

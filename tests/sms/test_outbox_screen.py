@@ -89,7 +89,7 @@ def test_model_passes_the_tester_and_filters_work(qtbot, qtmodeltester, office, 
     p.show()
     qtmodeltester.check(p.model)
     assert p.model.ids == [unsure.id, failed.id, sent.id]                       # newest first; 30 days
-    assert p.model.data(p.model.index(0, 4)) == service.STATE_LABELS["uncertain"]
+    assert p.model.data(p.model.index(0, 4)) == "نامعلوم"
     assert p.model.data(p.model.index(1, 1)) == "مریم احمدی"
     assert p.model.data(p.model.index(1, 6)) == " ".join(failed.error.split()) != ""
     assert "ناموفق: ۱" in p.count_label.text() and "نامعلوم: ۱" in p.count_label.text()

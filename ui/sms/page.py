@@ -111,9 +111,10 @@ class SmsPage(QWidget):
         self.view.verticalHeader().setDefaultSectionSize(28)
         hh = self.view.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((130, 150, 120, 330, 170, 150)):
-            self.view.setColumnWidth(col, width)
-        hh.setStretchLastSection(True)
+        for col, width in enumerate((125, 130, 115, 0, 100, 120, 200)):
+            if width:
+                self.view.setColumnWidth(col, width)
+        hh.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)          # the text takes the room left
         lay.addWidget(self.view, 1)
         self.details = QLabel()
         self.details.setWordWrap(True)
