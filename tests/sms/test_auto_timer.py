@@ -65,6 +65,10 @@ def test_starts_with_the_window_when_switched_on_and_works_off_the_gui_thread(qt
     assert w.sms_auto.op.worker_thread not in (None, threading.get_ident())
     [m] = Message.select()
     assert m.customer_id == c.id and m.auto_key.startswith("birthday:") and m.body.startswith("خانم مریم احمدی")
+    page = w.page("sms")                                  # the SMS section says what the last run did
+    assert "پیام‌های خودکار روشن: تبریک تولد" in page.auto_label.text()
+    assert "آخرین اجرا: تبریک تولد: ۱. فرستاده: ۱" in page.auto_label.text()
+    assert page.model.total == 1
     with qtbot.waitSignal(w.sms_auto.ran, timeout=15_000):
         w.sms_auto.tick()                                 # the same day again: nothing new
     assert kavenegar.by_number["09122222222"] == 1

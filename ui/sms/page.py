@@ -222,6 +222,8 @@ class SmsPage(QWidget):
             text += f". آخرین اجرا: {auto.last_error}"
         elif auto is not None and auto.last_report is not None:
             text += f". آخرین اجرا: {fmt.digits(auto.last_report.describe())}"
+            if auto.last_report.errors:
+                text += f" ({auto.last_report.errors[-1]})"
         self.auto_label.setText(text + ("" if text.endswith(".") else "."))
 
     def _on_data_changed(self, what: str) -> None:
