@@ -272,3 +272,39 @@ def test_main_window_section_and_the_customer_list_open_the_group_send(qtbot, of
     assert dlg.saved.currentIndex() == 0 and dlg.saved.currentData().text == "احمدی"
     assert [n for _c, n in dlg.plan.rows] == [MARYAM]
     dlg.close()
+
+
+def test_outbox_queries_on_both_databases(anydb, kavenegar):
+    """Filters, counts (by period and over all time), keyset pages, rows, sending again and marking, on SQLite
+    and on PostgreSQL (CRM_TEST_POSTGRES_URL)."""
+    clock.set_now(dt.datetime(2026, 11, 24, 10, 0))
+    settings.set("sms.provider", "kavenegar")
+    settings.set("sms.key", "test-key")
+    settings.set("sms.base_url", kavenegar.url)
+    settings.set("sms.interval", 0.01)
+    c = customer("مریم", "احمدی", MARYAM, title="خانم")
+    base = clock.now() - dt.timedelta(days=60)
+    Message.insert_many([{"channel": "sms", "local_id": 50_000 + i, "recipient": f"0913{i:07d}",
+                          "body": f"پیام {i}", "state": ("sent", "failed", "uncertain")[i % 3],
+                          "created_at": base + dt.timedelta(days=i)} for i in range(60)]).execute()
+    week = outbox.OutboxFilter(period="week")
+    assert outbox.counts(week) == {"sent": 2, "failed": 2, "uncertain": 3}          # days 53..59
+    assert outbox.counts(outbox.OutboxFilter()) == {"sent": 20, "failed": 20, "uncertain": 20}
+    f = outbox.OutboxFilter(state="failed")
+    pages = outbox.Pages(f)
+    got = pages.next_ids(7) + pages.next_ids(7) + pages.next_ids(100)
+    assert got == outbox.ids(f) and len(got) == 20 and pages.exhausted and outbox.total(f) == 20
+    assert outbox.ids(outbox.OutboxFilter(text="0913000001")) == sorted(
+        outbox.ids(outbox.OutboxFilter(text="۰۹۱۳۰۰۰۰۰۱")), reverse=True)
+    sent = service.send_now(MARYAM, "سلام")
+    assert outbox.ids(outbox.OutboxFilter(text="احمدی")) == [sent.id]
+    row = outbox.rows([sent.id])[sent.id]
+    assert row.name == "مریم احمدی" and row.customer_id == c.id and row.origin == "تکی"
+    failed_ids = outbox.ids(f)
+    report = outbox.resend(failed_ids[:2])
+    assert report.summary.sent == 2 and sum(kavenegar.by_number.values()) == 3
+    unsure = outbox.ids(outbox.OutboxFilter(state="uncertain"))
+    assert outbox.requeue(unsure[:1]).skipped == {"confirm": 1}
+    assert outbox.mark_sent(unsure[:2]) == 2 and outbox.dismiss(failed_ids[2:5]) == 3
+    assert outbox.counts(outbox.OutboxFilter()) == {"sent": 25, "failed": 15, "uncertain": 18, "cancelled": 3}
+    clock.set_now(None)
