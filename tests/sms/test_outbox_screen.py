@@ -112,6 +112,9 @@ def test_model_passes_the_tester_and_filters_work(qtbot, qtmodeltester, office, 
     assert "جشنواره" in p.details.text() and "دو بار" in p.details.text()
     _select(p, [sent.id])
     assert not p.resend_btn.isEnabled() and not p.mark_sent_btn.isEnabled()
+    with qtbot.waitSignal(p.ctx.bus.open_customer) as opened:
+        p.open_customer(p.model.ids.index(failed.id))        # a double click opens the customer's file
+    assert opened.args == [failed.customer_id] and failed.customer_id
     _select(p, [failed.id])
     qtbot.wait(50)                                   # the layout follows the new texts
     shot(p, tmp_path, "sms-outbox")

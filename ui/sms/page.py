@@ -149,6 +149,7 @@ class SmsPage(QWidget):
         self.period.currentIndexChanged.connect(lambda _i: self.reload())
         self.reload_btn.clicked.connect(self.reload)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        self.view.doubleClicked.connect(lambda idx: self.open_customer(idx.row()))
         self.group_btn.clicked.connect(self.open_group_send)
         self.single_btn.clicked.connect(self.open_single_send)
         self.templates_btn.clicked.connect(self.open_templates)
@@ -203,6 +204,12 @@ class SmsPage(QWidget):
             self.details.setText(text)
         else:
             self.details.setText(f"{fmt.count(len(rows), 'پیام')} انتخاب شده" if rows else "")
+
+    def open_customer(self, row: int) -> None:
+        """Double click: the recipient's customer file (when the number belongs to a customer)."""
+        r = self.model.row(row)
+        if r is not None and r.customer_id:
+            self.ctx.bus.open_customer.emit(r.customer_id)
 
     @property
     def busy(self) -> bool:
