@@ -25,6 +25,33 @@ BUTTONS = {
 }
 
 
+def refusal(*permissions: str) -> str:
+    """«نقش «پذیرش» اجازه X را ندارد.» for the first of these permissions the signed-in person lacks ("" when
+    they have them all)."""
+    p = session.current()
+    for perm in permissions:
+        if not roles.can(perm, p):
+            role = roles.role_label(p.role) if p is not None else "—"
+            if p is None:
+                return "اول وارد برنامه شوید."
+            return f"نقش «{role}» اجازه {roles.PERMISSIONS[perm][1]} را ندارد."
+    return ""
+
+
+def gate(control, *permissions: str) -> bool:
+    """Enable a button or menu action only for roles that may use it; a disabled one says why in its tooltip
+    (its own tooltip comes back when it is allowed again). Returns whether it is allowed."""
+    why = refusal(*permissions)
+    own = control.property("own_tooltip") if hasattr(control, "property") else None
+    if own is None:
+        own = control.toolTip()
+        if hasattr(control, "setProperty"):
+            control.setProperty("own_tooltip", own)
+    control.setEnabled(not why)
+    control.setToolTip(why or own)
+    return not why
+
+
 def _find(widget, path: str):
     obj = widget
     for part in path.split("."):
