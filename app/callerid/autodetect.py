@@ -22,10 +22,12 @@ import logging
 import re
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.callerid.decoders.ami import BANNER_PREFIX
 from app.callerid.decoders.detect import Detector, detect
+from app.callerid.sources import POLL_SECONDS, Source, SourceLost
 from app.core.errors import UserError
 from app.core.text import to_persian_digits
 
@@ -155,7 +157,7 @@ def _found_text(kind: str, where: str, greeting: str = "") -> str:
 def search_serial(port: str, baud: int = 9600, listen: float = SERIAL_LISTEN) -> Found:
     """Listen to a serial port for a while and recognise what speaks; a silent port is asked AT (a modem).
     Raises UserError (Persian) when the port cannot be opened."""
-    from app.callerid.sources import SerialSource, SourceLost, SourceUnavailable
+    from app.callerid.sources import SerialSource, SourceUnavailable
 
     if not (port or "").strip():
         raise UserError("ابتدا درگاه را انتخاب کنید یا بنویسید.")
@@ -190,3 +192,96 @@ def search_serial(port: str, baud: int = 9600, listen: float = SERIAL_LISTEN) ->
     return Found("", port, f"در {secs} ثانیه چیزی از درگاه {port} شناخته نشد. جعبه‌های شناسه تماس و مرکز تلفن "
                            "پاناسونیک فقط هنگام تماس چیزی می‌فرستند: «تشخیص خودکار» را نگه دارید تا با نخستین تماس "
                            "شناخته شود.")
+
+
+# --- the "auto" device on a network address --------------------------------------------------------------
+_NETWORK = re.compile(r"(?:tcp://)?(?:\[[0-9A-Fa-f:.]+\]|\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z0-9][\w.\-]*\.[\w.\-]+)"
+                      r"(?::\d{1,5})?|(?:tcp://)?[A-Za-z0-9][\w.\-]*:\d{1,5}")
+
+
+def is_network_address(text: str) -> bool:
+    """«192.168.1.10», «pbx.local:5038», «tcp://host:2300»: a network address typed where a serial port goes
+    (COM3, /dev/ttyUSB0 and the like are not)."""
+    from app.core.text import to_ascii_digits
+
+    t = to_ascii_digits((text or "").strip())
+    return bool(t) and not t.startswith("/") and not re.fullmatch(r"(?i)com\d+", t) and bool(_NETWORK.fullmatch(t))
+
+
+class AutoNetworkSource(Source):
+    """The "auto" device on a network address: what answers there is recognised when the link opens (an
+    Asterisk manager port, a Panasonic LAN SMDR port, an NCID server) and the matching source does the rest
+    (login with the desk's telephone-system user and secret). ``detected_format`` tells the pump which decoder
+    to use. Built by configured.source_from_settings."""
+
+    kind = "auto"
+    default_format = "auto"
+    can_dial = False
+
+    def __init__(self, address: str, user: str = "", secret: str = "", auth: str = "md5",
+                 ports: tuple[int, ...] = NETWORK_PORTS):
+        from app.core.text import to_ascii_digits
+
+        self.address = re.sub(r"^tcp://", "", to_ascii_digits(address.strip()))
+        self.user, self.secret, self.auth = user, secret, auth
+        self.ports = ports
+        self.delegate: Source | None = None
+        self.detected_format = ""
+
+    @property
+    def description(self) -> str:
+        if self.delegate is not None:
+            return self.delegate.description
+        return f"دستگاه شبکه {self.address}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.delegate is not None and self.delegate.is_open
+
+    def open(self, cancel: Callable[[], bool] | None = None) -> str:
+        from app.callerid import settings_keys as sk
+        from app.callerid.sources import NO_DEVICE, NcidSource, SourceUnavailable
+
+        if self.is_open:
+            return ""
+        try:
+            found = search_network(self.address, self.ports)
+        except UserError as e:
+            raise SourceUnavailable(e.message, state=NO_DEVICE) from None
+        if not found.kind:
+            raise SourceUnavailable(found.message, state=NO_DEVICE)
+        host, _, port_text = found.where.rpartition(":")
+        host, port = host.strip("[]"), int(port_text)
+        src: Source
+        if found.kind == "ami":
+            from app.callerid.ami import AmiSource
+
+            src = AmiSource(host, port, self.user, self.secret, self.auth)
+        elif found.kind == "smdr":
+            from app.callerid.smdr import SmdrTcpSource
+
+            src = SmdrTcpSource(host, port, self.user or sk.DEFAULT_SMDR_USER,
+                                self.secret or sk.DEFAULT_SMDR_PASSWORD)
+        elif found.kind == "ncid":
+            src = NcidSource(host, port)
+        else:
+            raise SourceUnavailable(found.message, state=NO_DEVICE)
+        note = src.open(cancel)
+        self.delegate, self.detected_format = src, src.default_format
+        logger.info("auto: %s recognised at %s", found.kind, found.where)
+        return note or KIND_NAMES.get(found.kind, found.kind)
+
+    def read(self, timeout: float = POLL_SECONDS) -> bytes:
+        if self.delegate is None:
+            raise SourceLost("not connected")
+        return self.delegate.read(timeout)
+
+    def write(self, data: bytes) -> None:
+        if self.delegate is None:
+            raise SourceLost("not connected")
+        self.delegate.write(data)
+
+    def close(self) -> None:
+        src, self.delegate = self.delegate, None
+        if src is not None:
+            src.close()

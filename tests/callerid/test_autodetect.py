@@ -142,3 +142,81 @@ def test_the_auto_serial_source_recognises_smdr_records_from_the_pty():
     assert pump.decoder.protocol == "smdr"
     incoming = [e for e in got if e.kind == ev.INCOMING]
     assert incoming and incoming[0].number == "09121234567" and incoming[0].extra["extension"] == "103"
+
+
+# --- the "auto" device on a network address (the listener's source) -------------------------------------------
+
+@pytest.mark.parametrize("text, network", [
+    ("192.168.1.10", True), ("192.168.1.10:5038", True), ("pbx.office.local", True), ("pbx:2300", True),
+    ("tcp://10.0.0.2:2300", True), ("۱۹۲.۱۶۸.۱.۱۰", True), ("COM3", False), ("/dev/ttyUSB0", False),
+    ("/dev/ttyACM0", False), ("", False), ("sim://callerid", False)])
+def test_a_network_address_in_the_port_field_is_told_from_a_serial_port(text, network):
+    assert autodetect.is_network_address(text) is network
+
+
+def _run(source):
+    from tests.callerid.test_pbx_sources import Run
+
+    return Run(source)
+
+
+def test_the_auto_device_on_an_asterisk_address_logs_in_and_decodes_ami():
+    from app.callerid import events as ev
+    from app.callerid import sources
+
+    with AmiServer(style="16") as ami:
+        src = autodetect.AutoNetworkSource(ami.address, "crm", "s3cret", "md5")
+        run = _run(src)
+        try:
+            assert run.wait(lambda: run.states and run.states[-1][0] == sources.LISTENING)
+            assert src.detected_format == "ami" and "Asterisk" in run.states[-1][1]
+            assert ami.wait_for_clients(1)
+            ami.incoming("09121234567", ["101", "102"], answer_by="102", talk=0.1, wait=True)
+            assert run.wait(lambda: ev.HANGUP in run.kinds())
+            assert run.pump.decoder.source == "ami"
+            first = next(e for e in run.events if e.kind == ev.INCOMING)
+            assert first.number == "09121234567" and first.extra["extension"] == "101"
+        finally:
+            run.close()
+
+
+def test_the_auto_device_on_a_lan_smdr_port_logs_in_and_decodes_records():
+    from app.callerid import events as ev
+    from app.callerid import sources
+
+    with SmdrTcpServer() as pbx:
+        src = autodetect.AutoNetworkSource("127.0.0.1", ports=(_free_port(), pbx.port))
+        run = _run(src)
+        try:
+            assert run.wait(lambda: run.states and run.states[-1][0] == sources.LISTENING)
+            assert src.detected_format == "smdr"
+            assert pbx.wait_for_clients(1)
+            pbx.record("102", 4, "09351112233", incoming=True, ring=3, duration=12)
+            assert run.wait(lambda: ev.HANGUP in run.kinds())
+            assert [(e.kind, e.number) for e in run.events if e.kind != ev.DEVICE] == [
+                (ev.INCOMING, "09351112233"), (ev.ANSWERED, "09351112233"), (ev.HANGUP, "09351112233")]
+        finally:
+            run.close()
+
+
+def test_nothing_at_the_address_is_no_device_in_persian():
+    from app.callerid import sources
+
+    src = autodetect.AutoNetworkSource(f"127.0.0.1:{_free_port()}")
+    with pytest.raises(sources.SourceUnavailable) as e:
+        src.open()
+    assert e.value.state == sources.NO_DEVICE and "پاسخ نداد" in e.value.message
+
+
+def test_settings_with_auto_and_an_address_build_the_network_source(db):
+    from app import settings
+    from app.callerid import settings_keys as sk
+    from app.callerid.configured import source_from_settings
+    from app.callerid.sources import SerialSource
+
+    settings.set(sk.DEVICE, "auto")
+    settings.set(sk.PORT, "192.168.1.10")
+    src = source_from_settings()
+    assert isinstance(src, autodetect.AutoNetworkSource) and src.address == "192.168.1.10"
+    settings.set(sk.PORT, "/dev/ttyUSB0")
+    assert isinstance(source_from_settings(), SerialSource)
