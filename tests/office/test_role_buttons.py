@@ -78,3 +78,31 @@ def test_the_menu_without_a_selection_offers_only_the_list_actions(customer, qtb
     page.context_menu()
     a = page.menu_actions
     assert not a["open"].isEnabled() and not a["merge"].isEnabled() and a["export"].isEnabled()
+
+
+@pytest.mark.parametrize("role, hidden", [
+    ("manager", set()),
+    ("sales", {"documents.btn_cancel", "documents.btn_correct"}),
+    ("trainee", {"documents.btn_issue", "documents.btn_convert", "documents.btn_cancel", "documents.btn_correct"}),
+])
+def test_invoice_buttons_follow_the_role(role, hidden, db, qtbot):
+    from app.office import roles
+    from ui.context import AppContext
+    from ui.office.restrict import restrict
+    from ui.sales.invoices_page import DocumentEditor, InvoicesPage
+
+    if role == "trainee":                        # an office's own role: sees money, issues nothing
+        roles.save_role("trainee", "کارآموز", ["money.view"])
+    uid = make_user(f"همکار {role}", f"u_{role}", role)
+    with as_user(uid):
+        page = InvoicesPage(AppContext(user_id=uid))
+        qtbot.addWidget(page)
+        assert set(restrict(page)) == hidden
+        for name in ("btn_issue", "btn_convert", "btn_cancel", "btn_correct"):
+            assert getattr(page.documents, name).isHidden() == (f"documents.{name}" in hidden)
+        editor = DocumentEditor(AppContext(user_id=uid), "invoice", parent=page)
+        qtbot.addWidget(editor)
+        may_issue = role != "trainee"
+        assert editor.btn_save_issue.isEnabled() == may_issue and editor.btn_save.isEnabled()
+        if not may_issue:
+            assert editor.btn_save_issue.toolTip() == "نقش «کارآموز» اجازه صدور فاکتور را ندارد."

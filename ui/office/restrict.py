@@ -17,8 +17,8 @@ SECTION_PERMISSIONS = {"invoices": "money.view", "audit": "audit.view"}
 # widget class name → {attribute (or "dict.key"): permission}
 BUTTONS = {
     "CustomersPage": {"export_btn": "export", "merge_btn": "customers.delete"},
-    "InvoicesPage": {"btn_issue": "invoice.issue", "btn_convert": "invoice.issue", "btn_cancel": "invoice.cancel",
-                     "btn_correct": "invoice.cancel"},
+    "InvoicesPage": {"documents.btn_issue": "invoice.issue", "documents.btn_convert": "invoice.issue",
+                     "documents.btn_cancel": "invoice.cancel", "documents.btn_correct": "invoice.cancel"},
     "ReportsPage": {"excel_button": "export"},
     "TasksPage": {"buttons.excel": "export"},
     "AuditPage": {"export_button": "export"},
