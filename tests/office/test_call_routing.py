@@ -134,3 +134,29 @@ def test_an_older_database_gains_the_extension_column(tmp_path):
         assert u.extension == ""
     finally:
         close_database()
+
+
+def test_click_to_call_rings_the_signed_in_colleagues_extension(office):
+    """No «داخلی این میز» on this PC: click-to-call rings the extension of whoever signed in here."""
+    from app import settings
+    from app.callerid import settings_keys as sk
+    from app.callerid.ami import dial_extension, originate
+    from app.callerid.pbx_simulator import AmiServer
+
+    users.save_user("سارا فروش", "sara", "sales", user_id=office["sara"], extension="104")
+    with AmiServer() as ami:
+        settings.set(sk.PBX_ADDRESS, ami.address)
+        settings.set(sk.PBX_USER, "crm")
+        settings.set(sk.PBX_SECRET, "s3cret")
+        settings.set(sk.PBX_EXTENSION, "")
+        with as_user(office["sara"]):
+            assert dial_extension() == "104"
+            r = originate("02122514321")
+        assert r.ok, r.message
+        action = next(a for a in ami.actions if a.get("Action") == "Originate")
+        assert action["Channel"] == "PJSIP/104"
+    settings.set(sk.PBX_EXTENSION, "110")                  # the desk's own phone comes first
+    assert dial_extension(office["sara"]) == "110"
+    with as_user(office["kamran"]):
+        settings.set(sk.PBX_EXTENSION, "")
+        assert dial_extension() == ""

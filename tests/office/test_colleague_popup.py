@@ -79,3 +79,26 @@ def test_the_tray_notice_is_limited_the_same_way(office):
     with as_user(office["sara"]):
         title, _text = call_notification(popup_view(v))
     assert title == "تماس از مشتری همکار: کامران احمدی"
+
+
+def test_one_desk_shows_every_extensions_call(office):
+    """On SQLite there is one desk: a call ringing a colleague's extension still pops here."""
+    from app.callerid import events as ev
+    from app.callerid import service as svc
+    from app.core import clock
+    from app.office import users
+    from ui.calls.controller import CallerIdController
+    from ui.context import AppContext
+
+    users.save_user("کامران احمدی", "kamran", "sales", user_id=office["kamran"], extension="103")
+    ctrl = CallerIdController(AppContext(user_id=office["kamran"]))
+    ctrl.service = svc.CallerIdService(ring_timeout=8)
+    try:
+        clock.set_now(dt.datetime(2026, 12, 5, 10, 0))
+        ctrl.on_event(ev.CallerIdEvent(kind=ev.INCOMING, number="02188776655", line=1, source="ami",
+                                       extra={"extension": "102", "extensions": ["102"]}))
+        [p] = ctrl.popups()
+        assert p.view.extensions == ("102",) and "۱۰۲" in p.line_label.text()
+    finally:
+        ctrl.stop()
+        clock.set_now(None)

@@ -102,3 +102,28 @@ def test_an_own_customers_role_sees_the_number_and_the_colleague_not_the_custome
     finally:
         ctrl.stop()
         clock.set_now(None)
+
+
+def test_the_desk_holding_the_pbx_link_pops_only_its_own_extension_when_others_share_the_office(office, qapp):
+    """Kamran's PC holds the AMI link (extension 103): a call ringing only Sara's 102 pops on her desk, not his."""
+    from app.callerid import service as svc
+    from app.core import clock
+    from app.office import events
+    from ui.calls.controller import CallerIdController
+    from ui.context import AppContext
+
+    assert events.bus.mode == "postgres"
+    B = office["B"]
+    ctrl = CallerIdController(AppContext(user_id=office["kamran"].id))
+    ctrl.service = svc.CallerIdService(ring_timeout=8)
+    try:
+        clock.set_now(dt.datetime.now().replace(microsecond=0))
+        _ring(ctrl, "09122800039", 1, "102")
+        assert B.next(lambda m: "popup" in m, timeout=10)["number"] == "09122800039"
+        assert ctrl.popups() == []                         # not on the PC that holds the link
+        _ring(ctrl, "02188776655", 2, "103")
+        [mine] = ctrl.popups()
+        assert mine.view.number == "02188776655"
+    finally:
+        ctrl.stop()
+        clock.set_now(None)
