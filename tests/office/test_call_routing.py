@@ -160,3 +160,30 @@ def test_click_to_call_rings_the_signed_in_colleagues_extension(office):
     with as_user(office["kamran"]):
         settings.set(sk.PBX_EXTENSION, "")
         assert dial_extension() == ""
+
+
+def test_cli_sets_and_lists_extensions(tmp_path, capsys):
+    import io
+    import sys
+
+    from cli.main import run
+
+    path = tmp_path / "office.sqlite3"
+    assert run(["--db", str(path), "demo-data", "--customers", "0", "--calls", "0", "--tasks", "0",
+                "--invoices", "0"]) == 0
+    old = sys.stdin
+    sys.stdin = io.StringIO("strong-pass-9\n")
+    try:
+        assert run(["--db", str(path), "users", "add", "سارا فروش", "--username", "sara2", "--extension", "۱۰۲",
+                    "--password-stdin"]) == 0
+    finally:
+        sys.stdin = old
+    capsys.readouterr()
+    assert run(["--db", str(path), "users", "list"]) == 0
+    assert "داخلی 102" in capsys.readouterr().out
+    assert run(["--db", str(path), "users", "extension", "sara2", "105"]) == 0
+    assert "105" in capsys.readouterr().out
+    assert run(["--db", str(path), "users", "extension", "sara2", "x1"]) != 0
+    assert "رقم" in capsys.readouterr().err
+    assert run(["--db", str(path), "users", "extension", "sara2"]) == 0
+    assert "داخلی ندارد" in capsys.readouterr().out
