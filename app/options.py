@@ -104,6 +104,9 @@ OFFICE_AUTO_SIGN_IN_TOKEN = declare("office.auto_sign_in_token", str, "",
 OFFICE_WATCH_LINES = declare("office.watch_lines", str, "all",
                              "تماس کدام خط‌ها روی این میز نشان داده شود (همه، هیچ، یا شماره خط‌ها مانند ۲ یا ۱،۳)",
                              scope=DESK)
+OFFICE_WATCH_OTHER_EXTENSIONS = declare("office.watch_other_extensions", bool, False,
+                                        "تماس‌هایی که داخلی همکاران را زنگ می‌زند هم روی این میز نشان داده شود",
+                                        scope=DESK)
 
 # --- caller ID (app/callerid/) ----------------------------------------------------------------------------------
 # Everything about the hardware is per PC (desk scope); the names of the lines and the PBX extensions are the

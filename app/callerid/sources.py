@@ -656,8 +656,11 @@ class Pump:
 
     def _read_until_lost(self, stop: threading.Event) -> bool:
         """Read until stop (→ False) or the device goes away (→ True)."""
+        fmt = self.fmt
+        if fmt == "auto":                 # a source that recognised its device on opening says which
+            fmt = getattr(self.source, "detected_format", "") or fmt
         try:
-            self.decoder = self.decoder_factory(self.fmt)
+            self.decoder = self.decoder_factory(fmt)
         except Exception as e:  # noqa: BLE001 - e.g. an unknown format in the settings
             self.source.close()
             self._set_state(ERROR, getattr(e, "message", str(e)))

@@ -355,6 +355,16 @@ class CustomerFileWindow(QWidget):
             if hasattr(tab, "owner_id"):
                 tab.owner_id = self.customer_id
             tab.refresh()
+        self.apply_permissions()
+
+    def apply_permissions(self) -> None:
+        """Buttons the signed-in person's role may not use are disabled, their tooltip saying why (the services
+        refuse anyway)."""
+        from ui.office.restrict import gate
+
+        gate(self.merge_button, "customers.delete")
+        gate(self.proforma_button, "money.view")
+        gate(self.invoice_button, "money.view", "invoice.issue")
 
     def _move_to(self, new_id: int) -> None:
         if _open_windows.get(self.customer_id) is self:
