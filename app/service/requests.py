@@ -523,6 +523,33 @@ def record_survey(request_id: int, score: int, comment: str = "", user: int | No
     return r
 
 
+@dataclass(frozen=True)
+class CallOrigin:
+    """What a request taken from a call starts with: the call, its customer (if known) and its time."""
+
+    call_id: int
+    customer_id: int | None
+    started_at: dt.datetime | None
+
+
+def call_origin(call_id: int | None) -> CallOrigin | None:
+    """The call a new request comes from (the popup's or a call row's «درخواست خدمت»), or None if it is gone."""
+    if not call_id:
+        return None
+    c = (Call.select(Call.id, Call.customer, Call.started_at).where(Call.id == call_id).first())
+    return CallOrigin(c.id, c.customer_id, c.started_at) if c is not None else None
+
+
+def first_received_day() -> dt.date | None:
+    """The day the office's first request arrived (the dashboard's «همه» period starts there)."""
+    first = ServiceRequest.select(pw.fn.MIN(ServiceRequest.received_at)).scalar()
+    if first is None:
+        return None
+    if isinstance(first, str):                  # SQLite hands an aggregate's datetime back as text
+        first = dt.datetime.fromisoformat(first)
+    return first.date() if isinstance(first, dt.datetime) else first
+
+
 def requests_of_customer(customer_id: int, limit: int = 200) -> list[RequestRow]:
     rows, _n = list_requests(RequestFilter(customer_id=customer_id, limit=limit))
     return rows

@@ -150,10 +150,9 @@ class ServiceDashboard(QWidget):
         key = self.preset.currentData()
         lo, hi = preset_range(key, today())
         if lo is None:
-            from models.service import ServiceRequest
+            from app.service.requests import first_received_day
 
-            first = ServiceRequest.select(ServiceRequest.received_at).order_by(ServiceRequest.received_at).first()
-            lo, hi = (first.received_at.date() if first else today()), today()
+            lo, hi = first_received_day() or today(), today()
         return lo, hi
 
     def refresh(self) -> None:
