@@ -523,6 +523,40 @@ def record_survey(request_id: int, score: int, comment: str = "", user: int | No
     return r
 
 
+def request_id_of(number: str) -> int:
+    """The request numbered «S1405-00012» (Persian digits, spaces or lower case too)."""
+    key = clean(number).replace(" ", "").upper()          # clean() makes the digits ASCII
+    rid = ServiceRequest.select(ServiceRequest.id).where(ServiceRequest.number == key).scalar() if key else None
+    if rid is None:
+        raise NotFound(f"درخواست خدمتی با شماره «{clean(number)}» پیدا نشد.",
+                       en=f"No service request numbered {number}.")
+    return int(rid)
+
+
+def colleague_id(username: str) -> int:
+    """An active colleague's id by user name (the command line names people so)."""
+    name = clean(username).lower()
+    uid = (User.select(User.id).where(pw.fn.LOWER(User.username) == name, User.active == True).scalar()  # noqa: E712
+           if name else None)
+    if uid is None:
+        raise NotFound(f"همکار فعالی با نام کاربری «{clean(username)}» نیست.",
+                       en=f"No active colleague with the user name {username}.")
+    return int(uid)
+
+
+def category_id_of(name: str) -> int:
+    """A category by its name as the office wrote it (Arabic ی/ک and spacing folded)."""
+    from app.core.text import compact_key
+
+    key = compact_key(name)
+    for c in list_categories(active_only=False):
+        if compact_key(c.name) == key:
+            return c.id
+    names = "، ".join(c.name for c in list_categories())
+    raise NotFound(f"دسته‌ای با نام «{clean(name)}» نیست. دسته‌ها: {names}",
+                   en=f"No category named {name}.")
+
+
 @dataclass(frozen=True)
 class CallOrigin:
     """What a request taken from a call starts with: the call, its customer (if known) and its time."""
