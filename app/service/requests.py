@@ -89,6 +89,44 @@ def save_category(name: str, response_minutes: int, resolve_minutes: int, is_com
     return ServiceCategory.create(position=pos, **fields)
 
 
+@writes
+def delete_category(category_id: int) -> None:
+    """Only a category no request uses; one in use is made inactive instead, so its reports keep their name."""
+    used = ServiceRequest.select().where(ServiceRequest.category == category_id).count()
+    if used:
+        raise UserError(f"{used} درخواست در این دسته ثبت شده است؛ به جای حذف، آن را غیرفعال کنید "
+                        "(در فهرست درخواست تازه نمی‌آید و گزارش‌های گذشته نامش را نگه می‌دارند).",
+                        en=f"{used} requests use this category; make it inactive instead.")
+    if not ServiceCategory.delete().where(ServiceCategory.id == category_id).execute():
+        raise NotFound("این دسته پیدا نشد.", en="Category not found.")
+
+
+@writes
+def move_category(category_id: int, step: int) -> None:
+    """One place up (step -1) or down (+1) in the lists the office sees."""
+    ids = [c.id for c in list_categories(active_only=False)]
+    if category_id not in ids:
+        raise NotFound("این دسته پیدا نشد.", en="Category not found.")
+    i = ids.index(category_id)
+    j = max(0, min(len(ids) - 1, i + step))
+    ids.insert(j, ids.pop(i))
+    for pos, cid in enumerate(ids):
+        ServiceCategory.update(position=pos).where(ServiceCategory.id == cid).execute()
+
+
+def save_status_names(names: list[str]) -> list[str]:
+    """The office's five names for new, in progress, waiting for the customer, done and closed."""
+    names = [clean(n) for n in names]
+    if len(names) != len(ServiceRequest.STATUSES) or not all(names):
+        raise ValidationError({"status_names": "برای هر پنج وضعیت نامی بنویسید."})
+    if len(set(names)) != len(names):
+        raise ValidationError({"status_names": "نام دو وضعیت یکی است؛ هر وضعیت نام خودش را می‌خواهد."})
+    if any(len(n) > 40 or any(ch in n for ch in ",،؛;") for n in names):
+        raise ValidationError({"status_names": "نام وضعیت کوتاه باشد (تا ۴۰ نویسه) و ویرگول نداشته باشد."})
+    settings.set(options.SERVICE_STATUS_NAMES, "، ".join(names))
+    return names
+
+
 # --- views --------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
