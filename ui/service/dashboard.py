@@ -132,7 +132,7 @@ class ServiceDashboard(QWidget):
         self.category_table = self._table(CATEGORY_COLUMNS)
         tables.addWidget(self.people_table)
         tables.addWidget(self.category_table)
-        tables.setSizes([620, 380])
+        tables.setSizes([560, 440])
         outer.addWidget(tables, 2)
 
     @staticmethod
