@@ -1,7 +1,7 @@
 """Settings «خدمات پس از فروش»: the request categories with their targets (SLA), the names of the statuses, the
-service team with its hand-over rule, and the office hours the targets and KPIs are counted in.
+service team with its hand-over rule, the office hours the targets and KPIs are counted in, and the survey SMS.
 
-Three tabs, each saved with its own button; every value is checked by app/service before anything is stored,
+Four tabs, each saved with its own button; every value is checked by app/service before anything is stored,
 and a refusal is shown in Persian under the tab."""
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -575,6 +576,73 @@ class HoursTab(QWidget):
         return True
 
 
+# --- satisfaction by SMS ----------------------------------------------------------------------------------------
+
+class SurveyTab(QWidget):
+    """The automatic SMS «نظرسنجی پس از انجام درخواست خدمت» (app/sms/automatic) and its text."""
+
+    KIND = "survey"
+
+    def __init__(self, ctx: AppContext, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        lay = QVBoxLayout(self)
+        self.enabled = QCheckBox("پس از انجام هر درخواست، نظرسنجی پیامکی برای مشتری فرستاده شود")
+        lay.addWidget(self.enabled)
+        explain = QLabel("مشتری با فرستادن عددی از ۱ تا ۵ پاسخ می‌دهد و پاسخش تا سه روز، نظرسنجی همان درخواست "
+                         "ثبت می‌شود (امتیازی که همکاران ثبت کرده‌اند عوض نمی‌شود). پیامک‌ها با تنظیمات «پیامک» و "
+                         "فقط در بازه ارسال خودکار فرستاده می‌شوند.")
+        explain.setWordWrap(True)
+        explain.setProperty("role", "muted")
+        lay.addWidget(explain)
+        lay.addWidget(QLabel("متن پیام ({شماره_درخواست}، {نام} و {نام_دفتر} با مقدار خود جایگزین می‌شوند):"))
+        self.text = QPlainTextEdit()
+        self.text.setMaximumHeight(110)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.text.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        option = self.text.document().defaultTextOption()
+        option.setTextDirection(Qt.LayoutDirection.RightToLeft)
+        option.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.text.document().setDefaultTextOption(option)
+        lay.addWidget(self.text)
+        self.warning = QLabel()
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #b45309;")
+        lay.addWidget(self.warning)
+        self.save_btn = QPushButton("ذخیره")
+        self.message = _Message()
+        row = _button_row(self.save_btn)
+        row.addWidget(self.message, 1)
+        lay.addLayout(row)
+        lay.addStretch(1)
+        self.save_btn.clicked.connect(self.save)
+        self.load()
+
+    def load(self) -> None:
+        from app.sms import config
+
+        self.enabled.setChecked(bool(settings.get(options.SMS_AUTO_ENABLED[self.KIND])))
+        self.text.setPlainText(settings.get(options.SMS_AUTO_TEXT[self.KIND]))
+        self.warning.setText("" if config.key_is_set() else
+                             "سامانه پیامک هنوز تنظیم نشده است (تنظیمات ← پیامک)؛ تا آن زمان پیامی فرستاده نمی‌شود.")
+
+    def save(self) -> bool:
+        from app.sms import automatic, templates
+
+        text = " ".join(self.text.toPlainText().split())      # the customer's text keeps its Persian digits
+        if not text:
+            self.message.error("متن پیام نظرسنجی را بنویسید.")
+            return False
+        if bad := templates.unknown_fields(text):
+            self.message.error("این جای‌نگهدار شناخته نیست: " + "، ".join("{" + f + "}" for f in bad))
+            return False
+        automatic.enable(self.KIND, self.enabled.isChecked(), text)
+        self.load()
+        self.message.ok()
+        self.ctx.bus.data_changed.emit("settings")
+        return True
+
+
 class ServiceSettingsPanel(QWidget):
     TITLE = "خدمات پس از فروش"
 
@@ -588,5 +656,7 @@ class ServiceSettingsPanel(QWidget):
         self.hours = HoursTab(ctx)
         self.tabs.addTab(self.categories, "دسته‌ها و مهلت‌ها")
         self.tabs.addTab(self.team, "تیم و ارجاع")
+        self.survey = SurveyTab(ctx)
         self.tabs.addTab(self.hours, "ساعت کاری و تعطیلات")
+        self.tabs.addTab(self.survey, "نظرسنجی پیامکی")
         lay.addWidget(self.tabs)
