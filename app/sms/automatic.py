@@ -166,7 +166,19 @@ def missed_calls(at: dt.datetime) -> list[Candidate]:
     return out
 
 
+def surveys(at: dt.datetime) -> list[Candidate]:
+    """Requests done since the rule was switched on (the last three days at most) and not yet surveyed."""
+    from app.service import survey
+
+    rows = survey.due(max(_since("survey"), at - survey.LOOKBACK), at)
+    mob = _mobiles([r.customer_id for r in rows])
+    return [Candidate(survey.key_of(r.request_id), r.customer_id, mob[r.customer_id],
+                      {"شماره_درخواست": r.number}) for r in rows if r.customer_id in mob]
+
+
 def candidates(kind: str, at: dt.datetime) -> list[Candidate]:
+    if kind == "survey":
+        return surveys(at)
     if kind in ("birthday", "anniversary"):
         return dates(kind, at.date())
     if kind == "cheque":

@@ -433,7 +433,12 @@ def _store_replies(provider_name: str, rows: list) -> int:
 
 def read_replies(provider: Provider | None = None) -> int:
     provider = provider or provider_from_settings()
-    return _store_replies(provider.name, provider.inbox())
+    n = _store_replies(provider.name, provider.inbox())
+    if n:
+        from app.service import survey
+
+        survey.take_replies()            # «۵» after a service survey: the request's satisfaction score
+    return n
 
 
 # --- the customer's messages -----------------------------------------------------------------------------------------
