@@ -179,7 +179,6 @@ UI_MODEL_DEBTS = {
     ("ui/settings/backup_panel.py", "models.base"),
     ("ui/sms/segment_builder.py", "models.core"),
     ("ui/sms/send_dialog.py", "models.core"),
-    ("ui/sms/settings_panel.py", "models.writer"),
 }
 
 
