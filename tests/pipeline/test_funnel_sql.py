@@ -10,7 +10,7 @@ from collections import defaultdict
 
 from app.pipeline import reports as pr
 from app.pipeline import stages as pst
-from models.base import db
+from models.base import db, is_postgres
 from models.pipeline import Opportunity, PipelineStage, StageChange
 from tests.pipeline.helpers import make_customer, make_user
 
@@ -64,7 +64,7 @@ def _seed(rng: random.Random, n: int) -> None:
             Opportunity.insert_many(opps[lo:lo + 200]).execute()
         for lo in range(0, len(history), 200):
             StageChange.insert_many(history[lo:lo + 200]).execute()
-    if db.obj.__class__.__name__.startswith("Postgres"):
+    if is_postgres():
         db.execute_sql("SELECT setval(pg_get_serial_sequence('opportunity', 'id'), (SELECT MAX(id) FROM opportunity))")
     # a stage that deals went through, then deactivated: no longer in the funnel, its visits not shown
     PipelineStage.update(active=False).where(PipelineStage.id == open_ids[2]).execute()

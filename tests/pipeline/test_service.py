@@ -226,6 +226,39 @@ def test_board_groups_by_stage_with_sums_and_filters(office):
     assert pb.load_board().column_of(s["برنده"]).rows == []
 
 
+def test_board_reads_a_column_a_page_at_a_time_with_figures_of_the_whole(office):
+    """Seven deals in «سرنخ جدید» (two without a close date), three cards a page: the figures cover all seven
+    from the start; each page continues after the last card read, in board order (soonest close first,
+    undated last); a card dropped in meanwhile is not read twice; the text search narrows figures and pages."""
+    s = office["stages"]
+    dates = ["1405/03/20", "1405/03/05", None, "1405/03/05", "1405/04/01", None, "1405/03/10"]
+    ids = [_new(office, title=f"پروژه {i}", value=(i + 1) * 1000, close_date=d).id for i, d in enumerate(dates)]
+    moved = _new(office, title="انبار", value=500, close_date="1405/03/25")
+    ops.move_stage(moved.id, s["مذاکره"], user=office["reza"])
+    order = [ids[1], ids[3], ids[6], ids[0], ids[4], ids[2], ids[5]]
+
+    board = pb.load_board(page=3)
+    col = board.column_of(s["سرنخ جدید"])
+    assert [r.id for r in col.rows] == order[:3]
+    assert (col.count, col.unread, col.total, col.weighted) == (7, 4, 28_000, 2_800)
+    assert board.column_of(s["مذاکره"]).count == 1 and board.column_of(s["برنده"]).rows == []
+    # another desk drops «انبار» into the column: it sorts between the pages (close 03/25)
+    ops.move_stage(moved.id, s["سرنخ جدید"], user=office["reza"])
+    col.rows.insert(3, pb.row(moved.id))
+    col.add(col.rows[3])
+    rows, after, complete = pb.read_more(board, col, 3)
+    assert [r.id for r in rows] == [ids[0], ids[4]] and not complete      # «انبار» was read in the page: skipped
+    col.extend(rows, after, complete)
+    rows, after, complete = pb.read_more(board, col, 3)
+    assert [r.id for r in rows] == [ids[2], ids[5]] and complete
+    col.extend(rows, after, complete)
+    assert col.unread == 0 and len(col.rows) == col.count == 8
+    assert pb.read_more(board, col, 3) == ([], after, True)
+
+    found = pb.load_board(pb.BoardFilter(text="پروژه"), page=2).column_of(s["سرنخ جدید"])
+    assert (found.count, found.total, [r.id for r in found.rows]) == (7, 28_000, order[:2])
+
+
 def test_stage_settings_rules(anydb):
     s = {x.name: x for x in pst.list_stages()}
     new = pst.save_stage({"name": "ارسال نمونه", "probability": 50, "rot_days": 5})

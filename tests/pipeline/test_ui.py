@@ -14,6 +14,7 @@ from app.pipeline import stages as pst
 from models.core import Customer
 from models.pipeline import Opportunity, StageChange
 from tests.pipeline.helpers import freeze, make_customer, make_user, stage_ids
+from ui.pipeline.models import ID_ROLE
 
 pytestmark = pytest.mark.usefixtures("persian_app")
 
@@ -105,6 +106,40 @@ def test_moving_a_card_through_the_model_changes_stage_and_writes_history(qtbot,
     # the view asks the source to remove the dragged rows after a move: the model keeps them
     assert not m.removeRows(0, 1, m.stage_index(s["مذاکره"]))
     assert m.rowCount(m.stage_index(s["مذاکره"])) == 2
+
+
+def test_columns_read_by_page_fetch_more_and_keep_their_figures(qtbot, qtmodeltester, office):
+    """Two cards a page: «سرنخ جدید» shows two of its three; its count and sums cover all three. A card dropped
+    in joins in board order; scrolling to the end (fetchMore) reads the rest once; the model tester passes on
+    the part-read board."""
+    from ui.pipeline.board import BoardView
+    from ui.pipeline.models import BoardModel
+
+    s, ids = office["s"], office["ids"]
+    m = BoardModel(user_id=office["reza"], page=2)
+    m.load()
+    view = BoardView(m)
+    qtbot.addWidget(view)
+    view.resize(1500, 700)
+    view.show()
+    first = m.stage_row(s["سرنخ جدید"])
+    parent = m.index(first, 0)
+    assert (m.rowCount(parent), m.hidden(first), m.summary(first)) == (2, 1, (3, 960 * M, 96 * M))
+    assert parent.data() == "سرنخ جدید (۳)"
+    col = view.column_for(s["سرنخ جدید"])
+    assert col.more.isVisibleTo(view) and col.more.text() == "نمایش بیشتر (۱ فرصت دیگر)"
+    assert m.move_opportunity(ids[2], s["سرنخ جدید"])               # from «نیازسنجی», closing 1405/03/12
+    assert [m.index(r, 0, parent).data() for r in range(3)] == ["سیم‌کشی ساختمان اداری", "روشنایی پارکینگ",
+                                                                "تابلو برق کارخانه"]
+    assert m.summary(first) == (4, 1320 * M, 1320 * M * 10 // 100) and m.hidden(first) == 1
+    assert m.summary(m.stage_row(s["نیازسنجی"]))[0] == 0
+    assert m.canFetchMore(parent)
+    with qtbot.waitSignal(m.rowsInserted, timeout=2000) as inserted:
+        m.fetchMore(parent)
+    assert inserted.args[1:] == [3, 3]
+    assert m.index(3, 0, parent).data(ID_ROLE) == ids[4] and m.rowCount(parent) == 4
+    assert not m.canFetchMore(parent) and not col.more.isVisibleTo(view)
+    qtmodeltester.check(m, force_py=True)
 
 
 def test_a_drop_on_lost_asks_for_the_reason(qtbot, office):
