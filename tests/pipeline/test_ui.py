@@ -305,3 +305,35 @@ def test_settings_dialog_saves_stages_and_targets(qtbot, office):
     uid = dlg.target_users[0][0]
     assert targets_of(1405)[(uid, 3)] == 150 * M
     assert StageChange.select().count() >= 5
+
+
+def test_table_rows_of_the_dialogs_add_read_and_remove(qtbot, office):
+    """The dialogs' small tables: a competitor added in the settings is saved with its site; the deal
+    dialog's lines total follows a line removed; a stage's spin boxes and checks are read back."""
+    from app.pipeline import competitors as pc
+    from ui.context import AppContext
+    from ui.pipeline.dialog import OpportunityDialog
+    from ui.pipeline.settings_dialog import PipelineSettingsDialog
+
+    dlg = PipelineSettingsDialog(AppContext())
+    qtbot.addWidget(dlg)
+    dlg._add_competitor()
+    r = dlg.comp_table.rowCount() - 1
+    dlg.comp_table.item(r, 0).setText("برق آفرین")
+    dlg.comp_table.item(r, 1).setText("barghafarin.ir")
+    assert not dlg.comp_table.item(r, 4).flags() & Qt.ItemFlag.ItemIsEditable      # the deals count
+    assert dlg.save_competitors(), dlg.error.text()
+    assert [(c.name, c.website) for c in pc.list_competitors() if c.name == "برق آفرین"] == [("برق آفرین",
+                                                                                             "barghafarin.ir")]
+    won = next(i for i in range(dlg.stage_table.rowCount()) if dlg._stage_values(i)["is_won"])
+    assert dlg._stage_values(won)["probability"] == 100 and dlg._stage_values(won)["id"] is not None
+
+    opp = OpportunityDialog(AppContext(user_id=office["reza"]), customer_id=office["other"])
+    qtbot.addWidget(opp)
+    opp._add_line("کابل برق ۲.۵ افشان", "۲", 38_500_000)
+    opp._add_line("کلید مینیاتوری", "۱۰", 1_200_000)
+    assert opp.lines_total.text() == "جمع: ۸۹٬۰۰۰٬۰۰۰ ریال"
+    opp.lines.setCurrentCell(0, 0)
+    opp._remove_line()
+    assert opp.lines_total.text() == "جمع: ۱۲٬۰۰۰٬۰۰۰ ریال"
+    assert opp._line_rows() == [{"description": "کلید مینیاتوری", "quantity": "۱۰", "unit_price": "۱٬۲۰۰٬۰۰۰"}]
