@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import peewee as pw
 
 from app.core.clock import now
+from app.pipeline import access
 from app.pipeline.stages import StageInfo, list_stages
 from models.base import db
 from models.core import Customer, User
@@ -126,7 +127,9 @@ def _d(v) -> dt.date | None:
 
 
 def _narrow(q, f: BoardFilter):
-    """The filter's conditions other than dates and status (the text search needs Customer joined)."""
+    """The filter's conditions other than dates and status (the text search needs Customer joined), within
+    what the person at this desk may see."""
+    q = access.scope(q)
     if f.owner_id:
         q = q.where(Opportunity.owner == f.owner_id)
     if f.source:
@@ -275,7 +278,7 @@ def load_board(f: BoardFilter | None = None, at: dt.datetime | None = None, page
         col = columns.get(sid)
         if col is not None:
             col.count, col.total, col.weighted_raw = n, total, wsum
-    wanted = [(sid, None) for sid, col in columns.items() if col.count]
+    wanted: list[tuple[int, tuple | None]] = [(sid, None) for sid, col in columns.items() if col.count]
     for r in _pages(f, at, wanted, page, stages):
         columns[r.stage_id].rows.append(r)
     for col in columns.values():

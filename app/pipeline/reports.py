@@ -39,6 +39,7 @@ from app.core.clock import now
 from app.core.errors import UserError
 from app.core.jalali import month_label, to_jalali
 from app.excel.export import Column, period_label
+from app.pipeline import access
 from app.pipeline.stages import funnel_order, list_stages, reach_groups, reached
 from app.reports.service import Chart, ReportResult
 from models.base import db, is_postgres
@@ -94,6 +95,7 @@ def _weighted(value_times_p: int) -> int:
 
 
 def _filtered(q, owner_id, source):
+    q = access.scope(q)
     if owner_id:
         q = q.where(Opportunity.owner == owner_id)
     if source:
@@ -482,6 +484,7 @@ def lead_sources_report(date_from=None, date_to=None, owner_id=None, source=None
 def set_target(user_id: int, year: int, month: int, amount: int) -> None:
     from app.core.errors import ValidationError
 
+    access.require_settings()
     if not 1 <= int(month) <= 12 or not 1300 <= int(year) <= 1600:
         raise ValidationError({"month": "ماه یا سال هدف درست نیست."})
     if amount is None or int(amount) < 0:

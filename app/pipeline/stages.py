@@ -22,6 +22,7 @@ import peewee as pw
 
 from app.core.errors import NotFound, UserError, ValidationError
 from app.core.text import clean
+from app.pipeline import access
 from models.base import db
 from models.pipeline import LostReason, Opportunity, PipelineStage, StageChange
 from models.writer import writes
@@ -127,6 +128,7 @@ def _check(name: str, probability, rot_days, is_won: bool, is_lost: bool) -> tup
 @writes
 def save_stage(data: dict, stage_id: int | None = None) -> StageInfo:
     """data: name, probability, is_won, is_lost, rot_days, color, position (new stages go before won/lost)."""
+    access.require_settings()
     is_won, is_lost = bool(data.get("is_won")), bool(data.get("is_lost"))
     name, p, r = _check(data.get("name", ""), data.get("probability", 10), data.get("rot_days", 0), is_won, is_lost)
     clash = PipelineStage.get_or_none((PipelineStage.name == name) & (PipelineStage.active == True))  # noqa: E712
@@ -170,6 +172,7 @@ def _check_set() -> None:
 @writes
 def reorder_stages(ids: list[int]) -> None:
     """Give the stages these positions (0, 1, 2, … in the order given)."""
+    access.require_settings()
     for i, sid in enumerate(ids):
         PipelineStage.update(position=i).where(PipelineStage.id == sid).execute()
 
@@ -177,6 +180,7 @@ def reorder_stages(ids: list[int]) -> None:
 @writes
 def remove_stage(stage_id: int) -> None:
     """Delete an unused stage; deactivate a stage that opportunities or history refer to (needs it empty)."""
+    access.require_settings()
     s = PipelineStage.get_or_none(PipelineStage.id == stage_id)
     if s is None:
         raise NotFound("این مرحله پیدا نشد.")
@@ -203,6 +207,7 @@ def lost_reasons(active_only: bool = True) -> list[tuple[int, str]]:
 
 @writes
 def save_lost_reason(name: str, reason_id: int | None = None) -> int:
+    access.require_settings()
     name = clean(name or "")
     if not name:
         raise ValidationError({"name": "علت را بنویسید."})
@@ -275,6 +280,7 @@ def learned_probabilities(min_closed: int = MIN_CLOSED) -> dict[int, tuple[int, 
 def apply_learned_probabilities(min_closed: int = MIN_CLOSED) -> dict[int, int]:
     """Write the learned probabilities as the stages' defaults and re-derive the probability of open
     opportunities that follow their stage (not typed by hand). Returns {stage id: new %}."""
+    access.require_settings()
     learned = learned_probabilities(min_closed)
     for sid, (p, _w, _c) in learned.items():
         PipelineStage.update(probability=p).where(PipelineStage.id == sid).execute()

@@ -305,3 +305,48 @@ def test_learned_probabilities_use_laplace_on_closed_history(office):
     pst.apply_learned_probabilities(min_closed=1)
     assert pst.get_stage(s["سرنخ جدید"]).probability == 50
     assert Opportunity.get(Opportunity.title == "باز").probability == 50
+
+
+def test_roles_narrow_what_a_rep_sees_and_guard_the_settings(office):
+    """A sales rep (own customers only) sees the deals they own and those of their own or unassigned
+    customers — on the board, in the list, the dashboard and the reports — and is refused, in Persian, a
+    colleague's deal and the office's pipeline settings; the manager sees and may do everything."""
+    from app.core.errors import PermissionDenied
+    from app.pipeline import reports as pr
+    from tests.office.helpers import as_user
+
+    s = office["stages"]
+    rep = make_user("سارا محمدی", "sara", role="sales")
+    boss = make_user("مدیر دفتر", "boss", role="manager")
+    colleague = office["reza"]
+    theirs = make_customer("مشتری رضا", assigned_to=colleague)
+    mine_c = make_customer("مشتری سارا", assigned_to=rep)
+    a = _new(office, title="فرصت رضا", customer_id=theirs, owner_id=colleague, value=100)
+    b = _new(office, title="فرصت سارا", customer_id=mine_c, owner_id=rep, value=200)
+    c = _new(office, title="سرنخ بی‌مسئول", owner_id=colleague, value=400)          # the lead is unassigned
+    d = _new(office, title="فرصت سارا نزد مشتری رضا", customer_id=theirs, owner_id=rep, value=800)
+    with as_user(rep):
+        board = pb.load_board()
+        assert sorted(r.title for col in board.columns for r in col.rows) == sorted(
+            ["فرصت سارا", "سرنخ بی‌مسئول", "فرصت سارا نزد مشتری رضا"])
+        assert board.column_of(s["سرنخ جدید"]).total == 1400
+        assert {r.id for r in pb.list_opportunities()} == {b.id, c.id, d.id}
+        assert [r["reached"] for r in pr.run("funnel").rows][0] == 3
+        with pytest.raises(PermissionDenied) as e:
+            ops.move_stage(a.id, s["مذاکره"], user=rep)
+        assert e.value.message.startswith("این فرصت فروش از آنِ همکار دیگری است")
+        with pytest.raises(PermissionDenied):
+            ops.get_opportunity(a.id)
+        with pytest.raises(PermissionDenied):
+            _new(office, title="برای مشتری رضا", customer_id=theirs, owner_id=rep)
+        ops.move_stage(d.id, s["مذاکره"], user=rep)                     # their own deal, whoever the customer
+        for refused in (lambda: pst.save_stage({"name": "ارسال نمونه"}), lambda: pst.save_lost_reason("گرانی"),
+                        lambda: pr.set_target(rep, 1405, 3, 1000), lambda: pst.remove_stage(s["مذاکره"])):
+            with pytest.raises(PermissionDenied) as e:
+                refused()
+            assert "تغییر تنظیمات دفتر" in e.value.message
+    assert Opportunity.get_by_id(a.id).stage_id == s["سرنخ جدید"]
+    with as_user(boss):
+        assert sum(col.count for col in pb.load_board().columns) == 4
+        ops.move_stage(a.id, s["مذاکره"], user=boss)
+        pst.save_lost_reason("گرانی")

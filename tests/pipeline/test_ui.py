@@ -337,3 +337,16 @@ def test_table_rows_of_the_dialogs_add_read_and_remove(qtbot, office):
     opp._remove_line()
     assert opp.lines_total.text() == "جمع: ۱۲٬۰۰۰٬۰۰۰ ریال"
     assert opp._line_rows() == [{"description": "کلید مینیاتوری", "quantity": "۱۰", "unit_price": "۱٬۲۰۰٬۰۰۰"}]
+
+
+def test_pipeline_reports_hide_the_excel_button_from_a_role_without_export(qtbot, office):
+    from app.office import session
+    from ui.context import AppContext
+    from ui.pipeline.reports_page import PipelineReports
+
+    with session.acting_as(session.Principal(office["reza"], "رضا کریمی", "sales", how="test")):
+        rep = PipelineReports(AppContext(user_id=office["reza"]))
+    qtbot.addWidget(rep)
+    manager = PipelineReports(AppContext())                  # the system (tests): everything
+    qtbot.addWidget(manager)
+    assert rep.excel_button.isHidden() and not manager.excel_button.isHidden()

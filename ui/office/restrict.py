@@ -20,6 +20,7 @@ BUTTONS = {
     "InvoicesPage": {"btn_issue": "invoice.issue", "btn_convert": "invoice.issue", "btn_cancel": "invoice.cancel",
                      "btn_correct": "invoice.cancel"},
     "ReportsPage": {"excel_button": "export"},
+    "PipelineReports": {"excel_button": "export"},       # built when its tab is first opened: restricts itself
     "TasksPage": {"buttons.excel": "export"},
     "AuditPage": {"export_button": "export"},
 }

@@ -46,6 +46,9 @@ class PipelineReports(QWidget):
         split.setStretchFactor(1, 1)
         outer.addWidget(split)
         self.nav.currentItemChanged.connect(lambda *_: self.refresh())
+        from ui.office.restrict import restrict
+
+        restrict(self)                     # the Excel button, for a role that may not export
 
     def current_key(self) -> str | None:
         return self.nav.current_key()
