@@ -42,6 +42,7 @@ class CardDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._fonts_key = ""
         self._fonts: tuple = ()
+        self._days: dict = {}                # date → its Jalali text (a Jalali conversion costs more than a card)
 
     def sizeHint(self, option, index) -> QSize:
         return QSize(CARD_W, CARD_H)
@@ -59,6 +60,12 @@ class CardDelegate(QStyledItemDelegate):
                            QFontMetrics(base).height())
             self._fonts_key = key
         return self._fonts
+
+    def _day(self, d) -> str:
+        text = self._days.get(d)
+        if text is None:
+            text = self._days[d] = jalali.format_date(d)
+        return text
 
     def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
         row = index.data(OPP_ROLE)
@@ -98,10 +105,10 @@ class CardDelegate(QStyledItemDelegate):
         text(value, base, "#1d4ed8")
         if row.next_step and row.next_step_date:
             late = row.next_step_date <= _today()
-            info = f"{jalali.format_date(row.next_step_date)[5:]}: {row.next_step}"
+            info = f"{self._day(row.next_step_date)[5:]}: {row.next_step}"
             colour = "#b91c1c" if late else "#4b5563"
         elif row.close_date:
-            info, colour = f"بستن: {jalali.format_date(row.close_date)}", "#4b5563"
+            info, colour = f"بستن: {self._day(row.close_date)}", "#4b5563"
         else:
             info, colour = "", "#4b5563"
         owner = row.owner_name.split()[0] if row.owner_name else ""
