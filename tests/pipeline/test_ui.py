@@ -350,3 +350,28 @@ def test_pipeline_reports_hide_the_excel_button_from_a_role_without_export(qtbot
     manager = PipelineReports(AppContext())                  # the system (tests): everything
     qtbot.addWidget(manager)
     assert rep.excel_button.isHidden() and not manager.excel_button.isHidden()
+
+
+def test_reports_are_counted_off_the_gui_thread_and_only_the_latest_shown(qtbot, office):
+    import datetime as dt
+    import threading
+
+    from ui.context import AppContext
+    from ui.pipeline.reports_page import PipelineReports
+
+    rep = PipelineReports(AppContext())
+    qtbot.addWidget(rep)
+    rep.show()
+    qtbot.waitUntil(lambda: rep.result is not None and rep.result.key == "funnel")
+    assert rep.job.worker_thread not in (None, threading.get_ident())
+    assert rep.table.rowCount() == 6
+    rep.set_params(dt.date(2026, 5, 1), dt.date(2026, 4, 1), None, None)
+    qtbot.waitUntil(lambda: not rep.job.running)
+    assert rep.note.isVisibleTo(rep) and rep.note.text() == "تاریخ «از» بعد از تاریخ «تا» است."
+    rep.set_params(None, None, None, None)
+    rep.select_report("forecast")
+    earlier = rep.job
+    rep.select_report("lost_reasons")
+    qtbot.waitUntil(lambda: not earlier.running and not rep.job.running)
+    assert earlier.result.key == "forecast"                       # counted, but asked for no longer
+    assert rep.result.key == "lost_reasons" and rep.heading.text() == "علت‌های از دست رفتن فرصت‌ها"

@@ -8,11 +8,10 @@ import datetime as dt
 import logging
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QPushButton, QSplitter, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QWidget
 
 from app.core import jalali
 from app.core.clock import today
-from app.core.errors import UserError
 from app.pipeline import reports as pr
 from app.reports import service as reports
 from ui.context import AppContext
@@ -29,6 +28,8 @@ class PipelineReports(QWidget):
         self.ctx = ctx
         self.result: reports.ReportResult | None = None
         self.params: tuple = (None, None, None, None)
+        self.job = None                          # the latest report being counted (ui.ops.QueryOp)
+        self._asked = 0
         outer = QHBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -70,19 +71,27 @@ class PipelineReports(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
+        """Count the report off the GUI thread (the funnel of an office's years takes a moment) and show it
+        when it comes back; a newer request (another report, another filter) makes an older answer moot."""
+        from ui.ops import QueryOp, error_text
+
         key = self.current_key()
         if not key:
             return
-        try:
-            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-            try:
-                self.result = pr.run(key, *self.params)
-            finally:
-                QApplication.restoreOverrideCursor()
-        except UserError as e:
-            self.body.show_error(e.message)
-            return
-        self.body.show_result(self.result)
+        self._asked += 1
+        asked, params = self._asked, self.params
+
+        def done(result: reports.ReportResult) -> None:
+            if asked == self._asked:
+                self.result = result
+                self.body.show_result(result)
+
+        def failed(exc: BaseException) -> None:
+            if asked == self._asked:
+                self.body.show_error(error_text(exc))
+
+        self.job = QueryOp(self, lambda _ctl: pr.run(key, *params), done, name="pipeline-report").failure(failed)
+        self.job.run()
 
     def export_excel(self, path=None):
         from ui.excel.export_dialog import ExportDialog, choose_path
