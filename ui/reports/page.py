@@ -23,6 +23,7 @@ from app.core.errors import UserError
 from app.reports import service as reports
 from ui.context import AppContext
 from ui.reports.body import ReportBody, ReportNav
+from ui.reports.charts import COLORS, nice_ticks, value_axis  # noqa: F401 - their old home, for older imports
 
 logger = logging.getLogger(__name__)
 
