@@ -18,7 +18,9 @@ document) for at least that many days.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import peewee as pw
 
@@ -27,7 +29,7 @@ from app.pipeline import access
 from app.pipeline.stages import StageInfo, list_stages
 from models.base import db
 from models.core import Customer, User
-from models.pipeline import Opportunity
+from models.pipeline import Opportunity, PipelineStage
 
 DASHBOARD_LIMIT = 100
 PAGE = 100                               # cards read per column at a time
@@ -144,15 +146,19 @@ def _narrow(q, f: BoardFilter):
     return q
 
 
+def _customer_name():
+    """The customer's display name made by the database (Customer joined): one string per row, not four."""
+    person = pw.fn.TRIM(pw.fn.COALESCE(Customer.first_name, "").concat(" ").concat(
+        pw.fn.COALESCE(Customer.last_name, "")))
+    return pw.Case(None, [(((Customer.kind == "organisation") & (Customer.company != "")), Customer.company),
+                          (person != "", person)], Customer.company)
+
+
 def _query(f: BoardFilter):
     # "customer + 0": the join reads the opportunities by their own index (status) and looks each customer up
     # by its key, instead of walking every customer first (the planner's choice otherwise, 3× slower).
-    # the customer's display name made by the database: one string per row instead of four
-    person = pw.fn.TRIM(pw.fn.COALESCE(Customer.first_name, "").concat(" ").concat(
-        pw.fn.COALESCE(Customer.last_name, "")))
-    name = pw.Case(None, [(((Customer.kind == "organisation") & (Customer.company != "")), Customer.company),
-                          (person != "", person)], Customer.company)
-    q = (Opportunity.select(Opportunity.id, Opportunity.title, Opportunity.customer, name, Opportunity.value,
+    q = (Opportunity.select(Opportunity.id, Opportunity.title, Opportunity.customer, _customer_name(),
+                            Opportunity.value,
                             Opportunity.probability, Opportunity.close_date, Opportunity.stage, Opportunity.status,
                             Opportunity.owner, Opportunity.source, Opportunity.next_step,
                             Opportunity.next_step_date, Opportunity.stage_changed_at, Opportunity.last_activity_at,
@@ -300,22 +306,79 @@ def read_more(board: Board, column: Column, page: int = PAGE) -> tuple[list[OppR
     return [r for r in rows if r.id not in have], (board_key(rows[-1]) if rows else column.after), len(rows) < page
 
 
-def list_opportunities(f: BoardFilter | None = None, at: dt.datetime | None = None,
-                       limit: int | None = None) -> list[OppRow]:
-    f = f or BoardFilter()
-    at = at or now()
-    stages = {s.id: s for s in list_stages(active_only=False)}
-    q = _query(f)
+def _listed(q, f: BoardFilter):
     if f.status:
         q = q.where(Opportunity.status == f.status)
     if f.date_from:
         q = q.where(Opportunity.close_date >= f.date_from)
     if f.date_to:
         q = q.where(Opportunity.close_date <= f.date_to)
-    q = q.order_by(Opportunity.id.desc())
+    return q
+
+
+def list_opportunities(f: BoardFilter | None = None, at: dt.datetime | None = None,
+                       limit: int | None = None) -> list[OppRow]:
+    f = f or BoardFilter()
+    at = at or now()
+    stages = {s.id: s for s in list_stages(active_only=False)}
+    q = _listed(_query(f), f).order_by(Opportunity.id.desc())
     if limit:
         q = q.limit(limit)
     return _rows(q, at, stages)
+
+
+# the list view's columns, sorted by the database: key → the value it sorts by
+LIST_SORT: dict[str, Callable[[], Any]] = {
+    "title": lambda: Opportunity.title,
+    "customer_name": _customer_name,
+    "stage_name": lambda: pw.fn.COALESCE(
+        PipelineStage.select(PipelineStage.name).where(PipelineStage.id == Opportunity.stage), ""),
+    "value": lambda: Opportunity.value,
+    "probability": lambda: Opportunity.probability,
+    "weighted": lambda: Opportunity.value * Opportunity.probability,
+    "close_date": lambda: Opportunity.close_date,
+    "owner_name": lambda: pw.fn.COALESCE(User.select(User.name).where(User.id == Opportunity.owner), ""),
+    "source": lambda: Opportunity.source,
+    "next_step": lambda: Opportunity.next_step,
+    "next_step_date": lambda: Opportunity.next_step_date,
+    "days_in_stage": lambda: pw.fn.COALESCE(_day_number(Opportunity.stage_changed_at), 0) * -1,   # longest last
+    "status": lambda: Opportunity.status,
+}
+_TEXT_SORT = {"title", "customer_name", "stage_name", "owner_name", "source", "next_step", "status"}
+
+
+def _day_number(column):
+    """A datetime column's day as a number that grows with it (for sorting by days in stage)."""
+    from models.base import is_postgres
+
+    if is_postgres():
+        return pw.fn.date_part("epoch", column)
+    return pw.fn.julianday(column)
+
+
+def list_count(f: BoardFilter | None = None) -> int:
+    """How many opportunities the list view holds under the filter."""
+    f = f or BoardFilter()
+    q = Opportunity.select(pw.fn.COUNT(Opportunity.id))
+    if f.text:
+        q = q.join(Customer, on=(Customer.id == Opportunity.customer + 0))
+    return int(_listed(_narrow(q, f), f).scalar() or 0)
+
+
+def list_page(f: BoardFilter | None = None, sort: str = "close_date", descending: bool = False, offset: int = 0,
+              limit: int = 500, at: dt.datetime | None = None) -> list[OppRow]:
+    """One page of the list view in the order of a column (``LIST_SORT``): empty values last (first when
+    descending), ties by id. The list of an office's 100,000 deals reads only what is shown."""
+    f = f or BoardFilter()
+    at = at or now()
+    stages = {s.id: s for s in list_stages(active_only=False)}
+    key = LIST_SORT[sort]()
+    empty = key.is_null()
+    if sort in _TEXT_SORT:
+        empty = empty | (key == "")
+    order = [pw.Case(None, [(empty, 1)], 0), key, Opportunity.id]
+    q = _listed(_query(f), f).order_by(*[o.desc() if descending else o.asc() for o in order])
+    return _rows(q.limit(limit).offset(offset), at, stages)
 
 
 def row(opp_id: int, at: dt.datetime | None = None) -> OppRow | None:

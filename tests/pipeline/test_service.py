@@ -350,3 +350,40 @@ def test_roles_narrow_what_a_rep_sees_and_guard_the_settings(office):
         assert sum(col.count for col in pb.load_board().columns) == 4
         ops.move_stage(a.id, s["مذاکره"], user=boss)
         pst.save_lost_reason("گرانی")
+
+
+def test_list_pages_come_in_the_order_of_any_column(office):
+    """The list view reads a page at a time, sorted by the database: for every column, both ways, the pages
+    glued together are the rows sorted as a person would (empty values last, first when descending; ties by
+    id). Text columns follow the database's collation, checked where it is the code-point order (SQLite)."""
+    from models.base import is_sqlite
+
+    other = make_user("مریم احمدی", "maryam")
+    expo = make_customer("شرکت آلفا", kind="organisation", company="شرکت آلفا")
+    specs = [("۳۰۰", "1405/03/20", other, "جلسه", "1405/02/25"), ("۱۰۰", None, None, "", None),
+             ("۳۰۰", "1405/03/05", office["reza"], "", None), ("۵۰", "1405/03/05", None, "تماس", "1405/02/22"),
+             ("۹۰۰", None, other, "ارسال نمونه", None)]
+    for i, (value, close, owner, step, step_day) in enumerate(specs):
+        _new(office, title=f"پروژه {'ابپت'[i % 4]}{i}", value=value, close_date=close, owner_id=owner,
+             next_step=step, next_step_date=step_day, customer_id=(office["lead"], expo)[i % 2])
+    freeze("1405/03/01")
+    ops.move_stage(Opportunity.select().order_by(Opportunity.id).first().id, office["stages"]["مذاکره"],
+                   user=office["reza"])
+    everything = pb.list_opportunities()
+    assert pb.list_count() == len(everything) == 5
+    for key in pb.LIST_SORT:
+        if key == "days_in_stage" or (key in pb._TEXT_SORT and not is_sqlite()):
+            continue
+        for desc in (False, True):
+            got = pb.list_page(sort=key, descending=desc, limit=2) + pb.list_page(sort=key, descending=desc,
+                                                                                 offset=2, limit=2) \
+                + pb.list_page(sort=key, descending=desc, offset=4, limit=2)
+            value = (lambda r: r.weighted) if key == "weighted" else (lambda r, k=key: getattr(r, k))
+            want = sorted(everything, key=lambda r: (value(r) is None or value(r) == "",
+                                                     value(r) if value(r) is not None else "", r.id), reverse=desc)
+            assert [r.id for r in got] == [r.id for r in want], (key, desc)
+    for desc in (False, True):                 # days in stage: by the moment of the last move, finer than days
+        days = [r.days_in_stage for r in pb.list_page(sort="days_in_stage", descending=desc)]
+        assert days == sorted(days, reverse=desc) and days[0 if desc else -1] == 12 and 0 in days
+    assert pb.list_count(pb.BoardFilter(owner_id=other)) == 2
+    assert [r.title for r in pb.list_page(pb.BoardFilter(text="ب"), sort="title")] == ["پروژه ب1"]

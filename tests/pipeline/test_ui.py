@@ -375,3 +375,22 @@ def test_reports_are_counted_off_the_gui_thread_and_only_the_latest_shown(qtbot,
     qtbot.waitUntil(lambda: not earlier.running and not rep.job.running)
     assert earlier.result.key == "forecast"                       # counted, but asked for no longer
     assert rep.result.key == "lost_reasons" and rep.heading.text() == "علت‌های از دست رفتن فرصت‌ها"
+
+
+def test_list_reads_a_page_at_a_time_and_sorts_in_the_database(qtbot, qtmodeltester, office):
+    from ui.pipeline.models import OpportunityListModel
+
+    m = OpportunityListModel()
+    m.PAGE = 2
+    m.sort(3, Qt.SortOrder.DescendingOrder)              # before the first load: only remembered
+    assert m.rowCount() == 0 and not m.canFetchMore()
+    m.load()
+    assert (m.rowCount(), m.count) == (2, 5) and m.canFetchMore()
+    with qtbot.waitSignal(m.rowsInserted, timeout=2000):
+        m.fetchMore()
+    m.fetchMore()
+    assert [r.value for r in m.rows] == [600 * M, 480 * M, 360 * M, 240 * M, 120 * M] and not m.canFetchMore()
+    with qtbot.waitSignal(m.modelReset, timeout=2000):
+        m.sort(0, Qt.SortOrder.AscendingOrder)           # by title: read again from the first page
+    assert m.rowCount() == 2 and m.rows[0].title == "تابلو برق کارخانه"     # code-point order, as before
+    qtmodeltester.check(m, force_py=True)

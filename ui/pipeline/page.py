@@ -217,7 +217,7 @@ class PipelinePage(QWidget):
             self.totals.setText(f"{format_number(n)} فرصت باز — {money_short(total)} ریال "
                                 f"(وزنی {money_short(weighted)})")
         elif self.stack.currentIndex() == 1:
-            self.totals.setText(f"{format_number(len(self.list_model.rows))} فرصت")
+            self.totals.setText(f"{format_number(self.list_model.count)} فرصت")
         else:
             self.totals.setText("")
 
