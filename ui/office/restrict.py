@@ -20,6 +20,7 @@ BUTTONS = {
     "InvoicesPage": {"documents.btn_issue": "invoice.issue", "documents.btn_convert": "invoice.issue",
                      "documents.btn_cancel": "invoice.cancel", "documents.btn_correct": "invoice.cancel"},
     "ReportsPage": {"excel_button": "export"},
+    "PipelineReports": {"excel_button": "export"},       # built when its tab is first opened: restricts itself
     "TasksPage": {"buttons.excel": "export"},
     "AuditPage": {"export_button": "export"},
 }

@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 
 from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QHorizontalBarSeries
-from PySide6.QtCore import QLocale, QMargins, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,7 +31,8 @@ from app import fmt
 from app.core.clock import today
 from app.service import kpi
 from ui.context import AppContext
-from ui.reports.page import COLORS, PRESETS, preset_range, value_axis
+from ui.reports.charts import COLORS, new_chart, value_axis
+from ui.reports.page import PRESETS, preset_range
 
 logger = logging.getLogger(__name__)
 
@@ -209,14 +210,7 @@ class ServiceDashboard(QWidget):
 
     @staticmethod
     def _chart(title: str) -> QChart:
-        chart = QChart()
-        chart.setTitle(title)
-        chart.setLocale(QLocale(QLocale.Language.Persian, QLocale.Country.Iran))
-        chart.setLocalizeNumbers(True)
-        chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
-        chart.setMargins(QMargins(4, 4, 16, 4))
-        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
-        return chart
+        return new_chart(title, right_margin=16)
 
     def _trend_chart(self, k: kpi.ServiceKpis) -> QChart:
         unit, buckets = k.series()
