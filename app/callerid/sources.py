@@ -109,13 +109,34 @@ class SourceLost(Exception):
     """The open device went away (unplugged, pty closed, server hung up)."""
 
 
+def is_port_url(port: str) -> bool:
+    """socket://host:port, rfc2217://…, loop:// — a port pyserial reaches through a URL handler, not a device."""
+    return "://" in (port or "")
+
+
 def serial_open_error(port: str, exc: BaseException) -> SourceUnavailable:
     """pyserial's open failure → a Persian message the receptionist can act on (no traceback)."""
     text = str(exc)
     low = text.lower()
     code = getattr(exc, "errno", None)
-    if code is None and isinstance(exc.__cause__ or exc.__context__, OSError):
-        code = (exc.__cause__ or exc.__context__).errno
+    cause = exc.__cause__ or exc.__context__
+    if code is None and isinstance(cause, OSError):
+        code = cause.errno
+    if is_port_url(port):
+        if isinstance(exc, ValueError) or ("protocol" in low and "not known" in low) or "expected a string" in low:
+            return SourceUnavailable(
+                f"نشانی درگاه «{port}» درست نیست؛ نام درگاه (مانند COM3 یا /dev/ttyUSB0) یا نشانی شبکه به شکل "
+                f"socket://192.168.1.20:4001 بنویسید.", state=ERROR, details=text)
+        if isinstance(cause, socket.gaierror):
+            return SourceUnavailable(f"نشانی «{port}» پیدا نشد؛ نشانی IP دستگاه را درست بنویسید.", state=ERROR,
+                                     details=text)
+        if code in (errno.ECONNREFUSED, getattr(errno, "WSAECONNREFUSED", -2)) or "refused" in low:
+            return SourceUnavailable(
+                f"دستگاه در نشانی «{port}» اتصال را نپذیرفت؛ روشن بودن دستگاه (یا شبیه‌ساز) و شماره درگاه را "
+                f"بررسی کنید. با آماده شدن آن، برنامه خودش وصل می‌شود.", state=NO_DEVICE, details=text)
+        return SourceUnavailable(
+            f"دستگاه در نشانی «{port}» در دسترس نیست؛ کابل شبکه و نشانی IP را بررسی کنید.", state=NO_DEVICE,
+            details=text)
     if code in (errno.EBUSY, errno.EAGAIN) or "exclusively lock" in low or "resource busy" in low \
             or "device or resource busy" in low:
         return SourceUnavailable(
@@ -230,6 +251,7 @@ class SerialSource(Source):
             raise SourceUnavailable("هنوز درگاهی برای شناسه تماس انتخاب نشده است؛ در تنظیمات، درگاه مودم یا "
                                     "دستگاه را انتخاب کنید.", state=NO_DEVICE)
         self.port = str(port).strip()
+        self._url = is_port_url(self.port)
         self.baud = int(baud)
         self.default_format = fmt or "auto"
         self.init = init
@@ -250,27 +272,32 @@ class SerialSource(Source):
         return self._ser is not None
 
     def _open_port(self, port: str):
+        """Opens ``port`` through pyserial's URL support, so a COM name (COM3), a device path (/dev/ttyACM0,
+        a pty or its link) and a network URL (socket://127.0.0.1:7001: a serial-to-Ethernet converter, or the
+        simulator on a PC without ptys) are all just a port."""
         import serial
 
-        ser = serial.Serial()
-        ser.port = port
+        ser = serial.serial_for_url(port, do_not_open=True)
         ser.baudrate = self.baud
         ser.bytesize, ser.parity, ser.stopbits = serial.EIGHTBITS, serial.PARITY_NONE, serial.STOPBITS_ONE
         ser.timeout = POLL_SECONDS
         ser.write_timeout = 2.0
-        ser.dtr = self.dtr            # applied by open(); ignored quietly by ptys, which have no DTR line
+        ser.dtr = self.dtr            # applied by open(); ignored quietly by ptys and sockets, which have no DTR line
         ser.rts = True
-        if os.name == "posix":
+        native = not is_port_url(port)
+        if native and os.name == "posix":
             ser.exclusive = self.exclusive
-        if os.name == "posix" and not self.init:
-            # pyserial's open() discards whatever is already in the input queue (tcflush). A box that came back
-            # and spoke before the port was reopened would lose that record, so a listener that sends nothing
-            # keeps it. (With a modem init, the init's own exchange deals with stale bytes.)
-            ser._reset_input_buffer = lambda: None
+        if not self.init:
+            # open() discards whatever is already in the input queue (tcflush on POSIX, a drain of the socket
+            # for socket://). A box that came back and spoke before the port was reopened would lose that
+            # record, so a listener that sends nothing keeps it. (With a modem init, the init's own exchange
+            # deals with stale bytes.)
+            name = "_reset_input_buffer" if native and os.name == "posix" else "reset_input_buffer"
+            setattr(ser, name, lambda: None)
             try:
                 ser.open()
             finally:
-                del ser._reset_input_buffer
+                delattr(ser, name)
         else:
             ser.open()
         return ser
@@ -309,6 +336,8 @@ class SerialSource(Source):
         return result.status_note
 
     def _remember_usb_id(self) -> None:
+        if self._url:
+            return
         try:
             from serial.tools import list_ports as lp
 
@@ -322,7 +351,7 @@ class SerialSource(Source):
 
     def _find_moved(self) -> str | None:
         """The same USB device (vid, pid, serial) re-enumerated under another name (ttyACM0 → ttyACM1)."""
-        if not self._usb_id:
+        if not self._usb_id or self._url:
             return None
         try:
             from serial.tools import list_ports as lp
@@ -342,9 +371,18 @@ class SerialSource(Source):
         try:
             data = ser.read(1)
             if data:
-                n = ser.in_waiting
-                if n:
-                    data += ser.read(n)
+                if self._url:
+                    # a URL port's in_waiting is only "something or nothing" (socket://): take what has arrived
+                    # without waiting, in one read
+                    ser.timeout = 0
+                    try:
+                        data += ser.read(65536)
+                    finally:
+                        ser.timeout = POLL_SECONDS
+                else:
+                    n = ser.in_waiting
+                    if n:
+                        data += ser.read(n)
             return data
         except Exception as e:  # SerialException, OSError, or pyserial's own slips on a dead fd
             raise SourceLost(str(e)) from e
