@@ -62,6 +62,8 @@ REOPEN_FAST_WINDOW = 60.0
 DEFAULT_BAUD = 57600
 DEFAULT_NCID_PORT = 3333
 SIMULATOR_LINK = "/tmp/crm-modem"   # where `crm callerid simulate --link` puts its symlink by default
+SIMULATOR_TCP_PORT = 7001           # where `crm callerid simulate --tcp` listens by default (always, on Windows)
+SIMULATOR_URL = f"socket://127.0.0.1:{SIMULATOR_TCP_PORT}"
 
 
 def default_idle_flush() -> float:
@@ -112,6 +114,17 @@ class SourceLost(Exception):
 def is_port_url(port: str) -> bool:
     """socket://host:port, rfc2217://…, loop:// — a port pyserial reaches through a URL handler, not a device."""
     return "://" in (port or "")
+
+
+def check_socket_url(url: str) -> tuple[str, int]:
+    """socket://HOST:PORT → (host, port); ValueError when the host or a port in 1…65535 is missing."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    port = parts.port                     # ValueError when out of range or not a number
+    if parts.scheme.lower() != "socket" or not parts.hostname or not port:
+        raise ValueError(f"expected socket://HOST:PORT, not {url!r}")
+    return parts.hostname, port
 
 
 def serial_open_error(port: str, exc: BaseException) -> SourceUnavailable:
@@ -277,6 +290,8 @@ class SerialSource(Source):
         simulator on a PC without ptys) are all just a port."""
         import serial
 
+        if port.lower().startswith("socket://"):
+            check_socket_url(port)        # pyserial's own check trips on a missing or out-of-range port number
         ser = serial.serial_for_url(port, do_not_open=True)
         ser.baudrate = self.baud
         ser.bytesize, ser.parity, ser.stopbits = serial.EIGHTBITS, serial.PARITY_NONE, serial.STOPBITS_ONE
