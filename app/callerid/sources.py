@@ -37,6 +37,7 @@ import errno
 import logging
 import os
 import queue
+import re
 import select
 import socket
 import threading
@@ -221,17 +222,26 @@ class PortInfo:
     hwid: str = ""
 
 
-def list_ports(extra: Sequence[str] = (SIMULATOR_LINK,)) -> list[PortInfo]:
-    """The serial ports this PC has (COM3…, /dev/ttyACM0, /dev/ttyUSB0…), plus the stable
-    /dev/serial/by-id names on Linux and the simulator's link when it exists."""
+def _port_order(device: str) -> tuple:
+    """COM3 before COM10, ttyUSB2 before ttyUSB10: the number in the name compared as a number."""
+    return tuple(int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", device))
+
+
+def list_ports(extra: Sequence[str] = (SIMULATOR_LINK,), simulator_url: str | None = None) -> list[PortInfo]:
+    """The serial ports this PC has (COM3…, /dev/ttyACM0, /dev/ttyUSB0…), as pyserial's list_ports reports them
+    (ListPortInfo: device, description, hwid), in natural order; plus the stable /dev/serial/by-id names on
+    Linux, the simulator's link when it exists and, where there are no ptys (Windows), the simulator's
+    socket:// address (``simulator_url``: None picks that default; "" leaves it out)."""
     out: list[PortInfo] = []
     seen: set[str] = set()
     try:
         from serial.tools import list_ports as lp
 
-        for p in sorted(lp.comports(), key=lambda p: p.device):
+        for p in sorted(lp.comports(), key=lambda p: _port_order(p.device)):
+            if not p.device or p.device in seen:
+                continue
             desc = p.description if p.description and p.description != "n/a" else p.device
-            out.append(PortInfo(p.device, desc, p.hwid if p.hwid != "n/a" else ""))
+            out.append(PortInfo(p.device, desc, p.hwid if p.hwid and p.hwid != "n/a" else ""))
             seen.add(p.device)
     except Exception:  # listing ports must never break the settings page
         logger.exception("listing serial ports failed")
@@ -243,6 +253,10 @@ def list_ports(extra: Sequence[str] = (SIMULATOR_LINK,)) -> list[PortInfo]:
     for path in extra:
         if path and path not in seen and os.path.exists(path):
             out.append(PortInfo(path, "شبیه‌ساز شناسه تماس" if path == SIMULATOR_LINK else path, ""))
+    if simulator_url is None:
+        simulator_url = "" if hasattr(os, "openpty") else SIMULATOR_URL
+    if simulator_url:
+        out.append(PortInfo(simulator_url, "شبیه‌ساز شناسه تماس روی شبکه (crm callerid simulate --tcp)", ""))
     return out
 
 
