@@ -42,7 +42,7 @@ def setup_qt_app(argv: list[str] | None = None):
     from PySide6.QtGui import QFont, QFontDatabase, QIcon
     from PySide6.QtWidgets import QApplication
 
-    from app import APP_NAME, APP_TITLE
+    from app import APP_ID, APP_NAME, APP_TITLE
     from app.core.paths import resources_dir
     from app.core.qtcompat import guard_pyside
 
@@ -69,7 +69,7 @@ def setup_qt_app(argv: list[str] | None = None):
     icon = resources_dir() / "icons" / "peyvand.png"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
-    app.setDesktopFileName(APP_NAME)        # Wayland/X11 match the window to installer/peyvand.desktop
+    app.setDesktopFileName(APP_ID)          # the desktop shell matches the window to resources/linux/<APP_ID>.desktop
     app.setStyleSheet(STYLE)
     return app
 
