@@ -44,3 +44,13 @@ data = open(sys.argv[1], "rb").read()
 assert data[:2] == b"MZ" and b"NullsoftInst" in data and len(data) > 20_000_000, len(data)
 print(f"windows installer: {sys.argv[1]} ({len(data) // 1_000_000} MB)")
 PY
+# What the installer would put in Program Files: the whole frozen folder, the fonts, the icon, the uninstaller.
+command -v 7z >/dev/null 2>&1 || fail "7z is missing (scripts/setup.sh --build installs p7zip-full)"
+listing=$(7z l -ba "$setup")
+for f in peyvand _internal/resources/fonts/Vazirmatn-Regular.ttf peyvand.ico uninstall.exe; do
+  grep -qE "[[:space:]]$f\$" <<<"$listing" || fail "the installer does not hold $f"
+done
+frozen=$(cd "$out/dist/peyvand" && find . -type f | sed 's#^\./##' | sort)
+missing=$(comm -13 <(awk '{print $NF}' <<<"$listing" | sort) <(echo "$frozen") | head -5)
+[ -z "$missing" ] || fail "files of the frozen folder missing from the installer: $missing"
+echo "windows installer: all $(wc -l <<<"$frozen") files of the frozen folder, the fonts, icon and uninstaller inside"
