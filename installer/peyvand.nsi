@@ -79,8 +79,8 @@ VIAddVersionKey /LANG=1033 "LegalCopyright" "Peyvand CRM"
 !define MUI_LANGDLL_REGISTRY_ROOT HKLM
 !define MUI_LANGDLL_REGISTRY_KEY "Software\${APP_KEY}"
 !define MUI_LANGDLL_REGISTRY_VALUENAME "InstallerLanguage"
-!define MUI_FINISHPAGE_RUN "$INSTDIR\${GUI_EXE}"
-!define MUI_FINISHPAGE_RUN_PARAMETERS "gui"
+!define MUI_FINISHPAGE_RUN
+!define MUI_FINISHPAGE_RUN_FUNCTION RunAsTheUser
 !define MUI_FINISHPAGE_RUN_TEXT "$(RunNow)"
 
 !insertmacro MUI_PAGE_WELCOME
@@ -144,6 +144,12 @@ Function .onInit
   ${EndIf}
   SetRegView 64
   !insertmacro MUI_LANGDLL_DISPLAY
+FunctionEnd
+
+; The installer runs as administrator; the program should not (its data folder is the signed-in user's). Explorer
+; starts it as that user. With no verb the program opens its window, as the shortcuts' "gui" does.
+Function RunAsTheUser
+  Exec '"$WINDIR\explorer.exe" "$INSTDIR\${GUI_EXE}"'
 FunctionEnd
 
 Section "$(SecProgram)" SecProgram

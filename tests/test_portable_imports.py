@@ -166,3 +166,14 @@ def test_the_source_check_sees_module_level_and_hidden_uses(tmp_path):
     f.write_text("import pwd\nfrom os import getuid\n\ndef g():\n    import termios\n    return os.openpty()\n")
     assert sorted(_posix_uses(f)) == [(1, "pwd", False), (2, "os.getuid", False), (5, "termios", True),
                                       (6, "os.openpty", True)]
+
+
+def test_the_windowed_build_without_console_streams_runs_a_verb(tmp_path):
+    """peyvandw.exe (PyInstaller, console=False) starts with sys.stdout and sys.stderr set to None."""
+    code = ("import sys; sys.stdout = None; sys.stderr = None; import main; "
+            "sys.exit(main.main(['callerid', 'decode', 'tests/callerid/captures/ncid_session.txt']))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CRM_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""                   # printed into os.devnull, not onto a stream that is not there
