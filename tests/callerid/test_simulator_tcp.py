@@ -216,3 +216,13 @@ def test_cli_simulate_tcp_port_in_use_is_a_persian_error(tmp_path):
                                "--exit"], cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=30)
     assert done.returncode != 0
     assert "--tcp-port 0" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_port_test_button_probes_a_modem_over_tcp():
+    """Settings → «آزمایش این درگاه» (app.callerid.modem.probe) on a socket:// port: AT and ATI answered."""
+    from app.callerid import modem
+
+    with Simulator(SimulatorOptions(device="modem", chipset="conexant", transport="tcp")) as sim:
+        text = modem.probe(sim.port, 57600)
+    assert text.startswith("AT → ") and "OK" in text
+    assert "CX93001" in text                         # the simulated Conexant's ATI answer
