@@ -108,3 +108,22 @@ def test_the_installer_script_installs_what_the_build_makes():
     # the data folder is the one platformdirs gives on Windows, and it is removed only when asked
     assert '!define DATA_DIR_NAME "peyvand"' in text
     assert 'Section /o "un.$(SecUnData)"' in text
+
+
+def test_the_uninstallers_data_folder_is_the_one_the_program_uses_on_windows(monkeypatch):
+    """app.core.paths.data_dir() as platformdirs computes it on Windows (its Windows class, with the known folder
+    %LOCALAPPDATA% given) ends in the folder name the uninstaller keeps or removes."""
+    import platformdirs
+    import platformdirs.windows
+
+    from app.core import paths
+
+    local = "C:\\Users\\Reza\\AppData\\Local"
+    monkeypatch.setattr(platformdirs.windows, "get_win_folder", lambda csidl: {"CSIDL_LOCAL_APPDATA": local}[csidl])
+    monkeypatch.setattr(platformdirs, "PlatformDirs", platformdirs.windows.Windows)
+    monkeypatch.setattr(paths, "_own_dir", lambda p: p)          # nothing is made on this disk
+    monkeypatch.delenv("CRM_DATA_DIR", raising=False)
+    got = str(paths.data_dir()).replace("\\", "/")
+    name = re.search(r'!define DATA_DIR_NAME "([^"]+)"', NSIS.read_text(encoding="utf-8")).group(1)
+    assert got == local.replace("\\", "/") + "/" + name
+    assert "$LOCALAPPDATA\\${DATA_DIR_NAME}" in NSIS.read_text(encoding="utf-8")
