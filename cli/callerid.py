@@ -44,7 +44,8 @@ def register(sub) -> None:
     # -- monitor ------------------------------------------------------------------------------------------
     m = csub.add_parser("monitor", help="نمایش زنده رویدادهای شناسه تماس (برای عیب‌یابی مودم یا دستگاه)")
     where = m.add_mutually_exclusive_group()
-    where.add_argument("--port", help="درگاه سریال، مانند COM3 یا /dev/ttyACM0 یا /tmp/crm-modem")
+    where.add_argument("--port", help="درگاه سریال، مانند COM3 یا /dev/ttyACM0 یا /tmp/crm-modem، یا نشانی شبکه "
+                                      "مانند socket://127.0.0.1:7001")
     where.add_argument("--ncid", metavar="HOST:PORT", help="سرور NCID، مانند 192.168.1.5:3333")
     where.add_argument("--ami", metavar="HOST:PORT", help="مرکز تلفن Asterisk/Issabel (AMI)، مانند 192.168.1.10:5038")
     where.add_argument("--smdr", metavar="HOST:PORT", help="گزارش SMDR مرکز تلفن پاناسونیک در شبکه، مانند 192.168.1.20:2300")
