@@ -316,12 +316,14 @@ class SerialSource(Source):
         native = not is_port_url(port)
         if native and os.name == "posix":
             ser.exclusive = self.exclusive
+        # open() discards whatever is already in the input queue (tcflush on POSIX, a drain of the socket for
+        # socket://). A box that came back and spoke before the port was reopened would lose that record, so a
+        # listener that sends nothing keeps it. (With a modem init, the init's own exchange deals with stale
+        # bytes. On Windows the driver's purge is inside open() itself and cannot be skipped.)
+        name = None
         if not self.init:
-            # open() discards whatever is already in the input queue (tcflush on POSIX, a drain of the socket
-            # for socket://). A box that came back and spoke before the port was reopened would lose that
-            # record, so a listener that sends nothing keeps it. (With a modem init, the init's own exchange
-            # deals with stale bytes.)
-            name = "_reset_input_buffer" if native and os.name == "posix" else "reset_input_buffer"
+            name = "reset_input_buffer" if not native else "_reset_input_buffer" if os.name == "posix" else None
+        if name:
             setattr(ser, name, lambda: None)
             try:
                 ser.open()

@@ -91,8 +91,10 @@ def test_a_box_on_tcp_is_a_serial_port_by_its_url(pump_on):
         calls = [e for e in got.events if e.line == 3]
         assert [e.kind for e in calls][:2] == [ev.INCOMING, ev.RING]
         assert calls[0].number == "09121234567" and calls[-1].duration == 42
-        # the box's greeting went to the computer when it connected, before any call
+        # the box's greeting went to the computer the moment it connected, while the port was still opening: kept,
+        # not drained by the open
         assert sim.written.startswith(b"D1:DeviceConnect,")
+        assert any(e.kind == ev.DEVICE and e.name == "DeviceConnect" for e in got.events)
 
 
 def test_a_modem_on_tcp_answers_the_at_initialisation(pump_on):
