@@ -500,7 +500,7 @@ class SmdrPty:
     """SMDR records on a pseudo-terminal (the far end is the "serial port" the CRM opens)."""
 
     def __init__(self, link: str | None = None, page_length: int = 0):
-        import tty
+        import tty  # POSIX only, like os.openpty (SmdrTcpServer is the portable one)
 
         self._master, self._slave = os.openpty()
         tty.setraw(self._master)
@@ -720,8 +720,8 @@ def cmd_simulate(args) -> int:
             finally:
                 server.close()
             return 0
-        # smdr
-        if args.tcp:
+        # smdr: a pty, or a LAN port (with --tcp, and always on Windows, which has no ptys)
+        if args.tcp or not hasattr(os, "openpty"):
             port = 2300 if args.tcp_port is None else args.tcp_port
             try:
                 target = SmdrTcpServer(port=port, user=args.user or "SMDR", password=args.secret or "PCCSMDR")

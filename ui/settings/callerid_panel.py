@@ -87,8 +87,10 @@ class CallerIdPanel(QWidget):
         self.port = QComboBox()
         self.port.setEditable(True)
         self.port.setMinimumWidth(260)
-        self.port.setToolTip("درگاه سریال دستگاه (مانند COM3 یا /dev/ttyUSB0). با «تشخیص خودکار» می‌توانید نشانی "
-                             "دستگاه در شبکه را هم بنویسید (مانند 192.168.1.10): هنگام اتصال شناخته می‌شود.")
+        self.port.setToolTip("نام درگاه (مانند COM3 یا /dev/ttyUSB0) یا نشانی دستگاه روی شبکه "
+                             "(مانند socket://192.168.1.20:4001؛ شبیه‌ساز: socket://127.0.0.1:7001). "
+                             "با «تشخیص خودکار» نشانی بی‌پیشوند هم پذیرفته است (مانند 192.168.1.10): "
+                             "هنگام اتصال شناخته می‌شود.")
         self.refresh_btn = QPushButton("تازه‌سازی فهرست")
         self.test_btn = QPushButton("آزمایش این درگاه")
         port_row.addWidget(self.port, 1)
