@@ -283,13 +283,20 @@ class AmiServer:
 
     # -- clients -----------------------------------------------------------------------------------------
     def _accept(self) -> None:
-        self._sock.settimeout(0.1)
+        try:
+            self._sock.settimeout(0.1)
+        except OSError:  # closed before this thread ran
+            return
         while not self._stop.is_set():
             try:
                 sock, _ = self._sock.accept()
             except (TimeoutError, OSError):
                 continue
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                sock.close()
+                continue
             client = _Client(sock)
             with self._lock:
                 self._clients.append(client)
@@ -298,7 +305,10 @@ class AmiServer:
             t.start()
 
     def _serve(self, client: _Client) -> None:
-        client.sock.settimeout(0.2)
+        try:
+            client.sock.settimeout(0.2)
+        except OSError:  # the server closed this client before its thread started
+            return
         try:
             while not self._stop.is_set():
                 try:
@@ -572,7 +582,10 @@ class SmdrTcpServer:
         return f"{self.host}:{self.port}"
 
     def _accept(self) -> None:
-        self._sock.settimeout(0.1)
+        try:
+            self._sock.settimeout(0.1)
+        except OSError:  # closed before this thread ran
+            return
         while not self._stop.is_set():
             try:
                 c, _ = self._sock.accept()
@@ -582,9 +595,9 @@ class SmdrTcpServer:
 
     def _readline(self, c: socket.socket, timeout: float = 5.0) -> str | None:
         buf = b""
-        c.settimeout(timeout)
         while b"\n" not in buf and b"\r" not in buf:
             try:
+                c.settimeout(timeout)
                 data = c.recv(256)
             except OSError:
                 return None
