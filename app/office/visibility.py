@@ -39,5 +39,25 @@ def popup_view(view: Any) -> Any:
         owner, name = -1, ""
     if owner is None or owner == session.current_user_id():
         return view
+    mine = _visible_sharer(view) if getattr(view, "other_matches", 0) else None
+    if mine is not None:                 # the number is shared with a customer this person may see: show that one
+        return dataclasses.replace(view, customer_id=mine[0], customer_name=mine[1],
+                                   other_matches=max(0, view.other_matches - 1))
     return dataclasses.replace(view, customer_id=None, customer_name="", other_matches=0,
                                colleague=name or "همکار دیگر")
+
+
+def _visible_sharer(view: Any) -> tuple[int, str] | None:
+    """Another customer holding the same number that this desk's person may see (their own or unassigned)."""
+    from app.customers.service import find_by_phone
+
+    me = session.current_user_id()
+    try:
+        found = find_by_phone(view.number or view.number_raw)
+    except Exception:  # when in doubt, show less
+        logger.exception("popup: customers sharing %s not read", view.number)
+        return None
+    for c in sorted(found, key=lambda c: c.id):
+        if c.id != view.customer_id and c.assigned_to_id in (None, me):
+            return c.id, c.display_name
+    return None

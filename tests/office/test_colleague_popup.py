@@ -102,3 +102,25 @@ def test_one_desk_shows_every_extensions_call(office):
     finally:
         ctrl.stop()
         clock.set_now(None)
+
+
+def test_a_number_shared_with_my_own_customer_pops_as_mine(office):
+    """The number belongs to a colleague's customer and to mine (one office line, two files): the popup shows mine,
+    not the colleague's mask."""
+    from app.callerid import service as svc
+    from app.customers import service as cs
+    from app.office.visibility import popup_view
+
+    shared = cs.create_customer({"first_name": "رضا", "last_name": "نادری", "phones": ["09351112233"],
+                                 "assigned_to": office["sara"]}).id
+    v = svc.CallView(call_id=0, key="k", line=None, line_label="", direction="in", state="ringing",
+                     number_raw="09351112233", number="09351112233", number_display="0935 111 2233",
+                     number_status="ok", caller_name="", customer_id=office["theirs"], customer_name="مینا کاظمی",
+                     other_matches=1, started_at=dt.datetime(2026, 12, 5, 10, 0), answered_at=None, ended_at=None,
+                     duration=None, rings=1, final=False, number_known=True, source="segal")
+    with as_user(office["sara"]):
+        shown = popup_view(v)
+    assert shown.customer_id == shared and "نادری" in shown.customer_name
+    assert not shown.colleague and shown.other_matches == 0
+    with as_user(office["kamran"]):
+        assert popup_view(v) is v                       # the owner sees their own customer unchanged
