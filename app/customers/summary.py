@@ -2,8 +2,8 @@
 
 `customer_summary(customer_id, exclude_call_id=None) -> CustomerSummary` reads a handful of indexed queries
 (customer + rep, tags, the sales snapshot, the last visit, the last call). Sales data comes from
-`app.sales.service.customer_sales_snapshot` and the last visit from `app.tasks.meetings.last_visit`; both are imported lazily,
-and when the module, the function or its tables are missing the item is None and reads «هنوز ثبت نشده».
+`app.sales.balances.customer_sales_snapshot` and the last visit from `app.tasks.meetings.last_visit`; both are
+imported lazily, and when the module, the function or its tables are missing the item is None and reads «هنوز ثبت نشده».
 `summary_fields(s)` turns a summary into (label, text) pairs ready to show, Persian digits and Jalali dates.
 
 An organisation's summary carries its contact person (title, first and last name) apart from its name, so
@@ -87,7 +87,7 @@ def prewarm() -> None:
     first two rings."""
     import app.contracts as _contracts  # noqa: F401
     from app.pipeline import board as _board  # noqa: F401
-    from app.sales import service as _sales  # noqa: F401
+    from app.sales import balances as _balances  # noqa: F401
     from app.tasks import meetings as _meetings  # noqa: F401
 
 
@@ -162,7 +162,7 @@ def customer_summary(customer_id: int, exclude_call_id: int | None = None) -> Cu
     tags = tuple(t[0] for t in sqlcache.run("summary.tags", _tags_query, customer_id).fetchall())
     from app.contracts import warranty_brief
     from app.pipeline import open_opportunities_brief
-    from app.sales.service import customer_sales_snapshot
+    from app.sales.balances import customer_sales_snapshot
     from app.tasks.meetings import last_visit
 
     snap = _safe(customer_sales_snapshot, customer_id) or {}

@@ -52,7 +52,7 @@ MAX_VALUE = 10 ** 16
 # --- parsing ------------------------------------------------------------------------------------------------
 
 def _money(value: Any, key: str, errors: dict[str, str], label: str = "مبلغ") -> int | None:
-    from app.sales.service import parse_money
+    from app.sales.totals import parse_money
 
     if value in (None, ""):
         return None
@@ -106,7 +106,7 @@ class _Clean:
 
 
 def _validate(data: dict, existing: Opportunity | None) -> _Clean:
-    from app.sales.service import parse_quantity
+    from app.sales.totals import parse_quantity
 
     errors: dict[str, str] = {}
     f: dict[str, Any] = {}
@@ -425,17 +425,18 @@ def link_document(opp_id: int, doc_id: int, user: int | None = None) -> None:
 @writes
 def create_proforma(opp_id: int, user: int | None = None) -> SalesDocument:
     """A proforma (پیش‌فاکتور) from the opportunity's lines (or one line of its value), linked to it."""
-    from app.sales import service as sales
+    from app.sales import documents as sales_documents
+    from app.sales.totals import LineInput
 
     opp = _get(opp_id)
-    lines = [sales.LineInput(ln.description, ln.quantity, ln.unit_price, product_id=ln.product_id)
+    lines = [LineInput(ln.description, ln.quantity, ln.unit_price, product_id=ln.product_id)
              for ln in OpportunityLine.select().where(OpportunityLine.opportunity == opp.id)
              .order_by(OpportunityLine.position)]
     if not lines:
         if not opp.value:
             raise UserError("این فرصت نه ردیف کالا دارد و نه ارزش؛ پیش‌فاکتور خالی ساخته نمی‌شود.")
-        lines = [sales.LineInput(opp.title, 1, opp.value)]
-    doc = sales.create_proforma(opp.customer_id, lines, rep_id=opp.owner_id, user=user)
+        lines = [LineInput(opp.title, 1, opp.value)]
+    doc = sales_documents.create_proforma(opp.customer_id, lines, rep_id=opp.owner_id, user=user)
     OpportunityDocument.create(opportunity=opp.id, document=doc.id)
     Opportunity.update(last_activity_at=now()).where(Opportunity.id == opp.id).execute()
     return doc
@@ -483,7 +484,7 @@ def days_in_stage(opp: Opportunity, at: dt.datetime | None = None) -> int:
 
 def get_opportunity(opp_id: int) -> dict:
     """Everything the opportunity dialog shows, as plain data."""
-    from app.sales.service import customer_name
+    from app.sales.views import customer_name
 
     opp = _get(opp_id)
     stage = PipelineStage.get_by_id(opp.stage_id)
@@ -521,7 +522,7 @@ class DocInfo:
 
     @property
     def label(self) -> str:
-        from app.sales.service import STATE_LABELS, TYPE_LABELS
+        from app.sales.common import STATE_LABELS, TYPE_LABELS
 
         return (f"{TYPE_LABELS.get(self.doc_type, self.doc_type)} {self.number or 'پیش‌نویس'} — "
                 f"{format_date(self.date)} — {format_rial(self.total)} ({STATE_LABELS.get(self.state, self.state)})")

@@ -12,7 +12,7 @@ from app.core.jalali import parse_date
 from app.pipeline import opportunities as ops
 from app.pipeline import reports as pr
 from app.pipeline import stages as pst
-from app.sales import service as sales
+from app.sales.documents import create_invoice
 from tests.pipeline.helpers import freeze, make_customer, make_user, stage_ids
 
 M = 1_000_000
@@ -57,7 +57,7 @@ def office(anydb):
     freeze("1405/03/03")
     ops.mark_won(o4, user=maryam)
     freeze("1405/03/04")
-    sales.create_invoice(expo, [{"description": "بازدید فنی", "quantity": 1, "unit_price": 10 * M}], rep_id=reza)
+    create_invoice(expo, [{"description": "بازدید فنی", "quantity": 1, "unit_price": 10 * M}], rep_id=reza)
     pr.set_target(reza, 1405, 3, 200 * M)
     pr.set_target(maryam, 1405, 3, 100 * M)
     freeze("1405/03/05")

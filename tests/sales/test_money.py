@@ -12,7 +12,9 @@ from app.core.errors import ValidationError
 from app.money import cheques, collection, forecast
 from app.money import reminders as money_reminders
 from app.money.summary import money_summary
-from app.sales import service as sales
+from app.sales.balances import overdue_amount
+from app.sales.payments import record_payment
+from app.sales.views import get_document
 from app.tasks import reminders
 from models.sales import IssuedCheque
 from models.tasks import Reminder, Task
@@ -34,7 +36,7 @@ def test_overdue_invoices_with_days_late(office):
         office["N1"], office["A1"], office["A2"]]
     assert collection.overdue_invoices(TODAY, office["boss"]) == []
     # the invoice's own service agrees on what is late
-    assert sum(sales.overdue_amount(c) for c in (office["ali"], office["nour"], office["sara"])) == 29_000_000
+    assert sum(overdue_amount(c) for c in (office["ali"], office["nour"], office["sara"])) == 29_000_000
 
 
 def test_cheques_this_week_received_and_issued(office):
@@ -53,7 +55,7 @@ def test_bounced_cheques_only_while_owed(office):
     assert [(c.direction, c.number, c.amount) for c in rows] == [("out", "9005", 2_500_000),    # newest first
                                                                   ("in", "555666", 20_000_000)]
     # hamid's bounced cheque is made good (he has credit): not listed; once nour pays, hers goes too
-    sales.record_payment(office["nour"], "transfer", 26_000_000)
+    record_payment(office["nour"], "transfer", 26_000_000)
     assert [c.number for c in cheques.bounced_cheques()] == ["9005"]
 
 
@@ -138,7 +140,7 @@ def test_money_reminders_once_each(office):
     got = {r.key: (r.kind, r.title, r.user_id) for r in Reminder.select().where(Reminder.kind.in_(
         reminders.MONEY_KINDS))}
     assert made == len(got) == 6
-    a2 = sales.get_document(office["A2"]).number
+    a2 = get_document(office["A2"]).number
     assert got[f"overdue:{office['A2']}:0"] == (
         "overdue", f"فاکتور {a2.translate(str.maketrans('0123456789', '۰۱۲۳۴۵۶۷۸۹'))} علی رضایی: "
                    "۳٬۰۰۰٬۰۰۰ ریال با ۴ روز دیرکرد", office["reza"])

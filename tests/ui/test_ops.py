@@ -412,15 +412,15 @@ def invoices(db, qtbot, persian_app):
     import datetime as dt
 
     from app.core import clock
-    from app.sales import service as sales
-    from app.sales.service import LineInput
+    from app.sales.documents import create_invoice
+    from app.sales.totals import LineInput
     from tests.sales.helpers_sales import VALID_CODE, make_customer
     from ui.context import AppContext
     from ui.sales.invoices_page import InvoicesPage
 
     clock.set_now(dt.datetime(2026, 11, 24, 10, 0))
     c1 = make_customer("رضا کریمی", national_id=VALID_CODE)
-    inv = sales.create_invoice(c1, [LineInput("خدمات نصب", 1, 2_000_000)], settlement="credit")
+    inv = create_invoice(c1, [LineInput("خدمات نصب", 1, 2_000_000)], settlement="credit")
     page = InvoicesPage(AppContext())
     qtbot.addWidget(page)
     page.show()

@@ -31,7 +31,7 @@ from app import fmt
 from app.core.clock import today
 from app.core.errors import UserError
 from app.money import cheques, collection, forecast
-from app.sales import service as sales
+from app.sales.payments import set_cheque_state
 from app.tasks import service as ts
 from ui.context import AppContext
 
@@ -351,7 +351,7 @@ class ChequesTab(QWidget):
             return False
         try:
             if c.direction == "in":
-                sales.set_cheque_state(c.id, state, user=self.ctx.user_id)
+                set_cheque_state(c.id, state, user=self.ctx.user_id)
             else:
                 cheques.set_issued_state(c.id, state, user=self.ctx.user_id)
         except UserError as e:

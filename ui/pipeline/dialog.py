@@ -335,7 +335,7 @@ class OpportunityDialog(QDialog):
         return out
 
     def _line_changed(self, *_a) -> None:
-        from app.sales.service import parse_quantity
+        from app.sales.totals import parse_quantity
 
         total = 0
         self.lines.blockSignals(True)

@@ -54,7 +54,41 @@ from app.core import jalali
 from app.core.errors import UserError, ValidationError
 from app.core.text import format_number, format_rial, parse_int, to_persian_digits
 from app.core.words import amount_in_words
-from app.sales import service as sales
+from app.sales.balances import customer_sales_snapshot
+from app.sales.common import (
+    CHEQUE_STATE_LABELS,
+    PAYMENT_KIND_LABELS,
+    SETTLEMENT_LABELS,
+    STATE_LABELS,
+    TYPE_LABELS,
+)
+from app.sales.documents import (
+    cancel_document,
+    convert_proforma,
+    correct_invoice,
+    issue_invoice,
+    save_document,
+)
+from app.sales.payments import (
+    OpenInvoice,
+    PaymentRow,
+    customer_payments,
+    open_invoices,
+    record_payment,
+    set_cheque_state,
+    void_payment,
+)
+from app.sales.products import ProductRow, get_product, list_products, save_product
+from app.sales.totals import LineInput, compute, percent_label
+from app.sales.vat import vat_rate_on
+from app.sales.views import (
+    DocRow,
+    customer_choices,
+    customer_name,
+    document_totals,
+    get_document,
+    list_documents,
+)
 from ui.context import AppContext
 from ui.widgets.forms import FieldErrors
 from ui.widgets.jalali_date_edit import JalaliDateEdit
@@ -151,14 +185,14 @@ class DocumentTableModel(QAbstractTableModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.rows: list[sales.DocRow] = []
+        self.rows: list[DocRow] = []
 
-    def set_rows(self, rows: list[sales.DocRow]) -> None:
+    def set_rows(self, rows: list[DocRow]) -> None:
         self.beginResetModel()
         self.rows = rows
         self.endResetModel()
 
-    def row(self, i: int) -> sales.DocRow | None:
+    def row(self, i: int) -> DocRow | None:
         return self.rows[i] if 0 <= i < len(self.rows) else None
 
     def rowCount(self, parent=QModelIndex()) -> int:
@@ -181,7 +215,7 @@ class DocumentTableModel(QAbstractTableModel):
             if col == 0:
                 return _num(r.number) if r.number else "پیش‌نویس"
             if col == 1:
-                return sales.TYPE_LABELS[r.doc_type]
+                return TYPE_LABELS[r.doc_type]
             if col == 2:
                 return jalali.format_date(r.date)
             if col == 3:
@@ -195,7 +229,7 @@ class DocumentTableModel(QAbstractTableModel):
             if col == 7:
                 return jalali.format_date(r.due_date) if r.doc_type == "invoice" else ""
             if col == 8:
-                label = sales.STATE_LABELS[r.state]
+                label = STATE_LABELS[r.state]
                 if r.overdue:
                     label += " · سررسید گذشته"
                 elif r.state == "issued" and r.remaining == 0:
@@ -322,10 +356,10 @@ class DocumentsTab(QWidget):
             doc_type=self.type_box.currentData() or None, state=self.state_box.currentData() or None,
             text=self.search.text(), date_from=self._date(self.date_from), date_to=self._date(self.date_to),
             overdue_only=self.overdue.isChecked(), unpaid_only=self.unpaid.isChecked())
-        rows = sales.list_documents(limit=self.LIMIT, **filters)
+        rows = list_documents(limit=self.LIMIT, **filters)
         self.model.set_rows(rows)
         # The figures are summed by the database over everything the filter matches, not over the rows shown.
-        t = sales.document_totals(**filters)
+        t = document_totals(**filters)
         head = fmt.count(t.count, "سند")
         if len(rows) < t.count:
             head = f"{fmt.count(len(rows), 'سند')} تازه‌تر از {head} نمایش داده می‌شود (جستجو یا بازه تاریخ را تنگ‌تر کنید)"
@@ -343,7 +377,7 @@ class DocumentsTab(QWidget):
         except Exception:  # noqa: BLE001 - a half-typed date filters nothing
             return None
 
-    def selected(self) -> sales.DocRow | None:
+    def selected(self) -> DocRow | None:
         idx = self.view.selectionModel().selectedRows()
         return self.model.row(idx[0].row()) if idx else None
 
@@ -400,7 +434,7 @@ class DocumentsTab(QWidget):
         if r is None:
             return
         try:
-            doc = sales.issue_invoice(r.id, user=self.ctx.user_id)
+            doc = issue_invoice(r.id, user=self.ctx.user_id)
         except UserError as e:
             _warn(self, e)
             return
@@ -420,7 +454,7 @@ class DocumentsTab(QWidget):
         if box.clickedButton() not in (yes, draft):
             return
         try:
-            inv = sales.convert_proforma(r.id, user=self.ctx.user_id, issue=box.clickedButton() is yes)
+            inv = convert_proforma(r.id, user=self.ctx.user_id, issue=box.clickedButton() is yes)
         except UserError as e:
             _warn(self, e)
             return
@@ -431,12 +465,12 @@ class DocumentsTab(QWidget):
         if r is None:
             return False
         if reason is None:
-            label = f"{sales.TYPE_LABELS[r.doc_type]} {_num(r.number) if r.number else 'پیش‌نویس'}"
+            label = f"{TYPE_LABELS[r.doc_type]} {_num(r.number) if r.number else 'پیش‌نویس'}"
             reason, ok = QInputDialog.getText(self, "ابطال سند", f"علت ابطال {label}:")
             if not ok:
                 return False
         try:
-            sales.cancel_document(r.id, reason, user=self.ctx.user_id)
+            cancel_document(r.id, reason, user=self.ctx.user_id)
         except UserError as e:
             _warn(self, e)
             return False
@@ -540,7 +574,7 @@ class DocumentsTab(QWidget):
         def work(_ctl) -> str:
             from app.sales.invoice_pdf import render_document
 
-            render_document(sales.get_document(doc_id), path, paper=paper, toman=toman)
+            render_document(get_document(doc_id), path, paper=paper, toman=toman)
             return path
 
         def failed(e: BaseException) -> None:
@@ -581,7 +615,7 @@ class DocumentEditor(QDialog):
         self.doc_type = doc_type
         self.doc_id = doc_id
         self.correcting = correcting
-        self.view = sales.get_document(doc_id) if doc_id else None
+        self.view = get_document(doc_id) if doc_id else None
         self.editable = self.view is None or self.view.state in ("open", "draft") or correcting
         self.errors = FieldErrors()
         self.setMinimumSize(980, 640)
@@ -612,7 +646,7 @@ class DocumentEditor(QDialog):
         self.invoice_type.addItem("نوع دوم (مشخصات خریدار اختیاری)", 2)
         self.invoice_type.addItem("نوع اول (با مشخصات کامل خریدار)", 1)
         self.settlement = QComboBox()
-        for k, v in sales.SETTLEMENT_LABELS.items():
+        for k, v in SETTLEMENT_LABELS.items():
             self.settlement.addItem(v, k)
         self.notes = QLineEdit()
         self.notes.setPlaceholderText("توضیحات پای فاکتور")
@@ -639,7 +673,7 @@ class DocumentEditor(QDialog):
         self.product.lineEdit().setPlaceholderText("کالا یا خدمت از فهرست قیمت…")
         self.product.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.product.completer().setFilterMode(Qt.MatchFlag.MatchContains)
-        for p in sales.list_products():
+        for p in list_products():
             self.product.addItem(f"{fmt.text_digits(p.name)} — {format_rial(p.price)}", p.id)
         self.product.setCurrentIndex(-1)
         self.btn_add_product = QPushButton("افزودن کالا")
@@ -715,13 +749,13 @@ class DocumentEditor(QDialog):
         self.doc_discount.textChanged.connect(lambda _t: self._recalc())
 
     def _title(self) -> str:
-        label = sales.TYPE_LABELS[self.doc_type]
+        label = TYPE_LABELS[self.doc_type]
         if self.correcting and self.view:
             return f"اصلاحیه فاکتور شماره {_num(self.view.number)}"
         if self.view is None:
             return f"{label} جدید"
         num = _num(self.view.number) if self.view.number else "پیش‌نویس"
-        return f"{label} {num} — {sales.STATE_LABELS[self.view.state]}"
+        return f"{label} {num} — {STATE_LABELS[self.view.state]}"
 
     # --- data ---------------------------------------------------------------------------------------
     def _fill_customers(self, keep_text: bool = True) -> None:
@@ -729,7 +763,7 @@ class DocumentEditor(QDialog):
         current = self.customer.currentData()
         self.customer.blockSignals(True)
         self.customer.clear()
-        for cid, name in sales.customer_choices(text if keep_text else ""):
+        for cid, name in customer_choices(text if keep_text else ""):
             self.customer.addItem(name, cid)
         self.customer.setCurrentIndex(-1)
         self.customer.lineEdit().setText(text)
@@ -748,7 +782,7 @@ class DocumentEditor(QDialog):
 
     def _load(self, customer_id: int | None) -> None:
         self.setWindowTitle(self._title())
-        for cid, name in sales.customer_choices(""):
+        for cid, name in customer_choices(""):
             self.customer.addItem(name, cid)
         self.customer.setCurrentIndex(-1)
         v = self.view
@@ -756,7 +790,7 @@ class DocumentEditor(QDialog):
             self.date.setDate(jalali_today())
             self.notes.setText(settings.get(options.SALES_INVOICE_FOOTER))
             if customer_id:
-                self.set_customer(customer_id, sales.customer_name(customer_id))
+                self.set_customer(customer_id, customer_name(customer_id))
             return
         self.set_customer(v.customer_id, v.buyer.get("name", ""))
         self.date.setDate(jalali_today() if self.correcting else v.date)
@@ -767,7 +801,7 @@ class DocumentEditor(QDialog):
         self.doc_discount.setText(format_number(v.doc_discount) if v.doc_discount else fmt.digits(0))
         self._filling = True
         for ln in v.lines:
-            self.add_line(sales.LineInput(ln.description, ln.quantity, ln.unit_price, ln.discount, ln.unit, ln.code,
+            self.add_line(LineInput(ln.description, ln.quantity, ln.unit_price, ln.discount, ln.unit, ln.code,
                                           ln.goods_id, ln.product_id, ln.vat_exempt))
         self._filling = False
         if not self.editable:
@@ -787,8 +821,8 @@ class DocumentEditor(QDialog):
                                             f"اصلاح شده است. علت: {v.cancel_reason}")
                 self.errors.general.show()
 
-    def add_line(self, line: sales.LineInput | None = None) -> int:
-        line = line or sales.LineInput("", 1, 0)
+    def add_line(self, line: LineInput | None = None) -> int:
+        line = line or LineInput("", 1, 0)
         row = self.lines.rowCount()
         self._filling = True
         self.lines.insertRow(row)
@@ -818,8 +852,8 @@ class DocumentEditor(QDialog):
         pid = self.product.currentData()
         if pid is None:
             return
-        p = sales.get_product(pid)
-        row = self.add_line(sales.LineInput(p.name, 1, p.price, 0, p.unit, p.code, p.goods_id, p.id, p.vat_exempt))
+        p = get_product(pid)
+        row = self.add_line(LineInput(p.name, 1, p.price, 0, p.unit, p.code, p.goods_id, p.id, p.vat_exempt))
         self.lines.setCurrentCell(row, 2)
         self.product.setCurrentIndex(-1)
         self.product.lineEdit().clear()
@@ -832,7 +866,7 @@ class DocumentEditor(QDialog):
             self.lines.removeRow(r)
         self._recalc()
 
-    def line_inputs(self) -> list[sales.LineInput]:
+    def line_inputs(self) -> list[LineInput]:
         out = []
         for r in range(self.lines.rowCount()):
             def cell(c, r=r):
@@ -841,7 +875,7 @@ class DocumentEditor(QDialog):
             if not any(cell(c) for c in (1, 4)) and cell(0) == "":
                 continue            # an empty row the user added and left
             exempt = self.lines.item(r, 6).checkState() == Qt.CheckState.Checked
-            out.append(sales.LineInput(
+            out.append(LineInput(
                 description=cell(1), quantity=cell(2) or "0", unit_price=cell(4) or "0",
                 discount=cell(5) or "0", unit=cell(3), code=cell(0),
                 goods_id=self.lines.item(r, 1).data(Qt.ItemDataRole.UserRole) or "",
@@ -851,7 +885,7 @@ class DocumentEditor(QDialog):
     def _rate(self) -> int:
         if self.view is not None and not self.editable:
             return self.view.vat_rate
-        return sales.vat_rate_on(self._date_value() or jalali_today())
+        return vat_rate_on(self._date_value() or jalali_today())
 
     def _date_value(self) -> dt.date | None:
         try:
@@ -869,7 +903,7 @@ class DocumentEditor(QDialog):
             self.line_error.setText("")
             return
         try:
-            t = sales.compute(lines, self.doc_discount.text() or "0", self._rate())
+            t = compute(lines, self.doc_discount.text() or "0", self._rate())
         except ValidationError as e:
             self.line_error.setText(" ".join(dict.fromkeys(e.errors.values())))
             self.totals.setText("")
@@ -896,7 +930,7 @@ class DocumentEditor(QDialog):
                 used += 1
         self._filling = False
         rows = [("جمع مبلغ کل", t.subtotal), ("جمع تخفیف", t.discount_total),
-                (f"مالیات بر ارزش افزوده ({sales.percent_label(t.vat_rate)})", t.vat_total)]
+                (f"مالیات بر ارزش افزوده ({percent_label(t.vat_rate)})", t.vat_total)]
         html = "".join(f"<tr><td>{label}</td><td align='left'>{format_rial(v)}</td></tr>" for label, v in rows)
         html += f"<tr><td><b>مبلغ قابل پرداخت</b></td><td align='left'><b>{format_rial(t.total)}</b></td></tr>"
         self.totals.setText(f"<table cellspacing='6'>{html}</table>")
@@ -908,7 +942,7 @@ class DocumentEditor(QDialog):
         cid = self.customer.currentData()
         if cid is None:
             text = self.customer.lineEdit().text().strip()
-            matches = [c for c in sales.customer_choices(text, limit=2)] if text else []
+            matches = [c for c in customer_choices(text, limit=2)] if text else []
             if len(matches) == 1:
                 cid = matches[0][0]
         return cid
@@ -925,10 +959,10 @@ class DocumentEditor(QDialog):
             kw["due_date"] = due
         try:
             if self.correcting:
-                doc = sales.correct_invoice(self.doc_id, self.line_inputs(), self.reason.text(),
+                doc = correct_invoice(self.doc_id, self.line_inputs(), self.reason.text(),
                                             user=self.ctx.user_id, customer_id=self._customer_id(), **kw)
             else:
-                doc = sales.save_document(self.doc_type, self._customer_id(), self.line_inputs(),
+                doc = save_document(self.doc_type, self._customer_id(), self.line_inputs(),
                                           doc_id=self.doc_id, user=self.ctx.user_id, issue=issue, **kw)
         except ValidationError as e:
             self.errors.show(e)
@@ -939,7 +973,7 @@ class DocumentEditor(QDialog):
             _warn(self, e, "ذخیره نشد")
             return None
         self.saved.emit(doc.id, doc.customer_id)
-        self.ctx.bus.status_message.emit(f"{sales.TYPE_LABELS[doc.doc_type]} "
+        self.ctx.bus.status_message.emit(f"{TYPE_LABELS[doc.doc_type]} "
                                          f"{_num(doc.number) if doc.number else 'پیش‌نویس'} ذخیره شد.")
         self.accept()
         return doc.id
@@ -988,7 +1022,7 @@ class PaymentsDialog(QDialog):
         form_box = QGroupBox("ثبت دریافت")
         form = QGridLayout(form_box)
         self.kind = QComboBox()
-        for k, v in sales.PAYMENT_KIND_LABELS.items():
+        for k, v in PAYMENT_KIND_LABELS.items():
             self.kind.addItem(v, k)
         self.amount = QLineEdit()
         self.amount.setPlaceholderText("مبلغ به ریال")
@@ -1077,8 +1111,8 @@ class PaymentsDialog(QDialog):
         self.amount_words.setText(amount_in_words(v) if v and v > 0 else "")
 
     def refresh(self) -> None:
-        snap = sales.customer_sales_snapshot(self.customer_id)
-        name = sales.customer_name(self.customer_id)
+        snap = customer_sales_snapshot(self.customer_id)
+        name = customer_name(self.customer_id)
         bal = snap["balance"]
         if bal > 0:
             text = f"{name}: بدهکار {format_rial(bal)}"
@@ -1090,7 +1124,7 @@ class PaymentsDialog(QDialog):
             text += f" · سررسید گذشته {format_rial(snap['overdue'])}"
         self.balance.setText(text)
         self.setWindowTitle(f"دریافت‌ها — {name}")
-        self.open_rows = sales.open_invoices(self.customer_id)
+        self.open_rows = open_invoices(self.customer_id)
         self.open_table.setRowCount(len(self.open_rows))
         for i, o in enumerate(self.open_rows):
             vals = [_num(o.number), jalali.format_date(o.date), jalali.format_date(o.due_date),
@@ -1102,7 +1136,7 @@ class PaymentsDialog(QDialog):
                 self.open_table.setItem(i, c, it)
             if o.id == self.invoice_id:
                 self.select_open(i)
-        self.pay_rows = sales.customer_payments(self.customer_id)
+        self.pay_rows = customer_payments(self.customer_id)
         self.pay_table.setRowCount(len(self.pay_rows))
         for i, p in enumerate(self.pay_rows):
             details = p.reference and f"پیگیری {_num(p.reference)}" or ""
@@ -1111,9 +1145,9 @@ class PaymentsDialog(QDialog):
             if p.note:
                 details += f" · {p.note}"
             alloc = "، ".join(f"{_num(n)}: {format_number(a)}" for n, a in p.allocations) or "علی‌الحساب"
-            state = "باطل شده" if p.state == "void" else (sales.CHEQUE_STATE_LABELS.get(p.cheque_state, "")
+            state = "باطل شده" if p.state == "void" else (CHEQUE_STATE_LABELS.get(p.cheque_state, "")
                                                           if p.kind == "cheque" else "ثبت شده")
-            vals = [jalali.format_date(p.date), sales.PAYMENT_KIND_LABELS[p.kind], format_number(p.amount), details,
+            vals = [jalali.format_date(p.date), PAYMENT_KIND_LABELS[p.kind], format_number(p.amount), details,
                     alloc, state]
             for c, v in enumerate(vals):
                 it = QTableWidgetItem(v)
@@ -1131,11 +1165,11 @@ class PaymentsDialog(QDialog):
             self.pay_table.model().index(i, 0),
             QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
 
-    def _selected_open(self) -> sales.OpenInvoice | None:
+    def _selected_open(self) -> OpenInvoice | None:
         rows = self.open_table.selectionModel().selectedRows()
         return self.open_rows[rows[0].row()] if rows else None
 
-    def _selected_payment(self) -> sales.PaymentRow | None:
+    def _selected_payment(self) -> PaymentRow | None:
         rows = self.pay_table.selectionModel().selectedRows()
         return self.pay_rows[rows[0].row()] if rows else None
 
@@ -1152,7 +1186,7 @@ class PaymentsDialog(QDialog):
             if amount:
                 allocations = {o.id: min(amount, o.remaining)}
         try:
-            p = sales.record_payment(
+            p = record_payment(
                 self.customer_id, self.kind.currentData(), self.amount.text(), date=self.date.value(),
                 allocations=allocations, auto_allocate=(mode == "auto"), reference=self.reference.text(),
                 cheque_number=self.cheque_number.text(), cheque_bank=self.cheque_bank.text(),
@@ -1179,7 +1213,7 @@ class PaymentsDialog(QDialog):
             if not ok:
                 return False
         try:
-            sales.void_payment(p.id, reason, user=self.ctx.user_id)
+            void_payment(p.id, reason, user=self.ctx.user_id)
         except UserError as e:
             _warn(self, e)
             return False
@@ -1193,7 +1227,7 @@ class PaymentsDialog(QDialog):
             QMessageBox.information(self, "چک", "یک چک را در جدول دریافت‌ها انتخاب کنید.")
             return
         try:
-            sales.set_cheque_state(p.id, state, user=self.ctx.user_id)
+            set_cheque_state(p.id, state, user=self.ctx.user_id)
         except UserError as e:
             _warn(self, e)
             return
@@ -1204,7 +1238,7 @@ class PaymentsDialog(QDialog):
 # --- products ----------------------------------------------------------------------------------------------
 
 class ProductDialog(QDialog):
-    def __init__(self, product: sales.ProductRow | None = None, parent=None):
+    def __init__(self, product: ProductRow | None = None, parent=None):
         super().__init__(parent)
         self.product = product
         self.setWindowTitle("کالا یا خدمت" if product is None else f"ویرایش «{product.name}»")
@@ -1249,19 +1283,19 @@ class ProductDialog(QDialog):
         form.addRow(buttons)
         self.price.textChanged.connect(self._price_changed)
         self._price_changed(self.price.text())
-        self.saved: sales.ProductRow | None = None
+        self.saved: ProductRow | None = None
 
     def _price_changed(self, text: str) -> None:
         v = parse_int(text)
         self.price_words.setText(amount_in_words(v) if v and v > 0 else "")
 
-    def save(self) -> sales.ProductRow | None:
+    def save(self) -> ProductRow | None:
         data = dict(code=self.code.text(), name=self.name.text(), kind=self.kind.currentData(),
                     unit=self.unit.text(), price=self.price.text() or "0", vat_exempt=self.exempt.isChecked(),
                     goods_id=self.goods_id.text(), description=self.description.toPlainText(),
                     active=self.active.isChecked())
         try:
-            self.saved = sales.save_product(data, self.product.id if self.product else None)
+            self.saved = save_product(data, self.product.id if self.product else None)
         except ValidationError as e:
             self.errors.show(e)
             return None
@@ -1302,11 +1336,11 @@ class ProductsTab(QWidget):
         self.btn_new.clicked.connect(lambda: self.edit(None))
         self.btn_edit.clicked.connect(self.edit_selected)
         self.table.doubleClicked.connect(lambda _i: self.edit_selected())
-        self.rows: list[sales.ProductRow] = []
+        self.rows: list[ProductRow] = []
         self.refresh()
 
     def refresh(self) -> None:
-        self.rows = sales.list_products(self.search.text(), active_only=not self.show_inactive.isChecked())
+        self.rows = list_products(self.search.text(), active_only=not self.show_inactive.isChecked())
         self.table.setRowCount(len(self.rows))
         for i, p in enumerate(self.rows):
             vals = [p.code, fmt.text_digits(p.name), "خدمت" if p.kind == "service" else "کالا", p.unit, format_number(p.price),
@@ -1325,7 +1359,7 @@ class ProductsTab(QWidget):
             return None
         return self.edit(self.rows[rows[0].row()])
 
-    def edit(self, product: sales.ProductRow | None, exec_dialog: bool = True) -> ProductDialog:
+    def edit(self, product: ProductRow | None, exec_dialog: bool = True) -> ProductDialog:
         dlg = ProductDialog(product, self)
         dlg.accepted.connect(self._saved)
         if exec_dialog:
@@ -1370,7 +1404,7 @@ class InvoicesPage(QWidget):
 
     def open_document(self, doc_id: int) -> DocumentEditor:
         """For the timeline (ref_table 'sales_document'): show a document (read-only once issued)."""
-        view = sales.get_document(doc_id)
+        view = get_document(doc_id)
         dlg = DocumentEditor(self.ctx, view.doc_type, doc_id=doc_id, parent=self)
         dlg.saved.connect(lambda d, c: self.documents._changed(d, c))
         dlg.show()

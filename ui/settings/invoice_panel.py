@@ -23,7 +23,7 @@ from app import options, settings
 from app.core.errors import ValidationError
 from app.core.jalali import format_date
 from app.core.text import to_persian_digits
-from app.sales import service as sales
+from app.sales.vat import set_vat_rates, vat_rates
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class InvoicePanel(QWidget):
 
     def load(self) -> None:
         self.rates.setRowCount(0)
-        for day, rate in sales.vat_rates():
+        for day, rate in vat_rates():
             self._add_rate(format_date(day), to_persian_digits(f"{rate / 100:g}"))
         self.paper.setCurrentIndex(max(0, self.paper.findData(settings.get(options.SALES_PAPER))))
         self.payment_days.setValue(settings.get(options.SALES_PAYMENT_DAYS))
@@ -110,7 +110,7 @@ class InvoicePanel(QWidget):
 
     def save(self) -> bool:
         try:
-            sales.set_vat_rates(self.rates_text())
+            set_vat_rates(self.rates_text())
         except ValidationError as e:
             self.message.setStyleSheet("color: #dc2626;")
             self.message.setText(e.message)
