@@ -45,7 +45,7 @@ def test_totals_cover_every_matching_document(book):
 
 def test_list_page_says_it_shows_the_latest_n_of_m(book, qtbot):
     from ui.application import setup_qt_app
-    from ui.sales.invoices_page import DocumentsTab
+    from ui.sales.documents_tab import DocumentsTab
 
     setup_qt_app()
     DocumentsTab.LIMIT = 5

@@ -30,7 +30,7 @@ def test_invoice_panel(db, qtbot):
 
 def test_footer_prefills_new_documents(db, qtbot):
     from tests.sales.helpers_sales import make_customer
-    from ui.sales.invoices_page import DocumentEditor
+    from ui.sales.editor import DocumentEditor
 
     settings.set("sales.invoice_footer", "تحویل درب انبار")
     dlg = DocumentEditor(AppContext(), "invoice", customer_id=make_customer())

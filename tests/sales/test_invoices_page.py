@@ -180,7 +180,7 @@ def test_payments_dialog(setup, qtbot):
 def test_print_preview_and_pdf_images(setup, qtbot, tmp_path):
     from PySide6.QtPrintSupport import QPrinter
 
-    from ui.sales.invoices_page import paint_pdf, pdf_page_images
+    from ui.sales.preview import paint_pdf, pdf_page_images
 
     tab = setup["page"].documents
     lines = [LineInput(f"کالای {i}", 1, 1000 + i) for i in range(45)]

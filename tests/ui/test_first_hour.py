@@ -120,7 +120,7 @@ def buyer(ctx):
 
 def test_invoice_editor_reads_persian(qtbot, ctx, buyer):
     from app.sales.totals import LineInput, compute, parse_money
-    from ui.sales.invoices_page import DocumentEditor
+    from ui.sales.editor import DocumentEditor
 
     ed = DocumentEditor(ctx, "invoice", customer_id=buyer)
     qtbot.addWidget(ed)
@@ -146,7 +146,7 @@ def test_invoice_editor_reads_persian(qtbot, ctx, buyer):
 def test_payments_dialog_rows_are_numbered_in_persian(qtbot, ctx, buyer):
     from app.sales.documents import create_invoice
     from app.sales.payments import record_payment
-    from ui.sales.invoices_page import PaymentsDialog
+    from ui.sales.payments_dialog import PaymentsDialog
 
     create_invoice(buyer, [{"description": "کالا", "quantity": 1, "unit_price": 5_000_000}])
     record_payment(buyer, "cash", 1_000_000)

@@ -246,7 +246,7 @@ class CollectionTab(QWidget):
         r = self.selected()
         if r is None:
             return None
-        from ui.sales.invoices_page import PaymentsDialog
+        from ui.sales.payments_dialog import PaymentsDialog
 
         dlg = PaymentsDialog(self.ctx, r.customer_id, parent=self)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
