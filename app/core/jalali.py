@@ -1,13 +1,18 @@
-"""Jalali (Shamsi) calendar helpers: parse and format 1403/05/12 dates, names, yearly recurrences."""
+"""Jalali (Shamsi) calendar helpers: parse and format 1403/05/12 dates, names, yearly recurrences, and grouping by
+Jalali period (day, week from Saturday, month, year)."""
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import jdatetime
 
 from app.core.clock import today
 from app.core.text import to_ascii_digits, to_persian_digits
+
+T = TypeVar("T")
 
 MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
           "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند")
@@ -176,3 +181,35 @@ def month_range(year: int, month: int) -> tuple[dt.date, dt.date]:
 
 def month_label(year: int, month: int) -> str:
     return f"{MONTHS[month - 1]} {to_persian_digits(year)}"
+
+
+# --- Jalali periods: a day, an Iranian week (from Saturday), a Jalali month, a Jalali year ---
+
+PERIODS = ("day", "week", "month", "year")
+
+
+def period_start(d: dt.date | dt.datetime, period: str) -> dt.date:
+    """The first day of the Jalali period holding `d`: the day itself, its week's Saturday, the 1st of its Jalali
+    month, or 1 Farvardin of its Jalali year."""
+    if isinstance(d, dt.datetime):
+        d = d.date()
+    if period == "day":
+        return d
+    if period == "week":
+        return d - dt.timedelta(days=(d.weekday() - 5) % 7)       # back to Saturday
+    j = to_jalali(d)
+    if period == "month":
+        return from_jalali(j.year, j.month, 1)
+    if period == "year":
+        return from_jalali(j.year, 1, 1)
+    raise ValueError(f"unknown period {period!r}; one of {PERIODS}")
+
+
+def group_by_period(items: Iterable[T], date_of: Callable[[T], dt.date | dt.datetime],
+                    period: str) -> list[tuple[dt.date, list[T]]]:
+    """Items grouped by the Jalali period their date falls in: (the period's first day, its items in their
+    order), oldest period first. Periods with no items are left out."""
+    groups: dict[dt.date, list[T]] = {}
+    for item in items:
+        groups.setdefault(period_start(date_of(item), period), []).append(item)
+    return sorted(groups.items(), key=lambda kv: kv[0])

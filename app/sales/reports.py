@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from app.core.jalali import to_jalali
+from app.core.jalali import group_by_period, to_jalali
 from app.office import roles
 from app.sales.views import name_of
 from models.core import Customer, User
@@ -117,13 +117,11 @@ def top_customers(date_from: dt.date | None = None, date_to: dt.date | None = No
 
 @roles.guard("money.view")
 def sales_by_month(date_from: dt.date | None = None, date_to: dt.date | None = None) -> list[MonthSales]:
-    agg: dict[tuple[int, int], MonthSales] = {}
-    for r in sales_rows(date_from, date_to):
-        m = agg.setdefault((r.jalali_year, r.jalali_month), MonthSales(r.jalali_year, r.jalali_month, 0, 0, 0))
-        m.count += 1
-        m.amount += r.total
-        m.vat += r.vat
-    return [agg[k] for k in sorted(agg)]
+    out = []
+    for start, rows in group_by_period(sales_rows(date_from, date_to), lambda r: r.date, "month"):
+        j = to_jalali(start)
+        out.append(MonthSales(j.year, j.month, len(rows), sum(r.total for r in rows), sum(r.vat for r in rows)))
+    return out
 
 
 @roles.guard("money.view")
