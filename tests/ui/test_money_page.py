@@ -113,13 +113,14 @@ def test_issued_cheque_dialog_and_states(qtbot, office):
     assert IssuedCheque.get(IssuedCheque.number == "4455").state == "cleared"
 
 
-def test_forecast_tab_and_rep_scope(qtbot, office):
+def test_forecast_tab_and_rep_scope(qtbot, qtmodeltester, office):
     page = _page(qtbot, office["boss"])
     t = page.forecast.table
+    qtmodeltester.check(t.model())
     page.forecast.months.setCurrentIndex(0)          # three months
-    assert [t.item(r, 0).text() for r in range(t.rowCount())] == [
+    assert [t.model().index(r, 0).data() for r in range(t.model().rowCount())] == [
         "سررسید گذشته", "آذر ۱۴۰۵", "دی ۱۴۰۵", "بهمن ۱۴۰۵", "جمع"]
-    assert t.item(0, 4).text() == "۲۷٬۵۰۰٬۰۰۰"
+    assert t.model().index(0, 4).data() == "۲۷٬۵۰۰٬۰۰۰"
     rep = _page(qtbot, office["reza"])
     assert rep.scope.isHidden() and rep.cheques.new_btn.isHidden()
-    assert rep.forecast.table.item(0, 3).text() == "—"          # no office cheques for a rep
+    assert rep.forecast.table.model().index(0, 3).data() == "—"          # no office cheques for a rep
