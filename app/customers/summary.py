@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
+from app import fmt
 from app.core.errors import PermissionDenied
 from app.core.jalali import format_date
-from app.core.text import format_rial
 from models import sqlcache
 from models.calls import Call
 from models.core import Customer, CustomerTag, Tag, User
@@ -227,7 +227,7 @@ def opportunities_text(opps) -> str:
 
     first = opps[0]
     head = f"{to_persian_digits(len(opps))} فرصت باز"
-    detail = "، ".join(x for x in (first.stage_name, format_rial(first.value) if first.value else "") if x)
+    detail = "، ".join(x for x in (first.stage_name, fmt.money(first.value, toman=False) if first.value else "") if x)
     if not detail:
         return head
     return f"{head}؛ {'اولی: ' if len(opps) > 1 else ''}{detail}"
@@ -241,7 +241,7 @@ def _doc_text(d: DocBrief | None) -> str:
     parts = []
     if d.date:
         parts.append(format_date(d.date))
-    parts.append(format_rial(d.total))
+    parts.append(fmt.money(d.total, toman=False))
     if d.number:
         parts.append(f"شماره {to_persian_digits(d.number)}")
     return "، ".join(parts)
@@ -251,12 +251,12 @@ def balance_text(balance: int | None, overdue: int | None = None) -> str:
     if balance is None:
         return NONE_YET
     if balance > 0:
-        text = f"بدهکار {format_rial(balance)}"
+        text = f"بدهکار {fmt.money(balance, toman=False)}"
         if overdue:
-            text += f" (سررسید گذشته {format_rial(overdue)})"
+            text += f" (سررسید گذشته {fmt.money(overdue, toman=False)})"
         return text
     if balance < 0:
-        return f"بستانکار {format_rial(-balance)}"
+        return f"بستانکار {fmt.money(-balance, toman=False)}"
     return "تسویه"
 
 

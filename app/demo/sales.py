@@ -12,9 +12,10 @@ import logging
 import random
 from decimal import Decimal
 
+from app import fmt
 from app.core.clock import now, today
 from app.core.jalali import to_jalali
-from app.core.text import format_rial, search_key, to_persian_digits
+from app.core.text import search_key, to_persian_digits
 from app.sales.common import PAYMENT_KIND_LABELS, TYPE_LABELS
 from app.sales.numbering import format_number_of
 from app.sales.totals import LineInput, compute
@@ -188,7 +189,7 @@ def seed_sales(rng: random.Random, customer_ids: list[int], user_ids: list[int],
             event = "issued" if doc_type == "invoice" else "created"
             acts.append(dict(customer=customer, at=at, kind=doc_type, user=rep, ref_table="sales_document",
                              ref_id=did, summary=f"{label} شماره {to_persian_digits(number)} به مبلغ "
-                                                 f"{format_rial(t.total)} {'صادر' if event == 'issued' else 'ثبت'} شد",
+                                                 f"{fmt.money(t.total, toman=False)} {'صادر' if event == 'issued' else 'ثبت'} شد",
                              data=json.dumps({"event": event, "total": t.total, "number": number})))
             counts["invoices" if doc_type == "invoice" else "proformas"] += 1
             # payments for issued invoices
@@ -224,7 +225,7 @@ def seed_sales(rng: random.Random, customer_ids: list[int], user_ids: list[int],
                     allocs.append(dict(payment=pay_id, document=did, amount=amount))
                     acts.append(dict(customer=customer, at=dt.datetime.combine(pay_day, dt.time(12, 0)),
                                      kind="payment", user=rep, ref_table="payment", ref_id=pay_id,
-                                     summary=f"دریافت {format_rial(amount)} ({PAYMENT_KIND_LABELS[kind]})",
+                                     summary=f"دریافت {fmt.money(amount, toman=False)} ({PAYMENT_KIND_LABELS[kind]})",
                                      data=json.dumps({"event": "received", "amount": amount, "kind": kind})))
                     pay_id += 1
                     counts["payments"] += 1

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from app import fmt
 from app.core.clock import now
 from app.core.errors import NotFound, UserError, ValidationError
 from app.core.jalali import JalaliError, format_date, parse_date
-from app.core.text import clean, format_rial
+from app.core.text import clean
 from app.customers import timeline
 from models.core import Customer, User
 from models.pipeline import (
@@ -284,7 +285,7 @@ def create_opportunity(data: dict, user: int | None = None) -> Opportunity:
                        probability=opp.probability, value=opp.value, note="ایجاد")
     _sync_next_task(opp, user)
     timeline.record(opp.customer_id, "opportunity",
-                    f"فرصت فروش «{opp.title}» به ارزش {format_rial(opp.value)} در مرحله «{stage.name}» ثبت شد",
+                    f"فرصت فروش «{opp.title}» به ارزش {fmt.money(opp.value, toman=False)} در مرحله «{stage.name}» ثبت شد",
                     ref_table="opportunity", ref_id=opp.id, data={"event": "created", "value": opp.value}, user=user)
     logger.info("opportunity %s created", opp.id)
     return opp
@@ -525,7 +526,7 @@ class DocInfo:
         from app.sales.common import STATE_LABELS, TYPE_LABELS
 
         return (f"{TYPE_LABELS.get(self.doc_type, self.doc_type)} {self.number or 'پیش‌نویس'} — "
-                f"{format_date(self.date)} — {format_rial(self.total)} ({STATE_LABELS.get(self.state, self.state)})")
+                f"{format_date(self.date)} — {fmt.money(self.total, toman=False)} ({STATE_LABELS.get(self.state, self.state)})")
 
 
 def documents(opp_id: int) -> list[DocInfo]:

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app import fmt
 from app.core.errors import UserError
 from app.core.jalali import format_date, month_label, to_jalali
-from app.core.text import format_number, to_persian_digits
+from app.core.text import to_persian_digits
 from app.excel.export import Column, period_label, write_xlsx
 from app.office import audit, roles
 from models.base import db
@@ -348,9 +349,9 @@ def cell_text(col: Column, value: Any) -> str:
     if value is None or value == "":
         return ""
     if col.kind in ("int", "money", "id") and isinstance(value, int | float):
-        return format_number(value)
+        return fmt.num(value)
     if col.kind == "number" and isinstance(value, int | float):
-        return format_number(value)
+        return fmt.num(value)
     if isinstance(value, dt.date):
         return format_date(value)
     return to_persian_digits(value) if col.kind in ("date", "datetime") or str(value).replace("/", "").isdigit() \

@@ -14,13 +14,13 @@ from typing import Any
 
 import peewee as pw
 
-from app import options, settings
+from app import fmt, options, settings
 from app.core.clock import now, today
 from app.core.errors import NotFound, UserError, ValidationError
 from app.core.identity import check_national_id, is_valid_national_code
 from app.core.identity import digits as id_digits
 from app.core.jalali import to_jalali
-from app.core.text import clean, format_rial, to_ascii_digits, to_persian_digits
+from app.core.text import clean, to_ascii_digits, to_persian_digits
 from app.customers import timeline
 from app.office import audit, roles
 from app.sales.common import STATE_LABELS, TYPE_LABELS, date_field, write_tx
@@ -198,7 +198,7 @@ def save_document(doc_type: str, customer_id: int, lines: Iterable[LineInput | d
             _issue(doc, user)
         else:
             verb = "ثبت شد" if created else "ویرایش شد"
-            timeline.record(customer.id, doc_type, f"{_doc_label(doc)} به مبلغ {format_rial(doc.total)} {verb}",
+            timeline.record(customer.id, doc_type, f"{_doc_label(doc)} به مبلغ {fmt.money(doc.total, toman=False)} {verb}",
                             ref_table="sales_document", ref_id=doc.id,
                             data={"event": "created" if created else "edited", "total": doc.total}, user=user)
     logger.info("%s %s saved (id %s, total %s)", doc_type, doc.number, doc.id, doc.total)
@@ -232,7 +232,7 @@ def _issue(doc: SalesDocument, user: int | None) -> None:
     doc.issued_at = now()
     doc.save()
     what = "اصلاحیه " + _doc_label(doc) if doc.subject == 2 else _doc_label(doc)
-    timeline.record(doc.customer_id, "invoice", f"{what} به مبلغ {format_rial(doc.total)} صادر شد",
+    timeline.record(doc.customer_id, "invoice", f"{what} به مبلغ {fmt.money(doc.total, toman=False)} صادر شد",
                     ref_table="sales_document", ref_id=doc.id,
                     data={"event": "issued", "number": doc.number, "total": doc.total,
                           "corrects": doc.corrects_id, "source": doc.source_id}, user=user)

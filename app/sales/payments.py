@@ -8,10 +8,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from app import fmt
 from app.core.clock import now, today
 from app.core.errors import NotFound, UserError, ValidationError
 from app.core.jalali import format_date
-from app.core.text import clean, format_rial, to_ascii_digits, to_persian_digits
+from app.core.text import clean, to_ascii_digits, to_persian_digits
 from app.customers import timeline
 from app.office import audit, roles
 from app.sales.common import CHEQUE_STATE_LABELS, MAX_AMOUNT, PAYMENT_KIND_LABELS, date_field, write_tx
@@ -107,7 +108,7 @@ def record_payment(customer_id: int, kind: str, amount: Any, *, date: Any = None
                 if a > o.remaining:
                     raise ValidationError({"allocations": (
                         f"مبلغ تخصیص به فاکتور {to_persian_digits(o.number)} از مانده آن "
-                        f"({format_rial(o.remaining)}) بیشتر است.")})
+                        f"({fmt.money(o.remaining, toman=False)}) بیشتر است.")})
                 total_alloc += a
                 plan.append((o.id, a))
             if total_alloc > amt:
@@ -131,7 +132,7 @@ def record_payment(customer_id: int, kind: str, amount: Any, *, date: Any = None
         extra = ""
         if kind == "cheque":
             extra = f"، چک {to_persian_digits(cheque_number)} {p.cheque_bank} به سررسید {format_date(due)}"
-        timeline.record(customer.id, "payment", f"دریافت {format_rial(amt)} ({what}{extra})",
+        timeline.record(customer.id, "payment", f"دریافت {fmt.money(amt, toman=False)} ({what}{extra})",
                         ref_table="payment", ref_id=p.id,
                         data={"event": "received", "amount": amt, "kind": kind,
                               "allocations": {str(i): a for i, a in plan}}, user=user)
@@ -153,7 +154,7 @@ def void_payment(payment_id: int, reason: str, user: int | None = None) -> None:
         p.state = "void"
         p.void_reason = reason
         p.save()
-        timeline.record(p.customer_id, "payment", f"دریافت {format_rial(p.amount)} باطل شد: {reason}",
+        timeline.record(p.customer_id, "payment", f"دریافت {fmt.money(p.amount, toman=False)} باطل شد: {reason}",
                         ref_table="payment", ref_id=p.id, data={"event": "voided", "reason": reason}, user=user)
 
 
@@ -170,7 +171,7 @@ def set_cheque_state(payment_id: int, state: str, user: int | None = None) -> No
         p.cheque_state = state
         p.save()
         timeline.record(p.customer_id, "payment",
-                        f"چک {to_persian_digits(p.cheque_number)} به مبلغ {format_rial(p.amount)}: "
+                        f"چک {to_persian_digits(p.cheque_number)} به مبلغ {fmt.money(p.amount, toman=False)}: "
                         f"{CHEQUE_STATE_LABELS[state]}",
                         ref_table="payment", ref_id=p.id, data={"event": "cheque", "state": state}, user=user)
 
@@ -222,5 +223,5 @@ def _payment(pid: int) -> dict | None:
     d = {f: getattr(p, f) for f in ("kind", "amount", "date", "reference", "cheque_number", "cheque_state",
                                       "state", "void_reason", "note")}
     d["customer"] = p.customer.display_name if p.customer_id else None
-    d["_label"] = f"دریافت {p.amount:,} ریال".replace(",", "٬")
+    d["_label"] = f"دریافت {fmt.money(p.amount, toman=False)}"
     return d

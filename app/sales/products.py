@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from app import fmt
 from app.core.clock import now
 from app.core.errors import NotFound, ValidationError
 from app.core.identity import digits as id_digits
-from app.core.text import clean, format_rial, search_key
+from app.core.text import clean, search_key
 from app.sales.common import MAX_UNIT_PRICE, write_tx
 from app.sales.totals import parse_money
 from models.sales import Product
@@ -78,7 +79,7 @@ def save_product(data: dict, product_id: int | None = None) -> ProductRow:
     elif price < 0:
         errors["price"] = "قیمت نمی‌تواند منفی باشد."
     elif price > MAX_UNIT_PRICE:
-        errors["price"] = f"قیمت بیش از حد مجاز است (حداکثر {format_rial(MAX_UNIT_PRICE)})."
+        errors["price"] = f"قیمت بیش از حد مجاز است (حداکثر {fmt.money(MAX_UNIT_PRICE, toman=False)})."
     goods_id = id_digits(str(data.get("goods_id") or ""))
     if goods_id and (len(goods_id) != 13 or not goods_id.isdigit()):
         errors["goods_id"] = "شناسه کالا/خدمت باید ۱۳ رقم باشد."

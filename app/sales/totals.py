@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from app import fmt
 from app.core.errors import ValidationError
 from app.core.identity import digits as id_digits
-from app.core.text import clean, format_rial, to_ascii_digits, to_persian_digits
+from app.core.text import clean, to_ascii_digits, to_persian_digits
 from app.sales.common import MAX_AMOUNT, MAX_LINES, MAX_QUANTITY, MAX_UNIT_PRICE, row_label
 from models.sales import Product
 
@@ -171,7 +172,7 @@ def compute(lines: Iterable[LineInput | dict], doc_discount: Any = 0, vat_rate: 
             errors[f"{key}.unit_price"] = f"{row_label(i)}: مبلغ واحد نمی‌تواند منفی باشد."
         elif price > MAX_UNIT_PRICE:
             errors[f"{key}.unit_price"] = (f"{row_label(i)}: مبلغ واحد بیش از حد مجاز است "
-                                           f"(حداکثر {format_rial(MAX_UNIT_PRICE)}).")
+                                           f"(حداکثر {fmt.money(MAX_UNIT_PRICE, toman=False)}).")
         disc = parse_money(x.discount if x.discount not in (None, "") else 0)
         if disc is None:
             errors[f"{key}.discount"] = f"{row_label(i)}: تخفیف را به ریال و با رقم بنویسید."

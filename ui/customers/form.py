@@ -35,10 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import options, settings
+from app import fmt, options, settings
 from app.core import phones as ph
 from app.core.errors import UserError, ValidationError
-from app.core.text import to_persian_digits
 from app.customers import service as cs
 from ui.context import AppContext
 from ui.widgets import JalaliDateEdit
@@ -196,13 +195,13 @@ class PhoneRow(QWidget):
         lay.addWidget(self.extension)
         lay.addWidget(self.remove)
         raw = data.get("raw", "") or ""
-        self.number.setText(to_persian_digits(raw))
+        self.number.setText(fmt.digits(raw))
         label = data.get("label")
         if not label and raw:
             label = "mobile" if ph.normalize(raw, settings.area_code()).kind == ph.MOBILE else "work"
         idx = self.label.findData(label or "mobile")
         self.label.setCurrentIndex(max(idx, 0))
-        self.extension.setText(to_persian_digits(data.get("extension", "") or ""))
+        self.extension.setText(fmt.digits(data.get("extension", "") or ""))
         self.number.textChanged.connect(self._guess_label)
         self._label_touched = bool(data.get("label"))
         self.label.activated.connect(lambda _i: setattr(self, "_label_touched", True))
@@ -241,16 +240,16 @@ class AddressRow(QFrame):
         for key, text in cs.ADDRESS_LABELS.items():
             self.label.addItem(text, key)
         self.label.setCurrentIndex(max(self.label.findData(data.get("label") or "work"), 0))
-        self.province = QLineEdit(to_persian_digits(data.get("province", "") or ""))
+        self.province = QLineEdit(fmt.digits(data.get("province", "") or ""))
         self.province.setPlaceholderText("استان")
-        self.city = QLineEdit(to_persian_digits(data.get("city", "") or ""))
+        self.city = QLineEdit(fmt.digits(data.get("city", "") or ""))
         self.city.setPlaceholderText("شهر")
-        self.postal_code = QLineEdit(to_persian_digits(data.get("postal_code", "") or ""))
+        self.postal_code = QLineEdit(fmt.digits(data.get("postal_code", "") or ""))
         self.postal_code.setPlaceholderText("کد پستی")
         self.postal_code.setMaxLength(12)
         self.postal_code.setFixedWidth(110)
         _digits_field(self.postal_code)
-        self.line = QLineEdit(to_persian_digits(data.get("line", "") or ""))
+        self.line = QLineEdit(fmt.digits(data.get("line", "") or ""))
         self.line.setPlaceholderText("نشانی: خیابان، کوچه، پلاک، واحد")
         self.remove = QToolButton()
         self.remove.setText("✕")
@@ -291,7 +290,7 @@ class DuplicateWarningDialog(QDialog):
         lay.addWidget(head)
         self.list = QListWidget()
         for d in duplicates:
-            item = QListWidgetItem(f"{d.name} — {to_persian_digits(d.reason)}")
+            item = QListWidgetItem(f"{d.name} — {fmt.digits(d.reason)}")
             item.setData(Qt.ItemDataRole.UserRole, d.customer_id)
             self.list.addItem(item)
         self.list.setCurrentRow(0)
@@ -697,7 +696,7 @@ class CustomerFormDialog(QDialog):
             getattr(self, name).setText(d.get(name) or "")
         for name in ("first_name", "last_name", "company", "job", "registration_no", "national_id",
                      "economic_code", "postal_code"):
-            getattr(self, name).setText(to_persian_digits(d.get(name) or ""))
+            getattr(self, name).setText(fmt.digits(d.get(name) or ""))
         self.title.setCurrentText(d.get("title") or "")
         self.customer_type.setCurrentText(d.get("customer_type") or "")
         self.rank.setCurrentText(d.get("rank") or "")
@@ -717,7 +716,7 @@ class CustomerFormDialog(QDialog):
         self.assigned_to.setCurrentIndex(max(idx, 0))
         self.birthday.setDate(d.get("birthday"))
         self.anniversary.setDate(d.get("anniversary"))
-        self.tags.set_tags([to_persian_digits(t) for t in d.get("tags") or []])
+        self.tags.set_tags([fmt.digits(t) for t in d.get("tags") or []])
         self.description.setPlainText(d.get("description") or "")   # may hold Latin codes (LED-40W)
         for p in d.get("phones") or []:
             self.add_phone_row(p if isinstance(p, dict) else {"raw": str(p)})

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import fmt
 from app.core.errors import UserError
 from app.office import auth, handover, roles, session, users
 
@@ -178,11 +179,9 @@ class HandoverDialog(QDialog):
             self.preview.setText(e.message)
             self.ok.setEnabled(False)
             return
-        from app.core.text import to_persian_digits as fa
-
         c = p.counts()
-        self.preview.setText(f"واگذار می‌شود: {fa(c['customers'])} مشتری، {fa(c['tasks'])} کار و پیگیری، "
-                             f"{fa(c['opportunities'])} فرصت فروش.")
+        self.preview.setText(f"واگذار می‌شود: {fmt.count(c['customers'], 'مشتری')}، "
+                             f"{fmt.count(c['tasks'], 'کار و پیگیری')}، {fmt.count(c['opportunities'], 'فرصت فروش')}.")
         self.ok.setEnabled(True)
 
     def run(self) -> None:

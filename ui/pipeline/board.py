@@ -21,8 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import jalali
-from app.core.text import format_number
+from app import fmt
 from ui.pipeline.models import OPP_ROLE, BoardModel, money_short
 
 CARD_W, CARD_H = 228, 86
@@ -72,19 +71,19 @@ class CardDelegate(QStyledItemDelegate):
 
         text(row.title, bold, "#111827")
         text(row.customer_name, base, "#374151")
-        value = f"{money_short(row.value)} ریال  •  {format_number(row.probability)}٪"
+        value = f"{money_short(row.value)} ریال  •  {fmt.num(row.probability)}٪"
         text(value, base, "#1d4ed8")
         if row.next_step and row.next_step_date:
             late = row.next_step_date <= _today()
-            info = f"{jalali.format_date(row.next_step_date)[5:]}: {row.next_step}"
+            info = f"{fmt.date(row.next_step_date)[5:]}: {row.next_step}"
             colour = "#b91c1c" if late else "#4b5563"
         elif row.close_date:
-            info, colour = f"بستن: {jalali.format_date(row.close_date)}", "#4b5563"
+            info, colour = f"بستن: {fmt.date(row.close_date)}", "#4b5563"
         else:
             info, colour = "", "#4b5563"
         owner = row.owner_name.split()[0] if row.owner_name else ""
         if row.rotting:
-            info = f"راکد {format_number(row.idle_days)} روز" + (f" — {info}" if info else "")
+            info = f"راکد {fmt.num(row.idle_days)} روز" + (f" — {info}" if info else "")
             colour = "#b91c1c"
         text(" — ".join(x for x in (info, owner) if x), small, colour)
         painter.restore()
@@ -143,15 +142,15 @@ class StageColumn(QFrame):
 
     def update_sums(self) -> None:
         n, total, weighted = self.model.summary(self.stage_row)
-        text = f"{format_number(n)} فرصت — {money_short(total)} ریال"
+        text = f"{fmt.num(n)} فرصت — {money_short(total)} ریال"
         if not (self.stage.is_won or self.stage.is_lost):
             text += f"\nوزنی: {money_short(weighted)} ریال"
         self.sums.setText(text)
         hidden = self.model.hidden(self.stage_row)
-        self.more.setText(f"نمایش بیشتر ({format_number(hidden)} فرصت دیگر)")
+        self.more.setText(f"نمایش بیشتر ({fmt.num(hidden)} فرصت دیگر)")
         self.more.setVisible(hidden > 0)
-        self.title.setToolTip(f"احتمال پیش‌فرض {format_number(self.stage.probability)}٪" +
-                              (f"؛ راکد پس از {format_number(self.stage.rot_days)} روز" if self.stage.rot_days else ""))
+        self.title.setToolTip(f"احتمال پیش‌فرض {fmt.num(self.stage.probability)}٪" +
+                              (f"؛ راکد پس از {fmt.num(self.stage.rot_days)} روز" if self.stage.rot_days else ""))
 
 
 class BoardView(QScrollArea):

@@ -31,10 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import options, settings
-from app.core import jalali
+from app import fmt, options, settings
 from app.core.errors import UserError, ValidationError
-from app.core.text import format_number, parse_int
+from app.core.text import parse_int
 from app.pipeline import competitors as pc
 from app.pipeline import opportunities as ops
 from app.pipeline import stages as pst
@@ -94,7 +93,7 @@ def ask_lost_reason(parent, title: str) -> tuple[int, str] | None:
 
 
 def _money_text(v: int | None) -> str:
-    return format_number(v) if v else ""
+    return fmt.num(v) if v else ""
 
 
 class OpportunityDialog(QDialog):
@@ -346,9 +345,9 @@ class OpportunityDialog(QDialog):
             total += amount
             it = self.lines.item(r, 3)
             if it is not None:
-                it.setText(format_number(amount) if amount else "")
+                it.setText(fmt.num(amount) if amount else "")
         self.lines.blockSignals(False)
-        self.lines_total.setText(f"جمع: {format_number(total)} ریال" if total else "")
+        self.lines_total.setText(f"جمع: {fmt.num(total)} ریال" if total else "")
 
     def _add_competitor(self, name: str = "", price: int | None = None, strengths: str = "", notes: str = "") -> None:
         r = self.competitors.rowCount()
@@ -415,15 +414,15 @@ class OpportunityDialog(QDialog):
         hist = ops.history(opp_id)
         self.history.setRowCount(len(hist))
         for i, h in enumerate(hist):
-            cells = [jalali.format_datetime(h.at), h.from_stage or "—", h.to_stage, h.user_name or "—",
-                     format_number(h.probability) + "٪", format_number(round(h.days, 1))]
+            cells = [fmt.datetime(h.at), h.from_stage or "—", h.to_stage, h.user_name or "—",
+                     fmt.num(h.probability) + "٪", fmt.num(round(h.days, 1))]
             for j, text in enumerate(cells):
                 self.history.setItem(i, j, QTableWidgetItem(text))
         self._fill_documents()
         closed = d["status"] != "open"
         if closed:
             label = ops.STATUS_LABELS[d["status"]]
-            text = f"این فرصت در {jalali.format_date(d['closed_at'])} «{label}» بسته شد"
+            text = f"این فرصت در {fmt.date(d['closed_at'])} «{label}» بسته شد"
             if d["lost_reason"]:
                 text += f" — علت: {d['lost_reason']}"
             if d["close_note"]:

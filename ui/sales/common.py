@@ -1,4 +1,4 @@
-"""Small helpers the sales screens share: colours, the warning box, Persian digits, money text, today.
+"""Small helpers the sales screens share: colours, the warning box, money text, today.
 """
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import logging
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QMessageBox
 
+from app import fmt
 from app.core.errors import UserError
-from app.core.text import format_number, parse_int, to_persian_digits
+from app.core.text import parse_int
 
 logger = logging.getLogger(__name__)
 
@@ -23,13 +24,9 @@ def warn_user(parent, e: UserError, title: str = "انجام نشد") -> None:
     QMessageBox.warning(parent, title, e.message)
 
 
-def persian_digits(text: str) -> str:
-    return to_persian_digits(text or "")
-
-
 def money_text(value) -> str:
     v = parse_int(value) if not isinstance(value, int) else value
-    return format_number(v or 0)
+    return fmt.num(v or 0)
 
 
 def jalali_today() -> dt.date:

@@ -28,14 +28,12 @@ from PySide6.QtWidgets import (
 )
 
 from app import fmt, options, settings
-from app.core import jalali
 from app.core.errors import UserError
-from app.core.text import format_number, format_rial
 from app.sales.common import STATE_LABELS, TYPE_LABELS
 from app.sales.documents import cancel_document, convert_proforma, issue_invoice
 from app.sales.views import DocRow, document_totals, get_document, list_documents
 from ui.context import AppContext
-from ui.sales.common import GREEN, GREY, RED, persian_digits, warn_user
+from ui.sales.common import GREEN, GREY, RED, warn_user
 from ui.sales.editor import DocumentEditor
 from ui.sales.payments_dialog import PaymentsDialog
 from ui.sales.preview import PRINT_DPI, paint_images, pdf_page_images
@@ -79,21 +77,21 @@ class DocumentTableModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
-                return persian_digits(r.number) if r.number else "پیش‌نویس"
+                return fmt.digits(r.number) if r.number else "پیش‌نویس"
             if col == 1:
                 return TYPE_LABELS[r.doc_type]
             if col == 2:
-                return jalali.format_date(r.date)
+                return fmt.date(r.date)
             if col == 3:
                 return r.customer_name
             if col == 4:
-                return format_number(r.total)
+                return fmt.num(r.total)
             if col == 5:
-                return format_number(r.paid) if r.doc_type == "invoice" and r.state == "issued" else ""
+                return fmt.num(r.paid) if r.doc_type == "invoice" and r.state == "issued" else ""
             if col == 6:
-                return format_number(r.remaining) if r.remaining else ""
+                return fmt.num(r.remaining) if r.remaining else ""
             if col == 7:
-                return jalali.format_date(r.due_date) if r.doc_type == "invoice" else ""
+                return fmt.date(r.due_date) if r.doc_type == "invoice" else ""
             if col == 8:
                 label = STATE_LABELS[r.state]
                 if r.overdue:
@@ -111,7 +109,7 @@ class DocumentTableModel(QAbstractTableModel):
             if col == 8 and r.state == "issued" and r.remaining == 0:
                 return QBrush(GREEN)
         if role == Qt.ItemDataRole.ToolTipRole and r.overdue:
-            return f"مانده {format_rial(r.remaining)} از سررسید {jalali.format_date(r.due_date)} گذشته است."
+            return f"مانده {fmt.money(r.remaining, toman=False)} از سررسید {fmt.date(r.due_date)} گذشته است."
         return None
 
 
@@ -304,7 +302,7 @@ class DocumentsTab(QWidget):
         except UserError as e:
             warn_user(self, e)
             return
-        self.ctx.bus.status_message.emit(f"فاکتور شماره {persian_digits(doc.number)} صادر شد.")
+        self.ctx.bus.status_message.emit(f"فاکتور شماره {fmt.digits(doc.number)} صادر شد.")
         self._changed(doc.id, r.customer_id)
 
     def convert_selected(self) -> None:
@@ -312,7 +310,7 @@ class DocumentsTab(QWidget):
         if r is None:
             return
         box = QMessageBox(QMessageBox.Icon.Question, "تبدیل به فاکتور",
-                          f"پیش‌فاکتور {persian_digits(r.number)} به فاکتور فروش تبدیل و صادر شود؟", parent=self)
+                          f"پیش‌فاکتور {fmt.digits(r.number)} به فاکتور فروش تبدیل و صادر شود؟", parent=self)
         yes = box.addButton("صدور فاکتور", QMessageBox.ButtonRole.AcceptRole)
         draft = box.addButton("فاکتور پیش‌نویس", QMessageBox.ButtonRole.ActionRole)
         box.addButton("انصراف", QMessageBox.ButtonRole.RejectRole)
@@ -331,7 +329,7 @@ class DocumentsTab(QWidget):
         if r is None:
             return False
         if reason is None:
-            label = f"{TYPE_LABELS[r.doc_type]} {persian_digits(r.number) if r.number else 'پیش‌نویس'}"
+            label = f"{TYPE_LABELS[r.doc_type]} {fmt.digits(r.number) if r.number else 'پیش‌نویس'}"
             reason, ok = QInputDialog.getText(self, "ابطال سند", f"علت ابطال {label}:")
             if not ok:
                 return False

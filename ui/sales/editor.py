@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 
 from app import fmt, options, settings
 from app.core.errors import UserError, ValidationError
-from app.core.text import format_number, format_rial, to_persian_digits
 from app.core.words import amount_in_words
 from app.sales.common import SETTLEMENT_LABELS, STATE_LABELS, TYPE_LABELS
 from app.sales.documents import correct_invoice, save_document
@@ -36,7 +35,7 @@ from app.sales.totals import LineInput, compute, percent_label
 from app.sales.vat import vat_rate_on
 from app.sales.views import customer_choices, customer_name, get_document
 from ui.context import AppContext
-from ui.sales.common import jalali_today, money_text, persian_digits, warn_user
+from ui.sales.common import jalali_today, money_text, warn_user
 from ui.widgets.forms import FieldErrors
 from ui.widgets.jalali_date_edit import JalaliDateEdit
 from ui.widgets.persian import persian_row_numbers
@@ -124,7 +123,7 @@ class DocumentEditor(QDialog):
         self.product.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.product.completer().setFilterMode(Qt.MatchFlag.MatchContains)
         for p in list_products():
-            self.product.addItem(f"{fmt.text_digits(p.name)} — {format_rial(p.price)}", p.id)
+            self.product.addItem(f"{fmt.text_digits(p.name)} — {fmt.money(p.price, toman=False)}", p.id)
         self.product.setCurrentIndex(-1)
         self.btn_add_product = QPushButton("افزودن کالا")
         self.btn_add_line = QPushButton("ردیف خالی")
@@ -201,10 +200,10 @@ class DocumentEditor(QDialog):
     def _title(self) -> str:
         label = TYPE_LABELS[self.doc_type]
         if self.correcting and self.view:
-            return f"اصلاحیه فاکتور شماره {persian_digits(self.view.number)}"
+            return f"اصلاحیه فاکتور شماره {fmt.digits(self.view.number)}"
         if self.view is None:
             return f"{label} جدید"
-        num = persian_digits(self.view.number) if self.view.number else "پیش‌نویس"
+        num = fmt.digits(self.view.number) if self.view.number else "پیش‌نویس"
         return f"{label} {num} — {STATE_LABELS[self.view.state]}"
 
     # --- data ---------------------------------------------------------------------------------------
@@ -248,7 +247,7 @@ class DocumentEditor(QDialog):
         self.invoice_type.setCurrentIndex(self.invoice_type.findData(v.invoice_type))
         self.settlement.setCurrentIndex(self.settlement.findData(v.settlement))
         self.notes.setText(v.notes)
-        self.doc_discount.setText(format_number(v.doc_discount) if v.doc_discount else fmt.digits(0))
+        self.doc_discount.setText(fmt.num(v.doc_discount) if v.doc_discount else fmt.digits(0))
         self._filling = True
         for ln in v.lines:
             self.add_line(LineInput(ln.description, ln.quantity, ln.unit_price, ln.discount, ln.unit, ln.code,
@@ -267,7 +266,7 @@ class DocumentEditor(QDialog):
                 self.errors.general.setText(f"این سند باطل شده است. علت: {v.cancel_reason}")
                 self.errors.general.show()
             elif v.state == "corrected":
-                self.errors.general.setText(f"این فاکتور با فاکتور شماره {persian_digits(v.corrected_by_number or '')} "
+                self.errors.general.setText(f"این فاکتور با فاکتور شماره {fmt.digits(v.corrected_by_number or '')} "
                                             f"اصلاح شده است. علت: {v.cancel_reason}")
                 self.errors.general.show()
 
@@ -278,7 +277,7 @@ class DocumentEditor(QDialog):
         self.lines.insertRow(row)
         qty = line.quantity
         qty_text = format(Decimal(str(qty)).normalize(), "f") if qty not in (None, "") else "1"
-        values = [line.code, fmt.text_digits(line.description), to_persian_digits(qty_text).replace(".", "٫"), line.unit or "عدد",
+        values = [line.code, fmt.text_digits(line.description), fmt.digits(qty_text).replace(".", "٫"), line.unit or "عدد",
                   money_text(line.unit_price), money_text(line.discount), None, ""]
         for col, val in enumerate(values):
             if col == 6:
@@ -376,13 +375,13 @@ class DocumentEditor(QDialog):
                 it.setText("")
                 continue
             if used < len(t.lines):
-                it.setText(format_number(t.lines[used].total))
+                it.setText(fmt.num(t.lines[used].total))
                 used += 1
         self._filling = False
         rows = [("جمع مبلغ کل", t.subtotal), ("جمع تخفیف", t.discount_total),
                 (f"مالیات بر ارزش افزوده ({percent_label(t.vat_rate)})", t.vat_total)]
-        html = "".join(f"<tr><td>{label}</td><td align='left'>{format_rial(v)}</td></tr>" for label, v in rows)
-        html += f"<tr><td><b>مبلغ قابل پرداخت</b></td><td align='left'><b>{format_rial(t.total)}</b></td></tr>"
+        html = "".join(f"<tr><td>{label}</td><td align='left'>{fmt.money(v, toman=False)}</td></tr>" for label, v in rows)
+        html += f"<tr><td><b>مبلغ قابل پرداخت</b></td><td align='left'><b>{fmt.money(t.total, toman=False)}</b></td></tr>"
         self.totals.setText(f"<table cellspacing='6'>{html}</table>")
         self.words.setText(f"به حروف: {amount_in_words(t.total)}")
         self.current_totals = t
@@ -424,6 +423,6 @@ class DocumentEditor(QDialog):
             return None
         self.saved.emit(doc.id, doc.customer_id)
         self.ctx.bus.status_message.emit(f"{TYPE_LABELS[doc.doc_type]} "
-                                         f"{persian_digits(doc.number) if doc.number else 'پیش‌نویس'} ذخیره شد.")
+                                         f"{fmt.digits(doc.number) if doc.number else 'پیش‌نویس'} ذخیره شد.")
         self.accept()
         return doc.id

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.core import jalali
+from app import fmt
 from app.core.errors import UserError, ValidationError
-from app.core.text import format_number, format_rial, parse_int
+from app.core.text import parse_int
 from app.core.words import amount_in_words
 from app.sales.balances import customer_sales_snapshot
 from app.sales.common import CHEQUE_STATE_LABELS, PAYMENT_KIND_LABELS
@@ -41,7 +41,7 @@ from app.sales.payments import (
 )
 from app.sales.views import customer_name
 from ui.context import AppContext
-from ui.sales.common import GREY, RED, jalali_today, persian_digits, warn_user
+from ui.sales.common import GREY, RED, jalali_today, warn_user
 from ui.widgets.forms import FieldErrors
 from ui.widgets.jalali_date_edit import JalaliDateEdit
 from ui.widgets.persian import persian_row_numbers
@@ -174,20 +174,20 @@ class PaymentsDialog(QDialog):
         name = customer_name(self.customer_id)
         bal = snap["balance"]
         if bal > 0:
-            text = f"{name}: بدهکار {format_rial(bal)}"
+            text = f"{name}: بدهکار {fmt.money(bal, toman=False)}"
         elif bal < 0:
-            text = f"{name}: بستانکار {format_rial(-bal)}"
+            text = f"{name}: بستانکار {fmt.money(-bal, toman=False)}"
         else:
             text = f"{name}: حساب تسویه است"
         if snap["overdue"]:
-            text += f" · سررسید گذشته {format_rial(snap['overdue'])}"
+            text += f" · سررسید گذشته {fmt.money(snap['overdue'], toman=False)}"
         self.balance.setText(text)
         self.setWindowTitle(f"دریافت‌ها — {name}")
         self.open_rows = open_invoices(self.customer_id)
         self.open_table.setRowCount(len(self.open_rows))
         for i, o in enumerate(self.open_rows):
-            vals = [persian_digits(o.number), jalali.format_date(o.date), jalali.format_date(o.due_date),
-                    format_number(o.total), format_number(o.remaining)]
+            vals = [fmt.digits(o.number), fmt.date(o.date), fmt.date(o.due_date),
+                    fmt.num(o.total), fmt.num(o.remaining)]
             for c, v in enumerate(vals):
                 it = QTableWidgetItem(v)
                 if o.due_date and o.due_date < jalali_today():
@@ -198,15 +198,15 @@ class PaymentsDialog(QDialog):
         self.pay_rows = customer_payments(self.customer_id)
         self.pay_table.setRowCount(len(self.pay_rows))
         for i, p in enumerate(self.pay_rows):
-            details = p.reference and f"پیگیری {persian_digits(p.reference)}" or ""
+            details = p.reference and f"پیگیری {fmt.digits(p.reference)}" or ""
             if p.kind == "cheque":
-                details = (f"چک {persian_digits(p.cheque_number)} {p.cheque_bank}، سررسید {jalali.format_date(p.cheque_due)}")
+                details = (f"چک {fmt.digits(p.cheque_number)} {p.cheque_bank}، سررسید {fmt.date(p.cheque_due)}")
             if p.note:
                 details += f" · {p.note}"
-            alloc = "، ".join(f"{persian_digits(n)}: {format_number(a)}" for n, a in p.allocations) or "علی‌الحساب"
+            alloc = "، ".join(f"{fmt.digits(n)}: {fmt.num(a)}" for n, a in p.allocations) or "علی‌الحساب"
             state = "باطل شده" if p.state == "void" else (CHEQUE_STATE_LABELS.get(p.cheque_state, "")
                                                           if p.kind == "cheque" else "ثبت شده")
-            vals = [jalali.format_date(p.date), PAYMENT_KIND_LABELS[p.kind], format_number(p.amount), details,
+            vals = [fmt.date(p.date), PAYMENT_KIND_LABELS[p.kind], fmt.num(p.amount), details,
                     alloc, state]
             for c, v in enumerate(vals):
                 it = QTableWidgetItem(v)

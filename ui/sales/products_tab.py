@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
 
 from app import fmt
 from app.core.errors import ValidationError
-from app.core.text import format_number, parse_int
+from app.core.text import parse_int
 from app.core.words import amount_in_words
 from app.sales.products import ProductRow, list_products, save_product
 from ui.context import AppContext
-from ui.sales.common import GREY, persian_digits
+from ui.sales.common import GREY
 from ui.widgets.forms import FieldErrors
 
 logger = logging.getLogger(__name__)
@@ -145,8 +145,8 @@ class ProductsTab(QWidget):
         self.rows = list_products(self.search.text(), active_only=not self.show_inactive.isChecked())
         self.table.setRowCount(len(self.rows))
         for i, p in enumerate(self.rows):
-            vals = [p.code, fmt.text_digits(p.name), "خدمت" if p.kind == "service" else "کالا", p.unit, format_number(p.price),
-                    "معاف" if p.vat_exempt else "", persian_digits(p.goods_id), "فعال" if p.active else "غیرفعال"]
+            vals = [p.code, fmt.text_digits(p.name), "خدمت" if p.kind == "service" else "کالا", p.unit, fmt.num(p.price),
+                    "معاف" if p.vat_exempt else "", fmt.digits(p.goods_id), "فعال" if p.active else "غیرفعال"]
             for c, v in enumerate(vals):
                 it = QTableWidgetItem(v)
                 if c == 4:
