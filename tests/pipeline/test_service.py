@@ -107,7 +107,7 @@ def test_lost_needs_a_reason_and_writes_nothing_without_one(office):
     opp = _new(office)
     with pytest.raises(ValidationError) as e:
         ops.move_stage(opp.id, s["ازدست\u200cرفته"], user=office["reza"])
-    assert e.value.errors == {"lost_reason": "علت از دست رفتن فرصت را انتخاب کنید."}
+    assert set(e.value.errors) == {"lost_reason"}
     assert Opportunity.get_by_id(opp.id).status == "open"
     assert StageChange.select().where(StageChange.opportunity == opp.id).count() == 1
     reason = pst.lost_reasons()[0]
