@@ -12,7 +12,8 @@ from app.customers import service as cs
 from app.customers import timeline
 from app.demo.customers import ensure_users
 from ui.context import AppContext
-from ui.customers.form import CustomerFormDialog, DuplicateWarningDialog
+from ui.customers.duplicate_dialog import DuplicateWarningDialog
+from ui.customers.form import CustomerFormDialog
 
 pytestmark = pytest.mark.usefixtures("persian_app")
 

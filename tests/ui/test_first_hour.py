@@ -40,7 +40,8 @@ def answer_modal(cls, action, attempts: int = 300):
 # --- 1. Enter in «مشتری تکراری؟» opens the existing file, never saves a duplicate -----------------------------
 
 def test_enter_in_duplicate_warning_opens_the_existing_file(qtbot, ctx):
-    from ui.customers.form import CustomerFormDialog, DuplicateWarningDialog
+    from ui.customers.duplicate_dialog import DuplicateWarningDialog
+    from ui.customers.form import CustomerFormDialog
 
     existing = cs.create_customer({"first_name": "علی", "last_name": "رضایی", "phones": [{"raw": "09123456789"}]})
     form = CustomerFormDialog(ctx)
