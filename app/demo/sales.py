@@ -207,7 +207,7 @@ def seed_sales(rng: random.Random, customer_ids: list[int], user_ids: list[int],
                     cheque = kind == "cheque"
                     cheque_state = ""
                     cheque_due = (pay_day + dt.timedelta(days=rng.randrange(10, 90))) if cheque else None
-                    if cheque:
+                    if cheque_due is not None:
                         # a cheque whose day is over was cashed (one in twenty-five bounced; a few days' grace
                         # before the bank says so); one still to come is waiting
                         if cheque_due < end - dt.timedelta(days=3):

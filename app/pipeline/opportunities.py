@@ -191,8 +191,8 @@ def _validate(data: dict, existing: Opportunity | None) -> _Clean:
                 errors[f"competitors.{i}"] = "یک رقیب دو بار آمده است."
                 continue
             seen.add(key)
-            price = _money(c.get("price"), f"competitors.{i}", errors, "قیمت رقیب")
-            competitors.append({"competitor_id": cid, "name": name, "price": price,
+            competitors.append({"competitor_id": cid, "name": name,
+                                "price": _money(c.get("price"), f"competitors.{i}", errors, "قیمت رقیب"),
                                 "strengths": (c.get("strengths") or "").strip(), "notes": (c.get("notes") or "").strip()})
     if errors:
         raise ValidationError(errors)
