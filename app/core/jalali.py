@@ -188,28 +188,41 @@ def month_label(year: int, month: int) -> str:
 PERIODS = ("day", "week", "month", "year")
 
 
-def period_start(d: dt.date | dt.datetime, period: str) -> dt.date:
-    """The first day of the Jalali period holding `d`: the day itself, its week's Saturday, the 1st of its Jalali
-    month, or 1 Farvardin of its Jalali year."""
+def period_bounds(d: dt.date | dt.datetime, period: str) -> tuple[dt.date, dt.date]:
+    """The Jalali period holding `d` as [first day, first day of the next period)."""
     if isinstance(d, dt.datetime):
         d = d.date()
     if period == "day":
-        return d
+        return d, d + dt.timedelta(days=1)
     if period == "week":
-        return d - dt.timedelta(days=(d.weekday() - 5) % 7)       # back to Saturday
+        start = d - dt.timedelta(days=(d.weekday() - 5) % 7)       # back to Saturday
+        return start, start + dt.timedelta(days=7)
     j = to_jalali(d)
     if period == "month":
-        return from_jalali(j.year, j.month, 1)
+        start = d - dt.timedelta(days=j.day - 1)
+        return start, start + dt.timedelta(days=month_length(j.year, j.month))
     if period == "year":
-        return from_jalali(j.year, 1, 1)
+        return from_jalali(j.year, 1, 1), from_jalali(j.year + 1, 1, 1)
     raise ValueError(f"unknown period {period!r}; one of {PERIODS}")
+
+
+def period_start(d: dt.date | dt.datetime, period: str) -> dt.date:
+    """The first day of the Jalali period holding `d`: the day itself, its week's Saturday, the 1st of its Jalali
+    month, or 1 Farvardin of its Jalali year."""
+    return period_bounds(d, period)[0]
 
 
 def group_by_period(items: Iterable[T], date_of: Callable[[T], dt.date | dt.datetime],
                     period: str) -> list[tuple[dt.date, list[T]]]:
     """Items grouped by the Jalali period their date falls in: (the period's first day, its items in their
-    order), oldest period first. Periods with no items are left out."""
+    order), oldest period first. Periods with no items are left out. Items in date order cost one calendar
+    conversion per period, not per item."""
     groups: dict[dt.date, list[T]] = {}
+    start = end = None
     for item in items:
-        groups.setdefault(period_start(date_of(item), period), []).append(item)
+        d = date_of(item)
+        day = d.date() if isinstance(d, dt.datetime) else d
+        if start is None or end is None or not start <= day < end:
+            start, end = period_bounds(day, period)
+        groups.setdefault(start, []).append(item)
     return sorted(groups.items(), key=lambda kv: kv[0])

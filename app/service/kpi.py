@@ -312,12 +312,14 @@ def compute(date_from: dt.date, date_to: dt.date, category_id: int | None = None
         cum += bk.received - bk.closed
         bk.open_end = cum
 
+    dated = [(_jd_to_date(int(bk.key)), bk) for bk in ordered]
+
     def rolled_up(period: str, bucket_for: Callable[[dt.date], Bucket]) -> list[Bucket]:
         """The days' buckets merged per Jalali week or month, in day order."""
         out = []
-        for start, days_in in jalali.group_by_period(ordered, lambda bk: _jd_to_date(int(bk.key)), period):
+        for start, days_in in jalali.group_by_period(dated, lambda day_bk: day_bk[0], period):
             agg = bucket_for(start)
-            for bk in days_in:
+            for _day, bk in days_in:
                 _merge(agg, bk)
             out.append(agg)
         return out

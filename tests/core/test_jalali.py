@@ -315,3 +315,15 @@ def test_group_by_period_weeks_run_saturday_to_friday():
     groups = J.group_by_period([saturday, friday], lambda d: d, "week")
     assert [(start, items) for start, items in groups] == [(J.from_jalali(1403, 5, 6), [friday]),
                                                           (saturday, [saturday])]
+
+
+def test_group_by_period_over_consecutive_days_matches_period_start_for_each_day():
+    days = [J.from_jalali(1403, 12, 25) + dt.timedelta(days=i) for i in range(400)]      # over two year ends
+    for period in J.PERIODS:
+        groups = J.group_by_period(days, lambda d: d, period)
+        assert [d for _, items in groups for d in items] == days
+        assert all(J.period_start(d, period) == start for start, items in groups for d in items)
+        assert len({start for start, _ in groups}) == len(groups)
+    assert [len(items) for _, items in J.group_by_period(days[:12], lambda d: d, "month")] == [6, 6]  # Esfand 30
+    assert J.period_bounds(J.from_jalali(1403, 12, 30), "year") == (J.from_jalali(1403, 1, 1),
+                                                                  J.from_jalali(1404, 1, 1))
