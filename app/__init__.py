@@ -2,4 +2,5 @@
 
 APP_NAME = "peyvand"
 APP_TITLE = "پیوند"
+APP_ID = "ir.peyvand.crm"          # reverse-DNS id: the Linux menu entry, icon and AppStream metadata
 __version__ = "0.1.0"

@@ -104,6 +104,9 @@ OFFICE_AUTO_SIGN_IN_TOKEN = declare("office.auto_sign_in_token", str, "",
 OFFICE_WATCH_LINES = declare("office.watch_lines", str, "all",
                              "تماس کدام خط‌ها روی این میز نشان داده شود (همه، هیچ، یا شماره خط‌ها مانند ۲ یا ۱،۳)",
                              scope=DESK)
+OFFICE_WATCH_OTHER_EXTENSIONS = declare("office.watch_other_extensions", bool, False,
+                                        "تماس‌هایی که داخلی همکاران را زنگ می‌زند هم روی این میز نشان داده شود",
+                                        scope=DESK)
 
 # --- caller ID (app/callerid/) ----------------------------------------------------------------------------------
 # Everything about the hardware is per PC (desk scope); the names of the lines and the PBX extensions are the
@@ -223,9 +226,10 @@ EMAIL_PASSWORD = declare("email.password", str, "", "گذرواژه SMTP")
 EMAIL_SENDER = declare("email.sender", str, "", "نشانی فرستنده")
 
 # automatic messages (app/sms/automatic.py): each kind has its switch, its text and the moment it was switched on
-SMS_AUTO_KINDS = ("birthday", "anniversary", "cheque", "invoice", "missed_call")
+SMS_AUTO_KINDS = ("birthday", "anniversary", "cheque", "invoice", "missed_call", "survey")
 SMS_AUTO_LABELS = {"birthday": "تبریک تولد", "anniversary": "تبریک سالگرد ازدواج", "cheque": "یادآوری سررسید چک",
-                   "invoice": "اطلاع صدور فاکتور", "missed_call": "پاسخ به تماس بی‌پاسخ"}
+                   "invoice": "اطلاع صدور فاکتور", "missed_call": "پاسخ به تماس بی‌پاسخ",
+                   "survey": "نظرسنجی پس از انجام درخواست خدمت"}
 SMS_AUTO_DEFAULT_TEXT = {
     "birthday": "{نام} عزیز، زادروزتان خجسته باد. {نام_دفتر}",
     "anniversary": "{نام} عزیز، سالروز پیوندتان فرخنده باد. {نام_دفتر}",
@@ -233,6 +237,9 @@ SMS_AUTO_DEFAULT_TEXT = {
               "{نام_دفتر}",
     "invoice": "{نام} گرامی، فاکتور شماره {شماره_فاکتور} به مبلغ {مبلغ_فاکتور} برای شما صادر شد. {نام_دفتر}",
     "missed_call": "با سلام، تماس شما را از دست دادیم؛ به‌زودی با شما تماس می‌گیریم. {نام_دفتر}",
+    # the reply (a digit from 1 to 5) is recorded as the request's survey: app/service/survey.py
+    "survey": "{نام} گرامی، درخواست {شماره_درخواست} انجام شد. لطفاً با فرستادن عددی از ۱ (ناراضی) تا ۵ "
+              "(بسیار راضی) بگویید چقدر راضی بودید. {نام_دفتر}",
 }
 SMS_AUTO_ENABLED = {k: declare(f"sms.auto.{k}.enabled", bool, False, SMS_AUTO_LABELS[k]) for k in SMS_AUTO_KINDS}
 SMS_AUTO_TEXT = {k: declare(f"sms.auto.{k}.text", str, SMS_AUTO_DEFAULT_TEXT[k], f"متن {SMS_AUTO_LABELS[k]}")

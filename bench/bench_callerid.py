@@ -4,6 +4,8 @@ filled, through the real chain (simulator pty → listener thread → decoder �
 - callerid_popup: a voice modem (formatted DATE/TIME/NMBR/NAME, caller ID before the first RING), one ring
   after another, each from a known customer in a different number format (+98…, 0098…, no leading zero…).
   The floor, measured in the same run: a bare pty read + one indexed SQLite look-up + showing an empty widget.
+- callerid_popup_tcp: the same over TCP (the simulator on socket://127.0.0.1:N, opened through pyserial's URL
+  support: how caller ID is tried on Windows, and how a serial-to-Ethernet converter is reached); same floor.
 - callerid_8_lines: an 8-line Segal box, eight lines ringing within one second; each popup's latency from the
   last byte of its own record.
 
@@ -99,7 +101,7 @@ def _build(customers: int, calls: int, ringers: int) -> Path:
 class _Rig:
     """Simulator + listener + controller on the GUI thread's event loop (offscreen)."""
 
-    def __init__(self, app, device: str, lines: int, link: str):
+    def __init__(self, app, device: str, lines: int, link: str | None, transport: str = "pty"):
         from app.callerid import service as svc
         from app.callerid.listener import CallerIdListener
         from app.callerid.simulator import Simulator, SimulatorOptions
@@ -110,7 +112,7 @@ class _Rig:
         self.app = app
         self.sim = Simulator(SimulatorOptions(device=device, lines=lines, cid_enabled=True,
                                               cid_position="before", ring_period=120.0, max_rings=2,
-                                              link=link)).start()
+                                              link=link, transport=transport)).start()
         self.listener = CallerIdListener(SerialSource(self.sim.port, 57600, fmt=device, init=None), device)
         self.ctx = AppContext()
         self.ctrl = CallerIdController(self.ctx)
@@ -124,6 +126,8 @@ class _Rig:
         self.ctrl.attach_listener(self.listener)
         self.ctrl.start()
         self.wait(lambda: "listening" in states, 10)
+        if not self.sim.wait_for_client(10):
+            raise RuntimeError("the listener did not connect to the simulator")
 
     def _on_shown(self, key: str) -> None:
         p = self.ctrl.stack.popup_for(key)
@@ -192,6 +196,28 @@ def _floor(app, samples: int, numbers: list[str]) -> list[float]:
     return out
 
 
+def _one_line(rig: _Rig, rings: int, rng: random.Random, ringing: list, numbers: dict) -> tuple[list[float], int]:
+    """One ring after another on a one-line modem: each popup's latency from the caller-ID record's last byte."""
+    samples: list[float] = []
+    incomplete = 0
+    try:
+        for i in range(rings + 5):
+            cid = rng.choice(ringing)
+            before = set(rig.shown)
+            t_last = rig.sim.ring(None, _forms(numbers[cid], rng), "CUSTOMER")
+            if not rig.wait(lambda before=before: set(rig.shown) - before, 5):
+                raise RuntimeError("no popup within 5 s")
+            key = next(iter(set(rig.shown) - before))
+            if i >= 5:                              # the first rings warm caches and imports
+                samples.append((rig.shown[key] - t_last) * 1000)
+                incomplete += not rig.complete.get(key)
+            rig.sim.miss(None)
+            rig.reset()
+    finally:
+        rig.close()
+    return samples, incomplete
+
+
 def run(quick: bool = False) -> list[dict]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from app.core.qtcompat import guard_pyside
@@ -224,30 +250,19 @@ def run(quick: bool = False) -> list[dict]:
     link_dir.mkdir(parents=True, exist_ok=True)
 
     # --- one line, a voice modem ----------------------------------------------------------------------------
-    rig = _Rig(app, "modem", 1, str(link_dir / "modem"))
-    samples: list[float] = []
-    incomplete = 0
-    try:
-        for i in range(rings + 5):
-            cid = rng.choice(ringing)
-            before = set(rig.shown)
-            t_last = rig.sim.ring(None, _forms(numbers[cid], rng), "CUSTOMER")
-            if not rig.wait(lambda before=before: set(rig.shown) - before, 5):
-                raise RuntimeError("no popup within 5 s")
-            key = next(iter(set(rig.shown) - before))
-            if i >= 5:                              # the first rings warm caches and imports
-                samples.append((rig.shown[key] - t_last) * 1000)
-                incomplete += not rig.complete.get(key)
-            rig.sim.miss(None)
-            rig.reset()
-    finally:
-        rig.close()
+    samples, incomplete = _one_line(_Rig(app, "modem", 1, str(link_dir / "modem")), rings, rng, ringing, numbers)
     floor = _floor(app, len(samples), [numbers[c] for c in ringing])
     from bench.common import percentile
 
     out.append(figure("callerid_popup", samples, floor_p99_ms=round(percentile(floor, 99), 3),
                       floor_p50_ms=round(percentile(floor, 50), 3), incomplete=incomplete,
                       customers=customers, calls=calls, rss_mb=rss_mb()))
+
+    # --- the same modem over TCP (socket://127.0.0.1:N, how the simulator runs on Windows) -----------------------
+    samples, incomplete = _one_line(_Rig(app, "modem", 1, None, transport="tcp"), rings, rng, ringing, numbers)
+    out.append(figure("callerid_popup_tcp", samples, floor_p99_ms=round(percentile(floor, 99), 3),
+                      floor_p50_ms=round(percentile(floor, 50), 3), incomplete=incomplete,
+                      customers=customers, calls=calls))
 
     # --- eight lines ringing within one second ----------------------------------------------------------------
     from PySide6.QtCore import QTimer

@@ -1,6 +1,7 @@
 """`crm callerid …`: simulate, monitor, decode, lookup.
 
-    crm callerid simulate [--device modem|segal|yasna|techno|ami|smdr] [--link /tmp/crm-modem] [--ring 0212251432 …]
+    crm callerid simulate [--device modem|segal|yasna|techno|ami|smdr] [--link /tmp/crm-modem | --tcp [--tcp-port N]]
+                          [--ring 0212251432 …]
     crm callerid monitor [--port P | --ncid HOST:PORT | --ami HOST:PORT | --smdr HOST:PORT] [--format F] …
     crm callerid decode FILE [--format auto|modem|raw|ncid|segal|yasna|techno|ami|smdr] [--all]
     crm callerid lookup NUMBER
@@ -43,7 +44,8 @@ def register(sub) -> None:
     # -- monitor ------------------------------------------------------------------------------------------
     m = csub.add_parser("monitor", help="نمایش زنده رویدادهای شناسه تماس (برای عیب‌یابی مودم یا دستگاه)")
     where = m.add_mutually_exclusive_group()
-    where.add_argument("--port", help="درگاه سریال، مانند COM3 یا /dev/ttyACM0 یا /tmp/crm-modem")
+    where.add_argument("--port", help="درگاه سریال، مانند COM3 یا /dev/ttyACM0 یا /tmp/crm-modem، یا نشانی شبکه "
+                                      "مانند socket://127.0.0.1:7001")
     where.add_argument("--ncid", metavar="HOST:PORT", help="سرور NCID، مانند 192.168.1.5:3333")
     where.add_argument("--ami", metavar="HOST:PORT", help="مرکز تلفن Asterisk/Issabel (AMI)، مانند 192.168.1.10:5038")
     where.add_argument("--smdr", metavar="HOST:PORT", help="گزارش SMDR مرکز تلفن پاناسونیک در شبکه، مانند 192.168.1.20:2300")
@@ -58,18 +60,22 @@ def register(sub) -> None:
     m.set_defaults(func=cmd_monitor)
 
     # -- simulate ------------------------------------------------------------------------------------------
-    s = csub.add_parser("simulate", help="مودم یا دستگاه شناسه تماس شبیه‌سازی‌شده روی یک ترمینال مجازی (pty)")
+    s = csub.add_parser("simulate", help="مودم یا دستگاه شناسه تماس شبیه‌سازی‌شده روی یک ترمینال مجازی (pty) "
+                                         "یا درگاه شبکه (socket://، در ویندوز هم)")
     s.add_argument("--device", default="modem", choices=("modem", "segal", "yasna", "techno", "ami", "smdr"),
                    help="نوع دستگاه شبیه‌سازی‌شده (ami: سرور Asterisk روی 127.0.0.1؛ smdr: گزارش پاناسونیک)")
     s.add_argument("--tcp-port", type=int, default=None,
-                   help="ami/smdr: درگاه TCP شبیه‌ساز (پیش‌فرض ۵۰۳۸ برای ami، ۲۳۰۰ برای smdr با --tcp؛ ۰ = هر درگاه آزاد)")
+                   help="درگاه TCP شبیه‌ساز (پیش‌فرض ۷۰۰۱ برای مودم و دستگاه‌ها با --tcp، ۵۰۳۸ برای ami، ۲۳۰۰ برای "
+                        "smdr با --tcp؛ ۰ = هر درگاه آزاد)")
     s.add_argument("--style", default="16", choices=("16", "11"), help="ami: رویدادهای Asterisk 12+ یا Asterisk 11")
     s.add_argument("--user", default=None, help="ami/smdr: نام کاربری (پیش‌فرض crm برای ami، SMDR برای smdr)")
     s.add_argument("--secret", default=None, help="ami/smdr: رمز (پیش‌فرض s3cret برای ami، PCCSMDR برای smdr)")
     s.add_argument("--extensions", default="101,102", help="ami/smdr: داخلی‌هایی که زنگ می‌خورند (با ویرگول)")
     s.add_argument("--answer-by", default=None, help="ami: داخلی پاسخ‌دهنده (پیش‌فرض: نخستین داخلی با --answer)")
     s.add_argument("--transfer", default=None, help="ami: انتقال تماس پاسخ‌داده‌شده به این داخلی")
-    s.add_argument("--tcp", action="store_true", help="smdr: روی TCP با ورود (- / Enter Password:) به‌جای pty")
+    s.add_argument("--tcp", action="store_true",
+                   help="روی درگاه شبکه 127.0.0.1 به‌جای pty (در ویندوز همیشه چنین است): در برنامه، درگاه "
+                        "socket://127.0.0.1:7001 را بنویسید؛ smdr: با ورود (- / Enter Password:)")
     s.add_argument("--chipset", default="conexant",
                    choices=("conexant", "usr", "pctel", "motorola", "pp", "nocid"),
                    help="تراشه مودم: فرمان‌هایی که برای شناسه تماس می‌پذیرد (nocid: هیچ)")
@@ -243,10 +249,14 @@ def cmd_simulate(args) -> int:
 
         return pbx_simulate(args)
 
-    if not hasattr(os, "openpty"):
-        raise UserError("شبیه‌ساز به ترمینال مجازی (pty) نیاز دارد که فقط در لینوکس و macOS هست؛ در ویندوز از "
-                        "یک جفت درگاه مجازی (مانند com0com) و `crm callerid monitor` استفاده کنید.")
     from app.callerid.simulator import Simulator, SimulatorOptions
+    from app.callerid.sources import SIMULATOR_TCP_PORT
+
+    # Windows has no pseudo-terminals: there the simulator always serves over TCP (socket://127.0.0.1:PORT)
+    tcp = args.tcp or not hasattr(os, "openpty")
+    if tcp and args.link:
+        raise UserError("پیوند (--link) برای ترمینال مجازی است؛ شبیه‌ساز روی شبکه با نشانی socket:// خود پیدا "
+                        "می‌شود. یکی از --link یا --tcp را بدهید.")
 
     rings = [_parse_ring(r) for r in args.ring]
     if args.device == "modem":
@@ -257,6 +267,7 @@ def cmd_simulate(args) -> int:
         device=args.device, chipset=args.chipset, lines=lines, raw=args.raw, cid_enabled=args.cid_on,
         cid_position="before" if args.cid_first else "between", ring_period=args.ring_period,
         max_rings=max(1, args.rings) if rings else 8, dial_result=args.dial_result, link=args.link,
+        transport="tcp" if tcp else "pty", tcp_port=SIMULATOR_TCP_PORT if args.tcp_port is None else args.tcp_port,
         output=(lambda text: print(f">> {text!r}", file=sys.stderr, flush=True)) if args.trace else None)
     try:
         sim = Simulator(opts)
@@ -264,6 +275,9 @@ def cmd_simulate(args) -> int:
     except ValueError as e:
         raise UserError(f"تنظیم شبیه‌ساز درست نیست: {e}") from None
     except OSError as e:
+        if tcp:
+            raise UserError(f"درگاه {opts.tcp_port} برای شبیه‌ساز باز نشد ({e.strerror or e})؛ شاید شبیه‌ساز "
+                            f"دیگری روشن است. با --tcp-port 0 یک درگاه آزاد بگیرید.") from None
         raise UserError(f"ترمینال مجازی یا پیوند «{args.link}» ساخته نشد: {e.strerror or e}") from None
 
     def on_term(signum, frame):
@@ -274,9 +288,18 @@ def cmd_simulate(args) -> int:
     where = f"{sim.path}" + (f" (پیوند {sim.link})" if sim.link else "")
     kind = {"modem": f"مودم ({args.chipset})", "segal": "دستگاه اوج سگال", "yasna": "دستگاه یاسنا",
             "techno": "دستگاه تکنو"}[args.device]
-    print(f"شبیه‌ساز {kind} روی {where} آماده است. در برنامه همین درگاه را انتخاب کنید؛ Ctrl-C برای پایان.",
-          file=sys.stderr, flush=True)
+    if tcp:
+        print(f"شبیه‌ساز {kind} روی {where} آماده است. در تنظیمات شناسه تماس، همین نشانی را در «درگاه» بنویسید؛ "
+              f"Ctrl-C برای پایان.", file=sys.stderr, flush=True)
+    else:
+        print(f"شبیه‌ساز {kind} روی {where} آماده است. در برنامه همین درگاه را انتخاب کنید؛ Ctrl-C برای پایان.",
+              file=sys.stderr, flush=True)
     try:
+        if tcp and (rings or args.script):
+            # a network device's bytes reach only a connected computer: ring once the CRM is listening
+            print("در انتظار اتصال برنامه به شبیه‌ساز…", file=sys.stderr, flush=True)
+            while not sim.wait_for_client(1.0):
+                pass
         _ring_list(sim, rings, args)
         if args.script:
             for note in sim.run_script(args.script):

@@ -13,6 +13,8 @@ def register(sub) -> None:
     p = sub.add_parser("gui", help="باز کردن برنامه (پیش‌فرض)")
     p.add_argument("--demo-if-empty", action="store_true", help="اگر پایگاه داده تازه است، داده نمونه بساز")
     p.add_argument("--quit-after", type=float, default=None, help=argparse_hidden())
+    p.add_argument("--open-backup", metavar="FILE", default=None,
+                   help="پیشنهاد بازگردانی از این پرونده پشتیبان پیش از باز شدن برنامه (دوبار کلیک روی پشتیبان در ویندوز)")
     p.set_defaults(func=cmd_gui)
 
     p = sub.add_parser("demo-data", help="ساختن داده نمونه فارسی")
@@ -29,6 +31,11 @@ def register(sub) -> None:
                                  "(پیش‌فرض: پوشه پشتیبان‌ها)")
     p.add_argument("--force", action="store_true", help="رونویسی فایلی که از پیش هست (هرگز خود پایگاه داده)")
     p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("install-desktop", help="افزودن پیوند به منوی برنامه‌های لینوکس (با نام فارسی و نماد) برای "
+                                                "همین کاربر")
+    p.add_argument("--remove", action="store_true", help="برداشتن میان‌بر منو، نماد و اطلاعات AppStream")
+    p.set_defaults(func=cmd_install_desktop)
 
     p = sub.add_parser("restore", help="بازگردانی پایگاه داده از فایل پشتیبان (برنامه روی میزهای دیگر باید بسته باشد)")
     p.add_argument("file")
@@ -64,6 +71,22 @@ def cmd_backup(args) -> int:
     path = _sqlite_path(args)
     out = backup(path, out=Path(args.out) if args.out else None, force=args.force)
     print(out)
+    return 0
+
+
+def cmd_install_desktop(args) -> int:
+    from app import desktop
+
+    if args.remove:
+        removed = desktop.uninstall()
+        print(f"میان‌بر منو برداشته شد ({len(removed)} پرونده)." if args.lang != "en"
+              else f"The menu entry was removed ({len(removed)} files).")
+        return 0
+    done = desktop.install()
+    if args.lang == "en":
+        print(f"Peyvand is in the application menu: {done.files[0]}\nIt starts: {done.command}")
+    else:
+        print(f"پیوند به منوی برنامه‌ها افزوده شد: {done.files[0]}\nفرمان اجرا: {done.command}")
     return 0
 
 

@@ -6,12 +6,12 @@ import logging
 import sys
 
 from app.core.errors import UserError
-from cli import callerid, core, excel, office, sales, sms, users
+from cli import callerid, core, excel, office, sales, service, sms, users
 
 logger = logging.getLogger(__name__)
 
 # Modules that add sub-commands: each has register(subparsers); each command sets func(args) -> int.
-REGISTRARS = [core, callerid, sales, excel, office, sms, users]
+REGISTRARS = [core, callerid, sales, excel, office, sms, users, service]
 
 _EN = {
     "خطای پیش‌بینی‌نشده؛ جزئیات در پرونده گزارش (crm.log) ثبت شد.": "Unexpected error; details are in crm.log.",

@@ -1,10 +1,15 @@
-"""`crm sms …`: send one message, run the automatic messages (cron), deliver the queue, poll reports."""
+"""`crm sms …`: send one message, run the automatic messages (cron), deliver the queue, poll reports; the outbox
+screen's verbs: list the outbox, send messages again (never twice to one number), mark them."""
 from __future__ import annotations
 
 import logging
 import sys
 
 logger = logging.getLogger(__name__)
+
+# the keys of app.sms.outbox.STATE_FILTERS and PERIODS (not imported here: parsing stays light; a test compares)
+OUTBOX_STATES = ("sent", "delivered", "failed", "uncertain", "pending", "cancelled")
+OUTBOX_PERIODS = ("today", "week", "month", "all")
 
 
 def register(sub) -> None:
@@ -29,6 +34,25 @@ def register(sub) -> None:
 
     st = ssub.add_parser("status", help="پرسیدن وضعیت رسیدن پیام‌ها و خواندن پاسخ‌ها")
     st.set_defaults(func=cmd_status)
+
+    o = ssub.add_parser("outbox", help="صف ارسال: پیام‌ها با وضعیتشان، هر پیام یک سطر JSON")
+    o.add_argument("--state", choices=OUTBOX_STATES, help="فقط پیام‌های این وضعیت")
+    o.add_argument("--period", choices=OUTBOX_PERIODS, default="all", help="بازه زمانی (پیش‌فرض: همه)")
+    o.add_argument("--search", default="", help="شماره همراه، نام مشتری یا متن پیام")
+    o.set_defaults(func=cmd_outbox)
+
+    r = ssub.add_parser("resend", help="ارسال دوباره پیام‌های ناموفق، در صف یا نامعلوم (هرگز دو بار به یک شماره)")
+    r.add_argument("ids", nargs="+", type=int, help="شناسه پیام‌ها در صف ارسال")
+    r.add_argument("--uncertain", action="store_true",
+                   help="پیام‌های نامعلوم هم دوباره فرستاده شوند (شاید پیش‌تر رسیده باشند)")
+    r.set_defaults(func=cmd_resend)
+
+    m = ssub.add_parser("mark", help="علامت‌گذاری پیام‌ها: رسیده (نامعلوم‌ها) یا کنار گذاشته (فرستاده نشود)")
+    m.add_argument("ids", nargs="+", type=int, help="شناسه پیام‌ها در صف ارسال")
+    how = m.add_mutually_exclusive_group(required=True)
+    how.add_argument("--sent", action="store_true", help="پیام نامعلومی که در گزارش پنل رسیده است")
+    how.add_argument("--dismiss", action="store_true", help="این پیام‌ها فرستاده نشوند")
+    m.set_defaults(func=cmd_mark)
 
 
 def cmd_send(args) -> int:
@@ -74,3 +98,47 @@ def cmd_status(args) -> int:
     r = service.read_replies()
     print(f"statuses={n} replies={r}")
     return 0
+
+
+def cmd_outbox(args) -> int:
+    import json
+
+    from app.sms import outbox
+    from cli.common import open_db
+
+    open_db(args)
+    f = outbox.OutboxFilter(state=args.state or "", period=args.period, text=args.search)
+    pages = outbox.Pages(f)
+    while True:
+        chunk = pages.next_ids(500)
+        if not chunk:
+            break
+        rows = outbox.rows(chunk)
+        for i in chunk:
+            r = rows[i]
+            print(json.dumps({"id": r.id, "at": (r.sent_at or r.created_at).isoformat(timespec="seconds"),
+                              "number": r.recipient, "customer": r.name, "state": r.state, "origin": r.origin,
+                              "text": r.body, "error": r.error}, ensure_ascii=False))
+    return 0
+
+
+def cmd_resend(args) -> int:
+    from app.sms import outbox
+    from cli.common import open_db
+
+    open_db(args)
+    report = outbox.resend(args.ids, confirm_uncertain=args.uncertain)
+    print(report.describe())
+    for e in report.summary.errors:
+        print(e, file=sys.stderr)
+    return 1 if report.summary.failed or report.summary.errors else 0
+
+
+def cmd_mark(args) -> int:
+    from app.sms import outbox
+    from cli.common import open_db
+
+    open_db(args)
+    n = outbox.mark_sent(args.ids) if args.sent else outbox.dismiss(args.ids)
+    print(n)
+    return 0 if n == len(set(args.ids)) else 1

@@ -29,6 +29,7 @@ def register(sub) -> None:
     a.add_argument("--username", help="نام کاربری (پیش‌فرض: admin برای مدیر سیستم)")
     a.add_argument("--role", default="sales", help="نقش: admin، manager، sales، reception")
     a.add_argument("--password-stdin", action="store_true", help="رمز را از ورودی استاندارد بخوان")
+    a.add_argument("--extension", help="داخلی تلفن همکار در مرکز تلفن دفتر (مانند 102)")
     a.set_defaults(func=cmd_add)
     lst = us.add_parser("list", help="فهرست کاربران")
     lst.set_defaults(func=cmd_list)
@@ -42,6 +43,10 @@ def register(sub) -> None:
     de = us.add_parser("deactivate", help="غیرفعال کردن کاربر (سوابق او می‌ماند)")
     de.add_argument("username")
     de.set_defaults(func=cmd_deactivate)
+    ext = us.add_parser("extension", help="داخلی تلفن همکار (خالی: بدون داخلی)")
+    ext.add_argument("username")
+    ext.add_argument("extension", nargs="?", default="")
+    ext.set_defaults(func=cmd_extension)
 
     p = sub.add_parser("audit", help="گزارش رویدادها")
     au = p.add_subparsers(dest="audit_command", metavar="ACTION")
@@ -98,7 +103,7 @@ def cmd_add(args) -> int:
                             en="Give a name and a user name: crm users add NAME --username U")
         password = _read_password(args)
         _check(password)
-        u = save_user(args.name, args.username, args.role)
+        u = save_user(args.name, args.username, args.role, extension=args.extension)
         auth.set_password(u.id, password)
     print(f"{u.username}\t{u.name}\t{u.role}")
     return 0
@@ -115,7 +120,8 @@ def cmd_list(args) -> int:
         lock = auth.lock_state(u.id)
         extra = " قفل" if lock.locked else ""
         pwd = "رمز دارد" if auth.has_password(u.id) else "بی‌رمز"
-        print(f"{u.username}\t{u.name}\t{roles.role_label(u.role)}\t{state}\t{pwd}{extra}")
+        ext = f"\tداخلی {u.extension}" if u.extension else ""
+        print(f"{u.username}\t{u.name}\t{roles.role_label(u.role)}\t{state}\t{pwd}{extra}{ext}")
     return 0
 
 
@@ -149,6 +155,17 @@ def cmd_deactivate(args) -> int:
     open_db(args)
     auth.deactivate(_user(args.username).id)
     print("کاربر غیرفعال شد.")
+    return 0
+
+
+def cmd_extension(args) -> int:
+    from app.office.users import save_user
+    from cli.common import open_db
+
+    open_db(args)
+    u = _user(args.username)
+    u = save_user(u.name, u.username, u.role, user_id=u.id, active=u.active, extension=args.extension)
+    print(f"داخلی {u.name}: {u.extension}" if u.extension else f"{u.name} داخلی ندارد.")
     return 0
 
 

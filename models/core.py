@@ -16,6 +16,7 @@ class User(BaseModel):
     role = pw.CharField(max_length=20, default="sales")
     active = pw.BooleanField(default=True)
     created_at = pw.DateTimeField(default=now)
+    extension = pw.CharField(max_length=20, default="")   # their phone on the office's PBX ("" when none)
 
 
 class Customer(BaseModel):

@@ -17,10 +17,14 @@ fi
 [ -n "$PY" ] || { echo "Python 3.11 or newer is needed (apt-get install python3 python3-venv)." >&2; exit 1; }
 
 # Debian packages: Qt's xcb/EGL/font libraries, xvfb (a virtual screen when there is none),
-# poppler-utils (pdftoppm/pdftotext for the PDF tests), python3-venv.
+# poppler-utils (pdftoppm/pdftotext for the PDF tests), python3-venv; for --build, nsis (makensis compiles the
+# Windows installer) and p7zip-full (7z lists what the installer holds); for --test and --build, appstream and desktop-file-utils (appstreamcli and
+# desktop-file-validate check the Linux menu entry and metadata).
 pkgs="libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
       libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
       libxcb-render-util0 libxcb-image0 libxcb-xkb1 libx11-xcb1 libnss3 libasound2 xvfb xauth poppler-utils"
+if [ $want_build = 1 ]; then pkgs="$pkgs nsis p7zip-full appstream desktop-file-utils"; fi
+if [ $want_test = 1 ]; then pkgs="$pkgs appstream desktop-file-utils"; fi
 if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   missing=""
   for p in $pkgs; do

@@ -6,6 +6,7 @@ import os
 import sys
 import time
 import traceback
+from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +39,10 @@ def no_display() -> bool:
 def setup_qt_app(argv: list[str] | None = None):
     """Create the QApplication with Persian locale, right-to-left layout, Vazirmatn and the style sheet."""
     from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTranslator
-    from PySide6.QtGui import QFont, QFontDatabase
+    from PySide6.QtGui import QFont, QFontDatabase, QIcon
     from PySide6.QtWidgets import QApplication
 
-    from app import APP_NAME, APP_TITLE
+    from app import APP_ID, APP_NAME, APP_TITLE
     from app.core.paths import resources_dir
     from app.core.qtcompat import guard_pyside
 
@@ -65,6 +66,10 @@ def setup_qt_app(argv: list[str] | None = None):
             family = fams[0] if fams else None
     if family:
         app.setFont(QFont(family, 10))
+    icon = resources_dir() / "icons" / "peyvand.png"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    app.setDesktopFileName(APP_ID)          # the desktop shell matches the window to resources/linux/<APP_ID>.desktop
     app.setStyleSheet(STYLE)
     return app
 
@@ -139,6 +144,38 @@ def seed_demo_data(customers: int = 300) -> bool:
     return False
 
 
+def offer_restore(backup_file: Path, db_path: Path | None) -> bool:
+    """A backup file opened from the file manager (the installer's file association): say what it is and offer to
+    restore it into this desk's database before anything opens it. Returns True when it was restored; a refusal
+    (a damaged file, another desk using the database) is shown in Persian and the program opens as it was."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from app import backup, fmt
+    from app.core.errors import UserError
+
+    if db_path is None:
+        QMessageBox.information(None, "بازگردانی پشتیبان", "پایگاه داده این میز روی سرور PostgreSQL است؛ پشتیبان "
+                                "سرور را روی خود سرور بازگردانید (راهنما در README).")
+        return False
+    answer = QMessageBox.question(
+        None, "بازگردانی پشتیبان",
+        f"پایگاه داده برنامه با پشتیبان «{fmt.path(backup_file)}» جایگزین شود؟\n"
+        f"داده‌های کنونی پیش از آن در یک نسخه ایمنی نگه داشته می‌شوند.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+    if answer != QMessageBox.StandardButton.Yes:
+        logger.info("restore of %s declined", backup_file)
+        return False
+    try:
+        safety = backup.restore(backup_file, db_path)
+    except UserError as e:
+        QMessageBox.critical(None, "بازگردانی پشتیبان", e.message)
+        return False
+    logger.info("restored %s from %s", db_path, backup_file)
+    QMessageBox.information(None, "بازگردانی پشتیبان", "بازگردانی انجام شد." + (
+        f" نسخه پیشین در «{fmt.path(safety)}» نگه داشته شد." if safety else ""))
+    return True
+
+
 def run_gui(args) -> int:
     t0 = time.perf_counter()
     if no_display():
@@ -159,6 +196,8 @@ def run_gui(args) -> int:
     try:
         url = resolve_url(args.db)          # a malformed --db is refused here, in Persian
         path = sqlite_path_of(url)
+        if getattr(args, "open_backup", None):
+            offer_restore(Path(args.open_backup), path)
         fresh = path is not None and (not path.exists() or path.stat().st_size == 0)
         open_database(args.db)              # a new file only for the default data folder (first start)
     except UserError as e:

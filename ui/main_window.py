@@ -76,6 +76,12 @@ def _pipeline(ctx, parent):
     return PipelinePage(ctx, parent)
 
 
+def _sms(ctx, parent):
+    from ui.sms.page import SmsPage
+
+    return SmsPage(ctx, parent)
+
+
 def _settings(ctx, parent):
     from ui.settings.page import SettingsPage
 
@@ -100,6 +106,7 @@ SECTIONS = [
     ("service", "خدمات پس از فروش", _service),
     ("reports", "گزارش‌ها", _reports),
     ("pipeline", "فرصت‌های فروش", _pipeline),
+    ("sms", "پیامک", _sms),
     ("settings", "تنظیمات", _settings),
     ("audit", "گزارش رویدادها", _audit),
 ]
@@ -150,11 +157,13 @@ class MainWindow(QMainWindow):
         self.callerid = None
         self.reminders = None
         self.live = None
+        self.sms_auto = None
         if start_callerid:
             self._start_callerid()
             self._start_reminders()   # background services start together (tests pass start_callerid=False)
             self._start_live()
             self._start_service()
+            self._start_sms()
 
     # --- sections ---------------------------------------------------------------------------------------
     def page(self, key: str) -> QWidget:
@@ -237,6 +246,20 @@ class MainWindow(QMainWindow):
         except Exception:
             logger.exception("service hand-over could not start")
 
+    def _start_sms(self) -> None:
+        """Automatic messages and delivery reports (ui/sms/auto_timer.py), when switched on in the settings."""
+        try:
+            from ui.sms.auto_timer import install
+
+            self.sms_auto = install(self.ctx, self)
+        except Exception:  # never keeps the window from opening
+            logger.exception("automatic messages could not start")
+
+    def open_group_sms(self, preset=None):
+        """The group send (ارسال گروهی پیامک), from the SMS section or with the customer list's filter."""
+        page = self.page("sms")
+        return page.open_group_send(preset)
+
     def log_call(self, customer_id: int, call_id: int) -> None:
         try:
             from ui.calls.call_dialog import CallDialog
@@ -259,6 +282,8 @@ class MainWindow(QMainWindow):
             self.callerid_label.setText("شناسه تماس: خطا در راه‌اندازی")
 
     def closeEvent(self, event) -> None:
+        if self.sms_auto is not None:
+            self.sms_auto.stop()
         if self.live is not None:
             self.live.stop()
         if self.callerid is not None:

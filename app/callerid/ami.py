@@ -318,6 +318,31 @@ class OriginateResult:
     action_id: str = ""
 
 
+def dial_extension(user_id: int | None = None) -> str:
+    """The extension click-to-call rings first: the desk's own («داخلی این میز»), else the extension of the
+    colleague signed in here (Settings › colleagues); "" when neither is known."""
+    from app import settings
+    from app.callerid import settings_keys as sk
+    from app.core.text import to_ascii_digits
+
+    ext = to_ascii_digits(str(settings.get(sk.PBX_EXTENSION) or "")).strip()
+    if ext:
+        return ext
+    if user_id is None:
+        from app.office import session
+
+        user_id = session.current_user_id()
+    if not user_id:
+        return ""
+    from models.core import User
+
+    try:
+        return str(User.select(User.extension).where(User.id == user_id).scalar() or "").strip()
+    except Exception:  # an old database, a lost connection: no extension known
+        logger.warning("extension of user %s not read", user_id, exc_info=True)
+        return ""
+
+
 def dial_number(number: str) -> str:
     """What the PBX should dial: ASCII digits; +98… / 0098… become 0…; spaces and dashes dropped."""
     from app.core.text import to_ascii_digits
@@ -342,10 +367,10 @@ def originate(number: str, extension: str | None = None, *, host: str | None = N
     from app.callerid import settings_keys as sk
 
     target = dial_number(number)
-    ext = (extension or settings.get(sk.PBX_EXTENSION) or "").strip()
+    ext = (extension or dial_extension()).strip()
     if not ext:
-        raise UserError("داخلی تلفن این میز در تنظیمات › شناسه تماس نوشته نشده است؛ بدون آن مرکز تلفن نمی‌داند "
-                        "کدام گوشی را زنگ بزند.")
+        raise UserError("داخلی تلفن این میز در تنظیمات › شناسه تماس (یا داخلی شما در «همکاران و نقش‌ها») نوشته "
+                        "نشده است؛ بدون آن مرکز تلفن نمی‌داند کدام گوشی را زنگ بزند.")
     if host is None:
         host, port = sk.parse_pbx_address(settings.get(sk.PBX_ADDRESS), "ami")
     port = port or DEFAULT_PORT

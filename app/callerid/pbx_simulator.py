@@ -283,13 +283,20 @@ class AmiServer:
 
     # -- clients -----------------------------------------------------------------------------------------
     def _accept(self) -> None:
-        self._sock.settimeout(0.1)
+        try:
+            self._sock.settimeout(0.1)
+        except OSError:  # closed before this thread ran
+            return
         while not self._stop.is_set():
             try:
                 sock, _ = self._sock.accept()
             except (TimeoutError, OSError):
                 continue
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                sock.close()
+                continue
             client = _Client(sock)
             with self._lock:
                 self._clients.append(client)
@@ -298,7 +305,10 @@ class AmiServer:
             t.start()
 
     def _serve(self, client: _Client) -> None:
-        client.sock.settimeout(0.2)
+        try:
+            client.sock.settimeout(0.2)
+        except OSError:  # the server closed this client before its thread started
+            return
         try:
             while not self._stop.is_set():
                 try:
@@ -500,7 +510,7 @@ class SmdrPty:
     """SMDR records on a pseudo-terminal (the far end is the "serial port" the CRM opens)."""
 
     def __init__(self, link: str | None = None, page_length: int = 0):
-        import tty
+        import tty  # POSIX only, like os.openpty (SmdrTcpServer is the portable one)
 
         self._master, self._slave = os.openpty()
         tty.setraw(self._master)
@@ -572,7 +582,10 @@ class SmdrTcpServer:
         return f"{self.host}:{self.port}"
 
     def _accept(self) -> None:
-        self._sock.settimeout(0.1)
+        try:
+            self._sock.settimeout(0.1)
+        except OSError:  # closed before this thread ran
+            return
         while not self._stop.is_set():
             try:
                 c, _ = self._sock.accept()
@@ -582,9 +595,9 @@ class SmdrTcpServer:
 
     def _readline(self, c: socket.socket, timeout: float = 5.0) -> str | None:
         buf = b""
-        c.settimeout(timeout)
         while b"\n" not in buf and b"\r" not in buf:
             try:
+                c.settimeout(timeout)
                 data = c.recv(256)
             except OSError:
                 return None
@@ -720,8 +733,8 @@ def cmd_simulate(args) -> int:
             finally:
                 server.close()
             return 0
-        # smdr
-        if args.tcp:
+        # smdr: a pty, or a LAN port (with --tcp, and always on Windows, which has no ptys)
+        if args.tcp or not hasattr(os, "openpty"):
             port = 2300 if args.tcp_port is None else args.tcp_port
             try:
                 target = SmdrTcpServer(port=port, user=args.user or "SMDR", password=args.secret or "PCCSMDR")

@@ -98,6 +98,8 @@ class CallView:
     result: str = ""            # the result the row gets ("device_lost" when the device went away)
     extension: str = ""         # a PBX's extension that rang (the one that answered, once it has)
     answered_by: str = ""       # the extension that answered (PBX sources), "" when none did / not known
+    extensions: tuple[str, ...] = ()    # every extension that rang (a PBX's ring group); the popup's desks
+    colleague: str = ""         # set by app.office.visibility: the customer is this colleague's, not shown here
     snap: lc.CallSnapshot | None = field(default=None, compare=False, repr=False)
 
 
@@ -126,6 +128,7 @@ class _Live:
     snap: lc.CallSnapshot | None = None
     extension: str = ""
     answered_by: str = ""
+    extensions: tuple[str, ...] = ()
     user_id: int | None = None
     recorded_state: bool = False        # the writer has stored the latest snapshot
     retries: int = 0
@@ -489,7 +492,7 @@ def _view(live: _Live, s: lc.CallSnapshot) -> CallView:
         other_matches=live.other_matches, started_at=s.started_at, answered_at=s.answered_at,
         ended_at=s.ended_at, duration=s.duration, rings=s.rings, final=s.final, number_known=s.number_known,
         source=s.source, outcome_unknown=s.outcome_unknown, result=_result(s), extension=live.extension,
-        answered_by=live.answered_by, snap=s)
+        answered_by=live.answered_by, extensions=live.extensions, snap=s)
 
 
 def _apply_extension(live: _Live, extra: dict) -> None:
@@ -497,6 +500,11 @@ def _apply_extension(live: _Live, extra: dict) -> None:
     answered = str(extra.get("answered_by") or "").strip()
     if ext:
         live.extension = ext
+    rang = tuple(str(e).strip() for e in (extra.get("extensions") or ()) if str(e).strip())
+    if rang:
+        live.extensions = tuple(dict.fromkeys(live.extensions + rang))
+    elif ext and ext not in live.extensions:
+        live.extensions = (*live.extensions, ext)
     if answered and answered != live.answered_by:
         live.answered_by = answered
         live.extension = answered
@@ -507,8 +515,17 @@ def _apply_extension(live: _Live, extra: dict) -> None:
 
 
 def user_at_extension(ext: str) -> int | None:
-    """The colleague at an extension: the office's extension map (settings_keys.user_for_extension) names
-    them by username or by name; None when the map does not say or names nobody we know."""
+    """The colleague at an extension: the colleague whose own extension it is (Settings › colleagues), else the
+    office's extension map (settings_keys.user_for_extension), which names them by username or by name; None
+    when neither says or the map names nobody we know."""
+    try:
+        from app.office.users import user_by_extension
+
+        u = user_by_extension(ext)
+        if u is not None:
+            return u.id
+    except Exception:  # a look-up failure must not lose the call
+        logger.exception("caller ID: user look-up failed for extension %r", ext)
     who = sk.user_for_extension(ext).strip()
     if not who:
         return None

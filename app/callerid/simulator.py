@@ -1,7 +1,9 @@
-"""A simulated caller-ID device on a pseudo-terminal: a voice modem or a multi-line box.
+"""A simulated caller-ID device on a pseudo-terminal or a TCP port: a voice modem or a multi-line box.
 
 `crm callerid simulate` opens a pty, prints the path of its far end (the "port" the CRM opens, optionally
-behind a stable symlink such as /tmp/crm-modem), answers AT commands like a modem of the chosen chipset,
+behind a stable symlink such as /tmp/crm-modem), or with ``--tcp`` listens on 127.0.0.1 and prints its
+``socket://127.0.0.1:PORT`` address (the way to try caller ID without hardware on Windows, which has no ptys),
+answers AT commands like a modem of the chosen chipset,
 and rings with chosen numbers in the byte format of the chosen device. Tests and the bench drive the
 ``Simulator`` class directly; the byte formats are the small pure functions at the top of this module.
 
@@ -29,6 +31,7 @@ import logging
 import os
 import re
 import select
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -482,6 +485,13 @@ class AtInterpreter:
 # =========================================================================================================
 # The simulator: a pty, a thread, a schedule.
 # =========================================================================================================
+def _close_quietly(sock: socket.socket) -> None:
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
 @dataclass
 class LineState:
     state: str = "idle"                 # idle, ringing, answered, offhook
@@ -506,7 +516,10 @@ class SimulatorOptions:
     max_rings: int = 8                  # then the call rings out (missed)
     digit_gap: float = 0.15             # seconds between dialled digits
     dial_result: str = "OK"
-    link: str | None = None
+    link: str | None = None             # pty only: a stable symlink to the pty (/tmp/crm-modem)
+    transport: str = "pty"              # "pty" (POSIX) or "tcp": a socket:// port, on every OS
+    tcp_host: str = "127.0.0.1"
+    tcp_port: int = 0                   # 0: any free port (sim.port says which)
     output: Callable[[str], None] | None = field(default=None, repr=False)   # a trace of what is written
 
 
@@ -518,17 +531,28 @@ class Simulator:
         sim.ring(2, "09121234567"); sim.answer(2); sim.hangup(2); sim.miss(1); sim.dial(3, "0912…")
         sim.reopen()                 # unplug and replug: a new pty, the link moved to it
         sim.close()
+
+    With ``transport="tcp"`` the device listens on ``tcp_host:tcp_port`` instead (no pty, so on Windows too):
+    ``sim.port`` is ``socket://127.0.0.1:N``, which the CRM opens like any serial port (pyserial's URL
+    support). One connection at a time, like a serial cable: a new one takes over from the old. Bytes written
+    while nobody is connected are lost, as a real device's would be; ``wait_for_client()`` waits for the CRM.
     """
 
     def __init__(self, options: SimulatorOptions | None = None, **kw):
         self.opt = options or SimulatorOptions(**kw)
+        if self.opt.transport not in ("pty", "tcp"):
+            raise ValueError(f"unknown transport {self.opt.transport!r}")
+        if self.opt.transport == "tcp" and self.opt.link:
+            raise ValueError("a link is for a pty; a TCP simulator is reached at its socket:// address")
         self.protocol = protocol_for(self.opt.device, self.opt.raw)
         self.at = AtInterpreter(self.opt.chipset, self.opt.dial_result) if self.opt.device == "modem" else None
         if self.at is not None and self.opt.cid_enabled:
             self.at.cid_mode = 2 if self.opt.raw else 1
         self.lines: dict[int, LineState] = {n: LineState() for n in range(1, max(1, self.opt.lines) + 1)}
-        self.master: int | None = None
-        self.slave: int | None = None
+        self.master: int | None = None        # pty: the device's end
+        self.slave: int | None = None         # pty: the computer's end (kept open so the pty lives)
+        self.listener: socket.socket | None = None   # tcp: the listening socket
+        self.client: socket.socket | None = None     # tcp: the connected computer
         self.path: str | None = None
         self.written = bytearray()            # everything sent to the port (for tests)
         self.received = bytearray()           # everything the computer sent
@@ -537,7 +561,11 @@ class Simulator:
         self._seq = itertools.count()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._wake_r, self._wake_w = os.pipe()
+        self._connected = threading.Event()
+        # wakes the thread's select(); a socket pair, because Windows selects on sockets only
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
         self._congested = False
 
     # -- life cycle -----------------------------------------------------------------------------------------
@@ -547,17 +575,84 @@ class Simulator:
 
     @property
     def port(self) -> str:
-        """What the CRM should open: the link when there is one, else the pty path."""
+        """What the CRM should open: the link when there is one, else the pty path or the socket:// URL."""
         return self.opt.link or self.path or ""
 
+    @property
+    def tcp(self) -> bool:
+        return self.opt.transport == "tcp"
+
+    @property
+    def plugged(self) -> bool:
+        return (self.listener if self.tcp else self.master) is not None
+
     def start(self) -> Simulator:
-        self._open_pty()
+        self._open_port()
         self._thread = threading.Thread(target=self._run, name="callerid-simulator", daemon=True)
         self._thread.start()
         return self
 
+    def _open_port(self) -> None:
+        if self.tcp:
+            self._open_tcp()
+        else:
+            self._open_pty()
+
+    def _open_tcp(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if os.name == "posix":    # on Windows SO_REUSEADDR would let two listeners share the port
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.opt.tcp_host, self.opt.tcp_port))
+            sock.listen(1)
+        except OSError:
+            sock.close()
+            raise
+        sock.setblocking(False)
+        host, port = sock.getsockname()[:2]
+        self.opt.tcp_port = port              # plugged in again at the same address
+        with self._lock:
+            self.listener = sock
+            self.path = f"socket://{host}:{port}"
+        logger.info("simulated %s on %s", self.opt.device, self.path)
+
+    def _accept(self) -> None:
+        """A computer connected: it is now the one at the end of the cable (any earlier one is dropped)."""
+        listener = self.listener
+        if listener is None:
+            return
+        try:
+            conn, _addr = listener.accept()
+        except OSError:
+            return
+        conn.setblocking(False)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self._lock:
+            old, self.client = self.client, conn
+            self._congested = False
+        if old is not None:
+            _close_quietly(old)
+        hello = self.protocol.hello(len(self.lines))
+        if hello:
+            self.write(hello)
+        self._connected.set()
+        logger.info("simulator: a computer connected to %s", self.path)
+
+    def _drop_client(self) -> None:
+        with self._lock:
+            conn, self.client = self.client, None
+            self._connected.clear()
+        if conn is not None:
+            _close_quietly(conn)
+
+    def wait_for_client(self, timeout: float = 5.0) -> bool:
+        """TCP: wait until a computer is connected (a pty is always "connected")."""
+        return True if not self.tcp else self._connected.wait(timeout)
+
     def _open_pty(self) -> None:
-        import tty  # POSIX only, like os.openpty
+        if not hasattr(os, "openpty"):
+            raise OSError("no pseudo-terminals on this system; use transport='tcp'")
+        import tty  # POSIX only, like os.openpty: the one back end that needs termios
 
         master, slave = os.openpty()
         tty.setraw(slave)                     # no echo or line editing by the tty itself: the modem echoes
@@ -578,21 +673,26 @@ class Simulator:
             self.write(hello)
         logger.info("simulated %s on %s", self.opt.device, self.path)
 
-    def _close_pty(self) -> None:
+    def _close_port(self) -> None:
         with self._lock:
             fds = (self.master, self.slave)
             self.master = self.slave = None
+            listener, self.listener = self.listener, None
         for fd in fds:
             if fd is not None:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
+        if listener is not None:
+            _close_quietly(listener)
+        self._drop_client()
         self._wake()
 
     def unplug(self, remove_link: bool = True) -> None:
-        """The device disappears: the pty is closed (and the link removed)."""
-        self._close_pty()
+        """The device disappears: the pty is closed (and the link removed), or the connection dropped and the
+        TCP port closed."""
+        self._close_port()
         if remove_link and self.opt.link:
             try:
                 os.unlink(self.opt.link)
@@ -600,9 +700,10 @@ class Simulator:
                 pass
 
     def plug(self) -> None:
-        """The device comes back: a new pty (maybe at a new /dev/pts/N), the link pointed at it."""
-        if self.master is None:
-            self._open_pty()
+        """The device comes back: a new pty (maybe at a new /dev/pts/N), the link pointed at it; or the same
+        TCP port listening again."""
+        if not self.plugged:
+            self._open_port()
             self._wake()
 
     def reopen(self) -> None:
@@ -615,11 +716,8 @@ class Simulator:
         if self._thread is not None:
             self._thread.join(2.0)
         self.unplug(remove_link=True)
-        for fd in (self._wake_r, self._wake_w):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        for sock in (self._wake_r, self._wake_w):
+            _close_quietly(sock)
 
     def __enter__(self) -> Simulator:
         return self if self._thread else self.start()
@@ -633,15 +731,16 @@ class Simulator:
         if not data:
             return time.perf_counter()
         with self._lock:
-            fd = self.master
-            if fd is None:
-                logger.debug("simulator unplugged: %r dropped", data)
+            target: int | socket.socket | None = self.client if self.tcp else self.master
+            if target is None:
+                logger.debug("simulator unplugged or not connected: %r dropped", data)
                 return time.perf_counter()
             view = memoryview(data)
             deadline = time.monotonic() + (0.0 if self._congested else 0.2)
+            lost = False
             while view:
                 try:
-                    n = os.write(fd, view)
+                    n = target.send(view) if isinstance(target, socket.socket) else os.write(target, view)
                     view = view[n:]
                     self._congested = False
                 except BlockingIOError:
@@ -651,19 +750,22 @@ class Simulator:
                             logger.warning("nobody reads the simulated port: output dropped")
                         self._congested = True
                         break
-                    select.select([], [fd], [], 0.02)
+                    select.select([], [target], [], 0.02)
                 except OSError as e:
                     logger.debug("simulator write failed: %s", e)
+                    lost = isinstance(target, socket.socket)
                     break
             t = time.perf_counter()
             self.written += data
+        if lost:
+            self._drop_client()
         if self.opt.output:
             self.opt.output(data.decode("utf-8", errors="replace"))
         return t
 
     def _wake(self) -> None:
         try:
-            os.write(self._wake_w, b"x")
+            self._wake_w.send(b"x")
         except OSError:
             pass
 
@@ -673,35 +775,51 @@ class Simulator:
         self._wake()
 
     # -- the thread: AT answers and scheduled rings -----------------------------------------------------------
+    def _read_ready(self, ready: list) -> bytes:
+        """What the computer sent, from whichever of the port's handles select() found ready."""
+        with self._lock:
+            fd, listener, client = self.master, self.listener, self.client
+        if listener is not None and listener in ready:
+            self._accept()
+        if client is not None and client in ready:
+            try:
+                data = client.recv(4096)
+            except (BlockingIOError, InterruptedError):
+                return b""
+            except OSError:
+                data = b""
+            if not data:                      # the computer closed the port
+                self._drop_client()
+            return data
+        if fd is not None and fd in ready:
+            try:
+                return os.read(fd, 4096)
+            except OSError:                   # BlockingIOError, InterruptedError, EIO of a closed pty
+                return b""
+        return b""
+
     def _run(self) -> None:
         while not self._stop.is_set():
             with self._lock:
                 due = self._schedule[0][0] if self._schedule else None
-                fd = self.master
+                handles = [h for h in (self.master, self.listener, self.client) if h is not None]
             timeout = 0.5 if due is None else max(0.0, min(0.5, due - time.monotonic()))
-            rlist = [self._wake_r] + ([fd] if fd is not None else [])
             try:
-                ready, _, _ = select.select(rlist, [], [], timeout)
+                ready, _, _ = select.select([self._wake_r, *handles], [], [], timeout)
             except (OSError, ValueError):
                 ready = []
             if self._wake_r in ready:
                 try:
-                    os.read(self._wake_r, 4096)
+                    self._wake_r.recv(4096)
                 except OSError:
                     pass
-            if fd is not None and fd in ready:
-                try:
-                    data = os.read(fd, 4096)
-                except (BlockingIOError, InterruptedError):
-                    data = b""
-                except OSError:
-                    data = b""
-                if data:
-                    self.received += data
-                    if self.at is not None:
-                        reply = self.at.feed(data)
-                        if reply:
-                            self.write(reply)
+            data = self._read_ready(ready)
+            if data:
+                self.received += data
+                if self.at is not None:
+                    reply = self.at.feed(data)
+                    if reply:
+                        self.write(reply)
             self._run_due()
 
     def _run_due(self) -> None:

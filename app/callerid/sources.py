@@ -37,6 +37,7 @@ import errno
 import logging
 import os
 import queue
+import re
 import select
 import socket
 import threading
@@ -62,6 +63,8 @@ REOPEN_FAST_WINDOW = 60.0
 DEFAULT_BAUD = 57600
 DEFAULT_NCID_PORT = 3333
 SIMULATOR_LINK = "/tmp/crm-modem"   # where `crm callerid simulate --link` puts its symlink by default
+SIMULATOR_TCP_PORT = 7001           # where `crm callerid simulate --tcp` listens by default (always, on Windows)
+SIMULATOR_URL = f"socket://127.0.0.1:{SIMULATOR_TCP_PORT}"
 
 
 def default_idle_flush() -> float:
@@ -109,13 +112,45 @@ class SourceLost(Exception):
     """The open device went away (unplugged, pty closed, server hung up)."""
 
 
+def is_port_url(port: str) -> bool:
+    """socket://host:port, rfc2217://…, loop:// — a port pyserial reaches through a URL handler, not a device."""
+    return "://" in (port or "")
+
+
+def check_socket_url(url: str) -> tuple[str, int]:
+    """socket://HOST:PORT → (host, port); ValueError when the host or a port in 1…65535 is missing."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    port = parts.port                     # ValueError when out of range or not a number
+    if parts.scheme.lower() != "socket" or not parts.hostname or not port:
+        raise ValueError(f"expected socket://HOST:PORT, not {url!r}")
+    return parts.hostname, port
+
+
 def serial_open_error(port: str, exc: BaseException) -> SourceUnavailable:
     """pyserial's open failure → a Persian message the receptionist can act on (no traceback)."""
     text = str(exc)
     low = text.lower()
     code = getattr(exc, "errno", None)
-    if code is None and isinstance(exc.__cause__ or exc.__context__, OSError):
-        code = (exc.__cause__ or exc.__context__).errno
+    cause = exc.__cause__ or exc.__context__
+    if code is None and isinstance(cause, OSError):
+        code = cause.errno
+    if is_port_url(port):
+        if isinstance(exc, ValueError) or ("protocol" in low and "not known" in low) or "expected a string" in low:
+            return SourceUnavailable(
+                f"نشانی درگاه «{port}» درست نیست؛ نام درگاه (مانند COM3 یا /dev/ttyUSB0) یا نشانی شبکه به شکل "
+                f"socket://192.168.1.20:4001 بنویسید.", state=ERROR, details=text)
+        if isinstance(cause, socket.gaierror):
+            return SourceUnavailable(f"نشانی «{port}» پیدا نشد؛ نشانی IP دستگاه را درست بنویسید.", state=ERROR,
+                                     details=text)
+        if code in (errno.ECONNREFUSED, getattr(errno, "WSAECONNREFUSED", -2)) or "refused" in low:
+            return SourceUnavailable(
+                f"دستگاه در نشانی «{port}» اتصال را نپذیرفت؛ روشن بودن دستگاه (یا شبیه‌ساز) و شماره درگاه را "
+                f"بررسی کنید. با آماده شدن آن، برنامه خودش وصل می‌شود.", state=NO_DEVICE, details=text)
+        return SourceUnavailable(
+            f"دستگاه در نشانی «{port}» در دسترس نیست؛ کابل شبکه و نشانی IP را بررسی کنید.", state=NO_DEVICE,
+            details=text)
     if code in (errno.EBUSY, errno.EAGAIN) or "exclusively lock" in low or "resource busy" in low \
             or "device or resource busy" in low:
         return SourceUnavailable(
@@ -187,17 +222,26 @@ class PortInfo:
     hwid: str = ""
 
 
-def list_ports(extra: Sequence[str] = (SIMULATOR_LINK,)) -> list[PortInfo]:
-    """The serial ports this PC has (COM3…, /dev/ttyACM0, /dev/ttyUSB0…), plus the stable
-    /dev/serial/by-id names on Linux and the simulator's link when it exists."""
+def _port_order(device: str) -> tuple:
+    """COM3 before COM10, ttyUSB2 before ttyUSB10: the number in the name compared as a number."""
+    return tuple(int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", device))
+
+
+def list_ports(extra: Sequence[str] = (SIMULATOR_LINK,), simulator_url: str | None = None) -> list[PortInfo]:
+    """The serial ports this PC has (COM3…, /dev/ttyACM0, /dev/ttyUSB0…), as pyserial's list_ports reports them
+    (ListPortInfo: device, description, hwid), in natural order; plus the stable /dev/serial/by-id names on
+    Linux, the simulator's link when it exists and, where there are no ptys (Windows), the simulator's
+    socket:// address (``simulator_url``: None picks that default; "" leaves it out)."""
     out: list[PortInfo] = []
     seen: set[str] = set()
     try:
         from serial.tools import list_ports as lp
 
-        for p in sorted(lp.comports(), key=lambda p: p.device):
+        for p in sorted(lp.comports(), key=lambda p: _port_order(p.device)):
+            if not p.device or p.device in seen:
+                continue
             desc = p.description if p.description and p.description != "n/a" else p.device
-            out.append(PortInfo(p.device, desc, p.hwid if p.hwid != "n/a" else ""))
+            out.append(PortInfo(p.device, desc, p.hwid if p.hwid and p.hwid != "n/a" else ""))
             seen.add(p.device)
     except Exception:  # listing ports must never break the settings page
         logger.exception("listing serial ports failed")
@@ -209,6 +253,10 @@ def list_ports(extra: Sequence[str] = (SIMULATOR_LINK,)) -> list[PortInfo]:
     for path in extra:
         if path and path not in seen and os.path.exists(path):
             out.append(PortInfo(path, "شبیه‌ساز شناسه تماس" if path == SIMULATOR_LINK else path, ""))
+    if simulator_url is None:
+        simulator_url = "" if hasattr(os, "openpty") else SIMULATOR_URL
+    if simulator_url:
+        out.append(PortInfo(simulator_url, "شبیه‌ساز شناسه تماس روی شبکه (crm callerid simulate --tcp)", ""))
     return out
 
 
@@ -230,6 +278,7 @@ class SerialSource(Source):
             raise SourceUnavailable("هنوز درگاهی برای شناسه تماس انتخاب نشده است؛ در تنظیمات، درگاه مودم یا "
                                     "دستگاه را انتخاب کنید.", state=NO_DEVICE)
         self.port = str(port).strip()
+        self._url = is_port_url(self.port)
         self.baud = int(baud)
         self.default_format = fmt or "auto"
         self.init = init
@@ -250,27 +299,36 @@ class SerialSource(Source):
         return self._ser is not None
 
     def _open_port(self, port: str):
+        """Opens ``port`` through pyserial's URL support, so a COM name (COM3), a device path (/dev/ttyACM0,
+        a pty or its link) and a network URL (socket://127.0.0.1:7001: a serial-to-Ethernet converter, or the
+        simulator on a PC without ptys) are all just a port."""
         import serial
 
-        ser = serial.Serial()
-        ser.port = port
+        if port.lower().startswith("socket://"):
+            check_socket_url(port)        # pyserial's own check trips on a missing or out-of-range port number
+        ser = serial.serial_for_url(port, do_not_open=True)
         ser.baudrate = self.baud
         ser.bytesize, ser.parity, ser.stopbits = serial.EIGHTBITS, serial.PARITY_NONE, serial.STOPBITS_ONE
         ser.timeout = POLL_SECONDS
         ser.write_timeout = 2.0
-        ser.dtr = self.dtr            # applied by open(); ignored quietly by ptys, which have no DTR line
+        ser.dtr = self.dtr            # applied by open(); ignored quietly by ptys and sockets, which have no DTR line
         ser.rts = True
-        if os.name == "posix":
+        native = not is_port_url(port)
+        if native and os.name == "posix":
             ser.exclusive = self.exclusive
-        if os.name == "posix" and not self.init:
-            # pyserial's open() discards whatever is already in the input queue (tcflush). A box that came back
-            # and spoke before the port was reopened would lose that record, so a listener that sends nothing
-            # keeps it. (With a modem init, the init's own exchange deals with stale bytes.)
-            ser._reset_input_buffer = lambda: None
+        # open() discards whatever is already in the input queue (tcflush on POSIX, a drain of the socket for
+        # socket://). A box that came back and spoke before the port was reopened would lose that record, so a
+        # listener that sends nothing keeps it. (With a modem init, the init's own exchange deals with stale
+        # bytes. On Windows the driver's purge is inside open() itself and cannot be skipped.)
+        name = None
+        if not self.init:
+            name = "reset_input_buffer" if not native else "_reset_input_buffer" if os.name == "posix" else None
+        if name:
+            setattr(ser, name, lambda: None)
             try:
                 ser.open()
             finally:
-                del ser._reset_input_buffer
+                delattr(ser, name)
         else:
             ser.open()
         return ser
@@ -309,6 +367,8 @@ class SerialSource(Source):
         return result.status_note
 
     def _remember_usb_id(self) -> None:
+        if self._url:
+            return
         try:
             from serial.tools import list_ports as lp
 
@@ -322,7 +382,7 @@ class SerialSource(Source):
 
     def _find_moved(self) -> str | None:
         """The same USB device (vid, pid, serial) re-enumerated under another name (ttyACM0 → ttyACM1)."""
-        if not self._usb_id:
+        if not self._usb_id or self._url:
             return None
         try:
             from serial.tools import list_ports as lp
@@ -342,9 +402,18 @@ class SerialSource(Source):
         try:
             data = ser.read(1)
             if data:
-                n = ser.in_waiting
-                if n:
-                    data += ser.read(n)
+                if self._url:
+                    # a URL port's in_waiting is only "something or nothing" (socket://): take what has arrived
+                    # without waiting, in one read
+                    ser.timeout = 0
+                    try:
+                        data += ser.read(65536)
+                    finally:
+                        ser.timeout = POLL_SECONDS
+                else:
+                    n = ser.in_waiting
+                    if n:
+                        data += ser.read(n)
             return data
         except Exception as e:  # SerialException, OSError, or pyserial's own slips on a dead fd
             raise SourceLost(str(e)) from e
@@ -656,8 +725,11 @@ class Pump:
 
     def _read_until_lost(self, stop: threading.Event) -> bool:
         """Read until stop (→ False) or the device goes away (→ True)."""
+        fmt = self.fmt
+        if fmt == "auto":                 # a source that recognised its device on opening says which
+            fmt = getattr(self.source, "detected_format", "") or fmt
         try:
-            self.decoder = self.decoder_factory(self.fmt)
+            self.decoder = self.decoder_factory(fmt)
         except Exception as e:  # noqa: BLE001 - e.g. an unknown format in the settings
             self.source.close()
             self._set_state(ERROR, getattr(e, "message", str(e)))

@@ -2,6 +2,12 @@
 
 - Calls: which lines this desk watches (desk setting office.watch_lines: «all», «none», or line numbers such as
   «2» or «1،3»); a call event becomes a CallView again for the popup.
+- Calls from the office's telephone system name the extensions that ring: such a call pops on the desk of the
+  colleague whose extension rings (the signed-in person's extension, or the desk's own «داخلی این میز»), and not
+  on the desks of colleagues with another extension (unless their desk asks for every extension,
+  office.watch_other_extensions). A desk with no extension (a reception PC without a phone of its own) follows
+  its lines. The desk holding the device applies the same rule to its own popups when other desks share the
+  office (PostgreSQL); alone (SQLite) it shows every call.
 - `changed`: which list of the program a table belongs to (the bus's data_changed keys).
 """
 from __future__ import annotations
@@ -16,6 +22,7 @@ from app import options, settings
 logger = logging.getLogger(__name__)
 
 WATCH_LINES = options.OFFICE_WATCH_LINES       # declared in app/options.py
+WATCH_OTHER_EXTENSIONS = options.OFFICE_WATCH_OTHER_EXTENSIONS
 
 ALL = "all"
 NONE = "none"
@@ -71,6 +78,76 @@ def watches(line: int | None, watch: str | frozenset[int] | None = None) -> bool
     return (line or 1) in w
 
 
+def format_watch(watch: str | frozenset[int]) -> str:
+    """The stored form of a watch choice: «all», «none» or «1,3»."""
+    if watch in (ALL, NONE):
+        return str(watch)
+    return ",".join(str(n) for n in sorted(watch)) or NONE
+
+
+def desk_extensions(user_id: int | None) -> frozenset[str]:
+    """The extensions whose calls are this desk's: the signed-in colleague's own and the desk's «داخلی این
+    میز» (callerid.pbx_extension)."""
+    from app.core.text import to_ascii_digits
+
+    out = set()
+    desk = to_ascii_digits(str(settings.get(options.CALLERID_PBX_EXTENSION) or "")).strip()
+    if desk:
+        out.add(desk)
+    if user_id:
+        try:
+            from models.core import User
+
+            ext = User.select(User.extension).where(User.id == user_id).scalar()
+        except Exception:  # an old database without the column, a lost connection: the desk's own only
+            logger.warning("extension of user %s not read", user_id, exc_info=True)
+            ext = None
+        if ext:
+            out.add(str(ext).strip())
+    return frozenset(out)
+
+
+def call_extensions(view: Any) -> frozenset[str]:
+    """The extensions a call rang (from a PBX); empty for the lines of a caller-ID box."""
+    exts = {str(e) for e in (getattr(view, "extensions", None) or ()) if e}
+    if getattr(view, "extension", ""):
+        exts.add(str(view.extension))
+    return frozenset(exts)
+
+
+def extension_decides(view: Any, mine: frozenset[str], others: bool | None = None) -> bool | None:
+    """True: the call rings this desk's extension; False: it rings only others' and this desk has an extension
+    of its own (and does not ask for everyone's); None: extensions do not decide (no PBX, or no extension here,
+    or the desk watches every extension)."""
+    rang = call_extensions(view)
+    if not rang:
+        return None
+    if mine & rang:
+        return True
+    if not mine:
+        return None
+    if others is None:
+        others = bool(settings.get(WATCH_OTHER_EXTENSIONS))
+    return None if others else False
+
+
+def shows_call(view: Any, mine: frozenset[str] = frozenset(), watch: str | frozenset[int] | None = None,
+               others: bool | None = None) -> bool:
+    """Does this desk pop another desk's call? Its extension first, then its lines."""
+    by_ext = extension_decides(view, mine, others)
+    if by_ext is not None:
+        return by_ext
+    return watches(view.line, watch)
+
+
+def shows_own_call(view: Any, mine: frozenset[str], shared: bool, others: bool | None = None) -> bool:
+    """Does the desk holding the device pop its own call? Always when it is the only desk; with other desks
+    (shared), not a call that rings only a colleague's extension."""
+    if not shared:
+        return True
+    return extension_decides(view, mine, others) is not False
+
+
 def call_payload(view: Any) -> dict:
     """A CallView as JSON-ready data (dates as ISO text)."""
     out = {}
@@ -92,6 +169,8 @@ def call_view(payload: dict) -> Any | None:
             v = payload[f.name]
             if isinstance(v, str) and f.name.endswith("_at"):
                 v = dt.datetime.fromisoformat(v)
+            elif isinstance(v, list):
+                v = tuple(v)
             kwargs[f.name] = v
         return CallView(**kwargs)
     except (TypeError, ValueError):

@@ -27,9 +27,16 @@ def list_users(active_only: bool = True) -> list[User]:
 
 @roles.guard("users.manage")
 @audit.tracked(lambda a: "update" if a.get("user_id") else "create", "user", key="user_id")
-def save_user(name: str, username: str, role: str, user_id: int | None = None, active: bool = True) -> User:
+def save_user(name: str, username: str, role: str, user_id: int | None = None, active: bool = True,
+              extension: str | None = None) -> User:
+    """Create or edit a colleague. ``extension`` is their phone on the office's telephone system ("" for none,
+    None to leave it as it is)."""
     name, username = clean(name), clean(username).lower()
     errors = {}
+    if extension is not None:
+        extension, problem = check_extension(extension, user_id)
+        if problem:
+            errors["extension"] = problem
     if not name:
         errors["name"] = "نام همکار را بنویسید."
     if not username:
@@ -44,9 +51,37 @@ def save_user(name: str, username: str, role: str, user_id: int | None = None, a
     if user_id:
         u = User.get_by_id(user_id)
         u.name, u.username, u.role, u.active = name, username, role, active
+        if extension is not None:
+            u.extension = extension
         u.save()
         return u
-    return User.create(name=name, username=username, role=role, active=active)
+    return User.create(name=name, username=username, role=role, active=active, extension=extension or "")
+
+
+def check_extension(text: str, user_id: int | None = None) -> tuple[str, str]:
+    """(the extension as ASCII digits, "" or a Persian reason it cannot be this colleague's)."""
+    from app.core.text import to_ascii_digits, to_persian_digits
+
+    ext = to_ascii_digits(clean(text or "")).replace(" ", "")
+    if not ext:
+        return "", ""
+    if not ext.isdigit() or len(ext) > 8:
+        return ext, "داخلی را فقط با رقم بنویسید (مانند ۱۰۲)."
+    q = User.select(User.name).where(User.extension == ext, User.active == True)  # noqa: E712
+    if user_id:
+        q = q.where(User.id != user_id)
+    other = q.first()
+    if other is not None:
+        return ext, f"داخلی {to_persian_digits(ext)} به «{other.name}» داده شده است."
+    return ext, ""
+
+
+def user_by_extension(ext: str | None) -> User | None:
+    """The active colleague at this extension, if one has it."""
+    ext = (ext or "").strip()
+    if not ext:
+        return None
+    return User.select().where(User.extension == ext, User.active == True).order_by(User.id).first()  # noqa: E712
 
 
 # --- what the audit log keeps of a record (before/after) ---
@@ -58,4 +93,5 @@ def _user(uid: int) -> dict | None:
     u = User.get_or_none(User.id == uid)
     if u is None:
         return None
-    return {"name": u.name, "username": u.username, "role": u.role, "active": u.active, "_label": u.name}
+    return {"name": u.name, "username": u.username, "role": u.role, "active": u.active, "extension": u.extension,
+            "_label": u.name}

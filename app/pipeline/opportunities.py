@@ -29,6 +29,7 @@ from app.core.errors import NotFound, UserError, ValidationError
 from app.core.jalali import JalaliError, format_date, parse_date
 from app.core.text import clean
 from app.customers import timeline
+from app.pipeline import access
 from models.core import Customer, User
 from models.pipeline import (
     Competitor,
@@ -266,6 +267,7 @@ def create_opportunity(data: dict, user: int | None = None) -> Opportunity:
         raise ValidationError({"stage": "فرصت تازه در مرحله باز ساخته می‌شود؛ پس از ساختن آن را برنده یا "
                                         "ازدست‌رفته کنید."})
     customer = Customer.get_by_id(f["customer"])
+    access.check_customer(customer.id)
     if "owner" not in f or f["owner"] is None:
         f["owner"] = customer.assigned_to_id or user
     if not f.get("source"):
@@ -295,6 +297,7 @@ def _get(opp_id: int) -> Opportunity:
     opp = Opportunity.get_or_none(Opportunity.id == opp_id)
     if opp is None:
         raise NotFound("این فرصت فروش پیدا نشد (شاید حذف شده است).")
+    access.check(opp)
     return opp
 
 

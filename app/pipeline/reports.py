@@ -8,7 +8,9 @@ Definitions (dates are Gregorian, inclusive; the owner/source filters apply to e
   won). An opportunity *reached* a stage when its history went through it or through a later stage of the
   order, or when it was won (skipping a stage counts as passing it). Per stage: reached (count and today's
   value of those), here now (open in it / won), conversion to the next stage = reached(next) / reached(this),
-  and the average days spent in the stage (every visit in the history; an open visit counts until now).
+  and the average days spent in the stage (every visit in the history, in the order of its moments and, in one
+  second, of its writing; an open deal's last visit counts until now, a closed deal's last one not at all).
+  Counted by the database in three grouped queries (one with a window function), on SQLite and PostgreSQL.
 * **Forecast** per Jalali month of the *expected close date* (open opportunities only): count, unweighted
   Σ value, weighted Σ value × probability / 100 (rounded half-up once per month: the sum of value×probability
   is divided, not each row), the won value of deals *closed* that month (counted at 100 %), and the
@@ -37,9 +39,10 @@ from app.core.clock import now
 from app.core.errors import UserError
 from app.core.jalali import month_label, to_jalali
 from app.excel.export import Column, period_label
-from app.pipeline.stages import funnel_order, list_stages
+from app.pipeline import access
+from app.pipeline.stages import funnel_order, list_stages, reach_groups, reached
 from app.reports.service import Chart, ReportResult
-from models.base import db
+from models.base import db, is_postgres
 from models.core import Customer, User
 from models.pipeline import (
     Competitor,
@@ -92,6 +95,7 @@ def _weighted(value_times_p: int) -> int:
 
 
 def _filtered(q, owner_id, source):
+    q = access.scope(q)
     if owner_id:
         q = q.where(Opportunity.owner == owner_id)
     if source:
@@ -152,59 +156,59 @@ class FunnelStage:
     avg_days: float | None
 
 
+def _epoch(column):
+    """Whole seconds since 1970 of a naive datetime column, by the database (both read it as UTC, so the
+    difference of two is exact)."""
+    if is_postgres():
+        return pw.Cast(pw.fn.FLOOR(pw.fn.date_part("epoch", column)), "BIGINT")
+    return pw.Cast(pw.fn.strftime("%s", column), "INTEGER")
+
+
+def _seconds(moment: dt.datetime) -> int:
+    return int((moment - dt.datetime(1970, 1, 1)).total_seconds())
+
+
 def funnel(date_from=None, date_to=None, owner_id=None, source=None, at: dt.datetime | None = None) \
         -> tuple[list[FunnelStage], dict]:
+    """Three grouped queries, whatever the number of deals: how far each got (``stages.reach_groups``), where
+    they are now, and the time spent per visit of a stage (the history's rows with the next row's moment, by a
+    window function; a visit still open counts until ``at``; the last visit of a closed deal is not counted).
+    Visits are ordered by their moment, then by the order they were written."""
     at = at or now()
     order = funnel_order()
-    rank = {s.id: i for i, s in enumerate(order)}
-    q = _filtered(_created_in(Opportunity.select(Opportunity.id, Opportunity.status, Opportunity.stage,
-                                                 Opportunity.value, Opportunity.probability), date_from, date_to),
-                  owner_id, source)
-    opps = {oid: (status, stage, value or 0, prob or 0) for oid, status, stage, value, prob in q.tuples()}
-    top: dict[int, int] = {}
-    visits: dict[int, list[float]] = defaultdict(list)
-    hist = (StageChange.select(StageChange.opportunity, StageChange.to_stage, StageChange.at)
-            .join(Opportunity, on=(StageChange.opportunity == Opportunity.id)))
-    hist = _filtered(_created_in(hist, date_from, date_to), owner_id, source)
-    by_opp: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
-    for oid, to_stage, when in hist.tuples():
-        by_opp[oid].append((_moment(when), to_stage))
-        r = rank.get(to_stage)
-        if r is not None and r > top.get(oid, -1):
-            top[oid] = r
-    for oid, moves in by_opp.items():
-        moves.sort()
-        status = opps.get(oid, ("open",))[0]
-        for i, (when, stage) in enumerate(moves):
-            if i + 1 < len(moves):
-                end = moves[i + 1][0]
-            elif status == "open":
-                end = at
-            else:
-                continue
-            visits[stage].append((end - when).total_seconds() / 86400)
-    reached = [0] * len(order)
-    reached_value = [0] * len(order)
-    for oid, (status, _stage, value, _p) in opps.items():
-        if status == "won":
-            idxs = range(len(order))
-        else:
-            t = top.get(oid, -1)
-            idxs = [i for i in range(min(t, len(order) - 1) + 1) if order[i].is_open]
-        for i in idxs:
-            reached[i] += 1
-            reached_value[i] += value
+
+    def narrow(q):
+        return _filtered(_created_in(q, date_from, date_to), owner_id, source)
+
+    reach = reached(reach_groups(narrow, order), order)
+    here: dict[tuple[int, str], tuple[int, int, int]] = {}
+    counts: dict[str, int] = defaultdict(int)
+    q = narrow(Opportunity.select(Opportunity.stage, Opportunity.status, pw.fn.COUNT(Opportunity.id),
+                                  pw.fn.SUM(Opportunity.value), pw.fn.SUM(Opportunity.value * Opportunity.probability))
+               ).group_by(Opportunity.stage, Opportunity.status)
+    for stage, status, n, total, wsum in db.execute(q).fetchall():
+        here[(stage, status)] = (n, int(total or 0), int(wsum or 0))
+        counts[status] += n
+    start = _epoch(StageChange.at)
+    visit = (StageChange.select(StageChange.to_stage.alias("stage"), start.alias("start_s"),
+                                pw.fn.LEAD(start).over(partition_by=[StageChange.opportunity],
+                                                       order_by=[StageChange.at, StageChange.id]).alias("next_s"),
+                                Opportunity.status.alias("status"))
+             .join(Opportunity, on=(StageChange.opportunity == Opportunity.id)))
+    v = narrow(visit).alias("v")
+    q = (pw.Select([v], [v.c.stage, pw.fn.COUNT(pw.SQL("*")),
+                         pw.fn.SUM(pw.fn.COALESCE(v.c.next_s, _seconds(at)) - v.c.start_s)])
+         .where(v.c.next_s.is_null(False) | (v.c.status == "open")).group_by(v.c.stage))
+    days = {stage: (n, int(secs or 0)) for stage, n, secs in db.execute(q).fetchall()}
     out = []
     for i, s in enumerate(order):
-        here = [(v, p) for (st, stage, v, p) in opps.values()
-                if stage == s.id and (st == "open" or (st == "won" and s.is_won))]
-        nxt = _pct(reached[i + 1], reached[i]) if i + 1 < len(order) else None
-        days = visits.get(s.id)
-        out.append(FunnelStage(s.id, s.name, reached[i], reached_value[i], len(here), sum(v for v, _ in here),
-                               _weighted(sum(v * p for v, p in here)), nxt,
-                               round(sum(days) / len(days), 1) if days else None))
-    lost = sum(1 for st, *_ in opps.values() if st == "lost")
-    return out, {"total": len(opps), "lost": lost, "won": sum(1 for st, *_ in opps.values() if st == "won")}
+        parts = [here.get((s.id, "open"), (0, 0, 0))] + ([here.get((s.id, "won"), (0, 0, 0))] if s.is_won else [])
+        n_here, value_here, wsum_here = (sum(p[k] for p in parts) for k in range(3))
+        nxt = _pct(reach[i + 1][0], reach[i][0]) if i + 1 < len(order) else None
+        n_visits, secs = days.get(s.id, (0, 0))
+        out.append(FunnelStage(s.id, s.name, reach[i][0], reach[i][1], n_here, value_here, _weighted(wsum_here), nxt,
+                               round(secs / 86400 / n_visits, 1) if n_visits else None))
+    return out, {"total": sum(counts.values()), "lost": counts["lost"], "won": counts["won"]}
 
 
 @_report("funnel", "قیف فروش")
@@ -480,6 +484,7 @@ def lead_sources_report(date_from=None, date_to=None, owner_id=None, source=None
 def set_target(user_id: int, year: int, month: int, amount: int) -> None:
     from app.core.errors import ValidationError
 
+    access.require_settings()
     if not 1 <= int(month) <= 12 or not 1300 <= int(year) <= 1600:
         raise ValidationError({"month": "ماه یا سال هدف درست نیست."})
     if amount is None or int(amount) < 0:

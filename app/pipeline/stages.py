@@ -15,10 +15,15 @@ probability was typed by hand keep theirs).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import peewee as pw
 
 from app.core.errors import NotFound, UserError, ValidationError
 from app.core.text import clean
+from app.pipeline import access
+from models.base import db
 from models.pipeline import LostReason, Opportunity, PipelineStage, StageChange
 from models.writer import writes
 
@@ -123,6 +128,7 @@ def _check(name: str, probability, rot_days, is_won: bool, is_lost: bool) -> tup
 @writes
 def save_stage(data: dict, stage_id: int | None = None) -> StageInfo:
     """data: name, probability, is_won, is_lost, rot_days, color, position (new stages go before won/lost)."""
+    access.require_settings()
     is_won, is_lost = bool(data.get("is_won")), bool(data.get("is_lost"))
     name, p, r = _check(data.get("name", ""), data.get("probability", 10), data.get("rot_days", 0), is_won, is_lost)
     clash = PipelineStage.get_or_none((PipelineStage.name == name) & (PipelineStage.active == True))  # noqa: E712
@@ -166,6 +172,7 @@ def _check_set() -> None:
 @writes
 def reorder_stages(ids: list[int]) -> None:
     """Give the stages these positions (0, 1, 2, … in the order given)."""
+    access.require_settings()
     for i, sid in enumerate(ids):
         PipelineStage.update(position=i).where(PipelineStage.id == sid).execute()
 
@@ -173,6 +180,7 @@ def reorder_stages(ids: list[int]) -> None:
 @writes
 def remove_stage(stage_id: int) -> None:
     """Delete an unused stage; deactivate a stage that opportunities or history refer to (needs it empty)."""
+    access.require_settings()
     s = PipelineStage.get_or_none(PipelineStage.id == stage_id)
     if s is None:
         raise NotFound("این مرحله پیدا نشد.")
@@ -199,6 +207,7 @@ def lost_reasons(active_only: bool = True) -> list[tuple[int, str]]:
 
 @writes
 def save_lost_reason(name: str, reason_id: int | None = None) -> int:
+    access.require_settings()
     name = clean(name or "")
     if not name:
         raise ValidationError({"name": "علت را بنویسید."})
@@ -217,31 +226,52 @@ def save_lost_reason(name: str, reason_id: int | None = None) -> int:
 
 # --- learned probabilities ----------------------------------------------------------------------------------
 
+def reach_groups(narrow: Callable | None = None, order: list[StageInfo] | None = None) \
+        -> dict[tuple[str, int], tuple[int, int]]:
+    """How far the opportunities got, counted by the database: {(status, top): (count, Σ value)}, where top is
+    the rank (in ``funnel_order``) of the furthest stage their history went through, -1 when none did.
+
+    ``narrow(query)`` adds the caller's conditions on Opportunity (period, owner, source, status). An
+    opportunity *reached* an open stage of rank r when it was won or its top ≥ r (skipping a stage counts as
+    passing it); it reached a won stage when it was won."""
+    order = funnel_order() if order is None else order
+    narrow = narrow or (lambda q: q)
+    if not order:
+        q = narrow(Opportunity.select(Opportunity.status, pw.fn.COUNT(Opportunity.id),
+                                      pw.fn.SUM(Opportunity.value))).group_by(Opportunity.status)
+        return {(st, -1): (n, int(v or 0)) for st, n, v in db.execute(q).fetchall()}
+    rank = pw.Case(StageChange.to_stage, [(s.id, i) for i, s in enumerate(order)])
+    per_opp = (narrow(Opportunity.select(Opportunity.status, Opportunity.value, pw.fn.MAX(rank).alias("top"))
+                      .join(StageChange, pw.JOIN.LEFT_OUTER, on=(StageChange.opportunity == Opportunity.id)))
+               .group_by(Opportunity.id, Opportunity.status, Opportunity.value))
+    t = per_opp.alias("t")
+    q = (pw.Select([t], [t.c.status, t.c.top, pw.fn.COUNT(pw.SQL("*")), pw.fn.SUM(t.c.value)])
+         .group_by(t.c.status, t.c.top))
+    return {(st, -1 if top is None else int(top)): (n, int(v or 0)) for st, top, n, v in db.execute(q).fetchall()}
+
+
+def reached(groups: dict[tuple[str, int], tuple[int, int]], order: list[StageInfo]) -> list[tuple[int, int]]:
+    """(count, Σ value) of the opportunities that reached each stage of ``order`` (see ``reach_groups``)."""
+    out = []
+    for i, s in enumerate(order):
+        n = v = 0
+        for (status, top), (count, value) in groups.items():
+            if status == "won" or (s.is_open and top >= i):
+                n += count
+                v += value
+        out.append((n, v))
+    return out
+
+
 def learned_probabilities(min_closed: int = MIN_CLOSED) -> dict[int, tuple[int, int, int]]:
     """{open stage id: (learned %, won, closed)} for stages with at least `min_closed` closed deals that
     reached them (see the module's docstring for the rule)."""
     order = funnel_order()
-    rank = {s.id: i for i, s in enumerate(order)}
-    open_stages = [s for s in order if s.is_open]
-    won_rank = len(order)
-    reached: dict[int, int] = {}
-    for opp_id, stage_id in (StageChange.select(StageChange.opportunity, StageChange.to_stage)
-                             .join(Opportunity, on=(StageChange.opportunity == Opportunity.id))
-                             .where(Opportunity.status != "open").tuples()):
-        r = rank.get(stage_id)
-        if r is not None and r > reached.get(opp_id, -1):
-            reached[opp_id] = r
-    status = dict(Opportunity.select(Opportunity.id, Opportunity.status)
-                  .where(Opportunity.status != "open").tuples())
+    groups = reach_groups(lambda q: q.where(Opportunity.status != "open"), order)
+    won = sum(n for (status, _top), (n, _v) in groups.items() if status == "won")
     out: dict[int, tuple[int, int, int]] = {}
-    for s in open_stages:
-        won = closed = 0
-        for opp_id, st in status.items():
-            top = won_rank if st == "won" else reached.get(opp_id, -1)
-            if top >= rank[s.id]:
-                closed += 1
-                won += st == "won"
-        if closed >= min_closed:
+    for s, (closed, _value) in zip(order, reached(groups, order), strict=True):
+        if s.is_open and closed >= min_closed:
             out[s.id] = (round((won + 1) * 100 / (closed + 2)), won, closed)
     return out
 
@@ -250,6 +280,7 @@ def learned_probabilities(min_closed: int = MIN_CLOSED) -> dict[int, tuple[int, 
 def apply_learned_probabilities(min_closed: int = MIN_CLOSED) -> dict[int, int]:
     """Write the learned probabilities as the stages' defaults and re-derive the probability of open
     opportunities that follow their stage (not typed by hand). Returns {stage id: new %}."""
+    access.require_settings()
     learned = learned_probabilities(min_closed)
     for sid, (p, _w, _c) in learned.items():
         PipelineStage.update(probability=p).where(PipelineStage.id == sid).execute()

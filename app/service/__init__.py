@@ -4,4 +4,5 @@
     app.service.requests  requests, their thread (replies, notes, status, hand-overs), categories, survey
     app.service.reassign  unhandled or overdue requests go to a free colleague (round robin / least loaded)
     app.service.kpi       the seeds' KPIs per Jalali day, week, month and person; Excel export
+    app.service.survey    satisfaction by SMS: whom the automatic survey goes to, replies taken as scores
 """

@@ -118,3 +118,86 @@ def jd(d: dt.date | dt.datetime) -> int:
     """The Jalali day as one integer: 1405/03/12 → 14050312."""
     j = jalali.to_jalali(d)
     return j.year * 10000 + j.month * 100 + j.day
+
+
+# --- the office's hours, as the settings screen shows and saves them -------------------------------------------
+
+# The official holidays fixed in the solar calendar. The religious ones follow the lunar calendar and move
+# every year (the official calendar announces them), so the office adds those dates itself.
+FIXED_HOLIDAYS = ((1, 1, "نوروز"), (1, 2, "نوروز"), (1, 3, "نوروز"), (1, 4, "نوروز"),
+                  (1, 12, "روز جمهوری اسلامی"), (1, 13, "روز طبیعت"), (3, 14, "رحلت امام خمینی"),
+                  (3, 15, "قیام ۱۵ خرداد"), (11, 22, "پیروزی انقلاب اسلامی"), (12, 29, "ملی شدن صنعت نفت"))
+
+
+def fixed_holidays(year: int) -> list[tuple[dt.date, str]]:
+    """The solar official holidays of a Jalali year, with their names."""
+    return [(jalali.from_jalali(year, m, d), name) for m, d, name in FIXED_HOLIDAYS]
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    business_hours: bool
+    weekday: tuple[dt.time, dt.time]
+    thursday: tuple[dt.time, dt.time] | None       # None: Thursday off
+    holidays: tuple[dt.date, ...]
+
+
+def office_hours() -> OfficeHours:
+    """What the settings screen shows: the schedule the service computes with (a bad stored value reads as the
+    default, as office_schedule() does)."""
+    s = office_schedule()
+    weekday = s.days.get(5) or (dt.time(8), dt.time(17))
+    return OfficeHours(s.enabled, weekday, s.days.get(3), tuple(sorted(s.holidays)))
+
+
+def range_text(r: tuple[dt.time, dt.time] | None) -> str:
+    return "" if r is None else f"{r[0]:%H:%M}-{r[1]:%H:%M}"
+
+
+def save_office_hours(business_hours: bool, weekday: tuple[dt.time, dt.time] | str,
+                      thursday: tuple[dt.time, dt.time] | str | None, holidays) -> Schedule:
+    """Check everything first, then store it all (nothing is stored when one value is wrong). Holidays are dates
+    or Jalali text; each bad one is named. New requests get their due times by these hours; the minutes already
+    measured for past requests stay as they were measured."""
+    from app.core.errors import ValidationError
+    from models.writer import writer
+
+    errors: dict[str, str] = {}
+    texts = {}
+    for key, value, label in (("weekday", weekday, "شنبه تا چهارشنبه"), ("thursday", thursday, "پنجشنبه")):
+        text = value if isinstance(value, str) or value is None else range_text(value)
+        try:
+            rng = parse_range(text or "")
+        except ValueError as e:
+            errors[key] = f"ساعت کاری {label}: {e}"
+            continue
+        if key == "weekday" and rng is None:
+            errors[key] = "ساعت کاری شنبه تا چهارشنبه را بنویسید (مثل ۰۸:۰۰-۱۷:۰۰)."
+        texts[key] = range_text(rng)
+    days: list[dt.date] = []
+    for h in holidays or ():
+        if isinstance(h, dt.date):
+            days.append(h)
+            continue
+        try:
+            days.append(jalali.parse_date(str(h)))
+        except jalali.JalaliError as e:
+            errors.setdefault("holidays", f"تعطیل «{h}»: {e}")
+    if errors:
+        raise ValidationError(errors)
+    days = sorted(set(days))
+    holiday_text = "، ".join(jalali.format_date(d, persian=False) for d in days)
+
+    def job() -> None:
+        settings.set(options.SERVICE_BUSINESS_HOURS, bool(business_hours))
+        settings.set(options.SERVICE_HOURS_WEEKDAY, texts["weekday"])
+        settings.set(options.SERVICE_HOURS_THURSDAY, texts["thursday"])
+        settings.set(options.SERVICE_HOLIDAYS, holiday_text)
+
+    writer.run(job)
+    return office_schedule()
+
+
+def example_due(sched: Schedule, received: dt.datetime, minutes: int) -> dt.datetime:
+    """For the settings screen's example line: the due time the service would give."""
+    return add_business_minutes(received, minutes, sched)

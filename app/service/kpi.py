@@ -191,10 +191,12 @@ def compute(date_from: dt.date, date_to: dt.date, category_id: int | None = None
             complaints_only: bool = False, detail: bool = False) -> ServiceKpis:
     """Every KPI of the period (Gregorian dates, both ends included).
 
-    Two covering indexes (received side, resolved side; migration 14) let each query read the index alone:
-    one grouped query per side by (day, person, category), one for the open requests at the end, and the
-    response-time histograms for the p90s. Over a long period (more than DAILY_P90_DAYS) the p90 per month is
-    computed only with ``detail`` (the Excel export): the dashboard shows the period's and each person's."""
+    Every figure is aggregated in SQL, each query reading one covering index in the order it groups by, so none
+    sorts the period's rows: per day from the two day-first indexes (received side, resolved side; migration
+    12), per person and category, open at the end and the response-time histograms from the person-first ones
+    (migration 13; SQLite skips through the few colleagues and categories). Over a long period (more than
+    DAILY_P90_DAYS) the p90 per month is computed only with ``detail`` (the Excel export): the dashboard shows
+    the period's and each person's."""
     if date_to < date_from:
         date_from, date_to = date_to, date_from
     a, b = hours.jd(date_from), hours.jd(date_to)
@@ -241,26 +243,33 @@ def compute(date_from: dt.date, date_to: dt.date, category_id: int | None = None
     def cat(cid: int | None) -> CategoryRow:
         return cats.get(cid, no_cat) if cid else no_cat
 
-    # received side: per day, then per person and category (two small results, each read from the index)
+    # Over a long period «+ 0» keeps the planner off the day-first indexes for the per-person queries (a range
+    # read, then a sort of every row) and on the person-first ones, read whole in the order they group by:
+    # 3-4x less work over a year of 100,000 requests. A short period reads its few days and sorts them.
+    long_period = not daily_p90
+    rec_jd = SR.received_jd + pw.SQL("0") if long_period else SR.received_jd
+    res_jd = SR.resolved_jd + pw.SQL("0") if long_period else SR.resolved_jd
+
+    # received side: per day, then per person and category (two small results, each read from an index)
     in_period = where(SR.received_jd.between(a, b))
-    q = (SR.select(SR.received_jd, pw.fn.COUNT(SR.id), pw.fn.COUNT(SR.response_minutes),
+    q = (SR.select(SR.received_jd, pw.fn.COUNT(pw.SQL("*")), pw.fn.COUNT(SR.response_minutes),
                    pw.fn.SUM(SR.response_minutes)).where(in_period).group_by(SR.received_jd).tuples())
     for jd, n, rn, rs in db.execute(q).fetchall():
         bk = day(jd)
         bk.received, bk.resp_n, bk.resp_sum = n, rn, rs or 0
-    q = (SR.select(SR.assignee, SR.category, pw.fn.COUNT(SR.id)).where(in_period)
+    q = (SR.select(SR.assignee, SR.category, pw.fn.COUNT(pw.SQL("*"))).where(where(rec_jd.between(a, b)))
          .group_by(SR.assignee, SR.category).tuples())
     for uid, cid, n in db.execute(q).fetchall():
         person(uid).received += n
         cat(cid).received += n
     # resolved side, the same way
-    closed_aggs = (pw.fn.COUNT(SR.id), pw.fn.COUNT(SR.service_minutes), pw.fn.SUM(SR.service_minutes), met,
+    closed_aggs = (pw.fn.COUNT(pw.SQL("*")), pw.fn.COUNT(SR.service_minutes), pw.fn.SUM(SR.service_minutes), met,
                    pw.fn.COUNT(SR.satisfaction), pw.fn.SUM(SR.satisfaction), pw.fn.SUM(SR.reply_count))
     resolved = where(SR.resolved_jd.between(a, b))
     q = SR.select(SR.resolved_jd, *closed_aggs).where(resolved).group_by(SR.resolved_jd).tuples()
     for jd, *aggs in db.execute(q).fetchall():
         day(jd).add_closed(*aggs)
-    q = (SR.select(SR.resolved_by, SR.category, *closed_aggs).where(resolved)
+    q = (SR.select(SR.resolved_by, SR.category, *closed_aggs).where(where(res_jd.between(a, b)))
          .group_by(SR.resolved_by, SR.category).tuples())
     for uid, cid, n, sn, ss, mt, satn, sats, rep in db.execute(q).fetchall():
         person(uid).add_closed(n, sn, ss, mt, satn, sats, rep)
@@ -272,18 +281,15 @@ def compute(date_from: dt.date, date_to: dt.date, category_id: int | None = None
         c.sat_n += satn
         c.sat_sum += sats or 0
     # open at the period's end, per person and category
-    # «+ 0» keeps the planner on the received-side covering index (a range read) rather than walking the
-    # assignee index for the grouping and looking every row up: 6x faster on 100,000 requests
-    who, what = SR.assignee + pw.SQL("0"), SR.category + pw.SQL("0")
-    q = (SR.select(who, what, pw.fn.COUNT(SR.id))
+    q = (SR.select(SR.assignee, SR.category, pw.fn.COUNT(pw.SQL("*")))
          .where(where(SR.received_jd <= b, SR.resolved_jd.is_null() | (SR.resolved_jd > b)))
-         .group_by(who, what).tuples())
+         .group_by(SR.assignee, SR.category).tuples())
     for uid, cid, n in db.execute(q).fetchall():
         person(uid).open_end += n
         cat(cid).open_now += n
     # response-time histograms: per person (and the whole period), per day or per month
-    q = (SR.select(SR.first_response_by, SR.response_minutes, pw.fn.COUNT(SR.id))
-         .where(where(SR.received_jd.between(a, b), SR.response_minutes.is_null(False)))
+    q = (SR.select(SR.first_response_by, SR.response_minutes, pw.fn.COUNT(pw.SQL("*")))
+         .where(where(rec_jd.between(a, b), SR.response_minutes.is_null(False)))
          .group_by(SR.first_response_by, SR.response_minutes).tuples())
     total = Bucket("total", "کل دوره")
     for uid, m, n in db.execute(q).fetchall():

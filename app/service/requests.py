@@ -89,6 +89,44 @@ def save_category(name: str, response_minutes: int, resolve_minutes: int, is_com
     return ServiceCategory.create(position=pos, **fields)
 
 
+@writes
+def delete_category(category_id: int) -> None:
+    """Only a category no request uses; one in use is made inactive instead, so its reports keep their name."""
+    used = ServiceRequest.select().where(ServiceRequest.category == category_id).count()
+    if used:
+        raise UserError(f"{used} درخواست در این دسته ثبت شده است؛ به جای حذف، آن را غیرفعال کنید "
+                        "(در فهرست درخواست تازه نمی‌آید و گزارش‌های گذشته نامش را نگه می‌دارند).",
+                        en=f"{used} requests use this category; make it inactive instead.")
+    if not ServiceCategory.delete().where(ServiceCategory.id == category_id).execute():
+        raise NotFound("این دسته پیدا نشد.", en="Category not found.")
+
+
+@writes
+def move_category(category_id: int, step: int) -> None:
+    """One place up (step -1) or down (+1) in the lists the office sees."""
+    ids = [c.id for c in list_categories(active_only=False)]
+    if category_id not in ids:
+        raise NotFound("این دسته پیدا نشد.", en="Category not found.")
+    i = ids.index(category_id)
+    j = max(0, min(len(ids) - 1, i + step))
+    ids.insert(j, ids.pop(i))
+    for pos, cid in enumerate(ids):
+        ServiceCategory.update(position=pos).where(ServiceCategory.id == cid).execute()
+
+
+def save_status_names(names: list[str]) -> list[str]:
+    """The office's five names for new, in progress, waiting for the customer, done and closed."""
+    names = [clean(n) for n in names]
+    if len(names) != len(ServiceRequest.STATUSES) or not all(names):
+        raise ValidationError({"status_names": "برای هر پنج وضعیت نامی بنویسید."})
+    if len(set(names)) != len(names):
+        raise ValidationError({"status_names": "نام دو وضعیت یکی است؛ هر وضعیت نام خودش را می‌خواهد."})
+    if any(len(n) > 40 or any(ch in n for ch in ",،؛;") for n in names):
+        raise ValidationError({"status_names": "نام وضعیت کوتاه باشد (تا ۴۰ نویسه) و ویرگول نداشته باشد."})
+    settings.set(options.SERVICE_STATUS_NAMES, "، ".join(names))
+    return names
+
+
 # --- views --------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -529,6 +567,67 @@ def record_survey(request_id: int, score: int, comment: str = "", user: int | No
     timeline.record(r.customer_id, "service_survey", f"رضایت از درخواست {r.number}: {score} از ۵", "service_request",
                     r.id, user=user, at=at)
     return r
+
+
+def request_id_of(number: str) -> int:
+    """The request numbered «S1405-00012» (Persian digits, spaces or lower case too)."""
+    key = clean(number).replace(" ", "").upper()          # clean() makes the digits ASCII
+    rid = ServiceRequest.select(ServiceRequest.id).where(ServiceRequest.number == key).scalar() if key else None
+    if rid is None:
+        raise NotFound(f"درخواست خدمتی با شماره «{clean(number)}» پیدا نشد.",
+                       en=f"No service request numbered {number}.")
+    return int(rid)
+
+
+def colleague_id(username: str) -> int:
+    """An active colleague's id by user name (the command line names people so)."""
+    name = clean(username).lower()
+    uid = (User.select(User.id).where(pw.fn.LOWER(User.username) == name, User.active == True).scalar()  # noqa: E712
+           if name else None)
+    if uid is None:
+        raise NotFound(f"همکار فعالی با نام کاربری «{clean(username)}» نیست.",
+                       en=f"No active colleague with the user name {username}.")
+    return int(uid)
+
+
+def category_id_of(name: str) -> int:
+    """A category by its name as the office wrote it (Arabic ی/ک and spacing folded)."""
+    from app.core.text import compact_key
+
+    key = compact_key(name)
+    for c in list_categories(active_only=False):
+        if compact_key(c.name) == key:
+            return c.id
+    names = "، ".join(c.name for c in list_categories())
+    raise NotFound(f"دسته‌ای با نام «{clean(name)}» نیست. دسته‌ها: {names}",
+                   en=f"No category named {name}.")
+
+
+@dataclass(frozen=True)
+class CallOrigin:
+    """What a request taken from a call starts with: the call, its customer (if known) and its time."""
+
+    call_id: int
+    customer_id: int | None
+    started_at: dt.datetime | None
+
+
+def call_origin(call_id: int | None) -> CallOrigin | None:
+    """The call a new request comes from (the popup's or a call row's «درخواست خدمت»), or None if it is gone."""
+    if not call_id:
+        return None
+    c = (Call.select(Call.id, Call.customer, Call.started_at).where(Call.id == call_id).first())
+    return CallOrigin(c.id, c.customer_id, c.started_at) if c is not None else None
+
+
+def first_received_day() -> dt.date | None:
+    """The day the office's first request arrived (the dashboard's «همه» period starts there)."""
+    first = ServiceRequest.select(pw.fn.MIN(ServiceRequest.received_at)).scalar()
+    if first is None:
+        return None
+    if isinstance(first, str):                  # SQLite hands an aggregate's datetime back as text
+        first = dt.datetime.fromisoformat(first)
+    return first.date() if isinstance(first, dt.datetime) else first
 
 
 def requests_of_customer(customer_id: int, limit: int = 200) -> list[RequestRow]:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import peewee as pw
 
 from app import options, settings
 from app.core.clock import now
@@ -163,7 +166,19 @@ def missed_calls(at: dt.datetime) -> list[Candidate]:
     return out
 
 
+def surveys(at: dt.datetime) -> list[Candidate]:
+    """Requests done since the rule was switched on (the last three days at most) and not yet surveyed."""
+    from app.service import survey
+
+    rows = survey.due(max(_since("survey"), at - survey.LOOKBACK), at)
+    mob = _mobiles([r.customer_id for r in rows])
+    return [Candidate(survey.key_of(r.request_id), r.customer_id, mob[r.customer_id],
+                      {"شماره_درخواست": r.number}) for r in rows if r.customer_id in mob]
+
+
 def candidates(kind: str, at: dt.datetime) -> list[Candidate]:
+    if kind == "survey":
+        return surveys(at)
     if kind in ("birthday", "anniversary"):
         return dates(kind, at.date())
     if kind == "cheque":
@@ -175,7 +190,8 @@ def candidates(kind: str, at: dt.datetime) -> list[Candidate]:
 
 # --- the runner ----------------------------------------------------------------------------------------------
 
-def run(at: dt.datetime | None = None, provider=None) -> Report:
+def run(at: dt.datetime | None = None, provider=None, cancelled: Callable[[], bool] | None = None) -> Report:
+    """Queue today's automatic messages and send what is queued (stopping between batches when `cancelled`)."""
     at = at or now()
     report = Report()
     enabled = [k for k in KINDS if settings.get(options.SMS_AUTO_ENABLED[k])]
@@ -190,6 +206,8 @@ def run(at: dt.datetime | None = None, provider=None) -> Report:
     report.ran = True
     blocked = {r for r in _opted_out()}
     for kind in enabled:
+        if cancelled and cancelled():
+            break
         body = settings.get(options.SMS_AUTO_TEXT[kind])
         cands = [c for c in candidates(kind, at) if c.number not in blocked]
         if not cands:
@@ -208,12 +226,14 @@ def run(at: dt.datetime | None = None, provider=None) -> Report:
                     n += 1
             except UserError as e:
                 logger.info("automatic %s for %s skipped: %s", kind, c.number, e.message)
+            except pw.IntegrityError:              # another desk queued the same event a moment ago
+                logger.info("automatic %s for %s already queued by another desk", kind, c.number)
         report.queued[kind] = n
     pending = [r[0] for r in Message.select(Message.id).where(Message.state == "queued",
                                                               Message.auto_key.is_null(False)).tuples()]
     if pending:
         try:
-            s = service.deliver(provider, ids=pending)
+            s = service.deliver(provider, ids=pending, cancelled=cancelled)
             report.sent, report.failed = s.sent, s.failed
             report.errors += s.errors
         except UserError as e:

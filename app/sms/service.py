@@ -275,6 +275,9 @@ def _record(results: list[Result], by_local: dict[int, Message], summary: Summar
             Activity.insert_many(acts[lo:lo + 500]).execute()
 
 
+record_found = _record      # the outbox screen records what a provider turned out to have
+
+
 @writes
 def _set_state(ids: list[int], state: str, error: str = "") -> None:
     if ids:
@@ -431,7 +434,12 @@ def _store_replies(provider_name: str, rows: list) -> int:
 
 def read_replies(provider: Provider | None = None) -> int:
     provider = provider or provider_from_settings()
-    return _store_replies(provider.name, provider.inbox())
+    n = _store_replies(provider.name, provider.inbox())
+    if n:
+        from app.service import survey
+
+        survey.take_replies()            # «۵» after a service survey: the request's satisfaction score
+    return n
 
 
 # --- the customer's messages -----------------------------------------------------------------------------------------

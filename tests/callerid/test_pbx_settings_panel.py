@@ -75,3 +75,46 @@ def test_connection_test_button_against_the_simulator(panel, qtbot):
         p.pbx_test_btn.click()
         qtbot.waitUntil(lambda: "ورود پذیرفته شد" in p.pbx_test_result.text(), timeout=10_000)
         assert p.pbx_test_btn.isEnabled()
+
+
+def test_auto_search_finds_an_asterisk_and_fills_the_page(panel, qtbot, tmp_path):
+    p = panel
+    with AmiServer() as ami:
+        p.search_address.setText(ami.address)
+        p.search_btn.click()
+        qtbot.waitUntil(lambda: p.search_btn.isEnabled() and "پیدا شد" in p.search_result.text(), timeout=10_000)
+    assert p.device.currentData() == "ami" and p.pbx_address.text() == ami.address
+    assert p.pbx_box.isVisible()
+    p.resize(760, 900)
+    import os
+    import shutil
+
+    out = tmp_path / "auto_search.png"
+    assert p.grab().save(str(out))
+    if os.environ.get("CRM_SCREENSHOTS"):
+        shutil.copy(out, os.environ["CRM_SCREENSHOTS"])
+
+
+def test_auto_search_finds_smdr_records_on_the_chosen_serial_port(panel, qtbot):
+    import threading
+
+    from app.callerid.pbx_simulator import SmdrPty
+
+    p = panel
+    with SmdrPty() as pty:
+        p.search_address.clear()
+        p.port.setEditText(pty.port)
+        threading.Timer(0.5, lambda: pty.record("103", 3, "09121234567", incoming=True, ring=5,
+                                                duration=65)).start()
+        p.search_btn.click()
+        qtbot.waitUntil(lambda: p.search_btn.isEnabled() and p.search_result.text() != "در حال جستجو…",
+                        timeout=10_000)
+    assert p.device.currentData() == "smdr" and p.smdr_link.currentData() == "serial"
+    assert "پاناسونیک" in p.search_result.text()
+
+
+def test_auto_search_with_nothing_to_search_says_so(panel):
+    panel.search_address.clear()
+    panel.port.setEditText("")
+    panel.auto_search()
+    assert "نشانی دستگاه" in panel.search_result.text()

@@ -2,6 +2,7 @@
 
     python -m tests.office.desk URL --user 2 --watch 2          # the real LiveOffice (Qt offscreen)
     python -m tests.office.desk URL --bare                      # only the event bus: every event, raw
+    python -m tests.office.desk URL --user 2 --sign-in          # user 2 signed in (their role limits the popup)
 
 Prints one JSON object per line: {"ready": ...} once it listens, then what this desk shows: {"popup": ...},
 {"notice": ...}, {"refresh": key, ...}; with --bare {"event": channel, "payload": ..., "recv": time}.
@@ -30,6 +31,8 @@ def main() -> int:
     p.add_argument("--user", type=int, default=0)
     p.add_argument("--watch", default="all")
     p.add_argument("--bare", action="store_true")
+    p.add_argument("--sign-in", action="store_true", help="--user is signed in here, with their role")
+    p.add_argument("--other-extensions", action="store_true")
     args = p.parse_args()
     from app import settings
     from app.office import events
@@ -38,6 +41,14 @@ def main() -> int:
 
     open_database(args.url, migrate=False)
     settings.set(rules.WATCH_LINES, args.watch)            # this desk's own settings file (CRM_DATA_DIR)
+    settings.set(rules.WATCH_OTHER_EXTENSIONS, args.other_extensions)
+    if args.sign_in and args.user:
+        from app.office import session
+        from models.core import User
+
+        u = User.get_by_id(args.user)
+        session.set_interactive(True)
+        session.set_principal(session.Principal(u.id, u.name, u.role))
     if args.bare:
         done = threading.Event()
         events.subscribe("*", lambda ev: say({"event": ev.channel, "payload": ev.payload, "desk": ev.desk,

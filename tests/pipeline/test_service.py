@@ -226,6 +226,39 @@ def test_board_groups_by_stage_with_sums_and_filters(office):
     assert pb.load_board().column_of(s["برنده"]).rows == []
 
 
+def test_board_reads_a_column_a_page_at_a_time_with_figures_of_the_whole(office):
+    """Seven deals in «سرنخ جدید» (two without a close date), three cards a page: the figures cover all seven
+    from the start; each page continues after the last card read, in board order (soonest close first,
+    undated last); a card dropped in meanwhile is not read twice; the text search narrows figures and pages."""
+    s = office["stages"]
+    dates = ["1405/03/20", "1405/03/05", None, "1405/03/05", "1405/04/01", None, "1405/03/10"]
+    ids = [_new(office, title=f"پروژه {i}", value=(i + 1) * 1000, close_date=d).id for i, d in enumerate(dates)]
+    moved = _new(office, title="انبار", value=500, close_date="1405/03/25")
+    ops.move_stage(moved.id, s["مذاکره"], user=office["reza"])
+    order = [ids[1], ids[3], ids[6], ids[0], ids[4], ids[2], ids[5]]
+
+    board = pb.load_board(page=3)
+    col = board.column_of(s["سرنخ جدید"])
+    assert [r.id for r in col.rows] == order[:3]
+    assert (col.count, col.unread, col.total, col.weighted) == (7, 4, 28_000, 2_800)
+    assert board.column_of(s["مذاکره"]).count == 1 and board.column_of(s["برنده"]).rows == []
+    # another desk drops «انبار» into the column: it sorts between the pages (close 03/25)
+    ops.move_stage(moved.id, s["سرنخ جدید"], user=office["reza"])
+    col.rows.insert(3, pb.row(moved.id))
+    col.add(col.rows[3])
+    rows, after, complete = pb.read_more(board, col, 3)
+    assert [r.id for r in rows] == [ids[0], ids[4]] and not complete      # «انبار» was read in the page: skipped
+    col.extend(rows, after, complete)
+    rows, after, complete = pb.read_more(board, col, 3)
+    assert [r.id for r in rows] == [ids[2], ids[5]] and complete
+    col.extend(rows, after, complete)
+    assert col.unread == 0 and len(col.rows) == col.count == 8
+    assert pb.read_more(board, col, 3) == ([], after, True)
+
+    found = pb.load_board(pb.BoardFilter(text="پروژه"), page=2).column_of(s["سرنخ جدید"])
+    assert (found.count, found.total, [r.id for r in found.rows]) == (7, 28_000, order[:2])
+
+
 def test_stage_settings_rules(anydb):
     s = {x.name: x for x in pst.list_stages()}
     new = pst.save_stage({"name": "ارسال نمونه", "probability": 50, "rot_days": 5})
@@ -272,3 +305,85 @@ def test_learned_probabilities_use_laplace_on_closed_history(office):
     pst.apply_learned_probabilities(min_closed=1)
     assert pst.get_stage(s["سرنخ جدید"]).probability == 50
     assert Opportunity.get(Opportunity.title == "باز").probability == 50
+
+
+def test_roles_narrow_what_a_rep_sees_and_guard_the_settings(office):
+    """A sales rep (own customers only) sees the deals they own and those of their own or unassigned
+    customers — on the board, in the list, the dashboard and the reports — and is refused, in Persian, a
+    colleague's deal and the office's pipeline settings; the manager sees and may do everything."""
+    from app.core.errors import PermissionDenied
+    from app.pipeline import reports as pr
+    from tests.office.helpers import as_user
+
+    s = office["stages"]
+    rep = make_user("سارا محمدی", "sara", role="sales")
+    boss = make_user("مدیر دفتر", "boss", role="manager")
+    colleague = office["reza"]
+    theirs = make_customer("مشتری رضا", assigned_to=colleague)
+    mine_c = make_customer("مشتری سارا", assigned_to=rep)
+    a = _new(office, title="فرصت رضا", customer_id=theirs, owner_id=colleague, value=100)
+    b = _new(office, title="فرصت سارا", customer_id=mine_c, owner_id=rep, value=200)
+    c = _new(office, title="سرنخ بی‌مسئول", owner_id=colleague, value=400)          # the lead is unassigned
+    d = _new(office, title="فرصت سارا نزد مشتری رضا", customer_id=theirs, owner_id=rep, value=800)
+    with as_user(rep):
+        board = pb.load_board()
+        assert sorted(r.title for col in board.columns for r in col.rows) == sorted(
+            ["فرصت سارا", "سرنخ بی‌مسئول", "فرصت سارا نزد مشتری رضا"])
+        assert board.column_of(s["سرنخ جدید"]).total == 1400
+        assert {r.id for r in pb.list_opportunities()} == {b.id, c.id, d.id}
+        assert [r["reached"] for r in pr.run("funnel").rows][0] == 3
+        with pytest.raises(PermissionDenied) as e:
+            ops.move_stage(a.id, s["مذاکره"], user=rep)
+        assert e.value.message.startswith("این فرصت فروش از آنِ همکار دیگری است")
+        with pytest.raises(PermissionDenied):
+            ops.get_opportunity(a.id)
+        with pytest.raises(PermissionDenied):
+            _new(office, title="برای مشتری رضا", customer_id=theirs, owner_id=rep)
+        ops.move_stage(d.id, s["مذاکره"], user=rep)                     # their own deal, whoever the customer
+        for refused in (lambda: pst.save_stage({"name": "ارسال نمونه"}), lambda: pst.save_lost_reason("گرانی"),
+                        lambda: pr.set_target(rep, 1405, 3, 1000), lambda: pst.remove_stage(s["مذاکره"])):
+            with pytest.raises(PermissionDenied) as e:
+                refused()
+            assert "تغییر تنظیمات دفتر" in e.value.message
+    assert Opportunity.get_by_id(a.id).stage_id == s["سرنخ جدید"]
+    with as_user(boss):
+        assert sum(col.count for col in pb.load_board().columns) == 4
+        ops.move_stage(a.id, s["مذاکره"], user=boss)
+        pst.save_lost_reason("گرانی")
+
+
+def test_list_pages_come_in_the_order_of_any_column(office):
+    """The list view reads a page at a time, sorted by the database: for every column, both ways, the pages
+    glued together are the rows sorted as a person would (empty values last, first when descending; ties by
+    id). Text columns follow the database's collation, checked where it is the code-point order (SQLite)."""
+    from models.base import is_sqlite
+
+    other = make_user("مریم احمدی", "maryam")
+    expo = make_customer("شرکت آلفا", kind="organisation", company="شرکت آلفا")
+    specs = [("۳۰۰", "1405/03/20", other, "جلسه", "1405/02/25"), ("۱۰۰", None, None, "", None),
+             ("۳۰۰", "1405/03/05", office["reza"], "", None), ("۵۰", "1405/03/05", None, "تماس", "1405/02/22"),
+             ("۹۰۰", None, other, "ارسال نمونه", None)]
+    for i, (value, close, owner, step, step_day) in enumerate(specs):
+        _new(office, title=f"پروژه {'ابپت'[i % 4]}{i}", value=value, close_date=close, owner_id=owner,
+             next_step=step, next_step_date=step_day, customer_id=(office["lead"], expo)[i % 2])
+    freeze("1405/03/01")
+    ops.move_stage(Opportunity.select().order_by(Opportunity.id).first().id, office["stages"]["مذاکره"],
+                   user=office["reza"])
+    everything = pb.list_opportunities()
+    assert pb.list_count() == len(everything) == 5
+    for key in pb.LIST_SORT:
+        if key == "days_in_stage" or (key in pb._TEXT_SORT and not is_sqlite()):
+            continue
+        for desc in (False, True):
+            got = pb.list_page(sort=key, descending=desc, limit=2) + pb.list_page(sort=key, descending=desc,
+                                                                                 offset=2, limit=2) \
+                + pb.list_page(sort=key, descending=desc, offset=4, limit=2)
+            value = (lambda r: r.weighted) if key == "weighted" else (lambda r, k=key: getattr(r, k))
+            want = sorted(everything, key=lambda r: (value(r) is None or value(r) == "",
+                                                     value(r) if value(r) is not None else "", r.id), reverse=desc)
+            assert [r.id for r in got] == [r.id for r in want], (key, desc)
+    for desc in (False, True):                 # days in stage: by the moment of the last move, finer than days
+        days = [r.days_in_stage for r in pb.list_page(sort="days_in_stage", descending=desc)]
+        assert days == sorted(days, reverse=desc) and days[0 if desc else -1] == 12 and 0 in days
+    assert pb.list_count(pb.BoardFilter(owner_id=other)) == 2
+    assert [r.title for r in pb.list_page(pb.BoardFilter(text="ب"), sort="title")] == ["پروژه ب1"]

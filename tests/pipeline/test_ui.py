@@ -14,6 +14,7 @@ from app.pipeline import stages as pst
 from models.core import Customer
 from models.pipeline import Opportunity, StageChange
 from tests.pipeline.helpers import freeze, make_customer, make_user, stage_ids
+from ui.pipeline.models import ID_ROLE
 
 pytestmark = pytest.mark.usefixtures("persian_app")
 
@@ -105,6 +106,40 @@ def test_moving_a_card_through_the_model_changes_stage_and_writes_history(qtbot,
     # the view asks the source to remove the dragged rows after a move: the model keeps them
     assert not m.removeRows(0, 1, m.stage_index(s["مذاکره"]))
     assert m.rowCount(m.stage_index(s["مذاکره"])) == 2
+
+
+def test_columns_read_by_page_fetch_more_and_keep_their_figures(qtbot, qtmodeltester, office):
+    """Two cards a page: «سرنخ جدید» shows two of its three; its count and sums cover all three. A card dropped
+    in joins in board order; scrolling to the end (fetchMore) reads the rest once; the model tester passes on
+    the part-read board."""
+    from ui.pipeline.board import BoardView
+    from ui.pipeline.models import BoardModel
+
+    s, ids = office["s"], office["ids"]
+    m = BoardModel(user_id=office["reza"], page=2)
+    m.load()
+    view = BoardView(m)
+    qtbot.addWidget(view)
+    view.resize(1500, 700)
+    view.show()
+    first = m.stage_row(s["سرنخ جدید"])
+    parent = m.index(first, 0)
+    assert (m.rowCount(parent), m.hidden(first), m.summary(first)) == (2, 1, (3, 960 * M, 96 * M))
+    assert parent.data() == "سرنخ جدید (۳)"
+    col = view.column_for(s["سرنخ جدید"])
+    assert col.more.isVisibleTo(view) and col.more.text() == "نمایش بیشتر (۱ فرصت دیگر)"
+    assert m.move_opportunity(ids[2], s["سرنخ جدید"])               # from «نیازسنجی», closing 1405/03/12
+    assert [m.index(r, 0, parent).data() for r in range(3)] == ["سیم‌کشی ساختمان اداری", "روشنایی پارکینگ",
+                                                                "تابلو برق کارخانه"]
+    assert m.summary(first) == (4, 1320 * M, 1320 * M * 10 // 100) and m.hidden(first) == 1
+    assert m.summary(m.stage_row(s["نیازسنجی"]))[0] == 0
+    assert m.canFetchMore(parent)
+    with qtbot.waitSignal(m.rowsInserted, timeout=2000) as inserted:
+        m.fetchMore(parent)
+    assert inserted.args[1:] == [3, 3]
+    assert m.index(3, 0, parent).data(ID_ROLE) == ids[4] and m.rowCount(parent) == 4
+    assert not m.canFetchMore(parent) and not col.more.isVisibleTo(view)
+    qtmodeltester.check(m, force_py=True)
 
 
 def test_a_drop_on_lost_asks_for_the_reason(qtbot, office):
@@ -271,3 +306,92 @@ def test_settings_dialog_saves_stages_and_targets(qtbot, office):
     uid = dlg.target_users[0][0]
     assert targets_of(1405)[(uid, 3)] == 150 * M
     assert StageChange.select().count() >= 5
+
+
+def test_table_rows_of_the_dialogs_add_read_and_remove(qtbot, office):
+    """The dialogs' small tables: a competitor added in the settings is saved with its site; the deal
+    dialog's lines total follows a line removed; a stage's spin boxes and checks are read back."""
+    from app.pipeline import competitors as pc
+    from ui.context import AppContext
+    from ui.pipeline.dialog import OpportunityDialog
+    from ui.pipeline.settings_dialog import PipelineSettingsDialog
+
+    dlg = PipelineSettingsDialog(AppContext())
+    qtbot.addWidget(dlg)
+    dlg._add_competitor()
+    r = dlg.comp_table.rowCount() - 1
+    dlg.comp_table.item(r, 0).setText("برق آفرین")
+    dlg.comp_table.item(r, 1).setText("barghafarin.ir")
+    assert not dlg.comp_table.item(r, 4).flags() & Qt.ItemFlag.ItemIsEditable      # the deals count
+    assert dlg.save_competitors(), dlg.error.text()
+    assert [(c.name, c.website) for c in pc.list_competitors() if c.name == "برق آفرین"] == [("برق آفرین",
+                                                                                             "barghafarin.ir")]
+    won = next(i for i in range(dlg.stage_table.rowCount()) if dlg._stage_values(i)["is_won"])
+    assert dlg._stage_values(won)["probability"] == 100 and dlg._stage_values(won)["id"] is not None
+
+    opp = OpportunityDialog(AppContext(user_id=office["reza"]), customer_id=office["other"])
+    qtbot.addWidget(opp)
+    opp._add_line("کابل برق ۲.۵ افشان", "۲", 38_500_000)
+    opp._add_line("کلید مینیاتوری", "۱۰", 1_200_000)
+    assert opp.lines_total.text() == "جمع: ۸۹٬۰۰۰٬۰۰۰ ریال"
+    opp.lines.setCurrentCell(0, 0)
+    opp._remove_line()
+    assert opp.lines_total.text() == "جمع: ۱۲٬۰۰۰٬۰۰۰ ریال"
+    assert opp._line_rows() == [{"description": "کلید مینیاتوری", "quantity": "۱۰", "unit_price": "۱٬۲۰۰٬۰۰۰"}]
+
+
+def test_pipeline_reports_hide_the_excel_button_from_a_role_without_export(qtbot, office):
+    from app.office import session
+    from ui.context import AppContext
+    from ui.pipeline.reports_page import PipelineReports
+
+    with session.acting_as(session.Principal(office["reza"], "رضا کریمی", "sales", how="test")):
+        rep = PipelineReports(AppContext(user_id=office["reza"]))
+    qtbot.addWidget(rep)
+    manager = PipelineReports(AppContext())                  # the system (tests): everything
+    qtbot.addWidget(manager)
+    assert rep.excel_button.isHidden() and not manager.excel_button.isHidden()
+
+
+def test_reports_are_counted_off_the_gui_thread_and_only_the_latest_shown(qtbot, office):
+    import datetime as dt
+    import threading
+
+    from ui.context import AppContext
+    from ui.pipeline.reports_page import PipelineReports
+
+    rep = PipelineReports(AppContext())
+    qtbot.addWidget(rep)
+    rep.show()
+    qtbot.waitUntil(lambda: rep.result is not None and rep.result.key == "funnel")
+    assert rep.job.worker_thread not in (None, threading.get_ident())
+    assert rep.table.rowCount() == 6
+    rep.set_params(dt.date(2026, 5, 1), dt.date(2026, 4, 1), None, None)
+    qtbot.waitUntil(lambda: not rep.job.running)
+    assert rep.note.isVisibleTo(rep) and rep.note.text() == "تاریخ «از» بعد از تاریخ «تا» است."
+    rep.set_params(None, None, None, None)
+    rep.select_report("forecast")
+    earlier = rep.job
+    rep.select_report("lost_reasons")
+    qtbot.waitUntil(lambda: not earlier.running and not rep.job.running)
+    assert earlier.result.key == "forecast"                       # counted, but asked for no longer
+    assert rep.result.key == "lost_reasons" and rep.heading.text() == "علت‌های از دست رفتن فرصت‌ها"
+
+
+def test_list_reads_a_page_at_a_time_and_sorts_in_the_database(qtbot, qtmodeltester, office):
+    from ui.pipeline.models import OpportunityListModel
+
+    m = OpportunityListModel()
+    m.PAGE = 2
+    m.sort(3, Qt.SortOrder.DescendingOrder)              # before the first load: only remembered
+    assert m.rowCount() == 0 and not m.canFetchMore()
+    m.load()
+    assert (m.rowCount(), m.count) == (2, 5) and m.canFetchMore()
+    with qtbot.waitSignal(m.rowsInserted, timeout=2000):
+        m.fetchMore()
+    m.fetchMore()
+    assert [r.value for r in m.rows] == [600 * M, 480 * M, 360 * M, 240 * M, 120 * M] and not m.canFetchMore()
+    with qtbot.waitSignal(m.modelReset, timeout=2000):
+        m.sort(0, Qt.SortOrder.AscendingOrder)           # by title: read again from the first page
+    assert m.rowCount() == 2 and m.rows[0].title == "تابلو برق کارخانه"     # code-point order, as before
+    qtmodeltester.check(m, force_py=True)

@@ -190,3 +190,21 @@ def test_long_period_p90_per_month_and_person(fixture):
     p = {b.key: b for b in k.people}
     assert p[fixture["reza"]].p90_response == 80 and p[fixture["maryam"]].p90_response == 60
     assert kpi.p90_hist({30: 1, 45: 1, 60: 1, 80: 1}) == kpi.p90([30, 45, 60, 80]) == 80
+
+
+def test_long_and_short_periods_read_the_same_figures(fixture):
+    """A year reads the person-first indexes whole (migration 13), a month reads its days: same figures."""
+    month = kpi.compute(j(1405, 3, 1).date(), j(1405, 3, 31).date())
+    year = kpi.compute(j(1405, 1, 1).date(), j(1405, 12, 29).date())
+    assert (date_span := (year.date_to - year.date_from).days) >= kpi.DAILY_P90_DAYS, date_span
+
+    def people(k):
+        return [(b.key, b.received, b.closed, b.open_end, b.resp_n, b.resp_sum, b.service_n, b.service_sum,
+                 b.sla_met, b.sat_n, b.sat_sum, b.replies_sum, b.p90_response) for b in k.people]
+
+    def cats(k):
+        return [(c.name, c.received, c.open_now, c.closed, c.service_sum, c.met, c.sat_sum) for c in k.categories]
+
+    assert people(year) == people(month) and len(month.people) == 2
+    assert cats(year) == cats(month) == [("تعمیر در محل", 5, 2, 3, 630, 2, 8)]
+    assert (year.total.received, year.total.closed, year.total.open_end) == (5, 3, 2)

@@ -36,6 +36,17 @@ def test_request_from_call_takes_customer_and_time(office):
     assert rq.request_view(r2.id).number == "S1405-00002"
 
 
+def test_call_origin_and_first_day(office):
+    """What the popup's button and the dashboard's «همه» period read, without touching the tables themselves."""
+    assert rq.first_received_day() is None and rq.call_origin(None) is None and rq.call_origin(999) is None
+    call = Call.create(customer=office["ali"], number="09121234567", started_at=j(1405, 3, 2, 9, 0), state="ended")
+    assert rq.call_origin(call.id) == rq.CallOrigin(call.id, office["ali"], j(1405, 3, 2, 9, 0))
+    clock.set_now(j(1405, 3, 4, 11, 0))
+    rq.create_request({"customer_id": office["ali"], "subject": "دیرتر", "assignee_id": office["reza"]})
+    rq.create_request({"call_id": call.id, "subject": "از تماس", "assignee_id": office["reza"]})
+    assert rq.first_received_day() == j(1405, 3, 2).date()
+
+
 def test_validation_is_persian_and_writes_nothing(office):
     with pytest.raises(ValidationError) as e:
         rq.create_request({"subject": "", "customer_id": None, "priority": 9, "channel": "fax"})

@@ -200,6 +200,34 @@ def test_open_request_from_call(qtbot, office):
     assert r.call_id == call.id and r.received_at == j(1405, 3, 9, 15, 55)
 
 
+def test_a_call_row_opens_a_request(qtbot, office, tmp_path):
+    """The call log's «درخواست خدمت» (its bar and its row menu): the caller's customer and the call filled in."""
+    from ui.calls.page import CallsPage
+    from ui.service.request_dialog import RequestDialog
+
+    call = Call.create(customer=office["sara"], number="09351112233", number_raw="09351112233",
+                       started_at=j(1405, 3, 9, 15, 55), state="ended", direction="in")
+    page = CallsPage(office["ctx"])
+    qtbot.addWidget(page)
+    page.resize(1280, 600)
+    page.show()
+    log = page.log
+    log.date_from.setDate(None)
+    log.refresh()
+    log.select_row(log.model.ids.index(call.id))
+    assert log.service_btn.isEnabled() and log.service_btn.isVisible()
+    [action] = [a for a in log.row_menu().actions() if a.text() == "درخواست خدمت"]
+    assert action.isEnabled()
+    dlg = log.new_service_request()
+    qtbot.addWidget(dlg)
+    assert isinstance(dlg, RequestDialog) and dlg.call_id == call.id
+    assert dlg.customer.customer_id() == office["sara"] and dlg.channel.currentData() == "phone"
+    img = page.grab().toImage()
+    img.save(str(shot_path(tmp_path, "calls-log-with-service-button.png")))
+    assert not img.isNull()
+    dlg.close()
+
+
 def test_main_window_has_the_service_section(qtbot, office):
     from ui.main_window import MainWindow
 

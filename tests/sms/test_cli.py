@@ -55,3 +55,44 @@ def test_bad_number_and_unknown_provider(dbfile, kavenegar):
     assert r.returncode != 0 and "شماره همراه" in r.stderr and not kavenegar.sent
     r = crm("sms", "send", "09121234567", "سلام", "--provider", "pigeon", "--key", "k", db=dbfile)
     assert r.returncode != 0 and "شناخته نیست" in r.stderr
+
+
+def test_outbox_resend_and_mark_verbs(dbfile, kavenegar):
+    """The outbox screen's verbs: list (JSON lines), send again (a failed one once; an uncertain one only with
+    --uncertain), mark."""
+    import json
+
+    from app.sms import outbox
+    from cli import sms as cli_sms
+
+    assert set(cli_sms.OUTBOX_STATES) == {k for k in outbox.STATE_FILTERS if k}
+    assert set(cli_sms.OUTBOX_PERIODS) == set(outbox.PERIODS)
+    flags = ("--provider", "kavenegar", "--key", "test-key", "--base-url", kavenegar.url)
+    assert crm("sms", "send", "09121234567", "سلام", *flags, db=dbfile).returncode == 0
+    kavenegar.per_number_status["09122222222"] = 14
+    r = crm("sms", "send", "09122222222", "یادآوری", *flags, db=dbfile)
+    assert r.returncode != 0
+    kavenegar.per_number_status.clear()
+    from app import settings
+    from models.connection import close_database, open_database
+
+    open_database(dbfile)                       # the office's settings, as the SMS settings panel saves them
+    settings.set("sms.provider", "kavenegar")
+    settings.set("sms.key", "test-key")
+    settings.set("sms.base_url", kavenegar.url)
+    close_database()
+    r = crm("sms", "outbox", "--state", "failed", db=dbfile)
+    assert r.returncode == 0, r.stderr
+    [failed] = [json.loads(line) for line in r.stdout.splitlines()]
+    assert failed["number"] == "09122222222" and failed["state"] == "failed" and failed["error"]
+    r = crm("sms", "outbox", db=dbfile)
+    assert [json.loads(line)["state"] for line in r.stdout.splitlines()] == ["failed", "sent"]
+    r = crm("sms", "mark", str(failed["id"]), "--sent", db=dbfile)      # only uncertain ones can be marked sent
+    assert r.returncode != 0 and r.stdout.strip() == "0"
+    r = crm("sms", "resend", str(failed["id"]), db=dbfile)
+    assert r.returncode == 0, r.stderr
+    assert "فرستاده: ۱" in r.stdout and kavenegar.by_number["09122222222"] == 1
+    r = crm("sms", "resend", str(failed["id"]), db=dbfile)                # sent already: never twice
+    assert r.returncode == 0 and "دوباره فرستاده نشد" in r.stdout and kavenegar.by_number["09122222222"] == 1
+    r = crm("sms", "mark", str(failed["id"]), "--dismiss", db=dbfile)     # a sent one cannot be set aside
+    assert r.returncode != 0 and r.stdout.strip() == "0"

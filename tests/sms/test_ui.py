@@ -104,7 +104,13 @@ def test_group_send_preview_exclusions_and_progress(qtbot, office, tmp_path, kav
     dlg.editor.set_text("{نام} گرامی، فروشگاه از شنبه ساعت ۹ باز است.")
     assert dlg.editor.bubble.text().startswith("خانم مریم احمدی گرامی")     # the first in list order
     shot(dlg, tmp_path, "sms-group-send")
-    dlg.send()
+    asked = []
+    dlg.ask = lambda text: asked.append(text) or False
+    dlg.send_button.click()
+    assert asked and "۲ گیرنده" in asked[0] and "نزدیک به ۲ پیامک" in asked[0]
+    assert not kavenegar.sent and dlg.status.text() == "فرستاده نشد." and not Message.select().exists()
+    dlg.ask = lambda text: True
+    dlg.send_button.click()
     qtbot.waitUntil(lambda: dlg.summary is not None, timeout=15_000)
     assert dlg.summary.sent == 2 and sorted(kavenegar.by_number) == ["09121111111", "09122222222"]
     assert "فرستاده: ۲" in dlg.status.text()
@@ -164,5 +170,53 @@ def test_settings_panel_never_shows_the_key(qtbot, office, kavenegar):
     panel.key.setText("test-key")
     panel.test_number.setText("09125555555")
     panel.test_send()
-    qtbot.waitUntil(lambda: "فرستاده شد" in panel.status.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "فرستاده شد" in panel.test_status.text(), timeout=10_000)
     assert kavenegar.by_number["09125555555"] == 1
+    assert settings.get("sms.key") == "new-key"           # the test used the page's key without saving it
+
+
+def test_settings_panel_window_friday_rule_and_test_send_messages(qtbot, office, kavenegar, tmp_path):
+    from PySide6.QtCore import QTime
+
+    from app.sms import automatic
+    from ui.sms.settings_panel import SmsSettingsPanel
+
+    panel = SmsSettingsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1150, 520)
+    panel.show()
+    panel.window_start.setTime(QTime(21, 0))
+    panel.window_end.setTime(QTime(8, 0))
+    assert not panel.save() and "پایان بازه ارسال" in panel.status.text()
+    assert settings.get("sms.auto.window_start") == "09:00"                 # nothing changed
+    panel.window_start.setTime(QTime(8, 30))
+    panel.window_end.setTime(QTime(19, 0))
+    assert panel.window_start.text() == "۰۸:۳۰"          # hours first, also in the right-to-left layout
+    panel.fridays.setChecked(True)
+    panel.auto_checks["cheque"].setChecked(True)
+    panel.cheque_days.setValue(2)
+    dlg = panel.edit_text("cheque")
+    dlg.editor.set_text("{نام} گرامی، چک {شماره_چک} در {سررسید_چک} سررسید می‌شود.")
+    dlg.accept()
+    assert panel.save() and "یادآوری سررسید چک" in panel.status.text()
+    assert automatic.window() == (dt.time(8, 30), dt.time(19, 0)) and automatic.is_send_day(dt.date(2026, 11, 27))
+    assert settings.get("sms.auto.cheque.enabled") and settings.get("sms.auto.cheque.days") == 2
+    assert settings.get("sms.auto.cheque.text").startswith("{نام} گرامی، چک")
+
+    panel.test_number.setText("")
+    panel.test_send()
+    assert "شماره همراهی" in panel.test_status.text()
+    panel.test_number.setText("02188776655")
+    panel.test_send()
+    assert "شماره همراه نیست" in panel.test_status.text() and not kavenegar.sent
+    panel.key.setText("wrong-key")
+    panel.test_number.setText("۰۹۱۲۵۵۵۵۵۵۵")
+    op = panel.test_send()
+    qtbot.waitUntil(lambda: not op.running, timeout=10_000)
+    assert panel.test_status.text().startswith("ارسال آزمایشی انجام نشد:") and "کلید" in panel.test_status.text()
+    assert panel.test_button.isEnabled()
+    panel.key.clear()
+    op = panel.test_send()
+    qtbot.waitUntil(lambda: not op.running, timeout=10_000)
+    assert "فرستاده شد" in panel.test_status.text() and kavenegar.by_number["09125555555"] == 1
+    shot(panel, tmp_path, "sms-settings")

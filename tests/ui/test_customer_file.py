@@ -145,6 +145,14 @@ def test_log_call_button_asks_the_bus(qtbot, ctx, customer):
     assert sig.args == [customer.id, 0]
 
 
+def test_sms_button_opens_the_message_dialog_for_this_customer(qtbot, ctx, customer):
+    w = open_file(qtbot, ctx, customer.id)
+    qtbot.mouseClick(w.sms_button, Qt.MouseButton.LeftButton)
+    [dlg] = [d for d in w.child_dialogs if type(d).__name__ == "SendSmsDialog"]
+    assert dlg.isVisible() and dlg.customer_id == customer.id and dlg.chosen_number() == "09123456789"
+    dlg.close()
+
+
 def test_dial_without_a_modem_says_why(qtbot, ctx, customer, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 

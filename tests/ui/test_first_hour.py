@@ -88,8 +88,7 @@ def test_horizontal_bar_labels_are_not_elided(qtbot, db, tmp_path):
     rows = [{"name": c, "count": 180 - 12 * i} for i, c in enumerate(cities)]
     r = ReportResult(key="t", title="t", period="", columns=[Column("name", "شهر"), Column("count", "تعداد", "int")],
                      rows=rows, chart=Chart("hbar", "name", [("تعداد مشتری", "count")]))
-    chart = page._chart(r)
-    page.chart_view.setChart(chart)
+    chart = page.chart_view.show_report(r)
     qtbot.wait(50)
     img = page.chart_view.grab().toImage()
     img.save(str(tmp_path / 'hbar.png'))
@@ -102,7 +101,7 @@ def test_horizontal_bar_labels_are_not_elided(qtbot, db, tmp_path):
 
 
 def test_value_axis_uses_persian_digits_and_separator():
-    from ui.reports.page import nice_ticks, value_axis
+    from ui.reports.charts import nice_ticks, value_axis
 
     assert nice_ticks(13_263) == [0, 5000, 10000, 15000]
     assert nice_ticks(3) == [0, 1, 2, 3]

@@ -25,6 +25,7 @@ from app.callerid import service as svc
 from app.calls import log as call_log
 from app.customers import summary as sm
 from app.office.live import publish_call
+from app.office.visibility import popup_view
 from models.writer import writer
 from ui.calls.popup_stack import PopupStack
 from ui.calls.tray import CallerIdTray
@@ -200,7 +201,10 @@ class CallerIdController(QObject):
     def _show_one(self, v: svc.CallView) -> None:
         if v.direction != "in":
             return
+        v = popup_view(v)                    # what this desk's role may see of the caller
         existing = self.stack.popup_for(v.key)
+        if existing is None and not self._rings_here(v):
+            return                           # a colleague's extension rings: the popup is on their desk
         worth = v.number_known or v.rings >= 2
         if existing is None:
             if not worth or v.key in self._notified or v.final:
@@ -218,6 +222,17 @@ class CallerIdController(QObject):
             self.stack.show_call(v, self._summary(v))
         else:
             self.stack.update_call(v)
+
+    def _rings_here(self, v: svc.CallView) -> bool:
+        if not v.extension and not v.extensions:
+            return True                      # a caller-ID box's line: every call is this desk's
+        from app.office import events
+        from app.office import live as rules
+
+        shared = events.bus.mode == "postgres"
+        if not shared:
+            return True
+        return rules.shows_own_call(v, rules.desk_extensions(self.ctx.user_id), shared)
 
     @staticmethod
     def _summary(v: svc.CallView) -> sm.CustomerSummary | None:

@@ -28,9 +28,11 @@ def dial_reason(ctx: AppContext) -> str | None:
     if uses_pbx(ctx):
         if not str(settings.get(sk.PBX_ADDRESS) or "").strip():
             return "نشانی مرکز تلفن در تنظیمات › شناسه تماس نوشته نشده است."
-        if not str(settings.get(sk.PBX_EXTENSION) or "").strip():
-            return ("داخلی تلفن این میز در تنظیمات › شناسه تماس نوشته نشده است؛ بدون آن مرکز تلفن نمی‌داند "
-                    "کدام گوشی را زنگ بزند.")
+        from app.callerid.ami import dial_extension
+
+        if not dial_extension(ctx.user_id):
+            return ("داخلی تلفن این میز در تنظیمات › شناسه تماس (یا داخلی شما در «همکاران و نقش‌ها») نوشته نشده "
+                    "است؛ بدون آن مرکز تلفن نمی‌داند کدام گوشی را زنگ بزند.")
         return None
     listener = _listener(ctx)
     if listener is None or not hasattr(listener, "dial"):
@@ -70,7 +72,9 @@ def originate_call(ctx: AppContext, number: str, done: Callable[[bool, str], Non
         if done is not None:
             done(ok, message)
 
-    return (QueryOp(parent=ctx.main_window, op=lambda _ctl: ami.originate(number), name="originate",
+    extension = ami.dial_extension(ctx.user_id)
+    return (QueryOp(parent=ctx.main_window, op=lambda _ctl: ami.originate(number, extension or None),
+                    name="originate",
                     success=lambda r: report(r.ok, r.message))
             .failure(lambda exc: report(False, error_text(exc)))
             .run())

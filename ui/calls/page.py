@@ -233,8 +233,11 @@ class _CallList(QWidget):
         self.new_btn = QPushButton("مشتری جدید با این شماره")
         self.sms_btn = QPushButton("پیامک")
         self.sms_btn.setToolTip("فرستادن پیامک به این شماره (مثلاً «تماس شما را از دست دادیم»)")
+        self.service_btn = QPushButton("درخواست خدمت")
+        self.service_btn.setToolTip("ثبت درخواست خدمت از این تماس (مشتری و زمان تماس پر می‌شوند)")
         actions.addWidget(self.count_label, 1)
-        for b in (self.callback_btn, self.sms_btn, self.handled_btn, self.note_btn, self.open_btn, self.new_btn):
+        for b in (self.callback_btn, self.sms_btn, self.handled_btn, self.note_btn, self.service_btn, self.open_btn,
+                  self.new_btn):
             actions.addWidget(b)
         lay.addLayout(actions)
 
@@ -256,6 +259,7 @@ class _CallList(QWidget):
         self.open_btn.clicked.connect(self.open_customer)
         self.new_btn.clicked.connect(self.new_customer)
         self.sms_btn.clicked.connect(self.send_sms)
+        self.service_btn.clicked.connect(self.new_service_request)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._row_menu)
         self.refresh()
@@ -331,6 +335,7 @@ class _CallList(QWidget):
         self.sms_btn.setEnabled(dialable)
         self.handled_btn.setEnabled(has and not r.handled)
         self.note_btn.setEnabled(has)
+        self.service_btn.setEnabled(has)
         self.open_btn.setEnabled(has and bool(r.customer_id))
         self.new_btn.setEnabled(dialable and not r.customer_id)
         self.new_btn.setVisible(not has or not r.customer_id)
@@ -339,7 +344,8 @@ class _CallList(QWidget):
     def row_menu(self) -> QMenu:
         """The selected row's menu: the action bar's buttons, as they are enabled now."""
         menu = QMenu(self)
-        for b in (self.callback_btn, self.sms_btn, self.handled_btn, self.note_btn, self.open_btn, self.new_btn):
+        for b in (self.callback_btn, self.sms_btn, self.handled_btn, self.note_btn, self.service_btn, self.open_btn,
+                  self.new_btn):
             if b.isVisible() or b.isVisibleTo(self):
                 a = menu.addAction(b.text(), b.click)
                 a.setEnabled(b.isEnabled())
@@ -351,6 +357,15 @@ class _CallList(QWidget):
             return
         self.select_row(idx.row())
         self.row_menu().exec(self.view.viewport().mapToGlobal(pos))
+
+    def new_service_request(self):
+        """«درخواست خدمت» on a call row: the caller's customer, channel «تلفن» and the call's time filled in."""
+        cid = self.selected_id()
+        if cid is None:
+            return None
+        from ui.service import open_request_from_call
+
+        return open_request_from_call(self.ctx, cid, self)
 
     def send_sms(self) -> None:
         r = self.selected_row()

@@ -228,8 +228,9 @@ class CallPopup(QWidget):
 
     def update_call(self, view: svc.CallView) -> None:
         identity_changed = (view.customer_id, view.number, view.number_status, view.number_known,
-                            view.extension) != (self.view.customer_id, self.view.number, self.view.number_status,
-                                                 self.view.number_known, self.view.extension)
+                            view.extension, view.colleague) != (
+            self.view.customer_id, self.view.number, self.view.number_status, self.view.number_known,
+            self.view.extension, self.view.colleague)
         self.view = view
         if identity_changed:
             self._render_identity()
@@ -281,6 +282,11 @@ class CallPopup(QWidget):
                 fields = sm.summary_fields(s)
             buttons = [("open", 0, 0, 2), ("note", 0, 2, 2), ("sms", 0, 4, 2),
                        ("follow_up", 1, 0, 2), ("refer", 1, 2, 2), ("service", 1, 4, 2)]
+        elif v.colleague:                  # a colleague's customer, for a role that sees only its own
+            self.name_label.setText(f"مشتری همکار: {v.colleague}")
+            self.number_label.setText(persian_number(v))
+            notice = "پرونده این تماس‌گیرنده به همکارتان سپرده شده است؛ اگر کاری دارد، تماس را به او ارجاع دهید."
+            buttons = [("note", 0, 0, 3), ("refer", 0, 3, 3)]
         else:
             self.name_label.setText(v.caller_name or "شماره ناشناس")
             self.number_label.setText(persian_number(v))

@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 
 from app.callerid import service as svc
 from app.customers import summary as sm
+from app.office.visibility import popup_view
 from ui.calls.popup import CallPopup
 from ui.context import AppContext
 
@@ -51,6 +52,9 @@ class PopupStack(QObject):
         return self._popups.get(key)
 
     def show_call(self, view: svc.CallView, summary: sm.CustomerSummary | None = None) -> CallPopup:
+        view = popup_view(view)              # a colleague's customer is not shown to an "own only" role
+        if summary is not None and summary.customer_id != view.customer_id:
+            summary = None
         p = self._popups.get(view.key)
         if p is not None:
             if summary is not None:
@@ -83,7 +87,7 @@ class PopupStack(QObject):
     def update_call(self, view: svc.CallView) -> CallPopup | None:
         p = self._popups.get(view.key)
         if p is not None:
-            p.update_call(view)
+            p.update_call(popup_view(view))
             self._layout()
             self.changed.emit()
         return p

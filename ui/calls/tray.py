@@ -47,6 +47,8 @@ def call_notification(view: svc.CallView) -> tuple[str, str]:
     number = "\u2066" + fmt.digits(view.number_display or view.number_raw) + "\u2069"
     if view.customer_id:
         return f"تماس از {view.customer_name}{where}", number
+    if getattr(view, "colleague", ""):
+        return f"تماس از مشتری همکار: {view.colleague}{where}", number
     return "تماس از شماره ناشناس" + where, number
 
 
@@ -92,7 +94,9 @@ class CallerIdTray(QObject):
             logger.info("tray notification: %s — %s", title, text)
 
     def notify_call(self, view: svc.CallView) -> None:
-        self.notify(*call_notification(view))
+        from app.office.visibility import popup_view
+
+        self.notify(*call_notification(popup_view(view)))
 
     def _activated(self, reason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):

@@ -196,13 +196,15 @@ class CustomerFileWindow(QWidget):
         self.note_button = QPushButton("یادداشت جدید")
         self.call_button = QPushButton("ثبت تماس")
         self.merge_button = QPushButton("ادغام با مشتری دیگر…")
+        self.sms_button = QPushButton("پیامک")
+        self.sms_button.setToolTip("فرستادن پیامک به همراه این مشتری")
         self.edit_button.setShortcut(QKeySequence("Ctrl+E"))
         self.note_button.setShortcut(QKeySequence("Ctrl+N"))
         self.call_button.setShortcut(QKeySequence("Ctrl+L"))
         self.edit_button.setToolTip("Ctrl+E")
         self.note_button.setToolTip("Ctrl+N")
         self.call_button.setToolTip("ثبت تماس با این مشتری در تاریخچه (Ctrl+L)")
-        for b in (self.edit_button, self.note_button, self.call_button, self.merge_button):
+        for b in (self.edit_button, self.note_button, self.call_button, self.sms_button, self.merge_button):
             top.addWidget(b)
         hl.addLayout(top)
         self.sub_label = QLabel()
@@ -218,6 +220,7 @@ class CustomerFileWindow(QWidget):
         self.note_button.clicked.connect(self.add_note)
         self.call_button.clicked.connect(self.log_call)
         self.merge_button.clicked.connect(self.merge)
+        self.sms_button.clicked.connect(self.send_sms)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.setChildrenCollapsible(False)
@@ -352,6 +355,16 @@ class CustomerFileWindow(QWidget):
             if hasattr(tab, "owner_id"):
                 tab.owner_id = self.customer_id
             tab.refresh()
+        self.apply_permissions()
+
+    def apply_permissions(self) -> None:
+        """Buttons the signed-in person's role may not use are disabled, their tooltip saying why (the services
+        refuse anyway)."""
+        from ui.office.restrict import gate
+
+        gate(self.merge_button, "customers.delete")
+        gate(self.proforma_button, "money.view")
+        gate(self.invoice_button, "money.view", "invoice.issue")
 
     def _move_to(self, new_id: int) -> None:
         if _open_windows.get(self.customer_id) is self:
@@ -605,6 +618,14 @@ class CustomerFileWindow(QWidget):
 
     def log_call(self) -> None:
         self.ctx.bus.log_call.emit(self.customer_id, 0)
+
+    def send_sms(self):
+        """One SMS to this customer's mobile (ui/sms/send_dialog.py), with the merge fields filled from the file."""
+        from ui.sms import send_sms_dialog
+
+        dlg = send_sms_dialog(self, customer_id=self.customer_id)
+        self._keep(dlg)
+        return dlg
 
     def merge(self):
         from ui.customers.merge_dialog import MergeDialog

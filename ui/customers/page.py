@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QTableView,
@@ -46,7 +47,9 @@ class CustomersPage(QWidget):
         self.merge_btn = QPushButton("ادغام")
         self.export_btn = QPushButton("خروجی اکسل")
         self.import_btn = QPushButton("ورود از اکسل")
-        for b in (self.new_btn, self.open_btn, self.merge_btn, self.import_btn, self.export_btn):
+        self.sms_btn = QPushButton("پیامک به این فهرست")
+        self.sms_btn.setToolTip("ارسال گروهی پیامک به مشتریانی که این فیلتر نشان می‌دهد")
+        for b in (self.new_btn, self.open_btn, self.merge_btn, self.import_btn, self.export_btn, self.sms_btn):
             top.addWidget(b)
         lay.addLayout(top)
 
@@ -98,6 +101,8 @@ class CustomersPage(QWidget):
         for col, width in enumerate((200, 200, 130, 110, 60, 80, 120, 90, 100)):
             self.view.setColumnWidth(col, width)
         hh.setStretchLastSection(True)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._show_menu)
         lay.addWidget(self.view, 1)
 
         self._timer = QTimer(self)
@@ -113,6 +118,7 @@ class CustomersPage(QWidget):
         self.merge_btn.clicked.connect(self.merge_selected)
         self.export_btn.clicked.connect(self.export)
         self.import_btn.clicked.connect(self.import_file)
+        self.sms_btn.clicked.connect(self.group_sms)
         self.saved.activated.connect(self._apply_saved)
         self.save_filter_btn.clicked.connect(self.save_filter)
         self.delete_filter_btn.clicked.connect(self.delete_filter)
@@ -182,6 +188,52 @@ class CustomersPage(QWidget):
         rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
         return [self.model.ids[r] for r in rows]
 
+    # --- the list's context menu ----------------------------------------------------------------------------
+    def context_menu(self) -> QMenu:
+        """The right-click menu for the selected rows; what the role may not do is disabled, and says why."""
+        from ui.office.restrict import gate
+
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        ids = self.selected_ids()
+        one = self.current_id() if ids else None
+        self.menu_actions = {}
+
+        def add(key: str, text: str, slot, *perms: str, enabled: bool = True):
+            a = menu.addAction(text)
+            a.triggered.connect(slot)
+            self.menu_actions[key] = a
+            if not enabled:
+                a.setEnabled(False)
+            elif perms:
+                gate(a, *perms)
+            return a
+
+        add("open", "باز کردن پرونده", lambda: self.open_customer(one), enabled=bool(one))
+        menu.addSeparator()
+        add("proforma", "پیش‌فاکتور جدید", lambda: self._new_document(one, "proforma"), "money.view",
+            enabled=bool(one))
+        add("invoice", "فاکتور جدید", lambda: self._new_document(one, "invoice"), "money.view", "invoice.issue",
+            enabled=bool(one))
+        menu.addSeparator()
+        add("merge", "ادغام با پرونده دیگر…", self.merge_selected, "customers.delete", enabled=bool(ids))
+        add("export", "خروجی اکسل از این فهرست", self.export, "export")
+        return menu
+
+    def _show_menu(self, pos: QPoint) -> None:
+        self.context_menu().exec(self.view.viewport().mapToGlobal(pos))
+
+    def _new_document(self, customer_id: int | None, kind: str) -> None:
+        win = getattr(self.ctx, "main_window", None)
+        page = win.page("invoices") if win is not None and hasattr(win, "page") else None
+        if not customer_id or not hasattr(page, "new_invoice_for"):
+            return
+        self.ctx.bus.show_section.emit("invoices")
+        if kind == "proforma":
+            page.new_proforma_for(customer_id)
+        else:
+            page.new_invoice_for(customer_id)
+
     # --- actions ------------------------------------------------------------------------------------------
     def new_customer(self) -> None:
         from ui.customers.form import edit_customer
@@ -209,6 +261,14 @@ class CustomersPage(QWidget):
             QMessageBox.information(self, "خروجی اکسل", "این امکان هنوز نصب نشده است.")
             return
         export_customers(self.ctx, self.current_filter(), parent=self)
+
+    def group_sms(self):
+        """The group send, to the customers this list shows (its filter, chosen first in the dialog)."""
+        from ui.sms.group_send import GroupSendDialog
+
+        self.sms_dialog = GroupSendDialog(self, preset=self.current_filter())
+        self.sms_dialog.show()
+        return self.sms_dialog
 
     def import_file(self) -> None:
         try:

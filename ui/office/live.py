@@ -26,11 +26,13 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from app import settings
 from app.office import events
 from app.office import live as rules
+from app.office.visibility import popup_view
 from ui.context import AppContext
 
 logger = logging.getLogger(__name__)
 
 NOTICE_MS = 20_000
+EXTENSIONS_TTL_S = 5.0  # the desk's extensions are read again after this long (a colleague's edited meanwhile)
 REFRESH_MS = 100        # changes of one save, folded into one refresh per list
 
 
@@ -135,6 +137,18 @@ class LiveOffice(QObject):
             self._stack = PopupStack(self.ctx, self)
         return self._stack
 
+    def extensions(self) -> frozenset[str]:
+        """The extensions whose calls pop here (the signed-in colleague's, the desk's own), read at most every
+        few seconds."""
+        import time
+
+        now = time.monotonic()
+        cached = getattr(self, "_ext_cache", None)
+        if cached is None or now - cached[0] > EXTENSIONS_TTL_S or cached[1] != self.ctx.user_id:
+            cached = (now, self.ctx.user_id, rules.desk_extensions(self.ctx.user_id))
+            self._ext_cache = cached
+        return cached[2]
+
     def stop(self) -> None:
         for off in self._offs:
             off()
@@ -159,9 +173,12 @@ class LiveOffice(QObject):
         if ev.mine:
             return                                  # this desk owns the device: its popup is already up
         view = rules.call_view(ev.payload)
-        if view is None or view.direction != "in" or not rules.watches(view.line):
+        if view is None or view.direction != "in":
             return
         stack = self.stack
+        if stack.popup_for(view.key) is None and not rules.shows_call(view, self.extensions()):
+            return
+        view = popup_view(view)                     # what this desk's role may see of the caller
         if stack.popup_for(view.key) is not None:
             stack.update_call(view)
             return

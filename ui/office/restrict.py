@@ -17,12 +17,40 @@ SECTION_PERMISSIONS = {"invoices": "money.view", "audit": "audit.view"}
 # widget class name → {attribute (or "dict.key"): permission}
 BUTTONS = {
     "CustomersPage": {"export_btn": "export", "merge_btn": "customers.delete"},
-    "InvoicesPage": {"btn_issue": "invoice.issue", "btn_convert": "invoice.issue", "btn_cancel": "invoice.cancel",
-                     "btn_correct": "invoice.cancel"},
+    "InvoicesPage": {"documents.btn_issue": "invoice.issue", "documents.btn_convert": "invoice.issue",
+                     "documents.btn_cancel": "invoice.cancel", "documents.btn_correct": "invoice.cancel"},
     "ReportsPage": {"excel_button": "export"},
+    "PipelineReports": {"excel_button": "export"},       # built when its tab is first opened: restricts itself
     "TasksPage": {"buttons.excel": "export"},
     "AuditPage": {"export_button": "export"},
 }
+
+
+def refusal(*permissions: str) -> str:
+    """«نقش «پذیرش» اجازه X را ندارد.» for the first of these permissions the signed-in person lacks ("" when
+    they have them all)."""
+    p = session.current()
+    for perm in permissions:
+        if not roles.can(perm, p):
+            role = roles.role_label(p.role) if p is not None else "—"
+            if p is None:
+                return "اول وارد برنامه شوید."
+            return f"نقش «{role}» اجازه {roles.PERMISSIONS[perm][1]} را ندارد."
+    return ""
+
+
+def gate(control, *permissions: str) -> bool:
+    """Enable a button or menu action only for roles that may use it; a disabled one says why in its tooltip
+    (its own tooltip comes back when it is allowed again). Returns whether it is allowed."""
+    why = refusal(*permissions)
+    own = control.property("own_tooltip") if hasattr(control, "property") else None
+    if own is None:
+        own = control.toolTip()
+        if hasattr(control, "setProperty"):
+            control.setProperty("own_tooltip", own)
+    control.setEnabled(not why)
+    control.setToolTip(why or own)
+    return not why
 
 
 def _find(widget, path: str):

@@ -213,8 +213,8 @@ class UsersPage(QWidget):
     def _people_tab(self) -> QWidget:
         w = QWidget()
         lay = QHBoxLayout(w)
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["نام", "نام کاربری", "نقش", "وضعیت", "رمز"])
+        self.table = QTableWidget(0, 6)
+        self.table.setHorizontalHeaderLabels(["نام", "نام کاربری", "نقش", "وضعیت", "رمز", "داخلی"])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -231,9 +231,15 @@ class UsersPage(QWidget):
         self.role = QComboBox()
         self.active = QCheckBox("فعال (می‌تواند وارد شود)")
         self.active.setChecked(True)
+        self.extension = QLineEdit()
+        self.extension.setMaximumWidth(90)
+        self.extension.setPlaceholderText("مانند ۱۰۲")
+        self.extension.setToolTip("داخلی تلفن این همکار در مرکز تلفن دفتر؛ تماسی که این داخلی را زنگ می‌زند روی "
+                                  "میزی نشان داده می‌شود که او در آن وارد شده است.")
         form.addRow("نام:", self.name)
         form.addRow("نام کاربری:", self.username)
         form.addRow("نقش:", self.role)
+        form.addRow("داخلی تلفن:", self.extension)
         form.addRow("", self.active)
         side.addWidget(box)
         row = QHBoxLayout()
@@ -291,7 +297,7 @@ class UsersPage(QWidget):
             lock = auth.lock_state(u.id)
             state = "غیرفعال" if not u.active else ("قفل" if lock.locked else "فعال")
             cells = [u.name, u.username, roles.role_label(u.role), state,
-                     "دارد" if auth.has_password(u.id) else "ندارد"]
+                     "دارد" if auth.has_password(u.id) else "ندارد", fmt.digits(u.extension or "")]
             for j, text in enumerate(cells):
                 it = QTableWidgetItem(text)
                 it.setData(USER_ROLE, u.id)
@@ -324,6 +330,7 @@ class UsersPage(QWidget):
         self.username.setText(u.username)
         self.role.setCurrentIndex(max(0, self.role.findData(u.role)))
         self.active.setChecked(u.active)
+        self.extension.setText(fmt.digits(u.extension or ""))
 
     def select_user(self, user_id: int) -> None:
         for i in range(self.table.rowCount()):
@@ -339,6 +346,7 @@ class UsersPage(QWidget):
         self.table.clearSelection()
         self.name.clear()
         self.username.clear()
+        self.extension.clear()
         self.active.setChecked(True)
         self.role.setCurrentIndex(max(0, self.role.findData("sales")))
         self.name.setFocus()
@@ -356,12 +364,13 @@ class UsersPage(QWidget):
                 from models.core import User
 
                 if User.get_by_id(uid).active:
-                    users.save_user(self.name.text(), self.username.text(), self.role.currentData(), user_id=uid)
+                    users.save_user(self.name.text(), self.username.text(), self.role.currentData(), user_id=uid,
+                                    extension=self.extension.text())
                     auth.deactivate(uid)
                     self._after_save(uid, "همکار غیرفعال شد؛ سوابق او می‌ماند.")
                     return
             u = users.save_user(self.name.text(), self.username.text(), self.role.currentData(), user_id=uid,
-                                active=self.active.isChecked())
+                                active=self.active.isChecked(), extension=self.extension.text())
         except UserError as e:
             self._say(e.message, error=True)
             return

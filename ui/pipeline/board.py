@@ -26,11 +26,45 @@ from ui.pipeline.models import OPP_ROLE, BoardModel, money_short
 
 CARD_W, CARD_H = 228, 86
 STAGE_COLOURS = {"open": "#2563eb", "won": "#16a34a", "lost": "#9ca3af"}
+# one style sheet for every column (a sheet per widget would be parsed and applied seven times over)
+BOARD_STYLE = "\n".join([
+    "QLabel#stageTitle { font-weight: bold; font-size: 11pt; }",
+    *(f'QLabel#stageTitle[kind="{k}"] {{ color: {c}; }}' for k, c in STAGE_COLOURS.items()),
+    "QLabel#stageSums { color: #4b5563; font-size: 9pt; }",
+    "QListView { background: #f3f5f8; border: none; border-radius: 6px; }",
+    "QPushButton#stageMore { color: #2563eb; }",
+])
 
 
 class CardDelegate(QStyledItemDelegate):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._fonts_key = ""
+        self._fonts: tuple = ()
+        self._days: dict = {}                # date → its Jalali text (a Jalali conversion costs more than a card)
+
     def sizeHint(self, option, index) -> QSize:
         return QSize(CARD_W, CARD_H)
+
+    def _fonts_for(self, font: QFont) -> tuple:
+        """(base, bold, small) fonts with their metrics and the line height, made once per view font."""
+        key = font.key()
+        if key != self._fonts_key:
+            base = QFont(font)
+            bold = QFont(base)
+            bold.setBold(True)
+            small = QFont(base)
+            small.setPointSizeF(max(7.0, base.pointSizeF() * 0.88))
+            self._fonts = ((base, QFontMetrics(base)), (bold, QFontMetrics(bold)), (small, QFontMetrics(small)),
+                           QFontMetrics(base).height())
+            self._fonts_key = key
+        return self._fonts
+
+    def _day(self, d) -> str:
+        text = self._days.get(d)
+        if text is None:
+            text = self._days[d] = fmt.date(d)
+        return text
 
     def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
         row = index.data(OPP_ROLE)
@@ -51,22 +85,17 @@ class CardDelegate(QStyledItemDelegate):
         painter.drawRoundedRect(QRect(r.right() - 3, r.top(), 4, r.height()) if rtl
                                 else QRect(r.left(), r.top(), 4, r.height()), 2, 2)
         inner = r.adjusted(10, 5, -10, -5)
-        align = (Qt.AlignmentFlag.AlignRight if rtl else Qt.AlignmentFlag.AlignLeft) | Qt.AlignmentFlag.AlignVCenter
-        base = QFont(option.font)
-        bold = QFont(base)
-        bold.setBold(True)
-        small = QFont(base)
-        small.setPointSizeF(max(7.0, base.pointSizeF() * 0.88))
-        line_h = QFontMetrics(base).height()
+        align = int((Qt.AlignmentFlag.AlignRight if rtl else Qt.AlignmentFlag.AlignLeft)
+                    | Qt.AlignmentFlag.AlignVCenter)
+        base, bold, small, line_h = self._fonts_for(option.font)
         y = inner.top()
 
-        def text(s: str, font: QFont, colour: str, alignment=align) -> None:
+        def text(s: str, font: tuple, colour: str) -> None:
             nonlocal y
-            painter.setFont(font)
+            painter.setFont(font[0])
             painter.setPen(QColor(colour))
-            fm = QFontMetrics(font)
-            painter.drawText(QRect(inner.left(), y, inner.width(), line_h), int(alignment),
-                             fm.elidedText(s, Qt.TextElideMode.ElideRight, inner.width()))
+            painter.drawText(QRect(inner.left(), y, inner.width(), line_h), align,
+                             font[1].elidedText(s, Qt.TextElideMode.ElideRight, inner.width()))
             y += line_h
 
         text(row.title, bold, "#111827")
@@ -75,10 +104,10 @@ class CardDelegate(QStyledItemDelegate):
         text(value, base, "#1d4ed8")
         if row.next_step and row.next_step_date:
             late = row.next_step_date <= _today()
-            info = f"{fmt.date(row.next_step_date)[5:]}: {row.next_step}"
+            info = f"{self._day(row.next_step_date)[5:]}: {row.next_step}"
             colour = "#b91c1c" if late else "#4b5563"
         elif row.close_date:
-            info, colour = f"بستن: {fmt.date(row.close_date)}", "#4b5563"
+            info, colour = f"بستن: {self._day(row.close_date)}", "#4b5563"
         else:
             info, colour = "", "#4b5563"
         owner = row.owner_name.split()[0] if row.owner_name else ""
@@ -105,16 +134,18 @@ class StageColumn(QFrame):
         self.stage = model.columns[stage_row].stage
         self.setObjectName("stageColumn")
         self.setFixedWidth(CARD_W + 26)
+        # looks come from the board's one style sheet (BOARD_STYLE), by object name and the stage's kind
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(4)
         kind = "won" if self.stage.is_won else "lost" if self.stage.is_lost else "open"
         self.title = QLabel(self.stage.name)
-        self.title.setStyleSheet(f"font-weight: bold; color: {STAGE_COLOURS[kind]}; font-size: 11pt;")
+        self.title.setObjectName("stageTitle")
+        self.title.setProperty("kind", kind)
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.sums = QLabel()
+        self.sums.setObjectName("stageSums")
         self.sums.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.sums.setStyleSheet("color: #4b5563; font-size: 9pt;")
         lay.addWidget(self.title)
         lay.addWidget(self.sums)
         self.view = QListView()
@@ -129,13 +160,12 @@ class StageColumn(QFrame):
         self.view.setDropIndicatorShown(True)
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.view.setStyleSheet("QListView { background: #f3f5f8; border: none; border-radius: 6px; }")
         self.view.setModel(model)
         self.view.setRootIndex(model.index(stage_row, 0))
         lay.addWidget(self.view, 1)
         self.more = QPushButton()
+        self.more.setObjectName("stageMore")
         self.more.setFlat(True)
-        self.more.setStyleSheet("color: #2563eb;")
         self.more.clicked.connect(lambda: self.model.show_more(self.stage_row))
         lay.addWidget(self.more)
         self.update_sums()
@@ -166,6 +196,7 @@ class BoardView(QScrollArea):
         self.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
         self.columns: list[StageColumn] = []
         self._inner = QWidget()
+        self._inner.setStyleSheet(BOARD_STYLE)
         self._lay = QHBoxLayout(self._inner)
         self._lay.setContentsMargins(4, 4, 4, 4)
         self._lay.setSpacing(8)

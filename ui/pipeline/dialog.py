@@ -25,20 +25,20 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app import fmt, options, settings
-from app.core.errors import UserError, ValidationError
+from app.core.errors import UserError
 from app.core.text import parse_int
 from app.pipeline import competitors as pc
 from app.pipeline import opportunities as ops
 from app.pipeline import stages as pst
 from ui.context import AppContext
-from ui.widgets.forms import error_label
+from ui.widgets.forms import error_label, error_text
+from ui.widgets.table_rows import append_row, button_row, cell_text, remove_current_row
 
 logger = logging.getLogger(__name__)
 
@@ -205,17 +205,9 @@ class OpportunityDialog(QDialog):
         self.lines.verticalHeader().hide()
         self.lines.itemChanged.connect(self._line_changed)
         ll.addWidget(self.lines)
-        lb = QHBoxLayout()
-        add = QPushButton("افزودن ردیف")
-        rem = QPushButton("حذف ردیف")
-        add.clicked.connect(lambda: self._add_line())
-        rem.clicked.connect(lambda: self.lines.removeRow(self.lines.currentRow()) if self.lines.currentRow() >= 0 else None)
-        lb.addWidget(add)
-        lb.addWidget(rem)
-        lb.addStretch(1)
         self.lines_total = QLabel()
-        lb.addWidget(self.lines_total)
-        ll.addLayout(lb)
+        ll.addLayout(button_row([("افزودن ردیف", self._add_line), ("حذف ردیف", self._remove_line)],
+                                self.lines_total))
         self.tabs.addTab(lines, "کالا و خدمات")
 
         # competitors
@@ -230,16 +222,8 @@ class OpportunityDialog(QDialog):
         self.competitors.setColumnWidth(0, 180)
         self.competitors.verticalHeader().hide()
         cl.addWidget(self.competitors)
-        cb = QHBoxLayout()
-        addc = QPushButton("افزودن رقیب")
-        remc = QPushButton("حذف رقیب")
-        addc.clicked.connect(lambda: self._add_competitor())
-        remc.clicked.connect(lambda: self.competitors.removeRow(self.competitors.currentRow())
-                             if self.competitors.currentRow() >= 0 else None)
-        cb.addWidget(addc)
-        cb.addWidget(remc)
-        cb.addStretch(1)
-        cl.addLayout(cb)
+        cl.addLayout(button_row([("افزودن رقیب", self._add_competitor),
+                                 ("حذف رقیب", lambda: remove_current_row(self.competitors))]))
         self.tabs.addTab(comp, "رقبا")
 
         # history
@@ -313,21 +297,19 @@ class OpportunityDialog(QDialog):
         self.value_words.setText(words)
 
     def _add_line(self, desc: str = "", qty="1", price: int | None = None) -> None:
-        r = self.lines.rowCount()
         self.lines.blockSignals(True)
-        self.lines.insertRow(r)
-        for c, text in enumerate((desc, str(qty), _money_text(price), "")):
-            it = QTableWidgetItem(text)
-            if c == 3:
-                it.setFlags(it.flags() & ~Qt.ItemFlag.ItemIsEditable)
-            self.lines.setItem(r, c, it)
+        append_row(self.lines, [desc, str(qty), _money_text(price), ""], read_only={3})
         self.lines.blockSignals(False)
+        self._line_changed()
+
+    def _remove_line(self) -> None:
+        remove_current_row(self.lines)
         self._line_changed()
 
     def _line_rows(self) -> list[dict]:
         out = []
         for r in range(self.lines.rowCount()):
-            cells = [(self.lines.item(r, c).text() if self.lines.item(r, c) else "") for c in range(3)]
+            cells = [cell_text(self.lines, r, c) for c in range(3)]
             if not any(x.strip() for x in cells):
                 continue
             out.append({"description": cells[0], "quantity": cells[1] or "1", "unit_price": cells[2] or "0"})
@@ -339,8 +321,8 @@ class OpportunityDialog(QDialog):
         total = 0
         self.lines.blockSignals(True)
         for r in range(self.lines.rowCount()):
-            q = parse_quantity(self.lines.item(r, 1).text() if self.lines.item(r, 1) else "1")
-            p = parse_int(self.lines.item(r, 2).text() if self.lines.item(r, 2) else "")
+            q = parse_quantity(cell_text(self.lines, r, 1) or "1")
+            p = parse_int(cell_text(self.lines, r, 2))
             amount = int(q * p) if q is not None and p is not None else 0
             total += amount
             it = self.lines.item(r, 3)
@@ -350,31 +332,23 @@ class OpportunityDialog(QDialog):
         self.lines_total.setText(f"جمع: {fmt.num(total)} ریال" if total else "")
 
     def _add_competitor(self, name: str = "", price: int | None = None, strengths: str = "", notes: str = "") -> None:
-        r = self.competitors.rowCount()
-        self.competitors.insertRow(r)
         combo = QComboBox()
         combo.setEditable(True)
         combo.addItem("")
         for c in pc.list_competitors():
             combo.addItem(c.name)
         combo.setCurrentText(name)
-        self.competitors.setCellWidget(r, 0, combo)
-        for c, text in ((1, _money_text(price)), (2, strengths), (3, notes)):
-            self.competitors.setItem(r, c, QTableWidgetItem(text))
+        append_row(self.competitors, [combo, _money_text(price), strengths, notes])
 
     def _competitor_rows(self) -> list[dict]:
         out = []
-        for r in range(self.competitors.rowCount()):
-            combo = self.competitors.cellWidget(r, 0)
-            name = combo.currentText().strip() if combo else ""
-
-            def cell(c: int, r: int = r) -> str:
-                it = self.competitors.item(r, c)
-                return it.text() if it else ""
-
-            if not name:
-                continue
-            out.append({"name": name, "price": cell(1) or None, "strengths": cell(2), "notes": cell(3)})
+        t = self.competitors
+        for r in range(t.rowCount()):
+            combo = t.cellWidget(r, 0)
+            name = combo.currentText().strip() if isinstance(combo, QComboBox) else ""
+            if name:
+                out.append({"name": name, "price": cell_text(t, r, 1) or None, "strengths": cell_text(t, r, 2),
+                            "notes": cell_text(t, r, 3)})
         return out
 
     # --- data ---------------------------------------------------------------------------------------------
@@ -411,13 +385,11 @@ class OpportunityDialog(QDialog):
         self.competitors.setRowCount(0)
         for c in d["competitors"]:
             self._add_competitor(c["name"], c["price"], c["strengths"], c["notes"])
-        hist = ops.history(opp_id)
-        self.history.setRowCount(len(hist))
-        for i, h in enumerate(hist):
-            cells = [fmt.datetime(h.at), h.from_stage or "—", h.to_stage, h.user_name or "—",
-                     fmt.num(h.probability) + "٪", fmt.num(round(h.days, 1))]
-            for j, text in enumerate(cells):
-                self.history.setItem(i, j, QTableWidgetItem(text))
+        self.history.setRowCount(0)
+        for h in ops.history(opp_id):
+            append_row(self.history, [fmt.datetime(h.at), h.from_stage or "—", h.to_stage,
+                                      h.user_name or "—", fmt.num(h.probability) + "٪",
+                                      fmt.num(round(h.days, 1))])
         self._fill_documents()
         closed = d["status"] != "open"
         if closed:
@@ -467,11 +439,7 @@ class OpportunityDialog(QDialog):
                 "competitors": self._competitor_rows()}
 
     def _show(self, e: UserError) -> None:
-        if isinstance(e, ValidationError):
-            text = "\n".join(dict.fromkeys(e.errors.values()))
-        else:
-            text = e.message
-        self.error.setText(text)
+        self.error.setText(error_text(e))
         self.error.show()
 
     def save(self) -> bool:

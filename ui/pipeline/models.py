@@ -6,16 +6,16 @@ so a drag from one column to another is one `dropMimeData` on the model, which m
 the service (history written, won/lost rules applied) and then moves the row. Dropping on a lost stage asks
 `lost_reason_provider(row) -> (reason_id, note) | None` first (None cancels the move).
 
-A column shows its first PAGE cards (soonest expected close first) and grows by PAGE on request
-(`show_more`), as Odoo's Kanban does: ten thousand cards in one column help nobody, and the column's count and
-sums always cover all of them. A card moved into a full column is shown at the end of what is visible.
+A column holds the cards read so far: its first page (soonest expected close first) and a page more each time
+it is asked (`show_more`, or `fetchMore` when its list is scrolled to the end), as Odoo's Kanban does: ten
+thousand cards in one column help nobody, and the column's count and sums, counted by the database, always
+cover all of them. A moved card updates both columns' figures without reading them again.
 
 OpportunityListModel is a flat, sortable table of the same rows for the list view.
 """
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import json
 from collections.abc import Callable
 
@@ -35,14 +35,10 @@ from app.pipeline import board as pb
 from app.pipeline import opportunities as ops
 
 MIME = "application/x-peyvand-opportunity"
-PAGE = 100                                     # cards shown per column before «نمایش بیشتر»
+PAGE = pb.PAGE                                 # cards read per column at a time («نمایش بیشتر»)
 OPP_ROLE = Qt.ItemDataRole.UserRole + 1        # the OppRow of a card
 STAGE_ROLE = Qt.ItemDataRole.UserRole + 2      # the StageInfo of a column (and of a card's column)
 ID_ROLE = Qt.ItemDataRole.UserRole + 3         # the opportunity id
-
-
-def _sort_key(r: pb.OppRow):
-    return (r.close_date is None, r.close_date or dt.date.max, r.id)
 
 
 def money_short(v: int) -> str:
@@ -59,14 +55,12 @@ class BoardModel(QAbstractItemModel):
     failed = Signal(str)                # a Persian message (a refused move)
     totals_changed = Signal()
 
-    def __init__(self, parent=None, user_id: int | None = None):
+    def __init__(self, parent=None, user_id: int | None = None, page: int = PAGE):
         super().__init__(parent)
         self.user_id = user_id
+        self.page = page
         self.board: pb.Board | None = None
         self.columns: list[pb.Column] = []
-        self.shown: list[int] = []                 # cards visible per column
-        self._summaries: dict[int, tuple] = {}
-        self._moves = 0
         self.filter = pb.BoardFilter()
         self.lost_reason_provider: Callable[[pb.OppRow], tuple[int, str] | None] | None = None
 
@@ -74,11 +68,10 @@ class BoardModel(QAbstractItemModel):
     def load(self, f: pb.BoardFilter | None = None) -> None:
         if f is not None:
             self.filter = f
-        board = pb.load_board(self.filter)
+        board = pb.load_board(self.filter, page=self.page)
         self.beginResetModel()
         self.board = board
         self.columns = board.columns
-        self.shown = [PAGE] * len(board.columns)
         self.endResetModel()
         self.totals_changed.emit()
 
@@ -90,25 +83,37 @@ class BoardModel(QAbstractItemModel):
         return self.index(r, 0) if r >= 0 else QModelIndex()
 
     def visible(self, stage_row: int) -> int:
-        return min(len(self.columns[stage_row].rows), self.shown[stage_row])
+        return len(self.columns[stage_row].rows)
 
     def hidden(self, stage_row: int) -> int:
-        return len(self.columns[stage_row].rows) - self.visible(stage_row)
+        return self.columns[stage_row].unread
 
-    def show_more(self, stage_row: int, count: int = PAGE) -> None:
-        first = self.visible(stage_row)
-        last = min(len(self.columns[stage_row].rows), first + count) - 1
-        if last < first:
+    def show_more(self, stage_row: int) -> None:
+        """Read the column's next page from the database and show it under the cards already there."""
+        col = self.columns[stage_row]
+        if self.board is None or col.unread <= 0:
             return
-        self.beginInsertRows(self.index(stage_row, 0), first, last)
-        self.shown[stage_row] = last + 1
-        self.endInsertRows()
+        rows, after, complete = pb.read_more(self.board, col, self.page)
+        first = len(col.rows)
+        if rows:
+            self.beginInsertRows(self.index(stage_row, 0), first, first + len(rows) - 1)
+            col.extend(rows, after, complete)
+            self.endInsertRows()
+        else:
+            col.extend(rows, after, complete)
         self.totals_changed.emit()
 
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        return parent.isValid() and parent.internalId() == 0 and self.columns[parent.row()].unread > 0
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
+        if self.canFetchMore(parent):
+            self.show_more(parent.row())
+
     def find(self, opp_id: int) -> tuple[int, int]:
-        """(column, row) of a visible card; (-1, -1) when it is not on the board or not shown."""
+        """(column, row) of a card on the board; (-1, -1) when it is not on it (or not read yet)."""
         for s, col in enumerate(self.columns):
-            for r, row in enumerate(col.rows[:self.visible(s)]):
+            for r, row in enumerate(col.rows):
                 if row.id == opp_id:
                     return s, r
         return -1, -1
@@ -119,15 +124,16 @@ class BoardModel(QAbstractItemModel):
 
     # --- the tree ----------------------------------------------------------------------------------------
     def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:
-        if column != 0 or row < 0:
-            return QModelIndex()
-        if not parent.isValid():
-            return self.createIndex(row, 0, 0) if row < len(self.columns) else QModelIndex()
-        if parent.internalId() != 0 or parent.row() >= len(self.columns):
-            return QModelIndex()
-        if row >= self.visible(parent.row()):
-            return QModelIndex()
-        return self.createIndex(row, 0, parent.row() + 1)
+        # called for every card at each layout of the seven lists: as few calls into Qt as can be
+        if column == 0 and row >= 0:
+            if not parent.isValid():
+                if row < len(self.columns):
+                    return self.createIndex(row, 0, 0)
+            elif parent.internalId() == 0:
+                s = parent.row()
+                if s < len(self.columns) and row < len(self.columns[s].rows):
+                    return self.createIndex(row, 0, s + 1)
+        return QModelIndex()
 
     def parent(self, index: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:
         if not index.isValid() or index.internalId() == 0:
@@ -158,7 +164,7 @@ class BoardModel(QAbstractItemModel):
         if index.internalId() == 0:
             col = self.columns[index.row()]
             if role == Qt.ItemDataRole.DisplayRole:
-                return f"{col.stage.name} ({fmt.num(len(col.rows))})"
+                return f"{col.stage.name} ({fmt.num(col.count)})"
             if role == STAGE_ROLE:
                 return col.stage
             if role == Qt.ItemDataRole.ToolTipRole:
@@ -270,17 +276,13 @@ class BoardModel(QAbstractItemModel):
             self.failed.emit(e.message)
             return False
         fresh = pb.row(opp_id) or row
-        dest_rows = self.columns[t].rows
-        shown = self.visible(t)
-        pos = min(bisect.bisect_left([_sort_key(x) for x in dest_rows[:shown]], _sort_key(fresh)), shown)
+        source, dest = self.columns[s], self.columns[t]
+        pos = bisect.bisect_left([pb.board_key(x) for x in dest.rows], pb.board_key(fresh))
         self.beginMoveRows(self.index(s, 0), r, r, self.index(t, 0), pos)
-        if len(self.columns[s].rows) > self.shown[s]:
-            self.shown[s] -= 1               # a hidden card must not slip into view unannounced
-        del self.columns[s].rows[r]
-        if len(dest_rows) >= self.shown[t]:
-            self.shown[t] += 1
-        dest_rows.insert(pos, fresh)
-        self._moves += 1
+        del source.rows[r]
+        source.add(row, -1)
+        dest.rows.insert(pos, fresh)
+        dest.add(fresh)
         self.endMoveRows()
         for i in (s, t):
             ix = self.index(i, 0)
@@ -290,14 +292,9 @@ class BoardModel(QAbstractItemModel):
         return True
 
     def summary(self, stage_row: int) -> tuple[int, int, int]:
-        """(count, total, weighted) of the whole column, shown or not; cached until the column changes."""
+        """(count, total, weighted) of the whole column, read or not."""
         col = self.columns[stage_row]
-        key = (id(col), len(col.rows), self._moves)
-        hit = self._summaries.get(stage_row)
-        if hit is None or hit[0] != key:
-            hit = (key, (len(col.rows), col.total, col.weighted))
-            self._summaries[stage_row] = hit
-        return hit[1]
+        return col.count, col.total, col.weighted
 
 
 # --- the list ---------------------------------------------------------------------------------------------
@@ -311,20 +308,50 @@ LIST_COLUMNS = (
 
 
 class OpportunityListModel(QAbstractTableModel):
+    """The list view: every opportunity under the filter, read a page at a time in the order of the sorted
+    column (sorted by the database), so the list of an office's 100,000 deals opens as fast as a short one."""
+
+    PAGE = 500
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.rows: list[pb.OppRow] = []
+        self.count = 0                                   # every row under the filter, read or not
         self.filter = pb.BoardFilter()
         self._sort = (0, Qt.SortOrder.AscendingOrder)
+        self._loaded = False
 
     def load(self, f: pb.BoardFilter | None = None) -> None:
         if f is not None:
             self.filter = f
-        rows = pb.list_opportunities(self.filter)
+        count = pb.list_count(self.filter)
+        rows = self._page(0)
         self.beginResetModel()
+        self.count = max(count, len(rows))
         self.rows = rows
-        self._apply_sort()
+        self._loaded = True
         self.endResetModel()
+
+    def _page(self, offset: int) -> list[pb.OppRow]:
+        column, order = self._sort
+        return pb.list_page(self.filter, LIST_COLUMNS[column][0], order == Qt.SortOrder.DescendingOrder, offset,
+                            self.PAGE)
+
+    def canFetchMore(self, parent=QModelIndex()) -> bool:
+        return not parent.isValid() and len(self.rows) < self.count
+
+    def fetchMore(self, parent=QModelIndex()) -> None:
+        if not self.canFetchMore(parent):
+            return
+        have = {r.id for r in self.rows}
+        rows = [r for r in self._page(len(self.rows)) if r.id not in have]
+        if not rows:
+            self.count = len(self.rows)                  # fewer than counted: another desk deleted some
+            return
+        first = len(self.rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        self.rows.extend(rows)
+        self.endInsertRows()
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
@@ -372,25 +399,12 @@ class OpportunityListModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if not 0 <= column < len(LIST_COLUMNS):
+        """Sort by a column: the database orders every row, the first page is read again."""
+        if not 0 <= column < len(LIST_COLUMNS) or ((column, order) == self._sort and self._loaded):
             return
         self._sort = (column, order)
-        self.layoutAboutToBeChanged.emit()
-        self._apply_sort()
-        self.layoutChanged.emit()
-
-    def _apply_sort(self) -> None:
-        column, order = self._sort
-        key = LIST_COLUMNS[column][0]
-
-        def k(r: pb.OppRow):
-            v = self._value(r, key)
-            return (v is None or v == "", v if v is not None else "", r.id)
-
-        try:
-            self.rows.sort(key=k, reverse=order == Qt.SortOrder.DescendingOrder)
-        except TypeError:
-            self.rows.sort(key=lambda r: str(self._value(r, key)), reverse=order == Qt.SortOrder.DescendingOrder)
+        if self._loaded:                  # before the first load (the view sorts as it is set up) only remember
+            self.load()
 
     def id_at(self, row: int) -> int | None:
         return self.rows[row].id if 0 <= row < len(self.rows) else None

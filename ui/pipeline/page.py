@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -31,6 +32,9 @@ from app.pipeline import board as pb
 from ui.context import AppContext
 from ui.pipeline.board import BoardView
 from ui.pipeline.models import ID_ROLE, BoardModel, OpportunityListModel, money_short
+
+if TYPE_CHECKING:
+    from ui.pipeline.reports_page import PipelineReports
 
 logger = logging.getLogger(__name__)
 
@@ -143,10 +147,11 @@ class PipelinePage(QWidget):
         self.table.doubleClicked.connect(lambda ix: self.open_opportunity(ix.data(ID_ROLE)))
         self.table.activated.connect(lambda ix: self.open_opportunity(ix.data(ID_ROLE)))
         self.stack.addWidget(self.table)
-        from ui.pipeline.reports_page import PipelineReports
-
-        self.reports = PipelineReports(self.ctx)
-        self.stack.addWidget(self.reports)
+        # the reports (charts and all) are built when their tab is first opened: the board opens without them
+        self._reports: PipelineReports | None = None
+        self._reports_box = QWidget()
+        QVBoxLayout(self._reports_box).setContentsMargins(0, 0, 0, 0)
+        self.stack.addWidget(self._reports_box)
         outer.addWidget(self.stack, 1)
 
         self._debounce = QTimer(self)
@@ -157,6 +162,15 @@ class PipelinePage(QWidget):
         for combo in (self.owner, self.period, self.source):
             combo.currentIndexChanged.connect(lambda *_: self.refresh())
         self.search.textChanged.connect(lambda *_: self._debounce.start())
+
+    @property
+    def reports(self) -> PipelineReports:
+        if self._reports is None:
+            from ui.pipeline.reports_page import PipelineReports
+
+            self._reports = PipelineReports(self.ctx)
+            self._reports_box.layout().addWidget(self._reports)
+        return self._reports
 
     # --- state -------------------------------------------------------------------------------------------
     def current_filter(self) -> pb.BoardFilter:
@@ -203,7 +217,7 @@ class PipelinePage(QWidget):
             self.totals.setText(f"{fmt.num(n)} فرصت باز — {money_short(total)} ریال "
                                 f"(وزنی {money_short(weighted)})")
         elif self.stack.currentIndex() == 1:
-            self.totals.setText(f"{fmt.num(len(self.list_model.rows))} فرصت")
+            self.totals.setText(f"{fmt.num(self.list_model.count)} فرصت")
         else:
             self.totals.setText("")
 

@@ -31,11 +31,21 @@ from app.pipeline import competitors as pc
 from app.pipeline import reports as pr
 from app.pipeline import stages as pst
 from ui.context import AppContext
-from ui.widgets.forms import error_label
+from ui.widgets.forms import error_label, error_text
+from ui.widgets.table_rows import append_row, button_row, cell_text, row_key, set_row_key
 
 
-def _msg(e: UserError) -> str:
-    return "\n".join(dict.fromkeys(e.errors.values())) if isinstance(e, ValidationError) else e.message
+def _spin(low: int, high: int, value: int) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    return box
+
+
+def _check(on: bool) -> QCheckBox:
+    box = QCheckBox()
+    box.setChecked(on)
+    return box
 
 
 class PipelineSettingsDialog(QDialog):
@@ -62,7 +72,7 @@ class PipelineSettingsDialog(QDialog):
         self._build_targets()
 
     def _fail(self, e: UserError) -> None:
-        self.error.setText(_msg(e))
+        self.error.setText(error_text(e))
         self.error.show()
 
     def _ok(self) -> None:
@@ -80,15 +90,9 @@ class PipelineSettingsDialog(QDialog):
         self.stage_table.verticalHeader().hide()
         self.stage_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         lay.addWidget(self.stage_table)
-        buttons = QHBoxLayout()
-        for text, fn in (("مرحله جدید", self._add_stage), ("بالا", lambda: self._shift(-1)),
-                         ("پایین", lambda: self._shift(1)), ("حذف مرحله", self._remove_stage),
-                         ("ذخیره مراحل", self.save_stages), ("احتمال از سابقه برد و باخت", self._learn)):
-            b = QPushButton(text)
-            b.clicked.connect(fn)
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        lay.addLayout(buttons)
+        lay.addLayout(button_row([("مرحله جدید", self._add_stage), ("بالا", lambda: self._shift(-1)),
+                                  ("پایین", lambda: self._shift(1)), ("حذف مرحله", self._remove_stage),
+                                  ("ذخیره مراحل", self.save_stages), ("احتمال از سابقه برد و باخت", self._learn)]))
         hint = QLabel("ترتیب سطرها ترتیب ستون‌های تابلو است (از راست). مرحله «برنده» احتمال ۱۰۰ و «ازدست‌رفته» "
                       "احتمال صفر دارد.")
         hint.setWordWrap(True)
@@ -104,24 +108,8 @@ class PipelineSettingsDialog(QDialog):
             self._stage_row(s.id, s.name, s.probability, s.is_won, s.is_lost, s.rot_days)
 
     def _stage_row(self, sid, name, prob, won, lost, rot) -> None:
-        t = self.stage_table
-        r = t.rowCount()
-        t.insertRow(r)
-        item = QTableWidgetItem(name)
-        item.setData(Qt.ItemDataRole.UserRole, sid)
-        t.setItem(r, 0, item)
-        p = QSpinBox()
-        p.setRange(0, 100)
-        p.setValue(prob)
-        t.setCellWidget(r, 1, p)
-        for c, v in ((2, won), (3, lost)):
-            cb = QCheckBox()
-            cb.setChecked(v)
-            t.setCellWidget(r, c, cb)
-        d = QSpinBox()
-        d.setRange(0, 3650)
-        d.setValue(rot)
-        t.setCellWidget(r, 4, d)
+        append_row(self.stage_table, [name, _spin(0, 100, prob), _check(won), _check(lost), _spin(0, 3650, rot)],
+                   key=sid)
 
     def _add_stage(self) -> None:
         self._stage_row(None, "", 50, False, False, 14)
@@ -130,7 +118,7 @@ class PipelineSettingsDialog(QDialog):
 
     def _stage_values(self, r: int) -> dict:
         t = self.stage_table
-        return {"id": t.item(r, 0).data(Qt.ItemDataRole.UserRole), "name": t.item(r, 0).text(),
+        return {"id": row_key(t, r), "name": cell_text(t, r, 0),
                 "probability": t.cellWidget(r, 1).value(), "is_won": t.cellWidget(r, 2).isChecked(),
                 "is_lost": t.cellWidget(r, 3).isChecked(), "rot_days": t.cellWidget(r, 4).value()}
 
@@ -142,7 +130,7 @@ class PipelineSettingsDialog(QDialog):
         a, b = self._stage_values(r), self._stage_values(other)
         for row, v in ((r, b), (other, a)):
             self.stage_table.item(row, 0).setText(v["name"])
-            self.stage_table.item(row, 0).setData(Qt.ItemDataRole.UserRole, v["id"])
+            set_row_key(self.stage_table, row, v["id"])
             self.stage_table.cellWidget(row, 1).setValue(v["probability"])
             self.stage_table.cellWidget(row, 2).setChecked(v["is_won"])
             self.stage_table.cellWidget(row, 3).setChecked(v["is_lost"])
@@ -157,7 +145,7 @@ class PipelineSettingsDialog(QDialog):
                 v["position"] = r
                 sid = v.pop("id")
                 info = pst.save_stage(v, sid)
-                self.stage_table.item(r, 0).setData(Qt.ItemDataRole.UserRole, info.id)
+                set_row_key(self.stage_table, r, info.id)
                 ids.append(info.id)
             pst.reorder_stages(ids)
         except UserError as e:
@@ -171,7 +159,7 @@ class PipelineSettingsDialog(QDialog):
         r = self.stage_table.currentRow()
         if r < 0:
             return
-        sid = self.stage_table.item(r, 0).data(Qt.ItemDataRole.UserRole)
+        sid = row_key(self.stage_table, r)
         if sid is None:
             self.stage_table.removeRow(r)
             return
@@ -239,13 +227,7 @@ class PipelineSettingsDialog(QDialog):
         self.comp_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.comp_table.verticalHeader().hide()
         lay.addWidget(self.comp_table)
-        row = QHBoxLayout()
-        for text, fn in (("رقیب جدید", self._add_competitor), ("ذخیره رقبا", self.save_competitors)):
-            b = QPushButton(text)
-            b.clicked.connect(fn)
-            row.addWidget(b)
-        row.addStretch(1)
-        lay.addLayout(row)
+        lay.addLayout(button_row([("رقیب جدید", self._add_competitor), ("ذخیره رقبا", self.save_competitors)]))
         self.tabs.addTab(w, "رقبا")
         self._fill_competitors()
 
@@ -255,15 +237,8 @@ class PipelineSettingsDialog(QDialog):
             self._competitor_row(c.id, c.name, c.website, c.strengths, c.weaknesses, c.deals)
 
     def _competitor_row(self, cid, name, website, strengths, weaknesses, deals) -> None:
-        t = self.comp_table
-        r = t.rowCount()
-        t.insertRow(r)
-        for c, text in enumerate((name, website, strengths, weaknesses, fmt.num(deals))):
-            it = QTableWidgetItem(text)
-            if c == 4:
-                it.setFlags(it.flags() & ~Qt.ItemFlag.ItemIsEditable)
-            t.setItem(r, c, it)
-        t.item(r, 0).setData(Qt.ItemDataRole.UserRole, cid)
+        append_row(self.comp_table, [name, website, strengths, weaknesses, fmt.num(deals)], read_only={4},
+                   key=cid)
 
     def _add_competitor(self) -> None:
         self._competitor_row(None, "", "", "", "", 0)
@@ -273,11 +248,11 @@ class PipelineSettingsDialog(QDialog):
         t = self.comp_table
         try:
             for r in range(t.rowCount()):
-                name = t.item(r, 0).text().strip()
-                if not name and t.item(r, 0).data(Qt.ItemDataRole.UserRole) is None:
+                name = cell_text(t, r, 0).strip()
+                if not name and row_key(t, r) is None:
                     continue
-                pc.save_competitor({"name": name, "website": t.item(r, 1).text(), "strengths": t.item(r, 2).text(),
-                                    "weaknesses": t.item(r, 3).text()}, t.item(r, 0).data(Qt.ItemDataRole.UserRole))
+                pc.save_competitor({"name": name, "website": cell_text(t, r, 1), "strengths": cell_text(t, r, 2),
+                                    "weaknesses": cell_text(t, r, 3)}, row_key(t, r))
         except UserError as e:
             self._fail(e)
             return False

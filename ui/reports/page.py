@@ -5,89 +5,31 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from PySide6.QtCharts import (
-    QBarCategoryAxis,
-    QBarSeries,
-    QBarSet,
-    QCategoryAxis,
-    QChart,
-    QChartView,
-    QHorizontalBarSeries,
-    QLineSeries,
-    QPieSeries,
-)
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QLocale, QMargins, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from app import fmt
 from app.core import jalali
 from app.core.clock import today
 from app.core.errors import UserError
-from app.core.text import to_ascii_digits
 from app.reports import service as reports
 from ui.context import AppContext
+from ui.reports.body import ReportBody, ReportNav
+from ui.reports.charts import COLORS, nice_ticks, value_axis  # noqa: F401 - their old home, for older imports
 
 logger = logging.getLogger(__name__)
 
-ROLE = Qt.ItemDataRole.UserRole
-COLORS = ("#2563eb", "#dc2626", "#16a34a", "#f59e0b", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#ea580c",
-          "#475569")
 PRESETS = (("this_month", "این ماه"), ("last_month", "ماه گذشته"), ("last_30", "۳۰ روز اخیر"),
            ("last_3_months", "سه ماه اخیر"), ("this_year", "امسال"), ("last_year", "سال گذشته"), ("all", "همه تاریخ‌ها"),
            ("custom", "بازه دلخواه"))
-
-
-def _rtl(text: str) -> str:
-    """A right-to-left embedding: the chart draws left to right, and «(۲۰٪)» would otherwise flip."""
-    return f"\u202b{text}\u202c"
-
-
-def nice_ticks(top: float, target: int = 5) -> list[float]:
-    """0 … a round number at or above `top`, in 1/2/5×10ⁿ steps (about `target` of them)."""
-    import math
-
-    if top <= 0:
-        return [0, 1]
-    raw = top / target
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
-    n = math.ceil(top / step - 1e-9)
-    return [i * step for i in range(n + 1)]
-
-
-def value_axis(top: float) -> QCategoryAxis:
-    """A value axis whose labels are written by app.fmt («۵٬۰۰۰», Persian digits, the Persian separator)
-    instead of a printf format (which wrote «5,000», and «%.0f» wrote 1.5 as a second «2»)."""
-    axis = QCategoryAxis()
-    axis.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
-    ticks = nice_ticks(top)
-    for v in ticks:
-        axis.append(fmt.num(int(v) if float(v).is_integer() else round(v, 6)), v)
-    axis.setRange(0, ticks[-1])
-    axis.setStartValue(0)
-    return axis
-
-
-# Qt Charts replaces a category label by «…» when the label's box (the text's line height plus the
-# text item's margins) is taller than the space per bar; Vazirmatn's tall line needs ~27 px at 9 pt.
-HBAR_ROW_PX = 30
-CHART_MIN_HEIGHT = 300
 
 
 def preset_range(key: str, day: dt.date) -> tuple[dt.date | None, dt.date | None]:
@@ -118,7 +60,7 @@ class ReportsPage(QWidget):
         self._build()
         self.ctx.bus.data_changed.connect(self._on_data_changed)
         self.preset.setCurrentIndex(next(i for i, (k, _t) in enumerate(PRESETS) if k == "this_year"))
-        self.nav.setCurrentRow(self._first_report_row())
+        self.nav.setCurrentRow(self.nav.first_report_row())
 
     # --- layout ------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -152,57 +94,19 @@ class ReportsPage(QWidget):
         outer.addLayout(bar)
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        self.nav = QListWidget()
-        self.nav.setMinimumWidth(230)
-        self.nav.setMaximumWidth(290)
+        self.nav = ReportNav()
         group = None
         for key, rdef in reports.REPORTS.items():
             if rdef.group != group:
                 group = rdef.group
-                head = QListWidgetItem(group)
-                head.setFlags(Qt.ItemFlag.NoItemFlags)
-                f = QFont()
-                f.setBold(True)
-                head.setFont(f)
-                head.setForeground(QBrush(QColor("#6b7280")))
-                self.nav.addItem(head)
-            item = QListWidgetItem("   " + rdef.title)
-            item.setData(ROLE, key)
-            self.nav.addItem(item)
+                self.nav.add_group(group)
+            self.nav.add_report(key, "   " + rdef.title)
         split.addWidget(self.nav)
 
-        body = QWidget()
-        bl = QVBoxLayout(body)
-        bl.setContentsMargins(6, 0, 0, 0)
-        self.heading = QLabel("")
-        self.heading.setProperty("role", "subtitle")
-        f = self.heading.font()
-        f.setBold(True)
-        f.setPointSizeF(f.pointSizeF() * 1.2)
-        self.heading.setFont(f)
-        bl.addWidget(self.heading)
-        self.period = QLabel("")
-        self.period.setProperty("role", "muted")
-        bl.addWidget(self.period)
-        self.note = QLabel("")
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #92400e; background: #fef3c7; padding: 6px; border-radius: 4px;")
-        self.note.hide()
-        bl.addWidget(self.note)
-        self.chart_view = QChartView()
-        self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.chart_view.setLayoutDirection(Qt.LayoutDirection.LeftToRight)   # axes read left to right
-        self.chart_view.setMinimumHeight(300)
-        bl.addWidget(self.chart_view, 3)
-        self.table = QTableWidget()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        bl.addWidget(self.table, 2)
-        split.addWidget(body)
+        self.body = ReportBody()
+        self.heading, self.period, self.note = self.body.heading, self.body.period, self.body.note
+        self.chart_view, self.table = self.body.chart_view, self.body.table
+        split.addWidget(self.body)
         split.setStretchFactor(1, 1)
         outer.addWidget(split, 1)
 
@@ -213,19 +117,12 @@ class ReportsPage(QWidget):
         self.pdf_button.clicked.connect(self.print_pdf)
         self.table.cellDoubleClicked.connect(self._open_row)
 
-    def _first_report_row(self) -> int:
-        return next(i for i in range(self.nav.count()) if self.nav.item(i).data(ROLE))
-
     # --- state -------------------------------------------------------------------------------------------
     def current_key(self) -> str | None:
-        item = self.nav.currentItem()
-        return item.data(ROLE) if item else None
+        return self.nav.current_key()
 
     def select_report(self, key: str) -> None:
-        for i in range(self.nav.count()):
-            if self.nav.item(i).data(ROLE) == key:
-                self.nav.setCurrentRow(i)
-                return
+        self.nav.select(key)
 
     def set_range(self, date_from: dt.date | None, date_to: dt.date | None) -> None:
         self.preset.blockSignals(True)
@@ -282,169 +179,16 @@ class ReportsPage(QWidget):
         self._draw(self.result)
 
     def _show_error(self, message: str) -> None:
-        self.note.setText(message)
-        self.note.show()
+        self.body.show_error(message)
 
     def _draw(self, r: reports.ReportResult) -> None:
-        self.heading.setText(r.title)
-        self.period.setText(r.period)
-        self.note.setVisible(bool(r.note))
-        self.note.setText(r.note)
         self.excel_button.setEnabled(True)
         self.pdf_button.setEnabled(True)
-        self._fill_table(r)
-        self.chart_view.setChart(self._chart(r))
-
-    def _fill_table(self, r: reports.ReportResult) -> None:
-        rows = reports.rows_with_total(r)
-        self.table.clear()
-        self.table.setColumnCount(len(r.columns))
-        self.table.setRowCount(len(rows))
-        self.table.setHorizontalHeaderLabels([c.title for c in r.columns])
-        bold = QFont()
-        bold.setBold(True)
-        for i, row in enumerate(rows):
-            total = i >= len(r.rows)
-            for j, col in enumerate(r.columns):
-                it = QTableWidgetItem(reports.cell_text(col, row.get(col.key)))
-                align = Qt.AlignmentFlag.AlignVCenter | (Qt.AlignmentFlag.AlignRight if col.kind == "text"
-                                                         else Qt.AlignmentFlag.AlignCenter)
-                it.setTextAlignment(align)
-                if total:
-                    it.setFont(bold)
-                    it.setBackground(QBrush(QColor("#eef2f7")))
-                if j == 0 and row.get("customer_id"):
-                    it.setData(ROLE, row["customer_id"])
-                self.table.setItem(i, j, it)
-
-    def _chart(self, r: reports.ReportResult) -> QChart:
-        self.chart_view.setMinimumHeight(CHART_MIN_HEIGHT)
-        chart = QChart()
-        chart.setLocale(QLocale(QLocale.Language.Persian, QLocale.Country.Iran))
-        chart.setLocalizeNumbers(True)
-        chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
-        chart.setMargins(QMargins(4, 4, 22, 4))      # room for the last value label on the right
-        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
-        font = QApplication.font()
-        chart.setFont(font) if hasattr(chart, "setFont") else None
-        spec = r.chart
-        if spec is None or not r.rows:
-            chart.setTitle(r.note or "داده‌ای برای نمودار نیست.")
-            chart.legend().hide()
-            return chart
-        # at most ten bars side by side (the table lists every row); a line takes the whole period
-        rows = r.rows if spec.kind == "line" else r.rows[:10]
-        labels = [str(x.get(spec.label_key, "")) for x in rows]
-        if spec.kind == "line":
-            labels = [fmt.date(x["date"])[5:] if isinstance(x.get("date"), dt.date) else lab
-                      for x, lab in zip(rows, labels, strict=True)]
-        scale, unit = 1, ""
-        if spec.money:
-            biggest = max((abs(x.get(k) or 0) for x in rows for _t, k in spec.series), default=0)
-            if biggest >= 10_000_000:
-                scale, unit = 1_000_000, "میلیون ریال"
-            else:
-                unit = "ریال"
-
-        if spec.kind == "pie":
-            series = QPieSeries()
-            key = spec.series[0][1]
-            total = sum(x.get(key) or 0 for x in rows) or 1
-            for i, x in enumerate(rows[:9]):
-                v = x.get(key) or 0
-                sl = series.append(_rtl(f"{x.get(spec.label_key)} ({fmt.num(round(v * 100 / total))}٪)"), v)
-                sl.setBrush(QColor(COLORS[i % len(COLORS)]))
-            rest = sum(x.get(key) or 0 for x in rows[9:])
-            if rest:
-                sl = series.append(_rtl(f"سایر ({fmt.num(round(rest * 100 / total))}٪)"), rest)
-                sl.setBrush(QColor("#9ca3af"))
-            series.setLabelsVisible(True)
-            chart.addSeries(series)
-            chart.legend().setAlignment(Qt.AlignmentFlag.AlignRight)
-            return chart
-
-        cat_axis = QBarCategoryAxis()
-        cat_axis.append(labels)
-        if spec.kind == "line":
-            # a label every few points: 180 days of labels would not fit
-            cat_axis = QCategoryAxis()
-            cat_axis.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
-            step = max(1, -(-len(labels) // 12))
-            for i in range(0, len(labels), step):
-                cat_axis.append(labels[i], i)
-            cat_axis.setRange(0, max(len(labels) - 1, 1))
-            biggest = 0.0
-            for n, (title, key) in enumerate(spec.series):
-                s = QLineSeries()
-                s.setName(title)
-                s.setColor(QColor(COLORS[n % len(COLORS)]))
-                for i, x in enumerate(rows):
-                    v = (x.get(key) or 0) / scale
-                    biggest = max(biggest, v)
-                    s.append(i, v)
-                chart.addSeries(s)
-            value_axis = self._value_axis(biggest, unit)
-            chart.addAxis(cat_axis, Qt.AlignmentFlag.AlignBottom)
-            chart.addAxis(value_axis, Qt.AlignmentFlag.AlignLeft)
-            for s in chart.series():
-                s.attachAxis(cat_axis)
-                s.attachAxis(value_axis)
-            return chart
-
-        series = QHorizontalBarSeries() if spec.kind == "hbar" else QBarSeries()
-        biggest = 0.0
-        for n, (title, key) in enumerate(spec.series):
-            bs = QBarSet(title)
-            bs.setColor(QColor(COLORS[n % len(COLORS)]))
-            vals = [(x.get(key) or 0) / scale for x in rows]
-            biggest = max([biggest, *vals])
-            bs.append(vals if spec.kind != "hbar" else list(reversed(vals)))
-            series.append(bs)
-        chart.addSeries(series)
-        value_axis = self._value_axis(biggest, unit)
-        if spec.kind == "hbar":
-            cat_axis.clear()
-            cat_axis.append(list(reversed(labels)))      # the first (biggest) at the top
-            small = QApplication.font()
-            small.setPointSizeF(9)
-            cat_axis.setLabelsFont(small)
-            self.chart_view.setMinimumHeight(max(CHART_MIN_HEIGHT, HBAR_ROW_PX * len(labels) + 80))
-            chart.addAxis(cat_axis, Qt.AlignmentFlag.AlignLeft)
-            chart.addAxis(value_axis, Qt.AlignmentFlag.AlignBottom)
-        else:
-            # «فروردین ۱۴۰۵ … آذر ۱۴۰۵»: one year is said once, under the axis, so the months fit unslanted
-            years = {lab.rsplit(" ", 1)[-1] for lab in labels if " " in lab}
-            if (len(years) == 1 and all(" " in lab for lab in labels)
-                    and to_ascii_digits(next(iter(years))).isdigit()):
-                cat_axis.clear()
-                cat_axis.append([lab.rsplit(" ", 1)[0] for lab in labels])
-                cat_axis.setTitleText(f"سال {years.pop()}")
-            chart.addAxis(cat_axis, Qt.AlignmentFlag.AlignBottom)
-            chart.addAxis(value_axis, Qt.AlignmentFlag.AlignLeft)
-            if len(labels) > 12:
-                cat_axis.setLabelsAngle(-45)
-        series.attachAxis(cat_axis)
-        series.attachAxis(value_axis)
-        if len(spec.series) == 1:
-            chart.legend().hide()
-        return chart
-
-    @staticmethod
-    def _value_axis(biggest: float, unit: str) -> QCategoryAxis:
-        axis = value_axis(max(biggest, 1))
-        if unit:
-            axis.setTitleText(unit)
-        return axis
+        self.body.show_result(r)
 
     # --- output ------------------------------------------------------------------------------------------
     def chart_png(self) -> bytes:
-        pix = self.chart_view.grab()
-        data = QByteArray()
-        buf = QBuffer(data)
-        buf.open(QIODevice.OpenModeFlag.WriteOnly)
-        pix.save(buf, "PNG")
-        buf.close()
-        return bytes(data.data())
+        return self.chart_view.png()
 
     def _file_stem(self) -> str:
         r = self.result
@@ -487,7 +231,6 @@ class ReportsPage(QWidget):
                        title="چاپ گزارش").with_progress("در حال ساختن PDF…").run()
 
     def _open_row(self, row: int, _col: int) -> None:
-        it = self.table.item(row, 0)
-        cid = it.data(ROLE) if it else None
+        cid = self.body.customer_at(row)
         if cid:
-            self.ctx.bus.open_customer.emit(int(cid))
+            self.ctx.bus.open_customer.emit(cid)

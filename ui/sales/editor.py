@@ -189,6 +189,12 @@ class DocumentEditor(QDialog):
         self.btn_save.clicked.connect(lambda: self.save(issue=self.correcting))
         if self.btn_save_issue:
             self.btn_save_issue.clicked.connect(lambda: self.save(issue=True))
+        from ui.office.restrict import gate
+
+        if self.btn_save_issue:
+            gate(self.btn_save_issue, "invoice.issue")   # a role that may not issue keeps drafts
+        if self.correcting:
+            gate(self.btn_save, "invoice.cancel")
         self.buttons.rejected.connect(self.reject)
         self.btn_add_product.clicked.connect(self._add_selected_product)
         self.product.activated.connect(lambda _i: self._add_selected_product())

@@ -19,11 +19,11 @@ logger = logging.getLogger(__name__)
 
 def open_request_from_call(ctx: AppContext, call_id: int, parent=None):
     """A new service request from a call (the popup calls this); returns the dialog."""
-    from models.calls import Call
+    from app.service.requests import call_origin
     from ui.service.request_dialog import open_request_dialog
 
-    call = Call.get_or_none(Call.id == call_id)
-    dlg = open_request_dialog(ctx, customer_id=call.customer_id if call else None, call_id=call_id if call else None,
+    call = call_origin(call_id)
+    dlg = open_request_dialog(ctx, customer_id=call.customer_id if call else None, call_id=call.call_id if call else None,
                               parent=parent)
     dlg.channel.setCurrentIndex(max(dlg.channel.findData("phone"), 0))
     return dlg

@@ -52,6 +52,7 @@ class CallerIdPanel(QWidget):
         self._relay.done.connect(self._probe_done)
         self.port_test = None           # the port test's background job (ui.ops.QueryOp)
         self.pbx_test = None            # the telephone-system connection test's background job
+        self.search_job = None          # «جستجوی خودکار»'s background job
         outer = QVBoxLayout(self)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -69,10 +70,27 @@ class CallerIdPanel(QWidget):
         for key in sk.DEVICE_KINDS:
             self.device.addItem(sk.DEVICE_LABELS[key], key)
         f.addRow("نوع دستگاه:", self.device)
+        search_row = QHBoxLayout()
+        self.search_address = QLineEdit()
+        self.search_address.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        self.search_address.setPlaceholderText("192.168.1.10")
+        self.search_address.setToolTip("نشانی مرکز تلفن یا سرور شناسه تماس در شبکه؛ اگر دستگاه به درگاه سریال "
+                                       "وصل است خالی بگذارید تا درگاه انتخاب‌شده جستجو شود.")
+        self.search_btn = QPushButton("جستجوی خودکار")
+        search_row.addWidget(self.search_address, 1)
+        search_row.addWidget(self.search_btn)
+        f.addRow("نشانی در شبکه (اختیاری):", search_row)
+        self.search_result = QLabel()
+        self.search_result.setWordWrap(True)
+        f.addRow("", self.search_result)
         port_row = QHBoxLayout()
         self.port = QComboBox()
         self.port.setEditable(True)
         self.port.setMinimumWidth(260)
+        self.port.setToolTip("نام درگاه (مانند COM3 یا /dev/ttyUSB0) یا نشانی دستگاه روی شبکه "
+                             "(مانند socket://192.168.1.20:4001؛ شبیه‌ساز: socket://127.0.0.1:7001). "
+                             "با «تشخیص خودکار» نشانی بی‌پیشوند هم پذیرفته است (مانند 192.168.1.10): "
+                             "هنگام اتصال شناخته می‌شود.")
         self.refresh_btn = QPushButton("تازه‌سازی فهرست")
         self.test_btn = QPushButton("آزمایش این درگاه")
         port_row.addWidget(self.port, 1)
@@ -202,6 +220,7 @@ class CallerIdPanel(QWidget):
         self.refresh_btn.clicked.connect(self.refresh_ports)
         self.test_btn.clicked.connect(self.test_port)
         self.pbx_test_btn.clicked.connect(self.test_pbx)
+        self.search_btn.clicked.connect(self.auto_search)
         self.smdr_link.currentIndexChanged.connect(lambda _i: self._update_enabled())
         self.save_btn.clicked.connect(self.save)
         self.device.currentIndexChanged.connect(lambda _i: self._update_enabled())
@@ -264,6 +283,8 @@ class CallerIdPanel(QWidget):
         pbx = kind in sk.PBX_KINDS
         smdr_serial = kind == "smdr" and self.smdr_link.currentData() == "serial"
         serial = kind != "ncid" and (not pbx or smdr_serial)
+        self.search_btn.setEnabled(on)
+        self.search_address.setEnabled(on)
         for w in (self.port, self.refresh_btn, self.baud):
             w.setEnabled(on and serial)
         self.test_btn.setEnabled(on and serial and not pbx)
@@ -415,6 +436,50 @@ class CallerIdPanel(QWidget):
 
         self.pbx_test = QueryOp(self, lambda _ctl: check_connection(*args), lambda r: self._pbx_test_done(*r),
                                 name="callerid-pbx-test").failure(failed).run()
+
+    def auto_search(self) -> None:
+        """«جستجوی خودکار»: ask the network address (AMI banner, SMDR login, NCID greeting) or, with no address,
+        listen to the chosen serial port; the device kind and its address are filled in from what answered."""
+        from app.callerid import autodetect
+
+        address = self.search_address.text().strip()
+        port, baud = self.chosen_port(), int(self.baud.currentData())
+        if not address and not port:
+            self._search_done(None, "نشانی دستگاه در شبکه را بنویسید، یا درگاه سریال را انتخاب کنید.")
+            return
+        self.search_btn.setEnabled(False)
+        self.search_result.setStyleSheet("")
+        self.search_result.setText("در حال جستجو…")
+
+        def work(_ctl):
+            return autodetect.search_network(address) if address else autodetect.search_serial(port, baud)
+
+        def failed(e: BaseException) -> None:
+            self._search_done(None, e.message if isinstance(e, UserError) else f"جستجو ناموفق بود: {e}")
+
+        from ui.ops import QueryOp
+
+        self.search_job = QueryOp(self, work, lambda found: self._search_done(found, found.message),
+                                  name="callerid-auto-search").failure(failed).run()
+
+    def _search_done(self, found, text: str) -> None:
+        self.search_btn.setEnabled(self.enabled.isChecked())
+        ok = found is not None and bool(found.kind)
+        if ok:
+            kind = found.kind
+            if kind in sk.PBX_KINDS and ":" in found.where and self.search_address.text().strip():
+                self.pbx_address.setText(found.where)
+                if kind == "smdr":
+                    self.smdr_link.setCurrentIndex(max(0, self.smdr_link.findData("tcp")))
+            elif kind == "ncid":
+                self.ncid.setText(found.where)
+            elif kind == "smdr":
+                self.smdr_link.setCurrentIndex(max(0, self.smdr_link.findData("serial")))
+            if self.device.findData(kind) >= 0:
+                self.device.setCurrentIndex(self.device.findData(kind))
+            text += " برای نگه داشتن آن «ذخیره و اتصال دوباره» را بزنید."
+        self.search_result.setText(fmt.isolate_paths(text))
+        self.search_result.setStyleSheet("color: #166534;" if ok else "color: #dc2626;")
 
     def _pbx_test_done(self, ok: bool, text: str) -> None:
         self.pbx_test_btn.setEnabled(self.enabled.isChecked())

@@ -7,15 +7,19 @@ from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from ui.context import AppContext
 from ui.office.users_page import UsersPage
+from ui.service.settings_panel import ServiceSettingsPanel
 from ui.settings.backup_panel import BackupPanel
 from ui.settings.callerid_panel import CallerIdPanel
 from ui.settings.invoice_panel import InvoicePanel
 from ui.settings.office_panel import OfficePanel
+from ui.settings.watch_panel import WatchPanel
+from ui.sms.settings_panel import SmsSettingsPanel
 
 logger = logging.getLogger(__name__)
 
 # Each panel class takes (ctx, parent) and has a TITLE.
-PANELS = [OfficePanel, UsersPage, CallerIdPanel, InvoicePanel, BackupPanel]
+PANELS = [OfficePanel, UsersPage, CallerIdPanel, WatchPanel, InvoicePanel, SmsSettingsPanel, ServiceSettingsPanel,
+          BackupPanel]
 
 
 class SettingsPage(QWidget):

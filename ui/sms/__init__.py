@@ -1,4 +1,5 @@
-"""SMS and email screens: one message (send_sms_dialog), group send, the segment builder, templates, settings.
+"""SMS and email screens: one message (send_sms_dialog), group send, the segment builder, templates, settings,
+the «پیامک» section with the outbox (page.py), and the automatic messages' timer (auto_timer.py).
 
 The caller-ID popup and the missed-calls list open `send_sms_dialog(parent, customer_id=…, number=…)`."""
 from ui.sms.send_dialog import SendSmsDialog, send_sms_dialog

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QTableView,
@@ -61,7 +62,9 @@ class RecipientsModel(QAbstractTableModel):
 
 
 class GroupSendDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, preset: Filter | None = None,
+                 preset_label: str = "فهرست کنونی مشتریان (با فیلتر صفحه مشتریان)"):
+        """`preset`: the customer list's filter, offered first and chosen (the group send from that list)."""
         super().__init__(parent)
         self.setWindowTitle("پیامک گروهی")
         self.resize(1180, 760)
@@ -75,11 +78,13 @@ class GroupSendDialog(QDialog):
         saved_page = QWidget()
         s = QVBoxLayout(saved_page)
         self.saved = QComboBox()
+        if preset is not None:
+            self.saved.addItem(preset_label, preset)
         self.saved.addItem("— همه مشتریان —", None)
         for _fid, name, target in segments.saved():
             self.saved.addItem(name, target)
         self.saved.currentIndexChanged.connect(self.refresh_recipients)
-        s.addWidget(QLabel("فیلتر ذخیره‌شده"))
+        s.addWidget(QLabel("فهرست یا فیلتر ذخیره‌شده"))
         s.addWidget(self.saved)
         self.tag = QComboBox()
         self.tag.addItem("— بی برچسب —", "")
@@ -122,7 +127,7 @@ class GroupSendDialog(QDialog):
         self.status.setWordWrap(True)
         bottom.addWidget(self.status, 2)
         self.send_button = QPushButton("فرستادن به این گروه")
-        self.send_button.clicked.connect(self.send)
+        self.send_button.clicked.connect(self.confirm_and_send)
         bottom.addWidget(self.send_button)
         self.cancel_button = QPushButton("توقف")
         self.cancel_button.setEnabled(False)
@@ -165,6 +170,38 @@ class GroupSendDialog(QDialog):
             self.editor.set_sample(templates.contexts([p.rows[0][0]]).get(p.rows[0][0], {}))
 
     # --- send ---------------------------------------------------------------------------------------------------
+    def confirmation(self) -> str:
+        """What the person is asked before the group gets its messages."""
+        p = self.editor.preview()
+        parts = max(p.info.parts, 1)
+        text = (f"این پیام به {fmt.count(self.plan.total, 'گیرنده')} فرستاده می‌شود؛ هر پیام "
+                f"{fmt.count(parts, 'پیامک')}، روی هم نزدیک به {fmt.count(self.plan.total * parts, 'پیامک')}.")
+        if p.warnings:
+            text += "\n\n" + "\n".join("⚠ " + w for w in p.warnings)
+        return text + "\n\nفرستاده شود؟"
+
+    def ask(self, text: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, "ارسال گروهی پیامک", text,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.button(QMessageBox.StandardButton.Yes).setText("بله، بفرست")
+        box.button(QMessageBox.StandardButton.No).setText("نه")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    def confirm_and_send(self) -> bool:
+        """The «send» button: nothing goes to a group before the person saw how many and said yes."""
+        if not self.editor.text().strip():
+            self.status.setText("متن پیام خالی است.")
+            return False
+        if not self.plan.total:
+            self.status.setText("در این گروه هیچ شماره همراهی برای فرستادن نیست.")
+            return False
+        if not self.ask(self.confirmation()):
+            self.status.setText("فرستاده نشد.")
+            return False
+        self.send()
+        return True
+
     def send(self) -> None:
         body, purpose, ids = self.editor.text(), self.editor.purpose_key(), list(self.ids)
         self.send_button.setEnabled(False)

@@ -25,6 +25,13 @@ ERROR_STYLE = "color: #dc2626;"
 INVALID_STYLE = "border: 1px solid #dc2626;"
 
 
+def error_text(error: UserError) -> str:
+    """The messages of an error as lines (each once): a ValidationError's per field, else its message."""
+    if isinstance(error, ValidationError):
+        return "\n".join(dict.fromkeys(error.errors.values()))
+    return error.message
+
+
 def error_label(parent: QWidget | None = None) -> QLabel:
     label = QLabel(parent)
     label.setProperty("role", "error")

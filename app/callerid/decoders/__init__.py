@@ -32,8 +32,8 @@ FORMATS: dict[str, Callable[..., Decoder]] = {
     "segal": SegalDecoder,
     "yasna": YasnaDecoder,
     "techno": TechnoDecoder,
-    "ami": AmiDecoder,        # Asterisk / Issabel Manager Interface (a TCP source, not auto-detected)
-    "smdr": SmdrDecoder,      # Panasonic PBX call records (reported when a call ends; not auto-detected)
+    "ami": AmiDecoder,        # Asterisk / Issabel Manager Interface (a TCP source; its banner is recognised)
+    "smdr": SmdrDecoder,      # Panasonic PBX call records (reported when a call ends; header and records recognised)
 }
 ALIASES = {"danjeh": "segal", "ojsegal": "segal", "caspian": "yasna", "alm": "yasna", "sdmf": "raw",
            "mdmf": "raw", "hex": "raw", "asterisk": "ami", "issabel": "ami", "freepbx": "ami",

@@ -1,7 +1,7 @@
 """Recognise the protocol from the first records, then hand everything (from the first byte) to its decoder.
 
 Each protocol has a recogniser that looks only at *complete* records in its own framing (lines for the
-modem, NCID and Yasna; ``@`` for Segal/Danjeh; ``.`` for Techno) and says whether a record is a sure sign
+modem, NCID, Yasna, Asterisk AMI and Panasonic SMDR; ``@`` for Segal/Danjeh; ``.`` for Techno) and says whether a record is a sure sign
 of it. The protocol whose first sure record *ends* earliest in the stream wins (ties go to the order of
 PROTOCOLS), so the choice does not depend on how the bytes were split into reads. Until then the bytes
 are held (at most ``HOLD_LIMIT``; past that the oldest are dropped, as garbage before a device spoke).
@@ -42,6 +42,15 @@ _YASNA = re.compile(r"(?:^|\s)L(?:INE)?\s*[0-9]{1,2}\b.*(?:CallerID\s*:|RingsCou
                     r"\bRinging\b|\bHookO(?:n|ff)\b|\bO(?:n|ff)-hook\b)", re.IGNORECASE)
 
 
+# The office's telephone systems. Asterisk's AMI greets every client with its banner, and every packet has an
+# "Event:" or "Response:" line; a Panasonic PBX's SMDR port prints its column header and fixed-column records
+# (date, time, extension, CO line …; see decoders/smdr.py), on a serial port or after the LAN login.
+_AMI = re.compile(r"^\s*(?:Asterisk Call Manager/\d|Event:\s*[A-Za-z]+\s*$|Response:\s*(?:Success|Error|Follows|"
+                  r"Goodbye)\s*$)")
+_SMDR = re.compile(r"^\s*(?:Date\s+Time\s+Ext\s+CO\b|(?:\d{1,2}/\d{1,2}/\d{2}|\*\*/\*\*/\*\*)\s+"
+                   r"\d{1,2}:\d\d\s?(?:[AaPp][Mm])?\s+[A-Z*#]{0,3}\d{1,8}\s+\d{1,4}\s+\S)")
+
+
 def _modem_sure(rec: str) -> bool:
     s = rec.strip()
     if re.fullmatch(r"RING\s*[A-Z0-9]?", s.upper()) or _MODEM_FIELD.match(s) or ("###" in s and "NMBR" in s) \
@@ -69,6 +78,8 @@ PROTOCOLS: list[tuple[str, bytes, Callable[[str], bool]]] = [
     ("segal", b"@", lambda r: bool(_SEGAL.match(r.strip()))),
     ("yasna", b"\r\n", lambda r: bool(_YASNA.search(r)) and "@" not in r and not _TECHNO.match(r)),
     ("modem", b"\r\n", _modem_sure),
+    ("ami", b"\r\n", lambda r: bool(_AMI.match(r))),
+    ("smdr", b"\r\n", lambda r: bool(_SMDR.match(r))),
 ]
 
 

@@ -37,7 +37,7 @@ _refs = itertools.count(1)
 
 
 class GsmModem(Provider):
-    """key: unused; base_url: the serial port (/dev/ttyUSB0, COM3, or a pty); extra['baudrate']."""
+    """key: unused; base_url: the serial port (/dev/ttyUSB0, COM3, a pty, or socket://IP:PORT); extra['baudrate']."""
 
     name = "gsm"
     label = "مودم GSM"
@@ -54,7 +54,8 @@ class GsmModem(Provider):
         if not self.base_url:
             raise self.error(OTHER, detail="درگاه سریال مودم در تنظیمات پیامک انتخاب نشده است")
         try:
-            return serial.Serial(self.base_url, int(self.extra.get("baudrate", 115200)), timeout=0.2)
+            # a URL too (COM3, /dev/ttyUSB0, or socket://IP:PORT for a modem behind a serial-to-network box)
+            return serial.serial_for_url(self.base_url, baudrate=int(self.extra.get("baudrate", 115200)), timeout=0.2)
         except (OSError, ValueError) as e:
             raise self.error(NETWORK, detail=f"درگاه {self.base_url} باز نشد") from e
 
