@@ -71,6 +71,11 @@ def datetime(d: _dt.datetime | None) -> str:
     return _jalali.format_datetime(d)
 
 
+def time(t: _dt.datetime | _dt.time | None) -> str:
+    """«۱۴:۳۰»."""
+    return _jalali.format_time(t)
+
+
 def ltr(s: object) -> str:
     """Isolate a left-to-right run (a path, a grouped phone, a code) so Persian text does not reorder it."""
     s = "" if s is None else str(s)

@@ -75,14 +75,14 @@ def _build(customers: int, calls: int, ringers: int) -> Path:
             db.cursor().executemany(sql, rows)
     # the customers who will ring get a proforma, an invoice, a visit and a call note: every field filled
     from app.calls import log as call_log
-    from app.sales import service as sales
+    from app.sales.documents import save_document
     from app.tasks import meetings
 
     ringing = rng.sample(ids, ringers)
     for cid in ringing:
-        sales.save_document("proforma", cid, [{"description": "کابل افشان ۲٫۵", "quantity": 10,
+        save_document("proforma", cid, [{"description": "کابل افشان ۲٫۵", "quantity": 10,
                                                 "unit_price": 1_250_000}], date=dt.date(2026, 10, 1))
-        sales.save_document("invoice", cid, [{"description": "کلید مینیاتوری", "quantity": 4,
+        save_document("invoice", cid, [{"description": "کلید مینیاتوری", "quantity": 4,
                                                "unit_price": 3_400_000}], date=dt.date(2026, 11, 2), issue=True,
                             settlement="credit")
         meetings.create_meeting({"customer_id": cid, "start_at": dt.datetime(2026, 11, 10, 11, 0),

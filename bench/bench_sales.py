@@ -25,8 +25,9 @@ def _fresh_db(tag: str) -> Path:
 
 def _pdf(quick: bool) -> dict:
     from app import options, settings
-    from app.sales import service as sales
+    from app.sales.documents import create_invoice
     from app.sales.invoice_pdf import render_document
+    from app.sales.totals import LineInput
     from models.core import Customer
 
     _fresh_db("pdf")
@@ -37,9 +38,9 @@ def _pdf(quick: bool) -> dict:
                         search_text="آفتاب", sort_key="آفتاب")
     names = ["لامپ LED-40W مهتابی", "کابل برق ۲.۵ افشان نیکسان حلقه ۱۰۰ متری با روکش دوبل و گواهی استاندارد",
              "نصب و راه‌اندازی سیستم روشنایی (سه روز کاری)", "کلید و پریز سری ویرا", "تابلو برق ۱۲ خانه"]
-    lines = [sales.LineInput(names[i % 5], (i % 7) + 1, 125_000 * (i + 1), discount=1000 * (i % 3), code=f"K{i:03d}")
+    lines = [LineInput(names[i % 5], (i % 7) + 1, 125_000 * (i + 1), discount=1000 * (i % 3), code=f"K{i:03d}")
              for i in range(50)]
-    inv = sales.create_invoice(c.id, lines, doc_discount=50_000)
+    inv = create_invoice(c.id, lines, doc_discount=50_000)
     render_document(inv.id)          # warm: fonts registered, caches primed for nothing else
     samples = [time_ms(lambda: render_document(inv.id, paper="A4")) for _ in range(10 if quick else 40)]
     return figure("invoice_pdf_50_lines", samples, pages=len(__import__("pypdf").PdfReader(
@@ -48,7 +49,7 @@ def _pdf(quick: bool) -> dict:
 
 def _balance(quick: bool) -> dict:
     from app.demo.sales import seed_sales
-    from app.sales import service as sales
+    from app.sales.balances import customer_balance, customer_sales_snapshot
     from models.core import Customer
     from models.sales import Payment, SalesDocument
 
@@ -62,9 +63,9 @@ def _balance(quick: bool) -> dict:
     seed_sales(rng, others, [], 1_450, focus_customer=focus)
     docs = SalesDocument.select().where(SalesDocument.customer == focus, SalesDocument.doc_type == "invoice").count()
     pays = Payment.select().where(Payment.customer == focus).count()
-    sales.customer_balance(focus)
-    samples = [time_ms(lambda: sales.customer_balance(focus)) for _ in range(200 if quick else 1000)]
-    snap = [time_ms(lambda: sales.customer_sales_snapshot(focus)) for _ in range(50 if quick else 200)]
+    customer_balance(focus)
+    samples = [time_ms(lambda: customer_balance(focus)) for _ in range(200 if quick else 1000)]
+    snap = [time_ms(lambda: customer_sales_snapshot(focus)) for _ in range(50 if quick else 200)]
     return [figure("customer_balance_2000_docs", samples, invoices=docs, payments=pays),
             figure("customer_sales_snapshot_2000_docs", snap)]
 

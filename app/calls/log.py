@@ -98,8 +98,8 @@ def parse_duration(text: str | int | None) -> int | None:
         return None
     try:
         if ":" in s:
-            m, sec = s.split(":", 1)
-            m, sec = int(m or 0), int(sec or 0)
+            m_text, sec_text = s.split(":", 1)
+            m, sec = int(m_text or 0), int(sec_text or 0)
             if sec >= 60 or m < 0 or sec < 0:
                 raise ValueError
             return m * 60 + sec

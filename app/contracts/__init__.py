@@ -115,6 +115,7 @@ def create_contract(data: dict, user: int | None = None) -> Contract:
     remind = _int(data.get("remind_days", 30), "remind_days", errors, 0, 3650, "روزهای یادآوری درست نیست.")
     if errors:
         raise ValidationError(errors)
+    assert cust is not None and start is not None and end is not None      # each one missing is an error above
     c = Contract.create(customer=cust.id, number=clean(data.get("number"))[:40], title=title[:200],
                         start_date=start, end_date=end, value=value, remind_days=remind,
                         notes=clean(data.get("notes")), created_by=user)
@@ -210,6 +211,7 @@ def create_warranty(data: dict, user: int | None = None) -> Warranty:
     remind = _int(data.get("remind_days", 30), "remind_days", errors, 0, 3650, "روزهای یادآوری درست نیست.")
     if errors:
         raise ValidationError(errors)
+    assert cust is not None and start is not None                          # each one missing is an error above
     key = serial_key(serial)
     clash = Warranty.get_or_none(Warranty.serial_key == key, Warranty.customer == cust.id)
     if clash is not None:
@@ -280,7 +282,7 @@ def warranty_brief(customer_id: int, at: dt.date | None = None) -> WarrantyBrief
     parts = []
     nxt = min(rows, key=lambda w: w.end_date) if rows else None
     soon = sum(1 for w in rows if w.days_left <= w.remind_days)
-    if rows:
+    if nxt is not None:
         parts.append(f"{fmt.count(len(rows), 'گارانتی فعال')}؛ نزدیک‌ترین پایان {fmt.date(nxt.end_date)} ({nxt.item})")
     if contracts:
         c = min(contracts, key=lambda c: c.end_date)

@@ -1,13 +1,18 @@
-"""Jalali (Shamsi) calendar helpers: parse and format 1403/05/12 dates, names, yearly recurrences."""
+"""Jalali (Shamsi) calendar helpers: parse and format 1403/05/12 dates, names, yearly recurrences, and grouping by
+Jalali period (day, week from Saturday, month, year)."""
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import jdatetime
 
 from app.core.clock import today
 from app.core.text import to_ascii_digits, to_persian_digits
+
+T = TypeVar("T")
 
 MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
           "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند")
@@ -176,3 +181,48 @@ def month_range(year: int, month: int) -> tuple[dt.date, dt.date]:
 
 def month_label(year: int, month: int) -> str:
     return f"{MONTHS[month - 1]} {to_persian_digits(year)}"
+
+
+# --- Jalali periods: a day, an Iranian week (from Saturday), a Jalali month, a Jalali year ---
+
+PERIODS = ("day", "week", "month", "year")
+
+
+def period_bounds(d: dt.date | dt.datetime, period: str) -> tuple[dt.date, dt.date]:
+    """The Jalali period holding `d` as [first day, first day of the next period)."""
+    if isinstance(d, dt.datetime):
+        d = d.date()
+    if period == "day":
+        return d, d + dt.timedelta(days=1)
+    if period == "week":
+        start = d - dt.timedelta(days=(d.weekday() - 5) % 7)       # back to Saturday
+        return start, start + dt.timedelta(days=7)
+    j = to_jalali(d)
+    if period == "month":
+        start = d - dt.timedelta(days=j.day - 1)
+        return start, start + dt.timedelta(days=month_length(j.year, j.month))
+    if period == "year":
+        return from_jalali(j.year, 1, 1), from_jalali(j.year + 1, 1, 1)
+    raise ValueError(f"unknown period {period!r}; one of {PERIODS}")
+
+
+def period_start(d: dt.date | dt.datetime, period: str) -> dt.date:
+    """The first day of the Jalali period holding `d`: the day itself, its week's Saturday, the 1st of its Jalali
+    month, or 1 Farvardin of its Jalali year."""
+    return period_bounds(d, period)[0]
+
+
+def group_by_period(items: Iterable[T], date_of: Callable[[T], dt.date | dt.datetime],
+                    period: str) -> list[tuple[dt.date, list[T]]]:
+    """Items grouped by the Jalali period their date falls in: (the period's first day, its items in their
+    order), oldest period first. Periods with no items are left out. Items in date order cost one calendar
+    conversion per period, not per item."""
+    groups: dict[dt.date, list[T]] = {}
+    start = end = None
+    for item in items:
+        d = date_of(item)
+        day = d.date() if isinstance(d, dt.datetime) else d
+        if start is None or end is None or not start <= day < end:
+            start, end = period_bounds(day, period)
+        groups.setdefault(start, []).append(item)
+    return sorted(groups.items(), key=lambda kv: kv[0])

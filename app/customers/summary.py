@@ -2,8 +2,8 @@
 
 `customer_summary(customer_id, exclude_call_id=None) -> CustomerSummary` reads a handful of indexed queries
 (customer + rep, tags, the sales snapshot, the last visit, the last call). Sales data comes from
-`app.sales.service.customer_sales_snapshot` and the last visit from `app.tasks.meetings.last_visit`; both are imported lazily,
-and when the module, the function or its tables are missing the item is None and reads «هنوز ثبت نشده».
+`app.sales.balances.customer_sales_snapshot` and the last visit from `app.tasks.meetings.last_visit`; both are
+imported lazily, and when the module, the function or its tables are missing the item is None and reads «هنوز ثبت نشده».
 `summary_fields(s)` turns a summary into (label, text) pairs ready to show, Persian digits and Jalali dates.
 
 An organisation's summary carries its contact person (title, first and last name) apart from its name, so
@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
+from app import fmt
 from app.core.errors import PermissionDenied
 from app.core.jalali import format_date
-from app.core.text import format_rial
 from models import sqlcache
 from models.calls import Call
 from models.core import Customer, CustomerTag, Tag, User
@@ -87,7 +87,7 @@ def prewarm() -> None:
     first two rings."""
     import app.contracts as _contracts  # noqa: F401
     from app.pipeline import board as _board  # noqa: F401
-    from app.sales import service as _sales  # noqa: F401
+    from app.sales import balances as _balances  # noqa: F401
     from app.tasks import meetings as _meetings  # noqa: F401
 
 
@@ -162,7 +162,7 @@ def customer_summary(customer_id: int, exclude_call_id: int | None = None) -> Cu
     tags = tuple(t[0] for t in sqlcache.run("summary.tags", _tags_query, customer_id).fetchall())
     from app.contracts import warranty_brief
     from app.pipeline import open_opportunities_brief
-    from app.sales.service import customer_sales_snapshot
+    from app.sales.balances import customer_sales_snapshot
     from app.tasks.meetings import last_visit
 
     snap = _safe(customer_sales_snapshot, customer_id) or {}
@@ -227,7 +227,7 @@ def opportunities_text(opps) -> str:
 
     first = opps[0]
     head = f"{to_persian_digits(len(opps))} فرصت باز"
-    detail = "، ".join(x for x in (first.stage_name, format_rial(first.value) if first.value else "") if x)
+    detail = "، ".join(x for x in (first.stage_name, fmt.money(first.value, toman=False) if first.value else "") if x)
     if not detail:
         return head
     return f"{head}؛ {'اولی: ' if len(opps) > 1 else ''}{detail}"
@@ -241,7 +241,7 @@ def _doc_text(d: DocBrief | None) -> str:
     parts = []
     if d.date:
         parts.append(format_date(d.date))
-    parts.append(format_rial(d.total))
+    parts.append(fmt.money(d.total, toman=False))
     if d.number:
         parts.append(f"شماره {to_persian_digits(d.number)}")
     return "، ".join(parts)
@@ -251,12 +251,12 @@ def balance_text(balance: int | None, overdue: int | None = None) -> str:
     if balance is None:
         return NONE_YET
     if balance > 0:
-        text = f"بدهکار {format_rial(balance)}"
+        text = f"بدهکار {fmt.money(balance, toman=False)}"
         if overdue:
-            text += f" (سررسید گذشته {format_rial(overdue)})"
+            text += f" (سررسید گذشته {fmt.money(overdue, toman=False)})"
         return text
     if balance < 0:
-        return f"بستانکار {format_rial(-balance)}"
+        return f"بستانکار {fmt.money(-balance, toman=False)}"
     return "تسویه"
 
 

@@ -12,10 +12,14 @@ import logging
 import random
 from decimal import Decimal
 
+from app import fmt
 from app.core.clock import now, today
 from app.core.jalali import to_jalali
-from app.core.text import format_rial, search_key, to_persian_digits
-from app.sales import service as sales
+from app.core.text import search_key, to_persian_digits
+from app.sales.common import PAYMENT_KIND_LABELS, TYPE_LABELS
+from app.sales.numbering import format_number_of
+from app.sales.totals import LineInput, compute
+from app.sales.vat import vat_rates
 from models.base import db, is_postgres
 from models.core import Activity
 from models.sales import (
@@ -98,7 +102,7 @@ def seed_sales(rng: random.Random, customer_ids: list[int], user_ids: list[int],
     if not customer_ids or n_invoices <= 0:
         return {"invoices": 0, "proformas": 0, "payments": 0}
     products = ensure_products()
-    rates = sales.vat_rates()
+    rates = vat_rates()
 
     def rate_on(d: dt.date) -> int:
         r = 0
@@ -142,18 +146,18 @@ def seed_sales(rng: random.Random, customer_ids: list[int], user_ids: list[int],
                 gross_guess = int(qty * p.price)
                 if rng.random() < 0.15:
                     disc = gross_guess * rng.choice((5, 10, 15)) // 100
-                inputs.append(sales.LineInput(p.name, qty, p.price, discount=disc, unit=p.unit, code=p.code,
+                inputs.append(LineInput(p.name, qty, p.price, discount=disc, unit=p.unit, code=p.code,
                                               goods_id=p.goods_id, product_id=p.id, vat_exempt=p.vat_exempt))
-            pre = sales.compute(inputs, 0, rate_on(day), products={p.id: p for p in products})
+            pre = compute(inputs, 0, rate_on(day), products={p.id: p for p in products})
             doc_disc = 0
             if rng.random() < 0.1:
                 doc_disc = (pre.taxable * rng.choice((2, 3, 5)) // 100) // 1000 * 1000
-            t = sales.compute(inputs, doc_disc, rate_on(day), products={p.id: p for p in products})
+            t = compute(inputs, doc_disc, rate_on(day), products={p.id: p for p in products})
             year = to_jalali(day).year
             key = (doc_type, year)
             counters[key] = counters.get(key, 0) + 1
             seq = counters[key]
-            number = sales.format_number_of(year, seq)
+            number = format_number_of(year, seq)
             settlement = rng.choice(("cash", "cash", "credit", "credit", "mixed"))
             state = "open" if doc_type == "proforma" else "issued"
             if doc_type == "proforma" and day < end - dt.timedelta(days=30):
@@ -181,11 +185,11 @@ def seed_sales(rng: random.Random, customer_ids: list[int], user_ids: list[int],
                                   doc_discount_share=c.doc_discount_share, taxable=c.taxable,
                                   vat_exempt=c.vat_exempt, vat_rate=c.vat_rate, vat=c.vat, total=c.total))
                 line_id += 1
-            label = sales.TYPE_LABELS[doc_type]
+            label = TYPE_LABELS[doc_type]
             event = "issued" if doc_type == "invoice" else "created"
             acts.append(dict(customer=customer, at=at, kind=doc_type, user=rep, ref_table="sales_document",
                              ref_id=did, summary=f"{label} شماره {to_persian_digits(number)} به مبلغ "
-                                                 f"{format_rial(t.total)} {'صادر' if event == 'issued' else 'ثبت'} شد",
+                                                 f"{fmt.money(t.total, toman=False)} {'صادر' if event == 'issued' else 'ثبت'} شد",
                              data=json.dumps({"event": event, "total": t.total, "number": number})))
             counts["invoices" if doc_type == "invoice" else "proformas"] += 1
             # payments for issued invoices
@@ -203,7 +207,7 @@ def seed_sales(rng: random.Random, customer_ids: list[int], user_ids: list[int],
                     cheque = kind == "cheque"
                     cheque_state = ""
                     cheque_due = (pay_day + dt.timedelta(days=rng.randrange(10, 90))) if cheque else None
-                    if cheque:
+                    if cheque_due is not None:
                         # a cheque whose day is over was cashed (one in twenty-five bounced; a few days' grace
                         # before the bank says so); one still to come is waiting
                         if cheque_due < end - dt.timedelta(days=3):
@@ -221,7 +225,7 @@ def seed_sales(rng: random.Random, customer_ids: list[int], user_ids: list[int],
                     allocs.append(dict(payment=pay_id, document=did, amount=amount))
                     acts.append(dict(customer=customer, at=dt.datetime.combine(pay_day, dt.time(12, 0)),
                                      kind="payment", user=rep, ref_table="payment", ref_id=pay_id,
-                                     summary=f"دریافت {format_rial(amount)} ({sales.PAYMENT_KIND_LABELS[kind]})",
+                                     summary=f"دریافت {fmt.money(amount, toman=False)} ({PAYMENT_KIND_LABELS[kind]})",
                                      data=json.dumps({"event": "received", "amount": amount, "kind": kind})))
                     pay_id += 1
                     counts["payments"] += 1

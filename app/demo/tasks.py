@@ -89,7 +89,7 @@ def seed_tasks(rng: random.Random, customer_ids: list[int], user_ids: list[int],
         return {"calls": 0, "tasks": 0}
     at = now().replace(second=0)
     today0 = dt.datetime.combine(at.date(), dt.time())
-    users = list(user_ids) or [None]
+    users: list[int | None] = list(user_ids) or [None]
     # the sales people carry most of the work
     weights = [3 if i in (2, 3) else 1 for i in range(len(users))]
     pick_user = lambda: rng.choices(users, weights)[0]  # noqa: E731
@@ -106,7 +106,7 @@ def seed_tasks(rng: random.Random, customer_ids: list[int], user_ids: list[int],
     next_call = _next_id(Call)
     sample_ids = customer_ids
     phone_of: dict[int, str] = {}
-    calls_per_customer = {}
+    calls_per_customer: dict[int, int] = {}
     with db.atomic():
         for lo in range(0, n_calls, 20000):
             hi = min(n_calls, lo + 20000)
@@ -117,8 +117,9 @@ def seed_tasks(rng: random.Random, customer_ids: list[int], user_ids: list[int],
                                  .where(PhoneNumber.customer.in_(need[k:k + 900]),
                                         PhoneNumber.is_primary == True).tuples()):  # noqa: E712
                     phone_of[cid] = num
-            rows, acts = [], []
-            for cust in chunk:
+            rows: list[tuple] = []
+            acts: list[tuple] = []
+            for call_cust in chunk:
                 cid = next_call
                 next_call += 1
                 # recent days are denser: the dashboard's "this week" is realistic
@@ -135,17 +136,17 @@ def seed_tasks(rng: random.Random, customer_ids: list[int], user_ids: list[int],
                 recent = (at - started) < dt.timedelta(days=7)
                 handled = not (recent and inbound and rng.random() < 0.15)
                 note = rng.choice(CALL_NOTES) if handled and result == "answered" else ""
-                number = phone_of.get(cust, "")
+                number = phone_of.get(call_cust, "")
                 user = pick_user()
-                rows.append((cid, cust, "in" if inbound else "out", state, result, number, number,
+                rows.append((cid, call_cust, "in" if inbound else "out", state, result, number, number,
                              "modem" if inbound else "manual", started,
                              started if result == "answered" else None,
                              started + dt.timedelta(seconds=dur) if dur else None, dur, note, user, handled))
                 kind = "call_missed" if state == "missed" else ("call_in" if inbound else "call_out")
                 label = {"answered": "پاسخ داده شد", "no_answer": "پاسخ نداد", "busy": "مشغول بود",
                          "voicemail": "پیغام‌گیر", "wrong_number": "شماره اشتباه", "": "تماس بی‌پاسخ"}[result]
-                acts.append((cust, started, kind, f"{label}: {note}" if note else label, user, "call", cid, ""))
-                calls_per_customer[cust] = calls_per_customer.get(cust, 0) + 1
+                acts.append((call_cust, started, kind, f"{label}: {note}" if note else label, user, "call", cid, ""))
+                calls_per_customer[call_cust] = calls_per_customer.get(call_cust, 0) + 1
             _insert(Call, call_fields, rows)
             _insert(Activity, act_fields, acts)
             counts["calls"] += len(rows)
@@ -170,15 +171,19 @@ def seed_tasks(rng: random.Random, customer_ids: list[int], user_ids: list[int],
     with db.atomic():
         for lo in range(0, n_tasks, 20000):
             hi = min(n_tasks, lo + 20000)
-            chunk = [rng.choice(customer_ids) if rng.random() < 0.9 else None for _ in range(hi - lo)]
-            need = [c for c in set(chunk) if c and c not in names]
+            task_customers: list[int | None] = [rng.choice(customer_ids) if rng.random() < 0.9 else None
+                                                for _ in range(hi - lo)]
+            need = [c for c in set(task_customers) if c and c not in names]
             for k in range(0, len(need), 900):
                 for cid, f, la, co, kd in (Customer.select(Customer.id, Customer.first_name, Customer.last_name,
                                                            Customer.company, Customer.kind)
                                            .where(Customer.id.in_(need[k:k + 900])).tuples()):
                     names[cid] = _name(f, la, co, kd)
-            rows, refs, acts, rems = [], [], [], []
-            for cust in chunk:
+            rows = []
+            refs: list[tuple] = []
+            acts = []
+            rems: list[tuple] = []
+            for cust in task_customers:
                 tid = next_task
                 next_task += 1
                 kind = rng.choice(("call", "call", "followup", "followup", "task"))
@@ -264,7 +269,8 @@ def seed_tasks(rng: random.Random, customer_ids: list[int], user_ids: list[int],
     # --- meetings: about one per 50 customers, a few today --------------------------------------------------
     m_fields = [Meeting.id, Meeting.customer, Meeting.user, Meeting.kind, Meeting.status, Meeting.start_at, Meeting.duration,
                 Meeting.subject, Meeting.location, Meeting.summary, Meeting.created_by, Meeting.created_at]
-    rows, acts = [], []
+    rows = []
+    acts = []
     n_meet = max(3, len(customer_ids) // 50)
     next_meeting = _next_id(Meeting)
     for i in range(n_meet):

@@ -755,7 +755,7 @@ def period_label(date_from: dt.date | None, date_to: dt.date | None) -> str:
 # --- invoices, payments, tasks (the pages pass the rows they show) -----------------------------------------
 
 def document_columns() -> list[Column]:
-    from app.sales.service import STATE_LABELS, TYPE_LABELS
+    from app.sales.common import STATE_LABELS, TYPE_LABELS
 
     return [
         Column("number", "شماره", "code", get=lambda r: r.number or "پیش‌نویس"),
@@ -781,7 +781,7 @@ def export_documents(path: str | os.PathLike, rows: list, subtitle: str = "", pr
 
 
 def payment_columns() -> list[Column]:
-    from app.sales.service import CHEQUE_STATE_LABELS, PAYMENT_KIND_LABELS
+    from app.sales.common import CHEQUE_STATE_LABELS, PAYMENT_KIND_LABELS
 
     return [
         Column("date", "تاریخ", "date"),

@@ -75,7 +75,7 @@ def _day(value: Any, key: str, errors: dict[str, str], required: bool) -> dt.dat
 def issue_cheque(data: dict, user: int | None = None) -> IssuedCheque:
     """Record a cheque the office wrote. data: number, bank, amount (Rials), payee, due_date (date or Jalali
     text), issue_date (default today), account, customer_id (optional), note. Raises ValidationError."""
-    from app.sales.service import parse_money
+    from app.sales.totals import parse_money
 
     errors: dict[str, str] = {}
     number = clean(to_ascii_digits(str(data.get("number") or "")))

@@ -175,6 +175,8 @@ def collection_list(on: dt.date | None = None, user_id: int | None = None, due_o
         a["n"] += n
         a["days"] = max(a["days"], (on - day).days)
     for c in bounced_cheques(user_id, issued=False):
+        if c.customer_id is None:                # received cheques always have one; issued ones are left out
+            continue
         a = agg.setdefault(c.customer_id, {"over": 0, "n": 0, "days": 0, "bounced": 0, "nb": 0})
         a["bounced"] += c.amount
         a["nb"] += 1
@@ -189,7 +191,7 @@ def collection_list(on: dt.date | None = None, user_id: int | None = None, due_o
                     .where(Customer.id.in_(id_list(ids))).tuples())
     last_call = dict(Call.select(Call.customer, pw.fn.MAX(Call.started_at)).where(Call.customer.in_(id_list(ids)))
                      .group_by(Call.customer).tuples())
-    follow: dict[int, tuple[dt.datetime, int]] = {}
+    follow: dict[int, tuple[dt.datetime | None, int]] = {}
     for cid, due_at, tid in (Task.select(Task.customer, Task.due_at, Task.id)
                              .where(Task.customer.in_(id_list(ids)), Task.status == "open",
                                     Task.title.startswith(COLLECTION_TITLE))
@@ -239,9 +241,11 @@ def schedule_follow_up(customer_id: int, when: dt.datetime | dt.date, note: str 
         raise NotFound("این مشتری پیدا نشد.")
     if when is None:
         raise ValidationError({"follow_up_at": "تاریخ پیگیری بعدی را وارد کنید."})
-    all_day = not isinstance(when, dt.datetime)
-    at = dt.datetime.combine(when, dt.time()) if all_day else when
-    if (at.date() if all_day else at) < (today() if all_day else now()):
+    if isinstance(when, dt.datetime):
+        all_day, at, late = False, when, when < now()
+    else:
+        all_day, at, late = True, dt.datetime.combine(when, dt.time()), when < today()
+    if late:
         raise ValidationError({"follow_up_at": "تاریخ پیگیری گذشته است."})
     from app.tasks import service as tasks
 

@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from app.core.clock import now
+from app.core.text import format_number
 from app.office import session
 from models.office import AuditLog
 from models.writer import writer
@@ -218,7 +219,7 @@ def exported(entity: str, path_arg: str = "path") -> Callable[[Callable[..., T]]
                     given = bound.arguments.get("rows")
                     rows = len(given) if isinstance(given, (list, tuple)) else None
                 what = ENTITY_LABELS.get(entity, entity)
-                count = f"{rows:,} ردیف ".replace(",", "٬") if isinstance(rows, int) else ""
+                count = f"{format_number(rows)} ردیف " if isinstance(rows, int) else ""    # as app.fmt.count
                 record("export", entity, None, f"خروجی اکسل {what}: {count}در {path}",
                        {"file": [None, str(path)], "rows": [None, rows]})
             except Exception:

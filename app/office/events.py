@@ -189,7 +189,8 @@ class EventBus:
         msg = json.loads(text)
         if not isinstance(msg, dict) or not isinstance(msg.get("ch"), str):
             return
-        payload = msg.get("d") if isinstance(msg.get("d"), dict) else {}
+        d = msg.get("d")
+        payload = d if isinstance(d, dict) else {}
         ev = Event(msg["ch"], payload, str(msg.get("desk", "")), float(msg.get("at") or time.time()))
         with self._lock:
             subs = list(self._subs.get(ev.channel, ())) + list(self._subs.get("*", ()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import peewee as pw
 
@@ -20,6 +21,9 @@ from app.office import audit, roles
 from models.base import db
 from models.core import Customer, User
 from models.writer import writer
+
+if TYPE_CHECKING:
+    from app.customers.service import Filter
 
 OPPORTUNITY_TABLE = "opportunity"
 OPPORTUNITY_OWNER_COLUMNS = ("owner_id", "assigned_to_id", "user_id", "rep_id", "assignee_id")
@@ -38,7 +42,7 @@ class Scope:
     tasks: bool = True
     opportunities: bool = True
     kinds: tuple[str, ...] = ("task", "followup", "call")
-    customer_filter: object | None = None
+    customer_filter: Filter | None = None
     customer_ids: list[int] | None = None
     only_with_customers: bool = False
 

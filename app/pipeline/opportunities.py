@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from app import fmt
 from app.core.clock import now
 from app.core.errors import NotFound, UserError, ValidationError
 from app.core.jalali import JalaliError, format_date, parse_date
-from app.core.text import clean, format_rial
+from app.core.text import clean
 from app.customers import timeline
 from app.pipeline import access
 from models.core import Customer, User
@@ -53,7 +54,7 @@ MAX_VALUE = 10 ** 16
 # --- parsing ------------------------------------------------------------------------------------------------
 
 def _money(value: Any, key: str, errors: dict[str, str], label: str = "مبلغ") -> int | None:
-    from app.sales.service import parse_money
+    from app.sales.totals import parse_money
 
     if value in (None, ""):
         return None
@@ -107,7 +108,7 @@ class _Clean:
 
 
 def _validate(data: dict, existing: Opportunity | None) -> _Clean:
-    from app.sales.service import parse_quantity
+    from app.sales.totals import parse_quantity
 
     errors: dict[str, str] = {}
     f: dict[str, Any] = {}
@@ -191,8 +192,8 @@ def _validate(data: dict, existing: Opportunity | None) -> _Clean:
                 errors[f"competitors.{i}"] = "یک رقیب دو بار آمده است."
                 continue
             seen.add(key)
-            price = _money(c.get("price"), f"competitors.{i}", errors, "قیمت رقیب")
-            competitors.append({"competitor_id": cid, "name": name, "price": price,
+            competitors.append({"competitor_id": cid, "name": name,
+                                "price": _money(c.get("price"), f"competitors.{i}", errors, "قیمت رقیب"),
                                 "strengths": (c.get("strengths") or "").strip(), "notes": (c.get("notes") or "").strip()})
     if errors:
         raise ValidationError(errors)
@@ -286,7 +287,7 @@ def create_opportunity(data: dict, user: int | None = None) -> Opportunity:
                        probability=opp.probability, value=opp.value, note="ایجاد")
     _sync_next_task(opp, user)
     timeline.record(opp.customer_id, "opportunity",
-                    f"فرصت فروش «{opp.title}» به ارزش {format_rial(opp.value)} در مرحله «{stage.name}» ثبت شد",
+                    f"فرصت فروش «{opp.title}» به ارزش {fmt.money(opp.value, toman=False)} در مرحله «{stage.name}» ثبت شد",
                     ref_table="opportunity", ref_id=opp.id, data={"event": "created", "value": opp.value}, user=user)
     logger.info("opportunity %s created", opp.id)
     return opp
@@ -428,17 +429,18 @@ def link_document(opp_id: int, doc_id: int, user: int | None = None) -> None:
 @writes
 def create_proforma(opp_id: int, user: int | None = None) -> SalesDocument:
     """A proforma (پیش‌فاکتور) from the opportunity's lines (or one line of its value), linked to it."""
-    from app.sales import service as sales
+    from app.sales import documents as sales_documents
+    from app.sales.totals import LineInput
 
     opp = _get(opp_id)
-    lines = [sales.LineInput(ln.description, ln.quantity, ln.unit_price, product_id=ln.product_id)
+    lines = [LineInput(ln.description, ln.quantity, ln.unit_price, product_id=ln.product_id)
              for ln in OpportunityLine.select().where(OpportunityLine.opportunity == opp.id)
              .order_by(OpportunityLine.position)]
     if not lines:
         if not opp.value:
             raise UserError("این فرصت نه ردیف کالا دارد و نه ارزش؛ پیش‌فاکتور خالی ساخته نمی‌شود.")
-        lines = [sales.LineInput(opp.title, 1, opp.value)]
-    doc = sales.create_proforma(opp.customer_id, lines, rep_id=opp.owner_id, user=user)
+        lines = [LineInput(opp.title, 1, opp.value)]
+    doc = sales_documents.create_proforma(opp.customer_id, lines, rep_id=opp.owner_id, user=user)
     OpportunityDocument.create(opportunity=opp.id, document=doc.id)
     Opportunity.update(last_activity_at=now()).where(Opportunity.id == opp.id).execute()
     return doc
@@ -486,7 +488,7 @@ def days_in_stage(opp: Opportunity, at: dt.datetime | None = None) -> int:
 
 def get_opportunity(opp_id: int) -> dict:
     """Everything the opportunity dialog shows, as plain data."""
-    from app.sales.service import customer_name
+    from app.sales.views import customer_name
 
     opp = _get(opp_id)
     stage = PipelineStage.get_by_id(opp.stage_id)
@@ -524,10 +526,10 @@ class DocInfo:
 
     @property
     def label(self) -> str:
-        from app.sales.service import STATE_LABELS, TYPE_LABELS
+        from app.sales.common import STATE_LABELS, TYPE_LABELS
 
         return (f"{TYPE_LABELS.get(self.doc_type, self.doc_type)} {self.number or 'پیش‌نویس'} — "
-                f"{format_date(self.date)} — {format_rial(self.total)} ({STATE_LABELS.get(self.state, self.state)})")
+                f"{format_date(self.date)} — {fmt.money(self.total, toman=False)} ({STATE_LABELS.get(self.state, self.state)})")
 
 
 def documents(opp_id: int) -> list[DocInfo]:

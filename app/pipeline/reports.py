@@ -510,8 +510,7 @@ def targets_of(year: int) -> dict[tuple[int, int], int]:
 
 @_report("targets", "هدف فروش کارشناسان و پیشرفت")
 def targets_report(date_from=None, date_to=None, owner_id=None, source=None) -> ReportResult:
-    from app.sales import service as sales
-
+    from app.sales.reports import sales_rows
     day = (date_to or date_from or now().date())
     first = to_jalali(date_from) if date_from else None
     last = to_jalali(date_to) if date_to else None
@@ -525,7 +524,7 @@ def targets_report(date_from=None, date_to=None, owner_id=None, source=None) -> 
 
     targets = {(t.user_id, t.year, t.month): t.amount for t in SalesTarget.select() if inside(t.year, t.month)}
     achieved: dict[tuple, int] = defaultdict(int)
-    for r in sales.sales_rows(date_from, date_to):
+    for r in sales_rows(date_from, date_to):
         if r.rep_id:
             achieved[(r.rep_id, r.jalali_year, r.jalali_month)] += r.total
     expected = forecast(date_from, date_to, owner_id, None, by_owner=True)

@@ -67,7 +67,7 @@ def _calls(at: dt.datetime, missed: bool, user_id: int | None) -> tuple[list[Cal
     for (cid_, cust, first, last, company, ckind, number, raw, cname, started, state, direction,
          owner) in db.execute(q).fetchall():
         name = party_name(first, last, company, ckind) if cust else (cname or "")
-        out.append(CallItem(cid_, cust, name, number or raw, tasks._dt(started), state, direction, owner or ""))
+        out.append(CallItem(cid_, cust, name, number or raw, tasks._dt_set(started), state, direction, owner or ""))
     total = len(out) if len(out) < SECTION_LIMIT else Call.select().where(cond).count()
     return out, total
 

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app import fmt
 from app.core.errors import UserError
 from app.core.jalali import format_date, month_label, to_jalali
-from app.core.text import format_number, to_persian_digits
+from app.core.text import to_persian_digits
 from app.excel.export import Column, period_label, write_xlsx
 from app.office import audit, roles
 from models.base import db
@@ -91,10 +92,9 @@ def _totals(rows: list[dict], keys: list[str]) -> dict[str, Any]:
 def _top(by: str, key: str, title: str, date_from, date_to) -> ReportResult:
     cols = [Column("rank", "رتبه", "int", width=7), Column("name", "مشتری"), Column("count", "تعداد فاکتور", "int"),
             Column("amount", "مبلغ کل (ریال)", "money")]
-    from app.sales import service as sales
-
+    from app.sales.reports import top_customers
     rows = [{"rank": i, "name": c.customer_name, "count": c.count, "amount": c.amount, "customer_id": c.customer_id}
-            for i, c in enumerate(sales.top_customers(date_from, date_to, by=by, limit=20), 1)]
+            for i, c in enumerate(top_customers(date_from, date_to, by=by, limit=20), 1)]
     chart = Chart("hbar", "name", [("تعداد فاکتور", "count")] if by == "count" else [("مبلغ (ریال)", "amount")],
                   money=by != "count")
     return ReportResult(key, title, period_label(date_from, date_to), cols, rows, chart,
@@ -116,10 +116,9 @@ def sales_month(date_from=None, date_to=None) -> ReportResult:
     key, title = "sales_month", "فروش ماهانه"
     cols = [Column("month", "ماه"), Column("count", "تعداد فاکتور", "int"), Column("amount", "فروش (ریال)", "money"),
             Column("vat", "مالیات بر ارزش افزوده (ریال)", "money")]
-    from app.sales import service as sales
-
+    from app.sales.reports import sales_by_month
     rows = [{"month": month_label(m.jalali_year, m.jalali_month), "year": m.jalali_year, "month_no": m.jalali_month,
-             "count": m.count, "amount": m.amount, "vat": m.vat} for m in sales.sales_by_month(date_from, date_to)]
+             "count": m.count, "amount": m.amount, "vat": m.vat} for m in sales_by_month(date_from, date_to)]
     return ReportResult(key, title, period_label(date_from, date_to), cols, rows,
                         Chart("bar", "month", [("فروش (ریال)", "amount")], money=True),
                         "" if rows else "در این بازه فاکتور صادرشده‌ای نیست.", _totals(rows, ["count", "amount", "vat"]))
@@ -130,9 +129,8 @@ def sales_rep(date_from=None, date_to=None) -> ReportResult:
     key, title = "sales_rep", "فروش به تفکیک فروشنده"
     cols = [Column("name", "فروشنده"), Column("count", "تعداد فاکتور", "int"), Column("amount", "فروش (ریال)", "money"),
             Column("share", "سهم (درصد)", "number")]
-    from app.sales import service as sales
-
-    data = sales.sales_by_rep(date_from, date_to)
+    from app.sales.reports import sales_by_rep
+    data = sales_by_rep(date_from, date_to)
     total = sum(r.amount for r in data) or 1
     rows = [{"name": r.rep_name, "count": r.count, "amount": r.amount, "share": round(r.amount * 100 / total, 1)}
             for r in data]
@@ -351,9 +349,9 @@ def cell_text(col: Column, value: Any) -> str:
     if value is None or value == "":
         return ""
     if col.kind in ("int", "money", "id") and isinstance(value, int | float):
-        return format_number(value)
+        return fmt.num(value)
     if col.kind == "number" and isinstance(value, int | float):
-        return format_number(value)
+        return fmt.num(value)
     if isinstance(value, dt.date):
         return format_date(value)
     return to_persian_digits(value) if col.kind in ("date", "datetime") or str(value).replace("/", "").isdigit() \

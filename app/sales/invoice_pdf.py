@@ -39,8 +39,10 @@ from app.core.pdf_text import (
 )
 from app.core.words import amount_in_words
 from app.office import audit, roles
-from app.sales import service as sales
-from app.sales.service import DocumentView
+from app.sales.common import SETTLEMENT_LABELS
+from app.sales.documents import find_document
+from app.sales.totals import percent_label
+from app.sales.views import DocumentView, get_document
 
 logger = logging.getLogger(__name__)
 
@@ -303,7 +305,7 @@ class InvoiceRenderer:
         if d.doc_discount:
             totals.append(("تخفیف روی کل فاکتور", d.doc_discount, False))
         totals.append(("جمع پس از تخفیف", d.taxable, False))
-        totals.append((f"مالیات و عوارض ارزش افزوده ({sales.percent_label(d.vat_rate)})", d.vat_total, False))
+        totals.append((f"مالیات و عوارض ارزش افزوده ({percent_label(d.vat_rate)})", d.vat_total, False))
         totals.append(("مبلغ قابل پرداخت", d.total, True))
         if d.doc_type == "invoice" and d.paid:
             totals.append(("پرداخت‌شده", d.paid, False))
@@ -312,7 +314,7 @@ class InvoiceRenderer:
         totals_h = len(totals) * lead
         words = f"مبلغ قابل پرداخت به حروف: {amount_in_words(d.total, self.toman)}"
         text_w = g.inner - box_w - 10
-        info = [words, f"نحوه تسویه: {sales.SETTLEMENT_LABELS.get(d.settlement, d.settlement)}"]
+        info = [words, f"نحوه تسویه: {SETTLEMENT_LABELS.get(d.settlement, d.settlement)}"]
         if d.doc_type == "invoice" and d.settlement != "cash" and d.due_date:
             info[-1] += f"، سررسید پرداخت {format_date(d.due_date)}"
         if d.doc_type == "proforma" and d.valid_until:
@@ -521,7 +523,7 @@ def render_document(doc: DocumentView | int, out=None, paper: str | None = None,
     from app import settings
 
     if isinstance(doc, int):
-        doc = sales.get_document(doc)
+        doc = get_document(doc)
     paper = paper or settings.get(options.SALES_PAPER)
     toman = settings.get(options.MONEY_SHOW_TOMAN) if toman is None else toman
     buf = io.BytesIO()
@@ -543,7 +545,7 @@ def invoice_pdf_main(number: str, out: str, toman: bool = False, paper: str | No
     from app.core.errors import UserError
 
     try:
-        doc = sales.find_document(number)
+        doc = find_document(number)
         render_document(doc.id, out, paper=paper, toman=toman)
     except UserError as e:
         print(e.message, file=sys.stderr)

@@ -31,6 +31,7 @@ import datetime as dt
 import functools
 import math
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -183,10 +184,6 @@ def _jd_to_date(jd: int) -> dt.date:
     return jalali.from_jalali(jd // 10000, jd // 100 % 100, jd % 100)
 
 
-def _week_start(d: dt.date) -> dt.date:
-    return d - dt.timedelta(days=(d.weekday() - 5) % 7)       # back to Saturday
-
-
 DAILY_P90_DAYS = 62       # longer periods: p90 per month, the period and each person (not per day or week)
 
 
@@ -321,24 +318,32 @@ def compute(date_from: dt.date, date_to: dt.date, category_id: int | None = None
         cum += bk.received - bk.closed
         bk.open_end = cum
 
-    weeks: dict[dt.date, Bucket] = {}
-    months: dict[int, Bucket] = {}
+    dated = [(_jd_to_date(int(bk.key)), bk) for bk in ordered]
+
+    def rolled_up(period: str, bucket_for: Callable[[dt.date], Bucket]) -> list[Bucket]:
+        """The days' buckets merged per Jalali week or month, in day order."""
+        out = []
+        for start, days_in in jalali.group_by_period(dated, lambda day_bk: day_bk[0], period):
+            agg = bucket_for(start)
+            for _day, bk in days_in:
+                _merge(agg, bk)
+            out.append(agg)
+        return out
+
+    def month_bucket(start: dt.date) -> Bucket:
+        mk = hours.jd(start) // 100
+        return Bucket(mk, jalali.month_label(mk // 100, mk % 100),
+                      resp_hist={} if daily_p90 else (month_hist.get(mk, {}) if detail else None))
+
+    weeks = rolled_up("week", lambda ws: Bucket(hours.jd(ws), f"هفته {fmt.date(ws)}",
+                                                resp_hist={} if daily_p90 else None))
+    months = rolled_up("month", month_bucket)
     for bk in ordered:
-        dd = _jd_to_date(int(bk.key))
-        ws = _week_start(dd)
-        if ws not in weeks:
-            weeks[ws] = Bucket(hours.jd(ws), f"هفته {fmt.date(ws)}", resp_hist={} if daily_p90 else None)
-        mk = int(bk.key) // 100
-        if mk not in months:
-            months[mk] = Bucket(mk, jalali.month_label(mk // 100, mk % 100),
-                                resp_hist={} if daily_p90 else (month_hist.get(mk, {}) if detail else None))
-        for agg in (weeks[ws], months[mk], total):
-            _merge(agg, bk)
+        _merge(total, bk)
     person_rows = sorted(people.values(), key=lambda p: (-p.closed, -p.received, p.label))
     cat_rows = sorted([r for r in [*cats.values(), no_cat] if r.received or r.closed or r.open_now],
                       key=lambda r: (not r.is_complaint, -r.received, r.name))
-    return ServiceKpis(date_from, date_to, total, ordered, [weeks[k] for k in sorted(weeks)],
-                       [months[k] for k in sorted(months)], person_rows, cat_rows)
+    return ServiceKpis(date_from, date_to, total, ordered, weeks, months, person_rows, cat_rows)
 
 
 def _merge(agg: Bucket, bk: Bucket) -> None:

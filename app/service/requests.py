@@ -290,7 +290,7 @@ def list_requests(f: RequestFilter | None = None, at: dt.datetime | None = None)
         person = " ".join(p for p in (r["first_name"], r["last_name"]) if p)
         name = (r["company"] or person) if r["kind"] == "organisation" else (person or r["company"])
         rows.append(RequestRow(r["id"], r["number"], r["customer"], name, r["subject"], r["cat"] or "",
-                               r["priority"], r["status"], r["who"] or "", _dt(r["received_at"]),
+                               r["priority"], r["status"], r["who"] or "", _dt_set(r["received_at"]),
                                _dt(r["due_at"]), is_overdue(r["status"], _dt(r["due_at"]), at)))
     return rows, total
 
@@ -299,6 +299,14 @@ def _dt(v) -> dt.datetime | None:
     if v is None or isinstance(v, dt.datetime):
         return v
     return dt.datetime.fromisoformat(str(v))
+
+
+def _dt_set(v) -> dt.datetime:
+    """_dt for a NOT NULL column (received_at)."""
+    d = _dt(v)
+    if d is None:
+        raise ValueError("a NOT NULL date-time column was read as NULL")
+    return d
 
 
 # --- writing ------------------------------------------------------------------------------------------------

@@ -219,7 +219,7 @@ def run(at: dt.datetime | None = None, provider=None, cancelled: Callable[[], bo
         ctxs = templates.contexts([c.customer_id for c in fresh if c.customer_id], body)
         n = 0
         for c in fresh:
-            ctx = {**templates.office_context(), **ctxs.get(c.customer_id, {}), **c.ctx}
+            ctx = {**templates.office_context(), **(ctxs.get(c.customer_id, {}) if c.customer_id else {}), **c.ctx}
             text = templates.render(body, ctx)
             try:
                 if service.queue_one(c.number, text, customer_id=c.customer_id, auto_key=c.key) is not None:

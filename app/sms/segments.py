@@ -174,13 +174,13 @@ def _band(band: str, t: dt.date):
 
 def _owing(minimum: int):
     """Customers whose balance (issued invoices − counting payments) is at least `minimum`."""
-    from app.sales.service import _counting_payments
+    from app.sales.paid import counting_payments
     from models.sales import Payment
 
     Doc, issued = _invoices()
     inv = Doc.select(pw.fn.COALESCE(pw.fn.SUM(Doc.total), 0)).where(issued, Doc.customer == Customer.id)
     paid = Payment.select(pw.fn.COALESCE(pw.fn.SUM(Payment.amount), 0)).where(
-        _counting_payments(), Payment.customer == Customer.id)
+        counting_payments(), Payment.customer == Customer.id)
     debtors = Doc.select(Doc.customer).where(issued)
     return (Customer.select(Customer.id)
             .where(Customer.id.in_(debtors), pw.NodeList((inv, pw.SQL("-"), paid)) >= minimum))

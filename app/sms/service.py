@@ -370,9 +370,10 @@ def send_now(number: str, text: str, customer_id: int | None = None, purpose: st
     """One SMS from the customer file (or the command line): queued, sent, and its final row returned.
     A refusal raises the provider's Persian message; the row stays in the outbox either way."""
     provider = provider or provider_from_settings()
-    msg = queue_one(number, text, customer_id=customer_id, purpose=purpose, user=user)
-    deliver(provider, ids=[msg.id])
-    msg = Message.get_by_id(msg.id)
+    queued = queue_one(number, text, customer_id=customer_id, purpose=purpose, user=user)
+    assert queued is not None                      # None only for an automatic message's repeated key
+    deliver(provider, ids=[queued.id])
+    msg = Message.get_by_id(queued.id)
     if msg.state == "failed":
         raise UserError(msg.error or "پیام فرستاده نشد.", en="The message was not sent.")
     if msg.state == "uncertain":

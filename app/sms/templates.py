@@ -111,14 +111,14 @@ def contexts(customer_ids: Iterable[int], body: str = "") -> dict[int, dict]:
 
 
 def _balances(ids: list[int]) -> dict[int, int]:
-    from app.sales.service import _counting_payments
+    from app.sales.paid import counting_payments
     from models.sales import Payment, SalesDocument
 
     inv = dict(SalesDocument.select(SalesDocument.customer, pw.fn.SUM(SalesDocument.total))
                .where(SalesDocument.customer.in_(ids), SalesDocument.doc_type == "invoice",
                       SalesDocument.state == "issued").group_by(SalesDocument.customer).tuples())
     paid = dict(Payment.select(Payment.customer, pw.fn.SUM(Payment.amount))
-                .where(Payment.customer.in_(ids), _counting_payments()).group_by(Payment.customer).tuples())
+                .where(Payment.customer.in_(ids), counting_payments()).group_by(Payment.customer).tuples())
     return {cid: int(inv.get(cid) or 0) - int(paid.get(cid) or 0) for cid in ids}
 
 

@@ -159,13 +159,13 @@ def meeting_data(meeting_id: int) -> dict:
 
 def _rows(q) -> list[MeetingRow]:
     from app.core.text import party_name as _name
-    from app.tasks.service import _dt
+    from app.tasks.service import _dt_set
 
     out = []
     for (mid, cid, first, last, company, ckind, uid, uname, kind, status, start, dur, subject, loc,
          summary) in db.execute(q).fetchall():
         out.append(MeetingRow(mid, cid, _name(first, last, company, ckind) if cid else "", uid, uname or "", kind,
-                              status, _dt(start), dur, subject, loc, summary))
+                              status, _dt_set(start), dur, subject, loc, summary))
     return out
 
 

@@ -165,6 +165,14 @@ def _dt(v: Any) -> dt.datetime | None:
         return dt.datetime.strptime(s[:19], "%Y-%m-%d %H:%M:%S")
 
 
+def _dt_set(v: Any) -> dt.datetime:
+    """_dt for a NOT NULL column: a NULL there is a broken row, not a value to pass on."""
+    d = _dt(v)
+    if d is None:
+        raise ValueError("a NOT NULL date-time column was read as NULL")
+    return d
+
+
 # --- the inbox (کارتابل) --------------------------------------------------------------------------------------
 
 DUE_FILTERS = {"all": "همه تاریخ‌ها", "today": "امروز", "overdue": "عقب‌افتاده", "today_overdue": "امروز و عقب‌افتاده",
@@ -584,7 +592,7 @@ def referral_chain(task_id: int) -> list[ReferralInfo]:
          .join(From, pw.JOIN.LEFT_OUTER, on=(TaskReferral.from_user == From.id))
          .switch(TaskReferral).join(To, pw.JOIN.LEFT_OUTER, on=(TaskReferral.to_user == To.id))
          .where(TaskReferral.task == task_id).order_by(TaskReferral.at, TaskReferral.id))
-    return [ReferralInfo(_dt(at), fn or "", tn or "", reason or "", fid, tid)
+    return [ReferralInfo(_dt_set(at), fn or "", tn or "", reason or "", fid, tid)
             for at, fn, tn, reason, fid, tid in db.execute(q).fetchall()]
 
 

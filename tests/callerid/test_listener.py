@@ -288,7 +288,8 @@ def test_dial_refused_by_the_modem(qtbot, sims, listeners):
         lst.start()
     with qtbot.waitSignal(lst.dial_finished, timeout=5000) as b:
         lst.dial("09121234567", release_after=0.1)
-    assert b.args == [False, "بوق آزاد شنیده نشد؛ سیم تلفن مودم وصل نیست یا خط در حال استفاده است."]
+    ok, message = b.args
+    assert ok is False and "بوق آزاد" in message
 
 
 def test_dial_on_a_box_is_refused_politely(qtbot, sims, listeners):

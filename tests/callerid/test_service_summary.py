@@ -59,12 +59,12 @@ def test_new_customer_reads_none_yet(customer):
 
 
 def test_filled_summary(customer):
-    from app.sales import service as sales
+    from app.sales.documents import save_document
     from app.tasks import meetings
 
-    sales.save_document("proforma", customer.id, [{"description": "کابل", "quantity": 2, "unit_price": 500_000}],
+    save_document("proforma", customer.id, [{"description": "کابل", "quantity": 2, "unit_price": 500_000}],
                         date=dt.date(2026, 11, 1))
-    sales.save_document("invoice", customer.id, [{"description": "کابل", "quantity": 3, "unit_price": 1_000_000}],
+    save_document("invoice", customer.id, [{"description": "کابل", "quantity": 3, "unit_price": 1_000_000}],
                         date=dt.date(2026, 11, 10), issue=True, settlement="credit")
     meetings.create_meeting({"customer_id": customer.id, "start_at": dt.datetime(2026, 11, 20, 11, 0),
                              "status": "held", "subject": "بازدید از انبار"})
@@ -87,9 +87,8 @@ def test_filled_summary(customer):
 
 
 def test_summary_is_a_handful_of_queries(customer):
-    from app.sales import service as sales
-
-    sales.save_document("invoice", customer.id, [{"description": "x", "quantity": 1, "unit_price": 10_000}],
+    from app.sales.documents import save_document
+    save_document("invoice", customer.id, [{"description": "x", "quantity": 1, "unit_price": 10_000}],
                         issue=True)
     summary.customer_summary(customer.id)      # warm imports
     with QueryCounter() as qc:

@@ -592,10 +592,10 @@ def test_saved_filters(anydb):
 def test_saved_filter_name_is_checked(anydb):
     with pytest.raises(ValidationError) as e:
         cs.save_filter(" \u200c ", Filter())
-    assert e.value.errors["name"] == "برای فیلتر نامی بنویسید."
+    assert set(e.value.errors) == {"name"}
     with pytest.raises(ValidationError) as e:
         cs.save_filter("ف" * 81, Filter())
-    assert e.value.errors["name"] == "نام فیلتر بیش از ۸۰ نویسه است."
+    assert set(e.value.errors) == {"name"} and "۸۰" in e.value.errors["name"]
     assert SavedFilter.select().count() == 0
 
 

@@ -29,6 +29,8 @@ def test_money_in_rial_and_toman():
 def test_dates():
     assert fmt.date(dt.date(2026, 11, 24)) == "۱۴۰۵/۰۹/۰۳"
     assert fmt.datetime(dt.datetime(2026, 11, 24, 9, 5)) == "۱۴۰۵/۰۹/۰۳ ۰۹:۰۵"
+    assert fmt.time(dt.time(14, 30)) == "۱۴:۳۰"
+    assert fmt.time(None) == ""
 
 
 def test_phones_are_grouped_and_isolated():

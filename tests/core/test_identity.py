@@ -41,7 +41,7 @@ def test_national_code_as_people_type_it(typed):
 @pytest.mark.parametrize("code", ["0499370898", "1234567890", "0499370890", "9990419904", "0010000000"])
 def test_wrong_check_digit(code):
     assert not is_valid_national_code(code)
-    assert check_national_id(code, "person") == "کد ملی معتبر نیست (رقم کنترل نمی‌خواند)."
+    assert "رقم کنترل" in check_national_id(code, "person")
 
 
 @pytest.mark.parametrize("code", [f"{d}" * 10 for d in range(10)])
@@ -50,16 +50,16 @@ def test_repeated_digits_are_never_issued(code):
     assert not is_valid_national_code(code)
 
 
-@pytest.mark.parametrize("typed, message", [
-    ("049937089", "کد ملی ۱۰ رقم است."),          # a leading zero lost (Excel)
-    ("04993708990", "کد ملی ۱۰ رقم است."),
-    ("12345", "کد ملی ۱۰ رقم است."),
-    ("04993708a9", "کد ملی فقط رقم دارد."),
-    ("abcdefghij", "کد ملی فقط رقم دارد."),
+@pytest.mark.parametrize("typed, says", [
+    ("049937089", "۱۰ رقم"),          # a leading zero lost (Excel)
+    ("04993708990", "۱۰ رقم"),
+    ("12345", "۱۰ رقم"),
+    ("04993708a9", "فقط رقم"),
+    ("abcdefghij", "فقط رقم"),
 ])
-def test_national_code_length_and_characters(typed, message):
+def test_national_code_length_and_characters(typed, says):
     assert not is_valid_national_code(typed)
-    assert check_national_id(typed, "person") == message
+    assert says in check_national_id(typed, "person")
 
 
 def test_empty_national_code_is_allowed():
@@ -93,13 +93,13 @@ def test_organisation_accepts_an_11_digit_id_or_a_10_digit_code():
     assert check_national_id("10380284792", "organisation") is None
     # A sole proprietorship registers with its owner's 10-digit national code.
     assert check_national_id("0499370899", "organisation") is None
-    assert check_national_id("0499370898", "organisation") == "کد ملی معتبر نیست."
-    assert check_national_id("123456789", "organisation") == "شناسه ملی شرکت ۱۱ رقم است."
+    assert "معتبر نیست" in check_national_id("0499370898", "organisation")
+    assert "۱۱ رقم" in check_national_id("123456789", "organisation")
 
 
 @pytest.mark.parametrize("typed", ["abcdefghijk", "1038028479a", "10380-2847-9x", "۱۰۳۸۰۲۸۴۷۹ب"])
 def test_organisation_id_with_letters_is_refused(typed):
-    assert check_national_id(typed, "organisation") == "شناسه ملی فقط رقم دارد."
+    assert "فقط رقم" in check_national_id(typed, "organisation")
 
 
 # --- economic and postal codes --------------------------------------------------------------------------------
@@ -111,15 +111,13 @@ def test_economic_code():
     assert check_economic_code("10380284790") is None      # new-style: the company's national ID
     assert check_economic_code("1234567890") is None
     assert check_economic_code("12345678901234") is None
-    assert check_economic_code("123") == "کد اقتصادی باید ۱۰ تا ۱۴ رقم باشد."
-    assert check_economic_code("123456789012345") == "کد اقتصادی باید ۱۰ تا ۱۴ رقم باشد."
-    assert check_economic_code("41111111111x") == "کد اقتصادی باید ۱۰ تا ۱۴ رقم باشد."
+    for wrong in ("123", "123456789012345", "41111111111x"):
+        assert "۱۰ تا ۱۴ رقم" in check_economic_code(wrong)
 
 
 def test_postal_code():
     assert check_postal_code("") is None
     assert check_postal_code("1234567890") is None
     assert check_postal_code("۱۴۳۴۸-۶۳۱۱۱") is None
-    assert check_postal_code("12345") == "کد پستی ۱۰ رقم است."
-    assert check_postal_code("12345678901") == "کد پستی ۱۰ رقم است."
-    assert check_postal_code("کد پستی") == "کد پستی ۱۰ رقم است."
+    for wrong in ("12345", "12345678901", "کد پستی"):
+        assert "۱۰ رقم" in check_postal_code(wrong)

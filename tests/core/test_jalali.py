@@ -283,3 +283,47 @@ def test_next_anniversary_properties(original, today):
     assert n.month == o.month
     assert n.day == o.day or (o.month, o.day, n.day) == (12, 30, 29)
     assert J.is_anniversary(original, nxt)
+
+
+# --- Jalali periods ---
+
+def test_period_start_of_each_kind():
+    d = J.from_jalali(1403, 5, 12)                  # a Friday
+    assert d.weekday() == 4
+    assert J.period_start(d, "day") == d
+    assert J.period_start(d, "week") == J.from_jalali(1403, 5, 6)        # the Saturday before
+    assert J.period_start(J.from_jalali(1403, 5, 6), "week") == J.from_jalali(1403, 5, 6)
+    assert J.period_start(d, "month") == J.from_jalali(1403, 5, 1)
+    assert J.period_start(dt.datetime.combine(d, dt.time(23, 59)), "year") == J.from_jalali(1403, 1, 1)
+    with pytest.raises(ValueError):
+        J.period_start(d, "fortnight")
+
+
+def test_group_by_period_splits_at_jalali_month_ends_not_gregorian_ones():
+    esfand_30, farvardin_1 = J.from_jalali(1403, 12, 30), J.from_jalali(1404, 1, 1)    # 20 and 21 March 2025
+    assert (esfand_30.month, farvardin_1.month) == (3, 3)
+    days = [farvardin_1, esfand_30, J.from_jalali(1403, 12, 1), J.from_jalali(1404, 1, 2)]
+    groups = J.group_by_period(days, lambda d: d, "month")
+    assert [start for start, _ in groups] == [J.from_jalali(1403, 12, 1), farvardin_1]     # oldest first
+    assert groups[0][1] == [esfand_30, J.from_jalali(1403, 12, 1)]                          # input order kept
+    assert groups[1][1] == [farvardin_1, J.from_jalali(1404, 1, 2)]
+    assert J.group_by_period([], lambda d: d, "week") == []
+
+
+def test_group_by_period_weeks_run_saturday_to_friday():
+    friday, saturday = J.from_jalali(1403, 5, 12), J.from_jalali(1403, 5, 13)
+    groups = J.group_by_period([saturday, friday], lambda d: d, "week")
+    assert [(start, items) for start, items in groups] == [(J.from_jalali(1403, 5, 6), [friday]),
+                                                          (saturday, [saturday])]
+
+
+def test_group_by_period_over_consecutive_days_matches_period_start_for_each_day():
+    days = [J.from_jalali(1403, 12, 25) + dt.timedelta(days=i) for i in range(400)]      # over two year ends
+    for period in J.PERIODS:
+        groups = J.group_by_period(days, lambda d: d, period)
+        assert [d for _, items in groups for d in items] == days
+        assert all(J.period_start(d, period) == start for start, items in groups for d in items)
+        assert len({start for start, _ in groups}) == len(groups)
+    assert [len(items) for _, items in J.group_by_period(days[:12], lambda d: d, "month")] == [6, 6]  # Esfand 30
+    assert J.period_bounds(J.from_jalali(1403, 12, 30), "year") == (J.from_jalali(1403, 1, 1),
+                                                                  J.from_jalali(1404, 1, 1))

@@ -23,7 +23,7 @@ def test_every_declared_key_reads_in_a_fresh_process_that_imported_only_app_sett
         "from models.connection import open_database\n"
         "open_database(sys.argv[1], create=True)\n"
         "values = {k: settings.get(k) for k in settings.OPTIONS}\n"
-        "users = [m for m in ('app.sales.service', 'app.sms.automatic', 'app.callerid.settings_keys')"
+        "users = [m for m in ('app.sales.vat', 'app.sales.documents', 'app.sms.automatic', 'app.callerid.settings_keys')"
         " if m in sys.modules]\n"
         "print(json.dumps({'values': values, 'users_loaded': users}))\n"
     )

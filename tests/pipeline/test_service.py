@@ -13,7 +13,7 @@ from app.pipeline import board as pb
 from app.pipeline import conversion
 from app.pipeline import opportunities as ops
 from app.pipeline import stages as pst
-from app.sales import service as sales
+from app.sales.documents import convert_proforma, create_invoice
 from models.core import Activity, Customer
 from models.pipeline import CustomerConversion, Opportunity, OpportunityDocument, StageChange
 from models.tasks import Task
@@ -107,7 +107,7 @@ def test_lost_needs_a_reason_and_writes_nothing_without_one(office):
     opp = _new(office)
     with pytest.raises(ValidationError) as e:
         ops.move_stage(opp.id, s["ازدست\u200cرفته"], user=office["reza"])
-    assert e.value.errors == {"lost_reason": "علت از دست رفتن فرصت را انتخاب کنید."}
+    assert set(e.value.errors) == {"lost_reason"}
     assert Opportunity.get_by_id(opp.id).status == "open"
     assert StageChange.select().where(StageChange.opportunity == opp.id).count() == 1
     reason = pst.lost_reasons()[0]
@@ -145,7 +145,7 @@ def test_first_invoice_converts_a_lead_and_links_the_opportunity(office):
     pf = ops.create_proforma(opp.id, user=office["reza"])
     assert [d.id for d in ops.documents(opp.id)] == [pf.id]
     assert Customer.get_by_id(office["lead"]).stage == "potential"       # a proforma is not a sale
-    inv = sales.convert_proforma(pf.id, user=office["reza"])
+    inv = convert_proforma(pf.id, user=office["reza"])
     assert Customer.get_by_id(office["lead"]).stage == "actual"
     conv = CustomerConversion.get(CustomerConversion.customer == office["lead"])
     assert (conv.via, conv.document_id, conv.opportunity_id) == ("invoice", inv.id, opp.id)
@@ -155,12 +155,12 @@ def test_first_invoice_converts_a_lead_and_links_the_opportunity(office):
 
 def test_a_plain_invoice_converts_a_lead_without_an_opportunity(office):
     other = make_customer("مریم احمدی")
-    inv = sales.create_invoice(other, [{"description": "لامپ", "quantity": 3, "unit_price": 450_000}])
+    inv = create_invoice(other, [{"description": "لامپ", "quantity": 3, "unit_price": 450_000}])
     assert Customer.get_by_id(other).stage == "actual"
     assert conversion.conversion_of(other).document_id == inv.id
     # an invoice kept as a draft converts nothing
     third = make_customer("سینا نوری")
-    sales.create_invoice(third, [{"description": "لامپ", "quantity": 1, "unit_price": 450_000}], issue=False)
+    create_invoice(third, [{"description": "لامپ", "quantity": 1, "unit_price": 450_000}], issue=False)
     assert Customer.get_by_id(third).stage == "potential"
 
 

@@ -177,7 +177,8 @@ def test_a_refused_move_reports_in_persian_and_keeps_the_card(qtbot, office):
     Opportunity.delete().where(Opportunity.id == opp).execute()           # another desk deleted it meanwhile
     with qtbot.waitSignal(m.failed, timeout=2000) as failed:
         assert not m.move_opportunity(opp, s["مذاکره"])
-    assert failed.args == ["این فرصت فروش پیدا نشد (شاید حذف شده است)."]
+    [message] = failed.args
+    assert "پیدا نشد" in message
     assert m.card_index(opp).isValid()
 
 
@@ -214,7 +215,7 @@ def test_dialog_creates_an_opportunity_with_lines_and_competitors(qtbot, office,
     qtbot.addWidget(dlg)
     dlg.show()
     assert not dlg.save()
-    assert dlg.error.text() == "عنوان فرصت را بنویسید (مثلاً «سیم‌کشی ساختمان اداری»)."
+    assert "عنوان فرصت" in dlg.error.text()
     assert Opportunity.select().count() == 5
     typer(dlg.title, "نوسازی تأسیسات برقی")
     dlg._add_line("کابل برق ۲.۵ افشان", "۲", 38_500_000)

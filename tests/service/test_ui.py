@@ -68,7 +68,7 @@ def test_request_dialog_round_trip_and_screenshot(qtbot, office, tmp_path, typer
     qtbot.addWidget(dlg)
     dlg.show()
     assert not dlg.save()                                   # no subject: a Persian message, nothing written
-    assert dlg.error.text() == "موضوع درخواست را بنویسید."
+    assert "موضوع" in dlg.error.text()
     n = ServiceRequest.select().count()
     typer(dlg.subject, "کولر آبی آب نمی‌کشد")
     dlg.category.setCurrentIndex(dlg.category.findData(next(c.id for c in rq.list_categories() if c.name == "تعمیر")))

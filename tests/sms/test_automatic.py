@@ -77,19 +77,18 @@ def test_a_jalali_month_of_birthdays_and_cheques(db, kavenegar):
 
 
 def test_invoice_and_missed_call_once_and_only_after_switching_on(db, kavenegar):
-    from app.sales import service as sales
-
+    from app.sales.documents import create_invoice
     t0 = dt.datetime(2026, 10, 3, 10, 0)          # a Saturday
     clock.set_now(t0)
     c = customer("مریم", "احمدی", "09121111111", title="خانم")
-    old = sales.create_invoice(c.id, [{"description": "کالا", "quantity": 1, "unit_price": 1_000_000}])
+    old = create_invoice(c.id, [{"description": "کالا", "quantity": 1, "unit_price": 1_000_000}])
     Call.create(direction="in", state="missed", number="09122222222", number_raw="09122222222",
                 started_at=t0 - dt.timedelta(minutes=5))
     clock.set_now(t0 + dt.timedelta(minutes=1))
     automatic.enable("invoice")
     automatic.enable("missed_call")
     clock.set_now(t0 + dt.timedelta(minutes=2))
-    new = sales.create_invoice(c.id, [{"description": "کالا", "quantity": 2, "unit_price": 1_000_000}])
+    new = create_invoice(c.id, [{"description": "کالا", "quantity": 2, "unit_price": 1_000_000}])
     Call.create(direction="in", state="missed", number="09123333333", number_raw="09123333333",
                 started_at=t0 + dt.timedelta(minutes=3))
     Call.create(direction="in", state="missed", number="09123333333", number_raw="+989123333333",

@@ -8,7 +8,8 @@ import pytest
 
 from app.core import clock
 from app.customers import service as cs
-from app.sales import service as sales
+from app.sales.documents import create_invoice
+from app.sales.payments import record_payment
 from app.sms import segments
 from app.sms.segments import Segment
 from tests.sms.conftest import customer
@@ -34,7 +35,7 @@ def office(anydb):
 
     def invoice(who, days_ago, amount):
         clock.set_now(NOW - dt.timedelta(days=days_ago))
-        sales.create_invoice(people[who].id, [{"description": "کالا", "quantity": 1, "unit_price": amount}],
+        create_invoice(people[who].id, [{"description": "کالا", "quantity": 1, "unit_price": amount}],
                              date=t - dt.timedelta(days=days_ago))
         clock.set_now(NOW)
 
@@ -43,7 +44,7 @@ def office(anydb):
     invoice("maryam", 20, 2_000_000)           # new: one recent purchase
     for d in (400, 500, 600):
         invoice("reza", d, 1_000_000)          # lost (and at risk)
-    sales.record_payment(people["ali"].id, "cash", 25_000_000)     # ali owes 5,000,000
+    record_payment(people["ali"].id, "cash", 25_000_000)     # ali owes 5,000,000
     yield {k: v.id for k, v in people.items()}
     clock.set_now(None)
 

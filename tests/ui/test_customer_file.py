@@ -245,13 +245,13 @@ def test_main_window_routes_the_bus_to_these_screens(qtbot, ctx, customer):
 def test_file_shows_balance_and_last_invoice_and_opens_a_new_proforma(qtbot, db):
     """The customer file carries the same standing as the caller-ID popup, and starts a proforma from here."""
     from app.customers import service as cs
-    from app.sales import service as sales
+    from app.sales.documents import create_invoice
     from ui.context import AppContext
     from ui.customers.file import CustomerFileWindow
     from ui.main_window import MainWindow
 
     c = cs.create_customer({"first_name": "کامران", "last_name": "پورمحمدی", "phones": [{"raw": "09121112233"}]})
-    sales.create_invoice(c.id, [{"description": "پنل خورشیدی", "quantity": 2, "unit_price": 5_000_000}])
+    create_invoice(c.id, [{"description": "پنل خورشیدی", "quantity": 2, "unit_price": 5_000_000}])
     ctx = AppContext()
     win = MainWindow(ctx, start_callerid=False)
     qtbot.addWidget(win)

@@ -125,10 +125,10 @@ def test_money_cards_and_forecast(qtbot, anydb):
         "شرکت نور — ۲۰٬۰۰۰٬۰۰۰ ریال — \u2066۰۲۱ ۸۸۷۷ ۶۶۵۵\u2069",
         "علی رضایی — ۹٬۰۰۰٬۰۰۰ ریال — \u2066۰۹۱۲ ۱۲۳ ۴۵۶۷\u2069"]
     t = page.forecast_table
-    assert [t.item(r, 0).text() for r in range(t.rowCount())] == [
+    assert [t.model().index(r, 0).data() for r in range(t.model().rowCount())] == [
         "سررسید گذشته", "آذر ۱۴۰۵", "دی ۱۴۰۵", "بهمن ۱۴۰۵", "اسفند ۱۴۰۵", "جمع"]
-    assert [t.item(1, c).text() for c in range(1, 5)] == ["۳٬۰۰۰٬۰۰۰", "۵٬۰۰۰٬۰۰۰", "۷٬۰۰۰٬۰۰۰", "۱٬۰۰۰٬۰۰۰"]
-    assert t.item(5, 4).text() == "۳۲٬۵۰۰٬۰۰۰"        # 27.5 + 1 + 2 + 2 million
+    assert [t.model().index(1, c).data() for c in range(1, 5)] == ["۳٬۰۰۰٬۰۰۰", "۵٬۰۰۰٬۰۰۰", "۷٬۰۰۰٬۰۰۰", "۱٬۰۰۰٬۰۰۰"]
+    assert t.model().index(5, 4).data() == "۳۲٬۵۰۰٬۰۰۰"        # 27.5 + 1 + 2 + 2 million
     # a rep sees only their customers' money, and none of the office's own cheques
     rep = _page(qtbot, ids["reza"])
     assert rep.cards["money_cheques"].title.text() == "چک‌های سررسید این هفته — دریافتی ۰ ریال"

@@ -40,7 +40,8 @@ def answer_modal(cls, action, attempts: int = 300):
 # --- 1. Enter in «مشتری تکراری؟» opens the existing file, never saves a duplicate -----------------------------
 
 def test_enter_in_duplicate_warning_opens_the_existing_file(qtbot, ctx):
-    from ui.customers.form import CustomerFormDialog, DuplicateWarningDialog
+    from ui.customers.duplicate_dialog import DuplicateWarningDialog
+    from ui.customers.form import CustomerFormDialog
 
     existing = cs.create_customer({"first_name": "علی", "last_name": "رضایی", "phones": [{"raw": "09123456789"}]})
     form = CustomerFormDialog(ctx)
@@ -118,14 +119,14 @@ def buyer(ctx):
 
 
 def test_invoice_editor_reads_persian(qtbot, ctx, buyer):
-    from app.sales import service as sales
-    from ui.sales.invoices_page import DocumentEditor
+    from app.sales.totals import LineInput, compute, parse_money
+    from ui.sales.editor import DocumentEditor
 
     ed = DocumentEditor(ctx, "invoice", customer_id=buyer)
     qtbot.addWidget(ed)
     assert ed.doc_discount.text() == "۰"
-    ed.add_line(sales.LineInput("پروژکتور 100 وات LED-40W", 2, 1_500_000))
-    ed.add_line(sales.LineInput("نصب", 1, 700_000, vat_exempt=True))
+    ed.add_line(LineInput("پروژکتور 100 وات LED-40W", 2, 1_500_000))
+    ed.add_line(LineInput("نصب", 1, 700_000, vat_exempt=True))
     assert ed.lines.item(0, 1).text() == "پروژکتور ۱۰۰ وات LED-40W"
     header = ed.lines.model().headerData
     assert [header(i, Qt.Orientation.Vertical) for i in range(2)] == ["۱", "۲"]
@@ -133,21 +134,22 @@ def test_invoice_editor_reads_persian(qtbot, ctx, buyer):
     title = ed.lines.horizontalHeaderItem(7).text()
     assert "مالیات" in title
     t = ed.current_totals
-    col = sum(sales.parse_money(ed.lines.item(r, 7).text()) for r in range(2))
+    col = sum(parse_money(ed.lines.item(r, 7).text()) for r in range(2))
     assert col == t.total == 3_000_000 + 300_000 + 700_000
     # The description still saves with ASCII digits (search and the tax file read those).
     assert ed.line_inputs()[0].description == "پروژکتور ۱۰۰ وات LED-40W"
-    assert sales.compute(ed.line_inputs()).lines[0].description == "پروژکتور 100 وات LED-40W"
+    assert compute(ed.line_inputs()).lines[0].description == "پروژکتور 100 وات LED-40W"
     ed.add_line()
     assert header(2, Qt.Orientation.Vertical) == "۳"
 
 
 def test_payments_dialog_rows_are_numbered_in_persian(qtbot, ctx, buyer):
-    from app.sales import service as sales
-    from ui.sales.invoices_page import PaymentsDialog
+    from app.sales.documents import create_invoice
+    from app.sales.payments import record_payment
+    from ui.sales.payments_dialog import PaymentsDialog
 
-    sales.create_invoice(buyer, [{"description": "کالا", "quantity": 1, "unit_price": 5_000_000}])
-    sales.record_payment(buyer, "cash", 1_000_000)
+    create_invoice(buyer, [{"description": "کالا", "quantity": 1, "unit_price": 5_000_000}])
+    record_payment(buyer, "cash", 1_000_000)
     dlg = PaymentsDialog(ctx, buyer)
     qtbot.addWidget(dlg)
     for table in (dlg.open_table, dlg.pay_table):

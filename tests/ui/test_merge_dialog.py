@@ -84,7 +84,7 @@ def test_search_finds_others_not_itself(qtbot, ctx, pair):
     assert pick(dlg, "0264455") == [b.id]             # a partial phone number
     assert pick(dlg, "۰۹۱۲ ۱۱۱ ۲۲۳۳") == [b.id]        # Persian digits, spaced
     assert pick(dlg, "ناموجود") == []
-    assert dlg.results_hint.text() == "مشتری دیگری با این مشخصات پیدا نشد."
+    assert "پیدا نشد" in dlg.results_hint.text()
     assert not dlg.merge_button.isEnabled()
 
 

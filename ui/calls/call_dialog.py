@@ -24,11 +24,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from app import fmt
 from app.calls import log as call_log
-from app.core import jalali
 from app.core.clock import now
 from app.core.errors import ValidationError
-from app.core.text import to_persian_digits
 from ui.context import AppContext
 from ui.tasks.task_dialog import CustomerPicker, DueRow, set_combo_data, user_combo
 from ui.widgets.forms import FieldErrors, error_label
@@ -62,7 +61,7 @@ class CallDialog(QDialog):
         if cid:
             self.customer.set_customer(cid, (existing or {}).get("customer_name") or None)
         form.addRow("مشتری", self.errors.wrap("customer_id", self.customer))
-        self.number = QLineEdit(to_persian_digits((existing or {}).get("number") or ""))
+        self.number = QLineEdit(fmt.digits((existing or {}).get("number") or ""))
         self.number.setPlaceholderText("اختیاری وقتی مشتری شماره دارد")
         self.number.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter)
         form.addRow("شماره", self.errors.wrap("number", self.number))
@@ -92,7 +91,7 @@ class CallDialog(QDialog):
         self.result = QComboBox()
         self.result.addItem("— نتیجه —", "")
         for i, (key, label) in enumerate(call_log.RESULT_LABELS.items(), start=1):
-            self.result.addItem(f"{label}  (Alt+{to_persian_digits(i)})", key)
+            self.result.addItem(f"{label}  (Alt+{fmt.digits(i)})", key)
             QShortcut(QKeySequence(f"Alt+{i}"), self, activated=lambda k=key: set_combo_data(self.result, k))
         set_combo_data(self.result, (existing or {}).get("result") or ("answered" if existing else ""))
         form.addRow("نتیجه", self.errors.wrap("result", self.result))
@@ -148,7 +147,7 @@ class CallDialog(QDialog):
         name = self.customer.line.text().strip() or "تماس‌گیرنده ناشناس"
         if existing:
             what = "تماس ورودی" if existing["direction"] == "in" else "تماس خروجی"
-            self.header.setText(f"{what} — {name} — {jalali.format_datetime(existing['started_at'])}")
+            self.header.setText(f"{what} — {name} — {fmt.datetime(existing['started_at'])}")
         else:
             self.header.setText(f"ثبت تماس با {name}" if self.customer.customer_id() else "ثبت تماس")
 

@@ -28,14 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import fmt
 from app.callerid import events as ev
 from app.callerid import service as svc
 from app.callerid import settings_keys as sk
 from app.calls import log as call_log
 from app.core import clock
 from app.core.errors import UserError
-from app.core.jalali import format_datetime
-from app.core.text import to_persian_digits
 from app.customers.summary import persian_digits_in_text
 from ui.context import AppContext
 from ui.widgets.jalali_date_edit import JalaliDateEdit
@@ -135,7 +134,7 @@ class CallTableModel(QAbstractTableModel):
     @staticmethod
     def _text(r: call_log.CallRow, key: str) -> str:
         if key == "started_at":
-            return format_datetime(r.started_at)
+            return fmt.datetime(r.started_at)
         if key == "direction":
             return r.direction_label
         if key == "state":
@@ -145,9 +144,9 @@ class CallTableModel(QAbstractTableModel):
         if key == "number":
             if r.number_status != ev.OK:
                 return call_log.STATUS_LABELS.get(r.number_status, "")
-            return _ltr(to_persian_digits(r.number_display)) if r.number_display else ""
+            return _ltr(fmt.digits(r.number_display)) if r.number_display else ""
         if key == "line":
-            return r.line_label or (to_persian_digits(r.line) if r.line is not None else "")
+            return r.line_label or (fmt.digits(r.line) if r.line is not None else "")
         if key == "duration":
             return call_log.format_duration(r.duration)
         if key == "note":
@@ -294,7 +293,7 @@ class _CallList(QWidget):
             self.count_label.setText(e.message)
             return
         n = len(self.model.ids)
-        text = f"{to_persian_digits(f'{n:,}'.replace(',', '٬'))} تماس"
+        text = fmt.count(n, "تماس")
         if self.model.truncated:
             text += " (فقط جدیدترین‌ها؛ بازه تاریخ را کوچک‌تر کنید)"
         self.count_label.setText(text)
@@ -382,7 +381,7 @@ class _CallList(QWidget):
             return
         from ui.calls.dialing import start_dial
 
-        number_text = _ltr(to_persian_digits(r.number_display))
+        number_text = _ltr(fmt.digits(r.number_display))
 
         from ui.calls.dialing import uses_pbx
 
@@ -506,7 +505,7 @@ class CallsPage(QWidget):
 
     def _update_missed_title(self) -> None:
         n = len(self.missed.model.ids)
-        self.tabs.setTabText(1, f"تماس‌های بی‌پاسخ ({to_persian_digits(n)})" if n else "تماس‌های بی‌پاسخ")
+        self.tabs.setTabText(1, f"تماس‌های بی‌پاسخ ({fmt.digits(n)})" if n else "تماس‌های بی‌پاسخ")
 
     def show_missed(self) -> None:
         self.tabs.setCurrentWidget(self.missed)

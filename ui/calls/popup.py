@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import fmt
 from app.callerid import events as ev
 from app.callerid import service as svc
 from app.calls import log as call_log
 from app.core.errors import UserError
-from app.core.text import to_persian_digits
 from app.customers import summary as sm
 from ui.context import AppContext
 
@@ -74,12 +74,12 @@ def ltr(text: str) -> str:
 
 def header_place(v: svc.CallView) -> str:
     """The header's badge: the line's label and, from a PBX, the extension («خط فروش · داخلی ۱۰۲»)."""
-    ext = f"داخلی {to_persian_digits(v.extension)}" if v.extension else ""
+    ext = f"داخلی {fmt.digits(v.extension)}" if v.extension else ""
     return " · ".join(x for x in (v.line_label, ext) if x)
 
 
 def persian_number(view_or_row) -> str:
-    return ltr(to_persian_digits(view_or_row.number_display or view_or_row.number_raw or ""))
+    return ltr(fmt.digits(view_or_row.number_display or view_or_row.number_raw or ""))
 
 
 FIELD_LABELS = ("شرکت", "رتبه و گروه", "برچسب‌ها", "مسئول", "آخرین پیش‌فاکتور", "آخرین فاکتور", "مانده حساب",
@@ -277,7 +277,7 @@ class CallPopup(QWidget):
             contact = s.contact if s else ""
             self.number_label.setText(persian_number(v))
             if v.other_matches:
-                notice = f"این شماره در پرونده {to_persian_digits(v.other_matches)} مشتری دیگر هم ثبت است."
+                notice = f"این شماره در پرونده {fmt.digits(v.other_matches)} مشتری دیگر هم ثبت است."
             if s is not None:
                 fields = sm.summary_fields(s)
             buttons = [("open", 0, 0, 2), ("note", 0, 2, 2), ("sms", 0, 4, 2),
@@ -346,7 +346,7 @@ class CallPopup(QWidget):
             elif v.outcome_unknown:
                 text = "زنگ تمام شد"
         if v.state == "ringing" and v.rings > 1:
-            text = f"در حال زنگ… (زنگ {to_persian_digits(v.rings)})"
+            text = f"در حال زنگ… (زنگ {fmt.digits(v.rings)})"
         self.state_label.setText(text)
         if colour != self._colour:
             self._colour = colour
@@ -498,7 +498,7 @@ class AddToCustomerDialog(QDialog):
         self.customer_id: int | None = None
         self.setWindowTitle("افزودن شماره به مشتری موجود")
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"شماره {ltr(to_persian_digits(call_log.display_number(number, number)))} به پرونده "
+        lay.addWidget(QLabel(f"شماره {ltr(fmt.digits(call_log.display_number(number, number)))} به پرونده "
                              f"کدام مشتری افزوده شود؟"))
         self.search = QLineEdit()
         self.search.setPlaceholderText("نام، شرکت یا شماره مشتری را بنویسید…")
@@ -539,7 +539,7 @@ class AddToCustomerDialog(QDialog):
                 continue
             label = r.name + (f" — {r.company}" if r.company and r.company != r.name else "")
             if r.phone:
-                label += f"  ({ltr(to_persian_digits(r.phone))})"
+                label += f"  ({ltr(fmt.digits(r.phone))})"
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, cid)
             self.results.addItem(item)
@@ -547,7 +547,7 @@ class AddToCustomerDialog(QDialog):
             self.results.setCurrentRow(0)
         more = len(ids) - 50
         self.hint.setText("مشتری‌ای پیدا نشد." if not ids else
-                          (f"{to_persian_digits(more)} نتیجه دیگر؛ دقیق‌تر بنویسید." if more > 0 else ""))
+                          (f"{fmt.digits(more)} نتیجه دیگر؛ دقیق‌تر بنویسید." if more > 0 else ""))
 
     def _accept(self) -> None:
         item = self.results.currentItem()

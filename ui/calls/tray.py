@@ -11,9 +11,9 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from app import fmt
 from app.callerid import events as ev
 from app.callerid import service as svc
-from app.core.text import to_persian_digits
 from ui.context import AppContext
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def call_notification(view: svc.CallView) -> tuple[str, str]:
         return "تماس ورودی" + where, "شماره تماس‌گیرنده پنهان است."
     if view.number_status == ev.UNAVAILABLE:
         return "تماس ورودی" + where, "شماره تماس‌گیرنده نامشخص است."
-    number = "\u2066" + to_persian_digits(view.number_display or view.number_raw) + "\u2069"
+    number = "\u2066" + fmt.digits(view.number_display or view.number_raw) + "\u2069"
     if view.customer_id:
         return f"تماس از {view.customer_name}{where}", number
     if getattr(view, "colleague", ""):

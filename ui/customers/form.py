@@ -2,19 +2,18 @@
 
 The service (app.customers) validates; this form only collects what was typed, shows each Persian message
 under its field, and warns about duplicates (a shared phone number or national ID) before saving.
+Its parts: ui.customers.form_fields (combos, tags, digit fields), ui.customers.contact_rows (phone and address
+rows), ui.customers.duplicate_dialog («مشتری تکراری؟»).
 """
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QCompleter,
     QDialog,
     QDialogButtonBox,
     QFrame,
@@ -23,321 +22,34 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QScrollArea,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app import options, settings
-from app.core import phones as ph
+from app import fmt, options, settings
 from app.core.errors import UserError, ValidationError
-from app.core.text import to_persian_digits
 from app.customers import service as cs
 from ui.context import AppContext
+from ui.customers.contact_rows import AddressRow, PhoneRow
+from ui.customers.duplicate_dialog import DuplicateWarningDialog
+from ui.customers.form_fields import (
+    RANKS,
+    TITLES,
+    LazyCombo,
+    TagEdit,
+    digits_field,
+    editable_combo,
+    merge_lists,
+)
 from ui.widgets import JalaliDateEdit
 from ui.widgets.forms import FieldErrors, error_label
 
 logger = logging.getLogger(__name__)
-
-TITLES = ("", "آقای", "خانم", "دکتر", "مهندس")
-RANKS = ("", "A", "B", "C", "D")
-TAG_SEPARATORS = re.compile(r"[،,؛;]")
-RLM = "\u200f"
-
-
-def _editable_combo(values: list[str], current: str = "") -> QComboBox:
-    box = QComboBox()
-    box.setEditable(True)
-    box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-    seen: list[str] = []
-    for v in ["", *values]:
-        if v not in seen:
-            seen.append(v)
-            box.addItem(v)
-    box.setCurrentText(current)
-    box.completer().setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-    box.completer().setFilterMode(Qt.MatchFlag.MatchContains)
-    return box
-
-
-class LazyCombo(QComboBox):
-    """An editable combo whose suggestions are read on first use (focus or popup), not when the form opens:
-    a DISTINCT over an unindexed column of 100,000 customers costs ~130 ms."""
-
-    def __init__(self, loader: Callable[[], list[str]], parent=None):
-        super().__init__(parent)
-        self._loader: Callable[[], list[str]] | None = loader
-        self.setEditable(True)
-        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.completer().setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.completer().setFilterMode(Qt.MatchFlag.MatchContains)
-
-    def load(self) -> None:
-        if self._loader is None:
-            return
-        loader, self._loader = self._loader, None
-        text = self.currentText()
-        for v in loader():
-            if v and self.findText(v) < 0:
-                self.addItem(v)
-        self.setCurrentText(text)
-
-    def focusInEvent(self, event) -> None:
-        self.load()
-        super().focusInEvent(event)
-
-    def showPopup(self) -> None:
-        self.load()
-        super().showPopup()
-
-
-def _merge_lists(*lists: list[str]) -> list[str]:
-    out: list[str] = []
-    for lst in lists:
-        for v in lst:
-            if v and v not in out:
-                out.append(v)
-    return out
-
-
-def _digits_field(edit: QLineEdit) -> None:
-    """A field of digits reads from the right like the rest of the form. Qt left-aligns text without a
-    right-to-left letter, and flips a plain AlignRight under RTL, hence AlignAbsolute."""
-    edit.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter)
-
-
-class TagEdit(QLineEdit):
-    """Tags typed one after another, separated by «،» (or a comma); each completes from the existing tags."""
-
-    def __init__(self, existing: list[str], parent=None):
-        super().__init__(parent)
-        self._model = QStringListModel(existing, self)
-        self._completer = QCompleter(self._model, self)
-        self._completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self._completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self._completer.setWidget(self)
-        self._completer.activated.connect(self._insert_completion)
-        self.textEdited.connect(self._update_prefix)
-        self.setPlaceholderText("مثلاً: VIP، خوش‌حساب")
-
-    def tags(self) -> list[str]:
-        text = self.text().replace(RLM, "")
-        return [t.strip() for t in TAG_SEPARATORS.split(text) if t.strip()]
-
-    def set_tags(self, tags: list[str]) -> None:
-        # A leading RLM keeps the list right-to-left when the first tag is Latin (VIP، خوش‌حساب).
-        self.setText(RLM + "، ".join(tags) if tags else "")
-
-    def _current_token(self) -> str:
-        before = self.text()[: self.cursorPosition()]
-        return TAG_SEPARATORS.split(before)[-1].strip(" " + RLM)
-
-    def _update_prefix(self, _text: str) -> None:
-        token = self._current_token()
-        if not token:
-            self._completer.popup().hide()
-            return
-        self._completer.setCompletionPrefix(token)
-        if self._completer.completionCount() > 0:
-            self._completer.complete()
-        else:
-            self._completer.popup().hide()
-
-    def _insert_completion(self, tag: str) -> None:
-        pos = self.cursorPosition()
-        text = self.text()
-        before, after = text[:pos], text[pos:]
-        parts = TAG_SEPARATORS.split(before)
-        head = before[: len(before) - len(parts[-1])]
-        new_before = head + (" " if head else "") + tag + "، "
-        self.setText(new_before + after.lstrip("،, "))
-        self.setCursorPosition(len(new_before))
-
-
-class PhoneRow(QWidget):
-    """One phone: label, number (typed as the user likes), extension, remove button."""
-
-    removed = Signal(object)
-
-    def __init__(self, data: dict | None = None, parent=None):
-        super().__init__(parent)
-        data = data or {}
-        self.error: QLabel | None = None    # the red message under the row (set by the form)
-        self.box: QWidget | None = None      # the row with its message, as placed in the form
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        self.label = QComboBox()
-        for key, text in cs.PHONE_LABELS.items():
-            self.label.addItem(text, key)
-        self.number = QLineEdit()
-        self.number.setPlaceholderText("۰۹۱۲ ۱۲۳ ۴۵۶۷")
-        self.number.setMaxLength(40)
-        # Numbers read left to right even in a Persian form.
-        self.number.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
-        self.number.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter)
-        self.number.setMinimumWidth(150)
-        self.extension = QLineEdit()
-        self.extension.setPlaceholderText("داخلی")
-        self.extension.setMaxLength(8)
-        self.extension.setFixedWidth(60)
-        self.remove = QToolButton()
-        self.remove.setText("✕")
-        self.remove.setToolTip("حذف این شماره")
-        self.remove.clicked.connect(lambda: self.removed.emit(self))
-        lay.addWidget(self.label)
-        lay.addWidget(self.number, 1)
-        lay.addWidget(self.extension)
-        lay.addWidget(self.remove)
-        raw = data.get("raw", "") or ""
-        self.number.setText(to_persian_digits(raw))
-        label = data.get("label")
-        if not label and raw:
-            label = "mobile" if ph.normalize(raw, settings.area_code()).kind == ph.MOBILE else "work"
-        idx = self.label.findData(label or "mobile")
-        self.label.setCurrentIndex(max(idx, 0))
-        self.extension.setText(to_persian_digits(data.get("extension", "") or ""))
-        self.number.textChanged.connect(self._guess_label)
-        self._label_touched = bool(data.get("label"))
-        self.label.activated.connect(lambda _i: setattr(self, "_label_touched", True))
-
-    def _guess_label(self, text: str) -> None:
-        if self._label_touched:
-            return
-        p = ph.normalize(text, settings.area_code())
-        if p.valid:
-            self.label.setCurrentIndex(self.label.findData("mobile" if p.kind == ph.MOBILE else "work"))
-
-    def value(self) -> dict:
-        return {"label": self.label.currentData(), "raw": self.number.text().strip(),
-                "extension": self.extension.text().strip()}
-
-    def focus_widgets(self) -> list[QWidget]:
-        return [self.label, self.number, self.extension, self.remove]
-
-
-class AddressRow(QFrame):
-    """One address: label, province, city, postal code on one line; the street address under them."""
-
-    removed = Signal(object)
-
-    def __init__(self, data: dict | None = None, parent=None):
-        super().__init__(parent)
-        data = data or {}
-        self.error: QLabel | None = None
-        self.box: QWidget | None = None
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 4)
-        grid.setHorizontalSpacing(4)
-        grid.setVerticalSpacing(2)
-        self.label = QComboBox()
-        for key, text in cs.ADDRESS_LABELS.items():
-            self.label.addItem(text, key)
-        self.label.setCurrentIndex(max(self.label.findData(data.get("label") or "work"), 0))
-        self.province = QLineEdit(to_persian_digits(data.get("province", "") or ""))
-        self.province.setPlaceholderText("استان")
-        self.city = QLineEdit(to_persian_digits(data.get("city", "") or ""))
-        self.city.setPlaceholderText("شهر")
-        self.postal_code = QLineEdit(to_persian_digits(data.get("postal_code", "") or ""))
-        self.postal_code.setPlaceholderText("کد پستی")
-        self.postal_code.setMaxLength(12)
-        self.postal_code.setFixedWidth(110)
-        _digits_field(self.postal_code)
-        self.line = QLineEdit(to_persian_digits(data.get("line", "") or ""))
-        self.line.setPlaceholderText("نشانی: خیابان، کوچه، پلاک، واحد")
-        self.remove = QToolButton()
-        self.remove.setText("✕")
-        self.remove.setToolTip("حذف این نشانی")
-        self.remove.clicked.connect(lambda: self.removed.emit(self))
-        grid.addWidget(self.label, 0, 0)
-        grid.addWidget(self.province, 0, 1)
-        grid.addWidget(self.city, 0, 2)
-        grid.addWidget(self.postal_code, 0, 3)
-        grid.addWidget(self.remove, 0, 4)
-        grid.addWidget(self.line, 1, 0, 1, 5)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(2, 1)
-
-    def value(self) -> dict:
-        return {"label": self.label.currentData(), "province": self.province.text(), "city": self.city.text(),
-                "line": self.line.text(), "postal_code": self.postal_code.text()}
-
-    def focus_widgets(self) -> list[QWidget]:
-        return [self.label, self.province, self.city, self.postal_code, self.remove, self.line]
-
-
-class DuplicateWarningDialog(QDialog):
-    """«این مشتری شاید قبلاً ثبت شده باشد»: the matches, and what to do about them."""
-
-    OPEN, MERGE, SAVE, BACK = "open", "merge", "save", "back"
-
-    def __init__(self, duplicates: list[cs.Duplicate], editing: bool = False, parent=None):
-        super().__init__(parent)
-        self.setWindowTitle("مشتری تکراری؟")
-        self.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
-        self.choice = self.BACK
-        self.duplicates = duplicates
-        lay = QVBoxLayout(self)
-        head = QLabel("این شماره یا شناسه در پرونده مشتری دیگری هم ثبت شده است:" if len(duplicates) == 1 else
-                      "این شماره‌ها یا شناسه در پرونده مشتریان دیگری هم ثبت شده است:")
-        head.setWordWrap(True)
-        lay.addWidget(head)
-        self.list = QListWidget()
-        for d in duplicates:
-            item = QListWidgetItem(f"{d.name} — {to_persian_digits(d.reason)}")
-            item.setData(Qt.ItemDataRole.UserRole, d.customer_id)
-            self.list.addItem(item)
-        self.list.setCurrentRow(0)
-        self.list.setMinimumWidth(460)
-        self.list.setMaximumHeight(28 * min(len(duplicates), 6) + 12)
-        lay.addWidget(self.list)
-        hint = QLabel("پرونده موجود را باز کنید، اطلاعات این فرم را در آن ادغام کنید، یا اگر واقعاً مشتری "
-                      "دیگری است، با این حال ذخیره کنید.")
-        hint.setWordWrap(True)
-        hint.setProperty("role", "muted")
-        lay.addWidget(hint)
-        buttons = QDialogButtonBox()
-        self.open_button = buttons.addButton("باز کردن پرونده موجود", QDialogButtonBox.ButtonRole.ActionRole)
-        self.merge_button = buttons.addButton("ادغام در پرونده موجود", QDialogButtonBox.ButtonRole.ActionRole)
-        self.save_button = buttons.addButton("ذخیره به عنوان مشتری جدید" if not editing else "با این حال ذخیره شود",
-                                             QDialogButtonBox.ButtonRole.AcceptRole)
-        self.back_button = buttons.addButton("بازگشت به فرم", QDialogButtonBox.ButtonRole.RejectRole)
-        # Enter must never save a duplicate: only «باز کردن پرونده موجود» is a default button. QDialogButtonBox
-        # makes its first AcceptRole button the default when it is shown, so the choice is made again in
-        # showEvent, and the other buttons do not become default when they take the focus.
-        for b in (self.merge_button, self.save_button, self.back_button):
-            b.setAutoDefault(False)
-            b.setDefault(False)
-        self.open_button.setAutoDefault(True)
-        self.open_button.setDefault(True)
-        for b, choice in ((self.open_button, self.OPEN), (self.merge_button, self.MERGE),
-                          (self.save_button, self.SAVE), (self.back_button, self.BACK)):
-            b.clicked.connect(lambda _=False, c=choice: self._choose(c))
-        lay.addWidget(buttons)
-        self.list.itemDoubleClicked.connect(lambda _i: self._choose(self.OPEN))
-
-    def showEvent(self, event) -> None:  # Qt naming
-        super().showEvent(event)
-        self.save_button.setDefault(False)
-        self.open_button.setDefault(True)
-
-    def selected_id(self) -> int:
-        item = self.list.currentItem() or self.list.item(0)
-        return int(item.data(Qt.ItemDataRole.UserRole))
-
-    def _choose(self, choice: str) -> None:
-        self.choice = choice
-        if choice == self.BACK:
-            self.reject()
-        else:
-            self.accept()
 
 
 class CustomerFormDialog(QDialog):
@@ -445,7 +157,7 @@ class CustomerFormDialog(QDialog):
             g.addLayout(row, 0, col * 2 + 1)
         self.kind_person.toggled.connect(self._update_kind)
 
-        self.title = _editable_combo(list(TITLES))
+        self.title = editable_combo(list(TITLES))
         self.first_name = QLineEdit()
         self.last_name = QLineEdit()
         self.company = QLineEdit()
@@ -459,7 +171,7 @@ class CustomerFormDialog(QDialog):
         self.birthday = JalaliDateEdit()
         self.anniversary = JalaliDateEdit()
         for w in (self.national_id, self.economic_code, self.registration_no):
-            _digits_field(w)
+            digits_field(w)
         for r, pairs in enumerate((
             (("title", "عنوان", self.title), ("company", "شرکت / محل کار", self.company)),
             (("first_name", "نام", self.first_name), ("last_name", "نام خانوادگی", self.last_name)),
@@ -479,15 +191,15 @@ class CustomerFormDialog(QDialog):
         c.setVerticalSpacing(6)
         c.setColumnStretch(1, 1)
         c.setColumnStretch(3, 1)
-        self.customer_type = _editable_combo(_merge_lists(settings.csv_list(options.CUSTOMERS_TYPES),
+        self.customer_type = editable_combo(merge_lists(settings.csv_list(options.CUSTOMERS_TYPES),
                                                           cs.distinct_values("customer_type")))
-        self.rank = _editable_combo(_merge_lists(list(RANKS), cs.distinct_values("rank")))
+        self.rank = editable_combo(merge_lists(list(RANKS), cs.distinct_values("rank")))
         self.status = QComboBox()
         for key, text in cs.STATUS_LABELS.items():
             if key != "merged":
                 self.status.addItem(text, key)
         self.activity_field = LazyCombo(lambda: cs.distinct_values("activity_field"))
-        self.source = _editable_combo(_merge_lists(settings.csv_list(options.CUSTOMERS_SOURCES),
+        self.source = editable_combo(merge_lists(settings.csv_list(options.CUSTOMERS_SOURCES),
                                                    cs.distinct_values("source")))
         self.assigned_to = QComboBox()
         self.assigned_to.addItem("—", None)
@@ -548,7 +260,7 @@ class CustomerFormDialog(QDialog):
         self.website.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         self.postal_code = QLineEdit()
         self.postal_code.setMaxLength(12)
-        _digits_field(self.postal_code)
+        digits_field(self.postal_code)
         for r, (name, text, widget) in enumerate((("email", "ایمیل", self.email),
                                                   ("website", "وب‌سایت", self.website),
                                                   ("postal_code", "کد پستی صورتحساب", self.postal_code))):
@@ -697,7 +409,7 @@ class CustomerFormDialog(QDialog):
             getattr(self, name).setText(d.get(name) or "")
         for name in ("first_name", "last_name", "company", "job", "registration_no", "national_id",
                      "economic_code", "postal_code"):
-            getattr(self, name).setText(to_persian_digits(d.get(name) or ""))
+            getattr(self, name).setText(fmt.digits(d.get(name) or ""))
         self.title.setCurrentText(d.get("title") or "")
         self.customer_type.setCurrentText(d.get("customer_type") or "")
         self.rank.setCurrentText(d.get("rank") or "")
@@ -717,7 +429,7 @@ class CustomerFormDialog(QDialog):
         self.assigned_to.setCurrentIndex(max(idx, 0))
         self.birthday.setDate(d.get("birthday"))
         self.anniversary.setDate(d.get("anniversary"))
-        self.tags.set_tags([to_persian_digits(t) for t in d.get("tags") or []])
+        self.tags.set_tags([fmt.digits(t) for t in d.get("tags") or []])
         self.description.setPlainText(d.get("description") or "")   # may hold Latin codes (LED-40W)
         for p in d.get("phones") or []:
             self.add_phone_row(p if isinstance(p, dict) else {"raw": str(p)})
@@ -875,5 +587,3 @@ def edit_customer(ctx: AppContext, customer_id: int | None = None, prefill: dict
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dlg.show()
     return dlg
-
-

@@ -27,9 +27,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from app import fmt
 from app.core.errors import UserError
-from app.core.jalali import format_date
-from app.core.text import to_persian_digits
 from app.customers import service as cs
 from ui.context import AppContext
 from ui.widgets.forms import error_label
@@ -62,7 +61,7 @@ COMPARE_ROWS = (
 
 
 def _fa(v: object) -> str:
-    return to_persian_digits(v) if v not in (None, "") else ""
+    return fmt.digits(v) if v not in (None, "") else ""
 
 
 def describe(d: dict, field: str) -> str:
@@ -81,7 +80,7 @@ def describe(d: dict, field: str) -> str:
     if field == "tags":
         return "، ".join(_fa(t) for t in v or [])
     if field in ("birthday", "created_at"):
-        return format_date(v) if v else ""
+        return fmt.date(v) if v else ""
     if field == "timeline":
         return _fa(cs.timeline_count(d["id"]))
     return _fa(v)

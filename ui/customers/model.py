@@ -11,8 +11,6 @@ from collections import OrderedDict
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
 from app import fmt
-from app.core.jalali import format_date
-from app.core.text import to_persian_digits
 from app.customers import service as cs
 
 logger = logging.getLogger(__name__)
@@ -108,7 +106,7 @@ class CustomerTableModel(QAbstractTableModel):
             return None
         if orientation == Qt.Orientation.Horizontal:
             return COLUMNS[section][1] if 0 <= section < len(COLUMNS) else None
-        return to_persian_digits(section + 1)
+        return fmt.digits(section + 1)
 
     def _row(self, row: int) -> cs.Row | None:
         page_no = row // PAGE
@@ -140,7 +138,7 @@ class CustomerTableModel(QAbstractTableModel):
         if key == "status":
             return cs.STATUS_LABELS.get(r.status, r.status)
         if key == "created_at":
-            return format_date(r.created_at)
+            return fmt.date(r.created_at)
         if key == "name" and r.stage == "potential":
             return f"{r.name} (سرنخ)"
         return getattr(r, key)

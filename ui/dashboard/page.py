@@ -259,7 +259,7 @@ class DashboardPage(QWidget):
         for m in d.meetings:
             kind = meetings.KIND_LABELS.get(m.kind, "")
             status = "" if m.status == "planned" else f" ({meetings.STATUS_LABELS.get(m.status, '')})"
-            c.add(f"{jalali.format_time(m.start_at)}  {m.subject or kind} — {m.customer_name}{status}",
+            c.add(f"{fmt.time(m.start_at)}  {m.subject or kind} — {m.customer_name}{status}",
                   ("meeting", m.id, m.customer_id), None, f"{kind}\n{m.location}".strip())
         c.set_count(len(d.meetings))
         c.finish(len(d.meetings))
@@ -276,7 +276,7 @@ class DashboardPage(QWidget):
                 number = fmt.phone(call.number) if call.number else "شماره نامشخص"
                 name = call.name or "ناشناس"
                 owner = f" — مسئول: {call.user_name}" if call.user_name else ""
-                c.add(f"{jalali.format_datetime(call.started_at)}  {name} — {number}{owner}",
+                c.add(f"{fmt.datetime(call.started_at)}  {name} — {number}{owner}",
                       ("call", call.id, call.customer_id), RED if key == "missed" else None)
             c.set_count(total, alert=(key == "missed"))
             c.finish(total)
@@ -306,9 +306,9 @@ class DashboardPage(QWidget):
         if r.due_at is None:
             when = ""
         elif with_date:
-            when = jalali.format_date(r.due_at) if r.all_day else jalali.format_datetime(r.due_at)
+            when = fmt.date(r.due_at) if r.all_day else fmt.datetime(r.due_at)
         else:
-            when = "در طول روز" if r.all_day else jalali.format_time(r.due_at)
+            when = "در طول روز" if r.all_day else fmt.time(r.due_at)
         customer = f" — {r.customer_name}" if r.customer_name and r.customer_name not in r.title else ""
         prio = " (فوری)" if r.priority >= 3 else ""
         return f"{when}  {r.title}{customer}{prio}"
@@ -317,7 +317,7 @@ class DashboardPage(QWidget):
     def _task_tip(r: ts.TaskRow) -> str:
         parts = [f"مسئول: {r.assignee_name or '—'}", f"اولویت: {ts.PRIORITY_LABELS.get(r.priority, '')}"]
         if r.referred_by:
-            parts.append(f"ارجاع از {r.referred_by} ({jalali.format_datetime(r.referred_at)})"
+            parts.append(f"ارجاع از {r.referred_by} ({fmt.datetime(r.referred_at)})"
                          + (f": {r.referral_note}" if r.referral_note else ""))
         return "\n".join(parts)
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.text import to_persian_digits
+from app import fmt
 from ui.ops import QueryOp, error_text
 
 logger = logging.getLogger(__name__)
@@ -91,9 +91,9 @@ class ExportDialog(QDialog):
         if total:
             self.bar.setRange(0, total)
             self.bar.setValue(min(done, total))
-            self.count.setText(f"{to_persian_digits(done)} از {to_persian_digits(total)} ردیف")
+            self.count.setText(f"{fmt.digits(done)} از {fmt.digits(total)} ردیف")
         else:
-            self.count.setText(f"{to_persian_digits(done)} ردیف")
+            self.count.setText(f"{fmt.digits(done)} ردیف")
 
     def _done(self, result: Any) -> None:
         self.outcome = result
@@ -104,7 +104,7 @@ class ExportDialog(QDialog):
         self.bar.setRange(0, 1)
         self.bar.setValue(1)
         self.label.setText(f"فایل «{self.path.name}» ساخته شد."
-                           + (f" ({to_persian_digits(rows)} ردیف)" if rows is not None else ""))
+                           + (f" ({fmt.digits(rows)} ردیف)" if rows is not None else ""))
         self.count.setText(str(self.path.parent))
         self.cancel_button.setText("بستن")
         self.open_button.show()

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from app.core.text import to_persian_digits
+from app import fmt
 from app.excel import importer as ei
 from ui.context import AppContext
 from ui.ops import QueryOp, error_text
@@ -46,7 +46,7 @@ SEVERITY = {"error": ("خطا", "#b91c1c"), "duplicate": ("تکراری", "#b453
 def _cell(value) -> str:
     if value is None:
         return ""
-    return to_persian_digits(ei._cell_text(value)) if not isinstance(value, str) else value
+    return fmt.digits(ei._cell_text(value)) if not isinstance(value, str) else value
 
 
 def _item(text: str, color: str | None = None) -> QTableWidgetItem:
@@ -114,8 +114,8 @@ class FilePage(QWizardPage):
         self.sheet.setEnabled(len(table.sheets) > 1)
         self.sheet.blockSignals(False)
         n = len(table.data_rows())
-        self.status.setText(f"برگه «{table.sheet}»: {to_persian_digits(n)} ردیف داده؛ سرستون‌ها در ردیف "
-                            f"{to_persian_digits(table.header_row + 1)} پیدا شد.")
+        self.status.setText(f"برگه «{table.sheet}»: {fmt.digits(n)} ردیف داده؛ سرستون‌ها در ردیف "
+                            f"{fmt.digits(table.header_row + 1)} پیدا شد.")
         self.completeChanged.emit()
 
     def show_error(self, message: str) -> None:
@@ -158,7 +158,7 @@ class MappingPage(QWizardPage):
         self.columns.setRowCount(t.width)
         self.combos = []
         for i, header in enumerate(t.headers):
-            self.columns.setItem(i, 0, _item(header or f"(ستون {to_persian_digits(i + 1)})"))
+            self.columns.setItem(i, 0, _item(header or f"(ستون {fmt.digits(i + 1)})"))
             samples = [_cell(r[i]) for _n, r in rows if i < len(r) and not ei._blank(r[i])][:3]
             self.columns.setItem(i, 1, _item("، ".join(samples)))
             combo = QComboBox()
@@ -173,7 +173,7 @@ class MappingPage(QWizardPage):
         self.preview.setHorizontalHeaderLabels(["ردیف"] + [h or "—" for h in t.headers])
         self.preview.setRowCount(len(rows))
         for r, (row_no, values) in enumerate(rows):
-            self.preview.setItem(r, 0, _item(to_persian_digits(row_no)))
+            self.preview.setItem(r, 0, _item(fmt.digits(row_no)))
             for c in range(t.width):
                 self.preview.setItem(r, c + 1, _item(_cell(values[c]) if c < len(values) else ""))
         self.preview.resizeColumnsToContents()
@@ -260,15 +260,15 @@ class CheckPage(QWizardPage):
         probs = report.problems()
         shown = probs[:MAX_PROBLEMS_SHOWN]
         if len(probs) > len(shown):
-            self.summary.setText(self.summary.text() + f" (فقط {to_persian_digits(len(shown))} مشکل نخست در جدول "
-                                 f"آمده است؛ فهرست کامل {to_persian_digits(len(probs))} مشکل را در اکسل ذخیره کنید.)")
+            self.summary.setText(self.summary.text() + f" (فقط {fmt.digits(len(shown))} مشکل نخست در جدول "
+                                 f"آمده است؛ فهرست کامل {fmt.digits(len(probs))} مشکل را در اکسل ذخیره کنید.)")
         self.problems.setRowCount(len(shown))
         for i, p in enumerate(shown):
             label, color = SEVERITY[p.severity]
-            self.problems.setItem(i, 0, _item(to_persian_digits(p.row)))
+            self.problems.setItem(i, 0, _item(fmt.digits(p.row)))
             self.problems.setItem(i, 1, _item(label, color))
             self.problems.setItem(i, 2, _item(p.column))
-            self.problems.setItem(i, 3, _item(to_persian_digits(p.message)))
+            self.problems.setItem(i, 3, _item(fmt.digits(p.message)))
         self.skip_invalid.setEnabled(bool(report.errors))
         self.completeChanged.emit()
 

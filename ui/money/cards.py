@@ -69,7 +69,7 @@ def open_payload(page, payload: tuple) -> bool:
     kind = payload[0]
     ctx = page.ctx
     if kind == "invoice":
-        from ui.sales.invoices_page import PaymentsDialog
+        from ui.sales.payments_dialog import PaymentsDialog
 
         dlg = PaymentsDialog(ctx, payload[2], invoice_id=payload[1], parent=page)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

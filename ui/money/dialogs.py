@@ -164,7 +164,7 @@ class IssuedChequeDialog(QDialog):
         lay.addWidget(buttons)
 
     def _amount_changed(self, text: str) -> None:
-        from app.sales.service import parse_money
+        from app.sales.totals import parse_money
 
         v = parse_money(text)
         self.amount_hint.setText(fmt.money(v) if v else "")

@@ -20,8 +20,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QTableView,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -31,7 +29,7 @@ from app import fmt
 from app.core.clock import today
 from app.core.errors import UserError
 from app.money import cheques, collection, forecast
-from app.sales import service as sales
+from app.sales.payments import set_cheque_state
 from app.tasks import service as ts
 from ui.context import AppContext
 
@@ -40,8 +38,7 @@ logger = logging.getLogger(__name__)
 RED = QColor("#b91c1c")
 MUTED = QColor("#6b7280")
 GREEN = QColor("#15803d")
-LEFT_FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-LEFT = int(LEFT_FLAGS)
+LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 
 class RowsModel(QAbstractTableModel):
@@ -246,7 +243,7 @@ class CollectionTab(QWidget):
         r = self.selected()
         if r is None:
             return None
-        from ui.sales.invoices_page import PaymentsDialog
+        from ui.sales.payments_dialog import PaymentsDialog
 
         dlg = PaymentsDialog(self.ctx, r.customer_id, parent=self)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -351,7 +348,7 @@ class ChequesTab(QWidget):
             return False
         try:
             if c.direction == "in":
-                sales.set_cheque_state(c.id, state, user=self.ctx.user_id)
+                set_cheque_state(c.id, state, user=self.ctx.user_id)
             else:
                 cheques.set_issued_state(c.id, state, user=self.ctx.user_id)
         except UserError as e:
@@ -373,8 +370,6 @@ class ChequesTab(QWidget):
 
 class ForecastTab(QWidget):
     """پیش‌بینی نقدینگی: money in and out per Jalali month."""
-
-    HEAD = ("ماه", "مانده فاکتورها", "چک‌های دریافتی", "چک‌های پرداختی", "خالص")
 
     def __init__(self, ctx: AppContext, owner: MoneyPage, parent=None):
         super().__init__(parent)
@@ -404,29 +399,35 @@ class ForecastTab(QWidget):
         fill_forecast(self.table, rows)
 
 
-def forecast_table() -> QTableWidget:
-    t = QTableWidget(0, len(ForecastTab.HEAD))
-    t.setHorizontalHeaderLabels(list(ForecastTab.HEAD))
-    t.verticalHeader().hide()
-    t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-    return t
+def _amount(v: int) -> str:
+    return fmt.num(v) if v else "—"
 
 
-def fill_forecast(table: QTableWidget, rows: list[forecast.ForecastMonth]) -> None:
-    """The forecast rows, and a total row (a few rows: a plain table widget is enough)."""
-    table.setRowCount(len(rows) + 1)
+FORECAST_COLUMNS = [
+    ("ماه", lambda r: r[0], None),
+    ("مانده فاکتورها", lambda r: _amount(r[1]), None),
+    ("چک‌های دریافتی", lambda r: _amount(r[2]), None),
+    ("چک‌های پرداختی", lambda r: _amount(r[3]), None),
+    ("خالص", lambda r: _amount(r[4]), lambda r: RED if r[4] < 0 else None),
+]
+
+
+def forecast_table() -> QTableView:
+    """The forecast's table (the page's tab and the dashboard's card): a RowsModel like the page's other tables."""
+    v = _table(RowsModel(FORECAST_COLUMNS, numeric=(1, 2, 3, 4)), 0)
+    v.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    v.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    return v
+
+
+def fill_forecast(table: QTableView, rows: list[forecast.ForecastMonth]) -> None:
+    """The forecast rows, and a total row."""
     totals = [sum(r.invoices for r in rows), sum(r.cheques_in for r in rows), sum(r.cheques_out for r in rows)]
     body = [(r.label, r.invoices, r.cheques_in, r.cheques_out, r.net) for r in rows]
     body.append(("جمع", *totals, totals[0] + totals[1] - totals[2]))
-    for i, (label, *values) in enumerate(body):
-        table.setItem(i, 0, QTableWidgetItem(label))
-        for j, v in enumerate(values, start=1):
-            item = QTableWidgetItem(fmt.num(v) if v else "—")
-            item.setTextAlignment(LEFT_FLAGS)
-            if j == 4 and v < 0:
-                item.setForeground(QBrush(RED))
-            table.setItem(i, j, item)
+    model = table.model()
+    assert isinstance(model, RowsModel)
+    model.set_rows(body)
 
 
 class MoneyPage(QWidget):

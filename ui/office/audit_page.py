@@ -23,8 +23,6 @@ from PySide6.QtWidgets import (
 
 from app import fmt
 from app.core.errors import UserError
-from app.core.jalali import format_datetime
-from app.core.text import to_persian_digits
 from app.office import audit, audit_log
 from ui.widgets.jalali_date_edit import JalaliDateEdit
 
@@ -114,7 +112,7 @@ class AuditPage(QWidget):
         t = self.table
         t.setRowCount(len(self.rows))
         for i, e in enumerate(self.rows):
-            for j, text in enumerate((format_datetime(e.at), e.user_name or "سیستم", e.action_label,
+            for j, text in enumerate((fmt.datetime(e.at), e.user_name or "سیستم", e.action_label,
                                       e.entity_label, fmt.isolate_paths(e.summary), e.desk)):
                 it = QTableWidgetItem(text)
                 if j == 0:
@@ -123,7 +121,7 @@ class AuditPage(QWidget):
         t.resizeColumnsToContents()
         t.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         more = "؛ فقط جدیدترین‌ها نشان داده شده" if len(self.rows) >= LIMIT else ""
-        self.count_label.setText(f"{to_persian_digits(len(self.rows))} رویداد{more}")
+        self.count_label.setText(f"{fmt.digits(len(self.rows))} رویداد{more}")
         self.details.clear()
 
     def select(self, row: int) -> None:

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import fmt
 from app.core.errors import UserError
-from app.core.text import to_persian_digits
 from app.office import auth, handover, roles, session, users
 
 USER_ROLE = Qt.ItemDataRole.UserRole
@@ -179,11 +179,9 @@ class HandoverDialog(QDialog):
             self.preview.setText(e.message)
             self.ok.setEnabled(False)
             return
-        from app.core.text import to_persian_digits as fa
-
         c = p.counts()
-        self.preview.setText(f"واگذار می‌شود: {fa(c['customers'])} مشتری، {fa(c['tasks'])} کار و پیگیری، "
-                             f"{fa(c['opportunities'])} فرصت فروش.")
+        self.preview.setText(f"واگذار می‌شود: {fmt.count(c['customers'], 'مشتری')}، "
+                             f"{fmt.count(c['tasks'], 'کار و پیگیری')}، {fmt.count(c['opportunities'], 'فرصت فروش')}.")
         self.ok.setEnabled(True)
 
     def run(self) -> None:
@@ -299,7 +297,7 @@ class UsersPage(QWidget):
             lock = auth.lock_state(u.id)
             state = "غیرفعال" if not u.active else ("قفل" if lock.locked else "فعال")
             cells = [u.name, u.username, roles.role_label(u.role), state,
-                     "دارد" if auth.has_password(u.id) else "ندارد", to_persian_digits(u.extension or "")]
+                     "دارد" if auth.has_password(u.id) else "ندارد", fmt.digits(u.extension or "")]
             for j, text in enumerate(cells):
                 it = QTableWidgetItem(text)
                 it.setData(USER_ROLE, u.id)
@@ -332,7 +330,7 @@ class UsersPage(QWidget):
         self.username.setText(u.username)
         self.role.setCurrentIndex(max(0, self.role.findData(u.role)))
         self.active.setChecked(u.active)
-        self.extension.setText(to_persian_digits(u.extension or ""))
+        self.extension.setText(fmt.digits(u.extension or ""))
 
     def select_user(self, user_id: int) -> None:
         for i in range(self.table.rowCount()):

@@ -21,8 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import jalali
-from app.core.text import format_number
+from app import fmt
 from ui.pipeline.models import OPP_ROLE, BoardModel, money_short
 
 CARD_W, CARD_H = 228, 86
@@ -64,7 +63,7 @@ class CardDelegate(QStyledItemDelegate):
     def _day(self, d) -> str:
         text = self._days.get(d)
         if text is None:
-            text = self._days[d] = jalali.format_date(d)
+            text = self._days[d] = fmt.date(d)
         return text
 
     def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
@@ -101,7 +100,7 @@ class CardDelegate(QStyledItemDelegate):
 
         text(row.title, bold, "#111827")
         text(row.customer_name, base, "#374151")
-        value = f"{money_short(row.value)} ریال  •  {format_number(row.probability)}٪"
+        value = f"{money_short(row.value)} ریال  •  {fmt.num(row.probability)}٪"
         text(value, base, "#1d4ed8")
         if row.next_step and row.next_step_date:
             late = row.next_step_date <= _today()
@@ -113,7 +112,7 @@ class CardDelegate(QStyledItemDelegate):
             info, colour = "", "#4b5563"
         owner = row.owner_name.split()[0] if row.owner_name else ""
         if row.rotting:
-            info = f"راکد {format_number(row.idle_days)} روز" + (f" — {info}" if info else "")
+            info = f"راکد {fmt.num(row.idle_days)} روز" + (f" — {info}" if info else "")
             colour = "#b91c1c"
         text(" — ".join(x for x in (info, owner) if x), small, colour)
         painter.restore()
@@ -173,15 +172,15 @@ class StageColumn(QFrame):
 
     def update_sums(self) -> None:
         n, total, weighted = self.model.summary(self.stage_row)
-        text = f"{format_number(n)} فرصت — {money_short(total)} ریال"
+        text = f"{fmt.num(n)} فرصت — {money_short(total)} ریال"
         if not (self.stage.is_won or self.stage.is_lost):
             text += f"\nوزنی: {money_short(weighted)} ریال"
         self.sums.setText(text)
         hidden = self.model.hidden(self.stage_row)
-        self.more.setText(f"نمایش بیشتر ({format_number(hidden)} فرصت دیگر)")
+        self.more.setText(f"نمایش بیشتر ({fmt.num(hidden)} فرصت دیگر)")
         self.more.setVisible(hidden > 0)
-        self.title.setToolTip(f"احتمال پیش‌فرض {format_number(self.stage.probability)}٪" +
-                              (f"؛ راکد پس از {format_number(self.stage.rot_days)} روز" if self.stage.rot_days else ""))
+        self.title.setToolTip(f"احتمال پیش‌فرض {fmt.num(self.stage.probability)}٪" +
+                              (f"؛ راکد پس از {fmt.num(self.stage.rot_days)} روز" if self.stage.rot_days else ""))
 
 
 class BoardView(QScrollArea):

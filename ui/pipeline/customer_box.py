@@ -7,8 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
 
-from app.core import jalali
-from app.core.text import format_number
+from app import fmt
 from app.pipeline.board import open_opportunities_brief
 from ui.context import AppContext
 
@@ -44,9 +43,9 @@ class OpportunitiesBox(QGroupBox):
         for b in briefs:
             step = ""
             if b.next_step:
-                when = f" ({jalali.format_date(b.next_step_date)})" if b.next_step_date else ""
+                when = f" ({fmt.date(b.next_step_date)})" if b.next_step_date else ""
                 step = f" — گام بعدی: {b.next_step}{when}"
-            item = QListWidgetItem(f"{b.title} — {b.stage_name} — {format_number(b.value)} ریال{step}")
+            item = QListWidgetItem(f"{b.title} — {b.stage_name} — {fmt.num(b.value)} ریال{step}")
             item.setData(Qt.ItemDataRole.UserRole, b.id)
             if b.rotting:
                 item.setForeground(QBrush(QColor("#b91c1c")))

@@ -6,9 +6,8 @@ import logging
 
 from PySide6.QtGui import QColor
 
-from app.core import jalali
+from app import fmt
 from app.core.clock import today
-from app.core.text import format_number
 from app.pipeline import board as pb
 
 logger = logging.getLogger(__name__)
@@ -29,14 +28,14 @@ def fill_opportunities(card, user_id: int | None, manager: bool = False) -> None
     for r in due:
         seen.add(r.id)
         late = r.next_step_date is not None and r.next_step_date < day
-        when = jalali.format_date(r.next_step_date) if late else "امروز"
+        when = fmt.date(r.next_step_date) if late else "امروز"
         card.add(f"{when}  {r.next_step} — {r.title} ({r.customer_name})", ("opportunity", r.id, r.customer_id),
-                 RED if late else None, f"{r.stage_name} — {format_number(r.value)} ریال")
+                 RED if late else None, f"{r.stage_name} — {fmt.num(r.value)} ریال")
     for r in idle:
         if r.id in seen:
             continue
-        card.add(f"راکد {format_number(r.idle_days)} روز در «{r.stage_name}» — {r.title} ({r.customer_name})",
-                 ("opportunity", r.id, r.customer_id), RED, f"{format_number(r.value)} ریال")
+        card.add(f"راکد {fmt.num(r.idle_days)} روز در «{r.stage_name}» — {r.title} ({r.customer_name})",
+                 ("opportunity", r.id, r.customer_id), RED, f"{fmt.num(r.value)} ریال")
     total = len(due) + len([r for r in idle if r.id not in seen])
     card.set_count(total, alert=bool(idle))
     card.finish(total)

@@ -30,10 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import options, settings
-from app.core import jalali
+from app import fmt, options, settings
 from app.core.errors import UserError
-from app.core.text import format_number, parse_int
+from app.core.text import parse_int
 from app.pipeline import competitors as pc
 from app.pipeline import opportunities as ops
 from app.pipeline import stages as pst
@@ -94,7 +93,7 @@ def ask_lost_reason(parent, title: str) -> tuple[int, str] | None:
 
 
 def _money_text(v: int | None) -> str:
-    return format_number(v) if v else ""
+    return fmt.num(v) if v else ""
 
 
 class OpportunityDialog(QDialog):
@@ -317,7 +316,7 @@ class OpportunityDialog(QDialog):
         return out
 
     def _line_changed(self, *_a) -> None:
-        from app.sales.service import parse_quantity
+        from app.sales.totals import parse_quantity
 
         total = 0
         self.lines.blockSignals(True)
@@ -328,9 +327,9 @@ class OpportunityDialog(QDialog):
             total += amount
             it = self.lines.item(r, 3)
             if it is not None:
-                it.setText(format_number(amount) if amount else "")
+                it.setText(fmt.num(amount) if amount else "")
         self.lines.blockSignals(False)
-        self.lines_total.setText(f"جمع: {format_number(total)} ریال" if total else "")
+        self.lines_total.setText(f"جمع: {fmt.num(total)} ریال" if total else "")
 
     def _add_competitor(self, name: str = "", price: int | None = None, strengths: str = "", notes: str = "") -> None:
         combo = QComboBox()
@@ -388,14 +387,14 @@ class OpportunityDialog(QDialog):
             self._add_competitor(c["name"], c["price"], c["strengths"], c["notes"])
         self.history.setRowCount(0)
         for h in ops.history(opp_id):
-            append_row(self.history, [jalali.format_datetime(h.at), h.from_stage or "—", h.to_stage,
-                                      h.user_name or "—", format_number(h.probability) + "٪",
-                                      format_number(round(h.days, 1))])
+            append_row(self.history, [fmt.datetime(h.at), h.from_stage or "—", h.to_stage,
+                                      h.user_name or "—", fmt.num(h.probability) + "٪",
+                                      fmt.num(round(h.days, 1))])
         self._fill_documents()
         closed = d["status"] != "open"
         if closed:
             label = ops.STATUS_LABELS[d["status"]]
-            text = f"این فرصت در {jalali.format_date(d['closed_at'])} «{label}» بسته شد"
+            text = f"این فرصت در {fmt.date(d['closed_at'])} «{label}» بسته شد"
             if d["lost_reason"]:
                 text += f" — علت: {d['lost_reason']}"
             if d["close_note"]:

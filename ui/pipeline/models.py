@@ -29,9 +29,8 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from app.core import jalali
+from app import fmt
 from app.core.errors import UserError
-from app.core.text import format_number
 from app.pipeline import board as pb
 from app.pipeline import opportunities as ops
 
@@ -45,10 +44,10 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 3         # the opportunity id
 def money_short(v: int) -> str:
     """۱٬۲۵۰ میلیون / ۳٫۴ میلیارد ریال — short enough for a card."""
     if v >= 1_000_000_000:
-        return format_number(round(v / 1_000_000_000, 1)) + " میلیارد"
+        return fmt.num(round(v / 1_000_000_000, 1)) + " میلیارد"
     if v >= 1_000_000:
-        return format_number(round(v / 1_000_000)) + " میلیون"
-    return format_number(v)
+        return fmt.num(round(v / 1_000_000)) + " میلیون"
+    return fmt.num(v)
 
 
 class BoardModel(QAbstractItemModel):
@@ -165,11 +164,11 @@ class BoardModel(QAbstractItemModel):
         if index.internalId() == 0:
             col = self.columns[index.row()]
             if role == Qt.ItemDataRole.DisplayRole:
-                return f"{col.stage.name} ({format_number(col.count)})"
+                return f"{col.stage.name} ({fmt.num(col.count)})"
             if role == STAGE_ROLE:
                 return col.stage
             if role == Qt.ItemDataRole.ToolTipRole:
-                return f"جمع: {format_number(col.total)} ریال؛ وزنی: {format_number(col.weighted)} ریال"
+                return f"جمع: {fmt.num(col.total)} ریال؛ وزنی: {fmt.num(col.weighted)} ریال"
             return None
         row = self._row(index)
         if row is None:
@@ -183,16 +182,16 @@ class BoardModel(QAbstractItemModel):
         if role == STAGE_ROLE:
             return self.columns[index.internalId() - 1].stage
         if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [row.title, row.customer_name, f"ارزش: {format_number(row.value)} ریال (احتمال "
-                                                   f"{format_number(row.probability)}٪)"]
+            lines = [row.title, row.customer_name, f"ارزش: {fmt.num(row.value)} ریال (احتمال "
+                                                   f"{fmt.num(row.probability)}٪)"]
             if row.owner_name:
                 lines.append(f"کارشناس: {row.owner_name}")
             if row.close_date:
-                lines.append(f"تاریخ بستن: {jalali.format_date(row.close_date)}")
+                lines.append(f"تاریخ بستن: {fmt.date(row.close_date)}")
             if row.next_step:
-                when = f" ({jalali.format_date(row.next_step_date)})" if row.next_step_date else ""
+                when = f" ({fmt.date(row.next_step_date)})" if row.next_step_date else ""
                 lines.append(f"گام بعدی: {row.next_step}{when}")
-            lines.append(f"{format_number(row.days_in_stage)} روز در این مرحله")
+            lines.append(f"{fmt.num(row.days_in_stage)} روز در این مرحله")
             if row.rotting:
                 lines.append("راکد مانده است!")
             return "\n".join(lines)
@@ -371,11 +370,11 @@ class OpportunityListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             v = self._value(r, key)
             if key in ("close_date", "next_step_date"):
-                return jalali.format_date(v) if v else ""
+                return fmt.date(v) if v else ""
             if key == "probability":
-                return format_number(v) + "٪"
+                return fmt.num(v) + "٪"
             if key in ("value", "weighted", "days_in_stage"):
-                return format_number(v)
+                return fmt.num(v)
             if key == "status":
                 return ops.STATUS_LABELS.get(v, v)
             return v or ""

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import fmt
 from app.core import jalali
 from app.core.clock import today
-from app.core.text import format_number
 from app.pipeline import board as pb
 from ui.context import AppContext
 from ui.pipeline.board import BoardView
@@ -214,10 +214,10 @@ class PipelinePage(QWidget):
         if self.stack.currentIndex() == 0 and self.board_model.columns:
             sums = [self.board_model.summary(i) for i, c in enumerate(self.board_model.columns) if c.stage.is_open]
             n, total, weighted = (sum(x[k] for x in sums) for k in range(3))
-            self.totals.setText(f"{format_number(n)} فرصت باز — {money_short(total)} ریال "
+            self.totals.setText(f"{fmt.num(n)} فرصت باز — {money_short(total)} ریال "
                                 f"(وزنی {money_short(weighted)})")
         elif self.stack.currentIndex() == 1:
-            self.totals.setText(f"{format_number(self.list_model.count)} فرصت")
+            self.totals.setText(f"{fmt.num(self.list_model.count)} فرصت")
         else:
             self.totals.setText("")
 

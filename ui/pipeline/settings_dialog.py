@@ -22,10 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import fmt
 from app.core import jalali
 from app.core.clock import today
 from app.core.errors import UserError, ValidationError
-from app.core.text import format_number, parse_int
+from app.core.text import parse_int
 from app.pipeline import competitors as pc
 from app.pipeline import reports as pr
 from app.pipeline import stages as pst
@@ -174,11 +175,11 @@ class PipelineSettingsDialog(QDialog):
         learned = pst.learned_probabilities()
         if not learned:
             QMessageBox.information(self, "احتمال از سابقه", "هنوز فرصت بسته‌شده کافی نیست (دست‌کم "
-                                    f"{format_number(pst.MIN_CLOSED)} فرصت برنده یا ازدست‌رفته برای هر مرحله).")
+                                    f"{fmt.num(pst.MIN_CLOSED)} فرصت برنده یا ازدست‌رفته برای هر مرحله).")
             return
         names = {s.id: s.name for s in pst.list_stages()}
-        text = "\n".join(f"{names.get(sid, '')}: {format_number(p)}٪ ({format_number(w)} برد از "
-                         f"{format_number(c)})" for sid, (p, w, c) in learned.items())
+        text = "\n".join(f"{names.get(sid, '')}: {fmt.num(p)}٪ ({fmt.num(w)} برد از "
+                         f"{fmt.num(c)})" for sid, (p, w, c) in learned.items())
         if QMessageBox.question(self, "احتمال از سابقه", "احتمال هر مرحله بر پایه فرصت‌های بسته‌شده:\n\n" + text +
                                 "\n\nبه‌عنوان احتمال پیش‌فرض مراحل ثبت شود؟") == QMessageBox.StandardButton.Yes:
             pst.apply_learned_probabilities()
@@ -236,7 +237,7 @@ class PipelineSettingsDialog(QDialog):
             self._competitor_row(c.id, c.name, c.website, c.strengths, c.weaknesses, c.deals)
 
     def _competitor_row(self, cid, name, website, strengths, weaknesses, deals) -> None:
-        append_row(self.comp_table, [name, website, strengths, weaknesses, format_number(deals)], read_only={4},
+        append_row(self.comp_table, [name, website, strengths, weaknesses, fmt.num(deals)], read_only={4},
                    key=cid)
 
     def _add_competitor(self) -> None:
@@ -296,7 +297,7 @@ class PipelineSettingsDialog(QDialog):
         for i, (uid, _name) in enumerate(self.target_users):
             for m in range(1, 13):
                 v = have.get((uid, m))
-                t.setItem(i, m - 1, QTableWidgetItem(format_number(v) if v else ""))
+                t.setItem(i, m - 1, QTableWidgetItem(fmt.num(v) if v else ""))
 
     def save_targets(self) -> bool:
         t = self.target_table

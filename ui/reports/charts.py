@@ -25,8 +25,7 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QApplication
 
 from app import fmt
-from app.core import jalali
-from app.core.text import format_number, to_ascii_digits
+from app.core.text import to_ascii_digits
 from app.reports.service import ReportResult
 
 COLORS = ("#2563eb", "#dc2626", "#16a34a", "#f59e0b", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#ea580c",
@@ -104,7 +103,7 @@ def report_chart(r: ReportResult) -> tuple[QChart, int]:
     rows = r.rows if spec.kind == "line" else r.rows[:10]
     labels = [str(x.get(spec.label_key, "")) for x in rows]
     if spec.kind == "line":
-        labels = [jalali.format_date(x["date"])[5:] if isinstance(x.get("date"), dt.date) else lab
+        labels = [fmt.date(x["date"])[5:] if isinstance(x.get("date"), dt.date) else lab
                   for x, lab in zip(rows, labels, strict=True)]
     scale, unit = 1, ""
     if spec.money:
@@ -120,11 +119,11 @@ def report_chart(r: ReportResult) -> tuple[QChart, int]:
         total = sum(x.get(key) or 0 for x in rows) or 1
         for i, x in enumerate(rows[:9]):
             v = x.get(key) or 0
-            sl = series.append(_rtl(f"{x.get(spec.label_key)} ({format_number(round(v * 100 / total))}٪)"), v)
+            sl = series.append(_rtl(f"{x.get(spec.label_key)} ({fmt.num(round(v * 100 / total))}٪)"), v)
             sl.setBrush(QColor(COLORS[i % len(COLORS)]))
         rest = sum(x.get(key) or 0 for x in rows[9:])
         if rest:
-            sl = series.append(_rtl(f"سایر ({format_number(round(rest * 100 / total))}٪)"), rest)
+            sl = series.append(_rtl(f"سایر ({fmt.num(round(rest * 100 / total))}٪)"), rest)
             sl.setBrush(QColor("#9ca3af"))
         series.setLabelsVisible(True)
         chart.addSeries(series)

@@ -35,7 +35,6 @@ from app import fmt, options, settings
 from app.core import jalali
 from app.core.clock import today
 from app.core.errors import UserError
-from app.core.text import to_persian_digits
 from app.service import hours, reassign
 from app.service import requests as rq
 from app.service.kpi import minutes_text
@@ -431,7 +430,7 @@ class HoursTab(QWidget):
         self.remove_btn = QPushButton("حذف")
         year = jalali.to_jalali(today()).year
         self.year = year
-        self.fixed_btn = QPushButton(f"تعطیلات رسمی خورشیدی {to_persian_digits(year)} و {to_persian_digits(year + 1)}")
+        self.fixed_btn = QPushButton(f"تعطیلات رسمی خورشیدی {fmt.digits(year)} و {fmt.digits(year + 1)}")
         row = QHBoxLayout()
         row.addWidget(self.date)
         row.addWidget(self.add_btn)

@@ -31,7 +31,7 @@ from app.callerid import service as svc
 from app.callerid import settings_keys as sk
 from app.core import phones
 from app.core.errors import UserError
-from app.core.text import to_ascii_digits, to_persian_digits
+from app.core.text import to_ascii_digits
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class CallerIdPanel(QWidget):
         f.addRow("", self.test_result)
         self.baud = QComboBox()
         for b in sk.BAUD_RATES:
-            self.baud.addItem(to_persian_digits(b), b)
+            self.baud.addItem(fmt.digits(b), b)
         f.addRow("سرعت درگاه (baud):", self.baud)
         self.ncid = QLineEdit()
         self.ncid.setPlaceholderText("192.168.1.5:3333")
@@ -237,7 +237,7 @@ class CallerIdPanel(QWidget):
         self.port.setEditText(settings.get(sk.PORT))
         baud = settings.get(sk.BAUD)
         if self.baud.findData(baud) < 0:
-            self.baud.addItem(to_persian_digits(baud), baud)
+            self.baud.addItem(fmt.digits(baud), baud)
         self.baud.setCurrentIndex(self.baud.findData(baud))
         self.ncid.setText(settings.get(sk.NCID_ADDRESS))
         self.init.setChecked(bool(settings.get(sk.INIT)))
@@ -258,7 +258,7 @@ class CallerIdPanel(QWidget):
         labels = sk.line_labels()
         for i, e in enumerate(self.label_edits, start=1):
             e.setText(labels.get(i, ""))
-        self.area_code.setText(to_persian_digits(settings.area_code()))
+        self.area_code.setText(fmt.digits(settings.area_code()))
         self.popup_enabled.setChecked(bool(settings.get(svc.POPUP_ENABLED)))
         self.on_hangup.setCurrentIndex(max(0, self.on_hangup.findData(settings.get(sk.POPUP_ON_HANGUP))))
         self.close_after.setValue(int(settings.get(svc.POPUP_CLOSE_AFTER)))
@@ -272,9 +272,9 @@ class CallerIdPanel(QWidget):
         self.label_edits = []
         for i in range(1, n + 1):
             e = QLineEdit(old[i - 1] if i - 1 < len(old) else "")
-            e.setPlaceholderText(f"خط {to_persian_digits(i)} (مانند «خط فروش»)")
+            e.setPlaceholderText(f"خط {fmt.digits(i)} (مانند «خط فروش»)")
             e.setMaxLength(40)
-            self.label_form.addRow(f"خط {to_persian_digits(i)}:", e)
+            self.label_form.addRow(f"خط {fmt.digits(i)}:", e)
             self.label_edits.append(e)
 
     def _update_enabled(self) -> None:

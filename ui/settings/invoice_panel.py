@@ -19,11 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import options, settings
+from app import fmt, options, settings
 from app.core.errors import ValidationError
-from app.core.jalali import format_date
-from app.core.text import to_persian_digits
-from app.sales import service as sales
+from app.sales.vat import set_vat_rates, vat_rates
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +80,8 @@ class InvoicePanel(QWidget):
 
     def load(self) -> None:
         self.rates.setRowCount(0)
-        for day, rate in sales.vat_rates():
-            self._add_rate(format_date(day), to_persian_digits(f"{rate / 100:g}"))
+        for day, rate in vat_rates():
+            self._add_rate(fmt.date(day), fmt.digits(f"{rate / 100:g}"))
         self.paper.setCurrentIndex(max(0, self.paper.findData(settings.get(options.SALES_PAPER))))
         self.payment_days.setValue(settings.get(options.SALES_PAYMENT_DAYS))
         self.valid_days.setValue(settings.get(options.SALES_PROFORMA_VALID_DAYS))
@@ -110,7 +108,7 @@ class InvoicePanel(QWidget):
 
     def save(self) -> bool:
         try:
-            sales.set_vat_rates(self.rates_text())
+            set_vat_rates(self.rates_text())
         except ValidationError as e:
             self.message.setStyleSheet("color: #dc2626;")
             self.message.setText(e.message)

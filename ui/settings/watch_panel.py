@@ -21,9 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import settings
+from app import fmt, settings
 from app.callerid import settings_keys as sk
-from app.core.text import to_persian_digits
 from app.office import live as rules
 
 DEFAULT_LINES = 8
@@ -97,7 +96,7 @@ class WatchPanel(QWidget):
     @staticmethod
     def line_text(line: int) -> str:
         label = sk.line_labels().get(line, "")
-        base = f"خط {to_persian_digits(line)}"
+        base = f"خط {fmt.digits(line)}"
         return f"{base} — {label}" if label else base
 
     def load(self) -> None:
@@ -115,7 +114,7 @@ class WatchPanel(QWidget):
         self.other_extensions.setChecked(bool(settings.get(rules.WATCH_OTHER_EXTENSIONS)))
         mine = sorted(rules.desk_extensions(getattr(self.ctx, "user_id", None)))
         if mine:
-            exts = "، ".join(to_persian_digits(e) for e in mine)
+            exts = "، ".join(fmt.digits(e) for e in mine)
             self.extension_note.setText(f"تماس‌هایی که داخلی {exts} را زنگ می‌زند همیشه روی این میز نشان داده "
                                         "می‌شود.")
         else:
@@ -145,7 +144,7 @@ class WatchPanel(QWidget):
         elif watch == rules.NONE:
             text = "ذخیره شد: پنجره تماس خطوط دیگر روی این میز باز نمی‌شود."
         else:
-            nums = [to_persian_digits(i) for i in sorted(watch)]
+            nums = [fmt.digits(i) for i in sorted(watch)]
             which = f"خط {nums[0]}" if len(nums) == 1 else f"خط‌های {'، '.join(nums[:-1])} و {nums[-1]}"
             text = f"ذخیره شد: فقط تماس {which} روی این میز نشان داده می‌شود."
         self._say(True, text)

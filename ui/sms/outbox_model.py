@@ -9,7 +9,6 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from app import fmt
-from app.core.jalali import format_datetime
 from app.sms import outbox
 
 PAGE = 100
@@ -117,7 +116,7 @@ class OutboxModel(QAbstractTableModel):
                 return r.error or None
             return None
         if key == "at":
-            return format_datetime(r.sent_at or r.created_at)
+            return fmt.datetime(r.sent_at or r.created_at)
         if key == "who":
             return r.name or "—"
         if key == "number":

@@ -24,9 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import jalali
+from app import fmt
 from app.core.errors import UserError
-from app.core.text import format_number
 from app.tasks import service as ts
 from ui.context import AppContext
 
@@ -96,7 +95,7 @@ class TaskTableModel(QAbstractTableModel):
             if col == 0:
                 if r.due_at is None:
                     return "—"
-                return jalali.format_date(r.due_at) if r.all_day else jalali.format_datetime(r.due_at)
+                return fmt.date(r.due_at) if r.all_day else fmt.datetime(r.due_at)
             if col == 1:
                 return r.title + (" ↻" if r.recurrence else "")
             if col == 2:
@@ -110,7 +109,7 @@ class TaskTableModel(QAbstractTableModel):
             if col == 6:
                 if not r.referred_by:
                     return ""
-                return f"{r.referred_by} ({jalali.format_date(r.referred_at)})"
+                return f"{r.referred_by} ({fmt.date(r.referred_at)})"
             if col == 7:
                 if r.overdue:
                     return "عقب‌افتاده"
@@ -128,7 +127,7 @@ class TaskTableModel(QAbstractTableModel):
             if r.description:
                 parts.append(r.description)
             if r.referred_by:
-                parts.append(f"ارجاع از {r.referred_by} در {jalali.format_datetime(r.referred_at)}"
+                parts.append(f"ارجاع از {r.referred_by} در {fmt.datetime(r.referred_at)}"
                              + (f": {r.referral_note}" if r.referral_note else ""))
             return "\n".join(parts) or None
         elif role == Qt.ItemDataRole.UserRole:
@@ -323,9 +322,9 @@ class TasksPage(QWidget):
         if 0 <= hh.sortIndicatorSection() < len(TaskTableModel.COLUMNS):
             self.model.sort(hh.sortIndicatorSection(), hh.sortIndicatorOrder())
         n_over = sum(1 for r in rows if r.overdue)
-        text = f"{format_number(len(rows))} کار"
+        text = f"{fmt.num(len(rows))} کار"
         if n_over:
-            text += f"، {format_number(n_over)} عقب‌افتاده"
+            text += f"، {fmt.num(n_over)} عقب‌افتاده"
         self.count_label.setText(text)
         if selected is not None:
             for i, r in enumerate(rows):

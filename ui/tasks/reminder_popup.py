@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from app import fmt
 from app.core.clock import now
 from app.core.errors import UserError
-from app.core.text import format_number
 from app.money import reminders as money_reminders
 from app.tasks import reminders as rm
 from app.tasks import service as tasks
@@ -94,9 +94,9 @@ class ReminderPopup(QDialog):
                 it.setForeground(QBrush(QColor("#b45309")))
             self.list.addItem(it)
         n_missed = sum(1 for r in items if r.missed)
-        head = f"{format_number(len(items))} یادآوری"
+        head = f"{fmt.num(len(items))} یادآوری"
         if n_missed:
-            head += f" ({format_number(n_missed)} مورد وقتی برنامه بسته بود)"
+            head += f" ({fmt.num(n_missed)} مورد وقتی برنامه بسته بود)"
         self.header.setText(head)
         row = next((i for i, r in enumerate(items) if r.id == keep), 0)
         if items:
@@ -118,7 +118,7 @@ class ReminderPopup(QDialog):
             self.hide()
         else:
             self.list.setCurrentRow(min(row, self.list.count() - 1))
-            self.header.setText(f"{format_number(self.list.count())} یادآوری")
+            self.header.setText(f"{fmt.num(self.list.count())} یادآوری")
 
     def open_current(self) -> None:
         r = self.current()
@@ -232,7 +232,7 @@ class ReminderCenter(QObject):
         if len(fresh) == 1:
             title, text = "یادآوری", item_text(fresh[0])
         else:
-            title = f"{format_number(len(fresh))} یادآوری"
+            title = f"{fmt.num(len(fresh))} یادآوری"
             text = "\n".join(item_text(r) for r in fresh[:4])
         self.notifications.append((title, text))
         icon = self._tray_icon()

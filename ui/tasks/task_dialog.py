@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import jalali
+from app import fmt
 from app.core.clock import now
 from app.core.errors import UserError, ValidationError
-from app.core.text import to_ascii_digits, to_persian_digits
+from app.core.text import to_ascii_digits
 from app.tasks import reminders
 from app.tasks import service as ts
 from ui.context import AppContext
@@ -70,7 +70,7 @@ class TimeEdit(QLineEdit):
         return dt.time(h, mi)
 
     def setTime(self, t: dt.time | None) -> None:  # Qt naming
-        self.setText(to_persian_digits(t.strftime("%H:%M")) if t else "")
+        self.setText(fmt.time(t) if t else "")
 
     def keyPressEvent(self, e) -> None:
         if e.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down):
@@ -347,10 +347,10 @@ class TaskDialog(QDialog):
         if d["overdue"]:
             parts.append("<span style='color:#dc2626'>عقب‌افتاده</span>")
         if d["done_at"]:
-            parts.append(f"انجام در {jalali.format_datetime(d['done_at'])}"
+            parts.append(f"انجام در {fmt.datetime(d['done_at'])}"
                          + (f" توسط {d['done_by_name']}" if d["done_by_name"] else ""))
         if d["created_by_name"]:
-            parts.append(f"ثبت‌کننده: {d['created_by_name']} ({jalali.format_datetime(d['created_at'])})")
+            parts.append(f"ثبت‌کننده: {d['created_by_name']} ({fmt.datetime(d['created_at'])})")
         self.status_label.setText(" — ".join(parts))
         self.done_btn.setText("باز کردن دوباره" if d["status"] == "done" else "انجام شد")
         self.refer_btn.setEnabled(d["status"] == "open")
@@ -358,7 +358,7 @@ class TaskDialog(QDialog):
             lines = ["<b>زنجیره ارجاع:</b>"]
             for r in d["referrals"]:
                 reason = f" — «{r.reason}»" if r.reason else ""
-                lines.append(f"{jalali.format_datetime(r.at)} — از {r.from_name or '—'} به {r.to_name}{reason}")
+                lines.append(f"{fmt.datetime(r.at)} — از {r.from_name or '—'} به {r.to_name}{reason}")
             self.chain.setText("<br>".join(lines))
         else:
             self.chain.clear()

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.jalali import JalaliError, format_date, format_long, parse_date
+from app import fmt
+from app.core.jalali import JalaliError, format_long, parse_date
 from app.core.text import to_ascii_digits
 
 logger = logging.getLogger(__name__)
@@ -159,7 +160,7 @@ class JalaliDateEdit(QWidget):
     def setDate(self, d: dt.date | dt.datetime | None) -> None:  # Qt naming
         if isinstance(d, dt.datetime):
             d = d.date()
-        self.line.setText(format_date(d) if d else "")
+        self.line.setText(fmt.date(d) if d else "")
         self.line.setToolTip(format_long(d) if d else self._tip)
         self.show_error(None)
         self._announce(d)
@@ -214,7 +215,7 @@ class JalaliDateEdit(QWidget):
             self.show_error(err)
             return
         if d is not None:
-            pretty = format_date(d)
+            pretty = fmt.date(d)
             if self.line.text() != pretty:
                 self.line.setText(pretty)
         self.line.setToolTip(format_long(d) if d else self._tip)

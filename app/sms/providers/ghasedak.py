@@ -62,7 +62,7 @@ class Ghasedak(Provider):
         if not r or not r.get("MessageId"):
             return Result(local_id, False, kind=OTHER, error="پاسخی برای این شماره نیامد.")
         st = r.get("Status")
-        st = int(st) if str(st).isdigit() else None
+        st = int(str(st)) if str(st).isdigit() else None
         if st is not None and DELIVERY.get(st) == "failed":
             kind = BLACKLIST if st in BLACKLISTED else OTHER
             return Result(local_id, False, str(r["MessageId"]), str(st), kind)

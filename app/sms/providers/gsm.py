@@ -118,7 +118,7 @@ class GsmModem(Provider):
                         out.append(Result(item.local_id, False, ",".join(refs), getattr(e, "code", ""),
                                           getattr(e, "kind", OTHER), getattr(e, "message", str(e))))
                         continue
-                    out.append(Result(item.local_id, False, "", e.code, NUMBER, e.message))
+                    out.append(Result(item.local_id, False, "", getattr(e, "code", ""), NUMBER, getattr(e, "message", str(e))))
                     continue
                 out.append(Result(item.local_id, True, "mr:" + ",".join(refs)))
             return out

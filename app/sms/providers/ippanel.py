@@ -5,6 +5,8 @@ Delivery: `GET /api/report/recipients?bulk_id=` → message_status 0 sent to ope
 2 delivered, 3 not delivered, 4 blacklisted. No lookup by our own id: an interrupted send is "uncertain"."""
 from __future__ import annotations
 
+from typing import Any
+
 from app.sms.providers.base import (
     CREDIT,
     KEY,
@@ -51,6 +53,7 @@ class IPPanel(Provider):
         return e164(self.sender) if self.sender.startswith("0") else "+98" + self.sender.lstrip("+")
 
     def send(self, items: list[Outgoing]) -> list[Result]:
+        body: dict[str, Any]
         if len({i.text for i in items}) == 1:
             body = {"sending_type": "webservice", "from_number": self._from(), "message": items[0].text,
                     "params": {"recipients": [e164(i.number) for i in items]}}

@@ -51,7 +51,7 @@ class Melipayamak(Provider):
         if status == 401:
             raise self.error(KEY, 401)
         if ret != 1:
-            code = int(ret) if str(ret).lstrip("-").isdigit() else -1
+            code = int(str(ret)) if str(ret).lstrip("-").isdigit() else -1
             kind, detail = CODES.get(code, (OTHER, str(data.get("StrRetStatus") or "")))
             raise self.error(kind, code, detail)
         return str(data.get("Value") or "")
@@ -82,8 +82,8 @@ class Melipayamak(Provider):
         for pid in provider_ids:
             status, data = self.http("POST", f"{self.base_url}/GetDeliveries2", form={**self._auth(), "recId": pid})
             v = (data or {}).get("Value")
-            if str(v).lstrip("-").isdigit() and int(v) in DELIVERY:
-                out.append(Delivery(pid, DELIVERY[int(v)], str(v)))
+            if str(v).lstrip("-").isdigit() and int(str(v)) in DELIVERY:
+                out.append(Delivery(pid, DELIVERY[int(str(v))], str(v)))
         return out
 
     def inbox(self) -> list[Inbound]:

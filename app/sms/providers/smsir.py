@@ -54,7 +54,7 @@ class SmsIr(Provider):
         if status == 429:
             raise self.error(LIMIT, code if code is not None else 429)
         if code != 1:
-            kind, detail = CODES.get(int(code) if str(code).lstrip("-").isdigit() else -1,
+            kind, detail = CODES.get(int(str(code)) if str(code).lstrip("-").isdigit() else -1,
                                      (OTHER, str(data.get("message") or "")))
             raise self.error(kind, code if code is not None else status, detail)
         return data.get("data")
