@@ -29,6 +29,7 @@ from app import fmt
 from app.core.clock import now
 from app.core.errors import UserError
 from app.core.text import clean, search_key, to_ascii_digits
+from app.office import audit
 from app.sms import service
 from app.sms.providers import Provider
 from models.base import db
@@ -248,7 +249,19 @@ def requeue(message_ids: Iterable[int], confirm_uncertain: bool = False) -> Requ
         out.ids = [r[0] for r in Message.select(Message.id)
                    .where(Message.id.in_(ids_), Message.state == "queued").tuples()]
         out.skip("state", len(ids_) - len(out.ids))
+        if out.ids:
+            _audit("resend", out.ids, f"ارسال دوباره {fmt.count(len(out.ids), 'پیام')}")
     return out
+
+
+def _audit(action: str, message_ids: list[int], summary: str) -> None:
+    """One entry in the office audit log for a person's action on outbox rows (inside the caller's write)."""
+    rows = list(Message.select(Message.id, Message.recipient, Message.channel)
+                .where(Message.id.in_(message_ids)).order_by(Message.id).limit(5).tuples())
+    if len(message_ids) == 1 and rows:
+        summary += f" به {fmt.phone(rows[0][1]) if rows[0][2] == 'sms' else rows[0][1]}"
+    audit.record(action, "message", message_ids[0] if len(message_ids) == 1 else None, summary,
+                 {"ids": [None, message_ids[:50]]} if len(message_ids) > 1 else None)
 
 
 def _went_already(m: Message) -> bool:
@@ -313,12 +326,24 @@ def resend(message_ids: Iterable[int], confirm_uncertain: bool = False, provider
 @writes
 def mark_sent(message_ids: Iterable[int]) -> int:
     """Uncertain messages the office found in its panel's report: recorded as sent, never sent again."""
-    return (Message.update(state="sent", status_code=MARKED_SENT_CODE, error="", sent_at=now())
-            .where(Message.id.in_(list(message_ids)), Message.state == "uncertain").execute())
+    ids_ = list(message_ids)
+    chosen = [r[0] for r in Message.select(Message.id).where(Message.id.in_(ids_), Message.state == "uncertain")
+              .order_by(Message.id).tuples()]
+    n = (Message.update(state="sent", status_code=MARKED_SENT_CODE, error="", sent_at=now())
+         .where(Message.id.in_(chosen), Message.state == "uncertain").execute()) if chosen else 0
+    if n:
+        _audit("mark_sent", chosen, f"{fmt.count(n, 'پیام')} نامعلوم «رسیده» ثبت شد")
+    return n
 
 
 @writes
 def dismiss(message_ids: Iterable[int]) -> int:
     """Failed, uncertain or waiting messages that should not go: set aside (cancelled), never sent."""
-    return (Message.update(state="cancelled", error=DISMISSED_TEXT, claim="")
-            .where(Message.id.in_(list(message_ids)), Message.state.in_(RESENDABLE)).execute())
+    ids_ = list(message_ids)
+    chosen = [r[0] for r in Message.select(Message.id).where(Message.id.in_(ids_), Message.state.in_(RESENDABLE))
+              .order_by(Message.id).tuples()]
+    n = (Message.update(state="cancelled", error=DISMISSED_TEXT, claim="")
+         .where(Message.id.in_(chosen), Message.state.in_(RESENDABLE)).execute()) if chosen else 0
+    if n:
+        _audit("dismiss", chosen, f"{fmt.count(n, 'پیام')} کنار گذاشته شد")
+    return n
