@@ -75,8 +75,10 @@ def smtp_send(msg: EmailMessage, host: str | None = None, port: int | None = Non
 
 def build(to: str, subject: str, body: str, sender: str | None = None, sender_name: str = "") -> EmailMessage:
     sender = sender or settings.get(options.EMAIL_SENDER)
+    sender_name = (sender_name or settings.get(options.EMAIL_SENDER_NAME) or settings.get(options.OFFICE_NAME)
+                   or "")
     msg = EmailMessage()
-    msg["From"] = formataddr((sender_name or settings.get(options.OFFICE_NAME) or "", sender))
+    msg["From"] = formataddr((sender_name, sender))
     msg["To"] = to
     msg["Subject"] = subject
     msg["Message-ID"] = make_msgid(domain=sender.split("@")[-1] if "@" in sender else None)
@@ -113,14 +115,20 @@ def _done(message_id: int, ok: bool, error: str = "") -> None:
 
 
 def send_email(to: str, subject: str, body: str, customer_id: int | None = None, purpose: str = "service",
-               ctx: dict | None = None, **smtp) -> Message:
-    """Render merge fields, write the row, send, record the outcome (a failure raises its Persian reason)."""
+               ctx: dict | None = None, sender: str | None = None, sender_name: str = "", **smtp) -> Message:
+    """Render merge fields, write the row, send, record the outcome (a failure raises its Persian reason).
+    `sender`/`sender_name` and the SMTP keywords override the saved settings (the settings' test send)."""
     to = (to or "").strip()
     if not ADDRESS.fullmatch(to):
         raise EmailError(f"«{to}» نشانی ایمیل درست نیست.", field="to", en="Invalid email address.")
     if OptOut.select().where(OptOut.recipient == to.lower()).exists():
         raise EmailError("این نشانی دریافت پیام را لغو کرده است؛ ایمیلی فرستاده نشد.", en="This address opted out.")
-    if not ADDRESS.fullmatch(settings.get(options.EMAIL_SENDER) or ""):
+    if not subject.strip():
+        raise EmailError("موضوع ایمیل خالی است.", field="subject", en="The subject is empty.")
+    if not body.strip():
+        raise EmailError("متن ایمیل خالی است.", field="body", en="The message is empty.")
+    sender = (sender or settings.get(options.EMAIL_SENDER) or "").strip()
+    if not ADDRESS.fullmatch(sender):
         raise EmailError("نشانی فرستنده ایمیل در تنظیمات وارد نشده است.", en="No sender address is set.")
     values = {**templates.office_context(), **(ctx or {})}
     if customer_id:
@@ -128,10 +136,68 @@ def send_email(to: str, subject: str, body: str, customer_id: int | None = None,
     subject, body = templates.render(subject, values), templates.render(body, values)
     row = _queue(to, subject, body, customer_id, purpose)
     try:
-        smtp_send(build(to, subject, body), **smtp)
+        smtp_send(build(to, subject, body, sender=sender, sender_name=sender_name), **smtp)
     except EmailError as e:
         _done(row.id, False, e.message)
         raise
     _done(row.id, True)
     return Message.get_by_id(row.id)
 
+
+
+# --- settings -------------------------------------------------------------------------------------------------
+
+SECURITY_LABELS = {"starttls": "STARTTLS (معمولاً درگاه ۵۸۷)", "ssl": "SSL/TLS (معمولاً درگاه ۴۶۵)",
+                   "none": "بدون رمزنگاری (فقط درون شبکه دفتر)"}
+
+
+def password_is_set() -> bool:
+    return bool(settings.get(options.EMAIL_PASSWORD))
+
+
+def can_send() -> bool:
+    """An SMTP server and a sender address are set."""
+    return bool(settings.get(options.EMAIL_HOST)) and bool(ADDRESS.fullmatch(settings.get(options.EMAIL_SENDER) or ""))
+
+
+def check_settings(host: str, port, security: str, sender: str) -> dict:
+    """The email settings a person typed, checked: {option: value}, or a Persian UserError naming the field."""
+    from app.core.text import to_ascii_digits
+
+    host, sender = (host or "").strip(), (sender or "").strip()
+    port_text = to_ascii_digits(str(port if port is not None else "")).strip()
+    if not host:
+        raise EmailError("نشانی کارگزار ایمیل (SMTP) را بنویسید، مانند smtp.gmail.com یا mail.example.ir.",
+                         field="host", en="Write the SMTP server.")
+    if any(c.isspace() for c in host) or "@" in host or "/" in host:
+        raise EmailError(f"«{host}» نشانی کارگزار درستی نیست؛ فقط نام کارگزار را بنویسید، مانند mail.example.ir.",
+                         field="host", en="Invalid SMTP server name.")
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise EmailError("درگاه SMTP باید عددی میان ۱ تا ۶۵۵۳۵ باشد (معمولاً ۵۸۷ یا ۴۶۵).", field="port",
+                         en="The SMTP port must be a number from 1 to 65535.")
+    if security not in SECURITY_LABELS:
+        raise EmailError("نوع امنیت اتصال را برگزینید.", field="security", en="Choose the connection security.")
+    if not ADDRESS.fullmatch(sender):
+        raise EmailError(f"«{sender}» نشانی ایمیل درستی برای فرستنده نیست (مانند info@example.ir)."
+                         if sender else "نشانی ایمیل فرستنده را بنویسید (مانند info@example.ir).",
+                         field="sender", en="Invalid sender address.")
+    return {options.EMAIL_HOST: host, options.EMAIL_PORT: int(port_text), options.EMAIL_SECURITY: security,
+            options.EMAIL_SENDER: sender}
+
+
+@writes
+def save_settings(host: str, port, security: str, user: str, sender: str, sender_name: str = "",
+                  password: str | None = None) -> None:
+    """Save the email settings in one transaction; a bad value saves nothing. The password is written only
+    when a new one is given (it is never read back into the screen)."""
+    values = check_settings(host, port, security, sender)
+    values[options.EMAIL_USER] = (user or "").strip()
+    values[options.EMAIL_SENDER_NAME] = (sender_name or "").strip()
+    if password:
+        values[options.EMAIL_PASSWORD] = password
+    for opt, value in values.items():
+        settings.set(opt, value)
+
+
+TEST_SUBJECT = "ایمیل آزمایشی پیوند"
+TEST_BODY = "این ایمیل آزمایشی است: تنظیمات ایمیل نرم‌افزار درست است."
