@@ -145,6 +145,14 @@ def send_email(to: str, subject: str, body: str, customer_id: int | None = None,
 
 
 
+def customer_address(customer_id: int) -> str:
+    """The customer's email address as stored ("" when none)."""
+    from models.core import Customer
+
+    row = Customer.select(Customer.email).where(Customer.id == customer_id).tuples().first()
+    return (row[0] or "").strip() if row else ""
+
+
 # --- settings -------------------------------------------------------------------------------------------------
 
 SECURITY_LABELS = {"starttls": "STARTTLS (معمولاً درگاه ۵۸۷)", "ssl": "SSL/TLS (معمولاً درگاه ۴۶۵)",

@@ -85,3 +85,75 @@ def test_test_send_reaches_the_server_or_says_why_not(qtbot, panel, smtp_server)
     assert panel.test_status.text().startswith("ارسال آزمایشی انجام نشد")
     assert "گذرواژه" in panel.test_status.text()
     assert Message.select().where(Message.channel == "email").count() == 2
+
+
+@pytest.fixture
+def office_mail(db, smtp_server):
+    settings.set("office.name", "بازرگانی پیوند")
+    settings.set("email.host", "127.0.0.1")
+    settings.set("email.port", smtp_server.port)
+    settings.set("email.security", "none")
+    settings.set("email.user", "office")
+    settings.set("email.password", "s3cret")
+    settings.set("email.sender", "info@peyvand.ir")
+    return smtp_server
+
+
+def test_customer_file_email_button_and_dialog(qtbot, office_mail, tmp_path):
+    from app.customers import timeline
+    from app.sms import templates
+    from tests.sms.conftest import customer
+    from ui.context import AppContext
+    from ui.customers.file import CustomerFileWindow
+
+    maryam = customer("مریم", "احمدی", "09121111111", title="خانم", email="maryam@example.ir")
+    ali = customer("علی", "رضایی", "09122222222", title="آقای")
+    templates.save_template("یادآوری مانده", "{نام} گرامی،\nمانده حساب شما {مانده} است.\n{نام_دفتر}",
+                            channel="email", subject="مانده حساب {نام}")
+    templates.save_template("پیامک سلام", "سلام {نام}")                     # an SMS template: not offered
+
+    w = CustomerFileWindow(AppContext(), ali.id)
+    qtbot.addWidget(w)
+    assert w.email_button.isHidden()                 # no address, no button
+    w = CustomerFileWindow(AppContext(), maryam.id)
+    qtbot.addWidget(w)
+    assert not w.email_button.isHidden()
+    dlg = w.send_email()
+    qtbot.addWidget(dlg)
+    assert dlg.address.text() == "maryam@example.ir"
+    combo = dlg.editor.template_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == ["— الگوی ایمیل —", "یادآوری مانده"]
+    combo.setCurrentIndex(1)
+    assert dlg.editor.subject_text() == "مانده حساب {نام}"
+    assert dlg.editor.preview_subject.text() == "موضوع: مانده حساب خانم مریم احمدی"
+    assert "خانم مریم احمدی گرامی" in dlg.editor.bubble.text()
+    dlg.resize(1000, 600)
+    shot(dlg, tmp_path, "email-dialog")
+
+    dlg.address.setText("maryam at example")
+    assert dlg.send() is None and "نشانی ایمیل درست نیست" in dlg.status.text()
+    assert not office_mail.received
+    dlg.address.setText("maryam@example.ir")
+    op = dlg.send()
+    qtbot.waitUntil(lambda: not op.running, timeout=15_000)
+    assert dlg.status.text() == "ایمیل به maryam@example.ir فرستاده شد.", dlg.status.text()
+    parsed = email.message_from_bytes(office_mail.received[0], policy=policy.default)
+    assert parsed["Subject"] == "مانده حساب خانم مریم احمدی" and parsed["To"] == "maryam@example.ir"
+    assert "بازرگانی پیوند" in parsed.get_body(("plain",)).get_content()
+    m = Message.get(Message.channel == "email")
+    assert (m.customer_id, m.state, m.subject) == (maryam.id, "sent", "مانده حساب خانم مریم احمدی")
+    assert timeline.entries(maryam.id, kinds=["email_out"])
+
+    settings.set("email.password", "wrong")
+    op = dlg.send()
+    qtbot.waitUntil(lambda: not op.running, timeout=15_000)
+    assert dlg.status.text().startswith("ایمیل فرستاده نشد") and "گذرواژه" in dlg.status.text()
+    assert Message.select().where(Message.channel == "email", Message.state == "failed").count() == 1
+
+
+def test_the_dialog_says_when_email_is_not_set_up(qtbot, db):
+    from ui.sms.email_dialog import SendEmailDialog
+
+    dlg = SendEmailDialog(address="a@example.ir")
+    qtbot.addWidget(dlg)
+    assert "تنظیمات › ایمیل" in dlg.status.text()
