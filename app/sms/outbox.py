@@ -54,6 +54,7 @@ PERIODS: dict[str, tuple[str, int | None]] = {
 }
 SHORT_LABELS = {"uncertain": "نامعلوم"}
 RESENDABLE = ("failed", "uncertain", "queued")
+CHANNELS = {"sms": "پیامک", "email": "ایمیل"}
 DUPLICATE_WINDOW = dt.timedelta(days=3)
 DISMISSED_TEXT = "به دست کاربر کنار گذاشته شد؛ فرستاده نمی‌شود."
 MARKED_SENT_CODE = "manual"
@@ -66,10 +67,11 @@ class OutboxFilter:
     text: str = ""                  # a number, a customer's name, or words of the text
     campaign_id: int | None = None
     customer_id: int | None = None
+    channel: str = ""               # "" both, "sms" or "email"
 
 
 def _conditions(f: OutboxFilter, states: bool = True) -> list:
-    conds = [Message.channel == "sms"]
+    conds = [Message.channel == f.channel if f.channel in CHANNELS else Message.channel.in_(tuple(CHANNELS))]
     wanted = STATE_FILTERS.get(f.state, ("", ()))[1]
     if states and wanted:
         conds.append(Message.state.in_(wanted))
@@ -84,12 +86,14 @@ def _conditions(f: OutboxFilter, states: bool = True) -> list:
     text = clean(f.text)
     if text:
         ascii_text = to_ascii_digits(text).replace(" ", "").replace("-", "").lstrip("+")
-        if ascii_text.isdigit() and len(ascii_text) >= 3:              # part of a number, as typed
+        if "@" in text:                                                 # an email address, or part of one
+            conds.append(Message.recipient.contains(text.lower()))
+        elif ascii_text.isdigit() and len(ascii_text) >= 3:            # part of a number, as typed
             number = "0" + ascii_text[2:] if ascii_text.startswith("98") and len(ascii_text) > 10 else ascii_text
             conds.append(Message.recipient.contains(number))
         else:
             named = Customer.select(Customer.id).where(Customer.search_text.contains(search_key(text)))
-            conds.append(Message.body.contains(text) | Message.customer.in_(named))
+            conds.append(Message.body.contains(text) | Message.subject.contains(text) | Message.customer.in_(named))
     return conds
 
 
@@ -156,6 +160,8 @@ class Row:
     state: str
     error: str
     origin: str
+    channel: str = "sms"
+    subject: str = ""
 
     @property
     def state_label(self) -> str:
@@ -164,10 +170,17 @@ class Row:
 
     @property
     def resendable(self) -> bool:
-        return self.state in RESENDABLE
+        """Sent again from this screen: SMS only (an email that did not go is written again from the file)."""
+        return self.state in RESENDABLE and self.channel == "sms"
+
+    @property
+    def recipient_text(self) -> str:
+        return fmt.phone(self.recipient) if self.channel == "sms" else self.recipient
 
 
-def _origin(auto_key: str | None, campaign: str | None) -> str:
+def _origin(auto_key: str | None, campaign: str | None, channel: str = "sms") -> str:
+    if channel == "email":
+        return "ایمیل " + ("گروهی" if campaign is not None else "تکی")
     if auto_key:
         from app import options
 
@@ -192,7 +205,8 @@ def rows(message_ids: Iterable[int]) -> dict[int, Row]:
         c = getattr(m, "who", None) if m.customer_id else None
         camp = m.camp.name if m.campaign_id and getattr(m, "camp", None) else None
         out[m.id] = Row(m.id, m.created_at, m.sent_at, m.recipient, m.customer_id, c.display_name if c else "",
-                        m.body, m.parts, m.state, m.error, _origin(m.auto_key, camp))
+                        m.body, m.parts, m.state, m.error, _origin(m.auto_key, camp, m.channel), m.channel,
+                        m.subject)
     return out
 
 

@@ -157,3 +157,44 @@ def test_the_dialog_says_when_email_is_not_set_up(qtbot, db):
     dlg = SendEmailDialog(address="a@example.ir")
     qtbot.addWidget(dlg)
     assert "تنظیمات › ایمیل" in dlg.status.text()
+
+
+def test_the_outbox_shows_email_rows_beside_sms(qtbot, office_mail, kavenegar, tmp_path):
+    from app.sms import service
+    from app.sms.email import send_email
+    from tests.sms.conftest import customer
+    from ui.context import AppContext
+    from ui.sms.page import SmsPage
+
+    settings.set("sms.provider", "kavenegar")
+    settings.set("sms.key", "test-key")
+    settings.set("sms.sender", "10004346")
+    settings.set("sms.base_url", kavenegar.url)
+    maryam = customer("مریم", "احمدی", "09121111111", title="خانم", email="maryam@example.ir")
+    service.send_now("09121111111", "سلام")
+    send_email("maryam@example.ir", "فاکتور {نام}", "فاکتور شما صادر شد.", customer_id=maryam.id)
+    settings.set("email.password", "wrong")
+    with pytest.raises(Exception, match="گذرواژه"):
+        send_email("maryam@example.ir", "یادآوری", "متن")
+    page = SmsPage(AppContext())
+    qtbot.addWidget(page)
+    page.resize(1200, 500)
+    page.show()
+    m = page.model
+    assert m.total == 3
+    shown = {m.data(m.index(r, 2)): m.data(m.index(r, 3)) for r in range(m.rowCount())}
+    assert shown["maryam@example.ir"] in ("فاکتور خانم مریم احمدی: فاکتور شما صادر شد.", "یادآوری: متن")
+    assert "۰۹۱۲" in "".join(shown)                   # the SMS row keeps its number
+    failed = [r for r in range(m.rowCount()) if m.row(r).state == "failed"]
+    assert m.data(m.index(failed[0], 5)) == "ایمیل تکی"
+    page.select_rows(failed)
+    assert not page.resend_btn.isEnabled()             # an email is written again from the customer file
+    page.channel.setCurrentIndex(page.channel.findData("email"))
+    assert m.total == 2
+    page.channel.setCurrentIndex(page.channel.findData("sms"))
+    assert m.total == 1
+    page.channel.setCurrentIndex(0)
+    page.search.setText("maryam@")
+    page.reload()
+    assert m.total == 2
+    shot(page, tmp_path, "outbox-email")
