@@ -198,3 +198,40 @@ def test_the_outbox_shows_email_rows_beside_sms(qtbot, office_mail, kavenegar, t
     page.reload()
     assert m.total == 2
     shot(page, tmp_path, "outbox-email")
+
+
+def test_group_send_by_email(qtbot, office_mail, tmp_path):
+    from app.sms import service
+    from tests.sms.conftest import customer
+    from ui.sms.group_send import GroupSendDialog
+
+    people = [customer("مریم", "احمدی", "09121111111", title="خانم", email="maryam@example.ir", tags=["vip"]),
+              customer("علی", "رضایی", "09122222222", title="آقای", email="ali@example.ir", tags=["vip"]),
+              customer("سارا", "نوری", "09123333333", email="Maryam@Example.ir", tags=["vip"]),   # the same address
+              customer("رضا", "کریمی", "09124444444", email="reza@example.ir", tags=["vip"]),
+              customer("نیما", "صادقی", "09125555555", tags=["vip"])]                          # no address
+    service.opt_out("reza@example.ir")
+    dlg = GroupSendDialog()
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.tag.setCurrentIndex(dlg.tag.findData("vip"))
+    dlg.channel.setCurrentIndex(dlg.channel.findData("email"))
+    assert dlg.editor.isHidden() and not dlg.email_editor.isHidden()
+    assert dlg.plan.total == 2 and (dlg.plan.opted_out, dlg.plan.duplicates, dlg.plan.no_address) == (1, 1, 1)
+    assert "۱ مشتری نشانی ایمیل ندارند" in dlg.plan_label.text()
+    assert dlg.model.headerData(1, __import__("PySide6.QtCore").QtCore.Qt.Orientation.Horizontal) == "نشانی ایمیل"
+    assert {dlg.model.data(dlg.model.index(r, 1)) for r in range(2)} == {"maryam@example.ir", "ali@example.ir"}
+    dlg.email_editor.subject.setText("دعوت {نام}")
+    dlg.email_editor.body.setPlainText("{نام} گرامی، نمایشگاه از شنبه باز است.")
+    shot(dlg, tmp_path, "email-group-send")
+    asked = []
+    dlg.ask = lambda text: asked.append(text) or True
+    dlg.send_button.click()
+    qtbot.waitUntil(lambda: dlg.summary is not None, timeout=15_000)
+    assert "۲ گیرنده" in asked[0]
+    assert dlg.summary.sent == 2 and len(office_mail.received) == 2, dlg.status.text()
+    subjects = sorted(email.message_from_bytes(m, policy=policy.default)["Subject"] for m in office_mail.received)
+    assert subjects == ["دعوت آقای علی رضایی", "دعوت خانم مریم احمدی"]
+    rows = list(Message.select().where(Message.campaign == dlg.campaign_id))
+    assert {(m.channel, m.state, m.customer_id) for m in rows} == {("email", "sent", people[0].id),
+                                                                    ("email", "sent", people[1].id)}
