@@ -310,6 +310,19 @@ def test_outbox_queries_on_both_databases(anydb, kavenegar):
     assert outbox.requeue(unsure[:1]).skipped == {"confirm": 1}
     assert outbox.mark_sent(unsure[:2]) == 2 and outbox.dismiss(failed_ids[2:5]) == 3
     assert outbox.counts(outbox.OutboxFilter()) == {"sent": 25, "failed": 15, "uncertain": 18, "cancelled": 3}
+    from models.office import AuditLog
+
+    assert [a.action for a in AuditLog.select().where(AuditLog.entity == "message").order_by(AuditLog.id)] == [
+        "resend", "mark_sent", "dismiss"]
+    mail = Message.create(channel="email", local_id=99_999, recipient="maryam@example.ir", customer=c.id,
+                          subject="فاکتور شما", body="صادر شد", state="failed", created_at=clock.now())
+    assert outbox.ids(outbox.OutboxFilter(channel="email")) == [mail.id]
+    assert outbox.ids(outbox.OutboxFilter(text="maryam@")) == [mail.id]
+    assert outbox.ids(outbox.OutboxFilter(text="فاکتور شما")) == [mail.id]
+    assert mail.id not in outbox.ids(outbox.OutboxFilter(channel="sms"))
+    r = outbox.rows([mail.id])[mail.id]
+    assert (r.recipient_text, r.origin, r.resendable) == ("maryam@example.ir", "ایمیل تکی", False)
+    assert outbox.counts(outbox.OutboxFilter())["failed"] == 16
     clock.set_now(None)
 
 
