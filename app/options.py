@@ -224,6 +224,7 @@ EMAIL_SECURITY = declare("email.security", str, "starttls", "امنیت اتصا
 EMAIL_USER = declare("email.user", str, "", "نام کاربری SMTP")
 EMAIL_PASSWORD = declare("email.password", str, "", "گذرواژه SMTP")
 EMAIL_SENDER = declare("email.sender", str, "", "نشانی فرستنده")
+EMAIL_SENDER_NAME = declare("email.sender_name", str, "", "نام فرستنده (خالی: نام شرکت)")
 
 # automatic messages (app/sms/automatic.py): each kind has its switch, its text and the moment it was switched on
 SMS_AUTO_KINDS = ("birthday", "anniversary", "cheque", "invoice", "missed_call", "survey")

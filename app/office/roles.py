@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "audit.view": ("دیدن گزارش رویدادها", "دیدن گزارش رویدادها"),
     "handover": ("واگذاری کار همکاران", "واگذاری مشتریان و کارهای همکار"),
     "users.manage": ("مدیریت کاربران و نقش‌ها", "مدیریت کاربران و نقش‌ها"),
+    "messages.group": ("ارسال گروهی پیامک و ایمیل", "ارسال گروهی پیامک یا ایمیل"),
 }
 ADMIN = "admin"
 ROLE_ORDER = ("admin", "manager", "sales", "reception")

@@ -29,6 +29,7 @@ from app import fmt
 from app.core.clock import now
 from app.core.errors import UserError
 from app.core.text import clean, search_key, to_ascii_digits
+from app.office import audit
 from app.sms import service
 from app.sms.providers import Provider
 from models.base import db
@@ -53,6 +54,7 @@ PERIODS: dict[str, tuple[str, int | None]] = {
 }
 SHORT_LABELS = {"uncertain": "نامعلوم"}
 RESENDABLE = ("failed", "uncertain", "queued")
+CHANNELS = {"sms": "پیامک", "email": "ایمیل"}
 DUPLICATE_WINDOW = dt.timedelta(days=3)
 DISMISSED_TEXT = "به دست کاربر کنار گذاشته شد؛ فرستاده نمی‌شود."
 MARKED_SENT_CODE = "manual"
@@ -65,10 +67,11 @@ class OutboxFilter:
     text: str = ""                  # a number, a customer's name, or words of the text
     campaign_id: int | None = None
     customer_id: int | None = None
+    channel: str = ""               # "" both, "sms" or "email"
 
 
 def _conditions(f: OutboxFilter, states: bool = True) -> list:
-    conds = [Message.channel == "sms"]
+    conds = [Message.channel == f.channel if f.channel in CHANNELS else Message.channel.in_(tuple(CHANNELS))]
     wanted = STATE_FILTERS.get(f.state, ("", ()))[1]
     if states and wanted:
         conds.append(Message.state.in_(wanted))
@@ -83,12 +86,14 @@ def _conditions(f: OutboxFilter, states: bool = True) -> list:
     text = clean(f.text)
     if text:
         ascii_text = to_ascii_digits(text).replace(" ", "").replace("-", "").lstrip("+")
-        if ascii_text.isdigit() and len(ascii_text) >= 3:              # part of a number, as typed
+        if "@" in text:                                                 # an email address, or part of one
+            conds.append(Message.recipient.contains(text.lower()))
+        elif ascii_text.isdigit() and len(ascii_text) >= 3:            # part of a number, as typed
             number = "0" + ascii_text[2:] if ascii_text.startswith("98") and len(ascii_text) > 10 else ascii_text
             conds.append(Message.recipient.contains(number))
         else:
             named = Customer.select(Customer.id).where(Customer.search_text.contains(search_key(text)))
-            conds.append(Message.body.contains(text) | Message.customer.in_(named))
+            conds.append(Message.body.contains(text) | Message.subject.contains(text) | Message.customer.in_(named))
     return conds
 
 
@@ -155,6 +160,8 @@ class Row:
     state: str
     error: str
     origin: str
+    channel: str = "sms"
+    subject: str = ""
 
     @property
     def state_label(self) -> str:
@@ -163,10 +170,17 @@ class Row:
 
     @property
     def resendable(self) -> bool:
-        return self.state in RESENDABLE
+        """Sent again from this screen: SMS only (an email that did not go is written again from the file)."""
+        return self.state in RESENDABLE and self.channel == "sms"
+
+    @property
+    def recipient_text(self) -> str:
+        return fmt.phone(self.recipient) if self.channel == "sms" else self.recipient
 
 
-def _origin(auto_key: str | None, campaign: str | None) -> str:
+def _origin(auto_key: str | None, campaign: str | None, channel: str = "sms") -> str:
+    if channel == "email":
+        return "ایمیل " + ("گروهی" if campaign is not None else "تکی")
     if auto_key:
         from app import options
 
@@ -191,7 +205,8 @@ def rows(message_ids: Iterable[int]) -> dict[int, Row]:
         c = getattr(m, "who", None) if m.customer_id else None
         camp = m.camp.name if m.campaign_id and getattr(m, "camp", None) else None
         out[m.id] = Row(m.id, m.created_at, m.sent_at, m.recipient, m.customer_id, c.display_name if c else "",
-                        m.body, m.parts, m.state, m.error, _origin(m.auto_key, camp))
+                        m.body, m.parts, m.state, m.error, _origin(m.auto_key, camp, m.channel), m.channel,
+                        m.subject)
     return out
 
 
@@ -248,7 +263,19 @@ def requeue(message_ids: Iterable[int], confirm_uncertain: bool = False) -> Requ
         out.ids = [r[0] for r in Message.select(Message.id)
                    .where(Message.id.in_(ids_), Message.state == "queued").tuples()]
         out.skip("state", len(ids_) - len(out.ids))
+        if out.ids:
+            _audit("resend", out.ids, f"ارسال دوباره {fmt.count(len(out.ids), 'پیام')}")
     return out
+
+
+def _audit(action: str, message_ids: list[int], summary: str) -> None:
+    """One entry in the office audit log for a person's action on outbox rows (inside the caller's write)."""
+    rows = list(Message.select(Message.id, Message.recipient, Message.channel)
+                .where(Message.id.in_(message_ids)).order_by(Message.id).limit(5).tuples())
+    if len(message_ids) == 1 and rows:
+        summary += f" به {fmt.phone(rows[0][1]) if rows[0][2] == 'sms' else rows[0][1]}"
+    audit.record(action, "message", message_ids[0] if len(message_ids) == 1 else None, summary,
+                 {"ids": [None, message_ids[:50]]} if len(message_ids) > 1 else None)
 
 
 def _went_already(m: Message) -> bool:
@@ -313,12 +340,24 @@ def resend(message_ids: Iterable[int], confirm_uncertain: bool = False, provider
 @writes
 def mark_sent(message_ids: Iterable[int]) -> int:
     """Uncertain messages the office found in its panel's report: recorded as sent, never sent again."""
-    return (Message.update(state="sent", status_code=MARKED_SENT_CODE, error="", sent_at=now())
-            .where(Message.id.in_(list(message_ids)), Message.state == "uncertain").execute())
+    ids_ = list(message_ids)
+    chosen = [r[0] for r in Message.select(Message.id).where(Message.id.in_(ids_), Message.state == "uncertain")
+              .order_by(Message.id).tuples()]
+    n = (Message.update(state="sent", status_code=MARKED_SENT_CODE, error="", sent_at=now())
+         .where(Message.id.in_(chosen), Message.state == "uncertain").execute()) if chosen else 0
+    if n:
+        _audit("mark_sent", chosen, f"{fmt.count(n, 'پیام')} نامعلوم «رسیده» ثبت شد")
+    return n
 
 
 @writes
 def dismiss(message_ids: Iterable[int]) -> int:
     """Failed, uncertain or waiting messages that should not go: set aside (cancelled), never sent."""
-    return (Message.update(state="cancelled", error=DISMISSED_TEXT, claim="")
-            .where(Message.id.in_(list(message_ids)), Message.state.in_(RESENDABLE)).execute())
+    ids_ = list(message_ids)
+    chosen = [r[0] for r in Message.select(Message.id).where(Message.id.in_(ids_), Message.state.in_(RESENDABLE))
+              .order_by(Message.id).tuples()]
+    n = (Message.update(state="cancelled", error=DISMISSED_TEXT, claim="")
+         .where(Message.id.in_(chosen), Message.state.in_(RESENDABLE)).execute()) if chosen else 0
+    if n:
+        _audit("dismiss", chosen, f"{fmt.count(n, 'پیام')} کنار گذاشته شد")
+    return n

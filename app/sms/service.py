@@ -181,7 +181,10 @@ def queue_group(customer_ids: Iterable[int], body: str, purpose: str = "service"
                 segment: str = "", user: int | None = None,
                 progress: Callable[[int, int], None] | None = None) -> tuple[int, Plan]:
     """Queue one message per recipient of a group send, all in one transaction (all or none are queued).
-    Returns the campaign id and the plan (who was left out, and why)."""
+    Returns the campaign id and the plan (who was left out, and why). Only a role with «messages.group»."""
+    from app.office import roles
+
+    roles.require("messages.group")
     if not (body or "").strip():
         raise UserError("متن پیام خالی است.", field="body", en="The message is empty.")
     p = plan(customer_ids)

@@ -107,3 +107,34 @@ def test_invoice_buttons_follow_the_role(role, hidden, db, qtbot):
         assert editor.btn_save_issue.isEnabled() == may_issue and editor.btn_save.isEnabled()
         if not may_issue:
             assert editor.btn_save_issue.toolTip() == "نقش «کارآموز» اجازه صدور فاکتور را ندارد."
+
+
+@pytest.mark.parametrize("role, allowed", [("admin", True), ("manager", True), ("sales", False),
+                                           ("reception", False)])
+def test_group_send_follows_the_role(role, allowed, customer, qtbot):
+    """The «پیامک» section is for everyone (one message to a customer), the group send only for roles with
+    «messages.group» (admin and manager get it by migration 16): hidden on the SMS page and the customer list,
+    and refused by the service."""
+    from app.core.errors import PermissionDenied
+    from app.sms import service
+    from ui.context import AppContext
+    from ui.customers.page import CustomersPage
+    from ui.office.restrict import restrict, section_allowed
+    from ui.sms.page import SmsPage
+
+    uid = make_user(f"همکار {role}", f"u_{role}", role)
+    with as_user(uid):
+        assert section_allowed("sms")
+        sms = SmsPage(AppContext(user_id=uid))
+        qtbot.addWidget(sms)
+        assert ("group_btn" in restrict(sms)) == (not allowed)
+        assert sms.group_btn.isHidden() == (not allowed) and not sms.single_btn.isHidden()
+        page = CustomersPage(AppContext(user_id=uid))
+        qtbot.addWidget(page)
+        assert ("sms_btn" in restrict(page)) == (not allowed)
+        if allowed:
+            camp, plan = service.queue_group([customer], "سلام {نام}")
+            assert plan.total == 1
+        else:
+            with pytest.raises(PermissionDenied, match="ارسال گروهی پیامک یا ایمیل"):
+                service.queue_group([customer], "سلام {نام}")

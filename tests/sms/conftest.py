@@ -50,3 +50,11 @@ def customer(first="علی", last="رضایی", mobile="09121234567", **kw):
 
     phones = [{"raw": mobile, "label": "mobile"}] if mobile else []
     return cs.create_customer({"kind": "person", "first_name": first, "last_name": last, "phones": phones, **kw})
+
+
+@pytest.fixture
+def smtp_server():
+    """A local SMTP server that wants the password «s3cret»."""
+    f = fakes.SMTPServer(password="s3cret").start()
+    yield f
+    f.stop()

@@ -2,8 +2,10 @@
 envelopes, error codes), count what they receive per number, and can be told to refuse with a given code."""
 from __future__ import annotations
 
+import base64
 import itertools
 import json
+import socketserver
 import threading
 import time
 import urllib.parse
@@ -286,3 +288,74 @@ class FakeIPPanel(Fake):
             return 200, {"data": [{"recipient": r, "message_status": self.delivery.get(r, 0)} for r in recips],
                          "meta": {"status": True, "message": "انجام شد", "message_code": "200-1"}}
         return 404, {"data": None, "meta": {"status": False, "message": "not found"}}
+
+
+# --- SMTP ------------------------------------------------------------------------------------------------------
+
+class SMTPHandler(socketserver.StreamRequestHandler):
+    """A small SMTP server on 127.0.0.1: EHLO, AUTH (checks the password), MAIL/RCPT (a recipient with
+    "refused" in it is refused), DATA; what it receives is kept in `server.received`."""
+
+    def handle(self):
+        srv = self.server
+        self.wfile.write(b"220 fake ESMTP\r\n")
+        data_mode, lines = False, []
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            if data_mode:
+                if line in (b".\r\n", b".\n"):
+                    data_mode = False
+                    srv.received.append(b"".join(lines))
+                    lines = []
+                    self.wfile.write(b"250 queued\r\n")
+                else:
+                    lines.append(line[1:] if line.startswith(b"..") else line)
+                continue
+            cmd = line.strip().upper()
+            if cmd.startswith((b"EHLO", b"HELO")):
+                self.wfile.write(b"250-fake\r\n250 AUTH PLAIN LOGIN\r\n")
+            elif cmd.startswith(b"AUTH"):
+                ok = srv.password is None or srv.password.encode() in base64.b64decode(
+                    line.split()[-1])
+                self.wfile.write(b"235 ok\r\n" if ok else b"535 bad credentials\r\n")
+            elif cmd.startswith(b"RCPT") and b"refused" in cmd.lower():
+                self.wfile.write(b"550 no such user\r\n")
+            elif cmd.startswith((b"MAIL", b"RCPT", b"RSET", b"NOOP")):
+                self.wfile.write(b"250 ok\r\n")
+            elif cmd == b"DATA":
+                data_mode = True
+                self.wfile.write(b"354 go\r\n")
+            elif cmd == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"502 no\r\n")
+
+
+class SMTPServer(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def __init__(self, ctx=None, password=None):
+        super().__init__(("127.0.0.1", 0), SMTPHandler)
+        self.received, self.ctx, self.password = [], ctx, password
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        if self.ctx:
+            sock = self.ctx.wrap_socket(sock, server_side=True)
+        return sock, addr
+
+    def start(self) -> SMTPServer:
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]

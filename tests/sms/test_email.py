@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import shutil
-import socketserver
 import ssl
 import subprocess
 import threading
@@ -17,60 +16,7 @@ from app.customers import timeline
 from app.sms.email import EmailError, send_email
 from models.messaging import Message
 from tests.sms.conftest import customer
-
-
-class SMTPHandler(socketserver.StreamRequestHandler):
-    def handle(self):
-        srv = self.server
-        self.wfile.write(b"220 fake ESMTP\r\n")
-        data_mode, lines = False, []
-        while True:
-            line = self.rfile.readline()
-            if not line:
-                return
-            if data_mode:
-                if line in (b".\r\n", b".\n"):
-                    data_mode = False
-                    srv.received.append(b"".join(lines))
-                    lines = []
-                    self.wfile.write(b"250 queued\r\n")
-                else:
-                    lines.append(line[1:] if line.startswith(b"..") else line)
-                continue
-            cmd = line.strip().upper()
-            if cmd.startswith((b"EHLO", b"HELO")):
-                self.wfile.write(b"250-fake\r\n250 AUTH PLAIN LOGIN\r\n")
-            elif cmd.startswith(b"AUTH"):
-                ok = srv.password is None or srv.password.encode() in __import__("base64").b64decode(
-                    line.split()[-1])
-                self.wfile.write(b"235 ok\r\n" if ok else b"535 bad credentials\r\n")
-            elif cmd.startswith(b"RCPT") and b"refused" in cmd.lower():
-                self.wfile.write(b"550 no such user\r\n")
-            elif cmd.startswith((b"MAIL", b"RCPT", b"RSET", b"NOOP")):
-                self.wfile.write(b"250 ok\r\n")
-            elif cmd == b"DATA":
-                data_mode = True
-                self.wfile.write(b"354 go\r\n")
-            elif cmd == b"QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:
-                self.wfile.write(b"502 no\r\n")
-
-
-class Server(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
-    def __init__(self, ctx=None, password=None):
-        super().__init__(("127.0.0.1", 0), SMTPHandler)
-        self.received, self.ctx, self.password = [], ctx, password
-
-    def get_request(self):
-        sock, addr = super().get_request()
-        if self.ctx:
-            sock = self.ctx.wrap_socket(sock, server_side=True)
-        return sock, addr
+from tests.sms.fakes import SMTPServer as Server
 
 
 @pytest.fixture(autouse=True)

@@ -310,4 +310,43 @@ def test_outbox_queries_on_both_databases(anydb, kavenegar):
     assert outbox.requeue(unsure[:1]).skipped == {"confirm": 1}
     assert outbox.mark_sent(unsure[:2]) == 2 and outbox.dismiss(failed_ids[2:5]) == 3
     assert outbox.counts(outbox.OutboxFilter()) == {"sent": 25, "failed": 15, "uncertain": 18, "cancelled": 3}
+    from models.office import AuditLog
+
+    assert [a.action for a in AuditLog.select().where(AuditLog.entity == "message").order_by(AuditLog.id)] == [
+        "resend", "mark_sent", "dismiss"]
+    mail = Message.create(channel="email", local_id=99_999, recipient="maryam@example.ir", customer=c.id,
+                          subject="فاکتور شما", body="صادر شد", state="failed", created_at=clock.now())
+    assert outbox.ids(outbox.OutboxFilter(channel="email")) == [mail.id]
+    assert outbox.ids(outbox.OutboxFilter(text="maryam@")) == [mail.id]
+    assert outbox.ids(outbox.OutboxFilter(text="فاکتور شما")) == [mail.id]
+    assert mail.id not in outbox.ids(outbox.OutboxFilter(channel="sms"))
+    r = outbox.rows([mail.id])[mail.id]
+    assert (r.recipient_text, r.origin, r.resendable) == ("maryam@example.ir", "ایمیل تکی", False)
+    assert outbox.counts(outbox.OutboxFilter())["failed"] == 16
     clock.set_now(None)
+
+
+def test_resend_mark_sent_and_set_aside_are_in_the_audit_log(qtbot, page, kavenegar):
+    from models.office import AuditLog
+    from tests.office.helpers import as_user, make_user
+
+    failed = _failed(kavenegar, MARYAM, "یادآوری جلسه")
+    unsure = _uncertain(REZA, "قرار فردا لغو شد")
+    other = _failed(kavenegar, ALI, "اطلاعیه")
+    uid = make_user("سارا محمدی", "sara", "manager")
+    with as_user(uid):
+        page.reload()
+        _select(page, [failed.id])
+        page.resend()
+        _wait(qtbot, page)
+        _select(page, [unsure.id])
+        page.mark_sent_btn.click()
+        _select(page, [other.id])
+        page.dismiss_btn.click()
+        outbox.dismiss([other.id])                  # nothing left to set aside: no entry
+    log = list(AuditLog.select().where(AuditLog.entity == "message").order_by(AuditLog.id))
+    assert [(e.action, e.entity_id, e.user_name) for e in log] == [
+        ("resend", failed.id, "سارا محمدی"), ("mark_sent", unsure.id, "سارا محمدی"),
+        ("dismiss", other.id, "سارا محمدی")]
+    assert "ارسال دوباره" in log[0].summary and "۰۹۱۲" in log[0].summary
+    assert "رسیده" in log[1].summary and "کنار گذاشته" in log[2].summary

@@ -198,13 +198,17 @@ class CustomerFileWindow(QWidget):
         self.merge_button = QPushButton("ادغام با مشتری دیگر…")
         self.sms_button = QPushButton("پیامک")
         self.sms_button.setToolTip("فرستادن پیامک به همراه این مشتری")
+        self.email_button = QPushButton("ایمیل")
+        self.email_button.setToolTip("فرستادن ایمیل به نشانی این مشتری")
+        self.email_button.hide()                       # shown when the customer has an address
         self.edit_button.setShortcut(QKeySequence("Ctrl+E"))
         self.note_button.setShortcut(QKeySequence("Ctrl+N"))
         self.call_button.setShortcut(QKeySequence("Ctrl+L"))
         self.edit_button.setToolTip("Ctrl+E")
         self.note_button.setToolTip("Ctrl+N")
         self.call_button.setToolTip("ثبت تماس با این مشتری در تاریخچه (Ctrl+L)")
-        for b in (self.edit_button, self.note_button, self.call_button, self.sms_button, self.merge_button):
+        for b in (self.edit_button, self.note_button, self.call_button, self.sms_button, self.email_button,
+                  self.merge_button):
             top.addWidget(b)
         hl.addLayout(top)
         self.sub_label = QLabel()
@@ -221,6 +225,7 @@ class CustomerFileWindow(QWidget):
         self.call_button.clicked.connect(self.log_call)
         self.merge_button.clicked.connect(self.merge)
         self.sms_button.clicked.connect(self.send_sms)
+        self.email_button.clicked.connect(self.send_email)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.setChildrenCollapsible(False)
@@ -379,6 +384,7 @@ class CustomerFileWindow(QWidget):
         self.sub_label.setText(message)
         for b in (self.edit_button, self.note_button, self.call_button, self.merge_button):
             b.setEnabled(False)
+        self.email_button.hide()
         self.timeline.clear()
 
     def _fill_header(self) -> None:
@@ -388,6 +394,7 @@ class CustomerFileWindow(QWidget):
         shown = f"{title} {name}".strip() if d.get("kind") == "person" else name
         self.name_label.setText(fa_text(shown))
         self.setWindowTitle(f"پرونده مشتری — {name}")
+        self.email_button.setVisible(bool((d.get("email") or "").strip()))
         if self.merged_from:
             self.banner.setText(f"پرونده «{self.merged_from}» در این پرونده ادغام شده است؛ "
                                 "همه شماره‌ها، یادداشت‌ها و تاریخچه آن اینجاست.")
@@ -624,6 +631,14 @@ class CustomerFileWindow(QWidget):
         from ui.sms import send_sms_dialog
 
         dlg = send_sms_dialog(self, customer_id=self.customer_id)
+        self._keep(dlg)
+        return dlg
+
+    def send_email(self):
+        """One email to this customer's address (ui/sms/email_dialog.py), subject and body from the templates."""
+        from ui.sms.email_dialog import send_email_dialog
+
+        dlg = send_email_dialog(self, customer_id=self.customer_id, address=self.data.get("email") or "")
         self._keep(dlg)
         return dlg
 

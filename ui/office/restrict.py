@@ -16,7 +16,8 @@ SECTION_PERMISSIONS = {"invoices": "money.view", "audit": "audit.view"}
 
 # widget class name → {attribute (or "dict.key"): permission}
 BUTTONS = {
-    "CustomersPage": {"export_btn": "export", "merge_btn": "customers.delete"},
+    "CustomersPage": {"export_btn": "export", "merge_btn": "customers.delete", "sms_btn": "messages.group"},
+    "SmsPage": {"group_btn": "messages.group"},
     "InvoicesPage": {"documents.btn_issue": "invoice.issue", "documents.btn_convert": "invoice.issue",
                      "documents.btn_cancel": "invoice.cancel", "documents.btn_correct": "invoice.cancel"},
     "ReportsPage": {"excel_button": "export"},

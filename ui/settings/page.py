@@ -13,13 +13,14 @@ from ui.settings.callerid_panel import CallerIdPanel
 from ui.settings.invoice_panel import InvoicePanel
 from ui.settings.office_panel import OfficePanel
 from ui.settings.watch_panel import WatchPanel
+from ui.sms.email_settings import EmailSettingsPanel
 from ui.sms.settings_panel import SmsSettingsPanel
 
 logger = logging.getLogger(__name__)
 
 # Each panel class takes (ctx, parent) and has a TITLE.
-PANELS = [OfficePanel, UsersPage, CallerIdPanel, WatchPanel, InvoicePanel, SmsSettingsPanel, ServiceSettingsPanel,
-          BackupPanel]
+PANELS = [OfficePanel, UsersPage, CallerIdPanel, WatchPanel, InvoicePanel, SmsSettingsPanel, EmailSettingsPanel,
+          ServiceSettingsPanel, BackupPanel]
 
 
 class SettingsPage(QWidget):

@@ -1,4 +1,5 @@
-"""SMS and email screens: one message (send_sms_dialog), group send, the segment builder, templates, settings,
+"""SMS and email screens: one message (send_sms_dialog; one email: email_dialog.send_email_dialog), group send
+by SMS or email, the segment builder, templates, settings (SMS, and email_settings.py),
 the «پیامک» section with the outbox (page.py), and the automatic messages' timer (auto_timer.py).
 
 The caller-ID popup and the missed-calls list open `send_sms_dialog(parent, customer_id=…, number=…)`."""

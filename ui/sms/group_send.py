@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
 from app import fmt
 from app.customers import service as customers
 from app.customers.service import Filter
-from app.sms import segments, service
+from app.sms import email, segments, service
 from ui.ops import QueryOp, error_text
+from ui.sms.email_dialog import EmailEditor
 from ui.sms.segment_builder import SegmentBuilder
 from ui.sms.template_editor import TemplateEditor
 
@@ -37,10 +38,12 @@ class RecipientsModel(QAbstractTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.rows: list[tuple[str, str]] = []
+        self.channel = "sms"
 
-    def set_rows(self, rows: list[tuple[str, str]]) -> None:
+    def set_rows(self, rows: list[tuple[str, str]], channel: str = "sms") -> None:
         self.beginResetModel()
         self.rows = rows
+        self.channel = channel
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()):  # Qt's names and default
@@ -53,11 +56,13 @@ class RecipientsModel(QAbstractTableModel):
         if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
             return None
         name, number = self.rows[index.row()]
-        return name if index.column() == 0 else fmt.phone(number)
+        if index.column() == 0:
+            return name
+        return fmt.phone(number) if self.channel == "sms" else number
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
+            return "نشانی ایمیل" if section == 1 and self.channel == "email" else self.HEADERS[section]
         return None
 
 
@@ -66,13 +71,21 @@ class GroupSendDialog(QDialog):
                  preset_label: str = "فهرست کنونی مشتریان (با فیلتر صفحه مشتریان)"):
         """`preset`: the customer list's filter, offered first and chosen (the group send from that list)."""
         super().__init__(parent)
-        self.setWindowTitle("پیامک گروهی")
+        self.setWindowTitle("ارسال گروهی")
         self.resize(1180, 760)
         self.campaign_id: int | None = None
         self.summary = None
         self._op: QueryOp | None = None
         self.ids: list[int] = []
         lay = QVBoxLayout(self)
+        head = QHBoxLayout()
+        head.addWidget(QLabel("با:"))
+        self.channel = QComboBox()
+        self.channel.addItem("پیامک", "sms")
+        self.channel.addItem("ایمیل", "email")
+        head.addWidget(self.channel)
+        head.addStretch(1)
+        lay.addLayout(head)
 
         self.tabs = QTabWidget()
         saved_page = QWidget()
@@ -105,6 +118,7 @@ class GroupSendDialog(QDialog):
         right = QVBoxLayout()
         self.plan_label = QLabel("")
         self.plan_label.setWordWrap(True)
+        self.plan_label.setMinimumHeight(self.plan_label.fontMetrics().lineSpacing() * 3 + 6)   # a long plan wraps
         right.addWidget(self.plan_label)
         self.table = QTableView()
         self.model = RecipientsModel(self)
@@ -117,6 +131,10 @@ class GroupSendDialog(QDialog):
 
         self.editor = TemplateEditor(self, group=True)
         lay.addWidget(self.editor, 2)
+        self.email_editor = EmailEditor(self)
+        self.email_editor.hide()
+        lay.addWidget(self.email_editor, 2)
+        self.channel.currentIndexChanged.connect(lambda _i: self._channel_changed())
 
         bottom = QHBoxLayout()
         self.progress = QProgressBar()
@@ -136,6 +154,15 @@ class GroupSendDialog(QDialog):
         lay.addLayout(bottom)
         self.refresh_recipients()
 
+    @property
+    def by_email(self) -> bool:
+        return self.channel.currentData() == "email"
+
+    def _channel_changed(self) -> None:
+        self.editor.setVisible(not self.by_email)
+        self.email_editor.setVisible(self.by_email)
+        self.refresh_recipients()
+
     # --- who ----------------------------------------------------------------------------------------------------
     def target_ids(self) -> list[int]:
         if self.tabs.currentWidget() is self.builder:
@@ -150,28 +177,35 @@ class GroupSendDialog(QDialog):
             self.ids = self.target_ids()
         except ValueError:
             return
-        self.plan = service.plan(self.ids)
+        self.plan = email.plan(self.ids) if self.by_email else service.plan(self.ids)
         names = {r.id: r.name for r in customers.fetch_rows([c for c, _ in self.plan.rows[:PREVIEW_ROWS]]).values()}
-        self.model.set_rows([(names.get(c, ""), n) for c, n in self.plan.rows[:PREVIEW_ROWS]])
+        self.model.set_rows([(names.get(c, ""), n) for c, n in self.plan.rows[:PREVIEW_ROWS]],
+                            "email" if self.by_email else "sms")
         p = self.plan
+        what = "نشانی" if self.by_email else "شماره"
         parts = [f"{fmt.count(p.total, 'گیرنده')}"]
         if p.opted_out:
-            parts.append(f"{fmt.count(p.opted_out, 'شماره')} لغو دریافت کرده‌اند")
+            parts.append(f"{fmt.count(p.opted_out, what)} لغو دریافت کرده‌اند")
         if p.duplicates:
-            parts.append(f"{fmt.count(p.duplicates, 'شماره')} تکراری (یک بار فرستاده می‌شود)")
-        if p.no_mobile:
-            parts.append(f"{fmt.count(p.no_mobile, 'مشتری')} شماره همراه ندارند")
+            parts.append(f"{fmt.count(p.duplicates, what)} تکراری (یک بار فرستاده می‌شود)")
+        missing = p.no_address if isinstance(p, email.Plan) else p.no_mobile
+        if missing:
+            parts.append(f"{fmt.count(missing, 'مشتری')} {'نشانی ایمیل' if self.by_email else 'شماره همراه'} ندارند")
         if p.total > PREVIEW_ROWS:
             parts.append(f"{fmt.num(PREVIEW_ROWS)} نفر نخست نشان داده شده‌اند")
         self.plan_label.setText("، ".join(parts))
         if p.rows:
             from app.sms import templates
 
-            self.editor.set_sample(templates.contexts([p.rows[0][0]]).get(p.rows[0][0], {}))
+            sample = templates.contexts([p.rows[0][0]]).get(p.rows[0][0], {})
+            self.editor.set_sample(sample)
+            self.email_editor.set_sample(sample)
 
     # --- send ---------------------------------------------------------------------------------------------------
     def confirmation(self) -> str:
         """What the person is asked before the group gets its messages."""
+        if self.by_email:
+            return f"این ایمیل به {fmt.count(self.plan.total, 'گیرنده')} فرستاده می‌شود.\n\nفرستاده شود؟"
         p = self.editor.preview()
         parts = max(p.info.parts, 1)
         text = (f"این پیام به {fmt.count(self.plan.total, 'گیرنده')} فرستاده می‌شود؛ هر پیام "
@@ -181,7 +215,8 @@ class GroupSendDialog(QDialog):
         return text + "\n\nفرستاده شود؟"
 
     def ask(self, text: str) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Question, "ارسال گروهی پیامک", text,
+        box = QMessageBox(QMessageBox.Icon.Question, "ارسال گروهی ایمیل" if self.by_email else "ارسال گروهی پیامک",
+                          text,
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
         box.button(QMessageBox.StandardButton.Yes).setText("بله، بفرست")
         box.button(QMessageBox.StandardButton.No).setText("نه")
@@ -190,11 +225,20 @@ class GroupSendDialog(QDialog):
 
     def confirm_and_send(self) -> bool:
         """The «send» button: nothing goes to a group before the person saw how many and said yes."""
-        if not self.editor.text().strip():
+        if self.by_email:
+            if not self.email_editor.subject_text().strip() or not self.email_editor.text().strip():
+                self.status.setText("موضوع و متن ایمیل را بنویسید.")
+                return False
+            if not email.can_send():
+                self.status.setText("ایمیل هنوز راه نیفتاده است: در «تنظیمات › ایمیل» کارگزار SMTP و نشانی فرستنده "
+                                    "را وارد کنید.")
+                return False
+        elif not self.editor.text().strip():
             self.status.setText("متن پیام خالی است.")
             return False
         if not self.plan.total:
-            self.status.setText("در این گروه هیچ شماره همراهی برای فرستادن نیست.")
+            self.status.setText("در این گروه هیچ نشانی ایمیلی برای فرستادن نیست." if self.by_email
+                                else "در این گروه هیچ شماره همراهی برای فرستادن نیست.")
             return False
         if not self.ask(self.confirmation()):
             self.status.setText("فرستاده نشد.")
@@ -203,8 +247,11 @@ class GroupSendDialog(QDialog):
         return True
 
     def send(self) -> None:
-        body, purpose, ids = self.editor.text(), self.editor.purpose_key(), list(self.ids)
+        by_email, ids = self.by_email, list(self.ids)
+        ed = self.email_editor if by_email else self.editor
+        body, purpose, subject = ed.text(), ed.purpose_key(), self.email_editor.subject_text()
         self.send_button.setEnabled(False)
+        self.channel.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.show()
         self.progress.setRange(0, max(self.plan.total, 1))
@@ -212,6 +259,11 @@ class GroupSendDialog(QDialog):
         self.status.setText("در حال آماده‌سازی پیام‌ها…")
 
         def job(ctl):
+            if by_email:
+                camp, _ = email.queue_group(ids, subject, body, purpose=purpose)
+                self.campaign_id = camp
+                ctl.label("در حال فرستادن…")
+                return email.deliver_group(camp, progress=ctl.progress, cancelled=ctl.cancelled)
             camp, _ = service.queue_group(ids, body, purpose=purpose)
             self.campaign_id = camp
             ctl.label("در حال فرستادن…")
@@ -228,12 +280,13 @@ class GroupSendDialog(QDialog):
 
     def _finish(self) -> None:
         self.send_button.setEnabled(True)
+        self.channel.setEnabled(True)
         self.cancel_button.setEnabled(False)
 
     def _done(self, summary) -> None:
         self.summary = summary
         if self.campaign_id is not None and summary.remaining:
-            service.cancel_queued(self.campaign_id)
+            (email if self.by_email else service).cancel_queued(self.campaign_id)
         self._finish()
         text = f"فرستاده: {fmt.num(summary.sent)}، ناموفق: {fmt.num(summary.failed)}"
         if summary.remaining:

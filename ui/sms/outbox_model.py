@@ -15,7 +15,7 @@ PAGE = 100
 FIRST = 300     # ids read when the filter changes; more are read as the view scrolls (fetchMore)
 MAX_PAGES = 40
 
-COLUMNS = [("at", "زمان"), ("who", "گیرنده"), ("number", "شماره"), ("body", "متن"), ("state", "وضعیت"),
+COLUMNS = [("at", "زمان"), ("who", "گیرنده"), ("number", "شماره یا نشانی"), ("body", "متن"), ("state", "وضعیت"),
            ("origin", "نوع"), ("error", "توضیح")]
 STATE_COLOURS = {"failed": "#b91c1c", "uncertain": "#b45309", "undelivered": "#b91c1c", "delivered": "#15803d",
                  "cancelled": "#6b7280"}
@@ -120,9 +120,9 @@ class OutboxModel(QAbstractTableModel):
         if key == "who":
             return r.name or "—"
         if key == "number":
-            return fmt.phone(r.recipient)
+            return r.recipient_text
         if key == "body":
-            return " ".join(r.body.split())
+            return " ".join((f"{r.subject}: {r.body}" if r.subject else r.body).split())
         if key == "state":
             return r.state_label
         if key == "origin":

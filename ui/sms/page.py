@@ -83,16 +83,21 @@ class SmsPage(QWidget):
         self.state = QComboBox()
         for key, (label, _states) in outbox.STATE_FILTERS.items():
             self.state.addItem(label, key)
+        self.channel = QComboBox()
+        self.channel.addItem("پیامک و ایمیل", "")
+        for key, label in outbox.CHANNELS.items():
+            self.channel.addItem(label, key)
         self.period = QComboBox()
         for key, (label, _days) in outbox.PERIODS.items():
             self.period.addItem(label, key)
         self.period.setCurrentIndex(self.period.findData("month"))
         self.search = QLineEdit()
-        self.search.setPlaceholderText("جستجو: شماره همراه، نام مشتری یا متن پیام")
+        self.search.setPlaceholderText("جستجو: شماره همراه، نشانی ایمیل، نام مشتری یا متن پیام")
         self.search.setClearButtonEnabled(True)
         self.reload_btn = QPushButton("بازخوانی")
         bar.addWidget(QLabel("وضعیت:"))
         bar.addWidget(self.state)
+        bar.addWidget(self.channel)
         bar.addWidget(QLabel("زمان:"))
         bar.addWidget(self.period)
         bar.addWidget(self.search, 1)
@@ -147,6 +152,7 @@ class SmsPage(QWidget):
         self.search.textChanged.connect(lambda _t: self._timer.start())
         self.state.currentIndexChanged.connect(lambda _i: self.reload())
         self.period.currentIndexChanged.connect(lambda _i: self.reload())
+        self.channel.currentIndexChanged.connect(lambda _i: self.reload())
         self.reload_btn.clicked.connect(self.reload)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
         self.view.doubleClicked.connect(lambda idx: self.open_customer(idx.row()))
@@ -166,7 +172,7 @@ class SmsPage(QWidget):
     # --- the list -------------------------------------------------------------------------------------------
     def current_filter(self) -> outbox.OutboxFilter:
         return outbox.OutboxFilter(state=self.state.currentData() or "", period=self.period.currentData() or "all",
-                                   text=self.search.text())
+                                   text=self.search.text(), channel=self.channel.currentData() or "")
 
     def reload(self) -> None:
         self._timer.stop()
@@ -198,7 +204,7 @@ class SmsPage(QWidget):
         self.dismiss_btn.setEnabled(any(r.resendable for r in rows) and not self.busy)
         if len(rows) == 1:
             r = rows[0]
-            text = f"{r.name or fmt.phone(r.recipient)}: {r.body}"
+            text = f"{r.name or r.recipient_text}: {r.subject + ' — ' if r.subject else ''}{r.body}"
             if r.error:
                 text += f"\n{r.error}"
             self.details.setText(text)
