@@ -35,12 +35,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import settings
+from app import fmt, settings
 from app.core import phones as ph
 from app.core.clock import today
 from app.core.errors import NotFound, UserError
-from app.core.jalali import format_date, format_datetime, format_long, next_anniversary, years_since
-from app.core.text import to_persian_digits
+from app.core.jalali import format_long, next_anniversary, years_since
 from app.customers import service as cs
 from app.customers import timeline
 from ui.context import AppContext
@@ -72,7 +71,7 @@ def badge(text: str, colours: tuple[str, str]) -> QLabel:
 
 
 def fa(value: object) -> str:
-    return to_persian_digits(value) if value not in (None, "") else ""
+    return fmt.digits(value) if value not in (None, "") else ""
 
 
 LRI, PDI = "\u2066", "\u2069"
@@ -83,10 +82,10 @@ def phone_display(canonical: str, extension: str = "") -> str:
     bidi algorithm would otherwise show its groups in reverse order (۵۴۳۲ ۸۸۷۶ ۰۲۱)."""
     p = ph.normalize(canonical, settings.area_code())
     number = p.display().split(" داخلی ")[0] if p.valid else canonical
-    text = LRI + to_persian_digits(number) + PDI
+    text = LRI + fmt.digits(number) + PDI
     ext = extension or p.extension
     if ext:
-        text += f" داخلی {to_persian_digits(ext)}"
+        text += f" داخلی {fmt.digits(ext)}"
     return text
 
 
@@ -95,7 +94,7 @@ def fa_text(s: str | None) -> str:
     if not s:
         return ""
     return re.sub(r"\S+", lambda m: m.group(0) if re.search(r"[A-Za-z@]", m.group(0))
-                  else to_persian_digits(m.group(0)), s)
+                  else fmt.digits(m.group(0)), s)
 
 
 class NoteDialog(QDialog):
@@ -489,12 +488,12 @@ class CustomerFileWindow(QWidget):
             nxt = next_anniversary(b, t)
             days = (nxt - t).days
             when = "امروز!" if days == 0 else f"{fa(days)} روز دیگر"
-            rows.append(("تاریخ تولد", f"{format_date(b)} ({fa(years_since(b, t))} ساله؛ تولد بعدی {when})"))
+            rows.append(("تاریخ تولد", f"{fmt.date(b)} ({fa(years_since(b, t))} ساله؛ تولد بعدی {when})"))
         if d.get("anniversary"):
             a = d["anniversary"]
             nxt = next_anniversary(a, t)
             days = (nxt - t).days
-            rows.append(("سالگرد ازدواج", f"{format_date(a)} ({'امروز!' if days == 0 else fa(days) + ' روز دیگر'})"))
+            rows.append(("سالگرد ازدواج", f"{fmt.date(a)} ({'امروز!' if days == 0 else fa(days) + ' روز دیگر'})"))
         if d.get("email"):
             rows.append(("ایمیل", d["email"]))
         if d.get("website"):
@@ -503,7 +502,7 @@ class CustomerFileWindow(QWidget):
             rows.append(("نحوه آشنایی", d["source"]))
         rows.append(("وضعیت", cs.STATUS_LABELS.get(d.get("status") or "active", d.get("status") or "")))
         if d.get("created_at"):
-            rows.append(("تشکیل پرونده", format_datetime(d["created_at"])))
+            rows.append(("تشکیل پرونده", fmt.datetime(d["created_at"])))
         rows.append(("شماره پرونده", fa(d["id"])))
         for i, (k, v) in enumerate(rows):
             key = QLabel(k)
@@ -585,7 +584,7 @@ class CustomerFileWindow(QWidget):
         items = []
         for e in self.visible_entries():
             first_line = (e.summary or "").strip().splitlines()[0] if (e.summary or "").strip() else ""
-            item = QTreeWidgetItem([format_datetime(e.at), e.label, fa_text(first_line), e.user_name])
+            item = QTreeWidgetItem([fmt.datetime(e.at), e.label, fa_text(first_line), e.user_name])
             item.setData(0, Qt.ItemDataRole.UserRole, e.id)
             item.setToolTip(2, fa_text(e.summary))
             item.setToolTip(0, format_long(e.at))
@@ -602,7 +601,7 @@ class CustomerFileWindow(QWidget):
         e = next((x for x in self.entries if x.id == eid), None)
         if e is None:
             return
-        head = f"{e.label} — {format_long(e.at)}، ساعت {fa(e.at.strftime('%H:%M'))}"
+        head = f"{e.label} — {format_long(e.at)}، ساعت {fmt.time(e.at)}"
         if e.user_name:
             head += f" — {e.user_name}"
         self.entry_view.setPlainText(f"{head}\n\n{fa_text(e.summary)}")
