@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass, field
 
 import peewee as pw
@@ -402,14 +403,19 @@ CALL_STATE_WORDS = {("in", "missed"): "تماس بی‌پاسخ", ("in", "ended"
                     ("out", "ended"): "تماس خروجی", ("out", "dialing"): "تماس خروجی"}
 
 
+_WORD = re.compile(r"\S+")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
 def persian_digits_in_text(text: str) -> str:
     """Digits of free text in Persian, except in words with Latin letters (LED-40W, A4) which keep theirs."""
-    import re
-
     from app.core.text import to_persian_digits
 
-    return re.sub(r"\S+", lambda m: m.group(0) if re.search(r"[A-Za-z]", m.group(0))
-                  else to_persian_digits(m.group(0)), text or "")
+    if not text:
+        return ""
+    if _LATIN.search(text) is None:             # no Latin word at all: every digit turns Persian
+        return to_persian_digits(text)
+    return _WORD.sub(lambda m: m.group(0) if _LATIN.search(m.group(0)) else to_persian_digits(m.group(0)), text)
 
 
 def last_call_text(c: CallBrief | None) -> str:

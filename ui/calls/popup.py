@@ -63,7 +63,7 @@ QLabel#notice { color: #92400e; background: #fef3c7; border-radius: 4px; padding
 QLabel[role="field"] { color: #6b7280; }
 QLabel[role="value"] { color: #111827; }
 QLabel[role="none"] { color: #9ca3af; }
-QPushButton { padding: 4px 10px; border: 1px solid #c7ccd4; border-radius: 4px; background: #f7f8fa;
+QPushButton { padding: 4px 10px; border: 1px solid #c7ccd4; background: #f7f8fa;
               color: #111827; }
 QPushButton:hover { background: #eef2ff; border-color: #93a4c8; }
 QPushButton:pressed { background: #dfe5f5; }

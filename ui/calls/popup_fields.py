@@ -50,7 +50,8 @@ class FieldsView(QWidget):
         self._rows: list[tuple[str, str, str]] = []
         self._placed: dict[int, tuple[int, list]] = {}                 # width → (height, rows placed)
         self._layouts: dict[tuple[str, int], tuple[QTextLayout, float, float]] = {}
-        self._font_key = ""
+        self._one_line: dict[str, tuple[QTextLayout, float, float]] = {}
+        self._width = 356               # the last width the layout gave or asked about: size hints use it
 
     def rows(self) -> list[tuple[str, str, str]]:
         return list(self._rows)
@@ -60,31 +61,37 @@ class FieldsView(QWidget):
             return
         self._rows = rows
         self._placed.clear()
-        if len(self._layouts) > 200:
+        if len(self._layouts) + len(self._one_line) > 300:
             self._layouts.clear()
+            self._one_line.clear()
         self.updateGeometry()
         self.update()
 
     # --- layout --------------------------------------------------------------------------------------------
 
     def _laid_out(self, text: str, width: int) -> tuple[QTextLayout, float, float]:
-        """(layout, height, widest line) of one text wrapped at `width` (_NATURAL: one line)."""
+        """(layout, height, widest line) of one text wrapped at `width`. Lines are laid out from the left and
+        placed by paintEvent (right-aligned in right-to-left), so a text that fits on one line is shaped once
+        and serves every width it fits in (the layout asks at a few widths before it settles)."""
+        one = self._one_line.get(text)
+        if one is not None and one[2] <= width:
+            return one
         key = (text, width)
         got = self._layouts.get(key)
         if got is not None:
             return got
         font = self.font()
         lay = QTextLayout(text, font)
-        rtl = self.layoutDirection() == Qt.LayoutDirection.RightToLeft
-        opt = QTextOption((Qt.AlignmentFlag.AlignRight if rtl else Qt.AlignmentFlag.AlignLeft)
-                          | Qt.AlignmentFlag.AlignAbsolute)       # each text starts on the reading side
+        opt = QTextOption(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignAbsolute)
         opt.setTextDirection(self.layoutDirection())
         opt.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         lay.setTextOption(opt)
         lay.setCacheEnabled(True)
-        leading = QFontMetricsF(font).leading()
+        metrics = QFontMetricsF(font)
+        leading = metrics.leading()
         lay.beginLayout()
         y = widest = 0.0
+        lines = 0
         while True:
             line = lay.createLine()
             if not line.isValid():
@@ -93,8 +100,13 @@ class FieldsView(QWidget):
             line.setPosition(QPointF(0, y))
             y += line.height() + leading
             widest = max(widest, line.naturalTextWidth())
+            lines += 1
         lay.endLayout()
-        got = self._layouts[key] = (lay, max(y, QFontMetricsF(font).height()), widest)
+        got = (lay, max(y, metrics.height()), widest)
+        if lines <= 1:
+            self._one_line[text] = got
+        else:
+            self._layouts[key] = got
         return got
 
     def _place(self, width: int) -> tuple[int, list]:
@@ -113,7 +125,7 @@ class FieldsView(QWidget):
         for k, v, role in self._rows:
             kl, kh, _ = self._laid_out(k, key_w)
             vl, vh, _ = self._laid_out(v, value_w)
-            placed.append((kl, key_x, vl, value_x, y, COLOURS.get(role, COLOURS["value"])))
+            placed.append((kl, key_x, key_w, vl, value_x, value_w, y, COLOURS.get(role, COLOURS["value"])))
             y += max(kh, vh) + V_SPACING
         height = math.ceil(y - V_SPACING) if placed else 0
         got = self._placed[width] = (height, placed)
@@ -123,27 +135,41 @@ class FieldsView(QWidget):
         return True
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
+        self._width = max(width, 40)
         return self._place(width)[0]
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        w = self.width() if self.width() > 40 else 356
-        return QSize(w, self._place(w)[0])
+        # at the width last laid out: a size hint at another width would lay every text out once more
+        return QSize(self._width, self._place(self._width)[0])
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         return QSize(0, 0)
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self._layouts.clear()           # font or direction changed: lay every text out again
+        self._one_line.clear()
         self._placed.clear()
         super().changeEvent(event)
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self._width = max(self.width(), 40)
+        super().resizeEvent(event)
+
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
         _h, placed = self._place(self.width())
+        rtl = self.layoutDirection() == Qt.LayoutDirection.RightToLeft
         p = QPainter(self)
         key_pen = COLOURS["field"]
-        for kl, kx, vl, vx, y, colour in placed:
+        for kl, kx, kw, vl, vx, vw, y, colour in placed:
             p.setPen(key_pen)
-            kl.draw(p, QPointF(kx, y))
+            _draw(p, kl, kx, kw, y, rtl)
             p.setPen(colour)
-            vl.draw(p, QPointF(vx, y))
+            _draw(p, vl, vx, vw, y, rtl)
         p.end()
+
+
+def _draw(p: QPainter, lay: QTextLayout, x: float, width: float, y: float, rtl: bool) -> None:
+    """Each line from the reading side of its column: the right edge in right-to-left."""
+    for i in range(lay.lineCount()):
+        line = lay.lineAt(i)
+        line.draw(p, QPointF(x + (width - line.naturalTextWidth() if rtl else 0), y))
