@@ -35,7 +35,7 @@ class Shown:
     def set_visible(self, visible: bool) -> None:
         self._visible = visible
 
-    def isVisible(self) -> bool:  # noqa: N802 - QWidget's name
+    def isVisible(self) -> bool:
         return self._visible
 
 
@@ -131,31 +131,31 @@ class FieldsView(QWidget):
         got = self._placed[width] = (height, placed)
         return got
 
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+    def hasHeightForWidth(self) -> bool:
         return True
 
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
+    def heightForWidth(self, width: int) -> int:
         self._width = max(width, 40)
         return self._place(width)[0]
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+    def sizeHint(self) -> QSize:
         # at the width last laid out: a size hint at another width would lay every text out once more
         return QSize(self._width, self._place(self._width)[0])
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+    def minimumSizeHint(self) -> QSize:
         return QSize(0, 0)
 
-    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def changeEvent(self, event) -> None:
         self._layouts.clear()           # font or direction changed: lay every text out again
         self._one_line.clear()
         self._placed.clear()
         super().changeEvent(event)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def resizeEvent(self, event) -> None:
         self._width = max(self.width(), 40)
         super().resizeEvent(event)
 
-    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def paintEvent(self, event) -> None:
         _h, placed = self._place(self.width())
         rtl = self.layoutDirection() == Qt.LayoutDirection.RightToLeft
         p = QPainter(self)
