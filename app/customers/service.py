@@ -560,12 +560,32 @@ class ResultSet:
         tokens = query_tokens(self.filter.text)
         base = _filtered(self.filter, text=False)
         indexed = search.apply_text(base, tokens)
-        self.total = indexed.count()
-        if tokens and self.total <= self.MATERIALISE:
+        self._indexed = indexed
+        self._total: int | None = None
+        # Whether the matches are few enough to read whole: counted no further than that (a common prefix
+        # matches a fifth of the customers; counting them all is `total`'s business, asked only when shown).
+        if tokens and self._few(tokens):
             self._ids = [r[0] for r in db.execute(indexed.order_by(*self._order())).fetchall()]
+            self._total = len(self._ids)
             self._query = indexed
         else:
             self._query = search.apply_text(base, tokens, use_index=False)
+
+    def _few(self, tokens: list[str]) -> bool:
+        if self.filter.to_json() == Filter(text=self.filter.text).to_json():       # the text alone
+            bound = search.matches_at_most(tokens, self.MATERIALISE)
+            if bound is not None and bound <= self.MATERIALISE:
+                return True            # an upper bound: no more than that many match
+            if bound is not None and not (len(tokens) == 1 and len(tokens[0]) < 3):
+                return False           # the index's own count (merged customers aside): many
+        return self._indexed.limit(self.MATERIALISE + 1).count() <= self.MATERIALISE
+
+    @property
+    def total(self) -> int:
+        """How many customers match (counted on first use)."""
+        if self._total is None:
+            self._total = self._indexed.count()
+        return self._total
 
     def _order(self) -> list:
         if self.descending:
