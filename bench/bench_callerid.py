@@ -176,7 +176,9 @@ def _floor(app, samples: int, numbers: list[str]) -> list[float]:
 
     from PySide6.QtWidgets import QWidget
 
-    from models import sqlcache
+    from models.base import db
+
+    sql = f"SELECT customer_id FROM phone_number WHERE canonical = {db.obj.param} LIMIT 1"
 
     master, slave = os.openpty()
     tty.setraw(slave)                 # as pyserial sets a port: no CR/LF translation, no echo
@@ -192,7 +194,7 @@ def _floor(app, samples: int, numbers: list[str]) -> list[float]:
             while not got.endswith(b"NAME = X\r\n") and time.monotonic() < deadline:
                 select.select([slave], [], [], 0.5)
                 got += os.read(slave, 4096)
-            sqlcache.raw("SELECT customer_id FROM phone_number WHERE canonical = ? LIMIT 1", (number,)).fetchone()
+            db.execute_sql(sql, (number,)).fetchone()
             w = QWidget()
             w.resize(380, 300)
             w.show()
