@@ -18,7 +18,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("names", nargs="*", help="benchmark modules (e.g. customers callerid) or figure names")
     p.add_argument("--quick", action="store_true", help="small data: the whole run under a minute")
     p.add_argument("--json", action="store_true", help="one JSON object per figure")
+    p.add_argument("--customers", type=int, default=None,
+                   help="customers of the full run's datasets (e.g. 1000000; built once, cached)")
+    p.add_argument("--db", default=None,
+                   help="postgresql://… : run the database figures (search, look-up, popup, dashboard) there")
     args = p.parse_args(argv)
+    if args.customers:
+        os.environ["CRM_BENCH_CUSTOMERS"] = str(args.customers)
+    if args.db:
+        if not args.db.startswith(("postgresql://", "postgres://")):
+            p.error("--db takes a postgresql:// address (the SQLite figures are the default)")
+        os.environ["CRM_BENCH_DB"] = args.db
     here = Path(__file__).parent
     modules = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
     wanted = [m for m in modules if not args.names or m[len("bench_"):] in args.names or m in args.names]
@@ -43,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.json:
                 print(json.dumps(f, ensure_ascii=False), flush=True)
     if not args.json:
-        cols = ["bench", "n", "p50_ms", "p95_ms", "p99_ms", "floor_p99_ms", "rss_mb"]
+        cols = ["bench", "db", "n", "p50_ms", "p95_ms", "p99_ms", "floor_p99_ms", "cpu_p99_ms", "rss_mb"]
         widths = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) if rows else len(c) for c in cols]
         print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
         for r in rows:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import time
 
-from bench.common import figure, open_seeded, rss_mb, time_ms
+from bench.common import db_label, figure, open_seeded, rss_mb, time_ms
 
 INBOX_USERNAME = "bench_inbox"
 INBOX_SIZE = 5000
@@ -50,12 +50,12 @@ def run(quick: bool = False) -> list[dict]:
     samples = []
     for i in range(rounds):
         samples.append(time_ms(lambda i=i: dashboard.load((sales, manager)[i % 2])))
-    out.append(figure("dashboard_load", samples))
+    out.append(figure("dashboard_load", samples, **db_label()))
 
     samples = []
     for _ in range(rounds):
         samples.append(time_ms(lambda: tasks.list_tasks(tasks.InboxFilter(user_id=inbox_user))))
-    out.append(figure("inbox_5000_query", samples))
+    out.append(figure("inbox_5000_query", samples, **db_label()))
 
     from ui.application import setup_qt_app
 
@@ -83,7 +83,7 @@ def run(quick: bool = False) -> list[dict]:
         open_page(DashboardPage, who)
         samples.append((time.perf_counter() - t) * 1000)
         app.processEvents()
-    out.append(figure("dashboard_open", samples, rss_mb=rss_mb()))
+    out.append(figure("dashboard_open", samples, rss_mb=rss_mb(), **db_label()))
 
     samples = []
     for _ in range(rounds):
@@ -91,5 +91,5 @@ def run(quick: bool = False) -> list[dict]:
         open_page(TasksPage, inbox_user)
         samples.append((time.perf_counter() - t) * 1000)
         app.processEvents()
-    out.append(figure("inbox_5000_open", samples, rss_mb=rss_mb()))
+    out.append(figure("inbox_5000_open", samples, rss_mb=rss_mb(), **db_label()))
     return out

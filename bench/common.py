@@ -75,8 +75,95 @@ def seeded_db(customers: int, seed: int = 1405, extra: dict | None = None) -> Pa
 
 
 def open_seeded(customers: int, **extra) -> Path:
+    path = seeded_db(customers, extra=extra or None)
+    open_dataset(path)
+    return path
+
+
+def dataset_size(default: int) -> int:
+    """The number of customers of a full run: `python -m bench --customers 1000000` (CRM_BENCH_CUSTOMERS)."""
+    return int(os.environ.get("CRM_BENCH_CUSTOMERS") or default)
+
+
+def bench_db() -> str | None:
+    """`python -m bench --db postgresql://…` (CRM_BENCH_DB): the database figures run on that server."""
+    url = os.environ.get("CRM_BENCH_DB") or ""
+    return url if url.startswith(("postgresql://", "postgres://")) else None
+
+
+def db_label() -> dict:
+    """The figure's extra field naming the database when it is not SQLite."""
+    return {"db": "postgresql"} if bench_db() else {}
+
+
+def open_dataset(path: Path) -> str:
+    """Open a cached SQLite dataset, or with --db postgresql://… its copy on that server (a database of its own
+    per dataset, «<name>_<dataset>», copied once with `crm db copy`'s code and reused by later runs)."""
     from models.connection import open_database
 
-    path = seeded_db(customers, extra=extra or None)
-    open_database(str(path))
-    return path
+    url = bench_db()
+    if url is None:
+        open_database(str(path))
+        return str(path)
+    target = _postgres_copy(path, url)
+    open_database(target)
+    return target
+
+
+def _postgres_copy(path: Path, url: str) -> str:
+    from urllib.parse import urlparse, urlunparse
+
+    import psycopg2
+
+    u = urlparse(url)
+    name = (u.path.lstrip("/") or "postgres") + "_" + "".join(c if c.isalnum() else "_" for c in path.stem).lower()
+    target = urlunparse(u._replace(path="/" + name))
+    admin = psycopg2.connect(url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    con = psycopg2.connect(target)
+    with con.cursor() as cur:
+        cur.execute("SELECT to_regclass('bench_copied') IS NOT NULL")
+        copied = cur.fetchone()[0]
+    con.close()
+    if not copied:
+        from app.office.dbcopy import copy_to_postgres
+        from models.connection import close_database
+
+        close_database()
+        copy_to_postgres(path, target, force=True)
+        con = psycopg2.connect(target)
+        con.autocommit = True
+        with con.cursor() as cur:
+            cur.execute("CREATE TABLE bench_copied (at timestamp DEFAULT now())")
+            cur.execute("ANALYZE")
+        con.close()
+    _copy_ringers(path, target)
+    return target
+
+
+def _copy_ringers(path: Path, target: str) -> None:
+    """The callerid dataset's list of customers who ring (a bench table `crm db copy` does not know)."""
+    import sqlite3
+
+    import psycopg2
+
+    src = sqlite3.connect(str(path))
+    try:
+        rows = src.execute("SELECT customer_id FROM bench_ringers").fetchall()
+    except sqlite3.OperationalError:
+        return                              # not the callerid dataset
+    finally:
+        src.close()
+    con = psycopg2.connect(target)
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute("SELECT to_regclass('bench_ringers') IS NOT NULL")
+        if not cur.fetchone()[0]:
+            cur.execute("CREATE TABLE bench_ringers (customer_id integer PRIMARY KEY)")
+            cur.executemany("INSERT INTO bench_ringers VALUES (%s)", rows)
+    con.close()

@@ -46,3 +46,23 @@ def run(name: str, build: Callable[..., Any], *args):
 
 def columns(cursor) -> list[str]:
     return [d[0] for d in cursor.description]
+
+
+_raw: dict[tuple[str, type], str] = {}
+
+
+def raw(sql: str, params: tuple | list = ()):
+    """A cursor over hand-written SQL: written with ``?`` placeholders and double-quoted names (portable between
+    SQLite and PostgreSQL), turned into the database's own placeholder style once. The driver keeps the prepared
+    statement (sqlite3 caches statements by their text), so a hot path pays neither peewee's SQL building nor a
+    new parse. Write no other ``?`` or ``%`` in the text."""
+    key = (sql, type(db.obj))
+    text = _raw.get(key)
+    if text is None:
+        param = db.obj.param
+        text = _raw[key] = sql if param == "?" else sql.replace("?", param)
+    return db.execute_sql(text, params)
+
+
+def is_postgres() -> bool:
+    return db.obj.param != "?"

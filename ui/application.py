@@ -98,6 +98,9 @@ def install_excepthook() -> None:
     sys.excepthook = hook
 
 
+BACKUP_DELAY_MS = 3000
+
+
 def start_backup(path):
     """The start-up backup runs beside the window as a background job (SQLite's online backup API reads a
     consistent snapshot), so a large database does not delay the first screen. Closing the program while it
@@ -203,8 +206,7 @@ def run_gui(args) -> int:
     except UserError as e:
         QMessageBox.critical(None, "پایگاه داده", e.message)
         return 2
-    if path is not None and not fresh:
-        start_backup(path)
+    backup_path = path if path is not None and not fresh else None
     logger.info("database ready in %.0f ms", (time.perf_counter() - t0) * 1000)
     if fresh and getattr(args, "demo_if_empty", False):
         seed_demo_data(customers=300)
@@ -224,6 +226,12 @@ def run_gui(args) -> int:
     win = MainWindow(AppContext(user_id=principal.user_id))
     win.show()
     logger.info("main window shown in %.0f ms", (time.perf_counter() - t0) * 1000)
+    if backup_path is not None:
+        # Once the first screen is up: the copy reads the whole file, and on a large database it competed with
+        # the first screen's reads for the disk and the processor.
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(BACKUP_DELAY_MS, lambda: start_backup(backup_path))
     if previous_crash:
         QMessageBox.warning(win, "گزارش خطا",
                             "برنامه دفعه پیش ناگهان بسته شد. گزارش آن در پوشه logs ذخیره شده است.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -159,11 +159,16 @@ class MainWindow(QMainWindow):
         self.live = None
         self.sms_auto = None
         if start_callerid:
-            self._start_callerid()
-            self._start_reminders()   # background services start together (tests pass start_callerid=False)
-            self._start_live()
-            self._start_service()
-            self._start_sms()
+            # Background services start together (tests pass start_callerid=False), just after the window is up:
+            # caller ID's listener and protocol modules cost more to load than the whole first screen.
+            QTimer.singleShot(0, self._start_background)
+
+    def _start_background(self) -> None:
+        self._start_callerid()
+        self._start_reminders()
+        self._start_live()
+        self._start_service()
+        self._start_sms()
 
     # --- sections ---------------------------------------------------------------------------------------
     def page(self, key: str) -> QWidget:

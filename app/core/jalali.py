@@ -3,6 +3,7 @@ Jalali period (day, week from Saturday, month, year)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
@@ -92,13 +93,22 @@ def from_jalali(year: int, month: int, day: int) -> dt.date:
     return jdatetime.date(year, month, day).togregorian()
 
 
+@functools.lru_cache(maxsize=8192)
+def _ymd(d: dt.date) -> tuple[str, str]:
+    """(ASCII, Persian digits) of one day's Jalali date: jdatetime's conversion (it reads the locale each time)
+    costs more than a whole indexed query, and lists and the popup show the same days again and again."""
+    j = jdatetime.date.fromgregorian(date=d)
+    s = f"{j.year:04d}/{j.month:02d}/{j.day:02d}"
+    return s, to_persian_digits(s)
+
+
 def format_date(d: dt.date | dt.datetime | None, persian: bool = True) -> str:
     """Gregorian date → '۱۴۰۳/۰۵/۱۲' (or ASCII digits with persian=False)."""
     if d is None:
         return ""
-    j = to_jalali(d)
-    s = f"{j.year:04d}/{j.month:02d}/{j.day:02d}"
-    return to_persian_digits(s) if persian else s
+    if isinstance(d, dt.datetime):
+        d = d.date()
+    return _ymd(d)[1 if persian else 0]
 
 
 def format_datetime(d: dt.datetime | None, persian: bool = True, seconds: bool = False) -> str:

@@ -56,7 +56,11 @@ def apply_text(q: pw.ModelSelect, tokens: list[str], use_index: bool = True) -> 
         k = sort_key(" ".join(short))
         by_key = (Customer.sort_key >= k) & (Customer.sort_key < k + "\uffff")
         if len(short) == 1:
-            return q.where(by_key | _contains(Customer.search_text, "| " + short[0]))
+            first = "| " + short[0]           # a first name's start: three characters or more, so the trigram
+            if use_index and has_fts():       # index finds it (a substring test of every customer otherwise)
+                sub = pw.SQL("(SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?)", [_fts_phrase([first])])
+                return q.where(by_key | Customer.id.in_(sub))
+            return q.where(by_key | _contains(Customer.search_text, first))
         return q.where(by_key)
     if use_index and has_fts():
         sub = pw.SQL("(SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?)", [_fts_phrase(long)])
@@ -72,3 +76,27 @@ def apply_text(q: pw.ModelSelect, tokens: list[str], use_index: bool = True) -> 
     for t in short:
         q = q.where(_contains(Customer.search_text, t))
     return q
+
+
+def matches_at_most(tokens: list[str], limit: int) -> int | None:
+    """A cheap upper bound of how many customers hold every token, counted no further than limit + 1, or None
+    when there is no cheap bound (no trigram index). Read straight from the trigram index, which yields its
+    matches one by one: a common prefix costs as little as a rare one (an exact count reads every match)."""
+    if not tokens or not has_fts():
+        return None
+    long = [t for t in tokens if len(t) >= 3]
+    short = [t for t in tokens if len(t) < 3]
+
+    def fts(phrase: list[str]) -> int:
+        return int(db.execute_sql("SELECT COUNT(*) FROM (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? "
+                                  "LIMIT ?)", (_fts_phrase(phrase), limit + 1)).fetchone()[0])
+
+    if long:
+        return fts(long)
+    k = sort_key(" ".join(short))
+    n = int(db.execute_sql('SELECT COUNT(*) FROM (SELECT 1 FROM "customer" WHERE sort_key >= ? AND sort_key < ? '
+                           "LIMIT ?)", (k, k + "\uffff", limit + 1)).fetchone()[0])
+    if len(short) == 1:
+        n += fts(["| " + short[0]])
+    return n
+

@@ -5,6 +5,7 @@ The UI passes plain dicts and gets model instances or plain rows back; it never 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import re
@@ -23,6 +24,7 @@ from app.core.jalali import JalaliError, parse_date
 from app.core.text import clean, compact_key, search_key, sort_key, to_ascii_digits, to_persian_digits
 from app.customers import search, timeline
 from app.office import audit, roles
+from models import sqlcache
 from models.base import db
 from models.core import Activity, Address, Customer, CustomerTag, Note, PhoneNumber, SavedFilter, Tag, User
 
@@ -373,22 +375,53 @@ def add_note(customer_id: int, body: str, user: int | None = None) -> Note:
 # --- look-up by phone ------------------------------------------------------------------------------------
 
 def find_by_phone(number: str) -> list[Customer]:
-    """Customers owning `number` in any format (caller ID: +98…, 0098…, no area code…). Fast: indexed."""
-    keys = ph.lookup_keys(number, settings.area_code())
+    """Customers owning `number` in any format (caller ID: +98…, 0098…, no area code…). Fast: one indexed
+    statement written once per number of keys (no SQL building per call), the keys of a number remembered."""
+    area = settings.area_code()
+    keys = phone_keys(number, area)
     if not keys:
         return []
-    rows = list(Customer.select().join(PhoneNumber)
-                .where(PhoneNumber.canonical.in_(keys), Customer.merged_into.is_null()).distinct())
+    rows = _customers_with_numbers(keys)
     if rows:
         return rows
     # Fallback: the subscriber part alone, when the stored number carries another area code than the office's.
-    parsed = ph.normalize(number, settings.area_code())
+    parsed = ph.normalize(number, area)
     if parsed.kind == ph.LANDLINE and len(re.sub(r"\D", "", number)) <= 8:
         rows = list(Customer.select().join(PhoneNumber)
                     .where(PhoneNumber.tail == parsed.tail, Customer.merged_into.is_null()).distinct())
         if len(rows) == 1:
             return rows
     return []
+
+
+@functools.lru_cache(maxsize=4096)
+def phone_keys(number: str, area: str) -> tuple[str, ...]:
+    """phones.lookup_keys, remembered: the same few numbers ring and are looked up again and again."""
+    return tuple(ph.lookup_keys(number, area))
+
+
+_CUSTOMER_FIELDS = Customer._meta.sorted_fields
+_CUSTOMER_SELECT = ", ".join(f'c."{f.column_name}"' for f in _CUSTOMER_FIELDS)
+# fields whose database value is not already the Python value (SQLite gives dates as text, booleans as 0/1)
+_CUSTOMER_CONVERT = [(i, f.python_value) for i, f in enumerate(_CUSTOMER_FIELDS)
+                     if isinstance(f, pw.DateField | pw.DateTimeField | pw.TimeField | pw.BooleanField)]
+_CUSTOMER_NAMES = [f.name for f in _CUSTOMER_FIELDS]
+
+
+def _customers_with_numbers(keys: tuple[str, ...]) -> list[Customer]:
+    """Customers (not merged away) holding a phone number whose canonical form is one of `keys`."""
+    sql = (f'SELECT DISTINCT {_CUSTOMER_SELECT} FROM "customer" c JOIN "phone_number" p ON p.customer_id = c.id '
+           f'WHERE p.canonical IN ({", ".join("?" * len(keys))}) AND c.merged_into_id IS NULL')
+    out = []
+    for r in sqlcache.raw(sql, keys).fetchall():
+        values = list(r)
+        for i, conv in _CUSTOMER_CONVERT:
+            if values[i] is not None:
+                values[i] = conv(values[i])
+        c = Customer(__no_default__=1, **dict(zip(_CUSTOMER_NAMES, values, strict=True)))
+        c._dirty.clear()
+        out.append(c)
+    return out
 
 
 def lookup_report(number: str) -> dict:
@@ -527,12 +560,32 @@ class ResultSet:
         tokens = query_tokens(self.filter.text)
         base = _filtered(self.filter, text=False)
         indexed = search.apply_text(base, tokens)
-        self.total = indexed.count()
-        if tokens and self.total <= self.MATERIALISE:
+        self._indexed = indexed
+        self._total: int | None = None
+        # Whether the matches are few enough to read whole: counted no further than that (a common prefix
+        # matches a fifth of the customers; counting them all is `total`'s business, asked only when shown).
+        if tokens and self._few(tokens):
             self._ids = [r[0] for r in db.execute(indexed.order_by(*self._order())).fetchall()]
+            self._total = len(self._ids)
             self._query = indexed
         else:
             self._query = search.apply_text(base, tokens, use_index=False)
+
+    def _few(self, tokens: list[str]) -> bool:
+        if self.filter.to_json() == Filter(text=self.filter.text).to_json():       # the text alone
+            bound = search.matches_at_most(tokens, self.MATERIALISE)
+            if bound is not None and bound <= self.MATERIALISE:
+                return True            # an upper bound: no more than that many match
+            if bound is not None and not (len(tokens) == 1 and len(tokens[0]) < 3):
+                return False           # the index's own count (merged customers aside): many
+        return self._indexed.limit(self.MATERIALISE + 1).count() <= self.MATERIALISE
+
+    @property
+    def total(self) -> int:
+        """How many customers match (counted on first use)."""
+        if self._total is None:
+            self._total = self._indexed.count()
+        return self._total
 
     def _order(self) -> list:
         if self.descending:

@@ -130,3 +130,39 @@ def test_organisation_shows_its_name_and_its_contact_person(anydb):
                                         "phones": ["09121112233"]})
     p = summary.customer_summary(person.id)
     assert p.heading == "آقای علی رضایی" and p.contact == ""
+
+
+def test_one_statement_reads_what_the_services_read(customer):
+    """The popup's one hand-written statement gives the very summary the services give part by part: money
+    owed past its due date, a payment, a held visit, the ringing call left out, an open opportunity."""
+    from app.sales import documents, payments
+    from app.tasks import meetings
+
+    documents.save_document("proforma", customer.id, [{"description": "کابل", "quantity": 2, "unit_price": 500_000}],
+                        date=dt.date(2026, 9, 1))
+    inv = documents.save_document("invoice", customer.id, [{"description": "کلید", "quantity": 4,
+                                                        "unit_price": 3_400_000}],
+                              date=dt.date(2026, 10, 1), due_date=dt.date(2026, 10, 15), issue=True,
+                              settlement="credit")
+    documents.save_document("invoice", customer.id, [{"description": "لامپ LED-40W", "quantity": 1,
+                                                  "unit_price": 900_000}], date=dt.date(2026, 11, 20), issue=True,
+                        settlement="credit")
+    payments.record_payment(customer.id, "cash", 2_000_000, date=dt.date(2026, 10, 20),
+                         allocations={inv.id: 2_000_000})
+    meetings.create_meeting({"customer_id": customer.id, "start_at": dt.datetime(2026, 11, 12, 9, 0),
+                             "status": "held", "subject": "بازدید", "summary": "سفارش تابلو برق"})
+    noted = call_log.log_manual_call(customer_id=customer.id, direction="in", result="answered", note="قیمت خواست",
+                                     started_at=T0 - dt.timedelta(days=2))
+    ringing = call_log.log_manual_call(customer_id=customer.id, direction="in", result="answered",
+                                       started_at=T0 - dt.timedelta(minutes=1))
+    for exclude in (None, ringing, noted):
+        fast = summary._summary_one_query(customer.id, exclude, True)
+        slow = summary._summary_by_parts(customer.id, exclude)
+        assert fast == slow
+    s = summary.customer_summary(customer.id, exclude_call_id=ringing)
+    assert s.overdue and s.overdue < s.last_invoice.total + inv.total and s.balance > s.overdue
+    assert s.last_visit[1] == "سفارش تابلو برق" and s.last_call.id == noted
+    with QueryCounter() as qc:
+        summary.customer_summary(customer.id)
+    assert len(qc.sql) == 1, qc.sql
+    assert summary._summary_one_query(999999, None, True) is None

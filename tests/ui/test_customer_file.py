@@ -182,7 +182,8 @@ def test_dial_from_the_file_goes_through_the_listeners_modem(qtbot, db, tmp_path
         ctx = AppContext()
         win = MainWindow(ctx)
         qtbot.addWidget(win)
-        qtbot.waitUntil(lambda: win.callerid.listener.state == "listening", timeout=8000)
+        qtbot.waitUntil(lambda: win.callerid is not None and win.callerid.listener.state == "listening",
+                        timeout=8000)            # caller ID starts just after the window is shown
         f = CustomerFileWindow(ctx, c.id)
         qtbot.addWidget(f)
         with qtbot.waitSignal(win.callerid.listener.dial_finished, timeout=8000) as done:

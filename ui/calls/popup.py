@@ -35,6 +35,7 @@ from app.callerid import service as svc
 from app.calls import log as call_log
 from app.core.errors import UserError
 from app.customers import summary as sm
+from ui.calls.popup_fields import FieldsView, Shown
 from ui.context import AppContext
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,10 @@ QLabel#notice { color: #92400e; background: #fef3c7; border-radius: 4px; padding
 QLabel[role="field"] { color: #6b7280; }
 QLabel[role="value"] { color: #111827; }
 QLabel[role="none"] { color: #9ca3af; }
-QPushButton { padding: 4px 10px; }
+QPushButton { padding: 4px 10px; border: 1px solid #c7ccd4; background: #f7f8fa;
+              color: #111827; }
+QPushButton:hover { background: #eef2ff; border-color: #93a4c8; }
+QPushButton:pressed { background: #dfe5f5; }
 QPushButton#closeBtn { background: transparent; color: white; border: none; font-weight: bold; padding: 0 6px; }
 """
 
@@ -161,23 +165,8 @@ class CallPopup(QWidget):
         body.addWidget(self.contact_label)
         body.addWidget(self.number_label)
         body.addWidget(self.notice)
-        self.fields_box = QWidget()
-        self.fields = QGridLayout(self.fields_box)
-        self.fields.setContentsMargins(0, 0, 0, 0)
-        self.fields.setHorizontalSpacing(10)
-        self.fields.setVerticalSpacing(2)
-        self.fields.setColumnStretch(1, 1)
-        self._field_labels: dict[str, QLabel] = {}
-        self._field_value_labels: dict[str, QLabel] = {}
-        for i, label in enumerate(FIELD_LABELS):
-            lk = QLabel(label + ":")
-            lk.setProperty("role", "field")
-            lv = QLabel()
-            lv.setWordWrap(True)
-            self.fields.addWidget(lk, i, 0, Qt.AlignmentFlag.AlignTop)
-            self.fields.addWidget(lv, i, 1)
-            self._field_labels[label] = lk
-            self._field_value_labels[label] = lv
+        self.fields_box = FieldsView()          # the «label: value» rows, painted in one pass
+        self._field_labels: dict[str, Shown] = {label: Shown(label + ":") for label in FIELD_LABELS}
         body.addWidget(self.fields_box)
         lay.addLayout(body)
 
@@ -199,7 +188,7 @@ class CallPopup(QWidget):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(slot)
             self._all_buttons[key] = b
-        self.field_values: dict[str, QLabel] = {}
+        self.field_values: dict[str, Shown] = {}
         self.action_buttons: dict[str, QPushButton] = {}
         if view is not None:
             self.assign(view, summary)
@@ -297,22 +286,16 @@ class CallPopup(QWidget):
         self.notice.setText(notice)
         self.notice.setVisible(bool(notice))
         values = dict(fields)
+        rows = []
         for label in FIELD_LABELS:
-            lv = self._field_value_labels[label]
             value = values.get(label)
-            self._field_labels[label].setVisible(value is not None)
-            lv.setVisible(value is not None)
+            self._field_labels[label].set_visible(value is not None)
             if value is None:
-                lv.clear()
                 continue
-            role = "none" if value == sm.NONE_YET else "value"
-            if lv.property("role") != role:
-                lv.setProperty("role", role)
-                lv.style().unpolish(lv)
-                lv.style().polish(lv)
             # RLM first: a value that starts with a Latin letter («C، سازمانی») must still read right to left.
-            lv.setText("\u200f" + value)
-            self.field_values[label] = lv
+            rows.append((label + ":", "\u200f" + value, "none" if value == sm.NONE_YET else "value"))
+            self.field_values[label] = Shown("\u200f" + value, True)
+        self.fields_box.set_rows(rows)
         self.fields_box.setVisible(bool(fields))
         self._set_buttons(buttons)
         self.fit_height()
@@ -324,10 +307,9 @@ class CallPopup(QWidget):
         self.setMinimumHeight(0)
         self.setMaximumHeight(16777215)
         lay = self.card.layout()     # the outer layout's item for the card caches its height: ask the card's
-        for sub in (self.fields, self.buttons, lay, self.layout()):
+        for sub in (self.buttons, lay, self.layout()):
             sub.invalidate()
-        for w in (self.name_label, self.contact_label, self.number_label, self.notice,
-                  *self._field_value_labels.values()):
+        for w in (self.name_label, self.contact_label, self.number_label, self.notice, self.fields_box):
             w.updateGeometry()
         lay.activate()
         h = lay.totalHeightForWidth(POPUP_WIDTH) if lay.hasHeightForWidth() else lay.totalSizeHint().height()

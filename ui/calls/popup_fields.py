@@ -1,0 +1,175 @@
+"""The popup's «label: value» rows, painted by one widget.
+
+A grid of two QLabels per row lays every word-wrapped value out several times (size hints, height for the
+width, paint), each label painting itself through the style sheet: most of the popup's time between the ring
+and the screen. FieldsView keeps one QTextLayout per text and width (the labels' own texts are laid out once
+for the program's life) and paints the rows in one pass. Right to left like the rest of the popup: the label
+column on the leading side, the values wrapped in the rest of the width.
+"""
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QTextLayout, QTextOption
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+H_SPACING = 10
+V_SPACING = 2
+COLOURS = {"field": QColor("#6b7280"), "value": QColor("#111827"), "none": QColor("#9ca3af")}
+_NATURAL = 100_000
+
+
+class Shown:
+    """One text as a row shows it: what a test or an accessibility check asks of a label."""
+
+    __slots__ = ("_text", "_visible")
+
+    def __init__(self, text: str = "", visible: bool = False):
+        self._text = text
+        self._visible = visible
+
+    def text(self) -> str:
+        return self._text
+
+    def set_visible(self, visible: bool) -> None:
+        self._visible = visible
+
+    def isVisible(self) -> bool:
+        return self._visible
+
+
+class FieldsView(QWidget):
+    """Rows of (label, value, role); role "value" or "none" (nothing recorded yet: muted colour)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        sp.setHeightForWidth(True)
+        self.setSizePolicy(sp)
+        self._rows: list[tuple[str, str, str]] = []
+        self._placed: dict[int, tuple[int, list]] = {}                 # width → (height, rows placed)
+        self._layouts: dict[tuple[str, int], tuple[QTextLayout, float, float]] = {}
+        self._one_line: dict[str, tuple[QTextLayout, float, float]] = {}
+        self._width = 356               # the last width the layout gave or asked about: size hints use it
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        return list(self._rows)
+
+    def set_rows(self, rows: list[tuple[str, str, str]]) -> None:
+        if rows == self._rows:
+            return
+        self._rows = rows
+        self._placed.clear()
+        if len(self._layouts) + len(self._one_line) > 300:
+            self._layouts.clear()
+            self._one_line.clear()
+        self.updateGeometry()
+        self.update()
+
+    # --- layout --------------------------------------------------------------------------------------------
+
+    def _laid_out(self, text: str, width: int) -> tuple[QTextLayout, float, float]:
+        """(layout, height, widest line) of one text wrapped at `width`. Lines are laid out from the left and
+        placed by paintEvent (right-aligned in right-to-left), so a text that fits on one line is shaped once
+        and serves every width it fits in (the layout asks at a few widths before it settles)."""
+        one = self._one_line.get(text)
+        if one is not None and one[2] <= width:
+            return one
+        key = (text, width)
+        got = self._layouts.get(key)
+        if got is not None:
+            return got
+        font = self.font()
+        lay = QTextLayout(text, font)
+        opt = QTextOption(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignAbsolute)
+        opt.setTextDirection(self.layoutDirection())
+        opt.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        lay.setTextOption(opt)
+        lay.setCacheEnabled(True)
+        metrics = QFontMetricsF(font)
+        leading = metrics.leading()
+        lay.beginLayout()
+        y = widest = 0.0
+        lines = 0
+        while True:
+            line = lay.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(width)
+            line.setPosition(QPointF(0, y))
+            y += line.height() + leading
+            widest = max(widest, line.naturalTextWidth())
+            lines += 1
+        lay.endLayout()
+        got = (lay, max(y, metrics.height()), widest)
+        if lines <= 1:
+            self._one_line[text] = got
+        else:
+            self._layouts[key] = got
+        return got
+
+    def _place(self, width: int) -> tuple[int, list]:
+        width = max(width, 40)
+        got = self._placed.get(width)
+        if got is not None:
+            return got
+        if len(self._placed) > 4:
+            self._placed.clear()
+        key_w = max((math.ceil(self._laid_out(k, _NATURAL)[2]) for k, _v, _r in self._rows), default=0)
+        value_w = max(1, width - key_w - H_SPACING)
+        rtl = self.layoutDirection() == Qt.LayoutDirection.RightToLeft
+        key_x, value_x = (width - key_w, 0) if rtl else (0, key_w + H_SPACING)
+        placed = []
+        y = 0.0
+        for k, v, role in self._rows:
+            kl, kh, _ = self._laid_out(k, key_w)
+            vl, vh, _ = self._laid_out(v, value_w)
+            placed.append((kl, key_x, key_w, vl, value_x, value_w, y, COLOURS.get(role, COLOURS["value"])))
+            y += max(kh, vh) + V_SPACING
+        height = math.ceil(y - V_SPACING) if placed else 0
+        got = self._placed[width] = (height, placed)
+        return got
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        self._width = max(width, 40)
+        return self._place(width)[0]
+
+    def sizeHint(self) -> QSize:
+        # at the width last laid out: a size hint at another width would lay every text out once more
+        return QSize(self._width, self._place(self._width)[0])
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, 0)
+
+    def changeEvent(self, event) -> None:
+        self._layouts.clear()           # font or direction changed: lay every text out again
+        self._one_line.clear()
+        self._placed.clear()
+        super().changeEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        self._width = max(self.width(), 40)
+        super().resizeEvent(event)
+
+    def paintEvent(self, event) -> None:
+        _h, placed = self._place(self.width())
+        rtl = self.layoutDirection() == Qt.LayoutDirection.RightToLeft
+        p = QPainter(self)
+        key_pen = COLOURS["field"]
+        for kl, kx, kw, vl, vx, vw, y, colour in placed:
+            p.setPen(key_pen)
+            _draw(p, kl, kx, kw, y, rtl)
+            p.setPen(colour)
+            _draw(p, vl, vx, vw, y, rtl)
+        p.end()
+
+
+def _draw(p: QPainter, lay: QTextLayout, x: float, width: float, y: float, rtl: bool) -> None:
+    """Each line from the reading side of its column: the right edge in right-to-left."""
+    for i in range(lay.lineCount()):
+        line = lay.lineAt(i)
+        line.draw(p, QPointF(x + (width - line.naturalTextWidth() if rtl else 0), y))
