@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -394,9 +394,12 @@ def _range_text(start: TimeEdit, end: TimeEdit, label: str) -> str:
 
 
 class HoursTab(QWidget):
+    recomputed = Signal(object)     # rq.Recomputed or the exception, from the writer thread (queued to the GUI)
+
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
         self.ctx = ctx
+        self.recomputing = False
         lay = QVBoxLayout(self)
         self.business = QCheckBox("زمان‌های خدمت فقط در ساعت کاری شمرده شود (شب‌ها، جمعه‌ها و تعطیلات بیرون "
                                   "می‌مانند)")
@@ -443,12 +446,16 @@ class HoursTab(QWidget):
         self.example = QLabel()
         self.example.setWordWrap(True)
         lay.addWidget(self.example)
+        self.closed_too = QCheckBox("زمان‌ها و تحقق مهلت درخواست‌های انجام‌شده و بسته‌شده هم با این ساعت‌ها "
+                                    "دوباره سنجیده شود (گزارش ماه‌های گذشته تغییر می‌کند)")
+        lay.addWidget(self.closed_too)
         self.save_btn = QPushButton("ذخیره")
         self.message = _Message()
         row = _button_row(self.save_btn)
         row.addWidget(self.message, 1)
         lay.addLayout(row)
 
+        self.recomputed.connect(self._recomputed, Qt.ConnectionType.QueuedConnection)
         self.add_btn.clicked.connect(self.add_holiday)
         self.remove_btn.clicked.connect(self.remove_holiday)
         self.fixed_btn.clicked.connect(self.add_fixed)
@@ -569,10 +576,51 @@ class HoursTab(QWidget):
             self.message.error(e.message)
             return False
         self.load()
-        self.message.ok("ذخیره شد. درخواست‌های تازه با این ساعت‌ها موعد می‌گیرند؛ زمان‌های درخواست‌های گذشته "
-                        "همان‌طور که سنجیده شده‌اند می‌مانند.")
+        self.message.ok("ذخیره شد. موعد درخواست‌های باز با این ساعت‌ها دوباره حساب می‌شود…")
         self.ctx.bus.data_changed.emit("settings")
+        self._recompute(self.closed_too.isChecked())
         return True
+
+    def _recompute(self, closed_too: bool) -> None:
+        """Open requests (and, when asked, the solved ones) measured again under the saved hours, on the writer's
+        thread: the screen stays responsive with many requests."""
+        self.recomputing = True
+        self._asked_closed = closed_too
+        self.save_btn.setEnabled(False)
+        try:
+            fut = rq.recompute_minutes_later(closed_too)
+        except Exception as e:  # the writer is shut down: said under the tab
+            logger.exception("service: recompute not queued")
+            self._recomputed(e)
+            return
+        signal = self.recomputed
+        fut.add_done_callback(lambda f: _hand_over(signal, f))
+
+    def _recomputed(self, result: object) -> None:
+        self.recomputing = False
+        self.save_btn.setEnabled(True)
+        if isinstance(result, BaseException):
+            logger.error("service: recomputing due times failed: %s", result)
+            msg = getattr(result, "message", None) or str(result)
+            self.message.error(f"ساعت‌ها ذخیره شد، ولی موعد درخواست‌های باز دوباره حساب نشد: {msg}")
+            return
+        assert isinstance(result, rq.Recomputed)
+        text = f"ذخیره شد. موعد {fmt.num(result.open)} درخواست باز با این ساعت‌ها دوباره حساب شد؛ "
+        if self._asked_closed:
+            text += f"زمان‌های {fmt.num(result.closed)} درخواست بسته‌شده هم دوباره سنجیده شد."
+        else:
+            text += "درخواست‌های بسته‌شده همان‌طور که سنجیده شده‌اند می‌مانند."
+        self.message.ok(text)
+        self.closed_too.setChecked(False)
+        self.ctx.bus.data_changed.emit("service")
+
+
+def _hand_over(signal, fut) -> None:
+    """Any thread: the recompute's result (or its error) to the GUI thread."""
+    try:
+        signal.emit(fut.exception() or fut.result())
+    except RuntimeError:            # the tab is gone (the settings closed meanwhile)
+        logger.debug("service: recompute finished after the settings tab closed")
 
 
 # --- satisfaction by SMS ----------------------------------------------------------------------------------------
