@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -39,6 +39,7 @@ from app.service import hours, reassign
 from app.service import requests as rq
 from app.service.kpi import minutes_text
 from ui.context import AppContext
+from ui.ops import QueryOp, error_text
 from ui.tasks.task_dialog import TimeEdit
 from ui.widgets.jalali_date_edit import JalaliDateEdit
 
@@ -394,12 +395,11 @@ def _range_text(start: TimeEdit, end: TimeEdit, label: str) -> str:
 
 
 class HoursTab(QWidget):
-    recomputed = Signal(object)     # rq.Recomputed or the exception, from the writer thread (queued to the GUI)
-
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
         self.ctx = ctx
         self.recomputing = False
+        self.op: QueryOp | None = None
         lay = QVBoxLayout(self)
         self.business = QCheckBox("زمان‌های خدمت فقط در ساعت کاری شمرده شود (شب‌ها، جمعه‌ها و تعطیلات بیرون "
                                   "می‌مانند)")
@@ -455,7 +455,6 @@ class HoursTab(QWidget):
         row.addWidget(self.message, 1)
         lay.addLayout(row)
 
-        self.recomputed.connect(self._recomputed, Qt.ConnectionType.QueuedConnection)
         self.add_btn.clicked.connect(self.add_holiday)
         self.remove_btn.clicked.connect(self.remove_holiday)
         self.fixed_btn.clicked.connect(self.add_fixed)
@@ -582,29 +581,18 @@ class HoursTab(QWidget):
         return True
 
     def _recompute(self, closed_too: bool) -> None:
-        """Open requests (and, when asked, the solved ones) measured again under the saved hours, on the writer's
-        thread: the screen stays responsive with many requests."""
+        """Open requests (and, when asked, the solved ones) measured again under the saved hours, off the GUI
+        thread: with many requests it takes a while, and the writer takes them a few hundred at a time."""
         self.recomputing = True
         self._asked_closed = closed_too
         self.save_btn.setEnabled(False)
-        try:
-            fut = rq.recompute_minutes_later(closed_too)
-        except Exception as e:  # the writer is shut down: said under the tab
-            logger.exception("service: recompute not queued")
-            self._recomputed(e)
-            return
-        signal = self.recomputed
-        fut.add_done_callback(lambda f: _hand_over(signal, f))
+        self.op = (QueryOp(self, op=lambda _ctl: rq.recompute_minutes(closed_too), success=self._recomputed,
+                           name="service-recompute")
+                   .failure(self._recompute_failed)
+                   .finished(self._recompute_over))
+        self.op.run()
 
-    def _recomputed(self, result: object) -> None:
-        self.recomputing = False
-        self.save_btn.setEnabled(True)
-        if isinstance(result, BaseException):
-            logger.error("service: recomputing due times failed: %s", result)
-            msg = getattr(result, "message", None) or str(result)
-            self.message.error(f"ساعت‌ها ذخیره شد، ولی موعد درخواست‌های باز دوباره حساب نشد: {msg}")
-            return
-        assert isinstance(result, rq.Recomputed)
+    def _recomputed(self, result: rq.Recomputed) -> None:
         text = f"ذخیره شد. موعد {fmt.num(result.open)} درخواست باز با این ساعت‌ها دوباره حساب شد؛ "
         if self._asked_closed:
             text += f"زمان‌های {fmt.num(result.closed)} درخواست بسته‌شده هم دوباره سنجیده شد."
@@ -614,13 +602,13 @@ class HoursTab(QWidget):
         self.closed_too.setChecked(False)
         self.ctx.bus.data_changed.emit("service")
 
+    def _recompute_failed(self, e: BaseException) -> None:
+        logger.error("service: recomputing due times failed: %s", e)
+        self.message.error(f"ساعت‌ها ذخیره شد، ولی موعد درخواست‌های باز دوباره حساب نشد: {error_text(e)}")
 
-def _hand_over(signal, fut) -> None:
-    """Any thread: the recompute's result (or its error) to the GUI thread."""
-    try:
-        signal.emit(fut.exception() or fut.result())
-    except RuntimeError:            # the tab is gone (the settings closed meanwhile)
-        logger.debug("service: recompute finished after the settings tab closed")
+    def _recompute_over(self) -> None:
+        self.recomputing = False
+        self.save_btn.setEnabled(True)
 
 
 # --- satisfaction by SMS ----------------------------------------------------------------------------------------
