@@ -165,8 +165,9 @@ def test_an_email_left_sending_by_a_crash_becomes_uncertain_and_is_not_sent_agai
         assert states() == ["sent", "sent", "sent", "uncertain"]
         got = sorted(email.message_from_bytes(b, policy=policy.default)["To"] for b in smtp.received)
         assert got == [f"c{i}@example.ir" for i in range(4)]                  # each address exactly once
-        requeued = outbox.requeue([stuck.id])                                  # not without a person's yes
-        assert requeued.ids == []
+        assert outbox.requeue([stuck.id], confirm_uncertain=True).ids == []    # the outbox never re-sends mail
+        assert outbox.mark_sent([stuck.id]) == 1                               # the person asked: it arrived
+        assert Message.get_by_id(stuck.id).state == "sent" and len(smtp.received) == 4
     finally:
         clock.set_now(None)
 
