@@ -45,12 +45,13 @@ ACTION_LABELS = {
     "password": "رمز عبور", "unlock": "باز کردن قفل", "revoke": "لغو ورود به‌خاطرسپرده",
     "auto_sign_in": "ورود خودکار میز", "deactivate": "غیرفعال کردن", "handover": "واگذاری",
     "settings": "تنظیمات", "resend": "ارسال دوباره", "mark_sent": "ثبت رسیدن پیام", "dismiss": "کنار گذاشتن پیام",
+    "email": "ارسال ایمیل", "email_group": "ارسال گروهی ایمیل",
 }
 ENTITY_LABELS = {
     "customer": "مشتری", "document": "سند فروش", "payment": "دریافت", "user": "کاربر", "role": "نقش",
     "customers": "فهرست مشتریان", "calls": "تماس‌ها", "documents": "اسناد فروش", "payments": "دریافت‌ها",
     "tasks": "کارها", "report": "گزارش", "audit": "گزارش رویدادها", "settings": "تنظیمات",
-    "message": "پیام",
+    "message": "پیام", "campaign": "پیام گروهی",
 }
 
 

@@ -148,6 +148,34 @@ def shows_own_call(view: Any, mine: frozenset[str], shared: bool, others: bool |
     return extension_decides(view, mine, others) is not False
 
 
+def answered_elsewhere(view: Any, mine: frozenset[str]) -> bool:
+    """A ring group's call answered at another extension: the popup on this desk has done its job (it only
+    rang here). Only a desk with an extension of its own can tell; a reception PC without one (it follows its
+    lines) and the answering desk keep their popups."""
+    answered = str(getattr(view, "answered_by", "") or "").strip()
+    if not answered or not mine or view.direction != "in" or view.state != "answered":
+        return False
+    return answered not in mine
+
+
+def answerer_name(ext: str) -> str:
+    """Who answered at an extension, for «پاسخ داده شد: …»: the colleague's name, else «داخلی ۱۰۳»."""
+    from app import fmt
+    from app.callerid.service import user_at_extension
+
+    try:
+        uid = user_at_extension(ext)
+        if uid:
+            from models.core import User
+
+            name = User.select(User.name).where(User.id == uid).scalar()
+            if name:
+                return str(name)
+    except Exception:  # the extension rather than nothing
+        logger.warning("name of extension %s not read", ext, exc_info=True)
+    return f"داخلی {fmt.digits(ext)}"
+
+
 def call_payload(view: Any) -> dict:
     """A CallView as JSON-ready data (dates as ISO text)."""
     out = {}

@@ -157,8 +157,9 @@ def range_text(r: tuple[dt.time, dt.time] | None) -> str:
 def save_office_hours(business_hours: bool, weekday: tuple[dt.time, dt.time] | str,
                       thursday: tuple[dt.time, dt.time] | str | None, holidays) -> Schedule:
     """Check everything first, then store it all (nothing is stored when one value is wrong). Holidays are dates
-    or Jalali text; each bad one is named. New requests get their due times by these hours; the minutes already
-    measured for past requests stay as they were measured."""
+    or Jalali text; each bad one is named. New requests get their due times by these hours; the settings screen
+    then has open requests measured again (app.service.requests.recompute_minutes), while solved ones keep the
+    minutes measured when they were solved unless the manager asks."""
     from app.core.errors import ValidationError
     from models.writer import writer
 

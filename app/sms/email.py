@@ -1,7 +1,14 @@
 """Email through the office's SMTP server (smtplib; STARTTLS on 587, SSL on 465, or plain inside a LAN), with the
-same templates and the same outbox as SMS: a row is written before the message is sent, its state after."""
+same templates and the same outbox as SMS: a row is written before the message is sent, its state after.
+
+A row is committed as "sending" before the server is called. A program that dies in the middle (a crash, a power
+cut) leaves it so; SMTP cannot be asked afterwards whether the server took the message, so such a row, once
+older than a few minutes, becomes «نامعلوم» (uncertain) like an SMS the provider cannot be asked about — never
+sent again without a person deciding to (`settle_interrupted`, run by the outbox screen when it reads and before
+a group send). Each single send, and each group send as a whole, is one entry in the office audit log."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import smtplib
@@ -12,7 +19,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from app import options, settings
+from app import fmt, options, settings
 from app.core.clock import now
 from app.core.errors import UserError
 from app.customers import timeline
@@ -24,6 +31,9 @@ logger = logging.getLogger(__name__)
 _ = config            # declares the email.* settings
 
 ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+STALE_AFTER = 180.0          # seconds: an email "sending" for longer belongs to a program that died mid-send
+UNCERTAIN_TEXT = ("ارسال این ایمیل در میانه قطع شد و معلوم نیست کارگزار ایمیل آن را گرفت یا نه؛ دوباره فرستاده "
+                  "نشد تا دو بار نرسد. از گیرنده بپرسید و اگر نرسیده است، دوباره بفرستید.")
 
 
 class EmailError(UserError):
@@ -98,13 +108,18 @@ def _escape(s: str) -> str:
 
 @writes
 def _queue(to: str, subject: str, body: str, customer_id: int | None, purpose: str) -> Message:
+    """The row of a single send, committed as "sending" before the server is called."""
     from app.sms.service import _row
 
-    return Message.create(**_row(customer_id, to, body, purpose, channel="email", subject=subject))
+    row = {**_row(customer_id, to, body, purpose, channel="email", subject=subject), "state": "sending",
+           "sending_at": now()}
+    return Message.create(**row)
 
 
 @writes
-def _done(message_id: int, ok: bool, error: str = "") -> None:
+def _done(message_id: int, ok: bool, error: str = "", audited: bool = False) -> None:
+    """The outcome on the row and the customer's timeline; `audited`: a person's single send, also in the audit
+    log (in the same transaction)."""
     m = Message.get_by_id(message_id)
     m.state = "sent" if ok else "failed"
     m.sent_at = now() if ok else None
@@ -114,6 +129,13 @@ def _done(message_id: int, ok: bool, error: str = "") -> None:
         timeline.record(m.customer_id, "email_out",
                         f"{'ایمیل فرستاده شد' if ok else 'ایمیل فرستاده نشد'}: {m.subject[:80]}",
                         ref_table="message", ref_id=m.id)
+    if audited:
+        from app.office import audit
+
+        summary = f"ایمیل «{m.subject[:60]}» به {m.recipient}"
+        if not ok:
+            summary += f" — فرستاده نشد: {error}"
+        audit.record("email", "message", m.id, summary)
 
 
 def send_email(to: str, subject: str, body: str, customer_id: int | None = None, purpose: str = "service",
@@ -140,10 +162,33 @@ def send_email(to: str, subject: str, body: str, customer_id: int | None = None,
     try:
         smtp_send(build(to, subject, body, sender=sender, sender_name=sender_name), **smtp)
     except EmailError as e:
-        _done(row.id, False, e.message)
+        _done(row.id, False, e.message, audited=True)
         raise
-    _done(row.id, True)
+    _done(row.id, True, audited=True)
     return Message.get_by_id(row.id)
+
+
+def _stuck(cutoff: dt.datetime):
+    return ((Message.channel == "email") & (Message.state == "sending")
+            & ((Message.sending_at <= cutoff) | (Message.sending_at.is_null() & (Message.created_at <= cutoff))))
+
+
+@writes
+def _settle(cutoff: dt.datetime) -> int:
+    return Message.update(state="uncertain", error=UNCERTAIN_TEXT, claim="").where(_stuck(cutoff)).execute()
+
+
+def settle_interrupted(stale_after: float = STALE_AFTER) -> int:
+    """Emails left "sending" by a program that died mid-send (older than `stale_after` seconds) become
+    uncertain; returns how many. A fresher row may still be in another desk's hands and is left alone. Reads
+    first, so the outbox can call it on every read without a write."""
+    cutoff = now() - dt.timedelta(seconds=stale_after)
+    if not Message.select(Message.id).where(_stuck(cutoff)).exists():
+        return 0
+    n = _settle(cutoff)
+    if n:
+        logger.warning("%d email(s) left sending by an interrupted run are now uncertain", n)
+    return n
 
 
 
@@ -222,6 +267,7 @@ def queue_group(customer_ids: Iterable[int], subject: str, body: str, purpose: s
     if not p.rows:
         raise EmailError("در این گروه هیچ نشانی ایمیلی برای فرستادن نیست.", en="No email addresses in this group.")
     camp = Campaign.create(name=name or subject[:60], channel="email", purpose=purpose, body=body, total=p.total)
+    _audit_group(camp.id, subject, p)
     ctxs = templates.contexts([cid for cid, _ in p.rows], subject + body)
     rows = []
     for cid, address in p.rows:
@@ -231,6 +277,19 @@ def queue_group(customer_ids: Iterable[int], subject: str, body: str, purpose: s
     for lo in range(0, len(rows), 500):
         Message.insert_many(rows[lo:lo + 500]).execute()
     return camp.id, p
+
+
+def _audit_group(campaign_id: int, subject: str, p: Plan) -> None:
+    """One audit entry for the whole group send (not one per message), in the queueing transaction."""
+    from app.office import audit
+
+    summary = f"ایمیل گروهی «{subject[:60]}» به {fmt.count(p.total, 'نشانی')}"
+    left = [(p.opted_out, "لغوکرده"), (p.duplicates, "تکراری"), (p.no_address, "بی‌نشانی")]
+    if any(n for n, _ in left):
+        summary += " (کنار ماند: " + "، ".join(f"{label} {fmt.num(n)}" for n, label in left if n) + ")"
+    audit.record("email_group", "campaign", campaign_id, summary,
+                 {"recipients": [None, p.total], "opted_out": [None, p.opted_out],
+                  "duplicates": [None, p.duplicates], "no_address": [None, p.no_address]})
 
 
 @writes
@@ -246,6 +305,7 @@ def deliver_group(campaign_id: int, progress: Callable[[int, int], None] | None 
     never sends it twice). Stops between messages when cancelled; returns a service.Summary."""
     from app.sms.service import Summary
 
+    settle_interrupted()
     ids = [r[0] for r in Message.select(Message.id).where(Message.campaign == campaign_id, Message.channel == "email",
                                                           Message.state == "queued").order_by(Message.id).tuples()]
     summary = Summary()

@@ -5,7 +5,8 @@
     python -m tests.office.desk URL --user 2 --sign-in          # user 2 signed in (their role limits the popup)
 
 Prints one JSON object per line: {"ready": ...} once it listens, then what this desk shows: {"popup": ...},
-{"notice": ...}, {"refresh": key, ...}; with --bare {"event": channel, "payload": ..., "recv": time}.
+{"notice": ...}, {"refresh": key, ...},
+{"taken": key, "text": ...} (a colleague answered the call), {"closed": key}; with --bare {"event": channel, "payload": ..., "recv": time}.
 Ends when its standard input closes.
 """
 from __future__ import annotations
@@ -73,6 +74,8 @@ def main() -> int:
     live.call_shown.connect(lambda v: say({"popup": v.key, "line": v.line, "number": v.number,
                                            "customer_id": v.customer_id, "recv": time.time(),
                                            "name": live.stack.popup_for(v.key).name_label.text()}))
+    live.stack.taken.connect(lambda key, text: say({"taken": key, "text": text, "recv": time.time()}))
+    live.stack.closed.connect(lambda key: say({"closed": key, "recv": time.time()}))
     live.notice_shown.connect(lambda n: say({"notice": n.task_id, "title": n.title_label.text(),
                                              "body": n.body_label.text(), "recv": time.time()}))
 

@@ -93,6 +93,19 @@ def test_which_desk_shows_a_pbx_call(office):
     assert rules.shows_own_call(ring_102, none, shared=True)
 
 
+def test_a_ring_group_call_answered_elsewhere_and_by_whom(office):
+    users.save_user("کامران احمدی", "kamran", "sales", user_id=office["kamran"], extension="103")
+    answered = _view(state="answered", extension="103", extensions=("102", "103"), answered_by="103")
+    ringing = _view(extension="102", extensions=("102", "103"))
+    assert rules.answered_elsewhere(answered, frozenset({"102"}))            # Sara's desk: Kamran has it
+    assert not rules.answered_elsewhere(answered, frozenset({"103"}))        # Kamran's desk keeps its popup
+    assert not rules.answered_elsewhere(answered, frozenset())               # a desk following its lines
+    assert not rules.answered_elsewhere(ringing, frozenset({"102"}))
+    assert not rules.answered_elsewhere(_view(state="ended", final=True, answered_by="103"), frozenset({"102"}))
+    assert rules.answerer_name("103") == "کامران احمدی"
+    assert rules.answerer_name("105") == "داخلی ۱۰۵"                    # nobody's extension
+
+
 def test_the_desk_extensions_are_the_colleagues_and_the_desks(office):
     from app import settings
     from app.callerid import settings_keys as sk

@@ -127,3 +127,39 @@ def test_the_desk_holding_the_pbx_link_pops_only_its_own_extension_when_others_s
     finally:
         ctrl.stop()
         clock.set_now(None)
+
+
+def _answer(ctrl, number: str, line: int, by: str, *extensions: str) -> None:
+    from app.callerid import events as ev
+
+    ctrl.on_event(ev.CallerIdEvent(kind=ev.ANSWERED, number=number, line=line, source="ami",
+                                   extra={"extension": by, "extensions": list(extensions), "answered_by": by,
+                                          "pbx_call_id": f"call-{number}", "direction": "in"}))
+
+
+def test_a_ring_group_call_answered_by_one_colleague_leaves_the_others_desks(office, qapp):
+    """102 and 103 ring together; Kamran (103) answers: Sara's popup says so and closes, Kamran's stays, and the
+    reception PC without an extension (it follows its lines) keeps it too."""
+    from app.core import clock
+
+    B, C, D = office["B"], office["C"], office["D"]
+    ctrl = _controller()
+    try:
+        clock.set_now(dt.datetime.now().replace(microsecond=0))
+        _ring(ctrl, "02188776655", 2, "102", "103")
+        key = B.next(lambda m: m.get("number") == "02188776655", timeout=10)["popup"]
+        assert C.next(lambda m: m.get("popup") == key, timeout=10)
+        assert D.next(lambda m: m.get("popup") == key, timeout=10)
+        _answer(ctrl, "02188776655", 2, "103", "102", "103")
+        taken = B.next(lambda m: m.get("taken") == key, timeout=10)
+        assert taken["text"] == "پاسخ داده شد: کامران احمدی"
+        closed = B.next(lambda m: m.get("closed") == key, timeout=10)
+        assert 2.0 < closed["recv"] - taken["recv"] < 8.0          # readable for a moment, then gone
+        assert C.quiet(lambda m: m.get("taken") == key or m.get("closed") == key, 2.0) == []
+        assert D.quiet(lambda m: m.get("taken") == key or m.get("closed") == key, 0.5) == []
+        # a later update of the same call (the row's id, the duration…) does not bring Sara's popup back
+        _answer(ctrl, "02188776655", 2, "103", "102", "103")
+        assert B.quiet(lambda m: m.get("popup") == key, 1.5) == []
+    finally:
+        ctrl.stop()
+        clock.set_now(None)

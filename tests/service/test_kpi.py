@@ -127,7 +127,7 @@ def test_reopen_undoes_resolution(fixture):
 
 def test_all_minutes_when_business_hours_off(fixture):
     settings.set("service.business_hours", False)
-    rq.recompute_minutes()
+    rq.recompute_minutes(closed_too=True)      # r3 is closed: measured again only when asked
     from models.service import ServiceRequest as SR
 
     r3 = SR.get_by_id(fixture["ids"]["r3"])

@@ -97,6 +97,44 @@ def test_office_hours_saved_whole_or_not_at_all(people):
     assert (r.response_due_at, r.due_at) == (j(1405, 3, 6, 18, 0), j(1405, 3, 9, 10, 0))
 
 
+def test_new_hours_move_open_requests_due_times_and_closed_ones_only_when_asked(people, monkeypatch):
+    """Wednesday 1405/03/06 16:00, a 60/120-minute category under 08–17 and Thursday 08–13: due Wednesday 17:00
+    and Thursday 09:00. Then Thursday becomes a day off and Saturday 03/09 a holiday."""
+    from models.service import ServiceRequest as SR
+
+    cat = rq.save_category("فوری", 60, 120)
+    clock.set_now(j(1405, 3, 6, 16, 0))
+    new = {"customer_id": people["ali"], "subject": "x", "category_id": cat.id, "assignee_id": people["reza"]}
+    waiting, answered, solved = (rq.create_request(new).id for _ in range(3))
+    rq.reply(answered, "در حال بررسی است.", people["reza"], at=j(1405, 3, 7, 8, 30))
+    rq.set_status(solved, "done", people["reza"], at=j(1405, 3, 7, 9, 30))
+    before = SR.get_by_id(solved)
+    assert (before.due_at, before.service_minutes, before.response_minutes, before.sla_met) == (
+        j(1405, 3, 7, 9, 0), 150, 150, False)                    # 60 on Wednesday + 90 on Thursday: late
+    assert SR.get_by_id(answered).response_minutes == 90
+
+    hours.save_office_hours(True, "08:00-17:00", "", ["1405/03/09"])
+    monkeypatch.setattr(rq, "RECOMPUTE_CHUNK", 2)            # written a few at a time: here two transactions
+    assert rq.recompute_minutes() == rq.Recomputed(open=2, closed=0)
+    w, a, s = (SR.get_by_id(i) for i in (waiting, answered, solved))
+    assert (w.response_due_at, w.due_at) == (j(1405, 3, 6, 17, 0), j(1405, 3, 10, 9, 0))   # Sunday 09:00
+    assert a.due_at == j(1405, 3, 10, 9, 0) and a.response_minutes == 60                  # Thursday is off now
+    assert (w.sla_met, a.sla_met, w.service_minutes) == (None, None, None)                 # still open
+    assert (s.due_at, s.service_minutes, s.response_minutes, s.sla_met) == (
+        j(1405, 3, 7, 9, 0), 150, 150, False)                    # solved: the recorded figures stay
+
+    assert rq.recompute_minutes(closed_too=True) == rq.Recomputed(open=2, closed=1)
+    s = SR.get_by_id(solved)
+    assert (s.due_at, s.service_minutes, s.response_minutes, s.sla_met) == (
+        j(1405, 3, 10, 9, 0), 60, 60, True)                      # done on a day off, before Sunday's due time
+    assert rq.request_view(solved).sla_met is True
+
+    rq.set_status(solved, "in_progress", people["reza"], at=j(1405, 3, 10, 8, 0))      # reopened: open again
+    settings.set(options.SERVICE_BUSINESS_HOURS, False)
+    assert rq.recompute_minutes() == rq.Recomputed(open=3, closed=0)
+    assert SR.get_by_id(solved).due_at == j(1405, 3, 6, 18, 0) and SR.get_by_id(solved).sla_met is None
+
+
 def test_fixed_holidays():
     days = dict(hours.fixed_holidays(1405))
     assert days[j(1405, 1, 1).date()] == "نوروز" and days[j(1405, 11, 22).date()] == "پیروزی انقلاب اسلامی"
@@ -227,6 +265,40 @@ def test_hours_tab(panel, qtbot, typer, tmp_path):
     assert len(tab.days()) == 20
     img = panel["panel"].grab().toImage()
     img.save(str(shot_path(tmp_path, "service-settings-hours.png")))
+    assert not img.isNull()
+
+
+def test_saving_the_hours_moves_open_requests_off_the_gui_thread(panel, qtbot, tmp_path):
+    from models.service import ServiceRequest as SR
+
+    tab = panel["panel"].hours
+    panel["panel"].tabs.setCurrentWidget(tab)
+    clock.set_now(j(1405, 3, 6, 16, 0))
+    new = {"customer_id": panel["ali"], "subject": "x", "assignee_id": panel["reza"]}
+    open_id, solved_id = rq.create_request(new).id, rq.create_request(new).id
+    assert SR.get_by_id(open_id).response_due_at == j(1405, 3, 6, 17, 0)
+    rq.set_status(solved_id, "done", panel["reza"], at=j(1405, 3, 7, 9, 0))
+    solved = SR.get_by_id(solved_id)
+
+    tab.thu_on.setChecked(False)
+    tab.week_end.setText("۱۸:۰۰")
+    assert tab.save()
+    qtbot.waitUntil(lambda: not tab.recomputing, timeout=10_000)
+    assert tab.save_btn.isEnabled()
+    assert SR.get_by_id(open_id).response_due_at == j(1405, 3, 6, 17, 0)
+    assert SR.get_by_id(open_id).due_at == j(1405, 3, 9, 14, 0)       # 480: 2 on Wednesday, 6 on Saturday
+    again = SR.get_by_id(solved_id)
+    assert (again.due_at, again.service_minutes, again.sla_met) == (solved.due_at, solved.service_minutes,
+                                                                    solved.sla_met)
+    assert "موعد ۱ درخواست باز" in tab.message.text() and "همان‌طور" in tab.message.text()
+
+    tab.closed_too.setChecked(True)
+    assert tab.save()
+    qtbot.waitUntil(lambda: not tab.recomputing, timeout=10_000)
+    assert SR.get_by_id(solved_id).service_minutes == 120                 # Wednesday 16–18, Thursday off
+    assert "۱ درخواست بسته‌شده" in tab.message.text() and not tab.closed_too.isChecked()
+    img = panel["panel"].grab().toImage()
+    img.save(str(shot_path(tmp_path, "service-settings-hours-recomputed.png")))
     assert not img.isNull()
 
 

@@ -294,7 +294,8 @@ class FakeIPPanel(Fake):
 
 class SMTPHandler(socketserver.StreamRequestHandler):
     """A small SMTP server on 127.0.0.1: EHLO, AUTH (checks the password), MAIL/RCPT (a recipient with
-    "refused" in it is refused), DATA; what it receives is kept in `server.received`."""
+    "refused" in it is refused), DATA; what it receives is kept in `server.received`. With `server.hold` (an
+    Event) it keeps a message and holds back its reply until the event is set (a sender killed mid-send)."""
 
     def handle(self):
         srv = self.server
@@ -309,6 +310,8 @@ class SMTPHandler(socketserver.StreamRequestHandler):
                     data_mode = False
                     srv.received.append(b"".join(lines))
                     lines = []
+                    if srv.hold is not None:
+                        srv.hold.wait()       # the message is here; the sender waits for the reply
                     self.wfile.write(b"250 queued\r\n")
                 else:
                     lines.append(line[1:] if line.startswith(b"..") else line)
@@ -341,6 +344,7 @@ class SMTPServer(socketserver.ThreadingTCPServer):
     def __init__(self, ctx=None, password=None):
         super().__init__(("127.0.0.1", 0), SMTPHandler)
         self.received, self.ctx, self.password = [], ctx, password
+        self.hold: threading.Event | None = None     # set: replies to DATA wait until the event is set
 
     def get_request(self):
         sock, addr = super().get_request()

@@ -41,6 +41,7 @@ from ui.context import AppContext
 logger = logging.getLogger(__name__)
 
 POPUP_WIDTH = 380
+ANSWERED_ELSEWHERE_MS = 4000    # a ring group's popup, once a colleague answered: «پاسخ داده شد: …», then gone
 
 STATE_STYLE = {
     # state: (header colour, text)
@@ -116,6 +117,7 @@ class CallPopup(QWidget):
         self.summary: sm.CustomerSummary | None = None
         self.dimmed = False
         self.finished = False
+        self.taken_by = ""          # a ring group's colleague answered this call elsewhere: their name
         self._colour = ""
         self._close_timer = QTimer(self)
         self._close_timer.setSingleShot(True)
@@ -203,6 +205,7 @@ class CallPopup(QWidget):
         """Show this call (a new popup, or a closed one reused by the stack)."""
         self._close_timer.stop()
         self.finished = False
+        self.taken_by = ""
         if self.dimmed:
             self.dimmed = False
             self._dim.setEnabled(False)
@@ -329,6 +332,8 @@ class CallPopup(QWidget):
                 text = "زنگ تمام شد"
         if v.state == "ringing" and v.rings > 1:
             text = f"در حال زنگ… (زنگ {fmt.digits(v.rings)})"
+        if self.taken_by:
+            text = f"پاسخ داده شد: {self.taken_by}"
         self.state_label.setText(text)
         if colour != self._colour:
             self._colour = colour
@@ -337,7 +342,20 @@ class CallPopup(QWidget):
             self.finished = True
             self._on_finished()
 
+    def answered_elsewhere(self, name: str) -> None:
+        """A colleague in the ring group answered: the header says who, the card fades, and the popup closes
+        on its own after a few seconds (the receptionist may still glance at it, need not close it)."""
+        if self.taken_by:
+            return
+        self.taken_by = name
+        self._render_state()
+        self.dimmed = True
+        self._dim.setEnabled(True)
+        self._close_timer.start(ANSWERED_ELSEWHERE_MS)
+
     def _on_finished(self) -> None:
+        if self.taken_by:
+            return                              # closing already
         from app import settings
         from app.callerid import settings_keys as sk
 

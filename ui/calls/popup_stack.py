@@ -8,12 +8,14 @@ asks the tray for a notification instead.
 from __future__ import annotations
 
 import logging
+import time
 
 from PySide6.QtCore import QObject, QRect, Signal
 from PySide6.QtGui import QGuiApplication
 
 from app.callerid import service as svc
 from app.customers import summary as sm
+from app.office import live as rules
 from app.office.visibility import popup_view
 from ui.calls.popup import CallPopup
 from ui.context import AppContext
@@ -23,11 +25,14 @@ logger = logging.getLogger(__name__)
 MARGIN = 12
 GAP = 8
 MAX_POPUPS = 8
+EXTENSIONS_TTL_S = 5.0       # the desk's extensions are read again after this long
 
 
 class PopupStack(QObject):
     shown = Signal(str)          # call key: a popup was shown (the bench and the tests wait on it)
     changed = Signal()
+    closed = Signal(str)         # call key: its popup closed
+    taken = Signal(str, str)     # call key, header text: a colleague answered it; the popup closes shortly
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None):
         super().__init__(parent)
@@ -35,6 +40,7 @@ class PopupStack(QObject):
         self._popups: dict[str, CallPopup] = {}
         self._order: list[str] = []
         self._spare: list[CallPopup] = []      # closed popups kept for the next call (no widgets built on a ring)
+        self._ext_cache: tuple[float, int | None, frozenset[str]] | None = None
 
     def prewarm(self, n: int = 1) -> None:
         """Build and polish popups ahead of the first ring."""
@@ -62,6 +68,7 @@ class PopupStack(QObject):
             p.update_call(view)
             if summary is not None:
                 p.set_summary(summary)
+            self._check_taken(p, view)
             self._layout()
             return p
         while len(self._order) >= MAX_POPUPS:
@@ -88,9 +95,28 @@ class PopupStack(QObject):
         p = self._popups.get(view.key)
         if p is not None:
             p.update_call(popup_view(view))
+            self._check_taken(p, view)
             self._layout()
             self.changed.emit()
         return p
+
+    def extensions(self) -> frozenset[str]:
+        """This desk's extensions (the signed-in colleague's, the desk's own), read at most every few seconds."""
+        now = time.monotonic()
+        cached = self._ext_cache
+        if cached is None or now - cached[0] > EXTENSIONS_TTL_S or cached[1] != self.ctx.user_id:
+            cached = (now, self.ctx.user_id, rules.desk_extensions(self.ctx.user_id))
+            self._ext_cache = cached
+        return cached[2]
+
+    def _check_taken(self, p: CallPopup, view: svc.CallView) -> None:
+        """A ring group's call answered at another desk's extension: that desk keeps its popup, this one says
+        who answered and closes a few seconds later."""
+        if p.taken_by or not view.answered_by:
+            return
+        if rules.answered_elsewhere(view, self.extensions()):
+            p.answered_elsewhere(rules.answerer_name(view.answered_by))
+            self.taken.emit(view.key, p.state_label.text())
 
     def clear(self) -> None:
         for p in list(self._popups.values()):
@@ -104,6 +130,8 @@ class PopupStack(QObject):
             self._order.remove(key)
         self._layout()
         self.changed.emit()
+        if p is not None:
+            self.closed.emit(key)
 
     def _area(self) -> QRect:
         screen = QGuiApplication.primaryScreen()

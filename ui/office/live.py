@@ -184,6 +184,8 @@ class LiveOffice(QObject):
             return
         if view.final or not (view.number_known or view.rings >= 2):
             return
+        if rules.answered_elsewhere(view, self.extensions()):
+            return                                  # a colleague has it: its popup here closed, or never opened
         from app.callerid import service as svc
 
         if not settings.get(svc.POPUP_ENABLED):

@@ -39,6 +39,7 @@ from app.service import hours, reassign
 from app.service import requests as rq
 from app.service.kpi import minutes_text
 from ui.context import AppContext
+from ui.ops import QueryOp, error_text
 from ui.tasks.task_dialog import TimeEdit
 from ui.widgets.jalali_date_edit import JalaliDateEdit
 
@@ -397,6 +398,8 @@ class HoursTab(QWidget):
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
         self.ctx = ctx
+        self.recomputing = False
+        self.op: QueryOp | None = None
         lay = QVBoxLayout(self)
         self.business = QCheckBox("زمان‌های خدمت فقط در ساعت کاری شمرده شود (شب‌ها، جمعه‌ها و تعطیلات بیرون "
                                   "می‌مانند)")
@@ -443,6 +446,9 @@ class HoursTab(QWidget):
         self.example = QLabel()
         self.example.setWordWrap(True)
         lay.addWidget(self.example)
+        self.closed_too = QCheckBox("زمان‌ها و تحقق مهلت درخواست‌های انجام‌شده و بسته‌شده هم با این ساعت‌ها "
+                                    "دوباره سنجیده شود (گزارش ماه‌های گذشته تغییر می‌کند)")
+        lay.addWidget(self.closed_too)
         self.save_btn = QPushButton("ذخیره")
         self.message = _Message()
         row = _button_row(self.save_btn)
@@ -569,10 +575,40 @@ class HoursTab(QWidget):
             self.message.error(e.message)
             return False
         self.load()
-        self.message.ok("ذخیره شد. درخواست‌های تازه با این ساعت‌ها موعد می‌گیرند؛ زمان‌های درخواست‌های گذشته "
-                        "همان‌طور که سنجیده شده‌اند می‌مانند.")
+        self.message.ok("ذخیره شد. موعد درخواست‌های باز با این ساعت‌ها دوباره حساب می‌شود…")
         self.ctx.bus.data_changed.emit("settings")
+        self._recompute(self.closed_too.isChecked())
         return True
+
+    def _recompute(self, closed_too: bool) -> None:
+        """Open requests (and, when asked, the solved ones) measured again under the saved hours, off the GUI
+        thread: with many requests it takes a while, and the writer takes them a few hundred at a time."""
+        self.recomputing = True
+        self._asked_closed = closed_too
+        self.save_btn.setEnabled(False)
+        self.op = (QueryOp(self, op=lambda _ctl: rq.recompute_minutes(closed_too), success=self._recomputed,
+                           name="service-recompute")
+                   .failure(self._recompute_failed)
+                   .finished(self._recompute_over))
+        self.op.run()
+
+    def _recomputed(self, result: rq.Recomputed) -> None:
+        text = f"ذخیره شد. موعد {fmt.num(result.open)} درخواست باز با این ساعت‌ها دوباره حساب شد؛ "
+        if self._asked_closed:
+            text += f"زمان‌های {fmt.num(result.closed)} درخواست بسته‌شده هم دوباره سنجیده شد."
+        else:
+            text += "درخواست‌های بسته‌شده همان‌طور که سنجیده شده‌اند می‌مانند."
+        self.message.ok(text)
+        self.closed_too.setChecked(False)
+        self.ctx.bus.data_changed.emit("service")
+
+    def _recompute_failed(self, e: BaseException) -> None:
+        logger.error("service: recomputing due times failed: %s", e)
+        self.message.error(f"ساعت‌ها ذخیره شد، ولی موعد درخواست‌های باز دوباره حساب نشد: {error_text(e)}")
+
+    def _recompute_over(self) -> None:
+        self.recomputing = False
+        self.save_btn.setEnabled(True)
 
 
 # --- satisfaction by SMS ----------------------------------------------------------------------------------------

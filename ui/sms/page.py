@@ -3,6 +3,8 @@ state, filtered; failed, waiting and uncertain ones can be sent again or marked 
 number from getting the same message twice; an uncertain one is sent again only after the person agrees)."""
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,10 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from app import fmt, options, settings
-from app.sms import config, outbox
+from app.core.errors import UserError
+from app.sms import config, email, outbox
 from ui.context import AppContext
 from ui.ops import QueryOp, error_text
 from ui.sms.outbox_model import OutboxModel
+
+logger = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 250
 UNCERTAIN_QUESTION = ("{n} پیام «نامعلوم» است: ارسالش در میانه قطع شد و شاید به گیرنده رسیده باشد.\n"
@@ -176,6 +181,10 @@ class SmsPage(QWidget):
 
     def reload(self) -> None:
         self._timer.stop()
+        try:
+            email.settle_interrupted()          # emails a crash left "sending" are shown as uncertain
+        except UserError as e:                  # a locked database: the list is read anyway, settled next time
+            logger.warning("outbox: interrupted emails not settled: %s", e)
         f = self.current_filter()
         n = outbox.counts(f)
         self.model.search(f, total=outbox.total(f, n))
