@@ -43,7 +43,7 @@ ACTION_LABELS = {
     "void": "ابطال دریافت", "sign_in": "ورود", "sign_in_failed": "ورود ناموفق", "sign_out": "خروج",
     "password": "رمز عبور", "unlock": "باز کردن قفل", "revoke": "لغو ورود به‌خاطرسپرده",
     "auto_sign_in": "ورود خودکار میز", "deactivate": "غیرفعال کردن", "handover": "واگذاری",
-    "settings": "تنظیمات",
+    "settings": "تنظیمات", "import": "ورود از اکسل",
 }
 ENTITY_LABELS = {
     "customer": "مشتری", "document": "سند فروش", "payment": "دریافت", "user": "کاربر", "role": "نقش",

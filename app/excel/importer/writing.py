@@ -319,11 +319,30 @@ def _write(plan: _Plan, source: str, stamp: dt.datetime, user: int | None, resul
             if cancel and n % 50 == 0 and cancel():
                 raise ImportCancelled()
             _merge_into_existing(cid, d, row_no, source, user)
+        result.customer_ids = created
+        result.created = len(created)
+        _audit(source, user, result)
     except BaseException:
         result.customer_ids = []
+        result.created = 0
         raise
-    result.customer_ids = created
-    result.created = len(created)
+
+
+def _audit(source: str, user: int | None, result: ImportResult) -> None:
+    """One entry in the office's audit log for the whole import (not one per row), in the import's own
+    transaction: the rows and their entry are written together or not at all."""
+    from app.office import audit
+
+    p = to_persian_digits
+    skipped = result.skipped_duplicates + result.skipped_invalid
+    summary = (f"ورود مشتریان از فایل «{source}»: {p(result.created)} مشتری تازه، {p(result.merged)} ردیف ادغام با "
+               f"پرونده موجود، {p(skipped)} ردیف وارد نشد")
+    if result.skipped_invalid:
+        summary += f" ({p(result.skipped_invalid)} ردیف خطادار)"
+    audit.record("import", "customers", None, summary,
+                 {"file": [None, source], "added": [None, result.created], "updated": [None, result.merged],
+                  "skipped": [None, skipped], "skipped_duplicates": [None, result.skipped_duplicates],
+                  "skipped_invalid": [None, result.skipped_invalid]}, user_id=user)
 
 
 class _RawInsert:
