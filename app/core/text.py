@@ -1,6 +1,7 @@
 """Persian text normalisation for storage and search, and Persian-digit display formatting."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -67,9 +68,21 @@ def clean(s: str | None) -> str:
     """
     if not s:
         return ""
-    if type(s) is str and _PLAIN.fullmatch(s):
+    if type(s) is str and len(s) <= _CACHED_LEN:
+        return _clean_cached(s)
+    return _clean_any(str(s))
+
+
+def _clean_any(s: str) -> str:
+    if _PLAIN.fullmatch(s):
         return " ".join(s.translate(_STORAGE_TABLE).split())
-    return _clean_full(str(s))
+    return _clean_full(s)
+
+
+# Short texts repeat (cities, job titles, first names, tags): an import of 50,000 rows cleans the same few
+# thousand values over and over. The cache is bounded; long texts (addresses, notes) are not kept.
+_CACHED_LEN = 64
+_clean_cached = functools.lru_cache(maxsize=32768)(_clean_any)
 
 
 def _clean_full(s: str) -> str:
@@ -94,9 +107,18 @@ def search_key(s: str | None) -> str:
     """
     if not s:
         return ""
-    if type(s) is str and _PLAIN_OR_ZWNJ.fullmatch(s):
+    if type(s) is str and len(s) <= _CACHED_LEN:
+        return _search_key_cached(s)
+    return _search_key_any(str(s))
+
+
+def _search_key_any(s: str) -> str:
+    if _PLAIN_OR_ZWNJ.fullmatch(s):
         return " ".join(s.translate(_SEARCH_PLAIN_TABLE).split()).casefold()
-    return _search_key_full(str(s))
+    return _search_key_full(s)
+
+
+_search_key_cached = functools.lru_cache(maxsize=32768)(_search_key_any)
 
 
 def _search_key_full(s: str) -> str:

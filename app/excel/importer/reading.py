@@ -226,6 +226,7 @@ def _read_workbook(path: Path, sheet: str | None) -> _Sheet:
         xlsx = {}
         if kind == "zip" and path.suffix.lower() not in (".ods", ".xlsb"):
             xlsx = _xlsx_sheets(path)
+        loaded = {}                   # sheets calamine has read already (reading one is the costly part)
         if sheet is None:
             chosen = None
             # hidden sheets (the lists behind drop-downs) come last: the first visible sheet with data is the one
@@ -237,7 +238,7 @@ def _read_workbook(path: Path, sheet: str | None) -> _Sheet:
                         chosen = name
                         break
                     continue
-                s = wb.get_sheet_by_name(name)
+                s = loaded[name] = wb.get_sheet_by_name(name)
                 if s.height and s.width:
                     chosen = name
                     break
@@ -251,9 +252,10 @@ def _read_workbook(path: Path, sheet: str | None) -> _Sheet:
         if xs is not None and xs.size() > STREAM_ABOVE_BYTES:
             logger.info("reading sheet %s of %s as a stream (%d bytes of XML)", chosen, path, xs.size())
             return _Sheet(chosen, names, xs.rows, _merged_ranges(xs), streamed=True, xlsx=xs)
-        s = wb.get_sheet_by_name(chosen)
+        s = loaded.get(chosen) or wb.get_sheet_by_name(chosen)
         rows = s.to_python(skip_empty_area=False)
         merged = list(s.merged_cell_ranges or [])
+        del loaded, s                 # calamine's own copy of the cells goes now
     except UserError:
         raise
     except Exception as e:

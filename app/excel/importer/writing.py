@@ -20,7 +20,16 @@ from app.core.clock import now
 from app.core.errors import UserError
 from app.core.text import to_persian_digits
 from app.customers import service as cs
-from app.excel.importer.checking import _SEP, BATCH, SQL_CHUNK, Report, _existing_of, _personal, analyse
+from app.excel.importer.checking import (
+    _SEP,
+    BATCH,
+    SQL_CHUNK,
+    Report,
+    _existing_of,
+    _personal,
+    analyse,
+    sparse_gc,
+)
 from app.excel.importer.reading import load_table
 from models.base import db, is_postgres
 from models.core import Activity, Address, Customer, CustomerTag, PhoneNumber, Tag
@@ -303,9 +312,10 @@ def import_rows(report: Report, duplicates: str = "skip", skip_invalid: bool = F
                         f"خطاها را در فایل درست کنید یا «ردیف‌های خطادار وارد نشوند» را انتخاب کنید. ({first})")
     result = ImportResult(skipped_invalid=n_errors, formula_cells=report.formula_count)
     source = Path(report.table.path).name
-    plan = _make_plan(report, duplicates, result, cancel)
-    # the write: one job through the one door, one transaction (BEGIN IMMEDIATE on SQLite: it waits its turn)
-    writer.run(_write, plan, source, now(), user, result, progress, cancel)
+    with sparse_gc():
+        plan = _make_plan(report, duplicates, result, cancel)
+        # the write: one job through the one door, one transaction (BEGIN IMMEDIATE on SQLite: it waits its turn)
+        writer.run(_write, plan, source, now(), user, result, progress, cancel)
     logger.info("import from %s: %s", source, result)
     return result
 
