@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 
+# new customers written per page (each page: one statement into the customer table; see _RawInsert)
+WRITE_PAGE = 5000
+
 DUPLICATE_CHOICES = {"skip": "وارد نشود", "merge": "با پرونده موجود ادغام شود", "add": "به‌عنوان مشتری جدید"}
 
 
@@ -199,11 +202,11 @@ class _Plan:
         self._new.clear()
         self._merge.clear()
 
-    def new_pages(self):
+    def new_pages(self, size: int = BATCH):
         last = 0
         while True:
             page = self.stage.conn.execute(
-                f"SELECT row, data, sort_key, search_text FROM new WHERE row > ? ORDER BY row LIMIT {BATCH}",
+                f"SELECT row, data, sort_key, search_text FROM new WHERE row > ? ORDER BY row LIMIT {size}",
                 (last,)).fetchall()
             if not page:
                 return
@@ -363,8 +366,8 @@ class _RawInsert:
     def __init__(self, model, columns: list[str]):
         self.fields = [model._meta.fields[c] for c in columns]
         q0, q1 = db.quote if hasattr(db, "quote") else ('"', '"')
-        names = ", ".join(f"{q0}{f.column_name}{q1}" for f in self.fields)
-        params = ", ".join([db.param] * len(self.fields))
+        names = self.names = ", ".join(f"{q0}{f.column_name}{q1}" for f in self.fields)
+        params = self.params = ", ".join([db.param] * len(self.fields))
         self.table = model._meta.table_name
         self.sql = f"INSERT INTO {q0}{self.table}{q1} ({names}) VALUES ({params})"
         # PostgreSQL: one multi-row statement per page (psycopg2's executemany sends a statement per row)
@@ -409,10 +412,22 @@ class _RawInsert:
                            [(i, *self._params(r)) for i, r in zip(ids, rows, strict=True)], page_size=1000)
             return ids
         # SQLite: the write lock is ours for the whole transaction (BEGIN IMMEDIATE), so the next ids are
-        # max(id)+1… (what SQLite itself would give a rowid table) and go in with one executemany
+        # max(id)+1… (what SQLite itself would give a rowid table). They go first into a TEMP copy of the table
+        # (executemany, no indexes, no triggers), then into the table with one INSERT … SELECT: a table with a
+        # full-text index behind a trigger (customer) has that index flushed at every statement, so one statement
+        # per page instead of one per row makes the whole write three times cheaper.
         start = db.execute_sql(f'SELECT COALESCE(MAX(id), 0) FROM "{self.table}"').fetchone()[0] + 1
         ids = list(range(start, start + len(rows)))
-        db.cursor().executemany(self.sql_with_id, [(i, *self._params(r)) for i, r in zip(ids, rows, strict=True)])
+        temp = f"import_{self.table}"
+        cur = db.cursor()
+        cur.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{temp}" AS SELECT id, {self.names} FROM main."{self.table}" '
+                    "WHERE 0")
+        cur.execute(f'DELETE FROM temp."{temp}"')
+        cur.executemany(f'INSERT INTO temp."{temp}" (id, {self.names}) VALUES ({db.param}, {self.params})',
+                        [(i, *self._params(r)) for i, r in zip(ids, rows, strict=True)])
+        db.execute_sql(f'INSERT INTO main."{self.table}" (id, {self.names}) SELECT id, {self.names} '
+                       f'FROM temp."{temp}" ORDER BY id')
+        cur.execute(f'DELETE FROM temp."{temp}"')
         return ids
 
     def one_returning_id(self, row: tuple) -> int:
@@ -439,7 +454,7 @@ def _bulk_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None,
     text_fields = cs.TEXT_FIELDS
     total = plan.new_count
     done = 0
-    for page in plan.new_pages():
+    for page in plan.new_pages(WRITE_PAGE):
         if cancel and cancel():
             raise ImportCancelled()
         rows = []
