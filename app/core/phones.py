@@ -48,7 +48,7 @@ class Phone:
     @property
     def tail(self) -> str:
         """Last 8 digits: the subscriber part, used as a fallback match key."""
-        return re.sub(r"\D", "", self.canonical)[-8:]
+        return _NON_DIGITS.sub("", self.canonical)[-8:]
 
     def display(self) -> str:
         """0912 123 4567 / 021 2251 4321, ASCII digits (callers convert for display)."""
@@ -64,6 +64,10 @@ class Phone:
         return s
 
 
+_NON_DIGITS = re.compile(r"\D")
+
+
+@functools.lru_cache(maxsize=64)
 def _area(area_code: str | None) -> str:
     a = re.sub(r"\D", "", to_ascii_digits(area_code or DEFAULT_AREA_CODE)).lstrip("0")
     return a if a in AREA_CODES else DEFAULT_AREA_CODE.lstrip("0")
@@ -77,6 +81,8 @@ def normalize(raw: str | int | None, area_code: str | None = DEFAULT_AREA_CODE) 
 
 
 def _normalize(raw: str | int | None, area_code: str | None) -> Phone:
+    if type(raw) is str and raw.isascii() and raw.isdigit():
+        return _classify(raw, raw, False, None, _area(area_code))    # plain digits: nothing to strip or split
     # Bidi marks come along when a number is copied out of a Persian Word document or web page.
     text = _BIDI.sub("", to_ascii_digits(str(raw if raw is not None else ""))).strip()
     ext = None
