@@ -40,8 +40,9 @@ logger = logging.getLogger(__name__)
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 
-# new customers written per page (each page: one statement into the customer table; see _RawInsert)
-WRITE_PAGE = 5000
+# new customers written per page (each page: one statement into the customer table, see _RawInsert; a larger
+# page saves little and holds more in memory)
+WRITE_PAGE = 500
 
 DUPLICATE_CHOICES = {"skip": "وارد نشود", "merge": "با پرونده موجود ادغام شود", "add": "به‌عنوان مشتری جدید"}
 
