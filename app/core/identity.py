@@ -6,9 +6,15 @@ import re
 
 from app.core.text import to_ascii_digits
 
+_SPACES_DASHES = re.compile(r"[\s\-]")
+
 
 def digits(s: str | None) -> str:
-    return re.sub(r"[\s\-]", "", to_ascii_digits(s or ""))
+    if not s:
+        return ""
+    if s.isascii() and s.isdigit():
+        return s
+    return _SPACES_DASHES.sub("", to_ascii_digits(s))
 
 
 def is_valid_national_code(code: str) -> bool:

@@ -38,9 +38,10 @@ def month_length(year: int, month: int) -> int:
         return 31
     if month <= 11:
         return 30
-    return 30 if jdatetime.date(year, 1, 1).isleap() else 29
+    return 30 if is_leap(year) else 29
 
 
+@functools.lru_cache(maxsize=1024)
 def is_leap(year: int) -> bool:
     return jdatetime.date(year, 1, 1).isleap()
 
@@ -67,6 +68,12 @@ def parse_date(text: str) -> dt.date:
         raise JalaliError(f"روز باید بین ۱ و {to_persian_digits(month_length(y, mo))} باشد.")
     if d > month_length(y, mo):
         raise JalaliError(f"{MONTHS[mo - 1]} {to_persian_digits(y)} فقط {to_persian_digits(month_length(y, mo))} روز دارد.")
+    return _gregorian_of(y, mo, d)
+
+
+@functools.lru_cache(maxsize=8192)
+def _gregorian_of(y: int, mo: int, d: int) -> dt.date:
+    """A checked Jalali date → Gregorian (dates repeat: an import of 50,000 birthdays meets each day many times)."""
     return jdatetime.date(y, mo, d).togregorian()
 
 

@@ -7,6 +7,7 @@ digits; short service numbers (110, 1818) stay as digits. Whatever a caller-ID d
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -47,7 +48,7 @@ class Phone:
     @property
     def tail(self) -> str:
         """Last 8 digits: the subscriber part, used as a fallback match key."""
-        return re.sub(r"\D", "", self.canonical)[-8:]
+        return _NON_DIGITS.sub("", self.canonical)[-8:]
 
     def display(self) -> str:
         """0912 123 4567 / 021 2251 4321, ASCII digits (callers convert for display)."""
@@ -63,6 +64,10 @@ class Phone:
         return s
 
 
+_NON_DIGITS = re.compile(r"\D")
+
+
+@functools.lru_cache(maxsize=64)
 def _area(area_code: str | None) -> str:
     a = re.sub(r"\D", "", to_ascii_digits(area_code or DEFAULT_AREA_CODE)).lstrip("0")
     return a if a in AREA_CODES else DEFAULT_AREA_CODE.lstrip("0")
@@ -70,6 +75,14 @@ def _area(area_code: str | None) -> str:
 
 def normalize(raw: str | int | None, area_code: str | None = DEFAULT_AREA_CODE) -> Phone:
     """Parse a number as typed or reported. Never raises; an unusable number has kind INVALID."""
+    if type(raw) is str and len(raw) <= 40 and (area_code is None or type(area_code) is str):
+        return _normalize_cached(raw, area_code)       # a Phone is immutable: the same text, the same Phone
+    return _normalize(raw, area_code)
+
+
+def _normalize(raw: str | int | None, area_code: str | None) -> Phone:
+    if type(raw) is str and raw.isascii() and raw.isdigit():
+        return _classify(raw, raw, False, None, _area(area_code))    # plain digits: nothing to strip or split
     # Bidi marks come along when a number is copied out of a Persian Word document or web page.
     text = _BIDI.sub("", to_ascii_digits(str(raw if raw is not None else ""))).strip()
     ext = None
@@ -88,6 +101,10 @@ def normalize(raw: str | int | None, area_code: str | None = DEFAULT_AREA_CODE) 
     if re.fullmatch(r"\d+\.0", text.strip()):
         digits = text.strip()[:-2]
     return _classify(str(raw), digits, plus, ext, _area(area_code))
+
+
+# the same number is parsed several times in a row (its cell, the primary-number column, validation)
+_normalize_cached = functools.lru_cache(maxsize=4096)(_normalize)
 
 
 def _classify(raw: str, d: str, plus: bool, ext: str | None, area: str) -> Phone:

@@ -1,6 +1,7 @@
 """Persian text normalisation for storage and search, and Persian-digit display formatting."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -46,6 +47,19 @@ def to_persian_digits(s: object) -> str:
     return str(s).translate(_TO_PERSIAN_DIGITS)
 
 
+# Text made only of these characters (printable ASCII, tab/newline, the plain Arabic-script letters Persian uses,
+# Persian and Arabic-Indic digits) has nothing for the full normalisers' Unicode steps to do: NFC/NFKC leave it
+# as it is, it has no bidi controls, presentation forms, diacritics, tatweel or joiners. Such text (nearly every
+# name, city, phone or code in an office sheet) takes the short path below, with the same result.
+_PLAIN_CHARS = ("\t\n\r\x20-\x7e\u00ab\u00bb\u060c\u061b\u061f\u0621-\u063a\u0641-\u064a\u0660-\u0669\u067e"
+                "\u0686\u0698\u06a9\u06af\u06cc\u06f0-\u06f9")
+_PLAIN = re.compile(f"[{_PLAIN_CHARS}]*")
+# search_key() also takes ZWNJ on the short path: it is a space there
+_PLAIN_OR_ZWNJ = re.compile(f"[{_PLAIN_CHARS}\u200c]*")
+# search_key()'s folds, ZWNJ and its punctuation (every character _PUNCT matches), each turned into a space
+_SEARCH_PLAIN_TABLE = _SEARCH_TABLE | {ord(c): " " for c in "\u200c\u060c\u061b\u061f\u066b\u066c.,;:!?()[]{}\"'«»-_/\\|*+=<>~`^%$#@&"}
+
+
 def clean(s: str | None) -> str:
     """Normalise text for storage: the way it is shown, but with one spelling.
 
@@ -54,7 +68,25 @@ def clean(s: str | None) -> str:
     """
     if not s:
         return ""
-    s = unicodedata.normalize("NFC", str(s))
+    if type(s) is str and len(s) <= _CACHED_LEN:
+        return _clean_cached(s)
+    return _clean_any(str(s))
+
+
+def _clean_any(s: str) -> str:
+    if _PLAIN.fullmatch(s):
+        return " ".join(s.translate(_STORAGE_TABLE).split())
+    return _clean_full(s)
+
+
+# Short texts repeat (cities, job titles, first names, tags): an import of 50,000 rows cleans the same few
+# thousand values over and over. The cache is bounded; long texts (addresses, notes) are not kept.
+_CACHED_LEN = 64
+_clean_cached = functools.lru_cache(maxsize=32768)(_clean_any)
+
+
+def _clean_full(s: str) -> str:
+    s = unicodedata.normalize("NFC", s)
     s = _BIDI_CONTROLS.sub("", s)
     # Text copied from old PDFs carries Arabic presentation forms (ﻋﻠﻰ); store the plain letters.
     s = _PRESENTATION_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), s)
@@ -75,7 +107,22 @@ def search_key(s: str | None) -> str:
     """
     if not s:
         return ""
-    s = unicodedata.normalize("NFKC", str(s))
+    if type(s) is str and len(s) <= _CACHED_LEN:
+        return _search_key_cached(s)
+    return _search_key_any(str(s))
+
+
+def _search_key_any(s: str) -> str:
+    if _PLAIN_OR_ZWNJ.fullmatch(s):
+        return " ".join(s.translate(_SEARCH_PLAIN_TABLE).split()).casefold()
+    return _search_key_full(s)
+
+
+_search_key_cached = functools.lru_cache(maxsize=32768)(_search_key_any)
+
+
+def _search_key_full(s: str) -> str:
+    s = unicodedata.normalize("NFKC", s)
     s = _BIDI_CONTROLS.sub("", s)
     s = s.translate(_SEARCH_TABLE)
     s = _DIACRITICS.sub("", s)

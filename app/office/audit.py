@@ -44,7 +44,7 @@ ACTION_LABELS = {
     "void": "ابطال دریافت", "sign_in": "ورود", "sign_in_failed": "ورود ناموفق", "sign_out": "خروج",
     "password": "رمز عبور", "unlock": "باز کردن قفل", "revoke": "لغو ورود به‌خاطرسپرده",
     "auto_sign_in": "ورود خودکار میز", "deactivate": "غیرفعال کردن", "handover": "واگذاری",
-    "settings": "تنظیمات", "resend": "ارسال دوباره", "mark_sent": "ثبت رسیدن پیام", "dismiss": "کنار گذاشتن پیام",
+    "settings": "تنظیمات", "import": "ورود از اکسل", "resend": "ارسال دوباره", "mark_sent": "ثبت رسیدن پیام", "dismiss": "کنار گذاشتن پیام",
     "email": "ارسال ایمیل", "email_group": "ارسال گروهی ایمیل",
 }
 ENTITY_LABELS = {

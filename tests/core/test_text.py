@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.text import (
@@ -253,3 +253,36 @@ def test_isolate_wraps_in_first_strong_isolate():
     assert isolate("021-2251") == "\u2068021-2251\u2069"
     # clean() removes the isolates again, so an isolated value pasted back is stored plainly.
     assert clean(isolate("0912 123 4567")) == "0912 123 4567"
+
+
+# Plain text (ASCII, the Persian letters and digits) takes a short path in clean() and search_key(); it must give
+# exactly what the full Unicode path gives, for every mix of plain and not-so-plain characters.
+_PLAIN_AND_NOT = st.text(alphabet=st.one_of(
+    st.characters(min_codepoint=0x09, max_codepoint=0x7f),
+    st.characters(min_codepoint=0x0600, max_codepoint=0x06ff),
+    st.sampled_from(list("\u00a0\u2009\u200c\u200d\u200f\u202b\ufeffﻋﻠﻰ\x0b\x0c\x1c\x85ßİ")),
+), max_size=40) | st.text(alphabet=st.sampled_from(list(
+    "ab AZ.,-()«»،؛؟۰۹٠٩09\t\n\u200cءآأؤإئابةتغفقكلمنهويپچژکگی")), max_size=40)
+
+
+@settings(max_examples=400)
+@given(_PLAIN_AND_NOT)
+def test_the_short_path_for_plain_text_gives_what_the_full_path_gives(s):
+    from app.core import text
+
+    assert clean(s) == text._clean_full(s)
+    assert search_key(s) == text._search_key_full(s)
+
+
+@pytest.mark.parametrize("s", ["  علي   كريمي\t", "Ali  REZAEI ", "۰۹۱۲-۱۲۳ (۴۵۶۷)", "a.b,c;d", "آیدا أحمدی ة",
+                               "شرکت «پارس» & پسران", "\n\r x \n", "٠١٢ abc_def/ghi",
+                               "سلام، خوبی؟ بله؛ نه"])
+def test_the_short_path_on_office_samples(s):
+    from app.core import text
+
+    assert text._PLAIN.fullmatch(s)
+    assert clean(s) == text._clean_full(s)
+    assert search_key(s) == text._search_key_full(s)
+    s = s.replace(" ", "\u200c")                    # half-spaces: search_key()'s short path still
+    assert text._PLAIN_OR_ZWNJ.fullmatch(s)
+    assert search_key(s) == text._search_key_full(s)

@@ -156,3 +156,42 @@ def test_reading_the_log_needs_the_permission(office):
 
     with as_user(office["rep"]), pytest.raises(PermissionDenied):
         audit_log.entries()
+
+
+def test_an_excel_import_is_one_entry_with_its_file_counts_and_who(office, tmp_path):
+    """The import writes one audit entry for the whole file (not one per row): the file's name, how many rows
+    were added, merged into existing customers and left out, and who did it; a refused import writes none."""
+    import openpyxl
+
+    from app.excel import importer as ei
+
+    customers.create_customer({"first_name": "علی", "last_name": "رضایی", "phones": [{"raw": "09121234567"}]})
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["نام", "نام خانوادگی", "موبایل", "کد ملی"])
+    ws.append(["علی", "رضایی", "09121234567", ""])           # an existing customer: merged
+    for i in range(5):
+        ws.append([f"نام{i}", f"خانوادگی{i}", f"0935{i:07d}", ""])
+    ws.append(["سارا", "نیک", "0912", ""])                    # a bad number: left out
+    path = tmp_path / "مشتریان نمایشگاه.xlsx"
+    wb.save(path)
+    n = AuditLog.select().where(AuditLog.action == "import").count()
+    with pytest.raises(ei.UserError):                          # refused (a row has errors): nothing, no entry
+        ei.import_rows(ei.analyse(ei.load_table(path)))
+    assert AuditLog.select().where(AuditLog.action == "import").count() == n
+    with as_user(office["rep"]):
+        res = ei.import_rows(ei.analyse(ei.load_table(path)), duplicates="merge", skip_invalid=True)
+    assert (res.created, res.merged, res.skipped_invalid) == (5, 1, 1)
+    entries = list(AuditLog.select().where(AuditLog.action == "import"))
+    assert len(entries) == n + 1
+    e = entries[-1]
+    assert e.entity == "customers" and e.user_id == office["rep"] and e.user_name == "مریم فروش"
+    assert "مشتریان نمایشگاه.xlsx" in e.summary and "۵ مشتری تازه" in e.summary and "۱ ردیف ادغام" in e.summary
+    ch = json.loads(e.changes)
+    assert ch["file"] == [None, "مشتریان نمایشگاه.xlsx"]
+    assert (ch["added"][1], ch["updated"][1], ch["skipped"][1]) == (5, 1, 1)
+    assert AuditLog.select().where(AuditLog.entity == "customer").count() == 1   # the one made by hand above
+    # the user given to the import (the wizard passes the signed-in colleague) is the one named
+    res = ei.import_rows(ei.analyse(ei.load_table(path)), duplicates="skip", skip_invalid=True, user=office["boss"])
+    e = _last("customers", "import")
+    assert e.user_id == office["boss"] and json.loads(e.changes)["skipped"][1] == 7 and res.created == 0

@@ -363,12 +363,15 @@ def test_no_raw_threads_in_the_gui_package():
 
 def test_excel_import_reads_checks_and_writes_off_the_gui_thread(qtbot, db, persian_app, monkeypatch, tmp_path):
     from app.excel import importer as ei
+    from app.excel.importer import writing
     from models.core import Customer
     from ui.excel.import_wizard import ImportWizard
 
     rec = {name: Recorder(getattr(ei, name)) for name in ("load_table", "analyse", "import_rows")}
     for name, r in rec.items():
         monkeypatch.setattr(ei, name, r)
+    write_job = Recorder(writing._write)
+    monkeypatch.setattr(writing, "_write", write_job)
     p = tmp_path / "x.csv"
     p.write_text("نام,موبایل\nعلی کریمی,09121234567\nمریم احمدی,09351234567\n", encoding="utf-8")
     w = ImportWizard()
@@ -385,7 +388,9 @@ def test_excel_import_reads_checks_and_writes_off_the_gui_thread(qtbot, db, pers
     assert not ip.failed, ip.status.text()
     assert Customer.select().count() == 2
     assert all(r.off_gui() for r in rec.values()), {k: r.threads for k, r in rec.items()}
-    assert rec["import_rows"].on_writer == [True]           # the writes went through the one door
+    # the rows are decided on the worker with no lock held; the writes then go through the one door as one job
+    assert rec["import_rows"].on_writer == [False]
+    assert write_job.on_writer == [True] and write_job.off_gui()
 
 
 def test_excel_export_runs_off_the_gui_thread(qtbot, db, persian_app, monkeypatch, tmp_path):

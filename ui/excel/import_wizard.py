@@ -335,9 +335,8 @@ class ImportPage(QWizardPage):
         self.status.setText("در حال ذخیره…")
         self.bar.setRange(0, 0)
         def work(ctl):
-            from models.writer import writer
-
-            return writer.run(ei.import_rows, report, dup, skip, user, ctl.progress, ctl.cancelled)
+            # not inside a writer job: the rows are decided first with no lock held, then written as one job
+            return ei.import_rows(report, dup, skip, user, ctl.progress, ctl.cancelled)
 
         self.wiz.run(work, self._done, self._failed, self._progress)
 

@@ -65,6 +65,8 @@ def split_phones(value: Any) -> list[str]:
     if isinstance(value, dt.date | dt.time | dt.timedelta):
         return [str(value)]
     text = to_ascii_digits(str(value)).strip()
+    if text.isascii() and text.isdigit():
+        return [text]                     # one number, digits only (most cells): nothing to split or strip
     out = []
     for part in _SPLIT_PHONES.split(text):
         part = part.strip()

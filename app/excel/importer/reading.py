@@ -226,6 +226,7 @@ def _read_workbook(path: Path, sheet: str | None) -> _Sheet:
         xlsx = {}
         if kind == "zip" and path.suffix.lower() not in (".ods", ".xlsb"):
             xlsx = _xlsx_sheets(path)
+        loaded = {}                   # sheets calamine has read already (reading one is the costly part)
         if sheet is None:
             chosen = None
             # hidden sheets (the lists behind drop-downs) come last: the first visible sheet with data is the one
@@ -237,7 +238,7 @@ def _read_workbook(path: Path, sheet: str | None) -> _Sheet:
                         chosen = name
                         break
                     continue
-                s = wb.get_sheet_by_name(name)
+                s = loaded[name] = wb.get_sheet_by_name(name)
                 if s.height and s.width:
                     chosen = name
                     break
@@ -251,9 +252,10 @@ def _read_workbook(path: Path, sheet: str | None) -> _Sheet:
         if xs is not None and xs.size() > STREAM_ABOVE_BYTES:
             logger.info("reading sheet %s of %s as a stream (%d bytes of XML)", chosen, path, xs.size())
             return _Sheet(chosen, names, xs.rows, _merged_ranges(xs), streamed=True, xlsx=xs)
-        s = wb.get_sheet_by_name(chosen)
+        s = loaded.get(chosen) or wb.get_sheet_by_name(chosen)
         rows = s.to_python(skip_empty_area=False)
         merged = list(s.merged_cell_ranges or [])
+        del loaded, s                 # calamine's own copy of the cells goes now
     except UserError:
         raise
     except Exception as e:
@@ -278,34 +280,48 @@ _MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+
 def _merged_ranges(sheet) -> list:
     """Merged ranges of a streamed sheet, as calamine gives them: ((row, col), (row, col)), 0-based. They sit
     after the cells in the XML; only the tail of the part is searched."""
-    from app.excel.importer.xlsx_stream import _col_index
-
-    out = []
-    with zipfile.ZipFile(sheet.path) as z, z.open(sheet.part) as f:
-        tail = b""
-        while chunk := f.read(4 * 1024 * 1024):
-            tail = (tail + chunk)[-(8 * 1024 * 1024):]
-    for m in _MERGE_REF.finditer(tail):
-        out.append(((int(m.group(2)) - 1, _col_index(m.group(1).decode())),
-                    (int(m.group(4)) - 1, _col_index(m.group(3).decode()))))
-    return out
+    return _scan_xml(sheet)[1]
 
 
 def _count_row_elements(sheet) -> int:
     """How many <row> elements hold a cell (a fast scan of the XML, for a sheet too large to parse twice)."""
-    pattern = re.compile(rb"<(?:\w+:)?row[\s>](?![^>]*/>)")
+    return _scan_xml(sheet)[0]
+
+
+_ROW_ELEMENT = re.compile(rb"<(?:\w+:)?row[\s>](?![^>]*/>)")
+
+
+def _scan_xml(sheet) -> tuple[int, list]:
+    """One pass over a streamed sheet's XML (a million rows are 2 GB of it): the <row> elements that hold cells,
+    and the merged ranges in its tail. Kept on the sheet: both are asked for once each."""
+    from app.excel.importer.xlsx_stream import _col_index
+
+    cached = getattr(sheet, "_scanned", None)
+    if cached is not None:
+        return cached
     n = 0
+    keep = 8 * 1024 * 1024
+    pieces: list[bytes] = []          # the last few chunks: the merged ranges are after the cells
+    held = 0
     with zipfile.ZipFile(sheet.path) as z, z.open(sheet.part) as f:
         tail = b""
         while chunk := f.read(4 * 1024 * 1024):
+            pieces.append(chunk)
+            held += len(chunk)
+            while held - len(pieces[0]) >= keep:
+                held -= len(pieces.pop(0))
             data = tail + chunk
             cut = data.rfind(b"<")
             if cut < 0:
                 cut = len(data)
-            n += len(pattern.findall(data, 0, cut))
+            n += len(_ROW_ELEMENT.findall(data, 0, cut))
             tail = data[cut:]
-        n += len(pattern.findall(tail))
-    return n
+        n += len(_ROW_ELEMENT.findall(tail))
+    end = b"".join(pieces)
+    merged = [((int(m.group(2)) - 1, _col_index(m.group(1).decode())),
+               (int(m.group(4)) - 1, _col_index(m.group(3).decode()))) for m in _MERGE_REF.finditer(end)]
+    sheet._scanned = (n, merged)
+    return sheet._scanned
 
 
 def _decode_probe(path: Path) -> str:

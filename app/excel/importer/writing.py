@@ -20,7 +20,16 @@ from app.core.clock import now
 from app.core.errors import UserError
 from app.core.text import to_persian_digits
 from app.customers import service as cs
-from app.excel.importer.checking import _SEP, BATCH, SQL_CHUNK, Report, _existing_of, _personal, analyse
+from app.excel.importer.checking import (
+    _SEP,
+    BATCH,
+    SQL_CHUNK,
+    Report,
+    _existing_of,
+    _personal,
+    analyse,
+    sparse_gc,
+)
 from app.excel.importer.reading import load_table
 from models.base import db, is_postgres
 from models.core import Activity, Address, Customer, CustomerTag, PhoneNumber, Tag
@@ -30,6 +39,10 @@ logger = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
+
+# new customers written per page (each page: one statement into the customer table, see _RawInsert; a larger
+# page saves little and holds more in memory)
+WRITE_PAGE = 500
 
 DUPLICATE_CHOICES = {"skip": "وارد نشود", "merge": "با پرونده موجود ادغام شود", "add": "به‌عنوان مشتری جدید"}
 
@@ -190,11 +203,11 @@ class _Plan:
         self._new.clear()
         self._merge.clear()
 
-    def new_pages(self):
+    def new_pages(self, size: int = BATCH):
         last = 0
         while True:
             page = self.stage.conn.execute(
-                f"SELECT row, data, sort_key, search_text FROM new WHERE row > ? ORDER BY row LIMIT {BATCH}",
+                f"SELECT row, data, sort_key, search_text FROM new WHERE row > ? ORDER BY row LIMIT {size}",
                 (last,)).fetchall()
             if not page:
                 return
@@ -303,9 +316,10 @@ def import_rows(report: Report, duplicates: str = "skip", skip_invalid: bool = F
                         f"خطاها را در فایل درست کنید یا «ردیف‌های خطادار وارد نشوند» را انتخاب کنید. ({first})")
     result = ImportResult(skipped_invalid=n_errors, formula_cells=report.formula_count)
     source = Path(report.table.path).name
-    plan = _make_plan(report, duplicates, result, cancel)
-    # the write: one job through the one door, one transaction (BEGIN IMMEDIATE on SQLite: it waits its turn)
-    writer.run(_write, plan, source, now(), user, result, progress, cancel)
+    with sparse_gc():
+        plan = _make_plan(report, duplicates, result, cancel)
+        # the write: one job through the one door, one transaction (BEGIN IMMEDIATE on SQLite: it waits its turn)
+        writer.run(_write, plan, source, now(), user, result, progress, cancel)
     logger.info("import from %s: %s", source, result)
     return result
 
@@ -319,11 +333,30 @@ def _write(plan: _Plan, source: str, stamp: dt.datetime, user: int | None, resul
             if cancel and n % 50 == 0 and cancel():
                 raise ImportCancelled()
             _merge_into_existing(cid, d, row_no, source, user)
+        result.customer_ids = created
+        result.created = len(created)
+        _audit(source, user, result)
     except BaseException:
         result.customer_ids = []
+        result.created = 0
         raise
-    result.customer_ids = created
-    result.created = len(created)
+
+
+def _audit(source: str, user: int | None, result: ImportResult) -> None:
+    """One entry in the office's audit log for the whole import (not one per row), in the import's own
+    transaction: the rows and their entry are written together or not at all."""
+    from app.office import audit
+
+    p = to_persian_digits
+    skipped = result.skipped_duplicates + result.skipped_invalid
+    summary = (f"ورود مشتریان از فایل «{source}»: {p(result.created)} مشتری تازه، {p(result.merged)} ردیف ادغام با "
+               f"پرونده موجود، {p(skipped)} ردیف وارد نشد")
+    if result.skipped_invalid:
+        summary += f" ({p(result.skipped_invalid)} ردیف خطادار)"
+    audit.record("import", "customers", None, summary,
+                 {"file": [None, source], "added": [None, result.created], "updated": [None, result.merged],
+                  "skipped": [None, skipped], "skipped_duplicates": [None, result.skipped_duplicates],
+                  "skipped_invalid": [None, result.skipped_invalid]}, user_id=user)
 
 
 class _RawInsert:
@@ -334,8 +367,8 @@ class _RawInsert:
     def __init__(self, model, columns: list[str]):
         self.fields = [model._meta.fields[c] for c in columns]
         q0, q1 = db.quote if hasattr(db, "quote") else ('"', '"')
-        names = ", ".join(f"{q0}{f.column_name}{q1}" for f in self.fields)
-        params = ", ".join([db.param] * len(self.fields))
+        names = self.names = ", ".join(f"{q0}{f.column_name}{q1}" for f in self.fields)
+        params = self.params = ", ".join([db.param] * len(self.fields))
         self.table = model._meta.table_name
         self.sql = f"INSERT INTO {q0}{self.table}{q1} ({names}) VALUES ({params})"
         # PostgreSQL: one multi-row statement per page (psycopg2's executemany sends a statement per row)
@@ -380,10 +413,22 @@ class _RawInsert:
                            [(i, *self._params(r)) for i, r in zip(ids, rows, strict=True)], page_size=1000)
             return ids
         # SQLite: the write lock is ours for the whole transaction (BEGIN IMMEDIATE), so the next ids are
-        # max(id)+1… (what SQLite itself would give a rowid table) and go in with one executemany
+        # max(id)+1… (what SQLite itself would give a rowid table). They go first into a TEMP copy of the table
+        # (executemany, no indexes, no triggers), then into the table with one INSERT … SELECT: a table with a
+        # full-text index behind a trigger (customer) has that index flushed at every statement, so one statement
+        # per page instead of one per row makes the whole write three times cheaper.
         start = db.execute_sql(f'SELECT COALESCE(MAX(id), 0) FROM "{self.table}"').fetchone()[0] + 1
         ids = list(range(start, start + len(rows)))
-        db.cursor().executemany(self.sql_with_id, [(i, *self._params(r)) for i, r in zip(ids, rows, strict=True)])
+        temp = f"import_{self.table}"
+        cur = db.cursor()
+        cur.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{temp}" AS SELECT id, {self.names} FROM main."{self.table}" '
+                    "WHERE 0")
+        cur.execute(f'DELETE FROM temp."{temp}"')
+        cur.executemany(f'INSERT INTO temp."{temp}" (id, {self.names}) VALUES ({db.param}, {self.params})',
+                        [(i, *self._params(r)) for i, r in zip(ids, rows, strict=True)])
+        db.execute_sql(f'INSERT INTO main."{self.table}" (id, {self.names}) SELECT id, {self.names} '
+                       f'FROM temp."{temp}" ORDER BY id')
+        cur.execute(f'DELETE FROM temp."{temp}"')
         return ids
 
     def one_returning_id(self, row: tuple) -> int:
@@ -410,7 +455,7 @@ def _bulk_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None,
     text_fields = cs.TEXT_FIELDS
     total = plan.new_count
     done = 0
-    for page in plan.new_pages():
+    for page in plan.new_pages(WRITE_PAGE):
         if cancel and cancel():
             raise ImportCancelled()
         rows = []
