@@ -77,6 +77,24 @@ def _gregorian_of(y: int, mo: int, d: int) -> dt.date:
     return jdatetime.date(y, mo, d).togregorian()
 
 
+def date_field(value: object, key: str, errors: dict[str, str], required: bool = False) -> dt.date | None:
+    """A form's date (a date, a datetime, or Jalali text) → a date; a problem is written to errors[key] in Persian
+    and None returned. Empty is None, or an error when required."""
+    if value in (None, ""):
+        if required:
+            errors[key] = "تاریخ را وارد کنید."
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return parse_date(str(value))
+    except JalaliError as e:
+        errors[key] = str(e)
+        return None
+
+
 def parse_datetime(date_text: str, time_text: str = "") -> dt.datetime:
     d = parse_date(date_text)
     if not time_text.strip():

@@ -20,7 +20,7 @@ from app.core.clock import now
 from app.core.errors import NotFound, ValidationError
 from app.core.identity import check_economic_code, check_national_id, check_postal_code
 from app.core.identity import digits as id_digits
-from app.core.jalali import JalaliError, parse_date
+from app.core.jalali import date_field
 from app.core.text import clean, compact_key, search_key, sort_key, to_ascii_digits, to_persian_digits
 from app.customers import search, timeline
 from app.office import audit, roles
@@ -46,20 +46,6 @@ _MAX = {"first_name": 100, "last_name": 100, "company": 200, "title": 40, "job":
 
 
 # --- validation ---------------------------------------------------------------------------------------------
-
-def _date_value(value: Any, field_name: str, errors: dict[str, str]) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return parse_date(str(value))
-    except JalaliError as e:
-        errors[field_name] = str(e)
-        return None
-
 
 def validate(data: dict) -> dict:
     """Clean and check a customer's fields; raise ValidationError (field → Persian message).
@@ -97,8 +83,8 @@ def validate(data: dict) -> dict:
         errors["postal_code"] = msg
     if out["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", out["email"]):
         errors["email"] = "نشانی ایمیل درست نیست."
-    out["birthday"] = _date_value(data.get("birthday"), "birthday", errors)
-    out["anniversary"] = _date_value(data.get("anniversary"), "anniversary", errors)
+    out["birthday"] = date_field(data.get("birthday"), "birthday", errors)
+    out["anniversary"] = date_field(data.get("anniversary"), "anniversary", errors)
     if out["birthday"] and out["birthday"] > now().date():
         errors["birthday"] = "تاریخ تولد نمی‌تواند در آینده باشد."
     assigned = data.get("assigned_to")

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import peewee as pw
 
 from app import fmt
 from app.core.clock import now, today
 from app.core.errors import NotFound, UserError, ValidationError
-from app.core.jalali import JalaliError, parse_date
+from app.core.jalali import date_field
 from app.core.text import clean, to_ascii_digits
 from models.core import Customer, PhoneNumber
 from models.sales import IssuedCheque, Payment, SalesDocument
@@ -55,22 +54,6 @@ class ChequeRow:
 
 # --- issued cheques ------------------------------------------------------------------------------------------
 
-def _day(value: Any, key: str, errors: dict[str, str], required: bool) -> dt.date | None:
-    if value in (None, ""):
-        if required:
-            errors[key] = "تاریخ را وارد کنید."
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return parse_date(str(value))
-    except JalaliError as e:
-        errors[key] = str(e)
-        return None
-
-
 @writes
 def issue_cheque(data: dict, user: int | None = None) -> IssuedCheque:
     """Record a cheque the office wrote. data: number, bank, amount (Rials), payee, due_date (date or Jalali
@@ -96,8 +79,8 @@ def issue_cheque(data: dict, user: int | None = None) -> IssuedCheque:
         errors["amount"] = "مبلغ چک باید بیشتر از صفر باشد."
     elif amount > MAX_AMOUNT:
         errors["amount"] = "مبلغ بیش از حد مجاز است."
-    due = _day(data.get("due_date"), "due_date", errors, required=True)
-    issued = _day(data.get("issue_date"), "issue_date", errors, required=False) or today()
+    due = date_field(data.get("due_date"), "due_date", errors, required=True)
+    issued = date_field(data.get("issue_date"), "issue_date", errors, required=False) or today()
     if due and issued and due < issued - dt.timedelta(days=366):
         errors["due_date"] = "سررسید بیش از یک سال پیش از تاریخ صدور است."
     customer_id = data.get("customer_id") or None

@@ -26,7 +26,7 @@ from typing import Any
 from app import fmt
 from app.core.clock import now
 from app.core.errors import NotFound, UserError, ValidationError
-from app.core.jalali import JalaliError, format_date, parse_date
+from app.core.jalali import date_field, format_date
 from app.core.text import clean
 from app.customers import timeline
 from app.pipeline import access
@@ -69,20 +69,6 @@ def _money(value: Any, key: str, errors: dict[str, str], label: str = "مبلغ"
         errors[key] = f"{label} بیش از اندازه بزرگ است."
         return None
     return v
-
-
-def _day(value: Any, key: str, errors: dict[str, str]) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return parse_date(str(value))
-    except JalaliError as e:
-        errors[key] = str(e)
-        return None
 
 
 def _probability(value: Any, errors: dict[str, str]) -> int | None:
@@ -138,9 +124,9 @@ def _validate(data: dict, existing: Opportunity | None) -> _Clean:
         v = _money(data["value"], "value", errors, "ارزش مورد انتظار")
         f["value"] = v
     if "close_date" in data:
-        f["close_date"] = _day(data["close_date"], "close_date", errors)
+        f["close_date"] = date_field(data["close_date"], "close_date", errors)
     if "next_step_date" in data:
-        f["next_step_date"] = _day(data["next_step_date"], "next_step_date", errors)
+        f["next_step_date"] = date_field(data["next_step_date"], "next_step_date", errors)
     for key, limit in (("source", 80), ("campaign", 120), ("next_step", 250)):
         if key in data:
             s = clean(data.get(key) or "")

@@ -2,12 +2,9 @@
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from decimal import Decimal
-from typing import Any
 
-from app.core.jalali import JalaliError, parse_date
 from app.core.text import to_persian_digits
 from models.base import db, is_sqlite
 
@@ -40,18 +37,3 @@ def write_tx():
 def row_label(i: int) -> str:
     return f"ردیف {to_persian_digits(i + 1)}"
 
-
-def date_field(value: Any, field_name: str, errors: dict[str, str], required: bool = False) -> dt.date | None:
-    if value in (None, ""):
-        if required:
-            errors[field_name] = "تاریخ را وارد کنید."
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return parse_date(str(value))
-    except JalaliError as e:
-        errors[field_name] = str(e)
-        return None

@@ -19,11 +19,11 @@ from app.core.clock import now, today
 from app.core.errors import NotFound, UserError, ValidationError
 from app.core.identity import check_national_id, is_valid_national_code
 from app.core.identity import digits as id_digits
-from app.core.jalali import to_jalali
+from app.core.jalali import date_field, to_jalali
 from app.core.text import clean, to_ascii_digits, to_persian_digits
 from app.customers import timeline
 from app.office import audit, roles
-from app.sales.common import STATE_LABELS, TYPE_LABELS, date_field, write_tx
+from app.sales.common import STATE_LABELS, TYPE_LABELS, write_tx
 from app.sales.numbering import PROFORMA_PREFIXES, next_number
 from app.sales.totals import LineInput, Totals, compute
 from app.sales.vat import vat_rate_on

@@ -11,11 +11,11 @@ from typing import Any
 from app import fmt
 from app.core.clock import now, today
 from app.core.errors import NotFound, UserError, ValidationError
-from app.core.jalali import format_date
+from app.core.jalali import date_field, format_date
 from app.core.text import clean, to_ascii_digits, to_persian_digits
 from app.customers import timeline
 from app.office import audit, roles
-from app.sales.common import CHEQUE_STATE_LABELS, MAX_AMOUNT, PAYMENT_KIND_LABELS, date_field, write_tx
+from app.sales.common import CHEQUE_STATE_LABELS, MAX_AMOUNT, PAYMENT_KIND_LABELS, write_tx
 from app.sales.totals import parse_money
 from app.sales.views import list_documents
 from models.base import is_sqlite
