@@ -7,7 +7,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 from app.core.errors import UserError
 from app.sms import email, service, templates
 from ui.ops import QueryOp, error_text
-from ui.sms.template_editor import BUBBLE_STYLE, PURPOSES
+from ui.sms.template_editor import BUBBLE_STYLE, PURPOSES, field_chips
 
 
 class EmailEditor(QWidget):
@@ -55,14 +54,7 @@ class EmailEditor(QWidget):
         self.body.setPlaceholderText("متن ایمیل… فیلدها را با دکمه‌های زیر بگذارید، مانند {نام}")
         self.body.textChanged.connect(self._refresh)
         left.addWidget(self.body, 1)
-        grid = QGridLayout()
-        for i, (key, label) in enumerate(templates.FIELDS.items()):
-            b = QPushButton(label)
-            b.setToolTip("{" + key + "}")
-            b.setProperty("role", "chip")
-            b.clicked.connect(lambda _=False, k=key: self.insert_field(k))
-            grid.addWidget(b, i // 4, i % 4)
-        left.addLayout(grid)
+        left.addLayout(field_chips(self.insert_field))
         row = QHBoxLayout()
         self.name = QLineEdit()
         self.name.setPlaceholderText("نام الگو (برای ذخیره)")

@@ -3,6 +3,8 @@ read it, the character count and number of parts (70/67 Persian UCS-2, 160/153 G
 advertising text on a service line, unknown fields, a text too long for the panels)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,6 +26,18 @@ PURPOSES = (("service", "خدماتی (اطلاع‌رسانی به مشتریا
 BUBBLE_STYLE = ("QLabel#bubble { background: #e8f0fe; border: 1px solid #c7d7f5; border-radius: 12px; "
                 "padding: 10px; color: #111; }")
 
+
+
+def field_chips(insert: Callable[[str], None]) -> QGridLayout:
+    """The merge-field buttons (four to a row) under a template's text; a click inserts «{field}»."""
+    grid = QGridLayout()
+    for i, (key, label) in enumerate(templates.FIELDS.items()):
+        b = QPushButton(label)
+        b.setToolTip("{" + key + "}")
+        b.setProperty("role", "chip")
+        b.clicked.connect(lambda _=False, k=key: insert(k))
+        grid.addWidget(b, i // 4, i % 4)
+    return grid
 
 class TemplateEditor(QWidget):
     changed = Signal()
@@ -58,14 +72,7 @@ class TemplateEditor(QWidget):
         self.body.setPlaceholderText("متن پیام… فیلدها را با دکمه‌های زیر بگذارید، مانند {نام}")
         self.body.textChanged.connect(self._refresh)
         left.addWidget(self.body, 1)
-        grid = QGridLayout()
-        for i, (key, label) in enumerate(templates.FIELDS.items()):
-            b = QPushButton(label)
-            b.setToolTip("{" + key + "}")
-            b.setProperty("role", "chip")
-            b.clicked.connect(lambda _=False, k=key: self.insert_field(k))
-            grid.addWidget(b, i // 4, i % 4)
-        left.addLayout(grid)
+        left.addLayout(field_chips(self.insert_field))
         row = QHBoxLayout()
         self.save_button = QPushButton("ذخیره الگو")
         self.save_button.clicked.connect(self.save)
