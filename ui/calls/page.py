@@ -38,6 +38,7 @@ from app.core.errors import UserError
 from app.customers.summary import persian_digits_in_text
 from ui.context import AppContext
 from ui.widgets.jalali_date_edit import JalaliDateEdit
+from ui.widgets.timers import shown_debounce
 
 logger = logging.getLogger(__name__)
 
@@ -478,12 +479,12 @@ class CallsPage(QWidget):
         self.tabs.addTab(self.log, "دفتر تماس‌ها")
         self.tabs.addTab(self.missed, "تماس‌های بی‌پاسخ")
         lay.addWidget(self.tabs, 1)
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(250)
-        self._refresh_timer.timeout.connect(self.refresh)
+        self._refresh_timer = shown_debounce(self, 250, self.refresh, self._mark_dirty)
         ctx.bus.data_changed.connect(self._data_changed)
         self._update_missed_title()
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
 
     def _data_changed(self, what: str) -> None:
         if what in ("calls", "customers"):

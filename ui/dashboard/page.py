@@ -35,6 +35,7 @@ from app.reports import dashboard as dash
 from app.tasks import meetings
 from app.tasks import service as ts
 from ui.context import AppContext
+from ui.widgets.timers import shown_debounce
 
 logger = logging.getLogger(__name__)
 
@@ -200,10 +201,7 @@ class DashboardPage(QWidget):
         scroll.setWidget(body)
         outer.addWidget(scroll, 1)
 
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(250)
-        self._debounce.timeout.connect(self.refresh)
+        self._debounce = shown_debounce(self, 250, self.refresh, self._mark_dirty)
         self._tick = QTimer(self)
         self._tick.setInterval(self.REFRESH_MS)
         self._tick.timeout.connect(self._changed)
@@ -216,6 +214,9 @@ class DashboardPage(QWidget):
         self.refresh()
 
     # --- loading -----------------------------------------------------------------------------------------
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+
     def _changed(self, _what: str = "") -> None:
         if self.isVisible():
             self._debounce.start()

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,6 +32,7 @@ from app.money import cheques, collection, forecast
 from app.sales.payments import set_cheque_state
 from app.tasks import service as ts
 from ui.context import AppContext
+from ui.widgets.timers import shown_debounce
 
 logger = logging.getLogger(__name__)
 
@@ -456,10 +457,7 @@ class MoneyPage(QWidget):
         self.tabs.addTab(self.cheques, "چک‌ها")
         self.tabs.addTab(self.forecast, "پیش‌بینی نقدینگی")
         lay.addWidget(self.tabs, 1)
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(250)
-        self._debounce.timeout.connect(self.refresh)
+        self._debounce = shown_debounce(self, 250, self.refresh, self._mark_dirty)
         ctx.bus.data_changed.connect(self._changed)
         self.refresh()
 
@@ -468,6 +466,9 @@ class MoneyPage(QWidget):
         if not self.manager:
             return self.ctx.user_id
         return self.ctx.user_id if self.scope.currentData() == "mine" and self.ctx.user_id else None
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
 
     def _changed(self, what: str = "") -> None:
         if what not in ("", "invoices", "payments", "calls", "tasks", "customers"):

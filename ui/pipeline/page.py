@@ -7,7 +7,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,6 +32,7 @@ from app.pipeline import board as pb
 from ui.context import AppContext
 from ui.pipeline.board import BoardView
 from ui.pipeline.models import ID_ROLE, BoardModel, OpportunityListModel, money_short
+from ui.widgets.timers import shown_debounce
 
 if TYPE_CHECKING:
     from ui.pipeline.reports_page import PipelineReports
@@ -154,10 +155,7 @@ class PipelinePage(QWidget):
         self.stack.addWidget(self._reports_box)
         outer.addWidget(self.stack, 1)
 
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(300)
-        self._debounce.timeout.connect(self.refresh)
+        self._debounce = shown_debounce(self, 300, self.refresh, self._mark_stale)
         self.tabs.currentChanged.connect(self._on_tab)
         for combo in (self.owner, self.period, self.source):
             combo.currentIndexChanged.connect(lambda *_: self.refresh())
@@ -183,6 +181,9 @@ class PipelinePage(QWidget):
         # the reports read the period as each defines it (created, closed or expected close)
         self.period_label.setText("بازه:" if i == 2 else "تاریخ بستن:")
         self.refresh()
+
+    def _mark_stale(self) -> None:
+        self._stale = True
 
     def _on_data_changed(self, what: str) -> None:
         if what in ("opportunities", "customers", "invoices", "settings"):

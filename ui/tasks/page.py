@@ -28,6 +28,7 @@ from app import fmt
 from app.core.errors import UserError
 from app.tasks import service as ts
 from ui.context import AppContext
+from ui.widgets.timers import shown_debounce
 
 logger = logging.getLogger(__name__)
 
@@ -235,10 +236,7 @@ class TasksPage(QWidget):
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             sc.activated.connect(slot)
 
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(250)
-        self._debounce.timeout.connect(self.refresh)
+        self._debounce = shown_debounce(self, 250, self.refresh, self._mark_dirty)
         self._tick = QTimer(self)
         self._tick.setInterval(60_000)
         self._tick.timeout.connect(self._changed)
@@ -294,6 +292,9 @@ class TasksPage(QWidget):
     def _filters_changed(self, _i: int = 0) -> None:
         if not self._loading:
             self.refresh()
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
 
     def _changed(self, what: str = "") -> None:
         if what and what not in ("tasks", "calls", "customers", "users"):
