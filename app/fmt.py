@@ -112,6 +112,13 @@ def isolate_paths(text: str | None) -> str:
     return _PATH_RE.sub(wrap, text)
 
 
+def isolate_message(text: str | None) -> str:
+    """A message for a dialog: its paths isolated, and a line that is a command to type (``crm …``) kept whole
+    in left-to-right order."""
+    lines = isolate_paths(text).split("\n")
+    return "\n".join(ltr(line) if line.startswith("crm ") else line for line in lines)
+
+
 def phone(raw: str | None, extension: str | None = None, area_code: str | None = None) -> str:
     """Any stored number → «۰۹۱۲ ۱۲۳ ۴۵۶۷» / «۰۲۱ ۸۸۷۶ ۵۴۳۲ داخلی ۲۱۴», the number isolated LTR.
 

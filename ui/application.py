@@ -101,27 +101,105 @@ def install_excepthook() -> None:
 BACKUP_DELAY_MS = 3000
 
 
-def start_backup(path):
+class StartChecks:
+    """What the start owes the database file once the window is up: the page check skipped at open for a file
+    sealed at its last clean close (models.connection.seal), then the start-up backup. Damage found stops the
+    backup (a damaged copy must never rotate a good one out), is shown, and closes the program; the file is
+    sealed again at a clean exit only when its pages were checked in this run (at exit, if it closes first)."""
+
+    def __init__(self, path: Path, owe_check: bool, parent=None, quit=None):
+        self.path = path
+        self.quit = quit
+        self.owe_check = owe_check
+        self.parent = parent
+        self.checked = not owe_check
+        self.damaged = False
+        self.job = None
+        self.box = None
+
+    def start(self):
+        self.job = start_backup(self.path, check=self.owe_check, on_checked=self._checked,
+                                on_damaged=self._damaged)
+        return self.job
+
+    def _checked(self) -> None:
+        self.checked = True
+
+    def _damaged(self, message: str) -> None:
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        self.damaged = True
+        from app import fmt
+
+        box = QMessageBox(QMessageBox.Icon.Critical, "پایگاه داده آسیب دیده است", fmt.isolate_message(message),
+                          QMessageBox.StandardButton.Ok, self.parent)
+        box.setObjectName("damaged-database")
+        box.finished.connect(lambda _r: (self.quit or QApplication.quit)())
+        self.box = box                              # kept: a parentless box would be deleted with its wrapper
+        box.open()
+
+    def close(self) -> bool:
+        """At a clean exit: close the database and seal the file once its pages are known whole (checked now if
+        the program closes before its background check ran). True if sealed."""
+        from models.connection import close_database, quick_check, seal
+        from models.writer import writer
+
+        writer.shutdown()
+        close_database()
+        if self.damaged:
+            return False
+        if not self.checked:
+            problem = quick_check(self.path)
+            if problem is not None:
+                logger.error("damaged database found at exit: %s", problem)
+                return False
+        return seal(self.path)
+
+
+def start_backup(path, check: bool = False, on_checked=None, on_damaged=None):
     """The start-up backup runs beside the window as a background job (SQLite's online backup API reads a
     consistent snapshot), so a large database does not delay the first screen. Closing the program while it
-    runs stops it between pages (no half file). Returns the job, or None when backups at start are off."""
+    runs stops it between pages (no half file). check: read every page first (the start skipped that for a
+    sealed file); damage skips the backup and goes to on_damaged(message). Returns the job, or None when there
+    is nothing to do (backups at start off and no check owed)."""
     from app import options, settings
     from app.backup import auto_backup
+    from app.core.errors import DatabaseError
+    from models.connection import damaged, quick_check
     from ui.ops import QueryOp, error_text
 
-    if not settings.get(options.BACKUP_ON_START):
+    take_backup = bool(settings.get(options.BACKUP_ON_START))
+    if not take_backup and not check:
         return None
     keep = settings.get(options.BACKUP_KEEP)
 
+    passed = []                                    # set by the job once the pages were read whole
+
+    def work(ctl):
+        if check:
+            problem = quick_check(path)
+            if problem is not None:
+                raise damaged(path, problem, in_use=True)
+            passed.append(True)
+        return auto_backup(path, keep=keep, cancel=ctl.cancelled) if take_backup else None
+
     def done(out) -> None:
+        if passed and on_checked is not None:
+            on_checked()
         if out is not None:
             logger.info("start-up backup written: %s", out)
 
     def failed(exc: BaseException) -> None:       # a failed backup never takes the program down
+        if passed and on_checked is not None:
+            on_checked()
+        if isinstance(exc, DatabaseError) and not passed and check:
+            logger.error("damaged database found by the background check: %s", exc.details)
+            if on_damaged is not None:
+                on_damaged(exc.message)
+            return
         logger.warning("start-up backup failed: %s", error_text(exc))
 
-    return QueryOp(None, lambda ctl: auto_backup(path, keep=keep, cancel=ctl.cancelled), done,
-                   name="startup-backup").failure(failed).run()
+    return QueryOp(None, work, done, name="startup-backup").failure(failed).run()
 
 
 def seed_demo_data(customers: int = 300) -> bool:
@@ -202,10 +280,17 @@ def run_gui(args) -> int:
         if getattr(args, "open_backup", None):
             offer_restore(Path(args.open_backup), path)
         fresh = path is not None and (not path.exists() or path.stat().st_size == 0)
-        open_database(args.db)              # a new file only for the default data folder (first start)
+        # a new file only for the default data folder (first start); a file sealed at its last clean close
+        # opens without reading every page first (that check follows in the background)
+        open_database(args.db, defer_check=True)
     except UserError as e:
-        QMessageBox.critical(None, "پایگاه داده", e.message)
+        from app import fmt
+
+        QMessageBox.critical(None, "پایگاه داده", fmt.isolate_message(e.message))
         return 2
+    from models.connection import take_unchecked
+
+    owe_check = take_unchecked(path)
     backup_path = path if path is not None and not fresh else None
     logger.info("database ready in %.0f ms", (time.perf_counter() - t0) * 1000)
     if fresh and getattr(args, "demo_if_empty", False):
@@ -226,12 +311,13 @@ def run_gui(args) -> int:
     win = MainWindow(AppContext(user_id=principal.user_id))
     win.show()
     logger.info("main window shown in %.0f ms", (time.perf_counter() - t0) * 1000)
-    if backup_path is not None:
-        # Once the first screen is up: the copy reads the whole file, and on a large database it competed with
-        # the first screen's reads for the disk and the processor.
+    checks = StartChecks(path, owe_check, win) if path is not None else None
+    if checks is not None and (backup_path is not None or owe_check):
+        # Once the first screen is up: the check and the copy read the whole file, and on a large database they
+        # competed with the first screen's reads for the disk and the processor.
         from PySide6.QtCore import QTimer
 
-        QTimer.singleShot(BACKUP_DELAY_MS, lambda: start_backup(backup_path))
+        QTimer.singleShot(BACKUP_DELAY_MS, checks.start)
     if previous_crash:
         QMessageBox.warning(win, "گزارش خطا",
                             "برنامه دفعه پیش ناگهان بسته شد. گزارش آن در پوشه logs ذخیره شده است.")
@@ -240,4 +326,10 @@ def run_gui(args) -> int:
         from PySide6.QtCore import QTimer
 
         QTimer.singleShot(int(quit_after * 1000), app.quit)
-    return app.exec()
+    rc = app.exec()
+    if checks is not None:
+        try:
+            checks.close()
+        except Exception:  # the seal only saves the next start some time
+            logger.exception("closing the database at exit failed")
+    return rc

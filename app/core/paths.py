@@ -27,9 +27,13 @@ def _own_dir(p: Path) -> Path:
 
 
 def data_dir() -> Path:
+    return _own_dir(data_dir_path())
+
+
+def data_dir_path() -> Path:
+    """Where the data folder is, without making it (data_dir() makes it, owner-only)."""
     override = os.environ.get("CRM_DATA_DIR")
-    p = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    return _own_dir(p)
+    return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 def backup_dir() -> Path:

@@ -101,3 +101,75 @@ def test_the_office_may_open_a_damaged_file_once_to_rescue_its_data(office, monk
     open_database(str(office), migrate=False)
     assert Customer.select().where(Customer.id < 10).count() == 9     # pages before the damage still read
     close_database()
+
+
+# --- the seal of a clean close: a file left exactly as the program closed it opens without the page check ---
+
+def _damage_keeping_state(path: Path) -> None:
+    """Damage pages but give the file back its inode, size and modification time: only reading pages finds it."""
+    st = path.stat()
+    _damage(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_mtime_ns == st.st_mtime_ns and path.stat().st_size == st.st_size
+
+
+def test_a_sealed_file_opens_without_the_page_check_which_is_then_owed(office):
+    from models.connection import seal, sealed, take_unchecked
+
+    open_database(str(office))
+    close_database()
+    assert seal(office) and sealed(office)
+    _damage_keeping_state(office)
+    open_database(str(office), defer_check=True, migrate=False)    # the window's start: no page reading
+    close_database()
+    assert take_unchecked(office) and not take_unchecked(office)    # owed once, to the background check
+    assert quick_check(office) is not None                         # which finds the damage
+    assert not sealed(office), "opening consumes the seal: only the next clean close vouches for the file"
+    with pytest.raises(DatabaseError):
+        open_database(str(office), defer_check=True)
+    close_database()
+
+
+def test_the_command_line_always_checks_pages(office):
+    from models.connection import seal
+
+    open_database(str(office))
+    close_database()
+    assert seal(office)
+    _damage_keeping_state(office)
+    with pytest.raises(DatabaseError):
+        open_database(str(office))                                 # defer_check is the window's choice only
+    close_database()
+
+
+def test_any_change_after_the_seal_means_a_full_check(office):
+    from models.connection import seal, sealed
+
+    open_database(str(office))
+    close_database()
+    assert seal(office)
+    con = sqlite3.connect(office)
+    con.execute("UPDATE customer SET first_name = 'تغییر' WHERE id = 1")
+    con.commit()
+    assert not sealed(office)                                      # a write-ahead log with frames in it
+    con.close()                                                    # the last close folds it into the file
+    assert not sealed(office)                                      # the file itself changed
+    assert seal(office) and sealed(office)
+    os.utime(office, ns=(1_000_000_000, 1_000_000_000))            # touched, copied back, restored…
+    assert not sealed(office)
+
+
+def test_no_seal_while_another_desk_has_the_file_open(office):
+    from models.connection import seal, sealed
+
+    code = ("import sys,time; from models.connection import open_database; open_database(sys.argv[1]);"
+            "print('open', flush=True); time.sleep(60)")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
+    other = subprocess.Popen([sys.executable, "-c", code, str(office)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert other.stdout.readline().strip() == "open"
+        assert not seal(office) and not sealed(office)
+    finally:
+        other.kill()
+        other.communicate()
+    assert seal(office)                                            # the other desk is gone
