@@ -20,7 +20,7 @@ from models.tasks import Task
 logger = logging.getLogger(__name__)
 
 RECENT_CALL_DAYS = 7
-SECTION_LIMIT = 100
+SECTION_LIMIT = 50                 # rows per card; the card says how many more (the inbox lists them all)
 
 
 @dataclass(frozen=True)

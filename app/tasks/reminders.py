@@ -7,6 +7,7 @@ fire time. So a reminder that fell due while the app was closed is simply still 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -93,36 +94,42 @@ class DateItem:
         return f"{what} {self.name}{n}"
 
 
-def _year_windows(day: dt.date, before: int, after: int) -> list[tuple[dt.date, dt.date]]:
-    """The same Gregorian days (day-before … day+after) in every year from 1900 to this one."""
-    out = []
-    for y in range(1900, day.year + 1):
-        try:
-            anchor = day.replace(year=y)
-        except ValueError:          # 29 February in a common year
-            anchor = day.replace(year=y, day=28)
-        out.append((anchor - dt.timedelta(days=before), anchor + dt.timedelta(days=after)))
+@functools.lru_cache(maxsize=16)
+def _same_days(day: dt.date) -> dict[dt.date, int]:
+    """Every Gregorian day, from 1900 to `day`, that is this Jalali day in its own Jalali year, with that year.
+    An Esfand 30 (leap years only) is kept on Esfand 29 in a common year, so on such a day those count too."""
+    j = jalali.to_jalali(day)
+    esfand_29_common = (j.month, j.day) == (12, 29) and not jalali.is_leap(j.year)
+    out: dict[dt.date, int] = {}
+    for jy in range(jalali.to_jalali(dt.date(1900, 1, 1)).year, j.year + 1):
+        for jd in ((j.day, 30) if esfand_29_common else (j.day,)):
+            try:
+                g = jalali.from_jalali(jy, j.month, jd)
+            except ValueError:                  # Esfand 30 of a common year, or a day before 1900
+                continue
+            if dt.date(1900, 1, 1) <= g <= day:
+                out[g] = jy
     return out
 
 
 def dates_on(day: dt.date) -> list[DateItem]:
     """Customers whose birthday or wedding anniversary falls on this Jalali day (Esfand 30 births fall on
-    Esfand 29 in common years). The database narrows by Gregorian date ranges, one per year, over the indexed
-    birthday/anniversary columns (a Jalali day drifts by at most a day or two against the Gregorian one across
-    years); the Jalali test in Python is exact."""
+    Esfand 29 in common years). The Jalali day is turned into its Gregorian day in every year since 1900, and
+    the database reads those days alone over the indexed birthday/anniversary columns (one flat OR of
+    one-day ranges: a stored value with a time of day still matches)."""
     j = jalali.to_jalali(day)
-    esfand_29_common = (j.month, j.day) == (12, 29) and not jalali.is_leap(j.year)
-    after = 4 if esfand_29_common else 2
-    windows = _year_windows(day, 2, after)
+    days = _same_days(day)
     out: list[DateItem] = []
+    if not days:
+        return out
     from app.core.text import party_name as _name
 
     postgres = sqlcache.is_postgres()
-    params = [d if postgres else d.isoformat() for lo, hi in windows for d in (lo, hi)]
+    params = [d if postgres else d.isoformat() for g in sorted(days) for d in (g, g + dt.timedelta(days=1))]
     for kind in ("birthday", "anniversary"):
-        # one flat OR of indexed ranges, written by hand (a nested chain of 120 ORs overflows SQLite's parser,
-        # and peewee took longer to write these 120 ranges than the database takes to read them)
-        ranges = " OR ".join([f"({kind} BETWEEN ? AND ?)"] * len(windows))
+        # written by hand: a nested chain of 120 ORs overflows SQLite's parser, and peewee took longer to write
+        # these ranges than the database takes to read them
+        ranges = " OR ".join([f"({kind} >= ? AND {kind} < ?)"] * len(days))
         sql = (f'SELECT id, first_name, last_name, company, kind, {kind}, assigned_to_id FROM "customer" '
                f"WHERE ({ranges}) AND merged_into_id IS NULL")
         rows = sqlcache.raw(sql, params).fetchall()
@@ -131,13 +138,11 @@ def dates_on(day: dt.date) -> list[DateItem]:
                 orig = dt.date.fromisoformat(orig[:10])
             elif isinstance(orig, dt.datetime):
                 orig = orig.date()
-            if orig > day:
-                continue
-            o = jalali.to_jalali(orig)
-            if (o.month, o.day) != (j.month, j.day) and not (esfand_29_common and (o.month, o.day) == (12, 30)):
+            born = days.get(orig)
+            if born is None:
                 continue
             # On the day itself the years are whole (an Esfand 30 birthday kept on Esfand 29 counts too).
-            years = j.year - o.year
+            years = j.year - born
             # A company has no birthday: the date is its contact person's, so the person is named first.
             name = _name(first, last, company, ckind)
             if ckind == "organisation" and company:

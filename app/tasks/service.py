@@ -113,9 +113,11 @@ def is_overdue(due_at: dt.datetime | None, all_day: bool, status: str, at: dt.da
 def overdue_condition(at: dt.datetime):
     """SQL: open tasks whose time has passed (all-day ones from the next day)."""
     day_start = dt.datetime.combine(at.date(), dt.time())
-    return (Task.status == "open") & Task.due_at.is_null(False) & (
-        ((Task.all_day == True) & (Task.due_at < day_start)) |  # noqa: E712
-        ((Task.all_day == False) & (Task.due_at < at)))  # noqa: E712
+    # One range on due_at (< at, which covers the day's start too) with all_day checked per row: the index on
+    # (status, assignee, due_at) then yields the overdue tasks already in due order, and a list of the first
+    # 100 stops there instead of sorting all of a busy rep's overdue tasks (an OR of two ranges cannot).
+    return (Task.status == "open") & (Task.due_at < at) & (
+        (Task.all_day == False) | ((Task.all_day == True) & (Task.due_at < day_start)))  # noqa: E712
 
 
 def _contains(column, needle: str):

@@ -107,3 +107,39 @@ def test_birthday_reminders_catch_up_days_the_app_was_closed(anydb):
     items = reminders.due(None, started_at=j(1405, 9, 5, 9, 59))
     assert [(i.customer_id, i.kind) for i in items] == [(a, "birthday"), (b, "birthday")]
     assert items[0].missed and "۳ آذر ۱۴۰۵" in items[0].when_text
+
+
+def test_birthdays_of_a_crowd_match_a_day_by_day_jalali_check(anydb):
+    """Four hundred random birth dates since 1900 (a few with a time of day stored, as old imports left them):
+    on each of 40 days, dates_on lists exactly those whose Jalali month and day are that day's (an Esfand 30
+    birthday counted on Esfand 29 of a common year), with whole years."""
+    import datetime as dt
+    import random
+
+    import jdatetime
+
+    from models.core import Customer
+
+    rng = random.Random(1405)
+    born: dict[int, dt.date] = {}
+    start = dt.date(1900, 1, 1)
+    for i in range(400):
+        d = start + dt.timedelta(days=rng.randrange((dt.date(2026, 12, 31) - start).days))
+        born[customer(f"نفر{i}", "آزمون", f"0912{i:07d}", birthday=d)] = d
+    Customer.update(birthday=dt.datetime(1990, 11, 24, 8, 30)).where(Customer.id == next(iter(born))).execute()
+    born[next(iter(born))] = dt.date(1990, 11, 24)
+    days = [dt.date(2026, 3, 19), dt.date(2025, 3, 19), dt.date(2025, 3, 20)]       # Esfand 29/30 around Nowruz
+    days += [dt.date(2026, 12, 5) - dt.timedelta(days=rng.randrange(3000)) for _ in range(37)]
+    matched = 0
+    for day in days:
+        jd = jdatetime.date.fromgregorian(date=day)
+        common_29 = (jd.month, jd.day) == (12, 29) and not jd.isleap()
+        want = set()
+        for cid, d in born.items():
+            o = jdatetime.date.fromgregorian(date=d)
+            if d <= day and ((o.month, o.day) == (jd.month, jd.day) or (common_29 and (o.month, o.day) == (12, 30))):
+                want.add((cid, jd.year - o.year))
+        got = {(i.customer_id, i.years) for i in reminders.dates_on(day) if i.kind == "birthday"}
+        assert got == want, day
+        matched += len(got)
+    assert matched >= 15                                   # the days do hold birthdays
