@@ -15,8 +15,8 @@ from app.customers import service as cs
 
 logger = logging.getLogger(__name__)
 
-PAGE = 100
-FIRST = 300     # ids read when a search runs; more are read as the view scrolls (fetchMore)
+PAGE = 50       # rows read per query: a screenful and a half (at 800 px the list shows about 30)
+FIRST = 100     # ids read when a search runs (each keystroke); more are read as the view scrolls (fetchMore)
 MAX_PAGES = 60
 
 # key, header, sort key in the service (None: not sortable)
@@ -64,7 +64,7 @@ class CustomerTableModel(QAbstractTableModel):
     def fetchMore(self, parent=QModelIndex()):
         if parent.isValid() or self.result is None:
             return
-        more = self.result.next_ids(PAGE * 2)
+        more = self.result.next_ids(FIRST)
         if more:
             first = len(self.ids)
             self.beginInsertRows(QModelIndex(), first, first + len(more) - 1)
