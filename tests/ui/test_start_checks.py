@@ -3,8 +3,6 @@ beside the window; damage stops the backup, is shown in Persian and closes the p
 up and sealed again at a clean exit."""
 from __future__ import annotations
 
-import os
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,29 +11,21 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app.core.paths import backup_dir
 from models.connection import close_database, open_database, seal, sealed, take_unchecked
 from models.core import Customer
+from tests.core import test_damaged_file as damaged_file
+
+office = damaged_file.office                       # the fixture: a closed database of 3,000 customers
+_damage_keeping_state = damaged_file._damage_keeping_state
 
 
 @pytest.fixture
-def sealed_office(tmp_path) -> Path:
-    path = tmp_path / "office" / "crm.sqlite3"
-    open_database(str(path), create=True)
-    Customer.insert_many([{"first_name": f"مشتری{i}", "last_name": "آزمایشی"} for i in range(3000)]).execute()
+def sealed_office(request) -> Path:
+    """That office, opened and closed by the program, then sealed."""
+    office = request.getfixturevalue("office")
+    open_database(str(office))
     close_database()
-    assert seal(path)
-    yield path
+    assert seal(office)
+    yield office
     close_database()
-
-
-def _damage_keeping_state(path: Path) -> None:
-    st = path.stat()
-    con = sqlite3.connect(path)
-    page_size = con.execute("PRAGMA page_size").fetchone()[0]
-    pages = [r[0] for r in con.execute("SELECT pageno FROM dbstat WHERE name = 'customer' AND pagetype = 'leaf'")]
-    con.close()
-    with open(path, "r+b") as f:
-        f.seek((sorted(pages)[len(pages) // 2] - 1) * page_size + 8)
-        f.write(b"\xff" * 64)
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 def _backups() -> list[Path]:
