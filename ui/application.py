@@ -308,7 +308,7 @@ def run_gui(args) -> int:
     from ui.context import AppContext
     from ui.main_window import MainWindow
 
-    win = MainWindow(AppContext(user_id=principal.user_id))
+    win = MainWindow(AppContext(user_id=principal.user_id), first_page_after_paint=True)
     win.show()
     logger.info("main window shown in %.0f ms", (time.perf_counter() - t0) * 1000)
     checks = StartChecks(path, owe_check, win) if path is not None else None

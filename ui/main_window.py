@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 def _dashboard(ctx, parent):
     from ui.dashboard.page import DashboardPage
 
-    return DashboardPage(ctx, parent)
+    return DashboardPage(ctx, parent, load_in_background=True)   # the window shows while its queries run
 
 
 def _customers(ctx, parent):
@@ -113,7 +113,13 @@ SECTIONS = [
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: AppContext | None = None, start_callerid: bool = True):
+    # Emitted once the first section's page has replaced the stand-in (start-up with first_page_after_paint).
+    first_page_ready = Signal()
+
+    def __init__(self, ctx: AppContext | None = None, start_callerid: bool = True,
+                 first_page_after_paint: bool = False):
+        """`first_page_after_paint` (the program's start): the window shows and paints at once, then builds the
+        dashboard, then starts the background services (caller ID, reminders…); tests build it at once."""
         super().__init__()
         self.ctx = ctx or AppContext()
         self.ctx.main_window = self
@@ -153,15 +159,58 @@ class MainWindow(QMainWindow):
         for i, (key, *_rest) in enumerate(SECTIONS):
             sc = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self)
             sc.activated.connect(lambda k=key: self.show_section(k))
-        self.show_section("dashboard")
         self.callerid = None
         self.reminders = None
         self.live = None
         self.sms_auto = None
-        if start_callerid:
-            # Background services start together (tests pass start_callerid=False), just after the window is up:
-            # caller ID's listener and protocol modules cost more to load than the whole first screen.
-            QTimer.singleShot(0, self._start_background)
+        self._start_callerid_later = start_callerid
+        self._stand_in: QWidget | None = None
+        self._first_paint_pending = first_page_after_paint
+        if first_page_after_paint:
+            # stands in for the first section until the window has been painted once: the window (side bar,
+            # status bar) is on screen before the first page is built and read; then the page replaces it
+            self._stand_in = QLabel("در حال بارگذاری…")
+            self._stand_in.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self._stand_in.setProperty("role", "muted")
+            self.stack.addWidget(self._stand_in)
+            self.nav.blockSignals(True)
+            self.nav.setCurrentRow(0)
+            self.nav.blockSignals(False)
+        else:
+            self.show_section("dashboard")
+            if start_callerid:
+                # Background services start together (tests pass start_callerid=False), just after the window is
+                # up: caller ID's listener and protocol modules cost more to load than the whole first screen.
+                QTimer.singleShot(0, self._start_background)
+
+    def paintEvent(self, e) -> None:
+        super().paintEvent(e)
+        if self._first_paint_pending:
+            self._first_paint_pending = False
+            QTimer.singleShot(0, self._after_first_paint)     # once this paint has reached the screen
+
+    def _after_first_paint(self) -> None:
+        if self._stand_in is not None and self.stack.currentWidget() is self._stand_in:
+            self._on_nav(self.nav.currentRow())          # no other section was chosen meanwhile
+        if self._stand_in is not None:
+            self.stack.removeWidget(self._stand_in)
+            self._stand_in.deleteLater()
+            self._stand_in = None
+        self.first_page_ready.emit()
+        if self._start_callerid_later:
+            # after the first page's own read (the services' modules would hold the GUI thread meanwhile), or
+            # after a second at most
+            page = self.stack.currentWidget()
+            if getattr(page, "is_loading", lambda: False)():
+                page.loaded.connect(lambda: QTimer.singleShot(0, self._start_background_once))
+                QTimer.singleShot(1000, self._start_background_once)
+            else:
+                QTimer.singleShot(0, self._start_background_once)
+
+    def _start_background_once(self) -> None:
+        if self._start_callerid_later:
+            self._start_callerid_later = False
+            self._start_background()
 
     def _start_background(self) -> None:
         self._start_callerid()

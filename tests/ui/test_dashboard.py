@@ -139,3 +139,70 @@ def test_money_cards_and_forecast(qtbot, anydb):
     dialogs = [w for w in QApplication.topLevelWidgets() if type(w).__name__ == "PaymentsDialog" and w.isVisible()]
     assert dialogs and dialogs[0].customer_id == ids["nour"]
     dialogs[0].close()
+
+
+def _start_window(day, user_id):
+    from ui.main_window import MainWindow
+
+    ctx = AppContext()
+    ctx.user_id = user_id
+    return MainWindow(ctx, start_callerid=True, first_page_after_paint=True)
+
+
+def test_window_paints_before_the_dashboard_is_built_and_read(qtbot, day, monkeypatch):
+    """The program's start: the window is on screen first, then the dashboard is built while its rows are read on
+    a worker thread, then (after that read) the background services start, once."""
+    from ui.main_window import MainWindow
+
+    started = []
+    monkeypatch.setattr(MainWindow, "_start_background", lambda self: started.append(self.pages.get("dashboard")))
+    win = _start_window(day, day["reza"])
+    qtbot.addWidget(win)
+    assert "dashboard" not in win.pages and win.stack.currentWidget() is win._stand_in
+    assert win.nav.currentRow() == 0
+    with qtbot.waitSignal(win.first_page_ready, timeout=5000):
+        win.show()
+    page = win.pages["dashboard"]
+    assert win.stack.currentWidget() is page and win._stand_in is None
+    qtbot.waitUntil(lambda: not page.is_loading() and bool(started), timeout=5000)
+    assert page.texts("overdue") == ["۱۴۰۵/۰۹/۰۱ ۱۰:۰۰  ارسال پیش‌فاکتور — علی رضایی (فوری)"]
+    assert page.title.text() == "پیشخوان — سه‌شنبه ۳ آذر ۱۴۰۵ — رضا کریمی"
+    assert page.cards["overdue"].count.text() == "۱"
+    assert started == [page]
+    qtbot.wait(1100)                           # the fallback timer does not start them a second time
+    assert started == [page]
+
+
+def test_a_section_chosen_before_the_first_paint_stays(qtbot, day, monkeypatch):
+    from ui.main_window import MainWindow
+
+    monkeypatch.setattr(MainWindow, "_start_background", lambda self: None)
+    win = _start_window(day, day["reza"])
+    qtbot.addWidget(win)
+    win.show_section("tasks")
+    with qtbot.waitSignal(win.first_page_ready, timeout=5000):
+        win.show()
+    assert win.stack.currentWidget() is win.pages["tasks"] and "dashboard" not in win.pages
+    win.show_section("dashboard")                # built when chosen, read on a worker thread
+    qtbot.waitUntil(lambda: win.pages["dashboard"].texts("today") == ["در طول روز  تماس با علی رضایی"],
+                    timeout=5000)
+
+
+def test_a_read_started_before_a_later_one_is_not_shown(qtbot, day):
+    """A background read that an immediate refresh overtook is dropped: the page never goes back in time."""
+    page = _page(qtbot, day["reza"])
+    page.refresh_in_background()
+    ts.create_task({"title": "کار تازه امروز", "due_at": j(1405, 9, 3, 15)}, user=day["reza"])
+    page.refresh()
+    assert any("کار تازه امروز" in t for t in page.texts("today"))
+    qtbot.waitUntil(lambda: not page.is_loading(), timeout=5000)
+    assert any("کار تازه امروز" in t for t in page.texts("today"))
+
+
+def test_changes_during_a_read_are_read_again(qtbot, day):
+    page = _page(qtbot, day["reza"])
+    page.refresh_in_background()
+    ts.create_task({"title": "کار تازه امروز", "due_at": j(1405, 9, 3, 15)}, user=day["reza"])
+    page.refresh_in_background()               # asked again while the first read runs
+    qtbot.waitUntil(lambda: any("کار تازه امروز" in t for t in page.texts("today")), timeout=5000)
+    qtbot.waitUntil(lambda: not page.is_loading(), timeout=5000)

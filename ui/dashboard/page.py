@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
@@ -115,13 +115,24 @@ class Card(QFrame):
 
 class DashboardPage(QWidget):
     REFRESH_MS = 60_000
+    loaded = Signal()                       # each time a read has been shown
 
-    def __init__(self, ctx: AppContext, parent=None):
+
+    def __init__(self, ctx: AppContext, parent=None, *, load_in_background: bool = False):
+        """`load_in_background`: the first picture is read off the GUI thread (the main window at start-up shows
+        itself while the dashboard's queries run); otherwise it is read here, before the page is returned."""
         super().__init__(parent)
         self.ctx = ctx
         self.data: dash.Dashboard | None = None
         self.last_load_ms = 0.0
         self._dirty = True
+        self._loading = False
+        self._generation = 0                 # a read shown after a later one started is dropped
+        self._opportunities: tuple[list, list] | None = None
+        if load_in_background:
+            # the read starts first and runs while the cards are built; its result arrives through the event
+            # loop, after this constructor has returned
+            self.refresh_in_background()
         self.setStyleSheet(CARD_STYLE)
         outer = QVBoxLayout(self)
         head = QHBoxLayout()
@@ -201,7 +212,7 @@ class DashboardPage(QWidget):
         scroll.setWidget(body)
         outer.addWidget(scroll, 1)
 
-        self._debounce = shown_debounce(self, 250, self.refresh, self._mark_dirty)
+        self._debounce = shown_debounce(self, 250, self.refresh_in_background, self._mark_dirty)
         self._tick = QTimer(self)
         self._tick.setInterval(self.REFRESH_MS)
         self._tick.timeout.connect(self._changed)
@@ -211,7 +222,12 @@ class DashboardPage(QWidget):
         QShortcut(QKeySequence("F3"), self, activated=self.show_calls_today)
         QShortcut(QKeySequence("Ctrl+N"), self, activated=self.new_task)
         QShortcut(QKeySequence("Ctrl+L"), self, activated=lambda: self.ctx.bus.log_call.emit(0, 0))
-        self.refresh()
+        if load_in_background:
+            self.title.setText("پیشخوان — در حال بارگذاری…")
+            for card in self.cards.values():
+                card.count.setText("…")
+        else:
+            self.refresh()
 
     # --- loading -----------------------------------------------------------------------------------------
     def _mark_dirty(self) -> None:
@@ -225,19 +241,68 @@ class DashboardPage(QWidget):
 
     def showEvent(self, e) -> None:
         super().showEvent(e)
-        if self._dirty:
+        if self._dirty and not self._loading:
             self.refresh()
 
+    def is_loading(self) -> bool:
+        """A read is under way on a worker thread."""
+        return self._loading
+
+    def _load(self) -> tuple[dash.Dashboard, tuple[list, list]]:
+        """Everything the page shows, read in one go (on any thread: no widgets here)."""
+        from ui.pipeline.dashboard_card import load_opportunities
+
+        d = dash.load(self.ctx.user_id)
+        return d, load_opportunities(d.user_id, d.manager)
+
     def refresh(self) -> None:
+        """Read and show now (on the GUI thread)."""
         t0 = time.perf_counter()
+        self._generation += 1
         try:
-            self.data = dash.load(self.ctx.user_id)
+            loaded = self._load()
         except Exception:  # a failed refresh keeps the last picture
             logger.exception("dashboard refresh failed")
             return
+        self._show_loaded(loaded, t0)
+
+    def refresh_in_background(self) -> None:
+        """Read on a worker thread, then show (the periodic and change-driven refreshes, and the first picture at
+        start-up): the GUI thread only fills the cards."""
+        if self._loading:
+            self._dirty = True              # asked again meanwhile: one more read when this one is shown
+            return
+        from ui.ops import QueryOp
+
+        self._loading = True
+        self._dirty = False
+        self._generation += 1
+        generation = self._generation
+        t0 = time.perf_counter()
+
+        def done(loaded) -> None:
+            self._loading = False
+            again = self._dirty
+            if generation == self._generation:
+                self._show_loaded(loaded, t0)
+            if again:
+                self._dirty = True
+                if self.isVisible():
+                    self._debounce.start()
+
+        def failed(_exc: BaseException) -> None:     # a failed refresh keeps the last picture
+            self._loading = False
+            self._dirty = True
+            logger.error("dashboard refresh failed: %s", _exc)
+
+        QueryOp(self, lambda _ctl: self._load(), done, name="dashboard").failure(failed).run()
+
+    def _show_loaded(self, loaded: tuple[dash.Dashboard, tuple[list, list]], t0: float) -> None:
+        self.data, self._opportunities = loaded
         self._dirty = False
         self._fill(self.data)
         self.last_load_ms = (time.perf_counter() - t0) * 1000
+        self.loaded.emit()
 
     def _fill(self, d: dash.Dashboard) -> None:
         who = ts.user_name(self.ctx.user_id)
@@ -283,7 +348,7 @@ class DashboardPage(QWidget):
             c.finish(total)
         from ui.pipeline.dashboard_card import fill_opportunities
 
-        fill_opportunities(self.cards["opportunities"], d.user_id, d.manager)
+        fill_opportunities(self.cards["opportunities"], d.user_id, d.manager, self._opportunities)
         if d.money is not None:
             from ui.money import cards as money_cards
 

@@ -14,15 +14,21 @@ logger = logging.getLogger(__name__)
 RED = QColor("#b91c1c")
 
 
-def fill_opportunities(card, user_id: int | None, manager: bool = False) -> None:
-    """Fill a dashboard Card (add/set_count/finish) with payloads ("opportunity", id, customer id)."""
+def load_opportunities(user_id: int | None, manager: bool = False) -> tuple[list, list]:
+    """The card's rows (any thread): opportunities whose next step is due, then the rotting ones."""
     who = None if (manager and not user_id) else user_id
     try:
-        due = pb.needing_step(who)
-        idle = pb.rotting(who)
+        return pb.needing_step(who), pb.rotting(who)
     except Exception:  # the dashboard must draw even if this card cannot
         logger.exception("pipeline dashboard card")
-        due, idle = [], []
+        return [], []
+
+
+def fill_opportunities(card, user_id: int | None, manager: bool = False,
+                       rows: tuple[list, list] | None = None) -> None:
+    """Fill a dashboard Card (add/set_count/finish) with payloads ("opportunity", id, customer id); `rows` are
+    load_opportunities()'s when they were read beforehand (off the GUI thread)."""
+    due, idle = rows if rows is not None else load_opportunities(user_id, manager)
     day = today()
     seen = set()
     for r in due:
