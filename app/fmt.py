@@ -9,9 +9,11 @@ to front). Plain Python, no Qt: app/ (PDF, Excel) and ui/ both format through he
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 import re
 
+from app import options as _options
 from app.core import jalali as _jalali
 from app.core.text import format_number, to_persian_digits
 
@@ -52,11 +54,25 @@ def money(amount: int | None, toman: bool | None = None, unit: bool = True) -> s
     return num(amount) + (" ریال" if unit else "")
 
 
+@functools.cache
+def _settings():
+    """app.settings, imported on first use (fmt is imported before anything else; a function-level import
+    costs more than the look-up it serves when a list formats thousands of cells)."""
+    from app import settings
+
+    return settings
+
+
+@functools.cache
+def _phones():
+    from app.core import phones
+
+    return phones
+
+
 def _show_toman() -> bool:
     try:
-        from app import options, settings
-
-        return bool(settings.get(options.MONEY_SHOW_TOMAN))
+        return bool(_settings().get(_options.MONEY_SHOW_TOMAN))
     except Exception:  # noqa: BLE001 - before a database is open the default (Rial) applies
         return False
 
@@ -125,13 +141,10 @@ def phone(raw: str | None, extension: str | None = None, area_code: str | None =
     A number that is not a valid Iranian one keeps its own spelling (Persian digits)."""
     if not raw:
         return ""
-    from app.core import phones as ph
-
+    ph = _phones()
     if area_code is None:
         try:
-            from app import settings
-
-            area_code = settings.area_code()
+            area_code = _settings().area_code()
         except Exception:  # noqa: BLE001 - no database: the default area code applies
             area_code = ph.DEFAULT_AREA_CODE
     p = ph.normalize(raw, area_code)

@@ -46,6 +46,20 @@ def _coerce(opt: Option, value: Any) -> Any:
         return opt.default
 
 
+_db_proxy: Any = None
+
+
+def _database() -> Any:
+    """models.base.db, imported on first use (a function-level import on every look-up cost more than the
+    look-up: a money column asks for the Toman setting once per cell)."""
+    global _db_proxy
+    if _db_proxy is None:
+        from models.base import db
+
+        _db_proxy = db
+    return _db_proxy
+
+
 def _load_desk() -> dict[str, Any]:
     global _desk_cache
     if _desk_cache is None:
@@ -62,8 +76,7 @@ def _load_desk() -> dict[str, Any]:
 
 def _load_office() -> dict[str, Any]:
     global _office_cache, _office_db
-    from models.base import db
-
+    db = _database()
     # The cache belongs to one database: another one opened later (a restore, --db) is read afresh.
     if _office_cache is None or _office_db is not db.obj:
         from models.core import Setting
