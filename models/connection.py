@@ -229,9 +229,9 @@ def check_sqlite_file(path: Path, defer_check: bool = False) -> None:
             f"فایل «{path}» پایگاه داده برنامه دیگری است، نه این برنامه. فایل دست‌نخورده ماند.",
             en=f"{path} is another program's database. The file was left untouched.")
     if newest is not None:
-        from models.migrations import all_migrations
+        from models.migrations import KNOWN_NUMBERS
 
-        if newest > max(m.NUMBER for m in all_migrations()):
+        if newest > max(KNOWN_NUMBERS):
             raise DatabaseError(
                 "این پایگاه داده با نسخه تازه‌تری از برنامه ساخته شده است. برنامه را به‌روز کنید؛ "
                 "پایگاه داده دست‌نخورده ماند.",

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import APP_TITLE, fmt, options
+from app import APP_TITLE, options
 from ui.context import AppContext
 from ui.widgets.persian import fit_to_screen
 
@@ -110,6 +110,13 @@ SECTIONS = [
     ("settings", "تنظیمات", _settings),
     ("audit", "گزارش رویدادها", _audit),
 ]
+
+
+def _isolated(text: str) -> str:
+    """A message that may name a file or a serial port path: isolated, it reads in its own order in RTL text."""
+    from app import fmt  # after the first paint (fmt brings the Jalali calendar)
+
+    return fmt.isolate_paths(text)
 
 
 class MainWindow(QMainWindow):
@@ -249,8 +256,8 @@ class MainWindow(QMainWindow):
         bus = self.ctx.bus
         bus.show_section.connect(self.show_section)
         # Messages may name a file or a serial port path: isolated, it reads in its own order in RTL text.
-        bus.status_message.connect(lambda m: self.statusBar().showMessage(fmt.isolate_paths(m), 5000))
-        bus.callerid_state.connect(lambda _k, text: self.callerid_label.setText(fmt.isolate_paths(text)))
+        bus.status_message.connect(lambda m: self.statusBar().showMessage(_isolated(m), 5000))
+        bus.callerid_state.connect(lambda _k, text: self.callerid_label.setText(_isolated(text)))
         bus.open_customer.connect(self.open_customer)
         bus.new_customer_with_phone.connect(self.new_customer_with_phone)
         bus.log_call.connect(self.log_call)

@@ -307,3 +307,35 @@ def test_every_migration_file_is_listed():
     files = {p.stem for p in folder.glob("m*.py") if re.fullmatch(r"m\d{4}_\w+", p.stem)}
     assert {m.__name__.rsplit(".", 1)[1] for m in all_migrations()} == files
     assert [m.NUMBER for m in all_migrations()] == list(range(1, len(files) + 1))
+    from models.migrations import KNOWN_NUMBERS
+
+    assert KNOWN_NUMBERS == {m.NUMBER for m in all_migrations()}   # a new migration is added there too
+
+
+def test_an_up_to_date_database_opens_without_importing_the_migrations(tmp_path):
+    """Opening a database that has every migration applied (each start of the day) reads the recorded numbers
+    only; a database missing one still gets it."""
+    import subprocess
+    import sys
+
+    from models.base import db
+    from models.connection import close_database, open_database
+
+    path = tmp_path / "crm.sqlite3"
+    open_database(str(path), create=True)
+    close_database()
+    code = ("import sys; from models.connection import open_database; open_database(sys.argv[1]);"
+            "print(sorted(m for m in sys.modules if m.startswith('models.migrations.m')))")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]"
+    open_database(str(path))
+    db.execute_sql("DELETE FROM schema_migration WHERE number = 17")
+    db.execute_sql("DROP INDEX task_open_work")
+    close_database()
+    open_database(str(path))
+    try:
+        assert db.execute_sql("SELECT 1 FROM schema_migration WHERE number = 17").fetchone() == (1,)
+        assert db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'task_open_work'").fetchone() == (1,)
+    finally:
+        close_database()

@@ -4,12 +4,11 @@ from __future__ import annotations
 import shiboken6
 from PySide6.QtWidgets import QApplication, QTableWidget, QTableWidgetItem, QWidget
 
-from app import fmt
-
 
 def persian_row_numbers(table: QTableWidget) -> None:
     """Row numbers «۱ ۲ ۳» in a QTableWidget's vertical header (Qt writes «1 2 3» on its own), kept in step
     as rows are added and removed."""
+    from app import fmt
 
     def relabel(*_args) -> None:
         if not shiboken6.isValid(table) or table.signalsBlocked():
