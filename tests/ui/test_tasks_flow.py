@@ -338,3 +338,61 @@ def test_meeting_dialog_plans_then_records_a_visit(qtbot, office):
     qtbot.addWidget(dlg3)
     dlg3.show()
     assert not dlg3.save() and "موضوع" in dlg3.errors.shown["subject"]
+
+
+def test_a_long_inbox_shows_its_first_rows_then_the_rest(qtbot, qtmodeltester, office, monkeypatch, tmp_path):
+    """A long list: the first rows at once, the rest from a worker thread appended below them (scroll and
+    selection kept); a column sort, the Excel export and finding a task further down get the whole list."""
+    import openpyxl
+
+    from ui.tasks.page import TasksPage
+
+    clock.set_now(j(1405, 9, 3, 9, 0))
+    ids = [ts.create_task({"title": f"کار {i:02d}", "due_at": j(1405, 9, 4 + i, 10)}, user=office["reza"]).id
+           for i in range(12)]
+    monkeypatch.setattr(TasksPage, "FIRST", 5)
+    page = TasksPage(_ctx(office["reza"]))
+    qtbot.addWidget(page)
+    assert [r.id for r in page.model.rows] == ids[:5] and page.is_partial()
+    assert page.count_label.text() == "۵ کار نخست…"
+    page.select_row(2)
+    qtbot.waitUntil(lambda: not page.is_partial(), timeout=5000)
+    assert [r.id for r in page.model.rows] == ids and page.selected_id() == ids[2]
+    assert page.count_label.text() == "۱۲ کار"
+    assert page.complete_ms >= page.last_load_ms > 0
+    qtmodeltester.check(page.model)
+    # a task further down, asked for while only the first rows are in
+    page.refresh()
+    assert page.is_partial() and page.select_task(ids[10]) and not page.is_partial()
+    assert page.selected_id() == ids[10] and len(page.model.rows) == 12
+    # a column sort needs every row
+    page.refresh()
+    assert page.is_partial()
+    page.view.horizontalHeader().setSortIndicator(page.model.COLUMNS.index("عنوان"), Qt.SortOrder.DescendingOrder)
+    assert [r.id for r in page.model.rows] == ids[::-1] and not page.is_partial()
+    page.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+    # the export writes the whole list
+    page.refresh()
+    assert page.is_partial()
+    out = tmp_path / "inbox.xlsx"
+    page.export_excel(out)
+    qtbot.waitUntil(lambda: bool(page.export_dialog.outcome is not None or page.export_dialog.error), timeout=10000)
+    assert page.export_dialog.error is None, page.export_dialog.error
+    values = {c for row in openpyxl.load_workbook(out).active.iter_rows(values_only=True) for c in row if c}
+    assert {f"کار {i:02d}" for i in range(12)} <= values
+    # a change between the two reads (made just after the first): the whole list as read the second time
+    real = ts.list_tasks
+
+    def first_read_then_a_change(f=None, at=None):
+        rows = real(f, at)
+        if f is not None and f.limit:
+            ts.create_task({"title": "کار فوری", "due_at": j(1405, 9, 2, 10)}, user=office["reza"])
+        return rows
+
+    monkeypatch.setattr(ts, "list_tasks", first_read_then_a_change)
+    page.refresh()
+    monkeypatch.setattr(ts, "list_tasks", real)
+    assert "کار فوری" not in [r.title for r in page.model.rows]
+    qtbot.waitUntil(lambda: not page.is_partial(), timeout=5000)
+    assert [r.title for r in page.model.rows][0] == "کار فوری" and len(page.model.rows) == 13
+    assert page.count_label.text() == "۱۳ کار، ۱ عقب‌افتاده"

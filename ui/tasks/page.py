@@ -50,6 +50,14 @@ class TaskTableModel(QAbstractTableModel):
         self.rows = rows
         self.endResetModel()
 
+    def append_rows(self, rows: list[ts.TaskRow]) -> None:
+        """More rows after those shown (the rest of a long list): the view keeps its scroll and selection."""
+        if not rows:
+            return
+        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(rows) - 1)
+        self.rows = self.rows + rows
+        self.endInsertRows()
+
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
@@ -137,12 +145,18 @@ class TaskTableModel(QAbstractTableModel):
 
 
 class TasksPage(QWidget):
+    # A long list shows its first rows at once (about two screens) and the rest follows from a worker thread.
+    FIRST = 200
+
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
         self.ctx = ctx
         self.last_load_ms = 0.0
+        self.complete_ms = 0.0                # until the whole list was in (equal to last_load_ms when short)
         self._dirty = True
         self._loading = False
+        self._generation = 0                  # a rest read for an older refresh is dropped
+        self._partial = False                 # only the first rows are in; the rest is being read
         self.manager = ts.is_manager(ctx.user_id)
         lay = QVBoxLayout(self)
         head = QHBoxLayout()
@@ -203,7 +217,7 @@ class TasksPage(QWidget):
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         hh.setSortIndicatorShown(True)
         hh.setSectionsClickable(True)
-        hh.sortIndicatorChanged.connect(lambda col, order: self.model.sort(col, order))
+        hh.sortIndicatorChanged.connect(self._sort)
         hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.view.doubleClicked.connect(lambda _i: self.open_selected())
         self.view.activated.connect(lambda _i: self.open_selected())
@@ -312,27 +326,101 @@ class TasksPage(QWidget):
     def refresh(self) -> None:
         t0 = time.perf_counter()
         selected = self.selected_id()
+        f = self.current_filter()
+        hh = self.view.horizontalHeader()
+        sorted_by_column = 0 <= hh.sortIndicatorSection() < len(TaskTableModel.COLUMNS)
+        self._generation += 1
+        generation = self._generation
         try:
-            rows = ts.list_tasks(self.current_filter())
+            if sorted_by_column or f.limit:
+                rows, more = ts.list_tasks(f), False       # a column's order needs every row first
+            else:
+                from dataclasses import replace
+
+                rows = ts.list_tasks(replace(f, limit=self.FIRST + 1))
+                more = len(rows) > self.FIRST
+                rows = rows[:self.FIRST]
         except Exception:  # a failed refresh keeps the last list
             logger.exception("inbox refresh failed")
             return
         self._dirty = False
+        self._partial = more
         self.model.set_rows(rows)
-        hh = self.view.horizontalHeader()
-        if 0 <= hh.sortIndicatorSection() < len(TaskTableModel.COLUMNS):
+        if sorted_by_column:
             self.model.sort(hh.sortIndicatorSection(), hh.sortIndicatorOrder())
+        self._select(selected)
+        self.last_load_ms = (time.perf_counter() - t0) * 1000
+        if not more:
+            self._count(rows)
+            self.complete_ms = self.last_load_ms
+            return
+        self.count_label.setText(f"{fmt.num(self.FIRST)} کار نخست…")
+        from ui.ops import QueryOp
+
+        def rest(loaded: list[ts.TaskRow]) -> None:
+            if generation != self._generation:
+                return
+            self._partial = False
+            head = self.model.rows
+            if [r.id for r in loaded[:len(head)]] == [r.id for r in head]:
+                self.model.append_rows(loaded[len(head):])
+            else:                            # changed between the two reads: the whole list as read now
+                keep = self.selected_id()
+                self.model.set_rows(loaded)
+                self._select(keep)
+            if selected is not None and self.selected_id() is None:
+                self._select(selected)
+            self._count(self.model.rows)
+            self.complete_ms = (time.perf_counter() - t0) * 1000
+
+        def failed(exc: BaseException) -> None:
+            if generation == self._generation:
+                self._partial = False
+                self._dirty = True
+                logger.error("inbox refresh failed: %s", exc)
+
+        def start() -> None:
+            if generation == self._generation:
+                QueryOp(self, lambda _ctl: ts.list_tasks(f), rest, name="inbox").failure(failed).run()
+
+        # once the first rows are painted: a worker reading while the view paints holds the interpreter the
+        # paint needs for every cell
+        QTimer.singleShot(0, start)
+
+    def _sort(self, column: int, order) -> None:
+        if self._partial:
+            self.whole_list()                    # a column's order needs every row
+        self.model.sort(column, order)
+
+    def is_partial(self) -> bool:
+        """Only the first rows are in; the rest of the list is being read on a worker thread."""
+        return self._partial
+
+    def whole_list(self) -> list[ts.TaskRow]:
+        """Every row of the list on screen (read now, here, if the rest has not arrived yet)."""
+        if self._partial:
+            self._generation += 1                # the rest read under way is no longer needed
+            self._partial = False
+            keep = self.selected_id()
+            self.model.set_rows(ts.list_tasks(self.current_filter()))
+            self._select(keep)
+            self._count(self.model.rows)
+        return list(self.model.rows)
+
+    def _count(self, rows: list[ts.TaskRow]) -> None:
         n_over = sum(1 for r in rows if r.overdue)
         text = f"{fmt.num(len(rows))} کار"
         if n_over:
             text += f"، {fmt.num(n_over)} عقب‌افتاده"
         self.count_label.setText(text)
-        if selected is not None:
-            for i, r in enumerate(rows):
-                if r.id == selected:
-                    self.select_row(i)
-                    break
-        self.last_load_ms = (time.perf_counter() - t0) * 1000
+
+    def _select(self, task_id: int | None) -> None:
+        if task_id is None:
+            return
+        for i, r in enumerate(self.model.rows):
+            if r.id == task_id:
+                self.select_row(i)
+                break
 
     # --- actions ---------------------------------------------------------------------------------------------
     def selected_row(self) -> ts.TaskRow | None:
@@ -356,7 +444,9 @@ class TasksPage(QWidget):
         self.view.selectionModel().setCurrentIndex(idx, flags)
 
     def select_task(self, task_id: int) -> bool:
-        for i, r in enumerate(self.model.rows):
+        rows = self.model.rows if not self._partial or any(r.id == task_id for r in self.model.rows) \
+            else self.whole_list()
+        for i, r in enumerate(rows):
             if r.id == task_id:
                 self.select_row(i)
                 return True
@@ -433,7 +523,7 @@ class TasksPage(QWidget):
         path = path or choose_path(self, "کارتابل.xlsx")
         if path is None:
             return None
-        rows = list(self.model.rows)
+        rows = self.whole_list()
         subtitle = self.filter_description()
         dlg = ExportDialog(self, "خروجی کارتابل", path,
                            lambda p, progress, cancel: export_tasks(p, rows, subtitle, progress, cancel))
