@@ -27,6 +27,7 @@ from app.core.errors import UserError, ValidationError
 from app.core.text import compact_key, to_ascii_digits, to_persian_digits
 from app.customers import service as cs
 from app.excel.importer.cleaning import _TOTAL_WORDS, Problem, _Mapper
+from app.excel.importer.quickrows import MEMO_LIMIT, QuickRows
 from app.excel.importer.reading import Table, _blank
 from models.base import db, is_postgres
 from models.core import Customer
@@ -588,14 +589,43 @@ def _analyse_into(report: Report, mapper: _Mapper, progress: ProgressFn | None, 
         batch.clear()
         done.clear()
 
+    quick = QuickRows(mapper)
+    quick_row = quick.row if quick.usable else None
+    totals_of: dict[tuple[str, str, str], bool] = {}
+    person_of: dict[tuple[str, str, str], tuple] = {}
     for row_no, row in table.iter_data_rows():
         n += 1
         if n % BATCH == 0:
             flush()
+            quick.refresh()
+            if len(totals_of) > MEMO_LIMIT:
+                totals_of.clear()
+                person_of.clear()
             if cancel and cancel():
                 raise UserError("بررسی فایل لغو شد.")
             if progress:
                 progress(min(n, total), max(total, n))
+        got = quick_row(row) if quick_row is not None else None
+        if got is not None:
+            # a plain row, cleaned and checked on the quick path: the same answer as below, sooner
+            names, clean_d = got
+            totals = totals_of.get(names)
+            if totals is None:
+                totals = totals_of[names] = _is_totals_row(dict(zip(("first_name", "last_name", "company"), names,
+                                                                    strict=True)), row)
+            if totals:
+                done.append(RowResult(row_no, None, [Problem(
+                    row_no, "warning", "ردیف جمع (جمع کل) است، نه مشتری؛ وارد نشد.")]))
+                continue
+            canon = [p["canonical"] for p in clean_d["phones"]]
+            nid = clean_d["national_id"]
+            key = (clean_d["first_name"], clean_d["last_name"], clean_d["company"])
+            person = person_of.get(key)
+            if person is None:
+                person = person_of[key] = _person_of(clean_d)
+            rr = RowResult(row_no, clean_d, [], keys=(tuple(canon), nid))
+            batch.append(_Pending(rr, canon, nid, person, _fingerprint(clean_d) if not canon and not nid else ()))
+            continue
         d, problems = mapper.build(row_no, row)
         if all(not v for k, v in d.items() if k not in ("kind", "stage")) and not d["phones"] and not problems:
             # Nothing in the imported columns. A row with only its «ردیف» number is padding; anything else
