@@ -23,16 +23,16 @@ def _dump(report) -> tuple:
 
 def _both(path, monkeypatch) -> tuple[tuple, tuple, int]:
     used = []
-    row = quickrows.QuickRows.row
+    rows = quickrows.QuickRows.rows
 
-    def counted(self, values):
-        out = row(self, values)
-        used.append(out is not None)
+    def counted(self, batch):
+        out = rows(self, batch)
+        used.extend(a is not None for a in out)
         return out
 
-    monkeypatch.setattr(quickrows.QuickRows, "row", counted)
+    monkeypatch.setattr(quickrows.QuickRows, "rows", counted)
     quick = _dump(ei.analyse(ei.load_table(path)))
-    monkeypatch.setattr(quickrows.QuickRows, "row", lambda self, values: None)
+    monkeypatch.setattr(quickrows.QuickRows, "rows", lambda self, batch: [None] * len(batch))
     full = _dump(ei.analyse(ei.load_table(path)))
     return quick, full, sum(used)
 

@@ -6,7 +6,7 @@ cells. Here each cell is looked up in its column's memo of finished values (text
 codes checked, dates parsed) and only a row's phones and its dict are built for the row itself.
 
 A row gets here only the answer the full path would give. Anything that is not plain (a warning, an error, a
-field fed by two columns) makes ``row()`` return None, and that row takes the full path (``_Mapper.build`` and
+field fed by two columns) makes ``rows()`` answer None for it, and that row takes the full path (``_Mapper.build`` and
 ``validate()``), which says what is wrong with it; tests/excel check that both paths agree.
 """
 from __future__ import annotations
@@ -43,6 +43,7 @@ from app.excel.importer.reading import _cell_text
 from models.core import Address, Customer, PhoneNumber
 
 _NO = object()            # a memo's answer for a value that sends its row down the full path
+_MISS = object()
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _TAG_SPLIT = re.compile(r"[،,;؛|]+")
 _QUOTES = ("'", "‘", "’")
@@ -54,6 +55,7 @@ _PHONE_LABELS = PhoneNumber.LABELS
 _ADDRESS_LABELS = Address.LABELS
 _KINDS = Customer.KINDS
 _STAGES = Customer.STAGES
+_AREA_CODES = ph.AREA_CODES
 
 
 def _gathered(v: Any) -> Any:
@@ -81,17 +83,25 @@ class _Column:
         self.memo: dict[str, Any] = {}
         self.empty = fn(None)         # a blank cell's answer (and a missing column's)
 
-    def __call__(self, row: list[Any]) -> Any:
+    def column(self, batch: list[list[Any]]) -> list[Any]:
+        """The answers for this column of a batch of rows (each at least as wide as the table's mapping)."""
         i = self.index
-        if i < 0 or i >= len(row):
-            return self.empty
-        v = row[i]
-        if type(v) is not str:
-            return self.fn(_gathered(v))
-        memo = self.memo
-        out = memo.get(v, memo)
-        if out is memo:
-            out = memo[v] = self.fn(_gathered(v))
+        if i < 0:
+            return [self.empty] * len(batch)
+        get = self.memo.get
+        values = [r[i] for r in batch]
+        out = [get(v, _MISS) for v in values]      # only text is remembered: no other value finds a key
+        if _MISS in out:
+            memo, fn = self.memo, self.fn
+            for k, v in enumerate(values):
+                if out[k] is _MISS:
+                    if type(v) is str:
+                        res = memo.get(v, _MISS)
+                        if res is _MISS:
+                            res = memo[v] = fn(_gathered(v))
+                    else:
+                        res = fn(_gathered(v))
+                    out[k] = res
         return out
 
 
@@ -187,8 +197,8 @@ def _cleaned(g: Any) -> str:
 
 
 class QuickRows:
-    """Rows of one table on the quick path. ``row(values)`` → ((first, last, company) as build() names them,
-    the validated data) for a plain row, None for any other (it takes the full path)."""
+    """Rows of one table on the quick path. ``rows(batch)`` → for each row ((first, last, company) as build()
+    names them, the validated data) when it is plain, None for any other (it takes the full path)."""
 
     def __init__(self, mapper: _Mapper):
         self.mapper = mapper
@@ -227,6 +237,8 @@ class QuickRows:
         self.phone_cols = [(i, label) for f, label in PHONE_FIELDS.items() for i in cols.get(f, [])]
         self.primary = cols["phone_primary"][0] if "phone_primary" in cols else -1
         self.names_memo: dict[tuple, bool] = {}
+        self.address_memo: dict[tuple, Any] = {}
+        self.width = max((i for c in cols.values() for i in c), default=-1) + 1
         self.refresh()
 
     def refresh(self) -> None:
@@ -241,7 +253,7 @@ class QuickRows:
         for c in columns:
             if len(c.memo) > MEMO_LIMIT:
                 c.memo.clear()
-        for memo in (self.nid_memo, self.names_memo):
+        for memo in (self.nid_memo, self.names_memo, self.address_memo):
             if len(memo) > MEMO_LIMIT:
                 memo.clear()
 
@@ -262,115 +274,123 @@ class QuickRows:
         code = id_digits(clean(code))
         return _NO if check_national_id(code, kind) else code
 
-    def row(self, row: list[Any]) -> tuple[tuple[str, str, str], dict] | None:
+    def rows(self, batch: list[list[Any]]) -> list[tuple[tuple[str, str, str], dict] | None]:
+        """Each row's answer (see the class), the columns looked up in their memos a whole batch at a time."""
+        width = self.width
+        batch = [r if len(r) >= width else [*r, *([None] * (width - len(r)))] for r in batch]
         t = self.texts
-        first, last, company, title = t["first_name"](row), t["last_name"](row), t["company"](row), t["title"](row)
-        if first is _NO or last is _NO or company is _NO or title is _NO:
-            return None
-        first_pre, first_v = first
-        last_pre, last_v = last
-        company_pre, company_v = company
-        title_pre, title_v = title
-        if not (first_pre or last_pre):
-            full = self.full_name(row)
-            if full is _NO:
-                return None
-            if full is not None:
-                if full[0] and not title_pre:
-                    title_pre, title_v = full[0], full[1]
-                first_pre, first_v, last_pre, last_v = full[2], full[3], full[4], full[5]
-        if not (first_pre or last_pre or company_pre):
-            return None               # nameless: a totals row, padding or an error, the full path tells which
-        kind = self.kind(row)
-        if kind is _NO:
-            return None
-        if kind is None:
-            kind = "organisation" if company_pre and not (first_pre or last_pre) else "person"
-        if kind not in _KINDS:
-            return None
-        if kind == "person" and not (first_v or last_v):
-            return None
-        if kind == "organisation" and not company_v:
-            return None
-        stage = self.stage(row)
-        status = self.status(row)
-        birthday = self.birthday(row)
-        anniversary = self.anniversary(row)
-        if stage is _NO or status is _NO or birthday is _NO or anniversary is _NO:
-            return None
-        if birthday is not None and birthday > self.today:
-            return None
-        assigned_to = None
-        assigned = self.assigned(row)
-        if assigned:
-            assigned_to = self.mapper.users.get(compact_key(assigned))
-            if assigned_to is None:
-                return None
-        nid = self._national_id(row, kind)
-        postal_code = self.postal_code(row)
-        if nid is _NO or postal_code is _NO:
-            return None
-        out: dict[str, Any] = {"kind": kind, "stage": stage, "first_name": first_v, "last_name": last_v,
-                               "company": company_v, "title": title_v}
-        for f in ("job", "customer_type", "rank"):
-            v = t[f](row)
-            if v is _NO:
-                return None
-            out[f] = v[1]
-        out["status"] = status
-        for f in ("activity_field", "source", "economic_code", "registration_no"):
-            v = t[f](row)
-            if v is _NO:
-                return None
-            out[f] = v[1]
-        out["postal_code"] = postal_code
-        for f in ("email", "website"):
-            v = t[f](row)
-            if v is _NO:
-                return None
-            out[f] = v[1]
+        firsts, lasts, companies, titles = (t[f].column(batch) for f in ("first_name", "last_name", "company",
+                                                                          "title"))
+        fulls, kinds, stages, statuses = (c.column(batch) for c in (self.full_name, self.kind, self.stage,
+                                                                    self.status))
+        birthdays, anniversaries, assigneds, postals = (c.column(batch) for c in (
+            self.birthday, self.anniversary, self.assigned, self.postal_code))
+        plain = [t[f].column(batch) for f in ("job", "customer_type", "rank", "activity_field", "source",
+                                              "economic_code", "registration_no", "email", "website")]
         if self.description_one is not None:
-            out["description"] = self.description_one(row)
+            descriptions = self.description_one.column(batch)
         else:
-            texts = []
-            n = len(row)
-            for c in self.description:
-                if c.index < n:
-                    g = _gathered(row[c.index])
-                    if g is not None:
-                        texts.append(_cell_text(g))
-            out["description"] = clean("\n".join(texts))
-        out["national_id"] = nid
-        out["birthday"] = birthday
-        out["anniversary"] = anniversary
-        out["assigned_to"] = assigned_to
-        phones = self._phones(row)
-        if phones is None:
-            return None
-        out["phones"] = phones
-        addresses = self._addresses(row)
-        if addresses is None:
-            return None
-        out["addresses"] = addresses
-        tags: list[str] = []
-        for c in self.tags:
-            for tag in c(row):
-                tag = clean(tag)
-                if tag and tag not in tags:
-                    tags.append(tag[:60])
-        out["tags"] = tags
-        return (first_pre, last_pre, company_pre), out
+            descriptions = [self._description(r) for r in batch]
+        tag_columns = [c.column(batch) for c in self.tags]
+        provinces, cities, labels, address_postals = (c.column(batch) for c in (
+            self.province, self.city, self.address_label, self.address_postal))
+        users = self.mapper.users
+        today = self.today
+        out_rows: list[tuple[tuple[str, str, str], dict] | None] = []
+        append = out_rows.append
+        for k, row in enumerate(batch):
+            first, last, company, title = firsts[k], lasts[k], companies[k], titles[k]
+            if first is _NO or last is _NO or company is _NO or title is _NO:
+                append(None)
+                continue
+            first_pre, first_v = first
+            last_pre, last_v = last
+            company_pre, company_v = company
+            title_pre, title_v = title
+            if not (first_pre or last_pre):
+                full = fulls[k]
+                if full is _NO:
+                    append(None)
+                    continue
+                if full is not None:
+                    if full[0] and not title_pre:
+                        title_pre, title_v = full[0], full[1]
+                    first_pre, first_v, last_pre, last_v = full[2], full[3], full[4], full[5]
+            if not (first_pre or last_pre or company_pre):
+                append(None)          # nameless: a totals row, padding or an error, the full path tells which
+                continue
+            kind = kinds[k]
+            if kind is None:
+                kind = "organisation" if company_pre and not (first_pre or last_pre) else "person"
+            if kind is _NO or kind not in _KINDS or (kind == "person" and not (first_v or last_v)) or (
+                    kind == "organisation" and not company_v):
+                append(None)
+                continue
+            stage, status, birthday, anniversary = stages[k], statuses[k], birthdays[k], anniversaries[k]
+            if stage is _NO or status is _NO or birthday is _NO or anniversary is _NO or (
+                    birthday is not None and birthday > today):
+                append(None)
+                continue
+            assigned_to = None
+            assigned = assigneds[k]
+            if assigned:
+                assigned_to = users.get(compact_key(assigned))
+                if assigned_to is None:
+                    append(None)
+                    continue
+            nid = self._national_id(row, kind)
+            postal_code = postals[k]
+            job, customer_type, rank, activity_field, source, economic_code, registration_no, email, website = (
+                c[k] for c in plain)
+            if nid is _NO or postal_code is _NO or _NO in (job, customer_type, rank, activity_field, source,
+                                                          economic_code, registration_no, email, website):
+                append(None)
+                continue
+            phones = self._phones(row)
+            if phones is None:
+                append(None)
+                continue
+            addresses = self._addresses(row, provinces[k], cities[k], labels[k], address_postals[k])
+            if addresses is None:
+                append(None)
+                continue
+            tags: list[str] = []
+            for c in tag_columns:
+                for tag in c[k]:
+                    tag = clean(tag)
+                    if tag and tag not in tags:
+                        tags.append(tag[:60])
+            append(((first_pre, last_pre, company_pre), {
+                "kind": kind, "stage": stage, "first_name": first_v, "last_name": last_v, "company": company_v,
+                "title": title_v, "job": job[1], "customer_type": customer_type[1], "rank": rank[1],
+                "status": status, "activity_field": activity_field[1], "source": source[1],
+                "economic_code": economic_code[1], "registration_no": registration_no[1], "postal_code": postal_code,
+                "email": email[1], "website": website[1], "description": descriptions[k], "national_id": nid,
+                "birthday": birthday, "anniversary": anniversary, "assigned_to": assigned_to, "phones": phones,
+                "addresses": addresses, "tags": tags}))
+        return out_rows
+
+    def _description(self, row: list[Any]) -> str:
+        texts = []
+        for c in self.description:
+            g = _gathered(row[c.index])
+            if g is not None:
+                texts.append(_cell_text(g))
+        return clean("\n".join(texts))
 
     def _phones(self, row: list[Any]) -> list[dict] | None:
-        n = len(row)
         raws: list[tuple[str | None, str]] = []
         for i, label in self.phone_cols:
-            if i >= n:
-                continue
             v = row[i]
-            if type(v) is str and v.isascii() and v.isdigit():
-                raws.append((label, v))          # the common cell: one number, digits only
-                continue
+            if type(v) is str:
+                if v.isascii() and v.isdigit():
+                    raws.append((label, v))          # the common cell: one number, digits only
+                    continue
+                if "، " in v:
+                    parts = v.split("، ")            # «0912…، 0935…» as our own export writes several numbers
+                    if all(part.isascii() and part.isdigit() for part in parts):
+                        raws.extend((label, part) for part in parts)
+                        continue
             g = _gathered(v)
             if g is None:
                 continue
@@ -381,16 +401,30 @@ class QuickRows:
                     return None
                 raws.append((label, num))
         area = self.area
-        if 0 <= self.primary < n:
-            g = _gathered(row[self.primary])
-            if g is not None and not isinstance(g, _NOT_A_PHONE):
-                nums = split_phones(g)
-                if nums:
-                    self._put_primary(nums[0], raws, area)
+        if self.primary >= 0:
+            v = row[self.primary]
+            if type(v) is str and v.isascii() and v.isdigit():
+                self._put_primary(v, raws, area)
+            else:
+                g = _gathered(v)
+                if g is not None and not isinstance(g, _NOT_A_PHONE):
+                    nums = split_phones(g)
+                    if nums:
+                        self._put_primary(nums[0], raws, area)
         out: list[dict] = []
         seen: set[str] = set()
         normalize = ph.normalize
         for label, raw in raws:
+            if len(raw) == 11 and raw[0] == "0" and (raw[1] == "9" or raw[1:3] in _AREA_CODES) and raw.isascii() \
+                    and raw.isdigit():
+                # a national number already in its canonical form: what ph.normalize() answers, without the
+                # parse (a mobile 09…, or 0 + an area code + eight digits)
+                if raw in seen:
+                    continue
+                seen.add(raw)
+                out.append({"label": label or ("mobile" if raw[1] == "9" else "work"), "raw": raw,
+                            "canonical": raw, "tail": raw[-8:], "extension": ""})
+                continue
             if not raw or not raw.strip():
                 continue
             parsed = normalize(raw, area)
@@ -424,26 +458,34 @@ class QuickRows:
                 return
         raws.insert(0, (None, num))
 
-    def _addresses(self, row: list[Any]) -> list[dict] | None:
-        province, city = self.province(row), self.city(row)
-        n = len(row)
+    def _addresses(self, row: list[Any], province: str, city: str, label: str, postal: str) -> list[dict] | None:
         lines = []
         for i in self.address:
-            if i < n:
-                g = _gathered(row[i])
-                if g is not None:
-                    lines.append(_cell_text(g))
+            g = _gathered(row[i])
+            if g is not None:
+                lines.append(_cell_text(g))
         line = "، ".join(lines)
-        postal = self.address_postal(row)
+        others = [g for g in (_gathered(row[i]) for i in self.other_addresses) if g is not None]
+        if not others:
+            key = (province, city, label, line, postal)
+            memo = self.address_memo
+            done = memo.get(key)
+            if done is None:
+                done = memo[key] = self._checked_addresses(
+                    [{"label": label, "province": province, "city": city, "line": line, "postal_code": postal}]
+                    if province or city or line or postal else [])
+            return None if done is _NO else [dict(a) for a in done]
         found: list[dict] = []
         if province or city or line or postal:
-            found.append({"label": self.address_label(row), "province": province, "city": city, "line": line,
-                          "postal_code": postal})
-        for i in self.other_addresses:
-            if i < n:
-                g = _gathered(row[i])
-                if g is not None:
-                    found.extend(parse_other_addresses(_cell_text(g)))
+            found.append({"label": label, "province": province, "city": city, "line": line, "postal_code": postal})
+        for g in others:
+            found.extend(parse_other_addresses(_cell_text(g)))
+        checked = self._checked_addresses(found)
+        return None if checked is _NO else checked
+
+    @staticmethod
+    def _checked_addresses(found: list[dict]) -> Any:
+        """validate()'s addresses (a list of dicts), or _NO."""
         out: list[dict] = []
         for a in found:
             a = {k: clean(str(v or "")) for k, v in a.items()}
@@ -451,9 +493,9 @@ class QuickRows:
                 continue
             a["postal_code"] = id_digits(a.get("postal_code", ""))
             if check_postal_code(a["postal_code"]):
-                return None
+                return _NO
             if len(a.get("province", "")) > 60 or len(a.get("city", "")) > 60:
-                return None
+                return _NO
             a["label"] = a.get("label") if a.get("label") in _ADDRESS_LABELS else "work"
             out.append({k: a.get(k, "") for k in ("label", "province", "city", "line", "postal_code")})
         return out
