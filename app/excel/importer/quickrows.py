@@ -48,8 +48,8 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _TAG_SPLIT = re.compile(r"[،,;؛|]+")
 _QUOTES = ("'", "‘", "’")
 _NOT_A_PHONE = (dt.date, dt.time, dt.timedelta, bool)
-# each column's memo is emptied when it grows past this (a million distinct addresses are not kept)
-MEMO_LIMIT = 50_000
+# each memo is emptied when it grows past this: a sheet of a million distinct addresses keeps memory flat
+MEMO_LIMIT = 10_000
 _MAX = cs._MAX
 _PHONE_LABELS = PhoneNumber.LABELS
 _ADDRESS_LABELS = Address.LABELS
