@@ -27,6 +27,7 @@ from app.core.errors import UserError, ValidationError
 from app.core.text import compact_key, to_ascii_digits, to_persian_digits
 from app.customers import service as cs
 from app.excel.importer.cleaning import _TOTAL_WORDS, Problem, _Mapper
+from app.excel.importer.quickrows import MEMO_LIMIT, QuickRows
 from app.excel.importer.reading import Table, _blank
 from models.base import db, is_postgres
 from models.core import Customer
@@ -588,14 +589,38 @@ def _analyse_into(report: Report, mapper: _Mapper, progress: ProgressFn | None, 
         batch.clear()
         done.clear()
 
-    for row_no, row in table.iter_data_rows():
-        n += 1
-        if n % BATCH == 0:
-            flush()
-            if cancel and cancel():
-                raise UserError("بررسی فایل لغو شد.")
-            if progress:
-                progress(min(n, total), max(total, n))
+    quick = QuickRows(mapper)
+    totals_of: dict[tuple[str, str, str], bool] = {}
+    person_of: dict[tuple[str, str, str], tuple] = {}
+    pending: list[tuple[int, list[Any]]] = []      # read, not yet checked (one batch at most)
+
+    def check_pending() -> None:
+        answers = quick.rows([row for _n, row in pending]) if quick.usable else [None] * len(pending)
+        for (row_no, row), got in zip(pending, answers, strict=True):
+            if got is None:
+                check_row(row_no, row)
+                continue
+            # a plain row, cleaned and checked on the quick path: the answer check_row() gives, sooner
+            names, clean_d = got
+            totals = totals_of.get(names)
+            if totals is None:
+                totals = totals_of[names] = _is_totals_row(dict(zip(("first_name", "last_name", "company"), names,
+                                                                    strict=True)), row)
+            if totals:
+                done.append(RowResult(row_no, None, [Problem(
+                    row_no, "warning", "ردیف جمع (جمع کل) است، نه مشتری؛ وارد نشد.")]))
+                continue
+            canon = [p["canonical"] for p in clean_d["phones"]]
+            nid = clean_d["national_id"]
+            key = (clean_d["first_name"], clean_d["last_name"], clean_d["company"])
+            person = person_of.get(key)
+            if person is None:
+                person = person_of[key] = _person_of(clean_d)
+            rr = RowResult(row_no, clean_d, [], keys=(tuple(canon), nid))
+            batch.append(_Pending(rr, canon, nid, person, _fingerprint(clean_d) if not canon and not nid else ()))
+        pending.clear()
+
+    def check_row(row_no: int, row: list[Any]) -> None:
         d, problems = mapper.build(row_no, row)
         if all(not v for k, v in d.items() if k not in ("kind", "stage")) and not d["phones"] and not problems:
             # Nothing in the imported columns. A row with only its «ردیف» number is padding; anything else
@@ -603,11 +628,11 @@ def _analyse_into(report: Report, mapper: _Mapper, progress: ProgressFn | None, 
             if _has_unmapped_data(table, row):
                 done.append(RowResult(row_no, None, [Problem(
                     row_no, "warning", "در ستون‌هایی که وارد می‌شوند چیزی ندارد؛ این ردیف وارد نشد.")]))
-            continue
+            return
         if _is_totals_row(d, row):
             done.append(RowResult(row_no, None, [Problem(
                 row_no, "warning", "ردیف جمع (جمع کل) است، نه مشتری؛ وارد نشد.")]))
-            continue
+            return
         rr = RowResult(row_no, None, problems)
         # The mapper resolved the user from the users table already; validate() would look it up once per row.
         assigned = d.pop("assigned_to", None)
@@ -624,6 +649,22 @@ def _analyse_into(report: Report, mapper: _Mapper, progress: ProgressFn | None, 
         rr.keys = (tuple(canon), nid)
         fp = _fingerprint(src) if not canon and not nid else ()
         batch.append(_Pending(rr, canon, nid, _person_of(src), fp))
+
+    for row_no, row in table.iter_data_rows():
+        n += 1
+        if n % BATCH == 0:
+            check_pending()
+            flush()
+            quick.refresh()
+            if len(totals_of) > MEMO_LIMIT:
+                totals_of.clear()
+                person_of.clear()
+            if cancel and cancel():
+                raise UserError("بررسی فایل لغو شد.")
+            if progress:
+                progress(min(n, total), max(total, n))
+        pending.append((row_no, row))
+    check_pending()
     flush()
     if table.streamed and table.xlsx is not None:
         table.take_formula_cells(table.xlsx.uncached_formulas)

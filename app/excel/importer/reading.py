@@ -192,7 +192,10 @@ def _has_formulas(sheet) -> bool:
     with zipfile.ZipFile(sheet.path) as z, z.open(sheet.part) as f:
         tail = b""
         while chunk := f.read(4 * 1024 * 1024):
-            if _FORMULA_TAG.search(tail + chunk):
+            data = tail + chunk
+            # the tag is «<f…» or «<x:f…»: where neither «<f» nor «:f» occurs (nearly always) there is nothing to
+            # match, and a plain substring search is several times faster than the pattern
+            if (b"<f" in data or b":f" in data) and _FORMULA_TAG.search(data):
                 return True
             tail = chunk[-8:]
     return False
