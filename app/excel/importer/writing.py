@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import operator
 import pickle
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,9 +42,13 @@ logger = logging.getLogger(__name__)
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 
-# new customers written per page (each page: one statement into the customer table, see _RawInsert; a larger
-# page saves little and holds more in memory)
+# new customers read from the stage and prepared per page (a larger page saves little and holds more in memory)
 WRITE_PAGE = 500
+# SQLite: new customers moved from the TEMP copy into the customer table per statement (see _RawInsert). The
+# search index behind the table's trigger is flushed to disk once per statement and merges those pieces as they
+# pile up: 500 a statement cost a third more than one statement for the whole sheet; 10,000 cost about as much.
+# The TEMP copy (in memory) holds that many rows at most.
+CUSTOMER_STATEMENT = 10_000
 
 DUPLICATE_CHOICES = {"skip": "وارد نشود", "merge": "با پرونده موجود ادغام شود", "add": "به‌عنوان مشتری جدید"}
 
@@ -359,10 +365,24 @@ def _audit(source: str, user: int | None, result: ImportResult) -> None:
                   "skipped_invalid": [None, result.skipped_invalid]}, user_id=user)
 
 
+def _db_ready(field: pw.Field, value):
+    """``value`` as the driver receives it from peewee for ``field``: its db_value(), and on SQLite the
+    adapter the sqlite3 module would apply to it (a date or datetime becomes its ISO text). For values the import
+    writes on every row, converted once."""
+    if value is None:
+        return None
+    value = field.db_value(value)
+    if not is_postgres():
+        adapt = sqlite3.adapters.get((type(value), sqlite3.PrepareProtocol))
+        if adapt is not None:
+            value = adapt(value)
+    return value
+
+
 class _RawInsert:
     """INSERT through the driver's cursor with plain parameters: peewee's insert_many builds a node per value,
-    which costs more than the import's whole checking for 50,000 rows. Values go through each field's
-    db_value(), so what is stored is what peewee would store."""
+    which costs more than the import's whole checking for 50,000 rows. The rows come ready: each value as
+    peewee would hand it to the driver (see _db_ready), so what is stored is what peewee would store."""
 
     def __init__(self, model, columns: list[str]):
         self.fields = [model._meta.fields[c] for c in columns]
@@ -374,18 +394,8 @@ class _RawInsert:
         # PostgreSQL: one multi-row statement per page (psycopg2's executemany sends a statement per row)
         self.pg_sql = f"INSERT INTO {q0}{self.table}{q1} ({names}) VALUES %s"
         self.pg_sql_with_id = f"INSERT INTO {q0}{self.table}{q1} (id, {names}) VALUES %s"
-        self.sql_with_id = f"INSERT INTO {q0}{self.table}{q1} (id, {names}) VALUES ({db.param}, {params})"
-        self.convert = [(i, f.db_value) for i, f in enumerate(self.fields)
-                        if isinstance(f, pw.DateField | pw.DateTimeField | pw.BooleanField)]
-
-    def _params(self, row: tuple) -> tuple:
-        if not self.convert:
-            return row
-        out = list(row)
-        for i, fn in self.convert:
-            if out[i] is not None:
-                out[i] = fn(out[i])
-        return tuple(out)
+        self.next_id: int | None = None     # SQLite: the id the next row held in the TEMP copy gets
+        self.held = 0                       # SQLite: rows in the TEMP copy, not yet in the table
 
     def many(self, rows: list[tuple]) -> None:
         if not rows:
@@ -393,14 +403,14 @@ class _RawInsert:
         if is_postgres():
             from psycopg2.extras import execute_values
 
-            execute_values(db.cursor(), self.pg_sql, [self._params(r) for r in rows], page_size=1000)
+            execute_values(db.cursor(), self.pg_sql, rows, page_size=1000)
         else:
-            db.cursor().executemany(self.sql, [self._params(r) for r in rows])
+            db.cursor().executemany(self.sql, rows)
 
     def many_with_new_ids(self, rows: list[tuple]) -> list[int]:
-        """Insert rows that need their new ids back, in order. PostgreSQL: the ids are drawn from the table's
-        sequence first and inserted explicitly (safe beside other desks inserting at the same time); SQLite:
-        the ids after the largest."""
+        """Rows that need their new ids back, in order. PostgreSQL: the ids are drawn from the table's sequence
+        first and the rows inserted with them (safe beside other desks inserting at the same time). SQLite: the
+        ids after the largest, and the rows only held in a TEMP copy of the table until ``move()``."""
         if not rows:
             return []
         if is_postgres():
@@ -410,34 +420,39 @@ class _RawInsert:
                                  (self.table, len(rows)))
             ids = [r[0] for r in cur.fetchall()]
             execute_values(db.cursor(), self.pg_sql_with_id,
-                           [(i, *self._params(r)) for i, r in zip(ids, rows, strict=True)], page_size=1000)
+                           [(i, *r) for i, r in zip(ids, rows, strict=True)], page_size=1000)
             return ids
         # SQLite: the write lock is ours for the whole transaction (BEGIN IMMEDIATE), so the next ids are
         # max(id)+1… (what SQLite itself would give a rowid table). They go first into a TEMP copy of the table
-        # (executemany, no indexes, no triggers), then into the table with one INSERT … SELECT: a table with a
-        # full-text index behind a trigger (customer) has that index flushed at every statement, so one statement
-        # per page instead of one per row makes the whole write three times cheaper.
-        start = db.execute_sql(f'SELECT COALESCE(MAX(id), 0) FROM "{self.table}"').fetchone()[0] + 1
-        ids = list(range(start, start + len(rows)))
+        # (executemany, no indexes, no triggers), then into the table with one INSERT … SELECT (move()): a table
+        # with a full-text index behind a trigger (customer) has that index flushed at every statement, so one
+        # statement per many rows instead of one per row makes the whole write three times cheaper.
         temp = f"import_{self.table}"
         cur = db.cursor()
-        cur.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{temp}" AS SELECT id, {self.names} FROM main."{self.table}" '
-                    "WHERE 0")
-        cur.execute(f'DELETE FROM temp."{temp}"')
+        if self.next_id is None:
+            cur.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{temp}" AS SELECT id, {self.names} '
+                        f'FROM main."{self.table}" WHERE 0')
+            cur.execute(f'DELETE FROM temp."{temp}"')
+        if not self.held:
+            self.next_id = db.execute_sql(f'SELECT COALESCE(MAX(id), 0) FROM main."{self.table}"').fetchone()[0] + 1
+        start = self.next_id
+        assert start is not None
+        new_ids = range(start, start + len(rows))
         cur.executemany(f'INSERT INTO temp."{temp}" (id, {self.names}) VALUES ({db.param}, {self.params})',
-                        [(i, *self._params(r)) for i, r in zip(ids, rows, strict=True)])
+                        [(i, *r) for i, r in zip(new_ids, rows, strict=True)])
+        self.next_id = start + len(rows)
+        self.held += len(rows)
+        return list(new_ids)
+
+    def move(self) -> None:
+        """SQLite: the rows held in the TEMP copy go into the table, in one statement."""
+        if is_postgres() or not self.held:
+            return
+        temp = f"import_{self.table}"
         db.execute_sql(f'INSERT INTO main."{self.table}" (id, {self.names}) SELECT id, {self.names} '
                        f'FROM temp."{temp}" ORDER BY id')
-        cur.execute(f'DELETE FROM temp."{temp}"')
-        return ids
-
-    def one_returning_id(self, row: tuple) -> int:
-        cur = db.cursor()
-        if is_postgres():
-            cur.execute(self.sql + " RETURNING id", self._params(row))
-            return cur.fetchone()[0]
-        cur.execute(self.sql, self._params(row))
-        return cur.lastrowid
+        db.cursor().execute(f'DELETE FROM temp."{temp}"')
+        self.held = 0
 
 
 _CUSTOMER_COLS = list(cs.TEXT_FIELDS) + ["kind", "stage", "birthday", "anniversary", "assigned_to", "sort_key",
@@ -452,7 +467,25 @@ def _bulk_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None,
     ins_address = _RawInsert(Address, ["customer", "label", "province", "city", "line", "postal_code"])
     ins_tag = _RawInsert(CustomerTag, ["customer", "tag"])
     ins_act = _RawInsert(Activity, ["customer", "at", "kind", "user", "summary", "ref_table", "ref_id", "data"])
-    text_fields = cs.TEXT_FIELDS
+    # the values every row shares, converted once; the rest as peewee would (see _db_ready)
+    created_at = _db_ready(Customer.created_at, stamp)
+    customer_tail = (user, created_at, created_at)
+    act_at = _db_ready(Activity.at, stamp)
+    texts = operator.itemgetter(*cs.TEXT_FIELDS, "kind", "stage")
+    birthday, anniversary = Customer.birthday, Customer.anniversary
+    # SQLite: the children go in after their customers have left the TEMP copy (their foreign keys are checked)
+    per_statement = WRITE_PAGE if is_postgres() else CUSTOMER_STATEMENT
+    phones: list[tuple] = []
+    addresses: list[tuple] = []
+    links: list[tuple] = []
+    acts: list[tuple] = []
+
+    def move() -> None:
+        ins_customer.move()
+        for ins, rows in ((ins_phone, phones), (ins_address, addresses), (ins_tag, links), (ins_act, acts)):
+            ins.many(rows)
+            rows.clear()
+
     total = plan.new_count
     done = 0
     for page in plan.new_pages(WRITE_PAGE):
@@ -460,10 +493,10 @@ def _bulk_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None,
             raise ImportCancelled()
         rows = []
         for _row_no, d, sk, st in page:
-            rows.append(tuple(d[f] for f in text_fields) + (d["kind"], d["stage"], d["birthday"], d["anniversary"],
-                                                            d["assigned_to"], sk, st, user, stamp, stamp))
+            b, a = d["birthday"], d["anniversary"]
+            rows.append((*texts(d), b if b is None else _db_ready(birthday, b),
+                         a if a is None else _db_ready(anniversary, a), d["assigned_to"], sk, st, *customer_tail))
         ids = ins_customer.many_with_new_ids(rows)
-        phones, addresses, links, acts = [], [], [], []
         for cid, (row_no, d, _sk, _st) in zip(ids, page, strict=True):
             for i, p in enumerate(d["phones"]):
                 phones.append((cid, p["label"], p["raw"], p["canonical"], p["tail"], p.get("extension", ""), i == 0))
@@ -471,17 +504,16 @@ def _bulk_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None,
                 addresses.append((cid, a["label"], a["province"], a["city"], a["line"], a["postal_code"]))
             for t in d["tags"]:
                 links.append((cid, tag_ids[t]))
-            acts.append((cid, stamp, "imported", user,
+            acts.append((cid, act_at, "imported", user,
                          f"پرونده «{cs.display_name_of(d)}» از ردیف {to_persian_digits(row_no)} فایل «{source}» "
                          "وارد شد.", "customer", cid, ""))
         created.extend(ids)
-        ins_phone.many(phones)
-        ins_address.many(addresses)
-        ins_tag.many(links)
-        ins_act.many(acts)
         done += len(page)
+        if ins_customer.held >= per_statement or done >= total or is_postgres():
+            move()
         if progress:
             progress(done, total)
+    move()
 
 
 def import_file(path: str | Path, sheet: str | None = None, duplicates: str = "skip", skip_invalid: bool = False,
