@@ -121,6 +121,30 @@ def _search_key_any(s: str) -> str:
 _search_key_cached = functools.lru_cache(maxsize=32768)(_search_key_any)
 
 
+def search_key_of_parts(parts: list[str]) -> str:
+    """search_key(" ".join(parts)), built from each part's own (cached) key where that is the same thing: text
+    on the short path (see _search_key_any) is folded character by character and its words joined by single
+    spaces, so the key of parts joined by spaces is their keys joined by spaces (empty keys left out). Any other
+    part: the joined text's key, as search_key() makes it."""
+    keys = []
+    for part in parts:
+        if not part:
+            continue
+        key = _plain_search_key(part) if type(part) is str and len(part) <= _CACHED_LEN else None
+        if key is None:
+            return search_key(" ".join(parts))
+        if key:
+            keys.append(key)
+    return " ".join(keys)
+
+
+@functools.lru_cache(maxsize=32768)
+def _plain_search_key(s: str) -> str | None:
+    if _PLAIN_OR_ZWNJ.fullmatch(s):
+        return " ".join(s.translate(_SEARCH_PLAIN_TABLE).split()).casefold()
+    return None
+
+
 def _search_key_full(s: str) -> str:
     s = unicodedata.normalize("NFKC", s)
     s = _BIDI_CONTROLS.sub("", s)

@@ -21,7 +21,15 @@ from app.core.errors import NotFound, ValidationError
 from app.core.identity import check_economic_code, check_national_id, check_postal_code
 from app.core.identity import digits as id_digits
 from app.core.jalali import date_field
-from app.core.text import clean, compact_key, search_key, sort_key, to_ascii_digits, to_persian_digits
+from app.core.text import (
+    clean,
+    compact_key,
+    search_key,
+    search_key_of_parts,
+    sort_key,
+    to_ascii_digits,
+    to_persian_digits,
+)
 from app.customers import search, timeline
 from app.office import audit, roles
 from models import sqlcache
@@ -172,7 +180,7 @@ def sort_key_of(d: dict) -> str:
 def _search_text(c: dict, phone_rows: list[dict], tags: list[str], cities: list[str]) -> str:
     parts = [c.get("first_name", ""), c.get("last_name", ""), c.get("company", ""), c.get("job", ""),
              c.get("email", ""), " ".join(tags), " ".join(cities), c.get("activity_field", "")]
-    text = search_key(" ".join(parts))
+    text = search_key_of_parts(parts)
     names = " ".join(compact_key(x) for x in (c.get("first_name"), c.get("last_name"), c.get("company")) if x)
     ids = " ".join(x for x in (c.get("national_id"), c.get("economic_code")) if x)
     phone_keys = " ".join(p["canonical"] for p in phone_rows)

@@ -286,3 +286,18 @@ def test_the_short_path_on_office_samples(s):
     s = s.replace(" ", "\u200c")                    # half-spaces: search_key()'s short path still
     assert text._PLAIN_OR_ZWNJ.fullmatch(s)
     assert search_key(s) == text._search_key_full(s)
+
+
+def test_search_key_of_parts_is_the_key_of_the_joined_parts():
+    import random
+
+    from app.core.text import search_key_of_parts
+
+    examples = [[], ["", ""], ["علي", "رضا"], ["مصرف\u200cکننده", " a.b ", "«x»"], ["ﻋﻠﻰ", "x"], ["ß", "İ"],
+                ["a" * 70, "b"], ["\u064bمحمد", "\u0640"], ["x\u200d", "\u200fy"], ["۱۲٣", "A-B"]]
+    rnd = random.Random(7)
+    alphabet = "abAB z\u200c\u200d\u064a\u0643\u06cc\u06a9\u0622\u06f1\u0661.,-«»\u064b\u0640\t\u00a0ﻋ\u200fİß\u2003"
+    examples += [["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 8))) for _ in range(rnd.randint(0, 6))]
+                 for _ in range(5000)]
+    for parts in examples:
+        assert search_key_of_parts(parts) == search_key(" ".join(parts)), parts
