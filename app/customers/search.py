@@ -7,7 +7,9 @@ substring scan of every customer at the first keystroke would be slow and useles
 """
 from __future__ import annotations
 
+import functools
 import logging
+import operator
 
 import peewee as pw
 
@@ -30,9 +32,11 @@ def has_fts() -> bool:
 
 
 def _contains(column, needle: str):
-    """Substring test without LIKE patterns (a typed % or _ means itself)."""
+    """Substring test in which a typed % or _ means itself. PostgreSQL: LIKE with them escaped (the same test as
+    strpos(), and one the pg_trgm index can serve); SQLite: instr()."""
     if is_postgres():
-        return pw.fn.strpos(column, needle) > 0
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return pw.Expression(column, "LIKE", f"%{escaped}%")
     return pw.fn.instr(column, needle) > 0
 
 
@@ -40,13 +44,13 @@ def _fts_phrase(tokens: list[str]) -> str:
     return " AND ".join('"' + t.replace('"', '""') + '"' for t in tokens)
 
 
-def apply_text(q: pw.ModelSelect, tokens: list[str], use_index: bool = True) -> pw.ModelSelect:
-    """Narrow a Customer query to rows whose search text holds every token.
+def condition(tokens: list[str], use_index: bool = True):
+    """The test a customer's row must pass to hold every token, or None when there are no tokens.
 
-    use_index=False tests each row instead of asking the trigram index: the better plan when the tokens are so
-    common that the rows are read in list order anyway and only the first page is wanted."""
+    use_index=False tests each row instead of asking SQLite's trigram index: the better plan when the tokens are
+    so common that the rows are read in list order anyway and only the first page is wanted."""
     if not tokens:
-        return q
+        return None
     long = [t for t in tokens if len(t) >= 3]
     short = [t for t in tokens if len(t) < 3]
     if not long:
@@ -59,23 +63,22 @@ def apply_text(q: pw.ModelSelect, tokens: list[str], use_index: bool = True) -> 
             first = "| " + short[0]           # a first name's start: three characters or more, so the trigram
             if use_index and has_fts():       # index finds it (a substring test of every customer otherwise)
                 sub = pw.SQL("(SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?)", [_fts_phrase([first])])
-                return q.where(by_key | Customer.id.in_(sub))
-            return q.where(by_key | _contains(Customer.search_text, first))
-        return q.where(by_key)
+                return by_key | Customer.id.in_(sub)
+            return by_key | _contains(Customer.search_text, first)
+        return by_key
     if use_index and has_fts():
         sub = pw.SQL("(SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?)", [_fts_phrase(long)])
-        q = q.where(Customer.id.in_(sub))
+        tests = [Customer.id.in_(sub)]
     else:
-        for t in long:
-            if is_postgres():
-                # LIKE (not strpos) so that the pg_trgm index serves it; backslash escapes % and _.
-                escaped = t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                q = q.where(pw.Expression(Customer.search_text, "LIKE", f"%{escaped}%"))
-            else:
-                q = q.where(_contains(Customer.search_text, t))
-    for t in short:
-        q = q.where(_contains(Customer.search_text, t))
-    return q
+        tests = [_contains(Customer.search_text, t) for t in long]
+    tests += [_contains(Customer.search_text, t) for t in short]
+    return functools.reduce(operator.and_, tests)
+
+
+def apply_text(q: pw.ModelSelect, tokens: list[str], use_index: bool = True) -> pw.ModelSelect:
+    """Narrow a Customer query to rows whose search text holds every token (see condition())."""
+    c = condition(tokens, use_index)
+    return q if c is None else q.where(c)
 
 
 def matches_at_most(tokens: list[str], limit: int) -> int | None:
@@ -100,3 +103,104 @@ def matches_at_most(tokens: list[str], limit: int) -> int | None:
         n += fts(["| " + short[0]])
     return n
 
+
+
+# --- PostgreSQL: the next page of matches in list order -----------------------------------------------------------
+#
+# PostgreSQL has no cheap bounded count of a trigram match (every match is read from the table to be rechecked),
+# and its planner, asked for the first page of «text LIKE … ORDER BY sort_key LIMIT n», assumes the matches are
+# spread evenly through the list: a family name's matches sit together in a list sorted by family name, and the
+# scan it picks reads most of the table before it reaches them (100 ms for «نو»). So each page is read in two
+# steps whose cost is bounded: the rows that come next in list order are tested a window at a time while the
+# matches found there say that reading on is the cheaper way; otherwise (none found, or too few for the reading
+# still needed) the rest of the page is asked of the trigram index, every match read and sorted.
+
+PROBE_ROWS = 300          # the first window: three pages' worth of rows, read in list order
+BLIND_ROWS_LOOSE = 4_800  # rows read in list order without a match before the index is asked for a name's first
+                          # letters (any other text goes to the index at once: it reads little more than the matches)
+SCAN_BUDGET = 12_000      # rows read in list order at most before the index is asked instead
+LOOSE_FACTOR = 8          # index rows read per match for a name's first letters («| سا»: every word «سا…»)
+
+
+def next_in_order(base: pw.ModelSelect, cond, col, descending: bool, after: tuple | None, n: int,
+                  loose: bool) -> list[tuple]:
+    """The next n (id, key) of `base` passing `cond`, in the order (col, id) (descending when asked), after the
+    (key, id) `after`. Fewer than n means there are no more. `loose`: the index yields many more rows than match."""
+    got: list[tuple] = []
+    read = 0
+    window = max(PROBE_ROWS, 3 * n)
+    while True:
+        hits, full, end = _window(base, cond, col, descending, after, window, n - len(got))
+        got += hits
+        read += window
+        if len(got) >= n or not full:
+            return got
+        after = end
+        need = n - len(got)
+        if not got:
+            # Nothing yet: the matches may sit together further down the list (a family name), or be few.
+            if not loose or read >= BLIND_ROWS_LOOSE:
+                break
+            window = min(3 * read, BLIND_ROWS_LOOSE - read)
+            continue
+        density = len(got) / read
+        scan = need / density                       # rows still to read in list order, at this density
+        index = density * _table_rows() * (LOOSE_FACTOR if loose else 1)
+        if read + scan > SCAN_BUDGET or index < scan:
+            break
+        window = min(int(scan * 1.25) + 20, SCAN_BUDGET - read)
+    return got + _from_index(base, cond, col, descending, after, n - len(got))
+
+
+def _keyset(q: pw.ModelSelect, col, descending: bool, after: tuple | None) -> pw.ModelSelect:
+    if after is None:
+        return q
+    key = pw.Tuple(col, Customer.id)
+    return q.where(key < pw.Tuple(*after) if descending else key > pw.Tuple(*after))
+
+
+def _ordered(col, descending: bool) -> list:
+    return [col.desc(), Customer.id.desc()] if descending else [col.asc(), Customer.id.asc()]
+
+
+def _window(base, cond, col, descending, after, size, need) -> tuple[list[tuple], bool, tuple | None]:
+    """The next `size` rows in list order, each tested: (its first `need` matches, whether the window was full,
+    the (key, id) of its last row)."""
+    q = _keyset(base.select(Customer.id.alias("i"), col.alias("k"), cond.alias("hit")), col, descending, after)
+    sql, params = q.order_by(*_ordered(col, descending)).limit(size).sql()
+    way = "DESC" if descending else "ASC"
+    rows = db.execute_sql(
+        "SELECT i, k, hit AND h <= %s, r = c, c FROM ("
+        f"SELECT w.i, w.k, w.hit, row_number() OVER o AS r, count(*) OVER () AS c, "
+        f"sum(CASE WHEN w.hit THEN 1 ELSE 0 END) OVER o AS h FROM ({sql}) AS w "
+        f"WINDOW o AS (ORDER BY w.k {way}, w.i {way} ROWS UNBOUNDED PRECEDING)) AS x "
+        "WHERE (hit AND h <= %s) OR r = c ORDER BY r", [need, *params, need]).fetchall()
+    if not rows:
+        return [], False, None
+    hits = [(i, k) for i, k, hit, _, _ in rows if hit]
+    i, k, _, _, count = rows[-1]
+    return hits, count == size, (k, i)
+
+
+def _from_index(base, cond, col, descending, after, n) -> list[tuple]:
+    """The next n matches read through the trigram index: every match found, then sorted."""
+    q = _keyset(base.select(Customer.id, col).where(cond), col, descending, after)
+    q = q.order_by(*_ordered(col, descending)).limit(n)
+    outer = db.in_transaction()
+    with db.atomic():
+        if outer:
+            old = db.execute_sql("SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan')"
+                                 ).fetchone()
+        # The planner would read the list in order (see above) or the whole table: neither, here.
+        db.execute_sql("SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)")
+        rows = [tuple(r) for r in db.execute(q).fetchall()]
+        if outer:
+            db.execute_sql("SELECT set_config('enable_seqscan', %s, true), set_config('enable_indexscan', %s, true)",
+                           old)
+    return rows
+
+
+def _table_rows() -> float:
+    row = db.execute_sql("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
+                         (Customer._meta.table_name,)).fetchone()
+    return max(float(row[0]) if row and row[0] is not None else 0.0, 1000.0)
