@@ -81,10 +81,12 @@ def apply_text(q: pw.ModelSelect, tokens: list[str], use_index: bool = True) -> 
     return q if c is None else q.where(c)
 
 
-def matches_at_most(tokens: list[str], limit: int) -> int | None:
-    """A cheap upper bound of how many customers hold every token, counted no further than limit + 1, or None
-    when there is no cheap bound (no trigram index). Read straight from the trigram index, which yields its
-    matches one by one: a common prefix costs as little as a rare one (an exact count reads every match)."""
+def match_bounds(tokens: list[str], limit: int) -> tuple[int, int] | None:
+    """How many customers hold every token, as cheap bounds (at least, at most), each counted no further than
+    limit + 1, merged customers aside; None when there are no cheap bounds (no trigram index). Read straight from
+    the trigram index, which yields its matches one by one: a common prefix costs as little as a rare one (an exact
+    count reads every match). With tokens of three characters or more, the index's count of those stands for both
+    (the short ones beside them are not counted)."""
     if not tokens or not has_fts():
         return None
     long = [t for t in tokens if len(t) >= 3]
@@ -95,14 +97,15 @@ def matches_at_most(tokens: list[str], limit: int) -> int | None:
                                   "LIMIT ?)", (_fts_phrase(phrase), limit + 1)).fetchone()[0])
 
     if long:
-        return fts(long)
+        n = fts(long)
+        return n, n
     k = sort_key(" ".join(short))
-    n = int(db.execute_sql('SELECT COUNT(*) FROM (SELECT 1 FROM "customer" WHERE sort_key >= ? AND sort_key < ? '
-                           "LIMIT ?)", (k, k + "\uffff", limit + 1)).fetchone()[0])
+    by_key = int(db.execute_sql('SELECT COUNT(*) FROM (SELECT 1 FROM "customer" WHERE sort_key >= ? AND sort_key < ? '
+                                "LIMIT ?)", (k, k + "\uffff", limit + 1)).fetchone()[0])
     if len(short) == 1:
-        n += fts(["| " + short[0]])
-    return n
-
+        first = fts(["| " + short[0]])           # the two sets overlap: their sum is only an upper bound
+        return max(by_key, first), by_key + first
+    return by_key, by_key
 
 
 # --- PostgreSQL: the next page of matches in list order -----------------------------------------------------------

@@ -566,11 +566,11 @@ class ResultSet:
 
     def _few(self, tokens: list[str]) -> bool:
         if self.filter.to_json() == Filter(text=self.filter.text).to_json():       # the text alone
-            bound = search.matches_at_most(tokens, self.MATERIALISE)
-            if bound is not None and bound <= self.MATERIALISE:
-                return True            # an upper bound: no more than that many match
-            if bound is not None and not (len(tokens) == 1 and len(tokens[0]) < 3):
-                return False           # the index's own count (merged customers aside): many
+            bounds = search.match_bounds(tokens, self.MATERIALISE)
+            if bounds is not None and bounds[1] <= self.MATERIALISE:
+                return True            # no more than that many match
+            if bounds is not None and bounds[0] > self.MATERIALISE:
+                return False           # more than that many match
         return self._indexed.limit(self.MATERIALISE + 1).count() <= self.MATERIALISE
 
     @property
