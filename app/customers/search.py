@@ -117,18 +117,29 @@ def match_bounds(tokens: list[str], limit: int) -> tuple[int, int] | None:
 # steps whose cost is bounded: the rows that come next in list order are tested a window at a time while the
 # matches found there say that reading on is the cheaper way; otherwise (none found, or too few for the reading
 # still needed) the rest of the page is asked of the trigram index, every match read and sorted.
+# A name's first letters («سا») are judged before their first page from a sample of the customers: the index
+# reads every word that starts with them, and their matches outside the family names may be none at all («نو»).
 
 PROBE_ROWS = 300          # the first window: three pages' worth of rows, read in list order
 BLIND_ROWS_LOOSE = 4_800  # rows read in list order without a match before the index is asked for a name's first
                           # letters (any other text goes to the index at once: it reads little more than the matches)
 SCAN_BUDGET = 12_000      # rows read in list order at most before the index is asked instead
 LOOSE_FACTOR = 8          # index rows read per match for a name's first letters («| سا»: every word «سا…»)
+SAMPLE_ROWS = 1_000       # customers sampled to judge a name's first letters before their first page
+SAMPLE_LEAST = 200        # fewer than that in the sample (a small table) tell nothing
 
 
 def next_in_order(base: pw.ModelSelect, cond, col, descending: bool, after: tuple | None, n: int,
-                  loose: bool) -> list[tuple]:
+                  loose: bool, sample: tuple[float, float] | None = None) -> list[tuple]:
     """The next n (id, key) of `base` passing `cond`, in the order (col, id) (descending when asked), after the
-    (key, id) `after`. Fewer than n means there are no more. `loose`: the index yields many more rows than match."""
+    (key, id) `after`. Fewer than n means there are no more. `loose`: the index yields many more rows than match;
+    `sample`: what first_letters_sample() said of them."""
+    blind = BLIND_ROWS_LOOSE if loose else 0
+    if sample is not None:
+        rows_per_match, index_rows = sample
+        if index_rows < n * rows_per_match:
+            return _from_index(base, cond, col, descending, after, n)
+        blind = SCAN_BUDGET                         # the matches are spread through the list: read on
     got: list[tuple] = []
     read = 0
     window = max(PROBE_ROWS, 3 * n)
@@ -142,9 +153,9 @@ def next_in_order(base: pw.ModelSelect, cond, col, descending: bool, after: tupl
         need = n - len(got)
         if not got:
             # Nothing yet: the matches may sit together further down the list (a family name), or be few.
-            if not loose or read >= BLIND_ROWS_LOOSE:
+            if read >= blind:
                 break
-            window = min(3 * read, BLIND_ROWS_LOOSE - read)
+            window = min(3 * read, blind - read)
             continue
         density = len(got) / read
         scan = need / density                       # rows still to read in list order, at this density
@@ -153,6 +164,25 @@ def next_in_order(base: pw.ModelSelect, cond, col, descending: bool, after: tupl
             break
         window = min(int(scan * 1.25) + 20, SCAN_BUDGET - read)
     return got + _from_index(base, cond, col, descending, after, n - len(got))
+
+
+def first_letters_sample(token: str, by_name: bool) -> tuple[float, float] | None:
+    """For a query of one short token (a name's first letters): (rows read in list order per match, rows the index
+    reads), from a sample of some SAMPLE_ROWS customers; None when the table is too small to tell. In the list's
+    own order the family names that start with the letters sit together, where a read in list order finds them at
+    once: only the other matches (first names) count as spread through the list."""
+    k = sort_key(token)
+    total = _table_rows()
+    percent = min(100.0, 100.0 * SAMPLE_ROWS / total)
+    rows, spread, words = db.execute_sql(
+        'SELECT count(*), count(*) FILTER (WHERE strpos(search_text, %s) > 0 AND NOT (%s AND sort_key >= %s '
+        "AND sort_key < %s)), count(*) FILTER (WHERE strpos(search_text, %s) > 0) "
+        f'FROM "{Customer._meta.table_name}" TABLESAMPLE SYSTEM (%s) WHERE merged_into_id IS NULL',
+        ("| " + token, by_name, k, k + "\uffff", " " + token, percent)).fetchone()
+    if rows < max(SAMPLE_LEAST, 1):
+        return None
+    # Every word starting with the letters is a row the index reads (« سا»: ساختمان, ساری, سارا…).
+    return (rows / spread if spread else float("inf")), words / rows * total
 
 
 def _keyset(q: pw.ModelSelect, col, descending: bool, after: tuple | None) -> pw.ModelSelect:

@@ -553,6 +553,9 @@ class ResultSet:
         self._base = base
         self._cond = search.condition(tokens) if is_postgres() else None
         self._loose = len(tokens) == 1 and len(tokens[0]) < 3
+        self._sample: tuple[float, float] | None = None
+        if self._cond is not None and self._loose and self.filter.to_json() == Filter(text=self.filter.text).to_json():
+            self._sample = search.first_letters_sample(tokens[0], self.col is Customer.sort_key)
         # Whether the matches are few enough to read whole: counted no further than that (a common prefix
         # matches a fifth of the customers; counting them all is `total`'s business, asked only when shown).
         if self._cond is not None:
@@ -595,7 +598,7 @@ class ResultSet:
             return chunk
         if self._cond is not None:
             found = search.next_in_order(self._base, self._cond, self.col, self.descending, self._last, n,
-                                         self._loose)
+                                         self._loose, self._sample)
             rows = [(i, k) for i, k in found]
         else:
             q = self._query.select(Customer.id, self.col)

@@ -71,10 +71,10 @@ def expected(text: str, kind: str = "") -> set[int]:
 
 
 KNOBS = {"PROBE_ROWS": [1, 3, 20, 300], "BLIND_ROWS_LOOSE": [0, 4, 60, 4800], "SCAN_BUDGET": [0, 15, 12000],
-         "LOOSE_FACTOR": [0, 8, 10_000]}
+         "LOOSE_FACTOR": [0, 8, 10_000], "SAMPLE_ROWS": [1_000, 1_000_000], "SAMPLE_LEAST": [0, 200]}
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(words=st.lists(st.sampled_from(TYPED), min_size=0, max_size=3),
        sort=st.sampled_from(["name", "name", "created", "company", "id"]), descending=st.booleans(),
        page=st.integers(min_value=1, max_value=40), organisations=st.booleans(),
