@@ -7,7 +7,9 @@ substring scan of every customer at the first keystroke would be slow and useles
 """
 from __future__ import annotations
 
+import functools
 import logging
+import operator
 
 import peewee as pw
 
@@ -30,9 +32,11 @@ def has_fts() -> bool:
 
 
 def _contains(column, needle: str):
-    """Substring test without LIKE patterns (a typed % or _ means itself)."""
+    """Substring test in which a typed % or _ means itself. PostgreSQL: LIKE with them escaped (the same test as
+    strpos(), and one the pg_trgm index can serve); SQLite: instr()."""
     if is_postgres():
-        return pw.fn.strpos(column, needle) > 0
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return pw.Expression(column, "LIKE", f"%{escaped}%")
     return pw.fn.instr(column, needle) > 0
 
 
@@ -40,13 +44,13 @@ def _fts_phrase(tokens: list[str]) -> str:
     return " AND ".join('"' + t.replace('"', '""') + '"' for t in tokens)
 
 
-def apply_text(q: pw.ModelSelect, tokens: list[str], use_index: bool = True) -> pw.ModelSelect:
-    """Narrow a Customer query to rows whose search text holds every token.
+def condition(tokens: list[str], use_index: bool = True):
+    """The test a customer's row must pass to hold every token, or None when there are no tokens.
 
-    use_index=False tests each row instead of asking the trigram index: the better plan when the tokens are so
-    common that the rows are read in list order anyway and only the first page is wanted."""
+    use_index=False tests each row instead of asking SQLite's trigram index: the better plan when the tokens are
+    so common that the rows are read in list order anyway and only the first page is wanted."""
     if not tokens:
-        return q
+        return None
     long = [t for t in tokens if len(t) >= 3]
     short = [t for t in tokens if len(t) < 3]
     if not long:
@@ -59,29 +63,30 @@ def apply_text(q: pw.ModelSelect, tokens: list[str], use_index: bool = True) -> 
             first = "| " + short[0]           # a first name's start: three characters or more, so the trigram
             if use_index and has_fts():       # index finds it (a substring test of every customer otherwise)
                 sub = pw.SQL("(SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?)", [_fts_phrase([first])])
-                return q.where(by_key | Customer.id.in_(sub))
-            return q.where(by_key | _contains(Customer.search_text, first))
-        return q.where(by_key)
+                return by_key | Customer.id.in_(sub)
+            return by_key | _contains(Customer.search_text, first)
+        return by_key
     if use_index and has_fts():
         sub = pw.SQL("(SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?)", [_fts_phrase(long)])
-        q = q.where(Customer.id.in_(sub))
+        tests = [Customer.id.in_(sub)]
     else:
-        for t in long:
-            if is_postgres():
-                # LIKE (not strpos) so that the pg_trgm index serves it; backslash escapes % and _.
-                escaped = t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                q = q.where(pw.Expression(Customer.search_text, "LIKE", f"%{escaped}%"))
-            else:
-                q = q.where(_contains(Customer.search_text, t))
-    for t in short:
-        q = q.where(_contains(Customer.search_text, t))
-    return q
+        tests = [_contains(Customer.search_text, t) for t in long]
+    tests += [_contains(Customer.search_text, t) for t in short]
+    return functools.reduce(operator.and_, tests)
 
 
-def matches_at_most(tokens: list[str], limit: int) -> int | None:
-    """A cheap upper bound of how many customers hold every token, counted no further than limit + 1, or None
-    when there is no cheap bound (no trigram index). Read straight from the trigram index, which yields its
-    matches one by one: a common prefix costs as little as a rare one (an exact count reads every match)."""
+def apply_text(q: pw.ModelSelect, tokens: list[str], use_index: bool = True) -> pw.ModelSelect:
+    """Narrow a Customer query to rows whose search text holds every token (see condition())."""
+    c = condition(tokens, use_index)
+    return q if c is None else q.where(c)
+
+
+def match_bounds(tokens: list[str], limit: int) -> tuple[int, int] | None:
+    """How many customers hold every token, as cheap bounds (at least, at most), each counted no further than
+    limit + 1, merged customers aside; None when there are no cheap bounds (no trigram index). Read straight from
+    the trigram index, which yields its matches one by one: a common prefix costs as little as a rare one (an exact
+    count reads every match). With tokens of three characters or more, the index's count of those stands for both
+    (the short ones beside them are not counted)."""
     if not tokens or not has_fts():
         return None
     long = [t for t in tokens if len(t) >= 3]
@@ -92,11 +97,143 @@ def matches_at_most(tokens: list[str], limit: int) -> int | None:
                                   "LIMIT ?)", (_fts_phrase(phrase), limit + 1)).fetchone()[0])
 
     if long:
-        return fts(long)
+        n = fts(long)
+        return n, n
     k = sort_key(" ".join(short))
-    n = int(db.execute_sql('SELECT COUNT(*) FROM (SELECT 1 FROM "customer" WHERE sort_key >= ? AND sort_key < ? '
-                           "LIMIT ?)", (k, k + "\uffff", limit + 1)).fetchone()[0])
+    by_key = int(db.execute_sql('SELECT COUNT(*) FROM (SELECT 1 FROM "customer" WHERE sort_key >= ? AND sort_key < ? '
+                                "LIMIT ?)", (k, k + "\uffff", limit + 1)).fetchone()[0])
     if len(short) == 1:
-        n += fts(["| " + short[0]])
-    return n
+        first = fts(["| " + short[0]])           # the two sets overlap: their sum is only an upper bound
+        return max(by_key, first), by_key + first
+    return by_key, by_key
 
+
+# --- PostgreSQL: the next page of matches in list order -----------------------------------------------------------
+#
+# PostgreSQL has no cheap bounded count of a trigram match (every match is read from the table to be rechecked),
+# and its planner, asked for the first page of «text LIKE … ORDER BY sort_key LIMIT n», assumes the matches are
+# spread evenly through the list: a family name's matches sit together in a list sorted by family name, and the
+# scan it picks reads most of the table before it reaches them (100 ms for «نو»). So each page is read in two
+# steps whose cost is bounded: the rows that come next in list order are tested a window at a time while the
+# matches found there say that reading on is the cheaper way; otherwise (none found, or too few for the reading
+# still needed) the rest of the page is asked of the trigram index, every match read and sorted.
+# A name's first letters («سا») are judged before their first page from a sample of the customers: the index
+# reads every word that starts with them, and their matches outside the family names may be none at all («نو»).
+
+PROBE_ROWS = 300          # the first window: three pages' worth of rows, read in list order
+BLIND_ROWS_LOOSE = 4_800  # rows read in list order without a match before the index is asked for a name's first
+                          # letters (any other text goes to the index at once: it reads little more than the matches)
+SCAN_BUDGET = 12_000      # rows read in list order at most before the index is asked instead
+LOOSE_FACTOR = 8          # index rows read per match for a name's first letters («| سا»: every word «سا…»)
+SAMPLE_ROWS = 1_000       # customers sampled to judge a name's first letters before their first page
+SAMPLE_LEAST = 200        # fewer than that in the sample (a small table) tell nothing
+
+
+def next_in_order(base: pw.ModelSelect, cond, col, descending: bool, after: tuple | None, n: int,
+                  loose: bool, sample: tuple[float, float] | None = None) -> list[tuple]:
+    """The next n (id, key) of `base` passing `cond`, in the order (col, id) (descending when asked), after the
+    (key, id) `after`. Fewer than n means there are no more. `loose`: the index yields many more rows than match;
+    `sample`: what first_letters_sample() said of them."""
+    blind = BLIND_ROWS_LOOSE if loose else 0
+    if sample is not None:
+        rows_per_match, index_rows = sample
+        if index_rows < n * rows_per_match:
+            return _from_index(base, cond, col, descending, after, n)
+        blind = SCAN_BUDGET                         # the matches are spread through the list: read on
+    got: list[tuple] = []
+    read = 0
+    window = max(PROBE_ROWS, 3 * n)
+    while True:
+        hits, full, end = _window(base, cond, col, descending, after, window, n - len(got))
+        got += hits
+        read += window
+        if len(got) >= n or not full:
+            return got
+        after = end
+        need = n - len(got)
+        if not got:
+            # Nothing yet: the matches may sit together further down the list (a family name), or be few.
+            if read >= blind:
+                break
+            window = min(3 * read, blind - read)
+            continue
+        density = len(got) / read
+        scan = need / density                       # rows still to read in list order, at this density
+        index = density * _table_rows() * (LOOSE_FACTOR if loose else 1)
+        if read + scan > SCAN_BUDGET or index < scan:
+            break
+        window = min(int(scan * 1.25) + 20, SCAN_BUDGET - read)
+    return got + _from_index(base, cond, col, descending, after, n - len(got))
+
+
+def first_letters_sample(token: str, by_name: bool) -> tuple[float, float] | None:
+    """For a query of one short token (a name's first letters): (rows read in list order per match, rows the index
+    reads), from a sample of some SAMPLE_ROWS customers; None when the table is too small to tell. In the list's
+    own order the family names that start with the letters sit together, where a read in list order finds them at
+    once: only the other matches (first names) count as spread through the list."""
+    k = sort_key(token)
+    total = _table_rows()
+    percent = min(100.0, 100.0 * SAMPLE_ROWS / total)
+    rows, spread, words = db.execute_sql(
+        'SELECT count(*), count(*) FILTER (WHERE strpos(search_text, %s) > 0 AND NOT (%s AND sort_key >= %s '
+        "AND sort_key < %s)), count(*) FILTER (WHERE strpos(search_text, %s) > 0) "
+        f'FROM "{Customer._meta.table_name}" TABLESAMPLE SYSTEM (%s) WHERE merged_into_id IS NULL',
+        ("| " + token, by_name, k, k + "\uffff", " " + token, percent)).fetchone()
+    if rows < max(SAMPLE_LEAST, 1):
+        return None
+    # Every word starting with the letters is a row the index reads (« سا»: ساختمان, ساری, سارا…).
+    return (rows / spread if spread else float("inf")), words / rows * total
+
+
+def _keyset(q: pw.ModelSelect, col, descending: bool, after: tuple | None) -> pw.ModelSelect:
+    if after is None:
+        return q
+    key = pw.Tuple(col, Customer.id)
+    return q.where(key < pw.Tuple(*after) if descending else key > pw.Tuple(*after))
+
+
+def _ordered(col, descending: bool) -> list:
+    return [col.desc(), Customer.id.desc()] if descending else [col.asc(), Customer.id.asc()]
+
+
+def _window(base, cond, col, descending, after, size, need) -> tuple[list[tuple], bool, tuple | None]:
+    """The next `size` rows in list order, each tested: (its first `need` matches, whether the window was full,
+    the (key, id) of its last row)."""
+    q = _keyset(base.select(Customer.id.alias("i"), col.alias("k"), cond.alias("hit")), col, descending, after)
+    sql, params = q.order_by(*_ordered(col, descending)).limit(size).sql()
+    way = "DESC" if descending else "ASC"
+    rows = db.execute_sql(
+        "SELECT i, k, hit AND h <= %s, r = c, c FROM ("
+        f"SELECT w.i, w.k, w.hit, row_number() OVER o AS r, count(*) OVER () AS c, "
+        f"sum(CASE WHEN w.hit THEN 1 ELSE 0 END) OVER o AS h FROM ({sql}) AS w "
+        f"WINDOW o AS (ORDER BY w.k {way}, w.i {way} ROWS UNBOUNDED PRECEDING)) AS x "
+        "WHERE (hit AND h <= %s) OR r = c ORDER BY r", [need, *params, need]).fetchall()
+    if not rows:
+        return [], False, None
+    hits = [(i, k) for i, k, hit, _, _ in rows if hit]
+    i, k, _, _, count = rows[-1]
+    return hits, count == size, (k, i)
+
+
+def _from_index(base, cond, col, descending, after, n) -> list[tuple]:
+    """The next n matches read through the trigram index: every match found, then sorted."""
+    q = _keyset(base.select(Customer.id, col).where(cond), col, descending, after)
+    q = q.order_by(*_ordered(col, descending)).limit(n)
+    outer = db.in_transaction()
+    with db.atomic():
+        if outer:
+            old = db.execute_sql("SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan')"
+                                 ).fetchone()
+        # The planner would read the list in order (see above) or the whole table: neither, here.
+        db.execute_sql("SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)")
+        rows = [tuple(r) for r in db.execute(q).fetchall()]
+        if outer:
+            db.execute_sql("SELECT set_config('enable_seqscan', %s, true), set_config('enable_indexscan', %s, true)",
+                           old)
+    return rows
+
+
+def _table_rows() -> float:
+    row = db.execute_sql("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
+                         (Customer._meta.table_name,)).fetchone()
+    return max(float(row[0]) if row and row[0] is not None else 0.0, 1000.0)

@@ -33,7 +33,7 @@ from app.core.text import (
 from app.customers import search, timeline
 from app.office import audit, roles
 from models import sqlcache
-from models.base import db
+from models.base import db, is_postgres
 from models.core import Activity, Address, Customer, CustomerTag, Note, PhoneNumber, SavedFilter, Tag, User
 
 logger = logging.getLogger(__name__)
@@ -536,9 +536,11 @@ class ResultSet:
     """The ordered ids of a search, read a page at a time (the list shows the first rows at once and reads more
     as the user scrolls).
 
-    A search that matches few customers (up to MATERIALISE) is read whole through the trigram index. One that
-    matches many (the first digits of a mobile number match a fifth of all customers) is read in list order
+    SQLite: a search that matches few customers (up to MATERIALISE) is read whole through the trigram index. One
+    that matches many (the first digits of a mobile number match a fifth of all customers) is read in list order
     with keyset pagination, testing each row, which finds a page of matches after reading little more than a page.
+    PostgreSQL, which cannot count a trigram match cheaply: each page is read by search.next_in_order, which
+    chooses between the two ways as it goes.
     """
 
     MATERIALISE = 5000
@@ -556,9 +558,17 @@ class ResultSet:
         indexed = search.apply_text(base, tokens)
         self._indexed = indexed
         self._total: int | None = None
+        self._base = base
+        self._cond = search.condition(tokens) if is_postgres() else None
+        self._loose = len(tokens) == 1 and len(tokens[0]) < 3
+        self._sample: tuple[float, float] | None = None
+        if self._cond is not None and self._loose and self.filter.to_json() == Filter(text=self.filter.text).to_json():
+            self._sample = search.first_letters_sample(tokens[0], self.col is Customer.sort_key)
         # Whether the matches are few enough to read whole: counted no further than that (a common prefix
         # matches a fifth of the customers; counting them all is `total`'s business, asked only when shown).
-        if tokens and self._few(tokens):
+        if self._cond is not None:
+            self._query = indexed
+        elif tokens and self._few(tokens):
             self._ids = [r[0] for r in db.execute(indexed.order_by(*self._order())).fetchall()]
             self._total = len(self._ids)
             self._query = indexed
@@ -567,11 +577,11 @@ class ResultSet:
 
     def _few(self, tokens: list[str]) -> bool:
         if self.filter.to_json() == Filter(text=self.filter.text).to_json():       # the text alone
-            bound = search.matches_at_most(tokens, self.MATERIALISE)
-            if bound is not None and bound <= self.MATERIALISE:
-                return True            # an upper bound: no more than that many match
-            if bound is not None and not (len(tokens) == 1 and len(tokens[0]) < 3):
-                return False           # the index's own count (merged customers aside): many
+            bounds = search.match_bounds(tokens, self.MATERIALISE)
+            if bounds is not None and bounds[1] <= self.MATERIALISE:
+                return True            # no more than that many match
+            if bounds is not None and bounds[0] > self.MATERIALISE:
+                return False           # more than that many match
         return self._indexed.limit(self.MATERIALISE + 1).count() <= self.MATERIALISE
 
     @property
@@ -594,11 +604,16 @@ class ResultSet:
             self._pos += len(chunk)
             self.exhausted = self._pos >= len(self._ids)
             return chunk
-        q = self._query.select(Customer.id, self.col)
-        if self._last is not None:
-            key = pw.Tuple(self.col, Customer.id)
-            q = q.where(key < pw.Tuple(*self._last) if self.descending else key > pw.Tuple(*self._last))
-        rows = db.execute(q.order_by(*self._order()).limit(n)).fetchall()
+        if self._cond is not None:
+            found = search.next_in_order(self._base, self._cond, self.col, self.descending, self._last, n,
+                                         self._loose, self._sample)
+            rows = [(i, k) for i, k in found]
+        else:
+            q = self._query.select(Customer.id, self.col)
+            if self._last is not None:
+                key = pw.Tuple(self.col, Customer.id)
+                q = q.where(key < pw.Tuple(*self._last) if self.descending else key > pw.Tuple(*self._last))
+            rows = db.execute(q.order_by(*self._order()).limit(n)).fetchall()
         if len(rows) < n:
             self.exhausted = True
         if rows:
