@@ -562,6 +562,7 @@ class ResultSet:
         self._cond = search.condition(tokens) if is_postgres() else None
         self._loose = len(tokens) == 1 and len(tokens[0]) < 3
         self._sample: tuple[float, float] | None = None
+        self._parts: tuple[pw.ModelSelect, pw.ModelSelect] | None = None
         if self._cond is not None and self._loose and self.filter.to_json() == Filter(text=self.filter.text).to_json():
             self._sample = search.first_letters_sample(tokens[0], self.col is Customer.sort_key)
         # Whether the matches are few enough to read whole: counted no further than that (a common prefix
@@ -574,6 +575,8 @@ class ResultSet:
             self._query = indexed
         else:
             self._query = search.apply_text(base, tokens, use_index=False)
+            if self._loose and self.col is Customer.sort_key:
+                self._parts = search.first_letters_parts(base, tokens[0], self.MATERIALISE)
 
     def _few(self, tokens: list[str]) -> bool:
         if self.filter.to_json() == Filter(text=self.filter.text).to_json():       # the text alone
@@ -608,6 +611,8 @@ class ResultSet:
             found = search.next_in_order(self._base, self._cond, self.col, self.descending, self._last, n,
                                          self._loose, self._sample)
             rows = [(i, k) for i, k in found]
+        elif self._parts is not None:
+            rows = self._next_of_parts(n)
         else:
             q = self._query.select(Customer.id, self.col)
             if self._last is not None:
@@ -619,6 +624,21 @@ class ResultSet:
         if rows:
             self._last = (rows[-1][1], rows[-1][0])
         return [r[0] for r in rows]
+
+
+    def _next_of_parts(self, n: int) -> list[tuple]:
+        """The next n of the union of search.first_letters_parts' two queries, each read no further than n."""
+        sqls, params = [], []
+        for q in self._parts or ():
+            q = q.select(Customer.id, self.col)
+            if self._last is not None:
+                key = pw.Tuple(self.col, Customer.id)
+                q = q.where(key < pw.Tuple(*self._last) if self.descending else key > pw.Tuple(*self._last))
+            sql, p = q.order_by(*self._order()).limit(n).sql()
+            sqls.append(f"SELECT * FROM ({sql})")
+            params += p
+        way = "DESC" if self.descending else "ASC"
+        return db.execute_sql(" UNION ".join(sqls) + f" ORDER BY 2 {way}, 1 {way} LIMIT ?", (*params, n)).fetchall()
 
 
 def count(f: Filter | None = None) -> int:

@@ -28,6 +28,15 @@ TYPED = ["ع", "عل", "علی", "ر", "رض", "رضا", "رضای", "رضایی
 
 @pytest.fixture
 def book(anydb):
+    return _fill()
+
+
+@pytest.fixture
+def sqlite_book(db):
+    return _fill()
+
+
+def _fill() -> list[int]:
     rng = random.Random(1405)
     made = []
     for _ in range(160):
@@ -103,3 +112,24 @@ def test_pages_hold_exactly_the_matches_in_list_order(book, words, sort, descend
     assert len(got) == len(set(got))
     assert set(got) == expected(text, f.kind), text
     assert rs.total == len(got)
+
+
+def test_first_letters_read_as_two_parts_whichever_way_the_first_names_are_found(sqlite_book):
+    """SQLite, one short token with many matches: the family names' stretch of the list and the first names'
+    starts read as two queries; the first names through the trigram index when few have them, otherwise row by
+    row. Each way gives exactly the search's matches in list order (both directions, small pages)."""
+    ways = set()
+    for token in [t for t in TYPED if len(t) < 3]:
+        first = sum(1 for c in Customer.select().where(Customer.merged_into.is_null())
+                    if "| " + token in c.search_text)
+        for few in (first, max(first - 1, 0)):
+            parts = search.first_letters_parts(Customer.select(), token, few)
+            ways.add("index" if "customer_fts" in parts[1].sql()[0] else "rows")
+            for descending in (False, True):
+                rs = type("RS", (cs.ResultSet,), {"MATERIALISE": few})(cs.Filter(text=token), "name", descending)
+                got: list[int] = []
+                while not rs.exhausted:
+                    got += rs.next_ids(3)
+                assert got == cs.search_ids(cs.Filter(text=token), "name", descending), (token, few)
+                assert set(got) == expected(token), token
+    assert ways == {"index", "rows"}
