@@ -7,6 +7,7 @@ Option constant of app/options.py (or, for now, its key, looked up in the one re
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -46,18 +47,13 @@ def _coerce(opt: Option, value: Any) -> Any:
         return opt.default
 
 
-_db_proxy: Any = None
-
-
+@functools.cache
 def _database() -> Any:
     """models.base.db, imported on first use (a function-level import on every look-up cost more than the
     look-up: a money column asks for the Toman setting once per cell)."""
-    global _db_proxy
-    if _db_proxy is None:
-        from models.base import db
+    from models.base import db
 
-        _db_proxy = db
-    return _db_proxy
+    return db
 
 
 def _load_desk() -> dict[str, Any]:

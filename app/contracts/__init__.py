@@ -34,22 +34,6 @@ def serial_key(s: str) -> str:
     return re.sub(r"[\s\-_/.]", "", to_ascii_digits(s or "")).upper()
 
 
-def _date(v, key: str, errors: dict, required: bool = True) -> dt.date | None:
-    if v in (None, ""):
-        if required:
-            errors[key] = "تاریخ را وارد کنید."
-        return None
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    try:
-        return jalali.parse_date(str(v))
-    except jalali.JalaliError as e:
-        errors[key] = str(e)
-        return None
-
-
 def _int(v, key: str, errors: dict, lo: int, hi: int, label: str) -> int:
     try:
         n = int(to_ascii_digits(str(v)).replace(",", "").replace("٬", "")) if v not in (None, "") else 0
@@ -107,8 +91,8 @@ def create_contract(data: dict, user: int | None = None) -> Contract:
     title = clean(data.get("title"))
     if not title:
         errors["title"] = "عنوان قرارداد را بنویسید."
-    start = _date(data.get("start_date"), "start_date", errors)
-    end = _date(data.get("end_date"), "end_date", errors)
+    start = jalali.date_field(data.get("start_date"), "start_date", errors, required=True)
+    end = jalali.date_field(data.get("end_date"), "end_date", errors, required=True)
     if start and end and end < start:
         errors["end_date"] = "پایان قرارداد پیش از شروع آن است."
     value = _int(data.get("value", 0), "value", errors, 0, 10**16, "مبلغ قرارداد درست نیست.")
@@ -206,7 +190,8 @@ def create_warranty(data: dict, user: int | None = None) -> Warranty:
     serial = clean(data.get("serial"))
     if not serial:
         errors["serial"] = "شماره سریال را بنویسید."
-    start = _date(data.get("start_date") or (inv.date if inv else None), "start_date", errors)
+    start = jalali.date_field(data.get("start_date") or (inv.date if inv else None), "start_date", errors,
+                              required=True)
     months = _int(data.get("months", 12), "months", errors, 1, 240, "مدت گارانتی باید بین ۱ و ۲۴۰ ماه باشد.")
     remind = _int(data.get("remind_days", 30), "remind_days", errors, 0, 3650, "روزهای یادآوری درست نیست.")
     if errors:

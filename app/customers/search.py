@@ -44,6 +44,22 @@ def _fts_phrase(tokens: list[str]) -> str:
     return " AND ".join('"' + t.replace('"', '""') + '"' for t in tokens)
 
 
+def _fts_ids(tokens: list[str]) -> pw.SQL:
+    """The ids the trigram index gives for these tokens, as a subquery."""
+    return pw.SQL("(SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?)", [_fts_phrase(tokens)])
+
+
+def _fts_count(tokens: list[str], limit: int) -> int:
+    """How many rows the trigram index gives for these tokens, counted no further than limit + 1."""
+    return int(db.execute_sql("SELECT COUNT(*) FROM (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? "
+                              "LIMIT ?)", (_fts_phrase(tokens), limit + 1)).fetchone()[0])
+
+
+def _key_starts(k: str):
+    """The list's key starts with k (a stretch of the list's own index)."""
+    return (Customer.sort_key >= k) & (Customer.sort_key < k + "\uffff")
+
+
 def condition(tokens: list[str], use_index: bool = True):
     """The test a customer's row must pass to hold every token, or None when there are no tokens.
 
@@ -58,17 +74,15 @@ def condition(tokens: list[str], use_index: bool = True):
         # The list sorts on «family first» (app.customers.sort_name_of): the key's start is the family name
         # (or the company); a first name's start is found in the names part of the search text («| علیرضا »).
         k = sort_key(" ".join(short))
-        by_key = (Customer.sort_key >= k) & (Customer.sort_key < k + "\uffff")
+        by_key = _key_starts(k)
         if len(short) == 1:
             first = "| " + short[0]           # a first name's start: three characters or more, so the trigram
             if use_index and has_fts():       # index finds it (a substring test of every customer otherwise)
-                sub = pw.SQL("(SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?)", [_fts_phrase([first])])
-                return by_key | Customer.id.in_(sub)
+                return by_key | Customer.id.in_(_fts_ids([first]))
             return by_key | _contains(Customer.search_text, first)
         return by_key
     if use_index and has_fts():
-        sub = pw.SQL("(SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?)", [_fts_phrase(long)])
-        tests = [Customer.id.in_(sub)]
+        tests = [Customer.id.in_(_fts_ids(long))]
     else:
         tests = [_contains(Customer.search_text, t) for t in long]
     tests += [_contains(Customer.search_text, t) for t in short]
@@ -92,18 +106,14 @@ def match_bounds(tokens: list[str], limit: int) -> tuple[int, int] | None:
     long = [t for t in tokens if len(t) >= 3]
     short = [t for t in tokens if len(t) < 3]
 
-    def fts(phrase: list[str]) -> int:
-        return int(db.execute_sql("SELECT COUNT(*) FROM (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? "
-                                  "LIMIT ?)", (_fts_phrase(phrase), limit + 1)).fetchone()[0])
-
     if long:
-        n = fts(long)
+        n = _fts_count(long, limit)
         return n, n
     k = sort_key(" ".join(short))
     by_key = int(db.execute_sql('SELECT COUNT(*) FROM (SELECT 1 FROM "customer" WHERE sort_key >= ? AND sort_key < ? '
                                 "LIMIT ?)", (k, k + "\uffff", limit + 1)).fetchone()[0])
     if len(short) == 1:
-        first = fts(["| " + short[0]])           # the two sets overlap: their sum is only an upper bound
+        first = _fts_count(["| " + short[0]], limit)   # the two sets overlap: their sum is only an upper bound
         return max(by_key, first), by_key + first
     return by_key, by_key
 
@@ -117,15 +127,10 @@ def first_letters_parts(base: pw.ModelSelect, token: str, few: int) -> tuple[pw.
     through every row before a late letter's family names («نو»: 2.5 s at a million customers)."""
     if not has_fts():
         return None
-    k = sort_key(token)
-    by_key = base.where((Customer.sort_key >= k) & (Customer.sort_key < k + "\uffff"))
+    by_key = base.where(_key_starts(sort_key(token)))
     first = "| " + token
-    phrase = _fts_phrase([first])
-    n = int(db.execute_sql("SELECT COUNT(*) FROM (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? LIMIT ?)",
-                           (phrase, few + 1)).fetchone()[0])
-    if n <= few:
-        sub = pw.SQL("(SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?)", [phrase])
-        return by_key, base.where(Customer.id.in_(sub))
+    if _fts_count([first], few) <= few:
+        return by_key, base.where(Customer.id.in_(_fts_ids([first])))
     return by_key, base.where(_contains(Customer.search_text, first))
 
 
@@ -206,22 +211,24 @@ def first_letters_sample(token: str, by_name: bool) -> tuple[float, float] | Non
     return (rows / spread if spread else float("inf")), words / rows * total
 
 
-def _keyset(q: pw.ModelSelect, col, descending: bool, after: tuple | None) -> pw.ModelSelect:
+def keyset(q: pw.ModelSelect, col, descending: bool, after: tuple | None) -> pw.ModelSelect:
+    """The rows after the (key, id) `after` in the order (col, id), descending when asked."""
     if after is None:
         return q
     key = pw.Tuple(col, Customer.id)
     return q.where(key < pw.Tuple(*after) if descending else key > pw.Tuple(*after))
 
 
-def _ordered(col, descending: bool) -> list:
+def ordered(col, descending: bool) -> list:
+    """The list's order by col, then id (the keyset's tie-break)."""
     return [col.desc(), Customer.id.desc()] if descending else [col.asc(), Customer.id.asc()]
 
 
 def _window(base, cond, col, descending, after, size, need) -> tuple[list[tuple], bool, tuple | None]:
     """The next `size` rows in list order, each tested: (its first `need` matches, whether the window was full,
     the (key, id) of its last row)."""
-    q = _keyset(base.select(Customer.id.alias("i"), col.alias("k"), cond.alias("hit")), col, descending, after)
-    sql, params = q.order_by(*_ordered(col, descending)).limit(size).sql()
+    q = keyset(base.select(Customer.id.alias("i"), col.alias("k"), cond.alias("hit")), col, descending, after)
+    sql, params = q.order_by(*ordered(col, descending)).limit(size).sql()
     way = "DESC" if descending else "ASC"
     rows = db.execute_sql(
         "SELECT i, k, hit AND h <= %s, r = c, c FROM ("
@@ -238,8 +245,8 @@ def _window(base, cond, col, descending, after, size, need) -> tuple[list[tuple]
 
 def _from_index(base, cond, col, descending, after, n) -> list[tuple]:
     """The next n matches read through the trigram index: every match found, then sorted."""
-    q = _keyset(base.select(Customer.id, col).where(cond), col, descending, after)
-    q = q.order_by(*_ordered(col, descending)).limit(n)
+    q = keyset(base.select(Customer.id, col).where(cond), col, descending, after)
+    q = q.order_by(*ordered(col, descending)).limit(n)
     outer = db.in_transaction()
     with db.atomic():
         if outer:

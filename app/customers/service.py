@@ -595,9 +595,7 @@ class ResultSet:
         return self._total
 
     def _order(self) -> list:
-        if self.descending:
-            return [self.col.desc(), Customer.id.desc()]
-        return [self.col.asc(), Customer.id.asc()]
+        return search.ordered(self.col, self.descending)
 
     def next_ids(self, n: int) -> list[int]:
         if self.exhausted:
@@ -610,31 +608,27 @@ class ResultSet:
         if self._cond is not None:
             found = search.next_in_order(self._base, self._cond, self.col, self.descending, self._last, n,
                                          self._loose, self._sample)
-            rows = [(i, k) for i, k in found]
+            rows = found
         elif self._parts is not None:
             rows = self._next_of_parts(n)
         else:
-            q = self._query.select(Customer.id, self.col)
-            if self._last is not None:
-                key = pw.Tuple(self.col, Customer.id)
-                q = q.where(key < pw.Tuple(*self._last) if self.descending else key > pw.Tuple(*self._last))
-            rows = db.execute(q.order_by(*self._order()).limit(n)).fetchall()
+            rows = db.execute(self._page(self._query, n)).fetchall()
         if len(rows) < n:
             self.exhausted = True
         if rows:
             self._last = (rows[-1][1], rows[-1][0])
         return [r[0] for r in rows]
 
+    def _page(self, q: pw.ModelSelect, n: int) -> pw.ModelSelect:
+        """The next n (id, key) of q after the last ones read, in list order."""
+        q = search.keyset(q.select(Customer.id, self.col), self.col, self.descending, self._last)
+        return q.order_by(*self._order()).limit(n)
 
     def _next_of_parts(self, n: int) -> list[tuple]:
         """The next n of the union of search.first_letters_parts' two queries, each read no further than n."""
         sqls, params = [], []
         for q in self._parts or ():
-            q = q.select(Customer.id, self.col)
-            if self._last is not None:
-                key = pw.Tuple(self.col, Customer.id)
-                q = q.where(key < pw.Tuple(*self._last) if self.descending else key > pw.Tuple(*self._last))
-            sql, p = q.order_by(*self._order()).limit(n).sql()
+            sql, p = self._page(q, n).sql()
             sqls.append(f"SELECT * FROM ({sql})")
             params += p
         way = "DESC" if self.descending else "ASC"

@@ -117,7 +117,6 @@ class DashboardPage(QWidget):
     REFRESH_MS = 60_000
     loaded = Signal()                       # each time a read has been shown
 
-
     def __init__(self, ctx: AppContext, parent=None, *, load_in_background: bool = False):
         """`load_in_background`: the first picture is read off the GUI thread (the main window at start-up shows
         itself while the dashboard's queries run); otherwise it is read here, before the page is returned."""

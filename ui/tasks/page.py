@@ -365,9 +365,7 @@ class TasksPage(QWidget):
             if [r.id for r in loaded[:len(head)]] == [r.id for r in head]:
                 self.model.append_rows(loaded[len(head):])
             else:                            # changed between the two reads: the whole list as read now
-                keep = self.selected_id()
-                self.model.set_rows(loaded)
-                self._select(keep)
+                self._replace_rows(loaded)
             if selected is not None and self.selected_id() is None:
                 self._select(selected)
             self._count(self.model.rows)
@@ -401,9 +399,7 @@ class TasksPage(QWidget):
         if self._partial:
             self._generation += 1                # the rest read under way is no longer needed
             self._partial = False
-            keep = self.selected_id()
-            self.model.set_rows(ts.list_tasks(self.current_filter()))
-            self._select(keep)
+            self._replace_rows(ts.list_tasks(self.current_filter()))
             self._count(self.model.rows)
         return list(self.model.rows)
 
@@ -414,13 +410,18 @@ class TasksPage(QWidget):
             text += f"، {fmt.num(n_over)} عقب‌افتاده"
         self.count_label.setText(text)
 
-    def _select(self, task_id: int | None) -> None:
-        if task_id is None:
-            return
+    def _select(self, task_id: int | None) -> bool:
+        """Select that task's row if it is among the rows in the list."""
         for i, r in enumerate(self.model.rows):
             if r.id == task_id:
                 self.select_row(i)
-                break
+                return True
+        return False
+
+    def _replace_rows(self, rows: list[ts.TaskRow]) -> None:
+        keep = self.selected_id()
+        self.model.set_rows(rows)
+        self._select(keep)
 
     # --- actions ---------------------------------------------------------------------------------------------
     def selected_row(self) -> ts.TaskRow | None:
@@ -444,12 +445,11 @@ class TasksPage(QWidget):
         self.view.selectionModel().setCurrentIndex(idx, flags)
 
     def select_task(self, task_id: int) -> bool:
-        rows = self.model.rows if not self._partial or any(r.id == task_id for r in self.model.rows) \
-            else self.whole_list()
-        for i, r in enumerate(rows):
-            if r.id == task_id:
-                self.select_row(i)
-                return True
+        if self._select(task_id):
+            return True
+        if self._partial:
+            self.whole_list()                    # further down the list than the first rows
+            return self._select(task_id)
         return False
 
     def open_selected(self) -> None:

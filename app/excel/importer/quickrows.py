@@ -21,7 +21,7 @@ from app.core import phones as ph
 from app.core.clock import now
 from app.core.identity import check_economic_code, check_national_id, check_postal_code
 from app.core.identity import digits as id_digits
-from app.core.jalali import JalaliError, parse_date
+from app.core.jalali import date_field
 from app.core.text import clean, compact_key, to_ascii_digits
 from app.customers import service as cs
 from app.excel.importer.cleaning import (
@@ -165,18 +165,10 @@ def _status(g: Any) -> Any:
 
 
 def _date(g: Any) -> Any:
-    """date_field(_date_cell(cell)) without its errors: a date, None, or _NO."""
-    v = _date_cell(g)
-    if v in (None, ""):
-        return None
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    try:
-        return parse_date(str(v))
-    except JalaliError:
-        return _NO
+    """date_field(_date_cell(cell)) with its message dropped: a date, None, or _NO."""
+    errors: dict[str, str] = {}
+    d = date_field(_date_cell(g), "date", errors)
+    return _NO if errors else d
 
 
 def _postal(g: Any) -> Any:
