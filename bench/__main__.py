@@ -32,8 +32,16 @@ def main(argv: list[str] | None = None) -> int:
     here = Path(__file__).parent
     modules = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
     wanted = [m for m in modules if not args.names or m[len("bench_"):] in args.names or m in args.names]
-    if not wanted:
-        wanted = modules  # names may be figure names: filter later
+    figures = [n for n in args.names if f"bench_{n}" not in modules and n not in modules]
+    if figures:
+        # a figure name runs the module that reports it (its name is written in that module's source); a name
+        # found in none (one made up at run time, such as import_50k_rows) runs every module
+        sources = {m: (here / f"{m}.py").read_text(encoding="utf-8") for m in modules}
+        found = {n: [m for m in modules if f'"{n}"' in sources[m]] for n in figures}
+        if all(found.values()):
+            wanted = sorted(set(wanted) | {m for ms in found.values() for m in ms})
+        else:
+            wanted = modules
     os.environ.setdefault("CRM_DATA_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "crm-bench-data"))
     rows: list[dict] = []
     failed = 0

@@ -2,7 +2,7 @@
 (target < 200 ms), on the demo data: 100,000 customers with 250,000 tasks and 250,000 calls in full mode.
 
 Both are timed as the user sees them: the page widget built, filled from the database and shown (offscreen),
-events processed. "dashboard_load" and "inbox_5000_query" are the service parts alone. "dashboard_reopen" is the
+events processed. The dashboard is built as the program builds it, its rows read on a worker thread meanwhile. "dashboard_load" and "inbox_5000_query" are the service parts alone. "dashboard_reopen" is the
 dashboard chosen again in the side bar after a change: the page exists (the program builds it once) and is read,
 filled and painted again."""
 from __future__ import annotations
@@ -62,18 +62,24 @@ def run(quick: bool = False) -> list[dict]:
     from ui.application import setup_qt_app
 
     app = setup_qt_app()
+    from PySide6.QtCore import QEventLoop
+
     from ui.context import AppContext
     from ui.dashboard.page import DashboardPage
     from ui.tasks.page import TasksPage
 
     def open_page(cls, user_id: int) -> None:
+        # as the program builds it: the day's rows are read on a worker thread while the cards are made, and the
+        # figure runs until they are filled in and painted
         ctx = AppContext()
         ctx.user_id = user_id
-        page = cls(ctx)
+        page = cls(ctx, load_in_background=True)
         page.resize(1280, 800)
         page.show()
+        while page.is_loading():
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
         app.processEvents()
-        assert page.isVisible()
+        assert page.isVisible() and page.data is not None
         page.close()
         page.deleteLater()
 

@@ -48,7 +48,7 @@ class Task(BaseModel):
 
     class Meta:
         indexes = (
-            # (status, assignee, due_at, all_day, kind), covering the inbox and every count: migration 17
+            # (status, assignee, due_at, priority DESC, id, all_day, kind), covering the inbox and every count: migration 18
             (("status", "due_at"), False),
             (("customer", "status"), False),
         )

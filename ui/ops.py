@@ -48,6 +48,7 @@ Closure = Callable[[], None]
 GRACE_MS = 2_000          # at shutdown: let jobs end by themselves this long …
 CANCEL_WAIT_MS = 8_000    # … then cancel them and wait at most this long more
 MAX_THREADS = 4
+PROMPT_THREADS = 2
 
 
 class Cancelled(UserError):
@@ -80,6 +81,10 @@ class TaskManager(QObject):
         super().__init__()
         self._pool = QThreadPool()
         self._pool.setMaxThreadCount(MAX_THREADS)
+        # short reads somebody is looking at an empty card for (QueryOp.prompt): threads of their own, never
+        # lowered, so the read is not queued behind an import nor put after every other program on the machine
+        self._prompt_pool = QThreadPool()
+        self._prompt_pool.setMaxThreadCount(PROMPT_THREADS)
         self._lock = threading.Lock()
         self._closures: deque[Closure] = deque()
         self._jobs: set[QueryOp] = set()      # started, not yet delivered: kept alive until they end
@@ -117,7 +122,7 @@ class TaskManager(QObject):
     def start(self, job: QueryOp) -> None:
         with self._lock:
             self._jobs.add(job)
-        self._pool.start(job._work)
+        (self._prompt_pool if job._prompt else self._pool).start(job._work)
 
     def _ended(self, job: QueryOp) -> None:
         with self._lock:
@@ -129,15 +134,22 @@ class TaskManager(QObject):
             return list(self._jobs)
 
     def active_threads(self) -> int:
-        return self._pool.activeThreadCount()
+        return self._pool.activeThreadCount() + self._prompt_pool.activeThreadCount()
+
+    def _wait_all(self, ms: int) -> bool:
+        start = time.monotonic()
+        if not self._prompt_pool.waitForDone(ms):
+            return False
+        left = ms if ms < 0 else max(0, ms - int((time.monotonic() - start) * 1000))
+        return self._pool.waitForDone(left)
 
     def wait(self, ms: int = -1) -> bool:
         """Block until every job's function has returned (callbacks still need the event loop)."""
-        return self._pool.waitForDone(ms)
+        return self._wait_all(ms)
 
     def shutdown(self, grace_ms: int = GRACE_MS, cancel_ms: int = CANCEL_WAIT_MS) -> bool:
         """At exit: wait a little, cancel what still runs, wait (bounded). True when no job is left running."""
-        if self._pool.waitForDone(grace_ms):
+        if self._wait_all(grace_ms):
             self._drain_closures()
             return True
         running = self.jobs
@@ -145,7 +157,7 @@ class TaskManager(QObject):
                     ", ".join(j.name for j in running))
         for job in running:
             job.cancel()
-        ok = self._pool.waitForDone(cancel_ms)
+        ok = self._wait_all(cancel_ms)
         if not ok:
             # The pool's destructor still waits for them: the process never ends with a thread running.
             logger.error("shutdown: job(s) still running after %d ms: %s", grace_ms + cancel_ms,
@@ -226,6 +238,7 @@ class QueryOp:
         self._progress_label: str | None = None
         self._progress_cancellable = True
         self._progress_delay_ms = 400
+        self._prompt = False                 # prompt(): a short read the user waits for
         self.dialog = None                   # the QProgressDialog (with_progress)
         self.error_box = None                # the default failure's QMessageBox
         self.result: Any = None
@@ -258,6 +271,12 @@ class QueryOp:
     def finished(self, fn: Callable[[], None]) -> QueryOp:
         """Called after success or failure (to enable buttons again, forget the job …)."""
         self._on_finished.append(fn)
+        return self
+
+    def prompt(self) -> QueryOp:
+        """A short read the user is waiting for (a page's rows): run at the GUI thread's priority, on threads
+        kept for such reads. Not for long jobs: those run below the GUI so it stays responsive."""
+        self._prompt = True
         return self
 
     def with_progress(self, label: str, *, cancellable: bool = True, delay_ms: int = 400) -> QueryOp:
@@ -306,7 +325,8 @@ class QueryOp:
     # --- on the worker thread -----------------------------------------------------------------------------
     def _work(self) -> None:
         self.worker_thread = threading.get_ident()
-        _lower_priority()
+        if not self._prompt:
+            _lower_priority()
         outcome: tuple[str, Any]
         try:
             outcome = ("ok", self.fn(self.control))

@@ -72,15 +72,16 @@ class Card(QFrame):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 8, 10, 8)
         head = QHBoxLayout()
-        self.title = QLabel(title)
+        self.title = QLabel(title, self)
         self.title.setProperty("role", "card-title")
-        self.count = QLabel("۰")
+        self.count = QLabel("۰", self)
         self.count.setProperty("role", "card-count")
         head.addWidget(self.title)
         head.addStretch(1)
         head.addWidget(self.count)
         lay.addLayout(head)
-        self.list = QListWidget()
+        self.list = QListWidget(self)
+        self.list.setUniformItemSizes(True)      # one line each: the list measures one item, not all
         self.list.setMinimumHeight(150)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         lay.addWidget(self.list, 1)
@@ -135,45 +136,49 @@ class DashboardPage(QWidget):
         self.setStyleSheet(CARD_STYLE)
         outer = QVBoxLayout(self)
         head = QHBoxLayout()
-        self.title = QLabel("پیشخوان")
+        self.title = QLabel("پیشخوان", self)
         self.title.setProperty("role", "title")
         head.addWidget(self.title)
         head.addStretch(1)
-        self.calls_btn = QPushButton("تماس‌های امروز من")
+        self.calls_btn = QPushButton("تماس‌های امروز من", self)
         self.calls_btn.setToolTip("فهرست تماس‌ها و پیگیری‌هایی که امروز باید انجام دهید (F3)")
         self.calls_btn.clicked.connect(self.show_calls_today)
-        self.new_call_btn = QPushButton("ثبت تماس")
+        self.new_call_btn = QPushButton("ثبت تماس", self)
         self.new_call_btn.setToolTip("Ctrl+L")
         self.new_call_btn.clicked.connect(lambda: self.ctx.bus.log_call.emit(0, 0))
-        self.new_task_btn = QPushButton("کار تازه")
+        self.new_task_btn = QPushButton("کار تازه", self)
         self.new_task_btn.setToolTip("Ctrl+N")
         self.new_task_btn.clicked.connect(self.new_task)
-        self.new_meeting_btn = QPushButton("جلسه تازه")
+        self.new_meeting_btn = QPushButton("جلسه تازه", self)
         self.new_meeting_btn.clicked.connect(self.new_meeting)
         for b in (self.calls_btn, self.new_call_btn, self.new_task_btn, self.new_meeting_btn):
             head.addWidget(b)
         outer.addLayout(head)
 
-        scroll = QScrollArea()
+        # every widget is made in its place (parent given), the scroll area first: a tree reparented into a
+        # styled page is polished again widget by widget
+        scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer.addWidget(scroll, 1)
         body = QWidget()
+        scroll.setWidget(body)
         self.grid = QGridLayout(body)
         self.grid.setSpacing(10)
         self.cards: dict[str, Card] = {}
         for i, (key, title, empty) in enumerate(SECTIONS):
-            card = Card(title, empty)
+            card = Card(title, empty, body)
             card.list.itemActivated.connect(self._activate)
             card.list.customContextMenuRequested.connect(lambda pos, c=card: self._menu(c, pos))
             self.cards[key] = card
             self.grid.addWidget(card, i // 2, i % 2)
-        self.team = QFrame()
+        self.team = QFrame(body)
         self.team.setProperty("card", True)
         tl = QVBoxLayout(self.team)
-        t = QLabel("کارهای باز همکاران")
+        t = QLabel("کارهای باز همکاران", self.team)
         t.setProperty("role", "card-title")
         tl.addWidget(t)
-        self.team_table = QTableWidget(0, 4)
+        self.team_table = QTableWidget(0, 4, self.team)
         self.team_table.setHorizontalHeaderLabels(["همکار", "باز", "عقب‌افتاده", "امروز"])
         self.team_table.verticalHeader().hide()
         self.team_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -191,15 +196,15 @@ class DashboardPage(QWidget):
 
         first = (len(SECTIONS) + 1) // 2 + 1
         for i, (key, title, empty) in enumerate(money_cards.SECTIONS):
-            card = Card(title, empty)
+            card = Card(title, empty, body)
             card.list.itemActivated.connect(self._activate)
             card.list.customContextMenuRequested.connect(lambda pos, c=card: self._menu(c, pos))
             self.cards[key] = card
             self.grid.addWidget(card, first + i // 2, i % 2)
-        self.forecast = QFrame()
+        self.forecast = QFrame(body)
         self.forecast.setProperty("card", True)
         fl = QVBoxLayout(self.forecast)
-        ft = QLabel("پیش‌بینی نقدینگی (ماه‌های شمسی)")
+        ft = QLabel("پیش‌بینی نقدینگی (ماه‌های شمسی)", self.forecast)
         ft.setProperty("role", "card-title")
         fl.addWidget(ft)
         from ui.money.page import forecast_table
@@ -208,8 +213,6 @@ class DashboardPage(QWidget):
         self.forecast_table.setMinimumHeight(190)
         fl.addWidget(self.forecast_table)
         self.grid.addWidget(self.forecast, first + (len(money_cards.SECTIONS) + 1) // 2, 0, 1, 2)
-        scroll.setWidget(body)
-        outer.addWidget(scroll, 1)
 
         self._debounce = shown_debounce(self, 250, self.refresh_in_background, self._mark_dirty)
         self._tick = QTimer(self)
@@ -294,7 +297,7 @@ class DashboardPage(QWidget):
             self._dirty = True
             logger.error("dashboard refresh failed: %s", _exc)
 
-        QueryOp(self, lambda _ctl: self._load(), done, name="dashboard").failure(failed).run()
+        QueryOp(self, lambda _ctl: self._load(), done, name="dashboard").failure(failed).prompt().run()
 
     def _show_loaded(self, loaded: tuple[dash.Dashboard, tuple[list, list]], t0: float) -> None:
         self.data, self._opportunities = loaded

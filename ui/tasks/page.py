@@ -379,7 +379,7 @@ class TasksPage(QWidget):
 
         def start() -> None:
             if generation == self._generation:
-                QueryOp(self, lambda _ctl: ts.list_tasks(f), rest, name="inbox").failure(failed).run()
+                QueryOp(self, lambda _ctl: ts.list_tasks(f), rest, name="inbox").failure(failed).prompt().run()
 
         # once the first rows are painted: a worker reading while the view paints holds the interpreter the
         # paint needs for every cell
