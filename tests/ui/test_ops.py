@@ -87,6 +87,28 @@ def test_success_and_progress_arrive_on_the_gui_thread(qtbot):
     assert not op.running and op.result == "تمام" and op.error is None
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_a_long_job_runs_below_the_gui_and_a_prompt_read_beside_it(qtbot):
+    """A long job's thread is niced below the GUI thread; a short read the user waits for (prompt) keeps the
+    GUI's priority, even right after long jobs ran (its threads are its own, never lowered)."""
+    gui = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen: dict = {}
+
+    def nice_of(key):
+        def job(_ctl):
+            seen[key] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        return job
+
+    for i in range(3):
+        QueryOp(None, nice_of(f"long{i}")).run()
+    qtbot.waitUntil(lambda: all(f"long{i}" in seen for i in range(3)), timeout=5_000)
+    for i in range(3):
+        QueryOp(None, nice_of(f"prompt{i}")).prompt().run()
+    qtbot.waitUntil(lambda: all(f"prompt{i}" in seen for i in range(3)), timeout=5_000)
+    assert all(seen[f"long{i}"] > gui for i in range(3))
+    assert all(seen[f"prompt{i}"] == gui for i in range(3))
+
+
 def test_run_on_main_hops_back_to_the_gui_thread(qtbot):
     where: list[bool] = []
 
