@@ -562,6 +562,9 @@ def make_database(url: str, create: bool | None = None, defer_check: bool = Fals
     if parsed.scheme in ("postgres", "postgresql"):
         from playhouse.db_url import parse
 
+        from models.pgdriver import ensure_driver
+
+        ensure_driver()
         return PostgresqlDatabase(**parse(url))
     raise DatabaseError(f"نشانی پایگاه داده پشتیبانی نمی‌شود: {url} (sqlite:///… یا postgresql://…)",
                         en=f"Unsupported database address: {url} (use sqlite:///… or postgresql://…)")

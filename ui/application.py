@@ -1,6 +1,7 @@
 """GUI start-up: one function that logs each step (language, direction, font, database, backup, window)."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -272,7 +273,12 @@ def run_gui(args) -> int:
     from PySide6.QtWidgets import QMessageBox
 
     from app.core.errors import UserError
-    from models.connection import open_database, resolve_url, sqlite_path_of
+    from models.pgdriver import without_driver
+
+    # a desk on an SQLite file never needs PostgreSQL's driver: peewee is imported without it
+    server = (args.db or os.environ.get("CRM_DATABASE_URL") or "").lower().startswith(("postgres://", "postgresql://"))
+    with contextlib.nullcontext() if server else without_driver():
+        from models.connection import open_database, resolve_url, sqlite_path_of
 
     try:
         url = resolve_url(args.db)          # a malformed --db is refused here, in Persian
