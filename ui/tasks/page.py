@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -95,8 +95,13 @@ class TaskTableModel(QAbstractTableModel):
     def row(self, i: int) -> ts.TaskRow | None:
         return self.rows[i] if 0 <= i < len(self.rows) else None
 
+    # the roles answered below: the view asks each painted cell for about eight (alignment, background,
+    # decoration…), and the others are refused before the row is looked at
+    _ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole,
+                        Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.UserRole})
+
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        if role not in self._ROLES or not index.isValid() or not 0 <= index.row() < len(self.rows):
             return None
         r = self.rows[index.row()]
         col = index.column()
@@ -150,6 +155,8 @@ class TasksPage(QWidget):
 
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
+        # widgets are made with their parent (not reparented into the page when laid out: each reparenting
+        # polishes the widget again under the program's style sheet)
         self.ctx = ctx
         self.last_load_ms = 0.0
         self.complete_ms = 0.0                # until the whole list was in (equal to last_load_ms when short)
@@ -157,52 +164,53 @@ class TasksPage(QWidget):
         self._loading = False
         self._generation = 0                  # a rest read for an older refresh is dropped
         self._partial = False                 # only the first rows are in; the rest is being read
+        self._after_paint: list = []          # started once the list's first rows are painted
         self.manager = ts.is_manager(ctx.user_id)
         lay = QVBoxLayout(self)
         head = QHBoxLayout()
-        self.title = QLabel("کارتابل")
+        self.title = QLabel("کارتابل", self)
         self.title.setProperty("role", "title")
         head.addWidget(self.title)
         head.addStretch(1)
-        self.calls_btn = QPushButton("تماس‌های امروز من")
+        self.calls_btn = QPushButton("تماس‌های امروز من", self)
         self.calls_btn.setToolTip("تماس‌ها و پیگیری‌هایی که امروز (یا پیش از امروز) باید انجام شوند — F3")
         self.calls_btn.clicked.connect(self.show_calls_today)
-        self.mine_btn = QPushButton("کارتابل من")
+        self.mine_btn = QPushButton("کارتابل من", self)
         self.mine_btn.clicked.connect(self.show_my_inbox)
         head.addWidget(self.mine_btn)
         head.addWidget(self.calls_btn)
         lay.addLayout(head)
 
         filters = QHBoxLayout()
-        self.scope = QComboBox()
+        self.scope = QComboBox(self)
         self.scope.addItem("کارتابل من", "me")
         if self.manager:
             self.scope.addItem("همه همکاران", "all")
             for uid, name in ts.users():
                 if uid != ctx.user_id:
                     self.scope.addItem(f"کارتابل {name}", uid)
-        self.status = QComboBox()
+        self.status = QComboBox(self)
         for key, label in (("open", "باز"), ("done", "انجام‌شده"), ("all", "همه")):
             self.status.addItem(label, key)
-        self.due = QComboBox()
+        self.due = QComboBox(self)
         for key, label in ts.DUE_FILTERS.items():
             self.due.addItem(label, key)
-        self.kind = QComboBox()
+        self.kind = QComboBox(self)
         self.kind.addItem("همه انواع", ())
         self.kind.addItem("تماس‌ها و پیگیری‌ها", ("call", "followup"))
         for key, label in ts.KIND_LABELS.items():
             self.kind.addItem(label, (key,))
-        self.search = QLineEdit()
+        self.search = QLineEdit(self)
         self.search.setPlaceholderText("جستجو در عنوان یا نام مشتری… (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         for label, w in (("نمایش", self.scope), ("وضعیت", self.status), ("سررسید", self.due), ("نوع", self.kind)):
-            filters.addWidget(QLabel(label))
+            filters.addWidget(QLabel(label, self))
             filters.addWidget(w)
         filters.addWidget(self.search, 1)
         lay.addLayout(filters)
 
         self.model = TaskTableModel(self)
-        self.view = QTableView()
+        self.view = QTableView(self)
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -219,12 +227,13 @@ class TasksPage(QWidget):
         hh.setSectionsClickable(True)
         hh.sortIndicatorChanged.connect(self._sort)
         hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.view.viewport().installEventFilter(self)
         self.view.doubleClicked.connect(lambda _i: self.open_selected())
         self.view.activated.connect(lambda _i: self.open_selected())
         lay.addWidget(self.view, 1)
 
         actions = QHBoxLayout()
-        self.count_label = QLabel()
+        self.count_label = QLabel(self)
         self.count_label.setProperty("role", "muted")
         actions.addWidget(self.count_label)
         actions.addStretch(1)
@@ -236,7 +245,7 @@ class TasksPage(QWidget):
                 ("refer", "ارجاع…", "Ctrl+R", self.refer_selected),
                 ("customer", "پرونده مشتری", "Ctrl+O", self.open_customer),
                 ("excel", "خروجی اکسل", "همین فهرست در یک کارپوشه اکسل", self.export_excel)):
-            b = QPushButton(label)
+            b = QPushButton(label, self)
             b.setToolTip(tip)
             b.clicked.connect(slot)
             actions.addWidget(b)
@@ -382,8 +391,19 @@ class TasksPage(QWidget):
                 QueryOp(self, lambda _ctl: ts.list_tasks(f), rest, name="inbox").failure(failed).prompt().run()
 
         # once the first rows are painted: a worker reading while the view paints holds the interpreter the
-        # paint needs for every cell
-        QTimer.singleShot(0, start)
+        # paint needs for every cell (a page not shown yet starts it within a tenth of a second all the same)
+        self._after_paint.append(start)
+        QTimer.singleShot(0 if self.view.viewport().isVisible() else 100, self._run_after_paint)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.Paint and self._after_paint and obj is self.view.viewport():
+            QTimer.singleShot(0, self._run_after_paint)       # after this paint has ended
+        return False
+
+    def _run_after_paint(self) -> None:
+        pending, self._after_paint = self._after_paint, []
+        for fn in pending:
+            fn()
 
     def _sort(self, column: int, order) -> None:
         if self._partial:
