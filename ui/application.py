@@ -305,7 +305,7 @@ def run_gui(args) -> int:
     from app.office.users import ensure_default_user
 
     ensure_default_user()
-    from ui.office.login_dialog import sign_in_at_start
+    from ui.office.gate import sign_in_at_start
 
     principal = sign_in_at_start()           # the first admin's password, a remembered desk, or the sign-in form
     if principal is None:

@@ -80,7 +80,7 @@ def test_first_run_then_sign_in_with_wrong_and_right_password(qtbot, office, tmp
 
 
 def test_start_gate_uses_automatic_sign_in_without_a_dialog(qtbot, office):
-    from ui.office.login_dialog import sign_in_at_start
+    from ui.office.gate import sign_in_at_start
 
     rep = make_user("مریم فروش", "maryam", "sales", "rep-pass-1")
     with session.acting_as(session.SYSTEM):

@@ -136,26 +136,3 @@ class FirstRunDialog(QDialog):
             return False
         self.accept()
         return True
-
-
-def sign_in_at_start(parent=None) -> session.Principal | None:
-    """The GUI's gate: from here on nobody signed in may do nothing. A new office sets the admin's password;
-    a desk that remembers someone (or signs in automatically by the admin's choice) opens at once; otherwise
-    the sign-in form. None when the person cancels (the program then closes)."""
-    session.set_interactive(True)
-    p = auth.sign_in_from_desk()             # remembered, or signed in automatically by the admin's choice
-    if p is not None:
-        logger.info("signed in from this desk (%s) as user %s", p.how, p.user_id)
-        return p
-    if auth.first_run():
-        from models.core import User
-
-        admin = User.select().where(User.role == "admin").order_by(User.id).first()
-        dlg = FirstRunDialog(parent, name=admin.name if admin else "", username=admin.username if admin else "admin")
-        if dlg.exec() != QDialog.DialogCode.Accepted:
-            return None
-        return session.current()
-    dlg = LoginDialog(parent)
-    if dlg.exec() != QDialog.DialogCode.Accepted:
-        return None
-    return dlg.principal

@@ -109,7 +109,7 @@ def sign_out_and_switch(win, ask: bool = True) -> object | None:
         return None
     auth.sign_out()
     win.close()
-    from ui.office.login_dialog import sign_in_at_start
+    from ui.office.gate import sign_in_at_start
 
     p = sign_in_at_start()
     if p is None:
