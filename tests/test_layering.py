@@ -172,7 +172,6 @@ UI_START_UP = {"ui/application.py"}
 # (test_ui_model_debts_are_still_real fails when one is paid, so its line is removed with it).
 UI_MODEL_DEBTS = {
     ("ui/calls/controller.py", "models.writer"),
-    ("ui/office/login_dialog.py", "models.core"),
     ("ui/office/users_page.py", "models.core"),
     ("ui/ops.py", "models.base"),
     ("ui/settings/backup_panel.py", "models.base"),

@@ -98,6 +98,12 @@ def first_run() -> bool:
     return not anyone_has_password()
 
 
+def first_admin() -> tuple[str, str]:
+    """The name and user name the first-run form offers: the office's first admin's, if there is one."""
+    admin = User.select().where(User.role == "admin").order_by(User.id).first()
+    return (admin.name, admin.username) if admin else ("", "admin")
+
+
 def _principal(u: User, how: str) -> session.Principal:
     return session.Principal(u.id, u.name, u.role, how=how)
 

@@ -23,10 +23,8 @@ def sign_in_at_start(parent=None) -> session.Principal | None:
     from ui.office.login_dialog import FirstRunDialog, LoginDialog
 
     if auth.first_run():
-        from models.core import User
-
-        admin = User.select().where(User.role == "admin").order_by(User.id).first()
-        dlg = FirstRunDialog(parent, name=admin.name if admin else "", username=admin.username if admin else "admin")
+        name, username = auth.first_admin()
+        dlg = FirstRunDialog(parent, name=name, username=username)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return None
         return session.current()
