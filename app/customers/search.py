@@ -131,13 +131,13 @@ def match_bounds(tokens: list[str], limit: int, counts: dict[str, int] | None = 
 
 
 def first_letters_parts(base: pw.ModelSelect, token: str, few: int, counted: int | None = None
-                        ) -> tuple[pw.ModelSelect, pw.ModelSelect, pw.ModelSelect | None, int] | None:
+                        ) -> tuple[pw.ModelSelect, pw.ModelSelect, pw.ModelSelect, int] | None:
     """SQLite, a query of one short token read in list order: its two kinds of match as queries that each find
     their next page cheaply (None without a trigram index). The family name's (or company's) start is one
     stretch of the list, read through the list's own index; a first name's start is asked of the trigram index
-    when no more than `few` customers have it (then the third query is the same test written for a read in list
-    order, see _in_fts, and the fourth item how many have it), and tested row by row in list order otherwise (then
-    it is common enough to turn up at once; the third is None). `counted`: how many have it, counted no further
+    when no more than `few` customers have it (the fourth item: how many, counted no further than few + 1), and
+    tested row by row in list order otherwise (then it is common: common_page). The third query asks the trigram
+    index in list order (see _in_fts). `counted`: how many have it, counted no further
     than few + 1 already (match_bounds' «first»). Reading both kinds in one pass of the list (condition(use_index=False)) went
     through every row before a late letter's family names («نو»: 2.5 s at a million customers)."""
     if not has_fts():
@@ -145,9 +145,10 @@ def first_letters_parts(base: pw.ModelSelect, token: str, few: int, counted: int
     by_key = base.where(_key_starts(sort_key(token)))
     first = "| " + token
     count = _fts_count([first], few) if counted is None else counted
+    probed = base.where(_in_fts([first], probe=True))
     if count <= few:
-        return by_key, base.where(_in_fts([first])), base.where(_in_fts([first], probe=True)), count
-    return by_key, base.where(_contains(Customer.search_text, first)), None, count
+        return by_key, base.where(_in_fts([first])), probed, count
+    return by_key, base.where(_contains(Customer.search_text, first)), probed, count
 
 
 # --- SQLite: the next page of a trigram index's matches in list order ---------------------------------------------
@@ -200,6 +201,42 @@ def index_page(joined: pw.ModelSelect, probed: pw.ModelSelect, base: pw.ModelSel
             density = len(got) / read
     q = keyset(joined.select(Customer.id, col), col, descending, after).order_by(*order)
     return got + [tuple(r) for r in db.execute(q.limit(n - len(got))).fetchall()]
+
+
+# Text matching more customers than are paged through the index (INDEX_PAGES) is read in list order. Testing each
+# row reads its text from the table: cheap when the matches are dense (the first digits of a mobile number), slow
+# when they are a few in a hundred or sit together further on (a family name at a million customers: 300 ms). A
+# short read, each row tested, judges how dense they are; unless they are dense enough that testing rows reads
+# less, the rest of the page is read through the list's covering index, each id tested against the trigram index's
+# (gathered once: their number's worth of work).
+
+PILOT_ROWS = 100      # rows read, each tested, to judge how dense the matches are
+ROW_TEST = 15.0       # a row tested costs about this many ids gathered from the trigram index, per 100,000
+                      # customers (the table's rows are read from further away in a larger file)
+
+
+def common_page(tested: pw.ModelSelect, probed: pw.ModelSelect, base: pw.ModelSelect, col, descending: bool,
+                after: tuple | None, n: int, rows: int) -> list[tuple]:
+    """The next n (id, key) of text with many matches, in the order (col, id) (descending when asked), after the
+    (key, id) `after`: `tested` is the query testing each row (condition(use_index=False)), `probed` the same asking
+    the trigram index in list order (condition(probe=True)), `base` it without the text's test; `rows`: about this
+    many customers."""
+    order = ordered(col, descending)
+    last = keyset(base.select(col, Customer.id), col, descending, after).order_by(*order).limit(1)
+    end = db.execute(last.offset(max(PILOT_ROWS, 1) - 1)).fetchone()
+    q = keyset(tested.select(Customer.id, col), col, descending, after)
+    if end is not None:
+        key = pw.Tuple(col, Customer.id)
+        q = q.where(key >= pw.Tuple(*end) if descending else key <= pw.Tuple(*end))
+    got = [tuple(r) for r in db.execute(q.order_by(*order).limit(n)).fetchall()]
+    if len(got) >= n or end is None:
+        return got
+    density = max(len(got), 0.5) / max(PILOT_ROWS, 1)
+    need = n - len(got)
+    by_rows = need / density * ROW_TEST * max(1.0, rows / 100_000)    # rows tested, in ids' worth
+    rest = tested if by_rows < density * rows else probed
+    q = keyset(rest.select(Customer.id, col), col, descending, tuple(end)).order_by(*order)
+    return got + [tuple(r) for r in db.execute(q.limit(need)).fetchall()]
 
 
 def key_stretch(token: str, limit: int) -> int:

@@ -541,7 +541,7 @@ class ResultSet:
     common enough, in list order through the list's covering index, each id tested against the index's
     (search.index_page). One that matches many (the first digits of a mobile number match a fifth of all
     customers) is read in list order with keyset pagination, testing each row, which finds a page of matches
-    after reading little more than a page.
+    after reading little more than a page when they are dense (search.common_page judges that first).
     PostgreSQL, which cannot count a trigram match cheaply: each page is read by search.next_in_order, which
     chooses between the two ways as it goes.
     """
@@ -566,8 +566,9 @@ class ResultSet:
         self._cond = search.condition(tokens) if is_postgres() else None
         self._loose = len(tokens) == 1 and len(tokens[0]) < 3
         self._sample: tuple[float, float] | None = None
-        self._parts: tuple[pw.ModelSelect, pw.ModelSelect, pw.ModelSelect | None, int] | None = None
+        self._parts: tuple[pw.ModelSelect, pw.ModelSelect, pw.ModelSelect, int] | None = None
         self._by_index: tuple[pw.ModelSelect, int] | None = None     # (condition(probe=True)'s query, matches)
+        self._common: pw.ModelSelect | None = None                      # condition(probe=True)'s query
         self._rows: int | None = None
         text_alone = self.filter.to_json() == Filter(text=self.filter.text).to_json()
         if self._cond is not None and self._loose and text_alone:
@@ -590,11 +591,13 @@ class ResultSet:
             self._query = search.apply_text(base, tokens, use_index=False)
             if self._loose and self.col is Customer.sort_key:
                 self._parts = search.first_letters_parts(base, tokens[0], self.INDEX_PAGES, counts.get("first"))
+            elif self._bounds is not None and any(len(t) >= 3 for t in tokens):
+                self._common = search.apply_text(base, tokens, probe=True)
         # A read of the list in order tests only what its covering index holds: the text alone, seen by a role
         # that sees every customer.
         self._together = 0
-        if (self._by_index or (self._parts and self._parts[2] is not None)) and text_alone \
-                and roles.sees_all_customers():
+        paged = self._by_index is not None or self._common is not None or self._parts is not None
+        if paged and text_alone and roles.sees_all_customers():
             self._rows = search.customer_rows()
             if self._by_index and len(tokens) == 1 and self.col is Customer.sort_key:
                 self._together = search.key_stretch(tokens[0], self._by_index[1])
@@ -631,6 +634,9 @@ class ResultSet:
             rows = found
         elif self._parts is not None:
             rows = self._next_of_parts(n)
+        elif self._common is not None and self._rows:
+            rows = search.common_page(self._query, self._common, self._base, self.col, self.descending, self._last,
+                                      n, self._rows)
         elif self._by_index is not None:
             rows = search.index_page(self._query, self._by_index[0], self._base, self.col, self.descending,
                                      self._last, n, self._by_index[1], self._rows, self._together)
@@ -653,9 +659,12 @@ class ResultSet:
         assert self._parts is not None
         by_key, first, probed, firsts = self._parts
         rows = [tuple(r) for r in db.execute(self._page(by_key, n)).fetchall()]
-        if probed is not None:
+        if firsts <= self.INDEX_PAGES:
             rows += search.index_page(first, probed, self._base, self.col, self.descending, self._last, n,
                                       firsts, self._rows)
+        elif self._rows:
+            rows += search.common_page(first, probed, self._base, self.col, self.descending, self._last, n,
+                                       self._rows)
         else:
             rows += [tuple(r) for r in db.execute(self._page(first, n)).fetchall()]
         merged = sorted(set(rows), key=lambda r: (r[1], r[0]), reverse=self.descending)

@@ -81,7 +81,8 @@ def expected(text: str, kind: str = "") -> set[int]:
 
 KNOBS = {"PROBE_ROWS": [1, 3, 20, 300], "BLIND_ROWS_LOOSE": [0, 4, 60, 4800], "SCAN_BUDGET": [0, 15, 12000],
          "LOOSE_FACTOR": [0, 8, 10_000], "SAMPLE_ROWS": [1_000, 1_000_000], "SAMPLE_LEAST": [0, 200],
-         "WINDOW_MARGIN": [0.0, 0.2, 1.5], "SCAN_PER_MATCH": [0.0, 3.0, 1e9], "WINDOWS": [0, 1, 2, 5]}
+         "WINDOW_MARGIN": [0.0, 0.2, 1.5], "SCAN_PER_MATCH": [0.0, 3.0, 1e9], "WINDOWS": [0, 1, 2, 5],
+         "PILOT_ROWS": [0, 1, 5, 100], "ROW_TEST": [0.0, 15.0, 1e9]}
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -169,3 +170,32 @@ def test_index_pages_read_in_list_order_or_through_the_index_give_the_same(sqlit
                     search.WINDOW_MARGIN, search.SCAN_PER_MATCH = saved
                 assert got == want, (text, descending, margin, per_match)
                 assert set(got) == expected(text), text
+
+
+def test_common_text_read_by_testing_rows_or_through_the_index_gives_the_same(sqlite_book):
+    """SQLite, text with more matches than are paged through the index: after a short read testing each row, the
+    rest of the page read on testing rows or through the list's covering index gives exactly the matches in list
+    order."""
+    base = Customer.select(Customer.id).where(Customer.merged_into.is_null())
+    rows = search.customer_rows()
+    for text in ["رضایی", "نوری", "091", "021", "محمد", "آریا"]:
+        tokens = cs.query_tokens(text)
+        tested, probed = search.apply_text(base, tokens, use_index=False), search.apply_text(base, tokens, probe=True)
+        for descending in (False, True):
+            want = cs.search_ids(cs.Filter(text=text), "name", descending)
+            for pilot, row_test in ((1, 0.0), (1, 1e9), (7, 0.0), (7, 1e9), (1000, 1.0)):
+                saved = search.PILOT_ROWS, search.ROW_TEST
+                search.PILOT_ROWS, search.ROW_TEST = pilot, row_test
+                try:
+                    got: list[int] = []
+                    after = None
+                    while True:
+                        page = search.common_page(tested, probed, base, Customer.sort_key, descending, after, 4,
+                                                  rows)
+                        got += [i for i, _ in page]
+                        if len(page) < 4:
+                            break
+                        after = (page[-1][1], page[-1][0])
+                finally:
+                    search.PILOT_ROWS, search.ROW_TEST = saved
+                assert got == want, (text, descending, pilot, row_test)
