@@ -49,6 +49,13 @@ def _fts_ids(tokens: list[str]) -> pw.SQL:
     return pw.SQL("(SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?)", [_fts_phrase(tokens)])
 
 
+def _in_fts(tokens: list[str], probe: bool = False):
+    """The customer's id is one the trigram index gives for these tokens. probe=True writes the id so that SQLite
+    cannot start from the index's ids (each a look-up of a customer's row): it reads the customers in list order,
+    through the list's covering index, and tests each id against the index's ids, gathered once."""
+    return ((Customer.id + 0) if probe else Customer.id).in_(_fts_ids(tokens))
+
+
 def _fts_count(tokens: list[str], limit: int) -> int:
     """How many rows the trigram index gives for these tokens, counted no further than limit + 1."""
     return int(db.execute_sql("SELECT COUNT(*) FROM (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? "
@@ -60,11 +67,12 @@ def _key_starts(k: str):
     return (Customer.sort_key >= k) & (Customer.sort_key < k + "\uffff")
 
 
-def condition(tokens: list[str], use_index: bool = True):
+def condition(tokens: list[str], use_index: bool = True, probe: bool = False):
     """The test a customer's row must pass to hold every token, or None when there are no tokens.
 
     use_index=False tests each row instead of asking SQLite's trigram index: the better plan when the tokens are
-    so common that the rows are read in list order anyway and only the first page is wanted."""
+    so common that the rows are read in list order anyway and only the first page is wanted. probe=True asks the
+    index but reads the rows in list order (see _in_fts)."""
     if not tokens:
         return None
     long = [t for t in tokens if len(t) >= 3]
@@ -78,29 +86,31 @@ def condition(tokens: list[str], use_index: bool = True):
         if len(short) == 1:
             first = "| " + short[0]           # a first name's start: three characters or more, so the trigram
             if use_index and has_fts():       # index finds it (a substring test of every customer otherwise)
-                return by_key | Customer.id.in_(_fts_ids([first]))
+                return by_key | _in_fts([first], probe)
             return by_key | _contains(Customer.search_text, first)
         return by_key
     if use_index and has_fts():
-        tests = [Customer.id.in_(_fts_ids(long))]
+        tests = [_in_fts(long, probe)]
     else:
         tests = [_contains(Customer.search_text, t) for t in long]
     tests += [_contains(Customer.search_text, t) for t in short]
     return functools.reduce(operator.and_, tests)
 
 
-def apply_text(q: pw.ModelSelect, tokens: list[str], use_index: bool = True) -> pw.ModelSelect:
+def apply_text(q: pw.ModelSelect, tokens: list[str], use_index: bool = True, probe: bool = False
+               ) -> pw.ModelSelect:
     """Narrow a Customer query to rows whose search text holds every token (see condition())."""
-    c = condition(tokens, use_index)
+    c = condition(tokens, use_index, probe)
     return q if c is None else q.where(c)
 
 
-def match_bounds(tokens: list[str], limit: int) -> tuple[int, int] | None:
+def match_bounds(tokens: list[str], limit: int, counts: dict[str, int] | None = None) -> tuple[int, int] | None:
     """How many customers hold every token, as cheap bounds (at least, at most), each counted no further than
     limit + 1, merged customers aside; None when there are no cheap bounds (no trigram index). Read straight from
     the trigram index, which yields its matches one by one: a common prefix costs as little as a rare one (an exact
     count reads every match). With tokens of three characters or more, the index's count of those stands for both
-    (the short ones beside them are not counted)."""
+    (the short ones beside them are not counted). `counts`, when given, gets the first names' count of a single
+    short token («first», for first_letters_parts)."""
     if not tokens or not has_fts():
         return None
     long = [t for t in tokens if len(t) >= 3]
@@ -114,24 +124,132 @@ def match_bounds(tokens: list[str], limit: int) -> tuple[int, int] | None:
                                 "LIMIT ?)", (k, k + "\uffff", limit + 1)).fetchone()[0])
     if len(short) == 1:
         first = _fts_count(["| " + short[0]], limit)   # the two sets overlap: their sum is only an upper bound
+        if counts is not None:
+            counts["first"] = first
         return max(by_key, first), by_key + first
     return by_key, by_key
 
 
-def first_letters_parts(base: pw.ModelSelect, token: str, few: int) -> tuple[pw.ModelSelect, pw.ModelSelect] | None:
-    """SQLite, a query of one short token read in list order: its two kinds of match as two queries that each
-    find their next page cheaply (None without a trigram index). The family name's (or company's) start is one
+def first_letters_parts(base: pw.ModelSelect, token: str, few: int, counted: int | None = None
+                        ) -> tuple[pw.ModelSelect, pw.ModelSelect, pw.ModelSelect, int] | None:
+    """SQLite, a query of one short token read in list order: its two kinds of match as queries that each find
+    their next page cheaply (None without a trigram index). The family name's (or company's) start is one
     stretch of the list, read through the list's own index; a first name's start is asked of the trigram index
-    when no more than `few` customers have it, and tested row by row in list order otherwise (then it is common
-    enough to turn up at once). Reading both kinds in one pass of the list (condition(use_index=False)) went
+    when no more than `few` customers have it (the fourth item: how many, counted no further than few + 1), and
+    tested row by row in list order otherwise (then it is common: common_page). The third query asks the trigram
+    index in list order (see _in_fts). `counted`: how many have it, counted no further
+    than few + 1 already (match_bounds' «first»). Reading both kinds in one pass of the list (condition(use_index=False)) went
     through every row before a late letter's family names («نو»: 2.5 s at a million customers)."""
     if not has_fts():
         return None
     by_key = base.where(_key_starts(sort_key(token)))
     first = "| " + token
-    if _fts_count([first], few) <= few:
-        return by_key, base.where(Customer.id.in_(_fts_ids([first])))
-    return by_key, base.where(_contains(Customer.search_text, first))
+    count = _fts_count([first], few) if counted is None else counted
+    probed = base.where(_in_fts([first], probe=True))
+    if count <= few:
+        return by_key, base.where(_in_fts([first])), probed, count
+    return by_key, base.where(_contains(Customer.search_text, first)), probed, count
+
+
+# --- SQLite: the next page of a trigram index's matches in list order ---------------------------------------------
+#
+# Through the index, a page costs a look-up of every match's row (its place in the list) and a sort, however
+# few rows the page shows: thousands of matches cost milliseconds. When the matches are common enough that a
+# page of them turns up within a short read of the list, the list's covering index is read in order instead and
+# each id tested against the index's ids (gathered once per read, cheaply): reads bounded beforehand (the rows the
+# rest of the page takes at the density of the matches spread through the list, with a margin: a family name's
+# sit together in one stretch of it), two at most; if the page is still not full
+# (none found: the matches sit together further on, as a family name's do), the rest of it is asked of the index
+# as before, from where the reads stopped.
+
+WINDOW_MARGIN = 1.5    # rows read in list order: the page's rest at the matches' density, times this
+SCAN_PER_MATCH = 3.0   # a read in list order is chosen when it reads fewer rows than this per match
+WINDOWS = 2            # reads in list order at most per page
+
+
+def index_page(joined: pw.ModelSelect, probed: pw.ModelSelect, base: pw.ModelSelect, col, descending: bool,
+               after: tuple | None, n: int, matches: int, rows: int | None, together: int = 0) -> list[tuple]:
+    """The next n (id, key) of a query whose test asks the trigram index, in the order (col, id) (descending when
+    asked), after the (key, id) `after`: `joined` is the query (condition()), `probed` the same written for a read
+    in list order (condition(probe=True)), `base` it without the text's test. `matches`: at most this many match;
+    `rows`: about this many customers are read by a read of `base` in list order (None: no such read, because
+    `base` tests more than its covering index holds); `together`: about this many of the matches sit together in
+    one stretch of the list (key_stretch), the others are spread through it."""
+    got: list[tuple] = []
+    order = ordered(col, descending)
+    if rows and matches > together:
+        density = (matches - together) / rows
+        read = 0
+        for _ in range(WINDOWS):
+            need = n - len(got)
+            window = int(WINDOW_MARGIN * need / density) + need
+            if window > SCAN_PER_MATCH * matches:
+                break
+            last = keyset(base.select(col, Customer.id), col, descending, after).order_by(*order).limit(1)
+            end = db.execute(last.offset(window - 1)).fetchone()
+            q = keyset(probed.select(Customer.id, col), col, descending, after)
+            if end is not None:
+                key = pw.Tuple(col, Customer.id)
+                q = q.where(key >= pw.Tuple(*end) if descending else key <= pw.Tuple(*end))
+            hits = [tuple(r) for r in db.execute(q.order_by(*order).limit(need)).fetchall()]
+            got += hits
+            if len(got) >= n or end is None:
+                return got
+            after, read = tuple(end), read + window
+            if not hits:
+                break
+            density = len(got) / read
+    q = keyset(joined.select(Customer.id, col), col, descending, after).order_by(*order)
+    return got + [tuple(r) for r in db.execute(q.limit(n - len(got))).fetchall()]
+
+
+# Text matching more customers than are paged through the index (INDEX_PAGES) is read in list order. Testing each
+# row reads its text from the table: cheap when the matches are dense (the first digits of a mobile number), slow
+# when they are a few in a hundred or sit together further on (a family name at a million customers: 300 ms). A
+# short read, each row tested, judges how dense they are; unless they are dense enough that testing rows reads
+# less, the rest of the page is read through the list's covering index, each id tested against the trigram index's
+# (gathered once: their number's worth of work).
+
+PILOT_ROWS = 100      # rows read, each tested, to judge how dense the matches are
+ROW_TEST = 15.0       # a row tested costs about this many ids gathered from the trigram index, per 100,000
+                      # customers (the table's rows are read from further away in a larger file)
+
+
+def common_page(tested: pw.ModelSelect, probed: pw.ModelSelect, base: pw.ModelSelect, col, descending: bool,
+                after: tuple | None, n: int, rows: int) -> list[tuple]:
+    """The next n (id, key) of text with many matches, in the order (col, id) (descending when asked), after the
+    (key, id) `after`: `tested` is the query testing each row (condition(use_index=False)), `probed` the same asking
+    the trigram index in list order (condition(probe=True)), `base` it without the text's test; `rows`: about this
+    many customers."""
+    order = ordered(col, descending)
+    last = keyset(base.select(col, Customer.id), col, descending, after).order_by(*order).limit(1)
+    end = db.execute(last.offset(max(PILOT_ROWS, 1) - 1)).fetchone()
+    q = keyset(tested.select(Customer.id, col), col, descending, after)
+    if end is not None:
+        key = pw.Tuple(col, Customer.id)
+        q = q.where(key >= pw.Tuple(*end) if descending else key <= pw.Tuple(*end))
+    got = [tuple(r) for r in db.execute(q.order_by(*order).limit(n)).fetchall()]
+    if len(got) >= n or end is None:
+        return got
+    density = max(len(got), 0.5) / max(PILOT_ROWS, 1)
+    need = n - len(got)
+    by_rows = need / density * ROW_TEST * max(1.0, rows / 100_000)    # rows tested, in ids' worth
+    rest = tested if by_rows < density * rows else probed
+    q = keyset(rest.select(Customer.id, col), col, descending, tuple(end)).order_by(*order)
+    return got + [tuple(r) for r in db.execute(q.limit(need)).fetchall()]
+
+
+def key_stretch(token: str, limit: int) -> int:
+    """How many customers' list keys start with the token's (a family name, or a company, that starts with it:
+    they sit together in the list), counted no further than limit + 1."""
+    k = sort_key(token)
+    return int(db.execute_sql('SELECT COUNT(*) FROM (SELECT 1 FROM "customer" WHERE sort_key >= ? AND sort_key < ? '
+                              "LIMIT ?)", (k, k + "\uffff", limit + 1)).fetchone()[0])
+
+
+def customer_rows() -> int:
+    """About how many customers there are (SQLite: the largest id, read at once)."""
+    return int(db.execute_sql(f'SELECT max(id) FROM "{Customer._meta.table_name}"').fetchone()[0] or 0)
 
 
 # --- PostgreSQL: the next page of matches in list order -----------------------------------------------------------

@@ -537,13 +537,17 @@ class ResultSet:
     as the user scrolls).
 
     SQLite: a search that matches few customers (up to MATERIALISE) is read whole through the trigram index. One
-    that matches many (the first digits of a mobile number match a fifth of all customers) is read in list order
-    with keyset pagination, testing each row, which finds a page of matches after reading little more than a page.
+    that matches more, up to INDEX_PAGES, is read a page at a time through the index or, when its matches are
+    common enough, in list order through the list's covering index, each id tested against the index's
+    (search.index_page). One that matches many (the first digits of a mobile number match a fifth of all
+    customers) is read in list order with keyset pagination, testing each row, which finds a page of matches
+    after reading little more than a page when they are dense (search.common_page judges that first).
     PostgreSQL, which cannot count a trigram match cheaply: each page is read by search.next_in_order, which
     chooses between the two ways as it goes.
     """
 
-    MATERIALISE = 5000
+    MATERIALISE = 500
+    INDEX_PAGES = 5000
 
     def __init__(self, f: Filter | None = None, sort: str = "name", descending: bool = False):
         self.filter = f or Filter()
@@ -562,29 +566,48 @@ class ResultSet:
         self._cond = search.condition(tokens) if is_postgres() else None
         self._loose = len(tokens) == 1 and len(tokens[0]) < 3
         self._sample: tuple[float, float] | None = None
-        self._parts: tuple[pw.ModelSelect, pw.ModelSelect] | None = None
-        if self._cond is not None and self._loose and self.filter.to_json() == Filter(text=self.filter.text).to_json():
+        self._parts: tuple[pw.ModelSelect, pw.ModelSelect, pw.ModelSelect, int] | None = None
+        self._by_index: tuple[pw.ModelSelect, int] | None = None     # (condition(probe=True)'s query, matches)
+        self._common: pw.ModelSelect | None = None                      # condition(probe=True)'s query
+        self._rows: int | None = None
+        text_alone = self.filter.to_json() == Filter(text=self.filter.text).to_json()
+        if self._cond is not None and self._loose and text_alone:
             self._sample = search.first_letters_sample(tokens[0], self.col is Customer.sort_key)
         # Whether the matches are few enough to read whole: counted no further than that (a common prefix
         # matches a fifth of the customers; counting them all is `total`'s business, asked only when shown).
+        counts: dict[str, int] = {}
+        self._bounds = search.match_bounds(tokens, self.INDEX_PAGES, counts) if self._cond is None else None
         if self._cond is not None:
             self._query = indexed
-        elif tokens and self._few(tokens):
+        elif tokens and self._few(tokens, text_alone):
             self._ids = [r[0] for r in db.execute(indexed.order_by(*self._order())).fetchall()]
             self._total = len(self._ids)
             self._query = indexed
+        elif (self._bounds is not None and self._bounds[1] <= self.INDEX_PAGES
+              and any(len(t) >= 3 for t in tokens)):
+            self._query = indexed
+            self._by_index = (search.apply_text(base, tokens, probe=True), self._bounds[1])
         else:
             self._query = search.apply_text(base, tokens, use_index=False)
             if self._loose and self.col is Customer.sort_key:
-                self._parts = search.first_letters_parts(base, tokens[0], self.MATERIALISE)
+                self._parts = search.first_letters_parts(base, tokens[0], self.INDEX_PAGES, counts.get("first"))
+            elif self._bounds is not None and any(len(t) >= 3 for t in tokens):
+                self._common = search.apply_text(base, tokens, probe=True)
+        # A read of the list in order tests only what its covering index holds: the text alone, seen by a role
+        # that sees every customer.
+        self._together = 0
+        paged = self._by_index is not None or self._common is not None or self._parts is not None
+        if paged and text_alone and roles.sees_all_customers():
+            self._rows = search.customer_rows()
+            if self._by_index and len(tokens) == 1 and self.col is Customer.sort_key:
+                self._together = search.key_stretch(tokens[0], self._by_index[1])
 
-    def _few(self, tokens: list[str]) -> bool:
-        if self.filter.to_json() == Filter(text=self.filter.text).to_json():       # the text alone
-            bounds = search.match_bounds(tokens, self.MATERIALISE)
-            if bounds is not None and bounds[1] <= self.MATERIALISE:
-                return True            # no more than that many match
-            if bounds is not None and bounds[0] > self.MATERIALISE:
-                return False           # more than that many match
+    def _few(self, tokens: list[str], text_alone: bool) -> bool:
+        bounds = self._bounds
+        if bounds is not None and bounds[1] <= self.MATERIALISE:
+            return True                # no more than that many match (the filters only take some away)
+        if text_alone and bounds is not None and bounds[0] > self.MATERIALISE:
+            return False               # more than that many match
         return self._indexed.limit(self.MATERIALISE + 1).count() <= self.MATERIALISE
 
     @property
@@ -611,6 +634,12 @@ class ResultSet:
             rows = found
         elif self._parts is not None:
             rows = self._next_of_parts(n)
+        elif self._common is not None and self._rows:
+            rows = search.common_page(self._query, self._common, self._base, self.col, self.descending, self._last,
+                                      n, self._rows)
+        elif self._by_index is not None:
+            rows = search.index_page(self._query, self._by_index[0], self._base, self.col, self.descending,
+                                     self._last, n, self._by_index[1], self._rows, self._together)
         else:
             rows = db.execute(self._page(self._query, n)).fetchall()
         if len(rows) < n:
@@ -625,14 +654,21 @@ class ResultSet:
         return q.order_by(*self._order()).limit(n)
 
     def _next_of_parts(self, n: int) -> list[tuple]:
-        """The next n of the union of search.first_letters_parts' two queries, each read no further than n."""
-        sqls, params = [], []
-        for q in self._parts or ():
-            sql, p = self._page(q, n).sql()
-            sqls.append(f"SELECT * FROM ({sql})")
-            params += p
-        way = "DESC" if self.descending else "ASC"
-        return db.execute_sql(" UNION ".join(sqls) + f" ORDER BY 2 {way}, 1 {way} LIMIT ?", (*params, n)).fetchall()
+        """The next n of the union of search.first_letters_parts' two queries, each read no further than n, merged
+        in list order (the sort key is text: Python's order of strings is SQLite's)."""
+        assert self._parts is not None
+        by_key, first, probed, firsts = self._parts
+        rows = [tuple(r) for r in db.execute(self._page(by_key, n)).fetchall()]
+        if firsts <= self.INDEX_PAGES:
+            rows += search.index_page(first, probed, self._base, self.col, self.descending, self._last, n,
+                                      firsts, self._rows)
+        elif self._rows:
+            rows += search.common_page(first, probed, self._base, self.col, self.descending, self._last, n,
+                                       self._rows)
+        else:
+            rows += [tuple(r) for r in db.execute(self._page(first, n)).fetchall()]
+        merged = sorted(set(rows), key=lambda r: (r[1], r[0]), reverse=self.descending)
+        return merged[:n]
 
 
 def count(f: Filter | None = None) -> int:
@@ -656,28 +692,48 @@ class Row:
 
 
 def fetch_rows(ids: list[int]) -> dict[int, Row]:
-    """The list's columns for these ids: three indexed queries whatever the number of ids."""
+    """The list's columns for these ids: three indexed queries whatever the number of ids. Written out once
+    (_ROWS_SQL): built by the query builder, a page's fifty ids cost more in Python than the three queries
+    themselves (the list reads a page at every keystroke)."""
     if not ids:
         return {}
-    out: dict[int, Row] = {}
-    cust = (Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.kind,
-                            Customer.stage, Customer.customer_type, Customer.rank, Customer.status,
-                            Customer.created_at, User.name.alias("assigned"))
-            .join(User, on=(Customer.assigned_to == User.id), join_type=pw.JOIN.LEFT_OUTER)
-            .where(Customer.id.in_(ids)).dicts())
+    ids = [int(i) for i in ids]
+    cust_sql, phones_sql, cities_sql = _rows_sql(db.param, len(ids))
     phones: dict[int, str] = {}
-    for p in (PhoneNumber.select(PhoneNumber.customer, PhoneNumber.canonical)
-              .where(PhoneNumber.customer.in_(ids)).order_by(PhoneNumber.is_primary.desc(), PhoneNumber.id).tuples()):
-        phones.setdefault(p[0], p[1])
+    for cid, canonical in db.execute_sql(phones_sql, ids).fetchall():
+        phones.setdefault(cid, canonical)
     cities: dict[int, str] = {}
-    for a in Address.select(Address.customer, Address.city).where(Address.customer.in_(ids)).tuples():
-        if a[1]:
-            cities.setdefault(a[0], a[1])
-    for r in cust:
-        out[r["id"]] = Row(r["id"], display_name_of(r), r["company"], r["kind"], r["stage"], phones.get(r["id"], ""),
-                           r["customer_type"], r["rank"], r["status"], r["assigned"] or "",
-                           cities.get(r["id"], ""), r["created_at"])
+    for cid, city in db.execute_sql(cities_sql, ids).fetchall():
+        if city:
+            cities.setdefault(cid, city)
+    created = Customer.created_at.python_value
+    out: dict[int, Row] = {}
+    for cid, first, last, company, kind, stage, ctype, rank, status, created_at, assigned in \
+            db.execute_sql(cust_sql, ids).fetchall():
+        name = display_name_of({"first_name": first, "last_name": last, "company": company, "kind": kind})
+        out[cid] = Row(cid, name, company, kind, stage, phones.get(cid, ""), ctype, rank, status, assigned or "",
+                       cities.get(cid, ""), created(created_at))
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _rows_sql(param: str, n: int) -> tuple[str, str, str]:
+    """fetch_rows' three statements for n ids (the database's parameter mark: ? or %s)."""
+    def col(field) -> str:
+        return f'"{field.column_name}"'
+
+    marks = ", ".join([param] * n)
+    c, u, ph_, a = (f'"{m._meta.table_name}"' for m in (Customer, User, PhoneNumber, Address))
+    fields = (Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.kind, Customer.stage,
+              Customer.customer_type, Customer.rank, Customer.status, Customer.created_at)
+    cust = (f"SELECT {', '.join('c.' + col(f) for f in fields)}, u.{col(User.name)} FROM {c} AS c "
+            f"LEFT OUTER JOIN {u} AS u ON (c.{col(Customer.assigned_to)} = u.{col(User.id)}) "
+            f"WHERE c.{col(Customer.id)} IN ({marks})")
+    phones = (f"SELECT {col(PhoneNumber.customer)}, {col(PhoneNumber.canonical)} FROM {ph_} "
+              f"WHERE {col(PhoneNumber.customer)} IN ({marks}) "
+              f"ORDER BY {col(PhoneNumber.is_primary)} DESC, {col(PhoneNumber.id)}")
+    cities = f"SELECT {col(Address.customer)}, {col(Address.city)} FROM {a} WHERE {col(Address.customer)} IN ({marks})"
+    return cust, phones, cities
 
 
 def distinct_values(field_name: str) -> list[str]:

@@ -80,24 +80,27 @@ def expected(text: str, kind: str = "") -> set[int]:
 
 
 KNOBS = {"PROBE_ROWS": [1, 3, 20, 300], "BLIND_ROWS_LOOSE": [0, 4, 60, 4800], "SCAN_BUDGET": [0, 15, 12000],
-         "LOOSE_FACTOR": [0, 8, 10_000], "SAMPLE_ROWS": [1_000, 1_000_000], "SAMPLE_LEAST": [0, 200]}
+         "LOOSE_FACTOR": [0, 8, 10_000], "SAMPLE_ROWS": [1_000, 1_000_000], "SAMPLE_LEAST": [0, 200],
+         "WINDOW_MARGIN": [0.0, 0.2, 1.5], "SCAN_PER_MATCH": [0.0, 3.0, 1e9], "WINDOWS": [0, 1, 2, 5],
+         "PILOT_ROWS": [0, 1, 5, 100], "ROW_TEST": [0.0, 15.0, 1e9]}
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(words=st.lists(st.sampled_from(TYPED), min_size=0, max_size=3),
        sort=st.sampled_from(["name", "name", "created", "company", "id"]), descending=st.booleans(),
        page=st.integers(min_value=1, max_value=40), organisations=st.booleans(),
-       materialise=st.sampled_from([0, 7, 5000]), knobs=st.fixed_dictionaries(
+       materialise=st.sampled_from([0, 7, 5000]), index_pages=st.sampled_from([0, 20, 5000]),
+       knobs=st.fixed_dictionaries(
            {k: st.sampled_from(v) for k, v in KNOBS.items()}))
 def test_pages_hold_exactly_the_matches_in_list_order(book, words, sort, descending, page, organisations,
-                                                     materialise, knobs):
+                                                     materialise, index_pages, knobs):
     text = " ".join(words)
     f = cs.Filter(text=text, kind="organisation" if organisations else "")
     saved = {k: getattr(search, k) for k in knobs}
     try:
         for k, v in knobs.items():
             setattr(search, k, v)
-        rs = type("RS", (cs.ResultSet,), {"MATERIALISE": materialise})(f, sort, descending)
+        rs = type("RS", (cs.ResultSet,), {"MATERIALISE": materialise, "INDEX_PAGES": index_pages})(f, sort, descending)
         got: list[int] = []
         while not rs.exhausted:
             chunk = rs.next_ids(page)
@@ -133,3 +136,66 @@ def test_first_letters_read_as_two_parts_whichever_way_the_first_names_are_found
                 assert got == cs.search_ids(cs.Filter(text=token), "name", descending), (token, few)
                 assert set(got) == expected(token), token
     assert ways == {"index", "rows"}
+
+
+def test_index_pages_read_in_list_order_or_through_the_index_give_the_same(sqlite_book):
+    """SQLite, text of three characters or more with more matches than are read whole: each page read in list
+    order through the list's covering index (each id tested against the trigram index's), through the index
+    alone, or partly each way (a read that stops short of a full page), gives exactly the matches in list order."""
+    base = Customer.select(Customer.id).where(Customer.merged_into.is_null())
+    rows = search.customer_rows()
+    assert rows >= len(sqlite_book)
+    for text in ["رضایی", "نوری", "پارس", "091", "021", "امیرحسین", "آریا", "محمد"]:
+        tokens = cs.query_tokens(text)
+        joined, probed = search.apply_text(base, tokens), search.apply_text(base, tokens, probe=True)
+        assert "customer_fts" in probed.sql()[0] and '"id" +' in probed.sql()[0]
+        matches = search.match_bounds(tokens, 10_000)[1]
+        for descending in (False, True):
+            want = cs.search_ids(cs.Filter(text=text), "name", descending)
+            for margin, per_match, together in ((0.0, 1e9, 0), (0.3, 1e9, 0), (1.5, 3.0, 0), (1.5, 0.0, 0),
+                                                (1.5, 1e9, matches // 2)):
+                saved = search.WINDOW_MARGIN, search.SCAN_PER_MATCH
+                search.WINDOW_MARGIN, search.SCAN_PER_MATCH = margin, per_match
+                try:
+                    got: list[int] = []
+                    after = None
+                    while True:
+                        page = search.index_page(joined, probed, base, Customer.sort_key, descending, after, 4,
+                                                 matches, rows, together)
+                        got += [i for i, _ in page]
+                        if len(page) < 4:
+                            break
+                        after = (page[-1][1], page[-1][0])
+                finally:
+                    search.WINDOW_MARGIN, search.SCAN_PER_MATCH = saved
+                assert got == want, (text, descending, margin, per_match)
+                assert set(got) == expected(text), text
+
+
+def test_common_text_read_by_testing_rows_or_through_the_index_gives_the_same(sqlite_book):
+    """SQLite, text with more matches than are paged through the index: after a short read testing each row, the
+    rest of the page read on testing rows or through the list's covering index gives exactly the matches in list
+    order."""
+    base = Customer.select(Customer.id).where(Customer.merged_into.is_null())
+    rows = search.customer_rows()
+    for text in ["رضایی", "نوری", "091", "021", "محمد", "آریا"]:
+        tokens = cs.query_tokens(text)
+        tested, probed = search.apply_text(base, tokens, use_index=False), search.apply_text(base, tokens, probe=True)
+        for descending in (False, True):
+            want = cs.search_ids(cs.Filter(text=text), "name", descending)
+            for pilot, row_test in ((1, 0.0), (1, 1e9), (7, 0.0), (7, 1e9), (1000, 1.0)):
+                saved = search.PILOT_ROWS, search.ROW_TEST
+                search.PILOT_ROWS, search.ROW_TEST = pilot, row_test
+                try:
+                    got: list[int] = []
+                    after = None
+                    while True:
+                        page = search.common_page(tested, probed, base, Customer.sort_key, descending, after, 4,
+                                                  rows)
+                        got += [i for i, _ in page]
+                        if len(page) < 4:
+                            break
+                        after = (page[-1][1], page[-1][0])
+                finally:
+                    search.PILOT_ROWS, search.ROW_TEST = saved
+                assert got == want, (text, descending, pilot, row_test)
