@@ -166,3 +166,38 @@ def test_one_statement_reads_what_the_services_read(customer):
         summary.customer_summary(customer.id)
     assert len(qc.sql) == 1, qc.sql
     assert summary._summary_one_query(999999, None, True) is None
+
+
+def test_open_opportunities_line_comes_from_the_one_statement(customer):
+    """The open opportunities' line (how many, the first by next step: its stage and value) is read by the one
+    statement, and is the very line the board's brief gives; a lost one does not count, one with no next step
+    comes last. A role that sees only some customers still goes through the board's own scoping."""
+    from app.office import session
+    from app.pipeline import open_opportunities_brief, stages
+    from app.pipeline import opportunities as opps
+
+    rep = User.get(User.username == "sara")
+    reason = stages.lost_reasons()[0][0]
+    opps.create_opportunity({"customer_id": customer.id, "title": "دوربین", "value": "۳۰٬۰۰۰٬۰۰۰",
+                             "close_date": "1405/11/15"}, user=rep.id)
+    opps.create_opportunity({"customer_id": customer.id, "title": "سیم‌کشی", "value": "۱۲۰٬۰۰۰٬۰۰۰",
+                             "next_step_date": "1405/09/20"}, user=rep.id)
+    soonest = opps.create_opportunity({"customer_id": customer.id, "title": "تابلو", "value": "۷۵٬۰۰۰٬۰۰۰",
+                                       "next_step_date": "1405/09/10"}, user=rep.id)
+    lost = opps.create_opportunity({"customer_id": customer.id, "title": "آسانسور", "value": "۹۰۰٬۰۰۰٬۰۰۰",
+                                    "next_step_date": "1405/09/01"}, user=rep.id)
+    opps.mark_lost(lost.id, reason, user=rep.id)
+    board_line = summary.opportunities_text(open_opportunities_brief(customer.id))
+    assert board_line.startswith("۳ فرصت باز؛ اولی: ") and "۷۵٬۰۰۰٬۰۰۰" in board_line
+    with QueryCounter() as qc:
+        s = summary.customer_summary(customer.id)
+    assert len(qc.sql) == 1, qc.sql
+    assert s.opportunities == board_line
+    assert dict(summary.summary_fields(s))["فرصت‌های باز"] == board_line
+    assert summary._summary_one_query(customer.id, None, True) == summary._summary_by_parts(customer.id)
+    opps.mark_lost(soonest.id, reason, user=rep.id)
+    assert summary.customer_summary(customer.id).opportunities == summary.opportunities_text(
+        open_opportunities_brief(customer.id)) != board_line
+    with session.acting_as(session.Principal(rep.id, rep.name, "sales", how="test")):
+        assert summary.customer_summary(customer.id).opportunities == summary.opportunities_text(
+            open_opportunities_brief(customer.id))
