@@ -225,6 +225,7 @@ class CallPopup(QWidget):
             self._all_buttons[key] = b
         self.field_values: dict[str, Shown] = {}
         self.action_buttons: dict[str, QPushButton] = {}
+        self._button_layout: list[tuple[str, int, int, int]] = []
         if view is not None:
             self.assign(view, summary)
 
@@ -262,6 +263,9 @@ class CallPopup(QWidget):
         self._render_state()
 
     def _set_buttons(self, layout: list[tuple[str, int, int, int]]) -> None:
+        if layout == self._button_layout:
+            return                  # the previous call's buttons, in their places (most calls: a customer's)
+        self._button_layout = list(layout)
         while self.buttons.count():
             self.buttons.takeAt(0)
         wanted = {k for k, *_ in layout}
