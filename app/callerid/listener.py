@@ -24,7 +24,10 @@ skip and never reaches the thread's loop as an exception.
 Idle flush and latency: the worker reads with a 50 ms timeout and feeds bytes to the decoder as they
 come; events are emitted the moment the decoder returns them (records ending in @, . or a newline). The
 decoder's flush() runs once the line has been quiet for IDLE_FLUSH_SECONDS (0.8 s, from the decoders
-package) after input, which is what completes a modem call that sent NMBR and no NAME.
+package) after input, which is what completes a modem call that sent NMBR and no NAME. The worker's event
+reaches the GUI thread through one queued hop (the controller takes the re-emitted signal directly), and
+while listening the GIL changes hands at least every SWITCH_INTERVAL_S: a record's bytes need the worker
+to win the GIL back from a GUI thread that is running Python, and its event needs the reverse.
 """
 from __future__ import annotations
 
