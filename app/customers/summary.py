@@ -239,7 +239,7 @@ def _summary_one_query(customer_id: int, exclude_call_id: int | None, money: boo
     at: object = day if postgres else day.isoformat()
     skip = exclude_call_id or 0                      # ids start at 1: 0 excludes nothing
     params: tuple = (at, at, at, skip, skip, customer_id) if money else (at, at, skip, skip, customer_id)
-    r = sqlcache.raw(sql, params).fetchone()
+    r = sqlcache.raw(sql, params, prepare=f"popup_summary_{int(money)}").fetchone()
     if r is None:
         return None
     organisation = r[4] == "organisation"
