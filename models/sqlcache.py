@@ -51,17 +51,40 @@ def columns(cursor) -> list[str]:
 _raw: dict[tuple[str, type], str] = {}
 
 
-def raw(sql: str, params: tuple | list = ()):
+def raw(sql: str, params: tuple | list = (), prepare: str | None = None):
     """A cursor over hand-written SQL: written with ``?`` placeholders and double-quoted names (portable between
     SQLite and PostgreSQL), turned into the database's own placeholder style once. The driver keeps the prepared
     statement (sqlite3 caches statements by their text), so a hot path pays neither peewee's SQL building nor a
-    new parse. Write no other ``?`` or ``%`` in the text."""
+    new parse. Write no other ``?`` or ``%`` in the text.
+
+    ``prepare`` (a plain identifier) names the statement on PostgreSQL, where psycopg2 sends every query as
+    text and the server plans it afresh each time: a statement of many joins (the popup's summary) takes
+    longer to plan than to run. It is PREPAREd once per connection and EXECUTEd after, so the server keeps
+    its plan. SQLite ignores it."""
     key = (sql, type(db.obj))
     text = _raw.get(key)
     if text is None:
         param = db.obj.param
         text = _raw[key] = sql if param == "?" else sql.replace("?", param)
+    if prepare and db.obj.param != "?":
+        return _execute_prepared(prepare, text, params)
     return db.execute_sql(text, params)
+
+
+_prepared: set[tuple[int, int, str]] = set()      # (connection's id, its server process, statement name)
+
+
+def _execute_prepared(name: str, text: str, params: tuple | list):
+    conn = db.obj.connection()
+    key = (id(conn), conn.get_backend_pid(), name)
+    if key not in _prepared:
+        if db.execute_sql("SELECT 1 FROM pg_prepared_statements WHERE name = %s", (name,)).fetchone() is None:
+            parts = text.split("%s")
+            numbered = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
+            db.execute_sql(f"PREPARE {name} AS {numbered}")
+        _prepared.add(key)
+    args = ", ".join(["%s"] * len(params))
+    return db.execute_sql(f"EXECUTE {name} ({args})" if params else f"EXECUTE {name}", params)
 
 
 def is_postgres() -> bool:

@@ -24,11 +24,15 @@ skip and never reaches the thread's loop as an exception.
 Idle flush and latency: the worker reads with a 50 ms timeout and feeds bytes to the decoder as they
 come; events are emitted the moment the decoder returns them (records ending in @, . or a newline). The
 decoder's flush() runs once the line has been quiet for IDLE_FLUSH_SECONDS (0.8 s, from the decoders
-package) after input, which is what completes a modem call that sent NMBR and no NAME.
+package) after input, which is what completes a modem call that sent NMBR and no NAME. The worker's event
+reaches the GUI thread through one queued hop (the controller takes the re-emitted signal directly), and
+while listening the GIL changes hands at least every SWITCH_INTERVAL_S: a record's bytes need the worker
+to win the GIL back from a GUI thread that is running Python, and its event needs the reverse.
 """
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Sequence
 
@@ -41,6 +45,20 @@ from app.core.errors import UserError
 logger = logging.getLogger(__name__)
 
 _EMIT_FIX: bool | None = None
+
+# The GIL's switch interval while listening. A thread that wants the GIL gets it when the holder blocks (I/O,
+# most Qt calls) or, when the holder keeps running Python, only after the switch interval (5 ms by default)
+# forces a hand-over. A caller-ID record wakes the worker thread while the GUI thread may be running Python
+# (a page refresh, a paint, an import's progress), and its event then waits for the GUI thread to get the GIL
+# back from the worker: up to 5 ms each way, several times the popup's whole budget. A shorter interval
+# costs CPU-bound threads a few more hand-overs a second.
+SWITCH_INTERVAL_S = 0.0005
+
+
+def shorten_switch_interval(seconds: float = SWITCH_INTERVAL_S) -> None:
+    """Make the GIL change hands at least every ``seconds`` (process-wide; never lengthens it)."""
+    if sys.getswitchinterval() > seconds:
+        sys.setswitchinterval(seconds)
 
 
 def fix_signal_emit_refcount() -> bool:
@@ -234,6 +252,7 @@ class CallerIdListener(QObject):
         if self._source is None:
             self._on_state(self._problem_state, sources.state_text(self._problem_state, self._problem or ""))
             return
+        shorten_switch_interval()
         self._stop = threading.Event()
         self._generation += 1
         self._pump = Pump(self._source, self._fmt, on_event=lambda e: None, on_state=None,

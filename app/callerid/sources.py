@@ -288,6 +288,7 @@ class SerialSource(Source):
         self.exclusive = exclusive
         self.init_result = None           # app.callerid.modem.InitResult after an init
         self._ser = None
+        self._fd: int | None = None       # a POSIX device's descriptor, read directly (see _read_fd)
         self._usb_id: tuple | None = None  # (vid, pid, serial number) of a USB port, to find it if renamed
 
     @property
@@ -352,6 +353,8 @@ class SerialSource(Source):
             except (serial.SerialException, OSError, ValueError) as e2:
                 raise serial_open_error(moved, e2) from None
         self._remember_usb_id()
+        fd = getattr(self._ser, "fd", None)
+        self._fd = fd if os.name == "posix" and not self._url and isinstance(fd, int) else None
         logger.info("caller-ID port %s open at %d baud", self._ser.port, self.baud)
         if not self.init:
             return ""
@@ -399,6 +402,9 @@ class SerialSource(Source):
         ser = self._ser
         if ser is None:
             raise SourceLost("port not open")
+        fd = self._fd
+        if fd is not None:
+            return _read_fd(fd, min(timeout, POLL_SECONDS))
         try:
             data = ser.read(1)
             if data:
@@ -430,11 +436,34 @@ class SerialSource(Source):
 
     def close(self) -> None:
         ser, self._ser = self._ser, None
+        self._fd = None
         if ser is not None:
             try:
                 ser.close()
             except Exception:  # closing a vanished device may fail; it is closed either way
                 logger.debug("closing %s failed", self.port, exc_info=True)
+
+
+def _read_fd(fd: int, timeout: float) -> bytes:
+    """A POSIX serial port (or pty) read as pyserial reads it, in one wait and one read: what has arrived, the
+    moment it arrives, up to 64 KiB; b"" after ``timeout``. (pyserial's read(1), in_waiting, read(n) is two
+    waits and two reads, and each gives up the GIL and must win it back from the GUI thread before the
+    record's event can be sent.) The descriptor is pyserial's own, non-blocking. SourceLost as pyserial's
+    read raises SerialException: a device that reports data and gives none is gone, as is one that fails."""
+    try:
+        ready, _, _ = select.select([fd], [], [], max(0.0, timeout))
+        if not ready:
+            return b""
+        data = os.read(fd, 65536)
+    except OSError as e:
+        if e.errno in (errno.EAGAIN, errno.EALREADY, errno.EWOULDBLOCK, errno.EINPROGRESS, errno.EINTR):
+            return b""
+        raise SourceLost(f"read failed: {e}") from e
+    except ValueError as e:               # the descriptor was closed under the read
+        raise SourceLost(str(e)) from e
+    if not data:
+        raise SourceLost("device reports readiness to read but returned no data (device disconnected?)")
+    return data
 
 
 # --- NCID ----------------------------------------------------------------------------------------------

@@ -170,14 +170,16 @@ def customer_summary(customer_id: int, exclude_call_id: int | None = None) -> Cu
 # The popup's data in one statement: every "latest X" is a LEFT JOIN on the id an indexed correlated sub-query
 # picks (SQLite and PostgreSQL both take it; no LATERAL needed), the sums are scalar sub-queries. Same rules as
 # the part-by-part services it stands for: sales.customer_sales_snapshot (_last, customer_balance,
-# overdue_amount), meetings.last_visit, _after_sale_flags and the last call / last call with a note.
+# overdue_amount), meetings.last_visit, _after_sale_flags, the last call / last call with a note, and
+# pipeline.open_opportunities_brief's line (how many open, the first by next step: its stage and value).
 _CALL_COLS = "{a}.id, {a}.started_at, {a}.direction, {a}.state, {a}.duration, {a}.note"
 _SUMMARY_HEAD = f"""SELECT c.id, c.first_name, c.last_name, c.company, c.kind, c.title, c.rank, c.customer_type,
  c.status, u.name, {{tags}},
  {_CALL_COLS.format(a="lc")}, {_CALL_COLS.format(a="ln")}, mv.start_at, mv.summary, mv.subject,
- EXISTS (SELECT 1 FROM "opportunity" o WHERE o.customer_id = c.id AND o.status = 'open'),
+ (SELECT COUNT(*) FROM "opportunity" o WHERE o.customer_id = c.id AND o.status = 'open'),
  EXISTS (SELECT 1 FROM "warranty" w WHERE w.customer_id = c.id AND w.end_date >= ?)
-  OR EXISTS (SELECT 1 FROM "contract" k WHERE k.customer_id = c.id AND k.end_date >= ?)"""
+  OR EXISTS (SELECT 1 FROM "contract" k WHERE k.customer_id = c.id AND k.end_date >= ?),
+ COALESCE(fs.name, ''), fo.value"""
 _SUMMARY_MONEY = """,
  lp.number, lp.date, lp.total, li.number, li.date, li.total,
  (SELECT COALESCE(SUM(d.total), 0) FROM "sales_document" d
@@ -198,7 +200,10 @@ LEFT JOIN "call" lc ON lc.id = (SELECT x.id FROM "call" x WHERE x.customer_id = 
 LEFT JOIN "call" ln ON ln.id = (SELECT x.id FROM "call" x WHERE x.customer_id = c.id AND x.id != ? AND x.note != ''
                                 ORDER BY x.started_at DESC, x.id DESC LIMIT 1)
 LEFT JOIN "meeting" mv ON mv.id = (SELECT x.id FROM "meeting" x WHERE x.customer_id = c.id AND x.status = 'held'
-                                   ORDER BY x.start_at DESC, x.id DESC LIMIT 1)"""
+                                   ORDER BY x.start_at DESC, x.id DESC LIMIT 1)
+LEFT JOIN "opportunity" fo ON fo.id = (SELECT x.id FROM "opportunity" x WHERE x.customer_id = c.id
+    AND x.status = 'open' ORDER BY x.next_step_date IS NULL, x.next_step_date, x.id LIMIT 1)
+LEFT JOIN "pipeline_stage" fs ON fs.id = fo.stage_id"""
 _SUMMARY_MONEY_FROM = """
 LEFT JOIN "sales_document" lp ON lp.id = (SELECT x.id FROM "sales_document" x WHERE x.customer_id = c.id
     AND x.doc_type = 'proforma' AND x.number IS NOT NULL ORDER BY x.date DESC, x.id DESC LIMIT 1)
@@ -224,6 +229,7 @@ _SQL: dict[tuple[bool, bool], str] = {}
 
 def _summary_one_query(customer_id: int, exclude_call_id: int | None, money: bool) -> CustomerSummary | None:
     from app.core.clock import today
+    from app.office import roles
 
     postgres = sqlcache.is_postgres()
     sql = _SQL.get((money, postgres))
@@ -233,7 +239,7 @@ def _summary_one_query(customer_id: int, exclude_call_id: int | None, money: boo
     at: object = day if postgres else day.isoformat()
     skip = exclude_call_id or 0                      # ids start at 1: 0 excludes nothing
     params: tuple = (at, at, at, skip, skip, customer_id) if money else (at, at, skip, skip, customer_id)
-    r = sqlcache.raw(sql, params).fetchone()
+    r = sqlcache.raw(sql, params, prepare=f"popup_summary_{int(money)}").fetchone()
     if r is None:
         return None
     organisation = r[4] == "organisation"
@@ -246,16 +252,21 @@ def _summary_one_query(customer_id: int, exclude_call_id: int | None, money: boo
     last_call = _brief(r[11:17]) if r[11] is not None else None
     last_note = _brief(r[17:23]) if r[17] is not None else None
     visit = (_visit_time(r[23]), r[24] or r[25]) if r[23] is not None else None
-    has_opps, has_cover = bool(r[26]), bool(r[27])
+    open_opps, has_cover = int(r[26] or 0), bool(r[27])
     proforma = invoice = None
     balance = overdue = None
     if money:
-        if r[28] is not None:
-            proforma = DocBrief(str(r[28] or ""), _doc_date(r[29]), int(r[30] or 0))
-        if r[31] is not None:
-            invoice = DocBrief(str(r[31] or ""), _doc_date(r[32]), int(r[33] or 0))
-        balance, overdue = int(r[34] or 0), int(r[35] or 0)
-    opps = (_safe(_open_opportunities_brief, customer_id) or []) if has_opps else []
+        if r[30] is not None:
+            proforma = DocBrief(str(r[30] or ""), _doc_date(r[31]), int(r[32] or 0))
+        if r[33] is not None:
+            invoice = DocBrief(str(r[33] or ""), _doc_date(r[34]), int(r[35] or 0))
+        balance, overdue = int(r[36] or 0), int(r[37] or 0)
+    if not open_opps:
+        opportunities = ""
+    elif roles.sees_all_customers():            # every one of them is visible: the statement's line is the line
+        opportunities = opportunities_line(open_opps, r[28] or "", int(r[29] or 0))
+    else:                                       # a role that sees some: the board's own scoping decides
+        opportunities = opportunities_text(_safe(_open_opportunities_brief, customer_id) or [])
     warranty = _safe(_warranty_brief, customer_id) if has_cover else None
     person = " ".join(p for p in (row["first_name"], row["last_name"]) if p)
     title = r[5] or ""
@@ -265,7 +276,7 @@ def _summary_one_query(customer_id: int, exclude_call_id: int | None, money: boo
         rank=r[6] or "", customer_type=r[7] or "", status=r[8] or "", tags=tags, assigned_rep=r[9] or "",
         last_proforma=proforma, last_invoice=invoice, balance=balance, overdue=overdue,
         last_visit=visit, last_call=last_call, last_note=last_note, kind=r[4] or "person", contact=contact,
-        opportunities=opportunities_text(opps), warranty=warranty.text if warranty is not None else "")
+        opportunities=opportunities, warranty=warranty.text if warranty is not None else "")
 
 
 def _doc_date(v) -> dt.date | None:
@@ -361,14 +372,20 @@ def opportunities_text(opps) -> str:
     """One short line: how many open opportunities, and the first one's (soonest next step) stage and value."""
     if not opps:
         return ""
+    return opportunities_line(len(opps), opps[0].stage_name, opps[0].value)
+
+
+def opportunities_line(count: int, stage_name: str, value: int) -> str:
+    """opportunities_text from the count and the first one's stage and value."""
+    if not count:
+        return ""
     from app.core.text import to_persian_digits
 
-    first = opps[0]
-    head = f"{to_persian_digits(len(opps))} فرصت باز"
-    detail = "، ".join(x for x in (first.stage_name, fmt.money(first.value, toman=False) if first.value else "") if x)
+    head = f"{to_persian_digits(count)} فرصت باز"
+    detail = "، ".join(x for x in (stage_name, fmt.money(value, toman=False) if value else "") if x)
     if not detail:
         return head
-    return f"{head}؛ {'اولی: ' if len(opps) > 1 else ''}{detail}"
+    return f"{head}؛ {'اولی: ' if count > 1 else ''}{detail}"
 
 
 def _doc_text(d: DocBrief | None) -> str:

@@ -94,7 +94,14 @@ def test_summary_is_a_handful_of_queries(customer):
     with QueryCounter() as qc:
         summary.customer_summary(customer.id)
     assert len(qc.sql) <= 12, qc.sql
-    assert all("JOIN" in q.upper() or "WHERE" in q.upper() for q in qc.sql)   # no full-table reads
+
+    def statement(q: str) -> str:          # an EXECUTE of a statement prepared on PostgreSQL: the statement
+        if not q.upper().startswith("EXECUTE "):
+            return q
+        return db.execute_sql("SELECT statement FROM pg_prepared_statements WHERE name = %s",
+                              (q.split()[1].lower(),)).fetchone()[0]
+
+    assert all("JOIN" in t.upper() or "WHERE" in t.upper() for t in map(statement, qc.sql))   # no full-table reads
 
 
 def test_what_was_said_is_the_last_call_that_has_a_note(customer):
@@ -166,3 +173,39 @@ def test_one_statement_reads_what_the_services_read(customer):
         summary.customer_summary(customer.id)
     assert len(qc.sql) == 1, qc.sql
     assert summary._summary_one_query(999999, None, True) is None
+
+
+def test_open_opportunities_line_comes_from_the_one_statement(customer):
+    """The open opportunities' line (how many, the first by next step: its stage and value) is read by the one
+    statement, and is the very line the board's brief gives; a lost one does not count, one with no next step
+    comes last. A role that sees only some customers still goes through the board's own scoping."""
+    from app.office import session
+    from app.pipeline import open_opportunities_brief, stages
+    from app.pipeline import opportunities as opps
+
+    rep = User.get(User.username == "sara")
+    reason = stages.lost_reasons()[0][0]
+    opps.create_opportunity({"customer_id": customer.id, "title": "دوربین", "value": "۳۰٬۰۰۰٬۰۰۰",
+                             "close_date": "1405/11/15"}, user=rep.id)
+    opps.create_opportunity({"customer_id": customer.id, "title": "سیم‌کشی", "value": "۱۲۰٬۰۰۰٬۰۰۰",
+                             "next_step_date": "1405/09/20"}, user=rep.id)
+    soonest = opps.create_opportunity({"customer_id": customer.id, "title": "تابلو", "value": "۷۵٬۰۰۰٬۰۰۰",
+                                       "next_step_date": "1405/09/10"}, user=rep.id)
+    lost = opps.create_opportunity({"customer_id": customer.id, "title": "آسانسور", "value": "۹۰۰٬۰۰۰٬۰۰۰",
+                                    "next_step_date": "1405/09/01"}, user=rep.id)
+    opps.mark_lost(lost.id, reason, user=rep.id)
+    board_line = summary.opportunities_text(open_opportunities_brief(customer.id))
+    assert board_line.startswith("۳ فرصت باز؛ اولی: ") and "۷۵٬۰۰۰٬۰۰۰" in board_line
+    summary.customer_summary(customer.id)          # on PostgreSQL the statement is prepared on first use
+    with QueryCounter() as qc:
+        s = summary.customer_summary(customer.id)
+    assert len(qc.sql) == 1, qc.sql
+    assert s.opportunities == board_line
+    assert dict(summary.summary_fields(s))["فرصت‌های باز"] == board_line
+    assert summary._summary_one_query(customer.id, None, True) == summary._summary_by_parts(customer.id)
+    opps.mark_lost(soonest.id, reason, user=rep.id)
+    assert summary.customer_summary(customer.id).opportunities == summary.opportunities_text(
+        open_opportunities_brief(customer.id)) != board_line
+    with session.acting_as(session.Principal(rep.id, rep.name, "sales", how="test")):
+        assert summary.customer_summary(customer.id).opportunities == summary.opportunities_text(
+            open_opportunities_brief(customer.id))

@@ -123,3 +123,25 @@ def test_reused_popup_is_laid_out_afresh(office, shots):
     assert rows.height() >= rows.heightForWidth(rows.width())            # room for every wrapped line
     assert rows.geometry().bottom() < again.height()
     again.grab().save(str(shots / "popup_reused_tall.png"))
+
+
+def test_reused_popup_is_the_image_of_a_new_one(office):
+    """A popup kept from a call on a line with no label (no badge in the header) and reused for a call on a
+    labelled line is laid out and painted exactly as a popup made for that call: the header grows back to hold
+    the badge, and the height is the new popup's."""
+    from ui.calls.popup import CallPopup
+
+    ctrl, _person, _org = office
+    first = ring(ctrl, "22514321", None)                                   # a one-line modem: no badge
+    assert first.line_label.isHidden()
+    first.close()
+    reused = ring(ctrl, "22514321", 1, seconds=1)
+    assert reused is first and reused.line_label.text() == "خط فروش"
+    fresh = CallPopup(reused.ctx, reused.view, summary=reused.summary)
+    fresh.show()
+    settle(ctrl)
+    try:
+        assert (reused.height(), reused.header.height()) == (fresh.height(), fresh.header.height())
+        assert reused.grab().toImage() == fresh.grab().toImage()
+    finally:
+        fresh.close()

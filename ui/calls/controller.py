@@ -108,9 +108,12 @@ class CallerIdController(QObject):
             return None
 
     def attach_listener(self, listener) -> None:
+        """The real listener emits on the GUI thread already (its worker's signals reach it queued): its events
+        are handled at once, not queued a second time behind whatever the event loop holds. A listener whose
+        signals come from another thread is still queued (AutoConnection)."""
         self.listener = listener
-        listener.event_received.connect(self.on_event, Qt.ConnectionType.QueuedConnection)
-        listener.state_changed.connect(self._state, Qt.ConnectionType.QueuedConnection)
+        listener.event_received.connect(self.on_event, Qt.ConnectionType.AutoConnection)
+        listener.state_changed.connect(self._state, Qt.ConnectionType.AutoConnection)
 
     def stop(self) -> None:
         self._timer.stop()

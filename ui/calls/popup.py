@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainter, QPainterPath
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -54,7 +55,6 @@ STATE_STYLE = {
 
 STYLE = """
 QFrame#card { background: #ffffff; border: 1px solid #9ca3af; border-radius: 8px; }
-QFrame#header { border-top-left-radius: 7px; border-top-right-radius: 7px; }
 QLabel#headerText, QLabel#lineLabel { color: white; font-weight: bold; }
 QLabel#lineLabel { background: rgba(255,255,255,0.22); border-radius: 4px; padding: 1px 8px; }
 QLabel#name { font-size: 15pt; font-weight: bold; color: #111827; }
@@ -70,6 +70,39 @@ QPushButton:hover { background: #eef2ff; border-color: #93a4c8; }
 QPushButton:pressed { background: #dfe5f5; }
 QPushButton#closeBtn { background: transparent; color: white; border: none; font-weight: bold; padding: 0 6px; }
 """
+
+
+HEADER_RADIUS = 7
+
+
+class CallHeader(QFrame):
+    """The coloured band at the top of the card, in its state's colour, with the card's rounded top corners.
+    Painted here, not by a style sheet: a call's state changes the colour on every call (the last call ended
+    «بی‌پاسخ», the next one rings), and a new style sheet would polish the band and its labels again."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("header")
+        self._colour = QColor(STATE_STYLE["ringing"][0])
+
+    def colour(self) -> QColor:
+        return QColor(self._colour)
+
+    def set_colour(self, colour: str) -> None:
+        c = QColor(colour)
+        if c != self._colour:
+            self._colour = c
+            self.update()
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = QRectF(self.rect())
+        path = QPainterPath()           # rounded at the top, square at the bottom (the card's body follows)
+        path.addRoundedRect(r.adjusted(0, 0, 0, HEADER_RADIUS), HEADER_RADIUS, HEADER_RADIUS)
+        p.setClipRect(r)
+        p.fillPath(path, self._colour)
+        p.end()
 
 
 def ltr(text: str) -> str:
@@ -137,7 +170,7 @@ class CallPopup(QWidget):
         lay.setContentsMargins(0, 0, 0, 8)
         lay.setSpacing(6)
 
-        self.header = QFrame(objectName="header")
+        self.header = CallHeader()
         hl = QHBoxLayout(self.header)
         hl.setContentsMargins(10, 5, 6, 5)
         self.line_label = QLabel(objectName="lineLabel")
@@ -192,6 +225,7 @@ class CallPopup(QWidget):
             self._all_buttons[key] = b
         self.field_values: dict[str, Shown] = {}
         self.action_buttons: dict[str, QPushButton] = {}
+        self._button_layout: list[tuple[str, int, int, int]] = []
         if view is not None:
             self.assign(view, summary)
 
@@ -229,6 +263,9 @@ class CallPopup(QWidget):
         self._render_state()
 
     def _set_buttons(self, layout: list[tuple[str, int, int, int]]) -> None:
+        if layout == self._button_layout:
+            return                  # the previous call's buttons, in their places (most calls: a customer's)
+        self._button_layout = list(layout)
         while self.buttons.count():
             self.buttons.takeAt(0)
         wanted = {k for k, *_ in layout}
@@ -310,9 +347,10 @@ class CallPopup(QWidget):
         self.setMinimumHeight(0)
         self.setMaximumHeight(16777215)
         lay = self.card.layout()     # the outer layout's item for the card caches its height: ask the card's
-        for sub in (self.buttons, lay, self.layout()):
+        for sub in (self.buttons, self.header.layout(), lay, self.layout()):
             sub.invalidate()
-        for w in (self.name_label, self.contact_label, self.number_label, self.notice, self.fields_box):
+        for w in (self.line_label, self.name_label, self.contact_label, self.number_label, self.notice,
+                  self.fields_box, self.header):
             w.updateGeometry()
         lay.activate()
         h = lay.totalHeightForWidth(POPUP_WIDTH) if lay.hasHeightForWidth() else lay.totalSizeHint().height()
@@ -337,7 +375,7 @@ class CallPopup(QWidget):
         self.state_label.setText(text)
         if colour != self._colour:
             self._colour = colour
-            self.header.setStyleSheet(f"QFrame#header {{ background: {colour}; }}")
+            self.header.set_colour(colour)
         if v.final and not self.finished:
             self.finished = True
             self._on_finished()
