@@ -14,11 +14,15 @@ from tests.excel.test_messy_real_sheets import office_workbook
 
 
 def _dump(report) -> tuple:
-    rows = report.stage.conn.execute("SELECT row, status, dup_customer, dup_name, dup_row, keys, data, sort_key, "
-                                     "search_text, tags FROM row ORDER BY row").fetchall()
-    rows = [(*r[:5], pickle.loads(r[5]), pickle.loads(r[6]) if r[6] else None, *r[7:]) for r in rows]
+    con = report.stage.conn
+    rows = con.execute("SELECT row, status, dup_customer, dup_name, dup_row, keys, data FROM row ORDER BY row").fetchall()
+    rows = [(*r[:5], pickle.loads(r[5]), pickle.loads(r[6]) if r[6] else None) for r in rows]
+    # each importable row as the import will write it: the customer's columns (sort and search keys included),
+    # phones, addresses, tags
+    staged = [con.execute(f"SELECT * FROM {t} ORDER BY row{', n' if t != 'cust' else ''}").fetchall()
+              for t in ("cust", "phone", "address", "tag")]
     problems = [(p.row, p.severity, p.message, p.column) for p in report.problems()]
-    return rows, problems, report.summary()
+    return rows, staged, problems, report.summary()
 
 
 def _both(path, monkeypatch) -> tuple[tuple, tuple, int]:

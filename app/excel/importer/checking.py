@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import operator
 import os
 import pickle
 import re
@@ -40,6 +41,30 @@ CancelFn = Callable[[], bool]
 BATCH = 500
 SQL_CHUNK = 500           # values per IN (…) query
 _SEP = "\x1f"
+
+
+# The customer's columns the import fills from a row (created_by, created_at, updated_at are the import's own)
+CUSTOMER_VALUES = (*cs.TEXT_FIELDS, "kind", "stage", "birthday", "anniversary", "assigned_to", "sort_key",
+                   "search_text")
+# a new customer's rows in other tables, as staged (each row also has the sheet's row number and its place)
+_CHILD_TABLES = {"phone": ("label", "raw", "canonical", "tail", "extension", "is_primary"),
+                 "address": ("label", "province", "city", "line", "postal_code"),
+                 "tag": ("name",)}
+_TEXTS = operator.itemgetter(*cs.TEXT_FIELDS, "kind", "stage")
+_DATE = Customer.birthday
+
+
+def staged_values(d: dict) -> tuple[str, tuple, list[tuple], list[tuple], list[str]]:
+    """A validated row as the import writes it: (display name, the CUSTOMER_VALUES with the sort and search keys
+    the customer service would store (``derived_keys``) and dates as ISO text, phones, addresses, tag names)."""
+    sk, st = cs.derived_keys(d)
+    b, a = d["birthday"], d["anniversary"]
+    values = (*_TEXTS(d), None if b is None else _DATE.db_value(b).isoformat(),
+              None if a is None else _DATE.db_value(a).isoformat(), d["assigned_to"], sk, st)
+    phones = [(p["label"], p["raw"], p["canonical"], p["tail"], p.get("extension", ""), i == 0)
+              for i, p in enumerate(d["phones"])]
+    addresses = [(x["label"], x["province"], x["city"], x["line"], x["postal_code"]) for x in d["addresses"]]
+    return cs.display_name_of(d), values, phones, addresses, list(d["tags"])
 
 
 @dataclass
@@ -85,8 +110,14 @@ class Stage:
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16000", "temp_store=FILE"):
             self.conn.execute(f"PRAGMA {pragma}")
         self.conn.execute("CREATE TABLE row (row INTEGER PRIMARY KEY, status TEXT NOT NULL, dup_customer INTEGER, "
-                          "dup_name TEXT, dup_row INTEGER, keys BLOB, data BLOB, sort_key TEXT, search_text TEXT, tags TEXT)")
+                          "dup_name TEXT, dup_row INTEGER, keys BLOB, data BLOB)")
         self.conn.execute("CREATE INDEX row_status ON row (status, row)")
+        # each importable row also as the import writes it (see staged_values): the customer's columns and its
+        # phones, addresses and tags, so the write job reads plain values instead of unpickling and rebuilding
+        self.conn.execute(f"CREATE TABLE cust (row INTEGER PRIMARY KEY, name TEXT, {', '.join(CUSTOMER_VALUES)})")
+        for table, cols in _CHILD_TABLES.items():
+            self.conn.execute(f"CREATE TABLE {table} (row INTEGER NOT NULL, n INTEGER NOT NULL, {', '.join(cols)}, "
+                              "PRIMARY KEY (row, n)) WITHOUT ROWID")
         self.conn.execute("CREATE TABLE seen (k TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID")
         self._finalizer = weakref.finalize(self, Stage._drop, self.conn, self.path)
 
@@ -137,24 +168,35 @@ class Stage:
 
     # --- rows -----------------------------------------------------------------------------------------
     def put(self, results: list[RowResult]) -> None:
-        """Set a batch of checked rows aside, with the keys the customer service would store for them (so the
+        """Set a batch of checked rows aside, each importable one also as the import will write it (so the
         import's write job has only to insert)."""
         dumps = pickle.dumps
         items = []
+        customers: list[tuple] = []
+        phones: list[tuple] = []
+        addresses: list[tuple] = []
+        tags: list[tuple] = []
         for r in results:
             status = r.status
+            row = r.row
             if r.data is None or status == "error":
-                items.append((r.row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5),
-                              None, None, None, None))
+                items.append((row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5), None))
                 continue
-            sk, st = cs.derived_keys(r.data)
-            items.append((r.row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5),
-                          dumps(r.data, 5), sk, st, _SEP.join(r.data["tags"])))
-        self.conn.execute("BEGIN")
-        self.conn.executemany(
-            "INSERT INTO row (row, status, dup_customer, dup_name, dup_row, keys, data, sort_key, search_text, tags) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", items)
-        self.conn.execute("COMMIT")
+            items.append((row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5),
+                          dumps(r.data, 5)))
+            name, values, p, a, t = staged_values(r.data)
+            customers.append((row, name, *values))
+            phones.extend((row, n, *v) for n, v in enumerate(p))
+            addresses.extend((row, n, *v) for n, v in enumerate(a))
+            tags.extend((row, n, v) for n, v in enumerate(t))
+        con = self.conn
+        con.execute("BEGIN")
+        con.executemany("INSERT INTO row (row, status, dup_customer, dup_name, dup_row, keys, data) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)", items)
+        con.executemany(f"INSERT INTO cust VALUES ({', '.join('?' * (len(CUSTOMER_VALUES) + 2))})", customers)
+        for (table, cols), values in zip(_CHILD_TABLES.items(), (phones, addresses, tags), strict=True):
+            con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * (len(cols) + 2))})", values)
+        con.execute("COMMIT")
 
     def rows(self, where: str = "", args: tuple = (), raw: bool = False) -> Iterator[tuple]:
         """(row, status, dup_customer, dup_name, dup_row, keys, data) in row order, read in pages (``raw``: the
