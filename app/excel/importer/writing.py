@@ -12,9 +12,10 @@ import logging
 import operator
 import pickle
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import peewee as pw
 
@@ -260,7 +261,7 @@ class _Plan:
 class _Page:
     """A page of new customers as they are written: (row, display name, CUSTOMER_VALUES) each, and their phones,
     addresses and tags as (row, values…), in row order."""
-    customers: list[tuple[int, str, list]] = field(default_factory=list)
+    customers: list[tuple[int, str, Sequence[Any]]] = field(default_factory=list)
     phones: list[tuple] = field(default_factory=list)
     addresses: list[tuple] = field(default_factory=list)
     tags: list[tuple] = field(default_factory=list)
