@@ -9,6 +9,7 @@ Only the problems are kept in memory.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gc
 import logging
 import operator
@@ -110,7 +111,7 @@ class Stage:
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16000", "temp_store=FILE"):
             self.conn.execute(f"PRAGMA {pragma}")
         self.conn.execute("CREATE TABLE row (row INTEGER PRIMARY KEY, status TEXT NOT NULL, dup_customer INTEGER, "
-                          "dup_name TEXT, dup_row INTEGER, keys BLOB, data BLOB)")
+                          "dup_name TEXT, dup_row INTEGER, keys BLOB)")
         self.conn.execute("CREATE INDEX row_status ON row (status, row)")
         # each importable row also as the import writes it (see staged_values): the customer's columns and its
         # phones, addresses and tags, so the write job reads plain values instead of unpickling and rebuilding
@@ -168,8 +169,8 @@ class Stage:
 
     # --- rows -----------------------------------------------------------------------------------------
     def put(self, results: list[RowResult]) -> None:
-        """Set a batch of checked rows aside, each importable one also as the import will write it (so the
-        import's write job has only to insert)."""
+        """Set a batch of checked rows aside: an importable row as the import will write it (so the import's
+        write job has only to insert), from which data_of() gives its checked data back."""
         dumps = pickle.dumps
         items = []
         customers: list[tuple] = []
@@ -179,11 +180,10 @@ class Stage:
         for r in results:
             status = r.status
             row = r.row
+            items.append((row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5)))
             if r.data is None or status == "error":
-                items.append((row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5), None))
                 continue
-            items.append((row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5),
-                          dumps(r.data, 5)))
+            # the data itself is not kept: data_of() builds it again from the staged values
             name, values, p, a, t = staged_values(r.data)
             customers.append((row, name, *values))
             phones.extend((row, n, *v) for n, v in enumerate(p))
@@ -191,28 +191,56 @@ class Stage:
             tags.extend((row, n, v) for n, v in enumerate(t))
         con = self.conn
         con.execute("BEGIN")
-        con.executemany("INSERT INTO row (row, status, dup_customer, dup_name, dup_row, keys, data) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)", items)
+        con.executemany("INSERT INTO row (row, status, dup_customer, dup_name, dup_row, keys) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", items)
         con.executemany(f"INSERT INTO cust VALUES ({', '.join('?' * (len(CUSTOMER_VALUES) + 2))})", customers)
         for (table, cols), values in zip(_CHILD_TABLES.items(), (phones, addresses, tags), strict=True):
             con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * (len(cols) + 2))})", values)
         con.execute("COMMIT")
 
     def rows(self, where: str = "", args: tuple = (), raw: bool = False) -> Iterator[tuple]:
-        """(row, status, dup_customer, dup_name, dup_row, keys, data) in row order, read in pages (``raw``: the
-        data still pickled)."""
+        """(row, status, dup_customer, dup_name, dup_row, keys, data) in row order, read in pages (``raw``: without
+        the data, None for every row; data_of() gives it)."""
         last = 0
         cond = f" AND ({where})" if where else ""
         while True:
             page = self.conn.execute(
-                f"SELECT row, status, dup_customer, dup_name, dup_row, keys, data FROM row WHERE row > ?{cond} "
-                f"ORDER BY row LIMIT {BATCH}", (last, *args)).fetchall()
+                f"SELECT row, status, dup_customer, dup_name, dup_row, keys FROM row WHERE row > ?{cond} "
+                f"ORDER BY row LIMIT {BATCH}", (last,)).fetchall()
             if not page:
                 return
+            data = {} if raw else self.data_of([r[0] for r in page])
             for r in page:
-                yield r[0], r[1], r[2], r[3], r[4], pickle.loads(r[5]), \
-                    r[6] if raw or r[6] is None else pickle.loads(r[6])
+                yield r[0], r[1], r[2], r[3], r[4], pickle.loads(r[5]), data.get(r[0])
             last = page[-1][0]
+
+    def data_of(self, rows: list[int]) -> dict[int, dict]:
+        """The checked data of these rows (the importable ones among them: at most SQL_CHUNK), as the check left
+        it (a dict like validate()'s), built from the staged values (see staged_values())."""
+        con = self.conn
+        out: dict[int, dict] = {}
+        marks = ",".join("?" * len(rows))
+        for row, _name, *values in con.execute(f"SELECT * FROM cust WHERE row IN ({marks}) ORDER BY row", rows):
+            v = dict(zip(CUSTOMER_VALUES, values, strict=True))
+            d = {f: v[f] for f in cs.TEXT_FIELDS}
+            d["kind"], d["stage"], d["assigned_to"] = v["kind"], v["stage"], v["assigned_to"]
+            for f in ("birthday", "anniversary"):
+                d[f] = None if v[f] is None else dt.date.fromisoformat(v[f])
+            d["phones"], d["addresses"], d["tags"] = [], [], []
+            out[row] = d
+        q = "SELECT row, {} FROM {} WHERE row IN (" + marks + ") ORDER BY row, n"
+        for row, label, raw, canonical, tail, extension, primary in con.execute(
+                q.format(", ".join(_CHILD_TABLES["phone"]), "phone"), rows):
+            p = {"label": label, "raw": raw, "canonical": canonical, "tail": tail, "extension": extension}
+            if primary:
+                p["is_primary"] = True
+            out[row]["phones"].append(p)
+        cols = _CHILD_TABLES["address"]
+        for row, *a in con.execute(q.format(", ".join(cols), "address"), rows):
+            out[row]["addresses"].append(dict(zip(cols, a, strict=True)))
+        for row, name in con.execute(q.format("name", "tag"), rows):
+            out[row]["tags"].append(name)
+        return out
 
     def count(self, where: str = "", args: tuple = ()) -> int:
         return self.conn.execute(f"SELECT count(*) FROM row{' WHERE ' + where if where else ''}", args).fetchone()[0]

@@ -159,24 +159,23 @@ class _Plan:
         con.execute("DROP TABLE IF EXISTS new")
         con.execute("DROP TABLE IF EXISTS merge")
         con.execute("CREATE TABLE new (row INTEGER PRIMARY KEY, data BLOB)")
-        con.execute("CREATE TABLE merge (seq INTEGER PRIMARY KEY, customer INTEGER NOT NULL, row INTEGER NOT NULL, "
-                    "data BLOB NOT NULL)")
+        con.execute("CREATE TABLE merge (seq INTEGER PRIMARY KEY, customer INTEGER NOT NULL, row INTEGER NOT NULL)")
         self.tags: set[str] = set()
         self.new_count = 0
         self.merge_count = 0
         self._new: dict[int, dict | None] = {}   # this batch's new rows (None: as the dry run left them)
-        self._merge: list[tuple[int, int, bytes]] = []
+        self._merge: list[tuple[int, int]] = []
 
     def add_new(self, row: int) -> None:
         self._new[row] = None
         self.new_count += 1
 
-    def add_merge(self, cid: int, row: int, blob: bytes) -> None:
-        self._merge.append((cid, row, blob))
+    def add_merge(self, cid: int, row: int) -> None:
+        self._merge.append((cid, row))
         self.merge_count += 1
 
-    def _checked_data(self, row: int) -> dict:
-        return pickle.loads(self.stage.conn.execute("SELECT data FROM row WHERE row = ?", (row,)).fetchone()[0])
+    def checked_data(self, row: int) -> dict:
+        return self.stage.data_of([row])[row]
 
     def fold_into_new(self, target: int, d: dict) -> None:
         """A later row of the same new customer: its data joins the earlier row's."""
@@ -184,11 +183,11 @@ class _Plan:
         if target in self._new:
             into = self._new[target]
             if into is None:
-                into = self._new[target] = self._checked_data(target)
+                into = self._new[target] = self.checked_data(target)
             _merge_data(into, d)
             return
         blob = con.execute("SELECT data FROM new WHERE row = ?", (target,)).fetchone()[0]
-        into = self._checked_data(target) if blob is None else pickle.loads(blob)
+        into = self.checked_data(target) if blob is None else pickle.loads(blob)
         _merge_data(into, d)
         self.tags.update(into["tags"])
         con.execute("UPDATE new SET data = ? WHERE row = ?", (pickle.dumps(into, 5), target))
@@ -206,7 +205,7 @@ class _Plan:
         con.executemany("INSERT INTO new (row, data) VALUES (?, ?)", [(r, pickle.dumps(d, 5)) for r, d in changed])
         for _r, d in changed:
             self.tags.update(d["tags"])
-        con.executemany("INSERT INTO merge (customer, row, data) VALUES (?, ?, ?)", self._merge)
+        con.executemany("INSERT INTO merge (customer, row) VALUES (?, ?)", self._merge)
         con.execute("COMMIT")
         self._new.clear()
         self._merge.clear()
@@ -248,12 +247,13 @@ class _Plan:
         last = 0
         while True:
             page = self.stage.conn.execute(
-                f"SELECT seq, customer, row, data FROM merge WHERE seq > ? ORDER BY seq LIMIT {BATCH}",
-                (last,)).fetchall()
+                f"SELECT seq, customer, row FROM merge WHERE seq > ? ORDER BY seq LIMIT {BATCH}", (last,)).fetchall()
             if not page:
                 return
-            for _seq, cid, row, b in page:
-                yield cid, row, pickle.loads(b)
+            rows = [r for _seq, _cid, r in page]
+            data = self.stage.data_of(rows)
+            for _seq, cid, row in page:
+                yield cid, row, data[row]
             last = page[-1][0]
 
 
@@ -293,7 +293,7 @@ def _make_plan(report: Report, duplicates: str, result: ImportResult, cancel: Ca
         nids = {r[5][1] for r in page if r[5][1]}
         existing_phones, existing_nids = _existing_of(canon, nids)
         live = _live_customers({r[2] for r in page if r[2] is not None and not r[5][0] and not r[5][1]})
-        for row, _status, dup_customer, _name, dup_row, keys, blob in page:
+        for row, _status, dup_customer, _name, dup_row, keys, _data in page:
             canon_r, nid = keys
             existing = next((existing_phones[c] for c in canon_r if c in existing_phones
                              and (_personal(c) or existing_phones[c] == dup_customer)), None)
@@ -305,7 +305,7 @@ def _make_plan(report: Report, duplicates: str, result: ImportResult, cancel: Ca
                 if duplicates == "skip":
                     result.skipped_duplicates += 1
                 else:
-                    plan.add_merge(existing, row, blob)
+                    plan.add_merge(existing, row)
                     if row in referenced:
                         target_of_row[row] = ("existing", existing)
                 continue
@@ -315,10 +315,10 @@ def _make_plan(report: Report, duplicates: str, result: ImportResult, cancel: Ca
                     continue
                 kind, target = target_of_row[dup_row]
                 if kind == "new":
-                    plan.fold_into_new(target, pickle.loads(blob))
+                    plan.fold_into_new(target, plan.checked_data(row))
                     result.merged += 1
                 else:
-                    plan.add_merge(target, row, blob)
+                    plan.add_merge(target, row)
                 if row in referenced:
                     target_of_row[row] = (kind, target)
                 continue
