@@ -138,8 +138,9 @@ class Stage:
 
     # --- keys of earlier rows ---------------------------------------------------------------------------
     # The first row of each key (phone, national ID, name…). Kept in a dict while it is small (most sheets),
-    # moved into the stage's ``seen`` table whenever it grows past SPILL_KEYS: memory stays flat either way.
-    SPILL_KEYS = 400_000
+    # moved into the stage's ``seen`` table whenever it grows past SPILL_KEYS: memory stays flat either way
+    # (100,000 keys hold about 16 MB; 400,000 held a fifth of a million-row import's peak).
+    SPILL_KEYS = 100_000
 
     def first_rows(self, keys: list[str]) -> dict[str, int]:
         mem = self.__dict__.setdefault("_seen", {})
