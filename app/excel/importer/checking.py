@@ -47,10 +47,9 @@ _SEP = "\x1f"
 # The customer's columns the import fills from a row (created_by, created_at, updated_at are the import's own)
 CUSTOMER_VALUES = (*cs.TEXT_FIELDS, "kind", "stage", "birthday", "anniversary", "assigned_to", "sort_key",
                    "search_text")
-# a new customer's rows in other tables, as staged (each row also has the sheet's row number and its place)
-_CHILD_TABLES = {"phone": ("label", "raw", "canonical", "tail", "extension", "is_primary"),
-                 "address": ("label", "province", "city", "line", "postal_code"),
-                 "tag": ("name",)}
+# the stage's own names for them (its row table has a status of its own)
+STAGED_COLUMNS = ", ".join(f"c_{c}" for c in CUSTOMER_VALUES)
+_ADDRESS_KEYS = ("label", "province", "city", "line", "postal_code")
 _TEXTS = operator.itemgetter(*cs.TEXT_FIELDS, "kind", "stage")
 _DATE = Customer.birthday
 
@@ -65,6 +64,7 @@ def staged_values(d: dict) -> tuple[str, tuple, list[tuple], list[tuple], list[s
     phones = [(p["label"], p["raw"], p["canonical"], p["tail"], p.get("extension", ""), i == 0)
               for i, p in enumerate(d["phones"])]
     addresses = [(x["label"], x["province"], x["city"], x["line"], x["postal_code"]) for x in d["addresses"]]
+    # phones: (label, raw, canonical, tail, extension, is_primary); addresses: _ADDRESS_KEYS
     return cs.display_name_of(d), values, phones, addresses, list(d["tags"])
 
 
@@ -110,15 +110,13 @@ class Stage:
         self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16000", "temp_store=FILE"):
             self.conn.execute(f"PRAGMA {pragma}")
+        # an importable row also as the import writes it (see staged_values): the customer's columns, its
+        # display name, its tags (joined by _SEP) and its phones, addresses and tags as pickled tuples, so the write
+        # job reads plain values instead of rebuilding them
         self.conn.execute("CREATE TABLE row (row INTEGER PRIMARY KEY, status TEXT NOT NULL, dup_customer INTEGER, "
-                          "dup_name TEXT, dup_row INTEGER, keys BLOB)")
+                          f"dup_name TEXT, dup_row INTEGER, keys BLOB, name TEXT, {STAGED_COLUMNS}, "
+                          "tags TEXT, children BLOB)")
         self.conn.execute("CREATE INDEX row_status ON row (status, row)")
-        # each importable row also as the import writes it (see staged_values): the customer's columns and its
-        # phones, addresses and tags, so the write job reads plain values instead of unpickling and rebuilding
-        self.conn.execute(f"CREATE TABLE cust (row INTEGER PRIMARY KEY, name TEXT, {', '.join(CUSTOMER_VALUES)})")
-        for table, cols in _CHILD_TABLES.items():
-            self.conn.execute(f"CREATE TABLE {table} (row INTEGER NOT NULL, n INTEGER NOT NULL, {', '.join(cols)}, "
-                              "PRIMARY KEY (row, n)) WITHOUT ROWID")
         self.conn.execute("CREATE TABLE seen (k TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID")
         self._finalizer = weakref.finalize(self, Stage._drop, self.conn, self.path)
 
@@ -139,8 +137,8 @@ class Stage:
     # --- keys of earlier rows ---------------------------------------------------------------------------
     # The first row of each key (phone, national ID, name…). Kept in a dict while it is small (most sheets),
     # moved into the stage's ``seen`` table whenever it grows past SPILL_KEYS: memory stays flat either way
-    # (100,000 keys hold about 16 MB; 400,000 held a fifth of a million-row import's peak).
-    SPILL_KEYS = 100_000
+    # (200,000 keys hold about 30 MB; 400,000 held a fifth of a million-row import's peak).
+    SPILL_KEYS = 200_000
 
     def first_rows(self, keys: list[str]) -> dict[str, int]:
         mem = self.__dict__.setdefault("_seen", {})
@@ -174,29 +172,20 @@ class Stage:
         write job has only to insert), from which data_of() gives its checked data back."""
         dumps = pickle.dumps
         items = []
-        customers: list[tuple] = []
-        phones: list[tuple] = []
-        addresses: list[tuple] = []
-        tags: list[tuple] = []
+        blank = (None,) * (len(CUSTOMER_VALUES) + 3)
         for r in results:
             status = r.status
-            row = r.row
-            items.append((row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5)))
+            head = (r.row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5))
             if r.data is None or status == "error":
+                items.append((*head, *blank))
                 continue
             # the data itself is not kept: data_of() builds it again from the staged values
-            name, values, p, a, t = staged_values(r.data)
-            customers.append((row, name, *values))
-            phones.extend((row, n, *v) for n, v in enumerate(p))
-            addresses.extend((row, n, *v) for n, v in enumerate(a))
-            tags.extend((row, n, v) for n, v in enumerate(t))
+            name, values, phones, addresses, tags = staged_values(r.data)
+            items.append((*head, name, *values, _SEP.join(tags) if tags else None,
+                          dumps((phones, addresses, tags), 5)))
         con = self.conn
         con.execute("BEGIN")
-        con.executemany("INSERT INTO row (row, status, dup_customer, dup_name, dup_row, keys) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", items)
-        con.executemany(f"INSERT INTO cust VALUES ({', '.join('?' * (len(CUSTOMER_VALUES) + 2))})", customers)
-        for (table, cols), values in zip(_CHILD_TABLES.items(), (phones, addresses, tags), strict=True):
-            con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * (len(cols) + 2))})", values)
+        con.executemany(f"INSERT INTO row VALUES ({', '.join('?' * (len(CUSTOMER_VALUES) + 9))})", items)
         con.execute("COMMIT")
 
     def rows(self, where: str = "", args: tuple = (), raw: bool = False) -> Iterator[tuple]:
@@ -218,29 +207,26 @@ class Stage:
     def data_of(self, rows: list[int]) -> dict[int, dict]:
         """The checked data of these rows (the importable ones among them: at most SQL_CHUNK), as the check left
         it (a dict like validate()'s), built from the staged values (see staged_values())."""
-        con = self.conn
         out: dict[int, dict] = {}
         marks = ",".join("?" * len(rows))
-        for row, _name, *values in con.execute(f"SELECT * FROM cust WHERE row IN ({marks}) ORDER BY row", rows):
+        for row, _name, *values, children in self.conn.execute(
+                f"SELECT row, name, {STAGED_COLUMNS}, children FROM row WHERE row IN ({marks}) "
+                "AND children IS NOT NULL", rows):
             v = dict(zip(CUSTOMER_VALUES, values, strict=True))
             d = {f: v[f] for f in cs.TEXT_FIELDS}
             d["kind"], d["stage"], d["assigned_to"] = v["kind"], v["stage"], v["assigned_to"]
             for f in ("birthday", "anniversary"):
                 d[f] = None if v[f] is None else dt.date.fromisoformat(v[f])
-            d["phones"], d["addresses"], d["tags"] = [], [], []
+            phones, addresses, tags = pickle.loads(children)
+            d["phones"] = []
+            for label, raw, canonical, tail, extension, primary in phones:
+                p = {"label": label, "raw": raw, "canonical": canonical, "tail": tail, "extension": extension}
+                if primary:
+                    p["is_primary"] = True
+                d["phones"].append(p)
+            d["addresses"] = [dict(zip(_ADDRESS_KEYS, a, strict=True)) for a in addresses]
+            d["tags"] = list(tags)
             out[row] = d
-        q = "SELECT row, {} FROM {} WHERE row IN (" + marks + ") ORDER BY row, n"
-        for row, label, raw, canonical, tail, extension, primary in con.execute(
-                q.format(", ".join(_CHILD_TABLES["phone"]), "phone"), rows):
-            p = {"label": label, "raw": raw, "canonical": canonical, "tail": tail, "extension": extension}
-            if primary:
-                p["is_primary"] = True
-            out[row]["phones"].append(p)
-        cols = _CHILD_TABLES["address"]
-        for row, *a in con.execute(q.format(", ".join(cols), "address"), rows):
-            out[row]["addresses"].append(dict(zip(cols, a, strict=True)))
-        for row, name in con.execute(q.format("name", "tag"), rows):
-            out[row]["tags"].append(name)
         return out
 
     def count(self, where: str = "", args: tuple = ()) -> int:

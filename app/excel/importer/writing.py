@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import operator
 import pickle
 import sqlite3
 from array import array
@@ -25,7 +24,7 @@ from app.core.errors import UserError
 from app.core.text import to_persian_digits
 from app.customers import service as cs
 from app.excel.importer.checking import (
-    _CHILD_TABLES,
+    _SEP,
     BATCH,
     CUSTOMER_VALUES,
     SQL_CHUNK,
@@ -202,8 +201,9 @@ class _Plan:
         con.executemany("INSERT INTO new (row) VALUES (?)", [(r,) for r in plain])
         for lo in range(0, len(plain), SQL_CHUNK):
             part = plain[lo:lo + SQL_CHUNK]
-            self.tags.update(t for t, in con.execute(
-                f"SELECT DISTINCT name FROM tag WHERE row IN ({','.join('?' * len(part))})", part))
+            for tags, in con.execute(f"SELECT tags FROM row WHERE row IN ({','.join('?' * len(part))}) "
+                                     "AND tags IS NOT NULL", part):
+                self.tags.update(tags.split(_SEP))
         con.executemany("INSERT INTO new (row, data) VALUES (?, ?)", [(r, pickle.dumps(d, 5)) for r, d in changed])
         for _r, d in changed:
             self.tags.update(d["tags"])
@@ -215,35 +215,26 @@ class _Plan:
     def new_pages(self, size: int = BATCH) -> Iterator[_Page]:
         """The new customers in row order, a page at a time, each with its phones, addresses and tags."""
         con = self.stage.conn
-        cols = ", ".join(f"c.{c}" for c in CUSTOMER_VALUES)
+        cols = ", ".join(f"r.c_{c}" for c in CUSTOMER_VALUES)
+        loads = pickle.loads
         last = 0
         while True:
-            page = con.execute(f"SELECT n.row, n.data, c.name, {cols} FROM new n JOIN cust c ON c.row = n.row "
+            page = con.execute(f"SELECT n.row, n.data, r.name, {cols}, r.children FROM new n JOIN row r ON r.row = n.row "
                                f"WHERE n.row > ? ORDER BY n.row LIMIT {size}", (last,)).fetchall()
             if not page:
                 return
-            lo, hi = page[0][0], page[-1][0]
             out = _Page()
-            children = [con.execute(f"SELECT x.row, {', '.join('x.' + c for c in cols_)} FROM {table} x "
-                                    "JOIN new n ON n.row = x.row WHERE x.row BETWEEN ? AND ? AND n.data IS NULL "
-                                    "ORDER BY x.row, x.n", (lo, hi)).fetchall()
-                        for table, cols_ in _CHILD_TABLES.items()]
-            extra: list[list[tuple]] = [[], [], []]
-            for row, blob, name, *values in page:
+            for row, blob, name, *values, children in page:
                 if blob is None:
-                    out.customers.append((row, name, values))
-                    continue
-                name, values, phones, addresses, tags = staged_values(pickle.loads(blob))
+                    phones, addresses, tags = loads(children)
+                else:
+                    name, values, phones, addresses, tags = staged_values(loads(blob))
                 out.customers.append((row, name, values))
-                extra[0].extend((row, *v) for v in phones)
-                extra[1].extend((row, *v) for v in addresses)
-                extra[2].extend((row, v) for v in tags)
-            for k, more in enumerate(extra):
-                if more:        # the folded rows' children among the others, in row order (a stable sort)
-                    children[k] = sorted(children[k] + more, key=operator.itemgetter(0))
-            out.phones, out.addresses, out.tags = children
+                out.phones.extend((row, *v) for v in phones)
+                out.addresses.extend((row, *v) for v in addresses)
+                out.tags.extend((row, v) for v in tags)
             yield out
-            last = hi
+            last = page[-1][0]
 
     def merges(self):
         last = 0
