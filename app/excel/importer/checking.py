@@ -1,7 +1,8 @@
 """The dry run: every row cleaned and checked, nothing written to the customer database.
 
 Rows are read, checked and put aside in batches, so memory stays flat for any size of sheet: each row's cleaned
-data goes (pickled) into a temporary SQLite file that belongs to the report (the import reads it from there), and
+data goes into a temporary SQLite file that belongs to the report, already as the import writes it (the customer's
+column values with its sort and search keys; its phones, addresses and tags), so the write job only inserts; and
 the duplicate checks are set-based: against the customers already in the database with one query per batch, and
 against earlier rows of the file with an index of keys (phone numbers, national IDs, names) in the same file.
 Only the problems are kept in memory.
