@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 import jdatetime
+from jalali_core import JalaliToGregorian
 
 from app.core.clock import today
 from app.core.text import to_ascii_digits, to_persian_digits
@@ -73,8 +74,9 @@ def parse_date(text: str) -> dt.date:
 
 @functools.lru_cache(maxsize=8192)
 def _gregorian_of(y: int, mo: int, d: int) -> dt.date:
-    """A checked Jalali date → Gregorian (dates repeat: an import of 50,000 birthdays meets each day many times)."""
-    return jdatetime.date(y, mo, d).togregorian()
+    """A checked Jalali date → Gregorian (dates repeat: an import of 50,000 birthdays meets each day many times).
+    jdatetime's own conversion, without building a jdatetime.date (which asks the locale module each time)."""
+    return dt.date(*JalaliToGregorian(y, mo, d).getGregorianList())
 
 
 def date_field(value: object, key: str, errors: dict[str, str], required: bool = False) -> dt.date | None:

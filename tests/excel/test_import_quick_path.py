@@ -2,6 +2,7 @@
 the same status, duplicates, keys, cleaned data and problems, for an exported sheet and for a messy one."""
 from __future__ import annotations
 
+import copy
 import pickle
 
 import openpyxl
@@ -9,31 +10,50 @@ import openpyxl
 from app.demo import customers as demo
 from app.excel import importer as ei
 from app.excel.export import export_customers
-from app.excel.importer import quickrows
+from app.excel.importer import checking, quickrows
 from tests.excel.test_messy_real_sheets import office_workbook
 
 
 def _dump(report) -> tuple:
-    rows = report.stage.conn.execute("SELECT row, status, dup_customer, dup_name, dup_row, keys, data, sort_key, "
-                                     "search_text, tags FROM row ORDER BY row").fetchall()
-    rows = [(*r[:5], pickle.loads(r[5]), pickle.loads(r[6]) if r[6] else None, *r[7:]) for r in rows]
+    con = report.stage.conn
+    rows = list(report.stage.rows())
+    # each importable row as the import will write it: the customer's columns (sort and search keys included),
+    # phones, addresses, tags
+    staged = [(*r[:-1], pickle.loads(r[-1]) if r[-1] else None)
+              for r in con.execute("SELECT * FROM row ORDER BY row").fetchall()]
     problems = [(p.row, p.severity, p.message, p.column) for p in report.problems()]
-    return rows, problems, report.summary()
+    return rows, staged, problems, report.summary()
 
 
 def _both(path, monkeypatch) -> tuple[tuple, tuple, int]:
     used = []
     rows = quickrows.QuickRows.rows
+    checked: dict[int, dict] = {}
+    staged_values = checking.staged_values
 
     def counted(self, batch):
         out = rows(self, batch)
         used.extend(a is not None for a in out)
         return out
 
+    def staged(d):
+        checked[len(checked)] = copy.deepcopy(d)
+        return staged_values(d)
+
+    def analysed() -> tuple:
+        checked.clear()
+        out = _dump(ei.analyse(ei.load_table(path)))
+        # the stage keeps each row's checked data only as staged values: what it gives back is what the check made
+        given = [data for _r, _s, _c, _n, _d, _k, data in out[0] if data is not None]
+        assert len(given) == len(checked) > 0
+        assert given == [checked[i] for i in range(len(checked))]
+        return out
+
     monkeypatch.setattr(quickrows.QuickRows, "rows", counted)
-    quick = _dump(ei.analyse(ei.load_table(path)))
+    monkeypatch.setattr(checking, "staged_values", staged)
+    quick = analysed()
     monkeypatch.setattr(quickrows.QuickRows, "rows", lambda self, batch: [None] * len(batch))
-    full = _dump(ei.analyse(ei.load_table(path)))
+    full = analysed()
     return quick, full, sum(used)
 
 

@@ -1,7 +1,8 @@
 """The dry run: every row cleaned and checked, nothing written to the customer database.
 
 Rows are read, checked and put aside in batches, so memory stays flat for any size of sheet: each row's cleaned
-data goes (pickled) into a temporary SQLite file that belongs to the report (the import reads it from there), and
+data goes into a temporary SQLite file that belongs to the report, already as the import writes it (the customer's
+column values with its sort and search keys; its phones, addresses and tags), so the write job only inserts; and
 the duplicate checks are set-based: against the customers already in the database with one query per batch, and
 against earlier rows of the file with an index of keys (phone numbers, national IDs, names) in the same file.
 Only the problems are kept in memory.
@@ -9,8 +10,10 @@ Only the problems are kept in memory.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gc
 import logging
+import operator
 import os
 import pickle
 import re
@@ -40,6 +43,30 @@ CancelFn = Callable[[], bool]
 BATCH = 500
 SQL_CHUNK = 500           # values per IN (…) query
 _SEP = "\x1f"
+
+
+# The customer's columns the import fills from a row (created_by, created_at, updated_at are the import's own)
+CUSTOMER_VALUES = (*cs.TEXT_FIELDS, "kind", "stage", "birthday", "anniversary", "assigned_to", "sort_key",
+                   "search_text")
+# the stage's own names for them (its row table has a status of its own)
+STAGED_COLUMNS = ", ".join(f"c_{c}" for c in CUSTOMER_VALUES)
+_ADDRESS_KEYS = ("label", "province", "city", "line", "postal_code")
+_TEXTS = operator.itemgetter(*cs.TEXT_FIELDS, "kind", "stage")
+_DATE = Customer.birthday
+
+
+def staged_values(d: dict) -> tuple[str, tuple, list[tuple], list[tuple], list[str]]:
+    """A validated row as the import writes it: (display name, the CUSTOMER_VALUES with the sort and search keys
+    the customer service would store (``derived_keys``) and dates as ISO text, phones, addresses, tag names)."""
+    sk, st = cs.derived_keys(d)
+    b, a = d["birthday"], d["anniversary"]
+    values = (*_TEXTS(d), None if b is None else _DATE.db_value(b).isoformat(),
+              None if a is None else _DATE.db_value(a).isoformat(), d["assigned_to"], sk, st)
+    phones = [(p["label"], p["raw"], p["canonical"], p["tail"], p.get("extension", ""), i == 0)
+              for i, p in enumerate(d["phones"])]
+    addresses = [(x["label"], x["province"], x["city"], x["line"], x["postal_code"]) for x in d["addresses"]]
+    # phones: (label, raw, canonical, tail, extension, is_primary); addresses: _ADDRESS_KEYS
+    return cs.display_name_of(d), values, phones, addresses, list(d["tags"])
 
 
 @dataclass
@@ -84,8 +111,12 @@ class Stage:
         self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16000", "temp_store=FILE"):
             self.conn.execute(f"PRAGMA {pragma}")
+        # an importable row also as the import writes it (see staged_values): the customer's columns, its
+        # display name, its tags (joined by _SEP) and its phones, addresses and tags as pickled tuples, so the write
+        # job reads plain values instead of rebuilding them
         self.conn.execute("CREATE TABLE row (row INTEGER PRIMARY KEY, status TEXT NOT NULL, dup_customer INTEGER, "
-                          "dup_name TEXT, dup_row INTEGER, keys BLOB, data BLOB, sort_key TEXT, search_text TEXT, tags TEXT)")
+                          f"dup_name TEXT, dup_row INTEGER, keys BLOB, name TEXT, {STAGED_COLUMNS}, "
+                          "tags TEXT, children BLOB)")
         self.conn.execute("CREATE INDEX row_status ON row (status, row)")
         self.conn.execute("CREATE TABLE seen (k TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID")
         self._finalizer = weakref.finalize(self, Stage._drop, self.conn, self.path)
@@ -106,8 +137,9 @@ class Stage:
 
     # --- keys of earlier rows ---------------------------------------------------------------------------
     # The first row of each key (phone, national ID, name…). Kept in a dict while it is small (most sheets),
-    # moved into the stage's ``seen`` table whenever it grows past SPILL_KEYS: memory stays flat either way.
-    SPILL_KEYS = 400_000
+    # moved into the stage's ``seen`` table whenever it grows past SPILL_KEYS: memory stays flat either way
+    # (200,000 keys hold about 30 MB; 400,000 held a fifth of a million-row import's peak).
+    SPILL_KEYS = 200_000
 
     def first_rows(self, keys: list[str]) -> dict[str, int]:
         mem = self.__dict__.setdefault("_seen", {})
@@ -137,40 +169,66 @@ class Stage:
 
     # --- rows -----------------------------------------------------------------------------------------
     def put(self, results: list[RowResult]) -> None:
-        """Set a batch of checked rows aside, with the keys the customer service would store for them (so the
-        import's write job has only to insert)."""
+        """Set a batch of checked rows aside: an importable row as the import will write it (so the import's
+        write job has only to insert), from which data_of() gives its checked data back."""
         dumps = pickle.dumps
         items = []
+        blank = (None,) * (len(CUSTOMER_VALUES) + 3)
         for r in results:
             status = r.status
+            head = (r.row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5))
             if r.data is None or status == "error":
-                items.append((r.row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5),
-                              None, None, None, None))
+                items.append((*head, *blank))
                 continue
-            sk, st = cs.derived_keys(r.data)
-            items.append((r.row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5),
-                          dumps(r.data, 5), sk, st, _SEP.join(r.data["tags"])))
-        self.conn.execute("BEGIN")
-        self.conn.executemany(
-            "INSERT INTO row (row, status, dup_customer, dup_name, dup_row, keys, data, sort_key, search_text, tags) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", items)
-        self.conn.execute("COMMIT")
+            # the data itself is not kept: data_of() builds it again from the staged values
+            name, values, phones, addresses, tags = staged_values(r.data)
+            items.append((*head, name, *values, _SEP.join(tags) if tags else None,
+                          dumps((phones, addresses, tags), 5)))
+        con = self.conn
+        con.execute("BEGIN")
+        con.executemany(f"INSERT INTO row VALUES ({', '.join('?' * (len(CUSTOMER_VALUES) + 9))})", items)
+        con.execute("COMMIT")
 
     def rows(self, where: str = "", args: tuple = (), raw: bool = False) -> Iterator[tuple]:
-        """(row, status, dup_customer, dup_name, dup_row, keys, data) in row order, read in pages (``raw``: the
-        data still pickled)."""
+        """(row, status, dup_customer, dup_name, dup_row, keys, data) in row order, read in pages (``raw``: without
+        the data, None for every row; data_of() gives it)."""
         last = 0
         cond = f" AND ({where})" if where else ""
         while True:
             page = self.conn.execute(
-                f"SELECT row, status, dup_customer, dup_name, dup_row, keys, data FROM row WHERE row > ?{cond} "
-                f"ORDER BY row LIMIT {BATCH}", (last, *args)).fetchall()
+                f"SELECT row, status, dup_customer, dup_name, dup_row, keys FROM row WHERE row > ?{cond} "
+                f"ORDER BY row LIMIT {BATCH}", (last,)).fetchall()
             if not page:
                 return
+            data = {} if raw else self.data_of([r[0] for r in page])
             for r in page:
-                yield r[0], r[1], r[2], r[3], r[4], pickle.loads(r[5]), \
-                    r[6] if raw or r[6] is None else pickle.loads(r[6])
+                yield r[0], r[1], r[2], r[3], r[4], pickle.loads(r[5]), data.get(r[0])
             last = page[-1][0]
+
+    def data_of(self, rows: list[int]) -> dict[int, dict]:
+        """The checked data of these rows (the importable ones among them: at most SQL_CHUNK), as the check left
+        it (a dict like validate()'s), built from the staged values (see staged_values())."""
+        out: dict[int, dict] = {}
+        marks = ",".join("?" * len(rows))
+        for row, _name, *values, children in self.conn.execute(
+                f"SELECT row, name, {STAGED_COLUMNS}, children FROM row WHERE row IN ({marks}) "
+                "AND children IS NOT NULL", rows):
+            v = dict(zip(CUSTOMER_VALUES, values, strict=True))
+            d = {f: v[f] for f in cs.TEXT_FIELDS}
+            d["kind"], d["stage"], d["assigned_to"] = v["kind"], v["stage"], v["assigned_to"]
+            for f in ("birthday", "anniversary"):
+                d[f] = None if v[f] is None else dt.date.fromisoformat(v[f])
+            phones, addresses, tags = pickle.loads(children)
+            d["phones"] = []
+            for label, raw, canonical, tail, extension, primary in phones:
+                p = {"label": label, "raw": raw, "canonical": canonical, "tail": tail, "extension": extension}
+                if primary:
+                    p["is_primary"] = True
+                d["phones"].append(p)
+            d["addresses"] = [dict(zip(_ADDRESS_KEYS, a, strict=True)) for a in addresses]
+            d["tags"] = list(tags)
+            out[row] = d
+        return out
 
     def count(self, where: str = "", args: tuple = ()) -> int:
         return self.conn.execute(f"SELECT count(*) FROM row{' WHERE ' + where if where else ''}", args).fetchone()[0]

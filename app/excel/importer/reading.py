@@ -8,8 +8,10 @@ import csv
 import datetime as dt
 import logging
 import re
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,6 +172,22 @@ class _Sheet:
     merged: list
     streamed: bool = False
     xlsx: Any = None              # the XlsxSheet behind an .xlsx sheet (formula cells)
+    formula_scan: Future | None = None   # _has_formulas(xlsx), begun while calamine read the sheet
+
+
+def _scan_beside(xs) -> Future:
+    """_has_formulas(xs) on a thread of its own: calamine lets go of the GIL while it parses a sheet, so the scan
+    of the same XML for formulas costs no wall time beside it."""
+    fut: Future = Future()
+
+    def run() -> None:
+        try:
+            fut.set_result(_has_formulas(xs))
+        except BaseException as e:  # noqa: BLE001 - handed to the reader through the future
+            fut.set_exception(e)
+
+    threading.Thread(target=run, name="xlsx-formula-scan", daemon=True).start()
+    return fut
 
 
 def _xlsx_sheets(path: Path) -> dict:
@@ -230,6 +248,14 @@ def _read_workbook(path: Path, sheet: str | None) -> _Sheet:
         if kind == "zip" and path.suffix.lower() not in (".ods", ".xlsb"):
             xlsx = _xlsx_sheets(path)
         loaded = {}                   # sheets calamine has read already (reading one is the costly part)
+        scans: dict[str, Future] = {}
+
+        def read(name: str):
+            xs = xlsx.get(name)
+            if xs is not None and name not in scans:
+                scans[name] = _scan_beside(xs)
+            return wb.get_sheet_by_name(name)
+
         if sheet is None:
             chosen = None
             # hidden sheets (the lists behind drop-downs) come last: the first visible sheet with data is the one
@@ -241,7 +267,7 @@ def _read_workbook(path: Path, sheet: str | None) -> _Sheet:
                         chosen = name
                         break
                     continue
-                s = loaded[name] = wb.get_sheet_by_name(name)
+                s = loaded[name] = read(name)
                 if s.height and s.width:
                     chosen = name
                     break
@@ -255,7 +281,7 @@ def _read_workbook(path: Path, sheet: str | None) -> _Sheet:
         if xs is not None and xs.size() > STREAM_ABOVE_BYTES:
             logger.info("reading sheet %s of %s as a stream (%d bytes of XML)", chosen, path, xs.size())
             return _Sheet(chosen, names, xs.rows, _merged_ranges(xs), streamed=True, xlsx=xs)
-        s = loaded.get(chosen) or wb.get_sheet_by_name(chosen)
+        s = loaded.get(chosen) or read(chosen)
         rows = s.to_python(skip_empty_area=False)
         merged = list(s.merged_cell_ranges or [])
         del loaded, s                 # calamine's own copy of the cells goes now
@@ -274,7 +300,7 @@ def _read_workbook(path: Path, sheet: str | None) -> _Sheet:
         for i, r in enumerate(rows):
             yield i + 1, r
 
-    return _Sheet(chosen, names, source, merged, xlsx=xs)
+    return _Sheet(chosen, names, source, merged, xlsx=xs, formula_scan=scans.get(chosen))
 
 
 _MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
@@ -507,6 +533,7 @@ def load_table(path: str | Path, sheet: str | None = None) -> Table:
     ext = path.suffix.lower()
     xlsx = None
     streamed = False
+    formula_scan = None
     if kind == "text" and ext not in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
         source = _read_csv(path)
         name, names, merged = path.stem, [path.stem], []
@@ -515,6 +542,7 @@ def load_table(path: str | Path, sheet: str | None = None) -> Table:
     else:
         s = _read_workbook(path, sheet)
         name, names, source, merged, xlsx, streamed = s.name, s.names, s.source, s.merged, s.xlsx, s.streamed
+        formula_scan = s.formula_scan
     # the top of the sheet, kept in memory (with merged header cells filled in): the header is among these
     head: list[Row] = []
     for row_no, values in source():
@@ -547,7 +575,7 @@ def load_table(path: str | Path, sheet: str | None = None) -> Table:
             1 for i in range(header + 1, len(head)) if _nonblank(head[i]))
     else:
         table.row_count = sum(1 for _ in table.iter_data_rows())
-        if xlsx is not None and _has_formulas(xlsx):
+        if xlsx is not None and (formula_scan.result() if formula_scan is not None else _has_formulas(xlsx)):
             for _ in xlsx.rows():
                 pass
             table.take_formula_cells(xlsx.uncached_formulas)

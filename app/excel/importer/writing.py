@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import operator
 import pickle
 import sqlite3
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import peewee as pw
 
@@ -25,12 +26,14 @@ from app.customers import service as cs
 from app.excel.importer.checking import (
     _SEP,
     BATCH,
+    CUSTOMER_VALUES,
     SQL_CHUNK,
     Report,
     _existing_of,
     _personal,
     analyse,
     sparse_gc,
+    staged_values,
 )
 from app.excel.importer.reading import load_table
 from models.base import db, is_postgres
@@ -60,7 +63,8 @@ class ImportResult:
     skipped_duplicates: int = 0
     skipped_invalid: int = 0
     formula_cells: int = 0          # cells whose formula had no saved value (read as empty)
-    customer_ids: list[int] = field(default_factory=list)
+    # the new customers' ids, in the sheet's order (compact: a million ints as a list cost 36 MB, here 8)
+    customer_ids: Sequence[int] = field(default_factory=list, repr=False)
 
     def summary(self) -> str:
         p = to_persian_digits
@@ -147,29 +151,32 @@ def _merge_into_existing(cid: int, d: dict, row_no: int, source: str, user: int 
 
 class _Plan:
     """What the import will do, decided before the write job: new customers (the stage's ``new`` table, in row
-    order, with their sort and search keys), rows folded into existing customers (``merge``), the tags to create."""
+    order: the row as staged, or its data when later rows were folded into it), rows folded into existing
+    customers (``merge``), the tags to create."""
 
     def __init__(self, report: Report):
         self.stage = report.stage
         con = self.stage.conn
         con.execute("DROP TABLE IF EXISTS new")
         con.execute("DROP TABLE IF EXISTS merge")
-        con.execute("CREATE TABLE new (row INTEGER PRIMARY KEY, data BLOB NOT NULL, sort_key TEXT, search_text TEXT)")
-        con.execute("CREATE TABLE merge (seq INTEGER PRIMARY KEY, customer INTEGER NOT NULL, row INTEGER NOT NULL, "
-                    "data BLOB NOT NULL)")
+        con.execute("CREATE TABLE new (row INTEGER PRIMARY KEY, data BLOB)")
+        con.execute("CREATE TABLE merge (seq INTEGER PRIMARY KEY, customer INTEGER NOT NULL, row INTEGER NOT NULL)")
         self.tags: set[str] = set()
         self.new_count = 0
         self.merge_count = 0
         self._new: dict[int, dict | None] = {}   # this batch's new rows (None: as the dry run left them)
-        self._merge: list[tuple[int, int, bytes]] = []
+        self._merge: list[tuple[int, int]] = []
 
     def add_new(self, row: int) -> None:
         self._new[row] = None
         self.new_count += 1
 
-    def add_merge(self, cid: int, row: int, blob: bytes) -> None:
-        self._merge.append((cid, row, blob))
+    def add_merge(self, cid: int, row: int) -> None:
+        self._merge.append((cid, row))
         self.merge_count += 1
+
+    def checked_data(self, row: int) -> dict:
+        return self.stage.data_of([row])[row]
 
     def fold_into_new(self, target: int, d: dict) -> None:
         """A later row of the same new customer: its data joins the earlier row's."""
@@ -177,60 +184,80 @@ class _Plan:
         if target in self._new:
             into = self._new[target]
             if into is None:
-                into = self._new[target] = pickle.loads(
-                    con.execute("SELECT data FROM row WHERE row = ?", (target,)).fetchone()[0])
+                into = self._new[target] = self.checked_data(target)
             _merge_data(into, d)
             return
-        into = pickle.loads(con.execute("SELECT data FROM new WHERE row = ?", (target,)).fetchone()[0])
+        blob = con.execute("SELECT data FROM new WHERE row = ?", (target,)).fetchone()[0]
+        into = self.checked_data(target) if blob is None else pickle.loads(blob)
         _merge_data(into, d)
         self.tags.update(into["tags"])
-        sk, st = cs.derived_keys(into)
-        con.execute("UPDATE new SET data = ?, sort_key = ?, search_text = ? WHERE row = ?",
-                    (pickle.dumps(into, 5), sk, st, target))
+        con.execute("UPDATE new SET data = ? WHERE row = ?", (pickle.dumps(into, 5), target))
 
     def flush(self) -> None:
         con = self.stage.conn
         plain = [r for r, d in self._new.items() if d is None]
         changed = [(r, d) for r, d in self._new.items() if d is not None]
         con.execute("BEGIN")
+        con.executemany("INSERT INTO new (row) VALUES (?)", [(r,) for r in plain])
         for lo in range(0, len(plain), SQL_CHUNK):
             part = plain[lo:lo + SQL_CHUNK]
-            marks = ",".join("?" * len(part))
-            con.execute(f"INSERT INTO new (row, data, sort_key, search_text) SELECT row, data, sort_key, search_text "
-                        f"FROM row WHERE row IN ({marks})", part)
-            for tags, in con.execute(f"SELECT tags FROM row WHERE row IN ({marks}) AND tags != ''", part):
+            for tags, in con.execute(f"SELECT tags FROM row WHERE row IN ({','.join('?' * len(part))}) "
+                                     "AND tags IS NOT NULL", part):
                 self.tags.update(tags.split(_SEP))
-        for r, d in changed:
-            con.execute("INSERT INTO new (row, data, sort_key, search_text) VALUES (?, ?, ?, ?)",
-                        (r, pickle.dumps(d, 5), *cs.derived_keys(d)))
+        con.executemany("INSERT INTO new (row, data) VALUES (?, ?)", [(r, pickle.dumps(d, 5)) for r, d in changed])
+        for _r, d in changed:
             self.tags.update(d["tags"])
-        con.executemany("INSERT INTO merge (customer, row, data) VALUES (?, ?, ?)", self._merge)
+        con.executemany("INSERT INTO merge (customer, row) VALUES (?, ?)", self._merge)
         con.execute("COMMIT")
         self._new.clear()
         self._merge.clear()
 
-    def new_pages(self, size: int = BATCH):
+    def new_pages(self, size: int = BATCH) -> Iterator[_Page]:
+        """The new customers in row order, a page at a time, each with its phones, addresses and tags."""
+        con = self.stage.conn
+        cols = ", ".join(f"r.c_{c}" for c in CUSTOMER_VALUES)
+        loads = pickle.loads
         last = 0
         while True:
-            page = self.stage.conn.execute(
-                f"SELECT row, data, sort_key, search_text FROM new WHERE row > ? ORDER BY row LIMIT {size}",
-                (last,)).fetchall()
+            page = con.execute(f"SELECT n.row, n.data, r.name, {cols}, r.children FROM new n JOIN row r ON r.row = n.row "
+                               f"WHERE n.row > ? ORDER BY n.row LIMIT {size}", (last,)).fetchall()
             if not page:
                 return
-            yield [(r, pickle.loads(b), sk, st) for r, b, sk, st in page]
+            out = _Page()
+            for row, blob, name, *values, children in page:
+                if blob is None:
+                    phones, addresses, tags = loads(children)
+                else:
+                    name, values, phones, addresses, tags = staged_values(loads(blob))
+                out.customers.append((row, name, values))
+                out.phones.extend((row, *v) for v in phones)
+                out.addresses.extend((row, *v) for v in addresses)
+                out.tags.extend((row, v) for v in tags)
+            yield out
             last = page[-1][0]
 
     def merges(self):
         last = 0
         while True:
             page = self.stage.conn.execute(
-                f"SELECT seq, customer, row, data FROM merge WHERE seq > ? ORDER BY seq LIMIT {BATCH}",
-                (last,)).fetchall()
+                f"SELECT seq, customer, row FROM merge WHERE seq > ? ORDER BY seq LIMIT {BATCH}", (last,)).fetchall()
             if not page:
                 return
-            for _seq, cid, row, b in page:
-                yield cid, row, pickle.loads(b)
+            rows = [r for _seq, _cid, r in page]
+            data = self.stage.data_of(rows)
+            for _seq, cid, row in page:
+                yield cid, row, data[row]
             last = page[-1][0]
+
+
+@dataclass
+class _Page:
+    """A page of new customers as they are written: (row, display name, CUSTOMER_VALUES) each, and their phones,
+    addresses and tags as (row, values…), in row order."""
+    customers: list[tuple[int, str, Sequence[Any]]] = field(default_factory=list)
+    phones: list[tuple] = field(default_factory=list)
+    addresses: list[tuple] = field(default_factory=list)
+    tags: list[tuple] = field(default_factory=list)
 
 
 def _live_customers(ids: set[int]) -> set[int]:
@@ -259,7 +286,7 @@ def _make_plan(report: Report, duplicates: str, result: ImportResult, cancel: Ca
         nids = {r[5][1] for r in page if r[5][1]}
         existing_phones, existing_nids = _existing_of(canon, nids)
         live = _live_customers({r[2] for r in page if r[2] is not None and not r[5][0] and not r[5][1]})
-        for row, _status, dup_customer, _name, dup_row, keys, blob in page:
+        for row, _status, dup_customer, _name, dup_row, keys, _data in page:
             canon_r, nid = keys
             existing = next((existing_phones[c] for c in canon_r if c in existing_phones
                              and (_personal(c) or existing_phones[c] == dup_customer)), None)
@@ -271,7 +298,7 @@ def _make_plan(report: Report, duplicates: str, result: ImportResult, cancel: Ca
                 if duplicates == "skip":
                     result.skipped_duplicates += 1
                 else:
-                    plan.add_merge(existing, row, blob)
+                    plan.add_merge(existing, row)
                     if row in referenced:
                         target_of_row[row] = ("existing", existing)
                 continue
@@ -281,10 +308,10 @@ def _make_plan(report: Report, duplicates: str, result: ImportResult, cancel: Ca
                     continue
                 kind, target = target_of_row[dup_row]
                 if kind == "new":
-                    plan.fold_into_new(target, pickle.loads(blob))
+                    plan.fold_into_new(target, plan.checked_data(row))
                     result.merged += 1
                 else:
-                    plan.add_merge(target, row, blob)
+                    plan.add_merge(target, row)
                 if row in referenced:
                     target_of_row[row] = (kind, target)
                 continue
@@ -332,7 +359,7 @@ def import_rows(report: Report, duplicates: str = "skip", skip_invalid: bool = F
 
 def _write(plan: _Plan, source: str, stamp: dt.datetime, user: int | None, result: ImportResult,
            progress: ProgressFn | None, cancel: CancelFn | None) -> None:
-    created: list[int] = []
+    created: array[int] = array("q")
     try:
         _bulk_create(plan, source, stamp, user, created, progress, cancel)
         for n, (cid, row_no, d) in enumerate(plan.merges(), 1):
@@ -455,11 +482,11 @@ class _RawInsert:
         self.held = 0
 
 
-_CUSTOMER_COLS = list(cs.TEXT_FIELDS) + ["kind", "stage", "birthday", "anniversary", "assigned_to", "sort_key",
-                                          "search_text", "created_by", "created_at", "updated_at"]
+_CUSTOMER_COLS = [*CUSTOMER_VALUES, "created_by", "created_at", "updated_at"]
+_DATE_AT = (CUSTOMER_VALUES.index("birthday"), CUSTOMER_VALUES.index("anniversary"))
 
 
-def _bulk_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None, created: list[int],
+def _bulk_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None, created: array[int],
                  progress: ProgressFn | None, cancel: CancelFn | None) -> None:
     tag_ids = {t: cs.get_or_create_tag(t).id for t in sorted(plan.tags)}
     ins_customer = _RawInsert(Customer, _CUSTOMER_COLS)
@@ -467,14 +494,15 @@ def _bulk_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None,
     ins_address = _RawInsert(Address, ["customer", "label", "province", "city", "line", "postal_code"])
     ins_tag = _RawInsert(CustomerTag, ["customer", "tag"])
     ins_act = _RawInsert(Activity, ["customer", "at", "kind", "user", "summary", "ref_table", "ref_id", "data"])
-    # the values every row shares, converted once; the rest as peewee would (see _db_ready)
+    # the values every row shares, converted once (see _db_ready); the staged ones are as peewee would hand
+    # them to SQLite (dates as ISO text), and on PostgreSQL the dates become dates again
     created_at = _db_ready(Customer.created_at, stamp)
     customer_tail = (user, created_at, created_at)
     act_at = _db_ready(Activity.at, stamp)
-    texts = operator.itemgetter(*cs.TEXT_FIELDS, "kind", "stage")
-    birthday, anniversary = Customer.birthday, Customer.anniversary
+    pg = is_postgres()
+    persian = to_persian_digits
     # SQLite: the children go in after their customers have left the TEMP copy (their foreign keys are checked)
-    per_statement = WRITE_PAGE if is_postgres() else CUSTOMER_STATEMENT
+    per_statement = WRITE_PAGE if pg else CUSTOMER_STATEMENT
     phones: list[tuple] = []
     addresses: list[tuple] = []
     links: list[tuple] = []
@@ -491,29 +519,35 @@ def _bulk_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None,
     for page in plan.new_pages(WRITE_PAGE):
         if cancel and cancel():
             raise ImportCancelled()
-        rows = []
-        for _row_no, d, sk, st in page:
-            b, a = d["birthday"], d["anniversary"]
-            rows.append((*texts(d), b if b is None else _db_ready(birthday, b),
-                         a if a is None else _db_ready(anniversary, a), d["assigned_to"], sk, st, *customer_tail))
+        rows = [(*values, *customer_tail) for _row, _name, values in page.customers]
+        if pg:
+            rows = [_pg_dates(r) for r in rows]
         ids = ins_customer.many_with_new_ids(rows)
-        for cid, (row_no, d, _sk, _st) in zip(ids, page, strict=True):
-            for i, p in enumerate(d["phones"]):
-                phones.append((cid, p["label"], p["raw"], p["canonical"], p["tail"], p.get("extension", ""), i == 0))
-            for a in d["addresses"]:
-                addresses.append((cid, a["label"], a["province"], a["city"], a["line"], a["postal_code"]))
-            for t in d["tags"]:
-                links.append((cid, tag_ids[t]))
-            acts.append((cid, act_at, "imported", user,
-                         f"پرونده «{cs.display_name_of(d)}» از ردیف {to_persian_digits(row_no)} فایل «{source}» "
-                         "وارد شد.", "customer", cid, ""))
+        cid_of = dict(zip((row for row, _n, _v in page.customers), ids, strict=True))
+        phones.extend((cid_of[row], label, raw, canonical, tail, ext, bool(primary))
+                      for row, label, raw, canonical, tail, ext, primary in page.phones)
+        addresses.extend((cid_of[row], *a) for row, *a in page.addresses)
+        links.extend((cid_of[row], tag_ids[name]) for row, name in page.tags)
+        acts.extend((cid, act_at, "imported", user, f"پرونده «{name}» از ردیف {persian(row)} فایل «{source}» وارد شد.",
+                     "customer", cid, "") for cid, (row, name, _v) in zip(ids, page.customers, strict=True))
         created.extend(ids)
-        done += len(page)
-        if ins_customer.held >= per_statement or done >= total or is_postgres():
+        done += len(page.customers)
+        if ins_customer.held >= per_statement or done >= total or pg:
             move()
         if progress:
             progress(done, total)
     move()
+
+
+def _pg_dates(row: tuple) -> tuple:
+    """PostgreSQL: a staged customer row's dates (ISO text) as dates, what peewee hands psycopg2."""
+    if row[_DATE_AT[0]] is None and row[_DATE_AT[1]] is None:
+        return row
+    out = list(row)
+    for i in _DATE_AT:
+        if out[i] is not None:
+            out[i] = dt.date.fromisoformat(out[i])
+    return tuple(out)
 
 
 def import_file(path: str | Path, sheet: str | None = None, duplicates: str = "skip", skip_invalid: bool = False,
