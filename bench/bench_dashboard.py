@@ -62,7 +62,7 @@ def run(quick: bool = False) -> list[dict]:
     from ui.application import setup_qt_app
 
     app = setup_qt_app()
-    from PySide6.QtCore import QEventLoop
+    from PySide6.QtCore import QEventLoop, QTimer
 
     from ui.context import AppContext
     from ui.dashboard.page import DashboardPage
@@ -76,8 +76,13 @@ def run(quick: bool = False) -> list[dict]:
         page = cls(ctx, load_in_background=True)
         page.resize(1280, 800)
         page.show()
-        while page.is_loading():
-            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+        if page.is_loading():
+            # the event loop waits as the program's does (a loop spinning processEvents here would hold the
+            # interpreter the worker's read needs, thousands of times over)
+            loop = QEventLoop()
+            page.loaded.connect(loop.quit)
+            QTimer.singleShot(10_000, loop.quit)
+            loop.exec()
         app.processEvents()
         assert page.isVisible() and page.data is not None
         page.close()
