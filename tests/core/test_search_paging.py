@@ -138,6 +138,19 @@ def test_first_letters_read_as_two_parts_whichever_way_the_first_names_are_found
     assert ways == {"index", "rows"}
 
 
+def _all_pages(read_page, head: tuple, tail: tuple, size: int = 4) -> list[int]:
+    """Every id, page after page of ``size`` (id, sort key) pairs, each page read after the last one's key:
+    ``read_page(*head, after, size, *tail)``."""
+    got: list[int] = []
+    after = None
+    while True:
+        page = read_page(*head, after, size, *tail)
+        got += [i for i, _ in page]
+        if len(page) < size:
+            return got
+        after = (page[-1][1], page[-1][0])
+
+
 def test_index_pages_read_in_list_order_or_through_the_index_give_the_same(sqlite_book):
     """SQLite, text of three characters or more with more matches than are read whole: each page read in list
     order through the list's covering index (each id tested against the trigram index's), through the index
@@ -157,15 +170,8 @@ def test_index_pages_read_in_list_order_or_through_the_index_give_the_same(sqlit
                 saved = search.WINDOW_MARGIN, search.SCAN_PER_MATCH
                 search.WINDOW_MARGIN, search.SCAN_PER_MATCH = margin, per_match
                 try:
-                    got: list[int] = []
-                    after = None
-                    while True:
-                        page = search.index_page(joined, probed, base, Customer.sort_key, descending, after, 4,
-                                                 matches, rows, together)
-                        got += [i for i, _ in page]
-                        if len(page) < 4:
-                            break
-                        after = (page[-1][1], page[-1][0])
+                    got = _all_pages(search.index_page, (joined, probed, base, Customer.sort_key, descending),
+                                     (matches, rows, together))
                 finally:
                     search.WINDOW_MARGIN, search.SCAN_PER_MATCH = saved
                 assert got == want, (text, descending, margin, per_match)
@@ -187,15 +193,8 @@ def test_common_text_read_by_testing_rows_or_through_the_index_gives_the_same(sq
                 saved = search.PILOT_ROWS, search.ROW_TEST
                 search.PILOT_ROWS, search.ROW_TEST = pilot, row_test
                 try:
-                    got: list[int] = []
-                    after = None
-                    while True:
-                        page = search.common_page(tested, probed, base, Customer.sort_key, descending, after, 4,
-                                                  rows)
-                        got += [i for i, _ in page]
-                        if len(page) < 4:
-                            break
-                        after = (page[-1][1], page[-1][0])
+                    got = _all_pages(search.common_page, (tested, probed, base, Customer.sort_key, descending),
+                                     (rows,))
                 finally:
                     search.PILOT_ROWS, search.ROW_TEST = saved
                 assert got == want, (text, descending, pilot, row_test)
