@@ -116,6 +116,7 @@ class Card(QFrame):
 
 class DashboardPage(QWidget):
     REFRESH_MS = 60_000
+    HOLD_PAINT_MS = 300                     # a slow first read shows the empty cards after this long
     loaded = Signal()                       # each time a read has been shown
 
     def __init__(self, ctx: AppContext, parent=None, *, load_in_background: bool = False):
@@ -228,6 +229,10 @@ class DashboardPage(QWidget):
             self.title.setText("پیشخوان — در حال بارگذاری…")
             for card in self.cards.values():
                 card.count.setText("…")
+            # The first picture is the day's work, not empty cards painted a moment before it: the page is not
+            # painted until its rows are in (what was on screen stays meanwhile), or for HOLD_PAINT_MS at most.
+            self.setUpdatesEnabled(False)
+            QTimer.singleShot(self.HOLD_PAINT_MS, self._paint_again)
         else:
             self.refresh()
 
@@ -295,6 +300,7 @@ class DashboardPage(QWidget):
         def failed(_exc: BaseException) -> None:     # a failed refresh keeps the last picture
             self._loading = False
             self._dirty = True
+            self._paint_again()
             logger.error("dashboard refresh failed: %s", _exc)
 
         QueryOp(self, lambda _ctl: self._load(), done, name="dashboard").failure(failed).prompt().run()
@@ -303,8 +309,13 @@ class DashboardPage(QWidget):
         self.data, self._opportunities = loaded
         self._dirty = False
         self._fill(self.data)
+        self._paint_again()
         self.last_load_ms = (time.perf_counter() - t0) * 1000
         self.loaded.emit()
+
+    def _paint_again(self) -> None:
+        if not self.updatesEnabled():
+            self.setUpdatesEnabled(True)
 
     def _fill(self, d: dash.Dashboard) -> None:
         who = ts.user_name(self.ctx.user_id)
