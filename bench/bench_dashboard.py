@@ -2,9 +2,10 @@
 (target < 200 ms), on the demo data: 100,000 customers with 250,000 tasks and 250,000 calls in full mode.
 
 Both are timed as the user sees them: the page widget built, filled from the database and shown (offscreen),
-events processed. The dashboard is built as the program builds it, its rows read on a worker thread meanwhile. "dashboard_load" and "inbox_5000_query" are the service parts alone. "dashboard_reopen" is the
-dashboard chosen again in the side bar after a change: the page exists (the program builds it once) and is read,
-filled and painted again."""
+events processed. The dashboard is built as the program builds it, its rows read on a worker thread meanwhile.
+"dashboard_load" and "inbox_5000_query" are the service parts alone. "dashboard_reopen" is the dashboard chosen
+again in the side bar after a change: the page exists (the program builds it once) and is read, filled and
+painted again."""
 from __future__ import annotations
 
 import random

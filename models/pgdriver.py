@@ -2,8 +2,8 @@
 
 peewee imports psycopg2 when it is itself imported, and psycopg2 brings libpq and OpenSSL with it: 10–20 ms of
 a start that opens an SQLite file and never talks to a server. The program's start imports peewee inside
-``without_driver()`` when its database is a file; ``ensure_driver()`` (called before a PostgreSQL database is
-made) then gives peewee the driver exactly as peewee's own import would have (tests/core/test_pgdriver.py
+``without_driver()``; ``ensure_driver()`` (called before a PostgreSQL database is made) gives peewee the driver
+when one is needed, exactly as peewee's own import would have (tests/core/test_pgdriver.py
 checks this against a real server in a fresh process, so a peewee release that changes these names is caught).
 """
 from __future__ import annotations

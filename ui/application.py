@@ -1,7 +1,6 @@
 """GUI start-up: one function that logs each step (language, direction, font, database, backup, window)."""
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sys
@@ -275,9 +274,9 @@ def run_gui(args) -> int:
     from app.core.errors import UserError
     from models.pgdriver import without_driver
 
-    # a desk on an SQLite file never needs PostgreSQL's driver: peewee is imported without it
-    server = (args.db or os.environ.get("CRM_DATABASE_URL") or "").lower().startswith(("postgres://", "postgresql://"))
-    with contextlib.nullcontext() if server else without_driver():
+    # peewee is imported without PostgreSQL's driver: a desk on an SQLite file never needs it, and opening a
+    # server's database gives it to peewee then (models.connection.make_database)
+    with without_driver():
         from models.connection import open_database, resolve_url, sqlite_path_of
 
     try:

@@ -692,48 +692,36 @@ class Row:
 
 
 def fetch_rows(ids: list[int]) -> dict[int, Row]:
-    """The list's columns for these ids: three indexed queries whatever the number of ids. Written out once
-    (_ROWS_SQL): built by the query builder, a page's fifty ids cost more in Python than the three queries
-    themselves (the list reads a page at every keystroke)."""
+    """The list's columns for these ids: three indexed queries whatever the number of ids, each built once per
+    number of ids (sqlcache): built anew, a page's fifty ids cost more in Python than the queries themselves (the
+    list reads a page at every keystroke)."""
     if not ids:
         return {}
     ids = [int(i) for i in ids]
-    cust_sql, phones_sql, cities_sql = _rows_sql(db.param, len(ids))
+    n = len(ids)
     phones: dict[int, str] = {}
-    for cid, canonical in db.execute_sql(phones_sql, ids).fetchall():
+    for cid, canonical in sqlcache.run(f"customers.rows.phones.{n}", lambda *some: (
+            PhoneNumber.select(PhoneNumber.customer, PhoneNumber.canonical).where(PhoneNumber.customer.in_(some))
+            .order_by(PhoneNumber.is_primary.desc(), PhoneNumber.id)), *ids).fetchall():
         phones.setdefault(cid, canonical)
     cities: dict[int, str] = {}
-    for cid, city in db.execute_sql(cities_sql, ids).fetchall():
+    for cid, city in sqlcache.run(f"customers.rows.cities.{n}", lambda *some: (
+            Address.select(Address.customer, Address.city).where(Address.customer.in_(some))), *ids).fetchall():
         if city:
             cities.setdefault(cid, city)
     created = Customer.created_at.python_value
     out: dict[int, Row] = {}
-    for cid, first, last, company, kind, stage, ctype, rank, status, created_at, assigned in \
-            db.execute_sql(cust_sql, ids).fetchall():
+    for cid, first, last, company, kind, stage, ctype, rank, status, created_at, assigned in sqlcache.run(
+            f"customers.rows.{n}", lambda *some: (
+                Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company,
+                                Customer.kind, Customer.stage, Customer.customer_type, Customer.rank, Customer.status,
+                                Customer.created_at, User.name)
+                .join(User, on=(Customer.assigned_to == User.id), join_type=pw.JOIN.LEFT_OUTER)
+                .where(Customer.id.in_(some))), *ids).fetchall():
         name = display_name_of({"first_name": first, "last_name": last, "company": company, "kind": kind})
         out[cid] = Row(cid, name, company, kind, stage, phones.get(cid, ""), ctype, rank, status, assigned or "",
                        cities.get(cid, ""), created(created_at))
     return out
-
-
-@functools.lru_cache(maxsize=64)
-def _rows_sql(param: str, n: int) -> tuple[str, str, str]:
-    """fetch_rows' three statements for n ids (the database's parameter mark: ? or %s)."""
-    def col(field) -> str:
-        return f'"{field.column_name}"'
-
-    marks = ", ".join([param] * n)
-    c, u, ph_, a = (f'"{m._meta.table_name}"' for m in (Customer, User, PhoneNumber, Address))
-    fields = (Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.kind, Customer.stage,
-              Customer.customer_type, Customer.rank, Customer.status, Customer.created_at)
-    cust = (f"SELECT {', '.join('c.' + col(f) for f in fields)}, u.{col(User.name)} FROM {c} AS c "
-            f"LEFT OUTER JOIN {u} AS u ON (c.{col(Customer.assigned_to)} = u.{col(User.id)}) "
-            f"WHERE c.{col(Customer.id)} IN ({marks})")
-    phones = (f"SELECT {col(PhoneNumber.customer)}, {col(PhoneNumber.canonical)} FROM {ph_} "
-              f"WHERE {col(PhoneNumber.customer)} IN ({marks}) "
-              f"ORDER BY {col(PhoneNumber.is_primary)} DESC, {col(PhoneNumber.id)}")
-    cities = f"SELECT {col(Address.customer)}, {col(Address.city)} FROM {a} WHERE {col(Address.customer)} IN ({marks})"
-    return cust, phones, cities
 
 
 def distinct_values(field_name: str) -> list[str]:

@@ -85,9 +85,6 @@ class CallHeader(QFrame):
         self.setObjectName("header")
         self._colour = QColor(STATE_STYLE["ringing"][0])
 
-    def colour(self) -> QColor:
-        return QColor(self._colour)
-
     def set_colour(self, colour: str) -> None:
         c = QColor(colour)
         if c != self._colour:
@@ -151,7 +148,6 @@ class CallPopup(QWidget):
         self.dimmed = False
         self.finished = False
         self.taken_by = ""          # a ring group's colleague answered this call elsewhere: their name
-        self._colour = ""
         self._close_timer = QTimer(self)
         self._close_timer.setSingleShot(True)
         self._close_timer.timeout.connect(self.close)
@@ -373,9 +369,7 @@ class CallPopup(QWidget):
         if self.taken_by:
             text = f"پاسخ داده شد: {self.taken_by}"
         self.state_label.setText(text)
-        if colour != self._colour:
-            self._colour = colour
-            self.header.set_colour(colour)
+        self.header.set_colour(colour)            # repaints only when the colour changes
         if v.final and not self.finished:
             self.finished = True
             self._on_finished()
