@@ -119,9 +119,7 @@ def match_bounds(tokens: list[str], limit: int, counts: dict[str, int] | None = 
     if long:
         n = _fts_count(long, limit)
         return n, n
-    k = sort_key(" ".join(short))
-    by_key = int(db.execute_sql('SELECT COUNT(*) FROM (SELECT 1 FROM "customer" WHERE sort_key >= ? AND sort_key < ? '
-                                "LIMIT ?)", (k, k + "\uffff", limit + 1)).fetchone()[0])
+    by_key = key_stretch(" ".join(short), limit)
     if len(short) == 1:
         first = _fts_count(["| " + short[0]], limit)   # the two sets overlap: their sum is only an upper bound
         if counts is not None:
@@ -137,9 +135,9 @@ def first_letters_parts(base: pw.ModelSelect, token: str, few: int, counted: int
     stretch of the list, read through the list's own index; a first name's start is asked of the trigram index
     when no more than `few` customers have it (the fourth item: how many, counted no further than few + 1), and
     tested row by row in list order otherwise (then it is common: common_page). The third query asks the trigram
-    index in list order (see _in_fts). `counted`: how many have it, counted no further
-    than few + 1 already (match_bounds' «first»). Reading both kinds in one pass of the list (condition(use_index=False)) went
-    through every row before a late letter's family names («نو»: 2.5 s at a million customers)."""
+    index in list order (see _in_fts). `counted`: how many have it, counted no further than few + 1 already
+    (match_bounds' «first»). Reading both kinds in one pass of the list (condition(use_index=False)) went through
+    every row before a late letter's family names («نو»: 2.5 s at a million customers)."""
     if not has_fts():
         return None
     by_key = base.where(_key_starts(sort_key(token)))
@@ -185,12 +183,8 @@ def index_page(joined: pw.ModelSelect, probed: pw.ModelSelect, base: pw.ModelSel
             window = int(WINDOW_MARGIN * need / density) + need
             if window > SCAN_PER_MATCH * matches:
                 break
-            last = keyset(base.select(col, Customer.id), col, descending, after).order_by(*order).limit(1)
-            end = db.execute(last.offset(window - 1)).fetchone()
-            q = keyset(probed.select(Customer.id, col), col, descending, after)
-            if end is not None:
-                key = pw.Tuple(col, Customer.id)
-                q = q.where(key >= pw.Tuple(*end) if descending else key <= pw.Tuple(*end))
+            end = _row_at(base, col, descending, after, window)
+            q = _through(probed, col, descending, after, end)
             hits = [tuple(r) for r in db.execute(q.order_by(*order).limit(need)).fetchall()]
             got += hits
             if len(got) >= n or end is None:
@@ -201,6 +195,21 @@ def index_page(joined: pw.ModelSelect, probed: pw.ModelSelect, base: pw.ModelSel
             density = len(got) / read
     q = keyset(joined.select(Customer.id, col), col, descending, after).order_by(*order)
     return got + [tuple(r) for r in db.execute(q.limit(n - len(got))).fetchall()]
+
+
+def _row_at(base: pw.ModelSelect, col, descending: bool, after: tuple | None, k: int) -> tuple | None:
+    """The (key, id) of the k-th row of `base` after `after` in list order, or None when the list ends before."""
+    q = keyset(base.select(col, Customer.id), col, descending, after).order_by(*ordered(col, descending))
+    return db.execute(q.limit(1).offset(k - 1)).fetchone()
+
+
+def _through(q: pw.ModelSelect, col, descending: bool, after: tuple | None, end: tuple | None) -> pw.ModelSelect:
+    """q's (id, key) after the (key, id) `after`, up to `end` included (to the list's end when None)."""
+    q = keyset(q.select(Customer.id, col), col, descending, after)
+    if end is None:
+        return q
+    key = pw.Tuple(col, Customer.id)
+    return q.where(key >= pw.Tuple(*end) if descending else key <= pw.Tuple(*end))
 
 
 # Text matching more customers than are paged through the index (INDEX_PAGES) is read in list order. Testing each
@@ -222,12 +231,8 @@ def common_page(tested: pw.ModelSelect, probed: pw.ModelSelect, base: pw.ModelSe
     the trigram index in list order (condition(probe=True)), `base` it without the text's test; `rows`: about this
     many customers."""
     order = ordered(col, descending)
-    last = keyset(base.select(col, Customer.id), col, descending, after).order_by(*order).limit(1)
-    end = db.execute(last.offset(max(PILOT_ROWS, 1) - 1)).fetchone()
-    q = keyset(tested.select(Customer.id, col), col, descending, after)
-    if end is not None:
-        key = pw.Tuple(col, Customer.id)
-        q = q.where(key >= pw.Tuple(*end) if descending else key <= pw.Tuple(*end))
+    end = _row_at(base, col, descending, after, max(PILOT_ROWS, 1))
+    q = _through(tested, col, descending, after, end)
     got = [tuple(r) for r in db.execute(q.order_by(*order).limit(n)).fetchall()]
     if len(got) >= n or end is None:
         return got
