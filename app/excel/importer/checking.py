@@ -197,7 +197,7 @@ class Stage:
         while True:
             page = self.conn.execute(
                 f"SELECT row, status, dup_customer, dup_name, dup_row, keys FROM row WHERE row > ?{cond} "
-                f"ORDER BY row LIMIT {BATCH}", (last,)).fetchall()
+                f"ORDER BY row LIMIT {BATCH}", (last, *args)).fetchall()
             if not page:
                 return
             data = {} if raw else self.data_of([r[0] for r in page])
