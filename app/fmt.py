@@ -141,12 +141,18 @@ def phone(raw: str | None, extension: str | None = None, area_code: str | None =
     A number that is not a valid Iranian one keeps its own spelling (Persian digits)."""
     if not raw:
         return ""
-    ph = _phones()
     if area_code is None:
         try:
             area_code = _settings().area_code()
         except Exception:  # noqa: BLE001 - no database: the default area code applies
-            area_code = ph.DEFAULT_AREA_CODE
+            area_code = _phones().DEFAULT_AREA_CODE
+    return _phone_text(str(raw), extension or None, area_code)
+
+
+@functools.lru_cache(maxsize=4096)
+def _phone_text(raw: str, extension: str | None, area_code: str) -> str:
+    """phone()'s text, remembered: a list (the dashboard, every minute) shows the same numbers again and again."""
+    ph = _phones()
     p = ph.normalize(raw, area_code)
     number = p.display().split(" داخلی ")[0] if p.valid else str(raw).strip()
     text = ltr(digits(number))

@@ -16,6 +16,7 @@ import peewee as pw
 
 from app.core.errors import DatabaseError
 from models.base import db
+from models.reader import readers
 from models.writer import connection_lost, note_write, writer
 
 logger = logging.getLogger(__name__)
@@ -628,6 +629,7 @@ def open_database(db_arg: str | None = None, migrate: bool = True, create: bool 
     _sweep_once()
     database = make_database(url, create=create, defer_check=defer_check)
     writer.release()
+    readers.release()
     _forget_previous()
     db.initialize(database)
     try:
@@ -670,6 +672,7 @@ def _forget_previous() -> None:
 
 def close_database() -> None:
     writer.release()
+    readers.release()
     old = db.obj
     if old is not None and not db.is_closed():
         db.close()

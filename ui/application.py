@@ -142,9 +142,11 @@ class StartChecks:
         """At a clean exit: close the database and seal the file once its pages are known whole (checked now if
         the program closes before its background check ran). True if sealed."""
         from models.connection import close_database, quick_check, seal
+        from models.reader import readers
         from models.writer import writer
 
         writer.shutdown()
+        readers.shutdown()
         close_database()
         if self.damaged:
             return False

@@ -13,7 +13,8 @@ Cancelled). A service takes them as its own progress/cancel callbacks. Progress,
 delivered on the GUI thread, in order, through one queued signal; progress is coalesced (the GUI sees the
 latest value, never a flood). Database writes inside a job go through models/writer.py (a service decorated
 with @writes does it itself; otherwise call ``writer.run(fn, ...)`` in the job). Each job closes its thread's
-peewee connection when it ends (peewee keeps one per thread; pool threads are reused).
+peewee connection when it ends (peewee keeps one per thread; pool threads are reused), except a prompt read's:
+it runs on a reader thread (models/reader.py) that keeps its connection until the database is closed.
 
 Why a QThreadPool and not a QThread per job: the pool owns its threads, so nothing the program forgets to
 keep alive can destroy a running thread (Qt aborts the process when a running QThread is destroyed); its
@@ -35,6 +36,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import wait as futures_wait
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QThread, QThreadPool, Signal
@@ -48,7 +51,6 @@ Closure = Callable[[], None]
 GRACE_MS = 2_000          # at shutdown: let jobs end by themselves this long …
 CANCEL_WAIT_MS = 8_000    # … then cancel them and wait at most this long more
 MAX_THREADS = 4
-PROMPT_THREADS = 2
 
 
 class Cancelled(UserError):
@@ -81,10 +83,14 @@ class TaskManager(QObject):
         super().__init__()
         self._pool = QThreadPool()
         self._pool.setMaxThreadCount(MAX_THREADS)
-        # short reads somebody is looking at an empty card for (QueryOp.prompt): threads of their own, never
-        # lowered, so the read is not queued behind an import nor put after every other program on the machine
-        self._prompt_pool = QThreadPool()
-        self._prompt_pool.setMaxThreadCount(PROMPT_THREADS)
+        # short reads somebody is looking at an empty card for (QueryOp.prompt): the reader threads
+        # (models/reader.py), never lowered, so the read is not queued behind an import nor put after every
+        # other program on the machine, and on a connection kept from the last read
+        self._prompt_jobs: set[Future] = set()
+        if on_gui_thread():
+            from models.reader import readers
+
+            readers.start()
         self._lock = threading.Lock()
         self._closures: deque[Closure] = deque()
         self._jobs: set[QueryOp] = set()      # started, not yet delivered: kept alive until they end
@@ -122,7 +128,19 @@ class TaskManager(QObject):
     def start(self, job: QueryOp) -> None:
         with self._lock:
             self._jobs.add(job)
-        (self._prompt_pool if job._prompt else self._pool).start(job._work)
+        if not job._prompt:
+            self._pool.start(job._work)
+            return
+        from models.reader import readers
+
+        fut = readers.submit(job._work)
+        with self._lock:
+            self._prompt_jobs.add(fut)
+        fut.add_done_callback(self._prompt_ended)
+
+    def _prompt_ended(self, fut: Future) -> None:
+        with self._lock:
+            self._prompt_jobs.discard(fut)
 
     def _ended(self, job: QueryOp) -> None:
         with self._lock:
@@ -134,11 +152,15 @@ class TaskManager(QObject):
             return list(self._jobs)
 
     def active_threads(self) -> int:
-        return self._pool.activeThreadCount() + self._prompt_pool.activeThreadCount()
+        with self._lock:
+            prompt = len(self._prompt_jobs)
+        return self._pool.activeThreadCount() + prompt
 
     def _wait_all(self, ms: int) -> bool:
         start = time.monotonic()
-        if not self._prompt_pool.waitForDone(ms):
+        with self._lock:
+            prompt = list(self._prompt_jobs)
+        if prompt and futures_wait(prompt, None if ms < 0 else ms / 1000).not_done:
             return False
         left = ms if ms < 0 else max(0, ms - int((time.monotonic() - start) * 1000))
         return self._pool.waitForDone(left)
@@ -337,7 +359,8 @@ class QueryOp:
                 logger.exception("background job %s failed", self.name)
             outcome = ("failed", e)
         finally:
-            _close_thread_connection()
+            if not self._prompt:
+                _close_thread_connection()      # a pool thread's; a reader thread keeps its connection
         self._thread_done.set()
         run_on_main(lambda: self._deliver(outcome))
 

@@ -20,7 +20,7 @@ from app.core.errors import NotFound
 from app.core.text import to_persian_digits
 from models import sqlcache
 from models.base import db
-from models.core import Customer, PhoneNumber
+from models.core import Customer
 from models.tasks import Meeting, Reminder, Task
 
 logger = logging.getLogger(__name__)
@@ -128,12 +128,15 @@ def dates_on(day: dt.date) -> list[DateItem]:
     params = [d if postgres else d.isoformat() for g in sorted(days) for d in (g, g + dt.timedelta(days=1))]
     for kind in ("birthday", "anniversary"):
         # written by hand: a nested chain of 120 ORs overflows SQLite's parser, and peewee took longer to write
-        # these ranges than the database takes to read them
+        # these ranges than the database takes to read them. The phone to show is the customer's primary one,
+        # else the first entered: read here by the phone table's customer index, a few rows per customer.
         ranges = " OR ".join([f"({kind} >= ? AND {kind} < ?)"] * len(days))
-        sql = (f'SELECT id, first_name, last_name, company, kind, {kind}, assigned_to_id FROM "customer" '
-               f"WHERE ({ranges}) AND merged_into_id IS NULL")
+        sql = (f'SELECT c.id, c.first_name, c.last_name, c.company, c.kind, c.{kind}, c.assigned_to_id, '
+               '(SELECT p.canonical FROM "phone_number" p WHERE p.customer_id = c.id '
+               'ORDER BY p.is_primary DESC, p.id LIMIT 1) '
+               f'FROM "customer" c WHERE ({ranges}) AND c.merged_into_id IS NULL')
         rows = sqlcache.raw(sql, params).fetchall()
-        for cid, first, last, company, ckind, orig, assigned in rows:
+        for cid, first, last, company, ckind, orig, assigned, phone in rows:
             if isinstance(orig, str):
                 orig = dt.date.fromisoformat(orig[:10])
             elif isinstance(orig, dt.datetime):
@@ -148,17 +151,7 @@ def dates_on(day: dt.date) -> list[DateItem]:
             if ckind == "organisation" and company:
                 person = " ".join(p for p in (first, last) if p)
                 name = f"{person}، {company}" if person else f"رابط {company}"
-            out.append(DateItem(cid, name, kind, orig, years, "", assigned))
-    if out:
-        phones: dict[int, str] = {}
-        # sorted here, not by the database: ORDER BY on these columns made SQLite read the whole phone table
-        found = (PhoneNumber.select(PhoneNumber.customer, PhoneNumber.canonical, PhoneNumber.is_primary,
-                                    PhoneNumber.id)
-                 .where(PhoneNumber.customer.in_([i.customer_id for i in out])).tuples())
-        for c, p, _primary, _id in sorted(found, key=lambda r: (not r[2], r[3])):
-            phones.setdefault(c, p)
-        out = [DateItem(i.customer_id, i.name, i.kind, i.original, i.years, phones.get(i.customer_id, ""),
-                        i.assigned_to) for i in out]
+            out.append(DateItem(cid, name, kind, orig, years, phone or "", assigned))
     out.sort(key=lambda i: (i.kind != "birthday", i.name))
     return out
 

@@ -3,7 +3,7 @@ refresh on its own when data changes, and each item opening its task, call, meet
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication
 
 from app.core import clock
@@ -206,3 +206,40 @@ def test_changes_during_a_read_are_read_again(qtbot, day):
     page.refresh_in_background()               # asked again while the first read runs
     qtbot.waitUntil(lambda: any("کار تازه امروز" in t for t in page.texts("today")), timeout=5000)
     qtbot.waitUntil(lambda: not page.is_loading(), timeout=5000)
+
+
+def test_a_long_card_is_painted_with_its_first_rows_and_filled_right_after(qtbot, day):
+    """A read that arrives through the event loop makes the first screenful of each card before the page is
+    painted; the rest of the rows and the «… و N مورد دیگر» row follow the paint, all of them, in order."""
+    from app.reports import dashboard as dash
+    from ui.dashboard.page import DashboardPage
+
+    for i in range(dash.SECTION_LIMIT + 5):
+        ts.create_task({"title": f"پیگیری شماره {i:02d}", "due_at": j(1405, 9, 2, 9, 0), "customer_id": day["ali"]},
+                       user=day["reza"])
+    page = _page(qtbot, day["reza"])
+    expected = page.texts("overdue")
+    assert len(expected) == dash.SECTION_LIMIT + 1 and expected[-1] == "… و ۶ مورد دیگر"
+    page.hide()
+    QApplication.processEvents()
+    lst = page.cards["overdue"].list
+    seen_at_load: list[int] = []
+    painted: list[int] = []
+    page.loaded.connect(lambda: seen_at_load.append(lst.count()))
+
+    class Watch(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint and seen_at_load:
+                painted.append(lst.count())
+            return False
+
+    watch = Watch()
+    lst.viewport().installEventFilter(watch)
+    page.show()
+    page.refresh_in_background()
+    qtbot.waitUntil(lambda: bool(seen_at_load), timeout=5000)
+    assert seen_at_load == [DashboardPage.FIRST_ROWS]
+    qtbot.waitUntil(lambda: lst.count() == len(expected), timeout=5000)
+    assert painted[0] == DashboardPage.FIRST_ROWS           # painted with the first rows, then the rest came
+    assert [lst.item(i).text() for i in range(lst.count())] == expected
+    assert page.texts("overdue") == expected

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
@@ -65,10 +65,16 @@ SECTIONS = (
 
 
 class Card(QFrame):
+    """A titled list. Rows are kept as they are added and made into list items by show_rows(): the first
+    screenful before the page is painted, the rest (a card holds up to 200) right after."""
+
     def __init__(self, title: str, empty_text: str, parent=None):
         super().__init__(parent)
         self.setProperty("card", True)
         self.empty_text = empty_text
+        self._rows: list[tuple[str, tuple, QColor | None, str]] = []
+        self._shown = 0                         # rows made into items so far
+        self._end: tuple[int, tuple] | None = None   # finish()'s total and payload, once all rows are shown
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 8, 10, 8)
         head = QHBoxLayout()
@@ -92,31 +98,56 @@ class Card(QFrame):
         self.count.style().unpolish(self.count)
         self.count.style().polish(self.count)
 
+    def clear(self) -> None:
+        self.list.clear()
+        self._rows = []
+        self._shown = 0
+        self._end = None
+
     def add(self, text: str, payload: tuple, color: QColor | None = None, tooltip: str = "") -> None:
-        item = QListWidgetItem(text)
-        item.setData(ROLE, payload)
-        if color is not None:
-            item.setForeground(QBrush(color))
-        if tooltip:
-            item.setToolTip(tooltip)
-        self.list.addItem(item)
+        self._rows.append((text, payload, color, tooltip))
 
     def finish(self, total: int, more: tuple = ("more",)) -> None:
-        if self.list.count() == 0:
+        """No more rows: `total` is how many there are in all (a «… و N مورد دیگر» row opens the rest)."""
+        self._end = (total, more)
+
+    def show_rows(self, limit: int | None = None) -> None:
+        """Make the kept rows into list items, up to `limit` of them (all when None), then the closing row."""
+        rows = self._rows
+        stop = len(rows) if limit is None else min(len(rows), limit)
+        add_item = self.list.addItem
+        for text, payload, color, tooltip in rows[self._shown:stop]:
+            item = QListWidgetItem(text)
+            item.setData(ROLE, payload)
+            if color is not None:
+                item.setForeground(QBrush(color))
+            if tooltip:
+                item.setToolTip(tooltip)
+            add_item(item)
+        self._shown = max(self._shown, stop)
+        if self._shown < len(rows) or self._end is None:
+            return
+        total, more = self._end
+        self._end = None
+        if not rows:
             item = QListWidgetItem(self.empty_text)
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             item.setForeground(QBrush(MUTED))
             self.list.addItem(item)
-        elif total > self.list.count():
-            item = QListWidgetItem(f"… و {fmt.count(total - self.list.count(), 'مورد دیگر')}")
+        elif total > len(rows):
+            item = QListWidgetItem(f"… و {fmt.count(total - len(rows), 'مورد دیگر')}")
             item.setData(ROLE, more)
             item.setForeground(QBrush(MUTED))
             self.list.addItem(item)
+
+    def pending(self) -> bool:
+        return self._shown < len(self._rows) or self._end is not None
 
 
 class DashboardPage(QWidget):
     REFRESH_MS = 60_000
     HOLD_PAINT_MS = 300                     # a slow first read shows the empty cards after this long
+    FIRST_ROWS = 12                         # rows per card made before a background read is painted
     loaded = Signal()                       # each time a read has been shown
 
     def __init__(self, ctx: AppContext, parent=None, *, load_in_background: bool = False):
@@ -126,6 +157,8 @@ class DashboardPage(QWidget):
         self.ctx = ctx
         self.data: dash.Dashboard | None = None
         self.last_load_ms = 0.0
+        self._defer_rows = False             # the rows past FIRST_ROWS wait for the page's next paint
+        self._rest_pending = False
         self._dirty = True
         self._loading = False
         self._generation = 0                 # a read shown after a later one started is dropped
@@ -171,6 +204,7 @@ class DashboardPage(QWidget):
             card = Card(title, empty, body)
             card.list.itemActivated.connect(self._activate)
             card.list.customContextMenuRequested.connect(lambda pos, c=card: self._menu(c, pos))
+            card.list.viewport().installEventFilter(self)
             self.cards[key] = card
             self.grid.addWidget(card, i // 2, i % 2)
         self.team = QFrame(body)
@@ -291,7 +325,7 @@ class DashboardPage(QWidget):
             self._loading = False
             again = self._dirty
             if generation == self._generation:
-                self._show_loaded(loaded, t0)
+                self._show_loaded(loaded, t0, defer_rows=True)
             if again:
                 self._dirty = True
                 if self.isVisible():
@@ -305,10 +339,17 @@ class DashboardPage(QWidget):
 
         QueryOp(self, lambda _ctl: self._load(), done, name="dashboard").failure(failed).prompt().run()
 
-    def _show_loaded(self, loaded: tuple[dash.Dashboard, tuple[list, list]], t0: float) -> None:
+    def _show_loaded(self, loaded: tuple[dash.Dashboard, tuple[list, list]], t0: float,
+                     defer_rows: bool = False) -> None:
+        """Fill the cards and paint. `defer_rows` (a read that arrived through the event loop): only the first
+        screenful of each card is made before the page is painted, the rest right after that paint."""
         self.data, self._opportunities = loaded
         self._dirty = False
+        self._defer_rows = defer_rows and self.isVisible()
         self._fill(self.data)
+        if self._defer_rows:
+            self._rest_pending = True
+            QTimer.singleShot(100, self._show_rest)   # in case no paint comes (covered by another window)
         self._paint_again()
         self.last_load_ms = (time.perf_counter() - t0) * 1000
         self.loaded.emit()
@@ -317,13 +358,25 @@ class DashboardPage(QWidget):
         if not self.updatesEnabled():
             self.setUpdatesEnabled(True)
 
+    def eventFilter(self, obj, event) -> bool:
+        # a card's list painted (the cards repaint, not the page): the rest of the rows after this paint
+        if self._rest_pending and event.type() == QEvent.Type.Paint:
+            QTimer.singleShot(0, self._show_rest)
+        return False
+
+    def _show_rest(self) -> None:
+        if not self._rest_pending:
+            return
+        self._rest_pending = False
+        for card in self.cards.values():
+            card.show_rows()
+
     def _fill(self, d: dash.Dashboard) -> None:
         who = ts.user_name(self.ctx.user_id)
         self.title.setText(f"پیشخوان — {jalali.format_long(d.at)}" + (f" — {who}" if who else ""))
         self.calls_btn.setText(f"تماس‌های امروز من ({fmt.num(d.calls_today)})")
         for card in self.cards.values():
-            card.list.setUpdatesEnabled(False)
-            card.list.clear()
+            card.clear()
         c = self.cards["overdue"]
         for r in d.overdue:
             c.add(self._task_text(r, with_date=True), ("task", r.id, r.customer_id), RED, self._task_tip(r))
@@ -368,7 +421,7 @@ class DashboardPage(QWidget):
             money_cards.fill(self.cards, self.forecast_table, d.money)
         self.forecast.setVisible(d.money is not None)
         for card in self.cards.values():
-            card.list.setUpdatesEnabled(True)
+            card.show_rows(self.FIRST_ROWS if self._defer_rows else None)
         self.team.setVisible(d.manager)
         self.team_table.setRowCount(len(d.per_user))
         for i, row in enumerate(d.per_user):
@@ -498,5 +551,6 @@ class DashboardPage(QWidget):
 
     # for tests and the bench
     def texts(self, key: str) -> list[str]:
+        self._show_rest()
         lst = self.cards[key].list
         return [lst.item(i).text() for i in range(lst.count())]
