@@ -105,18 +105,26 @@ def load(user_id: int | None, manager: bool | None = None, at: dt.datetime | Non
         manager = tasks.is_manager(user_id)
     who = None if (manager and not user_id) else user_id
     d = Dashboard(at=at, user_id=user_id, manager=manager)
+    if manager:
+        d.per_user = tasks.counts_per_user(at)
+    # a manager's totals come from the counts per colleague (everyone's summed, or the row of the manager's own)
+    mine = [r for r in d.per_user if who is None or r["user_id"] == who] if manager else None
     d.overdue = tasks.list_tasks(tasks.InboxFilter(user_id=who, due="overdue", limit=SECTION_LIMIT), at=at)
-    d.counts["overdue"] = len(d.overdue) if len(d.overdue) < SECTION_LIMIT else _count_overdue(at, who)
+    if len(d.overdue) < SECTION_LIMIT:
+        d.counts["overdue"] = len(d.overdue)
+    else:
+        d.counts["overdue"] = sum(r["overdue"] for r in mine) if mine is not None else _count_overdue(at, who)
     raw_today = tasks.list_tasks(tasks.InboxFilter(user_id=who, due="today", limit=SECTION_LIMIT), at=at)
     d.today = [r for r in raw_today if not r.overdue]
-    d.counts["today"] = len(d.today) if len(raw_today) < SECTION_LIMIT else _count_today(at, who)
+    if len(raw_today) < SECTION_LIMIT:
+        d.counts["today"] = len(d.today)
+    else:
+        d.counts["today"] = sum(r["today_ahead"] for r in mine) if mine is not None else _count_today(at, who)
     d.calls_today = _count_calls_today(at, who)
     d.meetings = meetings.meetings_on(at.date(), who)
     d.dates = reminders.dates_on(at.date())
     d.unhandled_calls, d.counts["unhandled"] = _calls(at, False, who)
     d.missed_calls, d.counts["missed"] = _calls(at, True, who)
-    if manager:
-        d.per_user = tasks.counts_per_user(at)
     try:
         d.money = money_summary(at.date(), user_id, manager)
     except Exception:

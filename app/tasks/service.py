@@ -249,7 +249,8 @@ def get_row(task_id: int, at: dt.datetime | None = None) -> TaskRow:
 
 
 def counts_per_user(at: dt.datetime | None = None) -> list[dict]:
-    """For a manager: each colleague's open, overdue and due-today tasks (unassigned ones under user None).
+    """For a manager: each colleague's open, overdue and due-today tasks (unassigned ones under user None;
+    "today_ahead": those of today not yet overdue).
 
     Counted per colleague as ranges of the (status, assignee, due_at) index: the open ones, those due before
     today, those of today already past (not all-day) and those due today. One GROUP BY over every open task
@@ -277,7 +278,9 @@ def counts_per_user(at: dt.datetime | None = None) -> list[dict]:
             continue
         out.append({"user_id": aid, "name": names.get(aid, "بدون مسئول") if aid else "بدون مسئول",
                     "open": int(n), "overdue": int(before_today or 0) + int(earlier_today or 0),
-                    "today": int(n_today or 0)})
+                    "today": int(n_today or 0),
+                    # today's not yet overdue: what the dashboard's «امروز» card counts
+                    "today_ahead": int(n_today or 0) - int(earlier_today or 0)})
     out.sort(key=lambda r: (-r["overdue"], -r["open"], r["name"]))
     return out
 

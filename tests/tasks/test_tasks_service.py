@@ -130,3 +130,32 @@ def test_customer_choices_for_the_picker(people):
     assert [label.split(" — ")[0] for _id, label in ts.customer_choices("۰۹۱۲۵۵۵")] == ["پرویز یزدانی"]
     assert [label.split(" — ")[0] for _id, label in ts.customer_choices("کاوه")] == ["صنایع کاوه"]
     assert ts.customer_choices("  ") == []
+
+
+def test_a_managers_dashboard_totals_come_from_the_counts_per_colleague(people):
+    """Past the card's limit the dashboard shows totals; a manager's are the counts per colleague summed (or the
+    manager's own row), and must equal counting the tasks themselves, at any moment of the day."""
+    from app.reports import dashboard as dash
+    from models.tasks import Task
+
+    clock.set_now(j(1405, 9, 3, 7, 0))
+    rows = []
+    for k in range(dash.SECTION_LIMIT + 3):
+        for who in (people["amir"], people["reza"], None):
+            rows += [dict(title=f"دیروز {k}", due_at=j(1405, 9, 2, 10), all_day=False, assignee=who),
+                     dict(title=f"صبح {k}", due_at=j(1405, 9, 3, 8, k % 60), all_day=False, assignee=who),
+                     dict(title=f"عصر {k}", due_at=j(1405, 9, 3, 17), all_day=False, assignee=who),
+                     dict(title=f"امروز {k}", due_at=j(1405, 9, 3), all_day=True, assignee=who)]
+    Task.insert_many(rows).execute()
+    for moment in (j(1405, 9, 3, 7, 0), j(1405, 9, 3, 8, 30), j(1405, 9, 3, 12, 0), j(1405, 9, 4, 0, 0)):
+        for user_id in (None, people["amir"]):
+            d = dash.load(user_id, manager=True, at=moment)
+            who = user_id
+            assert len(d.overdue) == dash.SECTION_LIMIT
+            assert d.counts["overdue"] == dash._count_overdue(moment, who), (moment, who)
+            if d.counts["today"] >= dash.SECTION_LIMIT:
+                assert d.counts["today"] == dash._count_today(moment, who), (moment, who)
+    d = dash.load(None, manager=True, at=j(1405, 9, 3, 8, 30))
+    n = dash.SECTION_LIMIT + 3
+    assert d.counts["overdue"] == 3 * n + 3 * 30                  # yesterday's, and 08:00–08:29 of today
+    assert d.counts["today"] == 3 * 2 * n + 3 * (n - 30)         # all-day, the evening's, 08:30 onwards
