@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import time
 
-from bench.common import db_label, figure, open_seeded, rss_mb, time_ms
+from bench.common import as_the_program, db_label, figure, open_seeded, rss_mb, time_ms
 
 INBOX_USERNAME = "bench_inbox"
 INBOX_SIZE = 5000
@@ -63,6 +63,7 @@ def run(quick: bool = False) -> list[dict]:
     from ui.application import setup_qt_app
 
     app = setup_qt_app()
+    collector = as_the_program(app)
     from PySide6.QtCore import QEventLoop, QTimer
 
     from ui.context import AppContext
@@ -147,6 +148,7 @@ def run(quick: bool = False) -> list[dict]:
     own = _page_rss(path, "inbox", inbox_user)
     out.append(figure("inbox_5000_open", samples, rss_mb=own, runner_rss_mb=rss_mb(), **db_label()))
     out.append(figure("inbox_5000_complete", complete, **db_label()))
+    collector.stop()
     return out
 
 

@@ -167,3 +167,14 @@ def _copy_ringers(path: Path, target: str) -> None:
             cur.execute("CREATE TABLE bench_ringers (customer_id integer PRIMARY KEY)")
             cur.executemany("INSERT INTO bench_ringers VALUES (%s)", rows)
     con.close()
+
+
+def as_the_program(app) -> object:
+    """What the running program does once its window is up (ui/application.py run_gui): the cycle collector on
+    the GUI thread's timer, start-up's objects frozen. A bench that builds pages in its own process calls it
+    after setup_qt_app()."""
+    from ui.collector import Collector
+
+    collector = Collector(app)
+    collector.start()
+    return collector

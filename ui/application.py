@@ -99,6 +99,7 @@ def install_excepthook() -> None:
 
 
 BACKUP_DELAY_MS = 3000
+COLLECTOR_DELAY_MS = 2000            # start-up's objects are frozen this long after the window is shown
 
 
 class StartChecks:
@@ -269,6 +270,16 @@ def run_gui(args) -> int:
 
     previous_crash = logs.enable_faulthandler()
     app = setup_qt_app()
+    from ui.collector import Collector
+
+    collector = Collector(app)             # the cycle collector runs on the GUI thread only, from here on
+    try:
+        return _run_gui(args, app, collector, previous_crash, t0)
+    finally:
+        collector.stop()
+
+
+def _run_gui(args, app, collector, previous_crash: bool, t0: float) -> int:
     logger.info("qt application ready in %.0f ms", (time.perf_counter() - t0) * 1000)
     install_excepthook()
     from PySide6.QtWidgets import QMessageBox
@@ -318,6 +329,9 @@ def run_gui(args) -> int:
     win = MainWindow(AppContext(user_id=principal.user_id), first_page_after_paint=True)
     win.show()
     logger.info("main window shown in %.0f ms", (time.perf_counter() - t0) * 1000)
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(COLLECTOR_DELAY_MS, collector.start)   # start-up's objects frozen once the first screen is up
     checks = StartChecks(path, owe_check, win) if path is not None else None
     if checks is not None and (backup_path is not None or owe_check):
         # Once the first screen is up: the check and the copy read the whole file, and on a large database they
