@@ -320,7 +320,7 @@ def list_opportunities(f: BoardFilter | None = None, at: dt.datetime | None = No
                        limit: int | None = None) -> list[OppRow]:
     f = f or BoardFilter()
     at = at or now()
-    stages = {s.id: s for s in list_stages(active_only=False)}
+    stages = all_stages()
     q = _listed(_query(f), f).order_by(Opportunity.id.desc())
     if limit:
         q = q.limit(limit)
@@ -371,7 +371,7 @@ def list_page(f: BoardFilter | None = None, sort: str = "close_date", descending
     descending), ties by id. The list of an office's 100,000 deals reads only what is shown."""
     f = f or BoardFilter()
     at = at or now()
-    stages = {s.id: s for s in list_stages(active_only=False)}
+    stages = all_stages()
     key = LIST_SORT[sort]()
     empty = key.is_null()
     if sort in _TEXT_SORT:
@@ -382,7 +382,7 @@ def list_page(f: BoardFilter | None = None, sort: str = "close_date", descending
 
 
 def row(opp_id: int, at: dt.datetime | None = None) -> OppRow | None:
-    stages = {s.id: s for s in list_stages(active_only=False)}
+    stages = all_stages()
     rows = _rows(_query(BoardFilter()).where(Opportunity.id == opp_id), at or now(), stages)
     return rows[0] if rows else None
 
@@ -419,20 +419,28 @@ def open_opportunities_brief(customer_id: int, at: dt.datetime | None = None) ->
                              r.close_date, r.owner_name, r.rotting) for r in rows]
 
 
-def needing_step(user_id: int | None, at: dt.datetime | None = None, limit: int = DASHBOARD_LIMIT) -> list[OppRow]:
-    """Open opportunities (of this user, or everyone's when None) whose next step is due today or earlier."""
+def all_stages() -> dict[int, StageInfo]:
+    """Every stage, retired ones too (old opportunities may still sit in them), by id."""
+    return {s.id: s for s in list_stages(active_only=False)}
+
+
+def needing_step(user_id: int | None, at: dt.datetime | None = None, limit: int = DASHBOARD_LIMIT,
+                 stages: dict[int, StageInfo] | None = None) -> list[OppRow]:
+    """Open opportunities (of this user, or everyone's when None) whose next step is due today or earlier.
+    `stages`: every stage by id, when the caller has read them already."""
     at = at or now()
-    stages = {s.id: s for s in list_stages(active_only=False)}
+    stages = stages if stages is not None else all_stages()
     q = _query(BoardFilter(owner_id=user_id)).where(Opportunity.status == "open",
                                                      Opportunity.next_step_date <= at.date())
     q = q.order_by(Opportunity.next_step_date, Opportunity.id).limit(limit)
     return _rows(q, at, stages)
 
 
-def rotting(user_id: int | None, at: dt.datetime | None = None, limit: int = DASHBOARD_LIMIT) -> list[OppRow]:
+def rotting(user_id: int | None, at: dt.datetime | None = None, limit: int = DASHBOARD_LIMIT,
+            stages: dict[int, StageInfo] | None = None) -> list[OppRow]:
     """Open opportunities idle longer than their stage allows, the longest idle first."""
     at = at or now()
-    stages = {s.id: s for s in list_stages(active_only=False)}
+    stages = stages if stages is not None else all_stages()
     cond = None
     for s in stages.values():
         if s.rot_days and s.is_open:

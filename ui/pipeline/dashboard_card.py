@@ -18,7 +18,8 @@ def load_opportunities(user_id: int | None, manager: bool = False) -> tuple[list
     """The card's rows (any thread): opportunities whose next step is due, then the rotting ones."""
     who = None if (manager and not user_id) else user_id
     try:
-        return pb.needing_step(who), pb.rotting(who)
+        stages = pb.all_stages()
+        return pb.needing_step(who, stages=stages), pb.rotting(who, stages=stages)
     except Exception:  # the dashboard must draw even if this card cannot
         logger.exception("pipeline dashboard card")
         return [], []
