@@ -21,25 +21,36 @@ again when it comes back, at the same path, behind a symlink, or (USB) under a n
 VID/PID/serial; a dropped connection gives "reconnecting" and is reopened; garbage is the decoder's to
 skip and never reaches the thread's loop as an exception.
 
-Idle flush and latency: the worker reads with a 50 ms timeout and feeds bytes to the decoder as they
-come; events are emitted the moment the decoder returns them (records ending in @, . or a newline). The
-decoder's flush() runs once the line has been quiet for IDLE_FLUSH_SECONDS (0.8 s, from the decoders
-package) after input, which is what completes a modem call that sent NMBR and no NAME. The worker's event
-reaches the GUI thread through one queued hop (the controller takes the re-emitted signal directly), and
-while listening the GIL changes hands at least every SWITCH_INTERVAL_S: a record's bytes need the worker
-to win the GIL back from a GUI thread that is running Python, and its event needs the reverse.
+Reading on the GUI thread: once a port with a descriptor (a POSIX serial port or pty: ``Source.fileno()``) is
+open, the worker lends its reading to the GUI thread (sources.ReadSession, read by ``_LentReader``): a
+QSocketNotifier wakes the GUI thread's event loop when bytes arrive, they are read without blocking and decoded
+there, and the events are emitted at once. The kernel wakes the thread that shows the popup; there is no hand-over
+between threads (a worker woken, the GIL won back, a queued event, the GUI thread woken) on the way. The worker
+keeps what blocks: opening and the back-off, a modem's init, dial/probe (it takes the port back, runs the request
+and lends it again), and reopening a lost device (the GUI thread ends the session as lost when a read fails).
+``read_on_gui_thread=False``, a TCP port and Windows read on the worker as below.
+
+Idle flush and latency (reading on the worker): the worker reads with a 50 ms timeout and feeds bytes to the
+decoder as they come; events are emitted the moment the decoder returns them (records ending in @, . or a
+newline). The decoder's flush() runs once the line has been quiet for IDLE_FLUSH_SECONDS (0.8 s, from the
+decoders package) after input, which is what completes a modem call that sent NMBR and no NAME (on the GUI
+thread: a single-shot timer). The worker's event reaches the GUI thread through one queued hop (the controller
+takes the re-emitted signal directly), and while listening the GIL changes hands at least every
+SWITCH_INTERVAL_S: a record's bytes need the worker to win the GIL back from a GUI thread that is running Python,
+and its event needs the reverse.
 """
 from __future__ import annotations
 
 import logging
 import sys
 import threading
+import time
 from collections.abc import Sequence
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QSocketNotifier, Qt, QThread, QTimer, Signal, Slot
 
 from app.callerid import configured, sources
-from app.callerid.sources import Pump, Source, SourceUnavailable
+from app.callerid.sources import Pump, ReadSession, Source, SourceLost, SourceUnavailable
 from app.core.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -116,15 +127,20 @@ class _PumpWorker(QObject):
 
     event = Signal(object, int)          # CallerIdEvent, generation
     state = Signal(str, str, int)        # state key, Persian text, generation
+    lend = Signal(object, int)           # ReadSession: read the open port on the GUI thread, generation
+    reclaim = Signal(object, int)        # ReadSession: give the port back to the worker, generation
     finished = Signal()
 
-    def __init__(self, pump: Pump, stop: threading.Event, generation: int):
+    def __init__(self, pump: Pump, stop: threading.Event, generation: int, lend_reading: bool = False):
         super().__init__()
         self.pump = pump
         self.stop_event = stop
         self.generation = generation
         pump.on_event = self._event
         pump.on_state = self._state
+        if lend_reading:
+            pump.lend = lambda session: self.lend.emit(session, self.generation)
+            pump.reclaim = lambda session: self.reclaim.emit(session, self.generation)
 
     def _event(self, e) -> None:
         if not self.stop_event.is_set():
@@ -143,6 +159,87 @@ class _PumpWorker(QObject):
             self._state(sources.ERROR, sources.state_text(sources.ERROR, "خطای داخلی؛ جزئیات در crm.log"))
         finally:
             self.finished.emit()
+
+
+class _LentReader(QObject):
+    """Reads a port lent by the worker (sources.ReadSession) on the GUI thread: a QSocketNotifier on the port's
+    descriptor wakes the GUI thread's event loop the moment bytes arrive; they are read (non-blocking, what has
+    arrived), fed to the decoder and its events delivered at once. The idle flush and the once-a-second tick
+    are timers here. A failed read (device unplugged, pty closed) ends the session as lost and the worker
+    reopens the port. ``close()`` stops watching the descriptor before the session is ended, so the worker
+    never closes a descriptor the event loop still polls."""
+
+    def __init__(self, session: ReadSession, deliver, on_closed, parent: QObject):
+        super().__init__(parent)
+        self.session = session
+        self._deliver = deliver
+        self._on_closed = on_closed
+        self.closed = False
+        self._notifier: QSocketNotifier | None = QSocketNotifier(session.fd, QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._readable)
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.timeout.connect(self._flush)
+        self._tick = QTimer(self)
+        self._tick.setInterval(int(sources.TICK_SECONDS * 1000))
+        self._tick.timeout.connect(self._on_tick)
+        self._tick.start()
+        if session.dirty:              # input from before the port was taken back for a request: flush it later
+            left = session.last_byte + session.idle_flush - time.monotonic()
+            self._idle.start(max(0, int(left * 1000)))
+
+    def _readable(self, *_args) -> None:
+        s = self.session
+        if self.closed:
+            return
+        try:
+            data = s.read()
+        except SourceLost as e:
+            self.close(lost=True, reason=str(e))
+            return
+        if not data:
+            return
+        self._idle.start(max(1, int(s.idle_flush * 1000)))
+        self._run(s.decoder.feed, data)
+
+    def _flush(self) -> None:
+        s = self.session
+        if self.closed or not s.dirty:
+            return
+        s.dirty = False
+        flush = getattr(s.decoder, "flush", None)
+        if flush is not None:
+            self._run(flush)
+
+    def _on_tick(self) -> None:
+        tick = getattr(self.session.decoder, "tick", None)
+        if tick is not None and not self.closed:
+            self._run(tick)
+
+    def _run(self, fn, *args) -> None:
+        try:
+            events = fn(*args)
+        except Exception:  # a decoder fault must not stop the reading (the worker's loop guards the same way)
+            logger.exception("caller-ID decoder failed")
+            return
+        if events:
+            self._deliver(events)
+
+    def close(self, lost: bool = False, reason: str = "") -> None:
+        """Stop watching the port and give it back to the worker (lost: the worker reopens it)."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)          # no longer polled: the worker may close the descriptor
+            self._notifier = None
+        self._idle.stop()
+        self._tick.stop()
+        if lost:
+            logger.info("caller-ID port lost while read on the GUI thread: %s", reason)
+        self.session.end(lost=lost, reason=reason)
+        self._on_closed(self)
+        self.deleteLater()
 
 
 class CallerIdListener(QObject):
@@ -164,9 +261,16 @@ class CallerIdListener(QObject):
 
     def __init__(self, source: Source | None = None, fmt: str | None = None, parent: QObject | None = None, *,
                  idle_flush: float | None = None, backoff: Sequence[float] | None = None,
-                 decoder_options: dict | None = None, problem: str | None = None):
+                 decoder_options: dict | None = None, problem: str | None = None, read_on_gui_thread: bool = True):
         super().__init__(parent)
         self._source = source
+        # A port with a descriptor (a POSIX serial port or pty) is read on the GUI thread once open (_LentReader):
+        # a record's event then reaches the popup without a hand-over between threads. Opening, a modem's init,
+        # dialling and the back-off stay on the worker thread.
+        self._read_on_gui = read_on_gui_thread
+        self._reader: _LentReader | None = None
+        self._pending: list = []                # events the lent reader delivers, in order (see _deliver_lent)
+        self._delivering = False
         self._fmt = fmt
         self._idle_flush = idle_flush
         self._backoff = tuple(backoff) if backoff else sources.BACKOFF_SECONDS
@@ -241,6 +345,54 @@ class CallerIdListener(QObject):
         if generation == self._generation and self._thread is not None and not self._stop.is_set():
             self.event_received.emit(event)
 
+    @Slot(object, int)
+    def _worker_lend(self, session: ReadSession, generation: int) -> None:
+        """The worker opened the port: read it here, on the GUI thread, until it is taken back or lost."""
+        if generation != self._generation or self._thread is None or self._stop.is_set() or not session.begin():
+            return
+        self._close_reader()
+        try:
+            self._reader = _LentReader(session, self._deliver_lent, self._reader_closed, self)
+        except Exception:  # the worker reads it itself then (see Pump._read_lent)
+            logger.exception("caller ID: reading the port on the GUI thread failed")
+            session.end()
+
+    @Slot(object, int)
+    def _worker_reclaim(self, session: ReadSession, generation: int) -> None:
+        """The worker wants the port back (a dial or probe request): stop reading it here."""
+        reader = self._reader
+        if reader is not None and reader.session is session:
+            self._close_reader()
+        else:
+            session.end()
+
+    def _reader_closed(self, reader: _LentReader) -> None:
+        if self._reader is reader:
+            self._reader = None
+
+    def _close_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
+
+    def _deliver_lent(self, events) -> None:
+        """The lent reader's events, emitted at once and in order (a slot that turns the event loop, e.g. a
+        dialog, may let the reader deliver more before the first batch is through: those wait their turn)."""
+        self._pending.extend(events)
+        if self._delivering:
+            return
+        self._delivering = True
+        try:
+            while self._pending:
+                event = self._pending.pop(0)
+                pump = self._pump
+                if pump is not None:
+                    pump.events_seen += 1
+                if self._thread is not None and not self._stop.is_set():
+                    self.event_received.emit(event)
+        finally:
+            self._delivering = False
+
     def _decoder_factory(self, fmt: str):
         from app.callerid.decoders import decoder_for
 
@@ -258,13 +410,16 @@ class CallerIdListener(QObject):
         self._pump = Pump(self._source, self._fmt, on_event=lambda e: None, on_state=None,
                           idle_flush=self._idle_flush, backoff=self._backoff,
                           decoder_factory=self._decoder_factory)
+        self._pending = []
         thread = QThread()
         thread.setObjectName("callerid-listener")
-        worker = _PumpWorker(self._pump, self._stop, self._generation)
+        worker = _PumpWorker(self._pump, self._stop, self._generation, lend_reading=self._read_on_gui)
         worker.moveToThread(thread)
         queued = Qt.ConnectionType.QueuedConnection
         worker.event.connect(self._worker_event, queued)
         worker.state.connect(self._worker_state, queued)
+        worker.lend.connect(self._worker_lend, queued)
+        worker.reclaim.connect(self._worker_reclaim, queued)
         thread.started.connect(worker.run)
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread, self._worker = thread, worker
@@ -282,9 +437,11 @@ class CallerIdListener(QObject):
         thread, worker = self._thread, self._worker
         if thread is None:
             return True
+        self._close_reader()                    # the GUI thread lets go of the port before the worker closes it
         self._stop.set()
         self._picked_up.set()
-        for sig, slot in ((worker.event, self._worker_event), (worker.state, self._worker_state)):
+        for sig, slot in ((worker.event, self._worker_event), (worker.state, self._worker_state),
+                          (worker.lend, self._worker_lend), (worker.reclaim, self._worker_reclaim)):
             try:
                 sig.disconnect(slot)
             except (RuntimeError, TypeError):

@@ -200,6 +200,16 @@ class Source:
     def read(self, timeout: float = POLL_SECONDS) -> bytes:
         raise NotImplementedError
 
+    def fileno(self) -> int | None:
+        """The open device's descriptor when another thread's event loop may wait on it and then call
+        ``read_ready()`` (a POSIX serial port or pty); None when reads must go through ``read(timeout)``."""
+        return None
+
+    def read_ready(self) -> bytes:
+        """What has arrived, without waiting (b"" when nothing has); SourceLost as ``read``. Only for a source
+        whose ``fileno()`` is not None, once its descriptor was reported readable."""
+        raise NotImplementedError
+
     def write(self, data: bytes) -> None:
         raise NotImplementedError
 
@@ -424,6 +434,15 @@ class SerialSource(Source):
         except Exception as e:  # SerialException, OSError, or pyserial's own slips on a dead fd
             raise SourceLost(str(e)) from e
 
+    def fileno(self) -> int | None:
+        return self._fd if self._ser is not None else None
+
+    def read_ready(self) -> bytes:
+        fd = self._fd
+        if self._ser is None or fd is None:
+            raise SourceLost("port not open")
+        return _read_now(fd)
+
     def write(self, data: bytes) -> None:
         ser = self._ser
         if ser is None:
@@ -452,8 +471,21 @@ def _read_fd(fd: int, timeout: float) -> bytes:
     read raises SerialException: a device that reports data and gives none is gone, as is one that fails."""
     try:
         ready, _, _ = select.select([fd], [], [], max(0.0, timeout))
-        if not ready:
+    except OSError as e:
+        if e.errno == errno.EINTR:
             return b""
+        raise SourceLost(f"read failed: {e}") from e
+    except ValueError as e:               # the descriptor was closed under the wait
+        raise SourceLost(str(e)) from e
+    if not ready:
+        return b""
+    return _read_now(fd)
+
+
+def _read_now(fd: int) -> bytes:
+    """One non-blocking read of a descriptor reported readable: its bytes, b"" when another read took them
+    first, SourceLost when it failed or reported readiness and gave nothing (the device went away)."""
+    try:
         data = os.read(fd, 65536)
     except OSError as e:
         if e.errno in (errno.EAGAIN, errno.EALREADY, errno.EWOULDBLOCK, errno.EINPROGRESS, errno.EINTR):
@@ -612,13 +644,76 @@ EventCallback = Callable[[CallerIdEvent], None]
 StateCallback = Callable[[str, str], None]
 
 
+class ReadSession:
+    """The pump's reading of an open port, lent to another thread's event loop (the GUI thread's, see
+    app.callerid.listener): that thread waits on ``fd`` with the rest of its events and, when it is readable,
+    calls ``read()`` and hands the bytes to ``decoder``. A record's event then needs no hand-over between
+    threads: the thread that shows the popup is the one the kernel wakes.
+
+    One owner at a time: the borrower from ``begin()`` until ``end()``, the pump before and after. The pump
+    takes the port back (``cancel()`` before the borrower began, else ``reclaim`` and a wait on ``ended``) to
+    run a request (dial, probe) or to stop; the borrower ends the session itself when the device is lost
+    (``lost``: the pump closes the port and reopens it). The borrower never touches the descriptor after
+    ``end()``; the pump closes it only after that. ``dirty``/``last_byte`` carry the idle flush across a
+    reclaim: input not yet flushed is flushed by whoever owns the decoder when the line has been quiet."""
+
+    def __init__(self, source: Source, fd: int, decoder, idle_flush: float, *, dirty: bool = False,
+                 last_byte: float = 0.0):
+        self.source = source
+        self.fd = fd
+        self.decoder = decoder
+        self.idle_flush = idle_flush
+        self.dirty = dirty
+        self.last_byte = last_byte                    # time.monotonic() of the last bytes read
+        self.lost = False
+        self.lost_reason = ""
+        self.reclaim_requested = False
+        self.ended = threading.Event()
+        self._lock = threading.Lock()
+        self._begun = False
+        self._cancelled = False
+
+    def begin(self) -> bool:
+        """The borrower starts reading; False when the pump has already taken the port back."""
+        with self._lock:
+            if self._cancelled or self.ended.is_set():
+                return False
+            self._begun = True
+            return True
+
+    def cancel(self) -> bool:
+        """The pump takes the port back before the borrower began: True when it has it now (the borrower's
+        ``begin()`` will say False); False when the borrower is reading (ask it to ``end()`` and wait)."""
+        with self._lock:
+            if self._begun:
+                return self.ended.is_set()
+            self._cancelled = True
+            self.ended.set()
+            return True
+
+    def read(self) -> bytes:
+        """The borrower's read, once the descriptor is readable: the bytes (b"" when none), SourceLost."""
+        data = self.source.read_ready()
+        if data:
+            self.last_byte = time.monotonic()
+            self.dirty = True
+        return data
+
+    def end(self, lost: bool = False, reason: str = "") -> None:
+        """The borrower is done with the descriptor (it stopped watching it first)."""
+        if lost and not self.ended.is_set():
+            self.lost, self.lost_reason = True, reason
+        self.ended.set()
+
+
 class Pump:
     """Runs one source: open with back-off, read, decode, report. Call ``run(stop)`` on the thread that
     should block; ``submit(fn)`` runs ``fn(source)`` on that thread between reads (dial, probe)."""
 
     def __init__(self, source: Source, fmt: str | None = None, *, on_event: EventCallback,
                  on_state: StateCallback | None = None, idle_flush: float | None = None,
-                 backoff: Sequence[float] = BACKOFF_SECONDS, decoder_factory: Callable[[str], object] | None = None):
+                 backoff: Sequence[float] = BACKOFF_SECONDS, decoder_factory: Callable[[str], object] | None = None,
+                 lend: Callable[[ReadSession], None] | None = None, reclaim: Callable[[ReadSession], None] | None = None):
         self.source = source
         self.fmt = fmt or source.default_format or "auto"
         self.on_event = on_event
@@ -633,6 +728,11 @@ class Pump:
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
         self.events_seen = 0
         self.running = False
+        # Reading lent to another thread's event loop (see ReadSession): ``lend(session)`` passes the session to
+        # that thread (asynchronously), ``reclaim(session)`` asks it to end the session (asynchronously). Only
+        # for sources with a descriptor (``Source.fileno()``); others are read on the pump's thread.
+        self.lend = lend
+        self.reclaim = reclaim
 
     # -- reporting ----------------------------------------------------------------------------------------
     def _set_state(self, state: str, detail: str = "") -> None:
@@ -766,6 +866,8 @@ class Pump:
             return False
         decoder = self.decoder
         flush = getattr(decoder, "flush", None)
+        if self.lend is not None and self.reclaim is not None and self.source.fileno() is not None:
+            return self._read_lent(stop, decoder, flush)
         tick = getattr(decoder, "tick", None)
         idle = self.idle_flush
         last_byte = 0.0
@@ -800,3 +902,61 @@ class Pump:
             self.source.close()
             if flush is not None:
                 self._emit(flush())
+
+    def _read_lent(self, stop: threading.Event, decoder, flush) -> bool:
+        """``_read_until_lost`` with the reading lent (``lend``): this thread waits for the borrower to give the
+        port back (device lost), for a request (the port taken back, the request run, the reading lent again)
+        or for stop. Flushes the decoder when the port is given up, as the reading loop does."""
+        assert self.lend is not None and self.reclaim is not None
+        fd = self.source.fileno()
+        assert fd is not None
+        session = ReadSession(self.source, fd, decoder, self.idle_flush)
+        lost = False
+        try:
+            self.lend(session)
+            while not stop.is_set():
+                if session.ended.wait(POLL_SECONDS):
+                    if session.lost:
+                        logger.warning("caller-ID device %s lost: %s", self.source.description, session.lost_reason)
+                        lost = True
+                        return True
+                    if stop.wait(POLL_SECONDS):      # given back unasked (the borrower is stopping): lend again
+                        break                       # unless it was the stop
+                    session = ReadSession(self.source, fd, decoder, self.idle_flush, dirty=session.dirty,
+                                          last_byte=session.last_byte)
+                    self.lend(session)
+                    continue
+                if self._requests.empty():
+                    continue
+                if not self._take_back(session, stop):
+                    break
+                if session.lost:
+                    lost = True
+                    return True
+                try:
+                    self._run_requests()
+                except SourceLost as e:
+                    logger.warning("caller-ID device %s lost: %s", self.source.description, e)
+                    lost = True
+                    return True
+                session = ReadSession(self.source, fd, decoder, self.idle_flush, dirty=session.dirty,
+                                      last_byte=session.last_byte)
+                self.lend(session)
+            return False
+        finally:
+            if not lost:
+                self._take_back(session, stop, wait=False)
+            self.source.close()
+            if flush is not None:
+                self._emit(flush())
+
+    def _take_back(self, session: ReadSession, stop: threading.Event, wait: bool = True) -> bool:
+        """The port back from the borrower: True once it has stopped reading; False when stop came first."""
+        if session.cancel():
+            return True
+        session.reclaim_requested = True
+        self.reclaim(session)                      # type: ignore[misc]
+        while not session.ended.wait(POLL_SECONDS):
+            if not wait or stop.is_set():
+                return session.ended.is_set()
+        return True

@@ -145,3 +145,47 @@ def test_reused_popup_is_the_image_of_a_new_one(office):
         assert reused.grab().toImage() == fresh.grab().toImage()
     finally:
         fresh.close()
+
+
+def test_action_buttons_blitted_look_as_the_style_draws_them(office):
+    """The popup's buttons are drawn once per look and blitted after (PopupButton): pixel for pixel what a plain
+    QPushButton with the popup's style sheet draws, hovered, pressed and disabled too, and redrawn after a change."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QPushButton
+
+    ctrl, _person, _org = office
+    p = ring(ctrl, "22514321", 1)
+    assert set(p.action_buttons) == {"open", "note", "sms", "follow_up", "refer", "service"}
+
+    def same(b) -> bool:
+        plain = QPushButton(b.text(), p.card)
+        plain.setGeometry(b.geometry())
+        plain.setDown(b.isDown())
+        plain.setEnabled(b.isEnabled())
+        plain.setAttribute(Qt.WidgetAttribute.WA_UnderMouse, b.underMouse())
+        plain.show()
+        QApplication.processEvents()
+        try:
+            return plain.grab().toImage() == b.grab().toImage()
+        finally:
+            plain.deleteLater()
+
+    for b in p.action_buttons.values():
+        assert same(b)
+    b = p.action_buttons["open"]
+    first = b.grab().toImage()
+    assert b.grab().toImage() == first and len(b._looks) == 1          # the second paint is the blit
+    b.setDown(True)
+    assert same(b) and b.grab().toImage() != first                     # pressed: its own look
+    b.setDown(False)
+    b.setAttribute(Qt.WidgetAttribute.WA_UnderMouse, True)
+    assert same(b)
+    b.setAttribute(Qt.WidgetAttribute.WA_UnderMouse, False)
+    b.setEnabled(False)
+    assert same(b)
+    b.setEnabled(True)
+    b.setText("پرونده")                                                 # another text: drawn afresh
+    assert same(b)
+    b.grab()
+    b.setStyleSheet("QPushButton { background: #fee2e2; }")                 # restyled: not the old pixmap
+    assert b.grab().toImage().pixelColor(b.width() // 2, 2).name() == "#fee2e2"
