@@ -22,7 +22,17 @@ import shutil
 import time
 from pathlib import Path
 
-from bench.common import CACHE, bench_db, dataset_size, db_label, figure, open_dataset, rss_mb, seeded_db
+from bench.common import (
+    CACHE,
+    as_the_program,
+    bench_db,
+    dataset_size,
+    db_label,
+    figure,
+    open_dataset,
+    rss_mb,
+    seeded_db,
+)
 
 RINGING_CUSTOMERS = 300
 
@@ -276,6 +286,7 @@ def run(quick: bool = False) -> list[dict]:
     from ui.application import setup_qt_app
 
     app = setup_qt_app()
+    collector = as_the_program(app)
     rng = random.Random(7)
     out: list[dict] = []
     link_dir = CACHE / "ptys"
@@ -361,6 +372,7 @@ def run(quick: bool = False) -> list[dict]:
                       before_gui_p99_ms=round(percentile(before_gui, 99), 3), customers=customers, calls=calls,
                       rss_mb=rss_mb(), **db_label()))
     if bench_db():                # the database figures only: the call log page and the import are SQLite's
+        collector.stop()
         close_database()
         return out
 
@@ -391,6 +403,7 @@ def run(quick: bool = False) -> list[dict]:
     out.append(figure("missed_calls_list", samples, calls=calls))
 
     out.append(_during_import(app, rng, ringing, numbers, link_dir, quick))
+    collector.stop()
     close_database()
     return out
 
