@@ -226,6 +226,8 @@ def test_a_long_card_is_painted_with_its_first_rows_and_filled_right_after(qtbot
     seen_at_load: list[int] = []
     painted: list[int] = []
     page.loaded.connect(lambda: seen_at_load.append(lst.count()))
+    at_painted: list[int] = []
+    page.painted.connect(lambda: at_painted.append(lst.count()))
 
     class Watch(QObject):
         def eventFilter(self, obj, event):
@@ -241,5 +243,6 @@ def test_a_long_card_is_painted_with_its_first_rows_and_filled_right_after(qtbot
     assert seen_at_load == [DashboardPage.FIRST_ROWS]
     qtbot.waitUntil(lambda: lst.count() == len(expected), timeout=5000)
     assert painted[0] == DashboardPage.FIRST_ROWS           # painted with the first rows, then the rest came
+    assert at_painted == [DashboardPage.FIRST_ROWS]         # said once, after that paint, before the rest
     assert [lst.item(i).text() for i in range(lst.count())] == expected
     assert page.texts("overdue") == expected

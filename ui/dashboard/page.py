@@ -149,6 +149,7 @@ class DashboardPage(QWidget):
     HOLD_PAINT_MS = 300                     # a slow first read shows the empty cards after this long
     FIRST_ROWS = 12                         # rows per card made before a background read is painted
     loaded = Signal()                       # each time a read has been shown
+    painted = Signal()                      # a background read's first screenful has been painted
 
     def __init__(self, ctx: AppContext, parent=None, *, load_in_background: bool = False):
         """`load_in_background`: the first picture is read off the GUI thread (the main window at start-up shows
@@ -368,6 +369,7 @@ class DashboardPage(QWidget):
         if not self._rest_pending:
             return
         self._rest_pending = False
+        self.painted.emit()
         for card in self.cards.values():
             card.show_rows()
 
