@@ -36,11 +36,13 @@ class Collector(QObject):
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.check)
         self.longest_ms = 0.0            # the longest collection so far (the log says it at exit)
+        self._long_lived = 0             # the oldest generation's size after the last full collection
 
     def start(self) -> None:
         """Freeze what exists now (start-up's objects) and collect from the timer from now on."""
         gc.collect()
         gc.freeze()
+        self._long_lived = 0
         self._timer.start()
 
     def check(self) -> int:
@@ -51,10 +53,17 @@ class Collector(QObject):
         t0, t1, t2 = self._threshold
         if g0 <= t0:
             return -1
-        done = 2 if (g1 > t1 and g2 > t2) else 1 if g1 > t1 else 0   # the oldest due, with the younger ones
-        gc.collect(done)
+        done = 2 if (g1 > t1 and g2 > t2 and self._full_due()) else 1 if g1 > t1 else 0
+        gc.collect(done)                       # the oldest due, with the younger ones
+        if done == 2:
+            self._long_lived = len(gc.get_objects(generation=2))
         self.longest_ms = max(self.longest_ms, (time.perf_counter() - t) * 1000)
         return done
+
+    def _full_due(self) -> bool:
+        """Python's own rule: a full collection only once the objects added to the oldest generation since the
+        last one come to a quarter of those it kept then (so a large heap is not walked every two minutes)."""
+        return len(gc.get_objects(generation=2)) - self._long_lived >= self._long_lived / 4
 
     def stop(self) -> None:
         """Hand collection back to Python."""

@@ -61,3 +61,17 @@ def test_check_collects_only_what_is_due(collector):
     keep = [[i] for i in range(gc.get_threshold()[0] + 10)]
     assert collector.check() == 0
     assert len(keep) > 0
+
+
+def test_a_full_collection_waits_until_the_old_generation_grew_by_a_quarter(collector):
+    """As Python decides: the oldest generation is walked again only when it grew by a quarter since."""
+    collector.start()
+    kept = [[i] for i in range(40_000)]
+    gc.collect(2)
+    collector._long_lived = len(gc.get_objects(generation=2))
+    assert not collector._full_due()                  # nothing added since
+    more = [[i] for i in range(len(kept) // 2)]
+    gc.collect(1)
+    gc.collect(1)                                     # survivors of two collections reach the oldest generation
+    assert collector._full_due()
+    assert more and kept
