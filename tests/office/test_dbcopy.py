@@ -41,6 +41,13 @@ def test_round_trip_copies_everything_and_the_office_works(demo_file, pg_schema)
     for table in ("customer", "phone_number", "call", "task", "task_referral", "sales_document", "setting", "user"):
         assert by_name[table].rows == _count(demo_file, table) > 0, table
     assert report.rows == sum(_count(demo_file, t) for t in by_name)
+    from models.base import db as _db
+
+    # the copied tables were vacuumed and analysed: read through their indexes alone from the first desk on
+    vacuumed = dict(_db.execute_sql(
+        "SELECT relname, last_vacuum IS NOT NULL AND last_analyze IS NOT NULL FROM pg_stat_user_tables "
+        "WHERE schemaname = current_schema() AND relname IN ('customer', 'task', 'call')").fetchall())
+    assert vacuumed == {"customer": True, "task": True, "call": True}
 
     # The program's database is now the server: search, a customer's file summary, a new customer.
     from app.customers import service as cs
