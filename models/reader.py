@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import peewee as pw
 
 from models.base import db
+from models.writer import close_quietly
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class Readers:
         try:
             database = db.obj
             if lane.bound is not None and lane.bound is not database:
-                _close_quietly(lane.bound)          # another database was opened since: drop the old one
+                close_quietly(lane.bound)          # another database was opened since: drop the old one
             lane.bound = database
             return fn(*args, **kwargs)
         finally:
@@ -97,7 +98,7 @@ class Readers:
     @staticmethod
     def _close(lane: _Lane) -> None:
         if lane.bound is not None:
-            _close_quietly(lane.bound)
+            close_quietly(lane.bound)
             lane.bound = None
 
     def shutdown(self) -> None:
@@ -107,14 +108,6 @@ class Readers:
             lanes, self._lanes = self._lanes, []
         for lane in lanes:
             lane.executor.shutdown(wait=True)
-
-
-def _close_quietly(database: pw.Database) -> None:
-    try:
-        if not database.is_closed():
-            database.close()
-    except Exception:  # closing is best effort
-        logger.debug("closing a reader's connection failed", exc_info=True)
 
 
 readers = Readers()

@@ -103,7 +103,7 @@ class Writer:
     def _job(self, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
         database = db.obj
         if self._bound is not None and self._bound is not database:
-            _close_quietly(self._bound)            # a test (or a restore) switched databases: drop the old one
+            close_quietly(self._bound)            # a test (or a restore) switched databases: drop the old one
         self._bound = database
         return self._transaction(fn, args, kwargs)
 
@@ -127,7 +127,7 @@ class Writer:
             return
 
         def close() -> None:
-            _close_quietly(bound)
+            close_quietly(bound)
             self._bound = None
 
         executor.submit(close).result()
@@ -149,7 +149,8 @@ class Writer:
             executor.submit(lambda: None).result(timeout)
 
 
-def _close_quietly(database: pw.Database) -> None:
+def close_quietly(database: pw.Database) -> None:
+    """Close this thread's connection to `database` if open; a failure is logged, not raised."""
     try:
         if not database.is_closed():
             database.close()

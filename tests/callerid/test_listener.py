@@ -11,36 +11,7 @@ from app.callerid import events as ev
 from app.callerid import settings_keys as sk
 from app.callerid import sources
 from app.callerid.listener import CallerIdListener
-from app.callerid.simulator import Simulator, SimulatorOptions
 from app.callerid.sources import SerialSource
-
-
-@pytest.fixture
-def sims():
-    made = []
-
-    def make(**kw):
-        s = Simulator(SimulatorOptions(**kw)).start()
-        made.append(s)
-        return s
-
-    yield make
-    for s in made:
-        s.close()
-
-
-@pytest.fixture
-def listeners():
-    made = []
-
-    def make(*a, **kw):
-        lst = CallerIdListener(*a, **kw)
-        made.append(lst)
-        return lst
-
-    yield make
-    for lst in made:
-        lst.stop()
 
 
 class Recorder:

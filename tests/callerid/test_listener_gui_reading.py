@@ -8,41 +8,10 @@ import os
 import threading
 import time
 
-import pytest
-
 from app.callerid import events as ev
 from app.callerid import sources
-from app.callerid.listener import CallerIdListener
-from app.callerid.simulator import Simulator, SimulatorOptions, segal_caller, segal_ring
+from app.callerid.simulator import segal_caller, segal_ring
 from app.callerid.sources import SerialSource
-
-
-@pytest.fixture
-def sims():
-    made = []
-
-    def make(**kw):
-        s = Simulator(SimulatorOptions(**kw)).start()
-        made.append(s)
-        return s
-
-    yield make
-    for s in made:
-        s.close()
-
-
-@pytest.fixture
-def listeners():
-    made = []
-
-    def make(*a, **kw):
-        lst = CallerIdListener(*a, **kw)
-        made.append(lst)
-        return lst
-
-    yield make
-    for lst in made:
-        lst.stop()
 
 
 class Recorder:
