@@ -155,7 +155,7 @@ def close_quietly(database: pw.Database) -> None:
         if not database.is_closed():
             database.close()
     except Exception:  # closing is best effort
-        logger.debug("closing the writer's connection failed", exc_info=True)
+        logger.debug("closing a connection failed", exc_info=True)
 
 
 # How psycopg2 words a connection the server or the network dropped (a COMMIT on it fails with one of these).
