@@ -287,7 +287,7 @@ def run(quick: bool = False) -> list[dict]:
 
     app = setup_qt_app()
     collector = as_the_program(app)
-    rng = random.Random(7)
+    rng = random.Random(int(os.environ.get("CRM_BENCH_SEED", "7")))
     out: list[dict] = []
     link_dir = CACHE / "ptys"
     link_dir.mkdir(parents=True, exist_ok=True)

@@ -31,8 +31,25 @@ the receptionist to ignore it. A source counts as reporting outcomes when it is 
 One owner: this machine alone decides that a call rang out, was answered or ended, and it owns every
 timeout. Decoders report only what the device said (app/callerid/decoders/base.py LineTracker no longer
 invents MISSED on a quiet line). A MISSED or an inbound HANGUP that arrives for a call this machine has
-already closed (a box's late record) is dropped: it never opens a new call. Each line remembers its last
-closed inbound call for ``CLOSED_MEMORY`` seconds (at least four ring timeouts) to recognise such stragglers.
+already closed (a box's late record) is dropped: it never opens a new call. Each line remembers its last few
+closed inbound calls for ``CLOSED_MEMORY`` seconds (at least four ring timeouts) to recognise such stragglers.
+
+Stale reports never touch the next call. Records come late, repeated, or re-sent by a decoder whose view of the
+line outlived the call (the Segal decoder, still holding a ring cycle the program has closed, turns the next
+caller-ID record into MISSED for the old caller + INCOMING for the new one). With a call open on the line:
+
+- a MISSED / inbound HANGUP naming a number other than the open call's known number is not about that call: it
+  is dropped when it names a call closed on the line lately, and a MISSED for a number never seen is logged as a
+  missed call of its own; the open call stays as it was;
+- one naming the open call's own number is that call's, unless the open call is still ringing and the line's
+  previous call with that number was closed by this machine (timeout, close-all, a new call superseding it)
+  within ``ring_timeout`` seconds and the device has not reported its end yet: then the record is that earlier
+  call's, late, and is consumed once.
+
+A RING that opens a call (no call open on the line) carries the caller's number when the decoder names one:
+a box decoder reports the caller-ID record of a ring cycle once, so when the same caller rings the same line
+again before the decoder's own quiet time has run out (the program having closed the first call), the new
+call's number arrives on its RING only. Without it the call would open blank and no popup would show.
 
 The device lost (``DEVICE`` event with ``extra={"device": "lost"}``, sent by the source when the port
 disappears): every open call is closed at once as **ended, outcome unknown**, with ``closed_by =
@@ -124,6 +141,20 @@ class _Call:
         self.snap = replace(self.snap, **kw)
 
 
+@dataclass
+class _Closed:
+    """An inbound call closed on a line, remembered to recognise the device's late records about it."""
+
+    number: str
+    status: str
+    at: dt.datetime     # when the call ended
+    owed: bool          # closed by this machine, not by the device's own end record: that record may still come
+    decided: dt.datetime | None = None    # when this machine closed it (owed calls)
+
+
+CLOSED_KEPT = 4         # closed inbound calls remembered per line
+
+
 class CallLifecycle:
     """Feed it events with `feed(event, at)` and time with `tick(at)`; both return the call changes."""
 
@@ -138,9 +169,9 @@ class CallLifecycle:
         # line → (number, time) of an outgoing call just finished by an OUTGOING record that carried the
         # duration: some decoders also give a HANGUP for the same record, which must not log a second call.
         self._just_ended_out: dict[int | None, tuple[str, dt.datetime]] = {}
-        # line → (number_raw, number_status, closed at) of the last inbound call closed on it: a late MISSED or
-        # hang-up record of that call must not open another one.
-        self._closed_in: dict[int | None, tuple[str, str, dt.datetime]] = {}
+        # line → the inbound calls closed on it lately, newest last: a late MISSED or hang-up record of one of
+        # them must neither open another call nor end the one now open on the line.
+        self._closed_in: dict[int | None, list[_Closed]] = {}
 
     # --- queries ---------------------------------------------------------------------------------------------
 
@@ -189,15 +220,19 @@ class CallLifecycle:
         elif kind == ev.HANGUP:
             out += self._hangup(cur, event, at)
         elif kind == ev.MISSED:
-            if cur is not None and cur.snap.direction == "in" and cur.snap.state == RINGING:
+            stale = cur is not None and cur.snap.direction == "in" and self._not_this_call(cur, event, at)
+            if stale == _OTHER and event.number:
+                out += self._missed_whole(event, at)       # a missed call never seen ringing: logged on its own
+            elif stale:
+                logger.debug("missed record about an earlier call on line %s: dropped", line)
+            elif cur is not None and cur.snap.direction == "in" and cur.snap.state == RINGING:
                 cur.set(rings=max(cur.snap.rings, event.rings or 0))
-                out += self._finish(cur, MISSED, at)
+                out += self._finish(cur, MISSED, at, reported=True)
             elif cur is None and self._already_closed(event, at):
                 logger.debug("missed record for a call already closed on line %s: dropped", line)
             elif cur is None and event.number:
                 # A box that reports a missed call whole (number and ring count) with nothing before it.
-                c = self._start_in(line, event, at)
-                out += self._finish(c, MISSED, at)
+                out += self._missed_whole(event, at)
         elif kind == ev.DEVICE:
             if (event.extra or {}).get("device") == "lost":
                 out += self.device_lost(at)
@@ -216,9 +251,9 @@ class CallLifecycle:
             end_at = c.last_activity    # the last thing we heard: the ring that was not followed by another
             if s.direction == "in" and s.state == RINGING:
                 state = MISSED if self.reports_outcome(s.source) else ENDED
-                out += self._finish(c, state, end_at)
+                out += self._finish(c, state, end_at, decided=at)
             elif s.direction == "in":
-                out += self._finish(c, ENDED, end_at, no_duration=True)   # the hang-up was never reported
+                out += self._finish(c, ENDED, end_at, no_duration=True, decided=at)   # the hang-up never came
             elif c.snap.number_raw or c.digits:
                 out += self._finish_out(c, None, end_at, number=None, no_duration=True)
             else:
@@ -275,7 +310,7 @@ class CallLifecycle:
     def _start_in(self, line: int | None, event: ev.CallerIdEvent, at: dt.datetime) -> _Call:
         c = _Call(self._key(line), line, "in", RINGING, at, event.source or "")
         self._lines[line] = c
-        if event.kind in (ev.INCOMING, ev.MISSED):
+        if event.kind in (ev.INCOMING, ev.MISSED) or (event.kind == ev.RING and _names_caller(event)):
             self._apply_number(c, event)
         if event.rings:
             c.set(rings=event.rings)
@@ -332,6 +367,8 @@ class CallLifecycle:
             cur.last_activity = at
             rings = event.rings if event.rings else s.rings + 1
             cur.set(rings=max(rings, s.rings))
+            if not s.number_known and _names_caller(event):
+                self._apply_number(cur, event)     # the number arrived with a later ring
             return self._emit(cur)
         # A ring on a line that is busy in another call: a new call has started (the old one's hang-up was lost).
         out = self._supersede(cur, at)
@@ -382,18 +419,70 @@ class CallLifecycle:
             return out
         return []
 
-    def _already_closed(self, event: ev.CallerIdEvent, at: dt.datetime) -> bool:
-        """Is this record (MISSED / inbound HANGUP on an idle line) about the inbound call last closed there?"""
-        last = self._closed_in.get(event.line)
-        if last is None:
-            return False
-        number, status, closed_at = last
-        if (at - closed_at).total_seconds() > max(CLOSED_MEMORY, 4 * self.ring_timeout):
-            return False
+    def _recent_closed(self, line: int | None, at: dt.datetime) -> list[_Closed]:
+        """The inbound calls closed on `line` within the memory, newest last (older ones are forgotten)."""
+        memory = max(CLOSED_MEMORY, 4 * self.ring_timeout)
+        kept = [c for c in self._closed_in.get(line, []) if (at - c.at).total_seconds() <= memory]
+        if kept:
+            self._closed_in[line] = kept
+        else:
+            self._closed_in.pop(line, None)
+        return kept
+
+    @staticmethod
+    def _names(closed: _Closed, event: ev.CallerIdEvent) -> bool:
+        """Does the record name this closed call's caller (the same number, or withheld both times)?"""
         reported = (event.number or "").strip()
-        if not reported or reported == number:
-            return True
-        return (event.status or ev.OK) != ev.OK and status != ev.OK      # withheld both times
+        if reported:
+            return reported == closed.number
+        return (event.status or ev.OK) != ev.OK and closed.status != ev.OK
+
+    def _already_closed(self, event: ev.CallerIdEvent, at: dt.datetime) -> bool:
+        """Is this record (MISSED / inbound HANGUP on an idle line) about an inbound call lately closed there?"""
+        recent = self._recent_closed(event.line, at)
+        if not recent:
+            return False
+        hit = next((c for c in reversed(recent) if self._names(c, event)), None)
+        if hit is None and not (event.number or "").strip():
+            hit = recent[-1]             # a record that names no one: the call last closed on the line
+        if hit is None:
+            return False
+        hit.owed = False                 # the device has now reported that call's end
+        return True
+
+    def _not_this_call(self, cur: _Call, event: ev.CallerIdEvent, at: dt.datetime) -> str:
+        """A MISSED / inbound HANGUP arriving while `cur` (inbound) is open on its line: is it about an earlier
+        call instead? "" = it is cur's; _STALE = an earlier call's (drop it); _OTHER = a call never seen."""
+        reported = (event.number or "").strip()
+        if not reported:
+            return ""                    # names no one: the open call's (as before)
+        s = cur.snap
+        recent = self._recent_closed(event.line, at)
+        hit = next((c for c in reversed(recent) if c.number == reported), None)
+        if s.number_known and s.number_status == ev.OK and s.number_raw != reported:
+            if hit is not None:
+                hit.owed = False
+                return _STALE
+            return _OTHER
+        # cur's own number (or cur has none yet): while cur is still ringing, the earlier call with that number
+        # is owed its end record when this machine closed it a moment ago; then the record is that call's, once.
+        # (Once cur is answered, a hang-up is cur's: better an early end than a call left open for hours.)
+        decided = hit.decided or hit.at if hit is not None else None
+        if hit is not None and hit.owed and decided is not None and s.state == RINGING \
+                and (at - decided).total_seconds() <= self.ring_timeout \
+                and s.started_at is not None and s.started_at >= decided:
+            hit.owed = False
+            return _STALE
+        return ""
+
+    def _missed_whole(self, event: ev.CallerIdEvent, at: dt.datetime) -> list[CallChange]:
+        """A missed call reported whole (number, ring count) that was never seen ringing: logged as its own call,
+        leaving whatever is open on the line alone."""
+        c = _Call(self._key(event.line), event.line, "in", RINGING, at, event.source or "")
+        self._apply_number(c, event)
+        if event.rings:
+            c.set(rings=event.rings)
+        return self._finish(c, MISSED, at, reported=True)
 
     def _hangup(self, cur: _Call | None, event: ev.CallerIdEvent, at: dt.datetime) -> list[CallChange]:
         if cur is None:
@@ -415,19 +504,25 @@ class CallLifecycle:
         s = cur.snap
         if s.direction == "out":
             return self._finish_out(cur, event.duration, at, number=(event.number or "").strip() or None)
+        if (event.extra or {}).get("direction") != "out" and self._not_this_call(cur, event, at):
+            logger.debug("hang-up record about an earlier call on line %s: dropped", event.line)
+            return []
         if s.state == ANSWERED:
             dur = event.duration if event.duration is not None else _secs(at - s.answered_at)
             cur.set(duration=dur)
-            return self._finish(cur, ENDED, at)
+            return self._finish(cur, ENDED, at, reported=True)
         if s.state == RINGING:
             if event.duration:
                 answered = at - dt.timedelta(seconds=event.duration)
                 cur.set(answered_at=max(answered, s.started_at), duration=event.duration)
-                return self._finish(cur, ENDED, at)
-            return self._finish(cur, MISSED, at)
+                return self._finish(cur, ENDED, at, reported=True)
+            return self._finish(cur, MISSED, at, reported=True)
         return []
 
-    def _finish(self, c: _Call, state: str, at: dt.datetime, no_duration: bool = False) -> list[CallChange]:
+    def _finish(self, c: _Call, state: str, at: dt.datetime, no_duration: bool = False,
+                reported: bool = False, decided: dt.datetime | None = None) -> list[CallChange]:
+        """Close `c` as ended at `at`. reported: the device's own end record closed it; else this machine did (at
+        `decided`, by default `at`) and the device's record about it may still come: see _not_this_call."""
         s = c.snap
         duration = s.duration
         if state == ENDED and duration is None and s.answered_at is not None and not no_duration:
@@ -435,9 +530,12 @@ class CallLifecycle:
         if state == MISSED:
             duration = None
         c.set(state=state, ended_at=at, duration=duration, final=True)
-        self._lines.pop(s.line, None)
+        if self._lines.get(s.line) is c:
+            del self._lines[s.line]
         if s.direction == "in":
-            self._closed_in[s.line] = (s.number_raw, s.number_status, at)
+            closed = self._closed_in.setdefault(s.line, [])
+            closed.append(_Closed(s.number_raw, s.number_status, at, owed=not reported, decided=decided or at))
+            del closed[:-CLOSED_KEPT]
         return self._emit(c)
 
     def _finish_out(self, c: _Call, duration: int | None, at: dt.datetime, number: str | None,
@@ -452,6 +550,15 @@ class CallLifecycle:
         c.set(number_raw=number, number_known=True, number_status=ev.OK, state=ENDED, ended_at=at,
               duration=duration, final=True)
         return self._emit(c)
+
+
+_STALE = "stale"        # _not_this_call: a record about a call closed on the line lately
+_OTHER = "other"        # _not_this_call: a record about a call never seen on the line
+
+
+def _names_caller(event: ev.CallerIdEvent) -> bool:
+    """Does a RING name its caller (a decoder that knows the ring cycle's caller-ID puts it on each ring)?"""
+    return bool((event.number or "").strip()) or event.status in (ev.PRIVATE, ev.UNAVAILABLE)
 
 
 def _secs(delta: dt.timedelta) -> int:
