@@ -125,16 +125,19 @@ def dates_on(day: dt.date) -> list[DateItem]:
     from app.core.text import party_name as _name
 
     postgres = sqlcache.is_postgres()
-    params = [d if postgres else d.isoformat() for g in sorted(days) for d in (g, g + dt.timedelta(days=1))]
+    params: list = ([sorted(days)] if postgres else
+                    [d.isoformat() for g in sorted(days) for d in (g, g + dt.timedelta(days=1))])
     for kind in ("birthday", "anniversary"):
         # written by hand: a nested chain of 120 ORs overflows SQLite's parser, and peewee took longer to write
-        # these ranges than the database takes to read them. The phone to show is the customer's primary one,
-        # else the first entered: read here by the phone table's customer index, a few rows per customer.
-        ranges = " OR ".join([f"({kind} >= ? AND {kind} < ?)"] * len(days))
+        # these ranges than the database takes to read them. On PostgreSQL the column is a DATE: the days are
+        # one array, looked up in the index. The phone to show is the customer's primary one, else the first
+        # entered: read here by the phone table's customer index, a few rows per customer.
+        match = (f"c.{kind} = ANY(?)" if postgres else
+                 " OR ".join([f"(c.{kind} >= ? AND c.{kind} < ?)"] * len(days)))
         sql = (f'SELECT c.id, c.first_name, c.last_name, c.company, c.kind, c.{kind}, c.assigned_to_id, '
                '(SELECT p.canonical FROM "phone_number" p WHERE p.customer_id = c.id '
                'ORDER BY p.is_primary DESC, p.id LIMIT 1) '
-               f'FROM "customer" c WHERE ({ranges}) AND c.merged_into_id IS NULL')
+               f'FROM "customer" c WHERE ({match}) AND c.merged_into_id IS NULL')
         rows = sqlcache.raw(sql, params).fetchall()
         for cid, first, last, company, ckind, orig, assigned, phone in rows:
             if isinstance(orig, str):
