@@ -252,6 +252,25 @@ def key_stretch(token: str, limit: int) -> int:
                               "LIMIT ?)", (k, k + "\uffff", limit + 1)).fetchone()[0])
 
 
+def refines(tokens: list[str], earlier: list[str]) -> bool:
+    """Whether every customer holding `tokens` also holds `earlier` (the user typed on: «رضای» after «رضا»):
+    both are plain substring tests (each has a token of three characters or more, see condition()) and each of
+    the earlier tokens occurs inside one of the new ones."""
+    if not any(len(t) >= 3 for t in tokens) or not any(len(t) >= 3 for t in earlier):
+        return False
+    return all(any(e in t for t in tokens) for e in earlier)
+
+
+def data_stamp() -> tuple | None:
+    """SQLite: what changes whenever the customers this thread's connection reads may have changed since (its
+    own writes, and every other connection's commits, in any process); None elsewhere (PostgreSQL has no cheap
+    equivalent)."""
+    if not is_sqlite():
+        return None
+    conn = db.connection()
+    return conn, conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes
+
+
 def customer_rows() -> int:
     """About how many customers there are (SQLite: the largest id, read at once)."""
     return int(db.execute_sql(f'SELECT max(id) FROM "{Customer._meta.table_name}"').fetchone()[0] or 0)

@@ -198,3 +198,101 @@ def test_common_text_read_by_testing_rows_or_through_the_index_gives_the_same(sq
                 finally:
                     search.PILOT_ROWS, search.ROW_TEST = saved
                 assert got == want, (text, descending, pilot, row_test)
+
+
+def _every_page(rs: cs.ResultSet, first: int, page: int) -> list[int]:
+    got = rs.next_ids(first)
+    while not rs.exhausted:
+        got += rs.next_ids(page)
+    return got
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.lists(st.sampled_from(TYPED), min_size=1, max_size=3),
+       sort=st.sampled_from(["name", "name", "created", "company", "id"]), descending=st.booleans(),
+       first=st.integers(min_value=1, max_value=60), page=st.integers(min_value=1, max_value=40),
+       organisations=st.booleans(), materialise=st.sampled_from([0, 7, 500]))
+def test_typing_on_reads_the_same_pages_as_a_fresh_search(book, words, sort, descending, first, page,
+                                                         organisations, materialise):
+    """Each keystroke of a text typed one character at a time (a search that refines the one before it takes its
+    first page's start from that one's, SQLite) gives exactly the fresh search's matches, in list order."""
+    text = " ".join(words)
+    kind = "organisation" if organisations else ""
+    rs_class = type("RS", (cs.ResultSet,), {"MATERIALISE": materialise})
+    for i in range(1, len(text) + 1):
+        f = cs.Filter(text=text[:i], kind=kind)
+        got = _every_page(rs_class(f, sort, descending), first, page)
+        assert got == cs.search_ids(f, sort, descending), (text[:i], sort, descending, first)
+
+
+def _refined(monkeypatch) -> list[tuple[list[str], list[str]]]:
+    """(earlier tokens, new tokens) of every search that took its first page's start from the one before."""
+    seen: list[tuple[list[str], list[str]]] = []
+    real = cs.ResultSet._refine
+
+    def refine(self, prev, n):
+        seen.append((list(prev.tokens), list(self._tokens)))
+        return real(self, prev, n)
+
+    monkeypatch.setattr(cs.ResultSet, "_refine", refine)
+    return seen
+
+
+@pytest.mark.parametrize("first", [1, 3, 100])
+def test_typing_on_takes_the_first_page_from_the_search_before(sqlite_book, monkeypatch, first):
+    """SQLite: a search that refines the one before it (every earlier token inside a new one) starts from its first
+    page, whether all of its first page is there, part of it (the rest read after that page) or all its matches;
+    a short first token, a token that is not inside the new ones, another filter or another order read afresh."""
+    seen = _refined(monkeypatch)
+    rs_class = type("RS", (cs.ResultSet,), {"MATERIALISE": 0})      # not read whole at once: paged
+    typed = ["ر", "رض", "رضا", "رضای", "رضایی", "رضایی ع", "رضایی عل", "رضایی علی", "علی", "نوری", "امیر",
+             "امیرح", "امیرحسین", "091", "0912"]
+    for text in typed:
+        got = _every_page(rs_class(cs.Filter(text=text)), first, 4)
+        assert got == cs.search_ids(cs.Filter(text=text)), (text, first)
+    assert seen == [(["رضا"], ["رضای"]), (["رضای"], ["رضایی"]), (["رضایی"], ["رضایی", "ع"]),
+                    (["رضایی", "ع"], ["رضایی", "عل"]), (["رضایی", "عل"], ["رضایی", "علی"]),
+                    (["امیر"], ["امیرح"]), (["امیرح"], ["امیرحسین"]), (["091"], ["0912"])]
+    seen.clear()
+    for f, sort, descending in ((cs.Filter(text="نوری", kind="organisation"), "name", False),
+                                (cs.Filter(text="نوری"), "name", True), (cs.Filter(text="نوری"), "created", False)):
+        rs_class(cs.Filter(text="نور")).next_ids(first)
+        assert _every_page(rs_class(f, sort, descending), first, 4) == cs.search_ids(f, sort, descending)
+    assert [new for _, new in seen] == [["نور"]]     # the same text again; never the other filter or order
+
+
+def test_typing_on_after_a_write_reads_afresh(sqlite_book, db, monkeypatch, tmp_path):
+    """SQLite: a customer added or changed between two keystrokes, by this program or by another connection to the
+    file (another desk), is in the next keystroke's first page although the search before did not have it."""
+    import sqlite3
+
+    seen = _refined(monkeypatch)
+    rs_class = type("RS", (cs.ResultSet,), {"MATERIALISE": 0})
+    first = rs_class(cs.Filter(text="رضای")).next_ids(3)
+    made = cs.create_customer({"kind": "person", "first_name": "رضایی", "last_name": "آبادی", "phones": []}).id
+    got = rs_class(cs.Filter(text="رضایی")).next_ids(3)
+    assert got[0] == made and made not in first
+    assert got == cs.search_ids(cs.Filter(text="رضایی"))[:3]
+
+    rs_class(cs.Filter(text="رضای")).next_ids(3)
+    other = sqlite3.connect(str(tmp_path / "test.sqlite3"))
+    try:
+        with other:
+            other.execute("UPDATE customer SET search_text = search_text || ' رضاییان ', sort_key = '' WHERE id = ?",
+                          (sqlite_book[-1],))
+    finally:
+        other.close()
+    got = rs_class(cs.Filter(text="رضایی")).next_ids(3)
+    assert got[0] == sqlite_book[-1]
+    assert got == cs.search_ids(cs.Filter(text="رضایی"))[:3]
+    assert seen == []
+    assert rs_class(cs.Filter(text="رضاییا")).next_ids(3) == [sqlite_book[-1]]
+    assert seen == [(["رضایی"], ["رضاییا"])]
+
+    # A write on this thread's own connection (a job run inline, inside a transaction of this thread).
+    from models.base import db as database
+
+    with database.atomic():
+        again = cs.create_customer({"kind": "person", "first_name": "رضاییانه", "last_name": "آ", "phones": []}).id
+    assert rs_class(cs.Filter(text="رضاییانه")).next_ids(3) == [again]
+    assert len(seen) == 1
