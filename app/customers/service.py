@@ -591,6 +591,7 @@ class ResultSet:
         self._by_index: tuple[pw.ModelSelect, int] | None = None     # (condition(probe=True)'s query, matches)
         self._common: pw.ModelSelect | None = None                      # condition(probe=True)'s query
         self._rows: int | None = None
+        self._estimate: int | None = None
         text_alone = self.filter.to_json() == Filter(text=self.filter.text).to_json()
         if self._cond is not None and self._loose and text_alone:
             self._sample = search.first_letters_sample(tokens[0], self.col is Customer.sort_key)
@@ -706,13 +707,19 @@ class ResultSet:
             rows = self._next_of_parts(n)
         elif self._common is not None and self._rows:
             rows = search.common_page(self._query, self._common, self._base, self.col, self.descending, self._last,
-                                      n, self._rows)
+                                      n, self._rows, self._gathered([t for t in self._tokens if len(t) >= 3]))
         elif self._by_index is not None:
             rows = search.index_page(self._query, self._by_index[0], self._base, self.col, self.descending,
                                      self._last, n, self._by_index[1], self._rows, self._together)
         else:
             rows = db.execute(self._page(self._query, n)).fetchall()
         return [tuple(r) for r in rows]
+
+    def _gathered(self, tokens: list[str]) -> int:
+        """About how many ids the trigram index gives for these tokens (search.fts_estimate), asked once."""
+        if self._estimate is None:
+            self._estimate = search.fts_estimate(tokens, self._rows or 0)
+        return self._estimate
 
     def _page(self, q: pw.ModelSelect, n: int) -> pw.ModelSelect:
         """The next n (id, key) of q after the last ones read, in list order."""
@@ -730,7 +737,7 @@ class ResultSet:
                                       firsts, self._rows)
         elif self._rows:
             rows += search.common_page(first, probed, self._base, self.col, self.descending, self._last, n,
-                                       self._rows)
+                                       self._rows, self._gathered(["| " + self._tokens[0]]))
         else:
             rows += [tuple(r) for r in db.execute(self._page(first, n)).fetchall()]
         merged = sorted(set(rows), key=lambda r: (r[1], r[0]), reverse=self.descending)

@@ -82,7 +82,7 @@ def expected(text: str, kind: str = "") -> set[int]:
 KNOBS = {"PROBE_ROWS": [1, 3, 20, 300], "BLIND_ROWS_LOOSE": [0, 4, 60, 4800], "SCAN_BUDGET": [0, 15, 12000],
          "LOOSE_FACTOR": [0, 8, 10_000], "SAMPLE_ROWS": [1_000, 1_000_000], "SAMPLE_LEAST": [0, 200],
          "WINDOW_MARGIN": [0.0, 0.2, 1.5], "SCAN_PER_MATCH": [0.0, 3.0, 1e9], "WINDOWS": [0, 1, 2, 5],
-         "PILOT_ROWS": [0, 1, 5, 100], "ROW_TEST": [0.0, 15.0, 1e9]}
+         "PILOT_ROWS": [0, 1, 5, 100], "ROW_TEST": [0.0, 5.0, 1e9], "SAMPLE_SHARE": [0, 1, 16, 1000]}
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -178,26 +178,48 @@ def test_index_pages_read_in_list_order_or_through_the_index_give_the_same(sqlit
                 assert set(got) == expected(text), text
 
 
-def test_common_text_read_by_testing_rows_or_through_the_index_gives_the_same(sqlite_book):
-    """SQLite, text with more matches than are paged through the index: after a short read testing each row, the
-    rest of the page read on testing rows or through the list's covering index gives exactly the matches in list
-    order."""
+def test_common_text_read_by_testing_rows_or_through_the_index_gives_the_same(sqlite_book, monkeypatch):
+    """SQLite, text with more matches than are paged through the index: rows tested a window at a time, then (when
+    testing rows would cost more than gathering the index's ids) the rest of the page read through the list's
+    covering index, gives exactly the matches in list order, whichever way each page ends up read."""
     base = Customer.select(Customer.id).where(Customer.merged_into.is_null())
     rows = search.customer_rows()
+    ways: set[str] = set()
+    real_keyset = search.keyset
+
+    def keyset(q, *args):
+        ways.add("index" if "customer_fts" in q.sql()[0] else "rows")
+        return real_keyset(q, *args)
+
+    monkeypatch.setattr(search, "keyset", keyset)
     for text in ["رضایی", "نوری", "091", "021", "محمد", "آریا"]:
         tokens = cs.query_tokens(text)
         tested, probed = search.apply_text(base, tokens, use_index=False), search.apply_text(base, tokens, probe=True)
+        estimate = search.fts_estimate(tokens, rows)
         for descending in (False, True):
             want = cs.search_ids(cs.Filter(text=text), "name", descending)
-            for pilot, row_test in ((1, 0.0), (1, 1e9), (7, 0.0), (7, 1e9), (1000, 1.0)):
-                saved = search.PILOT_ROWS, search.ROW_TEST
-                search.PILOT_ROWS, search.ROW_TEST = pilot, row_test
+            for pilot, ids in ((1, 0), (1, 10 ** 12), (7, 0), (7, 40), (1000, 0), (100, estimate)):
+                saved = search.PILOT_ROWS
+                search.PILOT_ROWS = pilot
                 try:
                     got = _all_pages(search.common_page, (tested, probed, base, Customer.sort_key, descending),
-                                     (rows,))
+                                     (rows, ids))
                 finally:
-                    search.PILOT_ROWS, search.ROW_TEST = saved
-                assert got == want, (text, descending, pilot, row_test)
+                    search.PILOT_ROWS = saved
+                assert got == want, (text, descending, pilot, ids)
+    assert ways == {"index", "rows"}
+
+
+def test_estimate_of_the_ids_the_index_gives(sqlite_book, monkeypatch):
+    """fts_estimate counts the matches among the first ids and scales them: with the whole range it is the count."""
+    rows = search.customer_rows()
+    for text in ["رضایی", "091", "| م", "محمد", "زز"]:
+        exact = search._fts_count([text], 10 ** 9)
+        monkeypatch.setattr(search, "SAMPLE_SHARE", 1)
+        assert search.fts_estimate([text], rows) == exact, text
+        monkeypatch.setattr(search, "SAMPLE_SHARE", 4)
+        first = sum(1 for c in Customer.select().where(Customer.id <= rows // 4) if text in c.search_text)
+        assert search.fts_estimate([text], rows) == first * rows // (rows // 4), text
 
 
 def _every_page(rs: cs.ResultSet, first: int, page: int) -> list[int]:
@@ -296,3 +318,4 @@ def test_typing_on_after_a_write_reads_afresh(sqlite_book, db, monkeypatch, tmp_
         again = cs.create_customer({"kind": "person", "first_name": "رضاییانه", "last_name": "آ", "phones": []}).id
     assert rs_class(cs.Filter(text="رضاییانه")).next_ids(3) == [again]
     assert len(seen) == 1
+
