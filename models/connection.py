@@ -8,7 +8,6 @@ import logging
 import os
 import re
 import sqlite3
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -30,24 +29,6 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 5000,
     "temp_store": "memory",
 }
-
-
-# Memory-mapped reads (PRAGMA mmap_size) for the connection that runs the customer search (app.customers.search):
-# a search of many rows tested one by one (the first letter of a name, a family name at a million customers) reads
-# pages all over the file, and each read through read() is a system call and a copy; mapped, it is a memory access
-# (measured at a million customers: a first name's letter 45-70 ms -> 27-35 ms, on a busy machine). Judged safe here:
-# - WAL: only the database file is mapped; the WAL is still read with read(), and a checkpoint by another
-#   connection or process writes through the operating system's one page cache (Windows, Linux and macOS have it).
-# - Several processes: a mapped file must not shrink under a reader. This program never shrinks it (no VACUUM, no
-#   auto_vacuum) except by a restore, which waits for every other connection to close (app.backup._exclusive);
-#   a file on a network share, where the danger is real, is refused before it is opened (refuse_network_sqlite).
-#   Windows cannot truncate a mapped file at all; SQLite unmaps its own mapping first, and no truncation happens
-#   while another program has it open (see above).
-# - The price: a disk that fails to read a mapped page stops the program (a signal) instead of raising an error,
-#   and the pages read count in the process's resident memory (the operating system's cache, shared and given back
-#   under pressure, but a task manager's "working set" shows them). So only the searching connection is mapped, and
-#   only once it searches text; the writer and the workers keep read().
-SQLITE_MMAP_BYTES = 2**31 - 2**16     # SQLite's own default ceiling (SQLITE_MAX_MMAP_SIZE): the whole file, up to 2 GB
 
 
 # Filesystems on which SQLite's file locking is not dependable (SMB/CIFS, NFS, sshfs and other network FUSE
@@ -671,22 +652,6 @@ def open_database(db_arg: str | None = None, migrate: bool = True, create: bool 
 
         run_migrations(database, path)
     return url
-
-
-_mapped = threading.local()
-
-
-def map_for_search() -> None:
-    """SQLite: let this thread's connection read the file memory-mapped from now on (see SQLITE_MMAP_BYTES);
-    nothing on PostgreSQL. Asked once per connection."""
-    database = db.obj
-    if not isinstance(database, pw.SqliteDatabase):
-        return
-    conn = database.connection()
-    if getattr(_mapped, "conn", None) is conn:
-        return
-    conn.execute(f"PRAGMA mmap_size={int(SQLITE_MMAP_BYTES)}").fetchall()
-    _mapped.conn = conn
 
 
 def _forget_previous() -> None:

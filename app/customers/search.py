@@ -225,8 +225,8 @@ def _through(q: pw.ModelSelect, col, descending: bool, after: tuple | None, end:
 
 PILOT_ROWS = 100      # rows tested first, before anything else is judged
 ROW_TEST = 5.0        # a row tested costs about this many ids gathered from the trigram index at 100,000 customers,
-ROW_TEST_GROWTH = 0.3  # and grows with the customers as (customers / 100,000) ** this (measured with the file
-                       # memory-mapped: 5 at 100,000, 8-12 at a million, where rows are further apart; 18 unmapped)
+ROW_TEST_GROWTH = 0.55  # and grows with the customers as (customers / 100,000) ** this (measured: 5 at 100,000, 18
+                        # at a million; the rows of a larger file are further from each other and from the cache)
 SAMPLE_SHARE = 16     # fts_estimate counts the matches among the first 1/this of the ids
 
 

@@ -35,7 +35,6 @@ from app.customers import search, timeline
 from app.office import audit, roles
 from models import sqlcache
 from models.base import db, is_postgres
-from models.connection import map_for_search
 from models.core import Activity, Address, Customer, CustomerTag, Note, PhoneNumber, SavedFilter, Tag, User
 
 logger = logging.getLogger(__name__)
@@ -580,8 +579,6 @@ class ResultSet:
         self._last: tuple | None = None
         tokens = query_tokens(self.filter.text)
         self._tokens = tokens
-        if tokens:
-            map_for_search()
         base = _filtered(self.filter, text=False)
         indexed = search.apply_text(base, tokens)
         self._indexed = indexed

@@ -319,37 +319,3 @@ def test_typing_on_after_a_write_reads_afresh(sqlite_book, db, monkeypatch, tmp_
     assert rs_class(cs.Filter(text="رضاییانه")).next_ids(3) == [again]
     assert len(seen) == 1
 
-
-def test_a_text_search_reads_its_connection_memory_mapped_and_no_other(sqlite_book, tmp_path):
-    """SQLite: the connection that searches text reads the file memory-mapped (models.connection.map_for_search);
-    the list without text, and the other threads' connections (the writer, the workers), keep ordinary reads."""
-    import sqlite3
-    import threading
-
-    from models.base import db as database
-    from models.connection import SQLITE_MMAP_BYTES
-
-    probe = sqlite3.connect(str(tmp_path / "probe.sqlite3"))
-    try:     # what this SQLite accepts (0 where it is built without memory mapping)
-        accepted = probe.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}").fetchone()[0]
-    finally:
-        probe.close()
-    conn = database.connection()
-    cs.ResultSet(cs.Filter()).next_ids(10)
-    assert conn.execute("PRAGMA mmap_size").fetchone()[0] == 0
-    rs = cs.ResultSet(cs.Filter(text="رضا"))
-    assert conn.execute("PRAGMA mmap_size").fetchone()[0] == accepted
-    assert rs.next_ids(10_000) == cs.search_ids(cs.Filter(text="رضا"))
-
-    seen: list[int] = []
-
-    def other_thread():
-        try:
-            seen.append(database.connection().execute("PRAGMA mmap_size").fetchone()[0])
-        finally:
-            database.close()
-
-    worker = threading.Thread(target=other_thread)
-    worker.start()
-    worker.join()
-    assert seen == [0]
