@@ -489,48 +489,42 @@ class _CopySql:
     the dry run staged."""
 
     def __init__(self, folded: bool):
-        s = STAGE_ALIAS
-        self.folded = folded
+        def insert(model, columns: tuple[str, ...], picks: list[str], table: str, join: str = "") -> str:
+            """INSERT into ``model``'s ``columns`` of ``picks`` (expressions over the new customer ``n`` and its
+            staged ``table`` row ``c``), in the order of n.seq (and c.seq for a child table)."""
+            fields = model._meta.fields
+            names = ", ".join(f'"{fields[c].column_name}"' for c in columns)
+            head = f'INSERT INTO main."{model._meta.table_name}" ({names}) '
+            keys = ["n.seq"] + (["c.seq"] if table != "row" else [])
 
-        def source(select: str, table: str) -> str:
-            """``select`` over the new customers joined to ``table`` (``{t}`` in it: the table's alias)."""
-            plain = (f"SELECT {select.format(t='c')} FROM {s}.new n JOIN {s}.{table} c ON c.row = n.row "
-                     "WHERE n.seq BETWEEN :lo AND :hi AND n.data IS NULL")
-            if not folded:
-                return plain
-            return (f"{plain} UNION ALL SELECT {select.format(t='c')} FROM {s}.new n "
-                    f"JOIN {s}.fold_{table} c ON c.row = n.row WHERE n.seq BETWEEN :lo AND :hi AND n.data IS NOT NULL")
+            def select(source: str, plain: bool) -> str:
+                return (f"FROM {STAGE_ALIAS}.new n JOIN {STAGE_ALIAS}.{source} c ON c.row = n.row{join} "
+                        f"WHERE n.seq BETWEEN :lo AND :hi AND n.data IS {'NULL' if plain else 'NOT NULL'}")
 
-        fields = Customer._meta.fields
-        names = ", ".join(f'"{fields[c].column_name}"' for c in _CUSTOMER_COLS)
-        values = ", ".join(f"{{t}}.c_{c} AS c_{c}" for c in CUSTOMER_VALUES)
-        self.customer = (f'INSERT INTO main."customer" (id, {names}) SELECT cid, '
-                         f'{", ".join(f"c_{c}" for c in CUSTOMER_VALUES)}, :user, :at, :at FROM ('
-                         + source(f"n.seq + :off AS cid, {values}", "row") + ") ORDER BY cid")
+            if not folded:      # one table in order: nothing to sort
+                return f"{head}SELECT {', '.join(picks)} {select(table, True)} ORDER BY {', '.join(keys)}"
+            named = ", ".join([*(f"{k} AS o{i}" for i, k in enumerate(keys)),
+                               *(f"{e} AS x{i}" for i, e in enumerate(picks))])
+            return (f"{head}SELECT {', '.join(f'x{i}' for i in range(len(picks)))} FROM ("
+                    f"SELECT {named} {select(table, True)} UNION ALL SELECT {named} {select('fold_' + table, False)}"
+                    f") ORDER BY {', '.join(f'o{i}' for i in range(len(keys)))}")
+
+        cid = "n.seq + :off"
+        self.customer = insert(Customer, ("id", *_CUSTOMER_COLS),
+                               [cid, *(f"c.c_{c}" for c in CUSTOMER_VALUES), ":user", ":at", ":at"], "row")
         self.children = []
-        for (table, cols), model, target in zip(CHILD_TABLES, (PhoneNumber, Address, CustomerTag), (
-                ("customer", *CHILD_TABLES[0][1]), ("customer", *CHILD_TABLES[1][1]), ("customer", "tag")),
-                strict=True):
-            columns = ", ".join(f'"{model._meta.fields[c].column_name}"' for c in target)
+        for (table, cols), model in zip(CHILD_TABLES, (PhoneNumber, Address, CustomerTag), strict=True):
             if table == "tag":
                 # a tag's name → its id (each is stored as staged: see _copy_create)
-                select = "cid, m.id FROM (" + source("n.seq + :off AS cid, {t}.seq AS k, {t}.name AS name", table) + \
-                         ') x JOIN main."tag" m ON m.name = x.name'
-
+                self.children.append(insert(model, ("customer", "tag"), [cid, "m.id"], table,
+                                            ' JOIN main."tag" m ON m.name = c.name'))
             else:
-                picked = ", ".join(f"{{t}}.{c} AS {c}" for c in cols)
-                select = f"cid, {', '.join(cols)} FROM (" + source(f"n.seq + :off AS cid, {{t}}.seq AS k, {picked}",
-                                                                 table) + ")"
-            self.children.append(f'INSERT INTO main."{model._meta.table_name}" ({columns}) SELECT {select} '
-                                 "ORDER BY cid, k")
-        act = Activity._meta.fields
-        columns = ", ".join(f'"{act[c].column_name}"' for c in ("customer", "at", "kind", "user", "summary",
-                                                                "ref_table", "ref_id", "data"))
+                self.children.append(insert(model, ("customer", *cols), [cid, *(f"c.{c}" for c in cols)], table))
         # «پرونده «نام» از ردیف ۱۲ فایل «…» وارد شد.», as the Python path writes it
-        self.activity = (f'INSERT INTO main."activity" ({columns}) SELECT cid, :act_at, :kind, :user, '
-                         f":before || name || :middle || {_persian_digits_sql('row')} || :after, :ref_table, cid, "
-                         ":data FROM (" + source("n.seq + :off AS cid, n.row AS row, {t}.name AS name", "row")
-                         + ") ORDER BY cid")
+        self.activity = insert(Activity, ("customer", "at", "kind", "user", "summary", "ref_table", "ref_id", "data"),
+                               [cid, ":act_at", ":kind", ":user",
+                                f":before || c.name || :middle || {_persian_digits_sql('n.row')} || :after",
+                                ":ref_table", cid, ":data"], "row")
 
 
 def _copy_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None, created: array[int],
