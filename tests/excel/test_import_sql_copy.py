@@ -130,3 +130,33 @@ def test_a_folded_row_takes_its_later_rows_data(tmp_path, monkeypatch):
     assert [tags[link[2]] for link in dump["customer_tag"] if link[1] == ali[0]] == ["الف", "ب"]
     assert "از ردیف ۲ فایل «f.xlsx» وارد شد." in next(a[4] for a in dump["activity"] if a[1] == ali[0]
                                                        and a[3] == "imported")
+
+
+def test_a_cancelled_copy_leaves_nothing_and_lets_the_stage_go(db, tmp_path, monkeypatch):
+    """Cancelled in the middle of the copy (several statements): nothing is stored, the writer's connection lets
+    go of the stage (a job of its own after the rollback), and the same report then imports on the SQL path."""
+    from models.core import Activity, Customer, PhoneNumber
+
+    monkeypatch.setattr(writing, "CUSTOMER_STATEMENT", 25)
+    copies: list[bool] = []
+    real = writing._copy_create
+    monkeypatch.setattr(writing, "_copy_create", lambda *a: copies.append(real(*a)) or copies[-1])
+    demo.ensure_users()
+    report = ei.analyse(ei.load_table(_sheet(tmp_path / "s.xlsx")))
+    seen: list[int] = []
+    with pytest.raises(ei.ImportCancelled):
+        ei.import_rows(report, skip_invalid=True, progress=lambda done, total: seen.append(done),
+                       cancel=lambda: len(seen) >= 2)
+    assert seen == [25, 50] and copies == []             # cancelled between two statements of the copy
+    assert Customer.select().count() == PhoneNumber.select().count() == Activity.select().count() == 0
+    assert writer.run(lambda: [r[1] for r in db_list()]) == ["main"]
+    res = ei.import_rows(report, skip_invalid=True)
+    assert copies == [True] and res.created > 80 and Customer.select().count() == res.created
+    assert writer.run(lambda: [r[1] for r in db_list()]) == ["main"]
+    path = report.stage.path
+    report.close()
+    assert not Path(path).exists()
+
+
+def db_list() -> list[tuple]:
+    return db.connection().execute("PRAGMA database_list").fetchall()
