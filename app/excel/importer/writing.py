@@ -3,7 +3,9 @@ job through the one door for writes (models/writer.py): one transaction, all or 
 
 The plan is made outside the writer: a ringing phone's call row waits behind the import's write job, so that job
 only inserts what was decided already. The decided rows wait in the report's stage (a temporary SQLite file),
-so memory stays flat however long the sheet is.
+so memory stays flat however long the sheet is. On SQLite the write job attaches the stage to the writer's
+connection and copies the new customers and their children with INSERT … SELECT (no value passes through Python;
+see _copy_create); on PostgreSQL it reads them from the stage a page at a time and sends them (_bulk_create).
 """
 from __future__ import annotations
 
