@@ -3,7 +3,6 @@ the same status, duplicates, keys, cleaned data and problems, for an exported sh
 from __future__ import annotations
 
 import copy
-import pickle
 
 import openpyxl
 
@@ -19,8 +18,8 @@ def _dump(report) -> tuple:
     rows = list(report.stage.rows())
     # each importable row as the import will write it: the customer's columns (sort and search keys included),
     # phones, addresses, tags
-    staged = [(*r[:-1], pickle.loads(r[-1]) if r[-1] else None)
-              for r in con.execute("SELECT * FROM row ORDER BY row").fetchall()]
+    staged = [con.execute("SELECT * FROM row ORDER BY row").fetchall()] + [
+        con.execute(f"SELECT * FROM {t} ORDER BY row, seq").fetchall() for t, _cols in checking.CHILD_TABLES]
     problems = [(p.row, p.severity, p.message, p.column) for p in report.problems()]
     return rows, staged, problems, report.summary()
 

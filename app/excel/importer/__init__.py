@@ -18,7 +18,9 @@ Three steps, each usable alone (the wizard and `crm import customers` both walk 
    are decided without any lock, then written as one job through models/writer.py: one transaction, all or
    nothing. Rows with errors make it refuse (UserError) unless ``skip_invalid``. New
    customers go in with bulk inserts (customers, phones, addresses, tags, timeline) whose sort/search keys
-   are exactly the customer service's (``app.customers.service.derived_keys``). The same transaction writes
+   are exactly the customer service's (``app.customers.service.derived_keys``): on SQLite copied by SQLite
+   itself from the dry run's stage (attached to the writer's connection, INSERT … SELECT), on PostgreSQL
+   through the driver. The same transaction writes
    one entry in the office's audit log (file, added/merged/left-out counts, who), never one per row.
 """
 

@@ -69,6 +69,33 @@ def staged_values(d: dict) -> tuple[str, tuple, list[tuple], list[tuple], list[s
     return cs.display_name_of(d), values, phones, addresses, list(d["tags"])
 
 
+# a staged row's phones, addresses and tags: a table each in the stage, keyed by (row, seq), seq the place in
+# the row's list. A phone's is_primary is 1 for the first one.
+PHONE_KEYS = ("label", "raw", "canonical", "tail", "extension", "is_primary")
+CHILD_TABLES = (("phone", PHONE_KEYS), ("address", _ADDRESS_KEYS), ("tag", ("name",)))
+
+
+def create_child_tables(con: sqlite3.Connection, prefix: str = "") -> None:
+    for name, cols in CHILD_TABLES:
+        con.execute(f"CREATE TABLE {prefix}{name} (row INTEGER NOT NULL, seq INTEGER NOT NULL, {', '.join(cols)}, "
+                    "PRIMARY KEY (row, seq)) WITHOUT ROWID")
+
+
+def add_children(into: tuple[list[tuple], list[tuple], list[tuple]], row: int, phones: list[tuple],
+                 addresses: list[tuple], tags: list[str]) -> None:
+    """A row's staged phones, addresses and tags (see staged_values) as rows of the stage's child tables."""
+    into[0].extend((row, i, *p) for i, p in enumerate(phones))
+    into[1].extend((row, i, *a) for i, a in enumerate(addresses))
+    into[2].extend((row, i, t) for i, t in enumerate(tags))
+
+
+def insert_children(con: sqlite3.Connection, rows: tuple[list[tuple], list[tuple], list[tuple]],
+                    prefix: str = "") -> None:
+    for (name, cols), items in zip(CHILD_TABLES, rows, strict=True):
+        if items:
+            con.executemany(f"INSERT INTO {prefix}{name} VALUES ({', '.join('?' * (len(cols) + 2))})", items)
+
+
 @dataclass
 class RowResult:
     row: int
@@ -111,12 +138,12 @@ class Stage:
         self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16000", "temp_store=FILE"):
             self.conn.execute(f"PRAGMA {pragma}")
-        # an importable row also as the import writes it (see staged_values): the customer's columns, its
-        # display name, its tags (joined by _SEP) and its phones, addresses and tags as pickled tuples, so the write
-        # job reads plain values instead of rebuilding them
+        # an importable row also as the import writes it (see staged_values): the customer's columns and its
+        # display name (NULL for a row that is not imported), and its phones, addresses and tags as rows of their
+        # own (see add_children), plain values the write job copies with SQL or reads without rebuilding them
         self.conn.execute("CREATE TABLE row (row INTEGER PRIMARY KEY, status TEXT NOT NULL, dup_customer INTEGER, "
-                          f"dup_name TEXT, dup_row INTEGER, keys BLOB, name TEXT, {STAGED_COLUMNS}, "
-                          "tags TEXT, children BLOB)")
+                          f"dup_name TEXT, dup_row INTEGER, keys BLOB, name TEXT, {STAGED_COLUMNS})")
+        create_child_tables(self.conn)
         self.conn.execute("CREATE INDEX row_status ON row (status, row)")
         self.conn.execute("CREATE TABLE seen (k TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID")
         self._finalizer = weakref.finalize(self, Stage._drop, self.conn, self.path)
@@ -173,7 +200,8 @@ class Stage:
         write job has only to insert), from which data_of() gives its checked data back."""
         dumps = pickle.dumps
         items = []
-        blank = (None,) * (len(CUSTOMER_VALUES) + 3)
+        children: tuple[list[tuple], list[tuple], list[tuple]] = ([], [], [])
+        blank = (None,) * (len(CUSTOMER_VALUES) + 1)
         for r in results:
             status = r.status
             head = (r.row, status, r.dup_customer, r.dup_customer_name, r.dup_row, dumps(r.keys, 5))
@@ -182,11 +210,12 @@ class Stage:
                 continue
             # the data itself is not kept: data_of() builds it again from the staged values
             name, values, phones, addresses, tags = staged_values(r.data)
-            items.append((*head, name, *values, _SEP.join(tags) if tags else None,
-                          dumps((phones, addresses, tags), 5)))
+            items.append((*head, name, *values))
+            add_children(children, r.row, phones, addresses, tags)
         con = self.conn
         con.execute("BEGIN")
-        con.executemany(f"INSERT INTO row VALUES ({', '.join('?' * (len(CUSTOMER_VALUES) + 9))})", items)
+        con.executemany(f"INSERT INTO row VALUES ({', '.join('?' * (len(CUSTOMER_VALUES) + 7))})", items)
+        insert_children(con, children)
         con.execute("COMMIT")
 
     def rows(self, where: str = "", args: tuple = (), raw: bool = False) -> Iterator[tuple]:
@@ -210,24 +239,29 @@ class Stage:
         it (a dict like validate()'s), built from the staged values (see staged_values())."""
         out: dict[int, dict] = {}
         marks = ",".join("?" * len(rows))
-        for row, _name, *values, children in self.conn.execute(
-                f"SELECT row, name, {STAGED_COLUMNS}, children FROM row WHERE row IN ({marks}) "
-                "AND children IS NOT NULL", rows):
+        con = self.conn
+        for row, _name, *values in con.execute(
+                f"SELECT row, name, {STAGED_COLUMNS} FROM row WHERE row IN ({marks}) AND name IS NOT NULL", rows):
             v = dict(zip(CUSTOMER_VALUES, values, strict=True))
             d = {f: v[f] for f in cs.TEXT_FIELDS}
             d["kind"], d["stage"], d["assigned_to"] = v["kind"], v["stage"], v["assigned_to"]
             for f in ("birthday", "anniversary"):
                 d[f] = None if v[f] is None else dt.date.fromisoformat(v[f])
-            phones, addresses, tags = pickle.loads(children)
-            d["phones"] = []
-            for label, raw, canonical, tail, extension, primary in phones:
-                p = {"label": label, "raw": raw, "canonical": canonical, "tail": tail, "extension": extension}
-                if primary:
-                    p["is_primary"] = True
-                d["phones"].append(p)
-            d["addresses"] = [dict(zip(_ADDRESS_KEYS, a, strict=True)) for a in addresses]
-            d["tags"] = list(tags)
+            d["phones"], d["addresses"], d["tags"] = [], [], []
             out[row] = d
+        if not out:
+            return out
+        for row, label, raw, canonical, tail, extension, primary in con.execute(
+                f"SELECT row, {', '.join(PHONE_KEYS)} FROM phone WHERE row IN ({marks}) ORDER BY row, seq", rows):
+            p = {"label": label, "raw": raw, "canonical": canonical, "tail": tail, "extension": extension}
+            if primary:
+                p["is_primary"] = True
+            out[row]["phones"].append(p)
+        for row, *a in con.execute(f"SELECT row, {', '.join(_ADDRESS_KEYS)} FROM address WHERE row IN ({marks}) "
+                                   "ORDER BY row, seq", rows):
+            out[row]["addresses"].append(dict(zip(_ADDRESS_KEYS, a, strict=True)))
+        for row, name in con.execute(f"SELECT row, name FROM tag WHERE row IN ({marks}) ORDER BY row, seq", rows):
+            out[row]["tags"].append(name)
         return out
 
     def count(self, where: str = "", args: tuple = ()) -> int:

@@ -3,7 +3,9 @@ job through the one door for writes (models/writer.py): one transaction, all or 
 
 The plan is made outside the writer: a ringing phone's call row waits behind the import's write job, so that job
 only inserts what was decided already. The decided rows wait in the report's stage (a temporary SQLite file),
-so memory stays flat however long the sheet is.
+so memory stays flat however long the sheet is. On SQLite the write job attaches the stage to the writer's
+connection and copies the new customers and their children with INSERT … SELECT (no value passes through Python;
+see _copy_create); on PostgreSQL it reads them from the stage a page at a time and sends them (_bulk_create).
 """
 from __future__ import annotations
 
@@ -24,14 +26,18 @@ from app.core.errors import UserError
 from app.core.text import to_persian_digits
 from app.customers import service as cs
 from app.excel.importer.checking import (
-    _SEP,
     BATCH,
+    CHILD_TABLES,
     CUSTOMER_VALUES,
     SQL_CHUNK,
+    STAGED_COLUMNS,
     Report,
     _existing_of,
     _personal,
+    add_children,
     analyse,
+    create_child_tables,
+    insert_children,
     sparse_gc,
     staged_values,
 )
@@ -151,19 +157,23 @@ def _merge_into_existing(cid: int, d: dict, row_no: int, source: str, user: int 
 
 class _Plan:
     """What the import will do, decided before the write job: new customers (the stage's ``new`` table, in row
-    order: the row as staged, or its data when later rows were folded into it), rows folded into existing
-    customers (``merge``), the tags to create."""
+    order, ``seq`` their place: the row as staged, or its data when later rows were folded into it), rows folded
+    into existing customers (``merge``), the tags to create. ``finish()`` sets the folded rows' data aside as
+    staged values (the ``fold_*`` tables, laid out as the staged rows), so the write reads plain values only."""
 
     def __init__(self, report: Report):
         self.stage = report.stage
         con = self.stage.conn
-        con.execute("DROP TABLE IF EXISTS new")
-        con.execute("DROP TABLE IF EXISTS merge")
-        con.execute("CREATE TABLE new (row INTEGER PRIMARY KEY, data BLOB)")
+        for t in ("new", "merge", "fold_row", *(f"fold_{name}" for name, _cols in CHILD_TABLES)):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+        con.execute("CREATE TABLE new (seq INTEGER PRIMARY KEY, row INTEGER NOT NULL UNIQUE, data BLOB)")
         con.execute("CREATE TABLE merge (seq INTEGER PRIMARY KEY, customer INTEGER NOT NULL, row INTEGER NOT NULL)")
+        con.execute(f"CREATE TABLE fold_row (row INTEGER PRIMARY KEY, name TEXT, {STAGED_COLUMNS})")
+        create_child_tables(con, "fold_")
         self.tags: set[str] = set()
         self.new_count = 0
         self.merge_count = 0
+        self.folded = 0                          # new customers whose data took in later rows (see finish())
         self._new: dict[int, dict | None] = {}   # this batch's new rows (None: as the dry run left them)
         self._merge: list[tuple[int, int]] = []
 
@@ -190,51 +200,76 @@ class _Plan:
         blob = con.execute("SELECT data FROM new WHERE row = ?", (target,)).fetchone()[0]
         into = self.checked_data(target) if blob is None else pickle.loads(blob)
         _merge_data(into, d)
-        self.tags.update(into["tags"])
         con.execute("UPDATE new SET data = ? WHERE row = ?", (pickle.dumps(into, 5), target))
 
     def flush(self) -> None:
         con = self.stage.conn
-        plain = [r for r, d in self._new.items() if d is None]
-        changed = [(r, d) for r, d in self._new.items() if d is not None]
         con.execute("BEGIN")
-        con.executemany("INSERT INTO new (row) VALUES (?)", [(r,) for r in plain])
-        for lo in range(0, len(plain), SQL_CHUNK):
-            part = plain[lo:lo + SQL_CHUNK]
-            for tags, in con.execute(f"SELECT tags FROM row WHERE row IN ({','.join('?' * len(part))}) "
-                                     "AND tags IS NOT NULL", part):
-                self.tags.update(tags.split(_SEP))
-        con.executemany("INSERT INTO new (row, data) VALUES (?, ?)", [(r, pickle.dumps(d, 5)) for r, d in changed])
-        for _r, d in changed:
-            self.tags.update(d["tags"])
+        # in row order: a new customer's seq is its place among them (its id is the first id + seq - 1)
+        con.executemany("INSERT INTO new (row, data) VALUES (?, ?)",
+                        [(r, None if d is None else pickle.dumps(d, 5)) for r, d in sorted(self._new.items())])
         con.executemany("INSERT INTO merge (customer, row) VALUES (?, ?)", self._merge)
         con.execute("COMMIT")
         self._new.clear()
         self._merge.clear()
 
+    def finish(self) -> None:
+        """After the last flush: the folded rows' data as staged values, and the tags the new customers use."""
+        con = self.stage.conn
+        con.execute("BEGIN")
+        last = 0
+        while True:
+            page = con.execute(f"SELECT row, data FROM new WHERE row > ? AND data IS NOT NULL ORDER BY row "
+                               f"LIMIT {BATCH}", (last,)).fetchall()
+            if not page:
+                break
+            rows: list[tuple] = []
+            children: tuple[list[tuple], list[tuple], list[tuple]] = ([], [], [])
+            for row, blob in page:
+                name, values, phones, addresses, tags = staged_values(pickle.loads(blob))
+                rows.append((row, name, *values))
+                add_children(children, row, phones, addresses, tags)
+                self.tags.update(tags)
+            con.executemany(f"INSERT INTO fold_row VALUES ({', '.join('?' * (len(CUSTOMER_VALUES) + 2))})", rows)
+            insert_children(con, children, "fold_")
+            self.folded += len(page)
+            last = page[-1][0]
+        con.execute("COMMIT")
+        self.tags.update(t for t, in con.execute(
+            "SELECT DISTINCT t.name FROM new n JOIN tag t ON t.row = n.row WHERE n.data IS NULL"))
+
     def new_pages(self, size: int = BATCH) -> Iterator[_Page]:
         """The new customers in row order, a page at a time, each with its phones, addresses and tags."""
         con = self.stage.conn
         cols = ", ".join(f"r.c_{c}" for c in CUSTOMER_VALUES)
-        loads = pickle.loads
+        children = [(name, ", ".join(f"c.{c}" for c in names)) for name, names in CHILD_TABLES]
         last = 0
         while True:
-            page = con.execute(f"SELECT n.row, n.data, r.name, {cols}, r.children FROM new n JOIN row r ON r.row = n.row "
-                               f"WHERE n.row > ? ORDER BY n.row LIMIT {size}", (last,)).fetchall()
+            page = con.execute(f"SELECT n.row, n.data IS NOT NULL, r.name, {cols} FROM new n "
+                               f"JOIN row r ON r.row = n.row WHERE n.row > ? ORDER BY n.row LIMIT {size}",
+                               (last,)).fetchall()
             if not page:
                 return
             out = _Page()
-            for row, blob, name, *values, children in page:
-                if blob is None:
-                    phones, addresses, tags = loads(children)
-                else:
-                    name, values, phones, addresses, tags = staged_values(loads(blob))
-                out.customers.append((row, name, values))
-                out.phones.extend((row, *v) for v in phones)
-                out.addresses.extend((row, *v) for v in addresses)
-                out.tags.extend((row, v) for v in tags)
+            first, final = page[0][0], page[-1][0]
+            folded = {row for row, was_folded, *_ in page if was_folded}
+            if folded:
+                marks = ",".join("?" * len(folded))
+                values_of = {row: (name, values) for row, name, *values in con.execute(
+                    f"SELECT row, name, {STAGED_COLUMNS} FROM fold_row WHERE row IN ({marks})", sorted(folded))}
+            out.customers.extend((row, *values_of[row]) if row in folded else (row, name, values)
+                                 for row, _f, name, *values in page)
+            for (name, cols_c), into in zip(children, (out.phones, out.addresses, out.tags), strict=True):
+                # the plain rows' children and the folded rows' own, merged in (row, seq) order
+                got = con.execute(
+                    f"SELECT c.row, c.seq, {cols_c} FROM new n JOIN {name} c ON c.row = n.row "
+                    "WHERE n.row BETWEEN ? AND ? AND n.data IS NULL "
+                    f"UNION ALL SELECT c.row, c.seq, {cols_c} FROM new n JOIN fold_{name} c ON c.row = n.row "
+                    "WHERE n.row BETWEEN ? AND ? AND n.data IS NOT NULL ORDER BY 1, 2",
+                    (first, final, first, final)).fetchall()
+                into.extend((row, *v) for row, _seq, *v in got)
             yield out
-            last = page[-1][0]
+            last = final
 
     def merges(self):
         last = 0
@@ -331,6 +366,7 @@ def _make_plan(report: Report, duplicates: str, result: ImportResult, cancel: Ca
             if cancel and cancel():
                 raise ImportCancelled()
     decide(page)
+    plan.finish()
     result.merged += plan.merge_count
     return plan
 
@@ -352,7 +388,18 @@ def import_rows(report: Report, duplicates: str = "skip", skip_invalid: bool = F
     with sparse_gc():
         plan = _make_plan(report, duplicates, result, cancel)
         # the write: one job through the one door, one transaction (BEGIN IMMEDIATE on SQLite: it waits its turn)
-        writer.run(_write, plan, source, now(), user, result, progress, cancel)
+        try:
+            writer.run(_write, plan, source, now(), user, result, progress, cancel)
+        except BaseException:
+            # rolled back: the writer's connection lets go of the stage in a job of its own (when committed, it
+            # did so right after the commit, see _copy_create)
+            if not is_postgres():
+                try:
+                    if not writer.run(_detach_stage):
+                        logger.warning("the import's stage stayed attached to the writer's connection")
+                except Exception:  # the import's own error is what the caller gets, not this one
+                    logger.warning("the import's stage stayed attached to the writer's connection", exc_info=True)
+            raise
     logger.info("import from %s: %s", source, result)
     return result
 
@@ -361,7 +408,8 @@ def _write(plan: _Plan, source: str, stamp: dt.datetime, user: int | None, resul
            progress: ProgressFn | None, cancel: CancelFn | None) -> None:
     created: array[int] = array("q")
     try:
-        _bulk_create(plan, source, stamp, user, created, progress, cancel)
+        if not (_copies_with_sql() and _copy_create(plan, source, stamp, user, created, progress, cancel)):
+            _bulk_create(plan, source, stamp, user, created, progress, cancel)
         for n, (cid, row_no, d) in enumerate(plan.merges(), 1):
             if cancel and n % 50 == 0 and cancel():
                 raise ImportCancelled()
@@ -390,6 +438,136 @@ def _audit(source: str, user: int | None, result: ImportResult) -> None:
                  {"file": [None, source], "added": [None, result.created], "updated": [None, result.merged],
                   "skipped": [None, skipped], "skipped_duplicates": [None, result.skipped_duplicates],
                   "skipped_invalid": [None, result.skipped_invalid]}, user_id=user)
+
+
+# SQLite: the new customers and their children are copied from the stage by SQLite itself (INSERT … SELECT from
+# the stage file attached to the writer's connection), no value passing through Python. False: through Python,
+# as on PostgreSQL (the tests compare both).
+SQL_COPY = True
+# the stage's name on the writer's connection while the import's write job runs
+STAGE_ALIAS = "import_stage"
+
+
+def _copies_with_sql() -> bool:
+    """The SQLite copy, for a write job that is its own transaction: a stage attached inside an enclosing
+    transaction could not be detached when the job ends (the enclosing one still holds it)."""
+    return SQL_COPY and not is_postgres() and db.transaction_depth() == 1
+
+
+def _detach_stage() -> bool:
+    """The writer's connection lets go of the stage, outside the transaction that read it (DETACH is refused
+    there), or in a later one. False when SQLite refused."""
+    con = db.connection()
+    if any(name == STAGE_ALIAS for _seq, name, _file in con.execute("PRAGMA database_list").fetchall()):
+        try:
+            con.execute(f"DETACH DATABASE {STAGE_ALIAS}")
+        except sqlite3.OperationalError:
+            return False
+    return True
+
+
+def _detach_after_commit() -> None:
+    """Run by peewee right after the import's transaction commits (on the writer's thread, no transaction open):
+    must not raise, the import is stored."""
+    try:
+        if not _detach_stage():
+            logger.warning("the import's stage stayed attached to the writer's connection")
+    except Exception:  # the commit happened; a stage left attached is let go by the next import
+        logger.warning("the import's stage stayed attached to the writer's connection", exc_info=True)
+
+
+def _persian_digits_sql(expr: str) -> str:
+    """SQL for to_persian_digits() of an integer expression."""
+    out = f"CAST({expr} AS TEXT)"
+    for d in range(10):
+        out = f"replace({out}, '{d}', '{to_persian_digits(d)}')"
+    return out
+
+
+class _CopySql:
+    """The statements that copy one stretch of new customers (seq :lo … :hi) from the attached stage, each in row
+    order and each child in its row's order, so every id is the one the Python path gives. A customer's id is
+    its seq + :off. Folded rows (see _Plan.finish) are read from the fold_* tables, the others from the rows
+    the dry run staged."""
+
+    def __init__(self, folded: bool):
+        def insert(model, columns: tuple[str, ...], picks: list[str], table: str, join: str = "") -> str:
+            """INSERT into ``model``'s ``columns`` of ``picks`` (expressions over the new customer ``n`` and its
+            staged ``table`` row ``c``), in the order of n.seq (and c.seq for a child table)."""
+            fields = model._meta.fields
+            names = ", ".join(f'"{fields[c].column_name}"' for c in columns)
+            head = f'INSERT INTO main."{model._meta.table_name}" ({names}) '
+            keys = ["n.seq"] + (["c.seq"] if table != "row" else [])
+
+            def select(source: str, plain: bool) -> str:
+                return (f"FROM {STAGE_ALIAS}.new n JOIN {STAGE_ALIAS}.{source} c ON c.row = n.row{join} "
+                        f"WHERE n.seq BETWEEN :lo AND :hi AND n.data IS {'NULL' if plain else 'NOT NULL'}")
+
+            if not folded:      # one table in order: nothing to sort
+                return f"{head}SELECT {', '.join(picks)} {select(table, True)} ORDER BY {', '.join(keys)}"
+            named = ", ".join([*(f"{k} AS o{i}" for i, k in enumerate(keys)),
+                               *(f"{e} AS x{i}" for i, e in enumerate(picks))])
+            return (f"{head}SELECT {', '.join(f'x{i}' for i in range(len(picks)))} FROM ("
+                    f"SELECT {named} {select(table, True)} UNION ALL SELECT {named} {select('fold_' + table, False)}"
+                    f") ORDER BY {', '.join(f'o{i}' for i in range(len(keys)))}")
+
+        cid = "n.seq + :off"
+        self.customer = insert(Customer, ("id", *_CUSTOMER_COLS),
+                               [cid, *(f"c.c_{c}" for c in CUSTOMER_VALUES), ":user", ":at", ":at"], "row")
+        self.children = []
+        for (table, cols), model in zip(CHILD_TABLES, (PhoneNumber, Address, CustomerTag), strict=True):
+            if table == "tag":
+                # a tag's name → its id (each is stored as staged: see _copy_create)
+                self.children.append(insert(model, ("customer", "tag"), [cid, "m.id"], table,
+                                            ' JOIN main."tag" m ON m.name = c.name'))
+            else:
+                self.children.append(insert(model, ("customer", *cols), [cid, *(f"c.{c}" for c in cols)], table))
+        # «پرونده «نام» از ردیف ۱۲ فایل «…» وارد شد.», as the Python path writes it
+        self.activity = insert(Activity, ("customer", "at", "kind", "user", "summary", "ref_table", "ref_id", "data"),
+                               [cid, ":act_at", ":kind", ":user",
+                                f":before || c.name || :middle || {_persian_digits_sql('n.row')} || :after",
+                                ":ref_table", cid, ":data"], "row")
+
+
+def _copy_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None, created: array[int],
+                 progress: ProgressFn | None, cancel: CancelFn | None) -> bool:
+    """SQLite: the new customers, their phones, addresses, tags and timeline entries copied from the stage with
+    INSERT … SELECT, CUSTOMER_STATEMENT customers a statement (see there), the write lock held by this job's
+    transaction as on the Python path. What is stored is what _bulk_create stores (tests compare the two).
+    False (nothing written but the tags): the Python path is to do it (a tag stored under another spelling than
+    staged, or the stage of an earlier import still attached and not to be let go)."""
+    if not _detach_stage():          # (an earlier import's stage, if it was left attached)
+        return False
+    # a staged tag name is found in the tag table by its name (unique): each is stored as staged (it was
+    # cleaned by the check), else the Python path maps it
+    if any(cs.get_or_create_tag(t).name != t for t in sorted(plan.tags)):
+        return False
+    # No TEMP table is made in this transaction: with one, the next BEGIN IMMEDIATE on this connection also
+    # locks the stage and _detach_stage could not let it go.
+    db.execute_sql(f"ATTACH DATABASE ? AS {STAGE_ALIAS}", (plan.stage.path,))
+    db.after_commit(_detach_after_commit)
+    sql = _CopySql(bool(plan.folded))
+    params: dict[str, Any] = {
+        "user": user, "at": _db_ready(Customer.created_at, stamp), "act_at": _db_ready(Activity.at, stamp),
+        "kind": "imported", "before": "پرونده «", "middle": "» از ردیف ", "after": f" فایل «{source}» وارد شد.",
+        "ref_table": "customer", "data": ""}
+    total = plan.new_count
+    for lo in range(1, total + 1, CUSTOMER_STATEMENT):
+        if cancel and cancel():
+            raise ImportCancelled()
+        hi = min(total, lo + CUSTOMER_STATEMENT - 1)
+        first_id = db.execute_sql('SELECT COALESCE(MAX(id), 0) + 1 FROM main."customer"').fetchall()[0][0]
+        params.update(lo=lo, hi=hi, off=first_id - lo)
+        copied = db.execute_sql(sql.customer, params).rowcount
+        if copied != hi - lo + 1:
+            raise RuntimeError(f"import: {copied} customers copied for {hi - lo + 1}")
+        for statement in sql.children:
+            db.execute_sql(statement, params)
+        db.execute_sql(sql.activity, params)
+        created.extend(range(first_id, first_id + hi - lo + 1))
+        if progress:
+            progress(hi, total)
+    return True
 
 
 def _db_ready(field: pw.Field, value):
