@@ -214,69 +214,34 @@ def _through(q: pw.ModelSelect, col, descending: bool, after: tuple | None, end:
 
 # Text matching more customers than are paged through the index (INDEX_PAGES) is read in list order. Testing each
 # row reads its text from the table: cheap when the matches are dense (the first digits of a mobile number), slow
-# when they are a few in a hundred or sit together further on (a family name at a million customers: 300 ms). The
-# other way reads the list's covering index, each id tested against the trigram index's, gathered once: their
-# number's worth of work (200,000 ids for a first name's first letter at a million customers), estimated beforehand
-# (fts_estimate). Rows are tested a window at a time, each window sized by the matches found so far (none yet: the
-# matches may sit together further on, three times the rows read so far), as long as the rows tested cost no more
-# than gathering the ids would; the rest of the page is then read through the covering index. At worst that is
-# twice the cheaper way's work, and a first name's letter («م»: 11,000 rows before its first match at a million
-# customers, each match one of a run) or a phone number's first digits (one row in ten) never gather all the ids.
+# when they are a few in a hundred or sit together further on (a family name at a million customers: 300 ms). A
+# short read, each row tested, judges how dense they are; unless they are dense enough that testing rows reads
+# less, the rest of the page is read through the list's covering index, each id tested against the trigram index's
+# (gathered once: their number's worth of work).
 
-PILOT_ROWS = 100      # rows tested first, before anything else is judged
-ROW_TEST = 5.0        # a row tested costs about this many ids gathered from the trigram index at 100,000 customers,
-ROW_TEST_GROWTH = 0.55  # and grows with the customers as (customers / 100,000) ** this (measured: 5 at 100,000, 18
-                        # at a million; the rows of a larger file are further from each other and from the cache)
-SAMPLE_SHARE = 16     # fts_estimate counts the matches among the first 1/this of the ids
-
-
-def row_test(rows: int) -> float:
-    """A row tested, in ids gathered from the trigram index, at about `rows` customers."""
-    return ROW_TEST * max(1.0, rows / 100_000) ** ROW_TEST_GROWTH
-
-
-def fts_estimate(tokens: list[str], rows: int) -> int:
-    """About how many rows the trigram index gives for these tokens (each of three characters or more): its matches
-    among the customers' first ids (1/SAMPLE_SHARE of them), counted, scaled to all. Reads that share of the
-    matches only (the index yields them in id order and stops at the bound)."""
-    bound = max(rows // max(SAMPLE_SHARE, 1), 1)
-    n = int(db.execute_sql("SELECT COUNT(*) FROM customer_fts WHERE customer_fts MATCH ? AND rowid <= ?",
-                           (_fts_phrase(tokens), bound)).fetchone()[0])
-    return n * rows // bound
+PILOT_ROWS = 100      # rows read, each tested, to judge how dense the matches are
+ROW_TEST = 15.0       # a row tested costs about this many ids gathered from the trigram index, per 100,000
+                      # customers (the table's rows are read from further away in a larger file)
 
 
 def common_page(tested: pw.ModelSelect, probed: pw.ModelSelect, base: pw.ModelSelect, col, descending: bool,
-                after: tuple | None, n: int, rows: int, ids: int) -> list[tuple]:
+                after: tuple | None, n: int, rows: int) -> list[tuple]:
     """The next n (id, key) of text with many matches, in the order (col, id) (descending when asked), after the
     (key, id) `after`: `tested` is the query testing each row (condition(use_index=False)), `probed` the same asking
     the trigram index in list order (condition(probe=True)), `base` it without the text's test; `rows`: about this
-    many customers; `ids`: about this many ids are gathered from the trigram index by `probed` (fts_estimate)."""
+    many customers."""
     order = ordered(col, descending)
-    cost = row_test(rows)
-    budget = ids / cost if cost > 0 else float("inf")     # rows tested for the work of gathering the ids
-    got: list[tuple] = []
-    read = 0
-    window = max(PILOT_ROWS, 1)
-    while True:
-        end = _row_at(base, col, descending, after, window)
-        q = _through(tested, col, descending, after, end)
-        got += [tuple(r) for r in db.execute(q.order_by(*order).limit(n - len(got))).fetchall()]
-        read += window
-        if len(got) >= n or end is None:
-            return got
-        after = tuple(end)
-        need = n - len(got)
-        left = budget - read
-        if got:
-            window = int(WINDOW_MARGIN * need * read / len(got)) + need     # the rest at this density
-            if window > left:
-                break
-        else:
-            window = int(min(3 * read, left))  # none yet: they may sit together further on
-        if window <= 0:
-            break
-    q = keyset(probed.select(Customer.id, col), col, descending, after).order_by(*order)
-    return got + [tuple(r) for r in db.execute(q.limit(n - len(got))).fetchall()]
+    end = _row_at(base, col, descending, after, max(PILOT_ROWS, 1))
+    q = _through(tested, col, descending, after, end)
+    got = [tuple(r) for r in db.execute(q.order_by(*order).limit(n)).fetchall()]
+    if len(got) >= n or end is None:
+        return got
+    density = max(len(got), 0.5) / max(PILOT_ROWS, 1)
+    need = n - len(got)
+    by_rows = need / density * ROW_TEST * max(1.0, rows / 100_000)    # rows tested, in ids' worth
+    rest = tested if by_rows < density * rows else probed
+    q = keyset(rest.select(Customer.id, col), col, descending, tuple(end)).order_by(*order)
+    return got + [tuple(r) for r in db.execute(q.limit(need)).fetchall()]
 
 
 def key_stretch(token: str, limit: int) -> int:
@@ -285,25 +250,6 @@ def key_stretch(token: str, limit: int) -> int:
     k = sort_key(token)
     return int(db.execute_sql('SELECT COUNT(*) FROM (SELECT 1 FROM "customer" WHERE sort_key >= ? AND sort_key < ? '
                               "LIMIT ?)", (k, k + "\uffff", limit + 1)).fetchone()[0])
-
-
-def refines(tokens: list[str], earlier: list[str]) -> bool:
-    """Whether every customer holding `tokens` also holds `earlier` (the user typed on: «رضای» after «رضا»):
-    both are plain substring tests (each has a token of three characters or more, see condition()) and each of
-    the earlier tokens occurs inside one of the new ones."""
-    if not any(len(t) >= 3 for t in tokens) or not any(len(t) >= 3 for t in earlier):
-        return False
-    return all(any(e in t for t in tokens) for e in earlier)
-
-
-def data_stamp() -> tuple | None:
-    """SQLite: what changes whenever the customers this thread's connection reads may have changed since (its
-    own writes, and every other connection's commits, in any process); None elsewhere (PostgreSQL has no cheap
-    equivalent)."""
-    if not is_sqlite():
-        return None
-    conn = db.connection()
-    return conn, conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes
 
 
 def customer_rows() -> int:

@@ -9,7 +9,6 @@ import functools
 import json
 import logging
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -533,19 +532,6 @@ def search_ids(f: Filter | None = None, sort: str = "name", descending: bool = F
     return [r[0] for r in cursor.fetchall()]
 
 
-@dataclass
-class _FirstPage:
-    """A search's first page, kept for the next search in the same thread (ResultSet._first_page)."""
-    stamp: tuple                  # search.data_stamp() before it was read
-    signature: tuple              # ResultSet._signature()
-    tokens: list[str]
-    rows: list[tuple]             # (id, key), in list order
-    exhausted: bool               # fewer than asked: every match is on it
-
-
-_first_pages = threading.local()
-
-
 class ResultSet:
     """The ordered ids of a search, read a page at a time (the list shows the first rows at once and reads more
     as the user scrolls).
@@ -558,12 +544,6 @@ class ResultSet:
     after reading little more than a page when they are dense (search.common_page judges that first).
     PostgreSQL, which cannot count a trigram match cheaply: each page is read by search.next_in_order, which
     chooses between the two ways as it goes.
-
-    SQLite, typing on: a search whose every match also matches the one before it in this thread («رضایی» after
-    «رضای», search.refines), on the same filters and order, with nothing written since (search.data_stamp), takes
-    its first page's start from that one's first page: the earlier search's matches up to its first page's last
-    row are all on that page, so the new search's are those of them that hold the new text (tested row by row),
-    and only the rest of the page, if any, is read after it.
     """
 
     MATERIALISE = 500
@@ -578,7 +558,6 @@ class ResultSet:
         self._pos = 0
         self._last: tuple | None = None
         tokens = query_tokens(self.filter.text)
-        self._tokens = tokens
         base = _filtered(self.filter, text=False)
         indexed = search.apply_text(base, tokens)
         self._indexed = indexed
@@ -591,7 +570,6 @@ class ResultSet:
         self._by_index: tuple[pw.ModelSelect, int] | None = None     # (condition(probe=True)'s query, matches)
         self._common: pw.ModelSelect | None = None                      # condition(probe=True)'s query
         self._rows: int | None = None
-        self._estimate: int | None = None
         text_alone = self.filter.to_json() == Filter(text=self.filter.text).to_json()
         if self._cond is not None and self._loose and text_alone:
             self._sample = search.first_letters_sample(tokens[0], self.col is Customer.sort_key)
@@ -650,55 +628,6 @@ class ResultSet:
             self._pos += len(chunk)
             self.exhausted = self._pos >= len(self._ids)
             return chunk
-        if self._last is None and not self._pos:
-            rows = self._first_page(n)
-        else:
-            rows = self._read(n)
-        if len(rows) < n:
-            self.exhausted = True
-        if rows:
-            self._last = (rows[-1][1], rows[-1][0])
-        self._pos += len(rows)
-        return [r[0] for r in rows]
-
-    def _signature(self) -> tuple:
-        """What besides the text decides which customers match and in what order."""
-        sql, params = self._base.sql()
-        return sql, tuple(params), self.col.name, self.descending
-
-    def _first_page(self, n: int) -> list[tuple]:
-        """The first n (id, key), taken from the previous search's first page when this search refines it (see the
-        class's docstring), then remembered for the next search."""
-        stamp = search.data_stamp()     # before reading: a write after it makes the next search read afresh
-        if stamp is None:
-            return self._read(n)
-        signature = self._signature()
-        prev = getattr(_first_pages, "page", None)
-        rows: list[tuple] | None = None
-        if (prev is not None and prev.stamp[0] is stamp[0] and prev.stamp[1:] == stamp[1:]
-                and prev.signature == signature and search.refines(self._tokens, prev.tokens)):
-            rows = self._refine(prev, n)
-        if rows is None:
-            rows = self._read(n)
-        _first_pages.page = _FirstPage(stamp, signature, list(self._tokens), rows, len(rows) < n)
-        return rows
-
-    def _refine(self, prev: _FirstPage, n: int) -> list[tuple]:
-        """The first n (id, key) of this search, which refines `prev`'s: its matches among `prev`'s first page,
-        then (when they are fewer than n and `prev` had more) those after that page's last row."""
-        if not prev.rows:
-            return []
-        tested = search.apply_text(self._base, self._tokens, use_index=False)
-        ids = [r[0] for r in prev.rows]
-        held = {r[0] for r in db.execute(tested.where(Customer.id.in_(ids))).fetchall()}
-        rows = [r for r in prev.rows if r[0] in held]
-        if len(rows) >= n or prev.exhausted:
-            return rows[:n]
-        self._last = (prev.rows[-1][1], prev.rows[-1][0])
-        return rows + self._read(n - len(rows))
-
-    def _read(self, n: int) -> list[tuple]:
-        """The next n (id, key) after the last ones read (self._last), in list order."""
         if self._cond is not None:
             found = search.next_in_order(self._base, self._cond, self.col, self.descending, self._last, n,
                                          self._loose, self._sample)
@@ -707,19 +636,17 @@ class ResultSet:
             rows = self._next_of_parts(n)
         elif self._common is not None and self._rows:
             rows = search.common_page(self._query, self._common, self._base, self.col, self.descending, self._last,
-                                      n, self._rows, self._gathered([t for t in self._tokens if len(t) >= 3]))
+                                      n, self._rows)
         elif self._by_index is not None:
             rows = search.index_page(self._query, self._by_index[0], self._base, self.col, self.descending,
                                      self._last, n, self._by_index[1], self._rows, self._together)
         else:
             rows = db.execute(self._page(self._query, n)).fetchall()
-        return [tuple(r) for r in rows]
-
-    def _gathered(self, tokens: list[str]) -> int:
-        """About how many ids the trigram index gives for these tokens (search.fts_estimate), asked once."""
-        if self._estimate is None:
-            self._estimate = search.fts_estimate(tokens, self._rows or 0)
-        return self._estimate
+        if len(rows) < n:
+            self.exhausted = True
+        if rows:
+            self._last = (rows[-1][1], rows[-1][0])
+        return [r[0] for r in rows]
 
     def _page(self, q: pw.ModelSelect, n: int) -> pw.ModelSelect:
         """The next n (id, key) of q after the last ones read, in list order."""
@@ -737,7 +664,7 @@ class ResultSet:
                                       firsts, self._rows)
         elif self._rows:
             rows += search.common_page(first, probed, self._base, self.col, self.descending, self._last, n,
-                                       self._rows, self._gathered(["| " + self._tokens[0]]))
+                                       self._rows)
         else:
             rows += [tuple(r) for r in db.execute(self._page(first, n)).fetchall()]
         merged = sorted(set(rows), key=lambda r: (r[1], r[0]), reverse=self.descending)
