@@ -173,7 +173,6 @@ UI_START_UP = {"ui/application.py"}
 UI_MODEL_DEBTS = {
     ("ui/calls/controller.py", "models.writer"),
     ("ui/office/users_page.py", "models.core"),
-    ("ui/ops.py", "models.base"),
     ("ui/settings/backup_panel.py", "models.base"),
     ("ui/sms/segment_builder.py", "models.core"),
     ("ui/sms/send_dialog.py", "models.core"),

@@ -14,7 +14,8 @@ delivered on the GUI thread, in order, through one queued signal; progress is co
 latest value, never a flood). Database writes inside a job go through models/writer.py (a service decorated
 with @writes does it itself; otherwise call ``writer.run(fn, ...)`` in the job). Each job closes its thread's
 peewee connection when it ends (peewee keeps one per thread; pool threads are reused), except a prompt read's:
-it runs on a reader thread (models/reader.py) that keeps its connection until the database is closed.
+it runs on a reader thread (app/connections.py, models/reader.py) that keeps its connection until the database
+is closed.
 
 Why a QThreadPool and not a QThread per job: the pool owns its threads, so nothing the program forgets to
 keep alive can destroy a running thread (Qt aborts the process when a running QThread is destroyed); its
@@ -42,6 +43,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QThread, QThreadPool, Signal
 
+from app.connections import close_thread_connection, start_readers, submit_read
 from app.core.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -84,13 +86,11 @@ class TaskManager(QObject):
         self._pool = QThreadPool()
         self._pool.setMaxThreadCount(MAX_THREADS)
         # short reads somebody is looking at an empty card for (QueryOp.prompt): the reader threads
-        # (models/reader.py), never lowered, so the read is not queued behind an import nor put after every
+        # (app.connections), never lowered, so the read is not queued behind an import nor put after every
         # other program on the machine, and on a connection kept from the last read
         self._prompt_jobs: set[Future] = set()
         if on_gui_thread():
-            from models.reader import readers
-
-            readers.start()
+            start_readers()
         self._lock = threading.Lock()
         self._closures: deque[Closure] = deque()
         self._jobs: set[QueryOp] = set()      # started, not yet delivered: kept alive until they end
@@ -131,9 +131,7 @@ class TaskManager(QObject):
         if not job._prompt:
             self._pool.start(job._work)
             return
-        from models.reader import readers
-
-        fut = readers.submit(job._work)
+        fut = submit_read(job._work)
         with self._lock:
             self._prompt_jobs.add(fut)
         fut.add_done_callback(self._prompt_ended)
@@ -360,7 +358,7 @@ class QueryOp:
             outcome = ("failed", e)
         finally:
             if not self._prompt:
-                _close_thread_connection()      # a pool thread's; a reader thread keeps its connection
+                close_thread_connection()      # a pool thread's; a reader thread keeps its connection
         self._thread_done.set()
         run_on_main(lambda: self._deliver(outcome))
 
@@ -501,14 +499,3 @@ def _lower_priority() -> None:
             os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + 5))
     except (OSError, AttributeError, RuntimeError):
         logger.debug("could not lower a worker thread's priority", exc_info=True)
-
-
-def _close_thread_connection() -> None:
-    """Close this thread's peewee connection (pool threads are reused; peewee keeps one per thread)."""
-    try:
-        from models.base import db
-
-        if db.obj is not None and not db.is_closed():
-            db.close()
-    except Exception:  # closing this thread's connection is best effort
-        logger.warning("closing a worker's database connection failed", exc_info=True)
