@@ -51,16 +51,19 @@ class Readers:
         with self._lock:
             if self._lanes:
                 return
-            self._lanes = [_Lane(i) for i in range(self._threads)]
-            lanes = list(self._lanes)
+            lanes = self._make_lanes()
         for lane in lanes:
             lane.executor.submit(lambda: None)
 
+    def _make_lanes(self) -> list[_Lane]:
+        """The lanes, made when there are none yet (called under the lock)."""
+        if not self._lanes:
+            self._lanes = [_Lane(i) for i in range(self._threads)]
+        return list(self._lanes)
+
     def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
         with self._lock:
-            if not self._lanes:
-                self._lanes = [_Lane(i) for i in range(self._threads)]
-            lane = min(self._lanes, key=lambda la: la.pending)
+            lane = min(self._make_lanes(), key=lambda la: la.pending)
             lane.pending += 1
         try:
             return lane.executor.submit(self._job, lane, fn, args, kwargs)

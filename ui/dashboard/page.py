@@ -140,9 +140,6 @@ class Card(QFrame):
             item.setForeground(QBrush(MUTED))
             self.list.addItem(item)
 
-    def pending(self) -> bool:
-        return self._shown < len(self._rows) or self._end is not None
-
 
 class DashboardPage(QWidget):
     REFRESH_MS = 60_000
@@ -158,8 +155,7 @@ class DashboardPage(QWidget):
         self.ctx = ctx
         self.data: dash.Dashboard | None = None
         self.last_load_ms = 0.0
-        self._defer_rows = False             # the rows past FIRST_ROWS wait for the page's next paint
-        self._rest_pending = False
+        self._rest_pending = False           # the rows past FIRST_ROWS wait for the page's next paint
         self._dirty = True
         self._loading = False
         self._generation = 0                 # a read shown after a later one started is dropped
@@ -346,9 +342,9 @@ class DashboardPage(QWidget):
         screenful of each card is made before the page is painted, the rest right after that paint."""
         self.data, self._opportunities = loaded
         self._dirty = False
-        self._defer_rows = defer_rows and self.isVisible()
-        self._fill(self.data)
-        if self._defer_rows:
+        defer_rows = defer_rows and self.isVisible()
+        self._fill(self.data, self.FIRST_ROWS if defer_rows else None)
+        if defer_rows:
             self._rest_pending = True
             QTimer.singleShot(100, self._show_rest)   # in case no paint comes (covered by another window)
         self._paint_again()
@@ -373,7 +369,8 @@ class DashboardPage(QWidget):
         for card in self.cards.values():
             card.show_rows()
 
-    def _fill(self, d: dash.Dashboard) -> None:
+    def _fill(self, d: dash.Dashboard, rows: int | None = None) -> None:
+        """Fill the cards; `rows`: how many of each card's rows to make now (all when None)."""
         who = ts.user_name(self.ctx.user_id)
         self.title.setText(f"پیشخوان — {jalali.format_long(d.at)}" + (f" — {who}" if who else ""))
         self.calls_btn.setText(f"تماس‌های امروز من ({fmt.num(d.calls_today)})")
@@ -423,7 +420,7 @@ class DashboardPage(QWidget):
             money_cards.fill(self.cards, self.forecast_table, d.money)
         self.forecast.setVisible(d.money is not None)
         for card in self.cards.values():
-            card.show_rows(self.FIRST_ROWS if self._defer_rows else None)
+            card.show_rows(rows)
         self.team.setVisible(d.manager)
         self.team_table.setRowCount(len(d.per_user))
         for i, row in enumerate(d.per_user):
