@@ -24,6 +24,14 @@ QTableView { background: white; alternate-background-color: #f3f6fa; gridline-co
 QHeaderView::section { background: #eef1f5; padding: 4px; border: none; border-bottom: 1px solid #d1d5db;
                        font-weight: bold; }
 QPushButton { padding: 5px 12px; }
+QScrollBar:vertical { background: #f1f3f6; width: 10px; margin: 0; border: none; }
+QScrollBar:horizontal { background: #f1f3f6; height: 10px; margin: 0; border: none; }
+QScrollBar::handle { background: #c3cad4; border-radius: 4px; margin: 1px; }
+QScrollBar::handle:hover, QScrollBar::handle:pressed { background: #9aa4b2; }
+QScrollBar::handle:vertical { min-height: 28px; }
+QScrollBar::handle:horizontal { min-width: 28px; }
+QScrollBar::add-line, QScrollBar::sub-line { width: 0; height: 0; border: none; }
+QScrollBar::add-page, QScrollBar::sub-page { background: none; }
 """
 
 
