@@ -80,20 +80,25 @@ def run(quick: bool = False) -> list[dict]:
 
     def open_page(cls, user_id: int) -> float:
         # as the program builds it: the day's rows are read on a worker thread while the cards are made; the
-        # figure runs until they are filled in and painted (the first screenful of each card: the rows below it
-        # are made right after that paint, dashboard_complete)
+        # figure runs until they are filled in and painted (the first screenful of each card: the rows below it,
+        # the cards below the first screen and the money cards' summary come right after that paint,
+        # dashboard_complete)
         t = time.perf_counter()
         ctx = AppContext()
         ctx.user_id = user_id
         page = cls(ctx, load_in_background=True)
         painted: list[float] = []
+        completed: list[float] = []
         page.painted.connect(lambda: painted.append(time.perf_counter()))
+        page.completed.connect(lambda: completed.append(time.perf_counter()))
         page.resize(1280, 800)
         page.show()
         if page.is_loading():
             wait_for(page.loaded)
         if not painted:
             wait_for(page.painted)
+        if not completed:
+            wait_for(page.completed)
         opened = (painted[0] - t) * 1000
         app.processEvents()
         assert page.isVisible() and page.data is not None

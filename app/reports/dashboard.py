@@ -97,9 +97,11 @@ def _count_today(at: dt.datetime, who: int | None) -> int:
     return q.count()
 
 
-def load(user_id: int | None, manager: bool | None = None, at: dt.datetime | None = None) -> Dashboard:
+def load(user_id: int | None, manager: bool | None = None, at: dt.datetime | None = None,
+         money: bool = True) -> Dashboard:
     """Everything the dashboard shows. A manager (or a desk with nobody signed in) sees everyone's tasks
-    and the counts per colleague; anyone else sees their own."""
+    and the counts per colleague; anyone else sees their own. `money=False` leaves the money cards' summary
+    out (`money` None): a page that reads it afterwards with read_money()."""
     at = at or now()
     if manager is None:
         manager = tasks.is_manager(user_id)
@@ -125,8 +127,16 @@ def load(user_id: int | None, manager: bool | None = None, at: dt.datetime | Non
     d.dates = reminders.dates_on(at.date())
     d.unhandled_calls, d.counts["unhandled"] = _calls(at, False, who)
     d.missed_calls, d.counts["missed"] = _calls(at, True, who)
+    if money:
+        d.money = read_money(d)
+    return d
+
+
+def read_money(d: Dashboard) -> MoneySummary | None:
+    """The money cards' summary for the dashboard `d` was read for (None when it could not be read: the rest of
+    the dashboard is shown without it)."""
     try:
-        d.money = money_summary(at.date(), user_id, manager)
+        return money_summary(d.at.date(), d.user_id, d.manager)
     except Exception:
         logger.exception("money summary failed")
-    return d
+        return None

@@ -141,6 +141,44 @@ def test_money_cards_and_forecast(qtbot, anydb):
     dialogs[0].close()
 
 
+
+def test_the_part_below_the_first_screen_follows_its_first_paint(qtbot, anydb):
+    """Read in the background (as the program starts): the first screen is painted before the colleagues' counts,
+    the money cards and the forecast are made, and before the money cards' summary is read; all of it follows,
+    the same as a page read at once."""
+    from tests.sales.money_fixture import build
+    from ui.dashboard.page import DashboardPage
+
+    ids = build()
+    whole = _page(qtbot, ids["boss"])
+    keys = ["money_overdue", "money_cheques", "money_bounced", "money_collection"]
+    expected = {k: (whole.cards[k].title.text(), whole.cards[k].count.text(), whole.texts(k)) for k in keys}
+    model = whole.forecast_table.model()
+    forecast = [[model.index(r, c).data() for c in range(model.columnCount())] for r in range(model.rowCount())]
+    team = [[whole.team_table.item(r, c).text() for c in range(4)] for r in range(whole.team_table.rowCount())]
+    assert forecast
+
+    page = DashboardPage(AppContext(user_id=ids["boss"]), load_in_background=True)
+    qtbot.addWidget(page)
+    seen: dict[str, object] = {}
+    page.loaded.connect(lambda: seen.setdefault("money_at_load", page.data.money))
+    page.painted.connect(lambda: seen.setdefault("cards_at_paint", sorted(page.cards)))
+    page.resize(1200, 900)
+    with qtbot.waitSignal(page.completed, timeout=10_000):
+        page.show()
+    assert seen["money_at_load"] is None                         # the first read left the money out
+    assert not set(keys) & set(seen["cards_at_paint"])            # and the first paint had no money cards
+    assert {k: (page.cards[k].title.text(), page.cards[k].count.text(), page.texts(k)) for k in keys} == expected
+    model = page.forecast_table.model()
+    assert [[model.index(r, c).data() for c in range(model.columnCount())] for r in range(model.rowCount())] \
+        == forecast
+    assert not page.forecast.isHidden() and not page.team.isHidden()
+    assert [[page.team_table.item(r, c).text() for c in range(4)] for r in range(page.team_table.rowCount())] == team
+    # a later refresh reads everything at once, money included
+    page.refresh_in_background()
+    qtbot.waitUntil(lambda: not page.is_loading() and page.data.money is not None, timeout=10_000)
+    assert {k: (page.cards[k].title.text(), page.cards[k].count.text(), page.texts(k)) for k in keys} == expected
+
 def _start_window(day, user_id):
     from ui.main_window import MainWindow
 

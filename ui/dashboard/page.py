@@ -147,6 +147,7 @@ class DashboardPage(QWidget):
     FIRST_ROWS = 12                         # rows per card made before a background read is painted
     loaded = Signal()                       # each time a read has been shown
     painted = Signal()                      # a background read's first screenful has been painted
+    completed = Signal()                    # every row of a read is in, the money cards' too
 
     def __init__(self, ctx: AppContext, parent=None, *, load_in_background: bool = False):
         """`load_in_background`: the first picture is read off the GUI thread (the main window at start-up shows
@@ -160,10 +161,12 @@ class DashboardPage(QWidget):
         self._loading = False
         self._generation = 0                 # a read shown after a later one started is dropped
         self._opportunities: tuple[list, list] | None = None
+        self._money_pending = False          # the data shown was read without the money cards' summary
         if load_in_background:
             # the read starts first and runs while the cards are built; its result arrives through the event
-            # loop, after this constructor has returned
-            self.refresh_in_background()
+            # loop, after this constructor has returned. The money cards are below the first screen: their
+            # summary is read after the first paint (_read_money)
+            self.refresh_in_background(money=False)
         self.setStyleSheet(CARD_STYLE)
         outer = QVBoxLayout(self)
         head = QHBoxLayout()
@@ -204,6 +207,37 @@ class DashboardPage(QWidget):
             card.list.viewport().installEventFilter(self)
             self.cards[key] = card
             self.grid.addWidget(card, i // 2, i % 2)
+        self._body = body
+        self._below_built = False             # the part below the first screen (_build_below)
+        if not load_in_background:
+            self._build_below()
+
+        self._debounce = shown_debounce(self, 250, self.refresh_in_background, self._mark_dirty)
+        self._tick = QTimer(self)
+        self._tick.setInterval(self.REFRESH_MS)
+        self._tick.timeout.connect(self._changed)
+        self._tick.start()
+        ctx.bus.data_changed.connect(self._changed)
+        ctx.bus.customer_changed.connect(lambda _id: self._changed())
+        QShortcut(QKeySequence("F3"), self, activated=self.show_calls_today)
+        QShortcut(QKeySequence("Ctrl+N"), self, activated=self.new_task)
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=lambda: self.ctx.bus.log_call.emit(0, 0))
+        if load_in_background:
+            self.title.setText("پیشخوان — در حال بارگذاری…")
+            for card in self.cards.values():
+                card.count.setText("…")
+            # The first picture is the day's work, not empty cards painted a moment before it: the page is not
+            # painted until its rows are in (what was on screen stays meanwhile), or for HOLD_PAINT_MS at most.
+            self.setUpdatesEnabled(False)
+            QTimer.singleShot(self.HOLD_PAINT_MS, self._paint_again)
+        else:
+            self.refresh()
+
+    def _build_below(self) -> None:
+        """The part below the first screen: the counts per colleague, the money cards and the cash forecast. A page
+        read in the background makes it right after its first paint (_show_rest), so that the first screen is
+        not kept waiting for widgets nobody sees yet."""
+        body = self._body
         self.team = QFrame(body)
         self.team.setProperty("card", True)
         tl = QVBoxLayout(self.team)
@@ -233,6 +267,8 @@ class DashboardPage(QWidget):
             card.list.customContextMenuRequested.connect(lambda pos, c=card: self._menu(c, pos))
             self.cards[key] = card
             self.grid.addWidget(card, first + i // 2, i % 2)
+            if self._money_pending:
+                card.count.setText("…")
         self.forecast = QFrame(body)
         self.forecast.setProperty("card", True)
         fl = QVBoxLayout(self.forecast)
@@ -245,27 +281,7 @@ class DashboardPage(QWidget):
         self.forecast_table.setMinimumHeight(190)
         fl.addWidget(self.forecast_table)
         self.grid.addWidget(self.forecast, first + (len(money_cards.SECTIONS) + 1) // 2, 0, 1, 2)
-
-        self._debounce = shown_debounce(self, 250, self.refresh_in_background, self._mark_dirty)
-        self._tick = QTimer(self)
-        self._tick.setInterval(self.REFRESH_MS)
-        self._tick.timeout.connect(self._changed)
-        self._tick.start()
-        ctx.bus.data_changed.connect(self._changed)
-        ctx.bus.customer_changed.connect(lambda _id: self._changed())
-        QShortcut(QKeySequence("F3"), self, activated=self.show_calls_today)
-        QShortcut(QKeySequence("Ctrl+N"), self, activated=self.new_task)
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=lambda: self.ctx.bus.log_call.emit(0, 0))
-        if load_in_background:
-            self.title.setText("پیشخوان — در حال بارگذاری…")
-            for card in self.cards.values():
-                card.count.setText("…")
-            # The first picture is the day's work, not empty cards painted a moment before it: the page is not
-            # painted until its rows are in (what was on screen stays meanwhile), or for HOLD_PAINT_MS at most.
-            self.setUpdatesEnabled(False)
-            QTimer.singleShot(self.HOLD_PAINT_MS, self._paint_again)
-        else:
-            self.refresh()
+        self._below_built = True
 
     # --- loading -----------------------------------------------------------------------------------------
     def _mark_dirty(self) -> None:
@@ -286,11 +302,12 @@ class DashboardPage(QWidget):
         """A read is under way on a worker thread."""
         return self._loading
 
-    def _load(self) -> tuple[dash.Dashboard, tuple[list, list]]:
-        """Everything the page shows, read in one go (on any thread: no widgets here)."""
+    def _load(self, money: bool = True) -> tuple[dash.Dashboard, tuple[list, list]]:
+        """Everything the page shows, read in one go (on any thread: no widgets here); `money=False`: without the
+        money cards' summary."""
         from ui.pipeline.dashboard_card import load_opportunities
 
-        d = dash.load(self.ctx.user_id)
+        d = dash.load(self.ctx.user_id, money=money)
         return d, load_opportunities(d.user_id, d.manager)
 
     def refresh(self) -> None:
@@ -304,9 +321,10 @@ class DashboardPage(QWidget):
             return
         self._show_loaded(loaded, t0)
 
-    def refresh_in_background(self) -> None:
+    def refresh_in_background(self, money: bool = True) -> None:
         """Read on a worker thread, then show (the periodic and change-driven refreshes, and the first picture at
-        start-up): the GUI thread only fills the cards."""
+        start-up): the GUI thread only fills the cards. `money=False`: the money cards' summary is read after the
+        first screen is painted."""
         if self._loading:
             self._dirty = True              # asked again meanwhile: one more read when this one is shown
             return
@@ -322,6 +340,7 @@ class DashboardPage(QWidget):
             self._loading = False
             again = self._dirty
             if generation == self._generation:
+                self._money_pending = not money
                 self._show_loaded(loaded, t0, defer_rows=True)
             if again:
                 self._dirty = True
@@ -332,9 +351,34 @@ class DashboardPage(QWidget):
             self._loading = False
             self._dirty = True
             self._paint_again()
+            if not self._below_built:
+                self._build_below()
             logger.error("dashboard refresh failed: %s", _exc)
 
-        QueryOp(self, lambda _ctl: self._load(), done, name="dashboard").failure(failed).prompt().run()
+        QueryOp(self, lambda _ctl: self._load(money), done, name="dashboard").failure(failed).prompt().run()
+
+    def _read_money(self) -> None:
+        """Read the money cards' summary of the data shown, then fill them (a first read left it out)."""
+        self._money_pending = False
+        d, generation = self.data, self._generation
+        if d is None:
+            return
+        from ui.ops import QueryOp
+
+        def done(money) -> None:
+            if generation != self._generation or self.data is not d:
+                return                      # a later read is shown, with its own summary
+            d.money = money
+            self._fill_below(d)
+            for card in self.cards.values():
+                card.show_rows()
+            self.completed.emit()
+
+        def failed(exc: BaseException) -> None:
+            logger.error("dashboard money read failed: %s", exc)
+            self.completed.emit()
+
+        QueryOp(self, lambda _ctl: dash.read_money(d), done, name="dashboard-money").failure(failed).prompt().run()
 
     def _show_loaded(self, loaded: tuple[dash.Dashboard, tuple[list, list]], t0: float,
                      defer_rows: bool = False) -> None:
@@ -347,6 +391,10 @@ class DashboardPage(QWidget):
         if defer_rows:
             self._rest_pending = True
             QTimer.singleShot(100, self._show_rest)   # in case no paint comes (covered by another window)
+        elif self._money_pending:
+            self._read_money()
+        else:
+            self.completed.emit()
         self._paint_again()
         self.last_load_ms = (time.perf_counter() - t0) * 1000
         self.loaded.emit()
@@ -366,8 +414,16 @@ class DashboardPage(QWidget):
             return
         self._rest_pending = False
         self.painted.emit()
+        if not self._below_built:
+            self._build_below()
+            if self.data is not None:
+                self._fill_below(self.data)
         for card in self.cards.values():
             card.show_rows()
+        if self._money_pending:
+            self._read_money()
+        else:
+            self.completed.emit()
 
     def _fill(self, d: dash.Dashboard, rows: int | None = None) -> None:
         """Fill the cards; `rows`: how many of each card's rows to make now (all when None)."""
@@ -414,13 +470,20 @@ class DashboardPage(QWidget):
         from ui.pipeline.dashboard_card import fill_opportunities
 
         fill_opportunities(self.cards["opportunities"], d.user_id, d.manager, self._opportunities)
+        if rows is None and not self._below_built:
+            self._build_below()
+        if self._below_built:
+            self._fill_below(d)
+        for card in self.cards.values():
+            card.show_rows(rows)
+
+    def _fill_below(self, d: dash.Dashboard) -> None:
+        """Fill the part below the first screen (its cards' rows are made by show_rows)."""
         if d.money is not None:
             from ui.money import cards as money_cards
 
             money_cards.fill(self.cards, self.forecast_table, d.money)
         self.forecast.setVisible(d.money is not None)
-        for card in self.cards.values():
-            card.show_rows(rows)
         self.team.setVisible(d.manager)
         self.team_table.setRowCount(len(d.per_user))
         for i, row in enumerate(d.per_user):
