@@ -659,7 +659,9 @@ class ResultSet:
         assert self._parts is not None
         by_key, first, probed, firsts = self._parts
         rows = [tuple(r) for r in db.execute(self._page(by_key, n)).fetchall()]
-        if firsts <= self.INDEX_PAGES:
+        if firsts < 0:                 # read in list order through an index of its own
+            rows += [tuple(r) for r in db.execute(self._page(first, n)).fetchall()]
+        elif firsts <= self.INDEX_PAGES:
             rows += search.index_page(first, probed, self._base, self.col, self.descending, self._last, n,
                                       firsts, self._rows)
         elif self._rows:

@@ -82,7 +82,7 @@ def expected(text: str, kind: str = "") -> set[int]:
 KNOBS = {"PROBE_ROWS": [1, 3, 20, 300], "BLIND_ROWS_LOOSE": [0, 4, 60, 4800], "SCAN_BUDGET": [0, 15, 12000],
          "LOOSE_FACTOR": [0, 8, 10_000], "SAMPLE_ROWS": [1_000, 1_000_000], "SAMPLE_LEAST": [0, 200],
          "WINDOW_MARGIN": [0.0, 0.2, 1.5], "SCAN_PER_MATCH": [0.0, 3.0, 1e9], "WINDOWS": [0, 1, 2, 5],
-         "PILOT_ROWS": [0, 1, 5, 100], "ROW_TEST": [0.0, 15.0, 1e9]}
+         "PILOT_ROWS": [0, 1, 5, 100], "ROW_TEST": [0.0, 15.0, 1e9], "TEST_WINDOWS": [0, 1, 3]}
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -117,25 +117,57 @@ def test_pages_hold_exactly_the_matches_in_list_order(book, words, sort, descend
     assert rs.total == len(got)
 
 
-def test_first_letters_read_as_two_parts_whichever_way_the_first_names_are_found(sqlite_book):
+def test_first_letters_read_as_two_parts_whichever_way_the_first_names_are_found(sqlite_book, monkeypatch):
     """SQLite, one short token with many matches: the family names' stretch of the list and the first names'
-    starts read as two queries; the first names through the trigram index when few have them, otherwise row by
-    row. Each way gives exactly the search's matches in list order (both directions, small pages)."""
+    starts read as two queries; the first names through the names' first letters' index (letters), or without it
+    (digits, or a database without it) through the trigram index when few have them, otherwise row by row. Each
+    way gives exactly the search's matches in list order (both directions, small pages)."""
     ways = set()
-    for token in [t for t in TYPED if len(t) < 3]:
-        first = sum(1 for c in Customer.select().where(Customer.merged_into.is_null())
-                    if "| " + token in c.search_text)
-        for few in (first, max(first - 1, 0)):
-            parts = search.first_letters_parts(Customer.select(), token, few)
-            ways.add("index" if "customer_fts" in parts[1].sql()[0] else "rows")
-            for descending in (False, True):
-                rs = type("RS", (cs.ResultSet,), {"MATERIALISE": few})(cs.Filter(text=token), "name", descending)
-                got: list[int] = []
-                while not rs.exhausted:
-                    got += rs.next_ids(3)
-                assert got == cs.search_ids(cs.Filter(text=token), "name", descending), (token, few)
-                assert set(got) == expected(token), token
-    assert ways == {"index", "rows"}
+    for name_index in (True, False):
+        monkeypatch.setattr(search, "has_name_start_index", lambda name_index=name_index: name_index)
+        for token in [t for t in TYPED if len(t) < 3]:
+            first = sum(1 for c in Customer.select().where(Customer.merged_into.is_null())
+                        if "| " + token in c.search_text)
+            for few in (first, max(first - 1, 0)):
+                parts = search.first_letters_parts(Customer.select(), token, few)
+                ways.add("name start" if parts[3] < 0 else "index" if "customer_fts" in parts[1].sql()[0]
+                         else "rows")
+                for descending in (False, True):
+                    rs = type("RS", (cs.ResultSet,), {"MATERIALISE": few})(cs.Filter(text=token), "name", descending)
+                    got: list[int] = []
+                    while not rs.exhausted:
+                        got += rs.next_ids(3)
+                    assert got == cs.search_ids(cs.Filter(text=token), "name", descending), (token, few)
+                    assert set(got) == expected(token), token
+    assert ways == {"name start", "index", "rows"}
+
+
+def test_the_names_first_letters_are_read_through_their_index_and_only_there(sqlite_book):
+    """The names' first letters are read in list order through their own index (the expression written as the index
+    has it, or SQLite would not use it), and the list's other reads keep the list's index."""
+    from models.base import db
+
+    assert search.has_name_start_index()
+    base = Customer.select(Customer.id, Customer.sort_key).where(Customer.merged_into.is_null())
+
+    def plan(q) -> str:
+        sql, params = q.sql()
+        return " ".join(r[3] for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+
+    for token, n in (("م", 1), ("مح", 2)):
+        q = search.keyset(base.where(search.name_starts_with(token)), Customer.sort_key, False, ("", 0))
+        q = q.order_by(*search.ordered(Customer.sort_key, False)).limit(10)
+        assert f"INDEX customer_name_start{n} (<expr>=? AND" in plan(q)
+        assert "TEMP B-TREE" not in plan(q)
+        want = [c.id for c in sorted((c for c in Customer.select() if c.merged_into_id is None
+                                      and c.search_text.split("| ", 1)[1].startswith(token)),
+                                     key=lambda c: (c.sort_key, c.id))]
+        assert [r[0] for r in db.execute(base.where(search.name_starts_with(token))
+                                         .order_by(*search.ordered(Customer.sort_key, False)))] == want
+    for q in (base.order_by(Customer.sort_key, Customer.id).limit(1).offset(5),
+              base.where(search._in_fts(["0912"])).order_by(Customer.sort_key, Customer.id).limit(5),
+              base.where(search._in_fts(["0912"], probe=True)).order_by(Customer.sort_key, Customer.id).limit(5)):
+        assert "customer_name_start" not in plan(q)
 
 
 def _all_pages(read_page, head: tuple, tail: tuple, size: int = 4) -> list[int]:
