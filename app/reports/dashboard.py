@@ -50,6 +50,7 @@ class Dashboard:
     per_user: list[dict] = field(default_factory=list)
     counts: dict = field(default_factory=dict)     # totals behind each (possibly cut) list
     money: MoneySummary | None = None              # the office's money (or this user's customers')
+    below: bool = True                             # the part below the first screen was read (see load())
 
 
 def _calls(at: dt.datetime, missed: bool, user_id: int | None) -> tuple[list[CallItem], int]:
@@ -98,17 +99,18 @@ def _count_today(at: dt.datetime, who: int | None) -> int:
 
 
 def load(user_id: int | None, manager: bool | None = None, at: dt.datetime | None = None,
-         money: bool = True) -> Dashboard:
+         below: bool = True) -> Dashboard:
     """Everything the dashboard shows. A manager (or a desk with nobody signed in) sees everyone's tasks
-    and the counts per colleague; anyone else sees their own. `money=False` leaves the money cards' summary
-    out (`money` None): a page that reads it afterwards with read_money()."""
+    and the counts per colleague; anyone else sees their own. `below=False` leaves out what only the part below
+    the first screen shows: the money cards' summary (`money` None) and each colleague's open tasks (the counts
+    per colleague hold only what the totals above need). A page reads those afterwards with read_below()."""
     at = at or now()
     if manager is None:
         manager = tasks.is_manager(user_id)
     who = None if (manager and not user_id) else user_id
     d = Dashboard(at=at, user_id=user_id, manager=manager)
     if manager:
-        d.per_user = tasks.counts_per_user(at)
+        d.per_user = tasks.counts_per_user(at, open_counts=below)
     # a manager's totals come from the counts per colleague (everyone's summed, or the row of the manager's own)
     mine = [r for r in d.per_user if who is None or r["user_id"] == who] if manager else None
     d.overdue = tasks.list_tasks(tasks.InboxFilter(user_id=who, due="overdue", limit=SECTION_LIMIT), at=at)
@@ -127,12 +129,20 @@ def load(user_id: int | None, manager: bool | None = None, at: dt.datetime | Non
     d.dates = reminders.dates_on(at.date())
     d.unhandled_calls, d.counts["unhandled"] = _calls(at, False, who)
     d.missed_calls, d.counts["missed"] = _calls(at, True, who)
-    if money:
-        d.money = read_money(d)
+    d.below = below
+    if below:
+        d.money = _money(d)
     return d
 
 
-def read_money(d: Dashboard) -> MoneySummary | None:
+def read_below(d: Dashboard) -> tuple[MoneySummary | None, list[dict]]:
+    """What load(below=False) left out of `d`: the money cards' summary and the counts per colleague with each
+    one's open tasks (a manager's; empty for anyone else). Returned, not put into `d`, which the GUI thread may be
+    showing meanwhile."""
+    return _money(d), tasks.counts_per_user(d.at) if d.manager else []
+
+
+def _money(d: Dashboard) -> MoneySummary | None:
     """The money cards' summary for the dashboard `d` was read for (None when it could not be read: the rest of
     the dashboard is shown without it)."""
     try:

@@ -248,9 +248,11 @@ def get_row(task_id: int, at: dt.datetime | None = None) -> TaskRow:
     return rows[0]
 
 
-def counts_per_user(at: dt.datetime | None = None) -> list[dict]:
+def counts_per_user(at: dt.datetime | None = None, open_counts: bool = True) -> list[dict]:
     """For a manager: each colleague's open, overdue and due-today tasks (unassigned ones under user None;
-    "today_ahead": those of today not yet overdue).
+    "today_ahead": those of today not yet overdue). `open_counts=False`: without the open ones ("open" None), the
+    longest of the four ranges (the dashboard's totals above the first screen need only the other three); a
+    colleague is then listed when any of the three is not zero.
 
     Counted per colleague as ranges of the (status, assignee, due_at) index: the open ones, those due before
     today, those of today already past (not all-day) and those due today. One GROUP BY over every open task
@@ -262,26 +264,28 @@ def counts_per_user(at: dt.datetime | None = None) -> list[dict]:
     # the overdue ones (overdue_condition): due before today, or earlier today and not all-day
     rng = "FROM task WHERE status = ? AND {who} AND due_at >= ? AND due_at < ?"
     cols = ", ".join([
-        "(SELECT COUNT(*) FROM task WHERE status = ? AND {who})",
+        "(SELECT COUNT(*) FROM task WHERE status = ? AND {who})" if open_counts else "?",
         "(SELECT COUNT(*) FROM task WHERE status = ? AND {who} AND due_at < ?)",
         f"(SELECT COUNT(*) {rng} AND all_day = ?)",
         f"(SELECT COUNT(*) {rng})"])
     sql = " UNION ALL ".join(
         [f'SELECT u.id, {cols.format(who="assignee_id = u.id")} FROM "user" u',
          f'SELECT NULL, {cols.format(who="assignee_id IS NULL")}'])
-    one = ["open", "open", day_start, "open", day_start, at, False, "open", day_start, tomorrow]
+    one = ["open" if open_counts else None, "open", day_start, "open", day_start, at, False, "open", day_start,
+           tomorrow]
     if not is_postgres():
         one = [v.isoformat(" ") if isinstance(v, dt.datetime) else v for v in one]
     out = []
     for aid, n, before_today, earlier_today, n_today in sqlcache.raw(sql, one * 2).fetchall():
-        if not n:
+        if not (n if open_counts else (before_today or earlier_today or n_today)):
             continue
         out.append({"user_id": aid, "name": names.get(aid, "بدون مسئول") if aid else "بدون مسئول",
-                    "open": int(n), "overdue": int(before_today or 0) + int(earlier_today or 0),
+                    "open": int(n) if open_counts else None,
+                    "overdue": int(before_today or 0) + int(earlier_today or 0),
                     "today": int(n_today or 0),
                     # today's not yet overdue: what the dashboard's «امروز» card counts
                     "today_ahead": int(n_today or 0) - int(earlier_today or 0)})
-    out.sort(key=lambda r: (-r["overdue"], -r["open"], r["name"]))
+    out.sort(key=lambda r: (-r["overdue"], -(r["open"] or 0), r["name"]))
     return out
 
 

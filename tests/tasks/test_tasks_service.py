@@ -82,6 +82,11 @@ def test_manager_sees_everyones_open_tasks_and_counts(people):
     assert len(everyone) == 6 and {r.assignee_name for r in everyone} == {"رضا کریمی", "مریم احمدی"}
     counts = {c["name"]: (c["open"], c["overdue"], c["today"]) for c in ts.counts_per_user()}
     assert counts == {"رضا کریمی": (3, 2, 1), "مریم احمدی": (3, 0, 3)}
+    # without the open ones (the dashboard's first screen): the same overdue and today, open left as None
+    ts.create_task({"title": "بدون تاریخ"}, user=people["amir"])      # open, but neither overdue nor today
+    full = ts.counts_per_user()
+    assert [c["name"] for c in full] == ["رضا کریمی", "مریم احمدی", "امیر حسینی"]
+    assert ts.counts_per_user(open_counts=False) == [dict(c, open=None) for c in full if c["overdue"] or c["today"]]
 
 
 def test_inbox_filters_and_calls_today(people):

@@ -179,6 +179,29 @@ def test_the_part_below_the_first_screen_follows_its_first_paint(qtbot, anydb):
     qtbot.waitUntil(lambda: not page.is_loading() and page.data.money is not None, timeout=10_000)
     assert {k: (page.cards[k].title.text(), page.cards[k].count.text(), page.texts(k)) for k in keys} == expected
 
+
+def test_a_managers_colleague_counts_follow_the_first_paint(qtbot, day):
+    """The first read of a page read in the background leaves out each colleague's open tasks (only the part below
+    the first screen shows them): the totals above are the same, and the table below follows, the same as a page
+    read at once."""
+    from ui.dashboard.page import DashboardPage
+
+    whole = _page(qtbot, day["amir"])
+    team = [[whole.team_table.item(r, c).text() for c in range(4)] for r in range(whole.team_table.rowCount())]
+    assert team == [["رضا کریمی", "۲", "۱", "۱"]]
+    page = DashboardPage(AppContext(user_id=day["amir"]), load_in_background=True)
+    qtbot.addWidget(page)
+    seen: dict[str, object] = {}
+    page.loaded.connect(lambda: seen.setdefault("open", [r["open"] for r in page.data.per_user]))
+    page.resize(1200, 900)
+    with qtbot.waitSignal(page.completed, timeout=10_000):
+        page.show()
+    assert seen["open"] == [None]
+    for key in ("overdue", "today"):
+        assert page.cards[key].count.text() == whole.cards[key].count.text() and page.texts(key) == whole.texts(key)
+    assert not page.team.isHidden()
+    assert [[page.team_table.item(r, c).text() for c in range(4)] for r in range(page.team_table.rowCount())] == team
+
 def _start_window(day, user_id):
     from ui.main_window import MainWindow
 

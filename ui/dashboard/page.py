@@ -147,7 +147,7 @@ class DashboardPage(QWidget):
     FIRST_ROWS = 12                         # rows per card made before a background read is painted
     loaded = Signal()                       # each time a read has been shown
     painted = Signal()                      # a background read's first screenful has been painted
-    completed = Signal()                    # every row of a read is in, the money cards' too
+    completed = Signal()                    # every row of a read is in, below the first screen too
 
     def __init__(self, ctx: AppContext, parent=None, *, load_in_background: bool = False):
         """`load_in_background`: the first picture is read off the GUI thread (the main window at start-up shows
@@ -161,12 +161,11 @@ class DashboardPage(QWidget):
         self._loading = False
         self._generation = 0                 # a read shown after a later one started is dropped
         self._opportunities: tuple[list, list] | None = None
-        self._money_pending = False          # the data shown was read without the money cards' summary
         if load_in_background:
             # the read starts first and runs while the cards are built; its result arrives through the event
-            # loop, after this constructor has returned. The money cards are below the first screen: their
-            # summary is read after the first paint (_read_money)
-            self.refresh_in_background(money=False)
+            # loop, after this constructor has returned. What only the part below the first screen shows (the
+            # money cards' summary, each colleague's open tasks) is read after the first paint (_read_below)
+            self.refresh_in_background(below=False)
         self.setStyleSheet(CARD_STYLE)
         outer = QVBoxLayout(self)
         head = QHBoxLayout()
@@ -267,7 +266,7 @@ class DashboardPage(QWidget):
             card.list.customContextMenuRequested.connect(lambda pos, c=card: self._menu(c, pos))
             self.cards[key] = card
             self.grid.addWidget(card, first + i // 2, i % 2)
-            if self._money_pending:
+            if self.data is None or not self.data.below:
                 card.count.setText("…")
         self.forecast = QFrame(body)
         self.forecast.setProperty("card", True)
@@ -302,12 +301,12 @@ class DashboardPage(QWidget):
         """A read is under way on a worker thread."""
         return self._loading
 
-    def _load(self, money: bool = True) -> tuple[dash.Dashboard, tuple[list, list]]:
-        """Everything the page shows, read in one go (on any thread: no widgets here); `money=False`: without the
-        money cards' summary."""
+    def _load(self, below: bool = True) -> tuple[dash.Dashboard, tuple[list, list]]:
+        """Everything the page shows, read in one go (on any thread: no widgets here); `below=False`: without what
+        only the part below the first screen shows (dash.load)."""
         from ui.pipeline.dashboard_card import load_opportunities
 
-        d = dash.load(self.ctx.user_id, money=money)
+        d = dash.load(self.ctx.user_id, below=below)
         return d, load_opportunities(d.user_id, d.manager)
 
     def refresh(self) -> None:
@@ -321,10 +320,10 @@ class DashboardPage(QWidget):
             return
         self._show_loaded(loaded, t0)
 
-    def refresh_in_background(self, money: bool = True) -> None:
+    def refresh_in_background(self, below: bool = True) -> None:
         """Read on a worker thread, then show (the periodic and change-driven refreshes, and the first picture at
-        start-up): the GUI thread only fills the cards. `money=False`: the money cards' summary is read after the
-        first screen is painted."""
+        start-up): the GUI thread only fills the cards. `below=False`: what only the part below the first screen
+        shows is read after the first screen is painted."""
         if self._loading:
             self._dirty = True              # asked again meanwhile: one more read when this one is shown
             return
@@ -340,7 +339,6 @@ class DashboardPage(QWidget):
             self._loading = False
             again = self._dirty
             if generation == self._generation:
-                self._money_pending = not money
                 self._show_loaded(loaded, t0, defer_rows=True)
             if again:
                 self._dirty = True
@@ -355,30 +353,30 @@ class DashboardPage(QWidget):
                 self._build_below()
             logger.error("dashboard refresh failed: %s", _exc)
 
-        QueryOp(self, lambda _ctl: self._load(money), done, name="dashboard").failure(failed).prompt().run()
+        QueryOp(self, lambda _ctl: self._load(below), done, name="dashboard").failure(failed).prompt().run()
 
-    def _read_money(self) -> None:
-        """Read the money cards' summary of the data shown, then fill them (a first read left it out)."""
-        self._money_pending = False
+    def _read_below(self) -> None:
+        """Read what the data shown left out for the part below the first screen, then fill that part."""
         d, generation = self.data, self._generation
-        if d is None:
+        if d is None or d.below:
             return
         from ui.ops import QueryOp
 
-        def done(money) -> None:
+        def done(got) -> None:
             if generation != self._generation or self.data is not d:
-                return                      # a later read is shown, with its own summary
-            d.money = money
+                return                      # a later read is shown, with all of it
+            d.money, d.per_user = got
+            d.below = True
             self._fill_below(d)
             for card in self.cards.values():
                 card.show_rows()
             self.completed.emit()
 
         def failed(exc: BaseException) -> None:
-            logger.error("dashboard money read failed: %s", exc)
+            logger.error("dashboard read below the first screen failed: %s", exc)
             self.completed.emit()
 
-        QueryOp(self, lambda _ctl: dash.read_money(d), done, name="dashboard-money").failure(failed).prompt().run()
+        QueryOp(self, lambda _ctl: dash.read_below(d), done, name="dashboard-below").failure(failed).prompt().run()
 
     def _show_loaded(self, loaded: tuple[dash.Dashboard, tuple[list, list]], t0: float,
                      defer_rows: bool = False) -> None:
@@ -391,8 +389,8 @@ class DashboardPage(QWidget):
         if defer_rows:
             self._rest_pending = True
             QTimer.singleShot(100, self._show_rest)   # in case no paint comes (covered by another window)
-        elif self._money_pending:
-            self._read_money()
+        elif not self.data.below:
+            self._read_below()
         else:
             self.completed.emit()
         self._paint_again()
@@ -420,8 +418,8 @@ class DashboardPage(QWidget):
                 self._fill_below(self.data)
         for card in self.cards.values():
             card.show_rows()
-        if self._money_pending:
-            self._read_money()
+        if self.data is not None and not self.data.below:
+            self._read_below()
         else:
             self.completed.emit()
 
@@ -478,13 +476,17 @@ class DashboardPage(QWidget):
             card.show_rows(rows)
 
     def _fill_below(self, d: dash.Dashboard) -> None:
-        """Fill the part below the first screen (its cards' rows are made by show_rows)."""
+        """Fill the part below the first screen (its cards' rows are made by show_rows); with data read without it
+        (`d.below` False), only whether the colleagues' counts are shown: the rest follows its own read."""
+        self.team.setVisible(d.manager)
+        if not d.below:
+            self.forecast.setVisible(False)
+            return
         if d.money is not None:
             from ui.money import cards as money_cards
 
             money_cards.fill(self.cards, self.forecast_table, d.money)
         self.forecast.setVisible(d.money is not None)
-        self.team.setVisible(d.manager)
         self.team_table.setRowCount(len(d.per_user))
         for i, row in enumerate(d.per_user):
             cells = [row["name"], fmt.num(row["open"]), fmt.num(row["overdue"]), fmt.num(row["today"])]
