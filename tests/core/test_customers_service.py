@@ -400,6 +400,15 @@ def test_fetch_rows(book):
         "علی‌رضا کریمی", "09121234567", "تهران", "سارا", "person", "active")
     assert rows[book["aria"]].name == "بازرگانی آریا 100%" and rows[book["aria"]].assigned == ""
     assert cs.fetch_rows([]) == {}
+    # the primary phone, not the first one written; the first address with a city
+    c = make("نادر", "صالحی", phones=["021-22514300", "0912 765 4300"],
+             addresses=[{"street": "بی‌شهر"}, {"city": "شیراز"}, {"city": "یزد"}])
+    PhoneNumber.update(is_primary=False).where(PhoneNumber.customer == c.id).execute()
+    PhoneNumber.update(is_primary=True).where(PhoneNumber.customer == c.id, PhoneNumber.canonical == "09127654300"
+                                              ).execute()
+    got = cs.fetch_rows([c.id, book["ali"]])
+    assert (got[c.id].phone, got[c.id].city) == ("09127654300", "شیراز")
+    assert got[book["ali"]].phone == "09121234567"
 
 
 def test_result_set_pages_match_search_ids(anydb):
