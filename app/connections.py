@@ -9,12 +9,9 @@ the database only through app/.
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
-
-logger = logging.getLogger(__name__)
 
 
 def start_readers() -> None:
@@ -30,11 +27,10 @@ def submit_read(fn: Callable[[], Any]) -> Future:
 
 
 def close_thread_connection() -> None:
-    """Close this thread's peewee connection (pool threads are reused; peewee keeps one per thread)."""
-    try:
-        from models.base import db
+    """Close this thread's peewee connection (pool threads are reused; peewee keeps one per thread); a failure
+    is logged, not raised (models.writer.close_quietly)."""
+    from models.base import db
+    from models.writer import close_quietly
 
-        if db.obj is not None and not db.is_closed():
-            db.close()
-    except Exception:  # closing this thread's connection is best effort
-        logger.warning("closing a worker's database connection failed", exc_info=True)
+    if db.obj is not None:
+        close_quietly(db.obj)
