@@ -19,28 +19,33 @@ from models.core import Customer
 
 logger = logging.getLogger(__name__)
 
-# (database object, answer). The object itself is kept, not its id(): a closed database's id() is reused by the
-# next one opened, which made a PostgreSQL database inherit a SQLite one's "has FTS" and run FTS5 SQL.
-_fts_for: tuple[object, bool] | None = None
+# (database object, (has the trigram index, has the names' first letters' indexes)). The object itself is kept, not
+# its id(): a closed database's id() is reused by the next one opened, which made a PostgreSQL database inherit a
+# SQLite one's "has FTS" and run FTS5 SQL.
+_indexes_for: tuple[object, tuple[bool, bool]] | None = None
+
+
+def _search_indexes() -> tuple[bool, bool]:
+    """What this database holds for search, asked once per database opened."""
+    global _indexes_for
+    if _indexes_for is None or _indexes_for[0] is not db.obj:
+        fts = name_start = False
+        if is_sqlite():
+            fts = db.table_exists("customer_fts")
+            name_start = db.execute_sql("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = "
+                                        "'customer_name_start2'").fetchone() is not None
+        _indexes_for = (db.obj, (fts, name_start))
+    return _indexes_for[1]
 
 
 def has_fts() -> bool:
-    global _fts_for
-    if _fts_for is None or _fts_for[0] is not db.obj:
-        _fts_for = (db.obj, is_sqlite() and db.table_exists("customer_fts"))
-    return _fts_for[1]
-
-
-_name_start_for: tuple[object, bool] | None = None
+    """SQLite with the FTS5 trigram index over the customers' search text (migration 5)."""
+    return _search_indexes()[0]
 
 
 def has_name_start_index() -> bool:
     """SQLite with the names' first letters indexed (migration 19)."""
-    global _name_start_for
-    if _name_start_for is None or _name_start_for[0] is not db.obj:
-        _name_start_for = (db.obj, is_sqlite() and db.execute_sql(
-            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'customer_name_start2'").fetchone() is not None)
-    return _name_start_for[1]
+    return _search_indexes()[1]
 
 
 def name_starts_with(token: str):
@@ -167,10 +172,10 @@ def first_letters_parts(base: pw.ModelSelect, token: str, few: int, counted: int
         return None
     by_key = base.where(_key_starts(sort_key(token)))
     first = "| " + token
-    if by_name_start and not token[0].isdigit() and has_name_start_index():
-        return by_key, base.where(name_starts_with(token)), base.where(_in_fts([first], probe=True)), -1
-    count = _fts_count([first], few) if counted is None else counted
     probed = base.where(_in_fts([first], probe=True))
+    if by_name_start and not token[0].isdigit() and has_name_start_index():
+        return by_key, base.where(name_starts_with(token)), probed, -1
+    count = _fts_count([first], few) if counted is None else counted
     if count <= few:
         return by_key, base.where(_in_fts([first])), probed, count
     return by_key, base.where(_contains(Customer.search_text, first)), probed, count

@@ -233,9 +233,11 @@ class DashboardPage(QWidget):
             self.refresh()
 
     def _build_below(self) -> None:
-        """The part below the first screen: the counts per colleague, the money cards and the cash forecast. A page
-        read in the background makes it right after its first paint (_show_rest), so that the first screen is
-        not kept waiting for widgets nobody sees yet."""
+        """Make the part below the first screen, unless made: the counts per colleague, the money cards and the cash
+        forecast. A page read in the background makes it right after its first paint (_show_rest), so that the
+        first screen is not kept waiting for widgets nobody sees yet."""
+        if self._below_built:
+            return
         body = self._body
         self.team = QFrame(body)
         self.team.setProperty("card", True)
@@ -349,16 +351,17 @@ class DashboardPage(QWidget):
             self._loading = False
             self._dirty = True
             self._paint_again()
-            if not self._below_built:
-                self._build_below()
+            self._build_below()
             logger.error("dashboard refresh failed: %s", _exc)
 
         QueryOp(self, lambda _ctl: self._load(below), done, name="dashboard").failure(failed).prompt().run()
 
     def _read_below(self) -> None:
-        """Read what the data shown left out for the part below the first screen, then fill that part."""
+        """Every row of the data shown is in: read what it left out for the part below the first screen and fill
+        that part, or, when nothing was left out, say the page is complete."""
         d, generation = self.data, self._generation
         if d is None or d.below:
+            self.completed.emit()
             return
         from ui.ops import QueryOp
 
@@ -389,10 +392,8 @@ class DashboardPage(QWidget):
         if defer_rows:
             self._rest_pending = True
             QTimer.singleShot(100, self._show_rest)   # in case no paint comes (covered by another window)
-        elif not self.data.below:
-            self._read_below()
         else:
-            self.completed.emit()
+            self._read_below()
         self._paint_again()
         self.last_load_ms = (time.perf_counter() - t0) * 1000
         self.loaded.emit()
@@ -418,10 +419,7 @@ class DashboardPage(QWidget):
                 self._fill_below(self.data)
         for card in self.cards.values():
             card.show_rows()
-        if self.data is not None and not self.data.below:
-            self._read_below()
-        else:
-            self.completed.emit()
+        self._read_below()
 
     def _fill(self, d: dash.Dashboard, rows: int | None = None) -> None:
         """Fill the cards; `rows`: how many of each card's rows to make now (all when None)."""
@@ -468,7 +466,7 @@ class DashboardPage(QWidget):
         from ui.pipeline.dashboard_card import fill_opportunities
 
         fill_opportunities(self.cards["opportunities"], d.user_id, d.manager, self._opportunities)
-        if rows is None and not self._below_built:
+        if rows is None:
             self._build_below()
         if self._below_built:
             self._fill_below(d)
