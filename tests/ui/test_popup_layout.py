@@ -117,7 +117,11 @@ def test_reused_popup_is_laid_out_afresh(office, shots):
     assert again is tall and again.height() == tall_height
     from PySide6.QtWidgets import QLabel
 
-    bottom = max(w.geometry().bottom() for w in again.findChildren(QLabel) if w.isVisible())
+    from ui.calls.popup_fields import TextBlock
+
+    texts = [w for w in again.findChildren(QLabel) + again.findChildren(TextBlock) if w.isVisible()]
+    assert {again.name_label, again.number_label} <= set(texts)
+    bottom = max(w.mapTo(again, w.rect().bottomLeft()).y() for w in texts)
     assert bottom < again.height()
     rows = again.fields_box
     assert rows.height() >= rows.heightForWidth(rows.width())            # room for every wrapped line
@@ -189,3 +193,38 @@ def test_action_buttons_blitted_look_as_the_style_draws_them(office):
     b.grab()
     b.setStyleSheet("QPushButton { background: #fee2e2; }")                 # restyled: not the old pixmap
     assert b.grab().toImage().pixelColor(b.width() // 2, 2).name() == "#fee2e2"
+
+
+def test_a_long_name_wraps_inside_the_popup(office, shots):
+    """The name, number and notice are painted from kept layouts (TextBlock): a name too long for one line wraps
+    onto a second one, the popup grows to hold it, and what is drawn is the text on the right (reading) side, with
+    the notice on its own background."""
+    from PySide6.QtGui import QColor
+
+    ctrl, _person, _org = office
+    long_name = "عبدالله‌زاده طباطبایی نژاد اصفهانی قاجار"
+    customers.create_customer({"first_name": "محمدامیرحسین", "last_name": long_name, "phones": ["09351112233"]})
+    customers.create_customer({"first_name": "رضا", "last_name": "نوری", "phones": ["09351112233"]})
+    p = ring(ctrl, "09351112233", 2)
+    name, number, notice = p.name_label, p.number_label, p.notice
+    assert long_name in name.text() and name.accessibleName() == name.text()
+    one_line = number.heightForWidth(number.width())
+    assert name.height() == name.heightForWidth(name.width()) > 1.6 * one_line      # two lines of a bigger font
+    assert notice.isVisible() and "۱ مشتری دیگر" in notice.text()
+    below = [w.mapTo(p, w.rect().topLeft()).y() for w in (name, number, notice, p.fields_box)]
+    assert below == sorted(below) and p.fields_box.geometry().bottom() < p.height()
+    shot = p.grab()
+    shot.save(str(shots / "popup_long_name.png"))
+    image = shot.toImage()
+
+    def inked(w, right: bool) -> int:
+        """Dark pixels in the outer quarter of the widget's first line (right or left end)."""
+        top = w.mapTo(p, w.rect().topLeft())
+        xs = range(top.x() + w.width() * 3 // 4, top.x() + w.width()) if right else \
+            range(top.x(), top.x() + w.width() // 4)
+        return sum(1 for x in xs for y in range(top.y(), top.y() + one_line)
+                   if QColor(image.pixel(x, y)).lightness() < 110)
+
+    assert inked(name, right=True) > 20 and inked(number, right=True) > 10
+    box = notice.mapTo(p, notice.rect().topLeft())
+    assert QColor(image.pixel(box.x() + 2, box.y() + notice.height() // 2)).name() == "#fef3c7"

@@ -38,7 +38,7 @@ from app.callerid import service as svc
 from app.calls import log as call_log
 from app.core.errors import UserError
 from app.customers import summary as sm
-from ui.calls.popup_fields import FieldsView, Shown
+from ui.calls.popup_fields import FieldsView, Shown, TextBlock
 from ui.context import AppContext
 
 logger = logging.getLogger(__name__)
@@ -59,13 +59,9 @@ STYLE = """
 QFrame#card { background: #ffffff; border: 1px solid #9ca3af; border-radius: 8px; }
 QLabel#headerText, QLabel#lineLabel { color: white; font-weight: bold; }
 QLabel#lineLabel { background: rgba(255,255,255,0.22); border-radius: 4px; padding: 1px 8px; }
-QLabel#name { font-size: 15pt; font-weight: bold; color: #111827; }
-QLabel#number { font-size: 12pt; color: #374151; }
-QLabel#contact { font-size: 11pt; color: #1f2937; }
-QLabel#notice { color: #92400e; background: #fef3c7; border-radius: 4px; padding: 3px 6px; }
-QLabel[role="field"] { color: #6b7280; }
-QLabel[role="value"] { color: #111827; }
-QLabel[role="none"] { color: #9ca3af; }
+#name { font-size: 15pt; font-weight: bold; }
+#number { font-size: 12pt; }
+#contact { font-size: 11pt; }
 QPushButton { padding: 4px 10px; border: 1px solid #c7ccd4; background: #f7f8fa;
               color: #111827; }
 QPushButton:hover { background: #eef2ff; border-color: #93a4c8; }
@@ -227,15 +223,12 @@ class CallPopup(QWidget):
         body = QVBoxLayout()
         body.setContentsMargins(12, 2, 12, 0)
         body.setSpacing(4)
-        self.name_label = QLabel(objectName="name")
-        self.name_label.setWordWrap(True)
-        self.contact_label = QLabel(objectName="contact")      # an organisation's contact person
-        self.contact_label.setWordWrap(True)
-        self.number_label = QLabel(objectName="number")
-        self.number_label.setAlignment(Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignRight
-                                       | Qt.AlignmentFlag.AlignVCenter)
-        self.notice = QLabel(objectName="notice")
-        self.notice.setWordWrap(True)
+        # painted from kept text layouts (see TextBlock); their fonts come from the style sheet (#name…)
+        self.name_label = TextBlock(colour="#111827", name="name")
+        self.contact_label = TextBlock(colour="#1f2937", name="contact")    # an organisation's contact person
+        self.number_label = TextBlock(colour="#374151", name="number")
+        self.notice = TextBlock(colour="#92400e", background="#fef3c7", padding=(6, 3), radius=4,
+                                name="notice")
         body.addWidget(self.name_label)
         body.addWidget(self.contact_label)
         body.addWidget(self.number_label)

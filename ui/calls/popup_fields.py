@@ -1,16 +1,18 @@
-"""The popup's «label: value» rows, painted by one widget.
+"""The popup's texts, painted from kept text layouts: the «label: value» rows (FieldsView) and the caller's
+name, number, contact person and notice (TextBlock).
 
-A grid of two QLabels per row lays every word-wrapped value out several times (size hints, height for the
-width, paint), each label painting itself through the style sheet: most of the popup's time between the ring
-and the screen. FieldsView keeps one QTextLayout per text and width (the labels' own texts are laid out once
-for the program's life) and paints the rows in one pass. Right to left like the rest of the popup: the label
-column on the leading side, the values wrapped in the rest of the width.
+A word-wrapping QLabel lays its text out several times (size hint, height for the width, paint), painting
+itself through the style sheet: a grid of two QLabels per row, and the four labels above it, were most of the
+popup's time between the ring and the screen. Here each text is laid out once per width (TextLayouts: a text
+that fits on one line once for every width) and painted from that layout. Right to left like the rest of the
+popup: the label column on the leading side, the values wrapped in the rest of the width, every line starting
+on the right.
 """
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QTextLayout, QTextOption
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -39,51 +41,41 @@ class Shown:
         return self._visible
 
 
-class FieldsView(QWidget):
-    """Rows of (label, value, role); role "value" or "none" (nothing recorded yet: muted colour)."""
+class TextLayouts:
+    """Text laid out for a widget's font and direction, kept per text and width: (layout, height, widest line).
+    Lines are laid out from the left and placed by the painter (right-aligned in right-to-left), so a text that
+    fits on one line is shaped once and serves every width it fits in (a layout asks at a few widths before it
+    settles)."""
 
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        sp.setHeightForWidth(True)
-        self.setSizePolicy(sp)
-        self._rows: list[tuple[str, str, str]] = []
-        self._placed: dict[int, tuple[int, list]] = {}                 # width → (height, rows placed)
-        self._layouts: dict[tuple[str, int], tuple[QTextLayout, float, float]] = {}
+    LIMIT = 300
+
+    def __init__(self, widget: QWidget):
+        self._widget = widget
+        self._wrapped: dict[tuple[str, int], tuple[QTextLayout, float, float]] = {}
         self._one_line: dict[str, tuple[QTextLayout, float, float]] = {}
-        self._width = 356               # the last width the layout gave or asked about: size hints use it
 
-    def rows(self) -> list[tuple[str, str, str]]:
-        return list(self._rows)
+    def clear(self) -> None:
+        self._wrapped.clear()
+        self._one_line.clear()
 
-    def set_rows(self, rows: list[tuple[str, str, str]]) -> None:
-        if rows == self._rows:
-            return
-        self._rows = rows
-        self._placed.clear()
-        if len(self._layouts) + len(self._one_line) > 300:
-            self._layouts.clear()
-            self._one_line.clear()
-        self.updateGeometry()
-        self.update()
+    def trim(self) -> None:
+        """Forget every layout once more than LIMIT are kept (called between contents, never mid-layout)."""
+        if len(self._wrapped) + len(self._one_line) > self.LIMIT:
+            self.clear()
 
-    # --- layout --------------------------------------------------------------------------------------------
-
-    def _laid_out(self, text: str, width: int) -> tuple[QTextLayout, float, float]:
-        """(layout, height, widest line) of one text wrapped at `width`. Lines are laid out from the left and
-        placed by paintEvent (right-aligned in right-to-left), so a text that fits on one line is shaped once
-        and serves every width it fits in (the layout asks at a few widths before it settles)."""
+    def get(self, text: str, width: int) -> tuple[QTextLayout, float, float]:
         one = self._one_line.get(text)
         if one is not None and one[2] <= width:
             return one
         key = (text, width)
-        got = self._layouts.get(key)
+        got = self._wrapped.get(key)
         if got is not None:
             return got
-        font = self.font()
+        w = self._widget
+        font = w.font()
         lay = QTextLayout(text, font)
         opt = QTextOption(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignAbsolute)
-        opt.setTextDirection(self.layoutDirection())
+        opt.setTextDirection(w.layoutDirection())
         opt.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         lay.setTextOption(opt)
         lay.setCacheEnabled(True)
@@ -106,8 +98,112 @@ class FieldsView(QWidget):
         if lines <= 1:
             self._one_line[text] = got
         else:
-            self._layouts[key] = got
+            self._wrapped[key] = got
         return got
+
+
+class TextBlock(QWidget):
+    """One word-wrapped text (the caller's name, the number, an organisation's contact person, a notice), painted
+    from a layout kept per text and width. A word-wrapping QLabel lays its text out afresh for its size hint, for
+    its height at the popup's width and again for each paint: most of the popup's work between the ring and the
+    screen. Lines start on the reading side (the right in right-to-left); a background, when given, is a rounded
+    box with padding around the text."""
+
+    def __init__(self, *, colour: str = "#111827", background: str = "", padding: tuple[int, int] = (0, 0),
+                 radius: int = 0, parent: QWidget | None = None, name: str = ""):
+        super().__init__(parent)
+        if name:
+            self.setObjectName(name)          # the style sheet's #name gives its font
+        self._texts = TextLayouts(self)
+        sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        sp.setHeightForWidth(True)
+        self.setSizePolicy(sp)
+        self._colour = QColor(colour)
+        self._background = QColor(background) if background else None
+        self._pad_x, self._pad_y = padding
+        self._radius = radius
+        self._text = ""
+        self._width = 356               # the last width the layout gave or asked about: size hints use it
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:
+        if text == self._text:
+            return
+        self._text = text
+        self._texts.trim()
+        self.setAccessibleName(text)
+        self.updateGeometry()
+        self.update()
+
+    def _inner(self, width: int) -> int:
+        return max(1, width - 2 * self._pad_x)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        self._width = max(width, 40)
+        return math.ceil(self._texts.get(self._text, self._inner(width))[1]) + 2 * self._pad_y
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._width, self.heightForWidth(self._width))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, 0)
+
+    def changeEvent(self, event) -> None:
+        self._texts.clear()              # font or direction changed: lay the text out again
+        super().changeEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        self._width = max(self.width(), 40)
+        super().resizeEvent(event)
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        if self._background is not None:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(self._background)
+            p.drawRoundedRect(QRectF(self.rect()), self._radius, self._radius)
+        inner = self._inner(self.width())
+        lay = self._texts.get(self._text, inner)[0]
+        p.setPen(self._colour)
+        _draw(p, lay, self._pad_x, inner, self._pad_y, self.layoutDirection() == Qt.LayoutDirection.RightToLeft)
+        p.end()
+
+
+class FieldsView(QWidget):
+    """Rows of (label, value, role); role "value" or "none" (nothing recorded yet: muted colour)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        sp.setHeightForWidth(True)
+        self.setSizePolicy(sp)
+        self._rows: list[tuple[str, str, str]] = []
+        self._placed: dict[int, tuple[int, list]] = {}                 # width → (height, rows placed)
+        self._texts = TextLayouts(self)
+        self._width = 356               # the last width the layout gave or asked about: size hints use it
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        return list(self._rows)
+
+    def set_rows(self, rows: list[tuple[str, str, str]]) -> None:
+        if rows == self._rows:
+            return
+        self._rows = rows
+        self._placed.clear()
+        self._texts.trim()
+        self.updateGeometry()
+        self.update()
+
+    # --- layout --------------------------------------------------------------------------------------------
+
+    def _laid_out(self, text: str, width: int) -> tuple[QTextLayout, float, float]:
+        return self._texts.get(text, width)
 
     def _place(self, width: int) -> tuple[int, list]:
         width = max(width, 40)
@@ -146,8 +242,7 @@ class FieldsView(QWidget):
         return QSize(0, 0)
 
     def changeEvent(self, event) -> None:
-        self._layouts.clear()           # font or direction changed: lay every text out again
-        self._one_line.clear()
+        self._texts.clear()             # font or direction changed: lay every text out again
         self._placed.clear()
         super().changeEvent(event)
 
