@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import operator
+from typing import NamedTuple
 
 import peewee as pw
 
@@ -155,30 +156,43 @@ def match_bounds(tokens: list[str], limit: int, counts: dict[str, int] | None = 
     return by_key, by_key
 
 
+class LetterParts(NamedTuple):
+    """first_letters_parts' answer. `by_key`: the family names' (or companies') start, one stretch of the list;
+    `first`: the first names' start, read the `way` said: "name start" (in list order through the names' first
+    letters' index), "index" (through the trigram index, which holds `count` of them), "rows" (tested row by row
+    in list order: common_page, through `probed`)."""
+
+    by_key: pw.ModelSelect
+    first: pw.ModelSelect
+    way: str
+    probed: pw.ModelSelect | None = None
+    count: int = 0
+
+
 def first_letters_parts(base: pw.ModelSelect, token: str, few: int, counted: int | None = None,
-                        by_name_start: bool = True) -> tuple[pw.ModelSelect, pw.ModelSelect, pw.ModelSelect, int] | None:
+                        by_name_start: bool = True) -> LetterParts | None:
     """SQLite, a query of one short token read in list order: its two kinds of match as queries that each find
     their next page cheaply (None without a trigram index). The family name's (or company's) start is one
     stretch of the list, read through the list's own index. A first name's start that is a letter is read in list
-    order through the names' first letters' index (the fourth item is then -1). Otherwise (digits: the start of a
-    phone number or an id, which that index does not hold) it is asked of the trigram index when no more than `few`
-    customers have it (the fourth item: how many, counted no further than few + 1), and tested row by row in list
-    order when more do (then it is common: common_page). The third query asks the trigram index in list order (see
-    _in_fts). `counted`: how many have it, counted no further than few + 1 already (match_bounds' «first»).
+    order through the names' first letters' index. Otherwise (digits: the start of a phone number or an id, which
+    that index does not hold) it is asked of the trigram index when no more than `few` customers have it (counted
+    no further than few + 1), and tested row by row in list order when more do (then it is common: common_page);
+    `probed` asks the trigram index in list order (see _in_fts). `counted`: how many have it, counted no further
+    than few + 1 already (match_bounds' «first»).
     Reading both kinds in one pass of the list (condition(use_index=False)) went through every row before a late
     letter's family names («نو»: 2.5 s at a million customers); the first names through the trigram index gathered
     every id of a common letter first («م»: 200,000 ids, 25 ms; through the names' index: 0.05 ms)."""
     if not has_fts():
         return None
     by_key = base.where(_key_starts(sort_key(token)))
+    if by_name_start and not token[0].isdigit() and has_name_start_index():
+        return LetterParts(by_key, base.where(name_starts_with(token)), "name start")
     first = "| " + token
     probed = base.where(_in_fts([first], probe=True))
-    if by_name_start and not token[0].isdigit() and has_name_start_index():
-        return by_key, base.where(name_starts_with(token)), probed, -1
     count = _fts_count([first], few) if counted is None else counted
     if count <= few:
-        return by_key, base.where(_in_fts([first])), probed, count
-    return by_key, base.where(_contains(Customer.search_text, first)), probed, count
+        return LetterParts(by_key, base.where(_in_fts([first])), "index", probed, count)
+    return LetterParts(by_key, base.where(_contains(Customer.search_text, first)), "rows", probed, count)
 
 
 # --- SQLite: the next page of a trigram index's matches in list order ---------------------------------------------

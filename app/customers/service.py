@@ -566,7 +566,7 @@ class ResultSet:
         self._cond = search.condition(tokens) if is_postgres() else None
         self._loose = len(tokens) == 1 and len(tokens[0]) < 3
         self._sample: tuple[float, float] | None = None
-        self._parts: tuple[pw.ModelSelect, pw.ModelSelect, pw.ModelSelect, int] | None = None
+        self._parts: search.LetterParts | None = None
         self._by_index: tuple[pw.ModelSelect, int] | None = None     # (condition(probe=True)'s query, matches)
         self._common: pw.ModelSelect | None = None                      # condition(probe=True)'s query
         self._rows: int | None = None
@@ -656,19 +656,17 @@ class ResultSet:
     def _next_of_parts(self, n: int) -> list[tuple]:
         """The next n of the union of search.first_letters_parts' two queries, each read no further than n, merged
         in list order (the sort key is text: Python's order of strings is SQLite's)."""
-        assert self._parts is not None
-        by_key, first, probed, firsts = self._parts
-        rows = [tuple(r) for r in db.execute(self._page(by_key, n)).fetchall()]
-        if firsts < 0:                 # read in list order through an index of its own
-            rows += [tuple(r) for r in db.execute(self._page(first, n)).fetchall()]
-        elif firsts <= self.INDEX_PAGES:
-            rows += search.index_page(first, probed, self._base, self.col, self.descending, self._last, n,
-                                      firsts, self._rows)
-        elif self._rows:
-            rows += search.common_page(first, probed, self._base, self.col, self.descending, self._last, n,
-                                       self._rows)
-        else:
-            rows += [tuple(r) for r in db.execute(self._page(first, n)).fetchall()]
+        parts = self._parts
+        assert parts is not None
+        rows = [tuple(r) for r in db.execute(self._page(parts.by_key, n)).fetchall()]
+        if parts.way == "index":
+            rows += search.index_page(parts.first, parts.probed, self._base, self.col, self.descending, self._last,
+                                      n, parts.count, self._rows)
+        elif parts.way == "rows" and self._rows:
+            rows += search.common_page(parts.first, parts.probed, self._base, self.col, self.descending,
+                                       self._last, n, self._rows)
+        else:                          # "name start": read in list order through an index of its own
+            rows += [tuple(r) for r in db.execute(self._page(parts.first, n)).fetchall()]
         merged = sorted(set(rows), key=lambda r: (r[1], r[0]), reverse=self.descending)
         return merged[:n]
 

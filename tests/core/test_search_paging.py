@@ -130,8 +130,8 @@ def test_first_letters_read_as_two_parts_whichever_way_the_first_names_are_found
                         if "| " + token in c.search_text)
             for few in (first, max(first - 1, 0)):
                 parts = search.first_letters_parts(Customer.select(), token, few)
-                ways.add("name start" if parts[3] < 0 else "index" if "customer_fts" in parts[1].sql()[0]
-                         else "rows")
+                ways.add(parts.way)
+                assert ("customer_fts" in parts.first.sql()[0]) == (parts.way == "index"), token
                 for descending in (False, True):
                     rs = type("RS", (cs.ResultSet,), {"MATERIALISE": few})(cs.Filter(text=token), "name", descending)
                     got: list[int] = []
