@@ -146,3 +146,29 @@ def test_list_refreshes_when_a_customer_is_added(qtbot, people):
     c = cs.create_customer({"first_name": "مینا", "last_name": "افشار"})
     ctx.bus.customer_changed.emit(c.id)
     assert c.id in page.model.ids
+
+
+def test_the_list_reads_more_ids_as_its_view_needs_them(qtbot, db):
+    """A search reads only its first ids (FIRST); a view taller than those rows, or scrolled to their end, reads
+    the next ones itself (canFetchMore/fetchMore), so a short first read never leaves the list cut short."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.demo.customers import seed
+    from ui.customers.model import FIRST
+    from ui.customers.page import CustomersPage
+
+    seed(customers=450, calls=0, tasks=0, invoices=0)
+    page = CustomersPage(AppContext())
+    qtbot.addWidget(page)
+    rows_high = page.view.verticalHeader().defaultSectionSize()
+    page.resize(1280, rows_high * (FIRST + 30) + 200)          # room for more rows than the first read gives
+    page.show()
+    qtbot.waitUntil(lambda: page.model.rowCount() > FIRST, timeout=3000)
+    page.resize(1280, 700)
+    QApplication.processEvents()
+    before = page.model.rowCount()
+    assert before < 450
+    bar = page.view.verticalScrollBar()
+    bar.setValue(bar.maximum())                                  # the end of what is read: the next ids come
+    qtbot.waitUntil(lambda: page.model.rowCount() > before, timeout=3000)
+    assert page.model.ids == cs.search_ids(cs.Filter())[:page.model.rowCount()]
