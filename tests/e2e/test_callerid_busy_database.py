@@ -12,15 +12,13 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 
 from app import settings
-from app.callerid import service as svc
 from app.callerid import settings_keys as sk
-from app.callerid.listener import CallerIdListener
 from app.callerid.simulator import Simulator, SimulatorOptions
-from app.callerid.sources import SerialSource
 from app.customers import service as customers
 from models.calls import Call
 from models.core import Customer
 from models.writer import writer
+from tests.e2e.rigs import listening_controller
 
 ROWS = 30_000              # the generated sheet's customers (each with a mobile, a work number and an address)
 
@@ -96,23 +94,12 @@ def big_sheet(tmp_path_factory):
 
 @pytest.fixture
 def rig(qapp, db, tmp_path, qtbot):
-    from ui.calls.controller import CallerIdController
-    from ui.context import AppContext
-
     settings.set("office.area_code", "021")
     settings.set(sk.POPUP_ON_HANGUP, "dim")
     known = customers.create_customer({"first_name": "علی", "last_name": "رضایی", "phones": ["09122800039"]})
     sim = Simulator(SimulatorOptions(device="segal", lines=2, ring_period=0.5, max_rings=60,
                                      link=str(tmp_path / "segal-port"))).start()
-    listener = CallerIdListener(SerialSource(sim.port, 57600, fmt="segal", init=None), "segal", backoff=(0.1, 0.2))
-    ctx = AppContext()
-    ctrl = CallerIdController(ctx)
-    ctrl.service = svc.CallerIdService(ring_timeout=1.5)
-    states: list[str] = []
-    ctx.bus.callerid_state.connect(lambda k, _t: states.append(k))
-    ctrl.attach_listener(listener)
-    ctrl.start()
-    qtbot.waitUntil(lambda: "listening" in states, timeout=5000)
+    ctrl, _states = listening_controller(qtbot, sim, "segal", 1.5)
     # a desk that has been running: one call already shown and logged (first-use costs are not the subject)
     customers.create_customer({"first_name": "مریم", "last_name": "کریمی", "phones": ["09350000000"]})
     sim.ring(2, "09350000000")

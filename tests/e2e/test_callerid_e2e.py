@@ -6,15 +6,13 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app import settings
-from app.callerid import service as svc
 from app.callerid import settings_keys as sk
-from app.callerid.listener import CallerIdListener
 from app.callerid.simulator import Simulator, SimulatorOptions
-from app.callerid.sources import SerialSource
 from app.calls import log as call_log
 from app.customers import service as customers
 from models.calls import Call
 from models.core import Activity
+from tests.e2e.rigs import listening_controller, popup_named
 
 pytestmark = pytest.mark.usefixtures("persian_app")
 
@@ -36,25 +34,17 @@ def office(qapp, db):
 @pytest.fixture
 def rig(office, tmp_path, qtbot):
     """Builds simulator + listener + controller for a device; tears everything down."""
-    from ui.calls.controller import CallerIdController
-    from ui.context import AppContext
-
     made = []
 
     def build(device: str, lines: int = 1):
         sim = Simulator(SimulatorOptions(device=device, lines=lines, cid_enabled=True, ring_period=RING_PERIOD,
                                          cid_delay=0.2, max_rings=60, digit_gap=0.02,
                                          link=str(tmp_path / f"{device}-port"))).start()
-        source = SerialSource(sim.port, 57600, fmt=device, init=None)
-        listener = CallerIdListener(source, device, backoff=(0.1, 0.2))
-        ctx = AppContext()
-        ctrl = CallerIdController(ctx)
-        ctrl.service = svc.CallerIdService(ring_timeout=RING_TIMEOUT)
-        states = []
-        ctx.bus.callerid_state.connect(lambda k, t: states.append(k))
-        ctrl.attach_listener(listener)
-        ctrl.start()
-        qtbot.waitUntil(lambda: "listening" in states, timeout=5000)
+        try:
+            ctrl, states = listening_controller(qtbot, sim, device, RING_TIMEOUT)
+        except BaseException:
+            sim.close()
+            raise
         made.append((sim, ctrl))
         return sim, ctrl, states
 
@@ -62,10 +52,6 @@ def rig(office, tmp_path, qtbot):
     for sim, ctrl in made:
         ctrl.stop()
         sim.close()
-
-
-def popup_named(ctrl, text):
-    return next((p for p in ctrl.popups() if p.name_label.text() == text), None)
 
 
 def timeline_of(customer_id, kind):

@@ -14,15 +14,13 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from app import settings
-from app.callerid import service as svc
 from app.callerid import settings_keys as sk
-from app.callerid.listener import CallerIdListener
 from app.callerid.simulator import Simulator, SimulatorOptions
-from app.callerid.sources import SerialSource
 from app.calls import log as call_log
 from app.customers import service as customers
 from models.calls import Call
 from models.core import Activity
+from tests.e2e.rigs import listening_controller
 
 RING_PERIOD = 0.4          # seconds between rings (real lines: 4–5 s)
 RING_TIMEOUT = 1.2         # the lifecycle's: must exceed the ring period
@@ -39,26 +37,18 @@ def office(qapp, db):
 
 
 def test_fifty_rung_out_calls_are_each_logged_and_missed_once(office, tmp_path, qtbot):
-    from ui.calls.controller import CallerIdController
-    from ui.context import AppContext
-
     known = office
     sim = Simulator(SimulatorOptions(device="segal", lines=LINES, ring_period=RING_PERIOD, max_rings=60,
                                      link=str(tmp_path / "segal-port"))).start()
     # the decoder's own quiet-line timeout shorter than the lifecycle's, as in the field report: it must not
     # matter any more (the decoder reports nothing on a timeout)
-    listener = CallerIdListener(SerialSource(sim.port, 57600, fmt="segal", init=None), "segal",
-                                backoff=(0.1, 0.2), decoder_options={"ring_timeout": 1.0})
-    ctx = AppContext()
-    ctrl = CallerIdController(ctx)
-    ctrl.service = svc.CallerIdService(ring_timeout=RING_TIMEOUT)
-    ctrl._timer.setInterval(100)
-    states: list[str] = []
-    ctx.bus.callerid_state.connect(lambda k, _t: states.append(k))
-    ctrl.attach_listener(listener)
-    ctrl.start()
     try:
-        qtbot.waitUntil(lambda: "listening" in states, timeout=5000)
+        ctrl, _states = listening_controller(qtbot, sim, "segal", RING_TIMEOUT, decoder_options={"ring_timeout": 1.0})
+    except BaseException:
+        sim.close()
+        raise
+    ctrl._timer.setInterval(100)
+    try:
 
         shows: list[tuple[str, bool]] = []        # (call key, was the call already over when shown)
         finals: dict[str, float] = {}
@@ -71,7 +61,7 @@ def test_fifty_rung_out_calls_are_each_logged_and_missed_once(office, tmp_path, 
                 # «مشتری جدید» on this popup, mid-call: the form saves a customer with the number
                 c = customers.create_customer({"first_name": "رضا", "last_name": "نوری", "phones": [NEW_NUMBER]})
                 created.append(c.id)
-                ctx.bus.customer_changed.emit(c.id)
+                ctrl.ctx.bus.customer_changed.emit(c.id)
 
         created: list[int] = []
         ctrl.stack.shown.connect(on_shown)

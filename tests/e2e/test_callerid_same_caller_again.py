@@ -12,12 +12,10 @@ from __future__ import annotations
 import pytest
 
 from app import settings
-from app.callerid import service as svc
-from app.callerid.listener import CallerIdListener
 from app.callerid.simulator import Simulator, SimulatorOptions
-from app.callerid.sources import SerialSource
 from app.customers import service as customers
 from models.calls import Call
+from tests.e2e.rigs import listening_controller
 
 
 @pytest.fixture
@@ -27,23 +25,16 @@ def office(qapp, db):
 
 
 def test_the_same_caller_ringing_a_line_again_after_every_call_was_closed_gets_a_popup(office, tmp_path, qtbot):
-    from ui.calls.controller import CallerIdController
-    from ui.context import AppContext
-
     sim = Simulator(SimulatorOptions(device="segal", lines=2, ring_period=120.0, max_rings=2,
                                      link=str(tmp_path / "segal-port"))).start()
-    listener = CallerIdListener(SerialSource(sim.port, 57600, fmt="segal", init=None), "segal", backoff=(0.1, 0.2))
-    ctx = AppContext()
-    ctrl = CallerIdController(ctx)
-    ctrl.service = svc.CallerIdService(ring_timeout=30)
-    states: list[str] = []
-    ctx.bus.callerid_state.connect(lambda k, _t: states.append(k))
+    try:
+        ctrl, _states = listening_controller(qtbot, sim, "segal", 30)
+    except BaseException:
+        sim.close()
+        raise
     shown: list[str] = []
     ctrl.stack.shown.connect(shown.append)
-    ctrl.attach_listener(listener)
-    ctrl.start()
     try:
-        qtbot.waitUntil(lambda: "listening" in states, timeout=5000)
         assert sim.wait_for_client(5)
 
         def ring(number: str) -> str:

@@ -6,14 +6,12 @@ from __future__ import annotations
 import pytest
 
 from app import settings
-from app.callerid import service as svc
 from app.callerid import settings_keys as sk
-from app.callerid.listener import CallerIdListener
 from app.callerid.simulator import Simulator, SimulatorOptions
-from app.callerid.sources import SerialSource
 from app.customers import service as customers
 from models.calls import Call
 from models.core import Activity
+from tests.e2e.rigs import listening_controller, popup_named
 
 pytestmark = pytest.mark.usefixtures("persian_app")
 
@@ -29,29 +27,19 @@ def office(qapp, db):
 
 @pytest.fixture
 def tcp_rig(office, qtbot):
-    from ui.calls.controller import CallerIdController
-    from ui.context import AppContext
-
     sim = Simulator(SimulatorOptions(device="yasna", lines=2, transport="tcp", ring_period=1.0,
                                      max_rings=60)).start()
-    listener = CallerIdListener(SerialSource(sim.port, 57600, fmt="yasna", init=None), "yasna",
-                                backoff=(0.1, 0.2))
-    ctx = AppContext()
-    ctrl = CallerIdController(ctx)
-    ctrl.service = svc.CallerIdService(ring_timeout=2.5)
-    states: list[str] = []
-    ctx.bus.callerid_state.connect(lambda k, t: states.append(k))
-    ctrl.attach_listener(listener)
-    ctrl.start()
-    qtbot.waitUntil(lambda: "listening" in states, timeout=5000)
-    assert sim.wait_for_client(5.0)
-    yield sim, ctrl, states
-    ctrl.stop()
-    sim.close()
-
-
-def popup_named(ctrl, text):
-    return next((p for p in ctrl.popups() if p.name_label.text() == text), None)
+    try:
+        ctrl, states = listening_controller(qtbot, sim, "yasna", 2.5)
+    except BaseException:
+        sim.close()
+        raise
+    try:
+        assert sim.wait_for_client(5.0)
+        yield sim, ctrl, states
+    finally:
+        ctrl.stop()
+        sim.close()
 
 
 def test_tcp_simulator_drives_the_popup_and_the_call_log(tcp_rig, office, qtbot):
