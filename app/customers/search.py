@@ -159,14 +159,14 @@ def match_bounds(tokens: list[str], limit: int, counts: dict[str, int] | None = 
 class LetterParts(NamedTuple):
     """first_letters_parts' answer. `by_key`: the family names' (or companies') start, one stretch of the list;
     `first`: the first names' start, read the `way` said: "name start" (in list order through the names' first
-    letters' index), "index" (through the trigram index, which holds `count` of them), "rows" (tested row by row
+    letters' index), "index" (through the trigram index, which holds `matches` of them), "rows" (tested row by row
     in list order: common_page, through `probed`)."""
 
     by_key: pw.ModelSelect
     first: pw.ModelSelect
     way: str
     probed: pw.ModelSelect | None = None
-    count: int = 0
+    matches: int = 0
 
 
 def first_letters_parts(base: pw.ModelSelect, token: str, few: int, counted: int | None = None,

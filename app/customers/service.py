@@ -661,7 +661,7 @@ class ResultSet:
         rows = [tuple(r) for r in db.execute(self._page(parts.by_key, n)).fetchall()]
         if parts.way == "index":
             rows += search.index_page(parts.first, parts.probed, self._base, self.col, self.descending, self._last,
-                                      n, parts.count, self._rows)
+                                      n, parts.matches, self._rows)
         elif parts.way == "rows" and self._rows:
             rows += search.common_page(parts.first, parts.probed, self._base, self.col, self.descending,
                                        self._last, n, self._rows)
