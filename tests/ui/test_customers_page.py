@@ -172,3 +172,28 @@ def test_the_list_reads_more_ids_as_its_view_needs_them(qtbot, db):
     bar.setValue(bar.maximum())                                  # the end of what is read: the next ids come
     qtbot.waitUntil(lambda: page.model.rowCount() > before, timeout=3000)
     assert page.model.ids == cs.search_ids(cs.Filter())[:page.model.rowCount()]
+
+
+def test_select_all_takes_every_customer_found_not_only_the_rows_read(qtbot, db):
+    """Ctrl+A (and the table's corner button) select every customer the search found, in list order, though the
+    list had read only its first page of them: a message or a change for «all of them» reaches all of them."""
+    from PySide6.QtCore import Qt
+
+    from app.demo.customers import seed
+    from ui.customers.model import FIRST
+    from ui.customers.page import CustomersPage
+
+    seed(customers=FIRST + 30, calls=0, tasks=0, invoices=0)
+    page = CustomersPage(AppContext())
+    qtbot.addWidget(page)
+    page.resize(1000, 600)
+    page.show()
+    assert page.model.rowCount() < FIRST + 30
+    page.view.setFocus()
+    qtbot.keyClick(page.view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert page.selected_ids() == cs.search_ids(cs.Filter()) and len(page.selected_ids()) == FIRST + 30
+    page.view.clearSelection()
+    page.search.setText("zzz-nobody")
+    page.apply_filter()
+    page.view.selectAll()
+    assert page.selected_ids() == []
