@@ -132,6 +132,9 @@ def test_a_long_outbox_is_read_a_page_at_a_time(qtbot, qtmodeltester, page):
     assert m.total == 750 and len(m.ids) == outbox_model.FIRST and m.canFetchMore()
     assert "۷۵۰ پیام" in page.count_label.text() and "ناموفق: ۷۵" in page.count_label.text()
     qtmodeltester.check(m)
+    page.view.selectAll()                                           # Ctrl+A: every message, not only those read
+    assert len(m.ids) == 750 and len(page.view.selectionModel().selectedRows()) == 750
+    page.view.clearSelection()
     m.fetch_all()
     assert len(m.ids) == 750 and m.ids == sorted(m.ids, reverse=True) and not m.canFetchMore()
     assert m.data(m.index(749, 3)) == "پیام 0"                     # the text exactly as it was sent

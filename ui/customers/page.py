@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -25,22 +24,11 @@ from app.core.errors import UserError
 from app.customers import service as cs
 from ui.context import AppContext
 from ui.customers.model import CustomerTableModel
+from ui.widgets.lazy_table import LazyTableView
 
 logger = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 150
-
-
-class CustomerListView(QTableView):
-    """The customer list's table. «Select all» (Ctrl+A, the corner button) means every customer the search found,
-    not only the rows read so far: the list reads its ids a page at a time as it scrolls, so the rest are read
-    first (ids only; their rows are read as they are shown)."""
-
-    def selectAll(self) -> None:
-        model = self.model()
-        if isinstance(model, CustomerTableModel):
-            model.fetch_all()
-        super().selectAll()
 
 
 class CustomersPage(QWidget):
@@ -98,7 +86,7 @@ class CustomersPage(QWidget):
         lay.addLayout(saved)
 
         self.model = CustomerTableModel(self)
-        self.view = CustomerListView()
+        self.view = LazyTableView()
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

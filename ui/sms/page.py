@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +26,7 @@ from app.sms import config, email, outbox
 from ui.context import AppContext
 from ui.ops import QueryOp, error_text
 from ui.sms.outbox_model import OutboxModel
+from ui.widgets.lazy_table import LazyTableView
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class SmsPage(QWidget):
         lay.addLayout(bar)
 
         self.model = OutboxModel(self)
-        self.view = QTableView()
+        self.view = LazyTableView()
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
