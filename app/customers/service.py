@@ -407,7 +407,7 @@ def _customers_with_numbers(keys: tuple[str, ...]) -> list[Customer]:
     sql = (f'SELECT DISTINCT {_CUSTOMER_SELECT} FROM "customer" c JOIN "phone_number" p ON p.customer_id = c.id '
            f'WHERE p.canonical IN ({", ".join("?" * len(keys))}) AND c.merged_into_id IS NULL')
     out = []
-    for r in sqlcache.raw(sql, keys).fetchall():
+    for r in sqlcache.raw(sql, keys, prepare=f"customers_by_number_{len(keys)}").fetchall():
         values = list(r)
         for i, conv in _CUSTOMER_CONVERT:
             if values[i] is not None:

@@ -450,6 +450,26 @@ def test_find_by_phone_tehran_office(book, reported):
     assert [c.id for c in cs.find_by_phone(reported)] == [book["ali"]]
 
 
+def test_find_by_phone_is_kept_prepared_on_postgresql(book):
+    """Every ring looks its number up. PostgreSQL plans a statement sent as text afresh each time (longer than the
+    look-up itself), so the look-up is PREPAREd once per connection and number of keys, then EXECUTEd: the same
+    answers, one statement per look-up."""
+    from models.base import db, is_postgres
+    from tests.callerid.test_service_summary import QueryCounter
+
+    for reported in ("09121234567", "22514321", "+982122514321", "۰۹۱۲ ۱۲۳ ۴۵۶۷"):
+        assert [c.id for c in cs.find_by_phone(reported)] == [book["ali"]]
+    assert cs.find_by_phone("09129999999") == []
+    with QueryCounter() as qc:
+        assert [c.id for c in cs.find_by_phone("09121234567")] == [book["ali"]]
+    assert len(qc.sql) == 1
+    if is_postgres():
+        assert qc.sql[0].upper().startswith("EXECUTE CUSTOMERS_BY_NUMBER_")
+        name = qc.sql[0].split()[1].lower()
+        text = db.execute_sql("SELECT statement FROM pg_prepared_statements WHERE name = %s", (name,)).fetchone()
+        assert text is not None and "phone_number" in text[0]
+
+
 def test_find_by_phone_isfahan_office(book):
     settings.set("office.area_code", "031")
     # A local call in Isfahan arrives as 8 digits and matches the stored 031 number.
