@@ -24,8 +24,9 @@ _BASE = -734_000_000
 _cache: dict[tuple, tuple[str, list, list[tuple[int, int]]]] = {}
 
 
-def run(name: str, build: Callable[..., Any], *args):
-    """A cursor over the query ``build(*stand_ins)`` executed with ``args``."""
+def run(name: str, build: Callable[..., Any], *args, prepare: str | None = None):
+    """A cursor over the query ``build(*stand_ins)`` executed with ``args``; ``prepare``: kept prepared on
+    PostgreSQL under that name, as raw() does."""
     key = (name, type(db.obj))
     entry = _cache.get(key)
     if entry is None:
@@ -41,6 +42,8 @@ def run(name: str, build: Callable[..., Any], *args):
     params = list(params)
     for pos, i in slots:
         params[pos] = args[i]
+    if prepare and db.obj.param != "?":
+        return _execute_prepared(prepare, sql, params)
     return db.execute_sql(sql, params)
 
 

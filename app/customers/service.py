@@ -703,7 +703,7 @@ def fetch_rows(ids: list[int]) -> dict[int, Row]:
     created = Customer.created_at.python_value
     out: dict[int, Row] = {}
     for (cid, first, last, company, kind, stage, ctype, rank, status, created_at, assigned, phone,
-         city) in sqlcache.run(f"customers.rows.{n}", _rows_query, *ids).fetchall():
+         city) in sqlcache.run(f"customers.rows.{n}", _rows_query, *ids, prepare=f"customer_rows_{n}").fetchall():
         name = display_name_of({"first_name": first, "last_name": last, "company": company, "kind": kind})
         out[cid] = Row(cid, name, company, kind, stage, phone or "", ctype, rank, status, assigned or "",
                        city or "", created(created_at))

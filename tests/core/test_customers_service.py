@@ -470,6 +470,20 @@ def test_find_by_phone_is_kept_prepared_on_postgresql(book):
         assert text is not None and "phone_number" in text[0]
 
 
+def test_the_lists_rows_are_kept_prepared_on_postgresql(book):
+    """The list reads a page of rows at every keystroke: on PostgreSQL that statement is PREPAREd once per
+    connection and number of ids (customer_rows_N), and its rows are those read the first time."""
+    from models.base import db, is_postgres
+
+    ids = cs.search_ids(Filter())
+    first = cs.fetch_rows(ids)
+    assert set(first) == set(ids) and cs.fetch_rows(ids) == first
+    assert cs.fetch_rows(ids[:1]) == {ids[0]: first[ids[0]]}
+    if is_postgres():
+        names = {r[0] for r in db.execute_sql("SELECT name FROM pg_prepared_statements").fetchall()}
+        assert {f"customer_rows_{len(ids)}", "customer_rows_1"} <= names
+
+
 def test_find_by_phone_isfahan_office(book):
     settings.set("office.area_code", "031")
     # A local call in Isfahan arrives as 8 digits and matches the stored 031 number.
