@@ -102,7 +102,45 @@ class TextLayouts:
         return got
 
 
-class TextBlock(QWidget):
+class _HeightForWidth(QWidget):
+    """What TextBlock and FieldsView share: texts laid out by TextLayouts, a height for every width (the popup's
+    layout asks for it), and size hints at the width last laid out or asked about (a hint at another width would
+    lay every text out once more). A subclass gives `_height(width)`."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._texts = TextLayouts(self)
+        sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        sp.setHeightForWidth(True)
+        self.setSizePolicy(sp)
+        self._width = 356
+
+    def _height(self, width: int) -> int:
+        raise NotImplementedError
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        self._width = max(width, 40)
+        return self._height(width)
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._width, self.heightForWidth(self._width))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, 0)
+
+    def changeEvent(self, event) -> None:
+        self._texts.clear()             # font or direction changed: lay every text out again
+        super().changeEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        self._width = max(self.width(), 40)
+        super().resizeEvent(event)
+
+
+class TextBlock(_HeightForWidth):
     """One word-wrapped text (the caller's name, the number, an organisation's contact person, a notice), painted
     from a layout kept per text and width. A word-wrapping QLabel lays its text out afresh for its size hint, for
     its height at the popup's width and again for each paint: most of the popup's work between the ring and the
@@ -114,16 +152,11 @@ class TextBlock(QWidget):
         super().__init__(parent)
         if name:
             self.setObjectName(name)          # the style sheet's #name gives its font
-        self._texts = TextLayouts(self)
-        sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        sp.setHeightForWidth(True)
-        self.setSizePolicy(sp)
         self._colour = QColor(colour)
         self._background = QColor(background) if background else None
         self._pad_x, self._pad_y = padding
         self._radius = radius
         self._text = ""
-        self._width = 356               # the last width the layout gave or asked about: size hints use it
 
     def text(self) -> str:
         return self._text
@@ -140,26 +173,8 @@ class TextBlock(QWidget):
     def _inner(self, width: int) -> int:
         return max(1, width - 2 * self._pad_x)
 
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        self._width = max(width, 40)
+    def _height(self, width: int) -> int:
         return math.ceil(self._texts.get(self._text, self._inner(width))[1]) + 2 * self._pad_y
-
-    def sizeHint(self) -> QSize:
-        return QSize(self._width, self.heightForWidth(self._width))
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(0, 0)
-
-    def changeEvent(self, event) -> None:
-        self._texts.clear()              # font or direction changed: lay the text out again
-        super().changeEvent(event)
-
-    def resizeEvent(self, event) -> None:
-        self._width = max(self.width(), 40)
-        super().resizeEvent(event)
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
@@ -175,18 +190,13 @@ class TextBlock(QWidget):
         p.end()
 
 
-class FieldsView(QWidget):
+class FieldsView(_HeightForWidth):
     """Rows of (label, value, role); role "value" or "none" (nothing recorded yet: muted colour)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        sp.setHeightForWidth(True)
-        self.setSizePolicy(sp)
         self._rows: list[tuple[str, str, str]] = []
         self._placed: dict[int, tuple[int, list]] = {}                 # width → (height, rows placed)
-        self._texts = TextLayouts(self)
-        self._width = 356               # the last width the layout gave or asked about: size hints use it
 
     def rows(self) -> list[tuple[str, str, str]]:
         return list(self._rows)
@@ -202,9 +212,6 @@ class FieldsView(QWidget):
 
     # --- layout --------------------------------------------------------------------------------------------
 
-    def _laid_out(self, text: str, width: int) -> tuple[QTextLayout, float, float]:
-        return self._texts.get(text, width)
-
     def _place(self, width: int) -> tuple[int, list]:
         width = max(width, 40)
         got = self._placed.get(width)
@@ -212,43 +219,27 @@ class FieldsView(QWidget):
             return got
         if len(self._placed) > 4:
             self._placed.clear()
-        key_w = max((math.ceil(self._laid_out(k, _NATURAL)[2]) for k, _v, _r in self._rows), default=0)
+        key_w = max((math.ceil(self._texts.get(k, _NATURAL)[2]) for k, _v, _r in self._rows), default=0)
         value_w = max(1, width - key_w - H_SPACING)
         rtl = self.layoutDirection() == Qt.LayoutDirection.RightToLeft
         key_x, value_x = (width - key_w, 0) if rtl else (0, key_w + H_SPACING)
         placed = []
         y = 0.0
         for k, v, role in self._rows:
-            kl, kh, _ = self._laid_out(k, key_w)
-            vl, vh, _ = self._laid_out(v, value_w)
+            kl, kh, _ = self._texts.get(k, key_w)
+            vl, vh, _ = self._texts.get(v, value_w)
             placed.append((kl, key_x, key_w, vl, value_x, value_w, y, COLOURS.get(role, COLOURS["value"])))
             y += max(kh, vh) + V_SPACING
         height = math.ceil(y - V_SPACING) if placed else 0
         got = self._placed[width] = (height, placed)
         return got
 
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        self._width = max(width, 40)
+    def _height(self, width: int) -> int:
         return self._place(width)[0]
 
-    def sizeHint(self) -> QSize:
-        # at the width last laid out: a size hint at another width would lay every text out once more
-        return QSize(self._width, self._place(self._width)[0])
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(0, 0)
-
     def changeEvent(self, event) -> None:
-        self._texts.clear()             # font or direction changed: lay every text out again
-        self._placed.clear()
+        self._placed.clear()            # font or direction changed: place every row again
         super().changeEvent(event)
-
-    def resizeEvent(self, event) -> None:
-        self._width = max(self.width(), 40)
-        super().resizeEvent(event)
 
     def paintEvent(self, event) -> None:
         _h, placed = self._place(self.width())
