@@ -102,7 +102,9 @@ def _build(customers: int, calls: int, ringers: int) -> Path:
     db.execute_sql("CREATE TABLE IF NOT EXISTS bench_ringers (customer_id INTEGER PRIMARY KEY)")
     db.cursor().executemany("INSERT INTO bench_ringers VALUES (?)", [(c,) for c in ringing])
     db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.execute_sql("ANALYZE")
+    from models import statistics
+
+    statistics.refresh()      # the planner's statistics as the program gathers them
     close_database()
     tmp.rename(path)
     return path

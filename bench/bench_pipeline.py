@@ -57,7 +57,9 @@ def _database(quick: bool) -> tuple[Path, int, int]:
         # the closed history: six years of won and lost deals
         seed_pipeline(rng, customers, users, n_total - n_open, open_share=0.0, history_days=6 * 365)
         db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.execute_sql("ANALYZE")
+        from models import statistics
+
+        statistics.refresh()      # the planner's statistics as the program gathers them
         close_database()
         tmp.rename(path)
     open_database(str(path))

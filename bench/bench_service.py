@@ -79,7 +79,9 @@ def _build(n: int):
         for lo in range(0, len(rows), 2000):
             ServiceRequest.insert_many([{k: r.get(k) for k in fields} for r in rows[lo:lo + 2000]]).execute()
     db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.execute_sql("ANALYZE")
+    from models import statistics
+
+    statistics.refresh()      # the planner's statistics as the program gathers them
     close_database()
     tmp.rename(path)
     open_database(str(path))

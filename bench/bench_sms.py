@@ -72,7 +72,9 @@ def _build(n: int):
     with db.atomic():
         for lo in range(0, len(rows), 2000):
             Message.insert_many(rows[lo:lo + 2000]).execute()
-    db.execute_sql("ANALYZE")
+    from models import statistics
+
+    statistics.refresh()      # the planner's statistics as the program gathers them
     from models.connection import close_database
 
     close_database()

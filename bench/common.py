@@ -65,10 +65,11 @@ def seeded_db(customers: int, seed: int = 1405, extra: dict | None = None) -> Pa
         kw = {"calls": 0, "tasks": 0, "invoices": 0}
         kw.update(extra or {})
         demo_seed(customers=customers, seed=seed, **kw)
+        from models import statistics
         from models.base import db
 
+        statistics.refresh()      # the planner's statistics as the program gathers them
         db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.execute_sql("ANALYZE")
         close_database()
         tmp.rename(path)
     return path

@@ -42,6 +42,7 @@ from app.excel.importer.checking import (
     staged_values,
 )
 from app.excel.importer.reading import load_table
+from models import statistics
 from models.base import db, is_postgres
 from models.core import Activity, Address, Customer, CustomerTag, PhoneNumber, Tag
 from models.writer import writer
@@ -401,6 +402,8 @@ def import_rows(report: Report, duplicates: str = "skip", skip_invalid: bool = F
                     logger.warning("the import's stage stayed attached to the writer's connection", exc_info=True)
             raise
     logger.info("import from %s: %s", source, result)
+    if result.created:
+        statistics.refresh(wait=False)         # thousands of new customers: the planner's figures are stale
     return result
 
 

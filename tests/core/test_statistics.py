@@ -1,0 +1,69 @@
+"""The planner's statistics: gathered for large tables when a database is opened, again when a table has grown."""
+from __future__ import annotations
+
+from models.base import db
+from models.connection import close_database, open_database
+from models.statistics import LEAST_ROWS, STALE_FACTOR, refresh, stale_tables
+from models.writer import writer
+
+
+def _fill(n: int, start: int = 0) -> None:
+    with db.atomic():
+        db.execute_sql("CREATE TABLE IF NOT EXISTS bulk_note (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+        db.execute_sql("CREATE INDEX IF NOT EXISTS bulk_note_body ON bulk_note (body)")
+        db.obj.connection().executemany("INSERT INTO bulk_note (id, body) VALUES (?, ?)",
+                                        [(i, f"n{i % 37}") for i in range(start + 1, start + n + 1)])
+
+
+def _analysed_rows(table: str) -> int | None:
+    if db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone() is None:
+        return None
+    row = db.execute_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = ? AND idx = ?", (table, f"{table}_body")
+                         ).fetchone()
+    return int(row[0].split()[0]) if row else None
+
+
+def _reopen(path) -> None:
+    close_database()
+    open_database(str(path))
+    writer.drain()
+
+
+def test_a_large_table_gets_statistics_when_the_database_is_opened(tmp_path):
+    path = tmp_path / "crm.sqlite3"
+    open_database(str(path), create=True)
+    _fill(LEAST_ROWS + 500)
+    assert stale_tables(db.obj) == ["bulk_note"]
+    _reopen(path)
+    assert _analysed_rows("bulk_note") == LEAST_ROWS + 500
+    assert stale_tables(db.obj) == []
+    close_database()
+
+
+def test_statistics_are_gathered_again_once_a_table_has_grown(tmp_path):
+    path = tmp_path / "crm.sqlite3"
+    open_database(str(path), create=True)
+    _fill(LEAST_ROWS)
+    _reopen(path)
+    assert _analysed_rows("bulk_note") == LEAST_ROWS
+    _fill(int(LEAST_ROWS * (STALE_FACTOR - 1)) - 10, start=LEAST_ROWS)   # not quite twice the size: kept
+    _reopen(path)
+    assert _analysed_rows("bulk_note") == LEAST_ROWS
+    _fill(20, start=2 * LEAST_ROWS - 10)                                    # past it: gathered again
+    _reopen(path)
+    assert _analysed_rows("bulk_note") == 2 * LEAST_ROWS + 10
+    close_database()
+
+
+def test_small_tables_are_left_to_the_planners_guesses(tmp_path):
+    open_database(str(tmp_path / "crm.sqlite3"), create=True)
+    _fill(LEAST_ROWS - 1)
+    _reopen(tmp_path / "crm.sqlite3")
+    assert stale_tables(db.obj) == [] and refresh() == []
+    assert _analysed_rows("bulk_note") is None
+    close_database()
+
+
+def test_nothing_to_gather_on_a_new_database_nor_on_postgresql(anydb):
+    # PostgreSQL keeps its own statistics (autovacuum); a new SQLite file has only small tables
+    assert stale_tables(db.obj) == [] and refresh() == []
