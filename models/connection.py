@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import peewee as pw
 
 from app.core.errors import DatabaseError
+from models import statistics
 from models.base import db
 from models.reader import readers
 from models.writer import connection_lost, note_write, writer
@@ -412,10 +413,19 @@ class _NotesWrites:
 
 
 class SqliteDatabase(_NotesWrites, pw.SqliteDatabase):
-    """peewee's SQLite database, with one fix: when a COMMIT fails because the disk is full (or I/O failed),
+    """peewee's SQLite database, with two additions. When a COMMIT fails because the disk is full (or I/O failed),
     SQLite has already rolled the transaction back, and peewee's ROLLBACK then fails with "cannot rollback - no
     transaction is active", which replaced the real cause. Here ROLLBACK is skipped when SQLite has no
-    transaction open, so the error that surfaces is the one that happened ("database or disk is full")."""
+    transaction open, so the error that surfaces is the one that happened ("database or disk is full").
+    And a connection reads the planner's statistics again after this program gathered them on the writer's
+    (models.statistics): SQLite reads them when a connection opens, and the GUI's and the readers' stay open."""
+
+    def execute_sql(self, sql, params=None, *args, **kwargs):
+        state = self._state
+        if getattr(state, "statistics", 0) != statistics.generation:
+            state.statistics = statistics.generation
+            super().execute_sql("ANALYZE sqlite_schema")
+        return super().execute_sql(sql, params, *args, **kwargs)
 
     def rollback(self):
         conn = self._state.conn

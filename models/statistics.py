@@ -79,11 +79,49 @@ def stale_tables(database: pw.Database) -> list[str]:
     return stale
 
 
+# Indexes led by a column every read asks to be NULL (the customers not merged into another): ANALYZE counts
+# the rows per distinct value, and each merge adds a value held by a handful of rows, so a few hundred merges told
+# the planner that «merged_into_id IS NULL» picks a few hundred customers of 100,000, and it read the whole list
+# in order again. Their figure for that column is set to the NULL rows' count, the only value asked.
+NULL_LED = {"customer": "merged_into_id"}
+
+
+def _count_nulls_as_asked(table: str) -> None:
+    column = NULL_LED.get(table)
+    if column is None:
+        return
+    nulls = db.execute_sql(f'SELECT count(*) FROM "{table}" WHERE "{column}" IS NULL').fetchone()[0]
+    led = [r[0] for r in db.execute_sql(
+        "SELECT i.name FROM sqlite_master i WHERE i.type = 'index' AND i.tbl_name = ? AND "
+        "(SELECT name FROM pragma_index_info(i.name) WHERE seqno = 0) = ?", (table, column)).fetchall()]
+    changed = False
+    for idx in led:
+        row = db.execute_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = ? AND idx = ?", (table, idx)).fetchone()
+        if row is None:
+            continue
+        figures = str(row[0]).split(" ")
+        if len(figures) < 2 or not figures[1].isdigit():
+            continue
+        figures[1] = str(max(int(nulls), 1))
+        db.execute_sql("UPDATE sqlite_stat1 SET stat = ? WHERE tbl = ? AND idx = ?", (" ".join(figures), table, idx))
+        changed = True
+    if changed:
+        db.execute_sql("ANALYZE sqlite_schema")   # the planner reads the figures afresh
+
+
+# Raised each time statistics are gathered: every connection of this process reads them again before its next
+# statement (models.connection.SqliteDatabase); SQLite itself reloads them only on the connection that gathered them.
+generation = 0
+
+
 def _analyze(table: str) -> None:
     """The writer's job for one table: its statistics gathered whole."""
+    global generation
     t = time.perf_counter()
     db.execute_sql("PRAGMA analysis_limit = 0")
     db.execute_sql(f'ANALYZE "{table}"')
+    _count_nulls_as_asked(table)
+    generation += 1
     logger.info("planner statistics of %s gathered in %.0f ms", table, (time.perf_counter() - t) * 1000)
 
 

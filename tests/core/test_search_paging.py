@@ -230,3 +230,34 @@ def test_common_text_read_by_testing_rows_or_through_the_index_gives_the_same(sq
                 finally:
                     search.PILOT_ROWS, search.ROW_TEST = saved
                 assert got == want, (text, descending, pilot, row_test)
+
+
+def test_a_page_through_the_trigram_index_reads_the_ids_index_once_statistics_are_gathered(sqlite_book):
+    """With the planner's statistics (models.statistics), a page of the trigram index's matches looks each match up
+    in the index of ids with their list key (migration 20) instead of reading its row; without them SQLite passed
+    that index over. The probe (a read in list order) keeps the list's index."""
+    from models import statistics
+    from models.base import db
+
+    base = Customer.select(Customer.id, Customer.sort_key).where(Customer.merged_into.is_null())
+
+    def plan(q) -> str:
+        sql, params = q.sql()
+        return " ".join(r[3] for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+
+    # the book twenty-one times over: a list long enough that reading it in order costs more than the look-ups
+    cols = ", ".join(f'"{f.column_name}"' for f in Customer._meta.sorted_fields if f.name != "id")
+    db.execute_sql(f'INSERT INTO customer ({cols}) SELECT {cols} FROM customer, (WITH RECURSIVE n(i) AS '
+                   "(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) SELECT i FROM n)")
+    from models.core import PhoneNumber
+
+    token = PhoneNumber.select().order_by(PhoneNumber.id).first().canonical[-7:]    # 21 customers hold it
+    paged = base.where(search._in_fts([token])).order_by(Customer.sort_key, Customer.id).limit(5)
+    probed = base.where(search._in_fts([token], probe=True)).order_by(Customer.sort_key, Customer.id).limit(5)
+    assert "customer_id_key" not in plan(paged)                  # no statistics yet: the planner passes it over
+    assert "customer" in statistics.refresh()
+    assert "COVERING INDEX customer_id_key" in plan(paged)
+    assert "customer_list_name" in plan(probed)
+    assert [r[0] for r in db.execute(paged)] == [c.id for c in sorted(
+        (c for c in Customer.select() if c.merged_into_id is None and token in c.search_text),
+        key=lambda c: (c.sort_key, c.id))][:5]

@@ -67,3 +67,25 @@ def test_small_tables_are_left_to_the_planners_guesses(tmp_path):
 def test_nothing_to_gather_on_a_new_database_nor_on_postgresql(anydb):
     # PostgreSQL keeps its own statistics (autovacuum); a new SQLite file has only small tables
     assert stale_tables(db.obj) == [] and refresh() == []
+
+
+def test_the_list_indexes_count_the_customers_not_merged_as_the_list_asks(tmp_path):
+    """Each merge adds a value of merged_into_id held by a few rows; ANALYZE's average then told the planner that
+    «merged_into_id IS NULL» (every read of the list) picks a handful of customers. Those indexes' figure for it is
+    the count of customers not merged, the only value asked."""
+    from app.customers import service as cs
+    from models.core import Customer
+
+    open_database(str(tmp_path / "crm.sqlite3"), create=True)
+    cs.create_customer({"first_name": "علی", "last_name": "رضایی", "phones": []})
+    cols = ", ".join(f'"{f.column_name}"' for f in Customer._meta.sorted_fields if f.name != "id")
+    db.execute_sql(f'INSERT INTO customer ({cols}) SELECT {cols} FROM customer, (WITH RECURSIVE n(i) AS '
+                   f"(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {LEAST_ROWS + 199}) SELECT i FROM n)")
+    db.execute_sql("UPDATE customer SET merged_into_id = id - 1 WHERE id % 10 = 0")     # 120 merges
+    assert "customer" in refresh()
+    nulls = db.execute_sql("SELECT count(*) FROM customer WHERE merged_into_id IS NULL").fetchone()[0]
+    stats = dict(db.execute_sql("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'customer'").fetchall())
+    for idx in ("customer_list_name", "customer_list_created", "customer_list_company", "customer_merged_into_id"):
+        assert int(stats[idx].split()[1]) == nulls == LEAST_ROWS + 80, idx
+    assert int(stats["customer_sort_key"].split()[1]) == LEAST_ROWS + 200    # one name: every row alike
+    close_database()
