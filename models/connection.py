@@ -422,7 +422,9 @@ class SqliteDatabase(_NotesWrites, pw.SqliteDatabase):
 
     def execute_sql(self, sql, params=None, *args, **kwargs):
         state = self._state
-        if getattr(state, "statistics", 0) != statistics.generation:
+        # outside a transaction only: inside one (a writer job: its connection gathered them already) the reload
+        # touched a database attached there, which DETACH then refused (the import's stage)
+        if getattr(state, "statistics", 0) != statistics.generation and not state.transactions:
             state.statistics = statistics.generation
             super().execute_sql("ANALYZE sqlite_schema")
         return super().execute_sql(sql, params, *args, **kwargs)
