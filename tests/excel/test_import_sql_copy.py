@@ -160,3 +160,23 @@ def test_a_cancelled_copy_leaves_nothing_and_lets_the_stage_go(db, tmp_path, mon
 
 def db_list() -> list[tuple]:
     return db.connection().execute("PRAGMA database_list").fetchall()
+
+
+def test_an_import_gathers_the_planners_statistics_once_stored(db, tmp_path, monkeypatch):
+    """Thousands of new customers leave SQLite's statistics (none, or a smaller table's) out of step: the import
+    queues their gathering once its rows are stored, and every connection reads them (models.statistics)."""
+    from models import statistics
+
+    monkeypatch.setattr(statistics, "LEAST_ROWS", 50)         # the sheet holds some 100 customers
+    demo.ensure_users()
+    assert statistics.stale_tables(db_obj()) == []
+    res = ei.import_rows(ei.analyse(ei.load_table(_sheet(tmp_path / "s.xlsx"))), skip_invalid=True)
+    writer.drain()
+    assert res.created > 80
+    stat = db_obj().execute_sql("SELECT stat FROM sqlite_stat1 WHERE idx = 'customer_list_name'").fetchone()
+    assert stat is not None and int(stat[0].split()[0]) == res.created        # every customer, counted
+    assert statistics.stale_tables(db_obj()) == []
+
+
+def db_obj():
+    return db.obj
