@@ -664,8 +664,6 @@ def open_database(db_arg: str | None = None, migrate: bool = True, create: bool 
 
         run_migrations(database, path)
         if path is not None:
-            from models import statistics
-
             statistics.refresh(wait=False)         # missing or stale planner statistics, off this thread
     return url
 

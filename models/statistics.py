@@ -59,14 +59,14 @@ def _unmeasured_indexes(database: pw.Database) -> set[str]:
     return {r[0] for r in rows}
 
 
-def stale_tables(database: pw.Database) -> list[str]:
-    """The tables of LEAST_ROWS rows or more whose statistics are missing, out of step with their size, or missing
-    for one of their indexes."""
+def _stale(database: pw.Database) -> list[tuple[str, int | None]]:
+    """stale_tables(), each with the row count its statistics hold when only its largest rowid says it has grown
+    (rows deleted leave that rowid behind: the job counts the rows before analysing), else None."""
     if not isinstance(database, pw.SqliteDatabase):
         return []
     analysed = _analysed(database)
     unmeasured = _unmeasured_indexes(database) if analysed else set()
-    stale = []
+    stale: list[tuple[str, int | None]] = []
     for table in database.get_tables():
         if table.startswith("sqlite_") or table.startswith("customer_fts"):
             continue                              # SQLite's own, and the trigram index's (a virtual table)
@@ -74,9 +74,17 @@ def stale_tables(database: pw.Database) -> list[str]:
         if rows < LEAST_ROWS:
             continue
         then = analysed.get(table)
-        if not then or rows > then * STALE_FACTOR or rows * STALE_FACTOR < then or table in unmeasured:
-            stale.append(table)
+        if not then or rows * STALE_FACTOR < then or table in unmeasured:
+            stale.append((table, None))
+        elif rows > then * STALE_FACTOR:
+            stale.append((table, then))
     return stale
+
+
+def stale_tables(database: pw.Database) -> list[str]:
+    """The tables of LEAST_ROWS rows or more whose statistics are missing, out of step with their size (as their
+    largest rowid tells), or missing for one of their indexes."""
+    return [table for table, _ in _stale(database)]
 
 
 # Indexes led by a column every read asks to be NULL (the customers not merged into another): ANALYZE counts
@@ -114,15 +122,23 @@ def _count_nulls_as_asked(table: str) -> None:
 generation = 0
 
 
-def _analyze(table: str) -> None:
-    """The writer's job for one table: its statistics gathered whole."""
+def _analyze(table: str, then: int | None = None) -> bool:
+    """The writer's job for one table: its statistics gathered whole. `then`: the row count they hold, when only
+    the table's largest rowid said it has grown; the rows are counted first, and a table still within
+    STALE_FACTOR of it is left as it is (a table with many rows deleted would otherwise be analysed at every
+    opening). Returns whether it was analysed."""
     global generation
     t = time.perf_counter()
+    if then is not None:
+        rows = db.execute_sql(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        if rows <= then * STALE_FACTOR:
+            return False
     db.execute_sql("PRAGMA analysis_limit = 0")
     db.execute_sql(f'ANALYZE "{table}"')
     _count_nulls_as_asked(table)
     generation += 1
     logger.info("planner statistics of %s gathered in %.0f ms", table, (time.perf_counter() - t) * 1000)
+    return True
 
 
 def _logged(fut: Future) -> None:
@@ -135,14 +151,15 @@ def refresh(wait: bool = True) -> list[str]:
     """Gather the statistics of the tables that need them (stale_tables), each in a writer job of its own.
     wait=False queues the jobs and returns at once (opening a database, after an import: a failure, such as
     another process holding the write lock longer than the busy timeout, is only logged; the next opening tries
-    again). Returns the tables analysed or queued."""
+    again) and returns the tables queued; wait=True returns the tables analysed."""
     database = db.obj
     if not isinstance(database, pw.SqliteDatabase):
         return []
-    tables = stale_tables(database)
-    for table in tables:
-        if wait:
-            writer.run(_analyze, table)
-        else:
-            writer.submit(_analyze, table).add_done_callback(_logged)
-    return tables
+    done = []
+    for table, then in _stale(database):
+        if not wait:
+            writer.submit(_analyze, table, then).add_done_callback(_logged)
+            done.append(table)
+        elif writer.run(_analyze, table, then):
+            done.append(table)
+    return done

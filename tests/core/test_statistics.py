@@ -55,6 +55,23 @@ def test_statistics_are_gathered_again_once_a_table_has_grown(tmp_path):
     close_database()
 
 
+def test_a_table_with_many_rows_deleted_is_not_analysed_at_every_opening(tmp_path):
+    """Deleted rows leave the largest rowid behind: it says the table has grown while its rows have not. The rows are
+    counted before analysing again, so such a table is not analysed (the write lock taken) at each opening."""
+    path = tmp_path / "crm.sqlite3"
+    open_database(str(path), create=True)
+    _fill(3 * LEAST_ROWS)
+    with db.atomic():
+        db.execute_sql("DELETE FROM bulk_note WHERE id <= ?", (2 * LEAST_ROWS,))
+    _reopen(path)
+    assert _analysed_rows("bulk_note") == LEAST_ROWS
+    assert stale_tables(db.obj) == ["bulk_note"]                  # its largest rowid is three times that
+    assert refresh() == [] and _analysed_rows("bulk_note") == LEAST_ROWS
+    _fill(LEAST_ROWS + 10, start=3 * LEAST_ROWS)                 # now it has grown: counted, then analysed
+    assert refresh() == ["bulk_note"] and _analysed_rows("bulk_note") == 2 * LEAST_ROWS + 10
+    close_database()
+
+
 def test_small_tables_are_left_to_the_planners_guesses(tmp_path):
     open_database(str(tmp_path / "crm.sqlite3"), create=True)
     _fill(LEAST_ROWS - 1)
