@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from app.office.session import desk_name
 from models.core import User
 from models.office import Credential, DeskToken
 from models.writer import writer
+
+logger = logging.getLogger(__name__)
 
 MAX_FAILURES = 5
 MIN_LENGTH = 6
@@ -244,11 +247,18 @@ def sign_in_from_desk() -> session.Principal | None:
             word = "ورود خودکار این میز" if kind == "auto" else "مرا به خاطر بسپار"
             audit.record("sign_in", "user", u.id, f"«{u.name}» وارد شد ({word})", as_user=(u.id, u.name))
 
-        writer.run(used)
+        # Queued, not waited for: the first screen must not wait behind the writer's queue (at the first start
+        # after an import, the planner's statistics are gathered there first: seconds at a million customers).
+        writer.submit(used).add_done_callback(_log_unrecorded)
         p = _principal(u, kind)
         session.set_principal(p)
         return p
     return None
+
+
+def _log_unrecorded(fut) -> None:
+    if fut.exception() is not None:
+        logger.error("the desk's sign-in could not be recorded", exc_info=fut.exception())
 
 
 def remembered_user() -> str:

@@ -226,3 +226,27 @@ def test_cli_users_add_admin_reads_the_password_and_signs_in_later(tmp_path, cap
     finally:
         session.set_principal(None)
         close_database()
+
+
+def test_a_desks_sign_in_does_not_wait_behind_the_writers_queue(people):
+    """The first screen comes up while the writer is busy (the planner's statistics, an import from the day
+    before); the sign-in's log entry is written once the queue reaches it."""
+    import threading
+
+    from models.writer import writer
+
+    with as_user(people["admin"]):
+        auth.enable_auto_sign_in(people["rep"])
+    session.set_principal(None)
+    release = threading.Event()
+    busy = writer.submit(lambda: release.wait(10))
+    try:
+        p = auth.sign_in_from_desk()
+        assert p is not None and p.user_id == people["rep"] and p.how == "auto"
+        assert not busy.done()                     # the sign-in came back while the writer was still busy
+    finally:
+        release.set()
+    writer.drain(10)
+    entry = AuditLog.select().where(AuditLog.action == "sign_in").get()
+    assert entry.user_id == people["rep"] and "ورود خودکار" in entry.summary
+    assert DeskToken.get(DeskToken.user == people["rep"]).last_used == T0
