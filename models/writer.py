@@ -117,18 +117,18 @@ class Writer:
 
     # --- life ----------------------------------------------------------------------------------------------
     def release(self) -> None:
-        """Close the writer thread's connection (before the database is closed, swapped or deleted)."""
+        """Close the writer thread's connection (before the database is closed, swapped or deleted), once every
+        job queued so far has run. Queued jobs are waited for even when none has started yet: they read the
+        database to write to when they run, and would otherwise have run after the close, on the next one."""
         with self._lock:
             executor = self._executor
         if executor is None or self.on_writer_thread():
             return
-        bound = self._bound
-        if bound is None:
-            return
 
         def close() -> None:
-            close_quietly(bound)
-            self._bound = None
+            if self._bound is not None:
+                close_quietly(self._bound)
+                self._bound = None
 
         executor.submit(close).result()
 

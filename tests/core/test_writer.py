@@ -148,3 +148,29 @@ def test_sqlite_transactions_begin_immediate(db_file):
 def db_file(db):
     yield db
     writer.drain(10)
+
+
+def test_a_write_queued_before_the_database_closes_lands_in_that_database(tmp_path):
+    """A job reads the database to write to when it runs: closing (or swapping) the database waits for every job
+    queued so far, even when none had started yet (the thread busy with something else). It used to return at
+    once then, and the job ran later on the next database opened."""
+    import sqlite3
+
+    from models.connection import close_database, open_database
+
+    first, second = tmp_path / "first.sqlite3", tmp_path / "second.sqlite3"
+    open_database(str(first), create=True)
+    _make_table()
+    writer.release()                              # the thread holds no connection now
+    busy = threading.Event()
+    writer._ensure().submit(busy.wait, 10)        # the thread is busy, and not with a job of this database
+    queued = writer.submit(lambda: db.execute_sql("INSERT INTO t_door (who, n) VALUES ('queued', 1)"))
+    threading.Timer(0.3, busy.set).start()
+    close_database()
+    assert queued.done()
+    open_database(str(second), create=True)
+    _make_table()
+    assert db.execute_sql("SELECT COUNT(*) FROM t_door").fetchone()[0] == 0
+    close_database()
+    with sqlite3.connect(first) as con:
+        assert con.execute("SELECT who FROM t_door").fetchall() == [("queued",)]
