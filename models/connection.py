@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import sqlite3
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -424,10 +425,21 @@ class SqliteDatabase(_NotesWrites, pw.SqliteDatabase):
         state = self._state
         # outside a transaction only: inside one (a writer job: its connection gathered them already) the reload
         # touched a database attached there, which DETACH then refused (the import's stage)
-        if getattr(state, "statistics", 0) != statistics.generation and not state.transactions:
-            state.statistics = statistics.generation
-            super().execute_sql("ANALYZE sqlite_schema")
+        if not state.transactions and (getattr(state, "statistics", 0) != statistics.generation
+                                       or time.monotonic() >= getattr(state, "statistics_look", 0.0)):
+            self._statistics_again(state)
         return super().execute_sql(sql, params, *args, **kwargs)
+
+    def _statistics_again(self, state) -> None:
+        """Read the planner's statistics again when this process gathered new ones since (its generation), or
+        when another process did (what sqlite_stat1 holds changed since this connection last looked)."""
+        state.statistics_look = time.monotonic() + statistics.LOOK_S
+        seen = statistics.fingerprint(lambda q: super(SqliteDatabase, self).execute_sql(q).fetchone())
+        before = getattr(state, "statistics_seen", None)
+        if getattr(state, "statistics", 0) != statistics.generation or (before is not None and seen != before):
+            super().execute_sql("ANALYZE sqlite_schema")
+        state.statistics = statistics.generation
+        state.statistics_seen = seen
 
     def rollback(self):
         conn = self._state.conn

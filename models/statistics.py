@@ -122,6 +122,21 @@ def _count_nulls_as_asked(table: str) -> None:
 # statement (models.connection.SqliteDatabase); SQLite itself reloads them only on the connection that gathered them.
 generation = 0
 
+# Gathered by another process (another desk on this PC, a `crm import` beside the open program): a connection
+# compares what sqlite_stat1 holds with what it held when last looked, at most every LOOK_S seconds, and reads the
+# statistics again when they differ.
+LOOK_S = 30.0
+
+
+def fingerprint(first_row) -> str:
+    """What sqlite_stat1 holds, in one string ("" without it); `first_row(sql)` runs a statement and returns its
+    first row."""
+    try:
+        row = first_row("SELECT group_concat(tbl || ' ' || ifnull(idx, '') || ' ' || stat, '|') FROM sqlite_stat1")
+    except pw.OperationalError:          # no statistics gathered yet: SQLite makes the table with the first
+        return ""
+    return str(row[0] or "") if row else ""
+
 
 class _Table:
     """One table's statistics, gathered by several writer jobs (one per index): the first decides whether the

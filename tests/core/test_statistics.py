@@ -126,3 +126,35 @@ def test_each_index_is_analysed_in_a_writer_job_of_its_own(tmp_path, monkeypatch
     assert stats == {"bulk_note_body": f"{LEAST_ROWS + 10} 28", "bulk_note_id_body": f"{LEAST_ROWS + 10} 1 1"}
     assert stale_tables(db.obj) == []
     close_database()
+
+
+def test_statistics_gathered_by_another_process_are_read_again(tmp_path, monkeypatch):
+    """SQLite reads sqlite_stat1 when a connection opens; statistics another process gathers later (a `crm import`
+    beside the open program) reached this process's connections only at its next start."""
+    import subprocess
+    import sys
+
+    from models import statistics
+
+    path = tmp_path / "crm.sqlite3"
+    open_database(str(path), create=True)
+    with db.atomic():
+        db.execute_sql("CREATE TABLE pair (id INTEGER PRIMARY KEY, x INTEGER, y INTEGER)")
+        db.execute_sql("CREATE INDEX pair_x ON pair (x)")
+        db.execute_sql("CREATE INDEX pair_y ON pair (y)")
+        db.obj.connection().executemany("INSERT INTO pair (x, y) VALUES (?, ?)", [(i % 2, i) for i in range(5000)])
+    assert refresh() == ["pair"]          # x holds two values, y one per row: «y > 5» narrows more than «x = 1»
+    plan = "EXPLAIN QUERY PLAN SELECT id FROM pair WHERE x = 1 AND y > 5"
+
+    def index_used() -> str:
+        return " ".join(r[3] for r in db.execute_sql(plan).fetchall())
+
+    assert "pair_y" in index_used()
+    other = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+             "c.execute('UPDATE pair SET x = id, y = id % 2'); c.execute('ANALYZE pair')")
+    subprocess.run([sys.executable, "-c", other, str(path)], check=True, timeout=60)
+    assert "pair_y" in index_used()       # not looked yet: the statistics this connection read at its start
+    monkeypatch.setattr(statistics, "LOOK_S", 0.0)
+    db._state.statistics_look = 0.0
+    assert "pair_x" in index_used()       # looked: the other process's statistics, read again
+    close_database()
