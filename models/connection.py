@@ -413,6 +413,9 @@ class _NotesWrites:
         return cursor
 
 
+_OWED = "\0"        # what a connection that still owes a reload of the statistics last saw (no fingerprint is)
+
+
 class SqliteDatabase(_NotesWrites, pw.SqliteDatabase):
     """peewee's SQLite database, with two additions. When a COMMIT fails because the disk is full (or I/O failed),
     SQLite has already rolled the transaction back, and peewee's ROLLBACK then fails with "cannot rollback - no
@@ -430,15 +433,45 @@ class SqliteDatabase(_NotesWrites, pw.SqliteDatabase):
             self._statistics_again(state)
         return super().execute_sql(sql, params, *args, **kwargs)
 
+    def _initialize_connection(self, conn):
+        super()._initialize_connection(conn)
+        # a new connection reads the statistics as they are now: nothing to read again until they change (the
+        # state is the thread's and outlives a connection closed and opened again)
+        state = self._state
+        state.statistics = statistics.generation
+        state.statistics_seen = None
+        state.statistics_look = 0.0
+
     def _statistics_again(self, state) -> None:
         """Read the planner's statistics again when this process gathered new ones since (its generation), or
-        when another process did (what sqlite_stat1 holds changed since this connection last looked)."""
+        when another process did (what sqlite_stat1 holds changed since this connection last looked). Never
+        raises and never waits: the reload takes the write lock for an instant, and when another connection
+        holds it (an import), or this one cannot write, it is owed until the next look."""
+        generation = statistics.generation
         state.statistics_look = time.monotonic() + statistics.LOOK_S
-        seen = statistics.fingerprint(lambda q: super(SqliteDatabase, self).execute_sql(q).fetchone())
+        first_row = lambda q: super(SqliteDatabase, self).execute_sql(q).fetchone()  # noqa: E731
+        seen = statistics.fingerprint(first_row)
         before = getattr(state, "statistics_seen", None)
-        if getattr(state, "statistics", 0) != statistics.generation or (before is not None and seen != before):
-            super().execute_sql("ANALYZE sqlite_schema")
-        state.statistics = statistics.generation
+        owed = getattr(state, "statistics", 0) != generation or (
+            before is not None and seen is not None and seen != before)
+        state.statistics = generation
+        if seen is None:                  # not readable now
+            state.statistics_seen = _OWED if owed else before
+            return
+        if owed and seen:
+            conn = state.conn
+            try:
+                wait_ms = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+                conn.execute("PRAGMA busy_timeout = 0")
+                try:
+                    conn.execute("ANALYZE sqlite_schema")
+                finally:
+                    conn.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+            except sqlite3.Error as e:
+                logger.debug("planner statistics not read again now: %s", e)
+                state.statistics_seen = _OWED
+                return
+            seen = statistics.fingerprint(first_row) or seen
         state.statistics_seen = seen
 
     def rollback(self):
@@ -652,6 +685,7 @@ def open_database(db_arg: str | None = None, migrate: bool = True, create: bool 
     url = resolve_url(db_arg)
     _sweep_once()
     database = make_database(url, create=create, defer_check=defer_check)
+    statistics.cancel()                        # the previous database's statistics jobs still queued do nothing
     writer.release()
     readers.release()
     _forget_previous()
@@ -697,6 +731,7 @@ def _forget_previous() -> None:
 
 
 def close_database() -> None:
+    statistics.cancel()                        # statistics jobs still queued: gathered at the next opening
     writer.release()
     readers.release()
     old = db.obj

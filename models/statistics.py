@@ -16,6 +16,7 @@ analysis_limit) would bound that time but gives row counts that mislead the plan
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from concurrent.futures import Future
@@ -95,31 +96,36 @@ def stale_tables(database: pw.Database) -> list[str]:
 NULL_LED = {"customer": "merged_into_id"}
 
 
-def _count_nulls_as_asked(table: str) -> None:
+def _null_led(table: str) -> set[str]:
+    """The table's indexes led by its NULL_LED column."""
     column = NULL_LED.get(table)
     if column is None:
-        return
-    nulls = db.execute_sql(f'SELECT count(*) FROM "{table}" WHERE "{column}" IS NULL').fetchone()[0]
-    led = [r[0] for r in db.execute_sql(
+        return set()
+    return {r[0] for r in db.execute_sql(
         "SELECT i.name FROM sqlite_master i WHERE i.type = 'index' AND i.tbl_name = ? AND "
-        "(SELECT name FROM pragma_index_info(i.name) WHERE seqno = 0) = ?", (table, column)).fetchall()]
-    changed = False
-    for idx in led:
-        row = db.execute_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = ? AND idx = ?", (table, idx)).fetchone()
-        if row is None:
-            continue
-        figures = str(row[0]).split(" ")
-        if len(figures) < 2 or not figures[1].isdigit():
-            continue
-        figures[1] = str(max(int(nulls), 1))
-        db.execute_sql("UPDATE sqlite_stat1 SET stat = ? WHERE tbl = ? AND idx = ?", (" ".join(figures), table, idx))
-        changed = True
-    if changed:
-        db.execute_sql("ANALYZE sqlite_schema")   # the planner reads the figures afresh
+        "(SELECT name FROM pragma_index_info(i.name) WHERE seqno = 0) = ?", (table, column)).fetchall()}
 
 
-# Raised each time statistics are gathered: every connection of this process reads them again before its next
-# statement (models.connection.SqliteDatabase); SQLite itself reloads them only on the connection that gathered them.
+def _count_nulls_as_asked(plan: _Table, idx: str) -> None:
+    """Just analysed, in the same job (no other connection ever reads the raw figure): the NULL-led index's
+    figure for its first column set to the count of rows where it is NULL (counted once per table)."""
+    if plan.nulls is None:
+        column = NULL_LED[plan.table]
+        plan.nulls = int(db.execute_sql(f'SELECT count(*) FROM "{plan.table}" WHERE "{column}" IS NULL').fetchone()[0])
+    row = db.execute_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = ? AND idx = ?", (plan.table, idx)).fetchone()
+    if row is None:
+        return
+    figures = str(row[0]).split(" ")
+    if len(figures) < 2 or not figures[1].isdigit():
+        return
+    figures[1] = str(max(plan.nulls, 1))
+    db.execute_sql("UPDATE sqlite_stat1 SET stat = ? WHERE tbl = ? AND idx = ?", (" ".join(figures), plan.table, idx))
+    db.execute_sql("ANALYZE sqlite_schema")   # the writer's connection reads the figures afresh
+
+
+# Raised each time a table's statistics are gathered and committed: every connection of this process reads them
+# again before its next statement (models.connection.SqliteDatabase); SQLite itself reloads them only on the
+# connection that gathered them.
 generation = 0
 
 # Gathered by another process (another desk on this PC, a `crm import` beside the open program): a connection
@@ -128,23 +134,41 @@ generation = 0
 LOOK_S = 30.0
 
 
-def fingerprint(first_row) -> str:
-    """What sqlite_stat1 holds, in one string ("" without it); `first_row(sql)` runs a statement and returns its
-    first row."""
+def fingerprint(first_row) -> str | None:
+    """What sqlite_stat1 holds, in one string ("" without it; None when it could not be read now); `first_row(sql)`
+    runs a statement and returns its first row."""
     try:
         row = first_row("SELECT group_concat(tbl || ' ' || ifnull(idx, '') || ' ' || stat, '|') FROM sqlite_stat1")
-    except pw.OperationalError:          # no statistics gathered yet: SQLite makes the table with the first
-        return ""
+    except pw.OperationalError as e:     # no statistics gathered yet: SQLite makes the table with the first
+        return "" if "no such table" in str(e) else None
     return str(row[0] or "") if row else ""
+
+
+# Closing or swapping the database cancels the statistics jobs still queued for it (they would hold the close
+# up for seconds at a million customers); the next opening finds those tables stale and queues them again.
+_epoch = 0
+_pending: set[tuple[int, str]] = set()    # (epoch, table) queued and not yet finished
+
+
+def cancel() -> None:
+    """The database is about to be closed or swapped: the statistics jobs still queued do nothing."""
+    global _epoch
+    _epoch += 1
+    _pending.clear()
 
 
 class _Table:
     """One table's statistics, gathered by several writer jobs (one per index): the first decides whether the
-    table is analysed at all, the last adjusts the figures and tells the other connections."""
+    table is analysed at all, each NULL-led index is adjusted in its own job, and once the last has run the other
+    connections are told."""
 
-    def __init__(self, table: str, then: int | None, parts: list[str]):
-        self.table, self.then, self.parts = table, then, parts
+    def __init__(self, table: str, then: int | None, parts: list[str], null_led: set[str]):
+        self.table, self.then, self.parts, self.null_led = table, then, parts, null_led
+        self.epoch = _epoch
         self.go: bool | None = None
+        self.nulls: int | None = None
+        self.analysed = 0
+        self.ended = 0
         self.ms = 0.0
 
 
@@ -161,31 +185,51 @@ def _analyze_part(plan: _Table, part: str) -> bool:
     """The writer's job for one of a table's indexes (or the table, without any). The first job of a table
     counts its rows when only its largest rowid said it has grown (`then`: the row count its statistics hold),
     and a table still within STALE_FACTOR of it is left as it is (a table with many rows deleted would otherwise
-    be analysed at every opening); the others follow that decision. Returns whether the table is analysed."""
-    global generation
+    be analysed at every opening); the others follow that decision. Returns whether the part was analysed."""
     t = time.perf_counter()
+    if plan.epoch != _epoch:
+        return False                      # the database was closed or swapped since it was queued
     if plan.go is None:
-        plan.go = True
+        go = True
         if plan.then is not None:
             rows = db.execute_sql(f'SELECT count(*) FROM "{plan.table}"').fetchone()[0]
-            plan.go = rows > plan.then * STALE_FACTOR
+            go = rows > plan.then * STALE_FACTOR
+        if go and plan.parts != [plan.table] and db.execute_sql(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone() is not None:
+            # a row for the table alone is whole-table ANALYZE's for a table without indexes: one left from then
+            # would keep an old row count beside the indexes' (and _analysed takes the larger)
+            db.execute_sql("DELETE FROM sqlite_stat1 WHERE tbl = ? AND idx IS NULL", (plan.table,))
+        plan.go = go
     if not plan.go:
         return False
     db.execute_sql("PRAGMA analysis_limit = 0")
     db.execute_sql(f'ANALYZE "{part}"')
-    if part == plan.parts[-1]:
-        _count_nulls_as_asked(plan.table)
-        generation += 1
+    if part in plan.null_led:
+        _count_nulls_as_asked(plan, part)
     plan.ms += (time.perf_counter() - t) * 1000
-    if part == plan.parts[-1]:
-        logger.info("planner statistics of %s gathered in %.0f ms (%d jobs)", plan.table, plan.ms, len(plan.parts))
     return True
 
 
-def _logged(fut: Future) -> None:
+def _ended(plan: _Table, analysed: bool) -> None:
+    """A job of the plan has ended (committed or failed): after the last, the other connections read the
+    statistics again."""
+    global generation
+    plan.ended += 1
+    plan.analysed += analysed
+    if plan.ended < len(plan.parts):
+        return
+    _pending.discard((plan.epoch, plan.table))
+    if plan.analysed:
+        generation += 1
+        logger.info("planner statistics of %s gathered in %.0f ms (%d of %d jobs)", plan.table, plan.ms,
+                    plan.analysed, len(plan.parts))
+
+
+def _logged(plan: _Table, fut: Future) -> None:
     e = fut.exception()
     if e is not None:
-        logger.info("planner statistics not gathered now: %s", e)
+        logger.info("planner statistics of %s not gathered now: %s", plan.table, e)
+    _ended(plan, e is None and bool(fut.result()))
 
 
 def refresh(wait: bool = True) -> list[str]:
@@ -198,11 +242,21 @@ def refresh(wait: bool = True) -> list[str]:
         return []
     done = []
     for table, then in _stale(database):
-        plan = _Table(table, then, _parts(table))
+        if (_epoch, table) in _pending:
+            continue                      # queued already (opening, then an import): its jobs are on their way
+        plan = _Table(table, then, _parts(table), _null_led(table))
         if not wait:
+            _pending.add((plan.epoch, table))
             for part in plan.parts:
-                writer.submit(_analyze_part, plan, part).add_done_callback(_logged)
+                writer.submit(_analyze_part, plan, part).add_done_callback(functools.partial(_logged, plan))
             done.append(table)
-        elif all([writer.run(_analyze_part, plan, part) for part in plan.parts]):
+            continue
+        for part in plan.parts:
+            ok = False
+            try:
+                ok = writer.run(_analyze_part, plan, part)
+            finally:
+                _ended(plan, ok)
+        if plan.analysed:
             done.append(table)
     return done

@@ -100,12 +100,13 @@ def _who(user_id: int | None) -> tuple[int | None, str]:
 
 def record(action: str, entity: str, entity_id: int | None = None, summary: str = "",
            changes: dict | None = None, user_id: int | None = None,
-           as_user: tuple[int | None, str] | None = None) -> None:
-    """Append one entry (inside the caller's transaction when there is one, else through the write door)."""
+           as_user: tuple[int | None, str] | None = None, at: dt.datetime | None = None) -> None:
+    """Append one entry (inside the caller's transaction when there is one, else through the write door). `at`:
+    when it happened, for an entry written later (now by default)."""
     from app.office.session import desk_name
 
     uid, name = as_user if as_user is not None else _who(user_id)
-    row = dict(at=now(), user_id=uid, user_name=(name or "")[:120], action=action[:20], entity=entity[:30],
+    row = dict(at=at or now(), user_id=uid, user_name=(name or "")[:120], action=action[:20], entity=entity[:30],
                entity_id=entity_id, summary=summary,
                changes=json.dumps(_jsonable(changes), ensure_ascii=False) if changes else "",
                desk=desk_name())

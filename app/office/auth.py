@@ -242,10 +242,10 @@ def sign_in_from_desk() -> session.Principal | None:
         if u is None:
             continue
 
-        def used(u=u, token=token, kind=kind) -> None:
-            DeskToken.update(last_used=now()).where(DeskToken.token_hash == _token_hash(token)).execute()
+        def used(u=u, token=token, kind=kind, at=now()) -> None:
+            DeskToken.update(last_used=at).where(DeskToken.token_hash == _token_hash(token)).execute()
             word = "ورود خودکار این میز" if kind == "auto" else "مرا به خاطر بسپار"
-            audit.record("sign_in", "user", u.id, f"«{u.name}» وارد شد ({word})", as_user=(u.id, u.name))
+            audit.record("sign_in", "user", u.id, f"«{u.name}» وارد شد ({word})", as_user=(u.id, u.name), at=at)
 
         # Queued, not waited for: the first screen must not wait behind the writer's queue (at the first start
         # after an import, the planner's statistics are gathered there first: seconds at a million customers).

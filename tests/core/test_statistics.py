@@ -158,3 +158,82 @@ def test_statistics_gathered_by_another_process_are_read_again(tmp_path, monkeyp
     db._state.statistics_look = 0.0
     assert "pair_x" in index_used()       # looked: the other process's statistics, read again
     close_database()
+
+
+def _pair_table() -> str:
+    with db.atomic():
+        db.execute_sql("CREATE TABLE pair (id INTEGER PRIMARY KEY, x INTEGER, y INTEGER)")
+        db.execute_sql("CREATE INDEX pair_x ON pair (x)")
+        db.execute_sql("CREATE INDEX pair_y ON pair (y)")
+        db.obj.connection().executemany("INSERT INTO pair (x, y) VALUES (?, ?)", [(i % 2, i) for i in range(5000)])
+    assert refresh() == ["pair"]
+    return "EXPLAIN QUERY PLAN SELECT id FROM pair WHERE x = 1 AND y > 5"
+
+
+def test_reading_the_statistics_again_never_waits_for_the_write_lock(tmp_path, monkeypatch):
+    """The reload takes the write lock for an instant. While another connection holds it (an import), the
+    statement that would have reloaded runs at once, on the statistics it has, and the reload is owed."""
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from models import statistics
+
+    path = tmp_path / "crm.sqlite3"
+    open_database(str(path), create=True)
+    plan = _pair_table()
+    used = lambda: " ".join(r[3] for r in db.execute_sql(plan).fetchall())  # noqa: E731
+    assert "pair_y" in used()
+    other = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+             "c.execute('UPDATE pair SET x = id, y = id % 2'); c.execute('ANALYZE pair')")
+    subprocess.run([sys.executable, "-c", other, str(path)], check=True, timeout=60)
+    monkeypatch.setattr(statistics, "LOOK_S", 0.0)
+    db._state.statistics_look = 0.0
+    locker = sqlite3.connect(path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")                   # another desk's long write
+    try:
+        t = time.monotonic()
+        assert "pair_y" in used()                       # answered, on the statistics it had
+        assert time.monotonic() - t < 1.0               # not after the busy timeout (5 s)
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert "pair_x" in used()                           # the lock free: read again at the next look
+    close_database()
+
+
+def test_closing_the_database_leaves_the_queued_statistics_to_the_next_opening(tmp_path):
+    """Gathering a million customers' statistics takes seconds; closing (or swapping) the database does not wait
+    for it: the jobs still queued do nothing, and the next opening queues them again."""
+    import threading
+
+    path = tmp_path / "crm.sqlite3"
+    open_database(str(path), create=True)
+    _fill(LEAST_ROWS + 10)
+    busy = threading.Event()
+    writer._ensure().submit(busy.wait, 10)              # the writer is busy: the jobs wait in its queue
+    assert refresh(wait=False) == ["bulk_note"]
+    threading.Timer(0.3, busy.set).start()
+    close_database()
+    open_database(str(path), migrate=False)
+    assert _analysed_rows("bulk_note") is None          # not gathered for the database that was closed…
+    assert stale_tables(db.obj) == ["bulk_note"]
+    assert refresh() == ["bulk_note"] and _analysed_rows("bulk_note") == LEAST_ROWS + 10    # …but now
+    close_database()
+
+
+def test_a_table_given_its_first_index_loses_its_old_row_count(tmp_path):
+    path = tmp_path / "crm.sqlite3"
+    open_database(str(path), create=True)
+    with db.atomic():
+        db.execute_sql("CREATE TABLE plain (id INTEGER PRIMARY KEY, body TEXT)")
+        db.obj.connection().executemany("INSERT INTO plain (body) VALUES (?)", [(f"b{i % 9}",) for i in range(3000)])
+    assert refresh() == ["plain"]
+    rows = lambda: db.execute_sql("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'plain'").fetchall()  # noqa: E731
+    assert rows() == [(None, "3000")]
+    with db.atomic():
+        db.execute_sql("CREATE INDEX plain_body ON plain (body)")
+    assert refresh() == ["plain"]                       # an index without statistics
+    assert rows() == [("plain_body", "3000 334")]       # the table's own row, whole-table ANALYZE's, is gone
+    close_database()
