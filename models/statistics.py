@@ -12,7 +12,10 @@ whole in a writer job of its own, queued without waiting: the write lock is held
 at most at a million customers, where the whole table took 1.9 s), so this desk's other writes wait one index at
 most, and other processes' writes find the lock free between two indexes. Sampling (SQLite's
 analysis_limit) would bound that time but gives row counts that mislead the planner as badly as no statistics
-(the dashboard stayed at a second). PostgreSQL keeps its own (autovacuum).
+(the dashboard stayed at a second). Closing or swapping the database cancels the jobs still queued (the next
+opening queues them again). Every connection reads the statistics again once they change, whichever process
+gathered them (models.connection.SqliteDatabase), without ever waiting for the write lock to do so.
+PostgreSQL keeps its own (autovacuum).
 """
 from __future__ import annotations
 
