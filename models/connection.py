@@ -685,9 +685,7 @@ def open_database(db_arg: str | None = None, migrate: bool = True, create: bool 
     url = resolve_url(db_arg)
     _sweep_once()
     database = make_database(url, create=create, defer_check=defer_check)
-    statistics.cancel()                        # the previous database's statistics jobs still queued do nothing
-    writer.release()
-    readers.release()
+    _let_go()
     _forget_previous()
     db.initialize(database)
     try:
@@ -730,10 +728,16 @@ def _forget_previous() -> None:
         logger.debug("closing the previous database failed", exc_info=True)
 
 
-def close_database() -> None:
-    statistics.cancel()                        # statistics jobs still queued: gathered at the next opening
+def _let_go() -> None:
+    """Before the database is closed or swapped: the statistics jobs still queued do nothing (the next opening
+    queues them again), the writer runs what else is queued, and both close their threads' connections."""
+    statistics.cancel()
     writer.release()
     readers.release()
+
+
+def close_database() -> None:
+    _let_go()
     old = db.obj
     if old is not None and not db.is_closed():
         db.close()

@@ -41,10 +41,15 @@ def _rows(database: pw.Database, table: str) -> int:
     return int(row[0] or 0) if row else 0
 
 
+def _has_statistics(database: pw.Database) -> bool:
+    """SQLite makes sqlite_stat1 with the first ANALYZE."""
+    return database.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone() is not None
+
+
 def _analysed(database: pw.Database) -> dict[str, int]:
     """Each table's row count when last analysed (sqlite_stat1's first figure), for the tables that have
     statistics."""
-    if database.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone() is None:
+    if not _has_statistics(database):
         return {}
     out: dict[str, int] = {}
     for tbl, stat in database.execute_sql("SELECT tbl, stat FROM sqlite_stat1").fetchall():
@@ -97,16 +102,6 @@ def stale_tables(database: pw.Database) -> list[str]:
 # the planner that «merged_into_id IS NULL» picks a few hundred customers of 100,000, and it read the whole list
 # in order again. Their figure for that column is set to the NULL rows' count, the only value asked.
 NULL_LED = {"customer": "merged_into_id"}
-
-
-def _null_led(table: str) -> set[str]:
-    """The table's indexes led by its NULL_LED column."""
-    column = NULL_LED.get(table)
-    if column is None:
-        return set()
-    return {r[0] for r in db.execute_sql(
-        "SELECT i.name FROM sqlite_master i WHERE i.type = 'index' AND i.tbl_name = ? AND "
-        "(SELECT name FROM pragma_index_info(i.name) WHERE seqno = 0) = ?", (table, column)).fetchall()}
 
 
 def _count_nulls_as_asked(plan: _Table, idx: str) -> None:
@@ -175,13 +170,15 @@ class _Table:
         self.ms = 0.0
 
 
-def _parts(table: str) -> list[str]:
+def _parts(table: str) -> tuple[list[str], set[str]]:
     """What one ANALYZE names for this table: each of its indexes (each a job of its own, so that the write lock
     is held for one index at a time: at a million customers the whole table held it 1.9 s, its largest index
-    0.17 s), or the table itself when it has none (its row count)."""
-    indexes = [r[0] for r in db.execute_sql(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? ORDER BY name", (table,)).fetchall()]
-    return indexes or [table]
+    0.17 s), or the table itself when it has none (its row count); and the indexes led by its NULL_LED column."""
+    indexes = db.execute_sql(
+        "SELECT i.name, (SELECT name FROM pragma_index_info(i.name) WHERE seqno = 0) FROM sqlite_master i "
+        "WHERE i.type = 'index' AND i.tbl_name = ? ORDER BY i.name", (table,)).fetchall()
+    column = NULL_LED.get(table)
+    return [name for name, _ in indexes] or [table], {name for name, first in indexes if column and first == column}
 
 
 def _analyze_part(plan: _Table, part: str) -> bool:
@@ -197,8 +194,7 @@ def _analyze_part(plan: _Table, part: str) -> bool:
         if plan.then is not None:
             rows = db.execute_sql(f'SELECT count(*) FROM "{plan.table}"').fetchone()[0]
             go = rows > plan.then * STALE_FACTOR
-        if go and plan.parts != [plan.table] and db.execute_sql(
-                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone() is not None:
+        if go and plan.parts != [plan.table] and _has_statistics(db.obj):
             # a row for the table alone is whole-table ANALYZE's for a table without indexes: one left from then
             # would keep an old row count beside the indexes' (and _analysed takes the larger)
             db.execute_sql("DELETE FROM sqlite_stat1 WHERE tbl = ? AND idx IS NULL", (plan.table,))
@@ -247,7 +243,7 @@ def refresh(wait: bool = True) -> list[str]:
     for table, then in _stale(database):
         if (_epoch, table) in _pending:
             continue                      # queued already (opening, then an import): its jobs are on their way
-        plan = _Table(table, then, _parts(table), _null_led(table))
+        plan = _Table(table, then, *_parts(table))
         if not wait:
             _pending.add((plan.epoch, table))
             for part in plan.parts:
