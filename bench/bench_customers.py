@@ -143,8 +143,10 @@ def _search_floor(typed: list[str]) -> list[float]:
                "ORDER BY sort_key, id LIMIT 50")
         arg = lambda t: f"%{t}%"  # noqa: E731
     else:
-        sql = ('SELECT c.id FROM customer_fts f JOIN customer c ON c.id = f.rowid WHERE customer_fts MATCH ? '
-               "AND c.merged_into_id IS NULL ORDER BY c.sort_key, c.id LIMIT 50")
+        from models.listcode import ID_SPAN  # the index's row number holds the customer's id in its low bits
+
+        sql = (f'SELECT c.id FROM customer_fts f JOIN customer c ON c.id = (f.rowid & {ID_SPAN - 1}) '
+               "WHERE customer_fts MATCH ? AND c.merged_into_id IS NULL ORDER BY c.sort_key, c.id LIMIT 50")
         arg = lambda t: '"' + t + '"'  # noqa: E731
     out = []
     for _ in range(3):

@@ -191,6 +191,8 @@ def _floor(sheet: str, imported: str | None) -> dict:
 
     import python_calamine as pc
 
+    from models import listcode
+
     t, c = time.perf_counter(), _cpu_ms()
     wb = pc.CalamineWorkbook.from_path(sheet)
     rows = wb.get_sheet_by_name(wb.sheet_names[0]).to_python(skip_empty_area=False)
@@ -214,9 +216,16 @@ def _floor(sheet: str, imported: str | None) -> dict:
     con.execute("ATTACH DATABASE ? AS src", (imported,))
     t, c = time.perf_counter(), _cpu_ms()
     con.execute("BEGIN IMMEDIATE")
+    # the search index given the customers at once in its own order, as the import gives it (models.listcode)
+    paused = con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (listcode.PAUSED,)).fetchone()
+    if paused:
+        con.execute(f"INSERT INTO {listcode.PAUSED} VALUES (1)")
     for table in ("customer", "phone_number", "address", "tag", "customer_tag", "activity"):
         cols = ", ".join(f'"{r[1]}"' for r in con.execute(f'PRAGMA main.table_info("{table}")'))
         con.execute(f'INSERT INTO main."{table}" ({cols}) SELECT {cols} FROM src."{table}"')
+        if table == "customer" and paused:
+            con.execute(listcode.fill())
+            con.execute(f"DELETE FROM {listcode.PAUSED}")
     con.execute("COMMIT")
     out["floor_write_ms"], out["floor_write_cpu_ms"] = (time.perf_counter() - t) * 1000, _cpu_ms() - c
     con.close()

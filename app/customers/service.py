@@ -538,8 +538,10 @@ class ResultSet:
     """The ordered ids of a search, read a page at a time (the list shows the first rows at once and reads more
     as the user scrolls).
 
-    SQLite: a search that matches few customers (up to MATERIALISE) is read whole through the trigram index. One
-    that matches more, up to INDEX_PAGES, is read a page at a time through the index or, when its matches are
+    SQLite: a search that matches few customers (up to MATERIALISE) is read whole through the trigram index. In
+    the list's own order (by name), one that matches more is read a page at a time from the index, which yields its
+    matches in that order (search.in_list_order). In another order, one that matches more, up to INDEX_PAGES, is
+    read a page at a time through the index or, when its matches are
     common enough, in list order through the list's covering index, each id tested against the index's
     (search.index_page). One that matches many (the first digits of a mobile number match a fifth of all
     customers) is read in list order with keyset pagination, testing each row, which finds a page of matches
@@ -578,12 +580,23 @@ class ResultSet:
         # Whether the matches are few enough to read whole: counted no further than that (a common prefix
         # matches a fifth of the customers; counting them all is `total`'s business, asked only when shown).
         counts: dict[str, int] = {}
-        self._bounds = search.match_bounds(tokens, self.INDEX_PAGES, counts) if self._cond is None else None
+        # In the list's own order, a word of three letters or more is read from the trigram index in that order.
+        listed = (self._cond is None and self.col is Customer.sort_key and any(len(t) >= 3 for t in tokens)
+                  and search.has_fts())
+        self._listed: list[str] | None = None
+        hits: list[int] | None = [] if listed else None
+        self._bounds = (search.match_bounds(tokens, self.MATERIALISE if listed else self.INDEX_PAGES, counts, hits)
+                        if self._cond is None else None)
         if self._cond is not None:
             self._query = indexed
         elif tokens and self._few(tokens, text_alone):
-            self._ids = [r[0] for r in db.execute(indexed.order_by(*self._order())).fetchall()]
+            # every match the index gives is known already when few: looked up by id, the index not asked again
+            whole = search.among(base, tokens, hits) if hits is not None and len(hits) <= self.MATERIALISE else indexed
+            self._ids = [r[0] for r in db.execute(whole.order_by(*self._order())).fetchall()]
             self._total = len(self._ids)
+            self._query = indexed
+        elif listed:
+            self._listed = tokens
             self._query = indexed
         elif (self._bounds is not None and self._bounds[1] <= self.INDEX_PAGES
               and any(len(t) >= 3 for t in tokens)):
@@ -634,6 +647,8 @@ class ResultSet:
             found = search.next_in_order(self._base, self._cond, self.col, self.descending, self._last, n,
                                          self._loose, self._sample)
             rows = found
+        elif self._listed is not None:
+            rows = search.in_list_order(self._base, self._listed, self.descending, self._last, n)
         elif self._parts is not None:
             rows = self._next_of_parts(n)
         elif self._common is not None and self._rows:

@@ -330,12 +330,12 @@ def test_an_up_to_date_database_opens_without_importing_the_migrations(tmp_path)
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "[]"
     open_database(str(path))
-    db.execute_sql("DELETE FROM schema_migration WHERE number = 20")      # the newest
-    db.execute_sql("DROP INDEX customer_id_key")
+    db.execute_sql("DELETE FROM schema_migration WHERE number = 21")      # the newest
+    db.execute_sql("DROP TRIGGER customer_fts_ai")
     close_database()
     open_database(str(path))
     try:
-        assert db.execute_sql("SELECT 1 FROM schema_migration WHERE number = 20").fetchone() == (1,)
-        assert db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'customer_id_key'").fetchone() == (1,)
+        assert db.execute_sql("SELECT 1 FROM schema_migration WHERE number = 21").fetchone() == (1,)
+        assert db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'customer_fts_ai'").fetchone() == (1,)
     finally:
         close_database()

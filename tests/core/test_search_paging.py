@@ -82,7 +82,8 @@ def expected(text: str, kind: str = "") -> set[int]:
 KNOBS = {"PROBE_ROWS": [1, 3, 20, 300], "BLIND_ROWS_LOOSE": [0, 4, 60, 4800], "SCAN_BUDGET": [0, 15, 12000],
          "LOOSE_FACTOR": [0, 8, 10_000], "SAMPLE_ROWS": [1_000, 1_000_000], "SAMPLE_LEAST": [0, 200],
          "WINDOW_MARGIN": [0.0, 0.2, 1.5], "SCAN_PER_MATCH": [0.0, 3.0, 1e9], "WINDOWS": [0, 1, 2, 5],
-         "PILOT_ROWS": [0, 1, 5, 100], "ROW_TEST": [0.0, 15.0, 1e9], "TEST_WINDOWS": [0, 1, 3]}
+         "PILOT_ROWS": [0, 1, 5, 100], "ROW_TEST": [0.0, 15.0, 1e9], "TEST_WINDOWS": [0, 1, 3],
+         "GROUP_LOOKUPS": [0, 1, 3, 1000], "FIRST_READ": [0, 1, 2]}
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -16,6 +16,7 @@ from app.customers import service as cs
 from app.demo import customers as demo
 from app.excel import importer as ei
 from app.excel.importer import writing
+from models import listcode
 from models.base import db
 from models.writer import writer
 
@@ -60,8 +61,11 @@ def _seed() -> None:
 def _dump(path: str) -> dict[str, list[tuple]]:
     con = sqlite3.connect(path)
     try:
+        # the trigram index holds no text of its own: its every term, entry and place, as fts5vocab reads them
+        con.execute("CREATE VIRTUAL TABLE temp.fts_terms USING fts5vocab(main, customer_fts, instance)")
         return {t: con.execute(f'SELECT * FROM "{t}" ORDER BY id').fetchall() for t in TABLES} | {
-            "fts": con.execute("SELECT rowid, search_text FROM customer_fts ORDER BY rowid").fetchall()}
+            "fts": con.execute("SELECT term, doc, offset FROM temp.fts_terms ORDER BY doc, offset, term").fetchall(),
+            "keys": con.execute("SELECT id, sort_key FROM customer WHERE search_text != ''").fetchall()}
     finally:
         con.close()
 
@@ -108,6 +112,7 @@ def test_the_sql_copy_stores_what_the_python_path_stores(tmp_path, monkeypatch, 
     # what was written is there: several phones, addresses and tags a customer
     assert len(sql["phone_number"]) > len(sql["customer"]) and len(sql["address"]) > 50
     assert len(sql["customer_tag"]) > 80
+    assert {doc for _, doc, _ in sql["fts"]} == {listcode.code(k) * listcode.ID_SPAN + i for i, k in sql["keys"]}
 
 
 def test_a_folded_row_takes_its_later_rows_data(tmp_path, monkeypatch):
@@ -150,9 +155,16 @@ def test_a_cancelled_copy_leaves_nothing_and_lets_the_stage_go(db, tmp_path, mon
     assert seen == [25, 50] and copies == []             # cancelled between two statements of the copy
     assert Customer.select().count() == PhoneNumber.select().count() == Activity.select().count() == 0
     assert writer.run(lambda: [r[1] for r in db_list()]) == ["main"]
+    assert Customer._meta.database.execute_sql(f"SELECT COUNT(*) FROM {listcode.PAUSED}").fetchone() == (0,)   # the pause rolled back
     res = ei.import_rows(report, skip_invalid=True)
     assert copies == [True] and res.created > 80 and Customer.select().count() == res.created
     assert writer.run(lambda: [r[1] for r in db_list()]) == ["main"]
+    # the search index holds every imported customer, and the trigger indexes the next one again
+    assert Customer._meta.database.execute_sql(f"SELECT COUNT(*) FROM {listcode.PAUSED}").fetchone() == (0,)
+    later = cs.create_customer({"first_name": "تازه", "last_name": "پس‌ازورود", "phones": []}).id
+    assert cs.search_ids(cs.Filter(text="پس‌ازورود")) == [later]
+    in_tehran = {c.id for c in Customer.select() if "تهران" in c.search_text and c.merged_into_id is None}
+    assert set(cs.search_ids(cs.Filter(text="تهران"))) == in_tehran and len(in_tehran) > 30
     path = report.stage.path
     report.close()
     assert not Path(path).exists()

@@ -24,6 +24,7 @@ import peewee as pw
 from app.core.clock import now
 from app.core.errors import UserError
 from app.core.text import to_persian_digits
+from app.customers import search
 from app.customers import service as cs
 from app.excel.importer.checking import (
     BATCH,
@@ -42,7 +43,7 @@ from app.excel.importer.checking import (
     staged_values,
 )
 from app.excel.importer.reading import load_table
-from models import statistics
+from models import listcode, statistics
 from models.base import db, is_postgres
 from models.core import Activity, Address, Customer, CustomerTag, PhoneNumber, Tag
 from models.writer import writer
@@ -555,6 +556,11 @@ def _copy_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None,
         "kind": "imported", "before": "پرونده «", "middle": "» از ردیف ", "after": f" فایل «{source}» وارد شد.",
         "ref_table": "customer", "data": ""}
     total = plan.new_count
+    # The search index is given each statement's customers at once, in its own order (models.listcode): its
+    # insert trigger is paused in this transaction and set going again before it ends.
+    indexed = search.has_fts()
+    if indexed:
+        db.execute_sql(f"INSERT INTO main.{listcode.PAUSED} VALUES (1)")
     for lo in range(1, total + 1, CUSTOMER_STATEMENT):
         if cancel and cancel():
             raise ImportCancelled()
@@ -564,12 +570,16 @@ def _copy_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None,
         copied = db.execute_sql(sql.customer, params).rowcount
         if copied != hi - lo + 1:
             raise RuntimeError(f"import: {copied} customers copied for {hi - lo + 1}")
+        if indexed:
+            db.execute_sql(listcode.fill(f"id BETWEEN {first_id} AND {first_id + hi - lo}"))
         for statement in sql.children:
             db.execute_sql(statement, params)
         db.execute_sql(sql.activity, params)
         created.extend(range(first_id, first_id + hi - lo + 1))
         if progress:
             progress(hi, total)
+    if indexed:
+        db.execute_sql(f"DELETE FROM main.{listcode.PAUSED}")
     return True
 
 
