@@ -25,6 +25,7 @@ and must be quick (the live office events queue a message and return).
 
 Errors: a lock another program holds for longer than the busy timeout, a full disk, a read-only disk and a
 PostgreSQL connection that dropped during the job become ``DatabaseError`` with a Persian message naming the cause; anything else is raised as it was.
+A job runs on the database that was open when it was queued, or not at all: one queued just before the program switched databases fails with ``DatabaseError`` rather than write to the next.
 """
 from __future__ import annotations
 
@@ -82,13 +83,13 @@ class Writer:
             except BaseException as e:  # noqa: BLE001 - handed to the caller through the future
                 fut.set_exception(e)
             return fut
-        return self._ensure().submit(self._job, fn, args, kwargs)
+        return self._ensure().submit(self._job, db.obj, fn, args, kwargs)
 
     def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` through the door and wait for its result (its exception is raised here)."""
         if self._inline():
             return self._transaction(fn, args, kwargs)
-        return self._ensure().submit(self._job, fn, args, kwargs).result()
+        return self._ensure().submit(self._job, db.obj, fn, args, kwargs).result()
 
     def _ensure(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -100,8 +101,15 @@ class Writer:
     def _started(self) -> None:
         self._ident = threading.get_ident()
 
-    def _job(self, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    def _job(self, meant: pw.Database | None, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
         database = db.obj
+        if database is not meant:
+            # Queued for one database, run after another was opened (a colleague's write queued from another
+            # thread while the program switched files or restored a backup): it belongs to neither.
+            from app.core.errors import DatabaseError
+
+            raise DatabaseError("پایگاه داده پیش از این نوشتن عوض شد؛ این نوشتن انجام نشد.",
+                                en="The database was switched before this write ran; nothing was written.")
         if self._bound is not None and self._bound is not database:
             close_quietly(self._bound)            # a test (or a restore) switched databases: drop the old one
         self._bound = database

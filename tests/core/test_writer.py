@@ -174,3 +174,35 @@ def test_a_write_queued_before_the_database_closes_lands_in_that_database(tmp_pa
     close_database()
     with sqlite3.connect(first) as con:
         assert con.execute("SELECT who FROM t_door").fetchall() == [("queued",)]
+
+
+def test_a_write_queued_while_the_database_is_swapped_never_lands_in_the_next_one(tmp_path):
+    """Another thread (the caller-ID path, a worker) queues a write after the writer let go of one database and
+    before the next is in place: when it runs, another database is open. It is refused with a Persian message, not
+    written there; the jobs queued afterwards write to the database that is open."""
+    import sqlite3
+
+    from models.connection import close_database, make_database, open_database
+
+    first, second = tmp_path / "first.sqlite3", tmp_path / "second.sqlite3"
+    for path in (second, first):
+        open_database(str(path), create=True)
+        _make_table()
+    busy = threading.Event()
+    writer._ensure().submit(busy.wait, 10)        # the writer is busy
+    late = [None]
+    caller = threading.Thread(target=lambda: late.__setitem__(0, writer.submit(
+        lambda: db.execute_sql("INSERT INTO t_door (who, n) VALUES ('meant for first', 1)"))))
+    caller.start()
+    caller.join()                                 # queued for `first`
+    old = db.obj
+    db.initialize(make_database(f"sqlite:///{second}"))   # the swap, as open_database makes it
+    old.close()
+    busy.set()
+    with pytest.raises(DatabaseError, match="عوض شد"):
+        late[0].result(10)
+    writer.run(lambda: db.execute_sql("INSERT INTO t_door (who, n) VALUES ('meant for second', 2)"))
+    close_database()
+    for path, rows in ((first, []), (second, [("meant for second",)])):
+        with sqlite3.connect(path) as con:
+            assert con.execute("SELECT who FROM t_door").fetchall() == rows, path
