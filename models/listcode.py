@@ -93,12 +93,14 @@ def digits(c: int) -> list[int]:
 
 
 def key_range(c: int) -> tuple[str, str | None]:
-    """[low, high): every key whose code is c lies in it (high None: no end). Low is the smallest key with that
-    code; high is above every such key: up to the first bucket that holds more than one character, the key's
-    characters are known, and that bucket (or the last one) raised by one bounds the rest."""
+    """[low, high): every key whose code is c lies in it (high None: no end). Low is at or below every such key
+    (each bucket's smallest character); high is above every one: up to the first bucket that holds more than one
+    character, the key's characters are known, and that bucket (or the last one) raised by one bounds the rest."""
     ds = digits(c)
     while ds and ds[-1] == 0:
         ds.pop()
+    if not ds:
+        return "", chr(1)       # the empty key (and one that starts with NUL: see code())
     low = "".join(lowest(d) for d in ds)
     shared = next((i for i, d in enumerate(ds) if not _alone(d)), len(ds) - 1)
     for i in range(shared, -1, -1):
@@ -148,7 +150,8 @@ def numbered(key: str, id_: str, text: str, source: str = "") -> str:
 # insert trigger for its own transaction with a row in customer_fts_paused, gone before it commits (no other
 # connection ever sees it).
 
-TOO_LARGE = f"SELECT RAISE(ABORT, 'customer id too large for the search index') WHERE new.id >= {ID_SPAN};"
+OUT_OF_RANGE = (f"SELECT RAISE(ABORT, 'customer id out of the search index''s range') "
+                f"WHERE new.id < 0 OR new.id >= {ID_SPAN};")
 PAUSED = "customer_fts_paused"
 
 
@@ -165,7 +168,7 @@ def unindex_old() -> str:
 
 def insert_trigger() -> str:
     return (f"CREATE TRIGGER customer_fts_ai AFTER INSERT ON customer WHEN NOT EXISTS (SELECT 1 FROM {PAUSED}) "
-            f"BEGIN {TOO_LARGE} {index_new()} END")
+            f"BEGIN {OUT_OF_RANGE} {index_new()} END")
 
 
 def fill(where: str = "1") -> str:

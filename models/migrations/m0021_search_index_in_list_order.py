@@ -37,8 +37,8 @@ def create(database):
     database.execute_sql(listcode.insert_trigger())
     database.execute_sql(f"CREATE TRIGGER customer_fts_ad AFTER DELETE ON customer BEGIN {listcode.unindex_old()} END")
     database.execute_sql("CREATE TRIGGER customer_fts_au AFTER UPDATE OF search_text, sort_key, id ON customer BEGIN "
-                         f"{listcode.TOO_LARGE} {listcode.unindex_old()} {listcode.index_new()} END")
-    if database.execute_sql("SELECT 1 FROM customer WHERE id >= ? LIMIT 1", (listcode.ID_SPAN,)).fetchone():
-        raise DatabaseError("شناسهٔ یکی از مشتریان برای نمایهٔ جست‌وجو بیش از اندازه بزرگ است؛ پایگاه داده "
-                            "دست‌نخورده ماند.", en="a customer's id is too large for the search index")
+                         f"{listcode.OUT_OF_RANGE} {listcode.unindex_old()} {listcode.index_new()} END")
+    if database.execute_sql("SELECT 1 FROM customer WHERE id < 0 OR id >= ? LIMIT 1", (listcode.ID_SPAN,)).fetchone():
+        raise DatabaseError("شناسهٔ یکی از مشتریان بیرون از بازهٔ نمایهٔ جست‌وجوست؛ پایگاه داده "
+                            "دست‌نخورده ماند.", en="a customer's id is out of the search index's range")
     database.execute_sql(listcode.fill())
