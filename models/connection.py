@@ -9,6 +9,7 @@ import os
 import re
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -676,12 +677,13 @@ def _sweep_once() -> None:
 
 
 def open_database(db_arg: str | None = None, migrate: bool = True, create: bool | None = None,
-                  defer_check: bool = False) -> str:
+                  defer_check: bool = False, upgrading: Callable[[list[int]], None] | None = None) -> str:
     """Initialise the global database and bring its schema up to date. Returns the URL used.
 
     create: True lets a new SQLite file be made (demo data, tests, a first run that chose a path); False never;
     None (the default) only the default file in the data folder, on the very first start. A path given with
-    --db that does not exist is refused, so a typing mistake never becomes a new empty database."""
+    --db that does not exist is refused, so a typing mistake never becomes a new empty database.
+    upgrading: told the migrations' numbers before an existing database is brought up to date (see migrate)."""
     url = resolve_url(db_arg)
     _sweep_once()
     database = make_database(url, create=create, defer_check=defer_check)
@@ -706,7 +708,7 @@ def open_database(db_arg: str | None = None, migrate: bool = True, create: bool 
     if migrate:
         from models.migrations import migrate as run_migrations
 
-        run_migrations(database, path)
+        run_migrations(database, path, upgrading)
         if path is not None:
             statistics.refresh(wait=False)         # missing or stale planner statistics, off this thread
     return url

@@ -287,6 +287,41 @@ def run_gui(args) -> int:
         collector.stop()
 
 
+class UpgradeNotice:
+    """A window shown while a database written by an earlier version is brought up to date before the first
+    screen: a copy of the file is made first, and a large file's new indexes take minutes, during which nothing
+    else would be on screen (and the user might start the program again)."""
+
+    TEXT = ("پایگاه داده برای این نسخهٔ برنامه به‌روز می‌شود؛ پیش از آن یک نسخهٔ پشتیبان از آن ساخته می‌شود.\n"
+            "در پایگاه‌های دادهٔ بزرگ این کار چند دقیقه طول می‌کشد. لطفاً برنامه را نبندید و دوباره باز نکنید.")
+
+    def __init__(self, app) -> None:
+        self._app = app
+        self.window = None
+
+    def show(self, _numbers: list[int]) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QLabel
+
+        label = QLabel(self.TEXT)
+        label.setWindowTitle("پیوند — به‌روزرسانی پایگاه داده")
+        label.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setWordWrap(True)
+        label.setMargin(24)
+        label.setMinimumWidth(560)
+        label.show()
+        self.window = label
+        for _ in range(3):                   # painted before the work holds this thread
+            self._app.processEvents()
+
+    def close(self) -> None:
+        if self.window is not None:
+            self.window.close()
+            self.window.deleteLater()
+            self.window = None
+
+
 def _run_gui(args, app, collector, previous_crash: bool, t0: float) -> int:
     logger.info("qt application ready in %.0f ms", (time.perf_counter() - t0) * 1000)
     install_excepthook()
@@ -308,7 +343,11 @@ def _run_gui(args, app, collector, previous_crash: bool, t0: float) -> int:
         fresh = path is not None and (not path.exists() or path.stat().st_size == 0)
         # a new file only for the default data folder (first start); a file sealed at its last clean close
         # opens without reading every page first (that check follows in the background)
-        open_database(args.db, defer_check=True)
+        notice = UpgradeNotice(app)
+        try:
+            open_database(args.db, defer_check=True, upgrading=notice.show)
+        finally:
+            notice.close()
     except UserError as e:
         from app import fmt
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -73,7 +74,10 @@ def applied_numbers(database: pw.Database) -> set[int]:
     return {row.number for row in SchemaMigration.select(SchemaMigration.number)}
 
 
-def migrate(database: pw.Database, sqlite_path: Path | None = None) -> list[int]:
+def migrate(database: pw.Database, sqlite_path: Path | None = None,
+            starting: Callable[[list[int]], None] | None = None) -> list[int]:
+    """Run every migration not yet recorded. `starting`, when given, is told their numbers first (the program
+    shows that the file is being upgraded: a large one takes minutes)."""
     from models.core import SchemaMigration
 
     done = applied_numbers(database)
@@ -90,6 +94,8 @@ def migrate(database: pw.Database, sqlite_path: Path | None = None) -> list[int]
     pending = [m for m in known if m.NUMBER not in done]
     if not pending:
         return []
+    if starting is not None and done:
+        starting([m.NUMBER for m in pending])
     if done and sqlite_path is not None and sqlite_path.exists():
         from models.snapshot import safety_copy
 
