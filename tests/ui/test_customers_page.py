@@ -197,3 +197,32 @@ def test_select_all_takes_every_customer_found_not_only_the_rows_read(qtbot, db)
     page.apply_filter()
     page.view.selectAll()
     assert page.selected_ids() == []
+
+
+def test_the_count_of_a_long_list_is_read_off_the_gui_thread(qtbot, db):
+    """More matches than the first page holds: the count («۱۲۰ مشتری») is read on a worker thread and shown when
+    in; a search that changed meanwhile keeps its own. One whose first page holds every match is counted at once."""
+    import threading
+
+    from ui.customers.page import CustomersPage
+
+    for i in range(120):
+        cs.create_customer({"first_name": f"نام{i}", "last_name": "شمارشی", "phones": []})
+    cs.create_customer({"first_name": "تنها", "last_name": "یگانه", "phones": []})
+    page = CustomersPage(AppContext())
+    qtbot.addWidget(page)
+    counted_on: list[int] = []
+    real = cs.ResultSet.total
+    page.model.result = None
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cs.ResultSet, "MATERIALISE", 20)      # read a page at a time, not whole
+        mp.setattr(cs.ResultSet, "total", property(lambda rs: counted_on.append(threading.get_ident())
+                                                   or real.fget(rs)))
+        page.search.setText("شمارشی")
+        page.apply_filter()
+        assert page.count_label.text() == "در حال شمارش…" and len(page.model.ids) == 50
+        qtbot.waitUntil(lambda: page.count_label.text() == "۱۲۰ مشتری", timeout=5000)
+        assert counted_on and threading.get_ident() not in counted_on
+        page.search.setText("یگانه")
+        page.apply_filter()
+        assert page.count_label.text() == "۱ مشتری"
