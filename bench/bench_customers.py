@@ -115,7 +115,7 @@ def run(quick: bool = False) -> list[dict]:
         app.processEvents()
         samples.append((time.perf_counter() - t) * 1000)
         deadline = time.perf_counter() + 30
-        while page.count_label.text() == "در حال شمارش…" and time.perf_counter() < deadline:
+        while page.count_label.text() == CustomersPage.COUNTING and time.perf_counter() < deadline:
             app.processEvents()
             time.sleep(0.002)
     page.close()

@@ -219,13 +219,13 @@ def _floor(sheet: str, imported: str | None) -> dict:
     # the search index given the customers at once in its own order, as the import gives it (models.listcode)
     paused = con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (listcode.PAUSED,)).fetchone()
     if paused:
-        con.execute(f"INSERT INTO {listcode.PAUSED} VALUES (1)")
+        con.execute(listcode.PAUSE)
     for table in ("customer", "phone_number", "address", "tag", "customer_tag", "activity"):
         cols = ", ".join(f'"{r[1]}"' for r in con.execute(f'PRAGMA main.table_info("{table}")'))
         con.execute(f'INSERT INTO main."{table}" ({cols}) SELECT {cols} FROM src."{table}"')
         if table == "customer" and paused:
             con.execute(listcode.fill())
-            con.execute(f"DELETE FROM {listcode.PAUSED}")
+            con.execute(listcode.RESUME)
     con.execute("COMMIT")
     out["floor_write_ms"], out["floor_write_cpu_ms"] = (time.perf_counter() - t) * 1000, _cpu_ms() - c
     con.close()

@@ -153,6 +153,8 @@ def numbered(key: str, id_: str, text: str, source: str = "") -> str:
 OUT_OF_RANGE = (f"SELECT RAISE(ABORT, 'customer id out of the search index''s range') "
                 f"WHERE new.id < 0 OR new.id >= {ID_SPAN};")
 PAUSED = "customer_fts_paused"
+PAUSE = f"INSERT INTO main.{PAUSED} VALUES (1)"        # the insert trigger rests, in this transaction only
+RESUME = f"DELETE FROM main.{PAUSED}"
 
 
 def index_new() -> str:

@@ -75,12 +75,12 @@ def _fts_phrase(tokens: list[str]) -> str:
 
 
 # The index's row number is the customer's list code, then id (models.listcode): the id is its low bits.
-_ID = f"(rowid & {listcode.ID_SPAN - 1})"
+_MATCH_IDS = f"SELECT rowid & {listcode.ID_SPAN - 1} FROM customer_fts WHERE customer_fts MATCH ?"
 
 
 def _fts_ids(tokens: list[str]) -> pw.SQL:
     """The ids the trigram index gives for these tokens, as a subquery."""
-    return pw.SQL(f"(SELECT {_ID} FROM customer_fts WHERE customer_fts MATCH ?)", [_fts_phrase(tokens)])
+    return pw.SQL(f"({_MATCH_IDS})", [_fts_phrase(tokens)])
 
 
 def _in_fts(tokens: list[str], probe: bool = False):
@@ -92,8 +92,7 @@ def _in_fts(tokens: list[str], probe: bool = False):
 
 def _fts_hits(tokens: list[str], limit: int) -> list[int]:
     """The ids the trigram index gives for these tokens, no more than limit + 1 of them."""
-    return [r[0] for r in db.execute_sql(f"SELECT {_ID} FROM customer_fts WHERE customer_fts MATCH ? LIMIT ?",
-                                         (_fts_phrase(tokens), limit + 1)).fetchall()]
+    return [r[0] for r in db.execute_sql(f"{_MATCH_IDS} LIMIT ?", (_fts_phrase(tokens), limit + 1)).fetchall()]
 
 
 def _fts_count(tokens: list[str], limit: int) -> int:
@@ -342,8 +341,7 @@ def _through_stretch(q: pw.ModelSelect, phrase: str, c: int, descending: bool, a
     col = Customer.sort_key
     low, high = listcode.key_range(c)
     span = listcode.ID_SPAN
-    ids = pw.SQL(f"(SELECT {_ID} FROM customer_fts WHERE customer_fts MATCH ? AND rowid >= ? AND rowid <= ?)",
-                 [phrase, c * span, (c + 1) * span - 1])
+    ids = pw.SQL(f"({_MATCH_IDS} AND rowid >= ? AND rowid <= ?)", [phrase, c * span, (c + 1) * span - 1])
     stretch = col >= low if high is None else (col >= low) & (col < high)
     page = keyset(q.where(stretch, (Customer.id + 0).in_(ids)).select(Customer.id, col), col, descending, after)
     return [tuple(r) for r in db.execute(page.order_by(*ordered(col, descending)).limit(n)).fetchall()]

@@ -582,8 +582,8 @@ class ResultSet:
         # matches a fifth of the customers; counting them all is `total`'s business, asked only when shown).
         counts: dict[str, int] = {}
         # In the list's own order, a word of three letters or more is read from the trigram index in that order.
-        listed = (self._cond is None and self.col is Customer.sort_key and any(len(t) >= 3 for t in tokens)
-                  and search.has_fts())
+        indexable = any(len(t) >= 3 for t in tokens)          # a token the trigram index can find
+        listed = self._cond is None and self.col is Customer.sort_key and indexable and search.has_fts()
         self._listed: list[str] | None = None
         hits: list[int] | None = [] if listed else None
         self._bounds = (search.match_bounds(tokens, self.MATERIALISE if listed else self.INDEX_PAGES, counts, hits)
@@ -600,14 +600,14 @@ class ResultSet:
             self._listed = tokens
             self._query = indexed
         elif (self._bounds is not None and self._bounds[1] <= self.INDEX_PAGES
-              and any(len(t) >= 3 for t in tokens)):
+              and indexable):
             self._query = indexed
             self._by_index = (search.apply_text(base, tokens, probe=True), self._bounds[1])
         else:
             self._query = search.apply_text(base, tokens, use_index=False)
             if self._loose and self.col is Customer.sort_key:
                 self._parts = search.first_letters_parts(base, tokens[0], self.INDEX_PAGES, counts.get("first"))
-            elif self._bounds is not None and any(len(t) >= 3 for t in tokens):
+            elif self._bounds is not None and indexable:
                 self._common = search.apply_text(base, tokens, probe=True)
         # A read of the list in order tests only what its covering index holds: the text alone, seen by a role
         # that sees every customer.

@@ -32,6 +32,8 @@ SEARCH_DELAY_MS = 150
 
 
 class CustomersPage(QWidget):
+    COUNTING = "در حال شمارش…"           # the count label while a worker counts
+
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
         self.ctx = ctx
@@ -189,7 +191,7 @@ class CustomersPage(QWidget):
         if known is not None:
             self.count_label.setText(fmt.count(known, "مشتری"))
             return
-        self.count_label.setText("در حال شمارش…")
+        self.count_label.setText(self.COUNTING)
         from ui.ops import QueryOp
 
         def done(n: int) -> None:

@@ -560,7 +560,7 @@ def _copy_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None,
     # insert trigger is paused in this transaction and set going again before it ends.
     indexed = search.has_fts()
     if indexed:
-        db.execute_sql(f"INSERT INTO main.{listcode.PAUSED} VALUES (1)")
+        db.execute_sql(listcode.PAUSE)
     for lo in range(1, total + 1, CUSTOMER_STATEMENT):
         if cancel and cancel():
             raise ImportCancelled()
@@ -579,7 +579,7 @@ def _copy_create(plan: _Plan, source: str, stamp: dt.datetime, user: int | None,
         if progress:
             progress(hi, total)
     if indexed:
-        db.execute_sql(f"DELETE FROM main.{listcode.PAUSED}")
+        db.execute_sql(listcode.RESUME)
     return True
 
 
