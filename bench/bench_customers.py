@@ -191,12 +191,12 @@ def _lookup_floor(numbers: list[str]) -> list[float]:
     return [time_ms(lambda c=c: db.execute_sql(sql, (c,)).fetchall()) for c in numbers]
 
 
-# A start of the program as the user sees it: PAINTED when the main window has reached the screen (its first
-# paint), FILLED when the dashboard shows the day's work read from the database; then the program quits.
+# A start of the program as the user sees it, through its own entry point (`crm gui --db FILE`, what the desktop
+# shortcut and run.sh start): PAINTED when the main window has reached the screen (its first paint), FILLED when
+# the dashboard shows the day's work read from the database; then the program quits.
 _COLD = """
-import argparse, os, sys, time
+import os, sys, time
 t0 = float(os.environ["CRM_BENCH_T0"])
-import ui.application as a
 import ui.main_window as mw
 from PySide6.QtWidgets import QApplication
 first = mw.MainWindow._after_first_paint
@@ -213,7 +213,8 @@ def painted(self):
     else:
         filled(page)
 mw.MainWindow._after_first_paint = painted
-sys.exit(a.run_gui(argparse.Namespace(db=sys.argv[1], demo_if_empty=False, quit_after=None)))
+import main
+sys.exit(main.main(["gui", "--db", sys.argv[1]]))
 """
 _RSS = ("import os,sys;os.environ['QT_QPA_PLATFORM']='offscreen';"
         "from ui.application import setup_qt_app;app=setup_qt_app();"

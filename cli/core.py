@@ -9,12 +9,17 @@ from app.core.errors import UserError
 logger = logging.getLogger(__name__)
 
 
-def register(sub) -> None:
-    p = sub.add_parser("gui", help="باز کردن برنامه (پیش‌فرض)")
+def add_gui_options(p) -> None:
+    """The `gui` verb's own options (also read by cli.main's quick start, which builds no other verb)."""
     p.add_argument("--demo-if-empty", action="store_true", help="اگر پایگاه داده تازه است، داده نمونه بساز")
     p.add_argument("--quit-after", type=float, default=None, help=argparse_hidden())
     p.add_argument("--open-backup", metavar="FILE", default=None,
                    help="پیشنهاد بازگردانی از این پرونده پشتیبان پیش از باز شدن برنامه (دوبار کلیک روی پشتیبان در ویندوز)")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("gui", help="باز کردن برنامه (پیش‌فرض)")
+    add_gui_options(p)
     p.set_defaults(func=cmd_gui)
 
     p = sub.add_parser("demo-data", help="ساختن داده نمونه فارسی")

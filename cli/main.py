@@ -6,28 +6,62 @@ import logging
 import sys
 
 from app.core.errors import UserError
-from cli import callerid, core, excel, office, sales, service, sms, users
+from cli import core
 
 logger = logging.getLogger(__name__)
-
-# Modules that add sub-commands: each has register(subparsers); each command sets func(args) -> int.
-REGISTRARS = [core, callerid, sales, excel, office, sms, users, service]
 
 _EN = {
     "خطای پیش‌بینی‌نشده؛ جزئیات در پرونده گزارش (crm.log) ثبت شد.": "Unexpected error; details are in crm.log.",
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="crm", description="پیوند: مدیریت ارتباط با مشتری برای دفترهای کوچک")
+def _add_global_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="مسیر فایل SQLite یا نشانی postgresql://… (پیش‌فرض: پوشه داده کاربر)")
     p.add_argument("--lang", choices=("fa", "en"), default=None, help="زبان پیام‌ها")
     p.add_argument("-v", "--verbose", action="store_true", help="گزارش کامل در خروجی")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Modules that add sub-commands: each has register(subparsers); each command sets func(args) -> int.
+    from cli import callerid, excel, office, sales, service, sms, users
+
+    p = argparse.ArgumentParser(prog="crm", description="پیوند: مدیریت ارتباط با مشتری برای دفترهای کوچک")
+    _add_global_options(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for registrar in REGISTRARS:
+    for registrar in (core, callerid, sales, excel, office, sms, users, service):
         registrar.register(sub)
     _global_options_after_verbs(sub)
     return p
+
+
+class _NotTheGui(Exception):
+    pass
+
+
+class _GuiParser(argparse.ArgumentParser):
+    def error(self, message: str):  # type: ignore[override]
+        raise _NotTheGui(message)
+
+
+def gui_args(argv: list[str]) -> argparse.Namespace | None:
+    """The desktop's start (`crm`, `crm [--db …] gui [--demo-if-empty …]`) read without building every verb's
+    parser, which imports every verb's module: a tenth of the program's start. Anything else (another verb,
+    --help, a mistake) gives None, and the full parser reads it and says what is wrong."""
+    if any(a in ("-h", "--help") for a in argv):
+        return None
+    p = _GuiParser(prog="crm", add_help=False, allow_abbrev=False)
+    _add_global_options(p)
+    p.add_argument("command", nargs="?", choices=("gui",))
+    core.add_gui_options(p)
+    try:
+        args, rest = p.parse_known_args(argv)
+    except _NotTheGui:
+        return None
+    gui_only = args.demo_if_empty or args.quit_after is not None or args.open_backup is not None
+    if rest or (args.command is None and gui_only):      # `crm --demo-if-empty` is an error in the full parser
+        return None
+    args.func = core.cmd_gui
+    return args
 
 
 def _global_options_after_verbs(sub) -> None:
@@ -49,8 +83,8 @@ def _say(msg: str, lang: str | None) -> str:
 
 
 def run(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = gui_args(argv) or build_parser().parse_args(argv)
     from app.core import logs
 
     try:

@@ -50,3 +50,46 @@ def test_global_options_also_after_the_verb(tmp_path, capsys):
     assert main(["backup", "--db", str(tmp_path / "none" / "x.sqlite3"), "--lang", "en"]) != 0
     err = capsys.readouterr().err
     assert "usage:" not in err and "unrecognized arguments" not in err
+
+
+GUI_STARTS = [
+    [], ["gui"], ["--db", "x.sqlite3"], ["gui", "--db", "x.sqlite3"], ["--db", "x.sqlite3", "gui"],
+    ["gui", "--demo-if-empty", "--db", "x.sqlite3"], ["--lang", "en", "gui", "-v", "--quit-after", "2.5"],
+    ["-v", "--db=postgresql://u@127.0.0.1/test", "gui", "--open-backup", "b.zip"],
+    ["--db", "a.sqlite3", "gui", "--db", "b.sqlite3"],
+]
+NOT_GUI_STARTS = [
+    ["--help"], ["gui", "-h"], ["demo-data"], ["--db", "x.sqlite3", "backup"], ["--demo-if-empty"],
+    ["gui", "--no-such-option"], ["gui", "--quit-after", "soon"], ["--lang", "de"], ["gui", "extra"],
+    ["--d", "x.sqlite3"],
+]
+
+
+def test_the_desktop_start_is_read_without_every_verb_as_the_full_parser_reads_it():
+    """`crm` and `crm gui …` skip building every verb's parser (and importing every verb's module); what they
+    read must be what the full parser reads, and anything else is left to the full parser."""
+    from cli import core
+    from cli.main import build_parser, gui_args
+
+    full = build_parser()
+    for argv in GUI_STARTS:
+        quick = gui_args(argv)
+        assert quick is not None, argv
+        assert quick.func is core.cmd_gui
+        want = vars(full.parse_args(argv))
+        want.setdefault("func", core.cmd_gui)           # `crm` alone has no verb: run() opens the GUI
+        got = vars(quick)
+        if want.get("command") is None:                # no verb: the gui options keep their defaults
+            assert not got["demo_if_empty"] and got["quit_after"] is None and got["open_backup"] is None
+            got = {k: v for k, v in got.items() if k in want}
+        assert got == want, argv
+    for argv in NOT_GUI_STARTS:
+        assert gui_args(argv) is None, argv
+
+
+def test_the_desktop_start_imports_no_other_verb():
+    code = ("import sys, cli.main as m; m.gui_args(['gui', '--db', 'x.sqlite3']); "
+            "print(sorted(n for n in sys.modules if n.startswith('cli.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['cli.core', 'cli.main']"
