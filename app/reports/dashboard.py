@@ -12,7 +12,7 @@ from app.core.text import party_name
 from app.money.summary import MoneySummary, money_summary
 from app.tasks import meetings, reminders
 from app.tasks import service as tasks
-from models.base import db
+from models import sqlcache
 from models.calls import Call
 from models.core import Customer, User
 from models.tasks import Task
@@ -53,49 +53,70 @@ class Dashboard:
     below: bool = True                             # the part below the first screen was read (see load())
 
 
+# Each statement's SQL is built once per shape (models.sqlcache) and given its values as parameters: peewee took
+# longer to write the dashboard's statements than SQLite took to run them.
+
 def _calls(at: dt.datetime, missed: bool, user_id: int | None) -> tuple[list[CallItem], int]:
     since = at - dt.timedelta(days=RECENT_CALL_DAYS)
-    Owner = User.alias("owner")
-    cond = (Call.handled == False) & (Call.started_at >= since) & (Call.direction == "in")  # noqa: E712
-    cond &= (Call.state == "missed") if missed else (Call.state != "missed")
-    q = (Call.select(Call.id, Call.customer, Customer.first_name, Customer.last_name, Customer.company,
-                     Customer.kind, Call.number, Call.number_raw, Call.caller_name, Call.started_at, Call.state,
-                     Call.direction, Owner.name)
-         .join(Customer, pw.JOIN.LEFT_OUTER, on=(Call.customer == Customer.id))
-         .switch(Call).join(Owner, pw.JOIN.LEFT_OUTER, on=(Customer.assigned_to == Owner.id))
-         .where(cond).order_by(Call.started_at.desc()).limit(SECTION_LIMIT))
     out = []
     for (cid_, cust, first, last, company, ckind, number, raw, cname, started, state, direction,
-         owner) in db.execute(q).fetchall():
+         owner) in sqlcache.run(f"dashboard.calls.{missed}", lambda s: _calls_query(s, missed), since).fetchall():
         name = party_name(first, last, company, ckind) if cust else (cname or "")
         out.append(CallItem(cid_, cust, name, number or raw, tasks._dt_set(started), state, direction, owner or ""))
-    total = len(out) if len(out) < SECTION_LIMIT else Call.select().where(cond).count()
+    if len(out) < SECTION_LIMIT:
+        return out, len(out)
+    total = sqlcache.run(f"dashboard.calls_count.{missed}", lambda s: _count_of(Call, _calls_condition(s, missed)),
+                         since).fetchone()[0]
     return out, total
 
 
+def _calls_condition(since, missed: bool):
+    cond = (Call.handled == False) & (Call.started_at >= since) & (Call.direction == "in")  # noqa: E712
+    return cond & ((Call.state == "missed") if missed else (Call.state != "missed"))
+
+
+def _calls_query(since, missed: bool):
+    Owner = User.alias("owner")
+    return (Call.select(Call.id, Call.customer, Customer.first_name, Customer.last_name, Customer.company,
+                        Customer.kind, Call.number, Call.number_raw, Call.caller_name, Call.started_at, Call.state,
+                        Call.direction, Owner.name)
+            .join(Customer, pw.JOIN.LEFT_OUTER, on=(Call.customer == Customer.id))
+            .switch(Call).join(Owner, pw.JOIN.LEFT_OUTER, on=(Customer.assigned_to == Owner.id))
+            .where(_calls_condition(since, missed)).order_by(Call.started_at.desc()).limit(SECTION_LIMIT))
+
+
+def _count_of(model, cond):
+    return model.select(pw.fn.COUNT(model.id)).where(cond)
+
+
+def _count_tasks(name: str, cond, who: int | None, *values) -> int:
+    """COUNT of the tasks matching ``cond(*stand_ins)`` (and assigned to `who`, when given)."""
+    def build(*v):
+        c = cond(*v[:len(values)])
+        return _count_of(Task, c & (Task.assignee == v[-1]) if who else c)
+
+    args = (*values, who) if who else values
+    return sqlcache.run(f"dashboard.{name}.{bool(who)}", build, *args).fetchone()[0]
+
+
+def _day_start(at: dt.datetime) -> dt.datetime:
+    return dt.datetime.combine(at.date(), dt.time())
+
+
 def _count_overdue(at: dt.datetime, who: int | None) -> int:
-    q = Task.select().where(tasks.overdue_condition(at))
-    if who:
-        q = q.where(Task.assignee == who)
-    return q.count()
+    return _count_tasks("overdue", tasks.overdue_condition, who, at, _day_start(at))
 
 
 def _count_calls_today(at: dt.datetime, who: int | None) -> int:
     """What «تماس‌های امروز من» will list: open calls and follow-ups due today or earlier."""
-    tomorrow = dt.datetime.combine(at.date(), dt.time()) + dt.timedelta(days=1)
-    q = Task.select().where(Task.status == "open", Task.due_at < tomorrow, Task.kind.in_(["call", "followup"]))
-    if who:
-        q = q.where(Task.assignee == who)
-    return q.count()
+    return _count_tasks("calls_today", lambda tomorrow: (Task.status == "open") & (Task.due_at < tomorrow) & (
+        Task.kind.in_(["call", "followup"])), who, _day_start(at) + dt.timedelta(days=1))
 
 
 def _count_today(at: dt.datetime, who: int | None) -> int:
-    start = dt.datetime.combine(at.date(), dt.time())
-    q = Task.select().where(Task.status == "open", Task.due_at >= start, Task.due_at < start + dt.timedelta(days=1),
-                            ~tasks.overdue_condition(at))
-    if who:
-        q = q.where(Task.assignee == who)
-    return q.count()
+    return _count_tasks("today", lambda at_, start, end: (Task.status == "open") & (Task.due_at >= start) & (
+        Task.due_at < end) & ~tasks.overdue_condition(at_, start), who,
+        at, _day_start(at), _day_start(at) + dt.timedelta(days=1))
 
 
 def load(user_id: int | None, manager: bool | None = None, at: dt.datetime | None = None,

@@ -111,9 +111,11 @@ def is_overdue(due_at: dt.datetime | None, all_day: bool, status: str, at: dt.da
     return due_at < at
 
 
-def overdue_condition(at: dt.datetime):
-    """SQL: open tasks whose time has passed (all-day ones from the next day)."""
-    day_start = dt.datetime.combine(at.date(), dt.time())
+def overdue_condition(at: dt.datetime, day_start: dt.datetime | None = None):
+    """SQL: open tasks whose time has passed (all-day ones from the next day). `day_start` (the start of `at`'s
+    day) may be given apart, so that a statement kept by models.sqlcache takes both as parameters."""
+    if day_start is None:
+        day_start = dt.datetime.combine(at.date(), dt.time())
     # One range on due_at (< at, which covers the day's start too) with all_day checked per row: the index on
     # (status, assignee, due_at) then yields the overdue tasks already in due order, and a list of the first
     # 100 stops there instead of sorting all of a busy rep's overdue tasks (an OR of two ranges cannot).
@@ -144,9 +146,13 @@ def _rows_query():
 
 
 def _to_rows(q, at: dt.datetime) -> list[TaskRow]:
+    return _rows_of(db.execute(q).fetchall(), at)
+
+
+def _rows_of(rows: list[tuple], at: dt.datetime) -> list[TaskRow]:
     out = []
     for (tid, title, kind, cid, first, last, company, ckind, aid, aname, due, all_day, prio, status, rec, rname,
-         rat, rnote, done_at, desc) in db.execute(q).fetchall():
+         rat, rnote, done_at, desc) in rows:
         due = _dt(due)
         all_day = bool(all_day)
         out.append(TaskRow(tid, title, kind, cid, party_name(first, last, company, ckind) if cid else "", aid,
@@ -204,41 +210,68 @@ def list_tasks(f: InboxFilter | None = None, at: dt.datetime | None = None) -> l
     """The inbox: tasks matching the filter, overdue first, then by due time (undated last)."""
     f = f or InboxFilter()
     at = at or now()
-    q = _rows_query()
+    # The statement's SQL is built once per shape of filter (models.sqlcache): peewee took longer to write it
+    # than SQLite takes to run it, for each of the dashboard's lists. The values go in as parameters, in the
+    # order _inbox_query takes them.
+    values: list[Any] = []
     if f.user_id is not None:
-        q = q.where(Task.assignee == f.user_id)
-    if f.status in ("open", "done", "cancelled"):
-        q = q.where(Task.status == f.status)
-    kinds = f.kinds or (("call", "followup") if f.calls_only else ())
-    if kinds:
-        q = q.where(Task.kind.in_(list(kinds)))
+        values.append(f.user_id)
+    status = f.status in ("open", "done", "cancelled")
+    if status:
+        values.append(f.status)
+    kinds = list(f.kinds or (("call", "followup") if f.calls_only else ()))
+    values += kinds
     if f.customer_id:
-        q = q.where(Task.customer == f.customer_id)
+        values.append(f.customer_id)
     day_start = dt.datetime.combine(at.date(), dt.time())
     tomorrow = day_start + dt.timedelta(days=1)
     due = "today_overdue" if f.calls_only and f.due == "all" else f.due
+    values += {"today": [day_start, tomorrow], "overdue": [at, day_start], "today_overdue": [tomorrow],
+               "week": [day_start + dt.timedelta(days=8)]}.get(due, [])
+    text = search_key(f.text)
+    tokens = text.split(" ") if text else []
+    values += tokens
+    if f.limit:
+        values.append(f.limit)
+    shape = (f.user_id is not None, status, len(kinds), bool(f.customer_id), due, len(tokens), f.status == "done",
+             bool(f.limit))
+    name = "tasks.inbox." + ".".join(str(x) for x in shape)
+    rows = sqlcache.run(name, lambda *v: _inbox_query(shape, list(v)), *values).fetchall()
+    return _rows_of(rows, at)
+
+
+def _inbox_query(shape: tuple, values: list):
+    """The inbox's statement for one shape of filter, taking `values` in list_tasks' order."""
+    has_user, status, n_kinds, has_customer, due, n_tokens, done, has_limit = shape
+    take = iter(values).__next__
+    q = _rows_query()
+    if has_user:
+        q = q.where(Task.assignee == take())
+    if status:
+        q = q.where(Task.status == take())
+    if n_kinds:
+        q = q.where(Task.kind.in_([take() for _ in range(n_kinds)]))
+    if has_customer:
+        q = q.where(Task.customer == take())
     if due == "today":
-        q = q.where(Task.due_at >= day_start, Task.due_at < tomorrow)
+        q = q.where(Task.due_at >= take(), Task.due_at < take())
     elif due == "overdue":
-        q = q.where(overdue_condition(at))
-    elif due == "today_overdue":
-        q = q.where(Task.due_at < tomorrow)
-    elif due == "week":
-        q = q.where(Task.due_at < day_start + dt.timedelta(days=8))
+        q = q.where(overdue_condition(take(), take()))
+    elif due in ("today_overdue", "week"):
+        q = q.where(Task.due_at < take())
     elif due == "none":
         q = q.where(Task.due_at.is_null())
-    text = search_key(f.text)
-    if text:
-        for tok in text.split(" "):
-            cust = Customer.select(Customer.id).where(_contains(Customer.search_text, tok))
-            q = q.where(_contains(pw.fn.lower(Task.title), tok) | Task.customer.in_(cust))
-    if f.status == "done":
+    for _ in range(n_tokens):
+        tok = take()
+        cust = Customer.select(Customer.id).where(_contains(Customer.search_text, tok))
+        q = q.where(_contains(pw.fn.lower(Task.title), tok) | Task.customer.in_(cust))
+    if done:
         q = q.order_by(Task.done_at.desc(nulls="LAST"), Task.id.desc())
     else:
         q = q.order_by(Task.due_at.asc(nulls="LAST"), Task.priority.desc(), Task.id)
-    if f.limit:
-        q = q.limit(f.limit)
-    return _to_rows(q, at)
+    if has_limit:
+        q = q.limit(take())
+    return q
 
 
 def get_row(task_id: int, at: dt.datetime | None = None) -> TaskRow:

@@ -140,14 +140,18 @@ def test_customer_choices_for_the_picker(people):
 def test_a_managers_dashboard_totals_come_from_the_counts_per_colleague(people):
     """Past the card's limit the dashboard shows totals; a manager's are the counts per colleague summed (or the
     manager's own row), and must equal counting the tasks themselves, at any moment of the day."""
+    import datetime as dt
+
     from app.reports import dashboard as dash
     from models.tasks import Task
+    from tests.tasks.helpers import jd
 
     clock.set_now(j(1405, 9, 3, 7, 0))
     rows = []
     for k in range(dash.SECTION_LIMIT + 3):
         for who in (people["amir"], people["reza"], None):
-            rows += [dict(title=f"دیروز {k}", due_at=j(1405, 9, 2, 10), all_day=False, assignee=who),
+            rows += [dict(title=f"دیروز {k}", due_at=j(1405, 9, 2, 10), all_day=False, assignee=who,
+                          kind=("task", "call", "followup")[k % 3]),
                      dict(title=f"صبح {k}", due_at=j(1405, 9, 3, 8, k % 60), all_day=False, assignee=who),
                      dict(title=f"عصر {k}", due_at=j(1405, 9, 3, 17), all_day=False, assignee=who),
                      dict(title=f"امروز {k}", due_at=j(1405, 9, 3), all_day=True, assignee=who)]
@@ -160,7 +164,104 @@ def test_a_managers_dashboard_totals_come_from_the_counts_per_colleague(people):
             assert d.counts["overdue"] == dash._count_overdue(moment, who), (moment, who)
             if d.counts["today"] >= dash.SECTION_LIMIT:
                 assert d.counts["today"] == dash._count_today(moment, who), (moment, who)
+        # the counts' statements are kept and given their values (models.sqlcache): what peewee counts with them
+        day = j(*jd(moment))
+        for who in (None, people["amir"], people["reza"], people["maryam"]):
+            mine = (Task.assignee == who) if who else True
+            assert dash._count_overdue(moment, who) == Task.select().where(
+                ts.overdue_condition(moment), mine).count(), (moment, who)
+            assert dash._count_today(moment, who) == Task.select().where(
+                Task.status == "open", Task.due_at >= day, Task.due_at < day + dt.timedelta(days=1),
+                ~ts.overdue_condition(moment), mine).count(), (moment, who)
+            assert dash._count_calls_today(moment, who) == Task.select().where(
+                Task.status == "open", Task.due_at < day + dt.timedelta(days=1), Task.kind.in_(["call", "followup"]),
+                mine).count(), (moment, who)
     d = dash.load(None, manager=True, at=j(1405, 9, 3, 8, 30))
     n = dash.SECTION_LIMIT + 3
     assert d.counts["overdue"] == 3 * n + 3 * 30                  # yesterday's, and 08:00–08:29 of today
     assert d.counts["today"] == 3 * 2 * n + 3 * (n - 30)         # all-day, the evening's, 08:30 onwards
+
+
+def test_every_inbox_filter_reads_what_peewee_builds_with_its_values(people):
+    """list_tasks keeps one statement per shape of filter and puts the values in (models.sqlcache): for every
+    shape, at two moments and with different values, the rows are those of the statement peewee builds with the
+    values themselves, and the filter keeps its meaning (each row matches it)."""
+    import datetime as dt
+    import itertools
+
+    from models.base import db
+
+    other = customer("مریم", "کاظمی", "09351112233")
+    at0 = j(1405, 9, 3, 10, 0)
+    clock.set_now(at0 - dt.timedelta(days=3))
+    for i, (who, kind, due, all_day, cust) in enumerate(itertools.product(
+            (people["reza"], people["maryam"], None), ("call", "followup", "task"),
+            (at0 - dt.timedelta(days=2), at0 - dt.timedelta(hours=1), j(1405, 9, 3), at0 + dt.timedelta(days=3),
+             None), (False, True), (people["ali"], other, None))):
+        if due is None and all_day:
+            continue
+        t = ts.create_task({"title": f"کار {i} سفارش" if i % 3 else f"کار {i}", "kind": kind, "due_at": due,
+                            "all_day": all_day, "customer_id": cust, "assignee_id": who}, user=people["amir"])
+        if i % 7 == 0:
+            ts.set_done(t.id, True, user=people["amir"])
+    filters = [ts.InboxFilter(user_id=u, status=s, due=d, kinds=k, customer_id=c, text=x, limit=lim)
+               for u, s, d, k, c, x, lim in itertools.product(
+                   (None, people["reza"]), ("open", "done", "all"), tuple(ts.DUE_FILTERS),
+                   ((), ("call", "followup")), (None, people["ali"]), ("", "مریم کاظمی"), (None, 4))]
+    filters += [ts.calls_today_filter(people["maryam"]), ts.calls_today_filter(None)]
+    seen = 0
+    for at in (at0, at0 + dt.timedelta(days=1, hours=3)):
+        for f in filters:
+            rows = ts.list_tasks(f, at)
+            got = [r.id for r in rows]
+            shape_values = []            # peewee building the same statement with the real values
+            day = dt.datetime.combine(at.date(), dt.time())
+            due = "today_overdue" if f.calls_only and f.due == "all" else f.due
+            kinds = list(f.kinds or (("call", "followup") if f.calls_only else ()))
+            tokens = ts.search_key(f.text).split(" ") if f.text else []
+            shape_values += [f.user_id] if f.user_id is not None else []
+            shape_values += [f.status] if f.status in ("open", "done", "cancelled") else []
+            shape_values += kinds + ([f.customer_id] if f.customer_id else [])
+            shape_values += {"today": [day, day + dt.timedelta(days=1)], "overdue": [at, day],
+                             "today_overdue": [day + dt.timedelta(days=1)],
+                             "week": [day + dt.timedelta(days=8)]}.get(due, [])
+            shape_values += tokens + ([f.limit] if f.limit else [])
+            shape = (f.user_id is not None, f.status in ("open", "done", "cancelled"), len(kinds),
+                     bool(f.customer_id), due, len(tokens), f.status == "done", bool(f.limit))
+            want = [r[0] for r in db.execute(ts._inbox_query(shape, shape_values)).fetchall()]
+            assert got == want, (f, at)
+            for r in rows:
+                assert f.user_id is None or r.assignee_id == f.user_id
+                assert f.status == "all" or r.status == f.status
+                assert not kinds or r.kind in kinds
+                assert not f.customer_id or r.customer_id == f.customer_id
+                assert due != "none" or r.due_at is None
+                assert due != "overdue" or r.overdue
+            seen += len(got)
+    assert seen > 1000                      # the filters do find rows
+
+
+def test_the_dashboards_call_cards_and_their_totals(people):
+    """The unhandled and missed calls of the last week, newest first, at most SECTION_LIMIT each, with the totals
+    behind them: as peewee reads them with the values themselves."""
+    import datetime as dt
+
+    from app.reports import dashboard as dash
+    from models.calls import Call
+
+    at = j(1405, 9, 10, 12, 0)
+    rows = []
+    for k in range(6 * dash.SECTION_LIMIT + 20):
+        rows.append(dict(number=f"0912000{k:04d}", direction=("in", "in", "out")[k % 3],
+                         state=("missed", "answered", "ended")[k % 3 if k % 5 else 0], handled=k % 4 == 0,
+                         started_at=at - dt.timedelta(minutes=k * 35), customer=people["ali"] if k % 2 else None))
+    Call.insert_many(rows).execute()
+    for missed in (True, False):
+        listed, total = dash._calls(at, missed, None)
+        cond = ((Call.handled == False) & (Call.started_at >= at - dt.timedelta(days=dash.RECENT_CALL_DAYS))  # noqa: E712
+                & (Call.direction == "in") & ((Call.state == "missed") if missed else (Call.state != "missed")))
+        want = [c.id for c in Call.select(Call.id).where(cond).order_by(Call.started_at.desc())]
+        assert [c.id for c in listed] == want[:dash.SECTION_LIMIT]
+        assert total == len(want)
+        assert all(c.name == "علی رضایی" for c in listed if c.customer_id)
+        assert dash.SECTION_LIMIT < total < len(rows)       # the totals are counted, and old ones left out
