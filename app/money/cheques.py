@@ -13,6 +13,7 @@ from app.core.clock import now, today
 from app.core.errors import NotFound, UserError, ValidationError
 from app.core.jalali import date_field
 from app.core.text import clean, to_ascii_digits
+from models import sqlcache
 from models.core import Customer, PhoneNumber
 from models.sales import IssuedCheque, Payment, SalesDocument
 from models.writer import writes
@@ -142,27 +143,35 @@ def _name(first, last, company, kind) -> str:
     return name_of(first, last, company, kind)
 
 
-def _received(cond, user_id: int | None) -> list[ChequeRow]:
-    q = (Payment.select(Payment.id, Payment.cheque_number, Payment.cheque_bank, Payment.amount, Payment.cheque_due,
-                        Payment.customer, Payment.cheque_state, Customer.first_name, Customer.last_name,
-                        Customer.company, Customer.kind)
-         .join(Customer, on=(Payment.customer == Customer.id))
-         .where(Payment.kind == "cheque", Payment.state == "active", cond))
-    if user_id:
-        q = q.where(Customer.assigned_to == user_id)
-    rows = list(q.tuples())
+# The lists' statements are built once per shape (models.sqlcache) and given their values as parameters: the
+# dashboard reads them at every opening, and peewee took longer to write them than SQLite took to run them.
+
+def _received(name: str, cond, values: tuple, user_id: int | None) -> list[ChequeRow]:
+    """Received cheques (of `user_id`'s customers, when given) matching ``cond(*values)``."""
+    def build(*v):
+        q = (Payment.select(Payment.id, Payment.cheque_number, Payment.cheque_bank, Payment.amount,
+                            Payment.cheque_due, Payment.customer, Payment.cheque_state, Customer.first_name,
+                            Customer.last_name, Customer.company, Customer.kind)
+             .join(Customer, on=(Payment.customer == Customer.id))
+             .where(Payment.kind == "cheque", Payment.state == "active", cond(*v[:len(values)])))
+        return q.where(Customer.assigned_to == v[-1]) if user_id else q
+
+    args = (*values, user_id) if user_id else values
+    rows = sqlcache.run(f"cheques.received.{name}.{bool(user_id)}", build, *args).fetchall()
     phones = _phones(r[5] for r in rows)
     return [ChequeRow(pid, "in", number, bank, amount, _as_date(due), _name(f, la, co, k), cust, state,
                       phones.get(cust, ""))
             for pid, number, bank, amount, due, cust, state, f, la, co, k in rows]
 
 
-def _issued(cond) -> list[ChequeRow]:
-    q = IssuedCheque.select().where(cond)
-    rows = list(q)
-    phones = _phones(r.customer_id for r in rows)
-    return [ChequeRow(c.id, "out", c.number, c.bank, c.amount, _as_date(c.due_date), c.payee, c.customer_id,
-                      c.state, phones.get(c.customer_id, "")) for c in rows]
+def _issued(name: str, cond, values: tuple) -> list[ChequeRow]:
+    """The office's own cheques matching ``cond(*values)``."""
+    rows = sqlcache.run(f"cheques.issued.{name}", lambda *v: IssuedCheque.select(
+        IssuedCheque.id, IssuedCheque.number, IssuedCheque.bank, IssuedCheque.amount, IssuedCheque.due_date,
+        IssuedCheque.payee, IssuedCheque.customer, IssuedCheque.state).where(cond(*v)), *values).fetchall()
+    phones = _phones(r[6] for r in rows)
+    return [ChequeRow(cid, "out", number, bank, amount, _as_date(due), payee, cust, state, phones.get(cust, ""))
+            for cid, number, bank, amount, due, payee, cust, state in rows]
 
 
 def _as_date(v) -> dt.date:
@@ -178,14 +187,19 @@ def cheques_due(until: dt.date, since: dt.date | None = None, user_id: int | Non
     """Pending cheques due on or before `until` (and on or after `since`, when given): received ones not yet
     cleared, and (with `issued`) the office's own. A pending cheque whose day has passed stays listed until
     someone marks it cleared or bounced. Earliest due first."""
-    cond_in = (Payment.cheque_state == "pending") & (Payment.cheque_due <= until)
-    cond_out = (IssuedCheque.state == "pending") & (IssuedCheque.due_date <= until)
-    if since:
-        cond_in &= Payment.cheque_due >= since
-        cond_out &= IssuedCheque.due_date >= since
-    rows = _received(cond_in, user_id)
+    def cond_in(last, first=None):
+        c = (Payment.cheque_state == "pending") & (Payment.cheque_due <= last)
+        return c if first is None else c & (Payment.cheque_due >= first)
+
+    def cond_out(last, first=None):
+        c = (IssuedCheque.state == "pending") & (IssuedCheque.due_date <= last)
+        return c if first is None else c & (IssuedCheque.due_date >= first)
+
+    values = (until, since) if since else (until,)
+    name = "due_between" if since else "due"
+    rows = _received(name, cond_in, values, user_id)
     if issued:
-        rows += _issued(cond_out)
+        rows += _issued(name, cond_out, values)
     rows.sort(key=lambda r: (r.due, r.direction, r.id))
     return rows
 
@@ -199,12 +213,12 @@ def cheques_this_week(on: dt.date | None = None, user_id: int | None = None, iss
 def bounced_cheques(user_id: int | None = None, issued: bool = True) -> list[ChequeRow]:
     """Received cheques that bounced and are not made good yet (the customer still owes money), and the
     office's own bounced cheques not yet settled. Newest due first."""
-    rows = _received(Payment.cheque_state == "bounced", user_id)
+    rows = _received("bounced", lambda: Payment.cheque_state == "bounced", (), user_id)
     if rows:
         owing = owing_customers([r.customer_id for r in rows if r.customer_id])
         rows = [r for r in rows if r.customer_id in owing]
     if issued:
-        rows += _issued(IssuedCheque.state == "bounced")
+        rows += _issued("bounced", lambda: IssuedCheque.state == "bounced", ())
     rows.sort(key=lambda r: (r.due, r.id), reverse=True)
     return rows
 
@@ -227,15 +241,15 @@ def owing_customers(customer_ids: list[int]) -> set[int]:
 
 def issued_cheques(state: str | None = None, limit: int = 5000) -> list[ChequeRow]:
     """The office's cheques, latest due first (the cheque book's list)."""
-    cond = (IssuedCheque.state == state) if state else pw.SQL("1=1")
-    rows = _issued(cond)
+    rows = (_issued("in_state", lambda s: IssuedCheque.state == s, (state,)) if state else
+            _issued("all", lambda: pw.SQL("1=1"), ()))
     rows.sort(key=lambda r: (r.due, r.id), reverse=True)
     return rows[:limit]
 
 
 def received_cheques(state: str | None = None, user_id: int | None = None, limit: int = 5000) -> list[ChequeRow]:
-    cond = (Payment.cheque_state == state) if state else pw.SQL("1=1")
-    rows = _received(cond, user_id)
+    rows = (_received("in_state", lambda s: Payment.cheque_state == s, (state,), user_id) if state else
+            _received("all", lambda: pw.SQL("1=1"), (), user_id))
     rows.sort(key=lambda r: (r.due, r.id), reverse=True)
     return rows[:limit]
 

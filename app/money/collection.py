@@ -17,6 +17,7 @@ from app import fmt
 from app.core.clock import now, today
 from app.core.errors import NotFound, ValidationError
 from app.money.cheques import _as_date, _phones, bounced_cheques, id_list
+from models import sqlcache
 from models.calls import Call
 from models.core import Customer, User
 from models.sales import Payment, PaymentAllocation, SalesDocument
@@ -81,14 +82,20 @@ def overdue_invoices(on: dt.date | None = None, user_id: int | None = None,
     """Issued invoices past their due date (due before `on`) with money still owed, most overdue first
     (at most `limit`). `user_id`: only the customers assigned to that user."""
     on = on or today()
-    q, _paid = open_invoices_query(lambda paid: (
-        SalesDocument.id, SalesDocument.number, SalesDocument.customer, SalesDocument.date, SalesDocument.due_date,
-        SalesDocument.total, paid.alias("paid"), Customer.first_name, Customer.last_name, Customer.company,
-        Customer.kind, Customer.assigned_to), user_id=user_id)
-    q = q.where(SalesDocument.due_date < on).order_by(SalesDocument.due_date, SalesDocument.id)
-    if limit:
-        q = q.limit(limit)
-    rows = list(q.tuples())
+
+    def build(*v):      # built once per shape, given its values (models.sqlcache): the dashboard reads it often
+        take = iter(v).__next__
+        before = take()
+        q, _paid = open_invoices_query(lambda paid: (
+            SalesDocument.id, SalesDocument.number, SalesDocument.customer, SalesDocument.date,
+            SalesDocument.due_date, SalesDocument.total, paid.alias("paid"), Customer.first_name,
+            Customer.last_name, Customer.company, Customer.kind, Customer.assigned_to),
+            user_id=take() if user_id else None)
+        q = q.where(SalesDocument.due_date < before).order_by(SalesDocument.due_date, SalesDocument.id)
+        return q.limit(take()) if limit else q
+
+    values = [on] + ([user_id] if user_id else []) + ([limit] if limit else [])
+    rows = sqlcache.run(f"collection.overdue.{bool(user_id)}.{bool(limit)}", build, *values).fetchall()
     phones = _phones(r[2] for r in rows)
     out = []
     for did, number, cust, date, due, total, paid_v, first, last, company, kind, assigned in rows:
@@ -103,11 +110,15 @@ def open_amounts(user_id: int | None = None) -> list[tuple[int, dt.date, int, in
     one grouped query that the totals, the collection list and the forecast all read (the dashboard runs it
     once)."""
     due_day = pw.fn.COALESCE(SalesDocument.due_date, SalesDocument.date)
-    q, _paid = open_invoices_query(lambda paid: (SalesDocument.customer, due_day,
-                                                 pw.fn.SUM(SalesDocument.total - paid),
-                                                 pw.fn.COUNT(SalesDocument.id)), user_id=user_id)
-    return [(cid, _as_date(day), int(owed or 0), int(n)) for cid, day, owed, n in
-            q.group_by(SalesDocument.customer, due_day).tuples()]
+
+    def build(*v):      # built once per shape, given its values (models.sqlcache)
+        q, _paid = open_invoices_query(lambda paid: (SalesDocument.customer, due_day,
+                                                     pw.fn.SUM(SalesDocument.total - paid),
+                                                     pw.fn.COUNT(SalesDocument.id)), user_id=v[0] if v else None)
+        return q.group_by(SalesDocument.customer, due_day)
+
+    rows = sqlcache.run(f"collection.open_amounts.{bool(user_id)}", build, *([user_id] if user_id else []))
+    return [(cid, _as_date(day), int(owed or 0), int(n)) for cid, day, owed, n in rows.fetchall()]
 
 
 def overdue_totals(on: dt.date | None = None, user_id: int | None = None,

@@ -12,6 +12,7 @@ from app.core.clock import now
 from app.core.errors import NotFound, ValidationError
 from app.core.text import clean
 from app.customers import timeline
+from models import sqlcache
 from models.base import db
 from models.core import Customer, User
 from models.tasks import Meeting
@@ -157,13 +158,13 @@ def meeting_data(meeting_id: int) -> dict:
             "subject": m.subject, "location": m.location, "summary": m.summary, "remind_before": m.remind_before}
 
 
-def _rows(q) -> list[MeetingRow]:
+def _rows(rows: list[tuple]) -> list[MeetingRow]:
     from app.core.text import party_name as _name
     from app.tasks.service import _dt_set
 
     out = []
     for (mid, cid, first, last, company, ckind, uid, uname, kind, status, start, dur, subject, loc,
-         summary) in db.execute(q).fetchall():
+         summary) in rows:
         out.append(MeetingRow(mid, cid, _name(first, last, company, ckind) if cid else "", uid, uname or "", kind,
                               status, _dt_set(start), dur, subject, loc, summary))
     return out
@@ -179,11 +180,14 @@ def _query():
 
 def meetings_on(day: dt.date, user_id: int | None = None) -> list[MeetingRow]:
     start = dt.datetime.combine(day, dt.time())
-    q = _query().where(Meeting.start_at >= start, Meeting.start_at < start + dt.timedelta(days=1),
-                       Meeting.status != "cancelled").order_by(Meeting.start_at)
-    if user_id:
-        q = q.where(Meeting.user == user_id)
-    return _rows(q)
+
+    def build(first, end, *who):        # built once per shape, given its values (models.sqlcache)
+        q = _query().where(Meeting.start_at >= first, Meeting.start_at < end,
+                           Meeting.status != "cancelled").order_by(Meeting.start_at)
+        return q.where(Meeting.user == who[0]) if who else q
+
+    values = (start, start + dt.timedelta(days=1)) + ((user_id,) if user_id else ())
+    return _rows(sqlcache.run(f"meetings.on.{bool(user_id)}", build, *values).fetchall())
 
 
 def last_visit(customer_id: int) -> tuple[dt.datetime, str] | None:

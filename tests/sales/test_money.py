@@ -151,3 +151,71 @@ def test_money_reminders_once_each(office):
     assert money_reminders.generate_money_reminders(TODAY) == 0            # idempotent
     due = reminders.due(office["reza"], at=dt.datetime(2026, 11, 24, 10, 0))
     assert any(r.kind == "overdue" and r.when_text == "۱۴۰۵/۰۸/۲۹" for r in due)
+
+
+def test_kept_statements_read_what_peewee_builds_with_the_values(office, monkeypatch):
+    """The money lists, the meetings of a day, the inbox and the whole dashboard keep their statements per shape
+    (models.sqlcache) and put each call's values in: every answer, over many values and both kinds of desk, is
+    the one given when peewee builds each statement afresh with the values themselves."""
+    from app.reports import dashboard
+    from app.tasks import meetings
+    from app.tasks import service as ts
+    from models import sqlcache
+    from models.base import db
+
+    for k, (when, who) in enumerate([(dt.datetime(2026, 11, 24, 10), office["reza"]),
+                                     (dt.datetime(2026, 11, 24, 16), office["boss"]),
+                                     (dt.datetime(2026, 11, 25, 9), None)]):
+        meetings.create_meeting({"customer_id": office["ali"], "start_at": when, "subject": f"جلسه {k}",
+                                 "user_id": who}, user=office["boss"])
+    ts.create_task({"title": "پیگیری چک", "kind": "call", "due_at": dt.datetime(2026, 11, 23, 9),
+                    "customer_id": office["sara"], "assignee_id": office["reza"]}, user=office["boss"])
+    ts.create_task({"title": "ارسال پیش‌فاکتور", "due_at": dt.datetime(2026, 11, 24, 15)}, user=office["boss"])
+    call_log.log_call({"customer_id": office["ali"], "direction": "in", "state": "missed",
+                       "started_at": dt.datetime(2026, 11, 23, 18)}, user=office["reza"])
+
+    def answers():
+        out = []
+        for on in (TODAY - dt.timedelta(days=30), TODAY, TODAY + dt.timedelta(days=10)):
+            for who in (None, office["reza"], office["boss"]):
+                out += [collection.overdue_invoices(on, who), collection.overdue_invoices(on, who, limit=2),
+                        collection.open_amounts(who), cheques.cheques_this_week(on, who),
+                        cheques.cheques_this_week(on, who, issued=False),
+                        cheques.cheques_due(on + dt.timedelta(days=40), on, who), cheques.bounced_cheques(who),
+                        meetings.meetings_on(D(2026, 11, 24), who), meetings.meetings_on(on, who),
+                        money_summary(on, who, manager=who != office["reza"])]
+            for state in (None, "pending", "bounced", "cleared"):
+                out += [cheques.received_cheques(state), cheques.received_cheques(state, office["reza"]),
+                        cheques.issued_cheques(state)]
+        for at in (dt.datetime(2026, 11, 24, 8), dt.datetime(2026, 11, 24, 23, 59)):
+            for who in (None, office["reza"], office["boss"]):
+                d = dashboard.load(who, at=at)
+                out += [d.overdue, d.today, d.calls_today, d.meetings, d.unhandled_calls, d.missed_calls, d.counts,
+                        d.money, ts.list_tasks(ts.calls_today_filter(who), at)]
+        return out
+
+    kept = answers()
+    # and each list keeps its meaning with the values put in
+    from models.tasks import Meeting
+
+    for on in (TODAY - dt.timedelta(days=30), TODAY, TODAY + dt.timedelta(days=1)):
+        for who in (None, office["reza"], office["boss"]):
+            rows = collection.overdue_invoices(on, who)
+            assert all(r.due_date < on for r in rows)
+            assert collection.overdue_invoices(on, who, limit=2) == rows[:2]
+            until = on + dt.timedelta(days=40)
+            every = cheques.received_cheques(None, who) + cheques.issued_cheques(None)
+            assert sorted((c.direction, c.id) for c in cheques.cheques_due(until, on, who)) == sorted(
+                (c.direction, c.id) for c in every if c.state == "pending" and on <= c.due <= until)
+            day = [m.subject for m in meetings.meetings_on(on, who)]
+            assert day == [m.subject for m in Meeting.select().where(
+                Meeting.start_at >= on, Meeting.start_at < on + dt.timedelta(days=1),
+                (Meeting.user == who) if who else True).order_by(Meeting.start_at)]
+    assert [m.subject for m in meetings.meetings_on(TODAY)] == ["جلسه 0", "جلسه 1"]
+    assert cheques.cheques_due(TODAY + dt.timedelta(days=40), TODAY)          # that check had cheques to find
+    for state in ("pending", "bounced", "cleared"):
+        assert all(c.state == state for c in cheques.received_cheques(state) + cheques.issued_cheques(state))
+    monkeypatch.setattr(sqlcache, "run", lambda _name, build, *args, prepare=None: db.execute(build(*args)))
+    fresh = answers()
+    assert kept == fresh
+    assert any(kept) and sum(1 for a in kept if a) > len(kept) // 3      # most of them found something
