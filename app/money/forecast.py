@@ -17,6 +17,7 @@ from app.core import jalali
 from app.core.clock import today
 from app.money.cheques import _as_date
 from app.money.collection import open_amounts
+from models import sqlcache
 from models.core import Customer
 from models.sales import IssuedCheque, Payment
 
@@ -71,19 +72,22 @@ def cash_forecast(on: dt.date | None = None, months: int = 6, user_id: int | Non
         b = bucket(due)
         if b is not None:
             b.invoices += owed
-    q = (Payment.select(Payment.cheque_due, pw.fn.SUM(Payment.amount))
-         .join(Customer, on=(Payment.customer == Customer.id))
-         .where(Payment.kind == "cheque", Payment.state == "active", Payment.cheque_state == "pending",
-                Payment.cheque_due.is_null(False)))
-    if user_id:
-        q = q.where(Customer.assigned_to == user_id)
-    for due, amount in q.group_by(Payment.cheque_due).tuples():
+    def received(*who):        # built once per shape, given its values (models.sqlcache)
+        q = (Payment.select(Payment.cheque_due, pw.fn.SUM(Payment.amount))
+             .join(Customer, on=(Payment.customer == Customer.id))
+             .where(Payment.kind == "cheque", Payment.state == "active", Payment.cheque_state == "pending",
+                    Payment.cheque_due.is_null(False)))
+        return (q.where(Customer.assigned_to == who[0]) if who else q).group_by(Payment.cheque_due)
+
+    who = (user_id,) if user_id else ()
+    for due, amount in sqlcache.run(f"forecast.cheques_in.{bool(user_id)}", received, *who).fetchall():
         b = bucket(_as_date(due))
         if b is not None:
             b.cheques_in += int(amount or 0)
     if issued and not user_id:
-        for due, amount in (IssuedCheque.select(IssuedCheque.due_date, pw.fn.SUM(IssuedCheque.amount))
-                            .where(IssuedCheque.state == "pending").group_by(IssuedCheque.due_date).tuples()):
+        for due, amount in sqlcache.run("forecast.cheques_out", lambda: IssuedCheque.select(
+                IssuedCheque.due_date, pw.fn.SUM(IssuedCheque.amount)).where(IssuedCheque.state == "pending")
+                .group_by(IssuedCheque.due_date)).fetchall():
             b = bucket(_as_date(due))
             if b is not None:
                 b.cheques_out += int(amount or 0)
