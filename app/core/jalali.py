@@ -141,7 +141,7 @@ def format_date(d: dt.date | dt.datetime | None, persian: bool = True) -> str:
 def format_datetime(d: dt.datetime | None, persian: bool = True, seconds: bool = False) -> str:
     if d is None:
         return ""
-    t = d.strftime("%H:%M:%S" if seconds else "%H:%M")
+    t = f"{d.hour:02d}:{d.minute:02d}:{d.second:02d}" if seconds else f"{d.hour:02d}:{d.minute:02d}"
     s = format_date(d, persian=False) + " " + t
     return to_persian_digits(s) if persian else s
 
@@ -149,7 +149,7 @@ def format_datetime(d: dt.datetime | None, persian: bool = True, seconds: bool =
 def format_time(d: dt.datetime | dt.time | None, persian: bool = True) -> str:
     if d is None:
         return ""
-    s = d.strftime("%H:%M")
+    s = f"{d.hour:02d}:{d.minute:02d}"
     return to_persian_digits(s) if persian else s
 
 

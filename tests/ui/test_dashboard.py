@@ -307,3 +307,26 @@ def test_a_long_card_is_painted_with_its_first_rows_and_filled_right_after(qtbot
     assert at_painted == [DashboardPage.FIRST_ROWS]         # said once, after that paint, before the rest
     assert [lst.item(i).text() for i in range(lst.count())] == expected
     assert page.texts("overdue") == expected
+
+
+def test_a_cards_count_turns_red_when_it_alerts_and_back_when_it_does_not(qtbot, db):
+    from PySide6.QtGui import QColor
+
+    from ui.dashboard.page import CARD_STYLE, Card
+
+    card = Card("عقب‌افتاده", "چیزی نیست.")
+    card.setStyleSheet(CARD_STYLE)
+    qtbot.addWidget(card)
+    card.resize(300, 200)
+    card.show()
+
+    def red() -> bool:
+        QApplication.processEvents()
+        img = card.count.grab().toImage()
+        return img.pixelColor(1, img.height() // 2) == QColor("#dc2626")
+
+    for n, alert, want in ((3, True, True), (4, True, True), (0, True, False), (5, False, False), (2, True, True),
+                           (2, False, False)):
+        card.set_count(n, alert=alert)
+        assert card.count.text() == {0: "۰", 2: "۲", 3: "۳", 4: "۴", 5: "۵"}[n]
+        assert red() is want, (n, alert)

@@ -94,9 +94,11 @@ class Card(QFrame):
 
     def set_count(self, n: int, alert: bool = False) -> None:
         self.count.setText(fmt.num(n))
-        self.count.setProperty("alert", bool(alert and n))
-        self.count.style().unpolish(self.count)
-        self.count.style().polish(self.count)
+        alert = bool(alert and n)
+        if bool(self.count.property("alert")) != alert:   # the style sheet is applied again only on a change
+            self.count.setProperty("alert", alert)
+            self.count.style().unpolish(self.count)
+            self.count.style().polish(self.count)
 
     def clear(self) -> None:
         self.list.clear()
