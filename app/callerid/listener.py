@@ -28,7 +28,8 @@ there, and the events are emitted at once. The kernel wakes the thread that show
 between threads (a worker woken, the GIL won back, a queued event, the GUI thread woken) on the way. The worker
 keeps what blocks: opening and the back-off, a modem's init, dial/probe (it takes the port back, runs the request
 and lends it again), and reopening a lost device (the GUI thread ends the session as lost when a read fails).
-``read_on_gui_thread=False``, a TCP port and Windows read on the worker as below.
+``read_on_gui_thread=False``, an NCID or PBX connection and Windows read on the worker as below (a socket:// port
+is lent like a serial port on POSIX).
 
 Idle flush and latency (reading on the worker): the worker reads with a 50 ms timeout and feeds bytes to the
 decoder as they come; events are emitted the moment the decoder returns them (records ending in @, . or a

@@ -202,7 +202,8 @@ class Source:
 
     def fileno(self) -> int | None:
         """The open device's descriptor when another thread's event loop may wait on it and then call
-        ``read_ready()`` (a POSIX serial port or pty); None when reads must go through ``read(timeout)``."""
+        ``read_ready()`` (a POSIX serial port, pty or socket:// port); None when reads must go through
+        ``read(timeout)``."""
         return None
 
     def read_ready(self) -> bytes:
@@ -363,8 +364,14 @@ class SerialSource(Source):
             except (serial.SerialException, OSError, ValueError) as e2:
                 raise serial_open_error(moved, e2) from None
         self._remember_usb_id()
-        fd = getattr(self._ser, "fd", None)
-        self._fd = fd if os.name == "posix" and not self._url and isinstance(fd, int) else None
+        # A POSIX serial port or pty has its descriptor as `fd`; a socket:// port (a serial-to-Ethernet converter,
+        # the simulator over TCP) has its non-blocking socket's. Either is waited on and read directly, and can be
+        # lent to the GUI thread's event loop (Windows reads through pyserial on the worker).
+        if self._url:
+            fd = self._ser.fileno() if self.port.lower().startswith("socket://") else None
+        else:
+            fd = getattr(self._ser, "fd", None)
+        self._fd = fd if os.name == "posix" and isinstance(fd, int) else None
         logger.info("caller-ID port %s open at %d baud", self._ser.port, self.baud)
         if not self.init:
             return ""

@@ -171,3 +171,28 @@ def test_reading_on_the_worker_thread_when_asked(qtbot, sims, listeners):
     assert b.args[0].number == "09121234567"
     assert lst._reader is None
     assert rec.threads[0] is threading.main_thread()     # re-emitted on the GUI thread all the same
+
+
+def test_a_socket_port_is_read_on_the_gui_thread_and_reconnected_when_dropped(qtbot, sims, listeners):
+    """A serial-to-Ethernet converter (socket://host:port, here the simulator over TCP) is lent to the GUI
+    thread like a serial port on POSIX: its calls come from the GUI thread, and a converter that goes away and
+    comes back at the same address is connected to again and read on the GUI thread once more."""
+    sim = sims(device="segal", lines=2, ring_period=30, transport="tcp")
+    lst = listeners(SerialSource(sim.port), "segal", idle_flush=5.0, backoff=(0.1,))
+    rec = Recorder(lst)
+    listening(qtbot, lst)
+    assert sim.wait_for_client(5.0)
+    first = lst._reader
+    with qtbot.waitSignal(lst.event_received, timeout=3000, check_params_cb=lambda e: e.kind == ev.INCOMING):
+        sim.ring(1, "09121234567")
+    with qtbot.waitSignal(lst.state_changed, timeout=5000, check_params_cb=lambda s, _t: s == sources.RECONNECTING):
+        sim.unplug()
+    assert first.closed
+    with qtbot.waitSignal(lst.state_changed, timeout=5000, check_params_cb=lambda s, _t: s == sources.LISTENING):
+        sim.plug()
+    qtbot.waitUntil(lambda: lst._reader is not None and lst._reader is not first, timeout=3000)
+    assert sim.wait_for_client(5.0)
+    with qtbot.waitSignal(lst.event_received, timeout=3000, check_params_cb=lambda e: e.kind == ev.INCOMING):
+        sim.ring(2, "09351112233")
+    assert [(e.line, e.number) for e in rec.incoming()] == [(1, "09121234567"), (2, "09351112233")]
+    assert all(t is threading.main_thread() for t in rec.threads)
