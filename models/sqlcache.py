@@ -8,7 +8,9 @@ building the SQL in peewee costs several times what SQLite takes to run an index
 ``build`` receives one stand-in value per argument and returns the query; its SQL and parameters are kept
 per (name, database class). Later calls put the real arguments where the stand-ins were. Rows come back as
 the driver's tuples: convert non-text columns with ``Field.python_value`` (SQLite returns datetimes as text).
-The query's shape must not depend on the argument values (put a variable-length IN list's length in the name).
+The query's shape must not depend on the argument values (put a variable-length IN list's length in the name),
+except through which of them are None: ``build`` is given None for those (an optional filter it leaves out), and
+each pattern of None arguments has its own SQL.
 """
 from __future__ import annotations
 
@@ -27,15 +29,16 @@ _cache: dict[tuple, tuple[str, list, list[tuple[int, int]]]] = {}
 def run(name: str, build: Callable[..., Any], *args, prepare: str | None = None):
     """A cursor over the query ``build(*stand_ins)`` executed with ``args``; ``prepare``: kept prepared on
     PostgreSQL under that name, as raw() does."""
-    key = (name, type(db.obj))
+    absent = tuple(i for i, a in enumerate(args) if a is None)
+    key = (name, absent, type(db.obj))
     entry = _cache.get(key)
     if entry is None:
-        stand_ins = [_BASE - i for i in range(len(args))]
+        stand_ins = [None if a is None else _BASE - i for i, a in enumerate(args)]
         sql, params = build(*stand_ins).sql()
-        where: dict[object, int] = {s: i for i, s in enumerate(stand_ins)}
-        where.update({str(s): i for i, s in enumerate(stand_ins)})     # a text column's value is coerced
+        where: dict[object, int] = {s: i for i, s in enumerate(stand_ins) if s is not None}
+        where.update({str(s): i for i, s in enumerate(stand_ins) if s is not None})  # a text column's value is coerced
         slots = [(pos, where[p]) for pos, p in enumerate(params) if isinstance(p, int | str) and p in where]
-        if len(slots) < len(args):
+        if {i for _pos, i in slots} != set(where.values()):
             raise ValueError(f"sqlcache {name}: an argument does not reach the SQL as a parameter")
         entry = _cache[key] = (sql, list(params), slots)
     sql, params, slots = entry

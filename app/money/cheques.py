@@ -149,15 +149,15 @@ def _name(first, last, company, kind) -> str:
 def _received(name: str, cond, values: tuple, user_id: int | None) -> list[ChequeRow]:
     """Received cheques (of `user_id`'s customers, when given) matching ``cond(*values)``."""
     def build(*v):
+        *values_, who = v
         q = (Payment.select(Payment.id, Payment.cheque_number, Payment.cheque_bank, Payment.amount,
                             Payment.cheque_due, Payment.customer, Payment.cheque_state, Customer.first_name,
                             Customer.last_name, Customer.company, Customer.kind)
              .join(Customer, on=(Payment.customer == Customer.id))
-             .where(Payment.kind == "cheque", Payment.state == "active", cond(*v[:len(values)])))
-        return q.where(Customer.assigned_to == v[-1]) if user_id else q
+             .where(Payment.kind == "cheque", Payment.state == "active", cond(*values_)))
+        return q if who is None else q.where(Customer.assigned_to == who)
 
-    args = (*values, user_id) if user_id else values
-    rows = sqlcache.run(f"cheques.received.{name}.{bool(user_id)}", build, *args).fetchall()
+    rows = sqlcache.run(f"cheques.received.{name}", build, *values, user_id or None).fetchall()
     phones = _phones(r[5] for r in rows)
     return [ChequeRow(pid, "in", number, bank, amount, _as_date(due), _name(f, la, co, k), cust, state,
                       phones.get(cust, ""))
@@ -187,19 +187,18 @@ def cheques_due(until: dt.date, since: dt.date | None = None, user_id: int | Non
     """Pending cheques due on or before `until` (and on or after `since`, when given): received ones not yet
     cleared, and (with `issued`) the office's own. A pending cheque whose day has passed stays listed until
     someone marks it cleared or bounced. Earliest due first."""
-    def cond_in(last, first=None):
+    def cond_in(last, first):
         c = (Payment.cheque_state == "pending") & (Payment.cheque_due <= last)
         return c if first is None else c & (Payment.cheque_due >= first)
 
-    def cond_out(last, first=None):
+    def cond_out(last, first):
         c = (IssuedCheque.state == "pending") & (IssuedCheque.due_date <= last)
         return c if first is None else c & (IssuedCheque.due_date >= first)
 
-    values = (until, since) if since else (until,)
-    name = "due_between" if since else "due"
-    rows = _received(name, cond_in, values, user_id)
+    values = (until, since or None)
+    rows = _received("due", cond_in, values, user_id)
     if issued:
-        rows += _issued(name, cond_out, values)
+        rows += _issued("due", cond_out, values)
     rows.sort(key=lambda r: (r.due, r.direction, r.id))
     return rows
 

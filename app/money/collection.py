@@ -83,19 +83,15 @@ def overdue_invoices(on: dt.date | None = None, user_id: int | None = None,
     (at most `limit`). `user_id`: only the customers assigned to that user."""
     on = on or today()
 
-    def build(*v):      # built once per shape, given its values (models.sqlcache): the dashboard reads it often
-        take = iter(v).__next__
-        before = take()
+    def build(before, who, most):   # built once per shape, given its values (models.sqlcache): the dashboard reads it
         q, _paid = open_invoices_query(lambda paid: (
             SalesDocument.id, SalesDocument.number, SalesDocument.customer, SalesDocument.date,
             SalesDocument.due_date, SalesDocument.total, paid.alias("paid"), Customer.first_name,
-            Customer.last_name, Customer.company, Customer.kind, Customer.assigned_to),
-            user_id=take() if user_id else None)
+            Customer.last_name, Customer.company, Customer.kind, Customer.assigned_to), user_id=who)
         q = q.where(SalesDocument.due_date < before).order_by(SalesDocument.due_date, SalesDocument.id)
-        return q.limit(take()) if limit else q
+        return q if most is None else q.limit(most)
 
-    values = [on] + ([user_id] if user_id else []) + ([limit] if limit else [])
-    rows = sqlcache.run(f"collection.overdue.{bool(user_id)}.{bool(limit)}", build, *values).fetchall()
+    rows = sqlcache.run("collection.overdue", build, on, user_id or None, limit or None).fetchall()
     phones = _phones(r[2] for r in rows)
     out = []
     for did, number, cust, date, due, total, paid_v, first, last, company, kind, assigned in rows:
@@ -111,13 +107,13 @@ def open_amounts(user_id: int | None = None) -> list[tuple[int, dt.date, int, in
     once)."""
     due_day = pw.fn.COALESCE(SalesDocument.due_date, SalesDocument.date)
 
-    def build(*v):      # built once per shape, given its values (models.sqlcache)
+    def build(who):     # built once per shape, given its values (models.sqlcache)
         q, _paid = open_invoices_query(lambda paid: (SalesDocument.customer, due_day,
                                                      pw.fn.SUM(SalesDocument.total - paid),
-                                                     pw.fn.COUNT(SalesDocument.id)), user_id=v[0] if v else None)
+                                                     pw.fn.COUNT(SalesDocument.id)), user_id=who)
         return q.group_by(SalesDocument.customer, due_day)
 
-    rows = sqlcache.run(f"collection.open_amounts.{bool(user_id)}", build, *([user_id] if user_id else []))
+    rows = sqlcache.run("collection.open_amounts", build, user_id or None)
     return [(cid, _as_date(day), int(owed or 0), int(n)) for cid, day, owed, n in rows.fetchall()]
 
 

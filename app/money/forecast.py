@@ -72,15 +72,14 @@ def cash_forecast(on: dt.date | None = None, months: int = 6, user_id: int | Non
         b = bucket(due)
         if b is not None:
             b.invoices += owed
-    def received(*who):        # built once per shape, given its values (models.sqlcache)
+    def received(who):         # built once per shape, given its values (models.sqlcache)
         q = (Payment.select(Payment.cheque_due, pw.fn.SUM(Payment.amount))
              .join(Customer, on=(Payment.customer == Customer.id))
              .where(Payment.kind == "cheque", Payment.state == "active", Payment.cheque_state == "pending",
                     Payment.cheque_due.is_null(False)))
-        return (q.where(Customer.assigned_to == who[0]) if who else q).group_by(Payment.cheque_due)
+        return (q if who is None else q.where(Customer.assigned_to == who)).group_by(Payment.cheque_due)
 
-    who = (user_id,) if user_id else ()
-    for due, amount in sqlcache.run(f"forecast.cheques_in.{bool(user_id)}", received, *who).fetchall():
+    for due, amount in sqlcache.run("forecast.cheques_in", received, user_id or None).fetchall():
         b = bucket(_as_date(due))
         if b is not None:
             b.cheques_in += int(amount or 0)

@@ -92,11 +92,11 @@ def _count_of(model, cond):
 def _count_tasks(name: str, cond, who: int | None, *values) -> int:
     """COUNT of the tasks matching ``cond(*stand_ins)`` (and assigned to `who`, when given)."""
     def build(*v):
-        c = cond(*v[:len(values)])
-        return _count_of(Task, c & (Task.assignee == v[-1]) if who else c)
+        *values_, assignee = v
+        c = cond(*values_)
+        return _count_of(Task, c if assignee is None else c & (Task.assignee == assignee))
 
-    args = (*values, who) if who else values
-    return sqlcache.run(f"dashboard.{name}.{bool(who)}", build, *args).fetchone()[0]
+    return sqlcache.run(f"dashboard.{name}", build, *values, who or None).fetchone()[0]
 
 
 def _day_start(at: dt.datetime) -> dt.datetime:

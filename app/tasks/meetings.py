@@ -181,13 +181,12 @@ def _query():
 def meetings_on(day: dt.date, user_id: int | None = None) -> list[MeetingRow]:
     start = dt.datetime.combine(day, dt.time())
 
-    def build(first, end, *who):        # built once per shape, given its values (models.sqlcache)
+    def build(first, end, who):         # built once per shape, given its values (models.sqlcache)
         q = _query().where(Meeting.start_at >= first, Meeting.start_at < end,
                            Meeting.status != "cancelled").order_by(Meeting.start_at)
-        return q.where(Meeting.user == who[0]) if who else q
+        return q if who is None else q.where(Meeting.user == who)
 
-    values = (start, start + dt.timedelta(days=1)) + ((user_id,) if user_id else ())
-    return _rows(sqlcache.run(f"meetings.on.{bool(user_id)}", build, *values).fetchall())
+    return _rows(sqlcache.run("meetings.on", build, start, start + dt.timedelta(days=1), user_id or None).fetchall())
 
 
 def last_visit(customer_id: int) -> tuple[dt.datetime, str] | None:
