@@ -151,14 +151,25 @@ def sees_all_customers() -> bool:
     return can("customers.all")
 
 
-def scope_customers(q):
-    """Limit a customer query to what the person may see: everything, or their own and unassigned ones."""
+def customer_scope() -> tuple[str, int | None]:
+    """What the person at this desk may see of the customers, as a statement's shape and its one value:
+    ("all", None) everything; ("none", None) nothing (nobody signed in); ("own", their id) their own and
+    unassigned ones. A statement kept for reuse (models.sqlcache) is kept per shape and given the id."""
     if sees_all_customers():
+        return "all", None
+    uid = session.current_user_id()
+    return ("none", None) if uid is None else ("own", uid)
+
+
+def scope_customers(q, scope: tuple[str, int | None] | None = None):
+    """Limit a customer query to what the person may see: everything, or their own and unassigned ones.
+    `scope`: customer_scope()'s answer, given when the caller builds a statement for reuse."""
+    kind, uid = scope if scope is not None else customer_scope()
+    if kind == "all":
         return q
     from models.core import Customer
 
-    uid = session.current_user_id()
-    if uid is None:
+    if kind == "none":
         return q.where(Customer.id < 0)
     return q.where((Customer.assigned_to == uid) | Customer.assigned_to.is_null())
 

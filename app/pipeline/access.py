@@ -17,14 +17,20 @@ from models.pipeline import Opportunity
 SETTINGS = "settings.change"
 
 
-def scope(q):
-    """Narrow a query on Opportunity to what the person at this desk may see."""
-    if roles.sees_all_customers():
+def customer_scope() -> tuple[str, int | None]:
+    """The shape of what this desk may see and its value (roles.customer_scope), for scope()'s `scope`."""
+    return roles.customer_scope()
+
+
+def scope(q, scope: tuple[str, int | None] | None = None):
+    """Narrow a query on Opportunity to what the person at this desk may see. `scope`: roles.customer_scope()'s
+    answer (the statement's shape and the person's id), given when the caller builds a statement for reuse."""
+    kind, uid = scope if scope is not None else roles.customer_scope()
+    if kind == "all":
         return q
-    uid = session.current_user_id()
-    if uid is None:
+    if kind == "none":
         return q.where(Opportunity.id < 0)
-    visible = roles.scope_customers(Customer.select(Customer.id))
+    visible = roles.scope_customers(Customer.select(Customer.id), (kind, uid))
     return q.where((Opportunity.owner == uid) | Opportunity.customer.in_(visible))
 
 

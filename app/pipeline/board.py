@@ -27,6 +27,7 @@ import peewee as pw
 from app.core.clock import now
 from app.pipeline import access
 from app.pipeline.stages import StageInfo, list_stages
+from models import sqlcache
 from models.base import db
 from models.core import Customer, User
 from models.pipeline import Opportunity, PipelineStage
@@ -128,10 +129,10 @@ def _d(v) -> dt.date | None:
     return dt.date.fromisoformat(str(v)[:10])
 
 
-def _narrow(q, f: BoardFilter):
+def _narrow(q, f: BoardFilter, scope: tuple[str, int | None] | None = None):
     """The filter's conditions other than dates and status (the text search needs Customer joined), within
-    what the person at this desk may see."""
-    q = access.scope(q)
+    what the person at this desk may see (`scope`: as access.scope takes it)."""
+    q = access.scope(q, scope)
     if f.owner_id:
         q = q.where(Opportunity.owner == f.owner_id)
     if f.source:
@@ -154,7 +155,7 @@ def _customer_name():
                           (person != "", person)], Customer.company)
 
 
-def _query(f: BoardFilter):
+def _query(f: BoardFilter, scope: tuple[str, int | None] | None = None):
     # "customer + 0": the join reads the opportunities by their own index (status) and looks each customer up
     # by its key, instead of walking every customer first (the planner's choice otherwise, 3× slower).
     q = (Opportunity.select(Opportunity.id, Opportunity.title, Opportunity.customer, _customer_name(),
@@ -164,21 +165,25 @@ def _query(f: BoardFilter):
                             Opportunity.next_step_date, Opportunity.stage_changed_at, Opportunity.last_activity_at,
                             Opportunity.closed_at)
          .join(Customer, on=(Customer.id == Opportunity.customer + 0)))
-    return _narrow(q, f)
+    return _narrow(q, f, scope)
 
 
 def _rows(q, at: dt.datetime, stages: dict[int, StageInfo]) -> list[OppRow]:
-    """Rows from the raw cursor (the board reads thousands: no per-row model objects, each distinct date
-    parsed once)."""
+    return _rows_of(db.execute(q).fetchall(), at, stages)
+
+
+def _rows_of(rows: list[tuple], at: dt.datetime, stages: dict[int, StageInfo]) -> list[OppRow]:
+    """Rows from the raw cursor's tuples, _query's columns (the board reads thousands: no per-row model
+    objects, each distinct date parsed once)."""
     days: dict = {None: None}
     fromiso = dt.datetime.fromisoformat
     info = {sid: (st.name, st.rot_days if st.is_open else 0) for sid, st in stages.items()}
-    owners = dict(User.select(User.id, User.name).tuples())
+    owners = dict(sqlcache.run("pipeline.owners", lambda: User.select(User.id, User.name)).fetchall())
     out: list = []
     append = out.append
     today_ = at.date()
     for (oid, title, cid, cname, value, prob, close, stage_id, status, owner_id,
-         source, step, step_date, changed, activity, closed) in db.execute(q).fetchall():
+         source, step, step_date, changed, activity, closed) in rows:
         name_, rot_days = info.get(stage_id, ("", 0))
         if changed.__class__ is str:
             changed = fromiso(changed[:19])
@@ -424,16 +429,39 @@ def all_stages() -> dict[int, StageInfo]:
     return {s.id: s for s in list_stages(active_only=False)}
 
 
+# The dashboard's two lists are read every time it is shown: their statements are written once per shape
+# (models.sqlcache) and given their values. A shape is what the person at this desk may see (roles'
+# customer_scope: everything, nothing, or their own with their id as a value), whether one colleague's or
+# everyone's are asked for, and for the rotting list how many stages rot; never the values themselves.
+
+def _needing_step_query(owner, scope: tuple[str, int | None], day, limit):
+    q = _query(BoardFilter(owner_id=owner), scope).where(Opportunity.status == "open",
+                                                          Opportunity.next_step_date <= day)
+    return q.order_by(Opportunity.next_step_date, Opportunity.id).limit(limit)
+
+
 def needing_step(user_id: int | None, at: dt.datetime | None = None, limit: int = DASHBOARD_LIMIT,
                  stages: dict[int, StageInfo] | None = None) -> list[OppRow]:
     """Open opportunities (of this user, or everyone's when None) whose next step is due today or earlier.
     `stages`: every stage by id, when the caller has read them already."""
     at = at or now()
     stages = stages if stages is not None else all_stages()
-    q = _query(BoardFilter(owner_id=user_id)).where(Opportunity.status == "open",
-                                                     Opportunity.next_step_date <= at.date())
-    q = q.order_by(Opportunity.next_step_date, Opportunity.id).limit(limit)
-    return _rows(q, at, stages)
+    kind, uid = access.customer_scope()
+    cur = sqlcache.run(f"pipeline.needing_step.{kind}",
+                       lambda owner, u, day, n: _needing_step_query(owner, (kind, u), day, n),
+                       user_id, uid, at.date(), limit)
+    return _rows_of(cur.fetchall(), at, stages)
+
+
+def _rotting_query(owner, scope: tuple[str, int | None], limit, *stage_cutoffs):
+    """`stage_cutoffs`: a stage's id, then the last moment of activity that still counts as idle in it, for
+    each stage that rots."""
+    cond = None
+    for sid, cutoff in zip(stage_cutoffs[::2], stage_cutoffs[1::2], strict=True):
+        c = (Opportunity.stage == sid) & (Opportunity.last_activity_at <= cutoff)
+        cond = c if cond is None else (cond | c)
+    q = _query(BoardFilter(owner_id=owner), scope).where(Opportunity.status == "open", cond)
+    return q.order_by(Opportunity.last_activity_at, Opportunity.id).limit(limit)
 
 
 def rotting(user_id: int | None, at: dt.datetime | None = None, limit: int = DASHBOARD_LIMIT,
@@ -441,14 +469,15 @@ def rotting(user_id: int | None, at: dt.datetime | None = None, limit: int = DAS
     """Open opportunities idle longer than their stage allows, the longest idle first."""
     at = at or now()
     stages = stages if stages is not None else all_stages()
-    cond = None
+    cutoffs: list = []
     for s in stages.values():
         if s.rot_days and s.is_open:
-            c = (Opportunity.stage == s.id) & (Opportunity.last_activity_at <= at - dt.timedelta(days=s.rot_days))
-            cond = c if cond is None else (cond | c)
-    if cond is None:
+            cutoffs += [s.id, at - dt.timedelta(days=s.rot_days)]
+    if not cutoffs:
         return []
-    q = _query(BoardFilter(owner_id=user_id)).where(Opportunity.status == "open", cond)
-    q = q.order_by(Opportunity.last_activity_at, Opportunity.id).limit(limit)
-    return _rows(q, at, stages)
+    kind, uid = access.customer_scope()
+    cur = sqlcache.run(f"pipeline.rotting.{kind}.{len(cutoffs) // 2}",
+                       lambda owner, u, n, *sc: _rotting_query(owner, (kind, u), n, *sc),
+                       user_id, uid, limit, *cutoffs)
+    return _rows_of(cur.fetchall(), at, stages)
 
