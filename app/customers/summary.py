@@ -20,8 +20,11 @@ from dataclasses import dataclass, field
 import peewee as pw
 
 from app import fmt
+from app.core.clock import today
 from app.core.errors import PermissionDenied
-from app.core.jalali import format_date
+from app.core.jalali import format_date, format_datetime
+from app.core.text import to_persian_digits
+from app.office import roles
 from models import sqlcache
 from models.calls import Call
 from models.core import Customer, CustomerTag, Tag, User
@@ -157,7 +160,6 @@ def customer_summary(customer_id: int, exclude_call_id: int | None = None) -> Cu
 
     One hand-written indexed query reads everything (see _SUMMARY_SQL); a database that lacks one of its
     tables (an older file) is read part by part instead, each part that is missing reading «هنوز ثبت نشده»."""
-    from app.office import roles
 
     money = roles.can("money.view")
     try:
@@ -228,8 +230,6 @@ _SQL: dict[tuple[bool, bool], str] = {}
 
 
 def _summary_one_query(customer_id: int, exclude_call_id: int | None, money: bool) -> CustomerSummary | None:
-    from app.core.clock import today
-    from app.office import roles
 
     postgres = sqlcache.is_postgres()
     sql = _SQL.get((money, postgres))
@@ -352,7 +352,6 @@ def _summary_by_parts(customer_id: int, exclude_call_id: int | None = None) -> C
 def _after_sale_flags(customer_id: int) -> tuple[bool, bool]:
     """(has an open opportunity, has a warranty or contract not yet ended): one query, so that most callers,
     who have neither, cost the popup one query and not the four of the two briefs."""
-    from app.core.clock import today
     from models.pipeline import Opportunity
     from models.service import Contract, Warranty
 
@@ -379,7 +378,6 @@ def opportunities_line(count: int, stage_name: str, value: int) -> str:
     """opportunities_text from the count and the first one's stage and value."""
     if not count:
         return ""
-    from app.core.text import to_persian_digits
 
     head = f"{to_persian_digits(count)} فرصت باز"
     detail = "، ".join(x for x in (stage_name, fmt.money(value, toman=False) if value else "") if x)
@@ -391,7 +389,6 @@ def opportunities_line(count: int, stage_name: str, value: int) -> str:
 def _doc_text(d: DocBrief | None) -> str:
     if d is None:
         return NONE_YET
-    from app.core.text import to_persian_digits
 
     parts = []
     if d.date:
@@ -426,7 +423,6 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 def persian_digits_in_text(text: str) -> str:
     """Digits of free text in Persian, except in words with Latin letters (LED-40W, A4) which keep theirs."""
-    from app.core.text import to_persian_digits
 
     if not text:
         return ""
@@ -439,7 +435,6 @@ def last_call_text(c: CallBrief | None) -> str:
     """«تماس ورودی، ۱۴۰۵/۰۹/۰۳ ۱۰:۰۰» (what was said is last_note_text's)."""
     if c is None:
         return NONE_YET
-    from app.core.jalali import format_datetime
 
     return f"{CALL_STATE_WORDS.get((c.direction, c.state), 'تماس')}، {format_datetime(c.at)}"
 

@@ -329,19 +329,25 @@ def users() -> list[tuple[int, str]]:
             .order_by(User.name)]
 
 
+def _name_and_role(user_id: int) -> tuple[str, str] | None:
+    """A colleague's name and role (read at every dashboard and inbox reading: the statement is kept)."""
+    return sqlcache.run("tasks.user", lambda u: User.select(User.name, User.role).where(User.id == u),
+                        user_id).fetchone()
+
+
 def is_manager(user_id: int | None) -> bool:
     """A manager (or admin) sees every colleague's tasks. With nobody signed in at this desk, everyone can."""
     if not user_id:
         return True
-    u = User.get_or_none(User.id == user_id)
-    return bool(u and u.role in MANAGER_ROLES)
+    row = _name_and_role(user_id)
+    return bool(row and row[1] in MANAGER_ROLES)
 
 
 def user_name(user_id: int | None) -> str:
     if not user_id:
         return ""
-    u = User.get_or_none(User.id == user_id)
-    return u.name if u else ""
+    row = _name_and_role(user_id)
+    return row[0] if row else ""
 
 
 def customer_choices(text: str, limit: int = 20) -> list[tuple[int, str]]:

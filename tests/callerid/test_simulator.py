@@ -278,7 +278,7 @@ def test_cli_simulate_and_monitor_end_to_end(tmp_path):
     finally:
         sim.stdin.write("quit\n")
         sim.stdin.flush()
-        sim.wait(5)
+        sim.communicate(timeout=5)            # waits, and closes its three pipes
     assert sim.returncode == 0
     assert not os.path.lexists(link)
 

@@ -68,6 +68,20 @@ def test_referral_refusals_change_nothing(people):
     assert TaskReferral.select().count() == 0 and Task.get_by_id(t.id).assignee_id == people["maryam"]
 
 
+def test_names_and_roles_are_read_afresh_through_the_kept_statement(people):
+    """is_manager and user_name share one kept statement: each colleague gets their own row, an unknown id none,
+    and a rename or a new role shows at the next reading."""
+    from models.core import User
+
+    assert [ts.user_name(people[k]) for k in ("reza", "maryam", "amir")] == ["رضا کریمی", "مریم احمدی", "امیر حسینی"]
+    assert [ts.is_manager(people[k]) for k in ("reza", "maryam", "amir")] == [False, False, True]
+    assert ts.user_name(999_999) == "" and ts.is_manager(999_999) is False
+    assert ts.user_name(None) == "" and ts.is_manager(None) is True          # nobody signed in: everyone's
+    User.update(name="رضا کریمی‌نژاد", role="manager").where(User.id == people["reza"]).execute()
+    assert ts.user_name(people["reza"]) == "رضا کریمی‌نژاد" and ts.is_manager(people["reza"])
+    assert ts.user_name(people["maryam"]) == "مریم احمدی" and not ts.is_manager(people["maryam"])
+
+
 def test_manager_sees_everyones_open_tasks_and_counts(people):
     clock.set_now(j(1405, 9, 3, 12, 0))
     for who, n_over, n_today in (("reza", 2, 1), ("maryam", 0, 3)):
