@@ -562,10 +562,11 @@ def _customer_chunks(ids: list[int], chunk: int = 2000):
     Four queries per chunk, read as raw tuples (dates stay as the driver returns them)."""
     import peewee as pw
 
+    from app.office.users import names_by_id
     from models.base import db
-    from models.core import Address, Customer, CustomerTag, PhoneNumber, Tag, User
+    from models.core import Address, Customer, CustomerTag, PhoneNumber, Tag
 
-    users = dict(User.select(User.id, User.name).tuples())
+    users = names_by_id()
     fields = [getattr(Customer, f) for f in _CUSTOMER_FIELDS]
     labels = dict(PHONE_COLUMNS)
     for lo in range(0, len(ids), chunk):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.core.errors import ValidationError
 from app.core.text import clean
 from app.office import audit, roles
+from models import sqlcache
 from models.core import User
 
 ROLE_LABELS = {"admin": "مدیر سیستم", "manager": "مدیر", "sales": "کارشناس فروش", "reception": "پذیرش"}
@@ -16,6 +17,12 @@ def ensure_default_user() -> User:
     if u is None:
         u = User.create(name="مدیر دفتر", username="admin", role="admin")
     return u
+
+
+def names_by_id() -> dict[int, str]:
+    """Every colleague's name by id, those no longer active too (old rows still name them). Read whenever a
+    list names its owners (the dashboard, the board, reports): the statement is kept (models.sqlcache)."""
+    return dict(sqlcache.run("users.names", lambda: User.select(User.id, User.name)).fetchall())
 
 
 def list_users(active_only: bool = True) -> list[User]:

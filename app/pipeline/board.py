@@ -25,6 +25,7 @@ from typing import Any
 import peewee as pw
 
 from app.core.clock import now
+from app.office.users import names_by_id
 from app.pipeline import access
 from app.pipeline.stages import StageInfo, list_stages
 from models import sqlcache
@@ -178,7 +179,7 @@ def _rows_of(rows: list[tuple], at: dt.datetime, stages: dict[int, StageInfo]) -
     days: dict = {None: None}
     fromiso = dt.datetime.fromisoformat
     info = {sid: (st.name, st.rot_days if st.is_open else 0) for sid, st in stages.items()}
-    owners = dict(sqlcache.run("pipeline.owners", lambda: User.select(User.id, User.name)).fetchall())
+    owners = names_by_id()
     out: list = []
     append = out.append
     today_ = at.date()

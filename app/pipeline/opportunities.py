@@ -29,6 +29,7 @@ from app.core.errors import NotFound, UserError, ValidationError
 from app.core.jalali import date_field, format_date
 from app.core.text import clean
 from app.customers import timeline
+from app.office.users import names_by_id
 from app.pipeline import access
 from models.core import Customer, User
 from models.pipeline import (
@@ -450,7 +451,7 @@ def history(opp_id: int, at: dt.datetime | None = None) -> list[HistoryRow]:
     """Oldest first, with the time spent in each stage."""
     at = at or now()
     names = {s.id: s.name for s in PipelineStage.select(PipelineStage.id, PipelineStage.name)}
-    users = {u.id: u.name for u in User.select(User.id, User.name)}
+    users = names_by_id()
     rows = list(StageChange.select().where(StageChange.opportunity == opp_id)
                 .order_by(StageChange.at, StageChange.id))
     opp = Opportunity.get_or_none(Opportunity.id == opp_id)

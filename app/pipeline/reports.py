@@ -39,6 +39,7 @@ from app.core.clock import now
 from app.core.errors import UserError
 from app.core.jalali import month_label, to_jalali
 from app.excel.export import Column, period_label
+from app.office.users import names_by_id
 from app.pipeline import access
 from app.pipeline.stages import funnel_order, list_stages, reach_groups, reached
 from app.reports.service import Chart, ReportResult
@@ -138,7 +139,7 @@ def _closed_in(q, date_from, date_to):
 
 
 def _users() -> dict[int, str]:
-    return {u.id: u.name for u in User.select(User.id, User.name)}
+    return names_by_id()
 
 
 # --- funnel -------------------------------------------------------------------------------------------------

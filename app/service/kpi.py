@@ -39,9 +39,9 @@ import peewee as pw
 
 from app import fmt
 from app.core import jalali
+from app.office.users import names_by_id
 from app.service import hours
 from models.base import db
-from models.core import User
 from models.service import ServiceCategory, ServiceRequest
 
 SR = ServiceRequest
@@ -228,7 +228,7 @@ def compute(date_from: dt.date, date_to: dt.date, category_id: int | None = None
             days[jd] = Bucket(jd, fmt.date(_jd_to_date(jd)), resp_hist={} if daily_p90 else None)
         return days[jd]
 
-    names = {u.id: u.name for u in User.select(User.id, User.name)}
+    names = names_by_id()
     people: dict[int, Bucket] = {}
 
     def person(uid: int | None) -> Bucket:

@@ -18,6 +18,7 @@ from app.core.errors import NotFound, UserError, ValidationError
 from app.core.text import clean, party_name, search_key
 from app.customers import timeline
 from app.office import events as office_events
+from app.office.users import names_by_id
 from models import sqlcache
 from models.base import db, is_postgres
 from models.core import Customer, User
@@ -293,7 +294,7 @@ def counts_per_user(at: dt.datetime | None = None, open_counts: bool = True) -> 
     at = at or now()
     day_start = dt.datetime.combine(at.date(), dt.time())
     tomorrow = day_start + dt.timedelta(days=1)
-    names = dict(User.select(User.id, User.name).tuples())
+    names = names_by_id()
     # the overdue ones (overdue_condition): due before today, or earlier today and not all-day
     rng = "FROM task WHERE status = ? AND {who} AND due_at >= ? AND due_at < ?"
     cols = ", ".join([

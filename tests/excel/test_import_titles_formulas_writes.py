@@ -274,6 +274,7 @@ def test_a_kill_during_the_import_leaves_nothing(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+        proc.communicate()                # reaps it and closes its pipe
     open_database(dbfile)
     try:
         assert Customer.select().count() == 0 and PhoneNumber.select().count() == 0

@@ -14,7 +14,7 @@ from app.office import audit_log, handover, roles, session, users
 from app.sales.balances import customer_balance
 from app.sales.documents import cancel_document, create_invoice
 from app.sales.totals import LineInput
-from models.core import Customer
+from models.core import Customer, User
 from models.office import AuditLog
 from models.sales import SalesDocument
 from tests.office.helpers import as_user, make_user
@@ -150,3 +150,16 @@ def test_admin_edits_a_role_and_it_applies(office):
         roles.save_role("sales", "فروش", [])
     roles.save_role("admin", "مدیر سیستم", [])       # the admin role keeps every permission
     assert roles.permissions_of("admin") == frozenset(roles.PERMISSIONS)
+
+
+def test_names_by_id_names_every_colleague_through_its_kept_statement(office):
+    """Colleagues' names by id, as the dashboard, the board and the reports name owners: the inactive too (old
+    rows still name them), and an edit shows at the next reading (the statement is kept, not its answer)."""
+    people = office["people"]
+    names = users.names_by_id()
+    assert names[people["sales"]] == "همکار sales" and names[office["other"]] == "رضا همکار دیگر"
+    assert set(names) == {u.id for u in users.list_users(active_only=False)}
+    User.update(active=False).where(User.id == office["other"]).execute()
+    User.update(name="همکار فروش").where(User.id == people["sales"]).execute()
+    names = users.names_by_id()
+    assert names[office["other"]] == "رضا همکار دیگر" and names[people["sales"]] == "همکار فروش"
