@@ -25,6 +25,7 @@ from models import presence
 from models.base import db
 from models.connection import close_database, open_database
 from models.core import Customer
+from tests.procs import reap
 
 ROOT = Path(__file__).resolve().parents[2]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -101,7 +102,7 @@ class Desk:
     def stop(self) -> None:
         self.p.stdin.write("stop\n")
         self.p.stdin.flush()
-        self.p.wait(30)
+        reap(self.p, 30)
 
 
 # --- 1. restore while another desk has the database open -----------------------------------------------------
@@ -135,7 +136,7 @@ def test_a_crashed_desk_does_not_block_restore(office):
     close_database()
     desk = Desk(office)
     desk.p.kill()                                   # no goodbye: its registration stays behind, unlocked
-    desk.p.wait(10)
+    reap(desk.p, 10)
     assert list(presence.folder_of(office).iterdir())
     assert presence.others(office) == []            # seen as gone, and tidied away
     B.restore(good, office)
@@ -162,7 +163,7 @@ def test_restore_is_refused_while_another_program_holds_an_exclusive_lock(office
     finally:
         holder.stdin.write("\n")
         holder.stdin.flush()
-        holder.wait(10)
+        reap(holder, 10)
     assert names_in(office)[-1] == "بعدی"
 
 

@@ -11,6 +11,7 @@ import pytest
 from app.core.errors import DatabaseError
 from models.base import db
 from models.writer import writer, writes
+from tests.procs import reap
 
 
 def _make_table():
@@ -104,13 +105,15 @@ class _LockHolder:
     def __init__(self, path):
         self.p = subprocess.Popen([sys.executable, "-c", _HOLDER, path], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
+        self._lock = threading.Lock()
         assert self.p.stdout.readline().strip() == "ready"
 
     def release(self):
-        if self.p.poll() is None:
-            self.p.stdin.write("go\n")
-            self.p.stdin.flush()
-            self.p.wait(30)
+        with self._lock:                    # the test's timer and its clean-up may both release
+            if self.p.poll() is None and not self.p.stdin.closed:
+                self.p.stdin.write("go\n")
+                self.p.stdin.flush()
+            reap(self.p, 30)
 
 
 def test_a_lock_held_by_another_process_is_waited_for(db_file, tmp_path):

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.office.pg import needs_pg
+from tests.procs import reap
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = needs_pg
@@ -73,10 +74,8 @@ class Desk:
     def close(self) -> None:
         try:
             self.proc.stdin.close()
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        finally:
+            reap(self.proc, 10)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from app import settings
 from app.customers import timeline
 from app.sms.email import EmailError, send_email
 from models.messaging import Message
+from tests.procs import reap
 from tests.sms.conftest import customer
 from tests.sms.fakes import SMTPServer as Server
 
@@ -149,7 +150,7 @@ def test_an_email_left_sending_by_a_crash_becomes_uncertain_and_is_not_sent_agai
         smtp.hold.set()
         if child.poll() is None:
             child.kill()
-            child.wait()
+        reap(child)
     smtp.hold = None
     states = lambda: sorted(m.state for m in Message.select().where(Message.campaign == camp))  # noqa: E731
     assert states() == ["queued", "queued", "queued", "sending"]

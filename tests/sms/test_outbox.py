@@ -20,6 +20,7 @@ from app.sms import service
 from app.sms.providers import make
 from models.core import Customer, PhoneNumber
 from models.messaging import InboundMessage, Message, OptOut
+from tests.procs import reap
 from tests.sms.conftest import customer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -198,7 +199,9 @@ def test_group_send_of_5000_killed_and_resumed_sends_each_exactly_once(db, tmp_p
         child.wait()
         fake.idle()
         at_kill = sum(fake.by_number.values())
-        assert 2000 <= at_kill < 5000, (at_kill, child.stderr.read()[-2000:])
+        err = child.stderr.read()[-2000:]
+        reap(child)
+        assert 2000 <= at_kill < 5000, (at_kill, err)
         states = service.counts(camp)
         assert states.get("sending", 0) > 0, states      # the crash left rows whose fate only the provider knows
         fake.delay = 0
