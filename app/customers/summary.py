@@ -160,7 +160,6 @@ def customer_summary(customer_id: int, exclude_call_id: int | None = None) -> Cu
 
     One hand-written indexed query reads everything (see _SUMMARY_SQL); a database that lacks one of its
     tables (an older file) is read part by part instead, each part that is missing reading «هنوز ثبت نشده»."""
-
     money = roles.can("money.view")
     try:
         return _summary_one_query(customer_id, exclude_call_id, money)
@@ -230,7 +229,6 @@ _SQL: dict[tuple[bool, bool], str] = {}
 
 
 def _summary_one_query(customer_id: int, exclude_call_id: int | None, money: bool) -> CustomerSummary | None:
-
     postgres = sqlcache.is_postgres()
     sql = _SQL.get((money, postgres))
     if sql is None:
@@ -378,7 +376,6 @@ def opportunities_line(count: int, stage_name: str, value: int) -> str:
     """opportunities_text from the count and the first one's stage and value."""
     if not count:
         return ""
-
     head = f"{to_persian_digits(count)} فرصت باز"
     detail = "، ".join(x for x in (stage_name, fmt.money(value, toman=False) if value else "") if x)
     if not detail:
@@ -389,7 +386,6 @@ def opportunities_line(count: int, stage_name: str, value: int) -> str:
 def _doc_text(d: DocBrief | None) -> str:
     if d is None:
         return NONE_YET
-
     parts = []
     if d.date:
         parts.append(format_date(d.date))
@@ -423,7 +419,6 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 def persian_digits_in_text(text: str) -> str:
     """Digits of free text in Persian, except in words with Latin letters (LED-40W, A4) which keep theirs."""
-
     if not text:
         return ""
     if _LATIN.search(text) is None:             # no Latin word at all: every digit turns Persian

@@ -48,14 +48,18 @@ class StageInfo:
         return not (self.is_won or self.is_lost)
 
 
-def _info(s: PipelineStage) -> StageInfo:
-    return StageInfo(s.id, s.name, s.position, s.probability, bool(s.is_won), bool(s.is_lost), s.rot_days or 0,
-                     s.color or "", bool(s.active))
-
-
 _STAGE_COLUMNS = (PipelineStage.id, PipelineStage.name, PipelineStage.position, PipelineStage.probability,
                   PipelineStage.is_won, PipelineStage.is_lost, PipelineStage.rot_days, PipelineStage.color,
                   PipelineStage.active)
+
+
+def _stage_info(sid, name, position, probability, won, lost, rot, color, active) -> StageInfo:
+    """A stage from _STAGE_COLUMNS' values, as a row or a model gives them (SQLite's booleans are 0/1)."""
+    return StageInfo(sid, name, position, probability, bool(won), bool(lost), rot or 0, color or "", bool(active))
+
+
+def _info(s: PipelineStage) -> StageInfo:
+    return _stage_info(*(getattr(s, f.name) for f in _STAGE_COLUMNS))
 
 
 def _stages_query(active_only: bool):
@@ -65,10 +69,8 @@ def _stages_query(active_only: bool):
 
 def list_stages(active_only: bool = True) -> list[StageInfo]:
     """The stages in the funnel's order (read whenever the dashboard or the board is: the statement is kept)."""
-    return [StageInfo(sid, name, position, probability, bool(won), bool(lost), rot or 0, color or "", bool(active))
-            for sid, name, position, probability, won, lost, rot, color, active in
+    return [_stage_info(*row) for row in
             sqlcache.run(f"pipeline.stages.{active_only}", lambda: _stages_query(active_only)).fetchall()]
-
 
 def funnel_order(stages: list[StageInfo] | None = None) -> list[StageInfo]:
     """Open stages by position, then the won stages."""
