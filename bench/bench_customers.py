@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bench.common import (
-    CACHE,
+    COMPILED,
     bench_db,
     dataset_size,
     db_label,
@@ -138,7 +138,7 @@ def run(quick: bool = False) -> list[dict]:
     close_database()
     samples, filled = [], []
     for i in range(3 if quick else 4):
-        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CRM_BENCH_T0=repr(time.time()), **_PYC)
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CRM_BENCH_T0=repr(time.time()), **COMPILED)
         res = subprocess.run([sys.executable, "-c", _COLD, url], env=env, capture_output=True, text=True,
                              cwd=Path(__file__).resolve().parent.parent, timeout=120)
         got = dict(line.split()[:2] for line in res.stdout.splitlines() if line.startswith(("PAINTED", "FILLED")))
@@ -230,13 +230,8 @@ _BARE = ("import os,time;t0=float(os.environ['CRM_BENCH_T0']);os.environ['QT_QPA
          "print('RSS',int(open('/proc/self/statm').read().split()[1])*os.sysconf('SC_PAGE_SIZE')/1e6)")
 
 
-# An installed program starts from compiled modules: the starts keep theirs in the bench's cache (a shell with
-# PYTHONDONTWRITEBYTECODE=1 would otherwise compile every module from source at every start).
-_PYC = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(CACHE / "pycache")}
-
-
 def _run_py(code: str, *args: str) -> dict[str, float]:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CRM_BENCH_T0=repr(time.time()), **_PYC)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CRM_BENCH_T0=repr(time.time()), **COMPILED)
     res = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parent.parent, timeout=300)
     got = {}

@@ -10,6 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 CACHE = Path(os.environ.get("CRM_BENCH_DIR", Path(tempfile.gettempdir()) / "crm-bench"))
+# A fresh process of the program starts from compiled modules, as an installed one does: those processes keep
+# theirs in the bench's cache (a shell with PYTHONDONTWRITEBYTECODE=1 would otherwise compile every module from
+# source at every start).
+COMPILED = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(CACHE / "pycache")}
 
 
 def percentile(values: list[float], p: float) -> float:

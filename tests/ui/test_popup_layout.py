@@ -228,3 +228,40 @@ def test_a_long_name_wraps_inside_the_popup(office, shots):
     assert inked(name, right=True) > 20 and inked(number, right=True) > 10
     box = notice.mapTo(p, notice.rect().topLeft())
     assert QColor(image.pixel(box.x() + 2, box.y() + notice.height() // 2)).name() == "#fef3c7"
+
+
+def test_the_first_popup_is_rehearsed_and_shows_only_its_own_call(office):
+    """Caller ID's start rehearses a spare popup (laid out and painted hidden, with a made-up customer) and
+    prepares the look-up, so the first call of the day is not the slowest: the rehearsal is never shown, leaves
+    nothing in the database, and the first real call on that popup is the image of a popup made for that call."""
+    from app.calls import log as calls
+    from models import sqlcache
+    from models.calls import Call
+    from ui.calls.popup import CallPopup
+
+    ctrl, _person, _org = office
+    before = (Call.select().count(), len(calls.missed_call_ids()))
+    sqlcache._cache.clear()
+    ctrl.stack.prewarm(1)
+    svc.prewarm()
+    [spare] = ctrl.stack._spare
+    assert spare.view is None and spare.summary is None and not spare.isVisible()
+    assert all(len(b._looks) == 2 for b in spare.action_buttons.values())     # active and inactive, drawn
+    assert {k[0] for k in sqlcache._cache} >= {"callerid.lookup.1", "callerid.lookup.2"}
+    assert (Call.select().count(), len(calls.missed_call_ids())) == before     # reads only
+    looks = {k: dict(b._looks) for k, b in spare.action_buttons.items()}
+    p = ring(ctrl, "22514321", 1)
+    assert p is spare and p.name_label.text() == "آقای علی رضایی" and text(p, "شرکت") == "بازرگانی رضایی"
+    assert "نمونه" not in " ".join(v.text() for v in p.field_values.values()) + p.contact_label.text()
+    assert not p.notice.isVisible() and not p.contact_label.isVisible()
+    fresh = CallPopup(p.ctx, p.view, summary=p.summary)
+    fresh.show()
+    settle(ctrl)
+    try:
+        assert (p.height(), p.header.height()) == (fresh.height(), fresh.header.height())
+        assert p.grab().toImage() == fresh.grab().toImage()
+    finally:
+        fresh.close()
+    for k, b in p.action_buttons.items():             # the ring's paints were blits of the looks drawn ahead
+        assert {key: pm.cacheKey() for key, pm in b._looks.items()} == \
+            {key: pm.cacheKey() for key, pm in looks[k].items()}

@@ -82,6 +82,10 @@ class CallerIdController(QObject):
             self.service = svc.CallerIdService()
         self.stack.prewarm(1)
         sm.prewarm()
+        try:
+            svc.prewarm()
+        except Exception:  # the look-up is made again at the first call
+            logger.exception("caller ID: could not prepare the look-up")
         self._timer.start()
         if self.listener is None:
             listener = self._make_listener()

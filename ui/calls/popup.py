@@ -117,9 +117,25 @@ class PopupButton(QPushButton):
         self._looks: dict[tuple, QPixmap] = {}
 
     def paintEvent(self, event) -> None:
-        dpr = self.devicePixelRatioF()
         opt = QStyleOptionButton()
         self.initStyleOption(opt)
+        pm = self._look(opt)
+        p = QPainter(self)
+        p.drawPixmap(0, 0, pm)
+        p.end()
+
+    def prepare(self) -> None:
+        """Draw the looks of this button at its size now, in an active window and an inactive one (the popup
+        may be either when a call comes), so that its first paint on a ring is a blit."""
+        opt = QStyleOptionButton()
+        self.initStyleOption(opt)
+        active = QStyle.StateFlag.State_Active
+        for state in (opt.state | active, opt.state & ~active):
+            opt.state = state
+            self._look(opt)
+
+    def _look(self, opt: QStyleOptionButton) -> QPixmap:
+        dpr = self.devicePixelRatioF()
         key = (self.width(), self.height(), dpr, self.text(), int(opt.state.value), opt.direction)
         pm = self._looks.get(key)
         if pm is None:
@@ -132,9 +148,7 @@ class PopupButton(QPushButton):
             if len(self._looks) >= self._LOOKS:
                 self._looks.clear()
             self._looks[key] = pm
-        p = QPainter(self)
-        p.drawPixmap(0, 0, pm)
-        p.end()
+        return pm
 
     def changeEvent(self, event) -> None:
         if event.type() in _RESTYLED:
@@ -280,6 +294,29 @@ class CallPopup(QWidget):
         self.summary = summary
         self._render_identity()
         self._render_state()
+
+    def rehearse(self) -> None:
+        """Lay out and paint this hidden popup once with a customer's call, then forget it: the first real call
+        no longer pays for Qt's first layout of these widgets, the first shaping in each of the popup's fonts,
+        the buttons' looks and the native window (the first popup of a session took several times the next
+        ones). Nothing is shown; the next call's assign() replaces every text."""
+        import datetime as dt
+
+        view = svc.CallView(
+            call_id=0, key="", line=1, line_label="خط ۱", direction="in", state="ringing",
+            number_raw="09120000000", number="09120000000", number_display="0912 000 0000",
+            number_status=ev.OK, caller_name="", customer_id=-1, customer_name="مشتری", other_matches=1,
+            started_at=dt.datetime(2000, 1, 1), answered_at=None, ended_at=None, duration=None, rings=1,
+            final=False, number_known=True, source="")
+        summary = sm.CustomerSummary(customer_id=-1, name="مشتری نمونه", title="آقای", company="شرکت نمونه",
+                                     tags=("مشتری ویژه",), contact="خانم نمونه", kind="person")
+        self.assign(view, summary)
+        self.create()                 # the native window, made now rather than at the first show
+        self.grab()
+        for b in self.action_buttons.values():
+            b.prepare()
+        self.view = None
+        self.summary = None
 
     def set_summary(self, summary: sm.CustomerSummary | None) -> None:
         self.summary = summary

@@ -118,10 +118,8 @@ class _HeightForWidth(QWidget):
     def _height(self, width: int) -> int:
         raise NotImplementedError
 
-    def hasHeightForWidth(self) -> bool:
-        return True
-
     def heightForWidth(self, width: int) -> int:
+        # (no hasHeightForWidth override: the size policy says so, and Qt asks that of every layout pass)
         self._width = max(width, 40)
         return self._height(width)
 

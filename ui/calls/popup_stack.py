@@ -48,6 +48,10 @@ class PopupStack(QObject):
             p = CallPopup(self.ctx)
             p.closed.connect(self._forget)
             p.ensurePolished()
+            try:
+                p.rehearse()
+            except Exception:  # a rehearsal only saves the first call some time
+                logger.exception("caller ID: the popup's rehearsal failed")
             self._spare.append(p)
 
     def popups(self) -> list[CallPopup]:
