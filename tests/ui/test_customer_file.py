@@ -263,6 +263,7 @@ def test_file_shows_balance_and_last_invoice_and_opens_a_new_proforma(qtbot, db)
     # 10,000,000 + 10% VAT owed, shown with Persian digits
     assert any("۱۱٬۰۰۰٬۰۰۰" in t for t in texts), texts
     assert not f.proforma_button.isHidden()
+    assert "invoices" not in win.pages              # the section's page is built when a document is asked for
     f.proforma_button.click()
     assert win.stack.currentWidget() is win.page("invoices")
 

@@ -537,13 +537,20 @@ class CustomerFileWindow(QWidget):
                              | Qt.AlignmentFlag.AlignVCenter)
             self.standing_grid.addWidget(key, i, 0, Qt.AlignmentFlag.AlignTop)
             self.standing_grid.addWidget(val, i, 1)
-        has_sales = self._invoices_page() is not None
+        has_sales = self._main_window() is not None
         self.proforma_button.setVisible(has_sales)
         self.invoice_button.setVisible(has_sales)
 
-    def _invoices_page(self):
+    def _main_window(self):
+        """The main window whose invoices section makes the documents (none: a file opened on its own)."""
         win = getattr(self.ctx, "main_window", None)
-        if win is None or not hasattr(win, "page"):
+        return win if win is not None and hasattr(win, "page") else None
+
+    def _invoices_page(self):
+        """The invoices section's page, built when a document is asked for (not to decide whether the buttons
+        show: building it read the invoices and took a third of the first file's opening)."""
+        win = self._main_window()
+        if win is None:
             return None
         page = win.page("invoices")
         return page if hasattr(page, "new_invoice_for") else None
