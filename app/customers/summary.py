@@ -89,12 +89,17 @@ class CustomerSummary:
 
 
 def prewarm() -> None:
-    """Import what the summary reads (sales, meetings) now, at start-up, not on the GUI thread between the
-    first two rings."""
+    """Import what the summary reads (sales, meetings) now, at start-up, and have the database prepare its
+    statement (a summary of no customer: id 0 is never given), not on the GUI thread between the first two rings."""
     import app.contracts as _contracts  # noqa: F401
     from app.pipeline import board as _board  # noqa: F401
     from app.sales import balances as _balances  # noqa: F401
     from app.tasks import meetings as _meetings  # noqa: F401
+
+    try:
+        customer_summary(0)
+    except Exception:  # prepared again at the first call
+        logger.exception("summary: could not prepare its statement")
 
 
 def _safe(fn, *args):

@@ -175,6 +175,14 @@ FIELD_LABELS = ("شرکت", "رتبه و گروه", "برچسب‌ها", "مسئ
                 "آخرین بازدید", "آخرین تماس", "آنچه گفته شد", "فرصت‌های باز", "گارانتی")
 
 
+# What the rehearsal draws (CallPopup.rehearse): each Persian letter alone, at the start, in the middle and at the
+# end of a word, and the digits and signs a popup shows, so that the first real call's letters are already made
+# into glyphs in each of the popup's fonts (making them took a good part of the first popup's painting).
+_LETTERS = "ابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهیآئءؤ"
+_GLYPHS = " ".join(f"{c} {c}ب ب{c}ب ب{c}" for c in _LETTERS)
+_DIGITS = "۰۱۲۳۴۵۶۷۸۹ 0123456789 ،؛:«»()/-+…٬"
+
+
 class CallPopup(QWidget):
     """One call's popup. Signals tell the stack when it closes; buttons talk to the app through ctx.bus.
 
@@ -308,9 +316,13 @@ class CallPopup(QWidget):
             number_status=ev.OK, caller_name="", customer_id=-1, customer_name="مشتری", other_matches=1,
             started_at=dt.datetime(2000, 1, 1), answered_at=None, ended_at=None, duration=None, rings=1,
             final=False, number_known=True, source="")
-        summary = sm.CustomerSummary(customer_id=-1, name="مشتری نمونه", title="آقای", company="شرکت نمونه",
-                                     tags=("مشتری ویژه",), contact="خانم نمونه", kind="person")
+        summary = sm.CustomerSummary(customer_id=-1, name=_GLYPHS, title="آقای", company=_GLYPHS, tags=(_GLYPHS,),
+                                     assigned_rep=_DIGITS, contact=_GLYPHS, kind="person")
         self.assign(view, summary)
+        self.number_label.setText(_DIGITS)
+        self.notice.setText(_GLYPHS)            # every text block and the rows draw each letter in each of its forms
+        self.notice.setVisible(True)
+        self.fit_height()
         self.create()                 # the native window, made now rather than at the first show
         self.grab()
         for b in self.action_buttons.values():
