@@ -265,3 +265,26 @@ def test_the_first_popup_is_rehearsed_and_shows_only_its_own_call(office):
     for k, b in p.action_buttons.items():             # the ring's paints were blits of the looks drawn ahead
         assert {key: pm.cacheKey() for key, pm in b._looks.items()} == \
             {key: pm.cacheKey() for key, pm in looks[k].items()}
+
+
+def test_a_spare_popup_is_made_again_after_a_call_takes_it(office, qtbot, monkeypatch):
+    """A multi-line box's calls come in bursts: the spare a call took is made (and rehearsed) again in the gap
+    after its popup shows, so the next line's call finds one ready; never beyond the popups the stack may show."""
+    from ui.calls import popup_stack
+
+    ctrl, _person, _org = office
+    ctrl.stack.prewarm(1)
+    [spare] = ctrl.stack._spare
+    first = ring(ctrl, "22514321", 1)
+    assert first is spare
+    qtbot.waitUntil(lambda: len(ctrl.stack._spare) == 1, timeout=2000)
+    [again] = ctrl.stack._spare
+    assert again is not first and again.view is None and not again.isVisible()
+    assert all(len(b._looks) == 2 for b in again.action_buttons.values())
+    second = ring(ctrl, "02188776655", 2, seconds=1)
+    assert second is again and second.name_label.text() == "گروه پیشگامان ساختمان"
+    qtbot.waitUntil(lambda: len(ctrl.stack._spare) == 1, timeout=2000)
+    ctrl.stack._spare.clear()
+    monkeypatch.setattr(popup_stack, "MAX_POPUPS", len(ctrl.stack.popups()))
+    ctrl.stack._make_spare()
+    assert ctrl.stack._spare == []                      # as many popups as the stack shows: none made ahead

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QObject, QRect, Signal
+from PySide6.QtCore import QObject, QRect, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
 from app.callerid import service as svc
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 MARGIN = 12
 GAP = 8
 MAX_POPUPS = 8
+REFILL_MS = 30               # a spare taken by a call is made again this long after (its popup painted first)
 EXTENSIONS_TTL_S = 5.0       # the desk's extensions are read again after this long
 
 
@@ -41,6 +42,12 @@ class PopupStack(QObject):
         self._order: list[str] = []
         self._spare: list[CallPopup] = []      # closed popups kept for the next call (no widgets built on a ring)
         self._ext_cache: tuple[float, int | None, frozenset[str]] | None = None
+        # one spare kept ready while calls come (a multi-line box's burst): made in the gap after a popup shows,
+        # not between the next ring and its popup
+        self._refill = QTimer(self)
+        self._refill.setSingleShot(True)
+        self._refill.setInterval(REFILL_MS)
+        self._refill.timeout.connect(self._make_spare)
 
     def prewarm(self, n: int = 1) -> None:
         """Build and polish popups ahead of the first ring."""
@@ -53,6 +60,10 @@ class PopupStack(QObject):
             except Exception:  # a rehearsal only saves the first call some time
                 logger.exception("caller ID: the popup's rehearsal failed")
             self._spare.append(p)
+
+    def _make_spare(self) -> None:
+        if not self._spare and len(self._popups) < MAX_POPUPS:
+            self.prewarm(1)
 
     def popups(self) -> list[CallPopup]:
         """Open popups, oldest first."""
@@ -84,6 +95,8 @@ class PopupStack(QObject):
         if self._spare:
             p = self._spare.pop()
             p.assign(view, summary)
+            if not self._spare:
+                self._refill.start()
         else:
             p = CallPopup(self.ctx, view, summary=summary)
             p.closed.connect(self._forget)
