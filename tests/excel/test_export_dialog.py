@@ -34,8 +34,11 @@ def test_export_customers_from_the_list(qtbot, many, tmp_path, monkeypatch):
     expected = cs.count(f)
     assert dlg.outcome.rows == expected and steps[-1] == (expected, expected)
     assert "ساخته شد" in dlg.label.text() and dlg.cancel_button.text() == "بستن"
-    ws = openpyxl.load_workbook(tmp_path / "list.xlsx", read_only=True).active
-    assert sum(1 for _ in ws.iter_rows()) == expected + 2
+    wb = openpyxl.load_workbook(tmp_path / "list.xlsx", read_only=True)
+    try:
+        assert sum(1 for _ in wb.active.iter_rows()) == expected + 2
+    finally:
+        wb.close()                                  # a read-only workbook keeps its file open until closed
 
 
 def test_cancel_stops_and_leaves_nothing(qtbot, many, tmp_path):
