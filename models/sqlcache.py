@@ -66,7 +66,9 @@ def raw(sql: str, params: tuple | list = (), prepare: str | None = None):
     ``prepare`` (a plain identifier) names the statement on PostgreSQL, where psycopg2 sends every query as
     text and the server plans it afresh each time: a statement of many joins (the popup's summary) takes
     longer to plan than to run. It is PREPAREd once per connection and EXECUTEd after, so the server keeps
-    its plan. SQLite ignores it."""
+    its plan (from the first run: the connection plans prepared statements generically, see
+    models.connection.PostgresqlDatabase). Prepare only look-ups whose best plan does not depend on the values.
+    SQLite ignores it."""
     key = (sql, type(db.obj))
     text = _raw.get(key)
     if text is None:
