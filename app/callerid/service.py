@@ -469,8 +469,11 @@ def prewarm() -> None:
     0, so one lookup key and two; reads only, of a number no office holds)."""
     from app.office import events as _events  # noqa: F401 - the popup's call event (office.live.publish_call)
 
-    for number in ("09000000000", "9000000000"):
-        _lookup(number, ev.OK)
+    try:
+        for number in ("09000000000", "9000000000"):
+            _lookup(number, ev.OK)
+    except Exception:  # the look-up is made again at the first call
+        logger.exception("caller ID: could not prepare the look-up")
 
 
 def _find_fast(number_raw: str, area: str) -> list[tuple[int, str]]:

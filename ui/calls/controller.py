@@ -82,10 +82,7 @@ class CallerIdController(QObject):
             self.service = svc.CallerIdService()
         self.stack.prewarm(1)
         sm.prewarm()
-        try:
-            svc.prewarm()
-        except Exception:  # the look-up is made again at the first call
-            logger.exception("caller ID: could not prepare the look-up")
+        svc.prewarm()
         self._timer.start()
         if self.listener is None:
             listener = self._make_listener()
