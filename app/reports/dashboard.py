@@ -10,6 +10,7 @@ import peewee as pw
 from app.core.clock import now
 from app.core.text import party_name
 from app.money.summary import MoneySummary, money_summary
+from app.office import roles
 from app.tasks import meetings, reminders
 from app.tasks import service as tasks
 from models import sqlcache
@@ -149,7 +150,12 @@ def load(user_id: int | None, manager: bool | None = None, at: dt.datetime | Non
         d.counts["today"] = sum(r["today_ahead"] for r in mine) if mine is not None else _count_today(at, who)
     d.calls_today = _count_calls_today(at, who)
     d.meetings = meetings.meetings_on(at.date(), who)
-    d.dates = reminders.dates_on(at.date())
+    # the day's occasions within what this person may see, theirs first; the card holds SECTION_LIMIT and says
+    # how many there are (a million customers have thousands on a day: «همه» lists them, dates_dialog)
+    scope = roles.customer_scope()
+    d.dates = reminders.dates_on(at.date(), limit=SECTION_LIMIT, scope=scope, mine=user_id)
+    d.counts["dates"] = (len(d.dates) if len(d.dates) < SECTION_LIMIT else
+                         reminders.count_dates_on(at.date(), scope=scope))
     d.unhandled_calls, d.counts["unhandled"] = _calls(at, False, who)
     d.missed_calls, d.counts["missed"] = _calls(at, True, who)
     d.below = below

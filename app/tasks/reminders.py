@@ -112,34 +112,68 @@ def _same_days(day: dt.date) -> dict[dt.date, int]:
     return out
 
 
-def dates_on(day: dt.date) -> list[DateItem]:
+ALL_CUSTOMERS = ("all", None)
+
+
+def _dates_match(kind: str, days: dict[dt.date, int], scope: tuple[str, int | None]) -> tuple[str, list]:
+    """The WHERE clause (over customer `c`) of the customers whose `kind` date is one of `days`, within what
+    `scope` (app.office.roles.customer_scope's answer) lets the person see, and its parameters."""
+    params: list[object]
+    if sqlcache.is_postgres():
+        # the column is a DATE there: the days are one array, looked up in the index
+        match, params = f"c.{kind} = ANY(?)", [sorted(days)]
+    else:
+        # written by hand: a nested chain of 120 ORs overflows SQLite's parser, and peewee took longer to write
+        # these ranges than the database takes to read them (a stored value with a time of day still matches)
+        match = " OR ".join([f"(c.{kind} >= ? AND c.{kind} < ?)"] * len(days))
+        params = [d.isoformat() for g in sorted(days) for d in (g, g + dt.timedelta(days=1))]
+    where = f"({match}) AND c.merged_into_id IS NULL"
+    if scope[0] == "none":
+        where += " AND c.id < 0"
+    elif scope[0] == "own":
+        where += " AND (c.assigned_to_id = ? OR c.assigned_to_id IS NULL)"
+        params.append(scope[1])
+    return where, params
+
+
+def dates_on(day: dt.date, *, limit: int | None = None, scope: tuple[str, int | None] = ALL_CUSTOMERS,
+             mine: int | None = None) -> list[DateItem]:
     """Customers whose birthday or wedding anniversary falls on this Jalali day (Esfand 30 births fall on
     Esfand 29 in common years). The Jalali day is turned into its Gregorian day in every year since 1900, and
     the database reads those days alone over the indexed birthday/anniversary columns (one flat OR of
-    one-day ranges: a stored value with a time of day still matches)."""
+    one-day ranges).
+
+    Birthdays come first, then anniversaries; within each, the customers of `mine` (a user id) first, then by
+    first name (a company's by its name), last name and id. `limit`: at most this many (the dashboard's card; count_dates_on() says how many there are in all),
+    chosen in that order by the database, which reads the phones of those alone. `scope`: which customers the
+    person may see (the default, everyone's, is for the office's own jobs: reminders, greetings)."""
     j = jalali.to_jalali(day)
     days = _same_days(day)
     out: list[DateItem] = []
-    if not days:
+    if not days or limit == 0:
         return out
     from app.core.text import party_name as _name
 
-    postgres = sqlcache.is_postgres()
-    params: list = ([sorted(days)] if postgres else
-                    [d.isoformat() for g in sorted(days) for d in (g, g + dt.timedelta(days=1))])
     for kind in ("birthday", "anniversary"):
-        # written by hand: a nested chain of 120 ORs overflows SQLite's parser, and peewee took longer to write
-        # these ranges than the database takes to read them. On PostgreSQL the column is a DATE: the days are
-        # one array, looked up in the index. The phone to show is the customer's primary one, else the first
-        # entered: read here by the phone table's customer index, a few rows per customer.
-        match = (f"c.{kind} = ANY(?)" if postgres else
-                 " OR ".join([f"(c.{kind} >= ? AND c.{kind} < ?)"] * len(days)))
-        sql = (f'SELECT c.id, c.first_name, c.last_name, c.company, c.kind, c.{kind}, c.assigned_to_id, '
+        left = None if limit is None else limit - len(out)
+        if left == 0:
+            break
+        where, params = _dates_match(kind, days, scope)
+        rows_sql = (f'SELECT c.id, c.first_name, c.last_name, c.company, c.kind, c.{kind} AS occasion, '
+                    f'c.assigned_to_id FROM "customer" c WHERE {where}')
+        if left is not None:
+            # the order of the sort below, so that a limited list is the start of the whole one
+            rows_sql += (" ORDER BY CASE WHEN c.assigned_to_id = ? THEN 0 ELSE 1 END, "
+                         "COALESCE(CASE WHEN c.kind = 'organisation' AND c.company <> '' THEN c.company "
+                         "ELSE c.first_name END, ''), COALESCE(c.last_name, ''), c.id LIMIT ?")
+            params += [mine or 0, left]
+        # The phone to show is the customer's primary one, else the first entered: read by the phone table's
+        # customer index, a few rows per customer, for the rows chosen alone.
+        sql = (f'SELECT c.id, c.first_name, c.last_name, c.company, c.kind, c.occasion, c.assigned_to_id, '
                '(SELECT p.canonical FROM "phone_number" p WHERE p.customer_id = c.id '
-               'ORDER BY p.is_primary DESC, p.id LIMIT 1) '
-               f'FROM "customer" c WHERE ({match}) AND c.merged_into_id IS NULL')
-        rows = sqlcache.raw(sql, params).fetchall()
-        for cid, first, last, company, ckind, orig, assigned, phone in rows:
+               f'ORDER BY p.is_primary DESC, p.id LIMIT 1) FROM ({rows_sql}) c')
+        found = []
+        for cid, first, last, company, ckind, orig, assigned, phone in sqlcache.raw(sql, params).fetchall():
             if isinstance(orig, str):
                 orig = dt.date.fromisoformat(orig[:10])
             elif isinstance(orig, dt.datetime):
@@ -154,9 +188,24 @@ def dates_on(day: dt.date) -> list[DateItem]:
             if ckind == "organisation" and company:
                 person = " ".join(p for p in (first, last) if p)
                 name = f"{person}، {company}" if person else f"رابط {company}"
-            out.append(DateItem(cid, name, kind, orig, years, phone or "", assigned))
-    out.sort(key=lambda i: (i.kind != "birthday", i.name))
+            by = company if ckind == "organisation" and company else first
+            key = (mine is None or assigned != mine, by or "", last or "", cid)
+            found.append((key, DateItem(cid, name, kind, orig, years, phone or "", assigned)))
+        found.sort(key=lambda pair: pair[0])
+        out += [item for _key, item in found]
     return out
+
+
+def count_dates_on(day: dt.date, scope: tuple[str, int | None] = ALL_CUSTOMERS) -> int:
+    """How many birthdays and anniversaries dates_on(day, scope=scope) lists, counted by the database."""
+    days = _same_days(day)
+    if not days:
+        return 0
+    total = 0
+    for kind in ("birthday", "anniversary"):
+        where, params = _dates_match(kind, days, scope)
+        total += sqlcache.raw(f'SELECT COUNT(*) FROM "customer" c WHERE {where}', params).fetchone()[0]
+    return total
 
 
 def generate_date_reminders(today: dt.date | None = None) -> int:

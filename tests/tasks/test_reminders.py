@@ -143,3 +143,36 @@ def test_birthdays_of_a_crowd_match_a_day_by_day_jalali_check(anydb):
         assert got == want, day
         matched += len(got)
     assert matched >= 15                                   # the days do hold birthdays
+
+
+def test_a_day_of_many_occasions_is_cut_counted_and_scoped(anydb):
+    """The dashboard's card reads the first occasions of the day, the person's own customers first, and counts
+    the rest in the database: the cut list is the start of the whole one, at every length, and a role that sees
+    only its own customers sees neither colleagues' occasions nor their count."""
+    reza, maryam = user("رضا کریمی", "reza"), user("مریم احمدی", "maryam")
+    day = j(1405, 9, 3).date()
+    owners = [reza, maryam, None]
+    names = ["بهرام", "آرش", "ژاله", "سیما", "آرش", "پرویز", "کاوه", "تینا"]
+    born = {customer(n, f"آزمون{i}", f"0912{i:07d}", birthday=j(1360 + i, 9, 3).date(),
+                     assigned_to=owners[i % 3]): owners[i % 3] for i, n in enumerate(names)}
+    married = {customer(f"زوج{i}", "آزمون", f"0935{i:07d}", anniversary=j(1390 + i, 9, 3).date(),
+                        assigned_to=owners[i % 3]): owners[i % 3] for i in range(3)}
+    customer("ناهید", "دیروز", "09130000000", birthday=j(1370, 9, 2).date())
+    whole = reminders.dates_on(day, mine=reza)
+    assert len(whole) == 11 == reminders.count_dates_on(day)
+    assert [i.kind for i in whole] == ["birthday"] * 8 + ["anniversary"] * 3
+    mine_first = [i.assigned_to == reza for i in whole[:8]]
+    assert mine_first == sorted(mine_first, reverse=True) and sum(mine_first) == 3
+    assert [i.name for i in whole if i.assigned_to == reza and i.kind == "birthday"] == \
+        ["بهرام آزمون0", "سیما آزمون3", "کاوه آزمون6"]
+    for limit in range(12):
+        assert reminders.dates_on(day, limit=limit, mine=reza) == whole[:limit], limit
+    assert {i.customer_id for i in reminders.dates_on(day)} == set(born) | set(married)
+    # a sales rep who sees only their own customers and the unassigned ones
+    own = ("own", maryam)
+    seen = {cid for cid, owner in {**born, **married}.items() if owner in (maryam, None)}
+    assert {i.customer_id for i in reminders.dates_on(day, scope=own, mine=maryam)} == seen
+    assert reminders.count_dates_on(day, scope=own) == len(seen) == 7
+    assert [i.customer_id for i in reminders.dates_on(day, limit=2, scope=own, mine=maryam)] == \
+        [i.customer_id for i in reminders.dates_on(day, scope=own, mine=maryam)][:2]
+    assert reminders.dates_on(day, scope=("none", None)) == [] and reminders.count_dates_on(day, ("none", None)) == 0

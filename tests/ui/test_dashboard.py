@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication
 
+from app import fmt
 from app.core import clock
 from app.tasks import meetings
 from app.tasks import service as ts
@@ -330,3 +331,34 @@ def test_a_cards_count_turns_red_when_it_alerts_and_back_when_it_does_not(qtbot,
         card.set_count(n, alert=alert)
         assert card.count.text() == {0: "۰", 2: "۲", 3: "۳", 4: "۴", 5: "۵"}[n]
         assert red() is want, (n, alert)
+
+
+def test_a_day_of_many_birthdays_shows_the_first_and_lists_all_on_request(qtbot, day):
+    """An office with thousands of customers has more occasions on a day than a card holds: the card shows the
+    first SECTION_LIMIT (the rep's own customers first), counts them all, and its last row opens a list of every
+    one, narrowed by what is typed, each opening its customer's file."""
+    from app.reports.dashboard import SECTION_LIMIT
+    from ui.dashboard.dates_dialog import DatesDialog
+
+    extra = SECTION_LIMIT + 3
+    ids = [customer(f"مشتری{i:02d}", "تولدی", f"0913{i:07d}", birthday=j(1370, 9, 3).date(),
+                    assigned_to=day["reza"] if i % 10 == 7 else None) for i in range(extra)]
+    page = _page(qtbot, day["reza"])
+    rows = page.texts("dates")
+    total = extra + 2                                  # and the fixture's birthday and anniversary
+    assert len(rows) == SECTION_LIMIT + 1 and rows[-1] == f"… و {fmt.count(total - SECTION_LIMIT, 'مورد دیگر')}"
+    assert page.cards["dates"].count.text() == fmt.num(total)
+    assert [t for t in rows[:5]] == [f"تولد مشتری{i:02d} تولدی (۳۵ سال) — {fmt.phone(f'0913{i:07d}')}"
+                                     for i in (7, 17, 27, 37, 47)]
+    lst = page.cards["dates"].list
+    lst.itemActivated.emit(lst.item(lst.count() - 1))
+    dlg = next(w for w in QApplication.topLevelWidgets() if isinstance(w, DatesDialog) and w.isVisible())
+    assert dlg.list.count() == total and dlg.head.text().endswith(fmt.count(total, "مورد"))
+    assert [dlg.list.item(i).text() for i in range(SECTION_LIMIT)] == rows[:SECTION_LIMIT]
+    dlg.filter.setText("۰۹۱۳ ۰۰۰۰۰۵۱")                   # a number as typed, Persian digits
+    shown = [dlg.list.item(i) for i in range(dlg.list.count()) if not dlg.list.item(i).isHidden()]
+    assert [i.text() for i in shown] == [f"تولد مشتری51 تولدی (۳۵ سال) — {fmt.phone('09130000051')}"]
+    assert dlg.list.currentItem() is shown[0]
+    with qtbot.waitSignal(page.ctx.bus.open_customer) as sig:
+        dlg.open_button.click()
+    assert sig.args == [ids[51]] and not dlg.isVisible()

@@ -452,8 +452,9 @@ class DashboardPage(QWidget):
         for item in d.dates:
             phone = f" — {fmt.phone(item.phone)}" if item.phone else ""
             c.add(f"{item.label}{phone}", ("customer", item.customer_id, item.customer_id))
-        c.set_count(len(d.dates))
-        c.finish(len(d.dates))
+        total = d.counts.get("dates", len(d.dates))
+        c.set_count(total)
+        c.finish(total, more=("more", "dates"))
         for key, calls, total in (("missed", d.missed_calls, d.counts.get("missed", 0)),
                                   ("unhandled", d.unhandled_calls, d.counts.get("unhandled", 0))):
             c = self.cards[key]
@@ -548,6 +549,8 @@ class DashboardPage(QWidget):
             from ui.pipeline.dialog import open_opportunity
 
             open_opportunity(self.ctx, payload[1], None, self)
+        elif kind == "more" and payload[1:] == ("dates",):
+            self.show_dates()
         elif kind == "more":
             self._show_tasks()
 
@@ -584,6 +587,17 @@ class DashboardPage(QWidget):
         if mw is not None and hasattr(mw, "page"):
             return mw.page("tasks")
         return None
+
+    def show_dates(self):
+        """Every birthday and anniversary of the day the page shows (the card holds the first ones)."""
+        from ui.dashboard.dates_dialog import DatesDialog
+
+        day = self.data.at.date() if self.data is not None else None
+        dlg = DatesDialog(self.ctx, day, parent=self) if day is not None else None
+        if dlg is not None:
+            dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dlg.show()
+        return dlg
 
     def _show_tasks(self) -> None:
         self.ctx.bus.show_section.emit("tasks")
