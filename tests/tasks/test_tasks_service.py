@@ -279,3 +279,26 @@ def test_the_dashboards_call_cards_and_their_totals(people):
         assert total == len(want)
         assert all(c.name == "علی رضایی" for c in listed if c.customer_id)
         assert dash.SECTION_LIMIT < total < len(rows)       # the totals are counted, and old ones left out
+
+
+def test_a_reps_dashboard_lists_and_counts_only_the_occasions_their_role_sees(people):
+    """A sales rep sees their own customers and the unassigned ones: the dashboard's birthdays card neither lists
+    nor counts a colleague's customers (their names and numbers), past its limit too; an administrator's does."""
+    from app.reports import dashboard as dash
+    from tests.office.helpers import as_user
+
+    clock.set_now(j(1405, 9, 3, 8, 0))
+    owners = {"reza": people["reza"], "maryam": people["maryam"], "none": None}
+    made = {k: [customer(f"{k}{i:02d}", "تولدی", f"0913{n:03d}{i:04d}", birthday=j(1370, 9, 3).date(),
+                         assigned_to=owner) for i in range(dash.SECTION_LIMIT)]
+            for n, (k, owner) in enumerate(owners.items())}
+    with as_user(people["reza"]):
+        d = dash.load(people["reza"])
+    listed = {i.customer_id for i in d.dates}
+    assert len(d.dates) == dash.SECTION_LIMIT and d.counts["dates"] == 2 * dash.SECTION_LIMIT
+    assert listed == set(made["reza"])                       # their own first
+    assert not listed & set(made["maryam"])
+    boss = user("مدیر سیستم", "boss", role="admin")
+    with as_user(boss):
+        d = dash.load(boss)
+    assert d.counts["dates"] == 3 * dash.SECTION_LIMIT and len(d.dates) == dash.SECTION_LIMIT
