@@ -152,10 +152,8 @@ def load(user_id: int | None, manager: bool | None = None, at: dt.datetime | Non
     d.meetings = meetings.meetings_on(at.date(), who)
     # the day's occasions within what this person may see, theirs first; the card holds SECTION_LIMIT and says
     # how many there are (a million customers have thousands on a day: «همه» lists them, dates_dialog)
-    scope = roles.customer_scope()
-    d.dates = reminders.dates_on(at.date(), limit=SECTION_LIMIT, scope=scope, mine=user_id)
-    d.counts["dates"] = (len(d.dates) if len(d.dates) < SECTION_LIMIT else
-                         reminders.count_dates_on(at.date(), scope=scope))
+    d.dates, d.counts["dates"] = reminders.dates_and_total(at.date(), limit=SECTION_LIMIT,
+                                                           scope=roles.customer_scope(), mine=user_id)
     d.unhandled_calls, d.counts["unhandled"] = _calls(at, False, who)
     d.missed_calls, d.counts["missed"] = _calls(at, True, who)
     d.below = below

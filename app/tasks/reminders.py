@@ -115,9 +115,16 @@ def _same_days(day: dt.date) -> dict[dt.date, int]:
 ALL_CUSTOMERS = ("all", None)
 
 
-def _dates_match(kind: str, days: dict[dt.date, int], scope: tuple[str, int | None]) -> tuple[str, list]:
-    """The WHERE clause (over customer `c`) of the customers whose `kind` date is one of `days`, within what
-    `scope` (app.office.roles.customer_scope's answer) lets the person see, and its parameters."""
+@functools.lru_cache(maxsize=16)
+def _day_ranges(day: dt.date) -> tuple[str, ...]:
+    """_same_days(day) as the bounds of one-day ranges, in ISO text (SQLite's parameters for _dates_match)."""
+    return tuple(d.isoformat() for g in sorted(_same_days(day)) for d in (g, g + dt.timedelta(days=1)))
+
+
+def _dates_match(kind: str, day: dt.date, scope: tuple[str, int | None]) -> tuple[str, list]:
+    """The WHERE clause (over customer `c`) of the customers whose `kind` date falls on `day` (_same_days), within
+    what `scope` (app.office.roles.customer_scope's answer) lets the person see, and its parameters."""
+    days = _same_days(day)
     params: list[object]
     if sqlcache.is_postgres():
         # the column is a DATE there: the days are one array, looked up in the index
@@ -126,7 +133,7 @@ def _dates_match(kind: str, days: dict[dt.date, int], scope: tuple[str, int | No
         # written by hand: a nested chain of 120 ORs overflows SQLite's parser, and peewee took longer to write
         # these ranges than the database takes to read them (a stored value with a time of day still matches)
         match = " OR ".join([f"(c.{kind} >= ? AND c.{kind} < ?)"] * len(days))
-        params = [d.isoformat() for g in sorted(days) for d in (g, g + dt.timedelta(days=1))]
+        params = list(_day_ranges(day))
     where = f"({match}) AND c.merged_into_id IS NULL"
     if scope[0] == "none":
         where += " AND c.id < 0"
@@ -144,23 +151,36 @@ def dates_on(day: dt.date, *, limit: int | None = None, scope: tuple[str, int | 
     one-day ranges).
 
     Birthdays come first, then anniversaries; within each, the customers of `mine` (a user id) first, then by
-    first name (a company's by its name), last name and id. `limit`: at most this many (the dashboard's card; count_dates_on() says how many there are in all),
-    chosen in that order by the database, which reads the phones of those alone. `scope`: which customers the
-    person may see (the default, everyone's, is for the office's own jobs: reminders, greetings)."""
+    first name (a company's by its name), last name and id. `limit`: at most this many, chosen in that order by
+    the database, which reads the phones of those alone (dates_and_total() also says how many there are in all).
+    `scope`: which customers the person may see (the default, everyone's, is for the office's own jobs:
+    reminders, greetings)."""
+    return dates_and_total(day, limit=limit, scope=scope, mine=mine)[0]
+
+
+def dates_and_total(day: dt.date, *, limit: int | None = None, scope: tuple[str, int | None] = ALL_CUSTOMERS,
+                    mine: int | None = None) -> tuple[list[DateItem], int]:
+    """dates_on(), and how many occasions there are in all (the dashboard's card: its first rows and its count).
+    The count comes with the rows, from the same reading of the day's customers (a window count before the
+    limit); a kind left out by the limit is counted alone."""
     j = jalali.to_jalali(day)
     days = _same_days(day)
     out: list[DateItem] = []
-    if not days or limit == 0:
-        return out
+    total = 0
+    if not days:
+        return out, total
     from app.core.text import party_name as _name
 
     for kind in ("birthday", "anniversary"):
         left = None if limit is None else limit - len(out)
+        where, params = _dates_match(kind, day, scope)
         if left == 0:
-            break
-        where, params = _dates_match(kind, days, scope)
+            total += sqlcache.raw(f'SELECT COUNT(*) FROM "customer" c WHERE {where}', params).fetchone()[0]
+            continue
+        # the whole list is its own count; a cut one is counted before the cut
+        counted = "COUNT(*) OVER ()" if left is not None else "0"
         rows_sql = (f'SELECT c.id, c.first_name, c.last_name, c.company, c.kind, c.{kind} AS occasion, '
-                    f'c.assigned_to_id FROM "customer" c WHERE {where}')
+                    f'c.assigned_to_id, {counted} AS total FROM "customer" c WHERE {where}')
         if left is not None:
             # the order of the sort below, so that a limited list is the start of the whole one
             rows_sql += (" ORDER BY CASE WHEN c.assigned_to_id = ? THEN 0 ELSE 1 END, "
@@ -169,11 +189,13 @@ def dates_on(day: dt.date, *, limit: int | None = None, scope: tuple[str, int | 
             params += [mine or 0, left]
         # The phone to show is the customer's primary one, else the first entered: read by the phone table's
         # customer index, a few rows per customer, for the rows chosen alone.
-        sql = (f'SELECT c.id, c.first_name, c.last_name, c.company, c.kind, c.occasion, c.assigned_to_id, '
+        sql = (f'SELECT c.id, c.first_name, c.last_name, c.company, c.kind, c.occasion, c.assigned_to_id, c.total, '
                '(SELECT p.canonical FROM "phone_number" p WHERE p.customer_id = c.id '
                f'ORDER BY p.is_primary DESC, p.id LIMIT 1) FROM ({rows_sql}) c')
         found = []
-        for cid, first, last, company, ckind, orig, assigned, phone in sqlcache.raw(sql, params).fetchall():
+        rows = sqlcache.raw(sql, params).fetchall()
+        total += (rows[0][7] if left is not None else len(rows)) if rows else 0
+        for cid, first, last, company, ckind, orig, assigned, _n, phone in rows:
             if isinstance(orig, str):
                 orig = dt.date.fromisoformat(orig[:10])
             elif isinstance(orig, dt.datetime):
@@ -193,19 +215,12 @@ def dates_on(day: dt.date, *, limit: int | None = None, scope: tuple[str, int | 
             found.append((key, DateItem(cid, name, kind, orig, years, phone or "", assigned)))
         found.sort(key=lambda pair: pair[0])
         out += [item for _key, item in found]
-    return out
+    return out, total
 
 
 def count_dates_on(day: dt.date, scope: tuple[str, int | None] = ALL_CUSTOMERS) -> int:
     """How many birthdays and anniversaries dates_on(day, scope=scope) lists, counted by the database."""
-    days = _same_days(day)
-    if not days:
-        return 0
-    total = 0
-    for kind in ("birthday", "anniversary"):
-        where, params = _dates_match(kind, days, scope)
-        total += sqlcache.raw(f'SELECT COUNT(*) FROM "customer" c WHERE {where}', params).fetchone()[0]
-    return total
+    return dates_and_total(day, limit=0, scope=scope)[1]
 
 
 def generate_date_reminders(today: dt.date | None = None) -> int:

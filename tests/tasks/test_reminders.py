@@ -165,14 +165,15 @@ def test_a_day_of_many_occasions_is_cut_counted_and_scoped(anydb):
     assert mine_first == sorted(mine_first, reverse=True) and sum(mine_first) == 3
     assert [i.name for i in whole if i.assigned_to == reza and i.kind == "birthday"] == \
         ["بهرام آزمون0", "سیما آزمون3", "کاوه آزمون6"]
-    for limit in range(12):
-        assert reminders.dates_on(day, limit=limit, mine=reza) == whole[:limit], limit
+    for limit in range(13):
+        assert reminders.dates_and_total(day, limit=limit, mine=reza) == (whole[:limit], 11), limit
     assert {i.customer_id for i in reminders.dates_on(day)} == set(born) | set(married)
     # a sales rep who sees only their own customers and the unassigned ones
     own = ("own", maryam)
     seen = {cid for cid, owner in {**born, **married}.items() if owner in (maryam, None)}
     assert {i.customer_id for i in reminders.dates_on(day, scope=own, mine=maryam)} == seen
     assert reminders.count_dates_on(day, scope=own) == len(seen) == 7
-    assert [i.customer_id for i in reminders.dates_on(day, limit=2, scope=own, mine=maryam)] == \
-        [i.customer_id for i in reminders.dates_on(day, scope=own, mine=maryam)][:2]
+    cut, total = reminders.dates_and_total(day, limit=2, scope=own, mine=maryam)
+    assert [i.customer_id for i in cut] == [i.customer_id for i in reminders.dates_on(day, scope=own, mine=maryam)][:2]
+    assert total == 7
     assert reminders.dates_on(day, scope=("none", None)) == [] and reminders.count_dates_on(day, ("none", None)) == 0
