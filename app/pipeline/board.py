@@ -454,6 +454,21 @@ def needing_step(user_id: int | None, at: dt.datetime | None = None, limit: int 
     return _rows_of(cur.fetchall(), at, stages)
 
 
+def count_needing_attention(user_id: int | None, at: dt.datetime | None = None,
+                            stages: dict[int, StageInfo] | None = None) -> int:
+    """How many open opportunities (this user's, or everyone's when None) needing_step() or rotting() would list
+    without their limit, each counted once: the dashboard card's total when its lists are cut."""
+    at = at or now()
+    stages = stages if stages is not None else all_stages()
+    cond = Opportunity.next_step_date <= at.date()
+    for s in stages.values():
+        if s.rot_days and s.is_open:
+            cond |= (Opportunity.stage == s.id) & (Opportunity.last_activity_at <= at - dt.timedelta(days=s.rot_days))
+    q = (Opportunity.select(Opportunity.id).join(Customer, on=(Customer.id == Opportunity.customer + 0))
+         .where(Opportunity.status == "open", cond))
+    return _narrow(q, BoardFilter(owner_id=user_id), access.customer_scope()).count()
+
+
 def _rotting_query(owner, scope: tuple[str, int | None], limit, *stage_cutoffs):
     """`stage_cutoffs`: a stage's id, then the last moment of activity that still counts as idle in it, for
     each stage that rots."""

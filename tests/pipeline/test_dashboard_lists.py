@@ -121,6 +121,9 @@ def test_kept_statements_give_peewees_rows_for_every_view_owner_and_day(office, 
                     due, idle = pb.needing_step(owner, at), pb.rotting(owner, at)
                     assert due == _fresh_needing_step(owner, at), (name, owner, days)
                     assert idle == _fresh_rotting(owner, at), (name, owner, days)
+                    # the card's total past its limit: the same deals, each once (here the lists are whole)
+                    assert len(due) < pb.DASHBOARD_LIMIT and len(idle) < pb.DASHBOARD_LIMIT
+                    assert pb.count_needing_attention(owner, at) == len({r.id for r in due} | {r.id for r in idle})
                 seen_due += len(due)
                 seen_idle += len(idle)
                 for r in due:

@@ -395,3 +395,32 @@ def test_list_reads_a_page_at_a_time_and_sorts_in_the_database(qtbot, qtmodeltes
         m.sort(0, Qt.SortOrder.AscendingOrder)           # by title: read again from the first page
     assert m.rowCount() == 2 and m.rows[0].title == "تابلو برق کارخانه"     # code-point order, as before
     qtmodeltester.check(m, force_py=True)
+
+
+def test_dashboard_card_counts_past_its_limit_and_opens_the_pipeline(qtbot, office):
+    """An office with more deals due than the card holds: the card lists the first ones, its count is every deal
+    that needs a step or rots (each once), and its last row opens the pipeline."""
+    from app import fmt
+    from ui.context import AppContext
+    from ui.dashboard.page import DashboardPage
+
+    freeze("1405/02/28")
+    extra = pb.DASHBOARD_LIMIT + 5
+    for i in range(extra):
+        ops.create_opportunity({"customer_id": office["lead"], "title": f"فرصت {i}", "value": M,
+                                "owner_id": office["reza"], "next_step": "تماس",
+                                "next_step_date": "1405/02/25"}, user=office["reza"])
+    page = DashboardPage(AppContext(user_id=office["reza"]))
+    qtbot.addWidget(page)
+    page.show()
+    texts = page.texts("opportunities")
+    # the fixture's deal due on 1405/02/20 (idle too, listed once) and its rotting one, besides the new ones
+    total = extra + 2
+    assert pb.count_needing_attention(office["reza"]) == total
+    assert page.cards["opportunities"].count.text() == fmt.num(total)
+    shown = pb.DASHBOARD_LIMIT + 1
+    assert len(texts) == shown + 1 and texts[-1] == f"… و {fmt.count(total - shown, 'مورد دیگر')}"
+    lst = page.cards["opportunities"].list
+    with qtbot.waitSignal(page.ctx.bus.show_section) as sig:
+        lst.itemActivated.emit(lst.item(lst.count() - 1))
+    assert sig.args == ["pipeline"]

@@ -162,7 +162,7 @@ class DashboardPage(QWidget):
         self._dirty = True
         self._loading = False
         self._generation = 0                 # a read shown after a later one started is dropped
-        self._opportunities: tuple[list, list] | None = None
+        self._opportunities: tuple[list, list, int | None] | None = None
         if load_in_background:
             # the read starts first and runs while the cards are built; its result arrives through the event
             # loop, after this constructor has returned. What only the part below the first screen shows (the
@@ -305,7 +305,7 @@ class DashboardPage(QWidget):
         """A read is under way on a worker thread."""
         return self._loading
 
-    def _load(self, below: bool = True) -> tuple[dash.Dashboard, tuple[list, list]]:
+    def _load(self, below: bool = True) -> tuple[dash.Dashboard, tuple[list, list, int | None]]:
         """Everything the page shows, read in one go (on any thread: no widgets here); `below=False`: without what
         only the part below the first screen shows (dash.load)."""
         from ui.pipeline.dashboard_card import load_opportunities
@@ -383,7 +383,7 @@ class DashboardPage(QWidget):
 
         QueryOp(self, lambda _ctl: dash.read_below(d), done, name="dashboard-below").failure(failed).prompt().run()
 
-    def _show_loaded(self, loaded: tuple[dash.Dashboard, tuple[list, list]], t0: float,
+    def _show_loaded(self, loaded: tuple[dash.Dashboard, tuple[list, list, int | None]], t0: float,
                      defer_rows: bool = False) -> None:
         """Fill the cards and paint. `defer_rows` (a read that arrived through the event loop): only the first
         screenful of each card is made before the page is painted, the rest right after that paint."""
@@ -551,6 +551,8 @@ class DashboardPage(QWidget):
             open_opportunity(self.ctx, payload[1], None, self)
         elif kind == "more" and payload[1:] == ("dates",):
             self.show_dates()
+        elif kind == "more" and payload[1:] == ("pipeline",):
+            self.ctx.bus.show_section.emit("pipeline")
         elif kind == "more":
             self._show_tasks()
 
