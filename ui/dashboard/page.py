@@ -75,6 +75,7 @@ class Card(QFrame):
         self._rows: list[tuple[str, tuple, QColor | None, str]] = []
         self._shown = 0                         # rows made into items so far
         self._end: tuple[int, tuple] | None = None   # finish()'s total and payload, once all rows are shown
+        self._closing: QListWidgetItem | None = None  # the «… و N مورد دیگر» row, once made
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 8, 10, 8)
         head = QHBoxLayout()
@@ -105,6 +106,7 @@ class Card(QFrame):
         self._rows = []
         self._shown = 0
         self._end = None
+        self._closing = None
 
     def add(self, text: str, payload: tuple, color: QColor | None = None, tooltip: str = "") -> None:
         self._rows.append((text, payload, color, tooltip))
@@ -112,6 +114,19 @@ class Card(QFrame):
     def finish(self, total: int, more: tuple = ("more",)) -> None:
         """No more rows: `total` is how many there are in all (a «… و N مورد دیگر» row opens the rest)."""
         self._end = (total, more)
+
+    def set_total(self, total: int, more: tuple = ("more",)) -> None:
+        """How many there are in all, learnt after the rows (a count read afterwards): the count says it, and the
+        closing row is made (or made again) for the rows beyond those listed."""
+        self.count.setText(fmt.num(total))
+        if self._end is not None:               # rows still to be made: the closing row comes with them
+            self._end = (total, more)
+            return
+        if self._closing is not None:
+            self.list.takeItem(self.list.row(self._closing))
+            self._closing = None
+        if total > len(self._rows) and self._rows:
+            self._closing = self._more_item(total - len(self._rows), more)
 
     def show_rows(self, limit: int | None = None) -> None:
         """Make the kept rows into list items, up to `limit` of them (all when None), then the closing row."""
@@ -137,10 +152,14 @@ class Card(QFrame):
             item.setForeground(QBrush(MUTED))
             self.list.addItem(item)
         elif total > len(rows):
-            item = QListWidgetItem(f"… و {fmt.count(total - len(rows), 'مورد دیگر')}")
-            item.setData(ROLE, more)
-            item.setForeground(QBrush(MUTED))
-            self.list.addItem(item)
+            self._closing = self._more_item(total - len(rows), more)
+
+    def _more_item(self, n: int, more: tuple) -> QListWidgetItem:
+        item = QListWidgetItem(f"… و {fmt.count(n, 'مورد دیگر')}")
+        item.setData(ROLE, more)
+        item.setForeground(QBrush(MUTED))
+        self.list.addItem(item)
+        return item
 
 
 class DashboardPage(QWidget):
@@ -162,7 +181,7 @@ class DashboardPage(QWidget):
         self._dirty = True
         self._loading = False
         self._generation = 0                 # a read shown after a later one started is dropped
-        self._opportunities: tuple[list, list, int | None] | None = None
+        self._opportunities: tuple[list, list] | None = None
         if load_in_background:
             # the read starts first and runs while the cards are built; its result arrives through the event
             # loop, after this constructor has returned. What only the part below the first screen shows (the
@@ -305,7 +324,7 @@ class DashboardPage(QWidget):
         """A read is under way on a worker thread."""
         return self._loading
 
-    def _load(self, below: bool = True) -> tuple[dash.Dashboard, tuple[list, list, int | None]]:
+    def _load(self, below: bool = True) -> tuple[dash.Dashboard, tuple[list, list]]:
         """Everything the page shows, read in one go (on any thread: no widgets here); `below=False`: without what
         only the part below the first screen shows (dash.load)."""
         from ui.pipeline.dashboard_card import load_opportunities
@@ -362,6 +381,8 @@ class DashboardPage(QWidget):
         """Every row of the data shown is in: read what it left out for the part below the first screen and fill
         that part, or, when nothing was left out, say the page is complete."""
         d, generation = self.data, self._generation
+        if d is not None:
+            self._count_opportunities(d)
         if d is None or d.below:
             self.completed.emit()
             return
@@ -383,7 +404,7 @@ class DashboardPage(QWidget):
 
         QueryOp(self, lambda _ctl: dash.read_below(d), done, name="dashboard-below").failure(failed).prompt().run()
 
-    def _show_loaded(self, loaded: tuple[dash.Dashboard, tuple[list, list, int | None]], t0: float,
+    def _show_loaded(self, loaded: tuple[dash.Dashboard, tuple[list, list]], t0: float,
                      defer_rows: bool = False) -> None:
         """Fill the cards and paint. `defer_rows` (a read that arrived through the event loop): only the first
         screenful of each card is made before the page is painted, the rest right after that paint."""
@@ -475,6 +496,25 @@ class DashboardPage(QWidget):
             self._fill_below(d)
         for card in self.cards.values():
             card.show_rows(rows)
+
+    def _count_opportunities(self, d: dash.Dashboard) -> None:
+        """The opportunities card's lists cut at their limit: how many deals there are in all is read on a worker,
+        once the rows are in (it walks the office's open deals), and shown when it comes."""
+        from ui.pipeline import dashboard_card as opp
+
+        if self._opportunities is None or not opp.is_cut(self._opportunities):
+            return
+        from ui.ops import QueryOp
+
+        generation = self._generation
+
+        def done(total: int) -> None:
+            if generation == self._generation and self.data is d:
+                self.cards["opportunities"].set_total(total, more=opp.MORE)
+
+        QueryOp(self, lambda _ctl: opp.count_opportunities(d.user_id, d.manager), done,
+                name="dashboard-opportunities").failure(
+            lambda exc: logger.error("dashboard opportunities count failed: %s", exc)).run()
 
     def _fill_below(self, d: dash.Dashboard) -> None:
         """Fill the part below the first screen (its cards' rows are made by show_rows); with data read without it

@@ -12,27 +12,36 @@ from app.pipeline import board as pb
 
 logger = logging.getLogger(__name__)
 RED = QColor("#b91c1c")
+MORE = ("more", "pipeline")      # the card's «… و N مورد دیگر» row: opens the pipeline
 
 
-def load_opportunities(user_id: int | None, manager: bool = False) -> tuple[list, list, int | None]:
-    """The card's rows (any thread): opportunities whose next step is due, then the rotting ones; and how many
-    there are in all when a list was cut at its limit (None: the rows are all of them)."""
+def load_opportunities(user_id: int | None, manager: bool = False) -> tuple[list, list]:
+    """The card's rows (any thread): opportunities whose next step is due, then the rotting ones."""
     who = None if (manager and not user_id) else user_id
     try:
         stages = pb.all_stages()
-        due, idle = pb.needing_step(who, stages=stages), pb.rotting(who, stages=stages)
-        cut = len(due) >= pb.DASHBOARD_LIMIT or len(idle) >= pb.DASHBOARD_LIMIT
-        return due, idle, pb.count_needing_attention(who, stages=stages) if cut else None
+        return pb.needing_step(who, stages=stages), pb.rotting(who, stages=stages)
     except Exception:  # the dashboard must draw even if this card cannot
         logger.exception("pipeline dashboard card")
-        return [], [], None
+        return [], []
+
+
+def is_cut(rows: tuple[list, list]) -> bool:
+    """A list of the card reached its limit: there may be more deals than it shows (count_opportunities)."""
+    return any(len(r) >= pb.DASHBOARD_LIMIT for r in rows)
+
+
+def count_opportunities(user_id: int | None, manager: bool = False) -> int:
+    """How many deals the card's lists would hold without their limit (any thread; a few milliseconds over an
+    office's open deals, read after the card is shown)."""
+    return pb.count_needing_attention(None if (manager and not user_id) else user_id)
 
 
 def fill_opportunities(card, user_id: int | None, manager: bool = False,
-                       rows: tuple[list, list, int | None] | None = None) -> None:
+                       rows: tuple[list, list] | None = None) -> None:
     """Fill a dashboard Card (add/set_count/finish) with payloads ("opportunity", id, customer id); `rows` are
     load_opportunities()'s when they were read beforehand (off the GUI thread)."""
-    due, idle, whole = rows if rows is not None else load_opportunities(user_id, manager)
+    due, idle = rows if rows is not None else load_opportunities(user_id, manager)
     day = today()
     seen = set()
     for r in due:
@@ -46,7 +55,6 @@ def fill_opportunities(card, user_id: int | None, manager: bool = False,
             continue
         card.add(f"راکد {fmt.num(r.idle_days)} روز در «{r.stage_name}» — {r.title} ({r.customer_name})",
                  ("opportunity", r.id, r.customer_id), RED, f"{fmt.num(r.value)} ریال")
-    shown = len(due) + len([r for r in idle if r.id not in seen])
-    total = max(whole or 0, shown)
+    total = len(due) + len([r for r in idle if r.id not in seen])
     card.set_count(total, alert=bool(idle))
-    card.finish(total, more=("more", "pipeline"))     # «… و N مورد دیگر» opens the pipeline
+    card.finish(total, more=MORE)      # a cut list's total follows (count_opportunities, Card.set_total)
