@@ -166,6 +166,7 @@ class DashboardPage(QWidget):
     REFRESH_MS = 60_000
     HOLD_PAINT_MS = 300                     # a slow first read shows the empty cards after this long
     FIRST_ROWS = 12                         # rows per card made before a background read is painted
+    COUNT_AFTER_MS = 250                    # a cut opportunities list is counted this long after its read is shown
     loaded = Signal()                       # each time a read has been shown
     painted = Signal()                      # a background read's first screenful has been painted
     completed = Signal()                    # every row of a read is in, below the first screen too
@@ -382,7 +383,9 @@ class DashboardPage(QWidget):
         that part, or, when nothing was left out, say the page is complete."""
         d, generation = self.data, self._generation
         if d is not None:
-            self._count_opportunities(d)
+            # a moment after this read is painted (the badge is what comes last): a quick succession of reads, or
+            # a page left at once, counts once or not at all
+            QTimer.singleShot(self.COUNT_AFTER_MS, self, lambda: self._count_opportunities(d))
         if d is None or d.below:
             self.completed.emit()
             return
@@ -502,7 +505,7 @@ class DashboardPage(QWidget):
         once the rows are in (it walks the office's open deals), and shown when it comes."""
         from ui.pipeline import dashboard_card as opp
 
-        if self._opportunities is None or not opp.is_cut(self._opportunities):
+        if self._opportunities is None or not opp.is_cut(self._opportunities) or self.data is not d:
             return
         from ui.ops import QueryOp
 
