@@ -273,14 +273,22 @@ class MainWindow(QMainWindow):
     # --- bus --------------------------------------------------------------------------------------------
     def _connect_bus(self) -> None:
         bus = self.ctx.bus
+        # methods, not lambdas: a lambda connected to the bus would keep this window (and every page in it) for as
+        # long as the bus lives, past a sign-out that closes it
         bus.show_section.connect(self.show_section)
-        # Messages may name a file or a serial port path: isolated, it reads in its own order in RTL text.
-        bus.status_message.connect(lambda m: self.statusBar().showMessage(_isolated(m), 5000))
-        bus.callerid_state.connect(lambda _k, text: self.callerid_label.setText(_isolated(text)))
+        bus.status_message.connect(self._status_message)
+        bus.callerid_state.connect(self._callerid_state)
         bus.open_customer.connect(self.open_customer)
         bus.new_customer_with_phone.connect(self.new_customer_with_phone)
         bus.log_call.connect(self.log_call)
         bus.open_task.connect(self.open_task)
+
+    def _status_message(self, message: str) -> None:
+        # Messages may name a file or a serial port path: isolated, it reads in its own order in RTL text.
+        self.statusBar().showMessage(_isolated(message), 5000)
+
+    def _callerid_state(self, _key: str, text: str) -> None:
+        self.callerid_label.setText(_isolated(text))
 
     def open_customer(self, customer_id: int) -> None:
         try:

@@ -362,3 +362,63 @@ def test_a_day_of_many_birthdays_shows_the_first_and_lists_all_on_request(qtbot,
     with qtbot.waitSignal(page.ctx.bus.open_customer) as sig:
         dlg.open_button.click()
     assert sig.args == [ids[51]] and not dlg.isVisible()
+
+
+@pytest.mark.parametrize("which", ["dashboard", "audit", "inbox"])
+def test_a_page_closed_while_the_bus_lives_is_freed(qtbot, day, which):
+    """Signing out closes the window while the program (and a bus another window may share) goes on: a page
+    connected to the bus through a lambda would be kept, with all it shows, for as long as the program runs.
+    Once closed and deleted, each page is freed (its wrapper gone after a collection)."""
+    import gc
+    import weakref
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from ui.dashboard.page import DashboardPage
+    from ui.office.audit_page import AuditPage
+    from ui.tasks.page import TasksPage
+
+    ctx = AppContext()
+    ctx.user_id = day["reza"]
+    page = {"dashboard": DashboardPage, "audit": AuditPage, "inbox": TasksPage}[which](ctx)
+    page.resize(1000, 700)
+    page.show()
+    qtbot.wait(300)                                    # a refresh or count timer may fire meanwhile
+    ref = weakref.ref(page)
+    page.close()
+    page.deleteLater()
+    del page
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    assert ref() is None
+    ctx.bus.data_changed.emit("tasks")                 # the bus goes on: nothing left listening breaks
+    ctx.bus.customer_changed.emit(day["ali"])
+
+
+def test_a_window_signed_out_of_is_freed_with_every_page(qtbot, day):
+    """«خروج از حساب» closes the window and opens a new one for the next person, all day at a shared desk: the old
+    window, with every page it had opened and its background services, must be freed, not kept by a connection
+    (a lambda on the bus, a hidden filter widget with no parent) for as long as the program runs."""
+    import gc
+    import weakref
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from ui.main_window import SECTIONS
+
+    win = _start_window(day, day["reza"])
+    with qtbot.waitSignal(win.first_page_ready, timeout=5000):
+        win.show()
+    qtbot.waitUntil(lambda w=win: getattr(w, "callerid", None) is not None, timeout=5000)
+    for key, *_rest in SECTIONS:
+        win.show_section(key)
+    qtbot.wait(300)
+    assert len(win.pages) == len(SECTIONS)
+    refs = [weakref.ref(win)] + [weakref.ref(p) for p in win.pages.values()]
+    win.close()
+    win.deleteLater()
+    del win
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    qtbot.wait(50)
+    gc.collect()
+    assert [r() for r in refs if r() is not None] == []

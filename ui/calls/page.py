@@ -203,6 +203,12 @@ class _CallList(QWidget):
                 bar.addWidget(w)
             today = clock.today()
             self.date_from.setDate(today - dt.timedelta(days=30))
+        else:
+            # the missed calls' list has none of these filters (current_filter() still reads them): kept as hidden
+            # children, so they go with the list (a widget with no parent would outlive it, and keep it)
+            for w in (self.date_from, self.date_to, self.direction, self.state, self.line, self.unhandled):
+                w.setParent(self)
+                w.hide()
         bar.addWidget(self.number, 1)
         bar.addWidget(self.customer_chip)
         lay.addLayout(bar)
@@ -247,11 +253,12 @@ class _CallList(QWidget):
         self._timer.setInterval(200)
         self._timer.timeout.connect(self.refresh)
         self.number.textChanged.connect(lambda _t: self._timer.start())
-        for combo in (self.direction, self.state, self.line):
-            combo.currentIndexChanged.connect(lambda _i: self.refresh())
-        self.unhandled.toggled.connect(lambda _b: self.refresh())
-        self.date_from.dateChanged.connect(lambda _d: self.refresh())
-        self.date_to.dateChanged.connect(lambda _d: self.refresh())
+        if not missed_only:
+            for combo in (self.direction, self.state, self.line):
+                combo.currentIndexChanged.connect(lambda _i: self.refresh())
+            self.unhandled.toggled.connect(lambda _b: self.refresh())
+            self.date_from.dateChanged.connect(lambda _d: self.refresh())
+            self.date_to.dateChanged.connect(lambda _d: self.refresh())
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.view.doubleClicked.connect(lambda _i: self.open_customer())
         self.callback_btn.clicked.connect(self.call_back)

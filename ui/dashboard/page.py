@@ -239,7 +239,9 @@ class DashboardPage(QWidget):
         self._tick.timeout.connect(self._changed)
         self._tick.start()
         ctx.bus.data_changed.connect(self._changed)
-        ctx.bus.customer_changed.connect(lambda _id: self._changed())
+        # methods, not lambdas: the bus outlives the page (a window signed out of), and a lambda connected to it
+        # would keep the page and everything it shows for as long as the program runs
+        ctx.bus.customer_changed.connect(self._customer_changed)
         QShortcut(QKeySequence("F3"), self, activated=self.show_calls_today)
         QShortcut(QKeySequence("Ctrl+N"), self, activated=self.new_task)
         QShortcut(QKeySequence("Ctrl+L"), self, activated=lambda: self.ctx.bus.log_call.emit(0, 0))
@@ -309,6 +311,9 @@ class DashboardPage(QWidget):
     # --- loading -----------------------------------------------------------------------------------------
     def _mark_dirty(self) -> None:
         self._dirty = True
+
+    def _customer_changed(self, _customer_id: int) -> None:
+        self._changed()
 
     def _changed(self, _what: str = "") -> None:
         if self.isVisible():

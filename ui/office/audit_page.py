@@ -79,7 +79,8 @@ class AuditPage(QWidget):
         self.text.returnPressed.connect(self.reload)
         self.export_button.clicked.connect(self.export_excel)
         self.table.itemSelectionChanged.connect(self._show_details)
-        ctx.bus.data_changed.connect(lambda _what: self.reload() if self.isVisible() else None)
+        # a method, not a lambda: the bus outlives the page, and a lambda connected to it would keep the page
+        ctx.bus.data_changed.connect(self._data_changed)
         self.reload()
 
     def _fill_choices(self) -> None:
@@ -100,6 +101,10 @@ class AuditPage(QWidget):
         return audit_log.AuditFilter(user_id=self.user.currentData(), action=self.action.currentData() or "",
                                  entity=self.entity.currentData() or "", date_from=self.date_from.date(),
                                  date_to=self.date_to.date(), text=self.text.text().strip())
+
+    def _data_changed(self, _what: str) -> None:
+        if self.isVisible():
+            self.reload()
 
     def reload(self) -> None:
         try:
