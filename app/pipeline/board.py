@@ -461,22 +461,34 @@ def count_needing_attention(user_id: int | None, at: dt.datetime | None = None,
     at = at or now()
     stages = stages if stages is not None else all_stages()
     cond = Opportunity.next_step_date <= at.date()
+    cutoffs = _rot_cutoffs(stages, at)
+    if cutoffs:
+        cond |= _rot_condition(*cutoffs)
+    q = _query(BoardFilter(owner_id=user_id), access.customer_scope()).where(Opportunity.status == "open", cond)
+    return q.count()
+
+
+def _rot_cutoffs(stages: dict[int, StageInfo], at: dt.datetime) -> list:
+    """For each open stage that rots: its id, then the last moment of activity that still counts as idle in it."""
+    cutoffs: list = []
     for s in stages.values():
         if s.rot_days and s.is_open:
-            cond |= (Opportunity.stage == s.id) & (Opportunity.last_activity_at <= at - dt.timedelta(days=s.rot_days))
-    q = (Opportunity.select(Opportunity.id).join(Customer, on=(Customer.id == Opportunity.customer + 0))
-         .where(Opportunity.status == "open", cond))
-    return _narrow(q, BoardFilter(owner_id=user_id), access.customer_scope()).count()
+            cutoffs += [s.id, at - dt.timedelta(days=s.rot_days)]
+    return cutoffs
 
 
-def _rotting_query(owner, scope: tuple[str, int | None], limit, *stage_cutoffs):
-    """`stage_cutoffs`: a stage's id, then the last moment of activity that still counts as idle in it, for
-    each stage that rots."""
+def _rot_condition(*stage_cutoffs):
+    """An opportunity idle past its stage's cutoff (`stage_cutoffs` as _rot_cutoffs gives them)."""
     cond = None
     for sid, cutoff in zip(stage_cutoffs[::2], stage_cutoffs[1::2], strict=True):
         c = (Opportunity.stage == sid) & (Opportunity.last_activity_at <= cutoff)
         cond = c if cond is None else (cond | c)
-    q = _query(BoardFilter(owner_id=owner), scope).where(Opportunity.status == "open", cond)
+    return cond
+
+
+def _rotting_query(owner, scope: tuple[str, int | None], limit, *stage_cutoffs):
+    """`stage_cutoffs`: as _rot_cutoffs gives them."""
+    q = _query(BoardFilter(owner_id=owner), scope).where(Opportunity.status == "open", _rot_condition(*stage_cutoffs))
     return q.order_by(Opportunity.last_activity_at, Opportunity.id).limit(limit)
 
 
@@ -485,10 +497,7 @@ def rotting(user_id: int | None, at: dt.datetime | None = None, limit: int = DAS
     """Open opportunities idle longer than their stage allows, the longest idle first."""
     at = at or now()
     stages = stages if stages is not None else all_stages()
-    cutoffs: list = []
-    for s in stages.values():
-        if s.rot_days and s.is_open:
-            cutoffs += [s.id, at - dt.timedelta(days=s.rot_days)]
+    cutoffs = _rot_cutoffs(stages, at)
     if not cutoffs:
         return []
     kind, uid = access.customer_scope()

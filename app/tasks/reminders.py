@@ -218,11 +218,6 @@ def dates_and_total(day: dt.date, *, limit: int | None = None, scope: tuple[str,
     return out, total
 
 
-def count_dates_on(day: dt.date, scope: tuple[str, int | None] = ALL_CUSTOMERS) -> int:
-    """How many birthdays and anniversaries dates_on(day, scope=scope) lists, counted by the database."""
-    return dates_and_total(day, limit=0, scope=scope)[1]
-
-
 def generate_date_reminders(today: dt.date | None = None) -> int:
     """Create today's birthday/anniversary reminders, and those of days the app did not run (up to a week).
     Idempotent: each (kind, customer, day) gets one reminder. Returns how many were created."""

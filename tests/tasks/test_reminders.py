@@ -159,7 +159,7 @@ def test_a_day_of_many_occasions_is_cut_counted_and_scoped(anydb):
                         assigned_to=owners[i % 3]): owners[i % 3] for i in range(3)}
     customer("ناهید", "دیروز", "09130000000", birthday=j(1370, 9, 2).date())
     whole = reminders.dates_on(day, mine=reza)
-    assert len(whole) == 11 == reminders.count_dates_on(day)
+    assert len(whole) == 11 == reminders.dates_and_total(day, limit=0)[1]
     assert [i.kind for i in whole] == ["birthday"] * 8 + ["anniversary"] * 3
     mine_first = [i.assigned_to == reza for i in whole[:8]]
     assert mine_first == sorted(mine_first, reverse=True) and sum(mine_first) == 3
@@ -172,8 +172,8 @@ def test_a_day_of_many_occasions_is_cut_counted_and_scoped(anydb):
     own = ("own", maryam)
     seen = {cid for cid, owner in {**born, **married}.items() if owner in (maryam, None)}
     assert {i.customer_id for i in reminders.dates_on(day, scope=own, mine=maryam)} == seen
-    assert reminders.count_dates_on(day, scope=own) == len(seen) == 7
+    assert reminders.dates_and_total(day, limit=0, scope=own)[1] == len(seen) == 7
     cut, total = reminders.dates_and_total(day, limit=2, scope=own, mine=maryam)
     assert [i.customer_id for i in cut] == [i.customer_id for i in reminders.dates_on(day, scope=own, mine=maryam)][:2]
     assert total == 7
-    assert reminders.dates_on(day, scope=("none", None)) == [] and reminders.count_dates_on(day, ("none", None)) == 0
+    assert reminders.dates_on(day, scope=("none", None)) == [] and reminders.dates_and_total(day, limit=0, scope=("none", None))[1] == 0

@@ -642,11 +642,11 @@ class DashboardPage(QWidget):
         """Every birthday and anniversary of the day the page shows (the card holds the first ones)."""
         from ui.dashboard.dates_dialog import DatesDialog
 
-        day = self.data.at.date() if self.data is not None else None
-        dlg = DatesDialog(self.ctx, day, parent=self) if day is not None else None
-        if dlg is not None:
-            dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            dlg.show()
+        if self.data is None:
+            return None
+        dlg = DatesDialog(self.ctx, self.data.at.date(), parent=self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.show()
         return dlg
 
     def _show_tasks(self) -> None:

@@ -15,9 +15,14 @@ RED = QColor("#b91c1c")
 MORE = ("more", "pipeline")      # the card's «… و N مورد دیگر» row: opens the pipeline
 
 
+def _whose(user_id: int | None, manager: bool) -> int | None:
+    """The card's owner filter: this person's deals, or everyone's for a manager's desk with nobody signed in."""
+    return None if (manager and not user_id) else user_id
+
+
 def load_opportunities(user_id: int | None, manager: bool = False) -> tuple[list, list]:
     """The card's rows (any thread): opportunities whose next step is due, then the rotting ones."""
-    who = None if (manager and not user_id) else user_id
+    who = _whose(user_id, manager)
     try:
         stages = pb.all_stages()
         return pb.needing_step(who, stages=stages), pb.rotting(who, stages=stages)
@@ -34,7 +39,7 @@ def is_cut(rows: tuple[list, list]) -> bool:
 def count_opportunities(user_id: int | None, manager: bool = False) -> int:
     """How many deals the card's lists would hold without their limit (any thread; a few milliseconds over an
     office's open deals, read after the card is shown)."""
-    return pb.count_needing_attention(None if (manager and not user_id) else user_id)
+    return pb.count_needing_attention(_whose(user_id, manager))
 
 
 def fill_opportunities(card, user_id: int | None, manager: bool = False,
