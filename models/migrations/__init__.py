@@ -66,6 +66,19 @@ def all_migrations() -> list[ModuleType]:
     return mods
 
 
+def add_column(database: pw.Database, table: str, column: str, definition: str) -> bool:
+    """ALTER TABLE … ADD COLUMN `column` `definition` (e.g. "BIGINT NOT NULL DEFAULT 0", the same words on SQLite
+    and PostgreSQL) when the table lacks it: a database created by this version has it from its model already.
+
+    Never a rebuild of the table: peewee's SQLite migrator adds a NOT NULL column by copying the table and dropping
+    the old one, and with foreign keys on that DROP runs every ON DELETE action pointing at it (adding the users'
+    extension that way cleared every customer's and every task's colleague)."""
+    if any(c.name == column for c in database.get_columns(table)):
+        return False
+    database.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {definition}')
+    return True
+
+
 def applied_numbers(database: pw.Database) -> set[int]:
     from models.core import SchemaMigration
 

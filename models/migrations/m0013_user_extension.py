@@ -5,10 +5,6 @@ NAME = "users: PBX extension"
 
 
 def up(database):
-    import peewee as pw
-    from playhouse.migrate import SchemaMigrator, migrate
+    from models.migrations import add_column
 
-    if any(c.name == "extension" for c in database.get_columns("user")):
-        return                       # a database created by this version has it already
-    migrator = SchemaMigrator.from_database(database)
-    migrate(migrator.add_column("user", "extension", pw.CharField(max_length=20, default="")))
+    add_column(database, "user", "extension", "VARCHAR(20) NOT NULL DEFAULT ''")

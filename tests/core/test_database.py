@@ -339,3 +339,22 @@ def test_an_up_to_date_database_opens_without_importing_the_migrations(tmp_path)
         assert db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'customer_fts_ai'").fetchone() == (1,)
     finally:
         close_database()
+
+
+def test_adding_a_column_to_an_older_database_keeps_every_row_pointing_at_it(anydb):
+    """Migration 13 adds the users' extension to a database that has none. It once rebuilt the user table to do
+    it, and dropping the old table with foreign keys on cleared every customer's and task's colleague."""
+    from app.demo.customers import seed
+    from models.base import db
+    from models.migrations import m0013_user_extension
+
+    seed(customers=30, seed=3, calls=10, invoices=5)
+    counts = ("SELECT (SELECT count(*) FROM customer WHERE assigned_to_id IS NOT NULL), "
+              "(SELECT count(*) FROM task WHERE assignee_id IS NOT NULL), (SELECT count(*) FROM \"user\")")
+    before = db.execute_sql(counts).fetchone()
+    assert min(before) > 0
+    db.execute_sql('ALTER TABLE "user" DROP COLUMN extension')
+    with db.atomic():
+        m0013_user_extension.up(db.obj)
+    assert db.execute_sql(counts).fetchone() == before
+    assert db.execute_sql("SELECT count(*) FROM \"user\" WHERE extension = ''").fetchone()[0] == before[2]
