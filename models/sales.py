@@ -75,6 +75,9 @@ class SalesDocument(BaseModel):
     doc_discount = pw.BigIntegerField(default=0)               # discount on the total
     vat_total = pw.BigIntegerField(default=0)
     total = pw.BigIntegerField(default=0)                      # payable
+    # what counting payments have allocated to it (app.sales.paid), kept by the database's own triggers
+    # (migration 22): the open invoices (total > paid) are read from an index of their own
+    paid = pw.BigIntegerField(default=0)
     notes = pw.TextField(default="")
     terms = pw.TextField(default="")
     buyer = pw.TextField(default="")        # JSON snapshot of the buyer's details as issued

@@ -20,7 +20,7 @@ from app.money.cheques import _as_date, _phones, bounced_cheques, id_list
 from models import sqlcache
 from models.calls import Call
 from models.core import Customer, User
-from models.sales import Payment, PaymentAllocation, SalesDocument
+from models.sales import SalesDocument
 from models.tasks import Task
 from models.writer import writes
 
@@ -54,23 +54,13 @@ class OverdueInvoice:
         return self.total - self.paid
 
 
-def paid_by_document():
-    """What counting payments (not voided, not bounced) have paid on each invoice: one grouped sub-query to
-    LEFT JOIN (SQLite and PostgreSQL aggregate it once, instead of once per invoice)."""
-    counting = (Payment.state == "active") & (Payment.cheque_state != "bounced")
-    return (PaymentAllocation.select(PaymentAllocation.document.alias("doc_id"),
-                                     pw.fn.SUM(PaymentAllocation.amount).alias("paid"))
-            .join(Payment).where(counting).group_by(PaymentAllocation.document).alias("pa"))
-
-
 def open_invoices_query(fields, user_id: int | None = None):
-    """Issued invoices with money still owed on them, joined to their customer. `fields(paid)` gives the
-    columns to select, `paid` being what has been paid on the row's invoice; returns (query, paid)."""
-    pa = paid_by_document()
-    paid = pw.fn.COALESCE(pa.c.paid, 0)
+    """Issued invoices with money still owed on them (read from their own index, migration 22), joined to their
+    customer. `fields(paid)` gives the columns to select, `paid` being what has been paid on the row's invoice;
+    returns (query, paid)."""
+    paid = SalesDocument.paid
     q = (SalesDocument.select(*fields(paid))
-         .join(pa, pw.JOIN.LEFT_OUTER, on=(pa.c.doc_id == SalesDocument.id))
-         .switch(SalesDocument).join(Customer, on=(SalesDocument.customer == Customer.id))
+         .join(Customer, on=(SalesDocument.customer == Customer.id))
          .where(SalesDocument.doc_type == "invoice", SalesDocument.state == "issued", SalesDocument.total > paid))
     if user_id:
         q = q.where(Customer.assigned_to == user_id)
@@ -172,6 +162,14 @@ def collection_list(on: dt.date | None = None, user_id: int | None = None, due_o
     """The collection list for `on` (today): rows due now first (most overdue money first), then the
     scheduled ones (nearest follow-up first). `due_only` leaves the scheduled ones out. `amounts`: what
     open_amounts() returned, when the caller has it already."""
+    return collection_and_total(on, user_id, due_only, amounts)[0]
+
+
+def collection_and_total(on: dt.date | None = None, user_id: int | None = None, due_only: bool = False,
+                         amounts: list | None = None, limit: int | None = None) -> tuple[list[CollectionRow], int]:
+    """collection_list()'s first `limit` rows (all when None), and how many rows the whole list has. The order
+    and the count come from the money and the follow-ups alone; names, phones, colleagues and last calls are read
+    for the rows returned only (an office with thousands of debtors shows the dashboard 50)."""
     on = on or today()
     agg: dict[int, dict] = {}
     for cid, day, owed, n in (open_amounts(user_id) if amounts is None else amounts):
@@ -188,8 +186,26 @@ def collection_list(on: dt.date | None = None, user_id: int | None = None, due_o
         a["bounced"] += c.amount
         a["nb"] += 1
     if not agg:
-        return []
-    ids = list(agg)
+        return [], 0
+    follow: dict[int, tuple[dt.datetime | None, int]] = {}
+    for cid, due_at, tid in (Task.select(Task.customer, Task.due_at, Task.id)
+                             .where(Task.customer.in_(id_list(agg)), Task.status == "open",
+                                    Task.title.startswith(COLLECTION_TITLE))
+                             .order_by(Task.due_at, Task.id).tuples()):
+        follow.setdefault(cid, (_dtv(due_at), tid))
+    far = dt.datetime.max
+    keyed = []
+    for cid, a in agg.items():
+        nxt = follow.get(cid, (None, None))[0]
+        due_now = nxt is None or nxt.date() <= on
+        if due_only and not due_now:
+            continue
+        amount = max(a["over"], a["bounced"])           # CollectionRow.amount
+        keyed.append(((not due_now, (nxt or far) if not due_now else far, -amount, -a["days"], cid), cid, due_now))
+    total = len(keyed)
+    keyed.sort()
+    chosen = keyed if limit is None else keyed[:limit]
+    ids = [cid for _k, cid, _d in chosen]
     names = {cid: _name(f, la, co, k) for cid, f, la, co, k in (
         Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.kind)
         .where(Customer.id.in_(id_list(ids))).tuples())}
@@ -198,25 +214,14 @@ def collection_list(on: dt.date | None = None, user_id: int | None = None, due_o
                     .where(Customer.id.in_(id_list(ids))).tuples())
     last_call = dict(Call.select(Call.customer, pw.fn.MAX(Call.started_at)).where(Call.customer.in_(id_list(ids)))
                      .group_by(Call.customer).tuples())
-    follow: dict[int, tuple[dt.datetime | None, int]] = {}
-    for cid, due_at, tid in (Task.select(Task.customer, Task.due_at, Task.id)
-                             .where(Task.customer.in_(id_list(ids)), Task.status == "open",
-                                    Task.title.startswith(COLLECTION_TITLE))
-                             .order_by(Task.due_at, Task.id).tuples()):
-        follow.setdefault(cid, (_dtv(due_at), tid))
     out = []
-    for cid, a in agg.items():
+    for _k, cid, due_now in chosen:
+        a = agg[cid]
         nxt, tid = follow.get(cid, (None, None))
-        due_now = nxt is None or nxt.date() <= on
-        if due_only and not due_now:
-            continue
         out.append(CollectionRow(cid, names.get(cid, ""), phones.get(cid, ""), assigned.get(cid, ""), a["over"],
                                  a["n"], a["days"], a["bounced"], a["nb"], _dtv(last_call.get(cid)), nxt, tid,
                                  due_now))
-    far = dt.datetime.max
-    out.sort(key=lambda r: (not r.due_now, (r.next_follow_up or far) if not r.due_now else far,
-                            -r.amount, -r.days_late, r.customer_id))
-    return out
+    return out, total
 
 
 def collection_title(customer_id: int) -> str:

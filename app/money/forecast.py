@@ -9,6 +9,7 @@ counts for nothing (its invoice is open again and counts there).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import peewee as pw
@@ -47,6 +48,7 @@ class ForecastMonth:
         return jalali.month_label(self.year, self.month)
 
 
+@functools.lru_cache(maxsize=4096)     # open invoices and cheques fall due on a few hundred days
 def _month_of(d: dt.date) -> tuple[int, int]:
     j = jalali.to_jalali(d)
     return j.year, j.month

@@ -44,8 +44,7 @@ def money_summary(on: dt.date | None = None, user_id: int | None = None, manager
     s.week_out = sum(c.amount for c in week if c.direction == "out")
     s.bounced = cheques.bounced_cheques(who, issued)
     s.bounced_total = sum(c.amount for c in s.bounced)
-    rows = collection.collection_list(on, who, amounts=amounts)
-    s.collection = [r for r in rows if r.due_now][:LIST_LIMIT]
-    s.collection_due = sum(1 for r in rows if r.due_now)
+    s.collection, s.collection_due = collection.collection_and_total(on, who, due_only=True, amounts=amounts,
+                                                                     limit=LIST_LIMIT)
     s.forecast = forecast.cash_forecast(on, months, who, issued, amounts)
     return s

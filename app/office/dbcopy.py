@@ -10,8 +10,8 @@ The steps:
    transaction as the copy, so a failed copy leaves the old contents in place.
 3. The schema is made on the target by running this program's migrations there (the PostgreSQL parts too,
    e.g. the trigram search index), exactly as a desk that opens an empty server would.
-4. One transaction: foreign keys are lifted, every table's rows go across in batches (COPY … FROM STDIN, in
-   primary-key order), the foreign keys are put back (PostgreSQL re-checks every row against them), each
+4. One transaction: foreign keys and the tables' own triggers are lifted, every table's rows go across in
+   batches (COPY … FROM STDIN, in primary-key order), the triggers and foreign keys are put back (PostgreSQL re-checks every row against them), each
    id sequence is set past the largest id, and then every table is verified: its row count and an md5 over
    its rows in primary-key order, each value written out in one canonical text form, computed the same way
    from both sides. Only when every table matches is the transaction committed; any difference rolls it all
@@ -321,6 +321,14 @@ def _drop_foreign_keys(cur) -> list[tuple[str, str, str]]:
     return fks
 
 
+def _user_triggers(cur, tables: list[_Table], verb: str) -> None:
+    """DISABLE or ENABLE the tables' own triggers (not the foreign keys' system ones) for the copy: the rows
+    arrive as the source has them, its kept figures (a document's paid amount, migration 22) included, which a
+    trigger would otherwise work out again from tables not yet copied."""
+    for t in tables:
+        cur.execute(f"ALTER TABLE {_q(t.name)} {verb} TRIGGER USER")
+
+
 def _restore_foreign_keys(cur, fks: list[tuple[str, str, str]]) -> None:
     import psycopg2
 
@@ -469,9 +477,11 @@ def copy_to_postgres(source: Path | str, target_url: str, force: bool = False, b
             # always: the migrations seed defaults (sales stages, lost reasons) that the source has its own copy of
             cur.execute("TRUNCATE " + ", ".join(_q(t.name) for t in tables) + " RESTART IDENTITY CASCADE")
             fks = _drop_foreign_keys(cur)
+            _user_triggers(cur, tables, "DISABLE")
             for t in tables:
                 n = _copy_table(src, cur, t, batch, progress)
                 say(f"{t.name}: {n} ردیف")
+            _user_triggers(cur, tables, "ENABLE")
             _restore_foreign_keys(cur, fks)
             _set_sequences(cur, tables)
             say("مقایسه تعداد و چکیده (md5) هر جدول در دو طرف…")

@@ -1,4 +1,8 @@
 """What counts as paid: active payments that are not bounced cheques, and what they have allocated to a document.
+
+A document's paid amount is kept on the document itself (`SalesDocument.paid`) by the database's triggers
+(migration 22) whenever a payment, an allocation, a void or a cheque's state changes; the SQL there says what
+counts exactly as counting_payments() does here.
 """
 from __future__ import annotations
 
@@ -19,11 +23,15 @@ def counting_payments():
 
 
 def paid_expr():
-    """Correlated sub-query: what counting payments have allocated to the outer SalesDocument row."""
-    return (PaymentAllocation.select(pw.fn.COALESCE(pw.fn.SUM(PaymentAllocation.amount), 0))
-            .join(Payment).where((PaymentAllocation.document == SalesDocument.id) & counting_payments()))
+    """What counting payments have allocated to the SalesDocument row (its kept column)."""
+    return SalesDocument.paid
 
 
 def paid_amount(doc_id: int) -> int:
+    return int(SalesDocument.select(SalesDocument.paid).where(SalesDocument.id == doc_id).scalar() or 0)
+
+
+def summed_paid(doc_id: int) -> int:
+    """The same figure summed from the allocations themselves (what the kept column must equal)."""
     return int(PaymentAllocation.select(pw.fn.COALESCE(pw.fn.SUM(PaymentAllocation.amount), 0))
                .join(Payment).where(PaymentAllocation.document == doc_id, counting_payments()).scalar() or 0)

@@ -330,13 +330,14 @@ def test_an_up_to_date_database_opens_without_importing_the_migrations(tmp_path)
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "[]"
     open_database(str(path))
-    db.execute_sql("DELETE FROM schema_migration WHERE number = 21")      # the newest
-    db.execute_sql("DROP TRIGGER customer_fts_ai")
+    db.execute_sql("DELETE FROM schema_migration WHERE number = 22")      # the newest
+    db.execute_sql("DROP TRIGGER payment_allocation_paid_ai")
     close_database()
     open_database(str(path))
     try:
-        assert db.execute_sql("SELECT 1 FROM schema_migration WHERE number = 21").fetchone() == (1,)
-        assert db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'customer_fts_ai'").fetchone() == (1,)
+        assert db.execute_sql("SELECT 1 FROM schema_migration WHERE number = 22").fetchone() == (1,)
+        assert db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'payment_allocation_paid_ai'").fetchone() \
+            == (1,)
     finally:
         close_database()
 

@@ -151,7 +151,7 @@ def test_an_index_numbered_by_id_is_numbered_again_when_the_file_is_upgraded(tmp
             db.execute_sql(f"DROP TRIGGER {t}")
         db.execute_sql("DROP TABLE customer_fts")
         m5._sqlite_fts(db.obj)                            # as migration 5 made it: numbered by id
-        db.execute_sql("DELETE FROM schema_migration WHERE number = 21")
+        db.execute_sql("DELETE FROM schema_migration WHERE number >= 21")   # and the later ones
         assert _entries() == set(ids)
     finally:
         close_database()

@@ -77,6 +77,19 @@ def test_round_trip_copies_everything_and_the_office_works(demo_file, pg_schema)
     assert cid in set(cs.search_ids(cs.Filter(text=last)))
     assert db.execute_sql("SELECT count(*) FROM customer").fetchone()[0] == _count(demo_file, "customer") + 1
 
+    # each document's paid figure came across as it was (the server's triggers rested during the copy), and they
+    # keep it from then on
+    from app.sales.paid import summed_paid
+    from app.sales.payments import record_payment
+    from models.sales import SalesDocument
+
+    docs = list(SalesDocument.select(SalesDocument.id, SalesDocument.paid))
+    assert any(d.paid for d in docs) and all(d.paid == summed_paid(d.id) for d in docs)
+    owed = (SalesDocument.select().where(SalesDocument.doc_type == "invoice", SalesDocument.state == "issued",
+                                         SalesDocument.total > SalesDocument.paid).order_by(SalesDocument.id).first())
+    record_payment(owed.customer_id, "cash", owed.total - owed.paid, allocations={owed.id: owed.total - owed.paid})
+    assert SalesDocument.get_by_id(owed.id).paid == owed.total
+
 
 @needs_pg
 def test_non_empty_target_is_refused_then_replaced_with_force(demo_file, pg_schema):

@@ -80,6 +80,27 @@ def test_collection_list_and_follow_up(office):
         collection.schedule_follow_up(office["nour"], D(2026, 11, 1))
 
 
+def test_collection_cut_to_a_limit_keeps_the_order_and_counts_every_row(office):
+    """The dashboard shows the first rows of the collection list and how many there are: read for those rows
+    alone, they are the list's own first rows, with the same details."""
+    from app.sales.documents import create_invoice
+    from app.sales.totals import LineInput
+
+    for cid, amount in ((office["sara"], 2_000_000), (office["hamid"], 7_000_000)):
+        create_invoice(cid, [LineInput("کالا", 1, amount, vat_exempt=True)], date=D(2026, 10, 1),
+                       due_date=D(2026, 10, 10), settlement="credit")
+    collection.schedule_follow_up(office["sara"], D(2026, 11, 30), "", user=office["reza"])
+    full = collection.collection_list(TODAY)
+    assert len(full) == 4 and [r.due_now for r in full] == [True, True, True, False]
+    for due_only in (False, True):
+        whole = [r for r in full if r.due_now or not due_only]
+        for limit in (None, 0, 1, 2, 3, 10):
+            rows, total = collection.collection_and_total(TODAY, due_only=due_only, limit=limit)
+            assert rows == whole[:limit] and total == len(whole), (due_only, limit)
+    s = money_summary(TODAY, office["boss"], manager=True)
+    assert s.collection == full[:3] and s.collection_due == 3
+
+
 def test_collection_call_logs_and_replaces_follow_up(office):
     first = collection.schedule_follow_up(office["ali"], D(2026, 11, 25), user=office["reza"])
     logged = collection.log_collection_call(

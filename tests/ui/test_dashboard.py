@@ -181,6 +181,26 @@ def test_the_part_below_the_first_screen_follows_its_first_paint(qtbot, anydb):
     assert {k: (page.cards[k].title.text(), page.cards[k].count.text(), page.texts(k)) for k in keys} == expected
 
 
+def test_a_page_shown_again_after_a_change_reads_the_money_after_its_first_screen(qtbot, anydb):
+    """Chosen again in the side bar after money came in: the first screen is read and filled at once, and the money
+    cards' summary follows from a worker, with the payment in it."""
+    from app.sales.payments import record_payment
+    from tests.sales.money_fixture import build
+
+    ids = build()
+    page = _page(qtbot, ids["boss"])
+    assert page.cards["money_overdue"].title.text() == "فاکتورهای سررسیدگذشته — ۲۹٬۰۰۰٬۰۰۰ ریال"
+    page.hide()
+    record_payment(ids["ali"], "cash", 3_000_000, allocations={ids["A2"]: 3_000_000})
+    page.ctx.bus.data_changed.emit("sales")
+    with qtbot.waitSignal(page.completed, timeout=10_000):
+        page.show()
+        assert page.data.below is False and page.data.money is None    # shown before the money is read
+    assert page.data.money is not None
+    assert page.cards["money_overdue"].title.text() == "فاکتورهای سررسیدگذشته — ۲۶٬۰۰۰٬۰۰۰ ریال"
+    assert page.cards["money_overdue"].count.text() == "۲"
+
+
 def test_a_managers_colleague_counts_follow_the_first_paint(qtbot, day):
     """The first read of a page read in the background leaves out each colleague's open tasks (only the part below
     the first screen shows them): the totals above are the same, and the table below follows, the same as a page

@@ -324,7 +324,7 @@ class DashboardPage(QWidget):
     def showEvent(self, e) -> None:
         super().showEvent(e)
         if self._dirty and not self._loading:
-            self.refresh()
+            self.refresh(below=False)           # chosen again after a change: the first screen at once
 
     def is_loading(self) -> bool:
         """A read is under way on a worker thread."""
@@ -338,12 +338,14 @@ class DashboardPage(QWidget):
         d = dash.load(self.ctx.user_id, below=below)
         return d, load_opportunities(d.user_id, d.manager)
 
-    def refresh(self) -> None:
-        """Read and show now (on the GUI thread)."""
+    def refresh(self, below: bool = True) -> None:
+        """Read and show now (on the GUI thread). `below=False`: what only the part below the first screen shows
+        (the money cards' summary, the counts per colleague) follows from a worker thread, as at the first
+        opening."""
         t0 = time.perf_counter()
         self._generation += 1
         try:
-            loaded = self._load()
+            loaded = self._load(below)
         except Exception:  # a failed refresh keeps the last picture
             logger.exception("dashboard refresh failed")
             return

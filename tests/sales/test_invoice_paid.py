@@ -1,0 +1,142 @@
+"""What is paid on each document is kept on the document by the database itself (migration 22): every payment,
+allocation, void, bounced or cleared cheque, cancellation and correction leaves `sales_document.paid` equal to the
+sum of its counting allocations, on SQLite and on PostgreSQL, and the open invoices are read from their own index."""
+from __future__ import annotations
+
+import pytest
+
+from app.money import collection
+from app.sales.documents import cancel_document, correct_invoice
+from app.sales.paid import summed_paid
+from app.sales.payments import record_payment, set_cheque_state, void_payment
+from app.sales.totals import LineInput
+from models.base import db, is_postgres
+from models.sales import Payment, SalesDocument
+from tests.sales.money_fixture import build
+
+TRIGGERS_SQLITE = ("payment_allocation_paid_ai", "payment_allocation_paid_ad", "payment_allocation_paid_au",
+                   "payment_paid_au", "sales_document_paid_au", "sales_document_paid_ai")
+TRIGGERS_PG = (("sales_document_paid", "sales_document"), ("payment_allocation_paid", "payment_allocation"),
+               ("payment_paid", "payment"))
+
+
+def _paid(doc_id: int) -> int:
+    return SalesDocument.get_by_id(doc_id).paid
+
+
+def _all_kept() -> None:
+    docs = list(SalesDocument.select(SalesDocument.id, SalesDocument.paid))
+    assert docs
+    assert {d.id: d.paid for d in docs} == {d.id: summed_paid(d.id) for d in docs}
+
+
+def _open_by_sum() -> set[int]:
+    """The open invoices worked out the old way: total above the sum of their counting allocations."""
+    return {d.id for d in SalesDocument.select().where(SalesDocument.doc_type == "invoice",
+                                                        SalesDocument.state == "issued")
+            if d.total > summed_paid(d.id)}
+
+
+def _open_read() -> set[int]:
+    q, _paid = collection.open_invoices_query(lambda paid: (SalesDocument.id,))
+    return {r[0] for r in q.tuples()}
+
+
+def test_the_paid_figure_follows_every_change_of_money(anydb):
+    ids = build()
+    _all_kept()
+    assert _paid(ids["A1"]) == 4_000_000            # the cash on account went to the oldest invoice
+    assert _paid(ids["S1"]) == 5_000_000            # a pending cheque counts
+    assert _paid(ids["N1"]) == 0                    # a bounced one does not
+    assert _open_read() == _open_by_sum() and ids["N1"] in _open_read()
+
+    set_cheque_state(ids["sara_cheque"], "bounced")
+    assert _paid(ids["S1"]) == 0
+    set_cheque_state(ids["sara_cheque"], "cleared")
+    assert _paid(ids["S1"]) == 5_000_000
+    set_cheque_state(ids["nour_cheque"], "cleared")  # the bank paid it after all
+    assert _paid(ids["N1"]) == 20_000_000 and ids["N1"] not in _open_read()
+
+    cash = Payment.get((Payment.customer == ids["ali"]) & (Payment.kind == "cash")).id
+    void_payment(cash, "ثبت اشتباه")
+    assert _paid(ids["A1"]) == 0
+
+    # an invoice paid in part and then cancelled: its payment goes back to credit, and the document, saved whole
+    # with the figure it was read with, says nothing is paid on it
+    record_payment(ids["ali"], "transfer", 1_000_000, allocations={ids["A2"]: 1_000_000}, reference="42")
+    assert _paid(ids["A2"]) == 1_000_000
+    cancel_document(ids["A2"], "فاکتور تکراری")
+    assert _paid(ids["A2"]) == 0
+
+    # a correction moves the allocations onto the new invoice, as far as its total goes
+    new = correct_invoice(ids["S1"], [LineInput("کالا", 1, 3_000_000, vat_exempt=True)], "قیمت اشتباه")
+    assert _paid(ids["S1"]) == 0 and _paid(new.id) == 3_000_000
+    _all_kept()
+    assert _open_read() == _open_by_sum()
+
+
+def test_the_figure_cannot_be_written_wrong(anydb):
+    """Whatever a statement writes into the column, the document keeps what its allocations give."""
+    ids = build()
+    SalesDocument.update(paid=123).where(SalesDocument.id.in_([ids["A1"], ids["N2"]])).execute()
+    assert _paid(ids["A1"]) == 4_000_000 and _paid(ids["N2"]) == 0
+    doc = SalesDocument.get_by_id(ids["A2"])
+    doc.paid = 999
+    doc.notes = "یادداشت تازه"
+    doc.save()
+    assert _paid(ids["A2"]) == 0
+    _all_kept()
+
+
+def _drop_the_kept_figure() -> None:
+    """A database as an older version left it: no column, no triggers, no index."""
+    db.execute_sql("DROP INDEX IF EXISTS sales_document_open")
+    if is_postgres():
+        for name, table in TRIGGERS_PG:
+            db.execute_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+    else:
+        for name in TRIGGERS_SQLITE:
+            db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
+    db.execute_sql("ALTER TABLE sales_document DROP COLUMN paid")
+
+
+def test_an_older_database_gets_the_figure_filled_in(anydb):
+    from models.migrations import m0022_invoice_paid
+
+    ids = build()
+    with db.atomic():
+        _drop_the_kept_figure()
+    assert "paid" not in {c.name for c in db.get_columns("sales_document")}
+    with db.atomic():
+        m0022_invoice_paid.up(db.obj)
+    _all_kept()
+    assert _paid(ids["A1"]) == 4_000_000 and _paid(ids["S1"]) == 5_000_000
+    record_payment(ids["ali"], "cash", 6_000_000)                       # the triggers are there again
+    assert _paid(ids["A1"]) == 10_000_000
+    assert _open_read() == _open_by_sum()
+    m0022_invoice_paid.up(db.obj)                                            # and running it again changes nothing
+    _all_kept()
+
+
+@pytest.mark.usefixtures("db")
+def test_the_open_invoices_are_read_from_their_own_index():
+    """An office with years of invoices, most of them paid: the open ones are found without reading the rest, and
+    the received cheques without reading every payment."""
+    from app.demo.customers import seed
+
+    seed(customers=300, seed=5, calls=0, tasks=0, invoices=3000)
+    db.execute_sql("ANALYZE")
+    assert _open_read() == _open_by_sum() != set()
+    for user_id in (None, 1):
+        q, _paid = collection.open_invoices_query(
+            lambda paid: (SalesDocument.customer, SalesDocument.due_date, SalesDocument.total - paid),
+            user_id=user_id)
+        sql, params = q.sql()
+        plan = " ".join(str(r[-1]) for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+        assert "sales_document_open" in plan, plan
+    for state in ("bounced", "pending"):           # the received cheques the money cards list
+        sql, params = (Payment.select(Payment.id, Payment.amount)
+                       .where(Payment.kind == "cheque", Payment.state == "active", Payment.cheque_state == state)
+                       .sql())
+        plan = " ".join(str(r[-1]) for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+        assert "payment_cheque" in plan, plan
