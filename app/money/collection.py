@@ -166,10 +166,12 @@ def collection_list(on: dt.date | None = None, user_id: int | None = None, due_o
 
 
 def collection_and_total(on: dt.date | None = None, user_id: int | None = None, due_only: bool = False,
-                         amounts: list | None = None, limit: int | None = None) -> tuple[list[CollectionRow], int]:
+                         amounts: list | None = None, limit: int | None = None,
+                         bounced: list | None = None) -> tuple[list[CollectionRow], int]:
     """collection_list()'s first `limit` rows (all when None), and how many rows the whole list has. The order
     and the count come from the money and the follow-ups alone; names, phones, colleagues and last calls are read
-    for the rows returned only (an office with thousands of debtors shows the dashboard 50)."""
+    for the rows returned only (an office with thousands of debtors shows the dashboard 50). `bounced`: what
+    bounced_cheques(user_id) returned, when the caller has it already (the office's own cheques are left out)."""
     on = on or today()
     agg: dict[int, dict] = {}
     for cid, day, owed, n in (open_amounts(user_id) if amounts is None else amounts):
@@ -179,8 +181,8 @@ def collection_and_total(on: dt.date | None = None, user_id: int | None = None, 
         a["over"] += owed
         a["n"] += n
         a["days"] = max(a["days"], (on - day).days)
-    for c in bounced_cheques(user_id, issued=False):
-        if c.customer_id is None:                # received cheques always have one; issued ones are left out
+    for c in (bounced_cheques(user_id, issued=False) if bounced is None else bounced):
+        if c.direction != "in" or c.customer_id is None:        # the office's own cheques are not a debt
             continue
         a = agg.setdefault(c.customer_id, {"over": 0, "n": 0, "days": 0, "bounced": 0, "nb": 0})
         a["bounced"] += c.amount

@@ -45,6 +45,6 @@ def money_summary(on: dt.date | None = None, user_id: int | None = None, manager
     s.bounced = cheques.bounced_cheques(who, issued)
     s.bounced_total = sum(c.amount for c in s.bounced)
     s.collection, s.collection_due = collection.collection_and_total(on, who, due_only=True, amounts=amounts,
-                                                                     limit=LIST_LIMIT)
+                                                                     limit=LIST_LIMIT, bounced=s.bounced)
     s.forecast = forecast.cash_forecast(on, months, who, issued, amounts)
     return s
