@@ -140,3 +140,58 @@ def test_the_open_invoices_are_read_from_their_own_index():
                        .sql())
         plan = " ".join(str(r[-1]) for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
         assert "payment_cheque" in plan, plan
+
+
+def _raw_connection(url: str):
+    """A connection of its own, outside the program (another desk's, or a tool's)."""
+    from models.connection import sqlite_path_of
+
+    path = sqlite_path_of(url)
+    if path is not None:
+        import sqlite3
+
+        return sqlite3.connect(path, timeout=10, isolation_level=None), "?"
+    import psycopg2
+
+    con = psycopg2.connect(url)
+    con.autocommit = True
+    return con, "%s"
+
+
+def test_two_desks_paying_one_invoice_at_once_both_count(anydb):
+    """Two connections allocate money to the same invoice at the same time: the second waits for the first and
+    works the figure out with the first's allocation in it (on PostgreSQL the trigger reads after the row lock)."""
+    import threading
+
+    ids = build()
+    pay = [record_payment(ids["ali"], "cash", amount, auto_allocate=False).id for amount in (1_000_000, 2_000_000)]
+    first_in = threading.Event()
+    errors: list[BaseException] = []
+
+    def desk(payment_id: int, amount: int, first: bool) -> None:
+        con, mark = _raw_connection(anydb)
+        try:
+            cur = con.cursor()
+            if not first:
+                first_in.wait(10)
+            cur.execute("BEGIN")
+            cur.execute(f"INSERT INTO payment_allocation (payment_id, document_id, amount) VALUES ({mark}, {mark}, "
+                        f"{mark})", (payment_id, ids["A1"], amount))
+            if first:
+                first_in.set()
+                threading.Event().wait(0.4)        # the other desk's insert comes meanwhile, and waits
+            cur.execute("COMMIT")
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+        finally:
+            con.close()
+
+    threads = [threading.Thread(target=desk, args=(pay[0], 1_000_000, True)),
+               threading.Thread(target=desk, args=(pay[1], 2_000_000, False))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors
+    assert summed_paid(ids["A1"]) == 7_000_000
+    assert _paid(ids["A1"]) == 7_000_000
