@@ -8,7 +8,6 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.reports import service as reports
 from ui.reports.charts import ReportChartView
+from ui.widgets.columns import fit_columns
 
 CUSTOMER_ROLE = Qt.ItemDataRole.UserRole          # a row's customer id, on its first cell
 KEY_ROLE = Qt.ItemDataRole.UserRole               # a report's key, on its item in the list
@@ -91,8 +91,7 @@ class ReportBody(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setStretchLastSection(True)      # the others: fit_columns after each fill
         lay.addWidget(self.table, 2)
 
     def show_result(self, r: reports.ReportResult) -> None:
@@ -127,6 +126,7 @@ class ReportBody(QWidget):
                 if j == 0 and row.get("customer_id"):
                     it.setData(CUSTOMER_ROLE, row["customer_id"])
                 self.table.setItem(i, j, it)
+        fit_columns(self.table, also_rows=range(len(r.rows), len(rows)))       # the totals row is bold
 
     def customer_at(self, row: int) -> int | None:
         it = self.table.item(row, 0)

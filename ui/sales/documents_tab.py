@@ -37,6 +37,7 @@ from ui.sales.common import GREEN, GREY, RED, warn_user
 from ui.sales.editor import DocumentEditor
 from ui.sales.payments_dialog import PaymentsDialog
 from ui.sales.preview import PRINT_DPI, paint_images, pdf_page_images
+from ui.widgets.columns import fit_columns
 from ui.widgets.jalali_date_edit import JalaliDateEdit
 
 logger = logging.getLogger(__name__)
@@ -70,35 +71,44 @@ class DocumentTableModel(QAbstractTableModel):
             return self.COLUMNS[section]
         return None
 
+    @staticmethod
+    def _text(r: DocRow, col: int) -> str:
+        if col == 0:
+            return fmt.digits(r.number) if r.number else "پیش‌نویس"
+        if col == 1:
+            return TYPE_LABELS[r.doc_type]
+        if col == 2:
+            return fmt.date(r.date)
+        if col == 3:
+            return r.customer_name
+        if col == 4:
+            return fmt.num(r.total)
+        if col == 5:
+            return fmt.num(r.paid) if r.doc_type == "invoice" and r.state == "issued" else ""
+        if col == 6:
+            return fmt.num(r.remaining) if r.remaining else ""
+        if col == 7:
+            return fmt.date(r.due_date) if r.doc_type == "invoice" else ""
+        if col == 8:
+            label = STATE_LABELS[r.state]
+            if r.overdue:
+                label += " · سررسید گذشته"
+            elif r.state == "issued" and r.remaining == 0:
+                label += " · تسویه"
+            return label
+        return ""
+
+    def column_texts(self, col: int) -> list[str]:
+        """Every row's text in column `col` (ui.widgets.columns.fit_columns)."""
+        return [self._text(r, col) for r in self.rows]
+
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
         r = self.rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return fmt.digits(r.number) if r.number else "پیش‌نویس"
-            if col == 1:
-                return TYPE_LABELS[r.doc_type]
-            if col == 2:
-                return fmt.date(r.date)
-            if col == 3:
-                return r.customer_name
-            if col == 4:
-                return fmt.num(r.total)
-            if col == 5:
-                return fmt.num(r.paid) if r.doc_type == "invoice" and r.state == "issued" else ""
-            if col == 6:
-                return fmt.num(r.remaining) if r.remaining else ""
-            if col == 7:
-                return fmt.date(r.due_date) if r.doc_type == "invoice" else ""
-            if col == 8:
-                label = STATE_LABELS[r.state]
-                if r.overdue:
-                    label += " · سررسید گذشته"
-                elif r.state == "issued" and r.remaining == 0:
-                    label += " · تسویه"
-                return label
+            return self._text(r, col)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (4, 5, 6):
             return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -172,8 +182,7 @@ class DocumentsTab(QWidget):
         self.view.verticalHeader().hide()
         self.view.setAlternatingRowColors(True)
         hdr = self.view.horizontalHeader()
-        hdr.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        hdr.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        hdr.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)     # the others: fit_columns at each read
         lay.addWidget(self.view, 1)
         self.summary = QLabel()
         self.summary.setProperty("role", "muted")
@@ -222,6 +231,7 @@ class DocumentsTab(QWidget):
             overdue_only=self.overdue.isChecked(), unpaid_only=self.unpaid.isChecked())
         rows = list_documents(limit=self.LIMIT, **filters)
         self.model.set_rows(rows)
+        fit_columns(self.view, skip=(3,))
         # The figures are summed by the database over everything the filter matches, not over the rows shown.
         t = document_totals(**filters)
         head = fmt.count(t.count, "سند")

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from app import contracts, fmt
 from app.service import requests as rq
 from ui.context import AppContext
+from ui.widgets.columns import fit_columns
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +95,7 @@ class RequestsTab(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)   # others: fit_columns
         lay.addWidget(self.table, 1)
         self.count_label = QLabel()
         self.count_label.setProperty("role", "muted")
@@ -118,6 +118,7 @@ class RequestsTab(QWidget):
         f.complaints = scope == "complaints"
         rows, total = rq.list_requests(f)
         self.model.set_rows(rows)
+        fit_columns(self.table, skip=(2,))
         shown = fmt.count(total, "درخواست")
         self.count_label.setText(shown if total <= len(rows) else f"{fmt.count(len(rows), 'درخواست')} تازه‌تر از {shown}")
 

@@ -1,0 +1,72 @@
+"""Columns sized to their widest cell (ui.widgets.columns.fit_columns): as wide as Qt's own measure of every cell,
+without asking the model for every cell."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtWidgets import QTableView
+
+from ui.widgets.columns import fit_columns
+
+pytestmark = pytest.mark.usefixtures("persian_app")
+
+ROWS = 2000
+WIDE_ROW = 1700                 # far below the first screen
+NARROW = "۱۱۱٬۱۱۱٬۱۱۱"          # the longest texts, of Vazirmatn's narrowest digit
+WIDE = "۸۸۸٬۸۸۸٬۸۸"             # shorter, and wider
+
+
+class _Model(QAbstractTableModel):
+    def __init__(self, with_texts: bool):
+        super().__init__()
+        self.asked = 0
+        if with_texts:
+            self.column_texts = lambda col: [self._text(r, col) for r in range(ROWS)]
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else ROWS
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else 3
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return ("مبلغ", "مشتری", "شرح بسیار بلند این ستون")[section]
+        return None
+
+    @staticmethod
+    def _text(row: int, col: int) -> str:
+        if col == 0:
+            return WIDE if row == WIDE_ROW else NARROW
+        return "علی" if col == 1 else "۱"
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole:
+            self.asked += 1
+            return self._text(index.row(), index.column())
+        return None
+
+
+@pytest.mark.parametrize("with_texts", [True, False])
+def test_each_column_is_as_wide_as_its_widest_cell_and_its_header(qtbot, with_texts):
+    model = _Model(with_texts)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(600, 300)
+    fit_columns(view)                        # not shown yet: sized when it is
+    assert model.asked == 0
+    view.show()
+    qtbot.waitExposed(view)
+    header = view.horizontalHeader()
+    wide = view.sizeHintForIndex(model.index(WIDE_ROW, 0)).width()
+    assert wide > view.sizeHintForIndex(model.index(0, 0)).width()          # the case the lengths would miss
+    assert header.sectionSize(0) >= wide + 1
+    assert header.sectionSize(2) >= header.sectionSizeHint(2)               # the header is wider than «۱»
+    assert header.sectionSize(1) >= view.sizeHintForIndex(model.index(0, 1)).width()
+    if with_texts:
+        assert model.asked < 50              # the texts came from column_texts; a few cells were measured
+    model.asked = 0
+    view.horizontalHeader().setSectionResizeMode(0, header.ResizeMode.ResizeToContents)
+    view.horizontalHeader().resizeSections()
+    assert model.asked >= 1000               # what Qt's own measure asks (1,000 rows), at every reset
