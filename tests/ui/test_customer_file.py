@@ -318,3 +318,27 @@ def test_an_idle_desk_imports_the_customer_file_ahead(qtbot, db, monkeypatch, ca
     failing.add("ui.pipeline.customer_box")
     win._warm_screens()
     assert "could not import the customer file ahead of use" in caplog.text
+
+
+def test_running_text_gets_persian_digits_except_in_latin_words():
+    from ui.customers.file import fa_text
+
+    assert fa_text("سفارش 12 عدد\nپرداخت 3 قسط") == "سفارش ۱۲ عدد\nپرداخت ۳ قسط"          # no Latin word at all
+    assert fa_text("لامپ LED-40W برای ali2@x.com، 25 عدد") == "لامپ LED-40W برای ali2@x.com، ۲۵ عدد"
+    assert fa_text("") == "" and fa_text(None) == ""
+
+
+def test_a_long_history_fits_its_columns(qtbot, ctx, customer):
+    """A customer with years of history: the time, kind and colleague columns are as wide as their widest entry
+    (measured from a few cells, not every one)."""
+    users = ensure_users()
+    kinds = ("note", "call_in", "invoice", "payment", "task")
+    for i in range(300):
+        timeline.record(customer.id, kinds[i % 5], f"رویداد {i}", user=users[i % 3],
+                        at=dt.datetime(2024, 1, 1) + dt.timedelta(hours=7 * i))
+    w = open_file(qtbot, ctx, customer.id)
+    qtbot.waitExposed(w)
+    assert w.timeline.topLevelItemCount() > 300
+    header = w.timeline.header()
+    for col in (0, 1, 3):
+        assert header.sectionSize(col) >= w.timeline.sizeHintForColumn(col) > 0, col

@@ -43,6 +43,7 @@ from app.core.jalali import format_long, next_anniversary, years_since
 from app.customers import service as cs
 from app.customers import timeline
 from ui.context import AppContext
+from ui.widgets.columns import fit_columns
 from ui.widgets.forms import error_label
 
 logger = logging.getLogger(__name__)
@@ -89,12 +90,17 @@ def phone_display(canonical: str, extension: str = "") -> str:
     return text
 
 
+_WORD = re.compile(r"\S+")
+_LATIN = re.compile(r"[A-Za-z@]")
+
+
 def fa_text(s: str | None) -> str:
     """Persian digits in running text, except inside Latin words and codes (LED-40W, an e-mail address)."""
     if not s:
         return ""
-    return re.sub(r"\S+", lambda m: m.group(0) if re.search(r"[A-Za-z@]", m.group(0))
-                  else fmt.digits(m.group(0)), s)
+    if not _LATIN.search(s):
+        return fmt.digits(s)               # no Latin word: every digit (a customer's long history: most entries)
+    return _WORD.sub(lambda m: m.group(0) if _LATIN.search(m.group(0)) else fmt.digits(m.group(0)), s)
 
 
 class NoteDialog(QDialog):
@@ -300,10 +306,7 @@ class CustomerFileWindow(QWidget):
         self.timeline.setUniformRowHeights(True)
         self.timeline.setHeaderLabels(["زمان", "نوع", "شرح", "کاربر"])
         hdr = self.timeline.header()
-        hdr.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        hdr.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        hdr.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        hdr.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        hdr.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)      # the others: fit_columns at each fill
         hdr.setStretchLastSection(False)
         self.timeline.currentItemChanged.connect(self._show_entry)
         tll.addWidget(self.timeline, 3)
@@ -590,13 +593,15 @@ class CustomerFileWindow(QWidget):
         self.timeline.clear()
         items = []
         for e in self.visible_entries():
-            first_line = (e.summary or "").strip().splitlines()[0] if (e.summary or "").strip() else ""
-            item = QTreeWidgetItem([fmt.datetime(e.at), e.label, fa_text(first_line), e.user_name])
+            summary = fa_text(e.summary)          # word by word: its first line is the first line's own
+            first_line = summary.strip().splitlines()[0] if summary.strip() else ""
+            item = QTreeWidgetItem([fmt.datetime(e.at), e.label, first_line, e.user_name])
             item.setData(0, Qt.ItemDataRole.UserRole, e.id)
-            item.setToolTip(2, fa_text(e.summary))
+            item.setToolTip(2, summary)
             item.setToolTip(0, format_long(e.at))
             items.append(item)
         self.timeline.addTopLevelItems(items)
+        fit_columns(self.timeline, skip=(2,))
         self.empty_label.setVisible(not self.entries)
         self.entry_view.clear()
 

@@ -12,7 +12,7 @@ import heapq
 from collections.abc import Collection
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QHeaderView, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTreeView
 
 MEASURED = 3          # the longest texts of a column measured (a wide letter can outweigh one more character)
 
@@ -21,7 +21,7 @@ class _FitWhenShown(QObject):
     """Sizes a view's columns when it is first shown: before that its fonts are not yet the ones it is shown
     with (a page filled in its constructor measured every number about a tenth too narrow)."""
 
-    def __init__(self, view: QTableView, skip: Collection[int], also_rows: Collection[int]):
+    def __init__(self, view: QAbstractItemView, skip: Collection[int], also_rows: Collection[int]):
         super().__init__(view)
         self.skip, self.also_rows = tuple(skip), tuple(also_rows)
         view.installEventFilter(self)
@@ -35,9 +35,9 @@ class _FitWhenShown(QObject):
         return False
 
 
-def fit_columns(view: QTableView, skip: Collection[int] = (), also_rows: Collection[int] = ()) -> None:
-    """Size every column of `view` but those in `skip` (a stretched one) to its header and its widest cell (when
-    it is shown, if it is not yet). `also_rows` are measured whatever their text (a totals row in a bold font).
+def fit_columns(view: QTableView | QTreeView, skip: Collection[int] = (), also_rows: Collection[int] = ()) -> None:
+    """Size every column of `view` (a table, or a list of rows in a tree view) but those in `skip` (a stretched
+    one) to its header and its widest cell (when it is shown, if it is not yet). `also_rows` are measured whatever their text (a totals row in a bold font).
     The model may offer ``column_texts(column)`` (each row's display text, without going through Qt's indexes)."""
     if not view.isVisible():
         if not view.property("_fit_when_shown"):
@@ -45,10 +45,10 @@ def fit_columns(view: QTableView, skip: Collection[int] = (), also_rows: Collect
             _FitWhenShown(view, skip, also_rows)
         return
     model = view.model()
-    header = view.horizontalHeader()
+    header = view.header() if isinstance(view, QTreeView) else view.horizontalHeader()
     texts_of = getattr(model, "column_texts", None)
     rows = model.rowCount()
-    grid = 1 if view.showGrid() else 0
+    grid = 1 if isinstance(view, QTableView) and view.showGrid() else 0
     metrics = view.fontMetrics()
     advance: dict[str, int] = {}
 
