@@ -4,7 +4,7 @@ invoices and payments among many other customers' documents (target < 20 ms).
 On the same documents (about 21,000: a few years of a busy office), as the user sees them, built, filled and
 painted: the invoice list opened (`invoice_list_open`: its newest 2,000 rows and the figures over all of them), and
 the file of the customer with 2,000 documents opened (`customer_file_long_history`: a timeline of about 3,000
-entries)."""
+entries), and a catalogue of 1,000 products searched key by key (`product_search_keystroke`)."""
 from __future__ import annotations
 
 import random
@@ -110,7 +110,39 @@ def _pages(quick: bool, focus: int) -> list[dict]:
     opened(lambda: CustomerFileWindow(AppContext(), focus))
     files = [opened(lambda: CustomerFileWindow(AppContext(), focus)) for _ in range(rounds)]
     return [figure("invoice_list_open", lists, documents=SalesDocument.select().count()),
-            figure("customer_file_long_history", files, entries=entries)]
+            figure("customer_file_long_history", files, entries=entries), _products(quick, app)]
+
+
+def _products(quick: bool, app) -> dict:
+    """A keystroke in the product list's search box: its rows read and shown again, with the tab on screen."""
+    from app.core.text import search_key
+    from models.base import db
+    from models.sales import Product
+    from ui.context import AppContext
+    from ui.sales.products_tab import ProductsTab
+
+    n = 200 if quick else 1000
+    rows = [dict(code=f"B{i:05d}", name=f"کالای آزمون {i} — مدل {i * 7 % 1000}", unit="عدد",
+                 price=1000 * (i * 7919 % 100_000), kind="goods", vat_exempt=i % 9 == 0, goods_id="",
+                 search_text=search_key(f"B{i:05d} کالای آزمون {i}")) for i in range(n)]
+    with db.atomic():
+        for i in range(0, n, 500):
+            Product.insert_many(rows[i:i + 500]).execute()
+    tab = ProductsTab(AppContext())
+    tab.resize(1280, 800)
+    tab.show()
+    app.processEvents()
+    samples = []
+    for text in ["ک", "کا", "کال", "کالا", "کالای", ""] * (2 if quick else 5):
+        t = time.perf_counter()
+        tab.search.setText(text)
+        app.processEvents()
+        samples.append((time.perf_counter() - t) * 1000)
+    count = tab.table.rowCount()
+    tab.close()
+    tab.deleteLater()
+    app.processEvents()
+    return figure("product_search_keystroke", samples, products=count)
 
 
 def run(quick: bool = False) -> list[dict]:

@@ -42,6 +42,7 @@ from app.sales.payments import (
 from app.sales.views import customer_name
 from ui.context import AppContext
 from ui.sales.common import GREY, RED, jalali_today, warn_user
+from ui.widgets.columns import fit_columns
 from ui.widgets.forms import FieldErrors
 from ui.widgets.jalali_date_edit import JalaliDateEdit
 from ui.widgets.persian import persian_row_numbers
@@ -133,8 +134,7 @@ class PaymentsDialog(QDialog):
         self.pay_table.setHorizontalHeaderLabels(["تاریخ", "نوع", "مبلغ", "جزئیات", "تخصیص به فاکتور", "وضعیت"])
         self.pay_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.pay_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.pay_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.pay_table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.pay_table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)   # others: fit_columns
         persian_row_numbers(self.pay_table)
         lay.addWidget(self.pay_table, 1)
         row = QHBoxLayout()
@@ -213,6 +213,9 @@ class PaymentsDialog(QDialog):
                 if not p.counts:
                     it.setForeground(QBrush(GREY))
                 self.pay_table.setItem(i, c, it)
+        # sized once, after the fill: left on ResizeToContents, every setItem of a shown dialog measured the whole
+        # column again (a customer with a few hundred payments waited seconds after each one recorded)
+        fit_columns(self.pay_table, skip=(3,))
 
     def select_open(self, i: int) -> None:
         self.open_table.selectionModel().setCurrentIndex(

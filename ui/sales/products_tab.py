@@ -32,6 +32,7 @@ from app.core.words import amount_in_words
 from app.sales.products import ProductRow, list_products, save_product
 from ui.context import AppContext
 from ui.sales.common import GREY
+from ui.widgets.columns import fit_columns
 from ui.widgets.forms import FieldErrors
 
 logger = logging.getLogger(__name__)
@@ -130,8 +131,7 @@ class ProductsTab(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)   # others: fit_columns
         lay.addWidget(self.table, 1)
         self.search.textChanged.connect(lambda _t: self.refresh())
         self.show_inactive.toggled.connect(lambda _b: self.refresh())
@@ -154,6 +154,7 @@ class ProductsTab(QWidget):
                 if not p.active:
                     it.setForeground(QBrush(GREY))
                 self.table.setItem(i, c, it)
+        fit_columns(self.table, skip=(1,))
 
     def edit_selected(self) -> ProductDialog | None:
         rows = self.table.selectionModel().selectedRows()
