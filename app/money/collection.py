@@ -8,6 +8,7 @@ follow-up lies in the future is *scheduled* and sinks to the bottom; the others 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import logging
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from app.core.clock import now, today
 from app.core.errors import NotFound, ValidationError
 from app.money.cheques import _as_date, _phones, bounced_cheques, id_list
 from models import sqlcache
+from models.base import is_sqlite
 from models.calls import Call
 from models.core import Customer, User
 from models.sales import SalesDocument
@@ -54,14 +56,16 @@ class OverdueInvoice:
         return self.total - self.paid
 
 
-def open_invoices_query(fields, user_id: int | None = None):
+def open_invoices_query(fields, user_id: int | None = None, with_customer: bool = False):
     """Issued invoices with money still owed on them (read from their own index, migration 22), joined to their
-    customer. `fields(paid)` gives the columns to select, `paid` being what has been paid on the row's invoice;
-    returns (query, paid)."""
+    customer when `with_customer` (its columns among `fields`) or `user_id` (only that user's customers): at a
+    million customers the join alone cost more than the rest. `fields(paid)` gives the columns to select, `paid`
+    being what has been paid on the row's invoice; returns (query, paid)."""
     paid = SalesDocument.paid
     q = (SalesDocument.select(*fields(paid))
-         .join(Customer, on=(SalesDocument.customer == Customer.id))
          .where(SalesDocument.doc_type == "invoice", SalesDocument.state == "issued", SalesDocument.total > paid))
+    if with_customer or user_id:
+        q = q.join(Customer, on=(SalesDocument.customer == Customer.id))
     if user_id:
         q = q.where(Customer.assigned_to == user_id)
     return q, paid
@@ -77,7 +81,8 @@ def overdue_invoices(on: dt.date | None = None, user_id: int | None = None,
         q, _paid = open_invoices_query(lambda paid: (
             SalesDocument.id, SalesDocument.number, SalesDocument.customer, SalesDocument.date,
             SalesDocument.due_date, SalesDocument.total, paid.alias("paid"), Customer.first_name,
-            Customer.last_name, Customer.company, Customer.kind, Customer.assigned_to), user_id=who)
+            Customer.last_name, Customer.company, Customer.kind, Customer.assigned_to), user_id=who,
+            with_customer=True)
         q = q.where(SalesDocument.due_date < before).order_by(SalesDocument.due_date, SalesDocument.id)
         return q if most is None else q.limit(most)
 
@@ -91,27 +96,39 @@ def overdue_invoices(on: dt.date | None = None, user_id: int | None = None,
     return out
 
 
-def open_amounts(user_id: int | None = None) -> list[tuple[int, dt.date, int, int]]:
-    """(customer, due day, amount still owed, invoices) of every open invoice, summed per customer and day:
-    one grouped query that the totals, the collection list and the forecast all read (the dashboard runs it
-    once)."""
+def open_by_day(user_id: int | None = None) -> list[tuple[None, dt.date, int, int]]:
+    """The open invoices summed a day at a time: (None, due day, amount still owed, invoices). What the totals and
+    the forecast read (the dashboard: a few hundred days, where an office can have tens of thousands of open
+    invoices)."""
     due_day = pw.fn.COALESCE(SalesDocument.due_date, SalesDocument.date)
 
     def build(who):     # built once per shape, given its values (models.sqlcache)
-        q, _paid = open_invoices_query(lambda paid: (SalesDocument.customer, due_day,
-                                                     pw.fn.SUM(SalesDocument.total - paid),
+        q, _paid = open_invoices_query(lambda paid: (due_day, pw.fn.SUM(SalesDocument.total - paid),
                                                      pw.fn.COUNT(SalesDocument.id)), user_id=who)
-        return q.group_by(SalesDocument.customer, due_day)
+        return q.group_by(due_day)
 
-    rows = sqlcache.run("collection.open_amounts", build, user_id or None)
-    return [(cid, _as_date(day), int(owed or 0), int(n)) for cid, day, owed, n in rows.fetchall()]
+    rows = sqlcache.run("collection.open_by_day", build, user_id or None)
+    return [(None, _as_date(day), int(owed or 0), int(n)) for day, owed, n in rows.fetchall()]
+
+
+def _overdue_by_customer(on: dt.date, user_id: int | None) -> list[tuple[int, int, int, dt.date]]:
+    """(customer, owed past its due date, invoices, the oldest due day) of every customer owing on `on`."""
+    due_day = pw.fn.COALESCE(SalesDocument.due_date, SalesDocument.date)
+
+    def build(before, who):     # built once per shape, given its values (models.sqlcache)
+        q, _paid = open_invoices_query(lambda paid: (SalesDocument.customer, pw.fn.SUM(SalesDocument.total - paid),
+                                                     pw.fn.COUNT(SalesDocument.id), pw.fn.MIN(due_day)), user_id=who)
+        return q.where(due_day < before).group_by(SalesDocument.customer)
+
+    rows = sqlcache.run("collection.overdue_by_customer", build, on, user_id or None)
+    return [(cid, int(owed or 0), int(n), _as_date(day)) for cid, owed, n, day in rows.fetchall()]
 
 
 def overdue_totals(on: dt.date | None = None, user_id: int | None = None,
                    amounts: list | None = None) -> tuple[int, int]:
     """(how many invoices, how much) is owed past its due date."""
     on = on or today()
-    rows = open_amounts(user_id) if amounts is None else amounts
+    rows = open_by_day(user_id) if amounts is None else amounts
     late = [(owed, n) for _cid, day, owed, n in rows if day < on]
     return sum(n for _o, n in late), sum(o for o, _n in late)
 
@@ -157,30 +174,33 @@ def _dtv(v) -> dt.datetime | None:
     return v
 
 
-def collection_list(on: dt.date | None = None, user_id: int | None = None, due_only: bool = False,
-                    amounts: list | None = None) -> list[CollectionRow]:
+def open_follow_ups_query():
+    """(customer, due, task) of every open collection follow-up, earliest first: a few per debtor being chased,
+    found by their titles (on SQLite through the open tasks' titles index, migration 22) rather than by looking
+    up each of thousands of debtors' tasks."""
+    cond = (Task.status == "open") & Task.title.startswith(COLLECTION_TITLE) & Task.customer.is_null(False)
+    if is_sqlite():     # its LIKE cannot use an index; the same prefix as a range can (binary order)
+        cond &= (Task.title >= COLLECTION_TITLE) & (Task.title < COLLECTION_TITLE + "\U0010ffff")
+    return Task.select(Task.customer, Task.due_at, Task.id).where(cond).order_by(Task.due_at, Task.id).tuples()
+
+
+def collection_list(on: dt.date | None = None, user_id: int | None = None,
+                    due_only: bool = False) -> list[CollectionRow]:
     """The collection list for `on` (today): rows due now first (most overdue money first), then the
-    scheduled ones (nearest follow-up first). `due_only` leaves the scheduled ones out. `amounts`: what
-    open_amounts() returned, when the caller has it already."""
-    return collection_and_total(on, user_id, due_only, amounts)[0]
+    scheduled ones (nearest follow-up first). `due_only` leaves the scheduled ones out."""
+    return collection_and_total(on, user_id, due_only)[0]
 
 
 def collection_and_total(on: dt.date | None = None, user_id: int | None = None, due_only: bool = False,
-                         amounts: list | None = None, limit: int | None = None,
-                         bounced: list | None = None) -> tuple[list[CollectionRow], int]:
+                         limit: int | None = None, bounced: list | None = None) -> tuple[list[CollectionRow], int]:
     """collection_list()'s first `limit` rows (all when None), and how many rows the whole list has. The order
     and the count come from the money and the follow-ups alone; names, phones, colleagues and last calls are read
     for the rows returned only (an office with thousands of debtors shows the dashboard 50). `bounced`: what
     bounced_cheques(user_id) returned, when the caller has it already (the office's own cheques are left out)."""
     on = on or today()
     agg: dict[int, dict] = {}
-    for cid, day, owed, n in (open_amounts(user_id) if amounts is None else amounts):
-        if day >= on:
-            continue
-        a = agg.setdefault(cid, {"over": 0, "n": 0, "days": 0, "bounced": 0, "nb": 0})
-        a["over"] += owed
-        a["n"] += n
-        a["days"] = max(a["days"], (on - day).days)
+    for cid, owed, n, oldest in _overdue_by_customer(on, user_id):     # summed by the database, a row a customer
+        agg[cid] = {"over": owed, "n": n, "days": (on - oldest).days, "bounced": 0, "nb": 0}
     for c in (bounced_cheques(user_id, issued=False) if bounced is None else bounced):
         if c.direction != "in" or c.customer_id is None:        # the office's own cheques are not a debt
             continue
@@ -190,11 +210,9 @@ def collection_and_total(on: dt.date | None = None, user_id: int | None = None, 
     if not agg:
         return [], 0
     follow: dict[int, tuple[dt.datetime | None, int]] = {}
-    for cid, due_at, tid in (Task.select(Task.customer, Task.due_at, Task.id)
-                             .where(Task.customer.in_(id_list(agg)), Task.status == "open",
-                                    Task.title.startswith(COLLECTION_TITLE))
-                             .order_by(Task.due_at, Task.id).tuples()):
-        follow.setdefault(cid, (_dtv(due_at), tid))
+    for cid, due_at, task_id in open_follow_ups_query():
+        if cid in agg:
+            follow.setdefault(cid, (_dtv(due_at), task_id))
     far = dt.datetime.max
     keyed = []
     for cid, a in agg.items():
@@ -205,8 +223,7 @@ def collection_and_total(on: dt.date | None = None, user_id: int | None = None, 
         amount = max(a["over"], a["bounced"])           # CollectionRow.amount
         keyed.append(((not due_now, (nxt or far) if not due_now else far, -amount, -a["days"], cid), cid, due_now))
     total = len(keyed)
-    keyed.sort()
-    chosen = keyed if limit is None else keyed[:limit]
+    chosen = sorted(keyed) if limit is None else heapq.nsmallest(limit, keyed)
     ids = [cid for _k, cid, _d in chosen]
     names = {cid: _name(f, la, co, k) for cid, f, la, co, k in (
         Customer.select(Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.kind)

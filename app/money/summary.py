@@ -35,7 +35,7 @@ def money_summary(on: dt.date | None = None, user_id: int | None = None, manager
     who = None if manager else user_id
     issued = manager
     s = MoneySummary(on, issued_visible=issued)
-    amounts = collection.open_amounts(who)              # the one pass over open invoices
+    amounts = collection.open_by_day(who)               # the open invoices summed a day at a time
     s.overdue_count, s.overdue_total = collection.overdue_totals(on, who, amounts)
     s.overdue = collection.overdue_invoices(on, who, limit=LIST_LIMIT)
     week = cheques.cheques_this_week(on, who, issued)
@@ -44,7 +44,7 @@ def money_summary(on: dt.date | None = None, user_id: int | None = None, manager
     s.week_out = sum(c.amount for c in week if c.direction == "out")
     s.bounced = cheques.bounced_cheques(who, issued)
     s.bounced_total = sum(c.amount for c in s.bounced)
-    s.collection, s.collection_due = collection.collection_and_total(on, who, due_only=True, amounts=amounts,
-                                                                     limit=LIST_LIMIT, bounced=s.bounced)
+    s.collection, s.collection_due = collection.collection_and_total(on, who, due_only=True, limit=LIST_LIMIT,
+                                                                     bounced=s.bounced)
     s.forecast = forecast.cash_forecast(on, months, who, issued, amounts)
     return s

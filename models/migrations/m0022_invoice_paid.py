@@ -21,6 +21,11 @@ The received cheques the same cards list (due this week, bounced, the forecast's
 every payment: most payments are cash, cards and transfers.
 
     payment_cheque (kind, cheque_state, state, cheque_due) WHERE kind = 'cheque'
+
+The collection list looked up each debtor's open follow-ups (30,000 debtors at a million customers). On SQLite the
+open tasks' titles now have an index, and the follow-ups are found by their title's prefix:
+
+    task_open_title (title, customer_id, due_at) WHERE status = 'open'          (SQLite)
 """
 from __future__ import annotations
 
@@ -96,3 +101,6 @@ def up(database):
                          f"(doc_type, state, due_date, customer_id, total, paid, date) WHERE {OPEN_INVOICE}")
     database.execute_sql("CREATE INDEX IF NOT EXISTS payment_cheque ON payment (kind, cheque_state, state, cheque_due) "
                          "WHERE kind = 'cheque'")
+    if not isinstance(database, pw.PostgresqlDatabase):
+        database.execute_sql("CREATE INDEX IF NOT EXISTS task_open_title ON task (title, customer_id, due_at) "
+                             "WHERE status = 'open'")

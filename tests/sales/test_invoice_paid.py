@@ -124,7 +124,7 @@ def test_the_open_invoices_are_read_from_their_own_index():
     the received cheques without reading every payment."""
     from app.demo.customers import seed
 
-    seed(customers=300, seed=5, calls=0, tasks=0, invoices=3000)
+    seed(customers=300, seed=5, calls=0, tasks=3000, invoices=3000)
     db.execute_sql("ANALYZE")
     assert _open_read() == _open_by_sum() != set()
     for user_id in (None, 1):
@@ -140,6 +140,10 @@ def test_the_open_invoices_are_read_from_their_own_index():
                        .sql())
         plan = " ".join(str(r[-1]) for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
         assert "payment_cheque" in plan, plan
+    # the open collection follow-ups, by their titles
+    sql, params = collection.open_follow_ups_query().sql()
+    plan = " ".join(str(r[-1]) for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+    assert "task_open_title" in plan, plan
 
 
 def _raw_connection(url: str):

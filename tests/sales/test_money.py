@@ -200,7 +200,7 @@ def test_kept_statements_read_what_peewee_builds_with_the_values(office, monkeyp
         for on in (TODAY - dt.timedelta(days=30), TODAY, TODAY + dt.timedelta(days=10)):
             for who in (None, office["reza"], office["boss"]):
                 out += [collection.overdue_invoices(on, who), collection.overdue_invoices(on, who, limit=2),
-                        collection.open_amounts(who), cheques.cheques_this_week(on, who),
+                        collection.open_by_day(who), collection.collection_list(on, who), cheques.cheques_this_week(on, who),
                         cheques.cheques_this_week(on, who, issued=False),
                         cheques.cheques_due(on + dt.timedelta(days=40), on, who), cheques.bounced_cheques(who),
                         meetings.meetings_on(D(2026, 11, 24), who), meetings.meetings_on(on, who),
