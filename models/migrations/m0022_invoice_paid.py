@@ -30,7 +30,7 @@ open tasks' titles now have an index, and the follow-ups are found by their titl
 from __future__ import annotations
 
 NUMBER = 22
-NAME = "sales: what is paid on each document; indexes of the open invoices and of the received cheques"
+NAME = "sales: what is paid on each document; indexes of the open invoices, received cheques and open tasks' titles"
 
 # what the counting payments have allocated to document `doc` (an SQL expression over its id)
 _PAID = ("(SELECT COALESCE(SUM(a.amount), 0) FROM payment_allocation a JOIN payment p ON p.id = a.payment_id "
