@@ -178,9 +178,12 @@ def open_follow_ups_query():
     """(customer, due, task) of every open collection follow-up, earliest first: a few per debtor being chased,
     found by their titles (on SQLite through the open tasks' titles index, migration 22) rather than by looking
     up each of thousands of debtors' tasks."""
-    cond = (Task.status == "open") & Task.title.startswith(COLLECTION_TITLE) & Task.customer.is_null(False)
+    cond = (Task.status == "open") & Task.customer.is_null(False)
     if is_sqlite():     # its LIKE cannot use an index; the same prefix as a range can (binary order)
-        cond &= (Task.title >= COLLECTION_TITLE) & (Task.title < COLLECTION_TITLE + "\U0010ffff")
+        cond &= (Task.title.startswith(COLLECTION_TITLE) & (Task.title >= COLLECTION_TITLE)
+                 & (Task.title < COLLECTION_TITLE + "\U0010ffff"))
+    else:               # LIKE (not peewee's ILIKE), which the index's text_pattern_ops serve
+        cond &= Task.title % (COLLECTION_TITLE + "%")
     return Task.select(Task.customer, Task.due_at, Task.id).where(cond).order_by(Task.due_at, Task.id).tuples()
 
 

@@ -22,10 +22,10 @@ every payment: most payments are cash, cards and transfers.
 
     payment_cheque (kind, cheque_state, state, cheque_due) WHERE kind = 'cheque'
 
-The collection list looked up each debtor's open follow-ups (30,000 debtors at a million customers). On SQLite the
-open tasks' titles now have an index, and the follow-ups are found by their title's prefix:
+The collection list looked up each debtor's open follow-ups (30,000 debtors at a million customers). The open tasks'
+titles now have an index, and the follow-ups are found by their title's prefix:
 
-    task_open_title (title, customer_id, due_at) WHERE status = 'open'          (SQLite)
+    task_open_title (title, customer_id, due_at) WHERE status = 'open'      (PostgreSQL: title text_pattern_ops)
 """
 from __future__ import annotations
 
@@ -101,6 +101,6 @@ def up(database):
                          f"(doc_type, state, due_date, customer_id, total, paid, date) WHERE {OPEN_INVOICE}")
     database.execute_sql("CREATE INDEX IF NOT EXISTS payment_cheque ON payment (kind, cheque_state, state, cheque_due) "
                          "WHERE kind = 'cheque'")
-    if not isinstance(database, pw.PostgresqlDatabase):
-        database.execute_sql("CREATE INDEX IF NOT EXISTS task_open_title ON task (title, customer_id, due_at) "
-                             "WHERE status = 'open'")
+    pattern = " text_pattern_ops" if isinstance(database, pw.PostgresqlDatabase) else ""    # LIKE 'prefix%'
+    database.execute_sql(f"CREATE INDEX IF NOT EXISTS task_open_title ON task (title{pattern}, customer_id, due_at) "
+                         "WHERE status = 'open'")
