@@ -139,6 +139,17 @@ def record_payment(customer_id: int, kind: str, amount: Any, *, date: Any = None
     return p
 
 
+def _lock_documents_of(payment_id: int) -> None:
+    """Before a payment's state changes (void, a cheque bounced or cleared), lock on PostgreSQL the documents it is
+    allocated to: a correction moving one of its allocations finishes first, and the database then works out the
+    paid figures where that correction left them (migration 22). SQLite serialises every writer already."""
+    if not is_sqlite():
+        list(SalesDocument.select(SalesDocument.id)
+             .where(SalesDocument.id.in_(PaymentAllocation.select(PaymentAllocation.document)
+                                         .where(PaymentAllocation.payment == payment_id)))
+             .order_by(SalesDocument.id).for_update())
+
+
 @roles.guard("money.view")
 @audit.tracked("void", "payment", key="payment_id")
 def void_payment(payment_id: int, reason: str, user: int | None = None) -> None:
@@ -146,6 +157,7 @@ def void_payment(payment_id: int, reason: str, user: int | None = None) -> None:
     if not reason:
         raise ValidationError({"reason": "علت ابطال دریافت را بنویسید."})
     with write_tx():
+        _lock_documents_of(payment_id)
         p = Payment.get_or_none(Payment.id == payment_id)
         if p is None:
             raise NotFound("دریافت پیدا نشد.")
@@ -163,6 +175,7 @@ def set_cheque_state(payment_id: int, state: str, user: int | None = None) -> No
     if state not in Payment.CHEQUE_STATES:
         raise UserError("وضعیت چک درست نیست.")
     with write_tx():
+        _lock_documents_of(payment_id)
         p = Payment.get_or_none(Payment.id == payment_id)
         if p is None or p.kind != "cheque":
             raise NotFound("چک پیدا نشد.")

@@ -70,7 +70,11 @@ def _postgres_triggers() -> list[str]:
         "DROP TRIGGER IF EXISTS sales_document_paid ON sales_document",
         "CREATE TRIGGER sales_document_paid BEFORE INSERT OR UPDATE OF paid ON sales_document "
         "FOR EACH ROW EXECUTE FUNCTION sales_document_paid()",
+        # the payment's row is held (FOR SHARE) until this transaction ends: a void or a bounced cheque of the same
+        # payment waits for it, and then finds the allocation where this transaction left it
         "CREATE OR REPLACE FUNCTION payment_allocation_paid() RETURNS trigger AS $$ BEGIN "
+        "IF TG_OP <> 'INSERT' THEN PERFORM 1 FROM payment WHERE id = OLD.payment_id FOR SHARE; END IF; "
+        "IF TG_OP <> 'DELETE' THEN PERFORM 1 FROM payment WHERE id = NEW.payment_id FOR SHARE; END IF; "
         "IF TG_OP <> 'INSERT' THEN UPDATE sales_document SET paid = paid WHERE id = OLD.document_id; END IF; "
         "IF TG_OP <> 'DELETE' THEN UPDATE sales_document SET paid = paid WHERE id = NEW.document_id; END IF; "
         "RETURN NULL; END $$ LANGUAGE plpgsql",

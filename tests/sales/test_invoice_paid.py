@@ -199,3 +199,47 @@ def test_two_desks_paying_one_invoice_at_once_both_count(anydb):
     assert not errors
     assert summed_paid(ids["A1"]) == 7_000_000
     assert _paid(ids["A1"]) == 7_000_000
+
+
+def test_a_void_while_a_correction_moves_its_allocation_leaves_both_invoices_right(anydb):
+    """One desk corrects an invoice (its allocations move to the new invoice) while another voids the payment
+    behind them: the void waits for the correction, and then both invoices say what is paid on them."""
+    import threading
+
+    ids = build()
+    cheque = ids["sara_cheque"]                       # 5,000,000 allocated to S1
+    new = _inv_for(ids["sara"])
+    con, mark = _raw_connection(anydb)
+    cur = con.cursor()
+    errors: list[BaseException] = []
+    started = threading.Event()
+
+    def void() -> None:
+        started.set()
+        try:
+            void_payment(cheque, "چک اشتباه ثبت شده بود")
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    try:
+        cur.execute("BEGIN IMMEDIATE" if mark == "?" else "BEGIN")
+        if mark != "?":
+            cur.execute("SELECT id FROM sales_document WHERE id = %s FOR UPDATE", (ids["S1"],))  # as correct_invoice
+        cur.execute(f"UPDATE payment_allocation SET document_id = {mark} WHERE payment_id = {mark}", (new, cheque))
+        t = threading.Thread(target=void)
+        t.start()
+        started.wait(10)
+        threading.Event().wait(0.4)                   # the void comes meanwhile, and waits
+        cur.execute("COMMIT")
+    finally:
+        con.close()
+    t.join(30)
+    assert not errors
+    for doc in (ids["S1"], new):
+        assert _paid(doc) == summed_paid(doc) == 0
+
+
+def _inv_for(customer: int) -> int:
+    from app.sales.documents import create_invoice
+
+    return create_invoice(customer, [LineInput("کالا", 1, 9_000_000, vat_exempt=True)], settlement="credit").id

@@ -70,3 +70,54 @@ def test_each_column_is_as_wide_as_its_widest_cell_and_its_header(qtbot, with_te
     view.horizontalHeader().setSectionResizeMode(0, header.ResizeMode.ResizeToContents)
     view.horizontalHeader().resizeSections()
     assert model.asked >= 1000               # what Qt's own measure asks (1,000 rows), at every reset
+
+
+class _Texts(QAbstractTableModel):
+    """One column of given texts, many times over."""
+
+    def __init__(self, texts: list[str], times: int = 200):
+        super().__init__()
+        self.texts = texts * times
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.texts)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else 2
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.texts[index.row()] if index.column() == 0 else "۱"
+        return None
+
+
+@pytest.mark.parametrize("texts", [
+    ["نستعلیق کیمیا", "Kimia Trading"],                       # joined Persian letters against Latin ones
+    ["تسویه نستعلیق بیمه", "محمدحسین عبدالهی"],                # Persian against Persian
+    ["۱۱۱٬۱۱۱٬۱۱۱", "۸۸۸٬۸۸۸٬۸۸", "ـــــــــــــب", "بببببببببب"],  # a run of connecting letters
+])
+def test_a_column_of_persian_and_latin_words_fits_its_widest_cell(qtbot, texts):
+    model = _Texts(texts)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(600, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    fit_columns(view)
+    widest = max(view.sizeHintForIndex(model.index(r, 0)).width() for r in range(len(texts)))
+    assert view.horizontalHeader().sectionSize(0) >= widest + 1
+
+
+def test_a_view_filled_twice_before_it_is_shown_is_fitted_as_the_last_fill_asked(qtbot):
+    model = _Model(True)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    fit_columns(view, skip=(0,))
+    fit_columns(view, skip=(1,))                  # the later fill leaves the other column to stretch
+    view.show()
+    qtbot.waitExposed(view)
+    header = view.horizontalHeader()
+    assert header.sectionSize(0) >= view.sizeHintForIndex(model.index(WIDE_ROW, 0)).width() + 1
+    assert header.sectionSize(1) == header.defaultSectionSize() != header.sectionSize(0)    # left as it was

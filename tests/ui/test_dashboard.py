@@ -196,6 +196,8 @@ def test_a_page_shown_again_after_a_change_reads_the_money_after_its_first_scree
     with qtbot.waitSignal(page.completed, timeout=10_000):
         page.show()
         assert page.data.below is False and page.data.money is None    # shown before the money is read
+        card = page.cards["money_overdue"]            # which says it is being read, not the last figures
+        assert (card.title.text(), card.count.text(), page.texts("money_overdue")) == ("فاکتورهای سررسیدگذشته", "…", [])
     assert page.data.money is not None
     assert page.cards["money_overdue"].title.text() == "فاکتورهای سررسیدگذشته — ۲۶٬۰۰۰٬۰۰۰ ریال"
     assert page.cards["money_overdue"].count.text() == "۲"

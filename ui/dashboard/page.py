@@ -531,7 +531,12 @@ class DashboardPage(QWidget):
         (`d.below` False), only whether the colleagues' counts are shown: the rest follows its own read."""
         self.team.setVisible(d.manager)
         if not d.below:
+            from ui.money import cards as money_cards
+
             self.forecast.setVisible(False)
+            for key, title, _empty in money_cards.SECTIONS:      # read again: no figures of the last reading
+                self.cards[key].title.setText(title)
+                self.cards[key].count.setText("…")
             return
         if d.money is not None:
             from ui.money import cards as money_cards

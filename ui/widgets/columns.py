@@ -3,8 +3,8 @@
 QHeaderView's ResizeToContents asks the delegate for the size of up to 1,000 cells of each column at every reset:
 each asks the model for several roles and lays the text out. The invoice list (2,000 rows, nine columns) spent
 0.7 s in it every time it was opened or filtered. Here each column's texts are compared by the sum of their
-characters' advances (Vazirmatn's digits are not all one width: «۱» is narrow); those close to the widest are laid
-out whole, and the cells of the widest few are measured the way ResizeToContents measures them.
+characters' advances (Vazirmatn's digits are not all one width: «۱» is narrow); those that could be the widest are
+laid out whole, and the cells of the widest few are measured the way ResizeToContents measures them.
 """
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTreeView
 
-NEAR = 0.85           # texts whose estimate comes this close to the widest one's are laid out whole (a joined
-                      # Persian word is narrower than its letters' separate forms)
-LAID_OUT = 200        # at most, the widest estimates first
+NEAR = 0.4            # texts whose estimate comes this close to the widest one's are laid out whole: a joined
+                      # Persian word is narrower than its letters' separate forms (by up to 2.2 times, for a run of
+                      # connecting letters), digits and Latin letters are not
+LAID_OUT = 400        # at most, the widest estimates first
 MEASURED = 40         # at most, cells measured as ResizeToContents measures them: those of the texts laid out
                       # within a pixel of the widest (its rounding can differ by one)
 
@@ -26,15 +27,17 @@ class _FitWhenShown(QObject):
     """Sizes a view's columns when it is first shown: before that its fonts are not yet the ones it is shown
     with (a page filled in its constructor measured every number about a tenth too narrow)."""
 
-    def __init__(self, view: QAbstractItemView, skip: Collection[int], also_rows: Collection[int]):
+    def __init__(self, view: QAbstractItemView):
         super().__init__(view)
-        self.skip, self.also_rows = tuple(skip), tuple(also_rows)
+        self.skip: tuple[int, ...] = ()
+        self.also_rows: tuple[int, ...] = ()
+        self.done = False
         view.installEventFilter(self)
 
     def eventFilter(self, obj, event) -> bool:
-        if event.type() == QEvent.Type.Show:
+        if event.type() == QEvent.Type.Show and not self.done:
+            self.done = True
             obj.removeEventFilter(self)
-            obj.setProperty("_fit_when_shown", None)
             fit_columns(obj, self.skip, self.also_rows)
             self.deleteLater()
         return False
@@ -46,9 +49,8 @@ def fit_columns(view: QTableView | QTreeView, skip: Collection[int] = (), also_r
     their text (a totals row in a bold font). The model may offer ``column_texts(column)`` (each row's display
     text, without going through Qt's indexes)."""
     if not view.isVisible():
-        if not view.property("_fit_when_shown"):
-            view.setProperty("_fit_when_shown", True)
-            _FitWhenShown(view, skip, also_rows)
+        pending = next((f for f in view.findChildren(_FitWhenShown) if not f.done), None) or _FitWhenShown(view)
+        pending.skip, pending.also_rows = tuple(skip), tuple(also_rows)     # the last fill's, when it is shown
         return
     model = view.model()
     header = view.header() if isinstance(view, QTreeView) else view.horizontalHeader()
