@@ -47,17 +47,27 @@ class _Model(QAbstractTableModel):
         return None
 
 
-@pytest.mark.parametrize("with_texts", [True, False])
-def test_each_column_is_as_wide_as_its_widest_cell_and_its_header(qtbot, with_texts):
-    model = _Model(with_texts)
+def _view(qtbot, model) -> QTableView:
     view = QTableView()
     qtbot.addWidget(view)
     view.setModel(model)
     view.resize(600, 300)
-    fit_columns(view)                        # not shown yet: sized when it is
-    assert model.asked == 0
+    return view
+
+
+def _show(qtbot, view: QTableView) -> QTableView:
     view.show()
     qtbot.waitExposed(view)
+    return view
+
+
+@pytest.mark.parametrize("with_texts", [True, False])
+def test_each_column_is_as_wide_as_its_widest_cell_and_its_header(qtbot, with_texts):
+    model = _Model(with_texts)
+    view = _view(qtbot, model)
+    fit_columns(view)                        # not shown yet: sized when it is
+    assert model.asked == 0
+    _show(qtbot, view)
     header = view.horizontalHeader()
     wide = view.sizeHintForIndex(model.index(WIDE_ROW, 0)).width()
     assert wide > view.sizeHintForIndex(model.index(0, 0)).width()          # the case the lengths would miss
@@ -98,12 +108,7 @@ class _Texts(QAbstractTableModel):
 ])
 def test_a_column_of_persian_and_latin_words_fits_its_widest_cell(qtbot, texts):
     model = _Texts(texts)
-    view = QTableView()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    view.resize(600, 300)
-    view.show()
-    qtbot.waitExposed(view)
+    view = _show(qtbot, _view(qtbot, model))
     fit_columns(view)
     widest = max(view.sizeHintForIndex(model.index(r, 0)).width() for r in range(len(texts)))
     assert view.horizontalHeader().sectionSize(0) >= widest + 1
@@ -111,13 +116,10 @@ def test_a_column_of_persian_and_latin_words_fits_its_widest_cell(qtbot, texts):
 
 def test_a_view_filled_twice_before_it_is_shown_is_fitted_as_the_last_fill_asked(qtbot):
     model = _Model(True)
-    view = QTableView()
-    qtbot.addWidget(view)
-    view.setModel(model)
+    view = _view(qtbot, model)
     fit_columns(view, skip=(0,))
     fit_columns(view, skip=(1,))                  # the later fill leaves the other column to stretch
-    view.show()
-    qtbot.waitExposed(view)
+    _show(qtbot, view)
     header = view.horizontalHeader()
     assert header.sectionSize(0) >= view.sizeHintForIndex(model.index(WIDE_ROW, 0)).width() + 1
     assert header.sectionSize(1) == header.defaultSectionSize() != header.sectionSize(0)    # left as it was
