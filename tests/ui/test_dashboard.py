@@ -203,6 +203,41 @@ def test_a_page_shown_again_after_a_change_reads_the_money_after_its_first_scree
     assert page.cards["money_overdue"].count.text() == "۲"
 
 
+def test_a_page_chosen_again_and_again_reads_its_money_once_at_a_time(qtbot, db, monkeypatch):
+    """Ten quick openings queue no more than one read of the money behind the one under way (each was queued on
+    the worker before, and every other page's read waited behind them), and the page ends with the money as it is."""
+    import threading
+
+    from app.reports import dashboard as dash
+    from app.sales.payments import record_payment
+    from tests.sales.money_fixture import build
+
+    ids = build()
+    page = _page(qtbot, ids["boss"])
+    reads, gate = [], threading.Event()
+    real = dash.read_below
+
+    def slow_read(d):
+        reads.append(d)
+        gate.wait(10)                      # the first read is held until the openings are over
+        return real(d)
+
+    monkeypatch.setattr(dash, "read_below", slow_read)
+    for _ in range(10):
+        page.hide()
+        page._changed()
+        page.show()
+    qtbot.waitUntil(lambda: len(reads) == 1, timeout=5000)
+    record_payment(ids["ali"], "cash", 3_000_000, allocations={ids["A2"]: 3_000_000})
+    page.hide()
+    page._changed()
+    with qtbot.waitSignal(page.completed, timeout=10_000):
+        page.show()
+        gate.set()
+    assert len(reads) == 2                 # the one held, then one for the page as it was last read
+    assert page.cards["money_overdue"].title.text() == "فاکتورهای سررسیدگذشته — ۲۶٬۰۰۰٬۰۰۰ ریال"
+
+
 def test_a_managers_colleague_counts_follow_the_first_paint(qtbot, day):
     """The first read of a page read in the background leaves out each colleague's open tasks (only the part below
     the first screen shows them): the totals above are the same, and the table below follows, the same as a page
