@@ -6,9 +6,9 @@ mode.
 Both are timed as the user sees them: the page widget built, filled from the database and shown (offscreen),
 events processed. The dashboard is built as the program builds it, its rows read on a worker thread meanwhile.
 "dashboard_load" and "inbox_5000_query" are the service parts alone; "dashboard_money" is the money cards' summary
-(read after the first screen is painted: its cost is part of dashboard_complete), for a manager and a rep in turn. "dashboard_reopen" is the dashboard chosen
-again in the side bar after a change: the page exists (the program builds it once) and is read, filled and
-painted again."""
+(read after the first screen is painted: its cost is part of dashboard_complete), for a manager and a rep in turn.
+"dashboard_reopen" is the dashboard chosen again in the side bar after a change: the page exists (the program builds
+it once) and is read, filled and painted again."""
 from __future__ import annotations
 
 import random

@@ -56,6 +56,9 @@ class OverdueInvoice:
         return self.total - self.paid
 
 
+_DUE_DAY = pw.fn.COALESCE(SalesDocument.due_date, SalesDocument.date)     # an invoice without a due date: its day
+
+
 def open_invoices_query(fields, user_id: int | None = None, with_customer: bool = False):
     """Issued invoices with money still owed on them (read from their own index, migration 22), joined to their
     customer when `with_customer` (its columns among `fields`) or `user_id` (only that user's customers): at a
@@ -96,29 +99,25 @@ def overdue_invoices(on: dt.date | None = None, user_id: int | None = None,
     return out
 
 
-def open_by_day(user_id: int | None = None) -> list[tuple[None, dt.date, int, int]]:
-    """The open invoices summed a day at a time: (None, due day, amount still owed, invoices). What the totals and
-    the forecast read (the dashboard: a few hundred days, where an office can have tens of thousands of open
+def open_by_day(user_id: int | None = None) -> list[tuple[dt.date, int, int]]:
+    """The open invoices summed a day at a time: (due day, amount still owed, invoices). What the totals and the
+    forecast read (the dashboard: a few hundred days, where an office can have tens of thousands of open
     invoices)."""
-    due_day = pw.fn.COALESCE(SalesDocument.due_date, SalesDocument.date)
-
     def build(who):     # built once per shape, given its values (models.sqlcache)
-        q, _paid = open_invoices_query(lambda paid: (due_day, pw.fn.SUM(SalesDocument.total - paid),
+        q, _paid = open_invoices_query(lambda paid: (_DUE_DAY, pw.fn.SUM(SalesDocument.total - paid),
                                                      pw.fn.COUNT(SalesDocument.id)), user_id=who)
-        return q.group_by(due_day)
+        return q.group_by(_DUE_DAY)
 
     rows = sqlcache.run("collection.open_by_day", build, user_id or None)
-    return [(None, _as_date(day), int(owed or 0), int(n)) for day, owed, n in rows.fetchall()]
+    return [(_as_date(day), int(owed or 0), int(n)) for day, owed, n in rows.fetchall()]
 
 
 def _overdue_by_customer(on: dt.date, user_id: int | None) -> list[tuple[int, int, int, dt.date]]:
     """(customer, owed past its due date, invoices, the oldest due day) of every customer owing on `on`."""
-    due_day = pw.fn.COALESCE(SalesDocument.due_date, SalesDocument.date)
-
     def build(before, who):     # built once per shape, given its values (models.sqlcache)
         q, _paid = open_invoices_query(lambda paid: (SalesDocument.customer, pw.fn.SUM(SalesDocument.total - paid),
-                                                     pw.fn.COUNT(SalesDocument.id), pw.fn.MIN(due_day)), user_id=who)
-        return q.where(due_day < before).group_by(SalesDocument.customer)
+                                                     pw.fn.COUNT(SalesDocument.id), pw.fn.MIN(_DUE_DAY)), user_id=who)
+        return q.where(_DUE_DAY < before).group_by(SalesDocument.customer)
 
     rows = sqlcache.run("collection.overdue_by_customer", build, on, user_id or None)
     return [(cid, int(owed or 0), int(n), _as_date(day)) for cid, owed, n, day in rows.fetchall()]
@@ -126,10 +125,11 @@ def _overdue_by_customer(on: dt.date, user_id: int | None) -> list[tuple[int, in
 
 def overdue_totals(on: dt.date | None = None, user_id: int | None = None,
                    amounts: list | None = None) -> tuple[int, int]:
-    """(how many invoices, how much) is owed past its due date."""
+    """(how many invoices, how much) is owed past its due date. `amounts`: what open_by_day() returned, when the
+    caller has it already."""
     on = on or today()
     rows = open_by_day(user_id) if amounts is None else amounts
-    late = [(owed, n) for _cid, day, owed, n in rows if day < on]
+    late = [(owed, n) for day, owed, n in rows if day < on]
     return sum(n for _o, n in late), sum(o for o, _n in late)
 
 

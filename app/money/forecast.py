@@ -70,7 +70,7 @@ def cash_forecast(on: dt.date | None = None, months: int = 6, user_id: int | Non
     def bucket(day: dt.date) -> ForecastMonth | None:
         return buckets[PAST] if day < on else buckets.get(_month_of(day))
 
-    for _cid, due, owed, _n in (open_by_day(user_id) if amounts is None else amounts):
+    for due, owed, _n in (open_by_day(user_id) if amounts is None else amounts):
         b = bucket(due)
         if b is not None:
             b.invoices += owed

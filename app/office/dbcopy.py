@@ -11,10 +11,10 @@ The steps:
 3. The schema is made on the target by running this program's migrations there (the PostgreSQL parts too,
    e.g. the trigram search index), exactly as a desk that opens an empty server would.
 4. One transaction: foreign keys and the tables' own triggers are lifted, every table's rows go across in
-   batches (COPY … FROM STDIN, in primary-key order), the triggers and foreign keys are put back (PostgreSQL re-checks every row against them), each
-   id sequence is set past the largest id, and then every table is verified: its row count and an md5 over
-   its rows in primary-key order, each value written out in one canonical text form, computed the same way
-   from both sides. Only when every table matches is the transaction committed; any difference rolls it all
+   batches (COPY … FROM STDIN, in primary-key order), the triggers and foreign keys are put back (PostgreSQL
+   re-checks every row against them), each id sequence is set past the largest id, and then every table is
+   verified: its row count and an md5 over its rows in primary-key order, each value written out in one canonical
+   text form, computed the same way from both sides. Only when every table matches is the transaction committed; any difference rolls it all
    back and names the table. The source is read inside one read transaction (one consistent snapshot).
 
 When it returns, the program's database is the target (the copied office is open).

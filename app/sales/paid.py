@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import logging
 
-import peewee as pw
-
-from models.sales import Payment, PaymentAllocation, SalesDocument
+from models.sales import Payment, SalesDocument
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +27,3 @@ def paid_expr():
 
 def paid_amount(doc_id: int) -> int:
     return int(SalesDocument.select(SalesDocument.paid).where(SalesDocument.id == doc_id).scalar() or 0)
-
-
-def summed_paid(doc_id: int) -> int:
-    """The same figure summed from the allocations themselves (what the kept column must equal)."""
-    return int(PaymentAllocation.select(pw.fn.COALESCE(pw.fn.SUM(PaymentAllocation.amount), 0))
-               .join(Payment).where(PaymentAllocation.document == doc_id, counting_payments()).scalar() or 0)

@@ -16,7 +16,7 @@ from app.core.text import search_key, to_ascii_digits
 from app.office import roles
 from app.sales.common import TYPE_LABELS
 from app.sales.documents import buyer_details, get_doc, seller_details
-from app.sales.paid import paid_amount, paid_expr
+from app.sales.paid import paid_expr
 from models.core import Customer, User
 from models.sales import SalesDocument, SalesLine
 
@@ -110,7 +110,7 @@ def get_document(doc_id: int) -> DocumentView:
         doc.id, doc.doc_type, doc.state, doc.number, doc.date, doc.due_date, doc.valid_until, doc.invoice_type,
         doc.subject, doc.settlement, doc.vat_rate, doc.subtotal, doc.line_discount, doc.doc_discount,
         doc.vat_total, doc.total, doc.notes, doc.terms, doc.customer_id, buyer, seller, lines,
-        paid=paid_amount(doc.id), cancel_reason=doc.cancel_reason, cancelled_at=doc.cancelled_at,
+        paid=doc.paid, cancel_reason=doc.cancel_reason, cancelled_at=doc.cancelled_at,
         source_number=doc.source.number if doc.source_id else None,
         corrects_number=doc.corrects.number if doc.corrects_id else None,
         corrected_by_number=corrected_by, rep_name=rep.name if rep else "")

@@ -79,9 +79,9 @@ def test_round_trip_copies_everything_and_the_office_works(demo_file, pg_schema)
 
     # each document's paid figure came across as it was (the server's triggers rested during the copy), and they
     # keep it from then on
-    from app.sales.paid import summed_paid
     from app.sales.payments import record_payment
     from models.sales import SalesDocument
+    from tests.sales.helpers_sales import summed_paid
 
     docs = list(SalesDocument.select(SalesDocument.id, SalesDocument.paid))
     assert any(d.paid for d in docs) and all(d.paid == summed_paid(d.id) for d in docs)

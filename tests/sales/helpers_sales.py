@@ -31,3 +31,15 @@ def events(customer_id: int, kind: str | None = None) -> list[tuple[str, str, st
         data = json.loads(a.data) if a.data else {}
         out.append((a.kind, data.get("event"), a.summary, data, a.ref_table))
     return out
+
+
+def summed_paid(doc_id: int) -> int:
+    """What counting payments have allocated to a document, summed from the allocations themselves: what the
+    document's kept `paid` column must equal (migration 22)."""
+    import peewee as pw
+
+    from app.sales.paid import counting_payments
+    from models.sales import Payment, PaymentAllocation
+
+    return int(PaymentAllocation.select(pw.fn.COALESCE(pw.fn.SUM(PaymentAllocation.amount), 0))
+               .join(Payment).where(PaymentAllocation.document == doc_id, counting_payments()).scalar() or 0)

@@ -7,11 +7,11 @@ import pytest
 
 from app.money import collection
 from app.sales.documents import cancel_document, correct_invoice
-from app.sales.paid import summed_paid
 from app.sales.payments import record_payment, set_cheque_state, void_payment
 from app.sales.totals import LineInput
 from models.base import db, is_postgres
 from models.sales import Payment, SalesDocument
+from tests.sales.helpers_sales import summed_paid
 from tests.sales.money_fixture import build
 
 TRIGGERS_SQLITE = ("payment_allocation_paid_ai", "payment_allocation_paid_ad", "payment_allocation_paid_au",
