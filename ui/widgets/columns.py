@@ -24,8 +24,8 @@ MEASURED = 40         # at most, cells measured as ResizeToContents measures the
 
 
 class _FitWhenShown(QObject):
-    """Sizes a view's columns when it is first shown: before that its fonts are not yet the ones it is shown
-    with (a page filled in its constructor measured every number about a tenth too narrow)."""
+    """Sizes a view's columns when it is shown: a page built and filled before anyone looks at it (most are, at
+    start-up) is not measured, and refilled while hidden, it is measured once, as its last fill left it."""
 
     def __init__(self, view: QAbstractItemView):
         super().__init__(view)
