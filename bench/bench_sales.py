@@ -138,7 +138,7 @@ def _products(quick: bool, app) -> dict:
         tab.search.setText(text)
         app.processEvents()
         samples.append((time.perf_counter() - t) * 1000)
-    count = tab.table.rowCount()
+    count = tab.model.rowCount()
     tab.close()
     tab.deleteLater()
     app.processEvents()

@@ -9,9 +9,10 @@ from app import fmt
 from app.core.clock import now
 from app.core.errors import NotFound, ValidationError
 from app.core.identity import digits as id_digits
-from app.core.text import clean, search_key
+from app.core.text import clean, search_key, sort_key
 from app.sales.common import MAX_UNIT_PRICE, write_tx
 from app.sales.totals import parse_money
+from models.base import db
 from models.sales import Product
 
 logger = logging.getLogger(__name__)
@@ -38,16 +39,21 @@ def _product_row(p: Product) -> ProductRow:
                       p.description)
 
 
-def list_products(text: str = "", active_only: bool = True, limit: int | None = None) -> list[ProductRow]:
-    q = Product.select()
+def list_products(text: str = "", active_only: bool = True) -> list[ProductRow]:
+    """The catalogue (or the products matching every word of ``text``) in Persian alphabetical order of name:
+    SQL's order is the code points', which puts «پ چ ژ ک گ» after «ی»."""
+    q = Product.select(Product.id, Product.code, Product.name, Product.kind, Product.unit, Product.price,
+                       Product.vat_exempt, Product.goods_id, Product.active, Product.description)
     if active_only:
         q = q.where(Product.active == True)  # noqa: E712 - peewee expression
     for tok in search_key(text).split():
         q = q.where(Product.search_text.contains(tok))
-    q = q.order_by(Product.name, Product.id)
-    if limit:
-        q = q.limit(limit)
-    return [_product_row(p) for p in q]
+    # the driver's rows as they come (every column is a plain value but the two flags): a model instance per
+    # product, or peewee's conversion of each value, cost most of a search keystroke's read at a thousand products
+    rows = [ProductRow(i, code, name, kind, unit, price, bool(exempt), goods, bool(active), desc)
+            for i, code, name, kind, unit, price, exempt, goods, active, desc in db.execute(q)]
+    rows.sort(key=lambda p: (sort_key(p.name), p.name, p.id))
+    return rows
 
 
 def get_product(product_id: int) -> ProductRow:

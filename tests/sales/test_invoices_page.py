@@ -248,6 +248,36 @@ def test_products_tab(setup, qtbot):
 
 
 
+def test_product_list_shows_prices_flags_and_inactive_products_and_edits_the_chosen_one(setup, qtmodeltester,
+                                                                                         qtbot):
+    """The catalogue is a model over the read rows (Qt asks for the cells it paints): the price in Persian digits
+    aligned as a number, an exempt product marked, a retired one greyed when shown, and «ویرایش» opens the
+    selected row's product."""
+    from ui.sales.common import GREY
+    from ui.widgets.rows_table import select_row
+
+    old = save_product({"code": "OLD1", "name": "لامپ رشته‌ای ۶۰ وات", "price": 90_000, "active": False})
+    tab = setup["page"].products
+    tab.refresh()
+    qtmodeltester.check(tab.model)
+    model = tab.model
+    assert [p.code for p in tab.rows] == ["BK1", "LED40"]          # by name: «کتاب» before «لامپ»
+    cell = {(r, c): model.index(r, c).data() for r in range(model.rowCount()) for c in range(8)}
+    assert cell[(1, 4)] == "۱٬۲۰۰٬۰۰۰" and cell[(0, 5)] == "معاف" and cell[(1, 5)] == ""
+    assert model.index(1, 4).data(Qt.ItemDataRole.TextAlignmentRole) == int(Qt.AlignmentFlag.AlignLeft
+                                                                            | Qt.AlignmentFlag.AlignVCenter)
+    assert model.index(1, 0).data(Qt.ItemDataRole.ForegroundRole) is None
+    tab.show_inactive.setChecked(True)
+    assert [p.code for p in tab.rows] == ["BK1", "LED40", "OLD1"]
+    assert model.index(2, 7).data() == "غیرفعال" and model.index(2, 1).data() == "لامپ رشته‌ای ۶۰ وات"
+    assert model.index(2, 0).data(Qt.ItemDataRole.ForegroundRole).color() == GREY
+    assert tab.edit_selected() is None                              # nothing chosen yet
+    select_row(tab.table, 2)
+    dlg = tab.edit_selected()
+    qtbot.addWidget(dlg)
+    assert dlg.product.id == old.id and dlg.name.text() == old.name
+
+
 def test_a_shown_product_list_fits_its_columns_after_each_search(setup, qtbot):
     """Searched on screen, key by key: the columns fit their widest cell after each read (they were measured at
     each cell's arrival before: seconds a keystroke with a few hundred products)."""
@@ -261,7 +291,7 @@ def test_a_shown_product_list_fits_its_columns_after_each_search(setup, qtbot):
     tab.refresh()                                  # the products saved since the tab was made
     for text in ("", "کالا", "C05"):
         tab.search.setText(text)
-        assert tab.table.rowCount() == {"": 62, "کالا": 60, "C05": 10}[text]
+        assert tab.model.rowCount() == {"": 62, "کالا": 60, "C05": 10}[text]
         for col in (0, 2, 3, 4, 5, 6, 7):
             assert header.sectionSize(col) >= tab.table.sizeHintForColumn(col), (text, col)
 

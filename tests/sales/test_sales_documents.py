@@ -363,6 +363,16 @@ def test_products(anydb):
     assert len(list_products("لامپ", active_only=False)) == 1
 
 
+def test_the_catalogue_is_in_persian_alphabetical_order(anydb):
+    """«پ»، «ک»، «گ» and «ی» sort where a Persian reader looks for them (code points put «پنکه» after «یخچال»),
+    on either database; equal names keep the order they were added in."""
+    for code, name in (("Y", "یخچال"), ("P", "پنکه سقفی"), ("G", "گاز رومیزی"), ("K", "کولر آبی"),
+                       ("B", "بخاری گازی"), ("A", "آبگرمکن"), ("K2", "کولر آبی")):
+        save_product({"code": code, "name": name, "price": 1000})
+    assert [r.code for r in list_products()] == ["A", "B", "P", "K", "K2", "G", "Y"]
+    assert [r.code for r in list_products("کولر")] == ["K", "K2"]
+
+
 def test_concurrent_payments_never_over_allocate(anydb, frozen):
     customer = make_customer()
     inv = create_invoice(customer, _lines())          # 1,100,000

@@ -12,7 +12,7 @@ from models.sales import IssuedCheque
 from models.tasks import Task
 from tests.sales.money_fixture import build
 from ui.context import AppContext
-from ui.money.page import select_row
+from ui.widgets.rows_table import select_row
 
 
 @pytest.fixture

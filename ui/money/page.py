@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -32,6 +31,7 @@ from app.money import cheques, collection, forecast
 from app.sales.payments import set_cheque_state
 from app.tasks import service as ts
 from ui.context import AppContext
+from ui.widgets.rows_table import RowsModel, rows_table, select_row, selected_row
 from ui.widgets.timers import shown_debounce
 
 logger = logging.getLogger(__name__)
@@ -39,81 +39,6 @@ logger = logging.getLogger(__name__)
 RED = QColor("#b91c1c")
 MUTED = QColor("#6b7280")
 GREEN = QColor("#15803d")
-LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-
-
-class RowsModel(QAbstractTableModel):
-    """A small read-only table over a list of rows: each column is (title, text(row), colour(row) or None)."""
-
-    def __init__(self, columns: list[tuple[str, Callable, Callable | None]], numeric: tuple[int, ...] = (),
-                 parent=None):
-        super().__init__(parent)
-        self.columns = columns
-        self.numeric = numeric
-        self.rows: list = []
-
-    def set_rows(self, rows: list) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def row(self, i: int):
-        return self.rows[i] if 0 <= i < len(self.rows) else None
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.columns[section][0]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not (0 <= index.row() < len(self.rows)):
-            return None
-        r = self.rows[index.row()]
-        _title, text, colour = self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return text(r)
-        if role == Qt.ItemDataRole.ForegroundRole and colour is not None:
-            c = colour(r)
-            return QBrush(c) if c is not None else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in self.numeric:
-            return LEFT
-        return None
-
-
-def _table(model: QAbstractTableModel, stretch: int = 0) -> QTableView:
-    v = QTableView()
-    v.setModel(model)
-    v.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    v.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    v.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    v.verticalHeader().hide()
-    v.setAlternatingRowColors(True)
-    v.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    return v
-
-
-def select_row(view: QTableView, i: int) -> None:
-    """Select a whole row. (QTableView.selectRow picks its column at the viewport's right edge in a
-    right-to-left layout and can miss every column: it then selects nothing.)"""
-    idx = view.model().index(i, 0)
-    view.selectionModel().setCurrentIndex(
-        idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
-    view.scrollTo(idx)
-
-
-def _selected_row(view: QTableView) -> int:
-    """The selected row (the selection, else the current index), or -1."""
-    rows = view.selectionModel().selectedRows()
-    if rows:
-        return rows[0].row()
-    idx = view.currentIndex()
-    return idx.row() if idx.isValid() else -1
 
 
 def _when(d) -> str:
@@ -152,7 +77,7 @@ class CollectionTab(QWidget):
              lambda r: None if r.due_now else MUTED),
             ("مسئول", lambda r: r.assigned_name or "—", None),
         ], numeric=(2, 4))
-        self.view = _table(self.model, 0)
+        self.view = rows_table(self.model, 0)
         self.view.doubleClicked.connect(lambda _i: self.log_result())
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         lay.addWidget(self.view, 1)
@@ -188,7 +113,7 @@ class CollectionTab(QWidget):
         self._update_buttons()
 
     def selected(self) -> collection.CollectionRow | None:
-        return self.model.row(_selected_row(self.view))
+        return self.model.row(selected_row(self.view))
 
     def select_customer(self, customer_id: int) -> bool:
         for i, r in enumerate(self.model.rows):
@@ -297,7 +222,7 @@ class ChequesTab(QWidget):
             ("طرف حساب", lambda c: c.party, None),
             ("وضعیت", lambda c: c.state_label, lambda c: RED if c.state == "bounced" else None),
         ], numeric=(3, 5))
-        self.view = _table(self.model, 6)
+        self.view = rows_table(self.model, 6)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         lay.addWidget(self.view, 1)
         row = QHBoxLayout()
@@ -335,7 +260,7 @@ class ChequesTab(QWidget):
         self._update_buttons()
 
     def selected(self) -> cheques.ChequeRow | None:
-        return self.model.row(_selected_row(self.view))
+        return self.model.row(selected_row(self.view))
 
     def _update_buttons(self) -> None:
         c = self.selected()
@@ -415,7 +340,7 @@ FORECAST_COLUMNS = [
 
 def forecast_table() -> QTableView:
     """The forecast's table (the page's tab and the dashboard's card): a RowsModel like the page's other tables."""
-    v = _table(RowsModel(FORECAST_COLUMNS, numeric=(1, 2, 3, 4)), 0)
+    v = rows_table(RowsModel(FORECAST_COLUMNS, numeric=(1, 2, 3, 4)), 0)
     v.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
     v.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
     return v

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +28,7 @@ from ui.context import AppContext
 from ui.sales.common import GREY
 from ui.widgets.columns import fit_columns
 from ui.widgets.forms import FieldErrors
+from ui.widgets.rows_table import RowsModel, rows_table, selected_row
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +101,19 @@ class ProductDialog(QDialog):
         return self.saved
 
 
+def _grey_when_inactive(p: ProductRow):
+    return None if p.active else GREY
+
+
 class ProductsTab(QWidget):
-    COLUMNS = ("کد", "نام", "نوع", "واحد", "قیمت (ریال)", "معاف", "شناسه کالا", "وضعیت")
+    COLUMNS = (("کد", lambda p: p.code),
+               ("نام", lambda p: fmt.text_digits(p.name)),
+               ("نوع", lambda p: "خدمت" if p.kind == "service" else "کالا"),
+               ("واحد", lambda p: p.unit),
+               ("قیمت (ریال)", lambda p: fmt.num(p.price)),
+               ("معاف", lambda p: "معاف" if p.vat_exempt else ""),
+               ("شناسه کالا", lambda p: fmt.digits(p.goods_id)),
+               ("وضعیت", lambda p: "فعال" if p.active else "غیرفعال"))
 
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
@@ -125,42 +131,27 @@ class ProductsTab(QWidget):
         top.addWidget(self.btn_new)
         top.addWidget(self.btn_edit)
         lay.addLayout(top)
-        self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)   # others: fit_columns
+        self.model = RowsModel([(title, text, _grey_when_inactive) for title, text in self.COLUMNS], numeric=(4,))
+        self.table = rows_table(self.model, stretch=1)          # the others: fit_columns
         lay.addWidget(self.table, 1)
         self.search.textChanged.connect(lambda _t: self.refresh())
         self.show_inactive.toggled.connect(lambda _b: self.refresh())
         self.btn_new.clicked.connect(lambda: self.edit(None))
         self.btn_edit.clicked.connect(self.edit_selected)
         self.table.doubleClicked.connect(lambda _i: self.edit_selected())
-        self.rows: list[ProductRow] = []
         self.refresh()
 
     def refresh(self) -> None:
-        self.rows = list_products(self.search.text(), active_only=not self.show_inactive.isChecked())
-        self.table.setRowCount(len(self.rows))
-        for i, p in enumerate(self.rows):
-            vals = [p.code, fmt.text_digits(p.name), "خدمت" if p.kind == "service" else "کالا", p.unit, fmt.num(p.price),
-                    "معاف" if p.vat_exempt else "", fmt.digits(p.goods_id), "فعال" if p.active else "غیرفعال"]
-            for c, v in enumerate(vals):
-                it = QTableWidgetItem(v)
-                if c == 4:
-                    it.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-                if not p.active:
-                    it.setForeground(QBrush(GREY))
-                self.table.setItem(i, c, it)
+        self.model.set_rows(list_products(self.search.text(), active_only=not self.show_inactive.isChecked()))
         fit_columns(self.table, skip=(1,))
 
+    @property
+    def rows(self) -> list[ProductRow]:
+        return self.model.rows
+
     def edit_selected(self) -> ProductDialog | None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows:
-            return None
-        return self.edit(self.rows[rows[0].row()])
+        p = self.model.row(selected_row(self.table))
+        return None if p is None else self.edit(p)
 
     def edit(self, product: ProductRow | None, exec_dialog: bool = True) -> ProductDialog:
         dlg = ProductDialog(product, self)

@@ -43,6 +43,33 @@ class _FitWhenShown(QObject):
         return False
 
 
+class _Advances(dict):
+    """A font's advance of each character, measured at its first use."""
+
+    def __init__(self, metrics: QFontMetricsF):
+        super().__init__()
+        self.metrics = metrics
+
+    def __missing__(self, ch: str) -> float:
+        w = self[ch] = self.metrics.horizontalAdvance(ch)
+        return w
+
+
+_KEPT_TEXTS = 20_000
+_by_font: dict[str, tuple[_Advances, dict[str, float]]] = {}
+
+
+def _measures(view: QAbstractItemView) -> tuple[_Advances, dict[str, float]]:
+    """The view's font's character advances and whole texts' widths, kept from one fill to the next: a list
+    refilled at each keystroke shows mostly the texts it showed a moment ago."""
+    font = view.font()
+    key = font.key()
+    kept = _by_font.get(key)
+    if kept is None or len(kept[1]) > _KEPT_TEXTS:
+        kept = _by_font[key] = (_Advances(QFontMetricsF(font)), {})
+    return kept
+
+
 def fit_columns(view: QTableView | QTreeView, skip: Collection[int] = (), also_rows: Collection[int] = ()) -> None:
     """Size every column of `view` (a table, or a list of rows in a tree view) but those in `skip` (a stretched
     one) to its header and its widest cell (when it is shown, if it is not yet). `also_rows` are measured whatever
@@ -57,17 +84,16 @@ def fit_columns(view: QTableView | QTreeView, skip: Collection[int] = (), also_r
     texts_of = getattr(model, "column_texts", None)
     rows = model.rowCount()
     grid = 1 if isinstance(view, QTableView) and view.showGrid() else 0
-    metrics = QFontMetricsF(view.font())
-    advance: dict[str, float] = {}
+    advance, laid_out = _measures(view)
 
-    def estimate(text) -> float:
-        total = 0.0
-        for ch in str(text or ""):
-            w = advance.get(ch)
-            if w is None:
-                w = advance[ch] = metrics.horizontalAdvance(ch)
-            total += w
-        return total
+    def estimate(text: str) -> float:
+        return sum(map(advance.__getitem__, text))
+
+    def exact_width(text: str) -> float:
+        w = laid_out.get(text)
+        if w is None:
+            w = laid_out[text] = advance.metrics.horizontalAdvance(text)
+        return w
 
     for col in range(model.columnCount()):
         if col in skip or view.isColumnHidden(col):
@@ -82,7 +108,7 @@ def fit_columns(view: QTableView | QTreeView, skip: Collection[int] = (), also_r
         guess = {t: estimate(t) for t in first_row}
         widest = max(guess.values(), default=0.0)
         near = heapq.nlargest(LAID_OUT, (t for t, w in guess.items() if w >= widest * NEAR), key=guess.__getitem__)
-        exact = {t: metrics.horizontalAdvance(t) for t in near}
+        exact = {t: exact_width(t) for t in near}
         top = max(exact.values(), default=0.0)
         longest = [first_row[t] for t in heapq.nlargest(MEASURED, (t for t, w in exact.items() if w >= top - 1.0),
                                                         key=exact.__getitem__)]
