@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import peewee as pw
 
@@ -37,3 +37,18 @@ def is_postgres() -> bool:
 
 def is_sqlite() -> bool:
     return isinstance(db.obj, pw.SqliteDatabase)
+
+
+@overload
+def as_date(v: None) -> None: ...
+@overload
+def as_date(v: dt.date | str) -> dt.date: ...
+def as_date(v: dt.date | str | None) -> dt.date | None:
+    """A date column's value as the driver gives it without peewee (SQLite: ISO text; PostgreSQL: a date)."""
+    if v is None or type(v) is dt.date:
+        return v
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    return dt.date.fromisoformat(str(v)[:10])

@@ -14,6 +14,7 @@ from app.core.errors import NotFound, UserError, ValidationError
 from app.core.jalali import date_field
 from app.core.text import clean, to_ascii_digits
 from models import sqlcache
+from models.base import as_date
 from models.core import Customer, PhoneNumber
 from models.sales import IssuedCheque, Payment, SalesDocument
 from models.writer import writes
@@ -159,7 +160,7 @@ def _received(name: str, cond, values: tuple, user_id: int | None) -> list[Chequ
 
     rows = sqlcache.run(f"cheques.received.{name}", build, *values, user_id or None).fetchall()
     phones = _phones(r[5] for r in rows)
-    return [ChequeRow(pid, "in", number, bank, amount, _as_date(due), _name(f, la, co, k), cust, state,
+    return [ChequeRow(pid, "in", number, bank, amount, as_date(due), _name(f, la, co, k), cust, state,
                       phones.get(cust, ""))
             for pid, number, bank, amount, due, cust, state, f, la, co, k in rows]
 
@@ -170,16 +171,8 @@ def _issued(name: str, cond, values: tuple) -> list[ChequeRow]:
         IssuedCheque.id, IssuedCheque.number, IssuedCheque.bank, IssuedCheque.amount, IssuedCheque.due_date,
         IssuedCheque.payee, IssuedCheque.customer, IssuedCheque.state).where(cond(*v)), *values).fetchall()
     phones = _phones(r[6] for r in rows)
-    return [ChequeRow(cid, "out", number, bank, amount, _as_date(due), payee, cust, state, phones.get(cust, ""))
+    return [ChequeRow(cid, "out", number, bank, amount, as_date(due), payee, cust, state, phones.get(cust, ""))
             for cid, number, bank, amount, due, payee, cust, state in rows]
-
-
-def _as_date(v) -> dt.date:
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, str):
-        return dt.date.fromisoformat(v[:10])
-    return v
 
 
 def cheques_due(until: dt.date, since: dt.date | None = None, user_id: int | None = None,

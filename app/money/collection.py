@@ -17,9 +17,9 @@ import peewee as pw
 from app import fmt
 from app.core.clock import now, today
 from app.core.errors import NotFound, ValidationError
-from app.money.cheques import _as_date, _phones, bounced_cheques, id_list
+from app.money.cheques import _phones, bounced_cheques, id_list
 from models import sqlcache
-from models.base import is_sqlite
+from models.base import as_date, is_sqlite
 from models.calls import Call
 from models.core import Customer, User
 from models.sales import SalesDocument
@@ -93,9 +93,9 @@ def overdue_invoices(on: dt.date | None = None, user_id: int | None = None,
     phones = _phones(r[2] for r in rows)
     out = []
     for did, number, cust, date, due, total, paid_v, first, last, company, kind, assigned in rows:
-        due = _as_date(due)
+        due = as_date(due)
         out.append(OverdueInvoice(did, number or "", cust, _name(first, last, company, kind), phones.get(cust, ""),
-                                  _as_date(date), due, int(total), int(paid_v or 0), (on - due).days, assigned))
+                                  as_date(date), due, int(total), int(paid_v or 0), (on - due).days, assigned))
     return out
 
 
@@ -109,7 +109,7 @@ def open_by_day(user_id: int | None = None) -> list[tuple[dt.date, int, int]]:
         return q.group_by(_DUE_DAY)
 
     rows = sqlcache.run("collection.open_by_day", build, user_id or None)
-    return [(_as_date(day), int(owed or 0), int(n)) for day, owed, n in rows.fetchall()]
+    return [(as_date(day), int(owed or 0), int(n)) for day, owed, n in rows.fetchall()]
 
 
 def _overdue_by_customer(on: dt.date, user_id: int | None) -> list[tuple[int, int, int, dt.date]]:
@@ -120,7 +120,7 @@ def _overdue_by_customer(on: dt.date, user_id: int | None) -> list[tuple[int, in
         return q.where(_DUE_DAY < before).group_by(SalesDocument.customer)
 
     rows = sqlcache.run("collection.overdue_by_customer", build, on, user_id or None)
-    return [(cid, int(owed or 0), int(n), _as_date(day)) for cid, owed, n, day in rows.fetchall()]
+    return [(cid, int(owed or 0), int(n), as_date(day)) for cid, owed, n, day in rows.fetchall()]
 
 
 def overdue_totals(on: dt.date | None = None, user_id: int | None = None,

@@ -16,9 +16,9 @@ import peewee as pw
 
 from app.core import jalali
 from app.core.clock import today
-from app.money.cheques import _as_date
 from app.money.collection import open_by_day
 from models import sqlcache
+from models.base import as_date
 from models.core import Customer
 from models.sales import IssuedCheque, Payment
 
@@ -82,14 +82,14 @@ def cash_forecast(on: dt.date | None = None, months: int = 6, user_id: int | Non
         return (q if who is None else q.where(Customer.assigned_to == who)).group_by(Payment.cheque_due)
 
     for due, amount in sqlcache.run("forecast.cheques_in", received, user_id or None).fetchall():
-        b = bucket(_as_date(due))
+        b = bucket(as_date(due))
         if b is not None:
             b.cheques_in += int(amount or 0)
     if issued and not user_id:
         for due, amount in sqlcache.run("forecast.cheques_out", lambda: IssuedCheque.select(
                 IssuedCheque.due_date, pw.fn.SUM(IssuedCheque.amount)).where(IssuedCheque.state == "pending")
                 .group_by(IssuedCheque.due_date)).fetchall():
-            b = bucket(_as_date(due))
+            b = bucket(as_date(due))
             if b is not None:
                 b.cheques_out += int(amount or 0)
     return [buckets[k] for k in order]

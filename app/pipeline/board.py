@@ -29,7 +29,7 @@ from app.office.users import names_by_id
 from app.pipeline import access
 from app.pipeline.stages import StageInfo, list_stages
 from models import sqlcache
-from models.base import db
+from models.base import as_date, db
 from models.core import Customer, User
 from models.pipeline import Opportunity, PipelineStage
 
@@ -122,14 +122,6 @@ class Board:
         return next((c for c in self.columns if c.stage.id == stage_id), None)
 
 
-def _d(v) -> dt.date | None:
-    if v is None or isinstance(v, dt.date) and not isinstance(v, dt.datetime):
-        return v
-    if isinstance(v, dt.datetime):
-        return v.date()
-    return dt.date.fromisoformat(str(v)[:10])
-
-
 def _narrow(q, f: BoardFilter, scope: tuple[str, int | None] | None = None):
     """The filter's conditions other than dates and status (the text search needs Customer joined), within
     what the person at this desk may see (`scope`: as access.scope takes it)."""
@@ -195,7 +187,7 @@ def _rows_of(rows: list[tuple], at: dt.datetime, stages: dict[int, StageInfo]) -
         idle = (at - activity).days
         for v in (close, step_date, closed):
             if v not in days:
-                days[v] = _d(v)
+                days[v] = as_date(v)
         append(OppRow(oid, title, cid, cname or "", value or 0, prob or 0, days[close], stage_id, status, owner_id,
                       owners.get(owner_id, "") if owner_id else "", source or "", step or "", days[step_date], (today_ - changed.date()).days,
                       status == "open" and rot_days > 0 and idle >= rot_days, days[closed], None, name_,

@@ -12,11 +12,12 @@ from decimal import Decimal
 import peewee as pw
 
 from app.core.clock import today
-from app.core.text import search_key, to_ascii_digits
+from app.core.text import party_name, search_key, to_ascii_digits
 from app.office import roles
 from app.sales.common import TYPE_LABELS
 from app.sales.documents import buyer_details, get_doc, seller_details
 from app.sales.paid import paid_expr
+from models.base import as_date, db
 from models.core import Customer, User
 from models.sales import SalesDocument, SalesLine
 
@@ -207,21 +208,20 @@ def list_documents(doc_type: str | None = None, state: str | None = None, custom
     q = q.order_by(SalesDocument.date.desc(), SalesDocument.id.desc()).limit(limit)
     out = []
     d0 = today()
-    for r in q.dicts():
-        name = name_of(r)
-        paid = int(r["paid"] or 0)
-        overdue = (r["state"] == "issued" and r["due_date"] is not None and r["due_date"] < d0
-                   and r["total"] > paid)
-        out.append(DocRow(r["id"], r["doc_type"], r["state"], r["number"], r["date"], r["due_date"],
-                          r["customer"], name, r["total"], paid, overdue))
+    # the driver's rows as they come, dates made from SQLite's text here: peewee's conversion of each value cost
+    # more than the query at 2,000 rows
+    for (doc_id, doc_type, state, number, date, due, customer, total, first, last, company, kind,
+         paid) in db.execute(q):
+        due = as_date(due)
+        paid = int(paid or 0)
+        overdue = state == "issued" and due is not None and due < d0 and total > paid
+        out.append(DocRow(doc_id, doc_type, state, number, as_date(date), due, customer,
+                          party_name(first, last, company, kind), total, paid, overdue))
     return out
 
 
 def name_of(r: dict) -> str:
-    person = " ".join(p for p in (r.get("first_name"), r.get("last_name")) if p)
-    if r.get("kind") == "organisation":
-        return r.get("company") or person
-    return person or r.get("company") or ""
+    return party_name(r.get("first_name"), r.get("last_name"), r.get("company"), r.get("kind"))
 
 
 def customer_name(customer_id: int) -> str:
