@@ -52,3 +52,20 @@ def as_date(v: dt.date | str | None) -> dt.date | None:
     if isinstance(v, dt.date):
         return v
     return dt.date.fromisoformat(str(v)[:10])
+
+
+@overload
+def as_datetime(v: None) -> None: ...
+@overload
+def as_datetime(v: dt.date | str) -> dt.datetime: ...
+def as_datetime(v: dt.date | str | None) -> dt.datetime | None:
+    """A date-time column's value as the driver gives it without peewee (SQLite: text; PostgreSQL: a datetime)."""
+    if v is None or isinstance(v, dt.datetime):
+        return v
+    if isinstance(v, dt.date):
+        return dt.datetime.combine(v, dt.time())
+    s = str(v)
+    try:
+        return dt.datetime.fromisoformat(s)
+    except ValueError:
+        return dt.datetime.strptime(s[:19], "%Y-%m-%d %H:%M:%S")

@@ -165,8 +165,14 @@ def format_long(d: dt.date | dt.datetime | None) -> str:
     """'سه‌شنبه ۳ آذر ۱۴۰۵'."""
     if d is None:
         return ""
+    return _long(d.date() if isinstance(d, dt.datetime) else d)
+
+
+@functools.lru_cache(maxsize=4096)
+def _long(d: dt.date) -> str:
+    """One day's long form: a customer's history shows it on each of thousands of entries, most on a few days."""
     j = to_jalali(d)
-    return f"{weekday_name(d if isinstance(d, dt.date) else d.date())} {to_persian_digits(j.day)} {MONTHS[j.month - 1]} {to_persian_digits(j.year)}"
+    return f"{weekday_name(d)} {to_persian_digits(j.day)} {MONTHS[j.month - 1]} {to_persian_digits(j.year)}"
 
 
 def add_months(d: dt.date, months: int, day: int | None = None) -> dt.date:

@@ -19,7 +19,7 @@ from app.core.clock import now, today
 from app.core.errors import NotFound, ValidationError
 from app.money.cheques import _phones, bounced_cheques, id_list
 from models import sqlcache
-from models.base import as_date, is_sqlite
+from models.base import as_date, as_datetime, is_sqlite
 from models.calls import Call
 from models.core import Customer, User
 from models.sales import SalesDocument
@@ -166,14 +166,6 @@ class CollectionRow:
         return "؛ ".join(parts)
 
 
-def _dtv(v) -> dt.datetime | None:
-    if v is None:
-        return None
-    if isinstance(v, str):
-        return dt.datetime.fromisoformat(v)
-    return v
-
-
 def open_follow_ups_query():
     """(customer, due, task) of every open collection follow-up, earliest first: a few per debtor being chased,
     found by their titles (on SQLite through the open tasks' titles index, migration 22) rather than by looking
@@ -215,7 +207,7 @@ def collection_and_total(on: dt.date | None = None, user_id: int | None = None, 
     follow: dict[int, tuple[dt.datetime | None, int]] = {}
     for cid, due_at, task_id in open_follow_ups_query():
         if cid in agg:
-            follow.setdefault(cid, (_dtv(due_at), task_id))
+            follow.setdefault(cid, (as_datetime(due_at), task_id))
     far = dt.datetime.max
     keyed = []
     for cid, a in agg.items():
@@ -241,7 +233,7 @@ def collection_and_total(on: dt.date | None = None, user_id: int | None = None, 
         a = agg[cid]
         nxt, tid = follow.get(cid, (None, None))
         out.append(CollectionRow(cid, names.get(cid, ""), phones.get(cid, ""), assigned.get(cid, ""), a["over"],
-                                 a["n"], a["days"], a["bounced"], a["nb"], _dtv(last_call.get(cid)), nxt, tid,
+                                 a["n"], a["days"], a["bounced"], a["nb"], as_datetime(last_call.get(cid)), nxt, tid,
                                  due_now))
     return out, total
 

@@ -20,7 +20,7 @@ from app.customers import timeline
 from app.office import events as office_events
 from app.office.users import names_by_id
 from models import sqlcache
-from models.base import db, is_postgres
+from models.base import as_datetime, db, is_postgres
 from models.core import Customer, User
 from models.tasks import Task, TaskReferral
 
@@ -154,30 +154,17 @@ def _rows_of(rows: list[tuple], at: dt.datetime) -> list[TaskRow]:
     out = []
     for (tid, title, kind, cid, first, last, company, ckind, aid, aname, due, all_day, prio, status, rec, rname,
          rat, rnote, done_at, desc) in rows:
-        due = _dt(due)
+        due = as_datetime(due)
         all_day = bool(all_day)
         out.append(TaskRow(tid, title, kind, cid, party_name(first, last, company, ckind) if cid else "", aid,
                            aname or "", due, all_day, prio, status, is_overdue(due, all_day, status, at), rec,
-                           rname or "", _dt(rat), rnote or "", _dt(done_at), desc or ""))
+                           rname or "", as_datetime(rat), rnote or "", as_datetime(done_at), desc or ""))
     return out
-
-
-def _dt(v: Any) -> dt.datetime | None:
-    """Raw cursor values: SQLite gives text, PostgreSQL gives datetime."""
-    if v is None or isinstance(v, dt.datetime):
-        return v
-    if isinstance(v, dt.date):
-        return dt.datetime.combine(v, dt.time())
-    s = str(v)
-    try:
-        return dt.datetime.fromisoformat(s)
-    except ValueError:
-        return dt.datetime.strptime(s[:19], "%Y-%m-%d %H:%M:%S")
 
 
 def _dt_set(v: Any) -> dt.datetime:
     """_dt for a NOT NULL column: a NULL there is a broken row, not a value to pass on."""
-    d = _dt(v)
+    d = as_datetime(v)
     if d is None:
         raise ValueError("a NOT NULL date-time column was read as NULL")
     return d

@@ -123,3 +123,31 @@ def test_a_view_filled_twice_before_it_is_shown_is_fitted_as_the_last_fill_asked
     header = view.horizontalHeader()
     assert header.sectionSize(0) >= view.sizeHintForIndex(model.index(WIDE_ROW, 0)).width() + 1
     assert header.sectionSize(1) == header.defaultSectionSize() != header.sectionSize(0)    # left as it was
+
+
+def test_texts_given_by_the_filler_are_used_and_a_stale_list_is_not(qtbot):
+    """An item view's filler passes the texts it has at hand (``texts=``); they are what is measured. A list left
+    from a fill since cleared and refilled by other means does not match the rows: the view's own texts are
+    read instead, and the column still fits."""
+    from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
+
+    tree = QTreeWidget()
+    qtbot.addWidget(tree)
+    tree.setHeaderLabels(["زمان", "شرح"])
+    tree.resize(600, 300)
+    rows = [[NARROW, "الف"] for _ in range(300)] + [[WIDE, "ب"]]
+    tree.addTopLevelItems([QTreeWidgetItem(r) for r in rows])
+    _show(qtbot, tree)
+    asked: list[int] = []
+    fit_columns(tree, skip=(1,), texts=lambda col: asked.append(col) or [r[col] for r in rows])
+    assert asked == [0]
+    model = tree.model()
+    wide = tree.sizeHintForIndex(model.index(300, 0)).width()
+    assert wide > tree.sizeHintForIndex(model.index(0, 0)).width()
+    assert tree.header().sectionSize(0) >= wide
+
+    tree.header().resizeSection(0, 10)
+    tree.addTopLevelItem(QTreeWidgetItem(["۸۸۸٬۸۸۸٬۸۸۸٬۸۸۸", "پ"]))        # one more row than the list
+    fit_columns(tree, skip=(1,), texts=lambda col: [r[col] for r in rows])
+    wider = tree.sizeHintForIndex(model.index(301, 0)).width()
+    assert wider > wide and tree.header().sectionSize(0) >= wider

@@ -592,16 +592,19 @@ class CustomerFileWindow(QWidget):
     def _fill_timeline(self) -> None:
         self.timeline.clear()
         items = []
+        rows = []
         for e in self.visible_entries():
             summary = fa_text(e.summary)          # word by word: its first line is the first line's own
             first_line = summary.strip().splitlines()[0] if summary.strip() else ""
-            item = QTreeWidgetItem([fmt.datetime(e.at), e.label, first_line, e.user_name])
+            row = [fmt.datetime(e.at), e.label, first_line, e.user_name]
+            item = QTreeWidgetItem(row)
             item.setData(0, Qt.ItemDataRole.UserRole, e.id)
             item.setToolTip(2, summary)
             item.setToolTip(0, format_long(e.at))
             items.append(item)
+            rows.append(row)
         self.timeline.addTopLevelItems(items)
-        fit_columns(self.timeline, skip=(2,))
+        fit_columns(self.timeline, skip=(2,), texts=lambda col: [r[col] for r in rows])
         self.empty_label.setVisible(not self.entries)
         self.entry_view.clear()
 

@@ -9,7 +9,7 @@ laid out whole, and the cells of the widest few are measured the way ResizeToCon
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QFontMetricsF
@@ -31,6 +31,7 @@ class _FitWhenShown(QObject):
         super().__init__(view)
         self.skip: tuple[int, ...] = ()
         self.also_rows: tuple[int, ...] = ()
+        self.texts: Callable[[int], Sequence] | None = None
         self.done = False
         view.installEventFilter(self)
 
@@ -38,7 +39,7 @@ class _FitWhenShown(QObject):
         if event.type() == QEvent.Type.Show and not self.done:
             self.done = True
             obj.removeEventFilter(self)
-            fit_columns(obj, self.skip, self.also_rows)
+            fit_columns(obj, self.skip, self.also_rows, self.texts)
             self.deleteLater()
         return False
 
@@ -70,18 +71,20 @@ def _measures(view: QAbstractItemView) -> tuple[_Advances, dict[str, float]]:
     return kept
 
 
-def fit_columns(view: QTableView | QTreeView, skip: Collection[int] = (), also_rows: Collection[int] = ()) -> None:
+def fit_columns(view: QTableView | QTreeView, skip: Collection[int] = (), also_rows: Collection[int] = (),
+                texts: Callable[[int], Sequence] | None = None) -> None:
     """Size every column of `view` (a table, or a list of rows in a tree view) but those in `skip` (a stretched
     one) to its header and its widest cell (when it is shown, if it is not yet). `also_rows` are measured whatever
-    their text (a totals row in a bold font). The model may offer ``column_texts(column)`` (each row's display
-    text, without going through Qt's indexes)."""
+    their text (a totals row in a bold font). ``texts(column)``, or the model's ``column_texts(column)``, gives
+    each row's display text without going through Qt's indexes (an item view's filler has them at hand)."""
     if not view.isVisible():
         pending = next((f for f in view.findChildren(_FitWhenShown) if not f.done), None) or _FitWhenShown(view)
         pending.skip, pending.also_rows = tuple(skip), tuple(also_rows)     # the last fill's, when it is shown
+        pending.texts = texts
         return
     model = view.model()
     header = view.header() if isinstance(view, QTreeView) else view.horizontalHeader()
-    texts_of = getattr(model, "column_texts", None)
+    texts_of = texts or getattr(model, "column_texts", None)
     rows = model.rowCount()
     grid = 1 if isinstance(view, QTableView) and view.showGrid() else 0
     advance, laid_out = _measures(view)
@@ -98,12 +101,11 @@ def fit_columns(view: QTableView | QTreeView, skip: Collection[int] = (), also_r
     for col in range(model.columnCount()):
         if col in skip or view.isColumnHidden(col):
             continue
-        if callable(texts_of):
-            texts = texts_of(col)
-        else:
-            texts = [model.index(r, col).data(Qt.ItemDataRole.DisplayRole) for r in range(rows)]
+        shown = texts_of(col) if callable(texts_of) else None
+        if shown is None or len(shown) != rows:         # texts given for a fill since cleared: the model's own
+            shown = [model.index(r, col).data(Qt.ItemDataRole.DisplayRole) for r in range(rows)]
         first_row: dict[str, int] = {}
-        for r, t in enumerate(texts):
+        for r, t in enumerate(shown):
             first_row.setdefault(str(t or ""), r)
         guess = {t: estimate(t) for t in first_row}
         widest = max(guess.values(), default=0.0)
