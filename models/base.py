@@ -69,3 +69,15 @@ def as_datetime(v: dt.date | str | None) -> dt.datetime | None:
         return dt.datetime.fromisoformat(s)
     except ValueError:
         return dt.datetime.strptime(s[:19], "%Y-%m-%d %H:%M:%S")
+
+
+def for_update(q):
+    """`q` taking row locks on PostgreSQL (SELECT … FOR UPDATE), until the transaction ends; on SQLite `q` as it
+    is: its BEGIN IMMEDIATE serialises every writer already."""
+    return q if is_sqlite() else q.for_update()
+
+
+def lock_rows(q) -> None:
+    """Lock the rows `q` selects for the rest of the transaction (see for_update); nothing to do on SQLite."""
+    if not is_sqlite():
+        list(q.for_update())

@@ -27,7 +27,7 @@ from app.sales.common import STATE_LABELS, TYPE_LABELS, write_tx
 from app.sales.numbering import PROFORMA_PREFIXES, next_number
 from app.sales.totals import LineInput, Totals, compute
 from app.sales.vat import vat_rate_on
-from models.base import is_sqlite
+from models.base import for_update
 from models.core import Address, Customer, PhoneNumber
 from models.sales import PaymentAllocation, SalesDocument, SalesLine
 
@@ -72,9 +72,7 @@ def _check_buyer(customer: Customer, invoice_type: int, errors: dict[str, str]) 
 
 def get_doc(doc_id: int, lock: bool = False) -> SalesDocument:
     q = SalesDocument.select().where(SalesDocument.id == doc_id)
-    if lock and not is_sqlite():
-        q = q.for_update()
-    doc = q.first()
+    doc = (for_update(q) if lock else q).first()
     if doc is None:
         raise NotFound("سند فروش پیدا نشد.")
     return doc

@@ -18,7 +18,7 @@ from app.office import audit, roles
 from app.sales.common import CHEQUE_STATE_LABELS, MAX_AMOUNT, PAYMENT_KIND_LABELS, write_tx
 from app.sales.totals import parse_money
 from app.sales.views import list_documents
-from models.base import is_sqlite
+from models.base import lock_rows
 from models.core import Customer
 from models.sales import Payment, PaymentAllocation, SalesDocument
 
@@ -52,8 +52,7 @@ def open_invoices(customer_id: int) -> list[OpenInvoice]:
 def _lock_customer(customer_id: int) -> None:
     """Serialise allocations per customer: on PostgreSQL lock the customer's row for this transaction
     (SQLite's BEGIN IMMEDIATE already serialises every writer)."""
-    if not is_sqlite():
-        list(Customer.select(Customer.id).where(Customer.id == customer_id).for_update())
+    lock_rows(Customer.select(Customer.id).where(Customer.id == customer_id))
 
 
 @roles.guard("money.view")
@@ -143,11 +142,10 @@ def _lock_documents_of(payment_id: int) -> None:
     """Before a payment's state changes (void, a cheque bounced or cleared), lock on PostgreSQL the documents it is
     allocated to: a correction moving one of its allocations finishes first, and the database then works out the
     paid figures where that correction left them (migration 22). SQLite serialises every writer already."""
-    if not is_sqlite():
-        list(SalesDocument.select(SalesDocument.id)
-             .where(SalesDocument.id.in_(PaymentAllocation.select(PaymentAllocation.document)
-                                         .where(PaymentAllocation.payment == payment_id)))
-             .order_by(SalesDocument.id).for_update())
+    lock_rows(SalesDocument.select(SalesDocument.id)
+              .where(SalesDocument.id.in_(PaymentAllocation.select(PaymentAllocation.document)
+                                          .where(PaymentAllocation.payment == payment_id)))
+              .order_by(SalesDocument.id))
 
 
 @roles.guard("money.view")

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
@@ -33,6 +32,7 @@ from app.service import kpi
 from ui.context import AppContext
 from ui.reports.charts import COLORS, new_chart, value_axis
 from ui.reports.page import PRESETS, preset_range
+from ui.widgets.columns import fit_columns
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +142,7 @@ class ServiceDashboard(QWidget):
         t.setHorizontalHeaderLabels(list(columns))
         t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         t.verticalHeader().hide()
-        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        t.horizontalHeader().setStretchLastSection(True)
+        t.horizontalHeader().setStretchLastSection(True)       # the others: fit_columns after each fill
         return t
 
     # --- data ------------------------------------------------------------------------------------------------
@@ -167,21 +166,9 @@ class ServiceDashboard(QWidget):
         self.trend_view.setChart(self._trend_chart(k))
         self.people_view.setChart(self._people_chart(k))
 
-    @staticmethod
-    def _begin_fill(t: QTableWidget, rows: int) -> None:
-        # sized to its contents once, after the fill: left on ResizeToContents, every setItem measures the
-        # whole column again (70 ms of a year's redraw for twenty rows)
-        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        t.setRowCount(rows)
-
-    @staticmethod
-    def _end_fill(t: QTableWidget) -> None:
-        t.resizeColumnsToContents()
-        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-
     def _fill_people(self, k: kpi.ServiceKpis) -> None:
         t = self.people_table
-        self._begin_fill(t, len(k.people))
+        t.setRowCount(len(k.people))
         for i, p in enumerate(k.people):
             vals = (p.label, fmt.num(p.received), fmt.num(p.closed), fmt.num(p.open_end),
                     kpi.minutes_text(p.avg_response), kpi.minutes_text(p.p90_response),
@@ -191,11 +178,11 @@ class ServiceDashboard(QWidget):
                 if j:
                     it.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 t.setItem(i, j, it)
-        self._end_fill(t)
+        fit_columns(t)
 
     def _fill_categories(self, k: kpi.ServiceKpis) -> None:
         t = self.category_table
-        self._begin_fill(t, len(k.categories))
+        t.setRowCount(len(k.categories))
         for i, c in enumerate(k.categories):
             vals = (c.name + (" (شکایت)" if c.is_complaint and "شکایت" not in c.name else ""), fmt.num(c.received), fmt.num(c.open_now),
                     fmt.num(c.closed), kpi.minutes_text(c.avg_service), _pct(c.sla_pct), _score(c.satisfaction))
@@ -206,7 +193,7 @@ class ServiceDashboard(QWidget):
                 if c.is_complaint:
                     it.setForeground(QColor("#b91c1c"))
                 t.setItem(i, j, it)
-        self._end_fill(t)
+        fit_columns(t)
 
     @staticmethod
     def _chart(title: str) -> QChart:
