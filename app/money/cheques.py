@@ -147,32 +147,93 @@ def _name(first, last, company, kind) -> str:
 # The lists' statements are built once per shape (models.sqlcache) and given their values as parameters: the
 # dashboard reads them at every opening, and peewee took longer to write them than SQLite took to run them.
 
-def _received(name: str, cond, values: tuple, user_id: int | None) -> list[ChequeRow]:
-    """Received cheques (of `user_id`'s customers, when given) matching ``cond(*values)``."""
+_ORDERS = {"due": (lambda m, due: (due, m.id)), "due_desc": (lambda m, due: (due.desc(), m.id.desc()))}
+
+
+def _received(name: str, cond, values: tuple, user_id: int | None, first: int | None = None,
+              order: str = "") -> list[ChequeRow]:
+    """Received cheques (of `user_id`'s customers, when given) matching ``cond(*values)``, in `order` (_ORDERS;
+    none when empty); with `first`, only the first so many."""
+    rows = _received_rows(name, cond, values, user_id, first, order).fetchall()
+    return _received_list(rows)
+
+
+def _received_rows(name: str, cond, values: tuple, user_id: int | None, first: int | None = None,
+                   order: str = ""):
+    """The cursor _received() reads."""
     def build(*v):
-        *values_, who = v
+        *values_, who, most = v
         q = (Payment.select(Payment.id, Payment.cheque_number, Payment.cheque_bank, Payment.amount,
                             Payment.cheque_due, Payment.customer, Payment.cheque_state, Customer.first_name,
                             Customer.last_name, Customer.company, Customer.kind)
              .join(Customer, on=(Payment.customer == Customer.id))
              .where(Payment.kind == "cheque", Payment.state == "active", cond(*values_)))
-        return q if who is None else q.where(Customer.assigned_to == who)
+        q = q if who is None else q.where(Customer.assigned_to == who)
+        q = q.order_by(*_ORDERS[order](Payment, Payment.cheque_due)) if order else q
+        return q if most is None else q.limit(most)
 
-    rows = sqlcache.run(f"cheques.received.{name}", build, *values, user_id or None).fetchall()
+    return sqlcache.run(f"cheques.received.{name}.{order}", build, *values, user_id or None, first)
+
+
+def _received_list(rows: list) -> list[ChequeRow]:
     phones = _phones(r[5] for r in rows)
     return [ChequeRow(pid, "in", number, bank, amount, as_date(due), _name(f, la, co, k), cust, state,
                       phones.get(cust, ""))
             for pid, number, bank, amount, due, cust, state, f, la, co, k in rows]
 
 
-def _issued(name: str, cond, values: tuple) -> list[ChequeRow]:
-    """The office's own cheques matching ``cond(*values)``."""
-    rows = sqlcache.run(f"cheques.issued.{name}", lambda *v: IssuedCheque.select(
-        IssuedCheque.id, IssuedCheque.number, IssuedCheque.bank, IssuedCheque.amount, IssuedCheque.due_date,
-        IssuedCheque.payee, IssuedCheque.customer, IssuedCheque.state).where(cond(*v)), *values).fetchall()
+def _received_sums(name: str, cond, values: tuple, user_id: int | None, by_customer: bool = False) -> list[tuple]:
+    """(how many, how much) of what _received() lists, summed by the database; `by_customer`: (customer, how
+    many, how much) a customer at a time."""
+    def build(*v):
+        *values_, who = v
+        cols = (Payment.customer,) if by_customer else ()
+        q = (Payment.select(*cols, pw.fn.COUNT(Payment.id), pw.fn.SUM(Payment.amount))
+             .where(Payment.kind == "cheque", Payment.state == "active", cond(*values_)))
+        if who is not None:
+            q = q.join(Customer, on=(Payment.customer == Customer.id)).where(Customer.assigned_to == who)
+        return q.group_by(Payment.customer) if by_customer else q
+
+    rows = sqlcache.run(f"cheques.received_sums.{name}.{by_customer}", build, *values, user_id or None).fetchall()
+    return [(*r[:-2], int(r[-2] or 0), int(r[-1] or 0)) for r in rows]
+
+
+def _issued(name: str, cond, values: tuple, first: int | None = None, order: str = "") -> list[ChequeRow]:
+    """The office's own cheques matching ``cond(*values)``, in `order` (none when empty); with `first`, only the
+    first so many."""
+    def build(*v):
+        *values_, most = v
+        q = IssuedCheque.select(IssuedCheque.id, IssuedCheque.number, IssuedCheque.bank, IssuedCheque.amount,
+                                IssuedCheque.due_date, IssuedCheque.payee, IssuedCheque.customer,
+                                IssuedCheque.state).where(cond(*values_))
+        q = q.order_by(*_ORDERS[order](IssuedCheque, IssuedCheque.due_date)) if order else q
+        return q if most is None else q.limit(most)
+
+    rows = sqlcache.run(f"cheques.issued.{name}.{order}", build, *values, first).fetchall()
     phones = _phones(r[6] for r in rows)
     return [ChequeRow(cid, "out", number, bank, amount, as_date(due), payee, cust, state, phones.get(cust, ""))
             for cid, number, bank, amount, due, payee, cust, state in rows]
+
+
+def _issued_sums(name: str, cond, values: tuple) -> tuple[int, int]:
+    """(how many, how much) of what _issued() lists."""
+    n, total = sqlcache.run(f"cheques.issued_sums.{name}", lambda *v: IssuedCheque.select(
+        pw.fn.COUNT(IssuedCheque.id), pw.fn.SUM(IssuedCheque.amount)).where(cond(*v)), *values).fetchone()
+    return int(n or 0), int(total or 0)
+
+
+def _due_in(last, first):
+    c = (Payment.cheque_state == "pending") & (Payment.cheque_due <= last)
+    return c if first is None else c & (Payment.cheque_due >= first)
+
+
+def _due_out(last, first):
+    c = (IssuedCheque.state == "pending") & (IssuedCheque.due_date <= last)
+    return c if first is None else c & (IssuedCheque.due_date >= first)
+
+
+def _due_order(r: ChequeRow) -> tuple:
+    return r.due, r.direction, r.id
 
 
 def cheques_due(until: dt.date, since: dt.date | None = None, user_id: int | None = None,
@@ -180,19 +241,11 @@ def cheques_due(until: dt.date, since: dt.date | None = None, user_id: int | Non
     """Pending cheques due on or before `until` (and on or after `since`, when given): received ones not yet
     cleared, and (with `issued`) the office's own. A pending cheque whose day has passed stays listed until
     someone marks it cleared or bounced. Earliest due first."""
-    def cond_in(last, first):
-        c = (Payment.cheque_state == "pending") & (Payment.cheque_due <= last)
-        return c if first is None else c & (Payment.cheque_due >= first)
-
-    def cond_out(last, first):
-        c = (IssuedCheque.state == "pending") & (IssuedCheque.due_date <= last)
-        return c if first is None else c & (IssuedCheque.due_date >= first)
-
     values = (until, since or None)
-    rows = _received("due", cond_in, values, user_id)
+    rows = _received("due", _due_in, values, user_id)
     if issued:
-        rows += _issued("due", cond_out, values)
-    rows.sort(key=lambda r: (r.due, r.direction, r.id))
+        rows += _issued("due", _due_out, values)
+    rows.sort(key=_due_order)
     return rows
 
 
@@ -202,17 +255,86 @@ def cheques_this_week(on: dt.date | None = None, user_id: int | None = None, iss
     return cheques_due(on + dt.timedelta(days=WEEK_DAYS - 1), None, user_id, issued)
 
 
+@dataclass
+class ChequeSummary:
+    """A list's first rows and its figures over every row (the dashboard's cards: an office with thousands of
+    cheques due this week shows the first few and says how many there are)."""
+    rows: list[ChequeRow]
+    count: int = 0
+    received: int = 0           # the amount of the received cheques among all of them
+    issued: int = 0             # of the office's own
+
+
+def week_summary(on: dt.date | None = None, user_id: int | None = None, issued: bool = True,
+                 limit: int = 50) -> ChequeSummary:
+    """cheques_this_week()'s first `limit` rows, with how many there are and their amounts, summed by the
+    database."""
+    on = on or today()
+    values = (on + dt.timedelta(days=WEEK_DAYS - 1), None)
+    rows = _received("due", _due_in, values, user_id, first=limit, order="due")
+    [(n, received)] = _received_sums("due", _due_in, values, user_id)
+    out = ChequeSummary([], n, received)
+    if issued:
+        rows += _issued("due", _due_out, values, first=limit, order="due")
+        n_out, out.issued = _issued_sums("due", _due_out, values)
+        out.count += n_out
+    rows.sort(key=_due_order)
+    out.rows = rows[:limit]
+    return out
+
+
+def _bounced_in() -> pw.Expression:
+    return Payment.cheque_state == "bounced"
+
+
+def _bounced_out() -> pw.Expression:
+    return IssuedCheque.state == "bounced"
+
+
+def bounced_by_customer(user_id: int | None = None) -> dict[int, tuple[int, int]]:
+    """Customer → (how many, how much) of the received cheques bounced_cheques() lists: those of customers who
+    still owe the office money."""
+    per = {cid: (n, amount) for cid, n, amount in _received_sums("bounced", _bounced_in, (), user_id,
+                                                                 by_customer=True)}
+    owing = owing_customers(list(per))
+    return {cid: v for cid, v in per.items() if cid in owing}
+
+
 def bounced_cheques(user_id: int | None = None, issued: bool = True) -> list[ChequeRow]:
     """Received cheques that bounced and are not made good yet (the customer still owes money), and the
     office's own bounced cheques not yet settled. Newest due first."""
-    rows = _received("bounced", lambda: Payment.cheque_state == "bounced", (), user_id)
+    rows = _received("bounced", _bounced_in, (), user_id)
     if rows:
         owing = owing_customers([r.customer_id for r in rows if r.customer_id])
         rows = [r for r in rows if r.customer_id in owing]
     if issued:
-        rows += _issued("bounced", lambda: IssuedCheque.state == "bounced", ())
+        rows += _issued("bounced", _bounced_out, ())
     rows.sort(key=lambda r: (r.due, r.id), reverse=True)
     return rows
+
+
+def bounced_summary(user_id: int | None = None, issued: bool = True, limit: int = 50,
+                    owing: dict[int, tuple[int, int]] | None = None) -> ChequeSummary:
+    """bounced_cheques()'s first `limit` rows, with how many there are and their amounts. `owing`: what
+    bounced_by_customer(user_id) returned, when the caller has it already."""
+    if owing is None:
+        owing = bounced_by_customer(user_id)
+    out = ChequeSummary([], sum(n for n, _a in owing.values()), sum(a for _n, a in owing.values()))
+    picked = []
+    if owing:           # newest first, those of owing customers, until `limit` are found
+        for r in _received_rows("bounced", _bounced_in, (), user_id, order="due_desc"):
+            if r[5] in owing:
+                picked.append(r)
+                if len(picked) == limit:
+                    break
+    rows = _received_list(picked)
+    if issued:
+        rows += _issued("bounced", _bounced_out, (), first=limit, order="due_desc")
+        n_out, out.issued = _issued_sums("bounced", _bounced_out, ())
+        out.count += n_out
+    rows.sort(key=lambda r: (r.due, r.id), reverse=True)
+    out.rows = rows[:limit]
+    return out
 
 
 def owing_customers(customer_ids: list[int]) -> set[int]:

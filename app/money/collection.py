@@ -17,7 +17,7 @@ import peewee as pw
 from app import fmt
 from app.core.clock import now, today
 from app.core.errors import NotFound, ValidationError
-from app.money.cheques import _phones, bounced_cheques, id_list
+from app.money.cheques import _phones, bounced_by_customer, id_list
 from models import sqlcache
 from models.base import as_date, as_datetime, is_sqlite
 from models.calls import Call
@@ -187,21 +187,20 @@ def collection_list(on: dt.date | None = None, user_id: int | None = None,
 
 
 def collection_and_total(on: dt.date | None = None, user_id: int | None = None, due_only: bool = False,
-                         limit: int | None = None, bounced: list | None = None) -> tuple[list[CollectionRow], int]:
+                         limit: int | None = None,
+                         bounced: dict[int, tuple[int, int]] | None = None) -> tuple[list[CollectionRow], int]:
     """collection_list()'s first `limit` rows (all when None), and how many rows the whole list has. The order
     and the count come from the money and the follow-ups alone; names, phones, colleagues and last calls are read
     for the rows returned only (an office with thousands of debtors shows the dashboard 50). `bounced`: what
-    bounced_cheques(user_id) returned, when the caller has it already (the office's own cheques are left out)."""
+    bounced_by_customer(user_id) returned, when the caller has it already."""
     on = on or today()
     agg: dict[int, dict] = {}
     for cid, owed, n, oldest in _overdue_by_customer(on, user_id):     # summed by the database, a row a customer
         agg[cid] = {"over": owed, "n": n, "days": (on - oldest).days, "bounced": 0, "nb": 0}
-    for c in (bounced_cheques(user_id, issued=False) if bounced is None else bounced):
-        if c.direction != "in" or c.customer_id is None:        # the office's own cheques are not a debt
-            continue
-        a = agg.setdefault(c.customer_id, {"over": 0, "n": 0, "days": 0, "bounced": 0, "nb": 0})
-        a["bounced"] += c.amount
-        a["nb"] += 1
+    for cid, (nb, amount) in (bounced_by_customer(user_id) if bounced is None else bounced).items():
+        a = agg.setdefault(cid, {"over": 0, "n": 0, "days": 0, "bounced": 0, "nb": 0})
+        a["bounced"] += amount
+        a["nb"] += nb
     if not agg:
         return [], 0
     follow: dict[int, tuple[dt.datetime | None, int]] = {}

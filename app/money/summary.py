@@ -16,10 +16,12 @@ class MoneySummary:
     overdue: list[collection.OverdueInvoice] = field(default_factory=list)
     overdue_count: int = 0
     overdue_total: int = 0
-    week: list[cheques.ChequeRow] = field(default_factory=list)
+    week: list[cheques.ChequeRow] = field(default_factory=list)     # the first LIST_LIMIT of week_count
+    week_count: int = 0
     week_in: int = 0                 # received cheques due within the week (and past-due pending ones)
     week_out: int = 0                # the office's own
-    bounced: list[cheques.ChequeRow] = field(default_factory=list)
+    bounced: list[cheques.ChequeRow] = field(default_factory=list)  # the first LIST_LIMIT of bounced_count
+    bounced_count: int = 0
     bounced_total: int = 0
     collection_due: int = 0          # rows of the collection list due now
     collection: list[collection.CollectionRow] = field(default_factory=list)
@@ -38,13 +40,12 @@ def money_summary(on: dt.date | None = None, user_id: int | None = None, manager
     amounts = collection.open_by_day(who)               # the open invoices summed a day at a time
     s.overdue_count, s.overdue_total = collection.overdue_totals(on, who, amounts)
     s.overdue = collection.overdue_invoices(on, who, limit=LIST_LIMIT)
-    week = cheques.cheques_this_week(on, who, issued)
-    s.week = week
-    s.week_in = sum(c.amount for c in week if c.direction == "in")
-    s.week_out = sum(c.amount for c in week if c.direction == "out")
-    s.bounced = cheques.bounced_cheques(who, issued)
-    s.bounced_total = sum(c.amount for c in s.bounced)
+    week = cheques.week_summary(on, who, issued, limit=LIST_LIMIT)
+    s.week, s.week_count, s.week_in, s.week_out = week.rows, week.count, week.received, week.issued
+    owing = cheques.bounced_by_customer(who)             # a customer's bounced cheques are a debt to chase
+    bounced = cheques.bounced_summary(who, issued, limit=LIST_LIMIT, owing=owing)
+    s.bounced, s.bounced_count, s.bounced_total = bounced.rows, bounced.count, bounced.received + bounced.issued
     s.collection, s.collection_due = collection.collection_and_total(on, who, due_only=True, limit=LIST_LIMIT,
-                                                                     bounced=s.bounced)
+                                                                     bounced=owing)
     s.forecast = forecast.cash_forecast(on, months, who, issued, amounts)
     return s

@@ -14,7 +14,7 @@ from app.money import cheques, collection, forecast
 from app.money import reminders as money_reminders
 from app.money.summary import money_summary
 from app.sales.balances import overdue_amount
-from app.sales.payments import record_payment
+from app.sales.payments import record_payment, set_cheque_state
 from app.sales.views import get_document
 from app.tasks import reminders
 from models.sales import IssuedCheque
@@ -58,6 +58,44 @@ def test_bounced_cheques_only_while_owed(office):
     # hamid's bounced cheque is made good (he has credit): not listed; once nour pays, hers goes too
     record_payment(office["nour"], "transfer", 26_000_000)
     assert [c.number for c in cheques.bounced_cheques()] == ["9005"]
+
+
+def test_the_cards_cheque_summaries_are_the_full_lists_cut_with_figures_over_every_cheque(office):
+    """The dashboard reads the first rows of the week's and the bounced cheques, and sums all of them in the
+    database (an office with thousands listed each one). At every cut, for the office and for a rep, the rows are
+    the full list's first ones in its order, and the count and amounts are those of the full list, even where
+    cheques of one day come from both sides, and a bounced cheque of a customer who owes nothing is left out."""
+    from app.sales.documents import create_invoice
+    from app.sales.totals import LineInput
+
+    for i, who in enumerate([office["ali"], office["sara"], office["nour"], office["hamid"]] * 3):
+        create_invoice(who, [LineInput("کالا", 1, 9_000_000)], settlement="credit")
+        p = record_payment(who, "cheque", 1_000_000 + i, date=D(2026, 11, 1), cheque_number=f"80{i:02d}",
+                           cheque_bank="ملت", cheque_due=D(2026, 11, 24 + i % 4))
+        if i % 3 == 0:
+            set_cheque_state(p.id, "bounced")
+    cheques.issue_cheque({"number": "9100", "bank": "تجارت", "amount": 3_000_000, "payee": "پخش البرز",
+                          "due_date": D(2026, 11, 25), "issue_date": D(2026, 11, 1)})
+    record_payment(office["hamid"], "transfer", 90_000_000)      # hamid owes nothing: his bounced ones go
+    for who, issued in ((None, True), (office["reza"], False)):
+        week = cheques.cheques_this_week(TODAY, who, issued)
+        bounced = cheques.bounced_cheques(who, issued)
+        owing = cheques.bounced_by_customer(who)
+        assert len(week) >= 4 and len(bounced) >= 2 and office["hamid"] not in owing
+        for limit in range(1, len(week) + 2):
+            w = cheques.week_summary(TODAY, who, issued, limit=limit)
+            assert w.rows == week[:limit]                 # each row whole: its party, phone, state
+            assert (w.count, w.received, w.issued) == (
+                len(week), sum(c.amount for c in week if c.direction == "in"),
+                sum(c.amount for c in week if c.direction == "out"))
+        for limit in range(1, len(bounced) + 2):
+            b = cheques.bounced_summary(who, issued, limit=limit)
+            assert b.rows == bounced[:limit]
+            assert (b.count, b.received + b.issued) == (len(bounced), sum(c.amount for c in bounced))
+        received = [c for c in bounced if c.direction == "in"]
+        assert owing == {cid: (sum(1 for c in received if c.customer_id == cid),
+                               sum(c.amount for c in received if c.customer_id == cid))
+                         for cid in {c.customer_id for c in received}}
 
 
 def test_collection_list_and_follow_up(office):

@@ -46,14 +46,14 @@ def fill(cards: dict, forecast_table, s: MoneySummary) -> None:
     for ch in s.week:
         c.add(cheque_text(ch, s.on), ("cheque", ch.id, ch.customer_id or 0, ch.direction),
               RED if ch.due < s.on else None)
-    c.set_count(len(s.week))
-    c.finish(len(s.week), MORE)
+    c.set_count(s.week_count)
+    c.finish(s.week_count, MORE)
     c = cards["money_bounced"]
     c.title.setText(f"چک‌های برگشتی — {fmt.money(s.bounced_total)}")
     for ch in s.bounced:
         c.add(cheque_text(ch, s.on), ("cheque", ch.id, ch.customer_id or 0, ch.direction), RED)
-    c.set_count(len(s.bounced), alert=True)
-    c.finish(len(s.bounced), MORE)
+    c.set_count(s.bounced_count, alert=True)
+    c.finish(s.bounced_count, MORE)
     c = cards["money_collection"]
     for r in s.collection:
         phone = f" — {fmt.phone(r.phone)}" if r.phone else ""
