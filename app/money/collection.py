@@ -123,6 +123,51 @@ def _overdue_by_customer(on: dt.date, user_id: int | None) -> list[tuple[int, in
     return [(cid, int(owed or 0), int(n), as_date(day)) for cid, owed, n, day in rows.fetchall()]
 
 
+def open_by_customer_and_day(user_id: int | None = None) -> list[tuple[int, dt.date, int, int]]:
+    """The open invoices summed a customer and a day at a time: (customer, due day, amount still owed, invoices).
+    by_day() and overdue_by_customer() fold it into what open_by_day() and the collection list read: for a rep,
+    whose invoices are found by a join to the customers, one join instead of two (at a million customers each
+    join cost about 100 ms)."""
+    def build(who):     # built once per shape, given its values (models.sqlcache)
+        q, _paid = open_invoices_query(lambda paid: (SalesDocument.customer, _DUE_DAY,
+                                                     pw.fn.SUM(SalesDocument.total - paid),
+                                                     pw.fn.COUNT(SalesDocument.id)), user_id=who)
+        return q.group_by(SalesDocument.customer, _DUE_DAY)
+
+    rows = sqlcache.run("collection.open_by_customer_and_day", build, user_id or None)
+    return [(cid, as_date(day), int(owed or 0), int(n)) for cid, day, owed, n in rows.fetchall()]
+
+
+def by_day(rows: list[tuple[int, dt.date, int, int]]) -> list[tuple[dt.date, int, int]]:
+    """open_by_customer_and_day()'s rows as open_by_day() gives them, earliest day first."""
+    days: dict[dt.date, list[int]] = {}
+    for _cid, day, owed, n in rows:
+        a = days.get(day)
+        if a is None:
+            days[day] = [owed, n]
+        else:
+            a[0] += owed
+            a[1] += n
+    return [(day, owed, n) for day, (owed, n) in sorted(days.items())]
+
+
+def overdue_by_customer(rows: list[tuple[int, dt.date, int, int]], on: dt.date) -> list[tuple[int, int, int, dt.date]]:
+    """open_by_customer_and_day()'s rows as _overdue_by_customer(on) gives them."""
+    per: dict[int, list] = {}
+    for cid, day, owed, n in rows:
+        if day >= on:
+            continue
+        a = per.get(cid)
+        if a is None:
+            per[cid] = [owed, n, day]
+        else:
+            a[0] += owed
+            a[1] += n
+            if day < a[2]:
+                a[2] = day
+    return [(cid, owed, n, oldest) for cid, (owed, n, oldest) in per.items()]
+
+
 def overdue_totals(on: dt.date | None = None, user_id: int | None = None,
                    amounts: list | None = None) -> tuple[int, int]:
     """(how many invoices, how much) is owed past its due date. `amounts`: what open_by_day() returned, when the
@@ -188,14 +233,16 @@ def collection_list(on: dt.date | None = None, user_id: int | None = None,
 
 def collection_and_total(on: dt.date | None = None, user_id: int | None = None, due_only: bool = False,
                          limit: int | None = None,
-                         bounced: dict[int, tuple[int, int]] | None = None) -> tuple[list[CollectionRow], int]:
+                         bounced: dict[int, tuple[int, int]] | None = None,
+                         overdue: list[tuple[int, int, int, dt.date]] | None = None) -> tuple[list[CollectionRow], int]:
     """collection_list()'s first `limit` rows (all when None), and how many rows the whole list has. The order
     and the count come from the money and the follow-ups alone; names, phones, colleagues and last calls are read
     for the rows returned only (an office with thousands of debtors shows the dashboard 50). `bounced`: what
-    bounced_by_customer(user_id) returned, when the caller has it already."""
+    bounced_by_customer(user_id) returned, and `overdue` what _overdue_by_customer(on, user_id) would, when the
+    caller has them already."""
     on = on or today()
     agg: dict[int, dict] = {}
-    for cid, owed, n, oldest in _overdue_by_customer(on, user_id):     # summed by the database, a row a customer
+    for cid, owed, n, oldest in (_overdue_by_customer(on, user_id) if overdue is None else overdue):
         agg[cid] = {"over": owed, "n": n, "days": (on - oldest).days, "bounced": 0, "nb": 0}
     for cid, (nb, amount) in (bounced_by_customer(user_id) if bounced is None else bounced).items():
         a = agg.setdefault(cid, {"over": 0, "n": 0, "days": 0, "bounced": 0, "nb": 0})

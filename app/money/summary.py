@@ -37,7 +37,12 @@ def money_summary(on: dt.date | None = None, user_id: int | None = None, manager
     who = None if manager else user_id
     issued = manager
     s = MoneySummary(on, issued_visible=issued)
-    amounts = collection.open_by_day(who)               # the open invoices summed a day at a time
+    if who is None:
+        amounts = collection.open_by_day(None)          # the open invoices summed a day at a time
+        overdue = None                                  # and a customer at a time, by collection_and_total
+    else:                                               # a rep's: both from one join to the customers
+        per = collection.open_by_customer_and_day(who)
+        amounts, overdue = collection.by_day(per), collection.overdue_by_customer(per, on)
     s.overdue_count, s.overdue_total = collection.overdue_totals(on, who, amounts)
     s.overdue = collection.overdue_invoices(on, who, limit=LIST_LIMIT)
     week = cheques.week_summary(on, who, issued, limit=LIST_LIMIT)
@@ -46,6 +51,6 @@ def money_summary(on: dt.date | None = None, user_id: int | None = None, manager
     bounced = cheques.bounced_summary(who, issued, limit=LIST_LIMIT, owing=owing)
     s.bounced, s.bounced_count, s.bounced_total = bounced.rows, bounced.count, bounced.received + bounced.issued
     s.collection, s.collection_due = collection.collection_and_total(on, who, due_only=True, limit=LIST_LIMIT,
-                                                                     bounced=owing)
+                                                                     bounced=owing, overdue=overdue)
     s.forecast = forecast.cash_forecast(on, months, who, issued, amounts)
     return s

@@ -278,3 +278,24 @@ def test_kept_statements_read_what_peewee_builds_with_the_values(office, monkeyp
     fresh = answers()
     assert kept == fresh
     assert any(kept) and sum(1 for a in kept if a) > len(kept) // 3      # most of them found something
+
+
+def test_one_pass_by_customer_and_day_folds_into_the_sums_by_day_and_by_customer(office):
+    """A rep's money is read in one pass (one join to the customers) and folded: into exactly what the sums a day
+    at a time and a customer at a time give, for the office, a rep, and someone with no customers, on days
+    before, on and after the due dates."""
+    from app.sales.documents import create_invoice
+    from app.sales.totals import LineInput
+
+    for i, who in enumerate([office["ali"], office["sara"], office["nour"]] * 2):
+        create_invoice(who, [LineInput("کالا", 1, 1_000_000 * (i + 1))], settlement="credit",
+                       date=D(2026, 11, 1), due_date=D(2026, 11, 20 + i))
+    for who in (None, office["reza"], office["boss"]):
+        per = collection.open_by_customer_and_day(who)
+        assert collection.by_day(per) == sorted(collection.open_by_day(who))
+        for on in (D(2026, 10, 1), D(2026, 11, 22), TODAY, D(2027, 3, 1)):
+            assert sorted(collection.overdue_by_customer(per, on)) == sorted(
+                collection._overdue_by_customer(on, who))
+    rep = money_summary(TODAY, office["reza"], manager=False)
+    assert rep.collection and rep.overdue_total == sum(r.remaining for r in collection.overdue_invoices(
+        TODAY, office["reza"]))
