@@ -270,7 +270,13 @@ def week_summary(on: dt.date | None = None, user_id: int | None = None, issued: 
     """cheques_this_week()'s first `limit` rows, with how many there are and their amounts, summed by the
     database."""
     on = on or today()
-    values = (on + dt.timedelta(days=WEEK_DAYS - 1), None)
+    return due_summary(on + dt.timedelta(days=WEEK_DAYS - 1), None, user_id, issued, limit)
+
+
+def due_summary(until: dt.date, since: dt.date | None = None, user_id: int | None = None, issued: bool = True,
+                limit: int = 50) -> ChequeSummary:
+    """cheques_due()'s first `limit` rows, with how many there are and their amounts, summed by the database."""
+    values = (until, since or None)
     rows = _received("due", _due_in, values, user_id, first=limit, order="due")
     [(n, received)] = _received_sums("due", _due_in, values, user_id)
     out = ChequeSummary([], n, received)
@@ -353,17 +359,36 @@ def owing_customers(customer_ids: list[int]) -> set[int]:
     return {c for c in ids if int(invoiced.get(c) or 0) - int(received.get(c) or 0) > 0}
 
 
+def _in_state(model_state):
+    return lambda s: model_state == s
+
+
+def _any_state():
+    return pw.SQL("1=1")
+
+
 def issued_cheques(state: str | None = None, limit: int = 5000) -> list[ChequeRow]:
     """The office's cheques, latest due first (the cheque book's list)."""
-    rows = (_issued("in_state", lambda s: IssuedCheque.state == s, (state,)) if state else
-            _issued("all", lambda: pw.SQL("1=1"), ()))
-    rows.sort(key=lambda r: (r.due, r.id), reverse=True)
-    return rows[:limit]
+    return issued_summary(state, limit).rows
+
+
+def issued_summary(state: str | None = None, limit: int = 5000) -> ChequeSummary:
+    """issued_cheques()'s rows (the first `limit`, read so), with how many there are and their amount."""
+    name, cond, values = ("in_state", _in_state(IssuedCheque.state), (state,)) if state else ("all", _any_state, ())
+    rows = _issued(name, cond, values, first=limit, order="due_desc")
+    n, amount = _issued_sums(name, cond, values)
+    return ChequeSummary(rows, n, 0, amount)
 
 
 def received_cheques(state: str | None = None, user_id: int | None = None, limit: int = 5000) -> list[ChequeRow]:
-    rows = (_received("in_state", lambda s: Payment.cheque_state == s, (state,), user_id) if state else
-            _received("all", lambda: pw.SQL("1=1"), (), user_id))
-    rows.sort(key=lambda r: (r.due, r.id), reverse=True)
-    return rows[:limit]
+    return received_summary(state, user_id, limit).rows
 
+
+def received_summary(state: str | None = None, user_id: int | None = None, limit: int = 5000) -> ChequeSummary:
+    """received_cheques()'s rows (the first `limit`, latest due first, read so), with how many there are and their
+    amount."""
+    name, cond, values = (("in_state", _in_state(Payment.cheque_state), (state,)) if state
+                          else ("all", _any_state, ()))
+    rows = _received(name, cond, values, user_id, first=limit, order="due_desc")
+    [(n, amount)] = _received_sums(name, cond, values, user_id)
+    return ChequeSummary(rows, n, amount)

@@ -240,6 +240,24 @@ def collection_and_total(on: dt.date | None = None, user_id: int | None = None, 
     for the rows returned only (an office with thousands of debtors shows the dashboard 50). `bounced`: what
     bounced_by_customer(user_id) returned, and `overdue` what _overdue_by_customer(on, user_id) would, when the
     caller has them already."""
+    rows, figures = collection_page(on, user_id, due_only, limit, bounced, overdue)
+    return rows, figures.count
+
+
+@dataclass(frozen=True)
+class CollectionFigures:
+    """The whole collection list's figures, whatever part of it is read."""
+    count: int = 0                   # rows
+    due: int = 0                     # rows due now
+    overdue_total: int = 0           # owed past its due date, summed over the rows
+
+
+def collection_page(on: dt.date | None = None, user_id: int | None = None, due_only: bool = False,
+                    limit: int | None = None, bounced: dict[int, tuple[int, int]] | None = None,
+                    overdue: list[tuple[int, int, int, dt.date]] | None = None
+                    ) -> tuple[list[CollectionRow], CollectionFigures]:
+    """collection_and_total()'s rows, with the figures of the whole list (the money page shows the first
+    thousand of an office's tens of thousands of debtors, and says how many there are and what they owe)."""
     on = on or today()
     agg: dict[int, dict] = {}
     for cid, owed, n, oldest in (_overdue_by_customer(on, user_id) if overdue is None else overdue):
@@ -249,21 +267,24 @@ def collection_and_total(on: dt.date | None = None, user_id: int | None = None, 
         a["bounced"] += amount
         a["nb"] += nb
     if not agg:
-        return [], 0
+        return [], CollectionFigures()
     follow: dict[int, tuple[dt.datetime | None, int]] = {}
     for cid, due_at, task_id in open_follow_ups_query():
         if cid in agg:
             follow.setdefault(cid, (as_datetime(due_at), task_id))
     far = dt.datetime.max
     keyed = []
+    due = over = 0
     for cid, a in agg.items():
         nxt = follow.get(cid, (None, None))[0]
         due_now = nxt is None or nxt.date() <= on
         if due_only and not due_now:
             continue
+        due += due_now
+        over += a["over"]
         amount = max(a["over"], a["bounced"])           # CollectionRow.amount
         keyed.append(((not due_now, (nxt or far) if not due_now else far, -amount, -a["days"], cid), cid, due_now))
-    total = len(keyed)
+    figures = CollectionFigures(len(keyed), due, over)
     chosen = sorted(keyed) if limit is None else heapq.nsmallest(limit, keyed)
     ids = [cid for _k, cid, _d in chosen]
     names = {cid: _name(f, la, co, k) for cid, f, la, co, k in (
@@ -281,7 +302,7 @@ def collection_and_total(on: dt.date | None = None, user_id: int | None = None, 
         out.append(CollectionRow(cid, names.get(cid, ""), phones.get(cid, ""), assigned.get(cid, ""), a["over"],
                                  a["n"], a["days"], a["bounced"], a["nb"], as_datetime(last_call.get(cid)), nxt, tid,
                                  due_now))
-    return out, total
+    return out, figures
 
 
 def collection_title(customer_id: int) -> str:

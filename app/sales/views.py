@@ -140,7 +140,8 @@ def _filtered_documents(q: pw.ModelSelect, doc_type: str | None = None, state: s
                         customer_id: int | None = None, text: str = "", date_from: dt.date | None = None,
                         date_to: dt.date | None = None, overdue_only: bool = False,
                         unpaid_only: bool = False) -> pw.ModelSelect:
-    """The document list's filter, applied to a query joined to Customer (the list and its totals share it)."""
+    """The document list's filter (the list and its totals share it), applied to a query joined to Customer when
+    names_searched(text)."""
     if doc_type:
         q = q.where(SalesDocument.doc_type == doc_type)
     if state:
@@ -153,7 +154,7 @@ def _filtered_documents(q: pw.ModelSelect, doc_type: str | None = None, state: s
         q = q.where(SalesDocument.date <= date_to)
     t = to_ascii_digits(text or "").strip()
     if t:
-        if t.lstrip("Pپp").isdigit():
+        if not names_searched(t):
             q = q.where(SalesDocument.number.contains(t.lstrip("Pپp")))
         else:
             for tok in search_key(t).split():
@@ -163,6 +164,12 @@ def _filtered_documents(q: pw.ModelSelect, doc_type: str | None = None, state: s
         if overdue_only:
             q = q.where(SalesDocument.due_date < today())
     return q
+
+
+def names_searched(text: str) -> bool:
+    """Does the list's search `text` look in the customers' names (not in the documents' numbers)?"""
+    t = to_ascii_digits(text or "").strip()
+    return bool(t) and not t.lstrip("Pپp").isdigit()
 
 
 @dataclass
@@ -179,13 +186,15 @@ def document_totals(**filters) -> DocumentTotals:
     """SQL sums over the whole filter of list_documents() (same keyword arguments, no limit)."""
     issued = (SalesDocument.doc_type == "invoice") & (SalesDocument.state == "issued")
     paid = paid_expr()
-    q = _filtered_documents(
-        SalesDocument.select(
-            pw.fn.COUNT(SalesDocument.id).alias("n"),
-            pw.fn.SUM(pw.Case(None, [(issued, 1)], 0)).alias("issued_n"),
-            pw.fn.SUM(pw.Case(None, [(issued, SalesDocument.total)], 0)).alias("issued_total"),
-            pw.fn.SUM(pw.Case(None, [(issued, SalesDocument.total - paid)], 0)).alias("issued_remaining"))
-        .join(Customer, on=(SalesDocument.customer == Customer.id)), **filters)
+    q = SalesDocument.select(
+        pw.fn.COUNT(SalesDocument.id).alias("n"),
+        pw.fn.SUM(pw.Case(None, [(issued, 1)], 0)).alias("issued_n"),
+        pw.fn.SUM(pw.Case(None, [(issued, SalesDocument.total)], 0)).alias("issued_total"),
+        pw.fn.SUM(pw.Case(None, [(issued, SalesDocument.total - paid)], 0)).alias("issued_remaining"))
+    if names_searched(filters.get("text", "")):
+        # joined only for a search by name: at 250,000 documents the join made the footer's sums ten times slower
+        q = q.join(Customer, on=(SalesDocument.customer == Customer.id))
+    q = _filtered_documents(q, **filters)
     r = q.dicts().get()
     return DocumentTotals(int(r["n"] or 0), int(r["issued_n"] or 0), int(r["issued_total"] or 0),
                           int(r["issued_remaining"] or 0))

@@ -52,10 +52,31 @@ def test_list_page_says_it_shows_the_latest_n_of_m(book, qtbot):
     try:
         tab = DocumentsTab(AppContext())
         qtbot.addWidget(tab)
-        assert len(tab.model.rows) == 5
+        assert len(tab.model.rows) == 5                 # the rows at once; the figures follow from a worker
+        assert tab.summary.text() == "۵ سند · جمع‌ها در حال محاسبه…"
+        qtbot.waitUntil(lambda: "تازه‌تر" in tab.summary.text())
         text = tab.summary.text()
         assert "۵ سند تازه‌تر از ۱۳ سند" in text
         assert "۱۱ فاکتور صادرشده: ۸۴٬۷۰۰٬۰۰۰ ریال" in text
         assert "مانده ۸۲٬۵۰۰٬۰۰۰ ریال" in text
     finally:
         DocumentsTab.LIMIT = 2000
+
+
+def test_the_footer_shows_the_latest_filters_figures(book, qtbot):
+    """Filters changed faster than their sums come back: the footer ends with the last filter's figures, never
+    an earlier read's that arrived late."""
+    from ui.application import setup_qt_app
+    from ui.sales.documents_tab import DocumentsTab
+
+    setup_qt_app()
+    tab = DocumentsTab(AppContext())
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(tab.totals_shown, timeout=10_000):
+        pass
+    tab.search.setText("صالحی")
+    tab.refresh()                                   # every document of «مینا صالحی»: six invoices
+    tab.unpaid.setChecked(True)                     # then her unpaid ones only: five
+    qtbot.waitUntil(lambda: "جمع ۵ فاکتور" in tab.summary.text(), timeout=10_000)
+    qtbot.wait(200)                                 # the earlier reads have come back by now: none shown
+    assert tab.summary.text().startswith("۵ سند · جمع ۵ فاکتور صادرشده: ۴۴٬۰۰۰٬۰۰۰ ریال")

@@ -299,3 +299,14 @@ def test_one_pass_by_customer_and_day_folds_into_the_sums_by_day_and_by_customer
     rep = money_summary(TODAY, office["reza"], manager=False)
     assert rep.collection and rep.overdue_total == sum(r.remaining for r in collection.overdue_invoices(
         TODAY, office["reza"]))
+
+
+def test_a_page_of_the_collection_list_has_the_whole_lists_figures(office):
+    for who in (None, office["reza"]):
+        for due_only in (True, False):
+            full = collection.collection_list(TODAY, who, due_only)
+            for limit in range(1, len(full) + 2):
+                rows, figures = collection.collection_page(TODAY, who, due_only, limit=limit)
+                assert rows == full[:limit]
+                assert figures == collection.CollectionFigures(len(full), sum(r.due_now for r in full),
+                                                               sum(r.overdue_amount for r in full))

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from app import fmt
 from models.calls import Call
 from models.sales import IssuedCheque
 from models.tasks import Task
@@ -124,3 +125,34 @@ def test_forecast_tab_and_rep_scope(qtbot, qtmodeltester, office):
     rep = _page(qtbot, office["reza"])
     assert rep.scope.isHidden() and rep.cheques.new_btn.isHidden()
     assert rep.forecast.table.model().index(0, 3).data() == "—"          # no office cheques for a rep
+
+
+def test_long_lists_show_their_first_rows_and_figures_over_every_row(qtbot, office, monkeypatch):
+    """An office with tens of thousands of debtors and cheques: each list reads its first rows only (the most
+    urgent debtors, the list's own order of cheques), and its figures and count still cover the whole list."""
+    from app.core.clock import today
+    from app.money import cheques, collection
+    from ui.money.page import ChequesTab, CollectionTab
+
+    monkeypatch.setattr(CollectionTab, "LIMIT", 1)
+    monkeypatch.setattr(ChequesTab, "LIMIT", 1)
+    page = _page(qtbot, office["boss"])
+    tab = page.collection
+    full = collection.collection_list(today(), None, due_only=True)
+    assert len(full) == 2 and tab.model.rows == full[:1]
+    assert tab.summary.text() == ("۲ پیگیری امروز — جمع معوق ۲۹٬۰۰۰٬۰۰۰ ریال — ۱ مشتری نخست از ۲ مشتری نمایش "
+                                  "داده می‌شود")
+    tab = page.cheques
+    lists = {"week": cheques.cheques_this_week(today()), "bounced": cheques.bounced_cheques(),
+             "out": cheques.issued_cheques(), "in": cheques.received_cheques(),
+             "pending": cheques.cheques_due(today() + dt.timedelta(days=3650))}
+    for key, rows in lists.items():
+        tab.view_choice.setCurrentIndex(tab.view_choice.findData(key))
+        tab.refresh()
+        assert tab.model.rows == rows[:1], key
+        cin = sum(c.amount for c in rows if c.direction == "in")
+        cout = sum(c.amount for c in rows if c.direction == "out")
+        text = tab.summary.text()
+        assert text.startswith(f"{len(rows)} چک — ".translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))), key
+        assert f"دریافتی {fmt.money(cin)}، پرداختی {fmt.money(cout)}" in text, key
+        assert ("۱ چک نخست نمایش داده می‌شود" in text) == (len(rows) > 1), key

@@ -100,13 +100,17 @@ class CollectionTab(QWidget):
         QShortcut(QKeySequence("F5"), self, activated=self.call)
         self._update_buttons()
 
+    LIMIT = 1000            # rows read and listed, the most urgent first; the figures cover the whole list
+
     def refresh(self) -> None:
-        rows = collection.collection_list(today(), self.owner.scope_user(), due_only=self.due_only.isChecked())
+        rows, figures = collection.collection_page(today(), self.owner.scope_user(),
+                                                   due_only=self.due_only.isChecked(), limit=self.LIMIT)
         keep = self.selected()
         self.model.set_rows(rows)
-        due = sum(1 for r in rows if r.due_now)
-        self.summary.setText(f"{fmt.count(due, 'پیگیری امروز')} — جمع معوق "
-                             f"{fmt.money(sum(r.overdue_amount for r in rows))}")
+        text = f"{fmt.count(figures.due, 'پیگیری امروز')} — جمع معوق {fmt.money(figures.overdue_total)}"
+        if len(rows) < figures.count:
+            text += f" — {fmt.num(len(rows))} مشتری نخست از {fmt.count(figures.count, 'مشتری')} نمایش داده می‌شود"
+        self.summary.setText(text)
         if rows:
             i = next((k for k, r in enumerate(rows) if keep and r.customer_id == keep.customer_id), 0)
             select_row(self.view, i)
@@ -238,25 +242,30 @@ class ChequesTab(QWidget):
         lay.addLayout(row)
         self._update_buttons()
 
+    LIMIT = 2000            # rows read and listed; the figures cover the whole list
+
     def refresh(self) -> None:
         who = self.owner.scope_user()
         issued = self.owner.manager
         self.new_btn.setVisible(issued)
         key = self.view_choice.currentData()
+        n = self.LIMIT
+        # each list's first LIMIT rows, read so, and its figures summed by the database over all of it
         if key == "week":
-            rows = cheques.cheques_this_week(today(), who, issued)
+            got = cheques.week_summary(today(), who, issued, limit=n)
         elif key == "pending":
-            rows = cheques.cheques_due(today() + dt.timedelta(days=3650), None, who, issued)
+            got = cheques.due_summary(today() + dt.timedelta(days=3650), None, who, issued, limit=n)
         elif key == "bounced":
-            rows = cheques.bounced_cheques(who, issued)
+            got = cheques.bounced_summary(who, issued, limit=n)
         elif key == "out":
-            rows = cheques.issued_cheques() if issued else []
+            got = cheques.issued_summary(None, n) if issued else cheques.ChequeSummary([])
         else:
-            rows = cheques.received_cheques(None, who)
-        self.model.set_rows(rows)
-        cin = sum(c.amount for c in rows if c.direction == "in")
-        cout = sum(c.amount for c in rows if c.direction == "out")
-        self.summary.setText(f"{fmt.count(len(rows), 'چک')} — دریافتی {fmt.money(cin)}، پرداختی {fmt.money(cout)}")
+            got = cheques.received_summary(None, who, n)
+        self.model.set_rows(got.rows)
+        text = f"{fmt.count(got.count, 'چک')} — دریافتی {fmt.money(got.received)}، پرداختی {fmt.money(got.issued)}"
+        if len(got.rows) < got.count:
+            text += f" — {fmt.num(len(got.rows))} چک نخست نمایش داده می‌شود"
+        self.summary.setText(text)
         self._update_buttons()
 
     def selected(self) -> cheques.ChequeRow | None:

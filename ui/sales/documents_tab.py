@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QImage, QKeySequence, QPageLayout, QPageSize, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,7 +31,7 @@ from app import fmt, options, settings
 from app.core.errors import UserError
 from app.sales.common import STATE_LABELS, TYPE_LABELS
 from app.sales.documents import cancel_document, convert_proforma, issue_invoice
-from app.sales.views import DocRow, document_totals, get_document, list_documents
+from app.sales.views import DocRow, DocumentTotals, document_totals, get_document, list_documents
 from ui.context import AppContext
 from ui.sales.common import GREEN, GREY, RED, warn_user
 from ui.sales.editor import DocumentEditor
@@ -125,6 +125,7 @@ class DocumentTableModel(QAbstractTableModel):
 
 class DocumentsTab(QWidget):
     LIMIT = 2000          # rows in the list; the footer's figures cover every document the filter matches
+    totals_shown = Signal()         # the footer has the figures of the latest filter (or says they failed)
     TYPES = (("", "همه اسناد"), ("invoice", "فاکتورها"), ("proforma", "پیش‌فاکتورها"))
     STATES = (("", "همه وضعیت‌ها"), ("open", "پیش‌فاکتور باز"), ("draft", "پیش‌نویس"), ("issued", "صادر شده"),
               ("converted", "تبدیل به فاکتور"), ("cancelled", "باطل شده"), ("corrected", "اصلاح شده"))
@@ -219,6 +220,7 @@ class DocumentsTab(QWidget):
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
         QShortcut(QKeySequence(Qt.Key.Key_Return), self.view, activated=self.edit_selected)
         self._jobs: list = []           # background jobs (PDF, preview) under way
+        self._totals_asked = 0          # the footer's reads asked for (only the latest one's figures are shown)
         self.last_preview = None
         self.refresh()
 
@@ -232,17 +234,41 @@ class DocumentsTab(QWidget):
         rows = list_documents(limit=self.LIMIT, **filters)
         self.model.set_rows(rows)
         fit_columns(self.view, skip=(3,))
-        # The figures are summed by the database over everything the filter matches, not over the rows shown.
-        t = document_totals(**filters)
-        head = fmt.count(t.count, "سند")
-        if len(rows) < t.count:
-            head = f"{fmt.count(len(rows), 'سند')} تازه‌تر از {head} نمایش داده می‌شود (جستجو یا بازه تاریخ را تنگ‌تر کنید)"
-        self.summary.setText(
-            f"{head} · جمع {fmt.count(t.issued_count, 'فاکتور صادرشده')}: {fmt.money(t.issued_total, toman=False)}"
-            f" · مانده {fmt.money(t.issued_remaining, toman=False)}")
         if keep is not None:
             self.select_id(keep.id)
         self._update_buttons()
+        self._read_totals(filters, len(rows))
+
+    def _read_totals(self, filters: dict, shown: int) -> None:
+        """The footer's figures, summed by the database over everything the filter matches (not over the rows
+        shown), on a worker thread: at 250,000 documents a search by name took the sums most of a second, and the
+        list is there to work in meanwhile. A later filter's figures replace an earlier one's."""
+        from ui.ops import QueryOp
+
+        self._totals_asked += 1
+        asked = self._totals_asked
+        self.summary.setText(f"{fmt.count(shown, 'سند')} · جمع‌ها در حال محاسبه…")
+
+        def done(t: DocumentTotals) -> None:
+            if asked != self._totals_asked:
+                return
+            head = fmt.count(t.count, "سند")
+            if shown < t.count:
+                head = (f"{fmt.count(shown, 'سند')} تازه‌تر از {head} نمایش داده می‌شود (جستجو یا بازه تاریخ را "
+                        "تنگ‌تر کنید)")
+            self.summary.setText(
+                f"{head} · جمع {fmt.count(t.issued_count, 'فاکتور صادرشده')}: {fmt.money(t.issued_total, toman=False)}"
+                f" · مانده {fmt.money(t.issued_remaining, toman=False)}")
+            self.totals_shown.emit()
+
+        def failed(exc: BaseException) -> None:
+            if asked == self._totals_asked:
+                logger.error("invoice list totals failed: %s", exc)
+                self.summary.setText(f"{fmt.count(shown, 'سند')} · جمع‌ها خوانده نشد.")
+                self.totals_shown.emit()
+
+        QueryOp(self, lambda _ctl: document_totals(**filters), done, name="document-totals").failure(failed) \
+            .prompt().run()
 
     @staticmethod
     def _date(w: JalaliDateEdit) -> dt.date | None:
