@@ -341,6 +341,55 @@ def test_reports_helpers(anydb):
     assert reps == {"حسین فروشنده": 5_500_000, NO_REP: 2_200_000}
 
 
+def test_sales_reports_summed_by_the_database_equal_the_sums_of_the_rows(anydb):
+    """Top customers, months and reps are summed by the database; each equals what the invoice rows themselves
+    add up to, over a period and over everything: a document's own rep first, else its customer's colleague, else
+    «بدون مسئول»; ties go to the customer who bought first; Jalali months split where the calendar does."""
+    import random
+    from collections import defaultdict
+
+    rng = random.Random(7)
+    reps = [make_user(f"فروشنده {i}", f"rep{i}") for i in range(3)]
+    customers = [make_customer(f"مشتری {i}", assigned_to=reps[i % 3] if i % 4 else None) for i in range(9)]
+    day = dt.datetime(2026, 8, 20, 9)
+    for k in range(60):
+        clock.set_now(day + dt.timedelta(days=k * 2))               # across three Jalali months' edges
+        cust = customers[rng.randrange(len(customers))]
+        doc = create_invoice(cust, _lines(rng.choice((1, 1, 2, 5))), rep_id=rng.choice((None, None, *reps)))
+        if k % 11 == 0:
+            cancel_document(doc.id, "اشتباه")
+    clock.set_now(None)
+    for period in ((None, None), (dt.date(2026, 9, 10), dt.date(2026, 10, 20))):
+        rows = sales_rows(*period)
+        assert rows and [r.date for r in rows] == sorted(r.date for r in rows)
+        by_customer: dict[int, list] = {}
+        for r in rows:
+            c = by_customer.setdefault(r.customer_id, [r.customer_name, 0, 0])
+            c[1] += 1
+            c[2] += r.total
+        for by, key in (("amount", lambda c: (-c[1][2], -c[1][1])), ("count", lambda c: (-c[1][1], -c[1][2]))):
+            expect = [(cid, name, n, total) for cid, (name, n, total) in sorted(by_customer.items(), key=key)]
+            got = [(t.customer_id, t.customer_name, t.count, t.amount) for t in top_customers(*period, by=by,
+                                                                                             limit=20)]
+            assert got == expect
+        months: dict[tuple, list] = defaultdict(lambda: [0, 0, 0])
+        for r in rows:
+            m = months[(r.jalali_year, r.jalali_month)]
+            m[0] += 1
+            m[1] += r.total
+            m[2] += r.vat
+        assert [(m.jalali_year, m.jalali_month, m.count, m.amount, m.vat) for m in sales_by_month(*period)] == [
+            (y, mo, *v) for (y, mo), v in sorted(months.items())]
+        assert len(months) >= 2
+        per_rep: dict = defaultdict(lambda: [None, 0, 0])
+        for r in rows:
+            e = per_rep[r.rep_id]
+            e[0], e[1], e[2] = r.rep_name, e[1] + 1, e[2] + r.total
+        assert sorted((r.rep_id or 0, r.rep_name, r.count, r.amount) for r in sales_by_rep(*period)) == sorted(
+            (rid or 0, name, n, total) for rid, (name, n, total) in per_rep.items())
+        assert [r.amount for r in sales_by_rep(*period)] == sorted((v[2] for v in per_rep.values()), reverse=True)
+
+
 def test_products(anydb):
     p = save_product({"code": "LED40", "name": "لامپ ال‌ای‌دی ۴۰ وات", "price": "۱٬۲۰۰٬۰۰۰",
                             "goods_id": "2720000000017"})
