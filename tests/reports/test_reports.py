@@ -69,6 +69,30 @@ def test_calls_reports(office):
         "سارا محمدی": (1, 1, 0, 2), "رضا کریمی": (1, 0, 0, 2), "بدون کاربر": (0, 0, 1, 0)}
 
 
+def test_tasks_report(office):
+    from app.tasks import service as ts
+
+    def task(title, who, due, then=None):
+        t = ts.create_task({"title": title, "due_at": due, "assignee_id": who.id if who else None},
+                           user=office["reza"].id)
+        if then == "done":
+            ts.set_done(t.id, True, user=office["reza"].id)
+        elif then == "cancelled":
+            ts.cancel_task(t.id, user=office["reza"].id)
+
+    past, ahead = dt.datetime(2026, 11, 20, 9), dt.datetime(2026, 12, 1, 9)
+    task("پیگیری ۱", office["reza"], past)                   # open and late
+    task("پیگیری ۲", office["reza"], ahead)                  # open, not yet due
+    task("پیگیری ۳", office["reza"], past, "done")
+    task("پیگیری ۴", office["sara"], past, "cancelled")      # counted in the total only
+    task("پیگیری ۵", office["sara"], past)
+    task("پیگیری ۶", None, ahead)
+    r = reports.run("tasks_person")
+    assert {x["name"]: (x["open"], x["overdue"], x["done"], x["total"]) for x in r.rows} == {
+        "رضا کریمی": (2, 1, 1, 3), "سارا محمدی": (1, 1, 0, 2), "بدون کاربر": (1, 0, 0, 1)}
+    assert [x["name"] for x in r.rows][0] == "رضا کریمی"          # most tasks first
+
+
 def test_customer_reports(office):
     r = reports.run("customers_source")
     assert [(x["name"], x["count"]) for x in r.rows] == [("اینستاگرام", 2), ("نمایشگاه", 1)]
