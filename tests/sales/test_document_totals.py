@@ -3,6 +3,7 @@ it shows only the latest documents (it used to stop at 2,000 and sum only those,
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 
@@ -63,20 +64,35 @@ def test_list_page_says_it_shows_the_latest_n_of_m(book, qtbot):
         DocumentsTab.LIMIT = 2000
 
 
-def test_the_footer_shows_the_latest_filters_figures(book, qtbot):
+def test_the_footer_shows_the_latest_filters_figures(book, qtbot, monkeypatch):
     """Filters changed faster than their sums come back: the footer ends with the last filter's figures, never
-    an earlier read's that arrived late."""
+    an earlier read's that arrived late, and the filters changed while a sum was read are summed once, for the
+    last of them."""
+    import ui.sales.documents_tab as page
     from ui.application import setup_qt_app
-    from ui.sales.documents_tab import DocumentsTab
 
     setup_qt_app()
-    tab = DocumentsTab(AppContext())
+    tab = page.DocumentsTab(AppContext())
     qtbot.addWidget(tab)
     with qtbot.waitSignal(tab.totals_shown, timeout=10_000):
         pass
+    read: list[dict] = []
+    gate = threading.Event()
+
+    def slow_totals(**filters):
+        read.append(filters)
+        gate.wait(10)
+        return document_totals(**filters)
+
+    monkeypatch.setattr(page, "document_totals", slow_totals)
     tab.search.setText("صالحی")
+    tab._timer.stop()                               # the search box's own refresh comes now, not in 250 ms
     tab.refresh()                                   # every document of «مینا صالحی»: six invoices
-    tab.unpaid.setChecked(True)                     # then her unpaid ones only: five
+    tab.type_box.setCurrentIndex(tab.type_box.findData("invoice"))
+    tab.unpaid.setChecked(True)                     # then her unpaid invoices only: five
+    assert tab.summary.text() == "۵ سند · جمع‌ها در حال محاسبه…"
+    gate.set()
     qtbot.waitUntil(lambda: "جمع ۵ فاکتور" in tab.summary.text(), timeout=10_000)
-    qtbot.wait(200)                                 # the earlier reads have come back by now: none shown
+    qtbot.wait(200)
     assert tab.summary.text().startswith("۵ سند · جمع ۵ فاکتور صادرشده: ۴۴٬۰۰۰٬۰۰۰ ریال")
+    assert len(read) == 2 and read[1]["unpaid_only"] and not read[0]["unpaid_only"]

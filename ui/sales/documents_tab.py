@@ -220,7 +220,8 @@ class DocumentsTab(QWidget):
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
         QShortcut(QKeySequence(Qt.Key.Key_Return), self.view, activated=self.edit_selected)
         self._jobs: list = []           # background jobs (PDF, preview) under way
-        self._totals_asked = 0          # the footer's reads asked for (only the latest one's figures are shown)
+        self._totals_reading = False    # the footer's sums are being read (_read_totals)
+        self._totals_next: tuple[dict, int] | None = None       # and the filter to sum next
         self.last_preview = None
         self.refresh()
 
@@ -242,15 +243,30 @@ class DocumentsTab(QWidget):
     def _read_totals(self, filters: dict, shown: int) -> None:
         """The footer's figures, summed by the database over everything the filter matches (not over the rows
         shown), on a worker thread: at 250,000 documents a search by name took the sums most of a second, and the
-        list is there to work in meanwhile. A later filter's figures replace an earlier one's."""
+        list is there to work in meanwhile. One read at a time: filters changed meanwhile are summed once it
+        ends, for the last of them."""
+        self.summary.setText(f"{fmt.count(shown, 'سند')} · جمع‌ها در حال محاسبه…")
+        self._totals_next = (filters, shown)
+        if not self._totals_reading:
+            self._start_totals()
+
+    def _start_totals(self) -> None:
         from ui.ops import QueryOp
 
-        self._totals_asked += 1
-        asked = self._totals_asked
-        self.summary.setText(f"{fmt.count(shown, 'سند')} · جمع‌ها در حال محاسبه…")
+        filters, shown = self._totals_next
+        self._totals_next = None
+        self._totals_reading = True
+
+        def ended() -> bool:
+            """True when the figures just read are the latest filter's (else the next read starts)."""
+            self._totals_reading = False
+            if self._totals_next is None:
+                return True
+            self._start_totals()
+            return False
 
         def done(t: DocumentTotals) -> None:
-            if asked != self._totals_asked:
+            if not ended():
                 return
             head = fmt.count(t.count, "سند")
             if shown < t.count:
@@ -262,7 +278,7 @@ class DocumentsTab(QWidget):
             self.totals_shown.emit()
 
         def failed(exc: BaseException) -> None:
-            if asked == self._totals_asked:
+            if ended():
                 logger.error("invoice list totals failed: %s", exc)
                 self.summary.setText(f"{fmt.count(shown, 'سند')} · جمع‌ها خوانده نشد.")
                 self.totals_shown.emit()
