@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import figure, time_ms
+from bench.common import figure, opened_ms, time_ms
 
 _made: list[Path] = []
 
@@ -77,8 +77,6 @@ def _balance(quick: bool) -> dict:
 
 
 def _pages(quick: bool, focus: int) -> list[dict]:
-    from PySide6.QtCore import QEventLoop, QTimer
-
     from app.customers import timeline
     from models.sales import SalesDocument
     from ui.application import setup_qt_app
@@ -88,27 +86,12 @@ def _pages(quick: bool, focus: int) -> list[dict]:
 
     app = setup_qt_app()
 
-    def opened(make) -> float:
-        t = time.perf_counter()
-        w = make()
-        w.resize(1280, 800)
-        w.show()
-        app.processEvents()
-        loop = QEventLoop()             # until the first paint is done
-        QTimer.singleShot(0, loop.quit)
-        loop.exec()
-        ms = (time.perf_counter() - t) * 1000
-        w.close()
-        w.deleteLater()
-        app.processEvents()
-        return ms
-
     rounds = 5 if quick else 20
-    opened(lambda: DocumentsTab(AppContext()))
-    lists = [opened(lambda: DocumentsTab(AppContext())) for _ in range(rounds)]
+    opened_ms(app, lambda: DocumentsTab(AppContext()))
+    lists = [opened_ms(app, lambda: DocumentsTab(AppContext())) for _ in range(rounds)]
     entries = len(timeline.entries(focus))
-    opened(lambda: CustomerFileWindow(AppContext(), focus))
-    files = [opened(lambda: CustomerFileWindow(AppContext(), focus)) for _ in range(rounds)]
+    opened_ms(app, lambda: CustomerFileWindow(AppContext(), focus))
+    files = [opened_ms(app, lambda: CustomerFileWindow(AppContext(), focus)) for _ in range(rounds)]
     return [figure("invoice_list_open", lists, documents=SalesDocument.select().count()),
             figure("customer_file_long_history", files, entries=entries), _products(quick, app)]
 

@@ -183,3 +183,23 @@ def as_the_program(app) -> object:
     collector = Collector(app)
     collector.start()
     return collector
+
+
+def opened_ms(app, make: Callable[[], object]) -> float:
+    """Milliseconds from building a window or page with `make()` to its first paint done (1280×800, offscreen);
+    it is closed and deleted afterwards."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    t = time.perf_counter()
+    w = make()
+    w.resize(1280, 800)
+    w.show()
+    app.processEvents()
+    loop = QEventLoop()             # until the first paint is done
+    QTimer.singleShot(0, loop.quit)
+    loop.exec()
+    ms = (time.perf_counter() - t) * 1000
+    w.close()
+    w.deleteLater()
+    app.processEvents()
+    return ms
