@@ -9,8 +9,8 @@ events processed. The dashboard is built as the program builds it, its rows read
 (read after the first screen is painted: its cost is part of dashboard_complete), for a manager and a rep in turn.
 "dashboard_reopen" is the dashboard chosen again in the side bar after a change: the page exists (the program builds
 it once) and is read, filled and painted again. "money_page_open", "reports_page_open" and
-"invoice_list_open_large" are
-an owner's pages on the same data (a manager's whole office), until their first paint."""
+"invoice_list_open_large" are an owner's pages on the same data (a manager's whole office), until their first
+paint."""
 from __future__ import annotations
 
 import random
