@@ -84,6 +84,7 @@ def test_horizontal_bar_labels_are_not_elided(qtbot, db, tmp_path):
     qtbot.addWidget(page)
     page.resize(1280, 700)
     page.show()
+    qtbot.waitUntil(lambda: not page.reading, timeout=10_000)     # its own report first (read on a worker)
     cities = ["تهران", "اصفهان", "کرمانشاه", "بندرعباس", "اسلامشهر", "شهرکرد", "ارومیه", "زاهدان", "همدان", "کرمان"]
     rows = [{"name": c, "count": 180 - 12 * i} for i, c in enumerate(cities)]
     r = ReportResult(key="t", title="t", period="", columns=[Column("name", "شهر"), Column("count", "تعداد", "int")],

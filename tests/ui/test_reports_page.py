@@ -3,12 +3,14 @@ the chart; a screenshot of a report page is saved and checked for content."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import subprocess
 import threading
 
 import openpyxl
 import pytest
+from PySide6.QtCore import Qt
 
 from app.core import clock
 from app.core.jalali import parse_date
@@ -50,7 +52,14 @@ def _page(qtbot):
     qtbot.addWidget(page)
     page.resize(1280, 800)
     page.show()
+    _drawn(qtbot, page)
     return page
+
+
+def _drawn(qtbot, page):
+    """The report chosen last is on the page (reports are read on a worker thread)."""
+    qtbot.waitUntil(lambda: not page.reading, timeout=10_000)
+    return page.result
 
 
 def test_every_report_draws(qtbot, office):
@@ -62,7 +71,7 @@ def test_every_report_draws(qtbot, office):
     for key in reports.REPORTS:
         page.select_report(key)
         assert page.current_key() == key
-        r = page.result
+        r = _drawn(qtbot, page)
         assert r is not None and r.key == key
         assert page.heading.text() == r.title
         assert page.table.rowCount() == len(r.rows) + (1 if r.rows and r.totals else 0)
@@ -74,7 +83,7 @@ def test_sales_month_screenshot_and_outputs(qtbot, office, tmp_path):
     page = _page(qtbot)
     page.select_report("sales_month")
     page.set_range(parse_date("1405/06/01"), parse_date("1405/08/30"))
-    r = page.result
+    r = _drawn(qtbot, page)
     assert [x["month"] for x in r.rows] == ["شهریور ۱۴۰۵", "مهر ۱۴۰۵", "آبان ۱۴۰۵"]
     assert page.table.item(0, 0).text() == "شهریور ۱۴۰۵"
     assert page.table.item(3, 0).text() == "جمع"
@@ -118,13 +127,75 @@ def test_sales_month_screenshot_and_outputs(qtbot, office, tmp_path):
 def test_invalid_range_is_a_persian_message(qtbot, office):
     page = _page(qtbot)
     page.set_range(parse_date("1405/09/01"), parse_date("1405/01/01"))
+    _drawn(qtbot, page)
     assert page.note.isVisible() and "بعد از" in page.note.text()
 
 
 def test_top_customer_row_opens_the_customer(qtbot, office):
     page = _page(qtbot)
     page.select_report("top_customers_amount")
+    _drawn(qtbot, page)
     opened = []
     page.ctx.bus.open_customer.connect(opened.append)
     page._open_row(0, 0)
     assert opened == [office[2].id]
+
+
+def test_a_report_is_read_off_the_gui_thread_and_only_the_latest_choice_is_drawn(qtbot, office, monkeypatch):
+    """A long report greys the one on screen and says it is coming; the page stays usable; a report chosen
+    meanwhile is read next, and the long one's figures never replace it."""
+    from app.reports import service as reports
+
+    gate = threading.Event()
+    threads = []
+
+    def slow(date_from, date_to):
+        threads.append(threading.get_ident())
+        assert gate.wait(10)
+        return reports.ReportResult("slow", "گزارش کند", "", [reports.Column("name", "نام")], [{"name": "کند"}])
+
+    def failing(date_from, date_to):
+        raise RuntimeError("disk I/O error")
+
+    monkeypatch.setitem(reports.REPORTS, "slow", reports.ReportDef("slow", "گزارش کند", "آزمون", slow))
+    monkeypatch.setitem(reports.REPORTS, "failing", reports.ReportDef("failing", "گزارش خراب", "آزمون", failing))
+    page = _page(qtbot)
+    first = page.result
+    assert first is not None and page.excel_button.isEnabled()
+    shown = []
+    page.report_shown.connect(lambda: shown.append(page.result.key if page.result else None))
+
+    page.select_report("slow")
+    qtbot.waitUntil(lambda: page.period.text() == "در حال محاسبه…", timeout=5_000)
+    assert page.heading.text() == "گزارش کند"
+    if shot_dir := os.environ.get("CRM_SHOTS"):
+        page.grab().save(os.path.join(shot_dir, "report-busy.png"))
+    assert not page.table.isEnabled() and not page.excel_button.isEnabled() and not page.pdf_button.isEnabled()
+    assert page.chart_view.foregroundBrush().style() != Qt.BrushStyle.NoBrush      # the previous chart veiled
+    assert page.reading and threads and threads[0] != threading.get_ident()
+    page.select_report("sales_month")          # chosen while the long one is read
+    page.preset.setCurrentIndex(next(i for i in range(page.preset.count())
+                                     if page.preset.itemData(i) == "all"))
+    gate.set()
+    r = _drawn(qtbot, page)
+    assert r.key == "sales_month" and shown == ["sales_month"]       # drawn once, the latest choice
+    assert page.period.text() == r.period != "در حال محاسبه…"
+    assert page.table.isEnabled() and page.excel_button.isEnabled()
+    assert page.chart_view.foregroundBrush().style() == Qt.BrushStyle.NoBrush
+    assert page.table.item(0, 0).text() == "شهریور ۱۴۰۵"
+
+    page.select_report("failing")
+    _drawn(qtbot, page)
+    assert page.note.isVisible() and "پیش‌بینی‌نشده" in page.note.text()
+    assert page.result is r and page.excel_button.isEnabled()      # the last report drawn may still be saved
+
+
+def test_a_hidden_page_reads_its_report_when_shown(qtbot, office):
+    from ui.reports.page import ReportsPage
+
+    page = ReportsPage()
+    qtbot.addWidget(page)
+    page.select_report("sales_month")
+    assert page.result is None and not page.reading
+    page.show()
+    assert _drawn(qtbot, page).key == "sales_month"

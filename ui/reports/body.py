@@ -95,6 +95,7 @@ class ReportBody(QWidget):
         lay.addWidget(self.table, 2)
 
     def show_result(self, r: reports.ReportResult) -> None:
+        self._set_busy(False)
         self.heading.setText(r.title)
         self.period.setText(r.period)
         self.note.setVisible(bool(r.note))
@@ -103,8 +104,23 @@ class ReportBody(QWidget):
         self.chart_view.show_report(r)
 
     def show_error(self, message: str) -> None:
+        self._set_busy(False)
         self.note.setText(message)
         self.note.show()
+
+    def show_busy(self, title: str) -> None:
+        """A report is being read: its title, «در حال محاسبه…», and the previous report greyed until it comes."""
+        if title:
+            self.heading.setText(title)
+        self.period.setText("در حال محاسبه…")
+        self.note.hide()
+        self._set_busy(True)
+
+    def _set_busy(self, busy: bool) -> None:
+        # the previous chart veiled while the next is read (a graphics effect on a view leaves stale pixels)
+        self.chart_view.setForegroundBrush(QBrush(QColor(255, 255, 255, 190)) if busy else QBrush())
+        self.chart_view.setEnabled(not busy)
+        self.table.setEnabled(not busy)
 
     def fill_table(self, r: reports.ReportResult) -> None:
         rows = reports.rows_with_total(r)

@@ -1,11 +1,15 @@
 """The reports section (گزارش‌ها): pick a report, a Jalali date range, read the chart and the table; export
-to Excel or print to PDF. Figures come from app.reports; this page only draws them."""
+to Excel or print to PDF. Figures come from app.reports; this page only draws them.
+
+A report is read on a worker thread: at a million customers a report over the year sums for a second or two, and
+the page stays usable meanwhile. One read at a time; a report or period chosen during a read is read once it
+ends (only the latest choice is drawn). A read longer than BUSY_MS greys the previous report and says so."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -22,6 +26,7 @@ from app.core.clock import today
 from app.core.errors import UserError
 from app.reports import service as reports
 from ui.context import AppContext
+from ui.ops import QueryOp, error_text
 from ui.reports.body import ReportBody, ReportNav
 from ui.reports.charts import COLORS, nice_ticks, value_axis  # noqa: F401 - their old home, for older imports
 
@@ -30,6 +35,7 @@ logger = logging.getLogger(__name__)
 PRESETS = (("this_month", "این ماه"), ("last_month", "ماه گذشته"), ("last_30", "۳۰ روز اخیر"),
            ("last_3_months", "سه ماه اخیر"), ("this_year", "امسال"), ("last_year", "سال گذشته"), ("all", "همه تاریخ‌ها"),
            ("custom", "بازه دلخواه"))
+BUSY_MS = 150         # a read longer than this greys the report on screen and says the next one is coming
 
 
 def preset_range(key: str, day: dt.date) -> tuple[dt.date | None, dt.date | None]:
@@ -52,11 +58,19 @@ def preset_range(key: str, day: dt.date) -> tuple[dt.date | None, dt.date | None
 
 
 class ReportsPage(QWidget):
+    report_shown = Signal()      # the latest choice's report (or why it could not be read) is on the page
+
     def __init__(self, ctx: AppContext | None = None, parent=None):
         super().__init__(parent)
         self.ctx = ctx or AppContext()
         self.result: reports.ReportResult | None = None
         self._stale = True
+        self._reading = False                 # a report is being read (_start_read)
+        self._wanted: tuple[str, dt.date | None, dt.date | None] | None = None     # and the one to read next
+        self._busy = QTimer(self)
+        self._busy.setSingleShot(True)
+        self._busy.setInterval(BUSY_MS)
+        self._busy.timeout.connect(self._show_busy)
         self._build()
         self.ctx.bus.data_changed.connect(self._on_data_changed)
         self.preset.setCurrentIndex(next(i for i, (k, _t) in enumerate(PRESETS) if k == "this_year"))
@@ -158,28 +172,72 @@ class ReportsPage(QWidget):
             self.refresh()
 
     # --- drawing -----------------------------------------------------------------------------------------
+    @property
+    def reading(self) -> bool:
+        """A report is being read (the tests and the bench wait for the page to be done)."""
+        return self._reading or self._wanted is not None
+
     def refresh(self) -> None:
         key = self.current_key()
         if not key:
+            return
+        if not self.isVisible():
+            self._stale = True            # read when the page is shown (showEvent), not for a page nobody sees
             return
         for w in (self.date_from, self.date_to):
             if not w.is_valid():
                 self._show_error(w.error() or "تاریخ درست نیست.")
                 return
-        try:
-            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-            try:
-                self.result = reports.run(key, self.date_from.date(), self.date_to.date())
-            finally:
-                QApplication.restoreOverrideCursor()
-        except UserError as e:
-            self._show_error(e.message)
-            return
         self._stale = False
-        self._draw(self.result)
+        self._wanted = (key, self.date_from.date(), self.date_to.date())
+        if not self._reading:
+            self._start_read()
+
+    def _start_read(self) -> None:
+        assert self._wanted is not None
+        key, date_from, date_to = self._wanted
+        self._wanted = None
+        self._reading = True
+        self.excel_button.setEnabled(False)       # the report on screen is about to be replaced
+        self.pdf_button.setEnabled(False)
+        self.setCursor(Qt.CursorShape.BusyCursor)
+        self._busy.start()
+
+        def ended() -> bool:
+            """True when the report just read is the latest choice's (else the next read starts)."""
+            self._reading = False
+            if self._wanted is None:
+                self._busy.stop()
+                self.unsetCursor()
+                return True
+            self._start_read()
+            return False
+
+        def done(result: reports.ReportResult) -> None:
+            if ended():
+                self.result = result
+                self._draw(result)
+                self.report_shown.emit()
+
+        def failed(exc: BaseException) -> None:
+            if not isinstance(exc, UserError):
+                logger.error("report %s failed", key, exc_info=exc)
+            if ended():
+                self._show_error(error_text(exc))
+                self.report_shown.emit()
+
+        QueryOp(self, lambda _ctl: reports.run(key, date_from, date_to), done, name="report") \
+            .failure(failed).prompt().run()
+
+    def _show_busy(self) -> None:
+        rdef = reports.REPORTS.get(self._wanted[0] if self._wanted else self.current_key() or "")
+        self.body.show_busy(rdef.title if rdef else "")
 
     def _show_error(self, message: str) -> None:
         self.body.show_error(message)
+        if self.result is not None:           # the last report drawn stays, and may still be saved
+            self.excel_button.setEnabled(True)
+            self.pdf_button.setEnabled(True)
 
     def _draw(self, r: reports.ReportResult) -> None:
         self.excel_button.setEnabled(True)
@@ -210,7 +268,6 @@ class ReportsPage(QWidget):
         """The report as a PDF, written in the background (the chart is grabbed here, on the GUI thread).
         Returns the job; its result is the file's path."""
         from ui.excel.export_dialog import choose_path
-        from ui.ops import QueryOp
 
         if self.result is None:
             return None
