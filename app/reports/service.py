@@ -223,22 +223,22 @@ def _customer_groups(key: str, title: str, label: str, value_of: str, date_from,
     from models.core import Address, Customer
 
     if value_of == "city":
-        first_city = (Address.select(Address.customer.alias("cid"), pw.fn.MIN(Address.id).alias("aid"))
-                      .group_by(Address.customer).alias("fa"))
-        col = pw.fn.COALESCE(Address.city, "")
-        q = (Customer.select(col.alias("v"), pw.fn.COUNT(Customer.id).alias("n"))
-             .join(first_city, pw.JOIN.LEFT_OUTER, on=(first_city.c.cid == Customer.id))
-             .join(Address, pw.JOIN.LEFT_OUTER, on=(Address.id == first_city.c.aid)))
+        # the city of each customer's first address, looked up per customer in the period (the customers of a
+        # period are a part of all; joining every customer's first address first read the whole table)
+        first_city = (Address.select(Address.city).where(Address.customer == Customer.id)
+                      .order_by(Address.id).limit(1))
+        col = pw.fn.COALESCE(first_city, "")
     else:
-        col = getattr(Customer, value_of)
-        q = Customer.select(col.alias("v"), pw.fn.COUNT(Customer.id).alias("n"))
+        col = getattr(Customer, value_of)        # read from the customer_report index (migration 23)
+    q = Customer.select(col.alias("v"), pw.fn.COUNT(Customer.id).alias("n"))
     q = q.where(Customer.merged_into.is_null())
     if date_from:
         q = q.where(Customer.created_at >= dt.datetime.combine(date_from, dt.time()))
     if date_to:
         q = q.where(Customer.created_at < dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time()))
+    q = q.group_by(pw.SQL("v"))                   # the alias: the city's look-up made once per customer
     counts: dict[str, int] = {}
-    for v, n in db.execute(q.group_by(col)).fetchall():
+    for v, n in db.execute(q).fetchall():
         name = (labels or {}).get(v, v) or UNKNOWN
         counts[name] = counts.get(name, 0) + n
     total = sum(counts.values()) or 1

@@ -330,14 +330,13 @@ def test_an_up_to_date_database_opens_without_importing_the_migrations(tmp_path)
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "[]"
     open_database(str(path))
-    db.execute_sql("DELETE FROM schema_migration WHERE number = 22")      # the newest
-    db.execute_sql("DROP TRIGGER payment_allocation_paid_ai")
+    db.execute_sql("DELETE FROM schema_migration WHERE number = 23")      # the newest
+    db.execute_sql("DROP INDEX customer_report")
     close_database()
     open_database(str(path))
     try:
-        assert db.execute_sql("SELECT 1 FROM schema_migration WHERE number = 22").fetchone() == (1,)
-        assert db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'payment_allocation_paid_ai'").fetchone() \
-            == (1,)
+        assert db.execute_sql("SELECT 1 FROM schema_migration WHERE number = 23").fetchone() == (1,)
+        assert db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'customer_report'").fetchone() == (1,)
     finally:
         close_database()
 

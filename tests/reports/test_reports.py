@@ -104,6 +104,28 @@ def test_customer_reports(office):
     r = reports.run("customers_kind")
     assert {x["name"]: x["count"] for x in r.rows} == {"حقیقی": 2, "حقوقی": 1}
     assert reports.run("customers_source", parse_date("1406/01/01"), None).rows == []
+    assert reports.run("customers_city", parse_date("1406/01/01"), None).rows == []
+    assert [(x["name"], x["count"]) for x in reports.run("customers_city", None, parse_date("1406/01/01")).rows] \
+        == [("اصفهان", 1), ("تهران", 1), ("نامشخص", 1)]
+
+
+def test_customer_reports_over_a_period_read_one_index_only(db, caplog):
+    """A period's customers counted by source, type or kind come from the customer_report index alone: at a
+    million customers a row look-up per customer took the year's report 1.4 to 2.9 s."""
+    import logging
+
+    from models.base import db as database
+    from models.core import Customer
+
+    Customer.create(first_name="آزمون", source="نمایشگاه")
+    for key in ("customers_source", "customers_type", "customers_kind"):
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="peewee"):
+            assert reports.run(key, parse_date("1405/01/01"), parse_date("1405/12/29")).rows
+        sql, params = next(r.msg for r in caplog.records if r.name == "peewee" and isinstance(r.msg, tuple)
+                           and "GROUP BY" in r.msg[0])
+        plan = [row[-1] for row in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()]
+        assert any("COVERING INDEX customer_report" in line for line in plan), (key, plan)
 
 
 def test_bad_range_and_unknown_report(office):
