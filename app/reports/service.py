@@ -222,21 +222,32 @@ def _customer_groups(key: str, title: str, label: str, value_of: str, date_from,
 
     from models.core import Address, Customer
 
-    if value_of == "city":
-        # the city of each customer's first address, looked up per customer in the period (the customers of a
-        # period are a part of all; joining every customer's first address first read the whole table)
+    if value_of == "city" and (date_from or date_to):
+        # a period's customers: the city of each one's first address, looked up customer by customer (joining
+        # every customer's first address first reads the whole address table: at a million customers, «امسال»
+        # 1.6 → 1.3 s)
         first_city = (Address.select(Address.city).where(Address.customer == Customer.id)
                       .order_by(Address.id).limit(1))
         col = pw.fn.COALESCE(first_city, "")
+        q = Customer.select(col.alias("v"), pw.fn.COUNT(Customer.id).alias("n"))
+    elif value_of == "city":
+        # every customer: the first addresses of all, found in one pass (3.3 s at a million; a look-up per
+        # customer took 5)
+        firsts = (Address.select(Address.customer.alias("cid"), pw.fn.MIN(Address.id).alias("aid"))
+                  .group_by(Address.customer).alias("fa"))
+        col = pw.fn.COALESCE(Address.city, "")
+        q = (Customer.select(col.alias("v"), pw.fn.COUNT(Customer.id).alias("n"))
+             .join(firsts, pw.JOIN.LEFT_OUTER, on=(firsts.c.cid == Customer.id))
+             .join(Address, pw.JOIN.LEFT_OUTER, on=(Address.id == firsts.c.aid)))
     else:
-        col = getattr(Customer, value_of)        # read from the customer_report index (migration 23)
-    q = Customer.select(col.alias("v"), pw.fn.COUNT(Customer.id).alias("n"))
+        col = getattr(Customer, value_of)        # a period's: from the customer_report index (migration 23)
+        q = Customer.select(col.alias("v"), pw.fn.COUNT(Customer.id).alias("n"))
     q = q.where(Customer.merged_into.is_null())
     if date_from:
         q = q.where(Customer.created_at >= dt.datetime.combine(date_from, dt.time()))
     if date_to:
         q = q.where(Customer.created_at < dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time()))
-    q = q.group_by(pw.SQL("v"))                   # the alias: the city's look-up made once per customer
+    q = q.group_by(pw.SQL("v"))                   # the alias: a city's look-up made once per customer
     counts: dict[str, int] = {}
     for v, n in db.execute(q).fetchall():
         name = (labels or {}).get(v, v) or UNKNOWN
