@@ -52,7 +52,7 @@ def all_migrations() -> list[ModuleType]:
         m0020_customer_id_key_index,
         m0021_search_index_in_list_order,
         m0022_invoice_paid,
-        m0023_customer_report_index,
+        m0023_list_indexes,
     )
 
     mods = sorted([m0001_core, m0002_calls, m0003_tasks, m0004_sales, m0005_search_index, m0006_call_queue_index,
@@ -60,7 +60,7 @@ def all_migrations() -> list[ModuleType]:
                    m0012_service, m0013_user_extension, m0014_service_kpi_indexes,
                    m0015_pipeline_board_index, m0016_group_messages_permission, m0017_dashboard_count_indexes,
                    m0018_dashboard_order_indexes, m0019_name_start_indexes, m0020_customer_id_key_index,
-                   m0021_search_index_in_list_order, m0022_invoice_paid, m0023_customer_report_index],
+                   m0021_search_index_in_list_order, m0022_invoice_paid, m0023_list_indexes],
                   key=lambda m: m.NUMBER)
     numbers = [m.NUMBER for m in mods]
     if len(numbers) != len(set(numbers)):
