@@ -19,7 +19,7 @@ from app.core.clock import now, today
 from app.core.errors import NotFound, ValidationError
 from app.money.cheques import _phones, bounced_by_customer, id_list
 from models import sqlcache
-from models.base import as_date, as_datetime, is_sqlite
+from models.base import as_date, as_datetime, db, is_sqlite
 from models.calls import Call
 from models.core import Customer, User
 from models.sales import SalesDocument
@@ -120,7 +120,9 @@ def _overdue_by_customer(on: dt.date, user_id: int | None) -> list[tuple[int, in
         return q.where(_DUE_DAY < before).group_by(SalesDocument.customer)
 
     rows = sqlcache.run("collection.overdue_by_customer", build, on, user_id or None)
-    return [(cid, int(owed or 0), int(n), as_date(day)) for cid, owed, n, day in rows.fetchall()]
+    days: dict = {}          # the due days repeat (a few hundred days for tens of thousands of debtors)
+    return [(cid, int(owed or 0), int(n), days.get(day) or days.setdefault(day, as_date(day)))
+            for cid, owed, n, day in rows.fetchall()]
 
 
 def open_by_customer_and_day(user_id: int | None = None) -> list[tuple[int, dt.date, int, int]]:
@@ -269,9 +271,9 @@ def collection_page(on: dt.date | None = None, user_id: int | None = None, due_o
     if not agg:
         return [], CollectionFigures()
     follow: dict[int, tuple[dt.datetime | None, int]] = {}
-    for cid, due_at, task_id in open_follow_ups_query():
-        if cid in agg:
-            follow.setdefault(cid, (as_datetime(due_at), task_id))
+    for cid, due_at, task_id in db.execute(open_follow_ups_query()).fetchall():    # the driver's values
+        if cid in agg and cid not in follow:
+            follow[cid] = (as_datetime(due_at), task_id)
     far = dt.datetime.max
     keyed = []
     due = over = 0
