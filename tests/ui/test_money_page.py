@@ -90,6 +90,8 @@ def test_collection_call_log_and_follow_up(qtbot, office):
 def test_issued_cheque_dialog_and_states(qtbot, office):
     page = _page(qtbot, office["boss"])
     tab = page.cheques
+    assert tab.model.rowCount() == 0                 # read when its tab is chosen, not with the page
+    page.tabs.setCurrentWidget(tab)
     assert [_cells(tab.model, r)[1] for r in range(tab.model.rowCount())] == ["۹۰۰۳", "۹۰۰۱", "۱۱۱۲۲۲"]
     summary = tab.summary.text()
     assert summary.startswith("۳ چک") and "۵٬۰۰۰٬۰۰۰" in summary and "۸٬۵۰۰٬۰۰۰" in summary
@@ -116,6 +118,7 @@ def test_issued_cheque_dialog_and_states(qtbot, office):
 
 def test_forecast_tab_and_rep_scope(qtbot, qtmodeltester, office):
     page = _page(qtbot, office["boss"])
+    page.tabs.setCurrentWidget(page.forecast)
     t = page.forecast.table
     qtmodeltester.check(t.model())
     page.forecast.months.setCurrentIndex(0)          # three months
@@ -123,6 +126,7 @@ def test_forecast_tab_and_rep_scope(qtbot, qtmodeltester, office):
         "سررسید گذشته", "آذر ۱۴۰۵", "دی ۱۴۰۵", "بهمن ۱۴۰۵", "جمع"]
     assert t.model().index(0, 4).data() == "۲۷٬۵۰۰٬۰۰۰"
     rep = _page(qtbot, office["reza"])
+    rep.tabs.setCurrentWidget(rep.forecast)
     assert rep.scope.isHidden() and rep.cheques.new_btn.isHidden()
     assert rep.forecast.table.model().index(0, 3).data() == "—"          # no office cheques for a rep
 
@@ -156,3 +160,30 @@ def test_long_lists_show_their_first_rows_and_figures_over_every_row(qtbot, offi
         assert text.startswith(f"{len(rows)} چک — ".translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))), key
         assert f"دریافتی {fmt.money(cin)}، پرداختی {fmt.money(cout)}" in text, key
         assert ("۱ چک نخست نمایش داده می‌شود" in text) == (len(rows) > 1), key
+
+
+def test_a_tab_is_read_when_chosen_and_again_after_a_change(qtbot, office):
+    """The page opens on one tab and reads that one; each other tab reads when it is chosen, once, until the
+    figures change again."""
+    from app.core.clock import today
+    from app.money import cheques
+    from app.sales.payments import record_payment
+
+    page = _page(qtbot, office["boss"])
+    reads = []
+    for tab in (page.collection, page.cheques, page.forecast):
+        real = tab.refresh
+        tab.refresh = lambda real=real, tab=tab: (reads.append(tab), real())[1]
+    page.tabs.setCurrentWidget(page.forecast)
+    page.tabs.setCurrentWidget(page.cheques)
+    page.tabs.setCurrentWidget(page.forecast)
+    assert reads == [page.forecast, page.cheques]
+    assert page.cheques.model.rowCount() == 3
+    record_payment(office["ali"], "cheque", 1_500_000, cheque_number="5566", cheque_bank="ملت",
+                   cheque_due=today())
+    page.ctx.bus.data_changed.emit("payments")
+    qtbot.waitUntil(lambda: len(reads) == 3, timeout=3000)       # the tab on screen, after the pause
+    assert reads[2] is page.forecast
+    page.tabs.setCurrentWidget(page.cheques)
+    assert reads[3:] == [page.cheques] and page.cheques.model.rowCount() == 4
+    assert "5566" in [c.number for c in cheques.cheques_this_week(today())]

@@ -391,6 +391,8 @@ class MoneyPage(QWidget):
         self.tabs.addTab(self.cheques, "چک‌ها")
         self.tabs.addTab(self.forecast, "پیش‌بینی نقدینگی")
         lay.addWidget(self.tabs, 1)
+        self._stale: set[QWidget] = set()      # tabs not read since the figures changed: read when chosen
+        self.tabs.currentChanged.connect(self._tab_chosen)
         self._debounce = shown_debounce(self, 250, self.refresh, self._mark_dirty)
         ctx.bus.data_changed.connect(self._changed)
         self.refresh()
@@ -418,16 +420,30 @@ class MoneyPage(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
+        """The tab on screen, read now; the others when they are chosen (at a million customers each tab reads
+        for tens of milliseconds, and the page opens on one)."""
         self.manager = ts.is_manager(self.ctx.user_id) or not self.ctx.user_id
         self.scope.setVisible(self.manager and bool(self.ctx.user_id))
-        try:
-            self.collection.refresh()
-            self.cheques.refresh()
-            self.forecast.refresh()
-        except Exception:
-            logger.exception("money page refresh failed")
+        self.cheques.new_btn.setVisible(self.manager)          # the office's own cheques: a manager's
+        tabs = [self.tabs.widget(i) for i in range(self.tabs.count())]
+        self._stale = set(tabs)
+        if not self._refresh_tab(self.tabs.currentWidget()):
             return
         self._dirty = False
+
+    def _refresh_tab(self, tab) -> bool:
+        try:
+            tab.refresh()
+        except Exception:
+            logger.exception("money page refresh failed")
+            return False
+        self._stale.discard(tab)
+        return True
+
+    def _tab_chosen(self, _index: int) -> None:
+        tab = self.tabs.currentWidget()
+        if tab in self._stale:
+            self._refresh_tab(tab)
 
     def show_collection(self, customer_id: int | None = None) -> None:
         self.tabs.setCurrentWidget(self.collection)
