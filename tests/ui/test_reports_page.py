@@ -155,6 +155,7 @@ def test_a_report_is_read_off_the_gui_thread_and_only_the_latest_choice_is_drawn
         return reports.ReportResult("slow", "گزارش کند", "", [reports.Column("name", "نام")], [{"name": "کند"}])
 
     def failing(date_from, date_to):
+        assert not gate.wait(0.4)          # long enough for the page to say it is reading «گزارش خراب»
         raise RuntimeError("disk I/O error")
 
     monkeypatch.setitem(reports.REPORTS, "slow", reports.ReportDef("slow", "گزارش کند", "آزمون", slow))
@@ -184,10 +185,13 @@ def test_a_report_is_read_off_the_gui_thread_and_only_the_latest_choice_is_drawn
     assert page.chart_view.foregroundBrush().style() == Qt.BrushStyle.NoBrush
     assert page.table.item(0, 0).text() == "شهریور ۱۴۰۵"
 
+    gate.clear()
     page.select_report("failing")
+    qtbot.waitUntil(lambda: page.heading.text() == "گزارش خراب", timeout=5_000)
     _drawn(qtbot, page)
     assert page.note.isVisible() and "پیش‌بینی‌نشده" in page.note.text()
     assert page.result is r and page.excel_button.isEnabled()      # the last report drawn may still be saved
+    assert page.heading.text() == r.title and page.period.text() == r.period        # under its own title
 
 
 def test_a_hidden_page_reads_its_report_when_shown(qtbot, office):

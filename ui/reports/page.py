@@ -235,7 +235,9 @@ class ReportsPage(QWidget):
 
     def _show_error(self, message: str) -> None:
         self.body.show_error(message)
-        if self.result is not None:           # the last report drawn stays, and may still be saved
+        if self.result is not None:           # the last report drawn stays, under its own title, and may be saved
+            self.heading.setText(self.result.title)
+            self.period.setText(self.result.period)
             self.excel_button.setEnabled(True)
             self.pdf_button.setEnabled(True)
 
