@@ -61,8 +61,8 @@ def open_file(qtbot, ctx, cid) -> CustomerFileWindow:
 
 
 def timeline_rows(w: CustomerFileWindow) -> list[tuple[str, str, str, str]]:
-    t = w.timeline
-    return [tuple(t.topLevelItem(i).text(c) for c in range(4)) for i in range(t.topLevelItemCount())]
+    m = w.timeline.model()
+    return [tuple(m.index(i, c).data() for c in range(4)) for i in range(m.rowCount())]
 
 
 def test_header_and_details(qtbot, ctx, customer):
@@ -97,7 +97,7 @@ def test_timeline_newest_first_jalali_and_filter(qtbot, ctx, customer):
     assert rows[2][2] == "قرار شد پیش‌فاکتور تا شنبه فرستاده شود."     # first line only
     assert rows[2][3] == "رضا کریمی"
     # the full note in the pane under the list
-    w.timeline.setCurrentItem(w.timeline.topLevelItem(2))
+    w.timeline.setCurrentIndex(w.timeline.model().index(2, 0))
     assert "تخفیف ۵٪ برای خرید نقدی." in w.entry_view.toPlainText()
     assert "چهارشنبه ۴ آذر ۱۴۰۵" in w.entry_view.toPlainText()
     # filter by kind
@@ -328,6 +328,23 @@ def test_running_text_gets_persian_digits_except_in_latin_words():
     assert fa_text("") == "" and fa_text(None) == ""
 
 
+def test_the_timeline_model_gives_each_cell_its_text_and_tooltip(qtbot, qtmodeltester, ctx, customer):
+    """The timeline is a model whose cells are made when asked: the Qt model tester, the first line of a summary
+    with Persian digits but Latin codes kept, the whole summary and the long date as tooltips, the entry's id."""
+    timeline.record(customer.id, "note", "سفارش 12 عدد LED-40W\nتحویل 3 روز دیگر", at=dt.datetime(2026, 11, 28, 9, 5))
+    w = open_file(qtbot, ctx, customer.id)
+    m = w.timeline.model()
+    qtmodeltester.check(m)
+    i = next(r for r in range(m.rowCount()) if m.index(r, 1).data() == "یادداشت" and "LED" in m.index(r, 2).data())
+    assert m.index(i, 2).data() == "سفارش ۱۲ عدد LED-40W"
+    assert m.index(i, 2).data(Qt.ItemDataRole.ToolTipRole) == "سفارش ۱۲ عدد LED-40W\nتحویل ۳ روز دیگر"
+    assert "۱۴۰۵" in m.index(i, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert m.index(i, 0).data(Qt.ItemDataRole.UserRole) == w.entries[i].id
+    assert m.column_texts(1) == [m.index(r, 1).data() for r in range(m.rowCount())]
+    w.timeline.setCurrentIndex(m.index(i, 0))
+    assert "تحویل ۳ روز دیگر" in w.entry_view.toPlainText()
+
+
 def test_a_long_history_fits_its_columns(qtbot, ctx, customer):
     """A customer with years of history: the time, kind and colleague columns are as wide as their widest entry
     (measured from a few cells, not every one)."""
@@ -338,7 +355,7 @@ def test_a_long_history_fits_its_columns(qtbot, ctx, customer):
                         at=dt.datetime(2024, 1, 1) + dt.timedelta(hours=7 * i))
     w = open_file(qtbot, ctx, customer.id)
     qtbot.waitExposed(w)
-    assert w.timeline.topLevelItemCount() > 300
+    assert w.timeline.model().rowCount() > 300
     header = w.timeline.header()
     for col in (0, 1, 3):
         assert header.sectionSize(col) >= w.timeline.sizeHintForColumn(col) > 0, col

@@ -161,5 +161,6 @@ def test_merge_from_the_customer_file(qtbot, ctx, pair):
     # the open file follows the merge to the survivor and shows both histories
     qtbot.waitUntil(lambda: win.customer_id == b.id)
     assert win.banner.isVisibleTo(win)
-    labels = [win.timeline.topLevelItem(i).text(2) for i in range(win.timeline.topLevelItemCount())]
+    m = win.timeline.model()
+    labels = [m.index(i, 2).data() for i in range(m.rowCount())]
     assert "یادداشت پرونده اول" in labels and "یادداشت پرونده دوم" in labels

@@ -9,9 +9,10 @@ import logging
 import re
 from collections import Counter
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -29,8 +30,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QTextBrowser,
     QToolButton,
-    QTreeWidget,
-    QTreeWidgetItem,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -101,6 +101,82 @@ def fa_text(s: str | None) -> str:
     if not _LATIN.search(s):
         return fmt.digits(s)               # no Latin word: every digit (a customer's long history: most entries)
     return _WORD.sub(lambda m: m.group(0) if _LATIN.search(m.group(0)) else fmt.digits(m.group(0)), s)
+
+
+class TimelineModel(QAbstractTableModel):
+    """The timeline's rows (entries, newest first): each cell's text made when Qt first asks for it, for the rows
+    on screen. A long history (3,000 entries) made an item per entry, each with its digits turned Persian and two
+    tooltips, before the file showed."""
+
+    HEADERS = ("زمان", "نوع", "شرح", "کاربر")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.entries: list[timeline.Entry] = []
+        self._summaries: dict[int, str] = {}        # row → its summary with Persian digits (the tooltip)
+        self._times: list[str] | None = None
+
+    def set_entries(self, entries: list[timeline.Entry]) -> None:
+        self.beginResetModel()
+        self.entries = entries
+        self._summaries = {}
+        self._times = None
+        self.endResetModel()
+
+    def entry(self, row: int) -> timeline.Entry | None:
+        return self.entries[row] if 0 <= row < len(self.entries) else None
+
+    def summary(self, row: int) -> str:
+        got = self._summaries.get(row)
+        if got is None:
+            got = self._summaries[row] = fa_text(self.entries[row].summary)   # word by word (Latin words kept)
+        return got
+
+    def _time(self, row: int) -> str:
+        if self._times is None:
+            self._times = [fmt.datetime(e.at) for e in self.entries]
+        return self._times[row]
+
+    def text(self, row: int, col: int) -> str:
+        e = self.entries[row]
+        if col == 0:
+            return self._time(row)
+        if col == 1:
+            return e.label
+        if col == 2:
+            summary = self.summary(row).strip()
+            return summary.splitlines()[0] if summary else ""        # its first line
+        return e.user_name
+
+    def column_texts(self, col: int) -> list[str]:
+        """Every row's text in column `col` (fit_columns sizes the columns by them)."""
+        return [self.text(r, col) for r in range(len(self.entries))]
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.entries)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not (0 <= index.row() < len(self.entries)):
+            return None
+        row, col = index.row(), index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.text(row, col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == 2:
+                return self.summary(row)
+            if col == 0:
+                return format_long(self.entries[row].at)
+        if role == Qt.ItemDataRole.UserRole and col == 0:
+            return self.entries[row].id
+        return None
 
 
 class NoteDialog(QDialog):
@@ -300,15 +376,17 @@ class CustomerFileWindow(QWidget):
         self.kind_filter.currentIndexChanged.connect(self._fill_timeline)
         bar.addWidget(self.kind_filter)
         tll.addLayout(bar)
-        self.timeline = QTreeWidget()
+        self.timeline = QTreeView()
+        self.timeline_model = TimelineModel(self)
+        self.timeline.setModel(self.timeline_model)
         self.timeline.setRootIsDecorated(False)
         self.timeline.setAlternatingRowColors(True)
         self.timeline.setUniformRowHeights(True)
-        self.timeline.setHeaderLabels(["زمان", "نوع", "شرح", "کاربر"])
+        self.timeline.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         hdr = self.timeline.header()
         hdr.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)      # the others: fit_columns at each fill
         hdr.setStretchLastSection(False)
-        self.timeline.currentItemChanged.connect(self._show_entry)
+        self.timeline.selectionModel().currentRowChanged.connect(self._show_entry)
         tll.addWidget(self.timeline, 3)
         self.entry_view = QTextBrowser()
         self.entry_view.setMaximumHeight(120)
@@ -387,7 +465,7 @@ class CustomerFileWindow(QWidget):
         for b in (self.edit_button, self.note_button, self.call_button, self.merge_button):
             b.setEnabled(False)
         self.email_button.hide()
-        self.timeline.clear()
+        self.timeline_model.set_entries([])
 
     def _fill_header(self) -> None:
         d = self.data
@@ -590,36 +668,20 @@ class CustomerFileWindow(QWidget):
         return [e for e in self.entries if kind is None or e.kind == kind]
 
     def _fill_timeline(self) -> None:
-        self.timeline.clear()
-        items = []
-        rows = []
-        for e in self.visible_entries():
-            summary = fa_text(e.summary)          # word by word: its first line is the first line's own
-            first_line = summary.strip().splitlines()[0] if summary.strip() else ""
-            row = [fmt.datetime(e.at), e.label, first_line, e.user_name]
-            item = QTreeWidgetItem(row)
-            item.setData(0, Qt.ItemDataRole.UserRole, e.id)
-            item.setToolTip(2, summary)
-            item.setToolTip(0, format_long(e.at))
-            items.append(item)
-            rows.append(row)
-        self.timeline.addTopLevelItems(items)
-        fit_columns(self.timeline, skip=(2,), texts=lambda col: [r[col] for r in rows])
+        self.timeline_model.set_entries(self.visible_entries())
+        fit_columns(self.timeline, skip=(2,))           # by the model's column_texts
         self.empty_label.setVisible(not self.entries)
         self.entry_view.clear()
 
-    def _show_entry(self, item: QTreeWidgetItem | None, _prev=None) -> None:
-        if item is None:
-            self.entry_view.clear()
-            return
-        eid = item.data(0, Qt.ItemDataRole.UserRole)
-        e = next((x for x in self.entries if x.id == eid), None)
+    def _show_entry(self, current: QModelIndex, _prev=None) -> None:
+        e = self.timeline_model.entry(current.row()) if current.isValid() else None
         if e is None:
+            self.entry_view.clear()
             return
         head = f"{e.label} — {format_long(e.at)}، ساعت {fmt.time(e.at)}"
         if e.user_name:
             head += f" — {e.user_name}"
-        self.entry_view.setPlainText(f"{head}\n\n{fa_text(e.summary)}")
+        self.entry_view.setPlainText(f"{head}\n\n{self.timeline_model.summary(current.row())}")
 
     # --- actions ------------------------------------------------------------------------------------------
     def edit(self):
