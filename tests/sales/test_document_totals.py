@@ -44,11 +44,9 @@ def test_totals_cover_every_matching_document(book):
     assert document_totals(unpaid_only=True).issued_count == 10
 
 
-def test_list_page_says_it_shows_the_latest_n_of_m(book, qtbot):
-    from ui.application import setup_qt_app
+def test_list_page_says_it_shows_the_latest_n_of_m(book, qtbot, persian_app):
     from ui.sales.documents_tab import DocumentsTab
 
-    setup_qt_app()
     DocumentsTab.LIMIT = 5
     try:
         tab = DocumentsTab(AppContext())
@@ -64,14 +62,12 @@ def test_list_page_says_it_shows_the_latest_n_of_m(book, qtbot):
         DocumentsTab.LIMIT = 2000
 
 
-def test_the_footer_shows_the_latest_filters_figures(book, qtbot, monkeypatch):
+def test_the_footer_shows_the_latest_filters_figures(book, qtbot, monkeypatch, persian_app):
     """Filters changed faster than their sums come back: the footer ends with the last filter's figures, never
     an earlier read's that arrived late, and the filters changed while a sum was read are summed once, for the
     last of them."""
     import ui.sales.documents_tab as page
-    from ui.application import setup_qt_app
 
-    setup_qt_app()
     tab = page.DocumentsTab(AppContext())
     qtbot.addWidget(tab)
     with qtbot.waitSignal(tab.totals_shown, timeout=10_000):

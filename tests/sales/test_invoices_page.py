@@ -21,10 +21,7 @@ from ui.context import AppContext
 
 
 @pytest.fixture
-def setup(db, qtbot):
-    from ui.application import setup_qt_app
-
-    setup_qt_app()
+def setup(db, qtbot, persian_app):
     clock.set_now(dt.datetime(2026, 11, 24, 10, 0))
     c1 = make_customer("رضا کریمی", national_id=VALID_CODE)
     c2 = make_customer("بی‌شناسه محض")
