@@ -483,6 +483,56 @@ class QueryOp:
 Op = QueryOp
 
 
+class LatestRead:
+    """Reads for one place on screen (a page's report, a list's footer), where only the latest request matters: one
+    read at a time on a reader thread (QueryOp.prompt); a request made during a read is read once it ends, and of
+    several only the last. The outcome goes to `done` or `failed` only for the latest request; an earlier one's is
+    dropped. `started`, when given, is called as each read starts."""
+
+    def __init__(self, parent: QObject, name: str, started: Callable[[], None] | None = None):
+        self.parent = parent
+        self.name = name
+        self.started = started
+        self._running = False
+        self._next: tuple[Callable[[], Any], Callable[[Any], None], Callable[[BaseException], None]] | None = None
+
+    @property
+    def busy(self) -> bool:
+        """A read is under way or waiting to start."""
+        return self._running or self._next is not None
+
+    def read(self, fn: Callable[[], Any], done: Callable[[Any], None],
+             failed: Callable[[BaseException], None]) -> None:
+        self._next = (fn, done, failed)
+        if not self._running:
+            self._start()
+
+    def _start(self) -> None:
+        assert self._next is not None
+        fn, done, failed = self._next
+        self._next = None
+        self._running = True
+        if self.started is not None:
+            self.started()
+
+        def latest() -> bool:
+            """True when the read just ended is the latest request's (else the next read starts)."""
+            self._running = False
+            if self._next is None:
+                return True
+            self._start()
+            return False
+
+        def on_failure(exc: BaseException) -> None:
+            if latest():
+                failed(exc)
+            else:
+                logger.error("%s: a read no longer wanted failed", self.name, exc_info=exc)
+
+        QueryOp(self.parent, lambda _ctl: fn(), lambda got: latest() and done(got), name=self.name) \
+            .failure(on_failure).prompt().run()
+
+
 _lowered = threading.local()
 
 

@@ -26,7 +26,7 @@ from app.core.clock import today
 from app.core.errors import UserError
 from app.reports import service as reports
 from ui.context import AppContext
-from ui.ops import QueryOp, error_text
+from ui.ops import LatestRead, QueryOp, error_text
 from ui.reports.body import ReportBody, ReportNav
 from ui.reports.charts import COLORS, nice_ticks, value_axis  # noqa: F401 - their old home, for older imports
 
@@ -65,8 +65,8 @@ class ReportsPage(QWidget):
         self.ctx = ctx or AppContext()
         self.result: reports.ReportResult | None = None
         self._stale = True
-        self._reading = False                 # a report is being read (_start_read)
-        self._wanted: tuple[str, dt.date | None, dt.date | None] | None = None     # and the one to read next
+        self._reads = LatestRead(self, "report", started=self._read_started)
+        self._wanted = ""                     # the key of the report asked for last
         self._busy = QTimer(self)
         self._busy.setSingleShot(True)
         self._busy.setInterval(BUSY_MS)
@@ -175,7 +175,7 @@ class ReportsPage(QWidget):
     @property
     def reading(self) -> bool:
         """A report is being read (the tests and the bench wait for the page to be done)."""
-        return self._reading or self._wanted is not None
+        return self._reads.busy
 
     def refresh(self) -> None:
         key = self.current_key()
@@ -189,48 +189,36 @@ class ReportsPage(QWidget):
                 self._show_error(w.error() or "تاریخ درست نیست.")
                 return
         self._stale = False
-        self._wanted = (key, self.date_from.date(), self.date_to.date())
-        if not self._reading:
-            self._start_read()
+        self._wanted = key
+        date_from, date_to = self.date_from.date(), self.date_to.date()
 
-    def _start_read(self) -> None:
-        assert self._wanted is not None
-        key, date_from, date_to = self._wanted
-        self._wanted = None
-        self._reading = True
+        def done(result: reports.ReportResult) -> None:
+            self._read_ended()
+            self.result = result
+            self._draw(result)
+            self.report_shown.emit()
+
+        def failed(exc: BaseException) -> None:
+            if not isinstance(exc, UserError):
+                logger.error("report %s failed", key, exc_info=exc)
+            self._read_ended()
+            self._show_error(error_text(exc))
+            self.report_shown.emit()
+
+        self._reads.read(lambda: reports.run(key, date_from, date_to), done, failed)
+
+    def _read_started(self) -> None:
         self.excel_button.setEnabled(False)       # the report on screen is about to be replaced
         self.pdf_button.setEnabled(False)
         self.setCursor(Qt.CursorShape.BusyCursor)
         self._busy.start()
 
-        def ended() -> bool:
-            """True when the report just read is the latest choice's (else the next read starts)."""
-            self._reading = False
-            if self._wanted is None:
-                self._busy.stop()
-                self.unsetCursor()
-                return True
-            self._start_read()
-            return False
-
-        def done(result: reports.ReportResult) -> None:
-            if ended():
-                self.result = result
-                self._draw(result)
-                self.report_shown.emit()
-
-        def failed(exc: BaseException) -> None:
-            if not isinstance(exc, UserError):
-                logger.error("report %s failed", key, exc_info=exc)
-            if ended():
-                self._show_error(error_text(exc))
-                self.report_shown.emit()
-
-        QueryOp(self, lambda _ctl: reports.run(key, date_from, date_to), done, name="report") \
-            .failure(failed).prompt().run()
+    def _read_ended(self) -> None:
+        self._busy.stop()
+        self.unsetCursor()
 
     def _show_busy(self) -> None:
-        rdef = reports.REPORTS.get(self._wanted[0] if self._wanted else self.current_key() or "")
+        rdef = reports.REPORTS.get(self._wanted)
         self.body.show_busy(rdef.title if rdef else "")
 
     def _show_error(self, message: str) -> None:

@@ -33,6 +33,7 @@ from app.sales.common import STATE_LABELS, TYPE_LABELS
 from app.sales.documents import cancel_document, convert_proforma, issue_invoice
 from app.sales.views import DocRow, DocumentTotals, document_totals, get_document, list_documents
 from ui.context import AppContext
+from ui.ops import LatestRead
 from ui.sales.common import GREEN, GREY, RED, warn_user
 from ui.sales.editor import DocumentEditor
 from ui.sales.payments_dialog import PaymentsDialog
@@ -220,8 +221,7 @@ class DocumentsTab(QWidget):
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
         QShortcut(QKeySequence(Qt.Key.Key_Return), self.view, activated=self.edit_selected)
         self._jobs: list = []           # background jobs (PDF, preview) under way
-        self._totals_reading = False    # the footer's sums are being read (_read_totals)
-        self._totals_next: tuple[dict, int] | None = None       # and the filter to sum next
+        self._totals = LatestRead(self, "document-totals")      # the footer's sums (_read_totals)
         self.last_preview = None
         self.refresh()
 
@@ -246,28 +246,8 @@ class DocumentsTab(QWidget):
         list is there to work in meanwhile. One read at a time: filters changed meanwhile are summed once it
         ends, for the last of them."""
         self.summary.setText(f"{fmt.count(shown, 'سند')} · جمع‌ها در حال محاسبه…")
-        self._totals_next = (filters, shown)
-        if not self._totals_reading:
-            self._start_totals()
-
-    def _start_totals(self) -> None:
-        from ui.ops import QueryOp
-
-        filters, shown = self._totals_next
-        self._totals_next = None
-        self._totals_reading = True
-
-        def ended() -> bool:
-            """True when the figures just read are the latest filter's (else the next read starts)."""
-            self._totals_reading = False
-            if self._totals_next is None:
-                return True
-            self._start_totals()
-            return False
 
         def done(t: DocumentTotals) -> None:
-            if not ended():
-                return
             head = fmt.count(t.count, "سند")
             if shown < t.count:
                 head = (f"{fmt.count(shown, 'سند')} تازه‌تر از {head} نمایش داده می‌شود (جستجو یا بازه تاریخ را "
@@ -278,13 +258,11 @@ class DocumentsTab(QWidget):
             self.totals_shown.emit()
 
         def failed(exc: BaseException) -> None:
-            if ended():
-                logger.error("invoice list totals failed: %s", exc)
-                self.summary.setText(f"{fmt.count(shown, 'سند')} · جمع‌ها خوانده نشد.")
-                self.totals_shown.emit()
+            logger.error("invoice list totals failed: %s", exc)
+            self.summary.setText(f"{fmt.count(shown, 'سند')} · جمع‌ها خوانده نشد.")
+            self.totals_shown.emit()
 
-        QueryOp(self, lambda _ctl: document_totals(**filters), done, name="document-totals").failure(failed) \
-            .prompt().run()
+        self._totals.read(lambda: document_totals(**filters), done, failed)
 
     @staticmethod
     def _date(w: JalaliDateEdit) -> dt.date | None:
