@@ -202,40 +202,25 @@ def _owner_pages(app, manager: int, rounds: int) -> list[dict]:
     """The pages an owner opens on the same data, as a manager (the whole office's money): each built, filled and
     shown until its first paint. Each read or summed whole tables on the GUI thread once (at a million customers
     the reports page took 6 s, the money page 1.6 s)."""
-    from PySide6.QtCore import QEventLoop
-
     from ui.context import AppContext
     from ui.money.page import MoneyPage
     from ui.reports.page import ReportsPage
     from ui.sales.documents_tab import DocumentsTab
 
-    out = []
-    for name, cls in (("money_page_open", MoneyPage), ("reports_page_open", ReportsPage),
-                      ("invoice_list_open_large", DocumentsTab)):
-        def make(cls=cls):
+    def page_of(cls):
+        def make():
             ctx = AppContext()
             ctx.user_id = manager
             return cls(ctx)
+        return make
 
-        samples = [opened_ms(app, make) for _ in range(rounds + 1)]
+    out = []
+    for name, cls in (("money_page_open", MoneyPage), ("reports_page_open", ReportsPage),
+                      ("invoice_list_open_large", DocumentsTab)):
+        samples = [opened_ms(app, page_of(cls)) for _ in range(rounds + 1)]
         out.append(figure(name, samples[1:], **db_label()))     # the first builds the module's statements
     # the report itself, read on a worker thread once the page shows: from building the page to its chart drawn
-    ctx = AppContext()
-    ctx.user_id = manager
-    samples = []
-    for _ in range(rounds + 1):
-        t = time.perf_counter()
-        page = ReportsPage(ctx)
-        page.resize(1280, 800)
-        page.show()
-        deadline = time.monotonic() + 120
-        while page.reading and time.monotonic() < deadline:
-            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 20)
-        app.processEvents()
-        samples.append((time.perf_counter() - t) * 1000)
-        page.close()
-        page.deleteLater()
-        app.processEvents()
+    samples = [opened_ms(app, page_of(ReportsPage), until=lambda page: not page.reading) for _ in range(rounds + 1)]
     out.append(figure("reports_page_complete", samples[1:], **db_label()))
     return out
 

@@ -185,9 +185,10 @@ def as_the_program(app) -> object:
     return collector
 
 
-def opened_ms(app, make: Callable[[], object]) -> float:
-    """Milliseconds from building a window or page with `make()` to its first paint done (1280×800, offscreen);
-    it is closed and deleted afterwards."""
+def opened_ms(app, make: Callable[[], object], until: Callable[[object], bool] | None = None) -> float:
+    """Milliseconds from building a window or page with `make()` to its first paint done (1280×800, offscreen), or
+    with `until`, to `until(window)` being true (what it reads on a worker drawn, at most two minutes); it is closed
+    and deleted afterwards."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     t = time.perf_counter()
@@ -195,9 +196,15 @@ def opened_ms(app, make: Callable[[], object]) -> float:
     w.resize(1280, 800)
     w.show()
     app.processEvents()
-    loop = QEventLoop()             # until the first paint is done
-    QTimer.singleShot(0, loop.quit)
-    loop.exec()
+    if until is None:
+        loop = QEventLoop()             # until the first paint is done
+        QTimer.singleShot(0, loop.quit)
+        loop.exec()
+    else:
+        deadline = time.monotonic() + 120
+        while not until(w) and time.monotonic() < deadline:
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 20)
+        app.processEvents()
     ms = (time.perf_counter() - t) * 1000
     w.close()
     w.deleteLater()
