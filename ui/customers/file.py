@@ -9,7 +9,7 @@ import logging
 import re
 from collections import Counter
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -45,6 +45,7 @@ from app.customers import timeline
 from ui.context import AppContext
 from ui.widgets.columns import fit_columns
 from ui.widgets.forms import error_label
+from ui.widgets.rows_table import RowsModel
 
 logger = logging.getLogger(__name__)
 
@@ -103,80 +104,37 @@ def fa_text(s: str | None) -> str:
     return _WORD.sub(lambda m: m.group(0) if _LATIN.search(m.group(0)) else fmt.digits(m.group(0)), s)
 
 
-class TimelineModel(QAbstractTableModel):
-    """The timeline's rows (entries, newest first): each cell's text made when Qt first asks for it, for the rows
-    on screen. A long history (3,000 entries) made an item per entry, each with its digits turned Persian and two
-    tooltips, before the file showed."""
-
-    HEADERS = ("زمان", "نوع", "شرح", "کاربر")
+class TimelineModel(RowsModel):
+    """The timeline's rows (entries, newest first), each cell's text made when Qt asks for it, for the rows on
+    screen. A long history (3,000 entries) made an item per entry, each with its digits turned Persian and two
+    tooltips, before the file showed. The summary's tooltip is the whole of it; the time's, the long date."""
 
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.entries: list[timeline.Entry] = []
-        self._summaries: dict[int, str] = {}        # row → its summary with Persian digits (the tooltip)
-        self._times: list[str] | None = None
+        super().__init__([("زمان", lambda e: fmt.datetime(e.at), None), ("نوع", lambda e: e.label, None),
+                          ("شرح", self._first_line, None), ("کاربر", lambda e: e.user_name, None)], parent=parent)
+        self._summaries: dict[int, str] = {}        # entry id → its summary with Persian digits
 
-    def set_entries(self, entries: list[timeline.Entry]) -> None:
-        self.beginResetModel()
-        self.entries = entries
+    def set_rows(self, rows) -> None:
         self._summaries = {}
-        self._times = None
-        self.endResetModel()
+        super().set_rows(rows)
 
-    def entry(self, row: int) -> timeline.Entry | None:
-        return self.entries[row] if 0 <= row < len(self.entries) else None
-
-    def summary(self, row: int) -> str:
-        got = self._summaries.get(row)
+    def summary(self, e: timeline.Entry) -> str:
+        got = self._summaries.get(e.id)
         if got is None:
-            got = self._summaries[row] = fa_text(self.entries[row].summary)   # word by word (Latin words kept)
+            got = self._summaries[e.id] = fa_text(e.summary)        # word by word (Latin words kept)
         return got
 
-    def _time(self, row: int) -> str:
-        if self._times is None:
-            self._times = [fmt.datetime(e.at) for e in self.entries]
-        return self._times[row]
-
-    def text(self, row: int, col: int) -> str:
-        e = self.entries[row]
-        if col == 0:
-            return self._time(row)
-        if col == 1:
-            return e.label
-        if col == 2:
-            summary = self.summary(row).strip()
-            return summary.splitlines()[0] if summary else ""        # its first line
-        return e.user_name
-
-    def column_texts(self, col: int) -> list[str]:
-        """Every row's text in column `col` (fit_columns sizes the columns by them)."""
-        return [self.text(r, col) for r in range(len(self.entries))]
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
+    def _first_line(self, e: timeline.Entry) -> str:
+        summary = self.summary(e).strip()
+        return summary.splitlines()[0] if summary else ""
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not (0 <= index.row() < len(self.entries)):
-            return None
-        row, col = index.row(), index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.text(row, col)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col == 2:
-                return self.summary(row)
-            if col == 0:
-                return format_long(self.entries[row].at)
-        if role == Qt.ItemDataRole.UserRole and col == 0:
-            return self.entries[row].id
-        return None
+        e = self.row(index.row()) if index.isValid() else None
+        if e is not None and role == Qt.ItemDataRole.ToolTipRole and index.column() in (0, 2):
+            return self.summary(e) if index.column() == 2 else format_long(e.at)
+        if e is not None and role == Qt.ItemDataRole.UserRole and index.column() == 0:
+            return e.id
+        return super().data(index, role)
 
 
 class NoteDialog(QDialog):
@@ -465,7 +423,7 @@ class CustomerFileWindow(QWidget):
         for b in (self.edit_button, self.note_button, self.call_button, self.merge_button):
             b.setEnabled(False)
         self.email_button.hide()
-        self.timeline_model.set_entries([])
+        self.timeline_model.set_rows([])
 
     def _fill_header(self) -> None:
         d = self.data
@@ -668,20 +626,20 @@ class CustomerFileWindow(QWidget):
         return [e for e in self.entries if kind is None or e.kind == kind]
 
     def _fill_timeline(self) -> None:
-        self.timeline_model.set_entries(self.visible_entries())
+        self.timeline_model.set_rows(self.visible_entries())
         fit_columns(self.timeline, skip=(2,))           # by the model's column_texts
         self.empty_label.setVisible(not self.entries)
         self.entry_view.clear()
 
     def _show_entry(self, current: QModelIndex, _prev=None) -> None:
-        e = self.timeline_model.entry(current.row()) if current.isValid() else None
+        e = self.timeline_model.row(current.row()) if current.isValid() else None
         if e is None:
             self.entry_view.clear()
             return
         head = f"{e.label} — {format_long(e.at)}، ساعت {fmt.time(e.at)}"
         if e.user_name:
             head += f" — {e.user_name}"
-        self.entry_view.setPlainText(f"{head}\n\n{self.timeline_model.summary(current.row())}")
+        self.entry_view.setPlainText(f"{head}\n\n{self.timeline_model.summary(e)}")
 
     # --- actions ------------------------------------------------------------------------------------------
     def edit(self):
