@@ -16,6 +16,7 @@ from app.core.text import sort_key
 from app.customers import search
 from app.customers import service as cs
 from models.core import Customer
+from tests.plans import plan
 
 FIRST = ["علی", "علیرضا", "عباس", "رضا", "رضوان", "سارا", "سامان", "ساره", "مریم", "محمد", "محمدرضا", "نوید", "امیر",
          "امیرحسین", "پارسا", ""]
@@ -151,10 +152,6 @@ def test_the_names_first_letters_are_read_through_their_index_and_only_there(sql
     assert search.has_name_start_index()
     base = Customer.select(Customer.id, Customer.sort_key).where(Customer.merged_into.is_null())
 
-    def plan(q) -> str:
-        sql, params = q.sql()
-        return " ".join(r[3] for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
-
     for token, n in (("م", 1), ("مح", 2)):
         q = search.keyset(base.where(search.name_starts_with(token)), Customer.sort_key, False, ("", 0))
         q = q.order_by(*search.ordered(Customer.sort_key, False)).limit(10)
@@ -241,10 +238,6 @@ def test_a_page_through_the_trigram_index_reads_the_ids_index_once_statistics_ar
     from models.base import db
 
     base = Customer.select(Customer.id, Customer.sort_key).where(Customer.merged_into.is_null())
-
-    def plan(q) -> str:
-        sql, params = q.sql()
-        return " ".join(r[3] for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
 
     # the book twenty-one times over: a list long enough that reading it in order costs more than the look-ups
     cols = ", ".join(f'"{f.column_name}"' for f in Customer._meta.sorted_fields if f.name != "id")

@@ -11,6 +11,7 @@ from app.sales.payments import record_payment, set_cheque_state, void_payment
 from app.sales.totals import LineInput
 from models.base import db, is_postgres
 from models.sales import Payment, SalesDocument
+from tests.plans import plan
 from tests.sales.helpers_sales import summed_paid
 from tests.sales.money_fixture import build
 
@@ -131,19 +132,15 @@ def test_the_open_invoices_are_read_from_their_own_index():
         q, _paid = collection.open_invoices_query(
             lambda paid: (SalesDocument.customer, SalesDocument.due_date, SalesDocument.total - paid),
             user_id=user_id)
-        sql, params = q.sql()
-        plan = " ".join(str(r[-1]) for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
-        assert "sales_document_open" in plan, plan
+        read = plan(q)
+        assert "sales_document_open" in read, read
     for state in ("bounced", "pending"):           # the received cheques the money cards list
-        sql, params = (Payment.select(Payment.id, Payment.amount)
-                       .where(Payment.kind == "cheque", Payment.state == "active", Payment.cheque_state == state)
-                       .sql())
-        plan = " ".join(str(r[-1]) for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
-        assert "payment_cheque" in plan, plan
+        read = plan(Payment.select(Payment.id, Payment.amount)
+                    .where(Payment.kind == "cheque", Payment.state == "active", Payment.cheque_state == state))
+        assert "payment_cheque" in read, read
     # the open collection follow-ups, by their titles
-    sql, params = collection.open_follow_ups_query().sql()
-    plan = " ".join(str(r[-1]) for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
-    assert "task_open_title" in plan, plan
+    read = plan(collection.open_follow_ups_query())
+    assert "task_open_title" in read, read
 
 
 def _raw_connection(url: str):

@@ -102,9 +102,8 @@ def test_all_received_cheques_latest_due_first_at_every_cut_read_in_due_order(of
     """«همه چک‌های دریافتی»: the first rows of every received cheque, latest due first (the later one first on a
     day), with the count and amount of all; SQLite reads them in that order from payment_cheque_due and stops, and
     sorts nothing (it read and sorted every cheque: 144 ms at a million customers)."""
-    import logging
-
     from models.base import db
+    from tests.plans import logged_statement, plan
 
     for i, who in enumerate([office["ali"], office["sara"], office["nour"]] * 3):
         p = record_payment(who, "cheque", 2_000_000 + i, date=D(2026, 11, 1), cheque_number=f"70{i:02d}",
@@ -120,12 +119,9 @@ def test_all_received_cheques_latest_due_first_at_every_cut_read_in_due_order(of
             assert got.rows == every[:limit]
             assert (got.count, got.received) == (len(every), sum(c.amount for c in every))
     if db.obj.__class__.__name__.startswith("Sqlite"):
-        with caplog.at_level(logging.DEBUG, logger="peewee"):
-            cheques.received_summary(None, None, 5)
-        sql, params = next(r.msg for r in caplog.records if r.name == "peewee" and isinstance(r.msg, tuple)
-                           and "ORDER BY" in r.msg[0])
-        plan = " | ".join(row[-1] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
-        assert "payment_cheque_due" in plan and "TEMP B-TREE" not in plan, plan
+        sql, params, _got = logged_statement(caplog, lambda: cheques.received_summary(None, None, 5), "ORDER BY")
+        read = plan(sql, params)
+        assert "payment_cheque_due" in read and "TEMP B-TREE" not in read, read
 
 
 def test_collection_list_and_follow_up(office):
