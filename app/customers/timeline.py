@@ -63,7 +63,16 @@ class Entry:
     user_name: str
     ref_table: str
     ref_id: int | None
-    data: dict
+    raw_data: str          # the details as stored (JSON text, or "")
+
+    @property
+    def data(self) -> dict:
+        """The entry's details, parsed when asked: a long history's file lists thousands of entries and reads
+        the details of none."""
+        try:
+            return json.loads(self.raw_data) if self.raw_data else {}
+        except ValueError:
+            return {}
 
 
 def record(customer_id: int | None, kind: str, summary: str, ref_table: str = "", ref_id: int | None = None,
@@ -91,10 +100,6 @@ def entries(customer_id: int, limit: int | None = None, kinds: list[str] | None 
     out = []
     # the driver's rows as they come: a model instance per entry cost a long history more than its query
     for entry_id, at, kind, summary, user_name, ref_table, ref_id, raw in db.execute(q):
-        try:
-            data = json.loads(raw) if raw else {}
-        except ValueError:
-            data = {}
         out.append(Entry(entry_id, as_datetime(at), kind, KIND_LABELS.get(kind, kind), summary, user_name or "",
-                         ref_table, ref_id, data))
+                         ref_table, ref_id, raw or ""))
     return out

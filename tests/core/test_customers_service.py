@@ -174,6 +174,11 @@ def test_create_saves_everything_and_records_the_timeline(anydb):
     entries = timeline.entries(c.id)
     assert [(e.kind, e.user_name) for e in entries] == [("created", "مریم احمدی")]
     assert "علی کریمی" in entries[0].summary
+    # an entry whose stored details are not JSON (an old or hand-edited row) is listed, without details
+    timeline.record(c.id, "note", "یادداشت کهنه", at=NOW + dt.timedelta(minutes=1))
+    Activity.update(data="{broken").where(Activity.kind == "note").execute()
+    entries = timeline.entries(c.id)
+    assert [(e.kind, e.data) for e in entries] == [("note", {}), ("created", entries[1].data)]
 
 
 def test_update_replaces_children_and_records_changed_fields(anydb):

@@ -175,15 +175,42 @@ def test_customer_file_documents_dropped_and_screenshot(qtbot, office, tmp_path)
     pdf_item = next(panel.list.topLevelItem(i) for i in range(2) if panel.list.topLevelItem(i).text(0).endswith(".pdf"))
     panel.list.setCurrentItem(pdf_item)
     assert not panel.preview.pixmap().isNull()                               # the PDF's first page
-    assert win.after_sale["requests"].list.topLevelItemCount() == 3
-    assert win.after_sale["contracts"].warranties.topLevelItemCount() == 1
     shot = shot_path(tmp_path, "customer-file-documents.png")
     assert win.grab().save(str(shot))
+    win.side_tabs.setCurrentWidget(win.after_sale["requests"])
+    assert win.after_sale["requests"].list.topLevelItemCount() == 3
     win.side_tabs.setCurrentWidget(win.after_sale["contracts"])
+    assert win.after_sale["contracts"].warranties.topLevelItemCount() == 1
     assert win.grab().save(str(shot_path(tmp_path, "customer-file-contracts.png")))
     panel.list.setCurrentItem(pdf_item)
     panel.delete_current(confirm=False)
     assert panel.list.topLevelItemCount() == 1
+    win.close()
+
+
+def test_customer_file_reads_an_after_sale_tab_when_it_is_chosen(qtbot, office):
+    """The file opens on its history; a request, document or contract tab is read once it is chosen, and after a
+    change the tab on screen is read again at once, the others again when chosen."""
+    from app import contracts
+    from ui.customers.file import open_customer_file
+
+    win = open_customer_file(office["ctx"], office["ali"])
+    qtbot.addWidget(win)
+    requests, docs, terms = (win.after_sale[k] for k in ("requests", "documents", "contracts"))
+    assert requests.list.topLevelItemCount() == 0 and terms.warranties.topLevelItemCount() == 0    # not read yet
+    win.side_tabs.setCurrentWidget(requests)
+    assert requests.list.topLevelItemCount() == 3
+    assert "۳ درخواست" in requests.summary.text()
+    rq.create_request({"customer_id": office["ali"], "subject": "درخواست تازه"}, user=office["reza"])
+    contracts.create_warranty({"customer_id": office["ali"], "item": "کولر آبی ۳۰۰۰", "serial": "CL-3000-77",
+                               "start_date": "1405/02/10", "months": 18})
+    office["ctx"].bus.data_changed.emit("requests")
+    qtbot.waitUntil(lambda: requests.list.topLevelItemCount() == 4)          # on screen: read again
+    assert terms.warranties.topLevelItemCount() == 0
+    win.side_tabs.setCurrentWidget(terms)
+    assert terms.warranties.topLevelItemCount() == 1 and "CL-3000-77" in terms.warranties.topLevelItem(0).text(1)
+    win.side_tabs.setCurrentWidget(docs)
+    assert docs.list.topLevelItemCount() == 0 and docs.rows == []
     win.close()
 
 

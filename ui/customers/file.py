@@ -361,6 +361,8 @@ class CustomerFileWindow(QWidget):
         from ui.service.customer_tabs import add_tabs
 
         self.after_sale = add_tabs(self.ctx, self.customer_id, self.side_tabs)
+        self._stale_tabs: set[QWidget] = set()         # after-sale tabs not read since the file was: read when chosen
+        self.side_tabs.currentChanged.connect(self._side_tab_chosen)
         split.addWidget(self.side_tabs)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
@@ -397,8 +399,16 @@ class CustomerFileWindow(QWidget):
             tab.customer_id = self.customer_id     # a merge moves the file to the surviving customer
             if hasattr(tab, "owner_id"):
                 tab.owner_id = self.customer_id
-            tab.refresh()
+        # the after-sale tab on screen is read now, the others when chosen (most openings never look at them)
+        self._stale_tabs = set(self.after_sale.values())
+        self._side_tab_chosen()
         self.apply_permissions()
+
+    def _side_tab_chosen(self, _index: int = -1) -> None:
+        tab = self.side_tabs.currentWidget()
+        if tab in self._stale_tabs:
+            self._stale_tabs.discard(tab)
+            tab.refresh()
 
     def apply_permissions(self) -> None:
         """Buttons the signed-in person's role may not use are disabled, their tooltip saying why (the services

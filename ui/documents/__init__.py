@@ -64,7 +64,7 @@ class DocumentsPanel(QWidget):
     changed = Signal()
 
     def __init__(self, ctx: AppContext, owner_type: str = "customer", owner_id: int | None = None,
-                 customer_id: int | None = None, parent=None):
+                 customer_id: int | None = None, parent=None, read: bool = True):
         super().__init__(parent)
         self.ctx = ctx
         self.owner_type = owner_type
@@ -107,7 +107,8 @@ class DocumentsPanel(QWidget):
         self.list.files_dropped.connect(self.add_files)
         self.list.currentItemChanged.connect(self._show_preview)
         self.list.itemDoubleClicked.connect(lambda *_a: self.open_current())
-        self.refresh()
+        if read:                    # (a customer's file reads its documents tab when it is chosen)
+            self.refresh()
 
     # --- data --------------------------------------------------------------------------------------------------
     def refresh(self) -> None:

@@ -53,7 +53,6 @@ class CustomerRequests(QWidget):
         lay.addWidget(self.list, 1)
         self.new_button.clicked.connect(self.new_request)
         self.list.itemDoubleClicked.connect(lambda it, _c: self.open_request(it.data(0, ROLE)))
-        self.refresh()
 
     def refresh(self) -> None:
         labels = rq.status_labels()
@@ -152,7 +151,6 @@ class CustomerContracts(QWidget):
         lay.addWidget(self.warranties, 1)
         self.contract_button.clicked.connect(self.new_contract)
         self.warranty_button.clicked.connect(self.new_warranty)
-        self.refresh()
 
     def refresh(self) -> None:
         self.contracts.clear()
@@ -194,11 +192,12 @@ class CustomerContracts(QWidget):
 
 
 def add_tabs(ctx: AppContext, customer_id: int, tabs: QTabWidget) -> dict[str, QWidget]:
-    """Add the after-sale tabs to a customer file's tab widget; returns them by key."""
+    """Add the after-sale tabs to a customer file's tab widget; returns them by key. They are empty until their
+    refresh() (the file reads a tab when it is chosen)."""
     from ui.documents import DocumentsPanel
 
     out = {"requests": CustomerRequests(ctx, customer_id),
-           "documents": DocumentsPanel(ctx, "customer", customer_id, customer_id=customer_id),
+           "documents": DocumentsPanel(ctx, "customer", customer_id, customer_id=customer_id, read=False),
            "contracts": CustomerContracts(ctx, customer_id)}
     tabs.addTab(out["requests"], "درخواست‌های خدمت")
     tabs.addTab(out["documents"], "اسناد")
