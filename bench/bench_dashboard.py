@@ -11,7 +11,7 @@ events processed. The dashboard is built as the program builds it, its rows read
 it once) and is read, filled and painted again. "money_page_open", "reports_page_open" and
 "invoice_list_open_large" are an owner's pages on the same data (a manager's whole office), until their first
 paint; "reports_page_complete" is the reports page until its report (this year's top customers, read on a worker
-thread) is drawn."""
+thread) is drawn, "money_page_complete" the money page until its first tab (the collection list) is."""
 from __future__ import annotations
 
 import random
@@ -219,9 +219,11 @@ def _owner_pages(app, manager: int, rounds: int) -> list[dict]:
                       ("invoice_list_open_large", DocumentsTab)):
         samples = [opened_ms(app, page_of(cls)) for _ in range(rounds + 1)]
         out.append(figure(name, samples[1:], **db_label()))     # the first builds the module's statements
-    # the report itself, read on a worker thread once the page shows: from building the page to its chart drawn
-    samples = [opened_ms(app, page_of(ReportsPage), until=lambda page: not page.reading) for _ in range(rounds + 1)]
-    out.append(figure("reports_page_complete", samples[1:], **db_label()))
+    # what each reads on a reader thread once it shows: from building the page to its report's chart drawn, and
+    # to the money page's first tab filled
+    for name, cls in (("reports_page_complete", ReportsPage), ("money_page_complete", MoneyPage)):
+        samples = [opened_ms(app, page_of(cls), until=lambda page: not page.reading) for _ in range(rounds + 1)]
+        out.append(figure(name, samples[1:], **db_label()))
     return out
 
 
