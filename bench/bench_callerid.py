@@ -40,6 +40,7 @@ from bench.common import (
     open_dataset,
     rss_mb,
     seeded_db,
+    wait_until,
 )
 
 RINGING_CUSTOMERS = 300
@@ -179,14 +180,8 @@ class _Rig:
         self.shown[key] = t
 
     def wait(self, cond, timeout: float) -> bool:
-        from PySide6.QtCore import QEventLoop
-
-        end = time.monotonic() + timeout
-        while not cond():
-            if time.monotonic() > end:
-                return False
-            self.app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 20)
-        return True
+        # the GUI thread waits in its event loop, as the program's does between calls (see wait_until)
+        return wait_until(cond, timeout)
 
     def reset(self) -> None:
         self.ctrl.service.close_all()
