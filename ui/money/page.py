@@ -72,8 +72,7 @@ class _Tab(QWidget):
         self.reads.read(fn, drawn, self._failed)
 
     def _failed(self, exc: BaseException) -> None:
-        logger.error("money page: reading %s failed", type(self).__name__, exc_info=exc)
-        self._say(error_text(exc))
+        self._say(error_text(exc))             # (the read's own log has the details)
         self.owner.tab_failed(self)
 
     def _say(self, text: str) -> None:
