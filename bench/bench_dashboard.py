@@ -25,6 +25,7 @@ from bench.common import (
     open_seeded,
     opened_ms,
     rss_mb,
+    settle,
     time_ms,
     wait_until,
 )
@@ -138,6 +139,7 @@ def run(quick: bool = False) -> list[dict]:
     samples, complete = [], []
     for _ in range(rounds):
         who = rng.choice((sales, manager))
+        settle()
         t = time.perf_counter()
         samples.append(open_page(DashboardPage, who))
         complete.append((time.perf_counter() - t) * 1000)
@@ -161,6 +163,7 @@ def run(quick: bool = False) -> list[dict]:
         page.hide()
         app.processEvents()
         page._changed()                       # a change heard while hidden: read again when shown
+        settle()
         t = time.perf_counter()
         page.show()
         app.processEvents()
@@ -177,6 +180,7 @@ def run(quick: bool = False) -> list[dict]:
     for _ in range(rounds):
         ctx = AppContext()
         ctx.user_id = inbox_user
+        settle()
         t = time.perf_counter()
         page = TasksPage(ctx)
         page.resize(1280, 800)
