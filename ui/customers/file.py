@@ -46,6 +46,7 @@ from ui.context import AppContext
 from ui.widgets.columns import fit_columns
 from ui.widgets.forms import error_label
 from ui.widgets.rows_table import RowsModel
+from ui.widgets.tabs import ReadWhenChosen
 
 logger = logging.getLogger(__name__)
 
@@ -361,8 +362,7 @@ class CustomerFileWindow(QWidget):
         from ui.service.customer_tabs import add_tabs
 
         self.after_sale = add_tabs(self.ctx, self.customer_id, self.side_tabs)
-        self._stale_tabs: set[QWidget] = set()         # after-sale tabs not read since the file was: read when chosen
-        self.side_tabs.currentChanged.connect(self._side_tab_chosen)
+        self._read_when_chosen = ReadWhenChosen(self.side_tabs)
         split.addWidget(self.side_tabs)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
@@ -400,15 +400,8 @@ class CustomerFileWindow(QWidget):
             if hasattr(tab, "owner_id"):
                 tab.owner_id = self.customer_id
         # the after-sale tab on screen is read now, the others when chosen (most openings never look at them)
-        self._stale_tabs = set(self.after_sale.values())
-        self._side_tab_chosen()
+        self._read_when_chosen.mark(self.after_sale.values())
         self.apply_permissions()
-
-    def _side_tab_chosen(self, _index: int = -1) -> None:
-        tab = self.side_tabs.currentWidget()
-        if tab in self._stale_tabs:
-            self._stale_tabs.discard(tab)
-            tab.refresh()
 
     def apply_permissions(self) -> None:
         """Buttons the signed-in person's role may not use are disabled, their tooltip saying why (the services

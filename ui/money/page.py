@@ -38,6 +38,7 @@ from app.tasks import service as ts
 from ui.context import AppContext
 from ui.ops import LatestRead, error_text
 from ui.widgets.rows_table import RowsModel, rows_table, select_row, selected_row
+from ui.widgets.tabs import ReadWhenChosen
 from ui.widgets.timers import shown_debounce
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class _Tab(QWidget):
     def _read(self, fn, draw) -> None:
         def drawn(got) -> None:
             draw(got)
-            self.owner.tab_drawn(self)
+            self.owner.drawn.emit()
 
         self.reads.read(fn, drawn, self._failed)
 
@@ -463,8 +464,7 @@ class MoneyPage(QWidget):
         self.tabs.addTab(self.cheques, "چک‌ها")
         self.tabs.addTab(self.forecast, "پیش‌بینی نقدینگی")
         lay.addWidget(self.tabs, 1)
-        self._stale: set[QWidget] = set()      # tabs not read since the figures changed: read when chosen
-        self.tabs.currentChanged.connect(self._tab_chosen)
+        self._read_when_chosen = ReadWhenChosen(self.tabs)
         self._debounce = shown_debounce(self, 250, self.refresh, self._mark_dirty)
         ctx.bus.data_changed.connect(self._changed)
         self.refresh()
@@ -505,27 +505,14 @@ class MoneyPage(QWidget):
         self.manager = ts.is_manager(self.ctx.user_id) or not self.ctx.user_id
         self.scope.setVisible(self.manager and bool(self.ctx.user_id))
         self.cheques.new_btn.setVisible(self.manager)          # the office's own cheques: a manager's
-        self._stale = set(self._tabs())
         self._dirty = False
-        self._refresh_tab(self.tabs.currentWidget())
-
-    def _refresh_tab(self, tab: _Tab) -> None:
-        self._stale.discard(tab)
-        tab.refresh()
-
-    def tab_drawn(self, _tab: _Tab) -> None:
-        self.drawn.emit()
+        self._read_when_chosen.mark(self._tabs())
 
     def tab_failed(self, tab: _Tab) -> None:
         """A tab's read failed (its figures line says so): read again when the page or the tab is shown next."""
         self._dirty = True
         if tab is not self.tabs.currentWidget():
-            self._stale.add(tab)
-
-    def _tab_chosen(self, _index: int) -> None:
-        tab = self.tabs.currentWidget()
-        if tab in self._stale:
-            self._refresh_tab(tab)
+            self._read_when_chosen.mark([tab])
 
     def show_collection(self, customer_id: int | None = None) -> None:
         self.tabs.setCurrentWidget(self.collection)
