@@ -192,3 +192,34 @@ def test_an_import_gathers_the_planners_statistics_once_stored(db, tmp_path, mon
 
 def db_obj():
     return db.obj
+
+
+
+def test_a_full_disk_stops_the_dry_run_with_a_plain_message_and_takes_its_file_away(db, tmp_path, monkeypatch):
+    """The dry run sets its checked rows aside in a file of its own: when that file cannot grow (the disk full),
+    the dry run stops with the disk's reason in Persian, not a general error, and its file goes."""
+    from app.core.errors import UserError
+    from app.excel.importer import checking
+
+    monkeypatch.setattr(checking, "BATCH", 10)
+    demo.ensure_users()
+    sheet = _sheet(tmp_path / "s.xlsx")
+    made: list[checking.Stage] = []
+    real_init = checking.Stage.__init__
+
+    def small_disk(self) -> None:
+        real_init(self)
+        pages = self.conn.execute("PRAGMA page_count").fetchone()[0]
+        self.conn.execute(f"PRAGMA max_page_count = {pages + 4}")    # a few batches fit, the rest do not
+        made.append(self)
+
+    monkeypatch.setattr(checking.Stage, "__init__", small_disk)
+    with pytest.raises(UserError) as caught:
+        ei.analyse(ei.load_table(sheet))
+    assert caught.value.message == "فایل موقت بررسی نوشته نشد: دیسک پر است. چیزی نیمه‌کاره باقی نماند."
+    assert "full" in caught.value.details and isinstance(caught.value.__cause__, sqlite3.OperationalError)
+    assert not Path(made[0].path).exists()
+    monkeypatch.setattr(checking.Stage, "__init__", real_init)
+    report = ei.analyse(ei.load_table(sheet))            # with room again, the same sheet checks through
+    assert len(report.rows) == 122 and len(report.ready) > 80
+    report.close()

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app import settings
+from app.core import fs
 from app.core.errors import UserError, ValidationError
 from app.core.text import compact_key, to_ascii_digits, to_persian_digits
 from app.customers import service as cs
@@ -656,6 +657,12 @@ def _analyse(table: Table, progress: ProgressFn | None, cancel: CancelFn | None)
     report = Report(table, stage)
     try:
         _analyse_into(report, mapper, progress, cancel)
+    except (sqlite3.Error, OSError) as e:
+        stage.close()
+        if fs.cause_of(e) is None:
+            raise
+        # the stage's file could not grow (a full disk, a folder gone read-only): said in the user's words
+        raise fs.write_error("فایل موقت بررسی", "The dry run's work file", e) from e
     except BaseException:
         stage.close()
         raise
