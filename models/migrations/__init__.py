@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 # The numbers all_migrations() lists (a test keeps them equal). A database that has exactly these applied needs
 # no migration, and opening it does not import the migrations (nor the models they bring) before the first screen.
-KNOWN_NUMBERS = frozenset(range(1, 24))
+KNOWN_NUMBERS = frozenset(range(1, 25))
 
 
 def all_migrations() -> list[ModuleType]:
@@ -53,6 +53,7 @@ def all_migrations() -> list[ModuleType]:
         m0021_search_index_in_list_order,
         m0022_invoice_paid,
         m0023_list_indexes,
+        m0024_occasion_indexes,
     )
 
     mods = sorted([m0001_core, m0002_calls, m0003_tasks, m0004_sales, m0005_search_index, m0006_call_queue_index,
@@ -60,7 +61,8 @@ def all_migrations() -> list[ModuleType]:
                    m0012_service, m0013_user_extension, m0014_service_kpi_indexes,
                    m0015_pipeline_board_index, m0016_group_messages_permission, m0017_dashboard_count_indexes,
                    m0018_dashboard_order_indexes, m0019_name_start_indexes, m0020_customer_id_key_index,
-                   m0021_search_index_in_list_order, m0022_invoice_paid, m0023_list_indexes],
+                   m0021_search_index_in_list_order, m0022_invoice_paid, m0023_list_indexes,
+                   m0024_occasion_indexes],
                   key=lambda m: m.NUMBER)
     numbers = [m.NUMBER for m in mods]
     if len(numbers) != len(set(numbers)):

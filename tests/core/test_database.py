@@ -330,13 +330,15 @@ def test_an_up_to_date_database_opens_without_importing_the_migrations(tmp_path)
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "[]"
     open_database(str(path))
-    db.execute_sql("DELETE FROM schema_migration WHERE number = 23")      # the newest
-    db.execute_sql("DROP INDEX customer_report")
+    db.execute_sql("DELETE FROM schema_migration WHERE number = 24")      # the newest
+    db.execute_sql("DROP INDEX customer_birthday_card")
+    db.execute_sql("CREATE INDEX customer_birthday ON customer (birthday)")     # as migration 3 left it
     close_database()
     open_database(str(path))
     try:
-        assert db.execute_sql("SELECT 1 FROM schema_migration WHERE number = 23").fetchone() == (1,)
-        assert db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'customer_report'").fetchone() == (1,)
+        assert db.execute_sql("SELECT 1 FROM schema_migration WHERE number = 24").fetchone() == (1,)
+        assert db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'customer_birthday_card'").fetchone() == (1,)
+        assert db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'customer_birthday'").fetchone() is None
     finally:
         close_database()
 

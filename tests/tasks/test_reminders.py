@@ -177,3 +177,54 @@ def test_a_day_of_many_occasions_is_cut_counted_and_scoped(anydb):
     assert [i.customer_id for i in cut] == [i.customer_id for i in reminders.dates_on(day, scope=own, mine=maryam)][:2]
     assert total == 7
     assert reminders.dates_on(day, scope=("none", None)) == [] and reminders.dates_and_total(day, limit=0, scope=("none", None))[1] == 0
+
+
+def test_the_days_occasions_are_read_from_their_index_alone(db, caplog):
+    """The card's statement reads each date's index without the customers' rows (a million customers have a
+    couple of thousand occasions a day, spread over the whole table), for everyone's customers and a rep's own,
+    and the count alone too; a customer without the date is not in that index."""
+    from tests.plans import logged_statement, plan
+
+    reza = user("رضا کریمی", "reza")
+    day = j(1405, 9, 3).date()
+    for i in range(6):
+        customer(f"نام{i}", "آزمون", f"0912{i:07d}", birthday=j(1360 + i, 9, 3).date(),
+                 anniversary=j(1390 + i, 9, 3).date() if i % 2 else None, assigned_to=reza if i % 3 else None)
+    customer("بی‌تاریخ", "آزمون", "09350000000")
+    _planned_as_a_million_customers()
+    from models.base import db as database
+
+    for scope in (reminders.ALL_CUSTOMERS, ("own", reza)):
+        for kind in ("birthday", "anniversary"):
+            sql, params, _ = logged_statement(
+                caplog, lambda scope=scope: reminders.dates_and_total(day, limit=20, scope=scope, mine=reza),
+                f"c.{kind} AS occasion")
+            got = plan(sql, params)
+            assert f"COVERING INDEX customer_{kind}_card" in got and "SEARCH c USING INDEX" not in got, got
+        where, params = reminders._dates_match("birthday", day, scope)
+        got = plan(f'SELECT COUNT(*) FROM "customer" c WHERE {where}', params)
+        assert "COVERING INDEX customer_birthday_card" in got, got
+    assert database.execute_sql("SELECT COUNT(*) FROM customer INDEXED BY customer_anniversary_card "
+                                "WHERE anniversary IS NOT NULL").fetchone() == (3,)
+
+
+# The planner's statistics of the customer table at a million customers (half with a birthday, a fifth with a
+# wedding anniversary), as models.statistics gathers them: the plan the office of that size gets.
+_MILLION = {
+    "customer_merged_into_id": "1000000 1000000", "customer_assigned_to_id": "1000000 200000",
+    "customer_list_created": "1000000 1000000 2 1", "customer_list_company": "1000000 1000000 588 1",
+    "customer_list_name": "1000000 1000000 237 1", "customer_report": "1000000 1000000 2 1 1 1",
+    "customer_birthday_card": "500620 34 34 7 4 1 1 1", "customer_anniversary_card": "199604 19 19 4 3 1 1 1",
+}
+
+
+def _planned_as_a_million_customers() -> None:
+    from models.base import db as database
+
+    database.execute_sql("ANALYZE")
+    database.execute_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'customer'")
+    for _seq, name, *_rest in database.execute_sql("PRAGMA index_list(customer)").fetchall():
+        width = len(database.execute_sql(f'PRAGMA index_info("{name}")').fetchall())
+        stat = _MILLION.get(name, "1000000" + " 1" * width)
+        database.execute_sql("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('customer', ?, ?)", (name, stat))
+    database.execute_sql("ANALYZE sqlite_schema")        # this connection reads them again

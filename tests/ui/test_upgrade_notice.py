@@ -38,13 +38,13 @@ def test_the_window_shows_while_an_older_file_is_upgraded_and_only_then(tmp_path
     close_database()
     assert seen == []
     open_database(str(path))
-    db.execute_sql("DELETE FROM schema_migration WHERE number = 23")      # as an earlier version left it
+    db.execute_sql("DELETE FROM schema_migration WHERE number = 24")      # as an earlier version left it
     close_database()
     _open(path, seen)
     try:
-        assert [(n, visible) for n, visible, _ in seen] == [([23], True)]
+        assert [(n, visible) for n, visible, _ in seen] == [([24], True)]
         assert "به‌روز می‌شود" in seen[0][2] and "نبندید" in seen[0][2]
-        assert db.execute_sql("SELECT 1 FROM schema_migration WHERE number = 23").fetchone() == (1,)
+        assert db.execute_sql("SELECT 1 FROM schema_migration WHERE number = 24").fetchone() == (1,)
     finally:
         close_database()
     assert not [w for w in QApplication.topLevelWidgets()
