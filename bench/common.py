@@ -185,30 +185,50 @@ def as_the_program(app) -> object:
     return collector
 
 
-def settle(timeout_s: float = 60.0) -> None:
-    """Before a timed opening: let the reads that the pages opened just before started on the reader threads end,
-    and collect the garbage of those pages (their objects hang on reference cycles), as the program's collector
-    does within a second of a close.
+def settle(timeout_s: float = 60.0, quiet_s: float = 0.3) -> None:
+    """Before a timed opening: let the work that the pages opened just before left behind end, and collect their
+    garbage, as the program's collector does within a second of a close.
 
-    The bench opens and closes the same page ten or thirty times in a row, and a page that shows before its read
-    ends (the reports page's chart, the invoice list's sums: 0.2 to 1 s each at a million customers) left that read
-    running or queued behind the next opening: the next page's own read then waited for it, and its work on the GUI
-    thread shared the two cores with it. In the program a page is made once and the user opens the next one
-    seconds later. Without the collection, a round now and then paid for collecting the previous rounds' pages:
-    26 to 80 ms, in the p95 of whichever figure it fell in."""
+    The bench opens and closes the same page ten or thirty times in a row. A page that shows before its reads end
+    (the reports page's chart, the invoice list's sums: 0.2 to 1 s each at a million customers) left them running
+    or queued behind the next opening, and the dashboard counts its opportunities on a worker a moment after each
+    paint: the next opening's own read waited for them, and its work on the GUI thread shared the two cores with
+    them. In the program a page is made once and the user opens the next one seconds later. So the event loop
+    runs until the reader threads and the workers have been idle for `quiet_s` (timers due meanwhile fire and
+    start their jobs, which are waited for too).
+
+    Without the collection, a round now and then paid for collecting the previous rounds' pages: 26 to 80 ms, in
+    the p95 of whichever figure it fell in (their objects hang on reference cycles)."""
     import gc
+
+    from PySide6.QtCore import QCoreApplication
 
     from models.reader import readers
 
-    deadline = time.monotonic() + timeout_s
-    while readers.busy() and time.monotonic() < deadline:
-        time.sleep(0.002)
-    from PySide6.QtCore import QCoreApplication
-
     app = QCoreApplication.instance()
-    if app is not None:
-        app.processEvents()         # what those reads handed back to the GUI thread, before the clock starts
+    deadline = time.monotonic() + timeout_s
+    quiet_since: float | None = None
+    while time.monotonic() < deadline:
+        if readers.busy() or _workers_busy():
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet_s:
+            break
+        if app is not None:
+            wait_until(lambda: False, 0.005)      # the event loop: timers fire, finished jobs hand back
+        else:
+            time.sleep(0.002)
     gc.collect()
+
+
+def _workers_busy() -> int:
+    """Jobs running on the program's workers (ui.ops), when it has started them."""
+    import sys
+
+    ops = sys.modules.get("ui.ops")
+    manager = getattr(ops, "_manager", None) if ops is not None else None
+    return manager.active_threads() if manager is not None else 0
 
 
 def wait_until(cond: Callable[..., bool], timeout_s: float, *args) -> bool:
