@@ -287,3 +287,47 @@ def test_a_spare_popup_is_made_again_after_a_call_takes_it(office, qtbot, monkey
     monkeypatch.setattr(popup_stack, "MAX_POPUPS", len(ctrl.stack.popups()))
     ctrl.stack._make_spare()
     assert ctrl.stack._spare == []                      # as many popups as the stack shows: none made ahead
+
+
+def test_popups_share_their_laid_out_texts_per_font(office, monkeypatch):
+    """Two calls at once: what the second popup shows that the first has shown already (the labels, the colleague's
+    name, «ندارد»…) is not shaped again, and it is drawn as a popup made alone. Texts in another font (the name's
+    bigger one) are kept apart, and once more than the limit are kept the oldest go, not all of them."""
+    from PySide6.QtGui import QTextLayout
+
+    from ui.calls import popup_fields as pf
+
+    ctrl, person, _org = office
+    customers.create_customer({"first_name": "مهدی", "last_name": "رضایی", "company": "بازرگانی رضایی",
+                               "assigned_to": person.assigned_to_id, "phones": ["02122514399"]})
+    shaped: list[str] = []
+    real = QTextLayout.__init__
+
+    def counting(self, *args):
+        shaped.append(args[0] if args else "")
+        real(self, *args)
+
+    monkeypatch.setattr(pf, "QTextLayout", type("Counting", (QTextLayout,), {"__init__": counting}))
+    monkeypatch.setattr(pf, "_KEPT", {})                # nothing kept from an earlier test
+    first = ring(ctrl, "22514321", 1)
+    before = list(shaped)
+    second = ring(ctrl, "22514399", 2, seconds=1)
+    assert second is not first and text(second, "مسئول") == text(first, "مسئول") == "سارا احمدی"
+    again = shaped[len(before):]
+    assert "\u200fسارا احمدی" in before and "\u200fسارا احمدی" not in again    # shaped once, for both popups
+    assert not [t for t in again if t.endswith(":")]                          # the labels too
+    assert_drawn_as_a_new_one(ctrl, second)
+
+    name_font = pf._KEPT[(second.name_label.font().key(), True)]
+    fields_font = pf._KEPT[(second.fields_box.font().key(), True)]
+    assert name_font is not fields_font
+    assert any("رضایی" in t for t in name_font.one_line) and not any(t.endswith(":") for t in name_font.one_line)
+
+    monkeypatch.setattr(pf.TextLayouts, "LIMIT", 12)
+    oldest = next(iter(fields_font.one_line))
+    for i in range(20):
+        second.fields_box._texts.get(f"متن {i}", 300)
+    second.fields_box._texts.trim()
+    kept = list(fields_font.one_line)
+    assert len(kept) + len(fields_font.wrapped) <= 9
+    assert "متن 19" in kept and oldest not in kept                 # the newest stay, the oldest went

@@ -10,6 +10,7 @@ on the right.
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
@@ -41,34 +42,64 @@ class Shown:
         return self._visible
 
 
+class _Kept:
+    """The layouts kept for one font and direction, shared by every widget that draws in them: the eight popups of
+    a multi-line box show the same labels, dates, colleagues' names and «ندارد» to different callers, and each
+    popup kept its own until now, shaping again what another had shaped a moment before."""
+
+    __slots__ = ("wrapped", "one_line")
+
+    def __init__(self) -> None:
+        self.wrapped: dict[tuple[str, int], tuple[QTextLayout, float, float]] = {}
+        self.one_line: dict[str, tuple[QTextLayout, float, float]] = {}
+
+
+_KEPT: dict[tuple[str, bool], _Kept] = {}
+
+
 class TextLayouts:
     """Text laid out for a widget's font and direction, kept per text and width: (layout, height, widest line).
     Lines are laid out from the left and placed by the painter (right-aligned in right-to-left), so a text that
     fits on one line is shaped once and serves every width it fits in (a layout asks at a few widths before it
-    settles)."""
+    settles). The layouts are kept per font and direction, for every widget drawing in them (_Kept)."""
 
-    LIMIT = 300
+    LIMIT = 1000        # layouts kept per font and direction
 
     def __init__(self, widget: QWidget):
         self._widget = widget
-        self._wrapped: dict[tuple[str, int], tuple[QTextLayout, float, float]] = {}
-        self._one_line: dict[str, tuple[QTextLayout, float, float]] = {}
+        self._kept: _Kept | None = None
+
+    def _store(self) -> _Kept:
+        kept = self._kept
+        if kept is None:
+            w = self._widget
+            key = (w.font().key(), w.layoutDirection() == Qt.LayoutDirection.RightToLeft)
+            kept = self._kept = _KEPT.setdefault(key, _Kept())
+        return kept
 
     def clear(self) -> None:
-        self._wrapped.clear()
-        self._one_line.clear()
+        """The widget's font or direction changed: its texts are laid out (or found) in the new ones."""
+        self._kept = None
 
     def trim(self) -> None:
-        """Forget every layout once more than LIMIT are kept (called between contents, never mid-layout)."""
-        if len(self._wrapped) + len(self._one_line) > self.LIMIT:
-            self.clear()
+        """Once more than LIMIT layouts of this font are kept, forget the oldest down to three quarters of LIMIT
+        (called between contents, never mid-layout; a widget still showing one keeps its own reference).
+        Forgetting them all at once made the next call lay out every text again, the labels too."""
+        kept = self._store()
+        total = len(kept.wrapped) + len(kept.one_line)
+        if total > self.LIMIT:
+            share = 1 - self.LIMIT * 3 // 4 / total
+            for d in (kept.wrapped, kept.one_line):
+                for k in list(itertools.islice(d, math.ceil(len(d) * share))):
+                    del d[k]
 
     def get(self, text: str, width: int) -> tuple[QTextLayout, float, float]:
-        one = self._one_line.get(text)
+        kept = self._kept or self._store()
+        one = kept.one_line.get(text)
         if one is not None and one[2] <= width:
             return one
         key = (text, width)
-        got = self._wrapped.get(key)
+        got = kept.wrapped.get(key)
         if got is not None:
             return got
         w = self._widget
@@ -96,9 +127,9 @@ class TextLayouts:
         lay.endLayout()
         got = (lay, max(y, metrics.height()), widest)
         if lines <= 1:
-            self._one_line[text] = got
+            kept.one_line[text] = got
         else:
-            self._wrapped[key] = got
+            kept.wrapped[key] = got
         return got
 
 
