@@ -237,3 +237,35 @@ def test_a_table_given_its_first_index_loses_its_old_row_count(tmp_path):
     assert refresh() == ["plain"]                       # an index without statistics
     assert rows() == [("plain_body", "3000 334")]       # the table's own row, whole-table ANALYZE's, is gone
     close_database()
+
+
+def test_an_index_no_row_belongs_to_yet_does_not_bring_the_table_back_at_every_opening(tmp_path, monkeypatch):
+    """A partial index that holds no row (nobody's wedding anniversary recorded: customer_anniversary_card) gets
+    no figures from ANALYZE. Its table is measured once all the same, and the next openings leave it be; once the
+    index has rows and the table has grown, it is measured for real."""
+    import models.statistics as statistics
+
+    path = tmp_path / "crm.sqlite3"
+    open_database(str(path), create=True)
+    _fill(LEAST_ROWS + 500)
+    with db.atomic():
+        db.execute_sql("ALTER TABLE bulk_note ADD COLUMN wed TEXT")
+        db.execute_sql("CREATE INDEX bulk_note_wed ON bulk_note (wed, body) WHERE wed IS NOT NULL")
+    _reopen(path)
+    assert _analysed_rows("bulk_note") == LEAST_ROWS + 500
+    assert db.execute_sql("SELECT stat FROM sqlite_stat1 WHERE idx = 'bulk_note_wed'").fetchone() == ("1 1 1",)
+    assert stale_tables(db.obj) == []
+    jobs: list[str] = []
+    real = statistics._analyze_part
+    monkeypatch.setattr(statistics, "_analyze_part", lambda plan, part: jobs.append(part) or real(plan, part))
+    _reopen(path)
+    assert jobs == [] and stale_tables(db.obj) == []
+    plan = db.execute_sql("EXPLAIN QUERY PLAN SELECT body FROM bulk_note WHERE wed > '2020'").fetchall()
+    assert "COVERING INDEX bulk_note_wed" in plan[0][-1]
+    _fill(2 * LEAST_ROWS, start=LEAST_ROWS + 500)
+    with db.atomic():
+        db.execute_sql("UPDATE bulk_note SET wed = '2024-0' || (id % 9 + 1) || '-01' WHERE id % 3 = 0")
+    _reopen(path)
+    got = db.execute_sql("SELECT stat FROM sqlite_stat1 WHERE idx = 'bulk_note_wed'").fetchone()[0]
+    assert int(got.split()[0]) == (3 * LEAST_ROWS + 500) // 3
+    close_database()
