@@ -291,7 +291,7 @@ def test_a_spare_popup_is_made_again_after_a_call_takes_it(office, qtbot, monkey
 
 def test_popups_share_their_laid_out_texts_per_font(office, monkeypatch):
     """Two calls at once: what the second popup shows that the first has shown already (the labels, the colleague's
-    name, «ندارد»…) is not shaped again, and it is drawn as a popup made alone. Texts in another font (the name's
+    name, «هنوز ثبت نشده»…) is not shaped again, and it is drawn as a popup made alone. Texts in another font (the name's
     bigger one) are kept apart, and once more than the limit are kept the oldest go, not all of them."""
     from PySide6.QtGui import QTextLayout
 

@@ -44,7 +44,7 @@ class Shown:
 
 class _Kept:
     """The layouts kept for one font and direction, shared by every widget that draws in them: the eight popups of
-    a multi-line box show the same labels, dates, colleagues' names and «ندارد» to different callers, and each
+    a multi-line box show the same labels, dates, colleagues' names and «هنوز ثبت نشده» to different callers, and each
     popup kept its own until now, shaping again what another had shaped a moment before."""
 
     __slots__ = ("wrapped", "one_line")
