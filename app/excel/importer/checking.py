@@ -657,14 +657,11 @@ def _analyse(table: Table, progress: ProgressFn | None, cancel: CancelFn | None)
     report = Report(table, stage)
     try:
         _analyse_into(report, mapper, progress, cancel)
-    except (sqlite3.Error, OSError) as e:
+    except BaseException as e:
         stage.close()
-        if fs.cause_of(e) is None:
-            raise
-        # the stage's file could not grow (a full disk, a folder gone read-only): said in the user's words
-        raise fs.write_error("فایل موقت بررسی", "The dry run's work file", e) from e
-    except BaseException:
-        stage.close()
+        if isinstance(e, sqlite3.Error | OSError) and fs.cause_of(e) is not None:
+            # the stage's file could not grow (a full disk, a folder gone read-only): said in the user's words
+            raise fs.write_error("فایل موقت بررسی", "The dry run's work file", e) from e
         raise
     return report
 
