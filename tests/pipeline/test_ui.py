@@ -430,3 +430,34 @@ def test_dashboard_card_counts_past_its_limit_and_opens_the_pipeline(qtbot, offi
     page.refresh()
     qtbot.waitUntil(lambda: page.texts("opportunities")[-1].startswith("…"), timeout=3000)
     assert page.texts("opportunities") == texts
+
+
+def test_a_dashboard_left_before_its_deals_are_counted_counts_them_when_it_is_shown_again(qtbot, office,
+                                                                                          monkeypatch):
+    """The count past the card's limit walks every open deal: a page hidden by the time it is due does not read it
+    then, but once it is chosen again."""
+    from app import fmt
+    from ui.context import AppContext
+    from ui.dashboard.page import DashboardPage
+
+    freeze("1405/02/28")
+    extra = pb.DASHBOARD_LIMIT + 5
+    for i in range(extra):
+        ops.create_opportunity({"customer_id": office["lead"], "title": f"فرصت {i}", "value": M,
+                                "owner_id": office["reza"], "next_step": "تماس",
+                                "next_step_date": "1405/02/25"}, user=office["reza"])
+    from ui.pipeline import dashboard_card
+
+    counted = []
+    count = dashboard_card.count_opportunities
+    monkeypatch.setattr(dashboard_card, "count_opportunities", lambda *a: counted.append(a) or count(*a))
+    page = DashboardPage(AppContext(user_id=office["reza"]))
+    qtbot.addWidget(page)
+    page.show()
+    first = page.cards["opportunities"].count.text()
+    page.hide()                                   # left at once, before the count is due
+    qtbot.waitUntil(lambda: page._count_when_shown is not None, timeout=3000)
+    assert page.cards["opportunities"].count.text() == first and not counted
+    page.show()
+    qtbot.waitUntil(lambda: page.cards["opportunities"].count.text() == fmt.num(extra + 2), timeout=3000)
+    assert page._count_when_shown is None

@@ -182,6 +182,7 @@ class DashboardPage(QWidget):
         self._dirty = True
         self._loading = False
         self._generation = 0                 # a read shown after a later one started is dropped
+        self._count_when_shown: dash.Dashboard | None = None     # the opportunities' count, put off while hidden
         self._below_reading = False          # a read below the first screen is under way (_read_below_of)
         self._below_again = False            # and another was asked for meanwhile
         self._opportunities: tuple[list, list] | None = None
@@ -327,6 +328,8 @@ class DashboardPage(QWidget):
         super().showEvent(e)
         if self._dirty and not self._loading:
             self.refresh(below=False)           # chosen again after a change: the first screen at once
+        elif self._count_when_shown is not None:
+            self._count_opportunities(self._count_when_shown)
 
     def is_loading(self) -> bool:
         """A read is under way on a worker thread."""
@@ -539,6 +542,10 @@ class DashboardPage(QWidget):
 
         if self._opportunities is None or not opp.is_cut(self._opportunities) or self.data is not d:
             return
+        if not self.isVisible():
+            self._count_when_shown = d          # a page left by now counts when it is chosen again, not before
+            return
+        self._count_when_shown = None
         from ui.ops import QueryOp
 
         generation = self._generation
