@@ -37,7 +37,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from concurrent.futures import wait as futures_wait
 from typing import Any
 
@@ -131,10 +131,13 @@ class TaskManager(QObject):
         if not job._prompt:
             self._pool.start(job._work)
             return
-        fut = submit_read(job._work)
+        fut = submit_read(job._outcome)
         with self._lock:
             self._prompt_jobs.add(fut)
         fut.add_done_callback(self._prompt_ended)
+        # delivered once the reader thread counts the job as ended: a read the GUI thread asks for in the
+        # callback then goes to the idle reader, not behind a long one on the other
+        fut.add_done_callback(job._read_ended)
 
     def _prompt_ended(self, fut: Future) -> None:
         with self._lock:
@@ -344,6 +347,14 @@ class QueryOp:
 
     # --- on the worker thread -----------------------------------------------------------------------------
     def _work(self) -> None:
+        """A pool thread's job: run, then hand the outcome to the GUI thread."""
+        self._post(self._outcome())
+
+    def _read_ended(self, fut: Future) -> None:
+        """A reader thread's job (prompt) has ended: its outcome to the GUI thread."""
+        self._post(("failed", CancelledError()) if fut.cancelled() else fut.result())
+
+    def _outcome(self) -> tuple[str, Any]:
         self.worker_thread = threading.get_ident()
         if not self._prompt:
             _lower_priority()
@@ -359,6 +370,9 @@ class QueryOp:
         finally:
             if not self._prompt:
                 close_thread_connection()      # a pool thread's; a reader thread keeps its connection
+        return outcome
+
+    def _post(self, outcome: tuple[str, Any]) -> None:
         self._thread_done.set()
         run_on_main(lambda: self._deliver(outcome))
 

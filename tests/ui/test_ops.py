@@ -109,6 +109,31 @@ def test_a_long_job_runs_below_the_gui_and_a_prompt_read_beside_it(qtbot):
     assert all(seen[f"prompt{i}"] == gui for i in range(3))
 
 
+def test_a_read_asked_for_when_another_is_delivered_does_not_wait_behind_a_long_one(qtbot):
+    """One reader is held by a long read. Reads asked for one after another, each from the last one's callback
+    (a list drawn, then its footer read), go to the other reader: when a read's outcome reaches the GUI thread,
+    its reader already counts it as ended, so the next one is not queued behind the long one."""
+    from models.reader import readers
+
+    gate = threading.Event()
+    QueryOp(None, lambda _ctl: gate.wait(20)).prompt().run()
+    qtbot.waitUntil(lambda: readers.busy() == 1, timeout=5_000)
+    busy_when_delivered: list[int] = []
+
+    def next_read(_got=None):
+        if _got is not None:
+            busy_when_delivered.append(readers.busy())
+        if len(busy_when_delivered) < 50:
+            QueryOp(None, lambda _ctl: sum(range(2_000)), next_read).prompt().run()
+
+    next_read()
+    try:
+        qtbot.waitUntil(lambda: len(busy_when_delivered) == 50, timeout=5_000)
+    finally:
+        gate.set()
+    assert busy_when_delivered == [1] * 50          # only the long read
+
+
 def test_run_on_main_hops_back_to_the_gui_thread(qtbot):
     where: list[bool] = []
 
