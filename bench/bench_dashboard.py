@@ -11,7 +11,9 @@ events processed. The dashboard is built as the program builds it, its rows read
 it once) and is read, filled and painted again. "money_page_open", "reports_page_open" and
 "invoice_list_open_large" are an owner's pages on the same data (a manager's whole office), until their first
 paint; "reports_page_complete" is the reports page until its report (this year's top customers, read on a worker
-thread) is drawn, "money_page_complete" the money page until its first tab (the collection list) is."""
+thread) is drawn, "money_page_complete" the money page until its first tab (the collection list) is, and
+"invoice_list_complete_large" the invoice list until its newest 2,000 rows (read and formatted on a reader
+thread) are."""
 from __future__ import annotations
 
 import random
@@ -222,9 +224,10 @@ def _owner_pages(app, manager: int, rounds: int) -> list[dict]:
                       ("invoice_list_open_large", DocumentsTab)):
         samples = [opened_ms(app, page_of(cls)) for _ in range(rounds + 1)]
         out.append(figure(name, samples[1:], **db_label()))     # the first builds the module's statements
-    # what each reads on a reader thread once it shows: from building the page to its report's chart drawn, and
-    # to the money page's first tab filled
-    for name, cls in (("reports_page_complete", ReportsPage), ("money_page_complete", MoneyPage)):
+    # what each reads on a reader thread once it shows: from building the page to its report's chart drawn, to
+    # the money page's first tab filled, and to the invoice list's rows drawn
+    for name, cls in (("reports_page_complete", ReportsPage), ("money_page_complete", MoneyPage),
+                      ("invoice_list_complete_large", DocumentsTab)):
         samples = [opened_ms(app, page_of(cls), until=lambda page: not page.reading) for _ in range(rounds + 1)]
         out.append(figure(name, samples[1:], **db_label()))
     return out

@@ -51,8 +51,10 @@ def test_list_page_says_it_shows_the_latest_n_of_m(book, qtbot, persian_app):
     try:
         tab = DocumentsTab(AppContext())
         qtbot.addWidget(tab)
-        assert len(tab.model.rows) == 5                 # the rows at once; the figures follow from a worker
-        assert tab.summary.text() == "۵ سند · جمع‌ها در حال محاسبه…"
+        as_drawn = []                                   # the rows first, then the figures: each read on a worker
+        tab.drawn.connect(lambda: as_drawn.append((len(tab.model.rows), tab.summary.text())))
+        qtbot.waitUntil(lambda: bool(as_drawn))
+        assert as_drawn == [(5, "۵ سند · جمع‌ها در حال محاسبه…")]
         qtbot.waitUntil(lambda: "تازه‌تر" in tab.summary.text())
         text = tab.summary.text()
         assert "۵ سند تازه‌تر از ۱۳ سند" in text
@@ -84,8 +86,10 @@ def test_the_footer_shows_the_latest_filters_figures(book, qtbot, monkeypatch, p
     tab.search.setText("صالحی")
     tab._timer.stop()                               # the search box's own refresh comes now, not in 250 ms
     tab.refresh()                                   # every document of «مینا صالحی»: six invoices
+    qtbot.waitUntil(lambda: not tab.reading and bool(read))        # drawn, and its figures being summed
     tab.type_box.setCurrentIndex(tab.type_box.findData("invoice"))
     tab.unpaid.setChecked(True)                     # then her unpaid invoices only: five
+    qtbot.waitUntil(lambda: not tab.reading)
     assert tab.summary.text() == "۵ سند · جمع‌ها در حال محاسبه…"
     gate.set()
     qtbot.waitUntil(lambda: "جمع ۵ فاکتور" in tab.summary.text(), timeout=10_000)

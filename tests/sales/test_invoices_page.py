@@ -35,6 +35,7 @@ def setup(db, qtbot, persian_app):
     qtbot.addWidget(page)
     page.resize(1200, 700)
     page.show()
+    qtbot.waitUntil(lambda: not page.documents.reading)         # the list is read on a reader thread
     return dict(page=page, c1=c1, c2=c2, lamp=lamp, book=book, inv=inv, pf=pf)
 
 
@@ -46,13 +47,15 @@ def test_model_passes_qt_model_tester(qtmodeltester, setup):
 def test_filters(setup, qtbot):
     tab = setup["page"].documents
     tab.type_box.setCurrentIndex(tab.type_box.findData("proforma"))
+    assert tab.reading and len(tab.model.rows) == 2         # the rows shown stay until the new ones are read
+    qtbot.waitUntil(lambda: not tab.reading)
     assert [r.doc_type for r in tab.model.rows] == ["proforma"]
     tab.type_box.setCurrentIndex(0)
     tab.search.setText("کریمی")
-    qtbot.waitUntil(lambda: len(tab.model.rows) == 1)
+    qtbot.waitUntil(lambda: not tab.reading and len(tab.model.rows) == 1)
     assert tab.model.rows[0].customer_name == "رضا کریمی"
     tab.search.setText(to_persian_digits(setup["inv"].number))
-    qtbot.waitUntil(lambda: len(tab.model.rows) == 1 and tab.model.rows[0].doc_type == "invoice")
+    qtbot.waitUntil(lambda: not tab.reading and len(tab.model.rows) == 1 and tab.model.rows[0].doc_type == "invoice")
 
 
 def test_new_invoice_with_product_picker_and_live_totals(setup, qtbot):
@@ -117,7 +120,9 @@ def test_convert_cancel_and_correct(setup, qtbot):
     assert tab.btn_convert.isEnabled() and not tab.btn_correct.isEnabled()
     inv = convert_proforma(setup["pf"].id)
     tab.refresh()
-    tab.select_id(inv.id)
+    tab.select_id(inv.id)                          # asked for while the list is read: selected once it is drawn
+    qtbot.waitUntil(lambda: not tab.reading)
+    assert tab.selected().id == inv.id
     assert tab.cancel_selected("مشتری منصرف شد")
     assert SalesDocument.get_by_id(inv.id).state == "cancelled"
     assert not tab.btn_cancel.isEnabled()
@@ -170,6 +175,7 @@ def test_payments_dialog(setup, qtbot):
     assert dlg.void_selected("اشتباه ثبت شد")
     assert customer_balance(setup["c1"]) == 2_200_000
     tab.refresh()
+    qtbot.waitUntil(lambda: not tab.reading)
     row = next(r for r in tab.model.rows if r.id == setup["inv"].id)
     assert row.paid == 0
 
@@ -305,3 +311,26 @@ def test_entry_points_for_other_screens(setup, qtbot):
     new = page.new_proforma_for(setup["c2"])
     qtbot.addWidget(new)
     assert new.customer.currentData() == setup["c2"] and new.doc_type == "proforma"
+
+
+def test_a_list_read_that_fails_keeps_the_rows_shown_and_says_so(setup, qtbot, monkeypatch):
+    """The list is read on a reader thread: a failed read leaves the rows of the last one and says in the footer
+    that the list was not read; the next filter reads it again."""
+    import ui.sales.documents_tab as page
+
+    tab = setup["page"].documents
+    tab.select_id(setup["inv"].id)
+    read = page.list_documents
+
+    def broken(**_filters):
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(page, "list_documents", broken)
+    tab.type_box.setCurrentIndex(tab.type_box.findData("proforma"))
+    qtbot.waitUntil(lambda: not tab.reading)
+    assert tab.summary.text().startswith("فهرست اسناد خوانده نشد: ") and "Traceback" not in tab.summary.text()
+    assert len(tab.model.rows) == 2 and tab.selected().id == setup["inv"].id
+    monkeypatch.setattr(page, "list_documents", read)
+    tab.type_box.setCurrentIndex(tab.type_box.findData("invoice"))
+    qtbot.waitUntil(lambda: not tab.reading and "جمع" in tab.summary.text())
+    assert [r.id for r in tab.model.rows] == [setup["inv"].id] and tab.selected().id == setup["inv"].id

@@ -33,7 +33,7 @@ from app.sales.common import STATE_LABELS, TYPE_LABELS
 from app.sales.documents import cancel_document, convert_proforma, issue_invoice
 from app.sales.views import DocRow, DocumentTotals, document_totals, get_document, list_documents
 from ui.context import AppContext
-from ui.ops import LatestRead
+from ui.ops import LatestRead, error_text
 from ui.sales.common import GREEN, GREY, RED, warn_user
 from ui.sales.editor import DocumentEditor
 from ui.sales.payments_dialog import PaymentsDialog
@@ -52,11 +52,20 @@ class DocumentTableModel(QAbstractTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.rows: list[DocRow] = []
+        self.texts: list[tuple[str, ...]] = []       # each row's cells as shown (texts_of)
 
-    def set_rows(self, rows: list[DocRow]) -> None:
+    def set_rows(self, rows: list[DocRow], texts: list[tuple[str, ...]] | None = None) -> None:
+        """Show these rows; `texts` are texts_of(rows) when they were made beforehand (on the reader thread)."""
         self.beginResetModel()
         self.rows = rows
+        self.texts = texts if texts is not None else self.texts_of(rows)
         self.endResetModel()
+
+    @classmethod
+    def texts_of(cls, rows: list[DocRow]) -> list[tuple[str, ...]]:
+        """Every cell's text (any thread: plain formatting, no Qt)."""
+        text, cols = cls._text, range(len(cls.COLUMNS))
+        return [tuple(text(r, c) for c in cols) for r in rows]
 
     def row(self, i: int) -> DocRow | None:
         return self.rows[i] if 0 <= i < len(self.rows) else None
@@ -101,7 +110,7 @@ class DocumentTableModel(QAbstractTableModel):
 
     def column_texts(self, col: int) -> list[str]:
         """Every row's text in column `col` (ui.widgets.columns.fit_columns)."""
-        return [self._text(r, col) for r in self.rows]
+        return [t[col] for t in self.texts]
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -109,7 +118,7 @@ class DocumentTableModel(QAbstractTableModel):
         r = self.rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(r, col)
+            return self.texts[index.row()][col]
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (4, 5, 6):
             return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -126,6 +135,7 @@ class DocumentTableModel(QAbstractTableModel):
 
 class DocumentsTab(QWidget):
     LIMIT = 2000          # rows in the list; the footer's figures cover every document the filter matches
+    drawn = Signal()                # the list of the latest filter is shown (or its read failed: see the footer)
     totals_shown = Signal()         # the footer has the figures of the latest filter (or says they failed)
     TYPES = (("", "همه اسناد"), ("invoice", "فاکتورها"), ("proforma", "پیش‌فاکتورها"))
     STATES = (("", "همه وضعیت‌ها"), ("open", "پیش‌فاکتور باز"), ("draft", "پیش‌نویس"), ("issued", "صادر شده"),
@@ -222,23 +232,64 @@ class DocumentsTab(QWidget):
         QShortcut(QKeySequence(Qt.Key.Key_Return), self.view, activated=self.edit_selected)
         self._jobs: list = []           # background jobs (PDF, preview) under way
         self._totals = LatestRead(self, "document-totals")      # the footer's sums (_read_totals)
+        self._list = LatestRead(self, "document-list")          # the rows (refresh)
+        self._generation = 0            # a read that ends after a later refresh is not drawn
+        self._select_after: int | None = None     # the document to select once the list being read is drawn
         self.last_preview = None
+        self._update_buttons()          # nothing selected until the list is drawn
         self.refresh()
 
     # --- list ---------------------------------------------------------------------------------------
-    def refresh(self) -> None:
-        keep = self.selected()
+    @property
+    def reading(self) -> bool:
+        """The list of the latest filter is being read (the rows shown are the previous filter's)."""
+        return self._list.busy
+
+    def refresh(self, now: bool = False) -> None:
+        """Read the list again: on a reader thread, which also formats its cells (at a million customers and
+        250,000 documents, 2,000 rows took 25 ms to read and format), while the rows shown stay; `now`: on this
+        thread, at once (after the user's own change, which the list must show before anything else is done)."""
         filters = dict(
             doc_type=self.type_box.currentData() or None, state=self.state_box.currentData() or None,
             text=self.search.text(), date_from=self._date(self.date_from), date_to=self._date(self.date_to),
             overdue_only=self.overdue.isChecked(), unpaid_only=self.unpaid.isChecked())
-        rows = list_documents(limit=self.LIMIT, **filters)
-        self.model.set_rows(rows)
+        self._generation += 1
+        generation, limit = self._generation, self.LIMIT
+        if now:
+            self._draw(list_documents(limit=limit, **filters), None, filters)
+            return
+
+        def read() -> tuple[list[DocRow], list[tuple[str, ...]]]:
+            rows = list_documents(limit=limit, **filters)
+            return rows, DocumentTableModel.texts_of(rows)
+
+        def done(got: tuple[list[DocRow], list[tuple[str, ...]]]) -> None:
+            if generation == self._generation:
+                self._draw(*got, filters)
+
+        def failed(exc: BaseException) -> None:
+            if generation == self._generation:
+                self._select_after = None
+                self.summary.setText(f"فهرست اسناد خوانده نشد: {error_text(exc)}")
+                self.drawn.emit()
+
+        if not self.model.rows:
+            self.summary.setText("فهرست اسناد در حال خواندن…")
+        self._list.read(read, done, failed)
+
+    def _draw(self, rows: list[DocRow], texts: list[tuple[str, ...]] | None, filters: dict) -> None:
+        """Show a read's rows, the selected document still selected (or the one asked for meanwhile)."""
+        keep = self._select_after
+        if keep is None and (was := self.selected()) is not None:
+            keep = was.id
+        self._select_after = None
+        self.model.set_rows(rows, texts)
         fit_columns(self.view, skip=(3,))
         if keep is not None:
-            self.select_id(keep.id)
+            self.select_id(keep)
         self._update_buttons()
         self._read_totals(filters, len(rows))
+        self.drawn.emit()
 
     def _read_totals(self, filters: dict, shown: int) -> None:
         """The footer's figures, summed by the database over everything the filter matches (not over the rows
@@ -276,6 +327,9 @@ class DocumentsTab(QWidget):
         return self.model.row(idx[0].row()) if idx else None
 
     def select_id(self, doc_id: int) -> None:
+        """Select this document: in the rows shown, and again once the list being read is drawn."""
+        if self.reading:
+            self._select_after = doc_id
         for i, r in enumerate(self.model.rows):
             if r.id == doc_id:
                 self.select_row(i)
@@ -300,7 +354,7 @@ class DocumentsTab(QWidget):
         self.btn_pdf.setEnabled(has)
 
     def _changed(self, doc_id: int | None = None, customer_id: int | None = None) -> None:
-        self.refresh()
+        self.refresh(now=True)
         if doc_id:
             self.select_id(doc_id)
         self.ctx.bus.data_changed.emit("invoices")
