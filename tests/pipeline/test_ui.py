@@ -397,6 +397,17 @@ def test_list_reads_a_page_at_a_time_and_sorts_in_the_database(qtbot, qtmodeltes
     qtmodeltester.check(m, force_py=True)
 
 
+def _more_due_than_the_card_holds(office) -> int:
+    """Five deals more than the dashboard card lists, each with a step due three days ago; how many were made."""
+    freeze("1405/02/28")
+    extra = pb.DASHBOARD_LIMIT + 5
+    for i in range(extra):
+        ops.create_opportunity({"customer_id": office["lead"], "title": f"فرصت {i}", "value": M,
+                                "owner_id": office["reza"], "next_step": "تماس",
+                                "next_step_date": "1405/02/25"}, user=office["reza"])
+    return extra
+
+
 def test_dashboard_card_counts_past_its_limit_and_opens_the_pipeline(qtbot, office):
     """An office with more deals due than the card holds: the card lists the first ones, its count is every deal
     that needs a step or rots (each once), and its last row opens the pipeline."""
@@ -404,12 +415,7 @@ def test_dashboard_card_counts_past_its_limit_and_opens_the_pipeline(qtbot, offi
     from ui.context import AppContext
     from ui.dashboard.page import DashboardPage
 
-    freeze("1405/02/28")
-    extra = pb.DASHBOARD_LIMIT + 5
-    for i in range(extra):
-        ops.create_opportunity({"customer_id": office["lead"], "title": f"فرصت {i}", "value": M,
-                                "owner_id": office["reza"], "next_step": "تماس",
-                                "next_step_date": "1405/02/25"}, user=office["reza"])
+    extra = _more_due_than_the_card_holds(office)
     page = DashboardPage(AppContext(user_id=office["reza"]))
     qtbot.addWidget(page)
     page.show()
@@ -440,12 +446,7 @@ def test_a_dashboard_left_before_its_deals_are_counted_counts_them_when_it_is_sh
     from ui.context import AppContext
     from ui.dashboard.page import DashboardPage
 
-    freeze("1405/02/28")
-    extra = pb.DASHBOARD_LIMIT + 5
-    for i in range(extra):
-        ops.create_opportunity({"customer_id": office["lead"], "title": f"فرصت {i}", "value": M,
-                                "owner_id": office["reza"], "next_step": "تماس",
-                                "next_step_date": "1405/02/25"}, user=office["reza"])
+    extra = _more_due_than_the_card_holds(office)
     from ui.pipeline import dashboard_card
 
     counted = []
