@@ -334,3 +334,32 @@ def test_a_list_read_that_fails_keeps_the_rows_shown_and_says_so(setup, qtbot, m
     tab.type_box.setCurrentIndex(tab.type_box.findData("invoice"))
     qtbot.waitUntil(lambda: not tab.reading and "جمع" in tab.summary.text())
     assert [r.id for r in tab.model.rows] == [setup["inv"].id] and tab.selected().id == setup["inv"].id
+
+
+def test_a_change_drawn_at_once_outruns_the_read_under_way_and_leaves_the_users_choice(setup, qtbot, monkeypatch):
+    """The user's own change is drawn at once while a filter's read is still under way: that read is not drawn
+    when it ends, and the row the user picks afterwards stays selected through the next read."""
+    import ui.sales.documents_tab as page
+
+    tab = setup["page"].documents
+    read, gate = page.list_documents, threading.Event()
+
+    def held(**filters):
+        if threading.current_thread() is not threading.main_thread():
+            gate.wait(10)
+        return read(**filters)
+
+    monkeypatch.setattr(page, "list_documents", held)
+    tab.refresh()                                  # a read held on its reader thread
+    assert tab.reading
+    tab._changed(setup["pf"].id)                   # e.g. a proforma saved: the list is drawn now
+    assert tab.selected().id == setup["pf"].id
+    tab.select_row(next(i for i, r in enumerate(tab.model.rows) if r.id == setup["inv"].id))   # the user's pick
+    with qtbot.waitSignal(tab.drawn, raising=False, timeout=500) as late:
+        gate.set()
+        qtbot.waitUntil(lambda: not tab.reading)
+    assert not late.signal_triggered               # the held read's rows are not drawn over the newer ones
+    monkeypatch.setattr(page, "list_documents", read)
+    tab.refresh()
+    qtbot.waitUntil(lambda: not tab.reading)
+    assert tab.selected().id == setup["inv"].id
