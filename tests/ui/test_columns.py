@@ -151,3 +151,33 @@ def test_texts_given_by_the_filler_are_used_and_a_stale_list_is_not(qtbot):
     fit_columns(tree, skip=(1,), texts=lambda col: [r[col] for r in rows])
     wider = tree.sizeHintForIndex(model.index(301, 0)).width()
     assert wider > wide and tree.header().sectionSize(0) >= wider
+
+
+def test_the_widest_texts_found_on_another_thread_fit_the_columns_as_the_view_would(qtbot):
+    """A list that reads its rows on a reader thread finds there which texts could be each column's widest
+    (``widest_texts`` with the view's ``advances_of``): the columns come out as wide as fitted on the GUI
+    thread alone, no cell is asked for, and an answer for more rows than the model holds is not used."""
+    import threading
+
+    from ui.widgets.columns import advances_of, widest_texts
+
+    model = _Model(False)
+    view = _show(qtbot, _view(qtbot, model))
+    fit_columns(view, skip=(2,))
+    alone = [view.horizontalHeader().sectionSize(c) for c in range(2)]
+    for c in range(2):
+        view.horizontalHeader().resizeSection(c, 10)
+    advance, near = advances_of(view), {}
+    worker = threading.Thread(target=lambda: near.update(
+        {c: widest_texts(advance, [model._text(r, c) for r in range(ROWS)]) for c in range(2)}))
+    worker.start()
+    worker.join()
+    assert near[0][0] == (WIDE, WIDE_ROW)                 # the widest estimate first, with its row
+    model.asked = 0
+    fit_columns(view, skip=(2,), near=near)
+    assert [view.horizontalHeader().sectionSize(c) for c in range(2)] == alone
+    assert model.asked < 100                             # only the cells measured as Qt measures them
+
+    view.horizontalHeader().resizeSection(0, 10)
+    fit_columns(view, skip=(1, 2), near={0: [(WIDE, ROWS + 5)]})     # for rows no longer there: found again
+    assert view.horizontalHeader().sectionSize(0) == alone[0]

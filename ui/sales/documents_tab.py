@@ -38,7 +38,7 @@ from ui.sales.common import GREEN, GREY, RED, warn_user
 from ui.sales.editor import DocumentEditor
 from ui.sales.payments_dialog import PaymentsDialog
 from ui.sales.preview import PRINT_DPI, paint_images, pdf_page_images
-from ui.widgets.columns import fit_columns
+from ui.widgets.columns import Near, advances_of, fit_columns, widest_texts
 from ui.widgets.jalali_date_edit import JalaliDateEdit
 
 logger = logging.getLogger(__name__)
@@ -135,6 +135,7 @@ class DocumentTableModel(QAbstractTableModel):
 
 class DocumentsTab(QWidget):
     LIMIT = 2000          # rows in the list; the footer's figures cover every document the filter matches
+    STRETCHED = 3         # the customer's name takes the width the other columns leave
     drawn = Signal()                # the list of the latest filter is shown (or its read failed: see the footer)
     totals_shown = Signal()         # the footer has the figures of the latest filter (or says they failed)
     TYPES = (("", "همه اسناد"), ("invoice", "فاکتورها"), ("proforma", "پیش‌فاکتورها"))
@@ -194,7 +195,7 @@ class DocumentsTab(QWidget):
         self.view.verticalHeader().hide()
         self.view.setAlternatingRowColors(True)
         hdr = self.view.horizontalHeader()
-        hdr.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)     # the others: fit_columns at each read
+        hdr.setSectionResizeMode(self.STRETCHED, QHeaderView.ResizeMode.Stretch)   # the others: fit_columns
         lay.addWidget(self.view, 1)
         self.summary = QLabel()
         self.summary.setProperty("role", "muted")
@@ -256,14 +257,18 @@ class DocumentsTab(QWidget):
         self._generation += 1
         generation, limit = self._generation, self.LIMIT
         if now:
-            self._draw(list_documents(limit=limit, **filters), None, filters)
+            self._draw(list_documents(limit=limit, **filters), None, None, filters)
             return
+        advance = advances_of(self.view)
+        fitted = [c for c in range(len(DocumentTableModel.COLUMNS)) if c != self.STRETCHED]
 
-        def read() -> tuple[list[DocRow], list[tuple[str, ...]]]:
+        def read() -> tuple[list[DocRow], list[tuple[str, ...]], Near]:
             rows = list_documents(limit=limit, **filters)
-            return rows, DocumentTableModel.texts_of(rows)
+            texts = DocumentTableModel.texts_of(rows)
+            # which texts could be each column's widest (fit_columns lays out and measures only those)
+            return rows, texts, {c: widest_texts(advance, [t[c] for t in texts]) for c in fitted}
 
-        def done(got: tuple[list[DocRow], list[tuple[str, ...]]]) -> None:
+        def done(got: tuple[list[DocRow], list[tuple[str, ...]], Near]) -> None:
             if generation == self._generation:
                 self._draw(*got, filters)
             elif not self.reading:
@@ -281,14 +286,15 @@ class DocumentsTab(QWidget):
             self.summary.setText("فهرست اسناد در حال خواندن…")
         self._list.read(read, done, failed)
 
-    def _draw(self, rows: list[DocRow], texts: list[tuple[str, ...]] | None, filters: dict) -> None:
+    def _draw(self, rows: list[DocRow], texts: list[tuple[str, ...]] | None,
+              near: Near | None, filters: dict) -> None:
         """Show a read's rows, the selected document still selected (or the one asked for meanwhile)."""
         keep = self._select_after
         if keep is None and (was := self.selected()) is not None:
             keep = was.id
         self._select_after = None
         self.model.set_rows(rows, texts)
-        fit_columns(self.view, skip=(3,))
+        fit_columns(self.view, skip=(self.STRETCHED,), near=near)
         if keep is not None:
             self.select_id(keep)
         self._update_buttons()

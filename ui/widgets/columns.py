@@ -5,6 +5,10 @@ each asks the model for several roles and lays the text out. The invoice list (2
 0.7 s in it every time it was opened or filtered. Here each column's texts are compared by the sum of their
 characters' advances (Vazirmatn's digits are not all one width: «۱» is narrow); those that could be the widest are
 laid out whole, and the cells of the widest few are measured the way ResizeToContents measures them.
+
+The first step is plain Python over the texts: a list that reads its rows on a reader thread can do it there too
+(``widest_texts`` with the view's ``advances_of``) and hand fit_columns its answer (``near``), leaving the GUI
+thread only the laying out and measuring of a few texts per column.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ class _FitWhenShown(QObject):
         self.skip: tuple[int, ...] = ()
         self.also_rows: tuple[int, ...] = ()
         self.texts: Callable[[int], Sequence] | None = None
+        self.near: Near | None = None
         self.done = False
         view.installEventFilter(self)
 
@@ -39,13 +44,14 @@ class _FitWhenShown(QObject):
         if event.type() == QEvent.Type.Show and not self.done:
             self.done = True
             obj.removeEventFilter(self)
-            fit_columns(obj, self.skip, self.also_rows, self.texts)
+            fit_columns(obj, self.skip, self.also_rows, self.texts, self.near)
             self.deleteLater()
         return False
 
 
 class _Advances(dict):
-    """A font's advance of each character, measured at its first use."""
+    """A font's advance of each character, measured at its first use (on any thread: QFontMetricsF is
+    reentrant, and a character measured twice at once is stored twice with the same width)."""
 
     def __init__(self, metrics: QFontMetricsF):
         super().__init__()
@@ -55,6 +61,9 @@ class _Advances(dict):
         w = self[ch] = self.metrics.horizontalAdvance(ch)
         return w
 
+
+# each column's texts that could be its widest, with the first row showing each (widest_texts), by column
+Near = dict[int, list[tuple[str, int]]]
 
 _KEPT_TEXTS = 20_000
 _by_font: dict[str, tuple[_Advances, dict[str, float]]] = {}
@@ -71,16 +80,36 @@ def _measures(view: QAbstractItemView) -> tuple[_Advances, dict[str, float]]:
     return kept
 
 
+def advances_of(view: QAbstractItemView) -> _Advances:
+    """The view's font's character advances (on the GUI thread), for widest_texts() on another."""
+    return _measures(view)[0]
+
+
+def widest_texts(advance: _Advances, texts: Sequence) -> list[tuple[str, int]]:
+    """The texts of one column (each row's, in order) that could be its widest, widest estimate first, each with
+    the first row that shows it (any thread). Each text's estimate is the sum of its characters' advances."""
+    first_row: dict[str, int] = {}
+    for r, t in enumerate(texts):
+        first_row.setdefault(str(t or ""), r)
+    get = advance.__getitem__
+    guess = {t: sum(map(get, t)) for t in first_row}
+    widest = max(guess.values(), default=0.0)
+    near = heapq.nlargest(LAID_OUT, (t for t, w in guess.items() if w >= widest * NEAR), key=guess.__getitem__)
+    return [(t, first_row[t]) for t in near]
+
+
 def fit_columns(view: QTableView | QTreeView, skip: Collection[int] = (), also_rows: Collection[int] = (),
-                texts: Callable[[int], Sequence] | None = None) -> None:
+                texts: Callable[[int], Sequence] | None = None,
+                near: Near | None = None) -> None:
     """Size every column of `view` (a table, or a list of rows in a tree view) but those in `skip` (a stretched
     one) to its header and its widest cell (when it is shown, if it is not yet). `also_rows` are measured whatever
     their text (a totals row in a bold font). ``texts(column)``, or the model's ``column_texts(column)``, gives
-    each row's display text without going through Qt's indexes (an item view's filler has them at hand)."""
+    each row's display text without going through Qt's indexes (an item view's filler has them at hand); ``near``,
+    each column's widest_texts() of the model's rows, found beforehand (on the reader thread)."""
     if not view.isVisible():
         pending = next((f for f in view.findChildren(_FitWhenShown) if not f.done), None) or _FitWhenShown(view)
         pending.skip, pending.also_rows = tuple(skip), tuple(also_rows)     # the last fill's, when it is shown
-        pending.texts = texts
+        pending.texts, pending.near = texts, near
         return
     model = view.model()
     header = view.header() if isinstance(view, QTreeView) else view.horizontalHeader()
@@ -88,9 +117,6 @@ def fit_columns(view: QTableView | QTreeView, skip: Collection[int] = (), also_r
     rows = model.rowCount()
     grid = 1 if isinstance(view, QTableView) and view.showGrid() else 0
     advance, laid_out = _measures(view)
-
-    def estimate(text: str) -> float:
-        return sum(map(advance.__getitem__, text))
 
     def exact_width(text: str) -> float:
         w = laid_out.get(text)
@@ -101,16 +127,14 @@ def fit_columns(view: QTableView | QTreeView, skip: Collection[int] = (), also_r
     for col in range(model.columnCount()):
         if col in skip or view.isColumnHidden(col):
             continue
-        shown = texts_of(col) if callable(texts_of) else None
-        if shown is None or len(shown) != rows:         # texts given for a fill since cleared: the model's own
-            shown = [model.index(r, col).data(Qt.ItemDataRole.DisplayRole) for r in range(rows)]
-        first_row: dict[str, int] = {}
-        for r, t in enumerate(shown):
-            first_row.setdefault(str(t or ""), r)
-        guess = {t: estimate(t) for t in first_row}
-        widest = max(guess.values(), default=0.0)
-        near = heapq.nlargest(LAID_OUT, (t for t, w in guess.items() if w >= widest * NEAR), key=guess.__getitem__)
-        exact = {t: exact_width(t) for t in near}
+        found = near.get(col) if near is not None else None
+        if found is None or any(r >= rows for _t, r in found):     # not given, or for a fill since cleared
+            shown = texts_of(col) if callable(texts_of) else None
+            if shown is None or len(shown) != rows:     # texts given for a fill since cleared: the model's own
+                shown = [model.index(r, col).data(Qt.ItemDataRole.DisplayRole) for r in range(rows)]
+            found = widest_texts(advance, shown)
+        first_row = dict(found)
+        exact = {t: exact_width(t) for t, _r in found}
         top = max(exact.values(), default=0.0)
         longest = [first_row[t] for t in heapq.nlargest(MEASURED, (t for t, w in exact.items() if w >= top - 1.0),
                                                         key=exact.__getitem__)]
