@@ -50,16 +50,34 @@ class _FitWhenShown(QObject):
 
 
 class _Advances(dict):
-    """A font's advance of each character, measured at its first use (on any thread: QFontMetricsF is
-    reentrant, and a character measured twice at once is stored twice with the same width)."""
+    """A font's advance of each character, measured at its first use (on the GUI thread)."""
 
     def __init__(self, metrics: QFontMetricsF):
         super().__init__()
         self.metrics = metrics
+        self.common = False             # _COMMON measured (advances_of)
 
     def __missing__(self, ch: str) -> float:
         w = self[ch] = self.metrics.horizontalAdvance(ch)
         return w
+
+
+# what a list's cells are written in: Latin letters, digits and signs, Arabic script (Persian's letters, digits
+# and signs), the zero-width non-joiner and the Persian quotation marks; measured at once for another thread
+_COMMON = "".join(map(chr, (*range(0x20, 0x7F), *range(0x600, 0x700), 0x200C, 0xAB, 0xBB, 0x2026)))
+
+
+class _Known(dict):
+    """A copy of a font's advances for another thread, which must not measure (a font's metrics belong to the
+    thread that uses them): a character not in it counts as the widest one it holds, so a text with it is
+    rather laid out than missed."""
+
+    def __init__(self, advances: _Advances):
+        super().__init__(advances)
+        self.widest = max(self.values(), default=0.0)
+
+    def __missing__(self, _ch: str) -> float:
+        return self.widest
 
 
 # each column's texts that could be its widest, with the first row showing each (widest_texts), by column
@@ -80,12 +98,17 @@ def _measures(view: QAbstractItemView) -> tuple[_Advances, dict[str, float]]:
     return kept
 
 
-def advances_of(view: QAbstractItemView) -> _Advances:
-    """The view's font's character advances (on the GUI thread), for widest_texts() on another."""
-    return _measures(view)[0]
+def advances_of(view: QAbstractItemView) -> dict[str, float]:
+    """The view's font's character advances, measured on the GUI thread (Persian's and Latin's characters and
+    any others it has met), for widest_texts() on another."""
+    advance = _measures(view)[0]
+    if not advance.common:
+        advance.update({ch: advance.metrics.horizontalAdvance(ch) for ch in _COMMON if ch not in advance})
+        advance.common = True
+    return _Known(advance)
 
 
-def widest_texts(advance: _Advances, texts: Sequence) -> list[tuple[str, int]]:
+def widest_texts(advance: dict[str, float], texts: Sequence) -> list[tuple[str, int]]:
     """The texts of one column (each row's, in order) that could be its widest, widest estimate first, each with
     the first row that shows it (any thread). Each text's estimate is the sum of its characters' advances."""
     first_row: dict[str, int] = {}
