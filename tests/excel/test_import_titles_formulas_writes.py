@@ -222,7 +222,7 @@ def test_another_process_writing_during_the_import(db, tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+        proc.communicate()                # reaps it and closes its pipe
     assert Customer.select().count() == 3000
 
 
@@ -238,7 +238,7 @@ def test_a_lock_held_too_long_is_a_persian_error_and_nothing_is_written(db, tmp_
         assert "پایگاه داده در دست برنامه یا میز دیگری است" in e.value.message
     finally:
         proc.kill()
-        proc.wait()
+        proc.communicate()                # reaps it and closes its pipe (left open, it was a ResourceWarning later)
     assert Customer.select().count() == 0 and Activity.select().count() == 0
 
 
