@@ -234,7 +234,8 @@ class DocumentsTab(QWidget):
         self._jobs: list = []           # background jobs (PDF, preview) under way
         self._totals = LatestRead(self, "document-totals")      # the footer's sums (_read_totals)
         self._list = LatestRead(self, "document-list")          # the rows (refresh)
-        self._generation = 0            # a read that ends after a later refresh is not drawn
+        self._generation = 0            # each refresh's number
+        self._awaited: int | None = None          # the refresh whose read is to be drawn (None: none under way)
         self._select_after: int | None = None     # the document to select once the list being read is drawn
         self.last_preview = None
         self._update_buttons()          # nothing selected until the list is drawn
@@ -243,8 +244,9 @@ class DocumentsTab(QWidget):
     # --- list ---------------------------------------------------------------------------------------
     @property
     def reading(self) -> bool:
-        """The list of the latest filter is being read (the rows shown are the previous filter's)."""
-        return self._list.busy
+        """The list of the latest filter is being read (the rows shown are the previous filter's); a read outrun
+        by a refresh drawn at once does not count: it will not be drawn."""
+        return self._awaited is not None
 
     def refresh(self, now: bool = False) -> None:
         """Read the list again: on a reader thread, which also formats its cells (2,000 rows of 25,000 documents
@@ -257,8 +259,10 @@ class DocumentsTab(QWidget):
         self._generation += 1
         generation, limit = self._generation, self.LIMIT
         if now:
+            self._awaited = None
             self._draw(list_documents(limit=limit, **filters), None, None, filters)
             return
+        self._awaited = generation
         advance = advances_of(self.view)
         fitted = [c for c in range(len(DocumentTableModel.COLUMNS)) if c != self.STRETCHED]
 
@@ -269,18 +273,15 @@ class DocumentsTab(QWidget):
             return rows, texts, {c: widest_texts(advance, [t[c] for t in texts]) for c in fitted}
 
         def done(got: tuple[list[DocRow], list[tuple[str, ...]], Near]) -> None:
-            if generation == self._generation:
+            if generation == self._awaited:
+                self._awaited = None
                 self._draw(*got, filters)
-            elif not self.reading:
-                self._select_after = None       # drawn already, by a refresh made meanwhile (now=True)
 
         def failed(exc: BaseException) -> None:
-            if generation == self._generation:
-                self._select_after = None
+            if generation == self._awaited:
+                self._awaited = self._select_after = None
                 self.summary.setText(f"فهرست اسناد خوانده نشد: {error_text(exc)}")
                 self.drawn.emit()
-            elif not self.reading:
-                self._select_after = None
 
         if not self.model.rows:
             self.summary.setText("فهرست اسناد در حال خواندن…")
