@@ -540,12 +540,12 @@ class DashboardPage(QWidget):
         once the rows are in (it walks the office's open deals), and shown when it comes."""
         from ui.pipeline import dashboard_card as opp
 
+        self._count_when_shown = None
         if self._opportunities is None or not opp.is_cut(self._opportunities) or self.data is not d:
             return
         if not self.isVisible():
             self._count_when_shown = d          # a page left by now counts when it is chosen again, not before
             return
-        self._count_when_shown = None
         from ui.ops import QueryOp
 
         generation = self._generation
